@@ -1,0 +1,87 @@
+/**
+ * All time in the engine comes from a Clock, so tests can move time instead of
+ * sleeping. Times are Unix epoch milliseconds.
+ */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** Opaque timer handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = { readonly __timer: true } | NodeJS.Timeout;
+
+/** The real wall clock. Timers are unref'd: a pending timer alone never keeps the process alive. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, Math.max(0, ms));
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+interface ManualTimer {
+  readonly __timer: true;
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/**
+ * A clock that only moves when told to. `advance(ms)` fires the timers that fall due,
+ * in time order, and lets the promises they start settle.
+ * @example
+ * const clock = new ManualClock(Date.parse('2026-01-01'));
+ * const spool = await Spool.open({ store: 'memory', clock });
+ * await clock.advance(30_000); // lease timeouts and delays fall due
+ */
+export class ManualClock implements Clock {
+  #now: number;
+  #timers = new Set<ManualTimer>();
+  #seq = 0;
+
+  constructor(startMs = Date.parse('2026-01-01T00:00:00Z')) {
+    this.#now = startMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const timer: ManualTimer = { __timer: true, at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.#timers.delete(handle as ManualTimer);
+  }
+
+  /** Moves time forward by `ms`, firing due timers in order and settling the work they start. */
+  async advance(ms: number): Promise<void> {
+    const target = this.#now + ms;
+    for (;;) {
+      let next: ManualTimer | undefined;
+      for (const t of this.#timers) {
+        if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+      }
+      if (!next) break;
+      this.#timers.delete(next);
+      this.#now = Math.max(this.#now, next.at);
+      next.fn();
+      await settle();
+    }
+    this.#now = target;
+    await settle();
+  }
+}
+
+/** Lets pending promise chains and immediates (group commits) run. */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,117 @@
+/**
+ * Every error Spool raises on purpose is a `SpoolError` with a stable `code`.
+ * Codes never change meaning; the HTTP API (a later layer) sends them verbatim
+ * as `{ code, message }`, so scripts can branch on them.
+ */
+export class SpoolError extends Error {
+  /** Stable machine-readable code, e.g. `STALE_LEASE`. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A call got an argument it cannot accept: a bad name, a value out of bounds, a malformed option. Nothing was written. */
+export class InvalidArgumentError extends SpoolError {
+  /** The argument or setting at fault, e.g. `visibilityTimeoutMs`. */
+  readonly field: string;
+  constructor(field: string, message: string, options?: ErrorOptions) {
+    super('INVALID_ARGUMENT', message, options);
+    this.field = field;
+  }
+}
+
+/** A payload is larger than the `payloadMaxBytes` setting. Nothing was written. */
+export class PayloadTooLargeError extends SpoolError {
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+  constructor(sizeBytes: number, limitBytes: number) {
+    super(
+      'PAYLOAD_TOO_LARGE',
+      `payload is ${sizeBytes} bytes as JSON, over the payloadMaxBytes limit of ${limitBytes}; ` +
+        'store large data elsewhere and put a reference in the job, or raise payloadMaxBytes',
+    );
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/** No job has this id (it never existed, or retention removed it). */
+export class JobNotFoundError extends SpoolError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('JOB_NOT_FOUND', `no job with id ${jobId} (it never existed, or retention has removed it)`);
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * An ack, nack, extend or release carried a lease the caller no longer holds:
+ * the job was redelivered, cancelled, or already finished. The job was not changed.
+ */
+export class StaleLeaseError extends SpoolError {
+  readonly jobId: string;
+  /** The state the job is in now, or null if it no longer exists. */
+  readonly currentState: string | null;
+  constructor(jobId: string, token: number, currentState: string | null, currentToken: number | null) {
+    const why =
+      currentState === null
+        ? 'the job no longer exists'
+        : currentState === 'active' && currentToken !== token
+          ? `the job was redelivered (lease ${currentToken} is current)`
+          : `the job is ${currentState}`;
+    super('STALE_LEASE', `lease ${token} on job ${jobId} is no longer held: ${why}; the job was not changed`);
+    this.jobId = jobId;
+    this.currentState = currentState;
+  }
+}
+
+/** The operation does not apply to the job's current state, e.g. retrying a completed job. */
+export class InvalidStateError extends SpoolError {
+  readonly jobId: string;
+  readonly currentState: string;
+  constructor(jobId: string, currentState: string, message: string) {
+    super('INVALID_STATE', message);
+    this.jobId = jobId;
+    this.currentState = currentState;
+  }
+}
+
+/** The database was written by a newer Spool whose schema this version does not know. */
+export class SchemaTooNewError extends SpoolError {
+  constructor(where: string, found: number, known: number) {
+    super(
+      'SCHEMA_TOO_NEW',
+      `${where} has schema version ${found}, but this Spool knows versions up to ${known}: ` +
+        'it was written by a newer Spool. Upgrade Spool, or point it at another data directory.',
+    );
+  }
+}
+
+/** The store cannot take writes right now (disk full, I/O error, locked by another process). Nothing from the failed call was written. */
+export class StoreUnavailableError extends SpoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('STORE_UNAVAILABLE', message, options);
+  }
+}
+
+/** The Spool instance or store was closed; open a new one. */
+export class ClosedError extends SpoolError {
+  constructor(what = 'Spool') {
+    super('CLOSED', `${what} is closed`);
+  }
+}
+
+/**
+ * Throw this from a handler when retrying cannot help (bad input, a permanent refusal):
+ * the job goes straight to `dead` instead of using its remaining attempts.
+ * @example
+ * if (!user) throw new UnrecoverableError(`user ${job.payload.userId} does not exist`);
+ */
+export class UnrecoverableError extends SpoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('UNRECOVERABLE', message, options);
+  }
+}

@@ -1,0 +1,82 @@
+/** Where a job is in its life. See docs/architecture.md for the diagram. */
+export type JobState = 'scheduled' | 'ready' | 'active' | 'completed' | 'dead' | 'cancelled';
+
+export const JOB_STATES: readonly JobState[] = ['scheduled', 'ready', 'active', 'completed', 'dead', 'cancelled'];
+
+/** States no operation ever leaves (except an explicit operator retry of dead or cancelled jobs). */
+export const FINAL_STATES: ReadonlySet<JobState> = new Set(['completed', 'dead', 'cancelled']);
+
+/** Why one attempt ended. */
+export type AttemptOutcome =
+  | 'completed' // the handler returned
+  | 'failed' // the handler threw
+  | 'expired' // the lease ran out: the worker died or stalled
+  | 'released' // the worker gave the job back on graceful shutdown; does not count against maxAttempts
+  | 'cancelled'; // the job was cancelled while running
+
+/** Why a job ended up dead. */
+export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable';
+
+/** The record of one delivery of a job. */
+export interface AttemptRecord {
+  /** The attempt number this delivery ran as (released deliveries do not advance it). */
+  attempt: number;
+  /** The lease token of this delivery. */
+  token: number;
+  startedAt: number;
+  endedAt: number;
+  outcome: AttemptOutcome;
+  error?: string;
+}
+
+/** A job as stored. Times are Unix epoch milliseconds. */
+export interface Job<P = unknown> {
+  /** Time-sortable unique id (UUIDv7). */
+  id: string;
+  queue: string;
+  /** Free-form job name (defaults to `default`), useful when one queue carries several kinds. */
+  name: string;
+  payload: P;
+  /** Higher runs first. */
+  priority: number;
+  state: JobState;
+  /** When the job is (or became) ready to run: it orders jobs of equal priority. */
+  runAt: number;
+  /** Attempts counted so far, including the running one. Released attempts are not counted. */
+  attempt: number;
+  maxAttempts: number;
+  /** Times its lease expired (worker crash or stall). */
+  stalls: number;
+  maxStalls: number;
+  /** The current lease token (one per delivery); acks must carry it. 0 = never delivered. */
+  leaseToken: number;
+  /** When the current lease runs out, if active. */
+  leaseExpiresAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  lastError: string | null;
+  result: unknown;
+  deadReason: DeadReason | null;
+  history: AttemptRecord[];
+}
+
+/** Proof of a delivery: the job id and the lease token it was delivered with. */
+export interface Lease {
+  jobId: string;
+  token: number;
+}
+
+/** Counts per state and the age of the oldest ready job. */
+export interface QueueStats {
+  queue: string;
+  counts: Record<JobState, number>;
+  /** Milliseconds the oldest ready job has waited, 0 if none. */
+  oldestReadyAgeMs: number;
+  paused: boolean;
+}
+
+/** An empty count record. */
+export function emptyCounts(): Record<JobState, number> {
+  return { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 };
+}

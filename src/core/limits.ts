@@ -1,0 +1,71 @@
+import { InvalidArgumentError } from './errors.ts';
+
+/** One bounded setting: its default and the range it is validated against. */
+export interface Bound {
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  /** One line for docs/configuration.md and error messages. */
+  readonly doc: string;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * Every limit Spool enforces, in one place. Units are last in the names.
+ * docs/configuration.md is checked against this table by a test.
+ */
+export const LIMITS = {
+  payloadMaxBytes: { default: 1 * MiB, min: 1 * KiB, max: 64 * MiB, doc: 'Largest job payload, measured as UTF-8 JSON.' },
+  resultMaxBytes: { default: 1 * MiB, min: 1 * KiB, max: 64 * MiB, doc: 'Largest handler result stored with a completed job.' },
+  errorMaxBytes: { default: 8 * KiB, min: 256, max: 1 * MiB, doc: 'Longest error message kept per attempt; longer ones are cut.' },
+  addManyMax: { default: 10_000, min: 1, max: 100_000, doc: 'Most jobs in one addMany call.' },
+  priority: { default: 0, min: -1_000_000, max: 1_000_000, doc: 'Job priority; higher runs first.' },
+  delayMs: { default: 0, min: 0, max: 10 * 365 * DAY, doc: 'How far in the future a job may be scheduled.' },
+  visibilityTimeoutMs: { default: 30 * SECOND, min: 100, max: 12 * HOUR, doc: 'Lease length: how long a delivered job stays invisible before it is redelivered. Workers extend it while the handler runs.' },
+  maxAttempts: { default: 5, min: 1, max: 1000, doc: 'Attempts (failed or lease expired) before a job is dead. Released attempts do not count.' },
+  maxStalls: { default: 3, min: 1, max: 100, doc: 'Lease expiries before a job is dead-lettered as a poison job.' },
+  backoffDelayMs: { default: 1 * SECOND, min: 0, max: 1 * DAY, doc: 'Base retry delay.' },
+  backoffMaxDelayMs: { default: 1 * HOUR, min: 0, max: 30 * DAY, doc: 'Largest retry delay exponential backoff reaches.' },
+  concurrency: { default: 1, min: 1, max: 10_000, doc: 'Handlers one worker runs at once (its in-flight jobs).' },
+  claimBatchMax: { default: 256, min: 1, max: 10_000, doc: 'Most jobs one claim takes from the store.' },
+  shutdownTimeoutMs: { default: 30 * SECOND, min: 0, max: 1 * HOUR, doc: 'How long a graceful worker stop waits for running handlers before releasing their jobs.' },
+  maintenanceIntervalMs: { default: 1 * SECOND, min: 10, max: 1 * MINUTE, doc: 'How often expired leases are reaped and due jobs promoted.' },
+  pollIntervalMs: { default: 1 * SECOND, min: 10, max: 1 * MINUTE, doc: 'Fallback poll for jobs written by other processes while consumers wait.' },
+  completedRetentionMs: { default: 1 * DAY, min: 0, max: 365 * DAY, doc: 'How long completed jobs are kept.' },
+  deadRetentionMs: { default: 14 * DAY, min: 0, max: 3650 * DAY, doc: 'How long dead jobs are kept for inspection and redrive.' },
+  cancelledRetentionMs: { default: 1 * DAY, min: 0, max: 365 * DAY, doc: 'How long cancelled jobs are kept.' },
+  historyMax: { default: 50, min: 5, max: 1000, doc: 'Attempt records kept per job (oldest dropped first).' },
+  listLimitMax: { default: 100, min: 1, max: 1000, doc: 'Most jobs returned by one list call.' },
+  busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },
+} as const satisfies Record<string, Bound>;
+
+export type LimitName = keyof typeof LIMITS;
+
+/**
+ * Validates an integer setting against its bound, or returns the default when `value` is undefined.
+ * @throws InvalidArgumentError naming the field and the bound.
+ */
+export function checkLimit(name: LimitName, value: unknown, field: string = name): number {
+  const bound: Bound = LIMITS[name];
+  if (value === undefined) return bound.default;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new InvalidArgumentError(field, `${field} must be an integer (got ${describe(value)})`);
+  }
+  if (value < bound.min) throw new InvalidArgumentError(field, `${field} must be at least ${bound.min} (got ${value})`);
+  if (value > bound.max) throw new InvalidArgumentError(field, `${field} must be at most ${bound.max} (got ${value})`);
+  return value;
+}
+
+/** A short, safe description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}

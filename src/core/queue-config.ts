@@ -1,0 +1,80 @@
+import { InvalidArgumentError } from './errors.ts';
+import { checkLimit, describe } from './limits.ts';
+
+/** How failed jobs wait before their next attempt. */
+export type Backoff =
+  | { type: 'fixed'; delayMs: number }
+  /** delay = min(maxDelayMs, delayMs · 2^(attempt-1)), then a random value between half and all of it. */
+  | { type: 'exponential'; delayMs: number; maxDelayMs: number };
+
+/** Per-queue settings, stored with the queue. */
+export interface QueueConfig {
+  /** Lease length for delivered jobs. */
+  visibilityTimeoutMs: number;
+  /** Default maxAttempts for new jobs. */
+  maxAttempts: number;
+  /** Default maxStalls for new jobs. */
+  maxStalls: number;
+  backoff: Backoff;
+}
+
+/** The settings a caller may pass; anything left out keeps its current (or default) value. */
+export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff'>> & { backoff?: Partial<Backoff> & { type?: Backoff['type'] } };
+
+export function defaultQueueConfig(): QueueConfig {
+  return {
+    visibilityTimeoutMs: checkLimit('visibilityTimeoutMs', undefined),
+    maxAttempts: checkLimit('maxAttempts', undefined),
+    maxStalls: checkLimit('maxStalls', undefined),
+    backoff: { type: 'exponential', delayMs: checkLimit('backoffDelayMs', undefined), maxDelayMs: checkLimit('backoffMaxDelayMs', undefined) },
+  };
+}
+
+const CONFIG_KEYS = new Set(['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff']);
+
+/** Merges `input` over `base`, validating every field. @throws InvalidArgumentError */
+export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQueueConfig()): QueueConfig {
+  if (input === undefined) return base;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidArgumentError('config', `queue config must be an object (got ${describe(input)})`);
+  }
+  const i = input as Record<string, unknown>;
+  for (const key of Object.keys(i)) {
+    if (!CONFIG_KEYS.has(key)) throw new InvalidArgumentError(key, `unknown queue setting ${JSON.stringify(key)}; known: ${[...CONFIG_KEYS].join(', ')}`);
+  }
+  return {
+    visibilityTimeoutMs: i.visibilityTimeoutMs === undefined ? base.visibilityTimeoutMs : checkLimit('visibilityTimeoutMs', i.visibilityTimeoutMs),
+    maxAttempts: i.maxAttempts === undefined ? base.maxAttempts : checkLimit('maxAttempts', i.maxAttempts),
+    maxStalls: i.maxStalls === undefined ? base.maxStalls : checkLimit('maxStalls', i.maxStalls),
+    backoff: i.backoff === undefined ? base.backoff : resolveBackoff(i.backoff, base.backoff),
+  };
+}
+
+function resolveBackoff(input: unknown, base: Backoff): Backoff {
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidArgumentError('backoff', `backoff must be an object like { type: 'exponential', delayMs: 1000 } (got ${describe(input)})`);
+  }
+  const b = input as Record<string, unknown>;
+  const type = b.type ?? base.type;
+  const delayMs = b.delayMs === undefined ? base.delayMs : checkLimit('backoffDelayMs', b.delayMs, 'backoff.delayMs');
+  if (type === 'fixed') return { type, delayMs };
+  if (type === 'exponential') {
+    const fallbackMax = base.type === 'exponential' ? base.maxDelayMs : checkLimit('backoffMaxDelayMs', undefined);
+    const maxDelayMs = b.maxDelayMs === undefined ? fallbackMax : checkLimit('backoffMaxDelayMs', b.maxDelayMs, 'backoff.maxDelayMs');
+    return { type, delayMs, maxDelayMs };
+  }
+  throw new InvalidArgumentError('backoff.type', `backoff.type must be 'fixed' or 'exponential' (got ${describe(type)})`);
+}
+
+/**
+ * The delay before the next attempt after attempt number `attempt` (1-based) failed.
+ * @param random a source in [0, 1), injectable for tests.
+ */
+export function backoffDelayMs(backoff: Backoff, attempt: number, random: () => number = Math.random): number {
+  if (backoff.type === 'fixed') return backoff.delayMs;
+  const exponent = Math.min(Math.max(attempt - 1, 0), 52);
+  const ceiling = Math.min(backoff.maxDelayMs, backoff.delayMs * 2 ** exponent);
+  // "Equal jitter": keep half, randomise half, so retries of many jobs failing together spread out
+  // but never come back sooner than half the nominal delay.
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import { InvalidArgumentError } from '../core/errors.ts';
+import type { Store } from '../store/store.ts';
+import { SqliteStore, type SqliteDurability } from '../store/sqlite/sqlite-store.ts';
+
+/** The default data directory of the embedded store, relative to the working directory. */
+export const DEFAULT_DATA_DIR = './spool-data';
+export const SQLITE_FILE_NAME = 'spool.db';
+
+export interface StoreSpecOptions {
+  durability?: SqliteDurability | undefined;
+  busyTimeoutMs?: number | undefined;
+  historyMax?: number | undefined;
+}
+
+/**
+ * Opens the store a spec names:
+ * - `memory`: a private in-memory SQLite database with the production engine (for tests);
+ * - `sqlite:<path>` or a path ending in `.db`/`.sqlite`: that SQLite file;
+ * - any other path: a data directory holding `spool.db`.
+ */
+export function openStore(spec: string = DEFAULT_DATA_DIR, options: StoreSpecOptions = {}): Store {
+  if (typeof spec !== 'string' || spec.length === 0) throw new InvalidArgumentError('store', 'store must be a non-empty string or a Store');
+  const common = { durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax };
+  if (spec === 'memory' || spec === ':memory:') return new SqliteStore({ ...common, path: ':memory:' });
+  if (/^(postgres|postgresql):\/\//.test(spec)) {
+    throw new InvalidArgumentError('store', 'the PostgreSQL store is not available in this version; use a SQLite path or "memory"');
+  }
+  if (spec.startsWith('sqlite:')) return new SqliteStore({ ...common, path: spec.slice('sqlite:'.length) });
+  if (/\.(db|sqlite|sqlite3)$/.test(spec)) return new SqliteStore({ ...common, path: spec });
+  return new SqliteStore({ ...common, path: join(spec, SQLITE_FILE_NAME) });
+}

@@ -1,0 +1,61 @@
+import type { Job, QueueStats } from '../core/job.ts';
+import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
+import type { AddOptions } from '../core/validate.ts';
+import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
+import type { AddItem, ListOptions, Spool } from './spool.ts';
+
+/**
+ * A handle on one queue of a Spool. Holds no state of its own.
+ * @example
+ * const emails = spool.queue<{ to: string }>('emails');
+ * await emails.add({ to: 'a@example.com' }, { delayMs: 60_000, priority: 5 });
+ */
+export class Queue<P = unknown> {
+  readonly name: string;
+  readonly #spool: Spool;
+
+  constructor(spool: Spool, name: string) {
+    this.#spool = spool;
+    this.name = name;
+  }
+
+  /** Adds a job; resolves once it is durable. */
+  add(payload: P, options?: AddOptions): Promise<Job<P>> {
+    return this.#spool.add<P>(this.name, payload, options);
+  }
+
+  /** Adds many jobs in one atomic write. */
+  addMany(items: readonly AddItem<P>[]): Promise<Job<P>[]> {
+    return this.#spool.addMany<P>(this.name, items);
+  }
+
+  /** Changes this queue's settings (visibility timeout, max attempts, backoff…). */
+  configure(config: QueueConfigInput): Promise<QueueConfig> {
+    return this.#spool.configureQueue(this.name, config);
+  }
+
+  config(): Promise<QueueConfig> {
+    return this.#spool.queueConfig(this.name);
+  }
+
+  async stats(): Promise<QueueStats> {
+    const [s] = await this.#spool.stats(this.name);
+    return s!;
+  }
+
+  list(options?: ListOptions): Promise<Job[]> {
+    return this.#spool.list(this.name, options);
+  }
+
+  pause(): Promise<void> {
+    return this.#spool.setPaused(this.name, true);
+  }
+
+  resume(): Promise<void> {
+    return this.#spool.setPaused(this.name, false);
+  }
+
+  work<R = unknown>(handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R> {
+    return this.#spool.work<P, R>(this.name, handler, options);
+  }
+}

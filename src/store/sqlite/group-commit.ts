@@ -1,0 +1,107 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { ClosedError } from '../../core/errors.ts';
+import { translateSqliteError } from './sqlite-errors.ts';
+
+interface PendingOp {
+  run: () => unknown;
+  resolve: (value: any) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit: every write submitted during one turn of the event loop runs
+ * in a single transaction with a single sync. Each operation runs inside its
+ * own savepoint, so one failing operation is rolled back alone and the others
+ * still commit; if the commit itself fails (disk full, I/O error), every
+ * operation in the group is rejected and nothing from it is kept.
+ *
+ * node:sqlite is synchronous, so while a group runs nothing else does; the
+ * gain is that N concurrent callers pay for one transaction and one fsync.
+ */
+export class GroupCommit {
+  readonly #db: DatabaseSync;
+  #pending: PendingOp[] = [];
+  #scheduled = false;
+  #closed = false;
+  readonly #begin: StatementSync;
+  readonly #commit: StatementSync;
+  readonly #rollback: StatementSync;
+  readonly #savepoint: StatementSync;
+  readonly #releaseSavepoint: StatementSync;
+  readonly #rollbackSavepoint: StatementSync;
+  /** Groups committed so far (for tests and metrics). */
+  commits = 0;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commit = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
+    this.#savepoint = db.prepare('SAVEPOINT op');
+    this.#releaseSavepoint = db.prepare('RELEASE op');
+    this.#rollbackSavepoint = db.prepare('ROLLBACK TO op');
+  }
+
+  /** Runs `run` inside the next group's transaction; resolves once that transaction is durable. */
+  submit<T>(run: () => T): Promise<T> {
+    if (this.#closed) return Promise.reject(new ClosedError('store'));
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ run, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Runs what is pending now, then refuses new work. */
+  close(): void {
+    this.#flush();
+    this.#closed = true;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const ops = this.#pending;
+    if (ops.length === 0) return;
+    this.#pending = [];
+    try {
+      this.#begin.run();
+    } catch (err) {
+      const error = translateSqliteError(err, 'start a write transaction');
+      for (const op of ops) op.reject(error);
+      return;
+    }
+    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = new Array(ops.length);
+    try {
+      for (let i = 0; i < ops.length; i++) {
+        this.#savepoint.run();
+        try {
+          results[i] = { ok: true, value: ops[i]!.run() };
+          this.#releaseSavepoint.run();
+        } catch (err) {
+          this.#rollbackSavepoint.run();
+          this.#releaseSavepoint.run();
+          results[i] = { ok: false, error: translateSqliteError(err, 'write') };
+        }
+      }
+      this.#commit.run();
+      this.commits++;
+    } catch (err) {
+      // The transaction as a whole failed: nothing of this group is kept.
+      try {
+        if (this.#db.isTransaction) this.#rollback.run();
+      } catch {
+        // The rollback failing too leaves SQLite to roll back from its journal on next open.
+      }
+      const error = translateSqliteError(err, 'commit');
+      for (const op of ops) op.reject(error);
+      return;
+    }
+    for (let i = 0; i < ops.length; i++) {
+      const r = results[i]!;
+      if (r.ok) ops[i]!.resolve(r.value);
+      else ops[i]!.reject(r.error);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Numbered schema migrations for the SQLite store, applied in order at open,
+ * inside one write transaction so two processes opening the same file at once
+ * cannot both migrate. The applied version lives in `PRAGMA user_version`.
+ * Never edit a released migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE queues (
+        name        TEXT PRIMARY KEY,
+        config      TEXT NOT NULL,
+        paused      INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- One row per job, keyed by its time-sortable id so inserts append.
+      CREATE TABLE jobs (
+        id                TEXT PRIMARY KEY,
+        queue             TEXT NOT NULL,
+        name              TEXT NOT NULL,
+        payload           TEXT NOT NULL,
+        priority          INTEGER NOT NULL,
+        state             TEXT NOT NULL,
+        run_at            INTEGER NOT NULL,
+        attempt           INTEGER NOT NULL DEFAULT 0,
+        max_attempts      INTEGER NOT NULL,
+        stalls            INTEGER NOT NULL DEFAULT 0,
+        max_stalls        INTEGER NOT NULL,
+        token             INTEGER NOT NULL DEFAULT 0,
+        lease_expires_at  INTEGER,
+        started_at        INTEGER,
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL,
+        finished_at       INTEGER,
+        last_error        TEXT,
+        result            TEXT,
+        dead_reason       TEXT,
+        history           TEXT NOT NULL DEFAULT '[]'
+      ) WITHOUT ROWID;
+
+      -- Claim order: highest priority, then earliest ready time, then id. Only ready rows are indexed.
+      CREATE INDEX jobs_ready ON jobs (queue, priority DESC, run_at, id) WHERE state = 'ready';
+      -- Promotion of delayed and backed-off jobs.
+      CREATE INDEX jobs_scheduled ON jobs (run_at) WHERE state = 'scheduled';
+      -- The lease reaper.
+      CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE state = 'active';
+      -- Listing by state with an id cursor, and counts per state.
+      CREATE INDEX jobs_queue_state ON jobs (queue, state, id);
+      -- Retention of finished jobs.
+      CREATE INDEX jobs_finished ON jobs (state, finished_at) WHERE state IN ('completed', 'dead', 'cancelled');
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,0 +1,367 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
+import { emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { checkLimit } from '../../core/limits.ts';
+import type { QueueConfig } from '../../core/queue-config.ts';
+import type {
+  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
+  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue,
+} from '../store.ts';
+import { GroupCommit } from './group-commit.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
+import { compareClaimOrder, rowToJob, type JobRow } from './rows.ts';
+import { translateSqliteError } from './sqlite-errors.ts';
+
+/**
+ * What an acknowledged write survives.
+ * - `fsync` (default): every acknowledged add, ack or nack has been synced to disk; survives power loss.
+ * - `no-fsync`: survives a crash or `kill -9` of the process, but an OS crash or power loss may lose the
+ *   last writes. Faster where fsync is slow.
+ */
+export type SqliteDurability = 'fsync' | 'no-fsync';
+
+export interface SqliteStoreOptions {
+  /** Database file, or `:memory:` for a private in-memory database. */
+  path: string;
+  durability?: SqliteDurability;
+  busyTimeoutMs?: number;
+  historyMax?: number;
+}
+
+const SQLITE_NOTADB = 26;
+
+/** Opens (creating and migrating if needed) a SQLite store. */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+/** The embedded store: one SQLite file, in WAL mode, written through group commit. */
+export class SqliteStore implements Store {
+  readonly capabilities: StoreCapabilities;
+  readonly location: string;
+  readonly #db: DatabaseSync;
+  readonly #group: GroupCommit;
+  readonly #s: ReturnType<typeof prepareStatements>;
+
+  constructor(options: SqliteStoreOptions) {
+    const memory = options.path === ':memory:';
+    this.location = memory ? ':memory:' : resolve(options.path);
+    const durability = options.durability ?? 'fsync';
+    const busyTimeoutMs = checkLimit('busyTimeoutMs', options.busyTimeoutMs);
+    const historyMax = checkLimit('historyMax', options.historyMax);
+    this.capabilities = {
+      crossProcessNotify: false,
+      durability: memory ? 'memory only (lost when the process exits)' : durability === 'fsync' ? 'fsync on commit' : 'no fsync (survives process crash, not power loss)',
+    };
+    if (!memory) mkdirSync(dirname(this.location), { recursive: true });
+    try {
+      this.#db = new DatabaseSync(this.location);
+    } catch (err) {
+      throw translateSqliteError(err, `open ${this.location}`);
+    }
+    try {
+      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+      if (!memory) {
+        const mode = this.#db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
+        if (mode.journal_mode !== 'wal') throw new StoreUnavailableError(`cannot switch ${this.location} to WAL mode (got ${mode.journal_mode})`);
+      }
+      this.#db.exec(`PRAGMA synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
+      migrate(this.#db, this.location);
+    } catch (err) {
+      this.#db.close();
+      if ((err as { errcode?: number }).errcode === SQLITE_NOTADB) {
+        throw new StoreUnavailableError(`${this.location} is not a Spool database (not a SQLite file); point Spool at another path`, { cause: err });
+      }
+      throw translateSqliteError(err, `open ${this.location}`);
+    }
+    this.#group = new GroupCommit(this.#db);
+    this.#s = prepareStatements(this.#db, historyMax);
+  }
+
+  /** Groups committed so far; lets tests see group commit at work. */
+  get commits(): number {
+    return this.#group.commits;
+  }
+
+  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void> {
+    const insert = this.#s.insert;
+    return this.#group.submit(() => {
+      for (const r of rows) {
+        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.createdAt, r.createdAt);
+      }
+    });
+  }
+
+  jobsClaim(p: ClaimParams): Promise<Job[]> {
+    return this.#group.submit(() => {
+      this.#s.promoteQueue.run(p.now, p.queue, p.now);
+      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.queue, p.limit) as unknown as JobRow[];
+      return rows.map(rowToJob).sort(compareClaimOrder);
+    });
+  }
+
+  jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
+    return this.#group.submit(() =>
+      items.map((it) => {
+        const changed = this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes;
+        return changed === 1 ? { ok: true as const } : this.#leaseMiss(it.lease);
+      }),
+    );
+  }
+
+  jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
+    return this.#group.submit(() =>
+      items.map((it) => {
+        const row = this.#s.fail.get(it.unrecoverable ? 1 : 0, it.retryAt, now, it.error, it.lease.jobId, it.lease.token) as
+          | { state: JobState; dead_reason: DeadReason | null }
+          | undefined;
+        return row ? { ok: true as const, state: row.state, deadReason: row.dead_reason } : this.#leaseMiss(it.lease);
+      }),
+    );
+  }
+
+  jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
+    return this.#group.submit(() =>
+      items.map((it) => {
+        const expires = now + it.leaseMs;
+        const changed = this.#s.extend.run(expires, now, it.lease.jobId, it.lease.token).changes;
+        return changed === 1 ? { ok: true as const, leaseExpiresAt: expires } : this.#leaseMiss(it.lease);
+      }),
+    );
+  }
+
+  jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
+    return this.#group.submit(() =>
+      leases.map((lease) => {
+        const changed = this.#s.release.run(now, now, lease.jobId, lease.token).changes;
+        return changed === 1 ? { ok: true as const } : this.#leaseMiss(lease);
+      }),
+    );
+  }
+
+  jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
+    return this.#group.submit(() =>
+      ids.map((id): CancelResult => {
+        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
+        if (!cur) return { found: false };
+        const changed = this.#s.cancel.run(now, now, now, id).changes;
+        return { found: true, queue: cur.queue, previous: cur.state, cancelled: changed === 1 };
+      }),
+    );
+  }
+
+  jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
+    return this.#group.submit(() =>
+      ids.map((id): RetryResult => {
+        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
+        if (!cur) return { found: false };
+        const changed = this.#s.retry.run(now, now, id).changes;
+        return { found: true, queue: cur.queue, previous: cur.state, retried: changed === 1 };
+      }),
+    );
+  }
+
+  jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
+    return this.#group.submit(() => {
+      const rows = this.#s.reap.all(p.now, p.limit) as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[];
+      return rows.map((r) => ({ id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason }));
+    });
+  }
+
+  jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
+    return this.#group.submit(() => {
+      const rows = this.#s.promoteAll.all(p.now, p.now, p.limit) as unknown as { queue: string }[];
+      return [...new Set(rows.map((r) => r.queue))];
+    });
+  }
+
+  jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
+    return this.#group.submit(() => {
+      let deleted = 0;
+      for (const state of ['completed', 'dead', 'cancelled'] as const) {
+        deleted += Number(this.#s.deleteFinished.run(state, p.before[state], p.limit - deleted).changes);
+        if (deleted >= p.limit) break;
+      }
+      return deleted;
+    });
+  }
+
+  async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
+    return ids.map((id) => {
+      const row = this.#s.get.get(id) as unknown as JobRow | undefined;
+      return row ? rowToJob(row) : null;
+    });
+  }
+
+  async jobsList(p: ListParams): Promise<Job[]> {
+    const after = p.after ?? '';
+    const rows = (p.state
+      ? this.#s.listByState.all(p.queue, p.state, after, p.limit)
+      : this.#s.listAll.all(p.queue, after, p.limit)) as unknown as JobRow[];
+    return rows.map(rowToJob);
+  }
+
+  async jobsNextDueAt(): Promise<number | null> {
+    const row = this.#s.nextDue.get() as { at: number | null };
+    return row.at;
+  }
+
+  async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
+    const byQueue = new Map<string, QueueStats>();
+    const entry = (name: string): QueueStats => {
+      let s = byQueue.get(name);
+      if (!s) byQueue.set(name, (s = { queue: name, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false }));
+      return s;
+    };
+    const queues = (queue === null ? this.#s.queueList.all() : this.#s.queueGet.all(queue)) as unknown as QueueRow[];
+    for (const q of queues) entry(q.name).paused = q.paused === 1;
+    const counts = (queue === null ? this.#s.countsAll.all() : this.#s.countsOne.all(queue)) as { queue: string; state: JobState; n: number }[];
+    for (const c of counts) entry(c.queue).counts[c.state] = c.n;
+    const oldest = (queue === null ? this.#s.oldestAll.all() : this.#s.oldestOne.all(queue)) as { queue: string; at: number | null }[];
+    for (const o of oldest) if (o.at !== null) entry(o.queue).oldestReadyAgeMs = Math.max(0, now - o.at);
+    if (queue !== null) entry(queue);
+    return [...byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1));
+  }
+
+  queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
+    return this.#group.submit(() => {
+      this.#s.queueUpsert.run(name, JSON.stringify(config), now, now);
+    });
+  }
+
+  async queueGet(name: string): Promise<StoredQueue | null> {
+    const row = this.#s.queueGet.get(name) as unknown as QueueRow | undefined;
+    return row ? toStoredQueue(row) : null;
+  }
+
+  async queueList(): Promise<StoredQueue[]> {
+    return (this.#s.queueList.all() as unknown as QueueRow[]).map(toStoredQueue);
+  }
+
+  queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
+    return this.#group.submit(() => {
+      this.#s.queuePause.run(paused ? 1 : 0, now, name);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.isOpen) return;
+    this.#group.close();
+    this.#db.close();
+  }
+
+  /** Why a lease-bearing operation matched no row: the job's state and token now. */
+  #leaseMiss(lease: Lease): { ok: false; state: JobState | null; token: number | null } {
+    const cur = this.#s.leaseOf.get(lease.jobId) as { state: JobState; token: number } | undefined;
+    return { ok: false, state: cur?.state ?? null, token: cur?.token ?? null };
+  }
+}
+
+interface QueueRow {
+  name: string;
+  config: string;
+  paused: number;
+  created_at: number;
+  updated_at: number;
+}
+
+function toStoredQueue(row: QueueRow): StoredQueue {
+  return { name: row.name, config: JSON.parse(row.config), paused: row.paused === 1, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function migrate(db: DatabaseSync, where: string): void {
+  const version = () => (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  if (version() > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(where, version(), LATEST_SCHEMA_VERSION);
+  if (version() === LATEST_SCHEMA_VERSION) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const current = version(); // read again under the write lock: another process may have migrated meanwhile
+    if (current > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(where, current, LATEST_SCHEMA_VERSION);
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      db.exec(`PRAGMA user_version = ${m.version}`);
+    }
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+/** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
+function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
+  const record = `json_object('attempt', attempt, 'token', token, 'startedAt', started_at, 'endedAt', ${endedAtParam}, 'outcome', '${outcome}'${errorParam ? `, 'error', ${errorParam}` : ''})`;
+  return `json_insert(CASE WHEN json_array_length(history) >= ${historyMax} THEN json_remove(history, '$[0]') ELSE history END, '$[#]', ${record})`;
+}
+
+function prepareStatements(db: DatabaseSync, historyMax: number) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    promoteQueue: p(`UPDATE jobs SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
+    promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
+                   WHERE id IN (SELECT id FROM jobs WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?)
+                   RETURNING queue`),
+    claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?
+              WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' ORDER BY priority DESC, run_at, id LIMIT ?)
+              RETURNING *`),
+    complete: p(`UPDATE jobs SET state = 'completed', result = ?, lease_expires_at = NULL, finished_at = ?, updated_at = ?,
+                   history = ${appendHistory(historyMax, 'completed')}
+                 WHERE id = ? AND token = ? AND state = 'active'`),
+    // ?1 unrecoverable (0/1) · ?2 retryAt · ?3 now · ?4 error · ?5 id · ?6 token
+    fail: p(`UPDATE jobs SET
+               state = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN 'dead' WHEN ?2 > ?3 THEN 'scheduled' ELSE 'ready' END,
+               dead_reason = CASE WHEN ?1 = 1 THEN 'unrecoverable' WHEN attempt >= max_attempts THEN 'max-attempts' ELSE NULL END,
+               run_at = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN run_at ELSE ?2 END,
+               finished_at = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN ?3 ELSE NULL END,
+               last_error = ?4, lease_expires_at = NULL, updated_at = ?3,
+               history = ${appendHistory(historyMax, 'failed', '?3', '?4')}
+             WHERE id = ?5 AND token = ?6 AND state = 'active'
+             RETURNING state, dead_reason`),
+    extend: p(`UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND token = ? AND state = 'active'`),
+    release: p(`UPDATE jobs SET state = 'ready', attempt = attempt - 1, lease_expires_at = NULL, updated_at = ?,
+                  history = ${appendHistory(historyMax, 'released')}
+                WHERE id = ? AND token = ? AND state = 'active'`),
+    cancel: p(`UPDATE jobs SET state = 'cancelled', lease_expires_at = NULL, finished_at = ?, updated_at = ?,
+                 history = CASE WHEN state = 'active' THEN ${appendHistory(historyMax, 'cancelled')} ELSE history END
+               WHERE id = ? AND state IN ('scheduled', 'ready', 'active')`),
+    retry: p(`UPDATE jobs SET
+                attempt = CASE WHEN state = 'scheduled' THEN attempt ELSE 0 END,
+                stalls = CASE WHEN state = 'scheduled' THEN stalls ELSE 0 END,
+                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL
+              WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled')`),
+    // ?1 now · ?2 limit
+    reap: p(`UPDATE jobs SET
+               stalls = stalls + 1,
+               state = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
+               dead_reason = CASE WHEN stalls + 1 >= max_stalls THEN 'poison' WHEN attempt >= max_attempts THEN 'max-attempts' ELSE NULL END,
+               finished_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN ?1 ELSE NULL END,
+               run_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN run_at ELSE ?1 END,
+               last_error = 'lease expired: the worker died, stalled, or lost its connection',
+               lease_expires_at = NULL, updated_at = ?1,
+               history = ${appendHistory(historyMax, 'expired', '?1')}
+             WHERE id IN (SELECT id FROM jobs WHERE state = 'active' AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT ?2)
+             RETURNING id, queue, state, dead_reason`),
+    deleteFinished: p(`DELETE FROM jobs WHERE id IN (
+                         SELECT id FROM jobs WHERE state = ? AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+    stateOf: p(`SELECT state, queue FROM jobs WHERE id = ?`),
+    leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
+    get: p(`SELECT * FROM jobs WHERE id = ?`),
+    listByState: p(`SELECT * FROM jobs WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
+    listAll: p(`SELECT * FROM jobs WHERE queue = ? AND id > ? ORDER BY id LIMIT ?`),
+    nextDue: p(`SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`),
+    countsAll: p(`SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state`),
+    countsOne: p(`SELECT queue, state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`),
+    oldestAll: p(`SELECT queue, min(run_at) AS at FROM jobs WHERE state = 'ready' GROUP BY queue`),
+    oldestOne: p(`SELECT queue, min(run_at) AS at FROM jobs WHERE state = 'ready' AND queue = ?`),
+    queueUpsert: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`),
+    queueGet: p(`SELECT * FROM queues WHERE name = ?`),
+    queueList: p(`SELECT * FROM queues ORDER BY name`),
+    queuePause: p(`UPDATE queues SET paused = ?, updated_at = ? WHERE name = ?`),
+  };
+}

@@ -1,0 +1,126 @@
+import type { DeadReason, Job, JobState, Lease, QueueStats } from '../core/job.ts';
+import type { QueueConfig } from '../core/queue-config.ts';
+
+/**
+ * The Store is the seam between the engine and a database. Every method is
+ * async, batch-first and atomic: either all of its effects are visible or none.
+ * SQL lives only inside drivers. Differences between drivers are expressed as
+ * capabilities, never as checks on the driver's kind.
+ *
+ * Time never comes from the store: the engine passes `now`, so a test clock
+ * governs leases and delays on every driver alike.
+ */
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  /** Human-readable location, e.g. the SQLite file path. */
+  readonly location: string;
+
+  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void>;
+  /** Promotes due scheduled jobs of the queue, then leases up to `limit` ready jobs in claim order. */
+  jobsClaim(params: ClaimParams): Promise<Job[]>;
+  jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]>;
+  jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]>;
+  jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]>;
+  /** Gives leased jobs back without counting the attempt (graceful shutdown). */
+  jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]>;
+  jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]>;
+  /** Operator retry: dead or cancelled → ready with attempts reset; scheduled → ready now. */
+  jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]>;
+  /** Ends expired leases: back to ready, or dead when attempts or stalls are used up. */
+  jobsReapExpired(params: { now: number; limit: number }): Promise<ReapedJob[]>;
+  /** Moves scheduled jobs whose time has come to ready; returns the queues touched. */
+  jobsPromoteDue(params: { now: number; limit: number }): Promise<string[]>;
+  /** Deletes finished jobs older than their retention; returns how many. */
+  jobsDeleteFinished(params: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number>;
+
+  jobsGet(ids: readonly string[]): Promise<(Job | null)[]>;
+  jobsList(params: ListParams): Promise<Job[]>;
+  /** The earliest runAt of any scheduled job, or null. */
+  jobsNextDueAt(): Promise<number | null>;
+
+  queueStats(queue: string | null, now: number): Promise<QueueStats[]>;
+  queueUpsert(name: string, config: QueueConfig, now: number): Promise<void>;
+  queueGet(name: string): Promise<StoredQueue | null>;
+  queueList(): Promise<StoredQueue[]>;
+  queueSetPaused(name: string, paused: boolean, now: number): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface StoreCapabilities {
+  /** Writes by other processes are announced (e.g. LISTEN/NOTIFY); without it, consumers poll as a fallback. */
+  readonly crossProcessNotify: boolean;
+  /** What an acknowledged write survives, printed beside benchmark figures. */
+  readonly durability: string;
+}
+
+export interface NewJobRow {
+  id: string;
+  queue: string;
+  name: string;
+  /** JSON text. */
+  payload: string;
+  priority: number;
+  runAt: number;
+  state: 'ready' | 'scheduled';
+  maxAttempts: number;
+  maxStalls: number;
+  createdAt: number;
+}
+
+export interface ClaimParams {
+  queue: string;
+  limit: number;
+  leaseMs: number;
+  now: number;
+}
+
+export interface CompleteItem {
+  lease: Lease;
+  /** JSON text or null. */
+  result: string | null;
+}
+
+export interface FailItem {
+  lease: Lease;
+  error: string;
+  /** When to run again if attempts remain. */
+  retryAt: number;
+  /** Skip the remaining attempts. */
+  unrecoverable: boolean;
+}
+
+export interface ExtendItem {
+  lease: Lease;
+  leaseMs: number;
+}
+
+/** Outcome of an operation that needs a held lease. When not ok, the job's current state and token say why. */
+export type LeaseResult = { ok: true } | { ok: false; state: JobState | null; token: number | null };
+export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | { ok: false; state: JobState | null; token: number | null };
+export type ExtendResult = { ok: true; leaseExpiresAt: number } | { ok: false; state: JobState | null; token: number | null };
+export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; cancelled: boolean };
+export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };
+
+export interface ReapedJob {
+  id: string;
+  queue: string;
+  state: JobState;
+  deadReason: DeadReason | null;
+}
+
+export interface ListParams {
+  queue: string;
+  state?: JobState | undefined;
+  /** Return jobs with ids after this one (cursor). */
+  after?: string | undefined;
+  limit: number;
+}
+
+export interface StoredQueue {
+  name: string;
+  config: QueueConfig;
+  paused: boolean;
+  createdAt: number;
+  updatedAt: number;
+}

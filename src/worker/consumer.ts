@@ -1,0 +1,35 @@
+import type { Clock } from '../core/clock.ts';
+import type { Job, JobState, Lease } from '../core/job.ts';
+
+/**
+ * What the worker runtime needs from a Spool, in-process or remote. The engine
+ * implements it directly; a network client implements it over the wire. The
+ * worker is written once against this interface.
+ */
+export interface ConsumerApi {
+  readonly clock: Clock;
+  /** Opens a push subscription on `queue`. Jobs arrive through `handlers.deliver`, never more than the credits granted. */
+  subscribe(queue: string, handlers: SubscriptionHandlers): Subscription;
+  /** Completes a job. @throws StaleLeaseError if the lease is no longer held. */
+  ack(lease: Lease, result?: unknown): Promise<void>;
+  /** Records a failed attempt; the job is retried after backoff or dead-lettered. Returns the job's new state. */
+  nack(lease: Lease, error: unknown, options?: { unrecoverable?: boolean }): Promise<JobState>;
+  /** Pushes the lease deadline out by the queue's visibility timeout (or `leaseMs`). Returns the new deadline. */
+  extend(lease: Lease, leaseMs?: number): Promise<number>;
+  /** Gives a leased job back without counting the attempt. */
+  release(lease: Lease): Promise<void>;
+}
+
+export interface SubscriptionHandlers {
+  /** Called with leased jobs; the subscriber owns them from here. */
+  deliver(jobs: Job[]): void;
+  /** The lease on a delivered job is gone (cancelled, or expired and taken back): stop working on it. */
+  revoke(jobId: string, reason: Error): void;
+}
+
+export interface Subscription {
+  /** Allows `n` more jobs to be delivered. */
+  addCredits(n: number): void;
+  /** Stops deliveries. Jobs already delivered stay with the subscriber. */
+  close(): void;
+}
