@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidArgumentError } from '../../core/errors.ts';
+import { withHarness, type StoreFactory } from './harness.ts';
+
+export function statsListSuite(factory: StoreFactory): void {
+  describe('stats, list, config, retention', () => {
+    it('counts jobs per state and the oldest ready age', () =>
+      withHarness(factory, async ({ spool, clock }) => {
+        const q = spool.queue('q');
+        await q.addMany([{ payload: 1 }, { payload: 2 }, { payload: 3 }, { payload: 4, delayMs: 10_000 }]);
+        await clock.advance(250);
+        const [a, b] = await spool.claim('q', 2);
+        await spool.ack({ jobId: a!.id, token: a!.leaseToken });
+        await spool.nack({ jobId: b!.id, token: b!.leaseToken }, 'x', { unrecoverable: true });
+        await clock.advance(50);
+        const s = await q.stats();
+        assert.deepEqual(s.counts, { scheduled: 1, ready: 1, active: 0, completed: 1, dead: 1, cancelled: 0 });
+        assert.equal(s.oldestReadyAgeMs, 300);
+        await spool.queue('other').add({});
+        const all = await spool.stats();
+        assert.deepEqual(all.map((x) => x.queue), ['other', 'q']);
+      }));
+
+    it('lists by state with cursor pagination', () =>
+      withHarness(factory, async ({ spool }) => {
+        const q = spool.queue('q');
+        const jobs = await q.addMany(Array.from({ length: 25 }, (_, i) => ({ payload: i })));
+        await spool.cancel(jobs[3]!.id);
+        const seen: string[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await q.list({ state: 'ready', limit: 10, ...(after ? { after } : {}) });
+          seen.push(...page.map((j) => j.id));
+          if (page.length < 10) break;
+          after = page.at(-1)!.id;
+        }
+        assert.equal(seen.length, 24);
+        assert.ok(!seen.includes(jobs[3]!.id));
+        assert.deepEqual((await q.list({ state: 'cancelled' })).map((j) => j.id), [jobs[3]!.id]);
+        assert.equal((await q.list()).length, 25);
+        await assert.rejects(q.list({ limit: 5000 }), /limit must be at most 1000/);
+        await assert.rejects(q.list({ state: 'nope' as never }), InvalidArgumentError);
+      }));
+
+    it('queue settings are validated, named and persisted', () =>
+      withHarness(factory, async ({ spool }) => {
+        const q = spool.queue('q');
+        await assert.rejects(q.configure({ visibilityTimeoutMs: 5 }), /visibilityTimeoutMs must be at least 100 \(got 5\)/);
+        await assert.rejects(q.configure({ maxAttempts: 0 }), /maxAttempts must be at least 1/);
+        await assert.rejects(q.configure({ backoff: { type: 'linear' as never } }), /backoff.type must be 'fixed' or 'exponential'/);
+        await assert.rejects(q.configure({ visibility: 1 } as never), /unknown queue setting "visibility"/);
+        const c = await q.configure({ visibilityTimeoutMs: 5000, backoff: { type: 'fixed', delayMs: 10 } });
+        assert.equal(c.visibilityTimeoutMs, 5000);
+        assert.equal(c.maxAttempts, 5);
+        assert.deepEqual(c.backoff, { type: 'fixed', delayMs: 10 });
+        const stored = await spool.store.queueGet('q');
+        assert.deepEqual(stored!.config, c);
+      }));
+
+    it('deletes finished jobs after their retention, and keeps the rest', () =>
+      withHarness(
+        factory,
+        async ({ spool, clock }) => {
+          const q = spool.queue('q');
+          await q.addMany([{ payload: 'done' }, { payload: 'dead' }, { payload: 'waiting' }]);
+          const [a, b] = await spool.claim('q', 2);
+          await spool.ack({ jobId: a!.id, token: a!.leaseToken });
+          await spool.nack({ jobId: b!.id, token: b!.leaseToken }, 'x', { unrecoverable: true });
+          await clock.advance(1500);
+          assert.equal(await spool.cleanup(), 1);
+          assert.deepEqual((await q.list()).map((j) => j.payload).sort(), ['dead', 'waiting']);
+          await clock.advance(1000);
+          assert.equal(await spool.cleanup(), 1);
+          assert.deepEqual((await q.list()).map((j) => j.payload), ['waiting']);
+        },
+        { completedRetentionMs: 1000, deadRetentionMs: 2000 },
+      ));
+  });
+}
