@@ -80,6 +80,8 @@ export class GroupCommit {
           results[i] = { ok: true, value: ops[i]!.run() };
           this.#releaseSavepoint.run();
         } catch (err) {
+          // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then the group fails as one.
+          if (!this.#db.isTransaction) throw err;
           this.#rollbackSavepoint.run();
           this.#releaseSavepoint.run();
           results[i] = { ok: false, error: translateSqliteError(err, 'write') };

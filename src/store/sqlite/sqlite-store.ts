@@ -28,6 +28,8 @@ export interface SqliteStoreOptions {
   durability?: SqliteDurability;
   busyTimeoutMs?: number;
   historyMax?: number;
+  /** Caps the database file's size; writes past it fail with a clear 'full' error. Default: no cap (the disk is the limit). */
+  maxDatabaseBytes?: number;
 }
 
 const SQLITE_NOTADB = 26;
@@ -69,6 +71,10 @@ export class SqliteStore implements Store {
       }
       this.#db.exec(`PRAGMA synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
       migrate(this.#db, this.location);
+      if (options.maxDatabaseBytes !== undefined) {
+        const pageSize = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+        this.#db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
+      }
     } catch (err) {
       this.#db.close();
       if ((err as { errcode?: number }).errcode === SQLITE_NOTADB) {

@@ -1,0 +1,79 @@
+import { parseArgs, type ParseArgsOptionDescriptor } from 'node:util';
+import { UsageError } from './exit-codes.ts';
+import type { OptionValues } from './command.ts';
+import { oneLine } from './output.ts';
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS = {
+  store: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies Record<string, ParseArgsOptionDescriptor>;
+
+/** The lines `spool --help` prints for the global options. */
+export const GLOBAL_OPTIONS_HELP = `  --store <spec>   where jobs live: a data directory, a .db file, sqlite:<path> or memory
+                   (default: $SPOOL_STORE, else ./spool-data)
+  --json           print only JSON to stdout (errors as {"error":{"code","message"}})
+  -h, --help       show help`;
+
+/**
+ * Finds the command name: the first argument that is neither an option nor the value of `--store`.
+ * Returns its index, or -1.
+ */
+export function findCommand(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return i + 1 < argv.length ? i + 1 : -1;
+    if (a === '--store') i++;
+    else if (!a.startsWith('-')) return i;
+  }
+  return -1;
+}
+
+export interface ParsedArgs {
+  positionals: string[];
+  options: OptionValues;
+  store: string | undefined;
+  json: boolean;
+  help: boolean;
+}
+
+/**
+ * Parses the arguments around a command with its options and the global ones, strictly:
+ * an unknown flag or a missing value is a UsageError.
+ */
+export function parseCommandArgs(args: readonly string[], options: Readonly<Record<string, ParseArgsOptionDescriptor>>): ParsedArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], options: { ...options, ...GLOBAL_OPTIONS }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(oneLine((err as Error).message), { cause: err });
+  }
+  const { store, json, help, ...rest } = parsed.values as Record<string, string | boolean | undefined>;
+  return {
+    positionals: parsed.positionals,
+    options: rest,
+    store: typeof store === 'string' ? store : undefined,
+    json: json === true,
+    help: help === true,
+  };
+}
+
+/**
+ * Reads an integer option; bounds are the engine's to check (it names them).
+ * @throws UsageError when the text is not an integer.
+ * @example
+ * integerOption(ctx.options, 'priority'); // 5 for --priority 5, undefined when absent
+ */
+export function integerOption(options: OptionValues, name: string): number | undefined {
+  const value = options[name];
+  if (value === undefined || typeof value === 'boolean') return undefined;
+  if (!/^[-+]?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be an integer (got ${JSON.stringify(value)})`);
+  return Number(value);
+}
+
+/** Reads a string option. */
+export function stringOption(options: OptionValues, name: string): string | undefined {
+  const value = options[name];
+  return typeof value === 'string' ? value : undefined;
+}

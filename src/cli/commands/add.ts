@@ -1,0 +1,160 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { SpoolError } from '../../core/errors.ts';
+import { checkAddOptions, type AddOptions } from '../../core/validate.ts';
+import type { AddItem, Spool } from '../../engine/spool.ts';
+import { integerOption, stringOption } from '../args.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { UsageError } from '../exit-codes.ts';
+import { Progress } from '../format.ts';
+import { withSpool } from '../open-spool.ts';
+import { printResult } from '../output.ts';
+
+/** Jobs per `addMany` call (one transaction) when adding from a file. */
+export const ADD_FILE_BATCH_SIZE = 1000;
+
+export const add: Command = {
+  name: 'add',
+  summary: 'add a job, or many from an NDJSON file',
+  usage: ['add <queue> <json> [options]', 'add <queue> --file <jobs.ndjson | -> [options]'],
+  help: `Adds one job whose payload is <json>, or one job per line of an NDJSON file.
+
+Options:
+  --priority <n>       higher runs first (default 0; write a negative one as --priority=-5)
+  --delay <ms>         run no sooner than this many milliseconds from now
+  --name <s>           job name (default "default")
+  --max-attempts <n>   attempts before the job is dead (default: the queue's setting)
+  --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
+                       Every line is a payload (the options above apply to all of them);
+                       blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction.
+                       A line that is not JSON stops the import with exit code 2: batches
+                       already written stay written, and the message says how many.
+
+Output: the job id (with --json, the job). With --file: "added N jobs to <queue> in X s
+(Y jobs/s)" (with --json, {"queue","added","seconds","jobsPerSecond"}), and a progress
+line on stderr when stderr is a terminal.`,
+  options: {
+    priority: { type: 'string' },
+    delay: { type: 'string' },
+    name: { type: 'string' },
+    'max-attempts': { type: 'string' },
+    file: { type: 'string' },
+  },
+  positionals: { min: 1, max: 2 },
+  async run(ctx) {
+    const [queue, text] = ctx.args as [string, string | undefined];
+    const file = stringOption(ctx.options, 'file');
+    if (file !== undefined && text !== undefined) throw new UsageError('give a <json> payload or --file, not both');
+    if (file === undefined && text === undefined) throw new UsageError('missing the job payload: spool add <queue> <json>, or --file <path>');
+    const options = addOptions(ctx);
+    checkAddOptions(options, Date.now()); // fail on a bad flag before touching the store or reading the file
+    if (file !== undefined) return addFromFile(ctx, queue, file, options);
+    const payload = parseJsonArgument(text!);
+    const job = await withSpool(ctx.store, true, (spool) => spool.add(queue, payload, options));
+    printResult(ctx.json, job, () => job.id);
+  },
+};
+
+function addOptions(ctx: CommandContext): AddOptions {
+  const options: AddOptions = {};
+  const priority = integerOption(ctx.options, 'priority');
+  const delayMs = integerOption(ctx.options, 'delay');
+  const maxAttempts = integerOption(ctx.options, 'max-attempts');
+  const name = stringOption(ctx.options, 'name');
+  if (priority !== undefined) options.priority = priority;
+  if (delayMs !== undefined) options.delayMs = delayMs;
+  if (maxAttempts !== undefined) options.maxAttempts = maxAttempts;
+  if (name !== undefined) options.name = name;
+  return options;
+}
+
+function parseJsonArgument(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`the payload is not valid JSON (${(err as Error).message}); quote it for the shell, e.g. '{"to":"a@example.com"}'`, { cause: err });
+  }
+}
+
+async function addFromFile(ctx: CommandContext, queue: string, file: string, options: AddOptions): Promise<void> {
+  const fromStdin = file === '-';
+  let totalBytes: number | null = null;
+  if (!fromStdin) {
+    try {
+      totalBytes = statSync(file).size;
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const source = fromStdin ? 'stdin' : file;
+  const startedMs = performance.now();
+  const added = await withSpool(ctx.store, true, async (spool) => {
+    const input: Readable = fromStdin ? process.stdin : createReadStream(file);
+    const progress = new Progress(process.stderr, process.stderr.isTTY === true && !ctx.json);
+    try {
+      return await importLines(spool, queue, input, source, options, (count) =>
+        progress.update(count, totalBytes ? (input as Readable & { bytesRead: number }).bytesRead / totalBytes : null),
+      );
+    } finally {
+      progress.done();
+      input.destroy();
+    }
+  });
+  const seconds = (performance.now() - startedMs) / 1000;
+  const jobsPerSecond = seconds > 0 ? Math.round(added / seconds) : added;
+  printResult(ctx.json, { queue, added, seconds: Number(seconds.toFixed(3)), jobsPerSecond }, () =>
+    `added ${added} jobs to ${queue} in ${seconds.toFixed(2)} s (${jobsPerSecond} jobs/s)`,
+  );
+}
+
+/** Reads payload lines and adds them in batches. Returns how many jobs were added. */
+async function importLines(
+  spool: Spool, queue: string, input: Readable, source: string, options: AddOptions, onBatch: (added: number) => void,
+): Promise<number> {
+  let lineNo = 0;
+  let added = 0;
+  let writtenThroughLine = 0;
+  let batch: AddItem[] = [];
+  let batchLines: number[] = [];
+  const soFar = (): string =>
+    added === 0
+      ? 'no jobs were added'
+      : `${added} jobs were added (through line ${writtenThroughLine}); nothing from line ${writtenThroughLine + 1} on was added`;
+
+  const flush = async (): Promise<void> => {
+    try {
+      await spool.addMany(queue, batch);
+    } catch (err) {
+      if (err instanceof SpoolError) {
+        // The engine names a bad item as `items[i]: …`; turn that into the line it came from.
+        const m = /^items\[(\d+)\]: /.exec(err.message);
+        const line = m ? batchLines[Number(m[1])] : batchLines.length === 1 ? batchLines[0] : undefined;
+        const where = line !== undefined ? `line ${line}` : `lines ${batchLines[0]}–${batchLines.at(-1)}`;
+        err.message = `${source} ${where}: ${m ? err.message.slice(m[0].length) : err.message}; ${soFar()}`;
+      }
+      throw err;
+    }
+    added += batch.length;
+    writtenThroughLine = batchLines.at(-1)!;
+    batch = [];
+    batchLines = [];
+    onBatch(added);
+  };
+
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(line);
+    } catch (err) {
+      throw new UsageError(`${source} line ${lineNo}: not valid JSON (${(err as Error).message}); ${soFar()}`, { cause: err });
+    }
+    batch.push({ ...options, payload });
+    batchLines.push(lineNo);
+    if (batch.length >= ADD_FILE_BATCH_SIZE) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return added;
+}

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { StoreUnavailableError } from '../core/errors.ts';
+import { DEFAULT_DATA_DIR, SQLITE_FILE_NAME } from '../engine/open-store.ts';
+import { Spool } from '../engine/spool.ts';
+
+/** The store spec in effect: `--store`, else the `SPOOL_STORE` environment variable, else `./spool-data`. */
+export function storeSpec(flag: string | undefined): string {
+  return flag ?? (process.env.SPOOL_STORE || DEFAULT_DATA_DIR);
+}
+
+/**
+ * The SQLite file a store spec names, by the same rules as `Spool.open`, or null
+ * when the spec names no file (`memory`, a PostgreSQL URL).
+ */
+export function storeFile(spec: string): string | null {
+  if (spec === 'memory' || spec === ':memory:' || /^(postgres|postgresql):\/\//.test(spec)) return null;
+  if (spec.startsWith('sqlite:')) return resolve(spec.slice('sqlite:'.length));
+  if (/\.(db|sqlite|sqlite3)$/.test(spec)) return resolve(spec);
+  return resolve(join(spec, SQLITE_FILE_NAME));
+}
+
+export interface CliOpenOptions {
+  /** Run reaping, promotion and cleanup in this process: only long-running commands do. */
+  maintenance: boolean;
+  /**
+   * Create the store if it does not exist. Commands that only read or change
+   * existing jobs say no, so a mistyped `--store` is an error instead of a new, empty store.
+   */
+  create: boolean;
+}
+
+/**
+ * Opens a Spool for a command.
+ * @throws StoreUnavailableError when `create` is false and there is no store at `spec`.
+ * @example
+ * const spool = await openSpool(ctx.store, { maintenance: false, create: false });
+ * try { ... } finally { await spool.close(); }
+ */
+export async function openSpool(spec: string, options: CliOpenOptions): Promise<Spool> {
+  if (!options.create) {
+    const file = storeFile(spec);
+    if (file !== null && !existsSync(file)) {
+      throw new StoreUnavailableError(`no Spool store at ${file}; check --store (or SPOOL_STORE), or create one with spool add or spool serve`);
+    }
+  }
+  return Spool.open({ store: spec, maintenance: options.maintenance });
+}
+
+/**
+ * Runs `fn` on a Spool opened for a short-lived command (no maintenance) and closes it,
+ * whether `fn` succeeds or throws.
+ */
+export async function withSpool<T>(spec: string, create: boolean, fn: (spool: Spool) => Promise<T>): Promise<T> {
+  const spool = await openSpool(spec, { maintenance: false, create });
+  try {
+    return await fn(spool);
+  } finally {
+    await spool.close();
+  }
+}

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidArgumentError } from './errors.ts';
+import { checkLimit, LIMITS } from './limits.ts';
+import { backoffDelayMs, defaultQueueConfig, resolveQueueConfig } from './queue-config.ts';
+
+test('exponential backoff doubles up to its ceiling, with jitter between half and all of it', () => {
+  const b = { type: 'exponential', delayMs: 100, maxDelayMs: 1000 } as const;
+  assert.deepEqual([1, 2, 3, 4, 5, 60].map((a) => backoffDelayMs(b, a, () => 0)), [50, 100, 200, 400, 500, 500]);
+  assert.deepEqual([1, 2, 3, 4, 5].map((a) => backoffDelayMs(b, a, () => 0.999999)), [100, 200, 400, 800, 1000]);
+  for (let i = 0; i < 1000; i++) {
+    const d = backoffDelayMs(b, 3);
+    assert.ok(d >= 200 && d <= 400, String(d));
+  }
+});
+
+test('fixed backoff is fixed', () => {
+  assert.equal(backoffDelayMs({ type: 'fixed', delayMs: 250 }, 9), 250);
+});
+
+test('every limit has default within [min, max] and a doc line', () => {
+  for (const [name, b] of Object.entries(LIMITS)) {
+    assert.ok(b.min <= b.default && b.default <= b.max, name);
+    assert.ok(b.doc.length > 10, name);
+  }
+});
+
+test('limits name the field and the bound', () => {
+  assert.throws(() => checkLimit('concurrency', 0), (e: Error) => e instanceof InvalidArgumentError && e.message === 'concurrency must be at least 1 (got 0)');
+  assert.throws(() => checkLimit('concurrency', 20_000), /concurrency must be at most 10000 \(got 20000\)/);
+  assert.throws(() => checkLimit('concurrency', '3'), /concurrency must be an integer \(got "3"\)/);
+  assert.equal(checkLimit('concurrency', undefined), 1);
+});
+
+test('queue config merges over the current one and keeps unspecified fields', () => {
+  const base = resolveQueueConfig({ maxAttempts: 9 });
+  assert.equal(base.maxAttempts, 9);
+  const next = resolveQueueConfig({ backoff: { delayMs: 5 } }, base);
+  assert.equal(next.maxAttempts, 9);
+  assert.deepEqual(next.backoff, { ...defaultQueueConfig().backoff, delayMs: 5 });
+  assert.throws(() => resolveQueueConfig({ backoff: { type: 'fixed', delayMs: -1 } }), /backoff.delayMs must be at least 0/);
+  assert.throws(() => resolveQueueConfig('fast'), /queue config must be an object/);
+});

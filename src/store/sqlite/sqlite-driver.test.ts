@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, it } from 'node:test';
+import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
+import { Spool } from '../../engine/spool.ts';
+import { LATEST_SCHEMA_VERSION } from './migrations.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-'));
+let n = 0;
+const freshPath = () => join(dir, `d${n++}.db`);
+
+describe('SQLite driver', () => {
+  it('uses WAL and full sync by default, and migrates a new file to the latest schema', async () => {
+    const path = freshPath();
+    const store = new SqliteStore({ path });
+    await store.close();
+    const db = new DatabaseSync(path);
+    assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
+    assert.equal((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, LATEST_SCHEMA_VERSION);
+    db.close();
+    assert.equal(store.capabilities.durability, 'fsync on commit');
+    assert.match(new SqliteStore({ path: freshPath(), durability: 'no-fsync' }).capabilities.durability, /no fsync/);
+  });
+
+  it('reopens an existing database without migrating it again, keeping its jobs', async () => {
+    const path = freshPath();
+    const a = await Spool.open({ store: path, maintenance: false });
+    const job = await a.queue('q').add({ keep: true });
+    await a.close();
+    const b = await Spool.open({ store: path, maintenance: false });
+    assert.deepEqual((await b.get(job.id)).payload, { keep: true });
+    await b.close();
+  });
+
+  it('refuses a database written by a newer schema, with a clear error', async () => {
+    const path = freshPath();
+    await new SqliteStore({ path }).close();
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA user_version = ${LATEST_SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(
+      () => new SqliteStore({ path }),
+      (e: Error) => e instanceof SchemaTooNewError && e.message.includes(`schema version ${LATEST_SCHEMA_VERSION + 1}`) && /newer Spool/.test(e.message),
+    );
+  });
+
+  it('refuses a file that is not a database', () => {
+    const path = freshPath();
+    writeFileSync(path, 'this is not sqlite, just some text that is long enough to have a header. '.repeat(20));
+    assert.throws(() => new SqliteStore({ path }), (e: Error) => e instanceof StoreUnavailableError && /not a Spool database/.test(e.message));
+  });
+
+  it('group commit: adds made in one tick share one transaction', async () => {
+    const store = new SqliteStore({ path: freshPath() });
+    const spool = await Spool.open({ store, maintenance: false });
+    await spool.queue('q').add('warm-up');
+    const before = store.commits;
+    await Promise.all(Array.from({ length: 100 }, (_, i) => spool.queue('q').add(i)));
+    assert.equal(store.commits - before, 1, 'one commit for 100 concurrent adds');
+    assert.equal((await spool.queue('q').stats()).counts.ready, 101);
+    await spool.close();
+  });
+
+  it('a full disk gives a clear error, loses nothing already accepted, and recovers', async () => {
+    const path = freshPath();
+    // A size cap fills up the way a full disk does: SQLite reports SQLITE_FULL.
+    const spool = await Spool.open({ store: new SqliteStore({ path, maxDatabaseBytes: 160 * 1024 }), maintenance: false });
+    const q = spool.queue('q');
+    const accepted: string[] = [];
+    let failure: unknown;
+    for (let i = 0; i < 2000 && !failure; i++) {
+      try {
+        const jobs = await q.addMany(Array.from({ length: 20 }, (_, k) => ({ payload: { i, k, pad: 'x'.repeat(200) } })));
+        accepted.push(...jobs.map((j) => j.id));
+      } catch (err) {
+        failure = err;
+      }
+    }
+    assert.ok(failure instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${failure}`);
+    assert.match((failure as Error).message, /full.*Free space and retry.*Nothing from this call was written/s);
+    assert.ok(accepted.length > 0);
+    await spool.close();
+    const reopened = await Spool.open({ store: path, maintenance: false });
+    assert.equal((await reopened.queue('q').stats()).counts.ready, accepted.length, 'every accepted job is there, none of the failed batch');
+    await reopened.queue('q').add('after recovery');
+    const db = new DatabaseSync(path);
+    assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
+    db.close();
+    await reopened.close();
+  });
+});
+
