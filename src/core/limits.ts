@@ -41,7 +41,7 @@ export const LIMITS = {
   deadRetentionMs: { default: 14 * DAY, min: 0, max: 3650 * DAY, doc: 'How long dead jobs are kept for inspection and redrive.' },
   cancelledRetentionMs: { default: 1 * DAY, min: 0, max: 365 * DAY, doc: 'How long cancelled jobs are kept.' },
   historyMax: { default: 50, min: 5, max: 1000, doc: 'Attempt records kept per job (oldest dropped first).' },
-  listLimitMax: { default: 100, min: 1, max: 1000, doc: 'Most jobs returned by one list call.' },
+  listLimit: { default: 100, min: 1, max: 1000, doc: 'Jobs per page of a list call.' },
   busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },
 } as const satisfies Record<string, Bound>;
 

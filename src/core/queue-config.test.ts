@@ -41,3 +41,13 @@ test('queue config merges over the current one and keeps unspecified fields', ()
   assert.throws(() => resolveQueueConfig({ backoff: { type: 'fixed', delayMs: -1 } }), /backoff.delayMs must be at least 0/);
   assert.throws(() => resolveQueueConfig('fast'), /queue config must be an object/);
 });
+
+test('docs/configuration.md lists every limit with its default, min and max', async () => {
+  const { readFileSync } = await import('node:fs');
+  const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  const fmt = (n: number) => n.toLocaleString('en-US').replace(/,/g, '_');
+  for (const [name, b] of Object.entries(LIMITS)) {
+    const row = `| \`${name}\` | ${fmt(b.default)} | ${fmt(b.min)} | ${fmt(b.max)} |`;
+    assert.ok(doc.includes(row), `docs/configuration.md is missing or out of date for ${name}: expected a row starting ${row}`);
+  }
+});

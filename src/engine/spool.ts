@@ -268,7 +268,7 @@ export class Spool implements ConsumerApi {
       throw new InvalidArgumentError('state', `state must be one of ${JOB_STATES.join(', ')} (got ${describe(options.state)})`);
     }
     if (options.after !== undefined) checkJobId(options.after, 'after');
-    const limit = options.limit === undefined ? 100 : checkLimit('listLimitMax', options.limit, 'limit');
+    const limit = checkLimit('listLimit', options.limit, 'limit');
     return this.store.jobsList({ queue, state: options.state, after: options.after, limit });
   }
 
