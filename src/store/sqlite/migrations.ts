@@ -57,7 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Listing by state with an id cursor, and counts per state.
       CREATE INDEX jobs_queue_state ON jobs (queue, state, id);
       -- Retention of finished jobs.
-      CREATE INDEX jobs_finished ON jobs (state, finished_at) WHERE state IN ('completed', 'dead', 'cancelled');
+      CREATE INDEX jobs_finished ON jobs (state, finished_at) WHERE finished_at IS NOT NULL;
     `,
   },
 ];

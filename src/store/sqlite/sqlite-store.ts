@@ -187,7 +187,7 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       let deleted = 0;
       for (const state of ['completed', 'dead', 'cancelled'] as const) {
-        deleted += Number(this.#s.deleteFinished.run(state, p.before[state], p.limit - deleted).changes);
+        deleted += Number(this.#s.deleteFinished[state].run(p.before[state], p.limit - deleted).changes);
         if (deleted >= p.limit) break;
       }
       return deleted;
@@ -308,7 +308,8 @@ function prepareStatements(db: DatabaseSync, historyMax: number) {
   return {
     insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    promoteQueue: p(`UPDATE jobs SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
+    // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
+    promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
                    WHERE id IN (SELECT id FROM jobs WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?)
                    RETURNING queue`),
@@ -352,13 +353,17 @@ function prepareStatements(db: DatabaseSync, historyMax: number) {
                history = ${appendHistory(historyMax, 'expired', '?1')}
              WHERE id IN (SELECT id FROM jobs WHERE state = 'active' AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT ?2)
              RETURNING id, queue, state, dead_reason`),
-    deleteFinished: p(`DELETE FROM jobs WHERE id IN (
-                         SELECT id FROM jobs WHERE state = ? AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+    // One statement per state, with the state as a literal: a bound parameter would keep SQLite from using the partial index.
+    deleteFinished: {
+      completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+      dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+      cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+    },
     stateOf: p(`SELECT state, queue FROM jobs WHERE id = ?`),
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
     get: p(`SELECT * FROM jobs WHERE id = ?`),
     listByState: p(`SELECT * FROM jobs WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
-    listAll: p(`SELECT * FROM jobs WHERE queue = ? AND id > ? ORDER BY id LIMIT ?`),
+    listAll: p(`SELECT * FROM jobs WHERE +queue = ? AND id > ? ORDER BY id LIMIT ?`), // "+queue": walk the primary key in id order, no sort
     nextDue: p(`SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`),
     countsAll: p(`SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state`),
     countsOne: p(`SELECT queue, state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`),
