@@ -1,0 +1,76 @@
+import type { BenchPayload } from './payload.ts';
+
+/**
+ * What a workload needs from a system under test. Workloads W1–W6 are written
+ * once against this interface; each deployment (Spool embedded, Spool over the
+ * network, a peer such as BullMQ) implements it in `bench/targets/`.
+ *
+ * A target is used for exactly one workload run, in a fresh process:
+ * `setup()`, the run, then `teardown()`.
+ * @example
+ * const target = createTarget('spool-embedded', { dataDir });
+ * await target.setup();
+ * await target.addBatch(benchPayloads(0, 1_000));
+ * await target.teardown();
+ */
+export interface Target {
+  /** The target id used in reports, e.g. `spool-embedded`. */
+  readonly id: string;
+  /** Opens connections, stores and queues. Called once before the run. */
+  setup(): Promise<void>;
+  /** What an acknowledged add survives, printed beside every figure (valid after setup). */
+  durability(): string;
+  /** Adds one job; resolves once the target acknowledged it. */
+  addOne(payload: BenchPayload): Promise<void>;
+  /** Adds the jobs in one bulk call; resolves once the target acknowledged all of them. */
+  addBatch(payloads: readonly BenchPayload[]): Promise<void>;
+  /** Starts one worker that runs a no-op handler, `concurrency` jobs at once. */
+  startWorker(options: WorkerSpec): Promise<TargetWorker>;
+  /** Job counts of the benchmark queue, read from the store (the truth, not the worker's tally). */
+  jobCounts(): Promise<JobCounts>;
+  /** Memory of the process that holds the queue (the engine or broker). */
+  brokerMemory(): Promise<BrokerMemory>;
+  /** Stops workers, closes connections, releases the store. Safe to call after a failed setup. */
+  teardown(): Promise<void>;
+}
+
+/** How to run a benchmark worker. */
+export interface WorkerSpec {
+  concurrency: number;
+  /** Called synchronously at the start of each handler, before it returns. */
+  onStart?: (payload: BenchPayload) => void;
+}
+
+/** A running benchmark worker. */
+export interface TargetWorker {
+  /** Jobs whose completion the target has acknowledged (durably recorded), so far. */
+  completed(): number;
+  /** Resolves when at least `count` completions are acknowledged. */
+  waitCompleted(count: number): Promise<void>;
+  /** Stops the worker gracefully. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Jobs of the benchmark queue by state. */
+export interface JobCounts {
+  /** Ready to run (or scheduled). */
+  waiting: number;
+  active: number;
+  completed: number;
+  /** Failed for good or cancelled: a benchmark run expects none. */
+  failed: number;
+}
+
+/** Resident memory of the broker process, in bytes. */
+export interface BrokerMemory {
+  /** Resident set size now. */
+  rssBytes: number;
+  /** The operating system's high-water mark of the resident set, when it is known. */
+  peakRssBytes: number | null;
+}
+
+/** Where a target may keep its files; removed by the runner after the run. */
+export interface TargetContext {
+  /** A fresh, empty directory under the system temp directory. */
+  dataDir: string;
+}

@@ -1,0 +1,119 @@
+import { benchPayloads } from '../payload.ts';
+import type { Target } from '../target.ts';
+import { check, count, waitCompleted, type RunContext } from './run-context.ts';
+
+/** W3 settings: a backlog of 100,000 ready jobs drained by one worker of concurrency 64. */
+export const W3 = { backlog: 100_000, concurrency: 64 } as const;
+/** W5 backlog sizes; W6 is the peak RSS of the larger one. */
+export const W5 = { smallBacklog: 10_000, largeBacklog: 1_000_000, concurrency: 64 } as const;
+
+/**
+ * Jobs per bulk call while filling the backlog (not timed): the W2 batch size.
+ * It matters for W6 in the embedded deployment, where the producer shares the
+ * engine's heap: with batches of 10,000 the fill's garbage alone lifted the peak
+ * RSS by about 100 MiB (see docs/benchmarks.md).
+ */
+const FILL_BATCH_SIZE = 1_000;
+/** How often the broker's resident set is sampled. */
+const MEMORY_SAMPLE_INTERVAL_MS = 100;
+const MiB = 1024 * 1024;
+
+/** What one drain run measured. */
+export interface DrainResult {
+  jobsPerS: number;
+  /** Peak resident set of the broker over the whole run (fill and drain), in MiB. */
+  peakRssMiB: number;
+}
+
+/**
+ * W3 / W5 drain: fills a backlog of `backlog` ready jobs (not timed), then
+ * times one worker of `concurrency` with a no-op handler from its start until
+ * the last completion is acknowledged, and checks the store agrees that every
+ * job is completed. Memory of the broker is sampled throughout.
+ * @example
+ * const { jobsPerS } = await drainBacklog(ctx, 100_000, 64);
+ */
+export async function drainBacklog(ctx: RunContext, backlog: number, concurrency: number): Promise<DrainResult> {
+  const { target, log } = ctx;
+  const memory = new MemorySampler(target);
+  memory.start();
+  try {
+    const fillStartedAt = performance.now();
+    for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
+      await target.addBatch(benchPayloads(first, Math.min(FILL_BATCH_SIZE, backlog - first)));
+    }
+    const before = await target.jobCounts();
+    check(before.waiting === backlog, `expected a backlog of ${count(backlog)} ready jobs, found ${count(before.waiting)}`);
+    const fillMs = performance.now() - fillStartedAt;
+    const verbose = backlog >= 1_000_000;
+    if (verbose) log(`filled ${count(backlog)} jobs in ${(fillMs / 1000).toFixed(1)} s (peak RSS so far ${memory.peakMiB().toFixed(0)} MiB); draining…`);
+    await memory.sample();
+    memory.startPhase();
+
+    const what = `draining ${count(backlog)} jobs`;
+    const startedAt = performance.now();
+    const worker = await target.startWorker({ concurrency });
+    await waitCompleted(worker, backlog, what);
+    const elapsedMs = performance.now() - startedAt;
+    await worker.close();
+
+    const after = await target.jobCounts();
+    check(after.completed === backlog, `expected ${count(backlog)} completed jobs in the store, found ${count(after.completed)}`);
+    check(after.waiting === 0 && after.active === 0 && after.failed === 0, `expected an empty queue, found ${JSON.stringify(after)}`);
+    await memory.sample();
+    if (verbose) log(`drained in ${(elapsedMs / 1000).toFixed(1)} s; RSS sampled during the drain peaked at ${memory.phasePeakMiB().toFixed(0)} MiB, ${memory.peakMiB().toFixed(0)} MiB over the run`);
+    return { jobsPerS: (backlog / elapsedMs) * 1000, peakRssMiB: memory.peakMiB() };
+  } finally {
+    memory.stop();
+  }
+}
+
+/**
+ * Tracks the broker's peak resident set: samples on an interval plus the OS
+ * high-water mark. The sampled peak of the current phase is kept apart, to tell
+ * the fill's peak from the drain's.
+ */
+class MemorySampler {
+  readonly #target: Target;
+  #timer: NodeJS.Timeout | undefined;
+  #peakBytes = 0;
+  #phasePeakBytes = 0;
+  /** A failed background sample: reading the peak then throws rather than under-report it. */
+  #error: unknown = null;
+
+  constructor(target: Target) {
+    this.#target = target;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.sample().catch((err: unknown) => (this.#error ??= err));
+    }, MEMORY_SAMPLE_INTERVAL_MS);
+  }
+
+  async sample(): Promise<void> {
+    const m = await this.#target.brokerMemory();
+    this.#peakBytes = Math.max(this.#peakBytes, m.rssBytes, m.peakRssBytes ?? 0);
+    this.#phasePeakBytes = Math.max(this.#phasePeakBytes, m.rssBytes);
+  }
+
+  /** Peak over the whole run, in MiB. @throws the error of a failed sample. */
+  peakMiB(): number {
+    if (this.#error) throw new Error('sampling the broker memory failed', { cause: this.#error });
+    return this.#peakBytes / MiB;
+  }
+
+  /** Starts a new phase: its sampled peak starts from zero. */
+  startPhase(): void {
+    this.#phasePeakBytes = 0;
+  }
+
+  /** The sampled peak since {@link startPhase}, in MiB. */
+  phasePeakMiB(): number {
+    return this.#phasePeakBytes / MiB;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
