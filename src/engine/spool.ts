@@ -216,35 +216,41 @@ export class Spool implements ConsumerApi {
       throw new InvalidArgumentError('items', `addMany got ${items.length} jobs, over the addManyMax limit of ${this.#limits.addManyMax}; split the batch`);
     }
     const now = this.clock.now();
-    const checked = items.map((item, i) => {
+    // One pass, validating everything before anything is written; rows and returned views share the payload.
+    const rows: NewJobRow[] = new Array(items.length);
+    const jobs: Job<P>[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
       if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`items[${i}]`, `items[${i}] must be an object { payload, ...options }`);
-      const { payload, ...options } = item;
+      let row: NewJobRow;
       try {
-        return { options: checkAddOptions(options, now), payload, json: encodeJson(payload, this.#limits.payloadMaxBytes) };
+        const { payload, ...rest } = item;
+        const options = checkAddOptions(rest, now);
+        row = {
+          id: newJobId(now),
+          queue,
+          name: options.name,
+          payload: encodeJson(payload, this.#limits.payloadMaxBytes),
+          priority: options.priority,
+          runAt: options.runAt,
+          state: options.runAt > now ? 'scheduled' : 'ready',
+          maxAttempts: options.maxAttempts ?? 0, // 0: the queue's default, filled in below
+          maxStalls: 0,
+          createdAt: now,
+        };
       } catch (err) {
         if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`;
         throw err;
       }
-    });
-    const config = this.#configs.get(queue) ?? (await this.queueConfig(queue));
-    const rows: NewJobRow[] = new Array(checked.length);
-    const jobs: Job<P>[] = new Array(checked.length);
-    for (let i = 0; i < checked.length; i++) {
-      const c = checked[i]!;
-      const row: NewJobRow = {
-        id: newJobId(now),
-        queue,
-        name: c.options.name,
-        payload: c.json,
-        priority: c.options.priority,
-        runAt: c.options.runAt,
-        state: c.options.runAt > now ? 'scheduled' : 'ready',
-        maxAttempts: c.options.maxAttempts ?? config.maxAttempts,
-        maxStalls: config.maxStalls,
-        createdAt: now,
-      };
       rows[i] = row;
-      jobs[i] = newJobView(row, c.payload);
+      jobs[i] = newJobView(row, item.payload);
+    }
+    // Only valid input reaches here: loading (and, for a new queue, creating) its settings is the first write.
+    const config = this.#configs.get(queue) ?? (await this.queueConfig(queue));
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (row.maxAttempts === 0) row.maxAttempts = jobs[i]!.maxAttempts = config.maxAttempts;
+      row.maxStalls = jobs[i]!.maxStalls = config.maxStalls;
     }
     if (rows.length === 1) await this.#inserts.push(rows[0]!);
     else if (rows.length > 0) {

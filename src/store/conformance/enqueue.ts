@@ -119,6 +119,7 @@ export function enqueueSuite(factory: StoreFactory): void {
           });
           const stats = await spool.stats();
           assert.equal(stats.reduce((n, s) => n + s.counts.ready + s.counts.scheduled, 0), 0, 'nothing was written');
+          assert.deepEqual(await spool.store.queueList(), [], 'not even a queue');
         }));
     }
 
