@@ -52,6 +52,7 @@ export class QueueDispatcher {
   #running = false;
   #again = false;
   #scheduled = false;
+  #runDone: Promise<void> = Promise.resolve();
 
   constructor(hooks: DispatcherHooks) {
     this.#hooks = hooks;
@@ -90,9 +91,22 @@ export class QueueDispatcher {
     });
   }
 
-  async #run(): Promise<void> {
-    if (this.#running) return;
+  /** Resolves when no claim is in flight (used on close, so claimed jobs are handed back before the store closes). */
+  async idle(): Promise<void> {
+    while (this.#running || this.#scheduled) {
+      await this.#runDone;
+      if (this.#scheduled) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  #run(): Promise<void> {
+    if (this.#running) return this.#runDone;
     this.#running = true;
+    this.#runDone = this.#loop();
+    return this.#runDone;
+  }
+
+  async #loop(): Promise<void> {
     try {
       do {
         this.#again = false;

@@ -86,6 +86,8 @@ export class Spool implements ConsumerApi {
   /** Jobs delivered by this process and not yet settled: lets cancels and reaps reach their handler. */
   readonly #inflight = new Map<string, { token: number; attempt: number; queue: string; sub: CreditSubscription | null }>();
   readonly #workers = new Set<Worker<any>>();
+  /** Releases of jobs claimed for subscribers that had gone; close() waits for them. */
+  readonly #givingBack = new Set<Promise<unknown>>();
   readonly #maintenance: Maintenance | null;
   readonly #inserts: Batcher<NewJobRow, void>;
   readonly #completes: Batcher<CompleteItem, LeaseResult>;
@@ -434,6 +436,9 @@ export class Spool implements ConsumerApi {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all([...this.#workers].map((w) => w.close()));
+      // A claim still in flight hands its jobs back (their subscribers are gone) before the store closes.
+      await Promise.all([...this.#dispatchers.values()].map((d) => d.idle()));
+      await Promise.allSettled([...this.#givingBack]);
       this.#closed = true;
       if (this.#pollTimer) this.clock.clearTimeout(this.#pollTimer);
       await this.#maintenance?.stop();
@@ -458,7 +463,11 @@ export class Spool implements ConsumerApi {
         claimBatchMax: this.#limits.claimBatchMax,
         claim: (limit) => this.#claim(queue, limit),
         giveBack: (jobs) => {
-          for (const j of jobs) void this.release({ jobId: j.id, token: j.leaseToken }).catch((err) => this.#onError(err, 'release'));
+          for (const j of jobs) {
+            const p = this.release({ jobId: j.id, token: j.leaseToken }).catch((err) => this.#onError(err, 'release'));
+            this.#givingBack.add(p);
+            void p.finally(() => this.#givingBack.delete(p));
+          }
         },
         delivered: (job, sub) => this.#inflight.set(job.id, { token: job.leaseToken, attempt: job.attempt, queue, sub }),
         isPaused: () => this.#paused.get(queue) === true,

@@ -14,6 +14,7 @@ import { printResult } from '../output.ts';
 /** Jobs per `addMany` call (one transaction) when adding from a file. */
 export const ADD_FILE_BATCH_SIZE = 1000;
 
+/** `spool add`: one job from a JSON argument, or many from an NDJSON file. */
 export const add: Command = {
   name: 'add',
   summary: 'add a job, or many from an NDJSON file',

@@ -177,6 +177,25 @@ export function workerSuite(factory: StoreFactory): void {
         assert.deepEqual(seen, [1]);
       }));
 
+    it('a worker closed mid-drain leaves no job leased and loses none', () =>
+      withHarness(factory, async ({ spool }) => {
+        const q = spool.queue('q');
+        await q.addMany(Array.from({ length: 3000 }, (_, i) => ({ payload: i })));
+        let done = 0;
+        const reached = deferred();
+        const worker = q.work(async () => {
+          if (++done === 500) reached.resolve();
+        }, { concurrency: 64 });
+        await reached.promise;
+        await worker.close();
+        await waitFor(async () => (await q.stats()).counts.active === 0, 2000, 'no leased jobs');
+        const s = await q.stats();
+        assert.equal(s.counts.completed + s.counts.ready, 3000);
+        assert.equal(s.counts.completed, done);
+        const ready = await q.list({ state: 'ready', limit: 1000 });
+        for (const j of ready) assert.equal(j.attempt, 0, 'handed back without counting an attempt');
+      }));
+
     it('closing the Spool stops its workers first', () =>
       withHarness(factory, async ({ spool }) => {
         const worker = spool.queue('q').work(async () => {});

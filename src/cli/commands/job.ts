@@ -1,0 +1,58 @@
+import type { Job } from '../../core/job.ts';
+import type { Command } from '../command.ts';
+import { firstLine, formatDuration, formatTime, table } from '../format.ts';
+import { withSpool } from '../open-spool.ts';
+import { printResult } from '../output.ts';
+
+/** `spool job <id>`: one job in full. */
+export const job: Command = {
+  name: 'job',
+  summary: 'show one job: fields, payload, result and attempts',
+  usage: ['job <id>'],
+  help: `Shows every field of one job, its payload and result as JSON, the last error in
+full, and one row per attempt (outcome, start time, duration, first line of its error).
+
+Output: the job as "field: value" lines. With --json: the job object as stored.
+Exit code 3 when no job has this id.`,
+  options: {},
+  positionals: { min: 1, max: 1 },
+  async run(ctx) {
+    const found = await withSpool(ctx.store, false, (spool) => spool.get(ctx.args[0]!));
+    printResult(ctx.json, found, () => renderJob(found));
+  },
+};
+
+function renderJob(j: Job): string {
+  const fields: [string, string][] = [
+    ['id', j.id],
+    ['queue', j.queue],
+    ['name', j.name],
+    ['state', j.state + (j.deadReason ? ` (${j.deadReason})` : '')],
+    ['priority', String(j.priority)],
+    ['attempt', `${j.attempt} of ${j.maxAttempts}`],
+    ['stalls', `${j.stalls} of ${j.maxStalls}`],
+    ['run at', formatTime(j.runAt)],
+    ['created', formatTime(j.createdAt)],
+    ['updated', formatTime(j.updatedAt)],
+    ['finished', formatTime(j.finishedAt)],
+    ['lease', j.leaseExpiresAt === null ? '-' : `token ${j.leaseToken}, expires ${formatTime(j.leaseExpiresAt)}`],
+  ];
+  const width = Math.max(...fields.map(([k]) => k.length)) + 1;
+  const lines = fields.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`);
+  lines.push('', 'payload:', indent(JSON.stringify(j.payload, null, 2)));
+  if (j.result !== null) lines.push('', 'result:', indent(JSON.stringify(j.result, null, 2)));
+  if (j.lastError) lines.push('', 'last error:', indent(j.lastError));
+  lines.push('', 'attempts:');
+  if (j.history.length === 0) lines.push('  none yet');
+  else {
+    const rows = j.history.map((h) => [
+      String(h.attempt), h.outcome, formatTime(h.startedAt), formatDuration(h.endedAt - h.startedAt), firstLine(h.error),
+    ]);
+    lines.push(indent(table(['#', 'OUTCOME', 'STARTED', 'TOOK', 'ERROR'], rows)));
+  }
+  return lines.join('\n');
+}
+
+function indent(text: string): string {
+  return text.replace(/^/gm, '  ');
+}
