@@ -62,6 +62,8 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
   /** Resolves when the worker has stopped. */
   readonly closed: Promise<void>;
   #idleWaiters: (() => void)[] = [];
+  /** A running worker keeps the process alive, as a socket would, until it is closed. */
+  #keepAlive: NodeJS.Timeout | null = null;
 
   constructor(api: ConsumerApi, queue: string, handler: Handler<P, R>, options: WorkerOptions = {}) {
     super();
@@ -80,6 +82,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
 
   start(): void {
     if (this.#sub || this.#stopping) return;
+    this.#keepAlive = setInterval(() => {}, 2 ** 30);
     this.#sub = this.#api.subscribe(this.queue, {
       deliver: (jobs) => {
         for (const job of jobs) this.#run(job as Job<P>);
@@ -103,6 +106,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     this.#closePromise ??= (async () => {
       this.#stopping = true;
       this.#sub?.close();
+      if (this.#keepAlive) clearInterval(this.#keepAlive);
       const timeoutMs = options.timeoutMs === undefined ? this.#shutdownTimeoutMs : checkLimit('shutdownTimeoutMs', options.timeoutMs, 'timeoutMs');
       if (this.#running.size > 0) {
         await new Promise<void>((resolve) => {
