@@ -1,23 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { StoreUnavailableError } from '../core/errors.ts';
-import { DEFAULT_DATA_DIR, SQLITE_FILE_NAME } from '../engine/open-store.ts';
+import { DEFAULT_DATA_DIR, sqliteFileOf } from '../engine/open-store.ts';
 import { Spool } from '../engine/spool.ts';
 
 /** The store spec in effect: `--store`, else the `SPOOL_STORE` environment variable, else `./spool-data`. */
 export function storeSpec(flag: string | undefined): string {
   return flag ?? (process.env.SPOOL_STORE || DEFAULT_DATA_DIR);
-}
-
-/**
- * The SQLite file a store spec names, by the same rules as `Spool.open`, or null
- * when the spec names no file (`memory`, a PostgreSQL URL).
- */
-export function storeFile(spec: string): string | null {
-  if (spec === 'memory' || spec === ':memory:' || /^(postgres|postgresql):\/\//.test(spec)) return null;
-  if (spec.startsWith('sqlite:')) return resolve(spec.slice('sqlite:'.length));
-  if (/\.(db|sqlite|sqlite3)$/.test(spec)) return resolve(spec);
-  return resolve(join(spec, SQLITE_FILE_NAME));
 }
 
 export interface CliOpenOptions {
@@ -39,7 +27,7 @@ export interface CliOpenOptions {
  */
 export async function openSpool(spec: string, options: CliOpenOptions): Promise<Spool> {
   if (!options.create) {
-    const file = storeFile(spec);
+    const file = sqliteFileOf(spec);
     if (file !== null && !existsSync(file)) {
       throw new StoreUnavailableError(`no Spool store at ${file}; check --store (or SPOOL_STORE), or create one with spool add or spool serve`);
     }

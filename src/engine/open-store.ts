@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { SqliteStore, type SqliteDurability } from '../store/sqlite/sqlite-store.ts';
@@ -23,10 +23,15 @@ export function openStore(spec: string = DEFAULT_DATA_DIR, options: StoreSpecOpt
   if (typeof spec !== 'string' || spec.length === 0) throw new InvalidArgumentError('store', 'store must be a non-empty string or a Store');
   const common = { durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax };
   if (spec === 'memory' || spec === ':memory:') return new SqliteStore({ ...common, path: ':memory:' });
-  if (/^(postgres|postgresql):\/\//.test(spec)) {
-    throw new InvalidArgumentError('store', 'the PostgreSQL store is not available in this version; use a SQLite path or "memory"');
-  }
-  if (spec.startsWith('sqlite:')) return new SqliteStore({ ...common, path: spec.slice('sqlite:'.length) });
-  if (/\.(db|sqlite|sqlite3)$/.test(spec)) return new SqliteStore({ ...common, path: spec });
-  return new SqliteStore({ ...common, path: join(spec, SQLITE_FILE_NAME) });
+  const file = sqliteFileOf(spec);
+  if (file === null) throw new InvalidArgumentError('store', 'the PostgreSQL store is not available in this version; use a SQLite path or "memory"');
+  return new SqliteStore({ ...common, path: file });
+}
+
+/** The SQLite file a store spec names (absolute), or null when it names none (`memory`, a PostgreSQL URL). */
+export function sqliteFileOf(spec: string): string | null {
+  if (spec === 'memory' || spec === ':memory:' || /^(postgres|postgresql):\/\//.test(spec)) return null;
+  if (spec.startsWith('sqlite:')) return resolve(spec.slice('sqlite:'.length));
+  if (/\.(db|sqlite|sqlite3)$/.test(spec)) return resolve(spec);
+  return resolve(join(spec, SQLITE_FILE_NAME));
 }

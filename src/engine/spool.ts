@@ -264,6 +264,7 @@ export class Spool implements ConsumerApi {
 
   /** The job with this id. @throws JobNotFoundError */
   async get<P = unknown>(id: string): Promise<Job<P>> {
+    this.#assertOpen();
     const [job] = await this.store.jobsGet([checkJobId(id)]);
     if (!job) throw new JobNotFoundError(id);
     return job as Job<P>;
@@ -271,6 +272,7 @@ export class Spool implements ConsumerApi {
 
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
+    this.#assertOpen();
     checkQueueName(queue);
     if (options.state !== undefined && !JOB_STATES.includes(options.state)) {
       throw new InvalidArgumentError('state', `state must be one of ${JOB_STATES.join(', ')} (got ${describe(options.state)})`);
@@ -309,6 +311,7 @@ export class Spool implements ConsumerApi {
 
   /** Counts per state and oldest ready age, for one queue or all. */
   async stats(queue?: string): Promise<QueueStats[]> {
+    this.#assertOpen();
     if (queue !== undefined) checkQueueName(queue);
     return this.store.queueStats(queue ?? null, this.clock.now());
   }

@@ -203,6 +203,9 @@ export function workerSuite(factory: StoreFactory): void {
         await worker.closed;
         assert.equal(spool.isClosed, true);
         await assert.rejects(spool.queue('q').add({}), /closed/);
+        for (const call of [() => spool.stats(), () => spool.list('q'), () => spool.get('01900000-0000-7000-8000-000000000000')]) {
+          await assert.rejects(call(), (e: Error) => (e as unknown as { code: string }).code === 'CLOSED');
+        }
       }));
   });
 }
