@@ -58,7 +58,7 @@ export async function startTestPostgres(options: { log?: (line: string) => void;
         ...(options.postgresFlags ?? []),
       ],
       onLog: options.log ?? (() => {}),
-      onError: options.log ?? (() => {}),
+      onError: (err) => options.log?.(String(err)),
     });
   let pg = make();
   await pg.initialise();
