@@ -5,9 +5,9 @@ import { ManualClock } from './clock.ts';
 test('a manual clock fires due timers in time order and only when moved', async () => {
   const clock = new ManualClock(1000);
   const fired: string[] = [];
-  clock.setTimeout(() => fired.push('b@300'), 300);
-  clock.setTimeout(() => fired.push('a@100'), 100);
-  const c = clock.setTimeout(() => fired.push('cancelled'), 200);
+  clock.setTimeout(() => void fired.push('b@300'), 300);
+  clock.setTimeout(() => void fired.push('a@100'), 100);
+  const c = clock.setTimeout(() => void fired.push('cancelled'), 200);
   clock.clearTimeout(c);
   await clock.advance(99);
   assert.deepEqual(fired, []);

@@ -4,7 +4,8 @@
  */
 export interface Clock {
   now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Calls `fn` after `ms`. A ManualClock waits for the promise `fn` returns, so moved time has fully taken effect. */
+  setTimeout(fn: () => void | Promise<void>, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
@@ -28,7 +29,7 @@ interface ManualTimer {
   readonly __timer: true;
   at: number;
   seq: number;
-  fn: () => void;
+  fn: () => void | Promise<void>;
 }
 
 /**
@@ -52,7 +53,7 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
-  setTimeout(fn: () => void, ms: number): TimerHandle {
+  setTimeout(fn: () => void | Promise<void>, ms: number): TimerHandle {
     const timer: ManualTimer = { __timer: true, at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
     this.#timers.add(timer);
     return timer;
@@ -62,7 +63,7 @@ export class ManualClock implements Clock {
     this.#timers.delete(handle as ManualTimer);
   }
 
-  /** Moves time forward by `ms`, firing due timers in order and settling the work they start. */
+  /** Moves time forward by `ms`, firing due timers in order and waiting for the work they start. */
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
     for (;;) {
@@ -73,7 +74,7 @@ export class ManualClock implements Clock {
       if (!next) break;
       this.#timers.delete(next);
       this.#now = Math.max(this.#now, next.at);
-      next.fn();
+      await next.fn();
       await settle();
     }
     this.#now = target;

@@ -51,17 +51,22 @@ export class Maintenance {
     this.#setDueTimer(at);
   }
 
-  /** Runs one tick now (tests and the CLI use it). */
+  /** Runs one tick now. */
   async runOnce(): Promise<void> {
-    while (this.#running) await this.#running;
-    this.#running = (async () => {
+    await this.exclusive(async () => {
       try {
         await this.#tasks.tick();
         if (this.#ticks++ % CLEANUP_EVERY_TICKS === 0) await this.#tasks.cleanup();
       } catch (err) {
         this.#tasks.onError(err);
       }
-    })();
+    });
+  }
+
+  /** Runs `fn` when no tick is running, and keeps ticks out until it is done. */
+  async exclusive(fn: () => Promise<void>): Promise<void> {
+    while (this.#running) await this.#running.catch(() => {});
+    this.#running = fn();
     try {
       await this.#running;
     } finally {

@@ -42,6 +42,10 @@ export interface OpenOptions {
   cancelledRetentionMs?: number;
   busyTimeoutMs?: number;
   historyMax?: number;
+  /** PostgreSQL store: the schema holding Spool's tables. Default `spool`. */
+  schema?: string;
+  /** PostgreSQL store: wake consumers in other processes with LISTEN/NOTIFY (default true). Set false behind a transaction-mode pooler; consumers then poll. */
+  notify?: boolean;
   /** Called with errors from background work (a failed claim, reap or cleanup). Default: console.error, at most once per kind per minute. */
   onError?: (err: unknown, during: string) => void;
   /** Random source for backoff jitter, injectable for tests. */
@@ -115,6 +119,7 @@ export class Spool implements ConsumerApi {
       },
     };
     const maintenanceIntervalMs = checkLimit('maintenanceIntervalMs', options.maintenanceIntervalMs);
+    store.onReady?.((queue) => this.#dispatchers.get(queue)?.wake());
     this.#inserts = new Batcher(async (rows) => {
       await this.store.jobsInsertMany(rows);
       this.#afterInsert(rows);
@@ -157,7 +162,9 @@ export class Spool implements ConsumerApi {
     const store =
       typeof options.store === 'object' && options.store !== null
         ? options.store
-        : openStore(options.store, { durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax });
+        : await openStore(options.store, {
+            durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax, schema: options.schema, notify: options.notify,
+          });
     const spool = new Spool(store, options);
     spool.#maintenance?.start();
     return spool;
@@ -420,7 +427,8 @@ export class Spool implements ConsumerApi {
 
   /** One pass of maintenance now: reap expired leases, promote due jobs. */
   async runMaintenance(): Promise<void> {
-    await this.#maintenanceTick();
+    if (this.#maintenance) await this.#maintenance.exclusive(() => this.#maintenanceTick());
+    else await this.#maintenanceTick();
   }
 
   /** Deletes finished jobs past their retention; returns how many. */

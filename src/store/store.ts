@@ -45,6 +45,12 @@ export interface Store {
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void>;
 
   close(): Promise<void>;
+
+  /**
+   * Optional: subscribes to "jobs became ready in <queue>" announced by any process
+   * (capability `crossProcessNotify`). Returns the unsubscribe function.
+   */
+  onReady?(fn: (queue: string) => void): () => void;
 }
 
 export interface StoreCapabilities {
@@ -73,6 +79,8 @@ export interface ClaimParams {
   limit: number;
   leaseMs: number;
   now: number;
+  /** The claiming process's registration, so its leases can be released if it dies. */
+  workerId?: string | undefined;
 }
 
 export interface CompleteItem {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withHarness, type StoreFactory } from './harness.ts';
+import { waitFor } from './worker.ts';
 
 export function claimSuite(factory: StoreFactory): void {
   describe('claim', () => {
@@ -84,7 +85,7 @@ export function claimSuite(factory: StoreFactory): void {
         assert.deepEqual(seen, []);
         assert.equal((await q.stats()).paused, true);
         await q.resume();
-        await clock.advance(10);
+        await waitFor(() => seen.length === 1, 5000, 'the job after resume');
         assert.deepEqual(seen, [1]);
       }));
   });

@@ -1,0 +1,94 @@
+/**
+ * Numbered migrations of the PostgreSQL store. Every statement names the
+ * store's schema through `s`, so one database can hold several Spools (and the
+ * tests one schema each). They run at start-up and by `spool migrate`, under a
+ * transaction-level advisory lock, so concurrent starters migrate once.
+ * Never edit a released migration: add the next number.
+ */
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: (s: string) => string;
+}
+
+const JOB_COLUMNS = (s: string, table: string) => `
+        id                uuid PRIMARY KEY,
+        queue             text NOT NULL,
+        name              text NOT NULL,
+        payload           jsonb NOT NULL,
+        priority          integer NOT NULL,
+        state             text NOT NULL,
+        run_at            bigint NOT NULL,
+        attempt           integer NOT NULL DEFAULT 0,
+        max_attempts      integer NOT NULL,
+        stalls            integer NOT NULL DEFAULT 0,
+        max_stalls        integer NOT NULL,
+        token             integer NOT NULL DEFAULT 0,
+        lease_expires_at  bigint,
+        started_at        bigint,
+        worker_id         uuid,
+        created_at        bigint NOT NULL,
+        updated_at        bigint NOT NULL,
+        last_error        text,
+        history           jsonb NOT NULL DEFAULT '[]'::jsonb${table === 'finished' ? `,
+        finished_at       bigint NOT NULL,
+        result            jsonb,
+        dead_reason       text` : ''}`;
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: (s) => `
+      CREATE TABLE ${s}.queues (
+        name        text PRIMARY KEY,
+        config      jsonb NOT NULL,
+        paused      boolean NOT NULL DEFAULT false,
+        created_at  bigint NOT NULL,
+        updated_at  bigint NOT NULL
+      );
+
+      -- Live jobs only (scheduled, ready, active): the hot set stays small, so its indexes
+      -- stay in memory and vacuum keeps up. Finished jobs move to jobs_finished.
+      CREATE TABLE ${s}.jobs (${JOB_COLUMNS(s, 'live')},
+        CONSTRAINT jobs_live_state CHECK (state IN ('scheduled', 'ready', 'active'))
+      ) WITH (fillfactor = 80);
+      -- Claim order: priority, then ready time, then id; only ready rows are indexed.
+      CREATE INDEX jobs_ready ON ${s}.jobs (queue, priority DESC, run_at, id) WHERE state = 'ready';
+      -- Delayed and backed-off jobs, by when they fall due.
+      CREATE INDEX jobs_scheduled ON ${s}.jobs (run_at) WHERE state = 'scheduled';
+      -- The lease reaper, and releasing the leases of a dead worker.
+      CREATE INDEX jobs_leased ON ${s}.jobs (lease_expires_at) WHERE state = 'active';
+      CREATE INDEX jobs_worker ON ${s}.jobs (worker_id) WHERE state = 'active';
+      -- Listing by state with an id cursor, and counts per state.
+      CREATE INDEX jobs_queue_state ON ${s}.jobs (queue, state, id);
+
+      -- Completed, dead and cancelled jobs, kept for their retention.
+      CREATE TABLE ${s}.jobs_finished (${JOB_COLUMNS(s, 'finished')},
+        CONSTRAINT jobs_finished_state CHECK (state IN ('completed', 'dead', 'cancelled'))
+      );
+      CREATE INDEX jobs_finished_queue_state ON ${s}.jobs_finished (queue, state, id);
+      CREATE INDEX jobs_finished_retention ON ${s}.jobs_finished (state, finished_at);
+
+      -- Processes using this schema, with heartbeats; a worker that stops beating loses its leases.
+      CREATE TABLE ${s}.workers (
+        id             uuid PRIMARY KEY,
+        host           text NOT NULL,
+        pid            integer NOT NULL,
+        started_at     bigint NOT NULL,
+        heartbeat_at   bigint NOT NULL,
+        expires_at     bigint NOT NULL
+      );
+
+      -- Leadership for duties one process must do (reaping, promotion, cleanup), with fencing epochs.
+      CREATE TABLE ${s}.leaders (
+        name        text PRIMARY KEY,
+        holder      uuid NOT NULL,
+        epoch       bigint NOT NULL,
+        expires_at  timestamptz NOT NULL
+      );
+    `,
+  },
+];
+
+export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

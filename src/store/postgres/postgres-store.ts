@@ -1,0 +1,407 @@
+import postgres from 'postgres';
+import { InvalidArgumentError, SchemaTooNewError } from '../../core/errors.ts';
+import { emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { checkLimit } from '../../core/limits.ts';
+import type { QueueConfig } from '../../core/queue-config.ts';
+import type {
+  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
+  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue,
+} from '../store.ts';
+import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS } from './migrations.ts';
+import { translatePgError } from './pg-errors.ts';
+import { pgRowToJob, type PgJobRow } from './rows.ts';
+import { pgStatements, type PgStatements } from './statements.ts';
+
+export interface PostgresStoreOptions {
+  /** postgres:// URL. */
+  url: string;
+  /** Schema holding Spool's tables (created if missing). Default `spool`. */
+  schema?: string;
+  /** Connections in this process's pool. Default 10. */
+  poolSize?: number;
+  /**
+   * Use LISTEN/NOTIFY to wake consumers in other processes at once. Turn off behind
+   * a transaction-mode pooler (PgBouncer), where LISTEN does not work; consumers then poll.
+   */
+  notify?: boolean;
+  historyMax?: number;
+  /** Run migrations on open (default true). With false, a database behind the latest schema is refused. */
+  migrate?: boolean;
+  /** Called once per outage and once on recovery, never per failed query. */
+  onConnectionChange?: (up: boolean, detail: string) => void;
+}
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+const NOTIFY_CHANNEL = 'spool_ready';
+/** Advisory lock key for migrations: a constant, xor'd with the schema's hash so schemas migrate independently. */
+const MIGRATION_LOCK = 0x5f00_1000;
+
+type Sql = postgres.Sql<{ bigint: number }>;
+
+/** Opens a PostgreSQL store, migrating its schema under an advisory lock. */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
+  const store = new PostgresStore(options);
+  try {
+    await store.init(options.migrate !== false);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+/**
+ * The distributed store: any number of Spool processes share one PostgreSQL.
+ * Claims use `FOR UPDATE SKIP LOCKED`, so concurrent claimers never block on or
+ * double-deliver each other's rows; every lease-bearing change checks state and
+ * token in the same statement; finished jobs leave the hot `jobs` table.
+ */
+export class PostgresStore implements Store {
+  readonly capabilities: StoreCapabilities;
+  readonly location: string;
+  readonly schema: string;
+  readonly sql: Sql;
+  readonly #q: PgStatements;
+  readonly #notify: boolean;
+  #listeners = new Set<(queue: string) => void>();
+  #unlisten: (() => Promise<void>) | null = null;
+  #closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    const schema = options.schema ?? 'spool';
+    if (!SCHEMA_RE.test(schema)) throw new InvalidArgumentError('schema', `schema must be a lowercase SQL identifier (got ${JSON.stringify(schema)})`);
+    this.schema = schema;
+    const historyMax = checkLimit('historyMax', options.historyMax);
+    this.#notify = options.notify !== false;
+    const url = new URL(options.url);
+    this.location = `postgres://${url.hostname}:${url.port || 5432}${url.pathname} (schema ${schema})`;
+    this.capabilities = {
+      crossProcessNotify: this.#notify,
+      durability: 'PostgreSQL commit (synchronous_commit as configured on the server)',
+    };
+    let up = true;
+    this.sql = postgres(options.url, {
+      max: options.poolSize ?? 10,
+      onnotice: () => {},
+      connect_timeout: 10,
+      idle_timeout: 60,
+      connection: { application_name: 'spool' },
+      types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+      onclose: () => {
+        // Only report the transition: an outage is one line, not one per query.
+        if (up && !this.#closed) {
+          up = false;
+          options.onConnectionChange?.(false, 'connection to PostgreSQL closed');
+        }
+      },
+      onparameter: () => {
+        if (!up) {
+          up = true;
+          options.onConnectionChange?.(true, 'connected to PostgreSQL');
+        }
+      },
+    }) as unknown as Sql;
+    this.#q = pgStatements(schema, historyMax);
+  }
+
+  /** Migrates (or checks) the schema, and starts listening for notifications. */
+  async init(migrate: boolean): Promise<void> {
+    await this.#run(async () => {
+      const s = this.schema;
+      await this.sql.begin(async (tx) => {
+        await tx.unsafe(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [MIGRATION_LOCK, s]);
+        await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+        await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer NOT NULL)`);
+        const rows = await tx.unsafe(`SELECT max(version) AS v FROM ${s}.schema_version`);
+        const current = (rows[0]?.v as number | null) ?? 0;
+        if (current > PG_LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(`PostgreSQL schema "${s}"`, current, PG_LATEST_SCHEMA_VERSION);
+        if (current < PG_LATEST_SCHEMA_VERSION && !migrate) {
+          throw new SchemaTooNewError(`PostgreSQL schema "${s}" (behind: run \`spool migrate\`)`, current, PG_LATEST_SCHEMA_VERSION);
+        }
+        for (const m of PG_MIGRATIONS) {
+          if (m.version <= current) continue;
+          await tx.unsafe(m.sql(s));
+          await tx.unsafe(`INSERT INTO ${s}.schema_version (version) VALUES ($1)`, [m.version]);
+        }
+      });
+    }, 'migrate the schema');
+    if (this.#notify) {
+      const channel = `${NOTIFY_CHANNEL}_${this.schema}`;
+      const { unlisten } = await this.#run(
+        () => this.sql.listen(channel, (queue) => {
+          for (const fn of this.#listeners) fn(queue);
+        }),
+        'listen for notifications',
+      );
+      this.#unlisten = unlisten;
+    }
+  }
+
+  /** The schema version recorded in the database. */
+  async schemaVersion(): Promise<number> {
+    const rows = await this.#run(() => this.sql.unsafe(`SELECT max(version) AS v FROM ${this.schema}.schema_version`), 'read the schema version');
+    return (rows[0]?.v as number | null) ?? 0;
+  }
+
+  /** Subscribes to "jobs became ready in <queue>" from every process on this schema. */
+  onReady(fn: (queue: string) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#run(() => this.sql.unsafe(this.#q.insert, insertParams(rows, this.#notifyChannel()), { prepare: true }), 'add jobs');
+  }
+
+  /** Runs the insert inside a caller's transaction: the jobs exist if and only if it commits. */
+  insertParamsFor(rows: readonly NewJobRow[]): { text: string; params: any[] } {
+    return { text: this.#q.insert, params: insertParams(rows, this.#notifyChannel()) };
+  }
+
+  async jobsClaim(p: ClaimParams): Promise<Job[]> {
+    const rows = await this.#run(
+      () => this.sql.unsafe(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null], { prepare: true }),
+      `claim from ${p.queue}`,
+    );
+    return (rows as unknown as PgJobRow[]).map(pgRowToJob).sort(compareClaimOrder);
+  }
+
+  async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
+    const done = await this.#run(
+      () => this.sql.unsafe(this.#q.complete, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.result), now], { prepare: true }),
+      'complete jobs',
+    );
+    const ok = new Set((done as unknown as { id: string }[]).map((r) => r.id));
+    return this.#leaseResults(items.map((i) => i.lease), ok);
+  }
+
+  async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
+    const params = [
+      items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.error),
+      items.map((i) => i.retryAt), items.map((i) => (i.unrecoverable ? 1 : 0)), now,
+    ];
+    const rows = await this.#run(
+      () => this.sql.begin(async (tx) => [...(await tx.unsafe(this.#q.failDead, params, { prepare: true })), ...(await tx.unsafe(this.#q.failRetry, [...params, this.#notifyChannel()], { prepare: true }))]),
+      'record failed attempts',
+    );
+    const byId = new Map((rows as unknown as { id: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => [r.id, r]));
+    const misses = await this.#lookup(items.filter((i) => !byId.has(i.lease.jobId)).map((i) => i.lease.jobId));
+    return items.map((i) => {
+      const r = byId.get(i.lease.jobId);
+      if (r) return { ok: true as const, state: r.state, deadReason: r.dead_reason };
+      const cur = misses.get(i.lease.jobId);
+      return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
+    });
+  }
+
+  async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
+    const rows = await this.#run(
+      () => this.sql.unsafe(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now], { prepare: true }),
+      'extend leases',
+    );
+    const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));
+    const misses = await this.#lookup(items.filter((i) => !byId.has(i.lease.jobId)).map((i) => i.lease.jobId));
+    return items.map((i) => {
+      const at = byId.get(i.lease.jobId);
+      if (at !== undefined) return { ok: true as const, leaseExpiresAt: at };
+      const cur = misses.get(i.lease.jobId);
+      return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
+    });
+  }
+
+  async jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
+    const rows = await this.#run(
+      () => this.sql.unsafe(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()], { prepare: true }),
+      'release jobs',
+    );
+    return this.#leaseResults(leases, new Set((rows as unknown as { id: string }[]).map((r) => r.id)));
+  }
+
+  async jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
+    const { live, moved } = await this.#run(
+      () => this.sql.begin(async (tx) => {
+        const live = await tx.unsafe(this.#q.lockLive, [ids as string[]], { prepare: true });
+        const moved = await tx.unsafe(this.#q.cancel, [ids as string[], now], { prepare: true });
+        return { live, moved };
+      }),
+      'cancel jobs',
+    );
+    const previous = new Map((live as unknown as { id: string; state: JobState; queue: string }[]).map((r) => [r.id, r]));
+    const cancelled = new Set((moved as unknown as { id: string }[]).map((r) => r.id));
+    const finished = await this.#lookup(ids.filter((id) => !previous.has(id)));
+    return ids.map((id): CancelResult => {
+      const p = previous.get(id);
+      if (p) return { found: true, queue: p.queue, previous: p.state, cancelled: cancelled.has(id) };
+      const f = finished.get(id);
+      return f ? { found: true, queue: f.queue, previous: f.state, cancelled: false } : { found: false };
+    });
+  }
+
+  async jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
+    const { before, retried } = await this.#run(
+      () => this.sql.begin(async (tx) => {
+        const before = await tx.unsafe(this.#q.lockAny, [ids as string[]], { prepare: true });
+        const a = await tx.unsafe(this.#q.retryFinished, [ids as string[], now], { prepare: true });
+        const b = await tx.unsafe(this.#q.retryScheduled, [ids as string[], now], { prepare: true });
+        if (a.length + b.length > 0) await tx.unsafe(`SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`, [this.#notifyChannel() ?? '', [...new Set([...a, ...b].map((r) => r.queue as string))]]);
+        return { before, retried: [...a, ...b] };
+      }),
+      'retry jobs',
+    );
+    const prev = new Map((before as unknown as { id: string; state: JobState; queue: string }[]).map((r) => [r.id, r]));
+    const done = new Set((retried as unknown as { id: string }[]).map((r) => r.id));
+    return ids.map((id): RetryResult => {
+      const p = prev.get(id);
+      return p ? { found: true, queue: p.queue, previous: p.state, retried: done.has(id) } : { found: false };
+    });
+  }
+
+  async jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
+    const rows = await this.#run(
+      () => this.sql.begin(async (tx) => {
+        const expired = (await tx.unsafe(this.#q.lockExpired, [p.now, p.limit], { prepare: true })).map((r) => r.id as string);
+        if (expired.length === 0) return [];
+        const dead = await tx.unsafe(this.#q.reapDead, [expired, p.now], { prepare: true });
+        const ready = await tx.unsafe(this.#q.reapReady, [expired, p.now, this.#notifyChannel()], { prepare: true });
+        return [...dead, ...ready];
+      }),
+      'reap expired leases',
+    );
+    return (rows as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
+      id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
+    }));
+  }
+
+  async jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
+    const rows = await this.#run(() => this.sql.unsafe(this.#q.promote, [p.now, p.limit, this.#notifyChannel()], { prepare: true }), 'promote due jobs');
+    return [...new Set((rows as unknown as { queue: string }[]).map((r) => r.queue))];
+  }
+
+  async jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
+    let deleted = 0;
+    for (const state of ['completed', 'dead', 'cancelled'] as const) {
+      const r = await this.#run(() => this.sql.unsafe(this.#q.deleteFinished, [state, p.before[state], p.limit - deleted], { prepare: true }), 'delete finished jobs');
+      deleted += r.count;
+      if (deleted >= p.limit) break;
+    }
+    return deleted;
+  }
+
+  async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#run(() => this.sql.unsafe(this.#q.get, [ids as string[]], { prepare: true }), 'read jobs');
+    const byId = new Map((rows as unknown as PgJobRow[]).map((r) => [r.id, pgRowToJob(r)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async jobsList(p: ListParams): Promise<Job[]> {
+    const after = p.after ?? '00000000-0000-0000-0000-000000000000';
+    const text = p.state === undefined ? this.#q.listAll : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? this.#q.listFinished : this.#q.listLive;
+    const params = p.state === undefined ? [p.queue, after, p.limit] : [p.queue, p.state, after, p.limit];
+    const rows = await this.#run(() => this.sql.unsafe(text, params, { prepare: true }), 'list jobs');
+    return (rows as unknown as PgJobRow[]).map(pgRowToJob);
+  }
+
+  async jobsNextDueAt(): Promise<number | null> {
+    const rows = await this.#run(() => this.sql.unsafe(this.#q.nextDue, [], { prepare: true }), 'find the next due job');
+    return (rows[0]?.at as number | null) ?? null;
+  }
+
+  async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
+    const rows = await this.#run(() => this.sql.unsafe(this.#q.stats, [queue], { prepare: true }), 'read queue stats');
+    const byQueue = new Map<string, QueueStats>();
+    const entry = (name: string): QueueStats => {
+      let s = byQueue.get(name);
+      if (!s) byQueue.set(name, (s = { queue: name, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false }));
+      return s;
+    };
+    for (const r of rows as unknown as { queue: string; kind: string; state: JobState | null; n: number; at: number | null; paused: boolean | null }[]) {
+      const s = entry(r.queue);
+      if (r.kind === 'queue') s.paused = r.paused === true;
+      else if (r.kind === 'count') s.counts[r.state!] = r.n;
+      else if (r.kind === 'oldest' && r.at !== null) s.oldestReadyAgeMs = Math.max(0, now - r.at);
+    }
+    if (queue !== null) entry(queue);
+    return [...byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1));
+  }
+
+  async queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
+    await this.#run(() => this.sql.unsafe(this.#q.queueUpsert, [name, JSON.stringify(config), now], { prepare: true }), 'save queue settings');
+  }
+
+  async queueGet(name: string): Promise<StoredQueue | null> {
+    const rows = await this.#run(() => this.sql.unsafe(this.#q.queueGet, [name], { prepare: true }), 'read queue settings');
+    return rows[0] ? toStoredQueue(rows[0] as unknown as QueueRow) : null;
+  }
+
+  async queueList(): Promise<StoredQueue[]> {
+    const rows = await this.#run(() => this.sql.unsafe(this.#q.queueList, [], { prepare: true }), 'list queues');
+    return (rows as unknown as QueueRow[]).map(toStoredQueue);
+  }
+
+  async queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
+    await this.#run(() => this.sql.unsafe(this.#q.queuePause, [name, paused, now], { prepare: true }), 'pause or resume a queue');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#unlisten?.().catch(() => {});
+    await this.sql.end({ timeout: 5 });
+  }
+
+  #notifyChannel(): string | null {
+    return this.#notify ? `${NOTIFY_CHANNEL}_${this.schema}` : null;
+  }
+
+  async #run<T>(fn: () => Promise<T>, doing: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw translatePgError(err, doing);
+    }
+  }
+
+  /** Current state and token of jobs, wherever they are. */
+  async #lookup(ids: readonly string[]): Promise<Map<string, { state: JobState; token: number; queue: string }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.#run(() => this.sql.unsafe(this.#q.lookup, [ids as string[]], { prepare: true }), 'read job states');
+    return new Map((rows as unknown as { id: string; state: JobState; token: number; queue: string }[]).map((r) => [r.id, r]));
+  }
+
+  async #leaseResults(leases: readonly Lease[], ok: Set<string>): Promise<LeaseResult[]> {
+    const misses = await this.#lookup(leases.filter((l) => !ok.has(l.jobId)).map((l) => l.jobId));
+    return leases.map((l) => {
+      if (ok.has(l.jobId)) return { ok: true as const };
+      const cur = misses.get(l.jobId);
+      return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
+    });
+  }
+}
+
+interface QueueRow {
+  name: string;
+  config: unknown;
+  paused: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+function toStoredQueue(row: QueueRow): StoredQueue {
+  const config = typeof row.config === 'string' ? JSON.parse(row.config) : row.config;
+  return { name: row.name, config: config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parallel arrays of mixed element types
+function insertParams(rows: readonly NewJobRow[], channel: string | null): any[] {
+  return [
+    rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
+    rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
+    rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), channel,
+  ];
+}
+
+function compareClaimOrder(a: Job, b: Job): number {
+  return b.priority - a.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

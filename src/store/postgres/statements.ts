@@ -1,0 +1,166 @@
+/**
+ * Every SQL statement of the PostgreSQL store, built once per schema. Each one is a
+ * single atomic statement (or a pair in one transaction, noted), checking state and
+ * lease token in its WHERE clause, so no interleaving can move a finished job back.
+ * Batch statements take parallel arrays and `unnest` them.
+ */
+
+const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
+  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history`;
+const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
+const LEASE_EXPIRED = `'lease expired: the worker died, stalled, or lost its connection'`;
+
+export type PgStatements = ReturnType<typeof pgStatements>;
+
+export function pgStatements(s: string, historyMax: number) {
+  /** history with one attempt record appended (oldest dropped past historyMax); `t` qualifies the job's columns. */
+  const hist = (t: string, outcome: string, endedAt: string, error?: string) =>
+    `(CASE WHEN jsonb_array_length(${t}history) >= ${historyMax} THEN ${t}history - 0 ELSE ${t}history END) || jsonb_build_array(jsonb_build_object(` +
+    `'attempt', ${t}attempt, 'token', ${t}token, 'startedAt', ${t}started_at, 'endedAt', ${endedAt}::bigint, 'outcome', '${outcome}'` +
+    `${error ? `, 'error', ${error}` : ''}))`;
+  /** Runs pg_notify for each distinct queue of CTE `from` (when a channel is given), and forces it to run. */
+  const notify = (from: string, channel: string, where = 'true') =>
+    `n AS (SELECT pg_notify(${channel}, queue) FROM (SELECT DISTINCT queue FROM ${from} WHERE ${where}) q WHERE ${channel}::text IS NOT NULL)`;
+  const forced = `(SELECT count(*) FROM n) >= 0`;
+  /** Columns for INSERT INTO jobs_finished … SELECT from a CTE `moved` of live rows. */
+  const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
+    `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
+     SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, ${now}, ${result}, ${deadReason}
+     FROM moved`;
+  const liveAsFinished = `j.*, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
+
+  return {
+    insert: `WITH ins AS (
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
+        SELECT id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, created_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[])
+          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at)
+        RETURNING queue, state),
+      ${notify('ins', '$11', "state = 'ready'")}
+      SELECT 1 WHERE ${forced}`,
+
+    // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
+    // maintenance ticks); rows another claimer holds are skipped, never waited for.
+    claim: `WITH r AS (
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready'
+        ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
+      d AS (
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1
+        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
+      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+        started_at = $2, updated_at = $2, worker_id = $5::uuid
+      FROM picked WHERE j.id = picked.id
+      RETURNING j.*`,
+
+    complete: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS t(id, token, result)),
+      moved AS (
+        DELETE FROM ${s}.jobs j USING input i WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
+        RETURNING j.*, i.result AS new_result)
+      ${finish('completed', '$4', hist('', 'completed', '$4'), 'last_error', 'new_result')}
+      RETURNING id`,
+
+    // The first of a pair run in one transaction: attempts used up (or unrecoverable) → dead.
+    failDead: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int8[], $5::int[]) AS t(id, token, error, retry_at, unrec)),
+      moved AS (
+        DELETE FROM ${s}.jobs j USING input i
+        WHERE j.id = i.id AND j.token = i.token AND j.state = 'active' AND (i.unrec = 1 OR j.attempt >= j.max_attempts)
+        RETURNING j.*, i.error AS new_error, i.unrec = 1 AS new_unrec)
+      ${finish('dead', '$6', hist('', 'failed', '$6', 'new_error'), 'new_error', 'NULL::jsonb', "CASE WHEN new_unrec THEN 'unrecoverable' ELSE 'max-attempts' END")}
+      RETURNING id, state, dead_reason`,
+    // The second: attempts left → scheduled after backoff (or ready at once).
+    failRetry: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int8[], $5::int[]) AS t(id, token, error, retry_at, unrec)),
+      upd AS (
+        UPDATE ${s}.jobs j SET state = CASE WHEN i.retry_at > $6 THEN 'scheduled' ELSE 'ready' END, run_at = i.retry_at,
+          last_error = i.error, lease_expires_at = NULL, worker_id = NULL, updated_at = $6, history = ${hist('j.', 'failed', '$6', 'i.error')}
+        FROM input i
+        WHERE j.id = i.id AND j.token = i.token AND j.state = 'active' AND i.unrec = 0 AND j.attempt < j.max_attempts
+        RETURNING j.id, j.state, j.queue),
+      ${notify('upd', '$7', "state = 'ready'")}
+      SELECT id, state, NULL::text AS dead_reason FROM upd WHERE ${forced}`,
+
+    extend: `UPDATE ${s}.jobs j SET lease_expires_at = i.expires, updated_at = $4
+      FROM unnest($1::uuid[], $2::int[], $3::int8[]) AS i(id, token, expires)
+      WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
+      RETURNING j.id, j.lease_expires_at`,
+
+    release: `WITH upd AS (
+        UPDATE ${s}.jobs j SET state = 'ready', attempt = j.attempt - 1, lease_expires_at = NULL, worker_id = NULL, updated_at = $3,
+          history = ${hist('j.', 'released', '$3')}
+        FROM unnest($1::uuid[], $2::int[]) AS i(id, token)
+        WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
+        RETURNING j.id, j.queue),
+      ${notify('upd', '$4')}
+      SELECT id FROM upd WHERE ${forced}`,
+
+    lockLive: `SELECT id, state, queue FROM ${s}.jobs WHERE id = ANY($1::uuid[]) FOR UPDATE`,
+    cancel: `WITH moved AS (DELETE FROM ${s}.jobs WHERE id = ANY($1::uuid[]) RETURNING *)
+      ${finish('cancelled', '$2', `CASE WHEN state = 'active' THEN ${hist('', 'cancelled', '$2')} ELSE history END`)}
+      RETURNING id`,
+
+    lockAny: `WITH a AS (SELECT id, state, queue FROM ${s}.jobs WHERE id = ANY($1::uuid[]) FOR UPDATE),
+      b AS (SELECT id, state, queue FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) FOR UPDATE)
+      SELECT * FROM a UNION ALL SELECT * FROM b`,
+    retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
+      INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
+        created_at, updated_at, last_error, history)
+      SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history
+      FROM moved
+      RETURNING id, queue`,
+    retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2
+      WHERE id = ANY($1::uuid[]) AND state = 'scheduled' RETURNING id, queue`,
+
+    lockExpired: `SELECT id FROM ${s}.jobs WHERE state = 'active' AND lease_expires_at <= $1
+      ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    reapDead: `WITH moved AS (
+        DELETE FROM ${s}.jobs WHERE id = ANY($1::uuid[]) AND state = 'active' AND (stalls + 1 >= max_stalls OR attempt >= max_attempts)
+        RETURNING *)
+      ${finish('dead', '$2', hist('', 'expired', '$2'), LEASE_EXPIRED, 'NULL::jsonb', "CASE WHEN stalls + 1 >= max_stalls THEN 'poison' ELSE 'max-attempts' END", 'stalls + 1')}
+      RETURNING id, queue, state, dead_reason`,
+    reapReady: `WITH upd AS (
+        UPDATE ${s}.jobs SET state = 'ready', stalls = stalls + 1, run_at = $2, last_error = ${LEASE_EXPIRED},
+          lease_expires_at = NULL, worker_id = NULL, updated_at = $2, history = ${hist('', 'expired', '$2')}
+        WHERE id = ANY($1::uuid[]) AND state = 'active'
+        RETURNING id, queue, state),
+      ${notify('upd', '$3')}
+      SELECT id, queue, state, NULL::text AS dead_reason FROM upd WHERE ${forced}`,
+
+    promote: `WITH upd AS (
+        UPDATE ${s}.jobs SET state = 'ready', updated_at = $1
+        WHERE id IN (SELECT id FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $1 ORDER BY run_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+        RETURNING queue),
+      ${notify('upd', '$3')}
+      SELECT queue FROM upd WHERE ${forced}`,
+
+    deleteFinished: `DELETE FROM ${s}.jobs_finished WHERE id IN (
+        SELECT id FROM ${s}.jobs_finished WHERE state = $1 AND finished_at < $2 ORDER BY finished_at LIMIT $3)`,
+
+    get: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE id = ANY($1::uuid[])
+      UNION ALL SELECT * FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
+    lookup: `SELECT id, state, token, queue FROM ${s}.jobs WHERE id = ANY($1::uuid[])
+      UNION ALL SELECT id, state, token, queue FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
+    listLive: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND state = $2 AND id > $3::uuid ORDER BY id LIMIT $4`,
+    listFinished: `SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid ORDER BY id LIMIT $4`,
+    listAll: `SELECT * FROM (
+        (SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND id > $2::uuid ORDER BY id LIMIT $3)
+        UNION ALL
+        (SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid ORDER BY id LIMIT $3)) x
+      ORDER BY id LIMIT $3`,
+    nextDue: `SELECT min(run_at) AS at FROM ${s}.jobs WHERE state = 'scheduled'`,
+    stats: `SELECT name AS queue, 'queue' AS kind, NULL::text AS state, 0 AS n, NULL::bigint AS at, paused
+        FROM ${s}.queues WHERE $1::text IS NULL OR name = $1
+      UNION ALL SELECT queue, 'count', state, count(*)::int, NULL, NULL FROM ${s}.jobs
+        WHERE $1::text IS NULL OR queue = $1 GROUP BY queue, state
+      UNION ALL SELECT queue, 'count', state, count(*)::int, NULL, NULL FROM ${s}.jobs_finished
+        WHERE $1::text IS NULL OR queue = $1 GROUP BY queue, state
+      UNION ALL SELECT queue, 'oldest', NULL, 0, min(run_at), NULL FROM ${s}.jobs
+        WHERE state = 'ready' AND ($1::text IS NULL OR queue = $1) GROUP BY queue`,
+
+    queueUpsert: `INSERT INTO ${s}.queues (name, config, created_at, updated_at) VALUES ($1, $2::jsonb, $3, $3)
+      ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`,
+    queueGet: `SELECT * FROM ${s}.queues WHERE name = $1`,
+    queueList: `SELECT * FROM ${s}.queues ORDER BY name`,
+    queuePause: `UPDATE ${s}.queues SET paused = $2, updated_at = $3 WHERE name = $1`,
+  };
+}
