@@ -42,6 +42,8 @@ export const LIMITS = {
   cancelledRetentionMs: { default: 1 * DAY, min: 0, max: 365 * DAY, doc: 'How long cancelled jobs are kept.' },
   historyMax: { default: 50, min: 5, max: 1000, doc: 'Attempt records kept per job (oldest dropped first).' },
   listLimit: { default: 100, min: 1, max: 1000, doc: 'Jobs per page of a list call.' },
+  heartbeatIntervalMs: { default: 5 * SECOND, min: 50, max: 1 * MINUTE, doc: 'Shared stores: how often a process renews its registration; 1.5 intervals without one and its leases are taken back.' },
+  leaderLeaseMs: { default: 3 * SECOND, min: 50, max: 1 * MINUTE, doc: 'Shared stores: how long leadership lasts unless renewed (each maintenance tick renews it); a dead leader is replaced after this.' },
   busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },
 } as const satisfies Record<string, Bound>;
 

@@ -1,10 +1,8 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 
 export interface MaintenanceTasks {
-  /** Reaps expired leases and promotes due jobs; returns when done. */
-  tick(): Promise<void>;
-  /** Deletes finished jobs past retention. */
-  cleanup(): Promise<void>;
+  /** Reaps expired leases and promotes due jobs, and with `withCleanup` deletes finished jobs past retention. */
+  tick(withCleanup: boolean): Promise<void>;
   /** When the next scheduled job falls due, or null. */
   nextDueAt(): Promise<number | null>;
   /** Promotes due jobs and wakes their consumers. */
@@ -55,8 +53,7 @@ export class Maintenance {
   async runOnce(): Promise<void> {
     await this.exclusive(async () => {
       try {
-        await this.#tasks.tick();
-        if (this.#ticks++ % CLEANUP_EVERY_TICKS === 0) await this.#tasks.cleanup();
+        await this.#tasks.tick(this.#ticks++ % CLEANUP_EVERY_TICKS === 0);
       } catch (err) {
         this.#tasks.onError(err);
       }

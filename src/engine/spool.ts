@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.ts';
-import { ClosedError, InvalidArgumentError, InvalidStateError, JobNotFoundError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
+import { ClosedError, InvalidArgumentError, InvalidStateError, JobNotFoundError, StaleLeaseError, StoreUnavailableError, UnrecoverableError } from '../core/errors.ts';
 import { isJobId } from '../core/ids.ts';
 import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
 import { JOB_STATES } from '../core/job.ts';
@@ -7,13 +7,15 @@ import { checkLimit, describe } from '../core/limits.ts';
 import { backoffDelayMs, defaultQueueConfig, resolveQueueConfig, type QueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
 import { checkAddOptions, checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
 import { newJobId } from '../core/ids.ts';
-import type { CompleteItem, ExtendItem, FailItem, LeaseResult, NewJobRow, Store } from '../store/store.ts';
+import type { CompleteItem, ExtendItem, FailItem, LeaseResult, NewJobRow, ReapedJob, Store } from '../store/store.ts';
 import type { SqliteDurability } from '../store/sqlite/sqlite-store.ts';
 import type { ConsumerApi, Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Batcher } from './batcher.ts';
 import { QueueDispatcher, type CreditSubscription } from './dispatcher.ts';
+import { Health, type HealthStatus } from './health.ts';
 import { Maintenance } from './maintenance.ts';
+import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
 import { Queue } from './queue.ts';
 
@@ -50,6 +52,10 @@ export interface OpenOptions {
   onError?: (err: unknown, during: string) => void;
   /** Random source for backoff jitter, injectable for tests. */
   random?: () => number;
+  heartbeatIntervalMs?: number;
+  leaderLeaseMs?: number;
+  /** Where one-line notices go (health changes). Default console.error. */
+  log?: (line: string) => void;
 }
 
 /** One item of {@link Queue.addMany}. */
@@ -96,6 +102,9 @@ export class Spool implements ConsumerApi {
   readonly #inserts: Batcher<NewJobRow, void>;
   readonly #completes: Batcher<CompleteItem, LeaseResult>;
   readonly #extends: Batcher<ExtendItem, ReturnType<Store['jobsExtend']> extends Promise<(infer R)[]> ? R : never>;
+  readonly #health: Health;
+  readonly #membership: Membership | null;
+  readonly #leaderLeaseMs: number;
   #pollTimer: ReturnType<Clock['setTimeout']> | null = null;
   #closed = false;
   #closing: Promise<void> | null = null;
@@ -105,6 +114,20 @@ export class Spool implements ConsumerApi {
     this.clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#onError = options.onError ?? rateLimitedConsoleError();
+    this.#health = new Health(this.clock, options.log ?? ((line) => console.error(line)));
+    this.#leaderLeaseMs = checkLimit('leaderLeaseMs', options.leaderLeaseMs);
+    // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
+    this.#membership =
+      store.workerRegister
+        ? new Membership({
+            store,
+            clock: this.clock,
+            health: this.#health,
+            intervalMs: checkLimit('heartbeatIntervalMs', options.heartbeatIntervalMs),
+            onError: (err) => this.reportError(err, 'heartbeat'),
+            onRecovered: () => this.#wakeAll(),
+          })
+        : null;
     this.#limits = {
       payloadMaxBytes: checkLimit('payloadMaxBytes', options.payloadMaxBytes),
       resultMaxBytes: checkLimit('resultMaxBytes', options.resultMaxBytes),
@@ -122,6 +145,7 @@ export class Spool implements ConsumerApi {
     store.onReady?.((queue) => this.#dispatchers.get(queue)?.wake());
     this.#inserts = new Batcher(async (rows) => {
       await this.store.jobsInsertMany(rows);
+      this.#markHealthy();
       this.#afterInsert(rows);
       return new Array(rows.length);
     }, 10_000);
@@ -133,13 +157,10 @@ export class Spool implements ConsumerApi {
         : new Maintenance(
             this.clock,
             {
-              tick: () => this.#maintenanceTick(),
-              cleanup: async () => {
-                await this.cleanup();
-              },
+              tick: (withCleanup) => this.#maintenanceTick(withCleanup),
               nextDueAt: () => this.store.jobsNextDueAt(),
               promoteDue: () => this.#promoteDue(),
-              onError: (err) => this.#onError(err, 'maintenance'),
+              onError: (err) => this.reportError(err, 'maintenance'),
             },
             maintenanceIntervalMs,
           );
@@ -153,7 +174,7 @@ export class Spool implements ConsumerApi {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', `options must be an object (got ${describe(options)})`);
     // Validate the engine's own limits before touching the disk.
     for (const key of ['payloadMaxBytes', 'resultMaxBytes', 'errorMaxBytes', 'addManyMax', 'claimBatchMax', 'maintenanceIntervalMs', 'pollIntervalMs',
-      'completedRetentionMs', 'deadRetentionMs', 'cancelledRetentionMs', 'busyTimeoutMs', 'historyMax'] as const) {
+      'completedRetentionMs', 'deadRetentionMs', 'cancelledRetentionMs', 'busyTimeoutMs', 'historyMax', 'heartbeatIntervalMs', 'leaderLeaseMs'] as const) {
       checkLimit(key, options[key]);
     }
     if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'no-fsync') {
@@ -431,13 +452,17 @@ export class Spool implements ConsumerApi {
     else await this.#maintenanceTick();
   }
 
-  /** Deletes finished jobs past their retention; returns how many. */
+  /** Deletes finished jobs past their retention now; returns how many. */
   async cleanup(): Promise<number> {
+    return this.#deleteFinished(this.store);
+  }
+
+  async #deleteFinished(store: Store): Promise<number> {
     const now = this.clock.now();
     const r = this.#limits.retention;
     let total = 0;
     for (;;) {
-      const n = await this.store.jobsDeleteFinished({ before: { completed: now - r.completed, dead: now - r.dead, cancelled: now - r.cancelled }, limit: 1000 });
+      const n = await store.jobsDeleteFinished({ before: { completed: now - r.completed, dead: now - r.dead, cancelled: now - r.cancelled }, limit: 1000 });
       total += n;
       if (n < 1000) return total;
     }
@@ -453,6 +478,10 @@ export class Spool implements ConsumerApi {
       this.#closed = true;
       if (this.#pollTimer) this.clock.clearTimeout(this.#pollTimer);
       await this.#maintenance?.stop();
+      if (this.#membership) {
+        await this.store.leaderResign?.('maintenance', this.#membership.id).catch(() => {});
+        await this.#membership.stop();
+      }
       await new Promise<void>((resolve) => setImmediate(resolve)); // let the last batches reach the store
       await this.store.close();
     })();
@@ -461,6 +490,41 @@ export class Spool implements ConsumerApi {
 
   get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Whether this process can reach its store and claim right now. False during a
+   * database outage, or after a refused heartbeat until the process has registered again.
+   */
+  health(): HealthStatus {
+    return this.#health.status;
+  }
+
+  /** This process's registration id in a shared store (null for stores without a registry). */
+  get nodeId(): string | null {
+    return this.#membership?.id ?? null;
+  }
+
+  /**
+   * Reports an error from background work. A store outage is reported once, as a
+   * change of health, however many calls fail during it; other errors go to `onError`.
+   */
+  reportError(err: unknown, during: string): void {
+    if (err instanceof StoreUnavailableError) {
+      if (this.#health.down(`${during}: ${err.message}`)) this.#onError(err, during);
+      return;
+    }
+    if (err instanceof StaleLeaseError) return; // expected when a lease moved on; the caller already acted on it
+    this.#onError(err, during);
+  }
+
+  #markHealthy(): void {
+    // A registered process is declared healthy by its heartbeat, which re-registers first if it must.
+    if (!this.#membership?.started && this.#health.up()) this.#wakeAll();
+  }
+
+  #wakeAll(): void {
+    for (const d of this.#dispatchers.values()) d.wake();
   }
 
   #assertOpen(): void {
@@ -475,17 +539,17 @@ export class Spool implements ConsumerApi {
         claim: (limit) => this.#claim(queue, limit),
         giveBack: (jobs) => {
           for (const j of jobs) {
-            const p = this.release({ jobId: j.id, token: j.leaseToken }).catch((err) => this.#onError(err, 'release'));
+            const p = this.release({ jobId: j.id, token: j.leaseToken }).catch((err) => this.reportError(err, 'release'));
             this.#givingBack.add(p);
             void p.finally(() => this.#givingBack.delete(p));
           }
         },
         delivered: (job, sub) => this.#inflight.set(job.id, { token: job.leaseToken, attempt: job.attempt, queue, sub }),
         isPaused: () => this.#paused.get(queue) === true,
-        onError: (err) => this.#onError(err, `claim from ${queue}`),
+        onError: (err) => this.reportError(err, `claim from ${queue}`),
       });
       this.#dispatchers.set(queue, d);
-      void this.queueConfig(queue).then(() => d!.wake(), (err) => this.#onError(err, `load queue ${queue}`));
+      void this.queueConfig(queue).then(() => d!.wake(), (err) => this.reportError(err, `load queue ${queue}`));
     }
     return d;
   }
@@ -493,7 +557,10 @@ export class Spool implements ConsumerApi {
   async #claim(queue: string, limit: number): Promise<Job[]> {
     const config = this.#configs.get(queue) ?? (await this.queueConfig(queue));
     if (this.#closed) return [];
-    return this.store.jobsClaim({ queue, limit, leaseMs: config.visibilityTimeoutMs, now: this.clock.now() });
+    await this.#membership?.start();
+    const jobs = await this.store.jobsClaim({ queue, limit, leaseMs: config.visibilityTimeoutMs, now: this.clock.now(), workerId: this.#membership?.id });
+    this.#markHealthy();
+    return jobs;
   }
 
   #afterInsert(rows: readonly NewJobRow[]): void {
@@ -519,17 +586,35 @@ export class Spool implements ConsumerApi {
     info.sub?.handlers.revoke(jobId, reason);
   }
 
-  async #maintenanceTick(): Promise<void> {
+  /**
+   * Reaping (expired leases, dead processes) and retention are leader duties on a shared
+   * store: they run in one process at a time. Their effects on this process (aborting
+   * handlers whose lease went, waking consumers) are applied after the duty committed.
+   */
+  async #maintenanceTick(withCleanup = false): Promise<void> {
     const now = this.clock.now();
-    for (;;) {
-      const reaped = await this.store.jobsReapExpired({ now, limit: 1000 });
-      for (const r of reaped) {
-        this.#revoke(r.id, new StaleLeaseError(r.id, 0, r.state, null));
-        if (r.state === 'ready') this.#dispatchers.get(r.queue)?.wake();
+    const duty = async (store: Store): Promise<ReapedJob[]> => {
+      const reaped: ReapedJob[] = [];
+      for (;;) {
+        const batch = await store.jobsReapExpired({ now, limit: 1000 });
+        reaped.push(...batch);
+        if (batch.length < 1000) break;
       }
-      if (reaped.length < 1000) break;
+      if (store.workersReapDead) reaped.push(...(await store.workersReapDead({ now, limit: 10_000 })));
+      if (withCleanup) await this.#deleteFinished(store);
+      return reaped;
+    };
+    let reaped: ReapedJob[] = [];
+    if (this.store.asLeader && this.#membership) {
+      const r = await this.store.asLeader('maintenance', this.#membership.id, this.#leaderLeaseMs, duty);
+      if (r.led) reaped = r.value;
+    } else reaped = await duty(this.store);
+    for (const r of reaped) {
+      this.#revoke(r.id, new StaleLeaseError(r.id, 0, r.state, null));
+      if (r.state === 'ready') this.#dispatchers.get(r.queue)?.wake();
     }
     await this.#promoteDue();
+    this.#markHealthy();
   }
 
   async #promoteDue(): Promise<void> {
@@ -537,9 +622,12 @@ export class Spool implements ConsumerApi {
     for (const q of queues) this.#dispatchers.get(q)?.wake();
   }
 
-  /** Without cross-process notifications, waiting consumers poll now and then for jobs other processes added. */
+  /**
+   * Waiting consumers poll now and then: for jobs other processes added when the store
+   * has no notifications, and as a fallback for notifications lost while a connection was down.
+   */
   #ensurePolling(): void {
-    if (this.store.capabilities.crossProcessNotify || this.#pollTimer) return;
+    if (this.#pollTimer) return;
     const poll = () => {
       this.#pollTimer = null;
       if (this.#closed) return;

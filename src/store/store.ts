@@ -51,6 +51,26 @@ export interface Store {
    * (capability `crossProcessNotify`). Returns the unsubscribe function.
    */
   onReady?(fn: (queue: string) => void): () => void;
+
+  // Optional, for stores shared by many processes: a registry of live processes with
+  // heartbeats, and leadership for duties one process must do.
+
+  /** Registers a process; it is presumed dead once `ttlMs` passes without a heartbeat. */
+  workerRegister?(worker: WorkerRegistration, now: number, ttlMs: number): Promise<void>;
+  /** Renews a registration. False when it is gone: the process was presumed dead and its leases were taken back. */
+  workerHeartbeat?(id: string, now: number, ttlMs: number): Promise<boolean>;
+  workerUnregister?(id: string): Promise<void>;
+  /** Ends the leases held by dead processes (as expired attempts) and forgets those processes. */
+  workersReapDead?(params: { now: number; limit: number }): Promise<ReapedJob[]>;
+  /** Runs `duty` only while this process holds leadership `name`; see the driver for the fencing it gives. */
+  asLeader?<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }>;
+  leaderResign?(name: string, holder: string): Promise<void>;
+}
+
+export interface WorkerRegistration {
+  id: string;
+  host: string;
+  pid: number;
 }
 
 export interface StoreCapabilities {

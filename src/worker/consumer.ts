@@ -18,6 +18,8 @@ export interface ConsumerApi {
   extend(lease: Lease, leaseMs?: number): Promise<number>;
   /** Gives a leased job back without counting the attempt. */
   release(lease: Lease): Promise<void>;
+  /** Reports an error from work outside a handler (an ack or extend that failed); outages are reported once. */
+  reportError?(err: unknown, during: string): void;
 }
 
 export interface SubscriptionHandlers {

@@ -197,6 +197,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
 
   #emitError(err: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
+    else if (this.#api.reportError) this.#api.reportError(err, `worker on ${this.queue}`);
     else if (!(err instanceof StaleLeaseError)) console.error(`spool worker (${this.queue}): ${(err as Error)?.message ?? err}`);
   }
 }

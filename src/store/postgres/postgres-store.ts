@@ -5,7 +5,7 @@ import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
-  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue,
+  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, WorkerRegistration,
 } from '../store.ts';
 import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS } from './migrations.ts';
 import { translatePgError } from './pg-errors.ts';
@@ -37,6 +37,9 @@ const NOTIFY_CHANNEL = 'spool_ready';
 const MIGRATION_LOCK = 0x5f00_1000;
 
 type Sql = postgres.Sql<{ bigint: number }>;
+type Tx = postgres.TransactionSql<{ bigint: number }>;
+/** Where queries go: the pool, or one open transaction (a leader's duty). */
+type Executor = Pick<Tx, 'unsafe'>;
 
 /** Opens a PostgreSQL store, migrating its schema under an advisory lock. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -62,12 +65,31 @@ export class PostgresStore implements Store {
   readonly schema: string;
   readonly sql: Sql;
   readonly #q: PgStatements;
+  /** The pool, or for a view bound to a transaction (see asLeader), that transaction. */
+  #db: Executor;
+  #tx: Tx | null = null;
   readonly #notify: boolean;
   #listeners = new Set<(queue: string) => void>();
   #unlisten: (() => Promise<void>) | null = null;
   #closed = false;
 
-  constructor(options: PostgresStoreOptions) {
+  readonly #options: PostgresStoreOptions;
+
+  constructor(options: PostgresStoreOptions, bind?: { parent: PostgresStore; tx: Tx }) {
+    this.#options = options;
+    if (bind) {
+      // A transaction-bound view: shares everything with its parent, sends queries through the transaction.
+      const p = bind.parent;
+      this.schema = p.schema;
+      this.location = p.location;
+      this.capabilities = p.capabilities;
+      this.sql = p.sql;
+      this.#q = p.#q;
+      this.#notify = p.#notify;
+      this.#db = bind.tx;
+      this.#tx = bind.tx;
+      return;
+    }
     const schema = options.schema ?? 'spool';
     if (!SCHEMA_RE.test(schema)) throw new InvalidArgumentError('schema', `schema must be a lowercase SQL identifier (got ${JSON.stringify(schema)})`);
     this.schema = schema;
@@ -102,6 +124,18 @@ export class PostgresStore implements Store {
       },
     }) as unknown as Sql;
     this.#q = pgStatements(schema, historyMax);
+    this.#db = this.sql;
+  }
+
+  /** Runs `fn` in a transaction: a new one on the pool, or a savepoint inside the bound one. */
+  #transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.#tx) return this.#tx.savepoint((sp) => fn(sp as unknown as Tx)) as Promise<T>;
+    return this.sql.begin((tx) => fn(tx as unknown as Tx)) as Promise<T>;
+  }
+
+  /** A view of this store whose queries run inside `tx` (its nested transactions become savepoints). */
+  #bound(tx: Tx): PostgresStore {
+    return new PostgresStore(this.#options, { parent: this, tx });
   }
 
   /** Migrates (or checks) the schema, and starts listening for notifications. */
@@ -139,7 +173,7 @@ export class PostgresStore implements Store {
 
   /** The schema version recorded in the database. */
   async schemaVersion(): Promise<number> {
-    const rows = await this.#run(() => this.sql.unsafe(`SELECT max(version) AS v FROM ${this.schema}.schema_version`), 'read the schema version');
+    const rows = await this.#run(() => this.#db.unsafe(`SELECT max(version) AS v FROM ${this.schema}.schema_version`), 'read the schema version');
     return (rows[0]?.v as number | null) ?? 0;
   }
 
@@ -151,7 +185,7 @@ export class PostgresStore implements Store {
 
   async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#run(() => this.sql.unsafe(this.#q.insert, insertParams(rows, this.#notifyChannel()), { prepare: true }), 'add jobs');
+    await this.#run(() => this.#db.unsafe(this.#q.insert, insertParams(rows, this.#notifyChannel()), { prepare: true }), 'add jobs');
   }
 
   /** Runs the insert inside a caller's transaction: the jobs exist if and only if it commits. */
@@ -161,7 +195,7 @@ export class PostgresStore implements Store {
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
     const rows = await this.#run(
-      () => this.sql.unsafe(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null], { prepare: true }),
+      () => this.#db.unsafe(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null], { prepare: true }),
       `claim from ${p.queue}`,
     );
     return (rows as unknown as PgJobRow[]).map(pgRowToJob).sort(compareClaimOrder);
@@ -169,7 +203,7 @@ export class PostgresStore implements Store {
 
   async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
     const done = await this.#run(
-      () => this.sql.unsafe(this.#q.complete, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.result), now], { prepare: true }),
+      () => this.#db.unsafe(this.#q.complete, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.result), now], { prepare: true }),
       'complete jobs',
     );
     const ok = new Set((done as unknown as { id: string }[]).map((r) => r.id));
@@ -182,7 +216,7 @@ export class PostgresStore implements Store {
       items.map((i) => i.retryAt), items.map((i) => (i.unrecoverable ? 1 : 0)), now,
     ];
     const rows = await this.#run(
-      () => this.sql.begin(async (tx) => [...(await tx.unsafe(this.#q.failDead, params, { prepare: true })), ...(await tx.unsafe(this.#q.failRetry, [...params, this.#notifyChannel()], { prepare: true }))]),
+      () => this.#transaction(async (tx) => [...(await tx.unsafe(this.#q.failDead, params, { prepare: true })), ...(await tx.unsafe(this.#q.failRetry, [...params, this.#notifyChannel()], { prepare: true }))]),
       'record failed attempts',
     );
     const byId = new Map((rows as unknown as { id: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => [r.id, r]));
@@ -197,7 +231,7 @@ export class PostgresStore implements Store {
 
   async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
     const rows = await this.#run(
-      () => this.sql.unsafe(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now], { prepare: true }),
+      () => this.#db.unsafe(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now], { prepare: true }),
       'extend leases',
     );
     const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));
@@ -212,7 +246,7 @@ export class PostgresStore implements Store {
 
   async jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
     const rows = await this.#run(
-      () => this.sql.unsafe(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()], { prepare: true }),
+      () => this.#db.unsafe(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()], { prepare: true }),
       'release jobs',
     );
     return this.#leaseResults(leases, new Set((rows as unknown as { id: string }[]).map((r) => r.id)));
@@ -220,7 +254,7 @@ export class PostgresStore implements Store {
 
   async jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
     const { live, moved } = await this.#run(
-      () => this.sql.begin(async (tx) => {
+      () => this.#transaction(async (tx) => {
         const live = await tx.unsafe(this.#q.lockLive, [ids as string[]], { prepare: true });
         const moved = await tx.unsafe(this.#q.cancel, [ids as string[], now], { prepare: true });
         return { live, moved };
@@ -240,7 +274,7 @@ export class PostgresStore implements Store {
 
   async jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
     const { before, retried } = await this.#run(
-      () => this.sql.begin(async (tx) => {
+      () => this.#transaction(async (tx) => {
         const before = await tx.unsafe(this.#q.lockAny, [ids as string[]], { prepare: true });
         const a = await tx.unsafe(this.#q.retryFinished, [ids as string[], now], { prepare: true });
         const b = await tx.unsafe(this.#q.retryScheduled, [ids as string[], now], { prepare: true });
@@ -259,7 +293,7 @@ export class PostgresStore implements Store {
 
   async jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
     const rows = await this.#run(
-      () => this.sql.begin(async (tx) => {
+      () => this.#transaction(async (tx) => {
         const expired = (await tx.unsafe(this.#q.lockExpired, [p.now, p.limit], { prepare: true })).map((r) => r.id as string);
         if (expired.length === 0) return [];
         const dead = await tx.unsafe(this.#q.reapDead, [expired, p.now], { prepare: true });
@@ -274,14 +308,14 @@ export class PostgresStore implements Store {
   }
 
   async jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
-    const rows = await this.#run(() => this.sql.unsafe(this.#q.promote, [p.now, p.limit, this.#notifyChannel()], { prepare: true }), 'promote due jobs');
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.promote, [p.now, p.limit, this.#notifyChannel()], { prepare: true }), 'promote due jobs');
     return [...new Set((rows as unknown as { queue: string }[]).map((r) => r.queue))];
   }
 
   async jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
     let deleted = 0;
     for (const state of ['completed', 'dead', 'cancelled'] as const) {
-      const r = await this.#run(() => this.sql.unsafe(this.#q.deleteFinished, [state, p.before[state], p.limit - deleted], { prepare: true }), 'delete finished jobs');
+      const r = await this.#run(() => this.#db.unsafe(this.#q.deleteFinished, [state, p.before[state], p.limit - deleted], { prepare: true }), 'delete finished jobs');
       deleted += r.count;
       if (deleted >= p.limit) break;
     }
@@ -290,7 +324,7 @@ export class PostgresStore implements Store {
 
   async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#run(() => this.sql.unsafe(this.#q.get, [ids as string[]], { prepare: true }), 'read jobs');
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.get, [ids as string[]], { prepare: true }), 'read jobs');
     const byId = new Map((rows as unknown as PgJobRow[]).map((r) => [r.id, pgRowToJob(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -299,17 +333,17 @@ export class PostgresStore implements Store {
     const after = p.after ?? '00000000-0000-0000-0000-000000000000';
     const text = p.state === undefined ? this.#q.listAll : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? this.#q.listFinished : this.#q.listLive;
     const params = p.state === undefined ? [p.queue, after, p.limit] : [p.queue, p.state, after, p.limit];
-    const rows = await this.#run(() => this.sql.unsafe(text, params, { prepare: true }), 'list jobs');
+    const rows = await this.#run(() => this.#db.unsafe(text, params, { prepare: true }), 'list jobs');
     return (rows as unknown as PgJobRow[]).map(pgRowToJob);
   }
 
   async jobsNextDueAt(): Promise<number | null> {
-    const rows = await this.#run(() => this.sql.unsafe(this.#q.nextDue, [], { prepare: true }), 'find the next due job');
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.nextDue, [], { prepare: true }), 'find the next due job');
     return (rows[0]?.at as number | null) ?? null;
   }
 
   async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
-    const rows = await this.#run(() => this.sql.unsafe(this.#q.stats, [queue], { prepare: true }), 'read queue stats');
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.stats, [queue], { prepare: true }), 'read queue stats');
     const byQueue = new Map<string, QueueStats>();
     const entry = (name: string): QueueStats => {
       let s = byQueue.get(name);
@@ -327,24 +361,85 @@ export class PostgresStore implements Store {
   }
 
   async queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
-    await this.#run(() => this.sql.unsafe(this.#q.queueUpsert, [name, JSON.stringify(config), now], { prepare: true }), 'save queue settings');
+    await this.#run(() => this.#db.unsafe(this.#q.queueUpsert, [name, JSON.stringify(config), now], { prepare: true }), 'save queue settings');
   }
 
   async queueGet(name: string): Promise<StoredQueue | null> {
-    const rows = await this.#run(() => this.sql.unsafe(this.#q.queueGet, [name], { prepare: true }), 'read queue settings');
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.queueGet, [name], { prepare: true }), 'read queue settings');
     return rows[0] ? toStoredQueue(rows[0] as unknown as QueueRow) : null;
   }
 
   async queueList(): Promise<StoredQueue[]> {
-    const rows = await this.#run(() => this.sql.unsafe(this.#q.queueList, [], { prepare: true }), 'list queues');
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.queueList, [], { prepare: true }), 'list queues');
     return (rows as unknown as QueueRow[]).map(toStoredQueue);
   }
 
   async queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
-    await this.#run(() => this.sql.unsafe(this.#q.queuePause, [name, paused, now], { prepare: true }), 'pause or resume a queue');
+    await this.#run(() => this.#db.unsafe(this.#q.queuePause, [name, paused, now], { prepare: true }), 'pause or resume a queue');
+  }
+
+  async workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
+    await this.#run(() => this.#db.unsafe(this.#q.workerRegister, [w.id, w.host, w.pid, now, now + ttlMs], { prepare: true }), 'register this process');
+  }
+
+  async workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> {
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.workerHeartbeat, [id, now, now + ttlMs], { prepare: true }), 'send a heartbeat');
+    return rows.length === 1;
+  }
+
+  async workerUnregister(id: string): Promise<void> {
+    await this.#run(() => this.#db.unsafe(this.#q.workerUnregister, [id], { prepare: true }), 'unregister this process');
+  }
+
+  async workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> {
+    const rows = await this.#run(
+      () => this.#transaction(async (tx) => {
+        const orphans = (await tx.unsafe(this.#q.lockOrphaned, [p.now, p.limit], { prepare: true })).map((r) => r.id as string);
+        let reaped: postgres.Row[] = [];
+        if (orphans.length > 0) {
+          reaped = [
+            ...(await tx.unsafe(this.#q.reapDead, [orphans, p.now], { prepare: true })),
+            ...(await tx.unsafe(this.#q.reapReady, [orphans, p.now, this.#notifyChannel()], { prepare: true })),
+          ];
+        }
+        await tx.unsafe(this.#q.workersDeleteDead, [p.now], { prepare: true });
+        return reaped;
+      }),
+      'release the leases of dead workers',
+    );
+    return (rows as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
+      id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
+    }));
+  }
+
+  /**
+   * Runs `duty` as the leader `name`, or not at all. Leadership is a lease row
+   * timed by the database's clock; the duty runs in a transaction that first
+   * re-checks the lease under a shared row lock, and a takeover must update that
+   * row, so a takeover waits for a running duty and a deposed leader's duty
+   * cannot start: two processes never act as leader at once.
+   */
+  async asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
+    const won = await this.#run(() => this.#db.unsafe(this.#q.leaderAcquire, [name, holder, leaseMs], { prepare: true }), 'renew leadership');
+    if (won.length === 0) return { led: false };
+    const epoch = won[0]!.epoch as number;
+    return this.#run(
+      () => this.#transaction(async (tx) => {
+        const held = await tx.unsafe(this.#q.leaderCheck, [name, holder, epoch], { prepare: true });
+        if (held.length === 0) return { led: false as const };
+        return { led: true as const, value: await duty(this.#bound(tx)) };
+      }),
+      'run leader duties',
+    );
+  }
+
+  /** Gives up leadership `name` at once, so another process takes over without waiting for the lease. */
+  async leaderResign(name: string, holder: string): Promise<void> {
+    await this.#run(() => this.#db.unsafe(this.#q.leaderResign, [name, holder], { prepare: true }), 'resign leadership');
   }
 
   async close(): Promise<void> {
+    if (this.#tx) return; // a transaction-bound view owns no connections
     if (this.#closed) return;
     this.#closed = true;
     await this.#unlisten?.().catch(() => {});
@@ -366,7 +461,7 @@ export class PostgresStore implements Store {
   /** Current state and token of jobs, wherever they are. */
   async #lookup(ids: readonly string[]): Promise<Map<string, { state: JobState; token: number; queue: string }>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.#run(() => this.sql.unsafe(this.#q.lookup, [ids as string[]], { prepare: true }), 'read job states');
+    const rows = await this.#run(() => this.#db.unsafe(this.#q.lookup, [ids as string[]], { prepare: true }), 'read job states');
     return new Map((rows as unknown as { id: string; state: JobState; token: number; queue: string }[]).map((r) => [r.id, r]));
   }
 

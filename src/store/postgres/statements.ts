@@ -157,6 +157,26 @@ export function pgStatements(s: string, historyMax: number) {
       UNION ALL SELECT queue, 'oldest', NULL, 0, min(run_at), NULL FROM ${s}.jobs
         WHERE state = 'ready' AND ($1::text IS NULL OR queue = $1) GROUP BY queue`,
 
+    workerRegister: `INSERT INTO ${s}.workers (id, host, pid, started_at, heartbeat_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)
+      ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5`,
+    workerHeartbeat: `UPDATE ${s}.workers SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 RETURNING id`,
+    workerUnregister: `DELETE FROM ${s}.workers WHERE id = $1`,
+    // Active jobs whose worker stopped beating (or is gone): their leases end now, not at their timeout.
+    lockOrphaned: `SELECT j.id FROM ${s}.jobs j LEFT JOIN ${s}.workers w ON w.id = j.worker_id
+      WHERE j.state = 'active' AND j.worker_id IS NOT NULL AND (w.id IS NULL OR w.expires_at <= $1)
+      LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+    workersDeleteDead: `DELETE FROM ${s}.workers w WHERE w.expires_at <= $1
+      AND NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.worker_id = w.id AND j.state = 'active')`,
+
+    leaderAcquire: `INSERT INTO ${s}.leaders (name, holder, epoch, expires_at)
+      VALUES ($1, $2, 1, clock_timestamp() + $3::int * interval '1 millisecond')
+      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+        epoch = CASE WHEN ${s}.leaders.holder = excluded.holder THEN ${s}.leaders.epoch ELSE ${s}.leaders.epoch + 1 END
+      WHERE ${s}.leaders.holder = excluded.holder OR ${s}.leaders.expires_at < clock_timestamp()
+      RETURNING epoch`,
+    leaderCheck: `SELECT 1 FROM ${s}.leaders WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > clock_timestamp() FOR SHARE`,
+    leaderResign: `DELETE FROM ${s}.leaders WHERE name = $1 AND holder = $2`,
+
     queueUpsert: `INSERT INTO ${s}.queues (name, config, created_at, updated_at) VALUES ($1, $2::jsonb, $3, $3)
       ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`,
     queueGet: `SELECT * FROM ${s}.queues WHERE name = $1`,

@@ -1,0 +1,51 @@
+import type { Clock } from '../core/clock.ts';
+
+/** Whether this process can reach its store and claim right now. */
+export interface HealthStatus {
+  healthy: boolean;
+  /** Why not, when unhealthy. */
+  reason: string | null;
+  /** When the current status began (Unix ms). */
+  since: number;
+}
+
+/**
+ * Tracks health and reports each change once: an outage is one line when it
+ * starts and one when it ends, never a line per failed call.
+ */
+export class Health {
+  readonly #clock: Clock;
+  readonly #log: (line: string) => void;
+  #status: HealthStatus;
+
+  constructor(clock: Clock, log: (line: string) => void) {
+    this.#clock = clock;
+    this.#log = log;
+    this.#status = { healthy: true, reason: null, since: clock.now() };
+  }
+
+  get status(): HealthStatus {
+    return { ...this.#status };
+  }
+
+  get healthy(): boolean {
+    return this.#status.healthy;
+  }
+
+  /** Marks the process unhealthy; returns true (and logs) only on the change. */
+  down(reason: string): boolean {
+    if (!this.#status.healthy) return false;
+    this.#status = { healthy: false, reason, since: this.#clock.now() };
+    this.#log(`spool: unhealthy: ${reason}`);
+    return true;
+  }
+
+  /** Marks the process healthy again; returns true (and logs) only on the change. */
+  up(): boolean {
+    if (this.#status.healthy) return false;
+    const downMs = this.#clock.now() - this.#status.since;
+    this.#status = { healthy: true, reason: null, since: this.#clock.now() };
+    this.#log(`spool: healthy again after ${(downMs / 1000).toFixed(1)} s`);
+    return true;
+  }
+}
