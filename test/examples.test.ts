@@ -11,7 +11,9 @@ const dir = join(import.meta.dirname, '..', 'examples');
 // The examples are type-checked by `tsc` (tsconfig includes them) and must also run.
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
   test(`examples/${file} runs`, { timeout: 30_000 }, async () => {
-    const { stdout } = await run(process.execPath, [join(dir, file)], { cwd: dir });
+    // The PostgreSQL examples use the test server (see test/global-setup.ts).
+    const env = { ...process.env, DATABASE_URL: process.env.SPOOL_TEST_PG_URL };
+    const { stdout } = await run(process.execPath, [join(dir, file)], { cwd: dir, env });
     assert.ok(stdout.length > 0, 'it printed what it did');
   });
 }

@@ -61,9 +61,14 @@ export interface AddOptions {
   runAt?: Date | number;
   /** Attempts before the job is dead; defaults to the queue's setting. */
   maxAttempts?: number;
+  /**
+   * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
+   * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
+   */
+  tx?: unknown;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'tx']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -82,6 +87,7 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
   for (const key of Object.keys(o)) {
     if (!ADD_OPTION_KEYS.has(key)) throw new InvalidArgumentError(key, `unknown add option ${JSON.stringify(key)}; known: ${[...ADD_OPTION_KEYS].join(', ')}`);
   }
+  // `tx` is the engine's business (it is per call, not per job); it is accepted here and used there.
   if (o.delayMs !== undefined && o.runAt !== undefined) {
     throw new InvalidArgumentError('runAt', 'give delayMs or runAt, not both');
   }

@@ -254,7 +254,7 @@ export class Spool implements ConsumerApi {
       if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`items[${i}]`, `items[${i}] must be an object { payload, ...options }`);
       let row: NewJobRow;
       try {
-        const { payload, ...rest } = item;
+        const { payload, tx: _tx, ...rest } = item;
         const options = checkAddOptions(rest, now);
         row = {
           id: newJobId(now),
@@ -282,7 +282,15 @@ export class Spool implements ConsumerApi {
       if (row.maxAttempts === 0) row.maxAttempts = jobs[i]!.maxAttempts = config.maxAttempts;
       row.maxStalls = jobs[i]!.maxStalls = config.maxStalls;
     }
-    if (rows.length === 1) await this.#inserts.push(rows[0]!);
+    const tx = items.length > 0 ? items[0]!.tx : undefined;
+    if (items.some((item) => item.tx !== tx)) throw new InvalidArgumentError('tx', 'every item of one addMany must use the same tx');
+    if (tx !== undefined) {
+      if (!this.store.jobsInsertManyInTransaction) {
+        throw new InvalidArgumentError('tx', 'adding inside your own transaction needs the PostgreSQL store');
+      }
+      // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
+      await this.store.jobsInsertManyInTransaction(tx, rows);
+    } else if (rows.length === 1) await this.#inserts.push(rows[0]!);
     else if (rows.length > 0) {
       await this.store.jobsInsertMany(rows);
       this.#afterInsert(rows);

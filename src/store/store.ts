@@ -16,6 +16,11 @@ export interface Store {
   readonly location: string;
 
   jobsInsertMany(rows: readonly NewJobRow[]): Promise<void>;
+  /**
+   * Optional: inserts inside a transaction the caller owns (see AddOptions.tx), so the jobs
+   * exist if and only if it commits. Throws InvalidArgumentError for a `tx` it cannot use.
+   */
+  jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[]): Promise<void>;
   /** Promotes due scheduled jobs of the queue, then leases up to `limit` ready jobs in claim order. */
   jobsClaim(params: ClaimParams): Promise<Job[]>;
   jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]>;

@@ -24,6 +24,18 @@ export function enqueueSuite(factory: StoreFactory): void {
         assert.ok(jobIdTime(job.id) >= stored.createdAt, 'the id carries its creation time (or later, to stay monotonic)');
       }));
 
+    it('round-trips every kind of JSON payload and result', () =>
+      withHarness(factory, async ({ spool }) => {
+        const payloads: unknown[] = ['a string', '{"looks":"like json"}', 42, 1.5, true, null, [1, 'two', { three: 3 }], { nested: { deep: ['x'] }, unicode: 'é ✓ 日本' }];
+        const q = spool.queue('kinds');
+        const added = await q.addMany(payloads.map((payload) => ({ payload })));
+        for (const [i, job] of added.entries()) assert.deepEqual((await spool.get(job.id)).payload, payloads[i]);
+        const claimed = await spool.claim('kinds', payloads.length);
+        assert.deepEqual(claimed.map((j) => j.payload), payloads);
+        for (const [i, job] of claimed.entries()) await spool.ack({ jobId: job.id, token: job.leaseToken }, payloads[i]);
+        for (const [i, job] of claimed.entries()) assert.deepEqual((await spool.get(job.id)).result, payloads[i]);
+      }));
+
     it('gives ids that sort in creation order', () =>
       withHarness(factory, async ({ spool, clock }) => {
         const ids: string[] = [];

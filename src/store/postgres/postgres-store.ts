@@ -188,9 +188,22 @@ export class PostgresStore implements Store {
     await this.#run(() => this.#db.unsafe(this.#q.insert, insertParams(rows, this.#notifyChannel()), { prepare: true }), 'add jobs');
   }
 
-  /** Runs the insert inside a caller's transaction: the jobs exist if and only if it commits. */
-  insertParamsFor(rows: readonly NewJobRow[]): { text: string; params: any[] } {
-    return { text: this.#q.insert, params: insertParams(rows, this.#notifyChannel()) };
+  /**
+   * Runs the insert inside a caller's transaction: the jobs exist if and only if it commits.
+   * Takes a postgres.js transaction (`sql.begin(async (tx) => …)`) or a `pg` client inside BEGIN.
+   * The NOTIFY that wakes consumers is part of the same transaction, so it fires on commit only.
+   */
+  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const params = insertParams(rows, this.#notifyChannel());
+    const t = tx as { unsafe?: unknown; query?: unknown };
+    if (typeof tx === 'function' && typeof t.unsafe === 'function') {
+      await this.#run(() => (tx as Tx).unsafe(this.#q.insert, params), 'add jobs in your transaction');
+    } else if (typeof tx === 'object' && tx !== null && typeof t.query === 'function') {
+      await this.#run(() => (tx as { query(text: string, values: unknown[]): Promise<unknown> }).query(this.#q.insert, params), 'add jobs in your transaction');
+    } else {
+      throw new InvalidArgumentError('tx', 'tx must be a postgres.js transaction (the `sql` inside sql.begin) or a pg client that has run BEGIN');
+    }
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
@@ -484,8 +497,7 @@ interface QueueRow {
 }
 
 function toStoredQueue(row: QueueRow): StoredQueue {
-  const config = typeof row.config === 'string' ? JSON.parse(row.config) : row.config;
-  return { name: row.name, config: config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
+  return { name: row.name, config: row.config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parallel arrays of mixed element types

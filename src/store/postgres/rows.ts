@@ -24,17 +24,12 @@ export interface PgJobRow {
   history: unknown;
 }
 
-/** jsonb arrives parsed, except where a driver hands back text; accept both. */
-function json(value: unknown): unknown {
-  return typeof value === 'string' ? JSON.parse(value) : value;
-}
-
 export function pgRowToJob(row: PgJobRow): Job {
   return {
     id: row.id,
     queue: row.queue,
     name: row.name,
-    payload: json(row.payload),
+    payload: row.payload, // jsonb arrives parsed
     priority: row.priority,
     state: row.state as JobState,
     runAt: row.run_at,
@@ -48,8 +43,8 @@ export function pgRowToJob(row: PgJobRow): Job {
     updatedAt: row.updated_at,
     finishedAt: row.finished_at ?? null,
     lastError: row.last_error,
-    result: row.result === undefined || row.result === null ? null : json(row.result),
+    result: row.result ?? null,
     deadReason: (row.dead_reason ?? null) as DeadReason | null,
-    history: json(row.history) as AttemptRecord[],
+    history: row.history as AttemptRecord[],
   };
 }

@@ -33,8 +33,8 @@ export function pgStatements(s: string, historyMax: number) {
   return {
     insert: `WITH ins AS (
         INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
-        SELECT id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, created_at
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[])
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, created_at, created_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[])
           AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at)
         RETURNING queue, state),
       ${notify('ins', '$11', "state = 'ready'")}
@@ -54,7 +54,8 @@ export function pgStatements(s: string, historyMax: number) {
       FROM picked WHERE j.id = picked.id
       RETURNING j.*`,
 
-    complete: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS t(id, token, result)),
+    // JSON travels as text and is cast here: a driver that knows the parameter is jsonb would encode a string twice.
+    complete: `WITH input AS (SELECT id, token, result::jsonb AS result FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(id, token, result)),
       moved AS (
         DELETE FROM ${s}.jobs j USING input i WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
         RETURNING j.*, i.result AS new_result)
@@ -177,7 +178,7 @@ export function pgStatements(s: string, historyMax: number) {
     leaderCheck: `SELECT 1 FROM ${s}.leaders WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > clock_timestamp() FOR SHARE`,
     leaderResign: `DELETE FROM ${s}.leaders WHERE name = $1 AND holder = $2`,
 
-    queueUpsert: `INSERT INTO ${s}.queues (name, config, created_at, updated_at) VALUES ($1, $2::jsonb, $3, $3)
+    queueUpsert: `INSERT INTO ${s}.queues (name, config, created_at, updated_at) VALUES ($1, $2::text::jsonb, $3, $3)
       ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`,
     queueGet: `SELECT * FROM ${s}.queues WHERE name = $1`,
     queueList: `SELECT * FROM ${s}.queues ORDER BY name`,

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import postgres from 'postgres';
+import { testPgUrl, uniqueSchema } from '../../../test/support/pg-url.ts';
+import { InvalidArgumentError, SchemaTooNewError } from '../../core/errors.ts';
+import { Spool } from '../../engine/spool.ts';
+import { PG_LATEST_SCHEMA_VERSION } from './migrations.ts';
+import { openPostgresStore } from './postgres-store.ts';
+
+const sql = postgres(testPgUrl(), { max: 2, onnotice: () => {} });
+after(() => sql.end());
+
+describe('PostgreSQL driver', () => {
+  it('migrates a new schema, and concurrent starters migrate it once', async () => {
+    const schema = uniqueSchema();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: testPgUrl(), schema, poolSize: 1 })));
+    const versions = await sql.unsafe(`SELECT version FROM ${schema}.schema_version`);
+    assert.deepEqual(versions.map((r) => r.version), [PG_LATEST_SCHEMA_VERSION]);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('refuses a schema written by a newer Spool, with a clear error', async () => {
+    const schema = uniqueSchema();
+    await (await openPostgresStore({ url: testPgUrl(), schema })).close();
+    await sql.unsafe(`INSERT INTO ${schema}.schema_version (version) VALUES (${PG_LATEST_SCHEMA_VERSION + 1})`);
+    await assert.rejects(openPostgresStore({ url: testPgUrl(), schema }), (e: Error) => e instanceof SchemaTooNewError && /newer Spool/.test(e.message));
+  });
+
+  it('with migrate: false, refuses a schema that is behind and says to run spool migrate', async () => {
+    await assert.rejects(openPostgresStore({ url: testPgUrl(), schema: uniqueSchema(), migrate: false }), /spool migrate/);
+  });
+
+  it('stores payloads as real jsonb, queryable with SQL', async () => {
+    const schema = uniqueSchema();
+    const spool = await Spool.open({ store: testPgUrl(), schema, maintenance: false });
+    await spool.queue('q').add({ to: 'a@example.com', tags: ['x'] });
+    const [row] = await sql.unsafe(`SELECT payload->>'to' AS to, jsonb_typeof(payload) AS kind FROM ${schema}.jobs`);
+    assert.deepEqual({ ...row }, { to: 'a@example.com', kind: 'object' });
+    await spool.close();
+  });
+
+  it('opens from a postgres:// store spec', async () => {
+    const schema = uniqueSchema();
+    const spool = await Spool.open({ store: testPgUrl(), schema, maintenance: false });
+    await spool.queue('q').add({ via: 'url' });
+    assert.match(spool.store.location, /^postgres:\/\/127\.0\.0\.1:\d+\/postgres \(schema t_/);
+    await spool.close();
+  });
+
+  describe('transactional enqueue', () => {
+    it('postgres.js: the job exists if and only if the transaction commits', async () => {
+      const spool = await Spool.open({ store: testPgUrl(), schema: uniqueSchema(), maintenance: false });
+      const q = spool.queue('tx');
+      const committed = await sql.begin(async (tx) => q.add({ n: 1 }, { tx }));
+      await assert.rejects(
+        sql.begin(async (tx) => {
+          await q.add({ n: 2 }, { tx });
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      const jobs = await q.list();
+      assert.deepEqual(jobs.map((j) => j.id), [committed.id]);
+      await spool.close();
+    });
+
+    it('pg: the job exists if and only if the transaction commits, and wakes a worker on commit', async () => {
+      const spool = await Spool.open({ store: testPgUrl(), schema: uniqueSchema(), pollIntervalMs: 60_000 });
+      const client = new pg.Client({ connectionString: testPgUrl() });
+      after(() => Promise.all([spool.close(), client.end()]));
+      const q = spool.queue('tx');
+      const seen: unknown[] = [];
+      q.work(async (job) => void seen.push(job.payload));
+      await client.connect();
+      await client.query('BEGIN');
+      await q.addMany([{ payload: 'a', tx: client }, { payload: 'b', tx: client }]);
+      await client.query('ROLLBACK');
+      await client.query('BEGIN');
+      await q.add('c', { tx: client });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(seen, [], 'not visible before commit');
+      await client.query('COMMIT');
+      const deadline = Date.now() + 5000;
+      while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(seen, ['c'], 'woken by NOTIFY on commit, not by the (60 s) poll');
+    });
+
+    it('refuses a tx it cannot use, and a tx on the SQLite store', async () => {
+      const spool = await Spool.open({ store: testPgUrl(), schema: uniqueSchema(), maintenance: false });
+      await assert.rejects(spool.queue('q').add({}, { tx: { not: 'a transaction' } }), InvalidArgumentError);
+      await spool.close();
+      const lite = await Spool.open({ store: 'memory' });
+      await assert.rejects(lite.queue('q').add({}, { tx: sql }), /needs the PostgreSQL store/);
+      await lite.close();
+    });
+  });
+});
