@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,21 +6,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { Spool } from '../src/index.ts';
 import { waitFor } from '../src/store/conformance/worker.ts';
+import { startFixture } from './support/child.ts';
 
-const fixtures = join(import.meta.dirname, 'fixtures');
-
-function start(script: string, args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
-  const child = spawn(process.execPath, [join(fixtures, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts.filter(Boolean));
-  });
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return { child, lines, exited };
-}
+const start = startFixture;
 
 function integrity(path: string): string {
   const db = new DatabaseSync(path);

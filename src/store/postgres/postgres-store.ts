@@ -177,6 +177,14 @@ export class PostgresStore implements Store {
     return (rows[0]?.v as number | null) ?? 0;
   }
 
+  /**
+   * Runs raw SQL through this store's connection (or, for a view inside a leader duty, its
+   * transaction). For operations and tests; the schema is `this.schema`.
+   */
+  async query(text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    return [...(await this.#run(() => this.#db.unsafe(text, params as never[]), 'run a query'))];
+  }
+
   /** Subscribes to "jobs became ready in <queue>" from every process on this schema. */
   onReady(fn: (queue: string) => void): () => void {
     this.#listeners.add(fn);
