@@ -78,8 +78,13 @@ export class Membership {
 
   async #beat(): Promise<void> {
     try {
-      const now = this.#clock.now();
-      let ok = await this.#store.workerHeartbeat!(this.id, now, this.ttlMs);
+      let sent = this.#clock.now();
+      let ok = await this.#store.workerHeartbeat!(this.id, sent, this.ttlMs);
+      // A heartbeat that took long (a slow or just-restarted database) carried a stale deadline: renew it at once.
+      while (ok && this.#clock.now() - sent > this.ttlMs / 3 && !this.#stopped) {
+        sent = this.#clock.now();
+        ok = await this.#store.workerHeartbeat!(this.id, sent, this.ttlMs);
+      }
       if (!ok) {
         this.#health.down('heartbeat refused: this process was presumed dead and its jobs went back to their queues; registering again');
         await this.#store.workerRegister!({ id: this.id, host: hostname(), pid: process.pid }, this.#clock.now(), this.ttlMs);

@@ -72,6 +72,8 @@ export interface ListOptions {
 }
 
 const STALE_LOG_INTERVAL_MS = 60_000;
+/** After recovering from an outage, errors left over from dead connections are not news. */
+const OUTAGE_AFTERMATH_MS = 5000;
 
 /**
  * An embedded Spool: the engine over a store, in this process.
@@ -89,6 +91,8 @@ export class Spool implements ConsumerApi {
   };
   readonly #random: () => number;
   readonly #onError: (err: unknown, during: string) => void;
+  readonly #customOnError: boolean;
+  readonly #openedAt: number;
   readonly #configs = new Map<string, QueueConfig>();
   readonly #paused = new Map<string, boolean>();
   readonly #configLoads = new Map<string, Promise<QueueConfig>>();
@@ -114,6 +118,8 @@ export class Spool implements ConsumerApi {
     this.clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#onError = options.onError ?? rateLimitedConsoleError();
+    this.#customOnError = options.onError !== undefined;
+    this.#openedAt = this.clock.now();
     this.#health = new Health(this.clock, options.log ?? ((line) => console.error(line)));
     this.#leaderLeaseMs = checkLimit('leaderLeaseMs', options.leaderLeaseMs);
     // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
@@ -514,15 +520,24 @@ export class Spool implements ConsumerApi {
   }
 
   /**
-   * Reports an error from background work. A store outage is reported once, as a
-   * change of health, however many calls fail during it; other errors go to `onError`.
+   * Reports an error from background work. A store outage changes health once and is
+   * logged once, however many calls fail during it. Only probes (heartbeats, claims,
+   * maintenance) change health; a failed ack or extend during or just after an outage
+   * is expected (a connection that died with the server) and is not logged.
    */
   reportError(err: unknown, during: string): void {
-    if (err instanceof StoreUnavailableError) {
-      if (this.#health.down(`${during}: ${err.message}`)) this.#onError(err, during);
-      return;
-    }
     if (err instanceof StaleLeaseError) return; // expected when a lease moved on; the caller already acted on it
+    if (err instanceof StoreUnavailableError) {
+      const probe = during === 'heartbeat' || during === 'maintenance' || during.startsWith('claim from');
+      const h = this.#health.status;
+      // Right after a recovery, failures come from connections that died with the old server: not a new outage.
+      if (h.healthy && h.since > this.#openedAt && this.clock.now() - h.since < OUTAGE_AFTERMATH_MS) return;
+      if (probe) {
+        if (this.#health.down(`${during}: ${err.message}`) && this.#customOnError) this.#onError(err, during);
+        return;
+      }
+      if (!h.healthy) return;
+    }
     this.#onError(err, during);
   }
 

@@ -106,6 +106,9 @@ export class PostgresStore implements Store {
       max: options.poolSize ?? 10,
       onnotice: () => {},
       connect_timeout: 10,
+      // Retry a lost server quickly: postgres.js's default backoff grows to many seconds, which
+      // would keep a process idle (and unhealthy) long after the database is back.
+      backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
       idle_timeout: 60,
       connection: { application_name: 'spool' },
       types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
