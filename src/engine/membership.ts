@@ -18,13 +18,13 @@ export class Membership {
   readonly #clock: Clock;
   readonly #health: Health;
   readonly #intervalMs: number;
-  readonly #onError: (err: unknown) => void;
+  readonly #onError: (err: unknown, startedAt: number) => void;
   readonly #onRecovered: () => void;
   #timer: TimerHandle | null = null;
   #stopped = false;
   #beating: Promise<void> | null = null;
 
-  constructor(options: { store: Store; clock: Clock; health: Health; intervalMs: number; onError: (err: unknown) => void; onRecovered: () => void }) {
+  constructor(options: { store: Store; clock: Clock; health: Health; intervalMs: number; onError: (err: unknown, startedAt: number) => void; onRecovered: () => void }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#health = options.health;
@@ -77,6 +77,7 @@ export class Membership {
   }
 
   async #beat(): Promise<void> {
+    const startedAt = this.#clock.now();
     try {
       let sent = this.#clock.now();
       let ok = await this.#store.workerHeartbeat!(this.id, sent, this.ttlMs);
@@ -92,7 +93,7 @@ export class Membership {
       }
       if (this.#health.up()) this.#onRecovered();
     } catch (err) {
-      this.#onError(err);
+      this.#onError(err, startedAt);
     }
   }
 }

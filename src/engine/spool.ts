@@ -93,6 +93,8 @@ export class Spool implements ConsumerApi {
   readonly #onError: (err: unknown, during: string) => void;
   readonly #customOnError: boolean;
   readonly #openedAt: number;
+  /** When a failed background call began, so failures left over from before a recovery can be told apart. */
+  readonly #callStarted = new WeakMap<object, number>();
   readonly #configs = new Map<string, QueueConfig>();
   readonly #paused = new Map<string, boolean>();
   readonly #configLoads = new Map<string, Promise<QueueConfig>>();
@@ -130,7 +132,10 @@ export class Spool implements ConsumerApi {
             clock: this.clock,
             health: this.#health,
             intervalMs: checkLimit('heartbeatIntervalMs', options.heartbeatIntervalMs),
-            onError: (err) => this.reportError(err, 'heartbeat'),
+            onError: (err, started) => {
+              this.#tagStart(err, started);
+              this.reportError(err, 'heartbeat');
+            },
             onRecovered: () => this.#wakeAll(),
           })
         : null;
@@ -528,17 +533,20 @@ export class Spool implements ConsumerApi {
   reportError(err: unknown, during: string): void {
     if (err instanceof StaleLeaseError) return; // expected when a lease moved on; the caller already acted on it
     if (err instanceof StoreUnavailableError) {
-      const probe = during === 'heartbeat' || during === 'maintenance' || during.startsWith('claim from');
       const h = this.#health.status;
-      // Right after a recovery, failures come from connections that died with the old server: not a new outage.
-      if (h.healthy && h.since > this.#openedAt && this.clock.now() - h.since < OUTAGE_AFTERMATH_MS) return;
-      if (probe) {
-        if (this.#health.down(`${during}: ${err.message}`) && this.#customOnError) this.#onError(err, during);
-        return;
-      }
-      if (!h.healthy) return;
+      const started = this.#callStarted.get(err);
+      // A call that began before the recovery failed on a connection that died with the old server:
+      // not a new outage. (For calls of unknown start, the first seconds after a recovery count as such.)
+      const leftover = h.healthy && h.since > this.#openedAt && (started !== undefined ? started < h.since : this.clock.now() - h.since < OUTAGE_AFTERMATH_MS);
+      if (leftover) return;
+      if (this.#health.down(`${during}: ${err.message}`) && this.#customOnError) this.#onError(err, during);
+      return;
     }
     this.#onError(err, during);
+  }
+
+  #tagStart(err: unknown, started: number): void {
+    if (typeof err === 'object' && err !== null) this.#callStarted.set(err, started);
   }
 
   #markHealthy(): void {
@@ -580,10 +588,16 @@ export class Spool implements ConsumerApi {
   async #claim(queue: string, limit: number): Promise<Job[]> {
     const config = this.#configs.get(queue) ?? (await this.queueConfig(queue));
     if (this.#closed) return [];
-    await this.#membership?.start();
-    const jobs = await this.store.jobsClaim({ queue, limit, leaseMs: config.visibilityTimeoutMs, now: this.clock.now(), workerId: this.#membership?.id });
-    this.#markHealthy();
-    return jobs;
+    const started = this.clock.now();
+    try {
+      await this.#membership?.start();
+      const jobs = await this.store.jobsClaim({ queue, limit, leaseMs: config.visibilityTimeoutMs, now: this.clock.now(), workerId: this.#membership?.id });
+      this.#markHealthy();
+      return jobs;
+    } catch (err) {
+      this.#tagStart(err, started);
+      throw err;
+    }
   }
 
   #afterInsert(rows: readonly NewJobRow[]): void {
@@ -616,6 +630,15 @@ export class Spool implements ConsumerApi {
    */
   async #maintenanceTick(withCleanup = false): Promise<void> {
     const now = this.clock.now();
+    try {
+      await this.#maintenanceDuties(now, withCleanup);
+    } catch (err) {
+      this.#tagStart(err, now);
+      throw err;
+    }
+  }
+
+  async #maintenanceDuties(now: number, withCleanup: boolean): Promise<void> {
     const duty = async (store: Store): Promise<ReapedJob[]> => {
       const reaped: ReapedJob[] = [];
       for (;;) {

@@ -105,7 +105,7 @@ export class PostgresStore implements Store {
     this.sql = postgres(options.url, {
       max: options.poolSize ?? 10,
       onnotice: () => {},
-      connect_timeout: 10,
+      connect_timeout: 5,
       // Retry a lost server quickly: postgres.js's default backoff grows to many seconds, which
       // would keep a process idle (and unhealthy) long after the database is back.
       backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
