@@ -171,7 +171,8 @@ export function pgStatements(s: string, historyMax: number) {
 
     leaderAcquire: `INSERT INTO ${s}.leaders (name, holder, epoch, expires_at)
       VALUES ($1, $2, 1, clock_timestamp() + $3::int * interval '1 millisecond')
-      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+      -- The deadline is taken when the row is finally locked (the statement may have waited for a running duty).
+      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = clock_timestamp() + $3::int * interval '1 millisecond',
         epoch = CASE WHEN ${s}.leaders.holder = excluded.holder THEN ${s}.leaders.epoch ELSE ${s}.leaders.epoch + 1 END
       WHERE ${s}.leaders.holder = excluded.holder OR ${s}.leaders.expires_at < clock_timestamp()
       RETURNING epoch`,
