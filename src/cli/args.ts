@@ -6,13 +6,16 @@ import { oneLine } from './output.ts';
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS = {
   store: { type: 'string' },
+  schema: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, ParseArgsOptionDescriptor>;
 
 /** The lines `spool --help` prints for the global options. */
-export const GLOBAL_OPTIONS_HELP = `  --store <spec>   where jobs live: a data directory, a .db file, sqlite:<path> or memory
+export const GLOBAL_OPTIONS_HELP = `  --store <spec>   where jobs live: a data directory, a .db file, sqlite:<path>, memory,
+                   or postgres://user:password@host:port/database
                    (default: $SPOOL_STORE, else ./spool-data)
+  --schema <name>  PostgreSQL: the schema holding Spool's tables (default: $SPOOL_SCHEMA, else spool)
   --json           print only JSON to stdout (errors as {"error":{"code","message"}})
   -h, --help       show help`;
 
@@ -24,7 +27,7 @@ export function findCommand(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return i + 1 < argv.length ? i + 1 : -1;
-    if (a === '--store') i++;
+    if (a === '--store' || a === '--schema') i++;
     else if (!a.startsWith('-')) return i;
   }
   return -1;
@@ -34,6 +37,7 @@ export interface ParsedArgs {
   positionals: string[];
   options: OptionValues;
   store: string | undefined;
+  schema: string | undefined;
   json: boolean;
   help: boolean;
 }
@@ -49,11 +53,12 @@ export function parseCommandArgs(args: readonly string[], options: Readonly<Reco
   } catch (err) {
     throw new UsageError(oneLine((err as Error).message), { cause: err });
   }
-  const { store, json, help, ...rest } = parsed.values as Record<string, string | boolean | undefined>;
+  const { store, schema, json, help, ...rest } = parsed.values as Record<string, string | boolean | undefined>;
   return {
     positionals: parsed.positionals,
     options: rest,
     store: typeof store === 'string' ? store : undefined,
+    schema: typeof schema === 'string' ? schema : undefined,
     json: json === true,
     help: help === true,
   };

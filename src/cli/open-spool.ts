@@ -32,7 +32,13 @@ export async function openSpool(spec: string, options: CliOpenOptions): Promise<
       throw new StoreUnavailableError(`no Spool store at ${file}; check --store (or SPOOL_STORE), or create one with spool add or spool serve`);
     }
   }
-  return Spool.open({ store: spec, maintenance: options.maintenance });
+  return Spool.open({ store: spec, maintenance: options.maintenance, ...pgSchema() });
+}
+
+/** The PostgreSQL schema from --schema or SPOOL_SCHEMA, if any. */
+export function pgSchema(): { schema?: string } {
+  const schema = process.env.SPOOL_SCHEMA;
+  return schema ? { schema } : {};
 }
 
 /**

@@ -9,6 +9,7 @@ import { add } from './commands/add.ts';
 import { cancel } from './commands/cancel.ts';
 import { job } from './commands/job.ts';
 import { jobs } from './commands/jobs.ts';
+import { migrate } from './commands/migrate.ts';
 import { retry } from './commands/retry.ts';
 import { serve } from './commands/serve.ts';
 import { stats } from './commands/stats.ts';
@@ -19,7 +20,7 @@ import { storeSpec } from './open-spool.ts';
 import { reportError } from './output.ts';
 
 /** Every command, in the order `spool --help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, add, stats, jobs, job, retry, cancel, work];
+export const COMMANDS: readonly Command[] = [serve, add, stats, jobs, job, retry, cancel, work, migrate];
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code.
@@ -51,6 +52,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     if (parsed.positionals.length > max) {
       throw new UsageError(`${command.name}: unexpected argument ${JSON.stringify(parsed.positionals[max])}; usage: ${command.usage.map((u) => `spool ${u}`).join(' | ')}`);
     }
+    // The schema travels like the store does, as SPOOL_SCHEMA, to wherever the command opens Spool.
+    if (parsed.schema !== undefined) process.env.SPOOL_SCHEMA = parsed.schema;
     const code = await command.run({ args: parsed.positionals, options: parsed.options, store: storeSpec(parsed.store), json: parsed.json });
     return code ?? EXIT.OK;
   } catch (err) {

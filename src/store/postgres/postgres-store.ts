@@ -72,6 +72,8 @@ export class PostgresStore implements Store {
   #listeners = new Set<(queue: string) => void>();
   #unlisten: (() => Promise<void>) | null = null;
   #closed = false;
+  /** The schema version found at open, before migrating (0 for a new schema). */
+  migratedFrom = 0;
 
   readonly #options: PostgresStoreOptions;
 
@@ -151,6 +153,7 @@ export class PostgresStore implements Store {
         await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer NOT NULL)`);
         const rows = await tx.unsafe(`SELECT max(version) AS v FROM ${s}.schema_version`);
         const current = (rows[0]?.v as number | null) ?? 0;
+        this.migratedFrom = current;
         if (current > PG_LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(`PostgreSQL schema "${s}"`, current, PG_LATEST_SCHEMA_VERSION);
         if (current < PG_LATEST_SCHEMA_VERSION && !migrate) {
           throw new SchemaTooNewError(`PostgreSQL schema "${s}" (behind: run \`spool migrate\`)`, current, PG_LATEST_SCHEMA_VERSION);

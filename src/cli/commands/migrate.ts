@@ -1,0 +1,34 @@
+import { PG_LATEST_SCHEMA_VERSION } from '../../store/postgres/migrations.ts';
+import { openPostgresStore } from '../../store/postgres/postgres-store.ts';
+import type { Command } from '../command.ts';
+import { withSpool, pgSchema } from '../open-spool.ts';
+import { printResult } from '../output.ts';
+
+/** `spool migrate`: bring the store's schema up to this version of Spool. */
+export const migrate: Command = {
+  name: 'migrate',
+  summary: "bring the store's schema up to date (PostgreSQL: under an advisory lock)",
+  usage: ['migrate'],
+  help: `Applies the numbered migrations this Spool knows and the store has not had yet.
+PostgreSQL: runs them in one transaction under an advisory lock, so several processes
+starting at once migrate once; Spool also migrates at start-up, so this command is for
+deploy pipelines that migrate before rolling out. SQLite migrates whenever it is opened.
+A schema written by a newer Spool is refused (exit code 5).
+
+Output: "schema <name> at version N (was M)". With --json: {"store","schema","from","to"}.`,
+  options: {},
+  positionals: { min: 0, max: 0 },
+  async run(ctx) {
+    if (/^(postgres|postgresql):\/\//.test(ctx.store)) {
+      const { schema = 'spool' } = pgSchema();
+      const store = await openPostgresStore({ url: ctx.store, schema, notify: false, poolSize: 1 });
+      const from = store.migratedFrom;
+      const to = await store.schemaVersion();
+      await store.close();
+      printResult(ctx.json, { store: store.location, schema, from, to }, () => `schema ${schema} at version ${to} (was ${from}; the latest this Spool knows is ${PG_LATEST_SCHEMA_VERSION})`);
+      return;
+    }
+    const location = await withSpool(ctx.store, true, async (spool) => spool.store.location);
+    printResult(ctx.json, { store: location }, () => `${location}: migrated (SQLite migrates whenever it is opened)`);
+  },
+};
