@@ -539,7 +539,14 @@ export class Spool implements ConsumerApi {
       // not a new outage. (For calls of unknown start, the first seconds after a recovery count as such.)
       const leftover = h.healthy && h.since > this.#openedAt && (started !== undefined ? started < h.since : this.clock.now() - h.since < OUTAGE_AFTERMATH_MS);
       if (leftover) return;
-      if (this.#health.down(`${during}: ${err.message}`) && this.#customOnError) this.#onError(err, during);
+      // Health follows probes: the heartbeat for a registered process, else claims and maintenance.
+      const probe = this.#membership?.started ? during === 'heartbeat' : during === 'heartbeat' || during === 'maintenance' || during.startsWith('claim from');
+      if (probe) {
+        if (this.#health.down(`${during}: ${err.message}`) && this.#customOnError) this.#onError(err, during);
+        return;
+      }
+      // Other calls that fail for want of the store (acks, extends) are not reported one by one: if the
+      // store is really gone, the next probe reports the outage, once.
       return;
     }
     this.#onError(err, during);

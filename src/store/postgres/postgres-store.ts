@@ -1,4 +1,3 @@
-import postgres from 'postgres';
 import { InvalidArgumentError, SchemaTooNewError } from '../../core/errors.ts';
 import { emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit } from '../../core/limits.ts';
@@ -8,6 +7,7 @@ import type {
   NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, WorkerRegistration,
 } from '../store.ts';
 import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS } from './migrations.ts';
+import { PgListener, PgPool, type Executor, type Row, type TxExecutor } from './pg-client.ts';
 import { translatePgError } from './pg-errors.ts';
 import { pgRowToJob, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
@@ -36,10 +36,7 @@ const NOTIFY_CHANNEL = 'spool_ready';
 /** Advisory lock key for migrations: a constant, xor'd with the schema's hash so schemas migrate independently. */
 const MIGRATION_LOCK = 0x5f00_1000;
 
-type Sql = postgres.Sql<{ bigint: number }>;
-type Tx = postgres.TransactionSql<{ bigint: number }>;
-/** Where queries go: the pool, or one open transaction (a leader's duty). */
-type Executor = Pick<Tx, 'unsafe'>;
+
 
 /** Opens a PostgreSQL store, migrating its schema under an advisory lock. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -63,21 +60,21 @@ export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities;
   readonly location: string;
   readonly schema: string;
-  readonly sql: Sql;
+  readonly #pool: PgPool;
   readonly #q: PgStatements;
   /** The pool, or for a view bound to a transaction (see asLeader), that transaction. */
   #db: Executor;
-  #tx: Tx | null = null;
+  #tx: TxExecutor | null = null;
   readonly #notify: boolean;
   #listeners = new Set<(queue: string) => void>();
-  #unlisten: (() => Promise<void>) | null = null;
+  #listener: PgListener | null = null;
   #closed = false;
   /** The schema version found at open, before migrating (0 for a new schema). */
   migratedFrom = 0;
 
   readonly #options: PostgresStoreOptions;
 
-  constructor(options: PostgresStoreOptions, bind?: { parent: PostgresStore; tx: Tx }) {
+  constructor(options: PostgresStoreOptions, bind?: { parent: PostgresStore; tx: TxExecutor }) {
     this.#options = options;
     if (bind) {
       // A transaction-bound view: shares everything with its parent, sends queries through the transaction.
@@ -85,7 +82,7 @@ export class PostgresStore implements Store {
       this.schema = p.schema;
       this.location = p.location;
       this.capabilities = p.capabilities;
-      this.sql = p.sql;
+      this.#pool = p.#pool;
       this.#q = p.#q;
       this.#notify = p.#notify;
       this.#db = bind.tx;
@@ -103,43 +100,19 @@ export class PostgresStore implements Store {
       crossProcessNotify: this.#notify,
       durability: 'PostgreSQL commit (synchronous_commit as configured on the server)',
     };
-    let up = true;
-    this.sql = postgres(options.url, {
-      max: options.poolSize ?? 10,
-      onnotice: () => {},
-      connect_timeout: 5,
-      // Retry a lost server quickly: postgres.js's default backoff grows to many seconds, which
-      // would keep a process idle (and unhealthy) long after the database is back.
-      backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
-      idle_timeout: 60,
-      connection: { application_name: 'spool' },
-      types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
-      onclose: () => {
-        // Only report the transition: an outage is one line, not one per query.
-        if (up && !this.#closed) {
-          up = false;
-          options.onConnectionChange?.(false, 'connection to PostgreSQL closed');
-        }
-      },
-      onparameter: () => {
-        if (!up) {
-          up = true;
-          options.onConnectionChange?.(true, 'connected to PostgreSQL');
-        }
-      },
-    }) as unknown as Sql;
+    this.#pool = new PgPool(options.url, options.poolSize ?? 10);
     this.#q = pgStatements(schema, historyMax);
-    this.#db = this.sql;
+    this.#db = this.#pool;
   }
 
   /** Runs `fn` in a transaction: a new one on the pool, or a savepoint inside the bound one. */
-  #transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    if (this.#tx) return this.#tx.savepoint((sp) => fn(sp as unknown as Tx)) as Promise<T>;
-    return this.sql.begin((tx) => fn(tx as unknown as Tx)) as Promise<T>;
+  #transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    if (this.#tx) return this.#tx.savepoint(fn);
+    return this.#pool.transaction(fn);
   }
 
   /** A view of this store whose queries run inside `tx` (its nested transactions become savepoints). */
-  #bound(tx: Tx): PostgresStore {
+  #bound(tx: TxExecutor): PostgresStore {
     return new PostgresStore(this.#options, { parent: this, tx });
   }
 
@@ -147,11 +120,11 @@ export class PostgresStore implements Store {
   async init(migrate: boolean): Promise<void> {
     await this.#run(async () => {
       const s = this.schema;
-      await this.sql.begin(async (tx) => {
-        await tx.unsafe(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [MIGRATION_LOCK, s]);
-        await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-        await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer NOT NULL)`);
-        const rows = await tx.unsafe(`SELECT max(version) AS v FROM ${s}.schema_version`);
+      await this.#pool.transaction(async (tx) => {
+        await tx.q(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [MIGRATION_LOCK, s]);
+        await tx.q(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+        await tx.q(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer NOT NULL)`);
+        const rows = await tx.q(`SELECT max(version) AS v FROM ${s}.schema_version`);
         const current = (rows[0]?.v as number | null) ?? 0;
         this.migratedFrom = current;
         if (current > PG_LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(`PostgreSQL schema "${s}"`, current, PG_LATEST_SCHEMA_VERSION);
@@ -160,26 +133,24 @@ export class PostgresStore implements Store {
         }
         for (const m of PG_MIGRATIONS) {
           if (m.version <= current) continue;
-          await tx.unsafe(m.sql(s));
-          await tx.unsafe(`INSERT INTO ${s}.schema_version (version) VALUES ($1)`, [m.version]);
+          await tx.q(m.sql(s));
+          await tx.q(`INSERT INTO ${s}.schema_version (version) VALUES ($1)`, [m.version]);
         }
       });
     }, 'migrate the schema');
     if (this.#notify) {
       const channel = `${NOTIFY_CHANNEL}_${this.schema}`;
-      const { unlisten } = await this.#run(
-        () => this.sql.listen(channel, (queue) => {
-          for (const fn of this.#listeners) fn(queue);
-        }),
-        'listen for notifications',
-      );
-      this.#unlisten = unlisten;
+      const listener = new PgListener(this.#options.url, channel, (queue) => {
+        for (const fn of this.#listeners) fn(queue);
+      });
+      await this.#run(() => listener.start(), 'listen for notifications');
+      this.#listener = listener;
     }
   }
 
   /** The schema version recorded in the database. */
   async schemaVersion(): Promise<number> {
-    const rows = await this.#run(() => this.#db.unsafe(`SELECT max(version) AS v FROM ${this.schema}.schema_version`), 'read the schema version');
+    const rows = await this.#run(() => this.#db.q(`SELECT max(version) AS v FROM ${this.schema}.schema_version`), 'read the schema version');
     return (rows[0]?.v as number | null) ?? 0;
   }
 
@@ -188,7 +159,7 @@ export class PostgresStore implements Store {
    * transaction). For operations and tests; the schema is `this.schema`.
    */
   async query(text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-    return [...(await this.#run(() => this.#db.unsafe(text, params as never[]), 'run a query'))];
+    return [...(await this.#run(() => this.#db.q(text, params), 'run a query'))];
   }
 
   /** Subscribes to "jobs became ready in <queue>" from every process on this schema. */
@@ -199,7 +170,7 @@ export class PostgresStore implements Store {
 
   async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#run(() => this.#db.unsafe(this.#q.insert, insertParams(rows, this.#notifyChannel()), { prepare: true }), 'add jobs');
+    await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs');
   }
 
   /**
@@ -212,7 +183,7 @@ export class PostgresStore implements Store {
     const params = insertParams(rows, this.#notifyChannel());
     const t = tx as { unsafe?: unknown; query?: unknown };
     if (typeof tx === 'function' && typeof t.unsafe === 'function') {
-      await this.#run(() => (tx as Tx).unsafe(this.#q.insert, params), 'add jobs in your transaction');
+      await this.#run(() => (tx as unknown as { unsafe(text: string, values: unknown[]): Promise<unknown> }).unsafe(this.#q.insert, params), 'add jobs in your transaction');
     } else if (typeof tx === 'object' && tx !== null && typeof t.query === 'function') {
       await this.#run(() => (tx as { query(text: string, values: unknown[]): Promise<unknown> }).query(this.#q.insert, params), 'add jobs in your transaction');
     } else {
@@ -222,7 +193,7 @@ export class PostgresStore implements Store {
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
     const rows = await this.#run(
-      () => this.#db.unsafe(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null], { prepare: true }),
+      () => this.#db.q(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
       `claim from ${p.queue}`,
     );
     return (rows as unknown as PgJobRow[]).map(pgRowToJob).sort(compareClaimOrder);
@@ -230,7 +201,7 @@ export class PostgresStore implements Store {
 
   async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
     const done = await this.#run(
-      () => this.#db.unsafe(this.#q.complete, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.result), now], { prepare: true }),
+      () => this.#db.q(this.#q.complete, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.result), now]),
       'complete jobs',
     );
     const ok = new Set((done as unknown as { id: string }[]).map((r) => r.id));
@@ -243,7 +214,7 @@ export class PostgresStore implements Store {
       items.map((i) => i.retryAt), items.map((i) => (i.unrecoverable ? 1 : 0)), now,
     ];
     const rows = await this.#run(
-      () => this.#transaction(async (tx) => [...(await tx.unsafe(this.#q.failDead, params, { prepare: true })), ...(await tx.unsafe(this.#q.failRetry, [...params, this.#notifyChannel()], { prepare: true }))]),
+      () => this.#transaction(async (tx) => [...(await tx.q(this.#q.failDead, params)), ...(await tx.q(this.#q.failRetry, [...params, this.#notifyChannel()]))]),
       'record failed attempts',
     );
     const byId = new Map((rows as unknown as { id: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => [r.id, r]));
@@ -258,7 +229,7 @@ export class PostgresStore implements Store {
 
   async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
     const rows = await this.#run(
-      () => this.#db.unsafe(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now], { prepare: true }),
+      () => this.#db.q(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now]),
       'extend leases',
     );
     const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));
@@ -273,7 +244,7 @@ export class PostgresStore implements Store {
 
   async jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
     const rows = await this.#run(
-      () => this.#db.unsafe(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()], { prepare: true }),
+      () => this.#db.q(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()]),
       'release jobs',
     );
     return this.#leaseResults(leases, new Set((rows as unknown as { id: string }[]).map((r) => r.id)));
@@ -282,8 +253,8 @@ export class PostgresStore implements Store {
   async jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
     const { live, moved } = await this.#run(
       () => this.#transaction(async (tx) => {
-        const live = await tx.unsafe(this.#q.lockLive, [ids as string[]], { prepare: true });
-        const moved = await tx.unsafe(this.#q.cancel, [ids as string[], now], { prepare: true });
+        const live = await tx.q(this.#q.lockLive, [ids as string[]]);
+        const moved = await tx.q(this.#q.cancel, [ids as string[], now]);
         return { live, moved };
       }),
       'cancel jobs',
@@ -302,10 +273,10 @@ export class PostgresStore implements Store {
   async jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
     const { before, retried } = await this.#run(
       () => this.#transaction(async (tx) => {
-        const before = await tx.unsafe(this.#q.lockAny, [ids as string[]], { prepare: true });
-        const a = await tx.unsafe(this.#q.retryFinished, [ids as string[], now], { prepare: true });
-        const b = await tx.unsafe(this.#q.retryScheduled, [ids as string[], now], { prepare: true });
-        if (a.length + b.length > 0) await tx.unsafe(`SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`, [this.#notifyChannel() ?? '', [...new Set([...a, ...b].map((r) => r.queue as string))]]);
+        const before = await tx.q(this.#q.lockAny, [ids as string[]]);
+        const a = await tx.q(this.#q.retryFinished, [ids as string[], now]);
+        const b = await tx.q(this.#q.retryScheduled, [ids as string[], now]);
+        if (a.length + b.length > 0) await tx.q(`SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`, [this.#notifyChannel() ?? '', [...new Set([...a, ...b].map((r) => r.queue as string))]]);
         return { before, retried: [...a, ...b] };
       }),
       'retry jobs',
@@ -321,10 +292,10 @@ export class PostgresStore implements Store {
   async jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
     const rows = await this.#run(
       () => this.#transaction(async (tx) => {
-        const expired = (await tx.unsafe(this.#q.lockExpired, [p.now, p.limit], { prepare: true })).map((r) => r.id as string);
+        const expired = (await tx.q(this.#q.lockExpired, [p.now, p.limit])).map((r) => r.id as string);
         if (expired.length === 0) return [];
-        const dead = await tx.unsafe(this.#q.reapDead, [expired, p.now], { prepare: true });
-        const ready = await tx.unsafe(this.#q.reapReady, [expired, p.now, this.#notifyChannel()], { prepare: true });
+        const dead = await tx.q(this.#q.reapDead, [expired, p.now]);
+        const ready = await tx.q(this.#q.reapReady, [expired, p.now, this.#notifyChannel()]);
         return [...dead, ...ready];
       }),
       'reap expired leases',
@@ -335,14 +306,14 @@ export class PostgresStore implements Store {
   }
 
   async jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.promote, [p.now, p.limit, this.#notifyChannel()], { prepare: true }), 'promote due jobs');
+    const rows = await this.#run(() => this.#db.q(this.#q.promote, [p.now, p.limit, this.#notifyChannel()]), 'promote due jobs');
     return [...new Set((rows as unknown as { queue: string }[]).map((r) => r.queue))];
   }
 
   async jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
     let deleted = 0;
     for (const state of ['completed', 'dead', 'cancelled'] as const) {
-      const r = await this.#run(() => this.#db.unsafe(this.#q.deleteFinished, [state, p.before[state], p.limit - deleted], { prepare: true }), 'delete finished jobs');
+      const r = await this.#run(() => this.#db.q(this.#q.deleteFinished, [state, p.before[state], p.limit - deleted]), 'delete finished jobs');
       deleted += r.count;
       if (deleted >= p.limit) break;
     }
@@ -351,7 +322,7 @@ export class PostgresStore implements Store {
 
   async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.get, [ids as string[]], { prepare: true }), 'read jobs');
+    const rows = await this.#run(() => this.#db.q(this.#q.get, [ids as string[]]), 'read jobs');
     const byId = new Map((rows as unknown as PgJobRow[]).map((r) => [r.id, pgRowToJob(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
@@ -360,17 +331,17 @@ export class PostgresStore implements Store {
     const after = p.after ?? '00000000-0000-0000-0000-000000000000';
     const text = p.state === undefined ? this.#q.listAll : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? this.#q.listFinished : this.#q.listLive;
     const params = p.state === undefined ? [p.queue, after, p.limit] : [p.queue, p.state, after, p.limit];
-    const rows = await this.#run(() => this.#db.unsafe(text, params, { prepare: true }), 'list jobs');
+    const rows = await this.#run(() => this.#db.q(text, params), 'list jobs');
     return (rows as unknown as PgJobRow[]).map(pgRowToJob);
   }
 
   async jobsNextDueAt(): Promise<number | null> {
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.nextDue, [], { prepare: true }), 'find the next due job');
+    const rows = await this.#run(() => this.#db.q(this.#q.nextDue, []), 'find the next due job');
     return (rows[0]?.at as number | null) ?? null;
   }
 
   async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.stats, [queue], { prepare: true }), 'read queue stats');
+    const rows = await this.#run(() => this.#db.q(this.#q.stats, [queue]), 'read queue stats');
     const byQueue = new Map<string, QueueStats>();
     const entry = (name: string): QueueStats => {
       let s = byQueue.get(name);
@@ -388,48 +359,48 @@ export class PostgresStore implements Store {
   }
 
   async queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
-    await this.#run(() => this.#db.unsafe(this.#q.queueUpsert, [name, JSON.stringify(config), now], { prepare: true }), 'save queue settings');
+    await this.#run(() => this.#db.q(this.#q.queueUpsert, [name, JSON.stringify(config), now]), 'save queue settings');
   }
 
   async queueGet(name: string): Promise<StoredQueue | null> {
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.queueGet, [name], { prepare: true }), 'read queue settings');
+    const rows = await this.#run(() => this.#db.q(this.#q.queueGet, [name]), 'read queue settings');
     return rows[0] ? toStoredQueue(rows[0] as unknown as QueueRow) : null;
   }
 
   async queueList(): Promise<StoredQueue[]> {
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.queueList, [], { prepare: true }), 'list queues');
+    const rows = await this.#run(() => this.#db.q(this.#q.queueList, []), 'list queues');
     return (rows as unknown as QueueRow[]).map(toStoredQueue);
   }
 
   async queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
-    await this.#run(() => this.#db.unsafe(this.#q.queuePause, [name, paused, now], { prepare: true }), 'pause or resume a queue');
+    await this.#run(() => this.#db.q(this.#q.queuePause, [name, paused, now]), 'pause or resume a queue');
   }
 
   async workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
-    await this.#run(() => this.#db.unsafe(this.#q.workerRegister, [w.id, w.host, w.pid, now, now + ttlMs], { prepare: true }), 'register this process');
+    await this.#run(() => this.#db.q(this.#q.workerRegister, [w.id, w.host, w.pid, now, now + ttlMs]), 'register this process');
   }
 
   async workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> {
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.workerHeartbeat, [id, now, now + ttlMs], { prepare: true }), 'send a heartbeat');
+    const rows = await this.#run(() => this.#db.q(this.#q.workerHeartbeat, [id, now, now + ttlMs]), 'send a heartbeat');
     return rows.length === 1;
   }
 
   async workerUnregister(id: string): Promise<void> {
-    await this.#run(() => this.#db.unsafe(this.#q.workerUnregister, [id], { prepare: true }), 'unregister this process');
+    await this.#run(() => this.#db.q(this.#q.workerUnregister, [id]), 'unregister this process');
   }
 
   async workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> {
     const rows = await this.#run(
       () => this.#transaction(async (tx) => {
-        const orphans = (await tx.unsafe(this.#q.lockOrphaned, [p.now, p.limit], { prepare: true })).map((r) => r.id as string);
-        let reaped: postgres.Row[] = [];
+        const orphans = (await tx.q(this.#q.lockOrphaned, [p.now, p.limit])).map((r) => r.id as string);
+        let reaped: Row[] = [];
         if (orphans.length > 0) {
           reaped = [
-            ...(await tx.unsafe(this.#q.reapDead, [orphans, p.now], { prepare: true })),
-            ...(await tx.unsafe(this.#q.reapReady, [orphans, p.now, this.#notifyChannel()], { prepare: true })),
+            ...(await tx.q(this.#q.reapDead, [orphans, p.now])),
+            ...(await tx.q(this.#q.reapReady, [orphans, p.now, this.#notifyChannel()])),
           ];
         }
-        await tx.unsafe(this.#q.workersDeleteDead, [p.now], { prepare: true });
+        await tx.q(this.#q.workersDeleteDead, [p.now]);
         return reaped;
       }),
       'release the leases of dead workers',
@@ -447,12 +418,12 @@ export class PostgresStore implements Store {
    * cannot start: two processes never act as leader at once.
    */
   async asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
-    const won = await this.#run(() => this.#db.unsafe(this.#q.leaderAcquire, [name, holder, leaseMs], { prepare: true }), 'renew leadership');
+    const won = await this.#run(() => this.#db.q(this.#q.leaderAcquire, [name, holder, leaseMs]), 'renew leadership');
     if (won.length === 0) return { led: false };
     const epoch = won[0]!.epoch as number;
     return this.#run(
       () => this.#transaction(async (tx) => {
-        const held = await tx.unsafe(this.#q.leaderCheck, [name, holder, epoch], { prepare: true });
+        const held = await tx.q(this.#q.leaderCheck, [name, holder, epoch]);
         if (held.length === 0) return { led: false as const };
         return { led: true as const, value: await duty(this.#bound(tx)) };
       }),
@@ -462,15 +433,15 @@ export class PostgresStore implements Store {
 
   /** Gives up leadership `name` at once, so another process takes over without waiting for the lease. */
   async leaderResign(name: string, holder: string): Promise<void> {
-    await this.#run(() => this.#db.unsafe(this.#q.leaderResign, [name, holder], { prepare: true }), 'resign leadership');
+    await this.#run(() => this.#db.q(this.#q.leaderResign, [name, holder]), 'resign leadership');
   }
 
   async close(): Promise<void> {
     if (this.#tx) return; // a transaction-bound view owns no connections
     if (this.#closed) return;
     this.#closed = true;
-    await this.#unlisten?.().catch(() => {});
-    await this.sql.end({ timeout: 5 });
+    await this.#listener?.close();
+    await this.#pool.end().catch(() => {});
   }
 
   #notifyChannel(): string | null {
@@ -488,7 +459,7 @@ export class PostgresStore implements Store {
   /** Current state and token of jobs, wherever they are. */
   async #lookup(ids: readonly string[]): Promise<Map<string, { state: JobState; token: number; queue: string }>> {
     if (ids.length === 0) return new Map();
-    const rows = await this.#run(() => this.#db.unsafe(this.#q.lookup, [ids as string[]], { prepare: true }), 'read job states');
+    const rows = await this.#run(() => this.#db.q(this.#q.lookup, [ids as string[]]), 'read job states');
     return new Map((rows as unknown as { id: string; state: JobState; token: number; queue: string }[]).map((r) => [r.id, r]));
   }
 

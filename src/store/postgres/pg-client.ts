@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+
+/** A result row. */
+export type Row = Record<string, any>;
+/** Rows, with the number of rows the statement touched. */
+export type Rows = Row[] & { count: number };
+
+/** Where a statement runs: the pool, or one open transaction. */
+export interface Executor {
+  q(text: string, params?: readonly unknown[]): Promise<Rows>;
+}
+
+/** int8 (epoch milliseconds, counts) as JavaScript numbers; every other type as node-postgres parses it. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (value: string) => Number(value) : (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format)) as never,
+};
+
+/** Prepared-statement names: one per distinct text, so each connection parses a statement once. */
+const names = new Map<string, string>();
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = 'spool_' + createHash('sha1').update(text).digest('hex').slice(0, 20)));
+  return name;
+}
+
+function asRows(result: pg.QueryResult | pg.QueryResult[]): Rows {
+  // Several statements in one text (migrations) give one result each: the last one counts.
+  const last = Array.isArray(result) ? result[result.length - 1] : result;
+  return Object.assign(last?.rows ?? [], { count: last?.rowCount ?? 0 });
+}
+
+/** A client inside BEGIN, as an Executor with savepoints for nested transactions. */
+class TxExecutor implements Executor {
+  readonly #client: pg.PoolClient;
+  #savepoints = 0;
+  constructor(client: pg.PoolClient) {
+    this.#client = client;
+  }
+  async q(text: string, params: readonly unknown[] = []): Promise<Rows> {
+    return asRows(await this.#client.query({ name: params.length ? statementName(text) : undefined, text, values: params as unknown[] }));
+  }
+  async savepoint<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    const sp = `sp_${++this.#savepoints}`;
+    await this.#client.query(`SAVEPOINT ${sp}`);
+    try {
+      const value = await fn(this);
+      await this.#client.query(`RELEASE SAVEPOINT ${sp}`);
+      return value;
+    } catch (err) {
+      await this.#client.query(`ROLLBACK TO SAVEPOINT ${sp}`).catch(() => {});
+      throw err;
+    }
+  }
+}
+
+/**
+ * The connection pool of one process (node-postgres). Idle connections that die with
+ * the server are dropped quietly: the next query opens a fresh one, and the failures
+ * callers see are rejected promises, never a crash.
+ */
+export class PgPool implements Executor {
+  readonly #pool: pg.Pool;
+
+  constructor(url: string, max: number) {
+    this.#pool = new pg.Pool({
+      connectionString: url,
+      max,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 60_000,
+      application_name: 'spool',
+      types,
+    });
+    // An idle connection's error (server restart) must not crash the process; queries report outages.
+    this.#pool.on('error', () => {});
+  }
+
+  async q(text: string, params: readonly unknown[] = []): Promise<Rows> {
+    return asRows(await this.#pool.query({ name: params.length ? statementName(text) : undefined, text, values: params as unknown[] }));
+  }
+
+  /** Runs `fn` in a transaction on one connection; rolls back if it throws. */
+  async transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const value = await fn(new TxExecutor(client));
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  end(): Promise<void> {
+    return this.#pool.end();
+  }
+}
+
+export type { TxExecutor };
+
+/**
+ * A dedicated connection that LISTENs on one channel and reconnects by itself
+ * (every 50 ms, backing off to 1 s) when the server goes away. Notifications sent
+ * while it was away are lost; consumers poll as a fallback.
+ */
+export class PgListener {
+  readonly #url: string;
+  readonly #channel: string;
+  readonly #onMessage: (payload: string) => void;
+  #client: pg.Client | null = null;
+  #closed = false;
+  #retry: NodeJS.Timeout | null = null;
+  #attempt = 0;
+
+  constructor(url: string, channel: string, onMessage: (payload: string) => void) {
+    this.#url = url;
+    this.#channel = channel;
+    this.#onMessage = onMessage;
+  }
+
+  /** Connects and listens; rejects if the first connection fails. */
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, application_name: 'spool-listen' });
+    client.on('error', () => this.#lost(client));
+    client.on('end', () => this.#lost(client));
+    client.on('notification', (msg) => {
+      if (msg.channel === this.#channel && msg.payload !== undefined) this.#onMessage(msg.payload);
+    });
+    await client.connect();
+    await client.query(`LISTEN "${this.#channel}"`);
+    if (this.#closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.#client = client;
+    this.#attempt = 0;
+  }
+
+  #lost(client: pg.Client): void {
+    if (this.#client !== client && this.#client !== null) return;
+    this.#client = null;
+    client.end().catch(() => {});
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed || this.#retry) return;
+    const delay = Math.min(50 * 2 ** this.#attempt++, 1000);
+    this.#retry = setTimeout(async () => {
+      this.#retry = null;
+      try {
+        await this.#connect();
+      } catch {
+        this.#scheduleReconnect();
+      }
+    }, delay);
+    this.#retry.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    await this.#client?.end().catch(() => {});
+    this.#client = null;
+  }
+}
