@@ -84,6 +84,12 @@ export class PgPool implements Executor {
   async transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken = false;
+    // A checked-out client whose connection dies between queries emits 'error'; unheard, that
+    // would crash the process. The failure reaches the caller through the next query instead.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const value = await fn(new TxExecutor(client));
@@ -95,6 +101,7 @@ export class PgPool implements Executor {
       });
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
