@@ -96,3 +96,29 @@ describe('PostgreSQL driver', () => {
     });
   });
 });
+
+describe('worker registry and health', () => {
+  it('a process whose heartbeat is refused reports itself unhealthy once, registers again and recovers', async (t) => {
+    const schema = uniqueSchema();
+    const lines: string[] = [];
+    const spool = await Spool.open({ store: testPgUrl(), schema, heartbeatIntervalMs: 100, maintenanceIntervalMs: 50, log: (l) => lines.push(l) });
+    t.after(() => spool.close());
+    spool.queue('q').work(async () => {});
+    const deadline = Date.now() + 5000;
+    while (spool.nodeId === null || (await sql.unsafe(`SELECT 1 FROM ${schema}.workers`)).length === 0) {
+      if (Date.now() > deadline) throw new Error('the worker never registered');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(spool.health().healthy, true);
+    // Another process (the leader) decided this one was dead and forgot it.
+    await sql.unsafe(`DELETE FROM ${schema}.workers WHERE id = $1`, [spool.nodeId!]);
+    while (!lines.some((l) => l.startsWith('spool: healthy again'))) {
+      if (Date.now() > deadline) throw new Error(`no recovery: ${lines.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.match(lines[0]!, /^spool: unhealthy: heartbeat refused: this process was presumed dead/);
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.equal(spool.health().healthy, true);
+    assert.equal((await sql.unsafe(`SELECT count(*)::int AS n FROM ${schema}.workers WHERE id = $1`, [spool.nodeId!]))[0]!.n, 1, 'registered again');
+  });
+});
