@@ -97,6 +97,27 @@ describe('PostgreSQL driver', () => {
   });
 });
 
+describe('wake-ups across processes', () => {
+  it('with notify, a consumer is woken by another process at once; with notify: false, by polling', async (t) => {
+    for (const notify of [true, false]) {
+      const schema = uniqueSchema();
+      const consumer = await Spool.open({ store: testPgUrl(), schema, notify, pollIntervalMs: notify ? 60_000 : 50 });
+      const producer = await Spool.open({ store: testPgUrl(), schema, notify, maintenance: false });
+      t.after(() => Promise.all([consumer.close(), producer.close()]));
+      assert.equal(consumer.store.capabilities.crossProcessNotify, notify);
+      const seen: number[] = [];
+      consumer.queue('q').work(async () => void seen.push(Date.now()));
+      await new Promise((r) => setTimeout(r, 200));
+      const added = Date.now();
+      await producer.queue('q').add({ notify });
+      const deadline = Date.now() + 5000;
+      while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(seen.length, 1, `notify ${notify}: the job arrived`);
+      assert.ok(seen[0]! - added < 2000, `notify ${notify}: promptly (${seen[0]! - added} ms; the poll without notify is 50 ms, with notify 60 s)`);
+    }
+  });
+});
+
 describe('worker registry and health', () => {
   it('a process whose heartbeat is refused reports itself unhealthy once, registers again and recovers', async (t) => {
     const schema = uniqueSchema();
