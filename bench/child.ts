@@ -2,14 +2,17 @@
  * One workload run in a fresh process, so that the heap and resident set of
  * one run never carry into the next. The runner (run.ts) starts it as
  *
- *   node bench/child.ts <target> <run-kind> <data-dir>
+ *   node bench/child.ts <target> <run-kind> <data-dir> <options-json>
  *
- * and reads exactly one JSON line from stdout: `{ "durability": "...", "figures": { "W3": 41234 } }`.
+ * (options: RunOptions, e.g. the PostgreSQL server) and reads exactly one JSON
+ * line from stdout: `{ "durability": "...", "figures": { "W3": 41234 } }`.
+ * Multi-process runs (W3-2w, W7) start their extra processes from here.
  * Progress goes to stderr. Exit code 1 with a message on stderr when the run fails.
  */
+import type { TargetContext } from './target.ts';
 import { createTarget, isTargetId } from './targets/index.ts';
 import { RUN_KINDS, type RunKind } from './workloads/catalog.ts';
-import { RUNS } from './workloads/index.ts';
+import { RUNS, type RunOptions } from './workloads/index.ts';
 
 /** The line a child prints on success. */
 export interface ChildResult {
@@ -18,15 +21,17 @@ export interface ChildResult {
 }
 
 async function main(argv: string[]): Promise<ChildResult> {
-  const [targetId, runKind, dataDir] = argv;
-  if (argv.length !== 3 || !targetId || !isTargetId(targetId) || !RUN_KINDS.includes(runKind as RunKind) || !dataDir) {
-    throw new Error(`usage: node bench/child.ts <target> <${RUN_KINDS.join('|')}> <data-dir> (got ${JSON.stringify(argv)})`);
+  const [targetId, runKind, dataDir, optionsJson] = argv;
+  if (argv.length !== 4 || !targetId || !isTargetId(targetId) || !RUN_KINDS.includes(runKind as RunKind) || !dataDir || !optionsJson) {
+    throw new Error(`usage: node bench/child.ts <target> <${RUN_KINDS.join('|')}> <data-dir> <options-json> (got ${JSON.stringify(argv)})`);
   }
-  const target = createTarget(targetId, { dataDir });
+  const options = JSON.parse(optionsJson) as RunOptions;
+  const targetContext: TargetContext = { dataDir, postgresUrl: options.postgresUrl };
+  const target = createTarget(targetId, targetContext);
   const log = (message: string): void => void process.stderr.write(`  [${targetId} ${runKind}] ${message}\n`);
   try {
     await target.setup();
-    const figures = await RUNS[runKind as RunKind]({ target, log });
+    const figures = await RUNS[runKind as RunKind]({ target, targetId, targetContext, options, log });
     return { durability: target.durability(), figures };
   } finally {
     await target.teardown();

@@ -10,6 +10,8 @@ export interface BenchPayload {
   action: string;
   to: string;
   n: number;
+  /** The add time (epoch ms), only in W7, where the worker process measures add→complete with it. */
+  t?: number;
 }
 
 /** The payload of job number `n`. */

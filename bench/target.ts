@@ -30,6 +30,12 @@ export interface Target {
   jobCounts(): Promise<JobCounts>;
   /** Memory of the process that holds the queue (the engine or broker). */
   brokerMemory(): Promise<BrokerMemory>;
+  /**
+   * For targets that several processes can share (multi-process workloads W3-2w and W7):
+   * what another process passes as `TargetContext.attach` to reach this target's store.
+   * Valid after setup.
+   */
+  attachSpec?(): AttachSpec;
   /** Stops workers, closes connections, releases the store. Safe to call after a failed setup. */
   teardown(): Promise<void>;
 }
@@ -39,6 +45,8 @@ export interface WorkerSpec {
   concurrency: number;
   /** Called synchronously at the start of each handler, before it returns. */
   onStart?: (payload: BenchPayload) => void;
+  /** Called once the target has acknowledged the job's completion (durably recorded). */
+  onComplete?: (payload: BenchPayload) => void;
 }
 
 /** A running benchmark worker. */
@@ -73,4 +81,15 @@ export interface BrokerMemory {
 export interface TargetContext {
   /** A fresh, empty directory under the system temp directory. */
   dataDir: string;
+  /** The PostgreSQL server of targets that need one (`postgres://…`), or null. */
+  postgresUrl?: string | null;
+  /**
+   * Set in the extra processes of a multi-process workload: use the store another
+   * process's target created (its {@link Target.attachSpec}) instead of a fresh one,
+   * and leave it in place on teardown (its creator removes it).
+   */
+  attach?: AttachSpec | null;
 }
+
+/** Names a target's store for another process; opaque to everything but the target. */
+export type AttachSpec = Record<string, string>;

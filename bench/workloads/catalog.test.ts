@@ -1,21 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_WORKLOADS, selectWorkloads } from './catalog.ts';
+import { DEFAULT_WORKLOADS, figuresFor, MULTI_PROCESS_RUNS, selectWorkloads } from './catalog.ts';
 
-test('the default selection runs every implemented kind and reports every figure', () => {
+test('the default selection runs every kind and reports every figure', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
-  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W4', 'W5-10k', 'W5-1m']);
-  assert.deepEqual(s.figures, ['W1', 'W2', 'W3', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6']);
-  assert.deepEqual(s.skipped, []);
+  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7']);
+  assert.deepEqual(s.figures, ['W1', 'W2', 'W3', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99']);
 });
 
 test('W6 alone runs the 1,000,000-job drain and reports only W6', () => {
-  assert.deepEqual(selectWorkloads('W6'), { runs: ['W5-1m'], figures: ['W6'], skipped: [] });
+  assert.deepEqual(selectWorkloads('W6'), { runs: ['W5-1m'], figures: ['W6'] });
 });
 
-test('figure ids, any case, and W7 is skipped', () => {
-  assert.deepEqual(selectWorkloads('w4-P99, W3,W7'), { runs: ['W3', 'W4'], figures: ['W3', 'W4-p99'], skipped: ['W7'] });
+test('figure ids and workload ids, any case', () => {
+  assert.deepEqual(selectWorkloads('w4-P99, W3'), { runs: ['W3', 'W4'], figures: ['W3', 'W4-p99'] });
   assert.deepEqual(selectWorkloads('W5').figures, ['W5-10k', 'W5-1m']);
+  assert.deepEqual(selectWorkloads('w7'), { runs: ['W7'], figures: ['W7', 'W7-p99'] });
+  assert.deepEqual(selectWorkloads('W7-p99'), { runs: ['W7'], figures: ['W7-p99'] });
+  assert.deepEqual(selectWorkloads('w3-2W'), { runs: ['W3-2w'], figures: ['W3-2w'] });
+});
+
+test('a single-process target drops the multi-process figures', () => {
+  const s = selectWorkloads(DEFAULT_WORKLOADS);
+  assert.deepEqual(figuresFor(s, (run) => !MULTI_PROCESS_RUNS.includes(run)), ['W1', 'W2', 'W3', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6']);
 });
 
 test('an unknown workload is refused by name', () => {

@@ -1,8 +1,25 @@
-import type { Target, TargetWorker } from '../target.ts';
+import type { Target, TargetContext, TargetWorker } from '../target.ts';
+
+/** Settings of one run that the runner passes down to its child (and a child to the processes it starts). */
+export interface RunOptions {
+  /** The PostgreSQL server of targets that need one, or null. */
+  postgresUrl: string | null;
+  /** Length of the W7 window, in seconds (WORKLOAD.md: 60). */
+  w7Seconds: number;
+  /** Where to write V8 CPU profiles of the extra processes of multi-process runs, or null. */
+  cpuProfDir: string | null;
+  /** Names this run in profile file names, e.g. `spool-postgres-W7-run1`. */
+  runLabel: string;
+}
 
 /** What every workload function gets. */
 export interface RunContext {
   target: Target;
+  /** The target's id, for the extra processes of multi-process runs. */
+  targetId: string;
+  /** The context the target was created with (the extra processes get the same, plus `attach`). */
+  targetContext: TargetContext;
+  options: RunOptions;
   /** Progress messages for people (stderr). */
   log: (message: string) => void;
 }
@@ -50,6 +67,15 @@ export async function withStallGuard<T>(done: Promise<T>, progress: () => number
 /** Waits until the worker has `count` acknowledged completions, failing on a stall. */
 export function waitCompleted(worker: TargetWorker, count: number, what: string): Promise<void> {
   return withStallGuard(worker.waitCompleted(count), () => worker.completed(), what);
+}
+
+/**
+ * Wall-clock milliseconds since the epoch, with sub-millisecond resolution:
+ * comparable between processes on one machine (W7 subtracts an add time taken
+ * in a producer process from a completion time taken in a worker process).
+ */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** Throws when a check that makes the figure meaningful does not hold. */

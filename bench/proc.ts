@@ -1,0 +1,153 @@
+/**
+ * One extra process of a multi-process workload (W3-2w, W7): a producer or a
+ * worker on the store another process's target created. The coordinator
+ * (workloads/multi-process.ts) forks it with an IPC channel as
+ *
+ *   node bench/proc.ts <target> <producer|worker> <spec-json>
+ *
+ * and drives it with messages (see ProcMessage / CoordinatorMessage):
+ * it opens its target (attached to the shared store) and says `ready`; on `start`
+ * a producer adds jobs, one `add()` per job with `inFlight` calls in flight, until
+ * `endAt`, and a worker starts a no-op worker of `concurrency`; a worker reports
+ * `progress` every 100 ms and, on `stop`, closes and reports what it completed.
+ * Times are epoch milliseconds (epochNow), comparable between processes.
+ */
+import { benchPayload, type BenchPayload } from './payload.ts';
+import type { TargetContext } from './target.ts';
+import { createTarget, isTargetId } from './targets/index.ts';
+import { epochNow } from './workloads/run-context.ts';
+
+/** The third argument of a proc. */
+export interface ProcSpec {
+  /** The coordinator's target context with `attach` set. */
+  context: TargetContext;
+  /** This process's number among those of its role, from 0. */
+  index: number;
+  /** Worker: handlers at once. */
+  concurrency: number;
+  /** Producer: add() calls in flight. */
+  inFlight: number;
+}
+
+/** Coordinator → proc. */
+export type CoordinatorMessage =
+  | { type: 'start'; startAt: number; endAt: number | null }
+  | { type: 'stop' };
+
+/** Proc → coordinator. */
+export type ProcMessage =
+  | { type: 'ready' }
+  | { type: 'progress'; count: number }
+  | { type: 'produced'; added: number; lastAddedAt: number }
+  | {
+      type: 'drained';
+      /** Completions acknowledged by the store, in all. */
+      completed: number;
+      /** Those whose acknowledgement came within [startAt, endAt]. */
+      inWindow: number;
+      /** When the last completion was acknowledged (epoch ms), or null. */
+      lastCompletedAt: number | null;
+      /** add()→completion ms of the completions in the window, when the payloads carry their add time. */
+      latencies: Float64Array;
+    }
+  | { type: 'failed'; message: string };
+
+const PROGRESS_INTERVAL_MS = 100;
+
+function send(message: ProcMessage): Promise<void> {
+  return new Promise((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Waits for the next message from the coordinator. */
+function nextMessage(): Promise<CoordinatorMessage> {
+  return new Promise((resolve) => process.once('message', (m) => resolve(m as CoordinatorMessage)));
+}
+
+async function produce(add: (p: BenchPayload) => Promise<void>, spec: ProcSpec, endAt: number): Promise<ProcMessage> {
+  let added = 0;
+  let next = 0;
+  let lastAddedAt = 0;
+  const progress = setInterval(() => void send({ type: 'progress', count: added }), PROGRESS_INTERVAL_MS * 10);
+  const lane = async (): Promise<void> => {
+    for (;;) {
+      const t = epochNow();
+      if (t >= endAt) return;
+      // n keeps payloads of different producers apart; t is the add time the worker subtracts.
+      await add({ ...benchPayload(next++ * 16 + spec.index), t });
+      added++;
+      lastAddedAt = epochNow();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: spec.inFlight }, lane));
+  } finally {
+    clearInterval(progress);
+  }
+  return { type: 'produced', added, lastAddedAt };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [targetId, role, specJson] = argv;
+  if (argv.length !== 3 || !targetId || !isTargetId(targetId) || (role !== 'producer' && role !== 'worker') || !specJson || !process.send) {
+    throw new Error(`usage (forked with IPC): node bench/proc.ts <target> <producer|worker> <spec-json> (got ${JSON.stringify(argv)})`);
+  }
+  const spec = JSON.parse(specJson) as ProcSpec;
+  const target = createTarget(targetId, spec.context);
+  try {
+    await target.setup();
+    await send({ type: 'ready' });
+    const start = await nextMessage();
+    if (start.type !== 'start') throw new Error(`expected start, got ${start.type}`);
+    if (role === 'producer') {
+      if (start.endAt === null) throw new Error('a producer needs an endAt');
+      await send(await produce((p) => target.addOne(p), spec, start.endAt));
+      return;
+    }
+    const endAt = start.endAt ?? Infinity;
+    let inWindow = 0;
+    let samples = 0;
+    let lastCompletedAt: number | null = null;
+    let latencies = new Float64Array(1 << 16);
+    const worker = await target.startWorker({
+      concurrency: spec.concurrency,
+      onComplete: (payload) => {
+        const now = epochNow();
+        lastCompletedAt = now;
+        if (now < start.startAt || now > endAt) return;
+        inWindow++;
+        if (payload.t === undefined) return;
+        if (samples === latencies.length) {
+          const grown = new Float64Array(latencies.length * 2);
+          grown.set(latencies);
+          latencies = grown;
+        }
+        latencies[samples++] = now - payload.t;
+      },
+    });
+    let reported = -1;
+    const progress = setInterval(() => {
+      const count = worker.completed();
+      if (count !== reported) void send({ type: 'progress', count: (reported = count) });
+    }, PROGRESS_INTERVAL_MS);
+    try {
+      const stop = await nextMessage();
+      if (stop.type !== 'stop') throw new Error(`expected stop, got ${stop.type}`);
+    } finally {
+      clearInterval(progress);
+    }
+    await worker.close();
+    await send({ type: 'drained', completed: worker.completed(), inWindow, lastCompletedAt, latencies: latencies.slice(0, samples) });
+  } finally {
+    await target.teardown();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    const message = (err as Error)?.stack ?? String(err);
+    process.stderr.write(`bench proc failed: ${message}\n`);
+    if (process.connected) await send({ type: 'failed', message: (err as Error)?.message ?? String(err) }).catch(() => {});
+    process.exit(1);
+  },
+);

@@ -1,0 +1,99 @@
+import { Spool, type OpenOptions, type Queue, type Worker } from '../../src/index.ts';
+import type { BenchPayload } from '../payload.ts';
+import type { BrokerMemory, JobCounts, Target, TargetWorker, WorkerSpec } from '../target.ts';
+
+/** The queue every Spool target uses. */
+export const QUEUE_NAME = 'bench';
+
+/**
+ * What every in-process Spool target shares: the engine runs in this process
+ * (producer, engine and worker together), so memory is this process's. A
+ * subclass says which store to open ({@link openOptions}) and what its
+ * durability is.
+ */
+export abstract class SpoolInProcessTarget implements Target {
+  abstract readonly id: string;
+  #spool: Spool | null = null;
+  #queue: Queue<BenchPayload> | null = null;
+  readonly #workers: Worker<BenchPayload>[] = [];
+
+  /** The options of `Spool.open`: only the store (and its location), every other setting is Spool's default. */
+  protected abstract openOptions(): OpenOptions;
+  abstract durability(): string;
+
+  async setup(): Promise<void> {
+    this.#spool = await Spool.open(this.openOptions());
+    this.#queue = this.#spool.queue<BenchPayload>(QUEUE_NAME);
+    await this.#queue.config(); // creates the queue row now rather than inside the first timed call
+  }
+
+  async addOne(payload: BenchPayload): Promise<void> {
+    await this.#queueOrThrow().add(payload);
+  }
+
+  async addBatch(payloads: readonly BenchPayload[]): Promise<void> {
+    await this.#queueOrThrow().addMany(payloads.map((payload) => ({ payload })));
+  }
+
+  async startWorker(spec: WorkerSpec): Promise<TargetWorker> {
+    const { onStart, onComplete } = spec;
+    const worker = this.spool.work<BenchPayload>(
+      QUEUE_NAME,
+      onStart ? (job) => void onStart(job.payload) : () => undefined,
+      { concurrency: spec.concurrency },
+    );
+    this.#workers.push(worker);
+    let completed = 0;
+    let waiters: { count: number; resolve: () => void }[] = [];
+    let failure: unknown = null;
+    // 'completed' fires once the ack is committed, so the tally counts durable completions.
+    worker.on('completed', (job) => {
+      completed++;
+      onComplete?.(job.payload);
+      if (waiters.length > 0 && waiters.some((w) => completed >= w.count)) {
+        for (const w of waiters) if (completed >= w.count) w.resolve();
+        waiters = waiters.filter((w) => completed < w.count);
+      }
+    });
+    worker.on('failed', (_job, err) => (failure ??= err));
+    worker.on('error', (err) => (failure ??= err));
+    return {
+      completed: () => {
+        if (failure) throw new Error(`spool worker reported a failure: ${(failure as Error)?.message ?? failure}`, { cause: failure });
+        return completed;
+      },
+      waitCompleted: (count) =>
+        completed >= count ? Promise.resolve() : new Promise<void>((resolve) => void waiters.push({ count, resolve })),
+      close: () => worker.close(),
+    };
+  }
+
+  async jobCounts(): Promise<JobCounts> {
+    const [stats] = await this.spool.stats(QUEUE_NAME);
+    const c = stats!.counts;
+    return { waiting: c.ready + c.scheduled, active: c.active, completed: c.completed, failed: c.dead + c.cancelled };
+  }
+
+  async brokerMemory(): Promise<BrokerMemory> {
+    // maxRSS is in KiB: the kernel's high-water mark catches peaks between samples.
+    return { rssBytes: process.memoryUsage.rss(), peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  }
+
+  async teardown(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.close()));
+    await this.#spool?.close();
+    this.#spool = null;
+    this.#queue = null;
+  }
+
+  /** The open Spool. @throws before setup() */
+  protected get spool(): Spool {
+    if (!this.#spool) throw new Error(`${this.id} target used before setup()`);
+    return this.#spool;
+  }
+
+  #queueOrThrow(): Queue<BenchPayload> {
+    if (!this.#queue) throw new Error(`${this.id} target used before setup()`);
+    return this.#queue;
+  }
+}

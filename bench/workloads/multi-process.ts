@@ -1,0 +1,239 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CoordinatorMessage, ProcMessage, ProcSpec } from '../proc.ts';
+import { benchPayloads } from '../payload.ts';
+import { percentileOfSorted, sortedAscending } from '../stats.ts';
+import { check, count, epochNow, STALL_TIMEOUT_MS, withStallGuard, type RunContext, type RunFigures } from './run-context.ts';
+
+/** W3-2w settings: W3's backlog and concurrency, drained by two worker processes (the PostgreSQL issue's scaling check). */
+export const W3_2W = { backlog: 100_000, processes: 2, concurrency: 64 } as const;
+/** W7 settings: 4 producer and 4 worker processes; producers add one job per add() call, 64 in flight each. */
+export const W7 = { producers: 4, workers: 4, concurrency: 64, inFlight: 64 } as const;
+
+const PROC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'proc.ts');
+/** Jobs per bulk call while filling the W3-2w backlog (not timed), as in drain.ts. */
+const FILL_BATCH_SIZE = 1_000;
+/** How long a process may take to answer a message that needs no queue progress (ready, produced, drained). */
+const REPLY_TIMEOUT_MS = 60_000;
+
+type Reply<T extends ProcMessage['type']> = Extract<ProcMessage, { type: T }>;
+
+/** One forked producer or worker process (bench/proc.ts), driven over IPC. */
+class Proc {
+  readonly name: string;
+  /** The latest `progress` count it reported (adds for a producer, completions for a worker). */
+  progress = 0;
+  readonly #child: ChildProcess;
+  readonly #inbox: ProcMessage[] = [];
+  #waiter: { resolve: (m: ProcMessage) => void; reject: (e: Error) => void } | null = null;
+  #gone: Error | null = null;
+
+  constructor(ctx: RunContext, role: 'producer' | 'worker', index: number, spec: Omit<ProcSpec, 'context' | 'index'>) {
+    this.name = `${role} ${index + 1}`;
+    const full: ProcSpec = { ...spec, index, context: { ...ctx.targetContext, attach: ctx.target.attachSpec!() } };
+    const prof = ctx.options.cpuProfDir;
+    const execArgv = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${ctx.options.runLabel}-${role}${index + 1}.cpuprofile`] : [];
+    this.#child = fork(PROC_PATH, [ctx.targetId, role, JSON.stringify(full)], {
+      execArgv,
+      serialization: 'advanced', // latencies travel as a Float64Array
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.#child.on('message', (m: ProcMessage) => {
+      if (m.type === 'progress') this.progress = m.count;
+      else if (m.type === 'failed') this.#fail(new Error(`${this.name} failed: ${m.message}`));
+      else if (this.#waiter) {
+        this.#waiter.resolve(m);
+        this.#waiter = null;
+      } else this.#inbox.push(m);
+    });
+    this.#child.on('error', (err) => this.#fail(new Error(`${this.name}: ${err.message}`, { cause: err })));
+    this.#child.on('exit', (code, signal) => this.#fail(new Error(`${this.name} exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was done; see the messages above`)));
+  }
+
+  send(message: CoordinatorMessage): void {
+    if (this.#gone) throw this.#gone;
+    this.#child.send(message);
+  }
+
+  /** The next message of `type` (progress aside), failing if the process dies or stays silent for `timeoutMs`. */
+  async next<T extends ProcMessage['type']>(type: T, timeoutMs = REPLY_TIMEOUT_MS): Promise<Reply<T>> {
+    const m = this.#inbox.shift() ?? (await this.#receive(timeoutMs));
+    if (m.type !== type) throw new Error(`${this.name}: expected ${type}, got ${m.type}`);
+    return m as Reply<T>;
+  }
+
+  /** Ends the process if it is still running (after a failed run). */
+  kill(): void {
+    if (this.#running) this.#child.kill('SIGKILL');
+  }
+
+  /** Waits for the process to exit by itself (it does after its last answer, writing its CPU profile if asked), killing it after `timeoutMs`. */
+  async exited(timeoutMs = REPLY_TIMEOUT_MS): Promise<void> {
+    if (!this.#running) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        resolve();
+      }, timeoutMs);
+      this.#child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  get #running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  #receive(timeoutMs: number): Promise<ProcMessage> {
+    if (this.#gone) return Promise.reject(this.#gone);
+    return new Promise<ProcMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiter = null;
+        reject(new Error(`${this.name}: no answer for ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.#waiter = {
+        resolve: (m) => (clearTimeout(timer), resolve(m)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
+    });
+  }
+
+  #fail(err: Error): void {
+    // A clean exit after the last answer is not a failure: nobody is waiting then.
+    this.#gone ??= err;
+    this.#waiter?.reject(err);
+    this.#waiter = null;
+  }
+}
+
+/** Starts `n` processes of one role on the target's store and waits until each has opened it. */
+async function startProcs(ctx: RunContext, procs: Proc[], role: 'producer' | 'worker', n: number, spec: Omit<ProcSpec, 'context' | 'index'>): Promise<Proc[]> {
+  const started: Proc[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = new Proc(ctx, role, i, spec);
+    procs.push(p);
+    started.push(p);
+  }
+  await Promise.all(started.map((p) => p.next('ready')));
+  return started;
+}
+
+/** Waits until the processes' progress reaches `total`, failing when it stops moving for the stall timeout. */
+function waitProgress(procs: readonly Proc[], total: number, what: string): Promise<void> {
+  const sum = (): number => procs.reduce((s, p) => s + p.progress, 0);
+  const reached = new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (sum() >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 20);
+  });
+  return withStallGuard(reached, sum, what, STALL_TIMEOUT_MS);
+}
+
+function checkSettled(after: { waiting: number; active: number; completed: number; failed: number }, expect: { waiting: number; completed: number }): void {
+  check(
+    after.completed === expect.completed && after.waiting === expect.waiting && after.active === 0 && after.failed === 0,
+    `expected ${count(expect.completed)} completed and ${count(expect.waiting)} waiting jobs in the store, nothing active or failed; found ${JSON.stringify(after)}`,
+  );
+}
+
+/**
+ * W3-2w: W3 (a backlog of 100,000 ready jobs, filled first, not timed) drained
+ * by `processes` worker processes of `concurrency` each, on the store of this
+ * process's target. Timed from the start message to the last acknowledged
+ * completion in any of them (epoch times, so across processes).
+ * @example
+ * const { 'W3-2w': jobsPerS } = await drainWithProcesses(ctx);
+ */
+export async function drainWithProcesses(ctx: RunContext, backlog: number = W3_2W.backlog, processes: number = W3_2W.processes, concurrency: number = W3_2W.concurrency): Promise<RunFigures> {
+  const { target, log } = ctx;
+  for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
+    await target.addBatch(benchPayloads(first, Math.min(FILL_BATCH_SIZE, backlog - first)));
+  }
+  const before = await target.jobCounts();
+  check(before.waiting === backlog, `expected a backlog of ${count(backlog)} ready jobs, found ${count(before.waiting)}`);
+  const procs: Proc[] = [];
+  try {
+    const workers = await startProcs(ctx, procs, 'worker', processes, { concurrency, inFlight: 0 });
+    const startAt = epochNow();
+    for (const w of workers) w.send({ type: 'start', startAt, endAt: null });
+    await waitProgress(workers, backlog, `${processes} worker processes draining ${count(backlog)} jobs`);
+    for (const w of workers) w.send({ type: 'stop' });
+    const results = await Promise.all(workers.map((w) => w.next('drained')));
+    const done = results.reduce((s, r) => s + r.completed, 0);
+    check(done === backlog, `expected ${count(backlog)} completions from the worker processes, got ${count(done)}`);
+    const endAt = Math.max(...results.map((r) => r.lastCompletedAt ?? 0));
+    const elapsedMs = endAt - startAt;
+    // Jobs claimed for a worker that was closing go back to the queue when its process closes its Spool.
+    await Promise.all(procs.map((p) => p.exited()));
+    checkSettled(await target.jobCounts(), { waiting: 0, completed: backlog });
+    log(`${processes} worker processes drained ${count(backlog)} jobs in ${(elapsedMs / 1000).toFixed(2)} s; shares ${results.map((r) => count(r.completed)).join(' / ')}`);
+    return { 'W3-2w': (backlog / elapsedMs) * 1000 };
+  } finally {
+    for (const p of procs) p.kill();
+  }
+}
+
+/**
+ * W7 end-to-end mixed: `workers` worker processes (concurrency 64 each) run,
+ * then `producers` producer processes add jobs at full speed for `seconds`,
+ * one add() per job with 64 calls in flight each, the add time in the payload.
+ * Figures: completions acknowledged within the window per second, and the p99
+ * of add()→acknowledged completion over those completions (samples of all
+ * worker processes together). Jobs left over at the end are counted, not drained.
+ * @example
+ * const { W7: jobsPerS, 'W7-p99': ms } = await endToEndMixed(ctx);
+ */
+export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.options.w7Seconds): Promise<RunFigures> {
+  const { target, log } = ctx;
+  const procs: Proc[] = [];
+  try {
+    const workers = await startProcs(ctx, procs, 'worker', W7.workers, { concurrency: W7.concurrency, inFlight: 0 });
+    const producers = await startProcs(ctx, procs, 'producer', W7.producers, { concurrency: 0, inFlight: W7.inFlight });
+    const startAt = epochNow();
+    const endAt = startAt + seconds * 1000;
+    for (const p of [...workers, ...producers]) p.send({ type: 'start', startAt, endAt });
+    const ticker = setInterval(() => {
+      const added = producers.reduce((s, p) => s + p.progress, 0);
+      const completed = workers.reduce((s, p) => s + p.progress, 0);
+      log(`W7 at ${((epochNow() - startAt) / 1000).toFixed(0)} s: ${count(added)} added, ${count(completed)} completed`);
+    }, 10_000);
+    let produced: Reply<'produced'>[];
+    try {
+      produced = await Promise.all(producers.map((p) => p.next('produced', seconds * 1000 + REPLY_TIMEOUT_MS)));
+    } finally {
+      clearInterval(ticker);
+    }
+    for (const w of workers) w.send({ type: 'stop' });
+    const drained = await Promise.all(workers.map((w) => w.next('drained')));
+
+    const added = produced.reduce((s, r) => s + r.added, 0);
+    const completed = drained.reduce((s, r) => s + r.completed, 0);
+    const inWindow = drained.reduce((s, r) => s + r.inWindow, 0);
+    // Jobs claimed for a worker that was closing go back to the queue when its process closes its Spool.
+    await Promise.all(procs.map((p) => p.exited()));
+    checkSettled(await target.jobCounts(), { waiting: added - completed, completed });
+    const all = new Float64Array(drained.reduce((s, r) => s + r.latencies.length, 0));
+    let at = 0;
+    for (const r of drained) {
+      all.set(r.latencies, at);
+      at += r.latencies.length;
+    }
+    check(all.length === inWindow && inWindow > 0, `expected one add→complete sample per completion in the window (${count(inWindow)}), got ${count(all.length)}`);
+    const sorted = sortedAscending(all);
+    const ms = (p: number): string => percentileOfSorted(sorted, p).toFixed(1);
+    log(
+      `W7 over ${seconds} s: ${count(added)} added (${count((added / seconds))} jobs/s), ${count(inWindow)} completed in the window ` +
+        `(${count(inWindow / seconds)} jobs/s; per worker process ${drained.map((r) => count(r.inWindow)).join(' / ')}), ` +
+        `${count(added - completed)} left queued; add→complete ms p50 ${ms(50)}, p90 ${ms(90)}, p99 ${ms(99)}, max ${sorted[sorted.length - 1]!.toFixed(1)}`,
+    );
+    return { W7: inWindow / seconds, 'W7-p99': percentileOfSorted(sorted, 99) };
+  } finally {
+    for (const p of procs) p.kill();
+  }
+}
