@@ -74,6 +74,8 @@ export interface ListOptions {
 const STALE_LOG_INTERVAL_MS = 60_000;
 /** After recovering from an outage, errors left over from dead connections are not news. */
 const OUTAGE_AFTERMATH_MS = 5000;
+/** How often the leader may vacuum the hot table (it does only when dead rows piled up). */
+const VACUUM_INTERVAL_MS = 5000;
 
 /**
  * An embedded Spool: the engine over a store, in this process.
@@ -112,6 +114,8 @@ export class Spool implements ConsumerApi {
   readonly #membership: Membership | null;
   readonly #leaderLeaseMs: number;
   #pollTimer: ReturnType<Clock['setTimeout']> | null = null;
+  #vacuuming: Promise<unknown> | null = null;
+  #lastVacuumAt = 0;
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -497,6 +501,7 @@ export class Spool implements ConsumerApi {
       this.#closed = true;
       if (this.#pollTimer) this.clock.clearTimeout(this.#pollTimer);
       await this.#maintenance?.stop();
+      await this.#vacuuming;
       if (this.#membership) {
         await this.store.leaderResign?.('maintenance', this.#membership.id).catch(() => {});
         await this.#membership.stop();
@@ -658,16 +663,29 @@ export class Spool implements ConsumerApi {
       return reaped;
     };
     let reaped: ReapedJob[] = [];
+    let led = true;
     if (this.store.asLeader && this.#membership) {
       const r = await this.store.asLeader('maintenance', this.#membership.id, this.#leaderLeaseMs, duty);
+      led = r.led;
       if (r.led) reaped = r.value;
     } else reaped = await duty(this.store);
+    if (led) this.#upkeep(now);
     for (const r of reaped) {
       this.#revoke(r.id, new StaleLeaseError(r.id, 0, r.state, null));
       if (r.state === 'ready') this.#dispatchers.get(r.queue)?.wake();
     }
     await this.#promoteDue();
     this.#markHealthy();
+  }
+
+  /** The leader's table upkeep, at most every VACUUM_INTERVAL_MS, in the background: it must not hold up reaping. */
+  #upkeep(now: number): void {
+    if (!this.store.tablesVacuum || this.#vacuuming || now - this.#lastVacuumAt < VACUUM_INTERVAL_MS) return;
+    this.#lastVacuumAt = now;
+    this.#vacuuming = this.store
+      .tablesVacuum()
+      .catch((err) => this.reportError(err, 'maintenance'))
+      .finally(() => (this.#vacuuming = null));
   }
 
   async #promoteDue(): Promise<void> {

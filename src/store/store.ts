@@ -70,6 +70,8 @@ export interface Store {
   /** Runs `duty` only while this process holds leadership `name`; see the driver for the fencing it gives. */
   asLeader?<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }>;
   leaderResign?(name: string, holder: string): Promise<void>;
+  /** Optional upkeep the leader runs now and then outside any transaction (PostgreSQL: vacuum the hot table). Returns whether it did anything. */
+  tablesVacuum?(): Promise<boolean>;
 }
 
 export interface WorkerRegistration {

@@ -162,10 +162,12 @@ export function pgStatements(s: string, historyMax: number) {
       ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5`,
     workerHeartbeat: `UPDATE ${s}.workers SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 RETURNING id`,
     workerUnregister: `DELETE FROM ${s}.workers WHERE id = $1`,
-    // Active jobs whose worker stopped beating (or is gone): their leases end now, not at their timeout.
-    lockOrphaned: `SELECT j.id FROM ${s}.jobs j LEFT JOIN ${s}.workers w ON w.id = j.worker_id
-      WHERE j.state = 'active' AND j.worker_id IS NOT NULL AND (w.id IS NULL OR w.expires_at <= $1)
-      LIMIT $2 FOR UPDATE OF j SKIP LOCKED`,
+    // Workers that stopped beating (a small table: cheap to ask every tick).
+    deadWorkers: `SELECT id FROM ${s}.workers WHERE expires_at <= $1`,
+    // Active jobs of those workers: their leases end now, not at their visibility timeout.
+    lockOrphaned: `SELECT id FROM ${s}.jobs WHERE state = 'active' AND worker_id = ANY($1::uuid[])
+      LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    deadTuples: `SELECT n_dead_tup::int8 AS dead FROM pg_stat_user_tables WHERE relid = '${s}.jobs'::regclass`,
     workersDeleteDead: `DELETE FROM ${s}.workers w WHERE w.expires_at <= $1
       AND NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.worker_id = w.id AND j.state = 'active')`,
 
