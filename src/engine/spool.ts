@@ -109,6 +109,7 @@ export class Spool implements ConsumerApi {
   readonly #maintenance: Maintenance | null;
   readonly #inserts: Batcher<NewJobRow, void>;
   readonly #completes: Batcher<CompleteItem, LeaseResult>;
+  readonly #fails: Batcher<FailItem, Awaited<ReturnType<Store['jobsFail']>>[number]>;
   readonly #extends: Batcher<ExtendItem, ReturnType<Store['jobsExtend']> extends Promise<(infer R)[]> ? R : never>;
   readonly #health: Health;
   readonly #membership: Membership | null;
@@ -165,6 +166,7 @@ export class Spool implements ConsumerApi {
       return new Array(rows.length);
     }, 10_000);
     this.#completes = new Batcher((items) => this.store.jobsComplete(items, this.clock.now()), 10_000);
+    this.#fails = new Batcher((items) => this.store.jobsFail(items, this.clock.now()), 10_000);
     this.#extends = new Batcher((items) => this.store.jobsExtend(items, this.clock.now()), 10_000);
     this.#maintenance =
       options.maintenance === false
@@ -419,9 +421,9 @@ export class Spool implements ConsumerApi {
       retryAt: now + backoffDelayMs(config.backoff, info.attempt, this.#random),
       unrecoverable,
     };
-    const [r] = await this.store.jobsFail([item], now);
+    const r = await this.#fails.push(item); // nacks of one tick share one store call
     this.#settled(lease);
-    if (!r || !r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r?.state ?? null, r?.token ?? null);
+    if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     if (r.state === 'ready') this.#dispatchers.get(info.queue)?.wake();
     if (r.state === 'scheduled') this.#maintenance?.noteDue(item.retryAt);
     return r.state;
