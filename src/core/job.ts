@@ -80,3 +80,8 @@ export interface QueueStats {
 export function emptyCounts(): Record<JobState, number> {
   return { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 };
 }
+
+/** Claim order: higher priority first, then earlier ready time, then id (FCFS within a priority). */
+export function compareClaimOrder(a: Job, b: Job): number {
+  return b.priority - a.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}

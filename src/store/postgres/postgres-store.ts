@@ -1,5 +1,5 @@
 import { InvalidArgumentError, SchemaTooNewError } from '../../core/errors.ts';
-import { emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
@@ -510,8 +510,4 @@ function insertParams(rows: readonly NewJobRow[], channel: string | null): any[]
     rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
     rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), channel,
   ];
-}
-
-function compareClaimOrder(a: Job, b: Job): number {
-  return b.priority - a.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -49,8 +49,3 @@ export function rowToJob(row: JobRow): Job {
     history: JSON.parse(row.history) as AttemptRecord[],
   };
 }
-
-/** Claim order: priority descending, then ready time, then id. */
-export function compareClaimOrder(a: Job, b: Job): number {
-  return b.priority - a.priority || a.runAt - b.runAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
-import { emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
@@ -11,7 +11,7 @@ import type {
 } from '../store.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
-import { compareClaimOrder, rowToJob, type JobRow } from './rows.ts';
+import { rowToJob, type JobRow } from './rows.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
 
 /**
