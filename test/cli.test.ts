@@ -405,10 +405,12 @@ test('serve prints where its data lives, runs maintenance, and exits 0 on SIGTER
   // Short-lived commands run no maintenance: the due job stays scheduled until something promotes it.
   assert.equal((await statsOf(dir, store, 'later')).counts.scheduled, 1);
 
-  const server = new Running(t, dir, ['serve', '--store', store]);
+  const server = new Running(t, dir, ['serve', '--store', store, '--port', '0']);
   await server.waitFor('the serving line', (s) => s.stdout.includes('\n'));
   assert.match(server.stdout, new RegExp(`data in ${join(store, 'spool.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(durability: fsync on commit\\)`));
-  assert.match(server.stdout, /HTTP API comes in a later version/);
+  const url = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout)?.[1];
+  assert.ok(url, server.stdout);
+  assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
 
   // serve's maintenance promotes the due job: watch the store from here.
   const engine = await Spool.open({ store, maintenance: false });
@@ -427,11 +429,20 @@ test('serve prints where its data lives, runs maintenance, and exits 0 on SIGTER
   assert.equal(exit.code, 0, exit.stderr);
   assert.match(exit.stderr, /stopped/);
 
-  const json = new Running(t, dir, ['serve', '--store', store, '--json']);
+  const json = new Running(t, dir, ['serve', '--store', store, '--json', '--port', '0']);
   await json.waitFor('the JSON serving line', (s) => s.stdout.includes('\n'));
-  assert.deepEqual(JSON.parse(json.stdout), { status: 'serving', location: join(store, 'spool.db'), durability: 'fsync on commit' });
+  const serving = JSON.parse(json.stdout);
+  assert.match(serving.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.deepEqual({ ...serving, url: undefined }, { status: 'serving', location: join(store, 'spool.db'), durability: 'fsync on commit', url: undefined });
   json.child.kill('SIGINT');
   const jsonExit = await json.exited;
   assert.equal(jsonExit.code, 0);
   assert.deepEqual(jsonExit.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1), { status: 'stopped' });
+});
+
+test('serve refuses a non-loopback address without --insecure', async (t) => {
+  const dir = tempDir(t);
+  const r = await spool(dir, ['serve', '--store', join(dir, 'data'), '--host', '0.0.0.0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without authentication/);
 });

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Spool } from '../engine/spool.ts';
+import { buildHttpApi } from './app.ts';
+
+const exec = promisify(execFile);
+let spool: Spool;
+let base: string;
+let close: () => Promise<void>;
+
+before(async () => {
+  spool = await Spool.open({ store: 'memory', payloadMaxBytes: 4096 });
+  const app = buildHttpApi(spool, { bodyMaxBytes: 64 * 1024 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  base = `http://127.0.0.1:${address.port}`;
+  close = async () => {
+    await app.close();
+    await spool.close();
+  };
+});
+after(() => close());
+
+async function call(method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+describe('HTTP API (real sockets)', () => {
+  it('health and readiness', async () => {
+    assert.deepEqual(await call('GET', '/healthz'), { status: 200, json: { status: 'ok' } });
+    assert.deepEqual(await call('GET', '/readyz'), { status: 200, json: { ready: true, reason: null } });
+  });
+
+  it('add, get, receive, ack; a second ack is refused per item', async () => {
+    const added = await call('POST', '/v1/queues/http/jobs', { payload: { to: 'a@example.com' }, priority: 2 });
+    assert.equal(added.status, 201);
+    assert.equal((await call('GET', `/v1/jobs/${added.json.id}`)).json.state, 'ready');
+    const got = await call('POST', '/v1/queues/http/receive', { max: 10 });
+    assert.equal(got.json.jobs.length, 1);
+    const job = got.json.jobs[0];
+    assert.deepEqual(job.payload, { to: 'a@example.com' });
+    const ack = await call('POST', '/v1/ack', { leases: [{ jobId: job.id, token: job.leaseToken, result: { sent: true } }] });
+    assert.deepEqual(ack.json.results, [{ jobId: job.id, ok: true }]);
+    const again = await call('POST', '/v1/ack', { leases: [{ jobId: job.id, token: job.leaseToken }] });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.results[0].ok, false);
+    assert.equal(again.json.results[0].error.code, 'STALE_LEASE');
+    assert.deepEqual((await call('GET', `/v1/jobs/${job.id}`)).json.result, { sent: true });
+  });
+
+  it('a batch add, nack with retry, extend, cancel, retry and stats', async () => {
+    const batch = await call('POST', '/v1/queues/ops/jobs', { jobs: [{ payload: 1 }, { payload: 2 }] });
+    assert.equal(batch.json.jobs.length, 2);
+    const [a, b] = (await call('POST', '/v1/queues/ops/receive', { max: 2 })).json.jobs;
+    const ext = await call('POST', '/v1/extend', { leases: [{ jobId: a.id, token: a.leaseToken, leaseMs: 60_000 }] });
+    assert.equal(ext.json.results[0].ok, true);
+    const nack = await call('POST', '/v1/nack', { leases: [{ jobId: b.id, token: b.leaseToken, error: 'boom', unrecoverable: true }] });
+    assert.deepEqual(nack.json.results[0].value, { state: 'dead' });
+    assert.equal((await call('POST', `/v1/jobs/${b.id}/retry`)).json.state, 'ready');
+    assert.equal((await call('POST', `/v1/jobs/${b.id}/cancel`)).json.state, 'cancelled');
+    const stats = await call('GET', '/v1/queues/ops/stats');
+    assert.equal(stats.json.counts.active, 1);
+    assert.equal(stats.json.counts.cancelled, 1);
+  });
+
+  it('long poll: a waiting receive gets a job added after it began', async () => {
+    const waiting = call('POST', '/v1/queues/lp/receive', { max: 5, waitMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    const t = Date.now();
+    await call('POST', '/v1/queues/lp/jobs', { payload: 'late' });
+    const got = await waiting;
+    assert.equal(got.json.jobs.length, 1);
+    assert.ok(Date.now() - t < 1000, 'delivered when added, not at the end of the wait');
+    const empty = await call('POST', '/v1/queues/lp-empty/receive', { waitMs: 50 });
+    assert.deepEqual(empty.json.jobs, []);
+  });
+
+  it("a client's mistakes are 4xx with { code, message }, never 5xx", async () => {
+    const cases: [string, string, unknown, string | undefined, number, string][] = [
+      ['POST', '/v1/queues/q/jobs', undefined, '{not json', 400, 'INVALID_ARGUMENT'],
+      ['POST', '/v1/queues/q/jobs', { nope: 1 }, undefined, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/v1/queues/bad name/jobs', { payload: 1 }, undefined, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/v1/queues/q/jobs', { payload: 'x'.repeat(5000) }, undefined, 413, 'PAYLOAD_TOO_LARGE'],
+      ['POST', '/v1/queues/q/jobs', { payload: 'x'.repeat(70_000) }, undefined, 413, 'PAYLOAD_TOO_LARGE'],
+      ['POST', '/v1/queues/q/jobs', { payload: 1, delayMs: -1 }, undefined, 400, 'INVALID_ARGUMENT'],
+      ['GET', '/v1/jobs/01900000-0000-7000-8000-000000000000', undefined, undefined, 404, 'JOB_NOT_FOUND'],
+      ['GET', '/v1/jobs/not-an-id', undefined, undefined, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/v1/queues/q/receive', { max: 0 }, undefined, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/v1/queues/q/receive', { waitMs: 10_000_000 }, undefined, 400, 'INVALID_ARGUMENT'],
+      ['POST', '/v1/ack', { leases: [{ jobId: 'x' }] }, undefined, 400, 'INVALID_ARGUMENT'],
+      ['GET', '/v1/nothing-here', undefined, undefined, 404, 'NOT_FOUND'],
+    ];
+    for (const [method, path, body, raw, status, code] of cases) {
+      const r = await call(method, path, body, raw);
+      assert.equal(r.status, status, `${method} ${path} ${raw ?? JSON.stringify(body)?.slice(0, 40)}: ${JSON.stringify(r.json).slice(0, 200)}`);
+      assert.equal(r.json.code, code);
+      assert.equal(typeof r.json.message, 'string');
+    }
+    assert.equal((await call('GET', '/healthz')).status, 200, 'still serving');
+  });
+
+  it('curl alone can add, receive and ack', async () => {
+    const curl = async (...args: string[]) => JSON.parse((await exec('curl', ['-sS', '-H', 'content-type: application/json', ...args])).stdout);
+    const added = await curl('-X', 'POST', `${base}/v1/queues/curl/jobs`, '-d', '{"payload":{"hello":"curl"}}');
+    const { jobs } = await curl('-X', 'POST', `${base}/v1/queues/curl/receive`, '-d', '{"max":1,"waitMs":1000}');
+    assert.equal(jobs[0].id, added.id);
+    const acked = await curl('-X', 'POST', `${base}/v1/ack`, '-d', JSON.stringify({ leases: [{ jobId: jobs[0].id, token: jobs[0].leaseToken }] }));
+    assert.equal(acked.results[0].ok, true);
+    assert.equal((await curl(`${base}/v1/jobs/${added.id}`)).state, 'completed');
+  });
+});

@@ -1,0 +1,111 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { LIMITS } from '../core/limits.ts';
+import type { Spool } from '../engine/spool.ts';
+import { toHttpError } from './http-errors.ts';
+import { receive } from './receive.ts';
+
+export interface ServerOptions {
+  /** Largest request body; default: payloadMaxBytes × 2 + 64 KiB, enough for one full job with its envelope. */
+  bodyMaxBytes?: number;
+  /** Longest long-poll wait a client may ask for. Default 20 s. */
+  receiveWaitMaxMs?: number;
+  /** Closes connections idle this long. Default 60 s. */
+  idleTimeoutMs?: number;
+}
+
+const lease = { type: 'object', required: ['jobId', 'token'], properties: { jobId: { type: 'string' }, token: { type: 'integer', minimum: 1 } } } as const;
+const addOptions = {
+  name: { type: 'string' }, priority: { type: 'integer' }, delayMs: { type: 'integer' }, runAt: { type: 'integer' }, maxAttempts: { type: 'integer' },
+} as const;
+
+/**
+ * The broker's HTTP+JSON API over an engine: enough for `curl` alone to produce and
+ * consume. Every error is `{ code, message }` with a 4xx for a client's mistake.
+ * @example
+ * const app = buildHttpApi(spool);
+ * await app.listen({ host: '127.0.0.1', port: 7600 });
+ */
+export function buildHttpApi(spool: Spool, options: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: options.bodyMaxBytes ?? LIMITS.payloadMaxBytes.default * 2 + 64 * 1024,
+    connectionTimeout: 0,
+    keepAliveTimeout: options.idleTimeoutMs ?? 60_000,
+    logger: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  const waitMax = options.receiveWaitMaxMs ?? 20_000;
+
+  app.setErrorHandler((err, _req, reply) => {
+    const { status, body } = toHttpError(err);
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const h = spool.health();
+    return reply.status(h.healthy ? 200 : 503).send({ ready: h.healthy, reason: h.reason });
+  });
+
+  app.post<{ Params: { queue: string }; Body: Record<string, unknown> }>('/v1/queues/:queue/jobs', {
+    schema: { body: { type: 'object', properties: { jobs: { type: 'array' }, ...addOptions } } },
+  }, async (req, reply) => {
+    const { jobs, payload, ...opts } = req.body;
+    if (Array.isArray(jobs)) {
+      const added = await spool.addMany(req.params.queue, jobs as never[]);
+      return reply.status(201).send({ jobs: added });
+    }
+    if (!('payload' in req.body)) throw Object.assign(new Error('body must have "payload" (one job) or "jobs" (a batch)'), { statusCode: 400 });
+    return reply.status(201).send(await spool.add(req.params.queue, payload, opts));
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (req) => spool.get(req.params.id));
+  app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', async (req) => {
+    await spool.cancel(req.params.id);
+    return spool.get(req.params.id);
+  });
+  app.post<{ Params: { id: string } }>('/v1/jobs/:id/retry', async (req) => {
+    await spool.retry(req.params.id);
+    return spool.get(req.params.id);
+  });
+  app.get<{ Params: { queue: string } }>('/v1/queues/:queue/stats', async (req) => (await spool.stats(req.params.queue))[0]);
+
+  app.post<{ Params: { queue: string }; Body: { max?: number; waitMs?: number } }>('/v1/queues/:queue/receive', {
+    schema: { body: { type: 'object', properties: { max: { type: 'integer', minimum: 1, maximum: LIMITS.claimBatchMax.max }, waitMs: { type: 'integer', minimum: 0, maximum: waitMax } } } },
+  }, async (req, reply) => {
+    // The response's 'close' before it was sent means the client went away (the request's own
+    // 'close' fires as soon as its body has been read).
+    const gone = new AbortController();
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    });
+    const jobs = await receive(spool, req.params.queue, req.body?.max ?? 1, req.body?.waitMs ?? 0, gone.signal);
+    return { jobs };
+  });
+
+  // Batches of lease operations: one outcome per item, so one stale lease does not fail the rest.
+  const batch = <T extends { jobId: string; token: number }>(run: (item: T) => Promise<unknown>) =>
+    async (req: { body: unknown }) => ({
+      results: await Promise.all((req.body as { leases: T[] }).leases.map(async (item) => {
+        try {
+          const value = await run(item);
+          return { jobId: item.jobId, ok: true, ...(value === undefined ? {} : { value }) };
+        } catch (err) {
+          return { jobId: item.jobId, ok: false, error: toHttpError(err).body };
+        }
+      })),
+    });
+  const leases = (extra: Record<string, unknown> = {}) => ({
+    schema: { body: { type: 'object', required: ['leases'], properties: { leases: { type: 'array', maxItems: LIMITS.claimBatchMax.max, items: { ...lease, properties: { ...lease.properties, ...extra } } } } } },
+  });
+  app.post('/v1/ack', leases({ result: {} }), batch<{ jobId: string; token: number; result?: unknown }>((i) => spool.ack({ jobId: i.jobId, token: i.token }, i.result)));
+  app.post('/v1/nack', leases({ error: { type: 'string' }, unrecoverable: { type: 'boolean' } }),
+    batch<{ jobId: string; token: number; error?: string; unrecoverable?: boolean }>((i) =>
+      spool.nack({ jobId: i.jobId, token: i.token }, i.error ?? 'failed', { unrecoverable: i.unrecoverable === true }).then((state) => ({ state }))));
+  app.post('/v1/extend', leases({ leaseMs: { type: 'integer' } }),
+    batch<{ jobId: string; token: number; leaseMs?: number }>((i) => spool.extend({ jobId: i.jobId, token: i.token }, i.leaseMs).then((leaseExpiresAt) => ({ leaseExpiresAt }))));
+
+  return app;
+}

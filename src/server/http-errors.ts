@@ -1,0 +1,35 @@
+import { SpoolError } from '../core/errors.ts';
+
+/** HTTP status for each error code; one place, so every route answers alike. */
+const STATUS: Record<string, number> = {
+  INVALID_ARGUMENT: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  JOB_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  STALE_LEASE: 409,
+  INVALID_STATE: 409,
+  CLOSED: 503,
+  STORE_UNAVAILABLE: 503,
+};
+
+/** The JSON error body every route sends: `{ code, message }`. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+/**
+ * Maps any error to a status and a `{ code, message }` body. A client's mistake
+ * (bad JSON, a failed schema check, a body over the limit) is a 4xx; only a fault of
+ * ours is a 500, and its message does not leak internals.
+ */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof SpoolError) return { status: STATUS[err.code] ?? 500, body: { code: err.code, message: err.message } };
+  const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown };
+  if (e?.validation) return { status: 400, body: { code: 'INVALID_ARGUMENT', message: e.message ?? 'invalid request' } };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const code = e.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : e.statusCode === 404 ? 'NOT_FOUND' : e.statusCode === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'INVALID_ARGUMENT';
+    return { status: e.statusCode, body: { code, message: e.message ?? 'bad request' } };
+  }
+  return { status: 500, body: { code: 'INTERNAL', message: 'internal error; see the server log' } };
+}

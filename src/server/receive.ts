@@ -1,0 +1,32 @@
+import type { Job } from '../core/job.ts';
+import type { Spool } from '../engine/spool.ts';
+
+/**
+ * Long poll: jobs at once if there are any, else wait up to `waitMs` for the first
+ * ones pushed to a temporary subscription. A closed request ends the wait; jobs are
+ * never handed to a request that is gone (the subscription closes first, and a claim
+ * in flight then gives its jobs back).
+ */
+export async function receive(spool: Spool, queue: string, max: number, waitMs: number, aborted: AbortSignal): Promise<Job[]> {
+  const now = await spool.claim(queue, max);
+  if (now.length > 0 || waitMs === 0 || aborted.aborted) return now;
+  return new Promise<Job[]>((resolve) => {
+    let done = false;
+    const finish = (jobs: Job[]) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      aborted.removeEventListener('abort', onAbort);
+      sub.close();
+      resolve(jobs);
+    };
+    const sub = spool.subscribe(queue, {
+      deliver: (jobs) => finish(jobs),
+      revoke: () => {},
+    });
+    const timer = setTimeout(() => finish([]), waitMs);
+    const onAbort = () => finish([]);
+    aborted.addEventListener('abort', onAbort);
+    sub.addCredits(max);
+  });
+}
