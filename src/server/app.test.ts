@@ -3,16 +3,17 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Spool } from '../engine/spool.ts';
-import { buildHttpApi } from './app.ts';
+import { buildHttpApi, routesOf } from './app.ts';
 
 const exec = promisify(execFile);
 let spool: Spool;
 let base: string;
 let close: () => Promise<void>;
+let app: ReturnType<typeof buildHttpApi>;
 
 before(async () => {
   spool = await Spool.open({ store: 'memory', payloadMaxBytes: 4096 });
-  const app = buildHttpApi(spool, { bodyMaxBytes: 64 * 1024 });
+  app = buildHttpApi(spool, { bodyMaxBytes: 64 * 1024 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   base = `http://127.0.0.1:${address.port}`;
@@ -104,6 +105,16 @@ describe('HTTP API (real sockets)', () => {
       assert.equal(typeof r.json.message, 'string');
     }
     assert.equal((await call('GET', '/healthz')).status, 200, 'still serving');
+  });
+
+  it('serves an OpenAPI 3.1 document that names every route', async () => {
+    const doc = (await call('GET', '/openapi.json')).json;
+    assert.equal(doc.openapi, '3.1.0');
+    const documented = new Set(Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+    const served = routesOf(app).filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`);
+    assert.ok(served.length >= 12);
+    for (const route of served) assert.ok(documented.has(route), `${route} is served but not in docs/openapi.json`);
+    for (const route of documented) assert.ok(served.includes(route), `${route} is documented but not served`);
   });
 
   it('curl alone can add, receive and ack', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LIMITS } from '../core/limits.ts';
 import type { Spool } from '../engine/spool.ts';
@@ -18,6 +19,13 @@ const addOptions = {
   name: { type: 'string' }, priority: { type: 'integer' }, delayMs: { type: 'integer' }, runAt: { type: 'integer' }, maxAttempts: { type: 'integer' },
 } as const;
 
+const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+
+/** The routes an API instance serves (for the test that keeps docs/openapi.json complete). */
+export function routesOf(app: FastifyInstance): readonly { method: string; url: string }[] {
+  return ROUTES.get(app) ?? [];
+}
+
 /**
  * The broker's HTTP+JSON API over an engine: enough for `curl` alone to produce and
  * consume. Every error is `{ code, message }` with a 4xx for a client's mistake.
@@ -34,6 +42,11 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   const waitMax = options.receiveWaitMaxMs ?? 20_000;
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+  ROUTES.set(app, routes);
 
   app.setErrorHandler((err, _req, reply) => {
     const { status, body } = toHttpError(err);
@@ -43,6 +56,9 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
     void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` });
   });
 
+  // The OpenAPI document lives in docs/ (one source; a test checks it names every route).
+  const openapi = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as unknown;
+  app.get('/openapi.json', async () => openapi);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const h = spool.health();
