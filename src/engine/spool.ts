@@ -383,6 +383,8 @@ export class Spool implements ConsumerApi {
     this.#assertOpen();
     checkQueueName(queue);
     checkLimit('claimBatchMax', limit, 'limit');
+    await this.queueConfig(queue); // loads the paused flag too
+    if (this.#paused.get(queue) === true) return [];
     const jobs = await this.#claim(queue, limit);
     for (const job of jobs) this.#inflight.set(job.id, { token: job.leaseToken, attempt: job.attempt, queue, sub: null });
     return jobs;

@@ -71,6 +71,24 @@ describe('HTTP API (real sockets)', () => {
     assert.equal(stats.json.counts.cancelled, 1);
   });
 
+  it('queues: configure, list, pause and resume, and jobs page by page', async () => {
+    const cfg = await call('PUT', '/v1/queues/admin', { maxAttempts: 7, backoff: { type: 'fixed', delayMs: 10 } });
+    assert.equal(cfg.json.config.maxAttempts, 7);
+    assert.equal((await call('GET', '/v1/queues/admin')).json.config.backoff.delayMs, 10);
+    assert.equal((await call('PUT', '/v1/queues/admin', { visibilityTimeoutMs: 1 })).status, 400);
+    await call('POST', '/v1/queues/admin/jobs', { jobs: Array.from({ length: 5 }, (_, i) => ({ payload: i })) });
+    assert.equal((await call('POST', '/v1/queues/admin/pause')).json.paused, true);
+    assert.deepEqual((await call('POST', '/v1/queues/admin/receive', { max: 5 })).json.jobs, [], 'a paused queue delivers nothing');
+    assert.equal((await call('POST', '/v1/queues/admin/resume')).json.paused, false);
+    assert.ok((await call('GET', '/v1/queues')).json.queues.some((q: { queue: string }) => q.queue === 'admin'));
+    const first = await call('GET', '/v1/queues/admin/jobs?state=ready&limit=3');
+    assert.equal(first.json.jobs.length, 3);
+    const second = await call('GET', `/v1/queues/admin/jobs?state=ready&limit=3&after=${first.json.next}`);
+    assert.deepEqual(second.json.jobs.map((j: { payload: number }) => j.payload), [3, 4]);
+    assert.equal(second.json.next, null);
+    assert.equal((await call('GET', '/v1/queues/admin/jobs?limit=abc')).status, 400);
+  });
+
   it('long poll: a waiting receive gets a job added after it began', async () => {
     const waiting = call('POST', '/v1/queues/lp/receive', { max: 5, waitMs: 5000 });
     await new Promise((r) => setTimeout(r, 100));

@@ -87,6 +87,31 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
     return spool.get(req.params.id);
   });
   app.get<{ Params: { queue: string } }>('/v1/queues/:queue/stats', async (req) => (await spool.stats(req.params.queue))[0]);
+  app.get('/v1/queues', async () => ({ queues: await spool.stats() }));
+  app.get<{ Params: { queue: string } }>('/v1/queues/:queue', async (req) => ({ name: req.params.queue, config: await spool.queueConfig(req.params.queue) }));
+  app.put<{ Params: { queue: string }; Body: Record<string, unknown> }>('/v1/queues/:queue', { schema: { body: { type: 'object' } } }, async (req) => ({
+    name: req.params.queue,
+    config: await spool.configureQueue(req.params.queue, req.body),
+  }));
+  app.post<{ Params: { queue: string } }>('/v1/queues/:queue/pause', async (req) => {
+    await spool.setPaused(req.params.queue, true);
+    return (await spool.stats(req.params.queue))[0];
+  });
+  app.post<{ Params: { queue: string } }>('/v1/queues/:queue/resume', async (req) => {
+    await spool.setPaused(req.params.queue, false);
+    return (await spool.stats(req.params.queue))[0];
+  });
+  // Jobs of a queue in id order, a page at a time: pass the last id as `after` for the next page.
+  app.get<{ Params: { queue: string }; Querystring: { state?: string; after?: string; limit?: string } }>('/v1/queues/:queue/jobs', async (req) => {
+    const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
+    const jobs = await spool.list(req.params.queue, {
+      ...(req.query.state ? { state: req.query.state as never } : {}),
+      ...(req.query.after ? { after: req.query.after } : {}),
+      ...(limit === undefined ? {} : { limit }),
+    });
+    const full = jobs.length === (limit ?? LIMITS.listLimit.default);
+    return { jobs, next: full ? jobs.at(-1)!.id : null };
+  });
 
   app.post<{ Params: { queue: string }; Body: { max?: number; waitMs?: number } }>('/v1/queues/:queue/receive', {
     schema: { body: { type: 'object', properties: { max: { type: 'integer', minimum: 1, maximum: LIMITS.claimBatchMax.max }, waitMs: { type: 'integer', minimum: 0, maximum: waitMax } } } },

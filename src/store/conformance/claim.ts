@@ -83,6 +83,7 @@ export function claimSuite(factory: StoreFactory): void {
         q.work(async (job) => void seen.push(job.payload));
         await clock.advance(5000);
         assert.deepEqual(seen, []);
+        assert.deepEqual(await spool.claim('q', 10), [], 'nor to a pull claim');
         assert.equal((await q.stats()).paused, true);
         await q.resume();
         await waitFor(() => seen.length === 1, 5000, 'the job after resume');
