@@ -47,6 +47,11 @@ export class Queue<P = unknown> {
     return this.#spool.list(this.name, options);
   }
 
+  /** Deletes every waiting job of this queue; returns how many. */
+  purge(): Promise<number> {
+    return this.#spool.purge(this.name);
+  }
+
   pause(): Promise<void> {
     return this.#spool.setPaused(this.name, true);
   }

@@ -74,6 +74,8 @@ export interface ListOptions {
 const STALE_LOG_INTERVAL_MS = 60_000;
 /** After recovering from an outage, errors left over from dead connections are not news. */
 const OUTAGE_AFTERMATH_MS = 5000;
+/** Jobs deleted per statement by purge: bounded, so a huge queue does not make one huge transaction. */
+const PURGE_BATCH = 10_000;
 /** How often the leader may vacuum the hot table (it does only when dead rows piled up). */
 const VACUUM_INTERVAL_MS = 5000;
 
@@ -367,6 +369,21 @@ export class Spool implements ConsumerApi {
     this.#assertOpen();
     if (queue !== undefined) checkQueueName(queue);
     return this.store.queueStats(queue ?? null, this.clock.now());
+  }
+
+  /**
+   * Deletes every waiting (ready or scheduled) job of a queue, in bounded batches; jobs
+   * being worked on and finished jobs stay. Returns how many were deleted.
+   */
+  async purge(queue: string): Promise<number> {
+    this.#assertOpen();
+    checkQueueName(queue);
+    let total = 0;
+    for (;;) {
+      const n = await this.store.jobsPurge({ queue, limit: PURGE_BATCH });
+      total += n;
+      if (n < PURGE_BATCH) return total;
+    }
   }
 
   /** Stops (or resumes) deliveries from a queue. Adds are still accepted. */

@@ -87,6 +87,7 @@ describe('HTTP API (real sockets)', () => {
     assert.deepEqual(second.json.jobs.map((j: { payload: number }) => j.payload), [3, 4]);
     assert.equal(second.json.next, null);
     assert.equal((await call('GET', '/v1/queues/admin/jobs?limit=abc')).status, 400);
+    assert.deepEqual((await call('POST', '/v1/queues/admin/purge')).json, { purged: 5 });
   });
 
   it('long poll: a waiting receive gets a job added after it began', async () => {

@@ -97,6 +97,7 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
     await spool.setPaused(req.params.queue, true);
     return (await spool.stats(req.params.queue))[0];
   });
+  app.post<{ Params: { queue: string } }>('/v1/queues/:queue/purge', async (req) => ({ purged: await spool.purge(req.params.queue) }));
   app.post<{ Params: { queue: string } }>('/v1/queues/:queue/resume', async (req) => {
     await spool.setPaused(req.params.queue, false);
     return (await spool.stats(req.params.queue))[0];

@@ -35,6 +35,8 @@ export interface Store {
   jobsReapExpired(params: { now: number; limit: number }): Promise<ReapedJob[]>;
   /** Moves scheduled jobs whose time has come to ready; returns the queues touched. */
   jobsPromoteDue(params: { now: number; limit: number }): Promise<string[]>;
+  /** Deletes up to `limit` waiting (ready or scheduled) jobs of a queue; leased and finished ones stay. Returns how many. */
+  jobsPurge(params: { queue: string; limit: number }): Promise<number>;
   /** Deletes finished jobs older than their retention; returns how many. */
   jobsDeleteFinished(params: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number>;
 

@@ -22,6 +22,21 @@ export function statsListSuite(factory: StoreFactory): void {
         assert.deepEqual(all.map((x) => x.queue), ['other', 'q']);
       }));
 
+    it('purge deletes waiting jobs and leaves leased and finished ones', () =>
+      withHarness(factory, async ({ spool }) => {
+        const q = spool.queue('q');
+        await q.addMany([{ payload: 'a' }, { payload: 'b' }, { payload: 'c' }, { payload: 'later', delayMs: 60_000 }]);
+        const [active, done] = await spool.claim('q', 2);
+        await spool.ack({ jobId: done!.id, token: done!.leaseToken });
+        await spool.queue('other').add('untouched');
+        assert.equal(await q.purge(), 2);
+        const s = await q.stats();
+        assert.deepEqual(s.counts, { scheduled: 0, ready: 0, active: 1, completed: 1, dead: 0, cancelled: 0 });
+        await spool.ack({ jobId: active!.id, token: active!.leaseToken });
+        assert.equal((await spool.queue('other').stats()).counts.ready, 1);
+        assert.equal(await q.purge(), 0);
+      }));
+
     it('lists by state with cursor pagination', () =>
       withHarness(factory, async ({ spool }) => {
         const q = spool.queue('q');

@@ -312,6 +312,10 @@ export class PostgresStore implements Store {
     return [...new Set((rows as unknown as { queue: string }[]).map((r) => r.queue))];
   }
 
+  async jobsPurge(p: { queue: string; limit: number }): Promise<number> {
+    return (await this.#run(() => this.#db.q(this.#q.purge, [p.queue, p.limit]), 'purge a queue')).count;
+  }
+
   async jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
     let deleted = 0;
     for (const state of ['completed', 'dead', 'cancelled'] as const) {

@@ -134,6 +134,8 @@ export function pgStatements(s: string, historyMax: number) {
       ${notify('upd', '$3')}
       SELECT queue FROM upd WHERE ${forced}`,
 
+    purge: `DELETE FROM ${s}.jobs WHERE id IN (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND state IN ('ready', 'scheduled') LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     deleteFinished: `DELETE FROM ${s}.jobs_finished WHERE id IN (
         SELECT id FROM ${s}.jobs_finished WHERE state = $1 AND finished_at < $2 ORDER BY finished_at LIMIT $3)`,
 

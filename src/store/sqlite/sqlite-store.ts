@@ -183,6 +183,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  jobsPurge(p: { queue: string; limit: number }): Promise<number> {
+    return this.#group.submit(() => Number(this.#s.purge.run(p.queue, p.limit).changes));
+  }
+
   jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
     return this.#group.submit(() => {
       let deleted = 0;
@@ -359,6 +363,7 @@ function prepareStatements(db: DatabaseSync, historyMax: number) {
       dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
       cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
     },
+    purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?)`),
     stateOf: p(`SELECT state, queue FROM jobs WHERE id = ?`),
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
     get: p(`SELECT * FROM jobs WHERE id = ?`),
