@@ -278,7 +278,8 @@ export class PostgresStore implements Store {
         const before = await tx.q(this.#q.lockAny, [ids as string[]]);
         const a = await tx.q(this.#q.retryFinished, [ids as string[], now]);
         const b = await tx.q(this.#q.retryScheduled, [ids as string[], now]);
-        if (a.length + b.length > 0) await tx.q(`SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`, [this.#notifyChannel() ?? '', [...new Set([...a, ...b].map((r) => r.queue as string))]]);
+        const channel = this.#notifyChannel();
+        if (channel && a.length + b.length > 0) await tx.q(`SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`, [channel, [...new Set([...a, ...b].map((r) => r.queue as string))]]);
         return { before, retried: [...a, ...b] };
       }),
       'retry jobs',
