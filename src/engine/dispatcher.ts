@@ -28,14 +28,13 @@ export class CreditSubscription implements Subscription {
 }
 
 export interface DispatcherHooks {
-  /** Leases up to `limit` jobs of the queue. */
+  /** Leases up to `limit` jobs of the queue. Reports its own failures and then resolves to no jobs. */
   claim(limit: number): Promise<Job[]>;
   /** Hands back jobs no subscriber could take (all closed meanwhile). */
   giveBack(jobs: Job[]): void;
   /** Records a delivery so cancels and reaps can reach the subscriber. */
   delivered(job: Job, to: CreditSubscription): void;
   isPaused(): boolean;
-  onError(err: unknown): void;
   readonly claimBatchMax: number;
 }
 
@@ -114,13 +113,7 @@ export class QueueDispatcher {
         for (const s of this.#subs) want += s.credits;
         want = Math.min(want, this.#hooks.claimBatchMax);
         if (want === 0 || this.#hooks.isPaused()) break;
-        let jobs: Job[];
-        try {
-          jobs = await this.#hooks.claim(want);
-        } catch (err) {
-          this.#hooks.onError(err);
-          break; // the next wake-up or poll tries again
-        }
+        const jobs = await this.#hooks.claim(want); // on failure: none; the next wake-up or poll tries again
         this.#distribute(jobs);
         if (jobs.length === want) this.#again = true;
       } while (this.#again);

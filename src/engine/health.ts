@@ -17,6 +17,7 @@ export class Health {
   readonly #clock: Clock;
   readonly #log: (line: string) => void;
   #status: HealthStatus;
+  #recoveredAt: number | null = null;
 
   constructor(clock: Clock, log: (line: string) => void) {
     this.#clock = clock;
@@ -32,6 +33,11 @@ export class Health {
     return this.#status.healthy;
   }
 
+  /** When health last came back after an outage, or null if it never went down. */
+  get recoveredAt(): number | null {
+    return this.#recoveredAt;
+  }
+
   /** Marks the process unhealthy; returns true (and logs) only on the change. */
   down(reason: string): boolean {
     if (!this.#status.healthy) return false;
@@ -45,6 +51,7 @@ export class Health {
     if (this.#status.healthy) return false;
     const downMs = this.#clock.now() - this.#status.since;
     this.#status = { healthy: true, reason: null, since: this.#clock.now() };
+    this.#recoveredAt = this.#status.since;
     this.#log(`spool: healthy again after ${(downMs / 1000).toFixed(1)} s`);
     return true;
   }

@@ -1,0 +1,93 @@
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Job, Lease } from '../core/job.ts';
+import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
+import { QueueDispatcher } from './dispatcher.ts';
+import type { Inflight } from './inflight.ts';
+
+export interface DispatchHooks {
+  /** Leases up to `limit` jobs of `queue`; reports its own failures and then resolves to none. */
+  claim(queue: string, limit: number): Promise<Job[]>;
+  /** Gives a claimed job back (its subscriber went away meanwhile). */
+  release(lease: Lease): Promise<void>;
+  isPaused(queue: string): boolean;
+  /** Resolves once the queue's settings are known, so the first claim can use them. */
+  ready(queue: string): Promise<unknown>;
+  readonly claimBatchMax: number;
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * The push side of the engine: one dispatcher per queue with subscribers, wake-ups by
+ * queue, and a slow fallback poll while consumers wait (for jobs other processes wrote,
+ * or notifications lost while a connection was down).
+ */
+export class Dispatch {
+  readonly #clock: Clock;
+  readonly #hooks: DispatchHooks;
+  readonly #inflight: Inflight;
+  readonly #dispatchers = new Map<string, QueueDispatcher>();
+  /** Releases of jobs claimed for subscribers that had gone; `idle()` waits for them. */
+  readonly #givingBack = new Set<Promise<unknown>>();
+  #pollTimer: TimerHandle | null = null;
+  #stopped = false;
+
+  constructor(clock: Clock, hooks: DispatchHooks, inflight: Inflight) {
+    this.#clock = clock;
+    this.#hooks = hooks;
+    this.#inflight = inflight;
+  }
+
+  subscribe(queue: string, handlers: SubscriptionHandlers): Subscription {
+    return this.#dispatcher(queue).subscribe(handlers);
+  }
+
+  /** Jobs may be ready in `queue`: its subscribers (if any) claim. */
+  wake(queue: string): void {
+    this.#dispatchers.get(queue)?.wake();
+  }
+
+  wakeAll(): void {
+    for (const d of this.#dispatchers.values()) d.wake();
+  }
+
+  /** Starts the fallback poll (once). */
+  startPolling(): void {
+    if (this.#pollTimer || this.#stopped) return;
+    const poll = () => {
+      this.#pollTimer = null;
+      if (this.#stopped) return;
+      for (const d of this.#dispatchers.values()) if (d.hungry) d.wake();
+      this.#pollTimer = this.#clock.setTimeout(poll, this.#hooks.pollIntervalMs);
+    };
+    this.#pollTimer = this.#clock.setTimeout(poll, this.#hooks.pollIntervalMs);
+  }
+
+  /** Stops polling and waits until no claim is in flight and claimed jobs nobody took are handed back. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#pollTimer) this.#clock.clearTimeout(this.#pollTimer);
+    await Promise.all([...this.#dispatchers.values()].map((d) => d.idle()));
+    await Promise.allSettled([...this.#givingBack]);
+  }
+
+  #dispatcher(queue: string): QueueDispatcher {
+    let d = this.#dispatchers.get(queue);
+    if (d) return d;
+    const dispatcher = new QueueDispatcher({
+      claimBatchMax: this.#hooks.claimBatchMax,
+      claim: (limit) => this.#hooks.claim(queue, limit),
+      giveBack: (jobs) => {
+        for (const j of jobs) {
+          const p = this.#hooks.release({ jobId: j.id, token: j.leaseToken });
+          this.#givingBack.add(p);
+          void p.finally(() => this.#givingBack.delete(p));
+        }
+      },
+      delivered: (job, sub) => this.#inflight.delivered(job, sub),
+      isPaused: () => this.#hooks.isPaused(queue),
+    });
+    this.#dispatchers.set(queue, dispatcher);
+    void this.#hooks.ready(queue).then(() => dispatcher.wake(), () => dispatcher.wake());
+    return dispatcher;
+  }
+}

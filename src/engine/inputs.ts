@@ -1,0 +1,108 @@
+import { InvalidArgumentError } from '../core/errors.ts';
+import { isJobId, newJobId } from '../core/ids.ts';
+import { JOB_STATES, type Job, type Lease } from '../core/job.ts';
+import { checkLimit, describe } from '../core/limits.ts';
+import type { QueueConfig } from '../core/queue-config.ts';
+import { checkAddOptions, checkQueueName, encodeJson } from '../core/validate.ts';
+import type { ListParams, NewJobRow } from '../store/store.ts';
+import type { AddItem, ListOptions } from './options.ts';
+
+/**
+ * Validates and encodes the items of an add in one pass, before anything is written.
+ * Rows and the returned views share the payload. maxAttempts and maxStalls are left 0
+ * where the queue's defaults apply: see {@link applyQueueDefaults}.
+ * @throws InvalidArgumentError or PayloadTooLargeError naming the item at fault.
+ */
+export function buildJobRows<P>(
+  queue: string,
+  items: readonly AddItem<P>[],
+  now: number,
+  limits: { payloadMaxBytes: number; addManyMax: number },
+): { rows: NewJobRow[]; jobs: Job<P>[] } {
+  if (!Array.isArray(items)) throw new InvalidArgumentError('items', `addMany takes an array of { payload, ...options } (got ${describe(items)})`);
+  if (items.length > limits.addManyMax) {
+    throw new InvalidArgumentError('items', `addMany got ${items.length} jobs, over the addManyMax limit of ${limits.addManyMax}; split the batch`);
+  }
+  const rows: NewJobRow[] = new Array(items.length);
+  const jobs: Job<P>[] = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`items[${i}]`, `items[${i}] must be an object { payload, ...options }`);
+    try {
+      const { payload, tx: _tx, ...rest } = item;
+      const options = checkAddOptions(rest, now);
+      rows[i] = {
+        id: newJobId(now),
+        queue,
+        name: options.name,
+        payload: encodeJson(payload, limits.payloadMaxBytes),
+        priority: options.priority,
+        runAt: options.runAt,
+        state: options.runAt > now ? 'scheduled' : 'ready',
+        maxAttempts: options.maxAttempts ?? 0,
+        maxStalls: 0,
+        createdAt: now,
+      };
+    } catch (err) {
+      if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`;
+      throw err;
+    }
+    jobs[i] = newJobView(rows[i]!, item.payload);
+  }
+  return { rows, jobs };
+}
+
+/** Fills in the queue's maxAttempts (where the job gave none) and maxStalls. */
+export function applyQueueDefaults<P>(rows: NewJobRow[], jobs: Job<P>[], config: QueueConfig): void {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row.maxAttempts === 0) row.maxAttempts = jobs[i]!.maxAttempts = config.maxAttempts;
+    row.maxStalls = jobs[i]!.maxStalls = config.maxStalls;
+  }
+}
+
+function newJobView<P>(row: NewJobRow, payload: P): Job<P> {
+  return {
+    id: row.id, queue: row.queue, name: row.name, payload, priority: row.priority, state: row.state, runAt: row.runAt,
+    attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
+    createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
+  };
+}
+
+/** Validates list options into store parameters. @throws InvalidArgumentError */
+export function checkListParams(queue: string, options: ListOptions): ListParams {
+  checkQueueName(queue);
+  if (options.state !== undefined && !JOB_STATES.includes(options.state)) {
+    throw new InvalidArgumentError('state', `state must be one of ${JOB_STATES.join(', ')} (got ${describe(options.state)})`);
+  }
+  if (options.after !== undefined) checkJobId(options.after, 'after');
+  return { queue, state: options.state, after: options.after, limit: checkLimit('listLimit', options.limit, 'limit') };
+}
+
+export function checkJobId(id: unknown, field = 'id'): string {
+  if (!isJobId(id)) throw new InvalidArgumentError(field, `${field} ${describe(id)} is not a job id (a UUID such as 0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6e)`);
+  return id;
+}
+
+export function checkLease(lease: unknown): asserts lease is Lease {
+  const l = lease as Lease;
+  if (typeof l !== 'object' || l === null || !isJobId(l.jobId) || !Number.isInteger(l.token) || l.token < 1) {
+    throw new InvalidArgumentError('lease', `lease must be { jobId, token } from a delivered job (got ${describe(lease)})`);
+  }
+}
+
+/** The text kept for a failed attempt: the stack if there is one, cut to the limit. */
+export function errorText(error: unknown, maxBytes: number): string {
+  let text: string;
+  if (error instanceof Error) text = error.stack ?? `${error.name}: ${error.message}`;
+  else if (typeof error === 'string') text = error;
+  else {
+    try {
+      text = JSON.stringify(error) ?? String(error);
+    } catch {
+      text = String(error);
+    }
+  }
+  if (text.length > maxBytes / 3 && Buffer.byteLength(text) > maxBytes) text = Buffer.from(text).subarray(0, maxBytes).toString('utf8') + '…';
+  return text;
+}

@@ -1,0 +1,108 @@
+import type { Clock } from '../core/clock.ts';
+import { JobNotFoundError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
+import type { JobState, Lease } from '../core/job.ts';
+import { checkLimit } from '../core/limits.ts';
+import { backoffDelayMs } from '../core/queue-config.ts';
+import { encodeJson } from '../core/validate.ts';
+import type { CompleteItem, ExtendItem, FailItem, LeaseResult, Store } from '../store/store.ts';
+import { Batcher } from './batcher.ts';
+import type { Inflight } from './inflight.ts';
+import { checkLease, errorText } from './inputs.ts';
+import type { EngineSettings } from './options.ts';
+import type { QueueSettings } from './queue-settings.ts';
+
+export interface LeaseDeps {
+  store: Store;
+  clock: Clock;
+  settings: EngineSettings;
+  inflight: Inflight;
+  queues: QueueSettings;
+  random: () => number;
+  /** Jobs became ready in `queue`. */
+  wake(queue: string): void;
+  /** A job was scheduled for `at` (a retry after backoff). */
+  noteDue(at: number): void;
+}
+
+/**
+ * What a holder of a lease can do: ack, nack, extend, release. Every call checks the
+ * lease token in the store; acks, nacks and extends made in one tick are one store call.
+ * A stale lease is refused with StaleLeaseError and changes nothing.
+ */
+export class LeaseOps {
+  readonly #d: LeaseDeps;
+  readonly #completes: Batcher<CompleteItem, LeaseResult>;
+  readonly #fails: Batcher<FailItem, Awaited<ReturnType<Store['jobsFail']>>[number]>;
+  readonly #extends: Batcher<ExtendItem, Awaited<ReturnType<Store['jobsExtend']>>[number]>;
+
+  constructor(deps: LeaseDeps) {
+    this.#d = deps;
+    const { store, clock } = deps;
+    this.#completes = new Batcher((items) => store.jobsComplete(items, clock.now()), 10_000);
+    this.#fails = new Batcher((items) => store.jobsFail(items, clock.now()), 10_000);
+    this.#extends = new Batcher((items) => store.jobsExtend(items, clock.now()), 10_000);
+  }
+
+  async ack(lease: Lease, result?: unknown): Promise<void> {
+    checkLease(lease);
+    const json = result === undefined ? null : encodeJson(result, this.#d.settings.resultMaxBytes, 'result');
+    const r = await this.#completes.push({ lease, result: json });
+    this.#d.inflight.settled(lease);
+    if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
+  }
+
+  async nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> {
+    checkLease(lease);
+    const { inflight, store, clock, queues, settings } = this.#d;
+    const now = clock.now();
+    // The attempt (for the backoff) of a job this process delivered is known; others are read.
+    let info: { attempt: number; queue: string } | undefined = inflight.get(lease);
+    if (!info) {
+      const [job] = await store.jobsGet([lease.jobId]);
+      if (!job) throw new StaleLeaseError(lease.jobId, lease.token, null, null);
+      info = job;
+    }
+    const config = await queues.get(info.queue);
+    const item: FailItem = {
+      lease,
+      error: errorText(error, settings.errorMaxBytes),
+      retryAt: now + backoffDelayMs(config.backoff, info.attempt, this.#d.random),
+      unrecoverable: options.unrecoverable === true || error instanceof UnrecoverableError || (error as { code?: unknown })?.code === 'UNRECOVERABLE',
+    };
+    const r = await this.#fails.push(item);
+    inflight.settled(lease);
+    if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
+    if (r.state === 'ready') this.#d.wake(info.queue);
+    if (r.state === 'scheduled') this.#d.noteDue(item.retryAt);
+    return r.state;
+  }
+
+  async extend(lease: Lease, leaseMs?: number): Promise<number> {
+    checkLease(lease);
+    let ms = leaseMs;
+    if (ms === undefined) {
+      let queue = this.#d.inflight.queueOf(lease.jobId);
+      if (!queue) {
+        const [job] = await this.#d.store.jobsGet([lease.jobId]);
+        if (!job) throw new JobNotFoundError(lease.jobId);
+        queue = job.queue;
+      }
+      ms = (await this.#d.queues.get(queue)).visibilityTimeoutMs;
+    } else checkLimit('visibilityTimeoutMs', ms, 'leaseMs');
+    const r = await this.#extends.push({ lease, leaseMs: ms });
+    if (!r.ok) {
+      this.#d.inflight.settled(lease);
+      throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
+    }
+    return r.leaseExpiresAt;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    checkLease(lease);
+    const [r] = await this.#d.store.jobsRelease([lease], this.#d.clock.now());
+    const queue = this.#d.inflight.get(lease)?.queue;
+    this.#d.inflight.settled(lease);
+    if (!r || !r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r?.state ?? null, r && !r.ok ? r.token : null);
+    if (queue) this.#d.wake(queue);
+  }
+}

@@ -1,0 +1,103 @@
+import type { Clock } from '../core/clock.ts';
+import { InvalidArgumentError } from '../core/errors.ts';
+import { checkLimit, describe } from '../core/limits.ts';
+import type { AddOptions } from '../core/validate.ts';
+import type { JobState } from '../core/job.ts';
+import type { SqliteDurability } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/store.ts';
+
+/** Options for {@link Spool.open}. Every number is validated against docs/configuration.md. */
+export interface OpenOptions {
+  /**
+   * Where jobs live: a data directory (default `./spool-data`), a `.db` file, `sqlite:<path>`,
+   * `memory` (the production engine on a private in-memory database, for tests), or a Store instance.
+   */
+  store?: string | Store;
+  /** What an acknowledged write survives; see {@link SqliteDurability}. Default `fsync`. */
+  durability?: SqliteDurability;
+  /** Time source; tests pass a ManualClock. */
+  clock?: Clock;
+  /** Run the lease reaper, delay promoter and retention cleanup in this process. Default true. */
+  maintenance?: boolean;
+  payloadMaxBytes?: number;
+  resultMaxBytes?: number;
+  errorMaxBytes?: number;
+  addManyMax?: number;
+  claimBatchMax?: number;
+  maintenanceIntervalMs?: number;
+  pollIntervalMs?: number;
+  completedRetentionMs?: number;
+  deadRetentionMs?: number;
+  cancelledRetentionMs?: number;
+  busyTimeoutMs?: number;
+  historyMax?: number;
+  /** PostgreSQL store: the schema holding Spool's tables. Default `spool`. */
+  schema?: string;
+  /** PostgreSQL store: wake consumers in other processes with LISTEN/NOTIFY (default true). Set false behind a transaction-mode pooler; consumers then poll. */
+  notify?: boolean;
+  /** Called with errors from background work (a failed claim, reap or cleanup). Default: console.error, at most once per kind per minute. */
+  onError?: (err: unknown, during: string) => void;
+  /** Random source for backoff jitter, injectable for tests. */
+  random?: () => number;
+  heartbeatIntervalMs?: number;
+  leaderLeaseMs?: number;
+  /** Where one-line notices go (health changes). Default console.error. */
+  log?: (line: string) => void;
+}
+
+/** One item of {@link Queue.addMany}. */
+export interface AddItem<P = unknown> extends AddOptions {
+  payload: P;
+}
+
+/** Options for {@link Spool.list}. */
+export interface ListOptions {
+  state?: JobState;
+  /** Cursor: the last id of the previous page. */
+  after?: string;
+  limit?: number;
+}
+
+/** The engine's limits, validated once (before the store is opened). */
+export interface EngineSettings {
+  payloadMaxBytes: number;
+  resultMaxBytes: number;
+  errorMaxBytes: number;
+  addManyMax: number;
+  claimBatchMax: number;
+  pollIntervalMs: number;
+  maintenanceIntervalMs: number;
+  heartbeatIntervalMs: number;
+  leaderLeaseMs: number;
+  retention: { completed: number; dead: number; cancelled: number };
+}
+
+/**
+ * Validates every option of {@link OpenOptions}, including those the store uses, so a bad
+ * value is refused before anything touches the disk.
+ * @throws InvalidArgumentError naming the field and its bound.
+ */
+export function resolveSettings(options: OpenOptions): EngineSettings {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', `options must be an object (got ${describe(options)})`);
+  if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'no-fsync') {
+    throw new InvalidArgumentError('durability', `durability must be 'fsync' or 'no-fsync' (got ${describe(options.durability)})`);
+  }
+  checkLimit('busyTimeoutMs', options.busyTimeoutMs);
+  checkLimit('historyMax', options.historyMax);
+  return {
+    payloadMaxBytes: checkLimit('payloadMaxBytes', options.payloadMaxBytes),
+    resultMaxBytes: checkLimit('resultMaxBytes', options.resultMaxBytes),
+    errorMaxBytes: checkLimit('errorMaxBytes', options.errorMaxBytes),
+    addManyMax: checkLimit('addManyMax', options.addManyMax),
+    claimBatchMax: checkLimit('claimBatchMax', options.claimBatchMax),
+    pollIntervalMs: checkLimit('pollIntervalMs', options.pollIntervalMs),
+    maintenanceIntervalMs: checkLimit('maintenanceIntervalMs', options.maintenanceIntervalMs),
+    heartbeatIntervalMs: checkLimit('heartbeatIntervalMs', options.heartbeatIntervalMs),
+    leaderLeaseMs: checkLimit('leaderLeaseMs', options.leaderLeaseMs),
+    retention: {
+      completed: checkLimit('completedRetentionMs', options.completedRetentionMs),
+      dead: checkLimit('deadRetentionMs', options.deadRetentionMs),
+      cancelled: checkLimit('cancelledRetentionMs', options.cancelledRetentionMs),
+    },
+  };
+}
