@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { InvalidArgumentError } from '../../core/errors.ts';
 
 /** A result row. */
 export type Row = Record<string, any>;
@@ -112,6 +113,18 @@ export class PgPool implements Executor {
 }
 
 export type { TxExecutor };
+
+/**
+ * A statement runner for a transaction the caller owns: a postgres.js transaction
+ * (`sql` inside `sql.begin`) or a node-postgres client that has run BEGIN.
+ * @throws InvalidArgumentError for anything else.
+ */
+export function callerTransaction(tx: unknown): (text: string, params: unknown[]) => Promise<unknown> {
+  const t = tx as { unsafe?: (text: string, values: unknown[]) => Promise<unknown>; query?: (text: string, values: unknown[]) => Promise<unknown> };
+  if (typeof tx === 'function' && typeof t.unsafe === 'function') return (text, params) => t.unsafe!(text, params);
+  if (typeof tx === 'object' && tx !== null && typeof t.query === 'function') return (text, params) => t.query!.call(tx, text, params);
+  throw new InvalidArgumentError('tx', 'tx must be a postgres.js transaction (the `sql` inside sql.begin) or a pg client that has run BEGIN');
+}
 
 /**
  * A dedicated connection that LISTENs on one channel and reconnects by itself

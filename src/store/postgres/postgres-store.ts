@@ -1,44 +1,23 @@
-import { InvalidArgumentError, SchemaTooNewError } from '../../core/errors.ts';
-import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { InvalidArgumentError } from '../../core/errors.ts';
+import { compareClaimOrder, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
   NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, WorkerRegistration,
 } from '../store.ts';
-import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS } from './migrations.ts';
-import { PgListener, PgPool, type Executor, type Row, type TxExecutor } from './pg-client.ts';
+import { callerTransaction, PgListener, PgPool, type Executor, type TxExecutor } from './pg-client.ts';
+import type { PostgresStoreOptions } from './pg-options.ts';
 import { translatePgError } from './pg-errors.ts';
-import { pgRowToJob, type PgJobRow } from './rows.ts';
+import * as cluster from './cluster.ts';
+import { migrateSchema } from './migrate.ts';
+import { insertParams, pgRowToJob, statsFromRows, toStoredQueue, type PgJobRow, type QueueRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 
-export interface PostgresStoreOptions {
-  /** postgres:// URL. */
-  url: string;
-  /** Schema holding Spool's tables (created if missing). Default `spool`. */
-  schema?: string;
-  /** Connections in this process's pool. Default 10. */
-  poolSize?: number;
-  /**
-   * Use LISTEN/NOTIFY to wake consumers in other processes at once. Turn off behind
-   * a transaction-mode pooler (PgBouncer), where LISTEN does not work; consumers then poll.
-   */
-  notify?: boolean;
-  historyMax?: number;
-  /** Run migrations on open (default true). With false, a database behind the latest schema is refused. */
-  migrate?: boolean;
-  /** Called once per outage and once on recovery, never per failed query. */
-  onConnectionChange?: (up: boolean, detail: string) => void;
-}
+export type { PostgresStoreOptions } from './pg-options.ts';
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
-/** Dead row versions in `jobs` worth a vacuum: about a second of claims and acks at full speed. */
-const VACUUM_MIN_DEAD_ROWS = 20_000;
 const NOTIFY_CHANNEL = 'spool_ready';
-/** Advisory lock key for migrations: a constant, xor'd with the schema's hash so schemas migrate independently. */
-const MIGRATION_LOCK = 0x5f00_1000;
-
-
 
 /** Opens a PostgreSQL store, migrating its schema under an advisory lock. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -120,26 +99,7 @@ export class PostgresStore implements Store {
 
   /** Migrates (or checks) the schema, and starts listening for notifications. */
   async init(migrate: boolean): Promise<void> {
-    await this.#run(async () => {
-      const s = this.schema;
-      await this.#pool.transaction(async (tx) => {
-        await tx.q(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [MIGRATION_LOCK, s]);
-        await tx.q(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-        await tx.q(`CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer NOT NULL)`);
-        const rows = await tx.q(`SELECT max(version) AS v FROM ${s}.schema_version`);
-        const current = (rows[0]?.v as number | null) ?? 0;
-        this.migratedFrom = current;
-        if (current > PG_LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(`PostgreSQL schema "${s}"`, current, PG_LATEST_SCHEMA_VERSION);
-        if (current < PG_LATEST_SCHEMA_VERSION && !migrate) {
-          throw new SchemaTooNewError(`PostgreSQL schema "${s}" (behind: run \`spool migrate\`)`, current, PG_LATEST_SCHEMA_VERSION);
-        }
-        for (const m of PG_MIGRATIONS) {
-          if (m.version <= current) continue;
-          await tx.q(m.sql(s));
-          await tx.q(`INSERT INTO ${s}.schema_version (version) VALUES ($1)`, [m.version]);
-        }
-      });
-    }, 'migrate the schema');
+    this.migratedFrom = await this.#run(() => migrateSchema(this.#pool, this.schema, migrate), 'migrate the schema');
     if (this.#notify) {
       const channel = `${NOTIFY_CHANNEL}_${this.schema}`;
       const listener = new PgListener(this.#options.url, channel, (queue) => {
@@ -182,15 +142,8 @@ export class PostgresStore implements Store {
    */
   async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const params = insertParams(rows, this.#notifyChannel());
-    const t = tx as { unsafe?: unknown; query?: unknown };
-    if (typeof tx === 'function' && typeof t.unsafe === 'function') {
-      await this.#run(() => (tx as unknown as { unsafe(text: string, values: unknown[]): Promise<unknown> }).unsafe(this.#q.insert, params), 'add jobs in your transaction');
-    } else if (typeof tx === 'object' && tx !== null && typeof t.query === 'function') {
-      await this.#run(() => (tx as { query(text: string, values: unknown[]): Promise<unknown> }).query(this.#q.insert, params), 'add jobs in your transaction');
-    } else {
-      throw new InvalidArgumentError('tx', 'tx must be a postgres.js transaction (the `sql` inside sql.begin) or a pg client that has run BEGIN');
-    }
+    const run = callerTransaction(tx);
+    await this.#run(() => run(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs in your transaction');
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
@@ -206,8 +159,7 @@ export class PostgresStore implements Store {
       () => this.#db.q(this.#q.complete, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.result), now]),
       'complete jobs',
     );
-    const ok = new Set((done as unknown as { id: string }[]).map((r) => r.id));
-    return this.#leaseResults(items.map((i) => i.lease), ok);
+    return this.#leaseResults(items.map((i) => i.lease), idsOf(done), () => ({ ok: true as const }));
   }
 
   async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
@@ -220,13 +172,7 @@ export class PostgresStore implements Store {
       'record failed attempts',
     );
     const byId = new Map((rows as unknown as { id: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => [r.id, r]));
-    const misses = await this.#lookup(items.filter((i) => !byId.has(i.lease.jobId)).map((i) => i.lease.jobId));
-    return items.map((i) => {
-      const r = byId.get(i.lease.jobId);
-      if (r) return { ok: true as const, state: r.state, deadReason: r.dead_reason };
-      const cur = misses.get(i.lease.jobId);
-      return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
-    });
+    return this.#leaseResults(items.map((i) => i.lease), byId, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }));
   }
 
   async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
@@ -235,13 +181,7 @@ export class PostgresStore implements Store {
       'extend leases',
     );
     const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));
-    const misses = await this.#lookup(items.filter((i) => !byId.has(i.lease.jobId)).map((i) => i.lease.jobId));
-    return items.map((i) => {
-      const at = byId.get(i.lease.jobId);
-      if (at !== undefined) return { ok: true as const, leaseExpiresAt: at };
-      const cur = misses.get(i.lease.jobId);
-      return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
-    });
+    return this.#leaseResults(items.map((i) => i.lease), byId, (at) => ({ ok: true as const, leaseExpiresAt: at }));
   }
 
   async jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
@@ -249,7 +189,7 @@ export class PostgresStore implements Store {
       () => this.#db.q(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()]),
       'release jobs',
     );
-    return this.#leaseResults(leases, new Set((rows as unknown as { id: string }[]).map((r) => r.id)));
+    return this.#leaseResults(leases, idsOf(rows), () => ({ ok: true as const }));
   }
 
   async jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
@@ -293,19 +233,10 @@ export class PostgresStore implements Store {
   }
 
   async jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
-    const rows = await this.#run(
-      () => this.#transaction(async (tx) => {
-        const expired = (await tx.q(this.#q.lockExpired, [p.now, p.limit])).map((r) => r.id as string);
-        if (expired.length === 0) return [];
-        const dead = await tx.q(this.#q.reapDead, [expired, p.now]);
-        const ready = await tx.q(this.#q.reapReady, [expired, p.now, this.#notifyChannel()]);
-        return [...dead, ...ready];
-      }),
+    return this.#run(
+      () => this.#transaction(async (tx) => this.#reap(tx, (await tx.q(this.#q.lockExpired, [p.now, p.limit])).map((r) => r.id as string), p.now)),
       'reap expired leases',
     );
-    return (rows as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
-      id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
-    }));
   }
 
   async jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
@@ -348,21 +279,7 @@ export class PostgresStore implements Store {
   }
 
   async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
-    const rows = await this.#run(() => this.#db.q(this.#q.stats, [queue]), 'read queue stats');
-    const byQueue = new Map<string, QueueStats>();
-    const entry = (name: string): QueueStats => {
-      let s = byQueue.get(name);
-      if (!s) byQueue.set(name, (s = { queue: name, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false }));
-      return s;
-    };
-    for (const r of rows as unknown as { queue: string; kind: string; state: JobState | null; n: number; at: number | null; paused: boolean | null }[]) {
-      const s = entry(r.queue);
-      if (r.kind === 'queue') s.paused = r.paused === true;
-      else if (r.kind === 'count') s.counts[r.state!] = r.n;
-      else if (r.kind === 'oldest' && r.at !== null) s.oldestReadyAgeMs = Math.max(0, now - r.at);
-    }
-    if (queue !== null) entry(queue);
-    return [...byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1));
+    return statsFromRows(await this.#run(() => this.#db.q(this.#q.stats, [queue]), 'read queue stats'), queue, now);
   }
 
   async queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
@@ -383,80 +300,37 @@ export class PostgresStore implements Store {
     await this.#run(() => this.#db.q(this.#q.queuePause, [name, paused, now]), 'pause or resume a queue');
   }
 
-  async workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
-    await this.#run(() => this.#db.q(this.#q.workerRegister, [w.id, w.host, w.pid, now, now + ttlMs]), 'register this process');
+  // Many processes on one database: registry, leadership, upkeep (see cluster.ts).
+  workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
+    return cluster.workerRegister(this.#ctx(), w, now, ttlMs);
+  }
+  workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> {
+    return cluster.workerHeartbeat(this.#ctx(), id, now, ttlMs);
+  }
+  workerUnregister(id: string): Promise<void> {
+    return cluster.workerUnregister(this.#ctx(), id);
+  }
+  workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> {
+    return cluster.workersReapDead(this.#ctx(), p);
+  }
+  asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
+    return cluster.asLeader(this.#ctx(), name, holder, leaseMs, duty);
+  }
+  leaderResign(name: string, holder: string): Promise<void> {
+    return cluster.leaderResign(this.#ctx(), name, holder);
+  }
+  tablesVacuum(): Promise<boolean> {
+    return cluster.tablesVacuum(this.#ctx());
   }
 
-  async workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> {
-    const rows = await this.#run(() => this.#db.q(this.#q.workerHeartbeat, [id, now, now + ttlMs]), 'send a heartbeat');
-    return rows.length === 1;
-  }
-
-  async workerUnregister(id: string): Promise<void> {
-    await this.#run(() => this.#db.q(this.#q.workerUnregister, [id]), 'unregister this process');
-  }
-
-  async workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> {
-    const rows = await this.#run(
-      () => this.#transaction(async (tx) => {
-        const dead = (await tx.q(this.#q.deadWorkers, [p.now])).map((r) => r.id as string);
-        if (dead.length === 0) return [];
-        const orphans = (await tx.q(this.#q.lockOrphaned, [dead, p.limit])).map((r) => r.id as string);
-        let reaped: Row[] = [];
-        if (orphans.length > 0) {
-          reaped = [
-            ...(await tx.q(this.#q.reapDead, [orphans, p.now])),
-            ...(await tx.q(this.#q.reapReady, [orphans, p.now, this.#notifyChannel()])),
-          ];
-        }
-        await tx.q(this.#q.workersDeleteDead, [p.now]);
-        return reaped;
-      }),
-      'release the leases of dead workers',
-    );
-    return (rows as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
-      id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
-    }));
-  }
-
-  /**
-   * Runs `duty` as the leader `name`, or not at all. Leadership is a lease row
-   * timed by the database's clock; the duty runs in a transaction that first
-   * re-checks the lease under a shared row lock, and a takeover must update that
-   * row, so a takeover waits for a running duty and a deposed leader's duty
-   * cannot start: two processes never act as leader at once.
-   */
-  async asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
-    const won = await this.#run(() => this.#db.q(this.#q.leaderAcquire, [name, holder, leaseMs]), 'renew leadership');
-    if (won.length === 0) return { led: false };
-    const epoch = won[0]!.epoch as number;
-    return this.#run(
-      () => this.#transaction(async (tx) => {
-        const held = await tx.q(this.#q.leaderCheck, [name, holder, epoch]);
-        if (held.length === 0) return { led: false as const };
-        return { led: true as const, value: await duty(this.#bound(tx)) };
-      }),
-      'run leader duties',
-    );
-  }
-
-  /**
-   * Vacuums the live `jobs` table when claims and acks have left many dead rows in it.
-   * Every claim and ack leaves a dead row version, and dead entries at the head of the
-   * ready index make each claim scan further; autovacuum checks only once a minute,
-   * too rarely for a table that turns over thousands of rows a second. Runs outside any
-   * transaction (VACUUM cannot run in one) and never blocks other work.
-   */
-  async tablesVacuum(minDeadRows = VACUUM_MIN_DEAD_ROWS): Promise<boolean> {
-    const [row] = await this.#run(() => this.#db.q(this.#q.deadTuples), 'read table statistics');
-    if (!row || (row.dead as number) < minDeadRows) return false;
-    await this.#run(() => this.#db.q(`VACUUM (ANALYZE) ${this.schema}.jobs`), 'vacuum the jobs table');
-    return true;
-  }
-
-  /** Gives up leadership `name` at once, so another process takes over without waiting for the lease. */
-  async leaderResign(name: string, holder: string): Promise<void> {
-    await this.#run(() => this.#db.q(this.#q.leaderResign, [name, holder]), 'resign leadership');
+  #ctx(): cluster.PgContext<Store> {
+    return {
+      db: this.#db, q: this.#q, schema: this.schema,
+      run: (fn, doing) => this.#run(fn, doing),
+      transaction: (fn) => this.#transaction(fn),
+      reap: (tx, ids, now) => this.#reap(tx, ids, now),
+      bound: (tx) => this.#bound(tx),
+    };
   }
 
   async close(): Promise<void> {
@@ -486,33 +360,31 @@ export class PostgresStore implements Store {
     return new Map((rows as unknown as { id: string; state: JobState; token: number; queue: string }[]).map((r) => [r.id, r]));
   }
 
-  async #leaseResults(leases: readonly Lease[], ok: Set<string>): Promise<LeaseResult[]> {
-    const misses = await this.#lookup(leases.filter((l) => !ok.has(l.jobId)).map((l) => l.jobId));
+  /**
+   * One result per lease: `ok(hit)` for those the statement changed (in `hits`), else the
+   * job's current state and token, read in one query, so the caller can say why.
+   */
+  async #leaseResults<H, R>(leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R): Promise<(R | LeaseMiss)[]> {
+    const misses = await this.#lookup(leases.filter((l) => !hits.has(l.jobId)).map((l) => l.jobId));
     return leases.map((l) => {
-      if (ok.has(l.jobId)) return { ok: true as const };
+      if (hits.has(l.jobId)) return ok(hits.get(l.jobId)!);
       const cur = misses.get(l.jobId);
       return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
     });
   }
+
+  /** Ends the leases of `ids` (locked by the caller) as expired attempts: dead when used up, else ready. */
+  async #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
+    if (ids.length === 0) return [];
+    const rows = [...(await tx.q(this.#q.reapDead, [ids, now])), ...(await tx.q(this.#q.reapReady, [ids, now, this.#notifyChannel()]))];
+    return (rows as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
+      id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
+    }));
+  }
 }
 
-interface QueueRow {
-  name: string;
-  config: unknown;
-  paused: boolean;
-  created_at: number;
-  updated_at: number;
-}
+type LeaseMiss = { ok: false; state: JobState | null; token: number | null };
 
-function toStoredQueue(row: QueueRow): StoredQueue {
-  return { name: row.name, config: row.config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parallel arrays of mixed element types
-function insertParams(rows: readonly NewJobRow[], channel: string | null): any[] {
-  return [
-    rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
-    rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
-    rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), channel,
-  ];
+function idsOf(rows: readonly Record<string, unknown>[]): Map<string, true> {
+  return new Map(rows.map((r) => [r.id as string, true as const]));
 }

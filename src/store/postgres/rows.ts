@@ -1,50 +1,44 @@
-import type { AttemptRecord, DeadReason, Job, JobState } from '../../core/job.ts';
+import type { Job, JobState, QueueStats } from '../../core/job.ts';
+import type { QueueConfig } from '../../core/queue-config.ts';
+import { rowToJob, type JobRow } from '../job-row.ts';
+import { QueueStatsBuilder } from '../queue-stats.ts';
+import type { NewJobRow, StoredQueue } from '../store.ts';
 
-/** A job row as postgres.js returns it (bigint as number, jsonb parsed). */
-export interface PgJobRow {
-  id: string;
-  queue: string;
-  name: string;
-  payload: unknown;
-  priority: number;
-  state: string;
-  run_at: number;
-  attempt: number;
-  max_attempts: number;
-  stalls: number;
-  max_stalls: number;
-  token: number;
-  lease_expires_at: number | null;
-  created_at: number;
-  updated_at: number;
-  finished_at?: number | null;
-  last_error: string | null;
-  result?: unknown;
-  dead_reason?: string | null;
-  history: unknown;
-}
+/** A job row as node-postgres returns it: int8 as number, jsonb parsed. */
+export type PgJobRow = JobRow<unknown>;
 
 export function pgRowToJob(row: PgJobRow): Job {
-  return {
-    id: row.id,
-    queue: row.queue,
-    name: row.name,
-    payload: row.payload, // jsonb arrives parsed
-    priority: row.priority,
-    state: row.state as JobState,
-    runAt: row.run_at,
-    attempt: row.attempt,
-    maxAttempts: row.max_attempts,
-    stalls: row.stalls,
-    maxStalls: row.max_stalls,
-    leaseToken: row.token,
-    leaseExpiresAt: row.lease_expires_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at ?? null,
-    lastError: row.last_error,
-    result: row.result ?? null,
-    deadReason: (row.dead_reason ?? null) as DeadReason | null,
-    history: row.history as AttemptRecord[],
-  };
+  return rowToJob(row, (value) => value);
+}
+
+export interface QueueRow {
+  name: string;
+  config: unknown;
+  paused: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toStoredQueue(row: QueueRow): StoredQueue {
+  return { name: row.name, config: row.config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+/** The parallel arrays the insert statement unnests, then the NOTIFY channel (or null). */
+export function insertParams(rows: readonly NewJobRow[], channel: string | null): unknown[] {
+  return [
+    rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
+    rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
+    rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), channel,
+  ];
+}
+
+/** Stats from the rows of the `stats` statement (one row per queue, per count, per oldest ready time). */
+export function statsFromRows(rows: readonly Record<string, unknown>[], queue: string | null, now: number): QueueStats[] {
+  const stats = new QueueStatsBuilder(now);
+  for (const r of rows as unknown as { queue: string; kind: string; state: JobState | null; n: number; at: number | null; paused: boolean | null }[]) {
+    if (r.kind === 'queue') stats.paused(r.queue, r.paused === true);
+    else if (r.kind === 'count') stats.count(r.queue, r.state!, r.n);
+    else if (r.kind === 'oldest') stats.oldestReady(r.queue, r.at);
+  }
+  return stats.build(queue);
 }

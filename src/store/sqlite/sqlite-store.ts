@@ -9,6 +9,7 @@ import type {
   CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
   NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue,
 } from '../store.ts';
+import { QueueStatsBuilder } from '../queue-stats.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { rowToJob, type JobRow } from './rows.ts';
@@ -219,20 +220,14 @@ export class SqliteStore implements Store {
   }
 
   async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
-    const byQueue = new Map<string, QueueStats>();
-    const entry = (name: string): QueueStats => {
-      let s = byQueue.get(name);
-      if (!s) byQueue.set(name, (s = { queue: name, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false }));
-      return s;
-    };
+    const stats = new QueueStatsBuilder(now);
     const queues = (queue === null ? this.#s.queueList.all() : this.#s.queueGet.all(queue)) as unknown as QueueRow[];
-    for (const q of queues) entry(q.name).paused = q.paused === 1;
+    for (const q of queues) stats.paused(q.name, q.paused === 1);
     const counts = (queue === null ? this.#s.countsAll.all() : this.#s.countsOne.all(queue)) as { queue: string; state: JobState; n: number }[];
-    for (const c of counts) entry(c.queue).counts[c.state] = c.n;
+    for (const c of counts) stats.count(c.queue, c.state, c.n);
     const oldest = (queue === null ? this.#s.oldestAll.all() : this.#s.oldestOne.all(queue)) as { queue: string; at: number | null }[];
-    for (const o of oldest) if (o.at !== null) entry(o.queue).oldestReadyAgeMs = Math.max(0, now - o.at);
-    if (queue !== null) entry(queue);
-    return [...byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1));
+    for (const o of oldest) stats.oldestReady(o.queue, o.at);
+    return stats.build(queue);
   }
 
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {

@@ -1,0 +1,55 @@
+import type { AttemptRecord, DeadReason, Job, JobState } from '../core/job.ts';
+
+/**
+ * A job row as a driver reads it: the same columns in every store. JSON columns
+ * (payload, result, history) arrive as text from SQLite and already parsed from
+ * PostgreSQL; `decodeJson` says which.
+ */
+export interface JobRow<J = unknown> {
+  id: string;
+  queue: string;
+  name: string;
+  payload: J;
+  priority: number;
+  state: string;
+  run_at: number;
+  attempt: number;
+  max_attempts: number;
+  stalls: number;
+  max_stalls: number;
+  token: number;
+  lease_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+  finished_at?: number | null;
+  last_error: string | null;
+  result?: J | null;
+  dead_reason?: string | null;
+  history: J;
+}
+
+/** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
+export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): Job {
+  return {
+    id: row.id,
+    queue: row.queue,
+    name: row.name,
+    payload: decodeJson(row.payload),
+    priority: row.priority,
+    state: row.state as JobState,
+    runAt: row.run_at,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    stalls: row.stalls,
+    maxStalls: row.max_stalls,
+    leaseToken: row.token,
+    leaseExpiresAt: row.lease_expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at ?? null,
+    lastError: row.last_error,
+    result: row.result === undefined || row.result === null ? null : decodeJson(row.result),
+    deadReason: (row.dead_reason ?? null) as DeadReason | null,
+    history: decodeJson(row.history) as AttemptRecord[],
+  };
+}
