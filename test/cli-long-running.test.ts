@@ -1,0 +1,106 @@
+/** End-to-end tests of the long-running commands, `spool work` and `spool serve`: real processes and signals. */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Spool } from '../src/index.ts';
+import type { Job } from '../src/index.ts';
+import { Running, WAIT_MS, ndjson, ok, okJson, spool, statsOf, tempDir, writeHandler } from './support/cli.ts';
+
+test('work runs the handler on jobs added before it started and stops gracefully on SIGTERM', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  const handler = writeHandler(dir);
+  await ok(dir, ['add', 'w', '--file', '-', '--store', store], { input: ndjson(20) });
+  const failing = (await ok(dir, ['add', 'w', '{"n":99,"fail":true}', '--max-attempts', '1', '--store', store])).trim();
+
+  const worker = new Running(t, dir, ['work', 'w', handler, '--concurrency', '4', '--store', store]);
+  await worker.waitFor('20 jobs done and one failure', (w) => (w.stdout.match(/^done \d+$/gm) ?? []).length === 20 && w.stderr.includes(`job ${failing} failed`));
+  worker.child.kill('SIGTERM');
+  const exit = await worker.exited;
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stderr, new RegExp(`job ${failing} failed \\(attempt 1/1, now dead\\): Error: refused 99\n`));
+  assert.match(exit.stderr, /stopped; 20 completed, 1 failed/);
+
+  const s = await statsOf(dir, store, 'w');
+  assert.deepEqual(s.counts, { scheduled: 0, ready: 0, active: 0, completed: 20, dead: 1, cancelled: 0 });
+  const { jobs } = await okJson<{ jobs: Job[] }>(dir, ['jobs', 'w', '--state', 'completed', '--limit', '1', '--store', store]);
+  assert.deepEqual(jobs[0]!.result, { doubled: (jobs[0]!.payload as { n: number }).n * 2 });
+  const dead = await okJson<Job>(dir, ['job', failing, '--store', store]);
+  assert.equal(dead.deadReason, 'max-attempts');
+  assert.match(dead.lastError ?? '', /^Error: refused 99/);
+});
+
+test('work waits for a running job on SIGTERM, and a second signal exits 130 at once', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  const handler = writeHandler(dir);
+  const slow = (await ok(dir, ['add', 'slow', '{"n":1,"slowMs":400}', '--store', store])).trim();
+
+  const graceful = new Running(t, dir, ['work', 'slow', handler, '--store', store]);
+  await graceful.waitFor('the slow job to start', (w) => w.stdout.includes('start 1'));
+  graceful.child.kill('SIGTERM');
+  const exit = await graceful.exited;
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stdout, /^done 1$/m, 'the running handler was allowed to finish');
+  assert.equal((await okJson<Job>(dir, ['job', slow, '--store', store])).state, 'completed');
+
+  const stuck = (await ok(dir, ['add', 'stuck', '{"n":2,"slowMs":60000}', '--store', store])).trim();
+  const forced = new Running(t, dir, ['work', 'stuck', handler, '--store', store]);
+  await forced.waitFor('the stuck job to start', (w) => w.stdout.includes('start 2'));
+  forced.child.kill('SIGTERM');
+  await forced.waitFor('the graceful stop to begin', (w) => w.stderr.includes('SIGTERM'));
+  forced.child.kill('SIGINT');
+  const forcedExit = await forced.exited;
+  assert.equal(forcedExit.code, 130, forcedExit.stderr);
+  assert.match(forcedExit.stderr, /second SIGINT/);
+  assert.equal((await okJson<Job>(dir, ['job', stuck, '--store', store])).state, 'active', 'left for the lease reaper');
+});
+
+test('serve prints where its data lives, runs maintenance, and exits 0 on SIGTERM', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  const delayed = await okJson<Job>(dir, ['add', 'later', '"x"', '--delay', '1', '--store', store]);
+  // Short-lived commands run no maintenance: the due job stays scheduled until something promotes it.
+  assert.equal((await statsOf(dir, store, 'later')).counts.scheduled, 1);
+
+  const server = new Running(t, dir, ['serve', '--store', store, '--port', '0']);
+  await server.waitFor('the serving line', (s) => s.stdout.includes('\n'));
+  assert.match(server.stdout, new RegExp(`data in ${join(store, 'spool.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(durability: fsync on commit\\)`));
+  const url = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout)?.[1];
+  assert.ok(url, server.stdout);
+  assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
+
+  // serve's maintenance promotes the due job: watch the store from here.
+  const engine = await Spool.open({ store, maintenance: false });
+  try {
+    const deadline = Date.now() + WAIT_MS;
+    while ((await engine.get(delayed.id)).state !== 'ready') {
+      assert.ok(Date.now() < deadline, 'serve did not promote the due job');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  } finally {
+    await engine.close();
+  }
+
+  server.child.kill('SIGTERM');
+  const exit = await server.exited;
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.match(exit.stderr, /stopped/);
+
+  const json = new Running(t, dir, ['serve', '--store', store, '--json', '--port', '0']);
+  await json.waitFor('the JSON serving line', (s) => s.stdout.includes('\n'));
+  const serving = JSON.parse(json.stdout);
+  assert.match(serving.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.deepEqual({ ...serving, url: undefined }, { status: 'serving', location: join(store, 'spool.db'), durability: 'fsync on commit', url: undefined });
+  json.child.kill('SIGINT');
+  const jsonExit = await json.exited;
+  assert.equal(jsonExit.code, 0);
+  assert.deepEqual(jsonExit.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1), { status: 'stopped' });
+});
+
+test('serve refuses a non-loopback address without --insecure', async (t) => {
+  const dir = tempDir(t);
+  const r = await spool(dir, ['serve', '--store', join(dir, 'data'), '--host', '0.0.0.0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without authentication/);
+});
