@@ -13,6 +13,11 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   }
 }
 
+/** Resolves when `signal` aborts, with its reason. */
+function aborted(signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(signal.reason)));
+}
+
 function deferred<T = void>() {
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
@@ -99,9 +104,7 @@ export function workerSuite(factory: StoreFactory): void {
         let reason: unknown;
         const worker = spool.queue('q').work(async (_job, { signal }) => {
           started.resolve();
-          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-          reason = signal.reason;
-          throw signal.reason;
+          throw (reason = await aborted(signal));
         });
         const errors: unknown[] = [];
         worker.on('error', (e) => errors.push(e));
@@ -157,8 +160,7 @@ export function workerSuite(factory: StoreFactory): void {
         let reason: unknown;
         const worker = spool.queue('q').work(async (_job, { signal }) => {
           started.resolve();
-          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-          reason = signal.reason;
+          reason = await aborted(signal);
           return 'too late';
         });
         const job = await spool.queue('q').add({});
