@@ -6,7 +6,9 @@
  * await spool.queue('emails').add({ to: 'a@example.com' });
  */
 export { Spool, type OpenOptions, type AddItem, type ListOptions } from './engine/spool.ts';
-export { Queue } from './engine/queue.ts';
+export { Queue, type SpoolApi } from './engine/queue.ts';
+export { RemoteSpool, type ConnectOptions } from './client/remote-spool.ts';
+export { startBroker, type Broker, type BrokerOptions } from './server/broker.ts';
 export { Worker, WorkerShutdownError, type Handler, type JobContext, type WorkerOptions } from './worker/worker.ts';
 export type { ConsumerApi, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
 export * from './core/errors.ts';

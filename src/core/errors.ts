@@ -115,3 +115,27 @@ export class UnrecoverableError extends SpoolError {
     super('UNRECOVERABLE', message, options);
   }
 }
+
+/**
+ * The request carried no API token, a malformed one, or one the broker does not know
+ * (never issued, or revoked). HTTP 401.
+ */
+export class UnauthorizedError extends SpoolError {
+  constructor(reason: string) {
+    super(
+      'UNAUTHORIZED',
+      `${reason}: this broker needs an API token; send it as \`Authorization: Bearer <token>\` ` +
+        '(create one with `spool token create --scope …`)',
+    );
+  }
+}
+
+/** The token is valid but its scopes do not allow this operation. HTTP 403. */
+export class ForbiddenError extends SpoolError {
+  /** The scope that would have allowed it, e.g. `publish:orders.eu` or `admin`. */
+  readonly scope: string;
+  constructor(scope: string) {
+    super('FORBIDDEN', `this token lacks ${scope}`);
+    this.scope = scope;
+  }
+}

@@ -44,6 +44,15 @@ export const LIMITS = {
   listLimit: { default: 100, min: 1, max: 1000, doc: 'Jobs per page of a list call.' },
   heartbeatIntervalMs: { default: 5 * SECOND, min: 50, max: 1 * MINUTE, doc: 'Shared stores: how often a process renews its registration; 1.5 intervals without one and its leases are taken back.' },
   leaderLeaseMs: { default: 3 * SECOND, min: 50, max: 1 * MINUTE, doc: 'Shared stores: how long leadership lasts unless renewed (each maintenance tick renews it); a dead leader is replaced after this.' },
+  bodyMaxBytes: { default: 16 * MiB, min: 1 * KiB, max: 1024 * MiB, doc: 'Server: largest HTTP request body or WebSocket frame.' },
+  idleTimeoutMs: { default: 1 * MINUTE, min: 1 * SECOND, max: 1 * HOUR, doc: 'Server: an HTTP keep-alive connection idle this long is closed.' },
+  receiveWaitMaxMs: { default: 20 * SECOND, min: 0, max: 5 * MINUTE, doc: 'Server: longest wait a long-poll receive may ask for.' },
+  connectionsMax: { default: 10_000, min: 1, max: 1_000_000, doc: 'Server: most WebSocket connections one broker holds; more are refused with 429.' },
+  consumerInflightMax: { default: 10_000, min: 1, max: 1_000_000, doc: 'Server: most jobs delivered to one connection and not yet settled; credits beyond it are not granted.' },
+  requestsInflightMax: { default: 1_000, min: 1, max: 100_000, doc: 'Server: most requests of one WebSocket connection in progress at once; more are refused with TOO_MANY.' },
+  wsHeartbeatMs: { default: 10 * SECOND, min: 100, max: 5 * MINUTE, doc: 'Server: how often the broker pings each WebSocket; a connection that has not answered by the next ping is closed.' },
+  helloTimeoutMs: { default: 10 * SECOND, min: 100, max: 5 * MINUTE, doc: 'Server: how long a new WebSocket connection has to send hello.' },
+  tokenCacheMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'Broker: how long a verified API token (and, in auto mode, whether any token exists) is trusted before the store is asked again; a revoked token keeps working at most this long.' },
   busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },
 } as const satisfies Record<string, Bound>;
 

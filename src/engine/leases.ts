@@ -5,7 +5,7 @@ import { checkLimit } from '../core/limits.ts';
 import { backoffDelayMs } from '../core/queue-config.ts';
 import { encodeJson } from '../core/validate.ts';
 import type { CompleteItem, ExtendItem, FailItem, LeaseResult, Store } from '../store/store.ts';
-import { Batcher } from './batcher.ts';
+import { Batcher } from '../core/batcher.ts';
 import type { Inflight } from './inflight.ts';
 import { checkLease, errorText } from './inputs.ts';
 import type { EngineSettings } from './options.ts';

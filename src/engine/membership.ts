@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Store } from '../store/store.ts';
-import type { Health } from './health.ts';
+import type { Health } from '../core/health.ts';
 
 /**
  * This process's registration in a shared store, kept alive by heartbeats. If the

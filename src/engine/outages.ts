@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { StaleLeaseError, StoreUnavailableError } from '../core/errors.ts';
-import type { Health } from './health.ts';
+import type { Health } from '../core/health.ts';
 
 const LOG_REPEAT_MS = 60_000;
 /** After recovering from an outage, errors left over from dead connections are not news. */

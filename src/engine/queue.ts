@@ -2,7 +2,23 @@ import type { Job, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
-import type { AddItem, ListOptions, Spool } from './spool.ts';
+import type { AddItem, ListOptions } from './options.ts';
+
+/**
+ * What a queue handle needs from its Spool. The in-process engine (`Spool.open`) and the
+ * remote client (`Spool.connect`) both provide it, so a Queue works the same on either.
+ */
+export interface SpoolApi {
+  add<P>(queue: string, payload: P, options?: AddOptions): Promise<Job<P>>;
+  addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]>;
+  configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig>;
+  queueConfig(name: string): Promise<QueueConfig>;
+  stats(queue?: string): Promise<QueueStats[]>;
+  list(queue: string, options?: ListOptions): Promise<Job[]>;
+  purge(queue: string): Promise<number>;
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R>;
+}
 
 /**
  * A handle on one queue of a Spool. Holds no state of its own.
@@ -12,9 +28,9 @@ import type { AddItem, ListOptions, Spool } from './spool.ts';
  */
 export class Queue<P = unknown> {
   readonly name: string;
-  readonly #spool: Spool;
+  readonly #spool: SpoolApi;
 
-  constructor(spool: Spool, name: string) {
+  constructor(spool: SpoolApi, name: string) {
     this.#spool = spool;
     this.name = name;
   }

@@ -7,10 +7,11 @@ import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import type { NewJobRow, Store } from '../store/store.ts';
 import type { ConsumerApi, Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
-import { Batcher } from './batcher.ts';
+import { Batcher } from '../core/batcher.ts';
+import { RemoteSpool, type ConnectOptions } from '../client/remote-spool.ts';
 import { Dispatch } from './dispatch.ts';
 import { deleteFinished, purgeQueue, runLeaderDuties, TableUpkeep } from './duties.ts';
-import { Health, type HealthStatus } from './health.ts';
+import { Health, type HealthStatus } from '../core/health.ts';
 import { Inflight } from './inflight.ts';
 import { applyQueueDefaults, buildJobRows, checkJobId, checkListParams } from './inputs.ts';
 import { Maintenance } from './maintenance.ts';
@@ -122,6 +123,16 @@ export class Spool implements ConsumerApi {
     const spool = new Spool(store, options, settings);
     spool.#maintenance?.start();
     return spool;
+  }
+
+  /**
+   * Connects to one or more brokers (`spool serve`) and returns a Spool with the same queue,
+   * worker and job API as {@link open}. Reconnects by itself, across the URLs, with backoff.
+   * @example
+   * const spool = await Spool.connect(['ws://broker-a:7600', 'ws://broker-b:7600'], { token: process.env.SPOOL_TOKEN });
+   */
+  static connect(urls: string | readonly string[], options?: ConnectOptions): Promise<RemoteSpool> {
+    return RemoteSpool.connect(urls, options);
   }
 
   /** A handle on a queue. Cheap: make as many as you like. @throws InvalidArgumentError for a bad name. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from './clock.ts';
 
 /** Whether this process can reach its store and claim right now. */
 export interface HealthStatus {

@@ -1,0 +1,229 @@
+import { Batcher } from '../core/batcher.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { InvalidArgumentError } from '../core/errors.ts';
+import type { HealthStatus } from '../core/health.ts';
+import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
+import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
+import { checkQueueName, type AddOptions } from '../core/validate.ts';
+import type { AddItem, ListOptions } from '../engine/options.ts';
+import { Queue, type SpoolApi } from '../engine/queue.ts';
+import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
+import { errorFromWire } from '../protocol/wire-errors.ts';
+import type { ConsumerApi, Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
+import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
+import { Connection, type ConnectionOptions } from './connection.ts';
+import { RemoteSubscription } from './remote-subscription.ts';
+
+/** Options for {@link Spool.connect}. */
+export type ConnectOptions = Partial<Omit<ConnectionOptions, 'urls'>> & {
+  /** Called with errors from background work (a failed ack, a refused subscription). Default: console.error. */
+  onError?: (err: unknown, during: string) => void;
+};
+
+type LeaseOp = 'ack' | 'nack' | 'extend' | 'release';
+
+/**
+ * A Spool on the far side of a WebSocket: the same queue, worker and job API as the
+ * in-process engine. Adds and lease operations made in one tick travel as one frame.
+ * @example
+ * const spool = await Spool.connect(['ws://10.0.0.5:7600', 'ws://10.0.0.6:7600'], { token });
+ * await spool.queue('emails').add({ to: 'a@example.com' });
+ * spool.work('emails', async (job) => send(job.payload), { concurrency: 16 });
+ */
+export class RemoteSpool implements ConsumerApi, SpoolApi {
+  readonly clock: Clock;
+  readonly #conn: Connection;
+  readonly #onError: (err: unknown, during: string) => void;
+  readonly #subs = new Map<number, RemoteSubscription>();
+  readonly #publishers = new Map<string, Batcher<PublishItem, ItemResult>>();
+  readonly #leaseOps = new Map<LeaseOp, Batcher<LeaseItem & Record<string, unknown>, ItemResult>>();
+  readonly #workers = new Set<Worker<any>>();
+  #nextSub = 1;
+  #closing: Promise<void> | null = null;
+
+  private constructor(conn: Connection, clock: Clock, onError: (err: unknown, during: string) => void) {
+    this.#conn = conn;
+    this.clock = clock;
+    this.#onError = onError;
+    conn.onUp = () => {
+      for (const sub of this.#subs.values()) sub.reopen();
+    };
+    conn.onPush = (frame) => {
+      const sub = this.#subs.get(frame.sub);
+      if (frame.op === 'revoke') return sub?.handlers.revoke(frame.jobId, errorFromWire(frame.error));
+      if (sub && !sub.closed) return sub.delivered(frame.jobs);
+      // Delivered to a subscription closed meanwhile: give the jobs straight back.
+      for (const job of frame.jobs) void this.release({ jobId: job.id, token: job.leaseToken }).catch(() => {});
+    };
+  }
+
+  /** Connects to the first broker of `urls` that answers. @throws if none does within connectTimeoutMs, or the token is refused. */
+  static async connect(urls: string | readonly string[], options: ConnectOptions = {}): Promise<RemoteSpool> {
+    const list = typeof urls === 'string' ? [urls] : [...urls];
+    if (list.length === 0) throw new InvalidArgumentError('urls', 'Spool.connect needs at least one broker URL, e.g. ws://127.0.0.1:7600');
+    const clock = options.clock ?? systemClock;
+    const onError = options.onError ?? ((err: unknown, during: string) => console.error(`spool client (${during}): ${(err as Error)?.message ?? err}`));
+    const conn = new Connection({ ...options, urls: list, clock, log: options.log ?? ((line) => console.error(line)), random: options.random ?? Math.random });
+    await conn.start();
+    return new RemoteSpool(conn, clock, onError);
+  }
+
+  queue<P = unknown>(name: string): Queue<P> {
+    return new Queue<P>(this, checkQueueName(name));
+  }
+
+  async add<P>(queue: string, payload: P, options: AddOptions = {}): Promise<Job<P>> {
+    checkQueueName(queue);
+    if (options.tx !== undefined) throw new InvalidArgumentError('tx', 'adding inside your own transaction needs an in-process Spool on PostgreSQL (Spool.open)');
+    let publisher = this.#publishers.get(queue);
+    if (!publisher) {
+      publisher = new Batcher((items) => this.#publish(queue, items), this.#conn.limits.batchMax);
+      this.#publishers.set(queue, publisher);
+    }
+    const r = await publisher.push(toPublishItem(payload, options));
+    if (!r.ok) throw errorFromWire(r.error);
+    return { ...(r.value as PublishedJob), payload };
+  }
+
+  /** Adds many jobs atomically: all are stored, or none. */
+  async addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]> {
+    checkQueueName(queue);
+    if (items.length === 0) return [];
+    if (items.some((i) => i.tx !== undefined)) throw new InvalidArgumentError('tx', 'adding inside your own transaction needs an in-process Spool on PostgreSQL (Spool.open)');
+    await this.#conn.writable();
+    const { value } = await this.#conn.request({ op: 'publish', queue, jobs: items.map((i) => toPublishItem(i.payload, i)), atomic: true });
+    return (value as { jobs: PublishedJob[] }).jobs.map((job, i) => ({ ...job, payload: items[i]!.payload }));
+  }
+
+  async #publish(queue: string, items: PublishItem[]): Promise<ItemResult[]> {
+    await this.#conn.writable();
+    const { value } = await this.#conn.request({ op: 'publish', queue, jobs: items });
+    return (value as { results: ItemResult[] }).results;
+  }
+
+  get<P = unknown>(id: string): Promise<Job<P>> {
+    return this.#call('get', { jobId: id }) as Promise<Job<P>>;
+  }
+
+  list(queue: string, options: ListOptions = {}): Promise<Job[]> {
+    return this.#call('list', { queue, ...options }) as Promise<Job[]>;
+  }
+
+  async cancel(id: string): Promise<void> {
+    await this.#call('cancel', { jobId: id });
+  }
+
+  async retry(id: string): Promise<void> {
+    await this.#call('retry', { jobId: id });
+  }
+
+  stats(queue?: string): Promise<QueueStats[]> {
+    return this.#call('stats', queue === undefined ? {} : { queue }) as Promise<QueueStats[]>;
+  }
+
+  purge(queue: string): Promise<number> {
+    return this.#call('purge', { queue }) as Promise<number>;
+  }
+
+  async setPaused(queue: string, paused: boolean): Promise<void> {
+    await this.#call(paused ? 'pause' : 'resume', { queue });
+  }
+
+  configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> {
+    return this.#call('configure', { queue: name, config: input }) as Promise<QueueConfig>;
+  }
+
+  queueConfig(name: string): Promise<QueueConfig> {
+    return this.#call('config', { queue: name }) as Promise<QueueConfig>;
+  }
+
+  async #call(method: CallMethod, params: Record<string, unknown>): Promise<unknown> {
+    return (await this.#conn.request({ op: 'call', method, params })).value;
+  }
+
+  subscribe(queue: string, handlers: SubscriptionHandlers): Subscription {
+    checkQueueName(queue);
+    const sub = new RemoteSubscription(this.#conn, this.#nextSub++, queue, handlers, (err) => this.reportError(err, `subscription to ${queue}`));
+    this.#subs.set(sub.id, sub);
+    // Opened at the end of the tick, so the credits granted right after subscribing travel with it.
+    queueMicrotask(() => this.#conn.connected && sub.reopen());
+    const close = sub.close.bind(sub);
+    sub.close = () => {
+      close();
+      this.#subs.delete(sub.id);
+    };
+    return sub;
+  }
+
+  async ack(lease: Lease, result?: unknown): Promise<void> {
+    await this.#leaseOp('ack', { ...lease, ...(result === undefined ? {} : { result }) });
+  }
+
+  async nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> {
+    const message = error instanceof Error ? error.message : String(error);
+    return (await this.#leaseOp('nack', { ...lease, error: message, ...(options.unrecoverable ? { unrecoverable: true } : {}) })) as JobState;
+  }
+
+  async extend(lease: Lease, leaseMs?: number): Promise<number> {
+    return (await this.#leaseOp('extend', { ...lease, ...(leaseMs === undefined ? {} : { leaseMs }) })) as number;
+  }
+
+  async release(lease: Lease): Promise<void> {
+    await this.#leaseOp('release', { ...lease });
+  }
+
+  async #leaseOp(op: LeaseOp, item: LeaseItem & Record<string, unknown>): Promise<unknown> {
+    let batcher = this.#leaseOps.get(op);
+    if (!batcher) {
+      batcher = new Batcher(async (leases) => {
+        const { value, resent } = await this.#conn.request({ op, leases } as never);
+        const results = (value as { results: ItemResult[] }).results;
+        // An ack sent again after a reconnect may find its own first copy already applied.
+        return resent && op === 'ack' ? results.map((r) => (!r.ok && r.error.code === 'STALE_LEASE' && r.error.currentState === 'completed' ? { ok: true } : r)) : results;
+      }, this.#conn.limits.batchMax);
+      this.#leaseOps.set(op, batcher);
+    }
+    const r = await batcher.push(item);
+    if (!r.ok) throw errorFromWire(r.error);
+    return r.value;
+  }
+
+  work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options: WorkerOptions = {}): Worker<P, R> {
+    checkQueueName(queue);
+    const worker = new Worker<P, R>(this, queue, handler, options);
+    this.#workers.add(worker);
+    void worker.closed.then(() => this.#workers.delete(worker));
+    worker.start();
+    return worker;
+  }
+
+  /** Connected to a broker now. While reconnecting, requests wait and leases held stay valid until they expire. */
+  health(): HealthStatus {
+    return this.#conn.health.status;
+  }
+
+  reportError(err: unknown, during: string): void {
+    this.#onError(err, during);
+  }
+
+  /** Stops workers gracefully, waits for their last acks (up to 5 s), then closes the connection. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all([...this.#workers].map((w) => w.close()));
+      const deadline = Date.now() + 5_000;
+      while (this.#conn.inFlight > 0 && this.#conn.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await this.#conn.close();
+    })();
+    return this.#closing;
+  }
+
+  get isClosed(): boolean {
+    return this.#closing !== null;
+  }
+}
+
+/** An add's options as they travel: a Date run time becomes epoch milliseconds. */
+function toPublishItem(payload: unknown, options: AddOptions): PublishItem {
+  const { tx: _tx, runAt, ...rest } = options;
+  return { ...rest, payload, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }) };
+}

@@ -1,0 +1,211 @@
+/**
+ * The WebSocket protocol between brokers and clients, version 1. Every frame is one
+ * JSON text message with an `op`. docs/protocol.md describes each frame; this file is
+ * the machine-checked form of that page and is shared by the server and the client.
+ *
+ * A client sends `hello` first. Requests carry a client-chosen `id` and get exactly one
+ * reply (`ok` or `error`) with that id; `credit` is the only frame without a reply.
+ * The server pushes `deliver` and `revoke` for subscriptions.
+ */
+import type { Job, JobState } from '../core/job.ts';
+
+/** The protocol version this code speaks. A client asking for another is refused at `hello`. */
+export const PROTOCOL_VERSION = 1;
+/** WebSocket subprotocol naming the version, sent in `Sec-WebSocket-Protocol`. */
+export const SUBPROTOCOL = `spool.v${PROTOCOL_VERSION}`;
+/** The path brokers accept WebSocket upgrades on. */
+export const WS_PATH = '/v1/ws';
+
+/** Close codes the server uses (4000–4999 are the application's range). */
+export const CLOSE = {
+  /** The broker is shutting down: reconnect, to this or another broker. */
+  goingAway: 1001,
+  /** A frame over the frame size limit. */
+  tooBig: 1009,
+  unauthorized: 4401,
+  /** The client speaks a protocol version the broker does not. */
+  unsupportedVersion: 4400,
+  /** No `hello` within the hello timeout, or no pong within two heartbeats. */
+  timeout: 4408,
+  /** The broker holds its maximum number of connections. */
+  tooManyConnections: 4429,
+} as const;
+
+/** An error as it travels: a stable code, a message for people, and the fields of its class. */
+export interface WireError {
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+/** The options of one job to publish (the same as `add()`'s, plus its payload). */
+export interface PublishItem {
+  payload: unknown;
+  name?: string;
+  priority?: number;
+  delayMs?: number;
+  runAt?: number;
+  maxAttempts?: number;
+}
+
+/** What the broker stored for a published job: a Job without its payload (the client has it). */
+export type PublishedJob = Omit<Job, 'payload'>;
+
+export interface LeaseItem {
+  jobId: string;
+  token: number;
+}
+
+/** Read and management calls, sent as `call` frames; each maps to the Spool method of the same name. */
+export type CallMethod = 'get' | 'list' | 'cancel' | 'retry' | 'stats' | 'config' | 'configure' | 'pause' | 'resume' | 'purge';
+
+// ---- client → server ------------------------------------------------------------------
+
+export interface HelloFrame {
+  op: 'hello';
+  v: number;
+  /** The API token, when it was not sent as an `Authorization` header on the upgrade. */
+  token?: string;
+  /** A name for logs and the dashboard. */
+  client?: string;
+}
+
+/**
+ * Adds jobs to one queue. `atomic: true` (an addMany) stores all or none and answers with
+ * one error; otherwise each job succeeds or fails on its own (coalesced single adds).
+ */
+export interface PublishFrame {
+  op: 'publish';
+  id: number;
+  queue: string;
+  jobs: PublishItem[];
+  atomic?: boolean;
+}
+
+export interface AckFrame {
+  op: 'ack';
+  id: number;
+  leases: (LeaseItem & { result?: unknown })[];
+}
+
+export interface NackFrame {
+  op: 'nack';
+  id: number;
+  leases: (LeaseItem & { error?: string; unrecoverable?: boolean })[];
+}
+
+export interface ExtendFrame {
+  op: 'extend';
+  id: number;
+  leases: (LeaseItem & { leaseMs?: number })[];
+}
+
+export interface ReleaseFrame {
+  op: 'release';
+  id: number;
+  leases: LeaseItem[];
+}
+
+/** Opens a push subscription `sub` (a client-chosen number) with an initial credit. */
+export interface SubscribeFrame {
+  op: 'subscribe';
+  id: number;
+  sub: number;
+  queue: string;
+  credits: number;
+}
+
+export interface UnsubscribeFrame {
+  op: 'unsubscribe';
+  id: number;
+  sub: number;
+}
+
+/** Allows `n` more deliveries on `sub`. No reply. */
+export interface CreditFrame {
+  op: 'credit';
+  sub: number;
+  n: number;
+}
+
+export interface CallFrame {
+  op: 'call';
+  id: number;
+  method: CallMethod;
+  /** `queue` for queue calls, `jobId` for job calls, plus the method's own fields. */
+  params: Record<string, unknown>;
+}
+
+export interface PingFrame {
+  op: 'ping';
+  id: number;
+}
+
+export type ClientFrame =
+  | HelloFrame | PublishFrame | AckFrame | NackFrame | ExtendFrame | ReleaseFrame
+  | SubscribeFrame | UnsubscribeFrame | CreditFrame | CallFrame | PingFrame;
+
+// ---- server → client ------------------------------------------------------------------
+
+/** The broker's limits, so a well-behaved client never trips them. */
+export interface SessionLimits {
+  /** Largest frame the broker reads, in bytes. */
+  frameMaxBytes: number;
+  /** Most jobs in one publish frame, and most leases in one ack/nack/extend/release frame. */
+  batchMax: number;
+  /** Most requests of one connection being worked on at once; more are refused with TOO_MANY. */
+  requestsInflightMax: number;
+  /** Most jobs delivered to one connection and not yet settled (credits beyond it are not granted). */
+  inflightMax: number;
+}
+
+export interface WelcomeFrame {
+  op: 'welcome';
+  v: number;
+  /** This broker's node id (stable for its life), for logs. */
+  node: string;
+  /** The broker pings this often; a client that hears nothing for 2.5× this may reconnect. */
+  heartbeatMs: number;
+  limits: SessionLimits;
+}
+
+/** Per-item outcome in a batch reply: `ok` with the operation's value, or the item's error. */
+export type ItemResult<V = unknown> = { ok: true; value?: V } | { ok: false; error: WireError };
+
+export interface OkFrame {
+  op: 'ok';
+  id: number;
+  result?: unknown;
+}
+
+/** A request failed as a whole; without `id`, a frame could not be read at all. */
+export interface ErrorFrame {
+  op: 'error';
+  id?: number;
+  error: WireError;
+}
+
+/** Leased jobs for subscription `sub`; the client owns them until it settles them or the lease runs out. */
+export interface DeliverFrame {
+  op: 'deliver';
+  sub: number;
+  jobs: Job[];
+}
+
+/** The lease on a delivered job is gone (cancelled, or expired and taken back): stop working on it. */
+export interface RevokeFrame {
+  op: 'revoke';
+  sub: number;
+  jobId: string;
+  error: WireError;
+}
+
+export type ServerFrame = WelcomeFrame | OkFrame | ErrorFrame | DeliverFrame | RevokeFrame;
+
+/** The per-item values of the batched lease operations. */
+export interface LeaseValues {
+  ack: undefined;
+  nack: JobState;
+  extend: number;
+  release: undefined;
+}

@@ -1,0 +1,237 @@
+import type { WebSocket } from 'ws';
+import { ForbiddenError, SpoolError } from '../../core/errors.ts';
+import type { Job, Lease } from '../../core/job.ts';
+import type { Spool } from '../../engine/spool.ts';
+import {
+  CLOSE, PROTOCOL_VERSION, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits,
+} from '../../protocol/frames.ts';
+import { errorToWire } from '../../protocol/wire-errors.ts';
+import type { Subscription } from '../../worker/consumer.ts';
+import type { Access, Authenticate } from './access.ts';
+import { runCall } from './calls.ts';
+import { checkFrame, FrameError } from './frame-check.ts';
+
+export interface SessionOptions {
+  spool: Spool;
+  limits: SessionLimits;
+  heartbeatMs: number;
+  node: string;
+  /** What the upgrade's Authorization header allowed, or null when `hello` must carry a token. */
+  access: Access | null;
+  authenticate: Authenticate;
+}
+
+interface RemoteSub {
+  queue: string;
+  sub: Subscription;
+  /** Credits granted and not yet used by a delivery. */
+  granted: number;
+}
+
+/** A job without its payload: what a publish confirm sends back (the client has the payload). */
+function withoutPayload(job: Job): PublishedJob {
+  const { payload: _payload, ...rest } = job;
+  return rest;
+}
+
+/**
+ * One WebSocket connection: reads frames, runs them against the engine, answers each
+ * request once. Jobs delivered here stay leased when the connection drops — the client
+ * may reconnect (to any broker on a shared store) and settle them while their lease lasts.
+ */
+export class Session {
+  readonly #ws: WebSocket;
+  readonly #o: SessionOptions;
+  #access: Access | null;
+  #welcomed = false;
+  #closed = false;
+  readonly #subs = new Map<number, RemoteSub>();
+  /** Jobs delivered on this connection and not settled: job id → its queue. Bounded by limits.inflightMax. */
+  readonly #delivered = new Map<string, string>();
+  #requests = 0;
+
+  constructor(ws: WebSocket, options: SessionOptions) {
+    this.#ws = ws;
+    this.#o = options;
+    this.#access = options.access;
+    ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
+    ws.on('close', () => this.#onClose());
+  }
+
+  get welcomed(): boolean {
+    return this.#welcomed;
+  }
+
+  #send(frame: ServerFrame): void {
+    if (!this.#closed) this.#ws.send(JSON.stringify(frame));
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    let frame: ClientFrame;
+    try {
+      if (isBinary) throw new FrameError('frames are JSON text, not binary', undefined);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data.toString('utf8'));
+      } catch {
+        throw new FrameError('a frame must be valid JSON', undefined);
+      }
+      frame = checkFrame(parsed, this.#o.limits.batchMax);
+    } catch (err) {
+      this.#send({ op: 'error', ...(err instanceof FrameError && err.frameId !== undefined ? { id: err.frameId } : {}), error: errorToWire(err) });
+      return;
+    }
+    if (frame.op === 'hello') return void this.#hello(frame.v, frame.token);
+    if (!this.#welcomed) {
+      this.#send({ op: 'error', ...('id' in frame ? { id: frame.id } : {}), error: { code: 'HELLO_REQUIRED', message: 'send a hello frame first' } });
+      return;
+    }
+    if (frame.op === 'credit') return this.#credit(frame.sub, frame.n);
+    if (this.#requests >= this.#o.limits.requestsInflightMax) {
+      const message = `more than ${this.#o.limits.requestsInflightMax} requests of this connection are in progress; wait for replies (requestsInflightMax)`;
+      this.#send({ op: 'error', id: frame.id, error: { code: 'TOO_MANY', message, retryAfterMs: 10 } });
+      return;
+    }
+    this.#requests++;
+    this.#handle(frame).then(
+      (result) => this.#send({ op: 'ok', id: frame.id, ...(result === undefined ? {} : { result }) }),
+      (err) => this.#send({ op: 'error', id: frame.id, error: errorToWire(err) }),
+    ).finally(() => this.#requests--);
+  }
+
+  async #hello(v: number, token: string | undefined): Promise<void> {
+    if (this.#welcomed) return void this.#send({ op: 'error', error: { code: 'INVALID_ARGUMENT', message: 'hello was already sent' } });
+    if (v !== PROTOCOL_VERSION) {
+      this.#send({ op: 'error', error: { code: 'UNSUPPORTED_VERSION', message: `this broker speaks protocol version ${PROTOCOL_VERSION}, not ${v}` } });
+      return void this.#ws.close(CLOSE.unsupportedVersion, 'unsupported protocol version');
+    }
+    if (token !== undefined || this.#access === null) {
+      try {
+        this.#access = await this.#o.authenticate(token === undefined ? undefined : `Bearer ${token}`);
+      } catch (err) {
+        this.#send({ op: 'error', error: errorToWire(err) });
+        return void this.#ws.close(CLOSE.unauthorized, 'unauthorized');
+      }
+    }
+    this.#welcomed = true;
+    this.#send({ op: 'welcome', v: PROTOCOL_VERSION, node: this.#o.node, heartbeatMs: this.#o.heartbeatMs, limits: this.#o.limits });
+  }
+
+  async #handle(frame: Exclude<ClientFrame, { op: 'hello' | 'credit' }>): Promise<unknown> {
+    const spool = this.#o.spool;
+    const access = this.#access!;
+    switch (frame.op) {
+      case 'ping':
+        return undefined;
+      case 'publish': {
+        if (!access.can('publish', frame.queue)) throw new ForbiddenError(`publish:${frame.queue}`);
+        if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, frame.jobs)).map(withoutPayload) };
+        const results = await Promise.all(frame.jobs.map((item) => settle(spool.add(frame.queue, item.payload, item).then(withoutPayload))));
+        return { results };
+      }
+      case 'ack':
+        return this.#leaseOp(frame.leases, (l) => spool.ack(lease(l), l.result), true);
+      case 'nack':
+        return this.#leaseOp(frame.leases, (l) => spool.nack(lease(l), l.error ?? 'failed', { unrecoverable: l.unrecoverable === true }), true);
+      case 'release':
+        return this.#leaseOp(frame.leases, (l) => spool.release(lease(l)), true);
+      case 'extend':
+        return this.#leaseOp(frame.leases, (l) => spool.extend(lease(l), l.leaseMs), false);
+      case 'subscribe':
+        return this.#subscribe(frame.sub, frame.queue, frame.credits);
+      case 'unsubscribe': {
+        this.#subs.get(frame.sub)?.sub.close();
+        this.#subs.delete(frame.sub);
+        return undefined;
+      }
+      case 'call':
+        return runCall(spool, access, frame.method, frame.params);
+    }
+  }
+
+  /**
+   * Runs one lease operation per item; an item the token may not consume, or whose lease
+   * is stale, fails alone. Jobs delivered on another connection (before a reconnect) have
+   * their queue looked up in one read.
+   */
+  async #leaseOp<L extends LeaseItem>(leases: L[], run: (l: L) => Promise<unknown>, settles: boolean): Promise<{ results: ItemResult[] }> {
+    const access = this.#access!;
+    const queues = new Map<string, string>();
+    if (!access.can('admin')) {
+      const unknown: string[] = [];
+      for (const l of leases) {
+        const q = this.#delivered.get(l.jobId);
+        if (q === undefined) unknown.push(l.jobId);
+        else queues.set(l.jobId, q);
+      }
+      if (unknown.length > 0) for (const job of await this.#o.spool.store.jobsGet(unknown)) if (job) queues.set(job.id, job.queue);
+    }
+    const results = await Promise.all(leases.map((l) => {
+      const q = queues.get(l.jobId);
+      if (!access.can('admin') && q !== undefined && !access.can('consume', q)) return settle(Promise.reject(new ForbiddenError(`consume:${q}`)));
+      return settle(run(l).then((value) => {
+        if (settles) this.#settled(l.jobId);
+        return value;
+      }, (err) => {
+        // A stale lease is settled as far as this connection is concerned: it frees the slot.
+        if (settles && err instanceof SpoolError && err.code === 'STALE_LEASE') this.#settled(l.jobId);
+        throw err;
+      }));
+    }));
+    return { results };
+  }
+
+  #subscribe(id: number, queue: string, credits: number): undefined {
+    if (!this.#access!.can('consume', queue)) throw new ForbiddenError(`consume:${queue}`);
+    if (this.#subs.has(id)) throw new SpoolError('INVALID_ARGUMENT', `subscription ${id} is already open on this connection; pick another "sub"`);
+    const remote: RemoteSub = {
+      queue,
+      granted: 0,
+      sub: this.#o.spool.subscribe(queue, {
+        deliver: (jobs) => {
+          remote.granted = Math.max(0, remote.granted - jobs.length);
+          for (const job of jobs) this.#delivered.set(job.id, queue);
+          this.#send({ op: 'deliver', sub: id, jobs });
+        },
+        revoke: (jobId, reason) => {
+          if (!this.#delivered.delete(jobId)) return;
+          this.#send({ op: 'revoke', sub: id, jobId, error: errorToWire(reason) });
+        },
+      }),
+    };
+    this.#subs.set(id, remote);
+    this.#credit(id, credits);
+    return undefined;
+  }
+
+  /** Grants credits up to the connection's in-flight limit; more are not granted (the client learned the limit at welcome). */
+  #credit(id: number, n: number): void {
+    const remote = this.#subs.get(id);
+    if (!remote || n === 0) return;
+    let outstanding = this.#delivered.size;
+    for (const r of this.#subs.values()) outstanding += r.granted;
+    const grant = Math.min(n, Math.max(0, this.#o.limits.inflightMax - outstanding));
+    if (grant === 0) return;
+    remote.granted += grant;
+    remote.sub.addCredits(grant);
+  }
+
+  #settled(jobId: string): void {
+    this.#delivered.delete(jobId);
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    for (const r of this.#subs.values()) r.sub.close();
+    this.#subs.clear();
+  }
+}
+
+const lease = (l: LeaseItem): Lease => ({ jobId: l.jobId, token: l.token });
+
+function settle<V>(p: Promise<V>): Promise<ItemResult<V>> {
+  return p.then(
+    (value) => (value === undefined ? { ok: true as const } : { ok: true as const, value }),
+    (err) => ({ ok: false as const, error: errorToWire(err) }),
+  );
+}

@@ -1,0 +1,115 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SpoolError } from '../../core/errors.ts';
+import type { Spool } from '../../engine/spool.ts';
+import { CLOSE, SUBPROTOCOL, WS_PATH, type SessionLimits } from '../../protocol/frames.ts';
+import type { Access, Authenticate } from './access.ts';
+import { Session } from './session.ts';
+
+export interface WebSocketOptions {
+  limits: SessionLimits;
+  /** Most WebSocket connections held at once; more are refused with 429 at the upgrade. */
+  connectionsMax: number;
+  /** How often the broker pings each connection; one that misses two pongs is closed. */
+  heartbeatMs: number;
+  /** How long a new connection has to send `hello`. */
+  helloTimeoutMs: number;
+  authenticate: Authenticate;
+  node: string;
+}
+
+/** The broker's WebSocket endpoint, attached to its HTTP(S) server. */
+export interface WebSocketEndpoint {
+  readonly connections: number;
+  /** Closes every connection with "going away" (clients reconnect elsewhere) and stops accepting. */
+  close(): Promise<void>;
+}
+
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ code, message });
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 429: 'Too Many Requests' }[status] ?? 'Error';
+  const extra = status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Accepts WebSocket upgrades on {@link WS_PATH}. A token in the upgrade's `Authorization`
+ * header is checked before the upgrade (401 there); without one, the `hello` frame must
+ * carry it (browsers cannot set headers). Dead peers are found by ping/pong heartbeats.
+ */
+export function attachWebSocket(server: Server, spool: Spool, options: WebSocketOptions): WebSocketEndpoint {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.limits.frameMaxBytes,
+    perMessageDeflate: false, // compression costs more CPU than loopback and LAN bandwidth save
+    clientTracking: true,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  const alive = new WeakMap<WebSocket, boolean>();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}`);
+    if (wss.clients.size >= options.connectionsMax) {
+      return refuse(socket, 429, 'TOO_MANY', `the broker holds its maximum of ${options.connectionsMax} connections (connectionsMax); try another broker or later`);
+    }
+    const offered = req.headers['sec-websocket-protocol'];
+    if (offered !== undefined && !offered.split(',').some((p) => p.trim() === SUBPROTOCOL)) {
+      return refuse(socket, 400, 'UNSUPPORTED_VERSION', `this broker speaks the ${SUBPROTOCOL} subprotocol (offered: ${offered.slice(0, 100)})`);
+    }
+    const header = req.headers.authorization;
+    const accepted = (access: Access | null) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        alive.set(ws, true);
+        ws.on('pong', () => alive.set(ws, true));
+        ws.on('message', () => alive.set(ws, true));
+        ws.on('error', () => ws.terminate());
+        const session = new Session(ws, { spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate });
+        const helloTimer = setTimeout(() => {
+          if (!session.welcomed) ws.close(CLOSE.timeout, 'no hello');
+        }, options.helloTimeoutMs);
+        ws.on('close', () => clearTimeout(helloTimer));
+      });
+    options.authenticate(header).then(accepted, (err) => {
+      // A bad header is refused now; a missing one may still be answered by hello's token.
+      if (header === undefined) return accepted(null);
+      const e = err instanceof SpoolError ? err : new SpoolError('UNAUTHORIZED', 'unauthorized');
+      refuse(socket, 401, e.code, e.message);
+    });
+  };
+  server.on('upgrade', onUpgrade);
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    get connections() {
+      return wss.clients.size;
+    },
+    async close() {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+      for (const ws of wss.clients) ws.close(CLOSE.goingAway, 'broker shutting down');
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+        }, 1000);
+        wss.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
