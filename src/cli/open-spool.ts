@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { StoreUnavailableError } from '../core/errors.ts';
 import { DEFAULT_DATA_DIR, sqliteFileOf } from '../engine/open-store.ts';
-import { Spool } from '../engine/spool.ts';
+import { Spool, type OpenOptions } from '../engine/spool.ts';
 
 /** The store spec in effect: `--store`, else the `SPOOL_STORE` environment variable, else `./spool-data`. */
 export function storeSpec(flag: string | undefined): string {
@@ -25,14 +25,14 @@ export interface CliOpenOptions {
  * const spool = await openSpool(ctx.store, { maintenance: false, create: false });
  * try { ... } finally { await spool.close(); }
  */
-export async function openSpool(spec: string, options: CliOpenOptions): Promise<Spool> {
+export async function openSpool(spec: string, options: CliOpenOptions, settings: Partial<OpenOptions> = {}): Promise<Spool> {
   if (!options.create) {
     const file = sqliteFileOf(spec);
     if (file !== null && !existsSync(file)) {
       throw new StoreUnavailableError(`no Spool store at ${file}; check --store (or SPOOL_STORE), or create one with spool add or spool serve`);
     }
   }
-  return Spool.open({ store: spec, maintenance: options.maintenance, ...pgSchema() });
+  return Spool.open({ ...settings, store: spec, maintenance: options.maintenance, ...pgSchema() });
 }
 
 /** The PostgreSQL schema from --schema or SPOOL_SCHEMA, if any. */

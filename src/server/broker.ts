@@ -6,6 +6,7 @@ import type { Spool } from '../engine/spool.ts';
 import { WS_PATH } from '../protocol/frames.ts';
 import { buildHttpApi, type ServerOptions } from './app.ts';
 import type { Authenticate } from './ws/access.ts';
+import { ALL_ACCESS } from './auth/scopes.ts';
 import { attachWebSocket, type WebSocketEndpoint } from './ws/ws-server.ts';
 
 /** Options for {@link startBroker}; every number is a setting in docs/configuration.md. */
@@ -14,8 +15,6 @@ export interface BrokerOptions extends ServerOptions {
   host?: string;
   /** Port; 0 picks a free one. Default 7600. */
   port?: number;
-  /** Checks tokens; default: auth off (every caller may do everything). */
-  authenticate?: Authenticate;
   connectionsMax?: number;
   consumerInflightMax?: number;
   requestsInflightMax?: number;
@@ -37,7 +36,7 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-const openAccess: Authenticate = async () => ({ can: () => true });
+const openAccess: Authenticate = async () => ALL_ACCESS;
 
 /**
  * Serves a Spool over HTTP and WebSocket.
@@ -62,7 +61,7 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
     connectionsMax: checkLimit('connectionsMax', options.connectionsMax),
     heartbeatMs: checkLimit('wsHeartbeatMs', options.wsHeartbeatMs),
     helloTimeoutMs: checkLimit('helloTimeoutMs', options.helloTimeoutMs),
-    authenticate: options.authenticate ?? openAccess,
+    authenticate: options.auth ? (header) => options.auth!.authenticate(header) : openAccess,
     node: spool.nodeId ?? randomUUID(),
   });
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7600 });

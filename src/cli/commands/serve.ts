@@ -1,67 +1,103 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { buildHttpApi } from '../../server/app.ts';
+import { Authenticator, type AuthMode } from '../../server/auth/authenticator.ts';
+import { startBroker } from '../../server/broker.ts';
 import { integerOption, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
 import { openSpool } from '../open-spool.ts';
 import { note, printJson } from '../output.ts';
+import { parseSettings } from '../settings.ts';
 import { waitForStop } from '../signals.ts';
 
-/** Loopback addresses: the only ones served without auth. */
+/** Loopback addresses: the only ones served without auth unless --insecure. */
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** `spool serve`: the broker: the engine's HTTP API and background duties on a store, until a signal. */
+const MODES: readonly AuthMode[] = ['auto', 'required', 'off'];
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** `spool serve`: the broker: HTTP API, WebSocket protocol and background duties on a store, until a signal. */
 export const serve: Command = {
   name: 'serve',
-  summary: 'run the broker: HTTP API and background duties, until stopped',
-  usage: ['serve [--host 127.0.0.1] [--port 7600] [--insecure]'],
-  help: `Opens the store (creating it if needed), serves the HTTP+JSON API (docs/protocol.md)
-and runs maintenance until SIGINT or SIGTERM: expired leases are reaped, delayed and
-backed-off jobs are promoted when due, and finished jobs past their retention are deleted.
+  summary: 'run the broker: HTTP API, WebSocket protocol and background duties, until stopped',
+  usage: ['serve [--host 127.0.0.1] [--port 7600] [--auth auto|required|off] [--tls-cert FILE --tls-key FILE] [--set name=value]… [--insecure]'],
+  help: `Opens the store (creating it if needed), serves the HTTP+JSON API and the WebSocket
+protocol (docs/protocol.md) on one port, and runs maintenance until SIGINT or SIGTERM:
+expired leases are reaped, delayed and backed-off jobs are promoted when due, and
+finished jobs past their retention are deleted.
 
 Options:
-  --host <addr>   address to listen on (default 127.0.0.1)
-  --port <n>      port (default 7600; 0 picks a free one)
-  --insecure      allow a non-loopback address; there is no authentication yet, so
-                  anyone who can reach the port can add and take jobs
+  --host <addr>      address to listen on (default 127.0.0.1)
+  --port <n>         port (default 7600; 0 picks a free one)
+  --auth <mode>      auto (default): API tokens are required as soon as the store holds one
+                     (spool token create); required: always; off: never (loopback only)
+  --tls-cert <file>  serve HTTPS and WSS with this PEM certificate chain (needs --tls-key)
+  --tls-key <file>   the PEM private key of --tls-cert
+  --set <name=n>     a setting from docs/configuration.md, e.g. --set connectionsMax=20000
+                     (repeatable; server and engine settings alike)
+  --insecure         allow a non-loopback address without authentication: anyone who can
+                     reach the port may add and take jobs
 
 Output: one line with where the data lives, what an acknowledged write survives and
-where the API listens. With --json: {"status":"serving","location","durability","url"},
+where the API listens. With --json: {"status":"serving","location","durability","url","wsUrl","auth"},
 then {"status":"stopped"}.
-The first signal closes the store gracefully (exit 0); a second one exits at once (130).`,
-  options: { host: { type: 'string' }, port: { type: 'string' }, insecure: { type: 'boolean' } },
+The first signal stops accepting, tells WebSocket clients to reconnect elsewhere and closes
+the store gracefully (exit 0); a second one exits at once (130).`,
+  options: {
+    host: { type: 'string' }, port: { type: 'string' }, insecure: { type: 'boolean' }, auth: { type: 'string' },
+    'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, set: { type: 'string', multiple: true },
+  },
   positionals: { min: 0, max: 0 },
   longRunning: true,
   async run(ctx) {
     const host = stringOption(ctx.options, 'host') ?? '127.0.0.1';
     const port = integerOption(ctx.options, 'port') ?? 7600;
     if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535 (got ${port})`);
-    if (!isLoopback(host) && ctx.options.insecure !== true) {
-      throw new UsageError(`refusing to listen on ${host} without authentication; use a loopback address, or --insecure if every client that can reach it may use it`);
-    }
+    const mode = (stringOption(ctx.options, 'auth') ?? 'auto') as AuthMode;
+    if (!MODES.includes(mode)) throw new UsageError(`--auth must be one of ${MODES.join(', ')} (got ${mode})`);
+    const certPath = stringOption(ctx.options, 'tls-cert');
+    const keyPath = stringOption(ctx.options, 'tls-key');
+    if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+    const tls = certPath && keyPath ? { cert: readPem(certPath, '--tls-cert'), key: readPem(keyPath, '--tls-key') } : undefined;
+    const settings = parseSettings(ctx.options.set);
     const stop = waitForStop();
     try {
-      const spool = await openSpool(ctx.store, { maintenance: true, create: true });
-      const api = buildHttpApi(spool);
+      const spool = await openSpool(ctx.store, { maintenance: true, create: true }, settings);
+      const auth = new Authenticator(spool.store, { mode, ...(settings.tokenCacheMs === undefined ? {} : { cacheMs: settings.tokenCacheMs }) });
+      const enforced = mode !== 'off' && (mode === 'required' || (await auth.enforced()));
+      if (!isLoopback(host) && !enforced && ctx.options.insecure !== true) {
+        await spool.close();
+        throw new UsageError(
+          `refusing to listen on ${host} without authentication: create a token first (spool token create --scope admin), ` +
+            'pass --auth required, use a loopback address, or --insecure if every client that can reach it may use it',
+        );
+      }
+      let broker;
       try {
-        await api.listen({ host, port });
+        broker = await startBroker(spool, { ...settings, host, port, tls, auth });
       } catch (err) {
         await spool.close();
-        throw new UsageError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+        throw new UsageError(`cannot serve on ${host}:${port}: ${(err as Error).message}`);
       }
-      const { port: bound } = api.server.address() as { port: number };
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
       const { location } = spool.store;
       const { durability } = spool.store.capabilities;
-      if (ctx.json) printJson({ status: 'serving', location, durability, url });
+      const authText = mode === 'auto' ? `auto (${enforced ? 'tokens required' : 'no tokens yet: open'})` : mode;
+      if (ctx.json) printJson({ status: 'serving', location, durability, url: broker.url, wsUrl: broker.wsUrl, auth: authText });
       else {
-        process.stdout.write(`spool serve: data in ${location} (durability: ${durability}); API on ${url}; maintenance on. Stop with Ctrl+C.\n`);
+        process.stdout.write(`spool serve: data in ${location} (durability: ${durability}); API on ${broker.url}, WebSocket ${broker.wsUrl}; auth ${authText}. Stop with Ctrl+C.\n`);
       }
       const signal = await stop.received;
       note(`spool serve: ${signal}, closing`);
-      await api.close();
+      await broker.close();
       await spool.close();
       if (ctx.json) printJson({ status: 'stopped' });
       else note('spool serve: stopped');
