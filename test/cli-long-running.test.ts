@@ -91,7 +91,10 @@ test('serve prints where its data lives, runs maintenance, and exits 0 on SIGTER
   await json.waitFor('the JSON serving line', (s) => s.stdout.includes('\n'));
   const serving = JSON.parse(json.stdout);
   assert.match(serving.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.deepEqual({ ...serving, url: undefined }, { status: 'serving', location: join(store, 'spool.db'), durability: 'fsync on commit', url: undefined });
+  assert.equal(serving.wsUrl, `${serving.url.replace('http:', 'ws:')}/v1/ws`);
+  assert.deepEqual({ ...serving, url: undefined, wsUrl: undefined }, {
+    status: 'serving', location: join(store, 'spool.db'), durability: 'fsync on commit', url: undefined, wsUrl: undefined, auth: 'auto (no tokens yet: open)',
+  });
   json.child.kill('SIGINT');
   const jsonExit = await json.exited;
   assert.equal(jsonExit.code, 0);

@@ -14,7 +14,7 @@ import { UUID_RE, ndjson, ok, okJson, spool, statsOf, tempDir } from './support/
 test('--help lists every command and the exit codes; no command is a usage error', async (t) => {
   const dir = tempDir(t);
   const help = await ok(dir, ['--help']);
-  for (const name of ['serve', 'add', 'stats', 'jobs', 'job', 'retry', 'cancel', 'work']) assert.match(help, new RegExp(`^  ${name} `, 'm'));
+  for (const name of ['serve', 'add', 'stats', 'jobs', 'job', 'retry', 'cancel', 'work', 'migrate', 'token']) assert.match(help, new RegExp(`^  ${name} `, 'm'));
   for (const code of [0, 1, 2, 3, 4, 5]) assert.match(help, new RegExp(`^ +${code}  \\S`, 'm'));
   assert.match(await ok(dir, ['add', '--help']), /--file <path>/);
   assert.match(await ok(dir, ['help', 'jobs']), /--after <id>/);

@@ -53,7 +53,7 @@ export function parseCommandArgs(args: readonly string[], options: Readonly<Reco
   } catch (err) {
     throw new UsageError(oneLine((err as Error).message), { cause: err });
   }
-  const { store, schema, json, help, ...rest } = parsed.values as Record<string, string | boolean | undefined>;
+  const { store, schema, json, help, ...rest } = parsed.values as Record<string, string | boolean | string[] | undefined>;
   return {
     positionals: parsed.positionals,
     options: rest,
@@ -72,7 +72,7 @@ export function parseCommandArgs(args: readonly string[], options: Readonly<Reco
  */
 export function integerOption(options: OptionValues, name: string): number | undefined {
   const value = options[name];
-  if (value === undefined || typeof value === 'boolean') return undefined;
+  if (typeof value !== 'string') return undefined;
   if (!/^[-+]?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be an integer (got ${JSON.stringify(value)})`);
   return Number(value);
 }
@@ -81,4 +81,14 @@ export function integerOption(options: OptionValues, name: string): number | und
 export function stringOption(options: OptionValues, name: string): string | undefined {
   const value = options[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Reads an option given any number of times (declared with `multiple: true`).
+ * @example
+ * stringsOption(ctx.options, 'scope'); // ['publish:a', 'admin'] for --scope publish:a --scope admin
+ */
+export function stringsOption(options: OptionValues, name: string): string[] {
+  const value = options[name];
+  return typeof value === 'string' ? [value] : Array.isArray(value) ? [...(value as readonly string[])] : [];
 }

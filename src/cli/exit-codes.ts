@@ -11,7 +11,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Usage error: unknown command or flag, missing argument, bad JSON or a value out of bounds. */
   USAGE: 2,
-  /** No job with that id. */
+  /** No job (or API token) with that id. */
   NOT_FOUND: 3,
   /** The job's state does not allow the operation (e.g. retrying a completed job). */
   INVALID_STATE: 4,
@@ -28,7 +28,7 @@ export const EXIT_CODE_DOCS: readonly (readonly [ExitCode, string])[] = [
   [EXIT.OK, 'ok'],
   [EXIT.INTERNAL, 'unexpected internal error'],
   [EXIT.USAGE, 'usage error: unknown command or flag, missing argument, bad JSON, value out of bounds (INVALID_ARGUMENT, PAYLOAD_TOO_LARGE)'],
-  [EXIT.NOT_FOUND, 'job not found (JOB_NOT_FOUND)'],
+  [EXIT.NOT_FOUND, 'job or token not found (JOB_NOT_FOUND, TOKEN_NOT_FOUND)'],
   [EXIT.INVALID_STATE, 'the job\'s state does not allow it (INVALID_STATE)'],
   [EXIT.STORE_UNAVAILABLE, 'store unavailable or too new (STORE_UNAVAILABLE, SCHEMA_TOO_NEW)'],
   [EXIT.FORCED_STOP, 'serve/work stopped by a second signal before graceful shutdown finished'],
@@ -50,6 +50,7 @@ const EXIT_BY_CODE: Readonly<Record<string, ExitCode>> = {
   INVALID_ARGUMENT: EXIT.USAGE,
   PAYLOAD_TOO_LARGE: EXIT.USAGE,
   JOB_NOT_FOUND: EXIT.NOT_FOUND,
+  TOKEN_NOT_FOUND: EXIT.NOT_FOUND,
   INVALID_STATE: EXIT.INVALID_STATE,
   STALE_LEASE: EXIT.INVALID_STATE,
   STORE_UNAVAILABLE: EXIT.STORE_UNAVAILABLE,

@@ -13,6 +13,7 @@ import { migrate } from './commands/migrate.ts';
 import { retry } from './commands/retry.ts';
 import { serve } from './commands/serve.ts';
 import { stats } from './commands/stats.ts';
+import { token } from './commands/token.ts';
 import { work } from './commands/work.ts';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.ts';
 import { commandHelp, generalHelp } from './help.ts';
@@ -20,7 +21,7 @@ import { storeSpec } from './open-spool.ts';
 import { reportError } from './output.ts';
 
 /** Every command, in the order `spool --help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, add, stats, jobs, job, retry, cancel, work, migrate];
+export const COMMANDS: readonly Command[] = [serve, add, stats, jobs, job, retry, cancel, work, migrate, token];
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code.

@@ -47,6 +47,15 @@ export class JobNotFoundError extends SpoolError {
   }
 }
 
+/** No API token has this id (it never existed, or it was revoked). */
+export class TokenNotFoundError extends SpoolError {
+  readonly tokenId: string;
+  constructor(tokenId: string) {
+    super('TOKEN_NOT_FOUND', `no API token with id ${tokenId} (it never existed, or it was revoked); see spool token list`);
+    this.tokenId = tokenId;
+  }
+}
+
 /**
  * An ack, nack, extend or release carried a lease the caller no longer holds:
  * the job was redelivered, cancelled, or already finished. The job was not changed.

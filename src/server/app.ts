@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { UnauthorizedError } from '../core/errors.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { Spool } from '../engine/spool.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import { authorize, PERMISSIONS, settleDenials } from './auth/permissions.ts';
+import { ALL_ACCESS, type Principal } from './auth/scopes.ts';
 import { toHttpError } from './http-errors.ts';
 import { receive } from './receive.ts';
 
@@ -12,12 +16,22 @@ export interface ServerOptions {
   receiveWaitMaxMs?: number;
   /** Closes connections idle this long. Default 60 s. */
   idleTimeoutMs?: number;
+  /** Checks API tokens and their scopes (docs/protocol.md, Authentication). Absent: every request may do everything. */
+  auth?: Authenticator;
+  /** Serve HTTPS (and WSS) with this certificate chain and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 const lease = { type: 'object', required: ['jobId', 'token'], properties: { jobId: { type: 'string' }, token: { type: 'integer', minimum: 1 } } } as const;
 const addOptions = {
   name: { type: 'string' }, priority: { type: 'integer' }, delayMs: { type: 'integer' }, runAt: { type: 'integer' }, maxAttempts: { type: 'integer' },
 } as const;
+
+/**
+ * Routes served without a token: probes, the API description, and the WebSocket
+ * endpoint, which authenticates its own connections.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/openapi.json', '/v1/ws']);
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
 
@@ -35,13 +49,14 @@ export function routesOf(app: FastifyInstance): readonly { method: string; url: 
  */
 export function buildHttpApi(spool: Spool, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    bodyLimit: options.bodyMaxBytes ?? LIMITS.payloadMaxBytes.default * 2 + 64 * 1024,
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    bodyLimit: options.bodyMaxBytes ?? LIMITS.bodyMaxBytes.default,
     connectionTimeout: 0,
-    keepAliveTimeout: options.idleTimeoutMs ?? 60_000,
+    keepAliveTimeout: options.idleTimeoutMs ?? LIMITS.idleTimeoutMs.default,
     logger: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
-  const waitMax = options.receiveWaitMaxMs ?? 20_000;
+  const waitMax = options.receiveWaitMaxMs ?? LIMITS.receiveWaitMaxMs.default;
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -49,9 +64,25 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
   ROUTES.set(app, routes);
 
   app.setErrorHandler((err, _req, reply) => {
-    const { status, body } = toHttpError(err);
+    const { status, body, headers } = toHttpError(err);
+    if (headers) void reply.headers(headers);
     void reply.status(status).send(body);
   });
+
+  // Who is asking: authenticated once per request, before its body is read; each route then checks its permission.
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  const auth = options.auth;
+  if (auth) {
+    app.addHook('onRequest', async (req) => {
+      if (req.routeOptions.url !== undefined && PUBLIC_ROUTES.has(req.routeOptions.url)) return;
+      principals.set(req, await auth.authenticate(req.headers.authorization));
+    });
+  }
+  const who = (req: FastifyRequest): Principal => {
+    const principal = principals.get(req) ?? (auth ? null : ALL_ACCESS);
+    if (!principal) throw new UnauthorizedError('no API token was checked for this request'); // fail closed
+    return principal;
+  };
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` });
   });
@@ -68,6 +99,7 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
   app.post<{ Params: { queue: string }; Body: Record<string, unknown> }>('/v1/queues/:queue/jobs', {
     schema: { body: { type: 'object', properties: { jobs: { type: 'array' }, ...addOptions } } },
   }, async (req, reply) => {
+    authorize(who(req), PERMISSIONS.addJobs, req.params.queue);
     const { jobs, payload, ...opts } = req.body;
     if (Array.isArray(jobs)) {
       const added = await spool.addMany(req.params.queue, jobs as never[]);
@@ -77,33 +109,55 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
     return reply.status(201).send(await spool.add(req.params.queue, payload, opts));
   });
 
-  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (req) => spool.get(req.params.id));
+  app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (req) => {
+    const job = await spool.get(req.params.id);
+    authorize(who(req), PERMISSIONS.getJob, job.queue);
+    return job;
+  });
   app.post<{ Params: { id: string } }>('/v1/jobs/:id/cancel', async (req) => {
+    authorize(who(req), PERMISSIONS.manageJob);
     await spool.cancel(req.params.id);
     return spool.get(req.params.id);
   });
   app.post<{ Params: { id: string } }>('/v1/jobs/:id/retry', async (req) => {
+    authorize(who(req), PERMISSIONS.manageJob);
     await spool.retry(req.params.id);
     return spool.get(req.params.id);
   });
-  app.get<{ Params: { queue: string } }>('/v1/queues/:queue/stats', async (req) => (await spool.stats(req.params.queue))[0]);
-  app.get('/v1/queues', async () => ({ queues: await spool.stats() }));
-  app.get<{ Params: { queue: string } }>('/v1/queues/:queue', async (req) => ({ name: req.params.queue, config: await spool.queueConfig(req.params.queue) }));
-  app.put<{ Params: { queue: string }; Body: Record<string, unknown> }>('/v1/queues/:queue', { schema: { body: { type: 'object' } } }, async (req) => ({
-    name: req.params.queue,
-    config: await spool.configureQueue(req.params.queue, req.body),
-  }));
+  app.get<{ Params: { queue: string } }>('/v1/queues/:queue/stats', async (req) => {
+    authorize(who(req), PERMISSIONS.readQueue, req.params.queue);
+    return (await spool.stats(req.params.queue))[0];
+  });
+  // Every queue the caller may read; the others are left out, not refused.
+  app.get('/v1/queues', async (req) => {
+    const principal = who(req);
+    return { queues: (await spool.stats()).filter((s) => principal.can(PERMISSIONS.readQueue, s.queue)) };
+  });
+  app.get<{ Params: { queue: string } }>('/v1/queues/:queue', async (req) => {
+    authorize(who(req), PERMISSIONS.readQueue, req.params.queue);
+    return { name: req.params.queue, config: await spool.queueConfig(req.params.queue) };
+  });
+  app.put<{ Params: { queue: string }; Body: Record<string, unknown> }>('/v1/queues/:queue', { schema: { body: { type: 'object' } } }, async (req) => {
+    authorize(who(req), PERMISSIONS.manageQueue, req.params.queue);
+    return { name: req.params.queue, config: await spool.configureQueue(req.params.queue, req.body) };
+  });
   app.post<{ Params: { queue: string } }>('/v1/queues/:queue/pause', async (req) => {
+    authorize(who(req), PERMISSIONS.manageQueue, req.params.queue);
     await spool.setPaused(req.params.queue, true);
     return (await spool.stats(req.params.queue))[0];
   });
-  app.post<{ Params: { queue: string } }>('/v1/queues/:queue/purge', async (req) => ({ purged: await spool.purge(req.params.queue) }));
+  app.post<{ Params: { queue: string } }>('/v1/queues/:queue/purge', async (req) => {
+    authorize(who(req), PERMISSIONS.manageQueue, req.params.queue);
+    return { purged: await spool.purge(req.params.queue) };
+  });
   app.post<{ Params: { queue: string } }>('/v1/queues/:queue/resume', async (req) => {
+    authorize(who(req), PERMISSIONS.manageQueue, req.params.queue);
     await spool.setPaused(req.params.queue, false);
     return (await spool.stats(req.params.queue))[0];
   });
   // Jobs of a queue in id order, a page at a time: pass the last id as `after` for the next page.
   app.get<{ Params: { queue: string }; Querystring: { state?: string; after?: string; limit?: string } }>('/v1/queues/:queue/jobs', async (req) => {
+    authorize(who(req), PERMISSIONS.readQueue, req.params.queue);
     const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
     const jobs = await spool.list(req.params.queue, {
       ...(req.query.state ? { state: req.query.state as never } : {}),
@@ -117,6 +171,7 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
   app.post<{ Params: { queue: string }; Body: { max?: number; waitMs?: number } }>('/v1/queues/:queue/receive', {
     schema: { body: { type: 'object', properties: { max: { type: 'integer', minimum: 1, maximum: LIMITS.claimBatchMax.max }, waitMs: { type: 'integer', minimum: 0, maximum: waitMax } } } },
   }, async (req, reply) => {
+    authorize(who(req), PERMISSIONS.receive, req.params.queue);
     // The response's 'close' before it was sent means the client went away (the request's own
     // 'close' fires as soon as its body has been read).
     const gone = new AbortController();
@@ -127,18 +182,23 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
     return { jobs };
   });
 
-  // Batches of lease operations: one outcome per item, so one stale lease does not fail the rest.
+  // Batches of lease operations: one outcome per item, so one stale lease (or one job of a
+  // queue the token may not consume from) does not fail the rest.
   const batch = <T extends { jobId: string; token: number }>(run: (item: T) => Promise<unknown>) =>
-    async (req: { body: unknown }) => ({
-      results: await Promise.all((req.body as { leases: T[] }).leases.map(async (item) => {
+    async (req: FastifyRequest) => {
+      const items = (req.body as { leases: T[] }).leases;
+      const denied = await settleDenials(spool.store, who(req), items.map((i) => i.jobId));
+      return { results: await Promise.all(items.map(async (item) => {
         try {
+          const refusal = denied.get(item.jobId);
+          if (refusal) throw refusal;
           const value = await run(item);
           return { jobId: item.jobId, ok: true, ...(value === undefined ? {} : { value }) };
         } catch (err) {
           return { jobId: item.jobId, ok: false, error: toHttpError(err).body };
         }
-      })),
-    });
+      })) };
+    };
   const leases = (extra: Record<string, unknown> = {}) => ({
     schema: { body: { type: 'object', required: ['leases'], properties: { leases: { type: 'array', maxItems: LIMITS.claimBatchMax.max, items: { ...lease, properties: { ...lease.properties, ...extra } } } } } },
   });

@@ -51,6 +51,19 @@ export interface Store {
   queueList(): Promise<StoredQueue[]>;
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void>;
 
+  // API tokens of the broker. The store keeps only a hash of each token, never the token.
+
+  /** Saves a new token. */
+  tokensInsert(row: TokenRow): Promise<void>;
+  /** Every token, oldest first, without its hash (a listing never needs it). */
+  tokensList(): Promise<TokenInfo[]>;
+  /** Deletes (revokes) tokens; returns how many existed. */
+  tokensDelete(ids: readonly string[]): Promise<number>;
+  /** One token with its hash, for verifying a presented token; null when unknown or revoked. */
+  tokenGet(id: string): Promise<TokenRow | null>;
+  /** Whether any token exists: the broker's `auto` mode enforces tokens as soon as one does. */
+  tokensExist(): Promise<boolean>;
+
   close(): Promise<void>;
 
   /**
@@ -153,6 +166,20 @@ export interface ListParams {
   after?: string | undefined;
   limit: number;
 }
+
+/** An API token as stored: its id, a label, the SHA-256 (hex) of the whole token text, its scopes. */
+export interface TokenRow {
+  /** 12 hex characters; also written inside the token text, so a lookup is by primary key. */
+  id: string;
+  name: string;
+  hash: string;
+  /** Scope texts, e.g. `publish:orders.*`, `consume:orders.eu`, `admin`. */
+  scopes: string[];
+  createdAt: number;
+}
+
+/** A token as listed: everything but the hash. */
+export type TokenInfo = Omit<TokenRow, 'hash'>;
 
 export interface StoredQueue {
   name: string;

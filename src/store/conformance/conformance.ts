@@ -5,6 +5,7 @@ import type { StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
+import { tokensSuite } from './tokens.ts';
 import { workerSuite } from './worker.ts';
 
 export type { StoreFactory } from './harness.ts';
@@ -24,5 +25,6 @@ export function runStoreConformance(driver: string, factory: StoreFactory): void
     leaseSuite(factory);
     statsListSuite(factory);
     workerSuite(factory);
+    tokensSuite(factory);
   });
 }

@@ -89,6 +89,20 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'api tokens',
+    sql: (s) => `
+      -- API tokens of the broker: only a hash of each token is kept.
+      CREATE TABLE ${s}.tokens (
+        id          text PRIMARY KEY,
+        name        text NOT NULL,
+        hash        text NOT NULL,
+        scopes      text[] NOT NULL,
+        created_at  bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

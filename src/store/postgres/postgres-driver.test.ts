@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { testPgUrl, uniqueSchema } from '../../../test/support/pg-url.ts';
 import { InvalidArgumentError, SchemaTooNewError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
-import { PG_LATEST_SCHEMA_VERSION } from './migrations.ts';
+import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS } from './migrations.ts';
 import { openPostgresStore } from './postgres-store.ts';
 
 const sql = postgres(testPgUrl(), { max: 2, onnotice: () => {} });
@@ -15,9 +15,28 @@ describe('PostgreSQL driver', () => {
   it('migrates a new schema, and concurrent starters migrate it once', async () => {
     const schema = uniqueSchema();
     const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore({ url: testPgUrl(), schema, poolSize: 1 })));
-    const versions = await sql.unsafe(`SELECT version FROM ${schema}.schema_version`);
-    assert.deepEqual(versions.map((r) => r.version), [PG_LATEST_SCHEMA_VERSION]);
+    const versions = await sql.unsafe(`SELECT version FROM ${schema}.schema_version ORDER BY version`);
+    assert.deepEqual(versions.map((r) => r.version), PG_MIGRATIONS.map((m) => m.version));
     await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('migrates a schema of every older version to the latest, keeping its jobs', async () => {
+    for (const old of PG_MIGRATIONS.slice(0, -1)) {
+      const schema = uniqueSchema();
+      await sql.unsafe(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.schema_version (version integer NOT NULL)`);
+      for (const m of PG_MIGRATIONS.filter((m) => m.version <= old.version)) {
+        await sql.unsafe(m.sql(schema));
+        await sql.unsafe(`INSERT INTO ${schema}.schema_version (version) VALUES (${m.version})`);
+      }
+      await sql.unsafe(`INSERT INTO ${schema}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
+        VALUES ('01900000-0000-7000-8000-000000000001', 'q', 'default', '{"old":true}', 0, 'ready', 0, 5, 3, 0, 0)`);
+      const store = await openPostgresStore({ url: testPgUrl(), schema, notify: false });
+      assert.equal(store.migratedFrom, old.version);
+      assert.equal(await store.schemaVersion(), PG_LATEST_SCHEMA_VERSION);
+      assert.deepEqual((await store.jobsGet(['01900000-0000-7000-8000-000000000001']))[0]?.payload, { old: true });
+      assert.equal(await store.tokensExist(), false, 'the tokens table (version 2) exists');
+      await store.close();
+    }
   });
 
   it('refuses a schema written by a newer Spool, with a clear error', async () => {

@@ -4,7 +4,7 @@ import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
-  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, WorkerRegistration,
+  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow, WorkerRegistration,
 } from '../store.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type TxExecutor } from './pg-client.ts';
 import type { PostgresStoreOptions } from './pg-options.ts';
@@ -13,6 +13,7 @@ import * as cluster from './cluster.ts';
 import { migrateSchema } from './migrate.ts';
 import { insertParams, pgRowToJob, statsFromRows, toStoredQueue, type PgJobRow, type QueueRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
+import * as tokens from './tokens.ts';
 
 export type { PostgresStoreOptions } from './pg-options.ts';
 
@@ -322,6 +323,13 @@ export class PostgresStore implements Store {
   tablesVacuum(): Promise<boolean> {
     return cluster.tablesVacuum(this.#ctx());
   }
+
+  // API tokens (see tokens.ts).
+  tokensInsert(row: TokenRow): Promise<void> { return tokens.tokensInsert(this.#ctx(), row); }
+  tokensList(): Promise<TokenInfo[]> { return tokens.tokensList(this.#ctx()); }
+  tokensDelete(ids: readonly string[]): Promise<number> { return tokens.tokensDelete(this.#ctx(), ids); }
+  tokenGet(id: string): Promise<TokenRow | null> { return tokens.tokenGet(this.#ctx(), id); }
+  tokensExist(): Promise<boolean> { return tokens.tokensExist(this.#ctx()); }
 
   #ctx(): cluster.PgContext<Store> {
     return {

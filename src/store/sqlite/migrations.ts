@@ -60,6 +60,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_finished ON jobs (state, finished_at) WHERE finished_at IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'api tokens',
+    sql: `
+      -- API tokens of the broker: only a hash of each token is kept; scopes are a JSON array of texts.
+      CREATE TABLE tokens (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        hash        TEXT NOT NULL,
+        scopes      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
-import { LATEST_SCHEMA_VERSION } from './migrations.ts';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-'));
@@ -34,6 +34,26 @@ describe('SQLite driver', () => {
     const b = await Spool.open({ store: path, maintenance: false });
     assert.deepEqual((await b.get(job.id)).payload, { keep: true });
     await b.close();
+  });
+
+  it('migrates a database of every older version to the latest, keeping its jobs', async () => {
+    for (const old of MIGRATIONS.slice(0, -1)) {
+      const path = freshPath();
+      const db = new DatabaseSync(path);
+      for (const m of MIGRATIONS.filter((m) => m.version <= old.version)) db.exec(m.sql);
+      db.exec(`PRAGMA user_version = ${old.version}`);
+      db.prepare(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
+                  VALUES ('01900000-0000-7000-8000-000000000001', 'q', 'default', '{"old":true}', 0, 'ready', 0, 5, 3, 0, 0)`).run();
+      db.close();
+      const store = new SqliteStore({ path });
+      const [job] = await store.jobsGet(['01900000-0000-7000-8000-000000000001']);
+      assert.deepEqual(job?.payload, { old: true }, `from version ${old.version}`);
+      assert.equal(await store.tokensExist(), false, 'the tokens table (version 2) exists');
+      await store.close();
+      const after = new DatabaseSync(path);
+      assert.equal((after.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, LATEST_SCHEMA_VERSION);
+      after.close();
+    }
   });
 
   it('refuses a database written by a newer schema, with a clear error', async () => {

@@ -7,13 +7,14 @@ import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
-  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue,
+  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
 } from '../store.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
+import { SqliteTokens } from './tokens.ts';
 
 /**
  * What an acknowledged write survives.
@@ -47,6 +48,7 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #group: GroupCommit;
   readonly #s: ReturnType<typeof prepareStatements>;
+  readonly #tokens: SqliteTokens;
 
   constructor(options: SqliteStoreOptions) {
     const memory = options.path === ':memory:';
@@ -85,6 +87,7 @@ export class SqliteStore implements Store {
     }
     this.#group = new GroupCommit(this.#db);
     this.#s = prepareStatements(this.#db, historyMax);
+    this.#tokens = new SqliteTokens(this.#db, this.#group);
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -250,6 +253,13 @@ export class SqliteStore implements Store {
       this.#s.queuePause.run(paused ? 1 : 0, now, name);
     });
   }
+
+  // API tokens (see tokens.ts).
+  tokensInsert(row: TokenRow): Promise<void> { return this.#tokens.insert(row); }
+  tokensList(): Promise<TokenInfo[]> { return this.#tokens.list(); }
+  tokensDelete(ids: readonly string[]): Promise<number> { return this.#tokens.delete(ids); }
+  tokenGet(id: string): Promise<TokenRow | null> { return this.#tokens.get(id); }
+  tokensExist(): Promise<boolean> { return this.#tokens.exist(); }
 
   async close(): Promise<void> {
     if (!this.#db.isOpen) return;

@@ -1,0 +1,168 @@
+/**
+ * The authorization matrix: every route the HTTP API serves, called over real sockets
+ * with no token, a garbage token, a revoked token and tokens of four scopes, against
+ * queue `orders.eu`. A route without a row here fails the test, so no new route can
+ * skip its permission check.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Spool } from '../engine/spool.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import { buildHttpApi, routesOf } from './app.ts';
+import { Authenticator } from './auth/authenticator.ts';
+import { createToken } from './auth/tokens.ts';
+
+const Q = 'orders.eu';
+const UNKNOWN_JOB = '01900000-0000-7000-8000-000000000000';
+const SCOPED = { publishOrders: ['publish:orders.*'], consumeOrders: ['consume:orders.*'], publishOther: ['publish:other'], admin: ['admin'] } as const;
+type Scoped = keyof typeof SCOPED;
+type Who = Scoped | 'none' | 'garbage' | 'revoked';
+
+interface Row {
+  /** Served without a token: every caller gets 200. */
+  public?: true;
+  /** Makes what the call needs (a job, a lease) and returns the path and body. */
+  request?: () => Promise<{ path: string; body?: unknown }>;
+  /** The status each scoped token gets. */
+  expect?: Record<Scoped, number>;
+  /** More checks on a 2xx answer. */
+  check?: (who: Scoped, json: any) => void;
+}
+
+let spool: Spool;
+let app: ReturnType<typeof buildHttpApi>;
+let base: string;
+const headers: Partial<Record<Who, string>> = {};
+const dir = mkdtempSync(join(tmpdir(), 'spool-auth-matrix-'));
+
+before(async () => {
+  spool = await Spool.open({ store: new SqliteStore({ path: join(dir, 'spool.db'), durability: 'no-fsync' }), maintenance: false });
+  app = buildHttpApi(spool, { auth: new Authenticator(spool.store, { mode: 'required' }) });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  for (const [who, scopes] of Object.entries(SCOPED)) headers[who as Scoped] = `Bearer ${(await createToken(spool.store, { name: who, scopes: [...scopes] })).token}`;
+  const revoked = await createToken(spool.store, { name: 'revoked', scopes: ['admin'] });
+  await spool.store.tokensDelete([revoked.id]);
+  headers.revoked = `Bearer ${revoked.token}`;
+  headers.garbage = 'Bearer spool_0123456789ab_not-a-real-secret';
+  await spool.queue('other').add('so that publish:other has a queue to see');
+});
+after(async () => {
+  await app.close();
+  await spool.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A job of `queue` leased now (resuming the queue first, in case a pause row left it paused). */
+async function lease(queue = Q): Promise<{ jobId: string; token: number }> {
+  await spool.setPaused(queue, false);
+  await spool.queue(queue).purge();
+  await spool.queue(queue).add({ lease: true });
+  const [job] = await spool.claim(queue, 1);
+  return { jobId: job!.id, token: job!.leaseToken };
+}
+
+const job = async () => (await spool.queue(Q).add({ n: 1 })).id;
+const admin = (ok: number): Record<Scoped, number> => ({ publishOrders: 403, consumeOrders: 403, publishOther: 403, admin: ok });
+const read = { publishOrders: 200, consumeOrders: 200, publishOther: 403, admin: 200 };
+const all200 = { publishOrders: 200, consumeOrders: 200, publishOther: 200, admin: 200 };
+
+/** ack, nack, extend: 200 with one outcome per item; an item of a queue the token may not consume from is FORBIDDEN. */
+const settle = (path: string, extra: Record<string, unknown>): Row => ({
+  request: async () => ({ path, body: { leases: [{ ...(await lease()), ...extra }, { jobId: UNKNOWN_JOB, token: 1, ...extra }, { ...(await lease('other')), ...extra }] } }),
+  expect: all200,
+  check: (who, json) => {
+    const [mine, unknown, other] = json.results;
+    if (who === 'consumeOrders' || who === 'admin') assert.equal(mine.ok, true, JSON.stringify(mine));
+    else assert.deepEqual([mine.error.code, /lacks consume:orders\.eu/.test(mine.error.message)], ['FORBIDDEN', true]);
+    assert.equal(unknown.error.code, 'STALE_LEASE', 'an unknown job keeps its own error');
+    assert.equal(other.ok ? 'ok' : other.error.code, who === 'admin' ? 'ok' : 'FORBIDDEN');
+  },
+});
+
+const MATRIX: Record<string, Row> = {
+  'GET /healthz': { public: true },
+  'GET /readyz': { public: true },
+  'GET /openapi.json': { public: true },
+  'POST /v1/queues/:queue/jobs': { request: async () => ({ path: `/v1/queues/${Q}/jobs`, body: { payload: 1 } }), expect: { publishOrders: 201, consumeOrders: 403, publishOther: 403, admin: 201 } },
+  'GET /v1/jobs/:id': { request: async () => ({ path: `/v1/jobs/${await job()}` }), expect: read },
+  'POST /v1/jobs/:id/cancel': { request: async () => ({ path: `/v1/jobs/${await job()}/cancel` }), expect: admin(200) },
+  'POST /v1/jobs/:id/retry': {
+    request: async () => {
+      const id = await job();
+      await spool.cancel(id);
+      return { path: `/v1/jobs/${id}/retry` };
+    },
+    expect: admin(200),
+  },
+  'GET /v1/queues/:queue/stats': { request: async () => ({ path: `/v1/queues/${Q}/stats` }), expect: read },
+  'GET /v1/queues': {
+    request: async () => ({ path: '/v1/queues' }),
+    expect: all200,
+    check: (who, json) => {
+      const names = json.queues.map((q: { queue: string }) => q.queue).sort();
+      assert.deepEqual(names, { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], admin: [Q, 'other'] }[who], who);
+    },
+  },
+  'GET /v1/queues/:queue': { request: async () => ({ path: `/v1/queues/${Q}` }), expect: read },
+  'PUT /v1/queues/:queue': { request: async () => ({ path: `/v1/queues/${Q}`, body: { maxAttempts: 5 } }), expect: admin(200) },
+  'POST /v1/queues/:queue/pause': { request: async () => ({ path: `/v1/queues/${Q}/pause` }), expect: admin(200) },
+  'POST /v1/queues/:queue/purge': { request: async () => ({ path: `/v1/queues/${Q}/purge` }), expect: admin(200) },
+  'POST /v1/queues/:queue/resume': { request: async () => ({ path: `/v1/queues/${Q}/resume` }), expect: admin(200) },
+  'GET /v1/queues/:queue/jobs': { request: async () => ({ path: `/v1/queues/${Q}/jobs` }), expect: read },
+  'POST /v1/queues/:queue/receive': { request: async () => ({ path: `/v1/queues/${Q}/receive`, body: { max: 1 } }), expect: { publishOrders: 403, consumeOrders: 200, publishOther: 403, admin: 200 } },
+  'POST /v1/ack': settle('/v1/ack', {}),
+  'POST /v1/nack': settle('/v1/nack', { error: 'no' }),
+  'POST /v1/extend': settle('/v1/extend', { leaseMs: 60_000 }),
+};
+
+async function call(method: string, path: string, who: Who, body?: unknown): Promise<{ status: number; json: any; res: Response }> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(headers[who as Scoped] ? { authorization: headers[who as Scoped]! } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null, res };
+}
+
+describe('authorization matrix (required mode, real sockets)', () => {
+  it('every served route has a row', () => {
+    const served = routesOf(app).filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
+    assert.ok(served.length >= 19);
+    for (const route of served) assert.ok(MATRIX[route], `${route} is served but has no row in the auth matrix`);
+  });
+
+  it('each route answers each caller as its row says (HEAD as its GET)', async () => {
+    for (const { method, url } of routesOf(app)) {
+      const row = MATRIX[`${method === 'HEAD' ? 'GET' : method} ${url}`]!;
+      const make: NonNullable<Row['request']> = row.request ?? (async () => ({ path: url }));
+      for (const who of ['none', 'garbage', 'revoked', ...Object.keys(SCOPED)] as Who[]) {
+        const { path, body } = await make();
+        const label = `${method} ${url} as ${who}`;
+        const r = await call(method, path, who, body);
+        const scoped = who in SCOPED;
+        const expected = row.public ? 200 : scoped ? row.expect![who as Scoped] : 401;
+        assert.equal(r.status, expected, `${label}: ${JSON.stringify(r.json)?.slice(0, 300)}`);
+        if (method === 'HEAD') continue;
+        if (expected === 401) {
+          assert.equal(r.json.code, 'UNAUTHORIZED', label);
+          assert.equal(r.res.headers.get('www-authenticate'), 'Bearer', label);
+        } else if (expected === 403) {
+          assert.equal(r.json.code, 'FORBIDDEN', label);
+          assert.match(r.json.message, /^this token lacks (admin|(publish|consume):orders\.eu)/, label);
+        } else if (row.check) {
+          row.check(who as Scoped, r.json);
+        }
+      }
+    }
+  });
+
+  it('an unknown route is 401 without a token, so it says nothing about which routes exist', async () => {
+    assert.equal((await call('GET', '/v1/nothing-here', 'none')).status, 401);
+    assert.equal((await call('GET', '/v1/nothing-here', 'admin')).status, 404);
+  });
+});
