@@ -9,6 +9,9 @@ export { Spool, type OpenOptions, type AddItem, type ListOptions } from './engin
 export { Queue, type SpoolApi } from './engine/queue.ts';
 export { RemoteSpool, type ConnectOptions } from './client/remote-spool.ts';
 export { startBroker, type Broker, type BrokerOptions } from './server/broker.ts';
+export { Authenticator, type AuthMode, type AuthenticatorOptions } from './server/auth/authenticator.ts';
+export { createToken } from './server/auth/tokens.ts';
+export { parseScope, type Principal, type Scope } from './server/auth/scopes.ts';
 export { Worker, WorkerShutdownError, type Handler, type JobContext, type WorkerOptions } from './worker/worker.ts';
 export type { ConsumerApi, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
 export * from './core/errors.ts';

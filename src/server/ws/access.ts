@@ -1,7 +1,7 @@
-/** What a connection's token allows; the auth layer's Principal satisfies it. */
-export interface Access {
-  can(action: 'publish' | 'consume' | 'admin' | 'read', queue?: string): boolean;
-}
+import type { Principal } from '../auth/scopes.ts';
+
+/** What a connection's token allows (the auth layer's Principal). */
+export type Access = Principal;
 
 /**
  * Checks a token sent on the upgrade (`Authorization` header) or in `hello`.

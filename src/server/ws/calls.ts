@@ -1,6 +1,6 @@
-import { ForbiddenError } from '../../core/errors.ts';
 import type { Spool } from '../../engine/spool.ts';
 import type { CallMethod } from '../../protocol/frames.ts';
+import { authorize, PERMISSIONS } from '../auth/permissions.ts';
 import type { Access } from './access.ts';
 
 type Params = Record<string, unknown>;
@@ -12,42 +12,40 @@ const queueOf = (p: Params) => p.queue as string;
  * the same name, behind the same permission as its HTTP route.
  */
 export async function runCall(spool: Spool, access: Access, method: CallMethod, p: Params): Promise<unknown> {
-  const need = (action: 'read' | 'admin', queue?: string) => {
-    if (!access.can(action, queue)) throw new ForbiddenError(action === 'admin' || queue === undefined ? 'admin' : `publish:${queue} or consume:${queue}`);
-  };
+  const need = (action: 'read' | 'admin', queue?: string) => authorize(access, action, queue);
   switch (method) {
     case 'get': {
       const job = await spool.get(p.jobId as string);
-      need('read', job.queue);
+      need(PERMISSIONS.getJob, job.queue);
       return job;
     }
     case 'cancel':
     case 'retry': {
-      need('admin');
+      need(PERMISSIONS.manageJob);
       await (method === 'cancel' ? spool.cancel(p.jobId as string) : spool.retry(p.jobId as string));
       return spool.get(p.jobId as string);
     }
     case 'list':
-      need('read', queueOf(p));
+      need(PERMISSIONS.readQueue, queueOf(p));
       return spool.list(queueOf(p), { state: p.state as never, after: p.after as string | undefined, limit: p.limit as number | undefined });
     case 'stats': {
-      if (p.queue !== undefined) need('read', queueOf(p));
+      if (p.queue !== undefined) need(PERMISSIONS.readQueue, queueOf(p));
       const all = await spool.stats(p.queue === undefined ? undefined : queueOf(p));
       return all.filter((s) => access.can('read', s.queue));
     }
     case 'config':
-      need('read', queueOf(p));
+      need(PERMISSIONS.readQueue, queueOf(p));
       return spool.queueConfig(queueOf(p));
     case 'configure':
-      need('admin');
+      need(PERMISSIONS.manageQueue);
       return spool.configureQueue(queueOf(p), (p.config ?? {}) as never);
     case 'pause':
     case 'resume':
-      need('admin');
+      need(PERMISSIONS.manageQueue);
       await spool.setPaused(queueOf(p), method === 'pause');
       return null;
     case 'purge':
-      need('admin');
+      need(PERMISSIONS.manageQueue);
       return spool.purge(queueOf(p));
   }
 }

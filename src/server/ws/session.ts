@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { ForbiddenError, SpoolError } from '../../core/errors.ts';
+import { SpoolError } from '../../core/errors.ts';
 import type { Job, Lease } from '../../core/job.ts';
 import type { Spool } from '../../engine/spool.ts';
 import {
@@ -7,6 +7,7 @@ import {
 } from '../../protocol/frames.ts';
 import { errorToWire } from '../../protocol/wire-errors.ts';
 import type { Subscription } from '../../worker/consumer.ts';
+import { authorize, PERMISSIONS, settleDenials } from '../auth/permissions.ts';
 import type { Access, Authenticate } from './access.ts';
 import { runCall } from './calls.ts';
 import { checkFrame, FrameError } from './frame-check.ts';
@@ -124,7 +125,7 @@ export class Session {
       case 'ping':
         return undefined;
       case 'publish': {
-        if (!access.can('publish', frame.queue)) throw new ForbiddenError(`publish:${frame.queue}`);
+        authorize(access, PERMISSIONS.addJobs, frame.queue);
         if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, frame.jobs)).map(withoutPayload) };
         const results = await Promise.all(frame.jobs.map((item) => settle(spool.add(frame.queue, item.payload, item).then(withoutPayload))));
         return { results };
@@ -151,30 +152,20 @@ export class Session {
 
   /**
    * Runs one lease operation per item; an item the token may not consume, or whose lease
-   * is stale, fails alone. Jobs delivered on another connection (before a reconnect) have
-   * their queue looked up in one read.
+   * is stale, fails alone. Jobs delivered on this connection came through a subscription
+   * the token was allowed; others (delivered before a reconnect) are checked in one read.
    */
   async #leaseOp<L extends LeaseItem>(leases: L[], run: (l: L) => Promise<unknown>, settles: boolean): Promise<{ results: ItemResult[] }> {
-    const access = this.#access!;
-    const queues = new Map<string, string>();
-    if (!access.can('admin')) {
-      const unknown: string[] = [];
-      for (const l of leases) {
-        const q = this.#delivered.get(l.jobId);
-        if (q === undefined) unknown.push(l.jobId);
-        else queues.set(l.jobId, q);
-      }
-      if (unknown.length > 0) for (const job of await this.#o.spool.store.jobsGet(unknown)) if (job) queues.set(job.id, job.queue);
-    }
+    const denied = await settleDenials(this.#o.spool.store, this.#access!, leases.filter((l) => !this.#delivered.has(l.jobId)).map((l) => l.jobId));
     const results = await Promise.all(leases.map((l) => {
-      const q = queues.get(l.jobId);
-      if (!access.can('admin') && q !== undefined && !access.can('consume', q)) return settle(Promise.reject(new ForbiddenError(`consume:${q}`)));
+      const refusal = denied.get(l.jobId);
+      if (refusal) return settle(Promise.reject(refusal));
       return settle(run(l).then((value) => {
-        if (settles) this.#settled(l.jobId);
+        if (settles) this.#delivered.delete(l.jobId);
         return value;
       }, (err) => {
         // A stale lease is settled as far as this connection is concerned: it frees the slot.
-        if (settles && err instanceof SpoolError && err.code === 'STALE_LEASE') this.#settled(l.jobId);
+        if (settles && err instanceof SpoolError && err.code === 'STALE_LEASE') this.#delivered.delete(l.jobId);
         throw err;
       }));
     }));
@@ -182,7 +173,7 @@ export class Session {
   }
 
   #subscribe(id: number, queue: string, credits: number): undefined {
-    if (!this.#access!.can('consume', queue)) throw new ForbiddenError(`consume:${queue}`);
+    authorize(this.#access!, PERMISSIONS.receive, queue);
     if (this.#subs.has(id)) throw new SpoolError('INVALID_ARGUMENT', `subscription ${id} is already open on this connection; pick another "sub"`);
     const remote: RemoteSub = {
       queue,
@@ -214,10 +205,6 @@ export class Session {
     if (grant === 0) return;
     remote.granted += grant;
     remote.sub.addCredits(grant);
-  }
-
-  #settled(jobId: string): void {
-    this.#delivered.delete(jobId);
   }
 
   #onClose(): void {
