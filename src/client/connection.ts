@@ -61,12 +61,23 @@ export class Connection {
   readonly health: Health;
   #ws: WebSocket | null = null;
   #welcome: WelcomeFrame | null = null;
+  /** The last broker's limits; kept while reconnecting, so batchers can be made at any time. */
+  #limits: SessionLimits | null = null;
+  /**
+   * Requests sent on the current socket and not answered yet. Never more than the broker's
+   * requestsInflightMax: the rest wait in #queue, so a burst never earns TOO_MANY refusals.
+   */
+  readonly #onWire = new Set<number>();
+  /** Ids of requests waiting for a free slot on the wire, oldest first. */
+  #queue: number[] = [];
   #nextId = 1;
   #urlIndex = 0;
   #failures = 0;
   #closed = false;
   /** A refusal that retrying cannot fix (bad token, unknown protocol version). */
   #fatal: SpoolError | null = null;
+  /** Why the last connection attempt failed, for the message of a connect() that gives up. */
+  #lastError: { text: string; cause: unknown } | null = null;
   #lastHeard = 0;
   #watchdog: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -82,8 +93,10 @@ export class Connection {
     this.health = new Health(options.clock, options.log);
   }
 
+  /** The broker's limits, as its last welcome told them (known once start() resolved). */
   get limits(): SessionLimits {
-    return this.#welcome!.limits;
+    if (!this.#limits) throw new ClosedError('remote Spool (never connected)');
+    return this.#limits;
   }
 
   get connected(): boolean {
@@ -97,7 +110,9 @@ export class Connection {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         void this.close();
-        reject(new SpoolError('UNAVAILABLE', `could not reach a broker at ${this.#urls.join(', ')} within ${timeoutMs} ms; is \`spool serve\` running there?`));
+        const last = this.#lastError;
+        const why = last ? `the last attempt failed: ${last.text}` : 'is `spool serve` running there?';
+        reject(new SpoolError('UNAVAILABLE', `could not reach a broker at ${this.#urls.join(', ')} within ${timeoutMs} ms; ${why}`, last ? { cause: last.cause } : undefined));
       }, timeoutMs);
       this.#upWaiters.push({
         resolve: () => { clearTimeout(timer); resolve(); },
@@ -113,7 +128,10 @@ export class Connection {
     const full = { ...frame, id } as Request;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { frame: full, resend, sent: 0, resolve, reject });
-      if (this.#welcome) this.#transmit(id);
+      if (this.#welcome) {
+        this.#queue.push(id);
+        this.#pump();
+      }
     });
   }
 
@@ -141,9 +159,18 @@ export class Connection {
     while (this.#writableWaiters.length > 0 && this.#isWritable()) this.#writableWaiters.shift()!();
   }
 
+  /** Sends queued requests while the broker has room for them. */
+  #pump(): void {
+    while (this.#welcome && this.#queue.length > 0 && this.#onWire.size < this.#welcome.limits.requestsInflightMax) {
+      const id = this.#queue.shift()!;
+      if (this.#pending.has(id)) this.#transmit(id);
+    }
+  }
+
   #transmit(id: number): void {
     const p = this.#pending.get(id)!;
     p.sent++;
+    this.#onWire.add(id);
     this.#ws!.send(JSON.stringify(p.frame), () => this.#wakeWriters());
   }
 
@@ -168,11 +195,12 @@ export class Connection {
       res.on('data', (c: Buffer) => (body += c));
       res.on('end', () => {
         const wire = safeParse(body) ?? { code: `HTTP_${res.statusCode}`, message: `broker answered ${res.statusCode}` };
+        this.#lastError = { text: `${url} answered HTTP ${res.statusCode}: ${wire.message}`, cause: errorFromWire(wire) };
         if (res.statusCode === 401) this.#fail(errorFromWire(wire));
         ws.terminate();
       });
     });
-    ws.on('error', () => {}); // 'close' follows and reconnects
+    ws.on('error', (err) => (this.#lastError = { text: `${url}: ${dialErrorText(err)}`, cause: err })); // 'close' follows and reconnects
     ws.on('close', () => this.#onDown(ws));
   }
 
@@ -180,11 +208,15 @@ export class Connection {
     switch (frame.op) {
       case 'welcome':
         this.#welcome = frame;
+        this.#limits = frame.limits;
         this.#failures = 0;
         this.#startWatchdog(frame.heartbeatMs);
         this.health.up();
+        // Requests from before this connection go first, oldest first (Map order is id order);
+        // then the subscriptions onUp opens again. #onDown emptied the queue and the wire.
+        for (const [id, p] of this.#pending) if (p.sent === 0 || p.resend) this.#queue.push(id);
         this.onUp();
-        for (const [id, p] of this.#pending) if (p.sent === 0 || p.resend) this.#transmit(id);
+        this.#pump();
         for (const w of this.#upWaiters.splice(0)) w.resolve();
         this.#wakeWriters();
         return;
@@ -197,13 +229,22 @@ export class Connection {
         const p = this.#pending.get(frame.id!);
         if (!p) return;
         if (frame.op === 'error' && frame.error.code === 'TOO_MANY') {
-          // The broker is busy with this connection's requests: send it again shortly.
-          setTimeout(() => this.#pending.has(frame.id!) && this.#welcome && this.#transmit(frame.id!), Number(frame.error.retryAfterMs) || 10);
+          // The broker is busy with this connection's requests: send it again shortly, on this
+          // socket only (after a reconnect it is queued again anyway). It keeps its slot meanwhile.
+          const ws = this.#ws;
+          setTimeout(() => {
+            if (this.#ws === ws && this.#welcome && this.#onWire.has(frame.id!)) {
+              p.sent++;
+              ws!.send(JSON.stringify(p.frame));
+            }
+          }, Number(frame.error.retryAfterMs) || 10);
           return;
         }
         this.#pending.delete(frame.id!);
+        this.#onWire.delete(frame.id!);
         if (frame.op === 'ok') p.resolve({ value: frame.result, resent: p.sent > 1 });
         else p.reject(errorFromWire(frame.error));
+        this.#pump();
         this.#wakeWriters();
         return;
       }
@@ -226,6 +267,8 @@ export class Connection {
     const wasUp = this.#welcome !== null;
     this.#welcome = null;
     this.#ws = null;
+    this.#onWire.clear();
+    this.#queue = [];
     if (this.#watchdog) clearInterval(this.#watchdog);
     for (const [id, p] of this.#pending) {
       if (p.sent > 0 && !p.resend) {
@@ -257,6 +300,8 @@ export class Connection {
     const err = this.#fatal ?? new ClosedError('remote Spool');
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    this.#onWire.clear();
+    this.#queue = [];
     for (const w of this.#writableWaiters.splice(0)) w();
     const ws = this.#ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
@@ -272,6 +317,19 @@ export class Connection {
   get inFlight(): number {
     return this.#pending.size;
   }
+}
+
+/** TLS verification failures: retrying cannot fix them, but trusting the broker's CA can. */
+const CERT_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** One line on why a WebSocket could not be opened, with what to do about a certificate that is not trusted. */
+function dialErrorText(err: Error & { code?: string }): string {
+  const text = err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message;
+  if (err.code === 'ECONNREFUSED') return `${text}; is \`spool serve\` running there?`;
+  return err.code && CERT_ERRORS.has(err.code) ? `${text}; the broker's TLS certificate is not trusted: pass its CA certificate as the \`ca\` option` : text;
 }
 
 function safeParse(text: string): { code: string; message: string } | null {

@@ -38,6 +38,9 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
   readonly #publishers = new Map<string, Batcher<PublishItem, ItemResult>>();
   readonly #leaseOps = new Map<LeaseOp, Batcher<LeaseItem & Record<string, unknown>, ItemResult>>();
   readonly #workers = new Set<Worker<any>>();
+  /** Leases delivered to this client's subscriptions and not settled: job id → token and subscription. */
+  readonly #held = new Map<string, { token: number; sub: RemoteSubscription }>();
+  #everUp = false;
   #nextSub = 1;
   #closing: Promise<void> | null = null;
 
@@ -47,11 +50,19 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
     this.#onError = onError;
     conn.onUp = () => {
       for (const sub of this.#subs.values()) sub.reopen();
+      if (this.#everUp) this.#reclaimHeld();
+      this.#everUp = true;
     };
     conn.onPush = (frame) => {
       const sub = this.#subs.get(frame.sub);
-      if (frame.op === 'revoke') return sub?.handlers.revoke(frame.jobId, errorFromWire(frame.error));
-      if (sub && !sub.closed) return sub.delivered(frame.jobs);
+      if (frame.op === 'revoke') {
+        this.#held.delete(frame.jobId);
+        return sub?.handlers.revoke(frame.jobId, errorFromWire(frame.error));
+      }
+      if (sub && !sub.closed) {
+        for (const job of frame.jobs) this.#held.set(job.id, { token: job.leaseToken, sub });
+        return sub.delivered(frame.jobs);
+      }
       // Delivered to a subscription closed meanwhile: give the jobs straight back.
       for (const job of frame.jobs) void this.release({ jobId: job.id, token: job.leaseToken }).catch(() => {});
     };
@@ -172,7 +183,23 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
     await this.#leaseOp('release', { ...lease });
   }
 
+  /**
+   * After a reconnect, extends every lease this client holds through the new broker: on a
+   * shared store that broker takes the leases over, so they do not die with the broker that
+   * delivered them. A lease that is already gone is revoked, which aborts its handler.
+   */
+  #reclaimHeld(): void {
+    for (const [jobId, { token, sub }] of this.#held) {
+      this.extend({ jobId, token }).catch((err) => {
+        if ((err as { code?: string }).code !== 'STALE_LEASE' || this.#held.get(jobId)?.token !== token) return;
+        this.#held.delete(jobId);
+        sub.handlers.revoke(jobId, err as Error);
+      });
+    }
+  }
+
   async #leaseOp(op: LeaseOp, item: LeaseItem & Record<string, unknown>): Promise<unknown> {
+    if (op !== 'extend' && this.#held.get(item.jobId)?.token === item.token) this.#held.delete(item.jobId);
     let batcher = this.#leaseOps.get(op);
     if (!batcher) {
       batcher = new Batcher(async (leases) => {

@@ -22,6 +22,8 @@ export interface LeaseDeps {
   wake(queue: string): void;
   /** A job was scheduled for `at` (a retry after backoff). */
   noteDue(at: number): void;
+  /** Shared stores: registers this process if it has not yet, and returns its id (extends take leases over for it). */
+  owner(): Promise<string | undefined>;
 }
 
 /**
@@ -89,7 +91,8 @@ export class LeaseOps {
       }
       ms = (await this.#d.queues.get(queue)).visibilityTimeoutMs;
     } else checkLimit('visibilityTimeoutMs', ms, 'leaseMs');
-    const r = await this.#extends.push({ lease, leaseMs: ms });
+    const workerId = await this.#d.owner();
+    const r = await this.#extends.push({ lease, leaseMs: ms, ...(workerId === undefined ? {} : { workerId }) });
     if (!r.ok) {
       this.#d.inflight.settled(lease);
       throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);

@@ -98,6 +98,11 @@ export class Spool implements ConsumerApi {
       store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random,
       wake: (queue) => this.#dispatch.wake(queue),
       noteDue: (at) => this.#maintenance?.noteDue(at),
+      owner: async () => {
+        if (!this.#membership) return undefined;
+        await this.#membership.start();
+        return this.#membership.id;
+      },
     });
     const duties = {
       tick: (withCleanup: boolean) => this.#maintenanceTick(withCleanup),
@@ -146,9 +151,9 @@ export class Spool implements ConsumerApi {
     return this.#queues.configure(checkQueueName(name), input);
   }
 
-  /** The queue's settings (defaults if it was never configured). */
-  queueConfig(name: string): Promise<QueueConfig> {
-    return this.#queues.get(name);
+  /** The queue's settings (defaults if it was never configured). @throws InvalidArgumentError for a bad name. */
+  async queueConfig(name: string): Promise<QueueConfig> {
+    return this.#queues.get(checkQueueName(name));
   }
 
   /** Adds one job. Resolves once the job is durable (per the durability setting). */
@@ -259,7 +264,9 @@ export class Spool implements ConsumerApi {
   subscribe(queue: string, handlers: SubscriptionHandlers): Subscription {
     this.#assertOpen();
     checkQueueName(queue);
-    return this.#dispatch.subscribe(queue, handlers);
+    const sub = this.#dispatch.subscribe(queue, handlers);
+    this.#dispatch.startPolling(); // a wake-up lost while a connection was down is found by the next poll
+    return sub;
   }
 
   ack(lease: Lease, result?: unknown): Promise<void> {

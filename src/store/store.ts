@@ -143,6 +143,12 @@ export interface FailItem {
 export interface ExtendItem {
   lease: Lease;
   leaseMs: number;
+  /**
+   * Shared stores: the registered process the lease belongs to from now on. An extend
+   * through another broker (a client that reconnected elsewhere) takes the lease over, so
+   * the lease no longer dies with the process that first delivered it.
+   */
+  workerId?: string;
 }
 
 /** Outcome of an operation that needs a held lease. When not ok, the job's current state and token say why. */

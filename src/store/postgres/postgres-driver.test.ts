@@ -167,4 +167,26 @@ describe('worker registry and health', () => {
     assert.equal(spool.health().healthy, true);
     assert.equal((await sql.unsafe(`SELECT count(*)::int AS n FROM ${schema}.workers WHERE id = $1`, [spool.nodeId!]))[0]!.n, 1, 'registered again');
   });
+
+  it('an extend through another process takes the lease over: it no longer dies with the process that delivered it', async (t) => {
+    // A client of broker A reconnects to broker B and extends there; then A dies.
+    const schema = uniqueSchema();
+    const options = { store: testPgUrl(), schema, heartbeatIntervalMs: 60_000, maintenance: false } as const;
+    const a = await Spool.open(options);
+    const b = await Spool.open(options);
+    t.after(() => Promise.all([a.close(), b.close()]));
+    await a.addMany('q', [{ payload: 'kept' }, { payload: 'orphaned' }]);
+    const jobs = await a.claim('q', 2);
+    const kept = jobs.find((j) => j.payload === 'kept')!;
+    const orphaned = jobs.find((j) => j.payload === 'orphaned')!;
+    await b.extend({ jobId: kept.id, token: kept.leaseToken });
+    const owner = await sql.unsafe(`SELECT worker_id::text AS w FROM ${schema}.jobs WHERE id = $1`, [kept.id]);
+    assert.equal(owner[0]!.w, b.nodeId);
+    await sql.unsafe(`UPDATE ${schema}.workers SET expires_at = 0 WHERE id = $1`, [a.nodeId!]); // A's registration lapsed
+    await b.runMaintenance();
+    assert.equal((await b.get(orphaned.id)).state, 'ready', 'the dead process\'s other lease was taken back');
+    assert.equal((await b.get(kept.id)).state, 'active');
+    await b.ack({ jobId: kept.id, token: kept.leaseToken });
+    assert.equal((await b.get(kept.id)).state, 'completed');
+  });
 });

@@ -178,7 +178,7 @@ export class PostgresStore implements Store {
 
   async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
     const rows = await this.#run(
-      () => this.#db.q(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now]),
+      () => this.#db.q(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now, items.map((i) => i.workerId ?? null)]),
       'extend leases',
     );
     const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));

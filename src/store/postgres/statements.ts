@@ -81,8 +81,8 @@ export function pgStatements(s: string, historyMax: number) {
       ${notify('upd', '$7', "state = 'ready'")}
       SELECT id, state, NULL::text AS dead_reason FROM upd WHERE ${forced}`,
 
-    extend: `UPDATE ${s}.jobs j SET lease_expires_at = i.expires, updated_at = $4
-      FROM unnest($1::uuid[], $2::int[], $3::int8[]) AS i(id, token, expires)
+    extend: `UPDATE ${s}.jobs j SET lease_expires_at = i.expires, updated_at = $4, worker_id = COALESCE(i.worker, j.worker_id)
+      FROM unnest($1::uuid[], $2::int[], $3::int8[], $5::uuid[]) AS i(id, token, expires, worker)
       WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
       RETURNING j.id, j.lease_expires_at`,
 
