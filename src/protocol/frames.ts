@@ -209,3 +209,14 @@ export interface LeaseValues {
   extend: number;
   release: undefined;
 }
+
+/** The add options a job may carry over the wire; anything else (such as `tx`) is not taken from a client. */
+const PUBLISH_OPTIONS = ['name', 'priority', 'delayMs', 'runAt', 'maxAttempts'] as const;
+
+/** A published job as the engine's `addMany` item: its payload and the wire's add options only. */
+export function toAddItem(item: Record<string, unknown>): PublishItem {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return item as never; // the engine names what is wrong
+  const out: PublishItem = { payload: item.payload };
+  for (const key of PUBLISH_OPTIONS) if (item[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = item[key];
+  return out;
+}

@@ -6,6 +6,7 @@ import type { Spool } from '../engine/spool.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { authorize, PERMISSIONS, settleDenials } from './auth/permissions.ts';
 import { ALL_ACCESS, type Principal } from './auth/scopes.ts';
+import { toAddItem } from '../protocol/frames.ts';
 import { toHttpError } from './http-errors.ts';
 import { receive } from './receive.ts';
 
@@ -100,12 +101,13 @@ export function buildHttpApi(spool: Spool, options: ServerOptions = {}): Fastify
     schema: { body: { type: 'object', properties: { jobs: { type: 'array' }, ...addOptions } } },
   }, async (req, reply) => {
     authorize(who(req), PERMISSIONS.addJobs, req.params.queue);
-    const { jobs, payload, ...opts } = req.body;
+    const { jobs } = req.body;
     if (Array.isArray(jobs)) {
-      const added = await spool.addMany(req.params.queue, jobs as never[]);
+      const added = await spool.addMany(req.params.queue, (jobs as Record<string, unknown>[]).map(toAddItem));
       return reply.status(201).send({ jobs: added });
     }
     if (!('payload' in req.body)) throw Object.assign(new Error('body must have "payload" (one job) or "jobs" (a batch)'), { statusCode: 400 });
+    const { payload, ...opts } = toAddItem(req.body);
     return reply.status(201).send(await spool.add(req.params.queue, payload, opts));
   });
 

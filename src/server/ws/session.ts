@@ -3,7 +3,7 @@ import { SpoolError } from '../../core/errors.ts';
 import type { Job, Lease } from '../../core/job.ts';
 import type { Spool } from '../../engine/spool.ts';
 import {
-  CLOSE, PROTOCOL_VERSION, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits,
+  CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits,
 } from '../../protocol/frames.ts';
 import { errorToWire } from '../../protocol/wire-errors.ts';
 import type { Subscription } from '../../worker/consumer.ts';
@@ -126,8 +126,9 @@ export class Session {
         return undefined;
       case 'publish': {
         authorize(access, PERMISSIONS.addJobs, frame.queue);
-        if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, frame.jobs)).map(withoutPayload) };
-        const results = await Promise.all(frame.jobs.map((item) => settle(spool.add(frame.queue, item.payload, item).then(withoutPayload))));
+        const items = frame.jobs.map((item) => toAddItem(item as unknown as Record<string, unknown>));
+        if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, items)).map(withoutPayload) };
+        const results = await Promise.all(items.map(({ payload, ...options }) => settle(spool.add(frame.queue, payload, options).then(withoutPayload))));
         return { results };
       }
       case 'ack':
