@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Spool } from '../src/index.ts';
-import { fields, startBroker, stopBroker, until, type BrokerChild } from './support/broker.ts';
+import { fields, startBroker, stopBroker, until, type BrokerChild, untilSettled } from './support/broker.ts';
 import { startFixture, type Child } from './support/child.ts';
 import { tempDir } from './support/cli.ts';
 
@@ -71,13 +71,7 @@ describe('the broker killed and restarted on the same store and port (real proce
     // Everything in the store ends completed: the confirmed adds, and any add that was stored but whose confirmation was lost.
     const check = await Spool.connect(broker.wsUrl);
     t.after(() => check.close());
-    // Wait until nothing is left to run (a job lost on its way to the worker is active until its lease ends), then look.
-    let counts = (await check.queue('work').stats()).counts;
-    await until(async () => {
-      counts = (await check.queue('work').stats()).counts;
-      return counts.ready + counts.active + counts.scheduled === 0;
-    }, VISIBILITY_MS + 10_000, () => `every job to be settled (counts ${JSON.stringify(counts)}; worker ${show(worker)})`);
-    assert.deepEqual({ ...counts, completed: 0 }, { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 });
+    const counts = await untilSettled(check.queue('work'), VISIBILITY_MS + 10_000, () => `worker ${show(worker)}`);
     await check.close();
 
     worker.child.kill('SIGTERM');

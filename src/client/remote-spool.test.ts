@@ -1,12 +1,11 @@
 /**
  * The remote client against real brokers on loopback sockets: the same API and the same
  * worker runtime as an in-process Spool, errors rebuilt as the same classes, reconnects
- * across broker URLs with leases kept, a clear failure when no broker answers, and
- * backpressure that waits for replies instead of flooding the broker.
+ * across broker URLs with leases kept, a clear failure when no broker answers
+ * (backpressure: backpressure.test.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -17,83 +16,7 @@ import type { Job } from '../core/job.ts';
 import { Spool } from '../engine/spool.ts';
 import { startBroker, type Broker, type BrokerOptions } from '../server/broker.ts';
 import type { RemoteSpool } from './remote-spool.ts';
-
-const quiet = { onError: () => {}, log: () => {} };
-
-/** A memory Spool served by one broker, and a client connected to it; all closed when the test ends. */
-async function served(t: TestContext, brokerOptions: BrokerOptions = {}, spoolOptions: Parameters<typeof Spool.open>[0] = {}): Promise<{ spool: Spool; broker: Broker; remote: RemoteSpool }> {
-  const spool = await Spool.open({ store: 'memory', ...quiet, ...spoolOptions });
-  const broker = await startBroker(spool, { port: 0, ...brokerOptions });
-  const remote = await Spool.connect(broker.wsUrl, quiet);
-  t.after(async () => {
-    await remote.close();
-    await broker.close();
-    await spool.close();
-  });
-  return { spool, broker, remote };
-}
-
-/** Resolves when `check` returns true; fails the test after `timeoutMs`. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => (open = resolve));
-  return { promise, open };
-}
-
-/** A port nothing listens on. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/**
- * A TCP relay in front of a broker that counts TOO_MANY refusals in what the broker
- * sends (server frames are unmasked and uncompressed, so they can be read on the wire).
- */
-async function countingProxy(t: TestContext, targetPort: number): Promise<{ port: number; tooMany: () => number; drop: () => void }> {
-  let tooMany = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream);
-    let tail = '';
-    upstream.on('data', (chunk: Buffer) => {
-      const text = tail + chunk.toString('latin1');
-      tooMany += text.split('"TOO_MANY"').length - 1;
-      tail = text.slice(-9); // a marker split across two chunks is counted once, in the second
-      client.write(chunk);
-    });
-    upstream.on('end', () => client.end());
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    tooMany: () => tooMany,
-    /** Cuts every connection through the proxy, as a network failure would. */
-    drop: () => {
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
-  };
-}
+import { freePort, gate, quiet, served, waitFor } from '../../test/support/remote.ts';
 
 type Api = Spool | RemoteSpool;
 
@@ -357,70 +280,6 @@ describe('RemoteSpool (real broker, real sockets)', () => {
     });
     const tookMs = Date.now() - t0;
     assert.ok(tookMs >= 290 && tookMs < 1_500, `gave up after ${tookMs} ms`);
-  });
-
-  it('a burst of 1,000 adds waits for replies: the broker never has to refuse one with TOO_MANY', async (t) => {
-    const spool = await Spool.open({ store: 'memory', ...quiet });
-    // Small batches (addManyMax 10) make 100 publish frames; the broker works on at most 2 of them at once.
-    const broker = await startBroker(spool, { port: 0, requestsInflightMax: 2, addManyMax: 10 });
-    const proxy = await countingProxy(t, broker.port);
-    const remote = await Spool.connect(`ws://127.0.0.1:${proxy.port}/v1/ws`, quiet);
-    t.after(async () => {
-      await remote.close();
-      await broker.close();
-      await spool.close();
-    });
-    const q = remote.queue<number>('burst');
-    const jobs = await Promise.all(Array.from({ length: 1000 }, (_, i) => q.add(i)));
-    assert.equal(new Set(jobs.map((j) => j.id)).size, 1000);
-    assert.deepEqual(jobs.map((j) => j.payload), Array.from({ length: 1000 }, (_, i) => i));
-    assert.equal((await spool.stats('burst'))[0]!.counts.ready, 1000, 'each add stored once');
-    // Lease operations and calls go through the same window.
-    const ids = jobs.slice(0, 50).map((j) => j.id);
-    const read = await Promise.all(ids.map((id) => remote.get(id)));
-    assert.deepEqual(read.map((j) => j.id), ids);
-    assert.equal(proxy.tooMany(), 0, 'TOO_MANY refusals: the client sent more requests than requestsInflightMax');
-  });
-
-  it('a burst of acks from a wide remote worker also stays within requestsInflightMax', async (t) => {
-    const spool = await Spool.open({ store: 'memory', ...quiet });
-    const broker = await startBroker(spool, { port: 0, requestsInflightMax: 2, addManyMax: 5 });
-    const proxy = await countingProxy(t, broker.port);
-    const remote = await Spool.connect(`ws://127.0.0.1:${proxy.port}/v1/ws`, quiet);
-    t.after(async () => {
-      await remote.close();
-      await broker.close();
-      await spool.close();
-    });
-    await spool.queue('acks').addMany(Array.from({ length: 300 }, (_, i) => ({ payload: i })));
-    let completed = 0;
-    const worker = remote.work('acks', async () => 'ok', { concurrency: 64 });
-    worker.on('completed', () => completed++);
-    await waitFor('300 completions', () => completed === 300);
-    assert.equal((await spool.stats('acks'))[0]!.counts.completed, 300);
-    assert.equal(proxy.tooMany(), 0, 'TOO_MANY refusals: the client sent more requests than requestsInflightMax');
-  });
-
-  it('after a reconnect, the requests sent again and the subscriptions opened again share the same window', async (t) => {
-    const spool = await Spool.open({ store: 'memory', ...quiet });
-    const broker = await startBroker(spool, { port: 0, requestsInflightMax: 2, addManyMax: 10 });
-    const proxy = await countingProxy(t, broker.port);
-    const remote = await Spool.connect(`ws://127.0.0.1:${proxy.port}/v1/ws`, { ...quiet, reconnectBaseMs: 20, reconnectMaxMs: 20 });
-    t.after(async () => {
-      await remote.close();
-      await broker.close();
-      await spool.close();
-    });
-    // Three subscriptions (on queues nobody adds to) are opened again at the reconnect, alongside the adds.
-    for (const q of ['idle-1', 'idle-2', 'idle-3']) remote.work(q, async () => {});
-    await remote.queue('again').add('before');
-    proxy.drop();
-    await waitFor('health to go down', () => !remote.health().healthy);
-    const adds = Promise.all(Array.from({ length: 300 }, (_, i) => remote.queue('again').add(i)));
-    await waitFor('health to come back', () => remote.health().healthy);
-    assert.equal((await adds).length, 300);
-    assert.equal((await spool.stats('again'))[0]!.counts.ready, 301);
-    assert.equal(proxy.tooMany(), 0, 'TOO_MANY refusals: after the reconnect the client sent more requests than requestsInflightMax');
   });
 
   it('close() waits for the last acks, then later calls fail with ClosedError', async (t) => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { MAIN, childEnv } from './cli.ts';
+import type { QueueStats } from '../../src/core/job.ts';
 import type { Child } from './child.ts';
 
 /** A running `spool serve --json`, once it has printed its serving line. */
@@ -80,4 +81,18 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs: n
     if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Waits until a queue has nothing left to run (a job lost on its way to a worker stays
+ * active until its lease ends), then asserts every job of it completed; returns the counts.
+ */
+export async function untilSettled(queue: { stats(): Promise<QueueStats> }, timeoutMs: number, context: () => string): Promise<QueueStats['counts']> {
+  let counts = (await queue.stats()).counts;
+  await until(async () => {
+    counts = (await queue.stats()).counts;
+    return counts.ready + counts.active + counts.scheduled === 0;
+  }, timeoutMs, () => `every job to be settled (counts ${JSON.stringify(counts)}; ${context()})`);
+  assert.deepEqual({ ...counts, completed: 0 }, { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 });
+  return counts;
 }
