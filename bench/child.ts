@@ -6,7 +6,8 @@
  *
  * (options: RunOptions, e.g. the PostgreSQL server) and reads exactly one JSON
  * line from stdout: `{ "durability": "...", "figures": { "W3": 41234 } }`.
- * Multi-process runs (W3-2w, W7) start their extra processes from here.
+ * Multi-process runs (W3-2w, W7; for spool-server also W4 and C1000) start their
+ * extra processes from here; the spool-server target starts its broker process.
  * Progress goes to stderr. Exit code 1 with a message on stderr when the run fails.
  */
 import type { TargetContext } from './target.ts';
@@ -26,7 +27,11 @@ async function main(argv: string[]): Promise<ChildResult> {
     throw new Error(`usage: node bench/child.ts <target> <${RUN_KINDS.join('|')}> <data-dir> <options-json> (got ${JSON.stringify(argv)})`);
   }
   const options = JSON.parse(optionsJson) as RunOptions;
-  const targetContext: TargetContext = { dataDir, postgresUrl: options.postgresUrl };
+  const targetContext: TargetContext = {
+    dataDir,
+    postgresUrl: options.postgresUrl,
+    brokerCpuProf: options.cpuProfDir ? { dir: options.cpuProfDir, name: `${options.runLabel}-broker.cpuprofile` } : null,
+  };
   const target = createTarget(targetId, targetContext);
   const log = (message: string): void => void process.stderr.write(`  [${targetId} ${runKind}] ${message}\n`);
   try {

@@ -1,19 +1,23 @@
 /**
- * One extra process of a multi-process workload (W3-2w, W7): a producer or a
- * worker on the store another process's target created. The coordinator
+ * One extra process of a multi-process workload (W3-2w, W7; for spool-server also
+ * W4 and C1000): a producer, a worker or a holder of idle connections on the store
+ * (or broker) another process's target created. The coordinator
  * (workloads/multi-process.ts) forks it with an IPC channel as
  *
- *   node bench/proc.ts <target> <producer|worker> <spec-json>
+ *   node bench/proc.ts <target> <producer|worker|idle> <spec-json>
  *
  * and drives it with messages (see ProcMessage / CoordinatorMessage):
  * it opens its target (attached to the shared store) and says `ready`; on `start`
  * a producer adds jobs, one `add()` per job with `inFlight` calls in flight, until
  * `endAt`, and a worker starts a no-op worker of `concurrency`; a worker reports
  * `progress` every 100 ms and, on `stop`, closes and reports what it completed.
+ * A worker with `measure: 'start'` (W4) starts before it says `ready` and records
+ * add→handler-start instead of add→completion. An `idle` process opens
+ * `connections` idle client sessions before it says `ready`, and closes them on `stop`.
  * Times are epoch milliseconds (epochNow), comparable between processes.
  */
 import { benchPayload, type BenchPayload } from './payload.ts';
-import type { TargetContext } from './target.ts';
+import type { Target, TargetContext, TargetWorker } from './target.ts';
 import { createTarget, isTargetId } from './targets/index.ts';
 import { epochNow } from './workloads/run-context.ts';
 
@@ -27,6 +31,13 @@ export interface ProcSpec {
   concurrency: number;
   /** Producer: add() calls in flight. */
   inFlight: number;
+  /**
+   * Worker: what the latencies measure, from the payload's add time `t`: until the
+   * completion is acknowledged (W7, the default), or until the handler starts (W4).
+   */
+  measure?: 'complete' | 'start';
+  /** Idle: client sessions to open. */
+  connections?: number;
 }
 
 /** Coordinator → proc. */
@@ -47,9 +58,10 @@ export type ProcMessage =
       inWindow: number;
       /** When the last completion was acknowledged (epoch ms), or null. */
       lastCompletedAt: number | null;
-      /** add()→completion ms of the completions in the window, when the payloads carry their add time. */
+      /** Handler starts (measure 'start') or completions in the window that carried their add time. */
       latencies: Float64Array;
     }
+  | { type: 'closed'; connections: number }
   | { type: 'failed'; message: string };
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -88,58 +100,94 @@ async function produce(add: (p: BenchPayload) => Promise<void>, spec: ProcSpec, 
 
 async function main(argv: string[]): Promise<void> {
   const [targetId, role, specJson] = argv;
-  if (argv.length !== 3 || !targetId || !isTargetId(targetId) || (role !== 'producer' && role !== 'worker') || !specJson || !process.send) {
-    throw new Error(`usage (forked with IPC): node bench/proc.ts <target> <producer|worker> <spec-json> (got ${JSON.stringify(argv)})`);
+  if (argv.length !== 3 || !targetId || !isTargetId(targetId) || (role !== 'producer' && role !== 'worker' && role !== 'idle') || !specJson || !process.send) {
+    throw new Error(`usage (forked with IPC): node bench/proc.ts <target> <producer|worker|idle> <spec-json> (got ${JSON.stringify(argv)})`);
   }
   const spec = JSON.parse(specJson) as ProcSpec;
   const target = createTarget(targetId, spec.context);
   try {
+    if (role === 'idle') return await holdIdle(target, spec);
     await target.setup();
-    await send({ type: 'ready' });
-    const start = await nextMessage();
-    if (start.type !== 'start') throw new Error(`expected start, got ${start.type}`);
     if (role === 'producer') {
+      await send({ type: 'ready' });
+      const start = await nextMessage();
+      if (start.type !== 'start') throw new Error(`expected start, got ${start.type}`);
       if (start.endAt === null) throw new Error('a producer needs an endAt');
       await send(await produce((p) => target.addOne(p), spec, start.endAt));
       return;
     }
-    const endAt = start.endAt ?? Infinity;
-    let inWindow = 0;
-    let samples = 0;
-    let lastCompletedAt: number | null = null;
-    let latencies = new Float64Array(1 << 16);
-    const worker = await target.startWorker({
-      concurrency: spec.concurrency,
-      onComplete: (payload) => {
-        const now = epochNow();
-        lastCompletedAt = now;
-        if (now < start.startAt || now > endAt) return;
-        inWindow++;
-        if (payload.t === undefined) return;
-        if (samples === latencies.length) {
-          const grown = new Float64Array(latencies.length * 2);
-          grown.set(latencies);
-          latencies = grown;
-        }
-        latencies[samples++] = now - payload.t;
-      },
-    });
-    let reported = -1;
-    const progress = setInterval(() => {
-      const count = worker.completed();
-      if (count !== reported) void send({ type: 'progress', count: (reported = count) });
-    }, PROGRESS_INTERVAL_MS);
-    try {
-      const stop = await nextMessage();
-      if (stop.type !== 'stop') throw new Error(`expected stop, got ${stop.type}`);
-    } finally {
-      clearInterval(progress);
-    }
-    await worker.close();
-    await send({ type: 'drained', completed: worker.completed(), inWindow, lastCompletedAt, latencies: latencies.slice(0, samples) });
+    await work(target, spec);
   } finally {
     await target.teardown();
   }
+}
+
+async function work(target: Target, spec: ProcSpec): Promise<void> {
+  const measureStart = spec.measure === 'start';
+  let startAt = -Infinity;
+  let endAt = Infinity;
+  let inWindow = 0;
+  let samples = 0;
+  let lastCompletedAt: number | null = null;
+  let latencies = new Float64Array(1 << 16);
+  const record = (payload: BenchPayload, now: number): void => {
+    if (now < startAt || now > endAt) return;
+    inWindow++;
+    if (payload.t === undefined) return;
+    if (samples === latencies.length) {
+      const grown = new Float64Array(latencies.length * 2);
+      grown.set(latencies);
+      latencies = grown;
+    }
+    latencies[samples++] = now - payload.t;
+  };
+  const startWorker = (): Promise<TargetWorker> =>
+    target.startWorker({
+      concurrency: spec.concurrency,
+      ...(measureStart ? { onStart: (payload: BenchPayload) => record(payload, epochNow()) } : {}),
+      onComplete: (payload) => {
+        const now = epochNow();
+        lastCompletedAt = now;
+        if (!measureStart) record(payload, now);
+      },
+    });
+  // Measuring handler starts (W4), the worker runs before the producer's first add.
+  let worker = measureStart ? await startWorker() : null;
+  await send({ type: 'ready' });
+  const start = await nextMessage();
+  if (start.type !== 'start') throw new Error(`expected start, got ${start.type}`);
+  startAt = measureStart ? -Infinity : start.startAt;
+  endAt = start.endAt ?? Infinity;
+  worker ??= await startWorker();
+  const running = worker;
+  let reported = -1;
+  const progress = setInterval(() => {
+    const count = running.completed();
+    if (count !== reported) void send({ type: 'progress', count: (reported = count) });
+  }, PROGRESS_INTERVAL_MS);
+  try {
+    const stop = await nextMessage();
+    if (stop.type !== 'stop') throw new Error(`expected stop, got ${stop.type}`);
+  } finally {
+    clearInterval(progress);
+  }
+  await running.close();
+  await send({ type: 'drained', completed: running.completed(), inWindow, lastCompletedAt, latencies: latencies.slice(0, samples) });
+}
+
+/** C1000: opens the idle sessions, says ready, holds them until stop. */
+async function holdIdle(target: Target, spec: ProcSpec): Promise<void> {
+  if (!target.idleConnections) throw new Error(`${target.id} cannot open idle connections (it has no broker)`);
+  const count = spec.connections ?? 0;
+  const close = await target.idleConnections(count);
+  try {
+    await send({ type: 'ready' });
+    const stop = await nextMessage();
+    if (stop.type !== 'stop') throw new Error(`expected stop, got ${stop.type}`);
+  } finally {
+    await close();
+  }
+  await send({ type: 'closed', connections: count });
 }
 
 main(process.argv.slice(2)).then(

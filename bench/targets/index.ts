@@ -1,7 +1,8 @@
 import type { Target, TargetContext } from '../target.ts';
-import { MULTI_PROCESS_RUNS, type RunKind } from '../workloads/catalog.ts';
+import { BROKER_RUNS, MULTI_PROCESS_RUNS, type RunKind } from '../workloads/catalog.ts';
 import { SpoolEmbeddedTarget } from './spool-embedded.ts';
 import { SpoolPostgresTarget } from './spool-postgres.ts';
+import { SpoolServerTarget } from './spool-server.ts';
 
 /** Every target id the workload definition names, in report order. */
 export const TARGET_IDS = ['spool-embedded', 'spool-server', 'spool-postgres', 'bullmq', 'pg-boss', 'rabbitmq', 'nats'] as const;
@@ -14,6 +15,8 @@ interface TargetInfo {
   multiProcess: boolean;
   /** Why the multi-process workloads are skipped, for a target that cannot run them. */
   singleProcessNote?: string;
+  /** It is a broker process with client processes: the broker runs (C1000) run on it. */
+  broker?: boolean;
   /** It needs a PostgreSQL server (the runner starts one, or uses SPOOL_BENCH_PG_URL). */
   needsPostgres: boolean;
 }
@@ -25,6 +28,7 @@ const TARGETS: Partial<Record<TargetId, TargetInfo>> = {
     singleProcessNote: 'the embedded deployment is one process (several processes on one SQLite file work, but that is not this deployment)',
     needsPostgres: false,
   },
+  'spool-server': { create: (context) => new SpoolServerTarget(context), multiProcess: true, broker: true, needsPostgres: false },
   'spool-postgres': { create: (context) => new SpoolPostgresTarget(context), multiProcess: true, needsPostgres: true },
 };
 
@@ -38,16 +42,20 @@ export function isTargetImplemented(id: TargetId): boolean {
   return TARGETS[id] !== undefined;
 }
 
-/** True when the target runs this kind of run (multi-process runs need a shareable store). */
+/** True when the target runs this kind of run (multi-process runs need a shareable store, broker runs a broker). */
 export function targetSupports(id: TargetId, run: RunKind): boolean {
-  const info = TARGETS[id];
-  return info !== undefined && (info.multiProcess || !MULTI_PROCESS_RUNS.includes(run));
+  return skipReason(id, run) === null;
 }
 
-/** Why a target skips the multi-process runs, or null when it runs them. */
-export function singleProcessNote(id: TargetId): string | null {
+/** Why a target skips a kind of run, or null when it runs it. */
+export function skipReason(id: TargetId, run: RunKind): string | null {
   const info = TARGETS[id];
-  return info && !info.multiProcess ? (info.singleProcessNote ?? 'it is a single-process target') : null;
+  if (!info) return `target ${id} is not implemented yet`;
+  if (MULTI_PROCESS_RUNS.includes(run) && !info.multiProcess) {
+    return `it needs several processes sharing one store, and ${info.singleProcessNote ?? 'it is a single-process target'}`;
+  }
+  if (BROKER_RUNS.includes(run) && !info.broker) return `it measures a broker process with its client connections, and ${id} has no broker`;
+  return null;
 }
 
 /** True when the target needs a PostgreSQL server. */

@@ -1,4 +1,4 @@
-import { Spool, type OpenOptions, type Queue, type Worker } from '../../src/index.ts';
+import { Spool, type Handler, type OpenOptions, type Queue, type QueueStats, type Worker, type WorkerOptions } from '../../src/index.ts';
 import type { BenchPayload } from '../payload.ts';
 import type { BrokerMemory, JobCounts, Target, TargetWorker, WorkerSpec } from '../target.ts';
 
@@ -6,23 +6,34 @@ import type { BrokerMemory, JobCounts, Target, TargetWorker, WorkerSpec } from '
 export const QUEUE_NAME = 'bench';
 
 /**
- * What every in-process Spool target shares: the engine runs in this process
- * (producer, engine and worker together), so memory is this process's. A
- * subclass says which store to open ({@link openOptions}) and what its
- * durability is.
+ * What the bench uses of a Spool: the in-process engine (`Spool.open`) and the
+ * remote client (`Spool.connect`) both have it.
  */
-export abstract class SpoolInProcessTarget implements Target {
+export interface BenchSpool {
+  queue<P = unknown>(name: string): Queue<P>;
+  work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R>;
+  stats(queue?: string): Promise<QueueStats[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * What every Spool target shares, in-process or remote: the queue, the worker
+ * and the job counts through Spool's public API. A subclass says how to get
+ * its Spool ({@link openSpool}), what its durability is and whose memory counts.
+ */
+export abstract class SpoolTarget<S extends BenchSpool> implements Target {
   abstract readonly id: string;
-  #spool: Spool | null = null;
+  #spool: S | null = null;
   #queue: Queue<BenchPayload> | null = null;
   readonly #workers: Worker<BenchPayload>[] = [];
 
-  /** The options of `Spool.open`: only the store (and its location), every other setting is Spool's default. */
-  protected abstract openOptions(): OpenOptions;
+  /** Opens (or connects to) the Spool of this target. */
+  protected abstract openSpool(): Promise<S>;
   abstract durability(): string;
+  abstract brokerMemory(): Promise<BrokerMemory>;
 
   async setup(): Promise<void> {
-    this.#spool = await Spool.open(this.openOptions());
+    this.#spool = await this.openSpool();
     this.#queue = this.#spool.queue<BenchPayload>(QUEUE_NAME);
     await this.#queue.config(); // creates the queue row now rather than inside the first timed call
   }
@@ -74,11 +85,6 @@ export abstract class SpoolInProcessTarget implements Target {
     return { waiting: c.ready + c.scheduled, active: c.active, completed: c.completed, failed: c.dead + c.cancelled };
   }
 
-  async brokerMemory(): Promise<BrokerMemory> {
-    // maxRSS is in KiB: the kernel's high-water mark catches peaks between samples.
-    return { rssBytes: process.memoryUsage.rss(), peakRssBytes: process.resourceUsage().maxRSS * 1024 };
-  }
-
   async teardown(): Promise<void> {
     await Promise.all(this.#workers.map((w) => w.close()));
     await this.#spool?.close();
@@ -87,7 +93,7 @@ export abstract class SpoolInProcessTarget implements Target {
   }
 
   /** The open Spool. @throws before setup() */
-  protected get spool(): Spool {
+  protected get spool(): S {
     if (!this.#spool) throw new Error(`${this.id} target used before setup()`);
     return this.#spool;
   }
@@ -95,5 +101,25 @@ export abstract class SpoolInProcessTarget implements Target {
   #queueOrThrow(): Queue<BenchPayload> {
     if (!this.#queue) throw new Error(`${this.id} target used before setup()`);
     return this.#queue;
+  }
+}
+
+/**
+ * What every in-process Spool target shares: the engine runs in this process
+ * (producer, engine and worker together), so memory is this process's. A
+ * subclass says which store to open ({@link openOptions}) and what its
+ * durability is.
+ */
+export abstract class SpoolInProcessTarget extends SpoolTarget<Spool> {
+  /** The options of `Spool.open`: only the store (and its location), every other setting is Spool's default. */
+  protected abstract openOptions(): OpenOptions;
+
+  protected openSpool(): Promise<Spool> {
+    return Spool.open(this.openOptions());
+  }
+
+  async brokerMemory(): Promise<BrokerMemory> {
+    // maxRSS is in KiB: the kernel's high-water mark catches peaks between samples.
+    return { rssBytes: process.memoryUsage.rss(), peakRssBytes: process.resourceUsage().maxRSS * 1024 };
   }
 }

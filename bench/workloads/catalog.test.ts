@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_WORKLOADS, figuresFor, MULTI_PROCESS_RUNS, selectWorkloads } from './catalog.ts';
+import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, MULTI_PROCESS_RUNS, selectWorkloads } from './catalog.ts';
 
 test('the default selection runs every kind and reports every figure', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
-  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7']);
-  assert.deepEqual(s.figures, ['W1', 'W2', 'W3', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99']);
+  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
+  assert.deepEqual(s.figures, ['W1', 'W2', 'W3', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss']);
 });
 
 test('W6 alone runs the 1,000,000-job drain and reports only W6', () => {
@@ -18,11 +18,16 @@ test('figure ids and workload ids, any case', () => {
   assert.deepEqual(selectWorkloads('w7'), { runs: ['W7'], figures: ['W7', 'W7-p99'] });
   assert.deepEqual(selectWorkloads('W7-p99'), { runs: ['W7'], figures: ['W7-p99'] });
   assert.deepEqual(selectWorkloads('w3-2W'), { runs: ['W3-2w'], figures: ['W3-2w'] });
+  assert.deepEqual(selectWorkloads('c1000'), { runs: ['C1000'], figures: ['C1000-rss'] });
+  assert.deepEqual(selectWorkloads('C1000-RSS'), { runs: ['C1000'], figures: ['C1000-rss'] });
 });
 
-test('a single-process target drops the multi-process figures', () => {
+test('a single-process target drops the multi-process and broker figures', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
-  assert.deepEqual(figuresFor(s, (run) => !MULTI_PROCESS_RUNS.includes(run)), ['W1', 'W2', 'W3', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6']);
+  assert.deepEqual(
+    figuresFor(s, (run) => !MULTI_PROCESS_RUNS.includes(run) && !BROKER_RUNS.includes(run)),
+    ['W1', 'W2', 'W3', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
+  );
 });
 
 test('an unknown workload is refused by name', () => {

@@ -5,17 +5,22 @@
  * entry of the JSON output. W5 and W6 share runs: W6 is the peak RSS of the
  * W5 runs with 1,000,000 queued. W7 and W3-2w need several processes sharing
  * one store: only targets that support that run them (see targets/index.ts).
+ * C1000 (not in WORKLOAD.md) is the broker's memory with 1,000 idle client
+ * connections: only broker targets (spool-server) run it.
  * @example
  * selectWorkloads('W3,W6'); // { runs: ['W3', 'W5-1m'], figures: ['W3', 'W6'] }
  */
 
 /** What one child process runs once. */
-export const RUN_KINDS = ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7'] as const;
+export const RUN_KINDS = ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000'] as const;
 /** One of {@link RUN_KINDS}. */
 export type RunKind = (typeof RUN_KINDS)[number];
 
 /** Run kinds that start several processes on one shared store. */
 export const MULTI_PROCESS_RUNS: readonly RunKind[] = ['W3-2w', 'W7'];
+
+/** Run kinds that measure a broker process and its client connections: only broker targets run them. */
+export const BROKER_RUNS: readonly RunKind[] = ['C1000'];
 
 /** One figure of the report, in report order. */
 export interface FigureSpec {
@@ -44,10 +49,11 @@ export const FIGURES: readonly FigureSpec[] = [
   { id: 'W6', workload: 'W6', unit: 'MiB', run: 'W5-1m', decimals: 1 },
   { id: 'W7', workload: 'W7', unit: 'jobs/s', run: 'W7', decimals: 0 },
   { id: 'W7-p99', workload: 'W7', unit: 'ms', run: 'W7', decimals: 1 },
+  { id: 'C1000-rss', workload: 'C1000', unit: 'MiB', run: 'C1000', decimals: 1 },
 ];
 
 /** The workloads run when `--workload` is not given. */
-export const DEFAULT_WORKLOADS = 'W1,W2,W3,W3-2w,W4,W5,W6,W7';
+export const DEFAULT_WORKLOADS = 'W1,W2,W3,W3-2w,W4,W5,W6,W7,C1000';
 
 /** What a `--workload` list asks for. */
 export interface Selection {
@@ -58,8 +64,8 @@ export interface Selection {
 }
 
 /**
- * Parses a comma-separated `--workload` list. Accepts workload ids (`W4`, `W5`, `W7`),
- * figure ids (`W4-p99`, `W5-1m`, `W7-p99`) and is case-insensitive.
+ * Parses a comma-separated `--workload` list. Accepts workload ids (`W4`, `W5`, `W7`, `C1000`),
+ * figure ids (`W4-p99`, `W5-1m`, `W7-p99`, `C1000-rss`) and is case-insensitive.
  * @throws Error naming the unknown id.
  */
 export function selectWorkloads(list: string): Selection {
@@ -71,7 +77,7 @@ export function selectWorkloads(list: string): Selection {
     const family = FIGURES.filter((f) => f.workload.toUpperCase() === token);
     const matched = family.length > 0 ? family : exact;
     if (matched.length === 0) {
-      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W3-2w, or a figure id such as W4-p99, W5-1m or W7-p99`);
+      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W3-2w, C1000, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
     }
     for (const f of matched) figures.add(f.id);
   }

@@ -12,7 +12,7 @@ export const W2 = { jobs: 100_000, batchSize: 1_000 } as const;
  * @example
  * const { W1: jobsPerS } = await enqueueSingle(ctx);
  */
-export async function enqueueSingle(ctx: RunContext, jobs = W1.jobs, inFlightMax = W1.inFlightMax): Promise<RunFigures> {
+export async function enqueueSingle(ctx: RunContext, jobs: number = W1.jobs, inFlightMax: number = W1.inFlightMax): Promise<RunFigures> {
   const { target } = ctx;
   let next = 0;
   const lane = async (): Promise<void> => {
@@ -31,7 +31,7 @@ export async function enqueueSingle(ctx: RunContext, jobs = W1.jobs, inFlightMax
  * @example
  * const { W2: jobsPerS } = await enqueueBulk(ctx);
  */
-export async function enqueueBulk(ctx: RunContext, jobs = W2.jobs, batchSize = W2.batchSize): Promise<RunFigures> {
+export async function enqueueBulk(ctx: RunContext, jobs: number = W2.jobs, batchSize: number = W2.batchSize): Promise<RunFigures> {
   const { target } = ctx;
   const startedAt = performance.now();
   for (let first = 0; first < jobs; first += batchSize) {

@@ -1,4 +1,5 @@
 import type { RunKind } from './catalog.ts';
+import { idleConnectionsRss } from './connections.ts';
 import { drainBacklog, W3, W5 } from './drain.ts';
 import { enqueueBulk, enqueueSingle } from './enqueue.ts';
 import { addToStartLatency } from './latency.ts';
@@ -22,6 +23,7 @@ export const RUNS: Record<RunKind, (ctx: RunContext) => Promise<RunFigures>> = {
     return { 'W5-1m': r.jobsPerS, W6: r.peakRssMiB };
   },
   W7: (ctx) => endToEndMixed(ctx),
+  C1000: (ctx) => idleConnectionsRss(ctx),
 };
 
 export type { RunContext, RunFigures, RunOptions } from './run-context.ts';

@@ -1,6 +1,7 @@
 import { benchPayload } from '../payload.ts';
 import { percentileOfSorted, sortedAscending } from '../stats.ts';
-import { check, count, waitCompleted, type RunContext, type RunFigures } from './run-context.ts';
+import { startProcs, waitProgress, type Proc } from './multi-process.ts';
+import { check, count, epochNow, waitCompleted, type RunContext, type RunFigures } from './run-context.ts';
 
 /** W4 settings: 1,000 jobs/s for 10 s into a running worker of concurrency 64. */
 export const W4 = { ratePerS: 1_000, durationMs: 10_000, concurrency: 64 } as const;
@@ -12,8 +13,14 @@ const PACE_INTERVAL_MS = 1;
  * W4 latency: a worker runs first; the producer then adds jobs one add() call
  * at a time on a fixed schedule (job i is due at i / rate after the start),
  * catching up in a burst when a timer fires late. For each job the time from
- * its add() call to the start of its handler is recorded, matched by the
- * payload's `n`. Every one of the rate × duration samples is kept.
+ * its add() call to the start of its handler is recorded. Every one of the
+ * rate × duration samples is kept.
+ *
+ * In-process targets run the worker in this process and match a handler start
+ * to its add() call by the payload's `n`. Targets whose producers and workers
+ * are separate processes (`latencyAcrossProcesses`: spool-server) run the worker
+ * in a process of its own (bench/proc.ts); the payload then carries its add time
+ * `t` (epoch ms, {@link epochNow}) and the worker subtracts it at handler start.
  * @example
  * const figures = await addToStartLatency(ctx); // { 'W4-p50': 0.9, 'W4-p90': …, 'W4-p99': …, 'W4-max': … }
  */
@@ -23,8 +30,21 @@ export async function addToStartLatency(
   durationMs: number = W4.durationMs,
   concurrency: number = W4.concurrency,
 ): Promise<RunFigures> {
-  const { target, log } = ctx;
   const total = Math.round((ratePerS * durationMs) / 1000);
+  const latencies = ctx.target.latencyAcrossProcesses
+    ? await latenciesAcrossProcesses(ctx, total, ratePerS, concurrency)
+    : await latenciesInProcess(ctx, total, ratePerS, concurrency);
+  const sorted = sortedAscending(latencies);
+  return {
+    'W4-p50': percentileOfSorted(sorted, 50),
+    'W4-p90': percentileOfSorted(sorted, 90),
+    'W4-p99': percentileOfSorted(sorted, 99),
+    'W4-max': sorted[sorted.length - 1]!,
+  };
+}
+
+async function latenciesInProcess(ctx: RunContext, total: number, ratePerS: number, concurrency: number): Promise<Float64Array> {
+  const { target, log } = ctx;
   const addCalledAt = new Float64Array(total);
   const handlerStartedAt = new Float64Array(total).fill(NaN);
   let started = 0;
@@ -36,7 +56,47 @@ export async function addToStartLatency(
     },
   });
 
-  const what = `W4: waiting for ${count(total)} jobs`;
+  const produceMs = await paceAdds(total, ratePerS, (n) => {
+    addCalledAt[n] = performance.now();
+    return target.addOne(benchPayload(n));
+  });
+  await waitCompleted(worker, total, `W4: waiting for ${count(total)} jobs`);
+  await worker.close();
+  log(`added ${count(total)} jobs in ${(produceMs / 1000).toFixed(2)} s (${count((total / produceMs) * 1000)} jobs/s offered)`);
+
+  check(started === total, `expected ${count(total)} handler starts, saw ${count(started)}`);
+  const latencies = new Float64Array(total);
+  for (let i = 0; i < total; i++) latencies[i] = handlerStartedAt[i]! - addCalledAt[i]!;
+  return latencies;
+}
+
+async function latenciesAcrossProcesses(ctx: RunContext, total: number, ratePerS: number, concurrency: number): Promise<Float64Array> {
+  const { target, log } = ctx;
+  const procs: Proc[] = [];
+  try {
+    // The worker process starts its worker before it says ready, so it is running before the first add.
+    const [worker] = await startProcs(ctx, procs, 'worker', 1, { concurrency, inFlight: 0, measure: 'start' });
+    worker!.send({ type: 'start', startAt: epochNow(), endAt: null });
+    const produceMs = await paceAdds(total, ratePerS, (n) => target.addOne({ ...benchPayload(n), t: epochNow() }));
+    await waitProgress([worker!], total, `W4: waiting for the worker process to complete ${count(total)} jobs`);
+    worker!.send({ type: 'stop' });
+    const drained = await worker!.next('drained');
+    await worker!.exited();
+    log(`added ${count(total)} jobs in ${(produceMs / 1000).toFixed(2)} s (${count((total / produceMs) * 1000)} jobs/s offered); the worker process completed ${count(drained.completed)}`);
+    check(drained.completed === total, `expected ${count(total)} completions in the worker process, got ${count(drained.completed)}`);
+    check(drained.latencies.length === total, `expected ${count(total)} handler starts, saw ${count(drained.latencies.length)}`);
+    return drained.latencies;
+  } finally {
+    for (const p of procs) p.kill();
+  }
+}
+
+/**
+ * Adds jobs 0 … total-1 on the W4 schedule with `add(n)`, one call per job, and
+ * resolves once every add is acknowledged, with how long the schedule took (ms).
+ * @throws the first failed add.
+ */
+async function paceAdds(total: number, ratePerS: number, add: (n: number) => Promise<void>): Promise<number> {
   const adds: Promise<void>[] = [];
   const scheduleStartedAt = performance.now();
   let next = 0;
@@ -44,11 +104,9 @@ export async function addToStartLatency(
     const pace = (): void => {
       const due = Math.min(total, Math.floor(((performance.now() - scheduleStartedAt) * ratePerS) / 1000) + 1);
       while (next < due) {
-        const n = next++;
-        addCalledAt[n] = performance.now();
-        const add = target.addOne(benchPayload(n));
-        add.catch(reject);
-        adds.push(add);
+        const pending = add(next++);
+        pending.catch(reject);
+        adds.push(pending);
       }
       if (next < total) setTimeout(pace, PACE_INTERVAL_MS);
       else resolve();
@@ -57,18 +115,5 @@ export async function addToStartLatency(
   });
   const produceMs = performance.now() - scheduleStartedAt;
   await Promise.all(adds);
-  await waitCompleted(worker, total, what);
-  await worker.close();
-  log(`added ${count(total)} jobs in ${(produceMs / 1000).toFixed(2)} s (${count((total / produceMs) * 1000)} jobs/s offered)`);
-
-  check(started === total, `expected ${count(total)} handler starts, saw ${count(started)}`);
-  const latencies = new Float64Array(total);
-  for (let i = 0; i < total; i++) latencies[i] = handlerStartedAt[i]! - addCalledAt[i]!;
-  const sorted = sortedAscending(latencies);
-  return {
-    'W4-p50': percentileOfSorted(sorted, 50),
-    'W4-p90': percentileOfSorted(sorted, 90),
-    'W4-p99': percentileOfSorted(sorted, 99),
-    'W4-max': sorted[sorted.length - 1]!,
-  };
+  return produceMs;
 }

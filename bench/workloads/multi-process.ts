@@ -19,8 +19,11 @@ const REPLY_TIMEOUT_MS = 60_000;
 
 type Reply<T extends ProcMessage['type']> = Extract<ProcMessage, { type: T }>;
 
-/** One forked producer or worker process (bench/proc.ts), driven over IPC. */
-class Proc {
+/** The roles of bench/proc.ts. */
+export type ProcRole = 'producer' | 'worker' | 'idle';
+
+/** One forked producer, worker or idle-connections process (bench/proc.ts), driven over IPC. */
+export class Proc {
   readonly name: string;
   /** The latest `progress` count it reported (adds for a producer, completions for a worker). */
   progress = 0;
@@ -29,7 +32,7 @@ class Proc {
   #waiter: { resolve: (m: ProcMessage) => void; reject: (e: Error) => void } | null = null;
   #gone: Error | null = null;
 
-  constructor(ctx: RunContext, role: 'producer' | 'worker', index: number, spec: Omit<ProcSpec, 'context' | 'index'>) {
+  constructor(ctx: RunContext, role: ProcRole, index: number, spec: Omit<ProcSpec, 'context' | 'index'>) {
     this.name = `${role} ${index + 1}`;
     const full: ProcSpec = { ...spec, index, context: { ...ctx.targetContext, attach: ctx.target.attachSpec!() } };
     const prof = ctx.options.cpuProfDir;
@@ -110,7 +113,7 @@ class Proc {
 }
 
 /** Starts `n` processes of one role on the target's store and waits until each has opened it. */
-async function startProcs(ctx: RunContext, procs: Proc[], role: 'producer' | 'worker', n: number, spec: Omit<ProcSpec, 'context' | 'index'>): Promise<Proc[]> {
+export async function startProcs(ctx: RunContext, procs: Proc[], role: ProcRole, n: number, spec: Omit<ProcSpec, 'context' | 'index'>): Promise<Proc[]> {
   const started: Proc[] = [];
   for (let i = 0; i < n; i++) {
     const p = new Proc(ctx, role, i, spec);
@@ -122,7 +125,7 @@ async function startProcs(ctx: RunContext, procs: Proc[], role: 'producer' | 'wo
 }
 
 /** Waits until the processes' progress reaches `total`, failing when it stops moving for the stall timeout. */
-function waitProgress(procs: readonly Proc[], total: number, what: string): Promise<void> {
+export function waitProgress(procs: readonly Proc[], total: number, what: string): Promise<void> {
   const sum = (): number => procs.reduce((s, p) => s + p.progress, 0);
   const reached = new Promise<void>((resolve) => {
     const timer = setInterval(() => {
