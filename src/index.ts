@@ -7,11 +7,9 @@
  */
 export { Spool, type OpenOptions, type AddItem, type ListOptions } from './engine/spool.ts';
 export { Queue, type SpoolApi } from './engine/queue.ts';
-export { RemoteSpool, type ConnectOptions } from './client/remote-spool.ts';
-export { startBroker, type Broker, type BrokerOptions } from './server/broker.ts';
-export { Authenticator, type AuthMode, type AuthenticatorOptions } from './server/auth/authenticator.ts';
-export { createToken } from './server/auth/tokens.ts';
-export { parseScope, type Principal, type Scope } from './server/auth/scopes.ts';
+// The remote client loads on the first Spool.connect; the broker is its own entry point
+// (`spool-queue/server`), so an embedded Spool does not load a web server.
+export type { RemoteSpool, ConnectOptions } from './client/remote-spool.ts';
 export { Worker, WorkerShutdownError, type Handler, type JobContext, type WorkerOptions } from './worker/worker.ts';
 export type { ConsumerApi, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
 export * from './core/errors.ts';

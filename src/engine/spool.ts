@@ -8,7 +8,7 @@ import type { NewJobRow, Store } from '../store/store.ts';
 import type { ConsumerApi, Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Batcher } from '../core/batcher.ts';
-import { RemoteSpool, type ConnectOptions } from '../client/remote-spool.ts';
+import type { ConnectOptions, RemoteSpool } from '../client/remote-spool.ts';
 import { Dispatch } from './dispatch.ts';
 import { deleteFinished, purgeQueue, runLeaderDuties, TableUpkeep } from './duties.ts';
 import { Health, type HealthStatus } from '../core/health.ts';
@@ -136,7 +136,9 @@ export class Spool implements ConsumerApi {
    * @example
    * const spool = await Spool.connect(['ws://broker-a:7600', 'ws://broker-b:7600'], { token: process.env.SPOOL_TOKEN });
    */
-  static connect(urls: string | readonly string[], options?: ConnectOptions): Promise<RemoteSpool> {
+  static async connect(urls: string | readonly string[], options?: ConnectOptions): Promise<RemoteSpool> {
+    // Loaded on first use: an embedded Spool does not carry the WebSocket client in memory.
+    const { RemoteSpool } = await import('../client/remote-spool.ts');
     return RemoteSpool.connect(urls, options);
   }
 

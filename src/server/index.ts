@@ -1,0 +1,14 @@
+/**
+ * The broker, for embedding it in your own process: serve a Spool over HTTP and
+ * WebSocket, with API tokens.
+ * @example
+ * import { Spool } from 'spool-queue';
+ * import { startBroker, Authenticator } from 'spool-queue/server';
+ * const spool = await Spool.open();
+ * const broker = await startBroker(spool, { port: 7600, auth: new Authenticator(spool.store) });
+ */
+export { startBroker, type Broker, type BrokerOptions } from './broker.ts';
+export { buildHttpApi, type ServerOptions } from './app.ts';
+export { Authenticator, type AuthMode, type AuthenticatorOptions } from './auth/authenticator.ts';
+export { createToken } from './auth/tokens.ts';
+export { parseScope, type Principal, type Scope } from './auth/scopes.ts';
