@@ -134,7 +134,8 @@ describe('wake-ups across processes', () => {
       assert.equal(seen.length, 1, `notify ${notify}: the job arrived`);
       assert.ok(seen[0]! - added < 2000, `notify ${notify}: promptly (${seen[0]! - added} ms; the poll without notify is 50 ms, with notify 60 s)`);
       // Every write path that wakes consumers works in both modes (retry announces its queue).
-      const dead = await producer.queue('q').add('redrive', { maxAttempts: 1 });
+      // Scheduled an hour out, so the consumer cannot take it before the cancel.
+      const dead = await producer.queue('q').add('redrive', { delayMs: 3_600_000 });
       await producer.cancel(dead.id);
       await producer.retry(dead.id);
       while (seen.length < 2 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 5));
