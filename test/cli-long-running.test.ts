@@ -107,3 +107,20 @@ test('serve refuses a non-loopback address without --insecure', async (t) => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without authentication/);
 });
+
+test('serve refuses a bad --auth, a certificate without its key, and an unknown or non-integer --set (exit 2)', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  const cases: [string[], RegExp][] = [
+    [['--auth', 'maybe'], /--auth must be one of auto, required, off/],
+    [['--tls-cert', join(dir, 'cert.pem')], /--tls-cert and --tls-key go together/],
+    [['--set', 'connectionsMaximum=5'], /--set takes name=value with a setting from docs\/configuration\.md/],
+    [['--set', 'connectionsMax=lots'], /--set connectionsMax needs an integer/],
+    [['--set', 'connectionsMax=0', '--port', '0'], /connectionsMax must be at least 1/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await spool(dir, ['serve', '--store', store, ...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
