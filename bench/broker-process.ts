@@ -1,7 +1,7 @@
 /**
- * The broker of the spool-server deployment: `spool serve` in a process of its
- * own, on the SQLite store in a fresh data directory, on a free loopback port,
- * with every setting at its default. Clients reach it with `Spool.connect(wsUrl)`.
+ * The broker of the spool-server and spool-postgres deployments: `spool serve` in
+ * a process of its own, on the SQLite store in a fresh data directory (or on a
+ * PostgreSQL schema), on a free loopback port, with every setting at its default. Clients reach it with `Spool.connect(wsUrl)`.
  * @example
  * const broker = await startBrokerProcess({ dataDir });
  * const spool = await Spool.connect(broker.wsUrl);
@@ -50,15 +50,16 @@ interface ServingLine {
 }
 
 /**
- * Starts `node src/cli/main.ts serve --store <dataDir> --port 0 --json` and waits
+ * Starts `node src/cli/main.ts serve --store <dataDir> [--schema s] --port 0 --json` and waits
  * for its serving line. Its stderr is passed on, prefixed `[broker]`, except the
  * routine shutdown notes.
  * @throws when it exits or stays silent before serving.
  */
-export function startBrokerProcess(options: { dataDir: string; cpuProf?: CpuProf | null }): Promise<BrokerProcess> {
+export function startBrokerProcess(options: { dataDir: string; cpuProf?: CpuProf | null; schema?: string }): Promise<BrokerProcess> {
   const { cpuProf } = options;
   const nodeArgs = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf.dir}`, `--cpu-prof-name=${cpuProf.name}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'serve', '--store', options.dataDir, '--port', '0', '--json'], {
+  const schema = options.schema ? ['--schema', options.schema] : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'serve', '--store', options.dataDir, ...schema, '--port', '0', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderrTail = '';

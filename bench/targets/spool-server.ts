@@ -19,7 +19,7 @@ const CONNECT_BURST = 50;
  * await target.setup(); // starts the broker, connects
  */
 export class SpoolServerTarget extends SpoolTarget<RemoteSpool> {
-  readonly id = 'spool-server';
+  readonly id: string = 'spool-server';
   readonly latencyAcrossProcesses = true;
   readonly #context: TargetContext;
   /** The broker this process started, or null when attached to another process's broker. */
@@ -39,12 +39,22 @@ export class SpoolServerTarget extends SpoolTarget<RemoteSpool> {
 
   override async setup(): Promise<void> {
     if (this.#wsUrl === null) {
-      this.#broker = await startBrokerProcess({ dataDir: this.#context.dataDir, cpuProf: this.#context.brokerCpuProf });
+      this.#broker = await startBrokerProcess({ ...this.brokerStore(this.#context), cpuProf: this.#context.brokerCpuProf });
       this.#wsUrl = this.#broker.wsUrl;
       this.#brokerPid = this.#broker.pid;
-      this.#durability = this.#broker.durability;
+      this.#durability = await this.describeDurability(this.#broker.durability);
     }
     await super.setup();
+  }
+
+  /** Where the broker keeps its jobs: a fresh SQLite data directory here. */
+  protected brokerStore(context: TargetContext): { dataDir: string; schema?: string } {
+    return { dataDir: context.dataDir };
+  }
+
+  /** The durability printed beside every figure: what the broker says, unless a subclass knows more. */
+  protected async describeDurability(broker: string): Promise<string> {
+    return broker;
   }
 
   protected openSpool(): Promise<RemoteSpool> {
