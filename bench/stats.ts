@@ -1,7 +1,7 @@
 /**
- * The few statistics the benchmark reports. Percentiles use the nearest-rank
- * method on a sorted copy: with 10,000 samples per W4 run that is exact enough,
- * and it never reports a value that was not observed.
+ * The few statistics the runner reports over the runs of one figure: median,
+ * min and max. Latency percentiles within a run come from an HDR histogram
+ * (report/histogram.ts), not from here.
  * @example
  * summarize([41_000, 39_500, 40_200]); // { median: 40200, min: 39500, max: 41000 }
  */
@@ -30,16 +30,4 @@ export function median(values: readonly number[]): number {
 export function summarize(values: readonly number[]): Summary {
   if (values.length === 0) throw new RangeError('summary of no values');
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
-}
-
-/**
- * The `p`-th percentile (0 < p ≤ 100) of an ascending-sorted array, by nearest rank:
- * the smallest sample such that at least p% of the samples are at or below it.
- * @throws RangeError when empty or p is out of range.
- */
-export function percentileOfSorted(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) throw new RangeError('percentile of no samples');
-  if (!(p > 0 && p <= 100)) throw new RangeError(`percentile must be in (0, 100], got ${p}`);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, rank) - 1]!;
 }

@@ -58,8 +58,12 @@ export interface WorkerSpec {
   concurrency: number;
   /** Called synchronously at the start of each handler, before it returns. */
   onStart?: (payload: BenchPayload) => void;
-  /** Called once the target has acknowledged the job's completion (durably recorded). */
-  onComplete?: (payload: BenchPayload) => void;
+  /**
+   * Called once the target has acknowledged the job's completion (durably recorded).
+   * `completedAt` (epoch ms) is when the target recorded it, for a target that learns
+   * of completions after the fact (pg-boss: its `completed_on`); absent, it is now.
+   */
+  onComplete?: (payload: BenchPayload, completedAt?: number) => void;
 }
 
 /** A running benchmark worker. */

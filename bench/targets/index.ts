@@ -1,5 +1,6 @@
 import type { Target, TargetContext } from '../target.ts';
 import { BROKER_RUNS, MULTI_PROCESS_RUNS, type RunKind } from '../workloads/catalog.ts';
+import { isPeerId, LazyPeerTarget, PEER_IDS, PEERS, peerSkipReason, type PeerId } from './peers.ts';
 import { SpoolEmbeddedTarget } from './spool-embedded.ts';
 import { SpoolPostgresTarget } from './spool-postgres.ts';
 import { SpoolServerTarget } from './spool-server.ts';
@@ -19,6 +20,22 @@ interface TargetInfo {
   broker?: boolean;
   /** It needs a PostgreSQL server (the runner starts one, or uses SPOOL_BENCH_PG_URL). */
   needsPostgres: boolean;
+  /** Run kinds it does not run, with the reason printed when they are skipped. */
+  unsupported?: Partial<Record<RunKind, string>>;
+}
+
+/**
+ * A peer (bench/targets/peers.ts): its code and client library are loaded from
+ * bench/peers on setup, and it runs only when they are installed and its server is
+ * given (`npm run bench:peers` does both).
+ */
+function peerTarget(id: PeerId): TargetInfo {
+  return {
+    create: (context) => new LazyPeerTarget(id, context),
+    multiProcess: true,
+    needsPostgres: PEERS[id].needsPostgres,
+    unsupported: { C1000: 'C1000 is the spool-server broker with 1,000 idle WebSocket sessions, not defined for peers' },
+  };
 }
 
 const TARGETS: Partial<Record<TargetId, TargetInfo>> = {
@@ -30,6 +47,7 @@ const TARGETS: Partial<Record<TargetId, TargetInfo>> = {
   },
   'spool-server': { create: (context) => new SpoolServerTarget(context), multiProcess: true, broker: true, needsPostgres: false },
   'spool-postgres': { create: (context) => new SpoolPostgresTarget(context), multiProcess: true, needsPostgres: true },
+  ...Object.fromEntries(PEER_IDS.map((id) => [id, peerTarget(id)])),
 };
 
 /** True when `id` names a target of the workload definition. */
@@ -51,6 +69,12 @@ export function targetSupports(id: TargetId, run: RunKind): boolean {
 export function skipReason(id: TargetId, run: RunKind): string | null {
   const info = TARGETS[id];
   if (!info) return `target ${id} is not implemented yet`;
+  if (isPeerId(id)) {
+    const why = peerSkipReason(id);
+    if (why !== null) return why;
+  }
+  const unsupported = info.unsupported?.[run];
+  if (unsupported !== undefined) return unsupported;
   if (MULTI_PROCESS_RUNS.includes(run) && !info.multiProcess) {
     return `it needs several processes sharing one store, and ${info.singleProcessNote ?? 'it is a single-process target'}`;
   }
@@ -60,7 +84,8 @@ export function skipReason(id: TargetId, run: RunKind): string | null {
 
 /** True when the target needs a PostgreSQL server. */
 export function targetNeedsPostgres(id: TargetId): boolean {
-  return TARGETS[id]?.needsPostgres === true;
+  // A peer that is skipped (not installed, or not asked for) needs nothing.
+  return TARGETS[id]?.needsPostgres === true && !(isPeerId(id) && peerSkipReason(id) !== null);
 }
 
 /**

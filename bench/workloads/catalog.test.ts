@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, MULTI_PROCESS_RUNS, selectWorkloads } from './catalog.ts';
+import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, FIGURES, MULTI_PROCESS_RUNS, SCALE_POINTS, selectWorkloads } from './catalog.ts';
 
 test('the default selection runs every kind and reports every figure', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
@@ -32,4 +32,22 @@ test('a single-process target drops the multi-process and broker figures', () =>
 
 test('an unknown workload is refused by name', () => {
   assert.throws(() => selectWorkloads('W3,W9'), /unknown workload "W9"/);
+});
+
+test('W5-scale runs the four backlog sizes and reports rate and RSS at each', () => {
+  assert.deepEqual(selectWorkloads('W5-scale'), {
+    runs: ['W5-10k', 'W5-100k', 'W5-300k', 'W5-1m'],
+    figures: ['W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W6-10k', 'W6-100k', 'W6-300k', 'W6'],
+  });
+  // W5 and W6 keep their meaning; a single scaling figure runs its one size.
+  assert.deepEqual(selectWorkloads('W5').figures, ['W5-10k', 'W5-1m']);
+  assert.deepEqual(selectWorkloads('w6-100K'), { runs: ['W5-100k'], figures: ['W6-100k'] });
+  assert.ok(!selectWorkloads(DEFAULT_WORKLOADS).runs.includes('W5-300k'), 'not in the default set');
+});
+
+test('every scaling point names a rate and an RSS figure of the catalog', () => {
+  for (const p of SCALE_POINTS) {
+    assert.equal(FIGURES.find((f) => f.id === p.rate)?.unit, 'jobs/s');
+    assert.equal(FIGURES.find((f) => f.id === p.rss)?.unit, 'MiB');
+  }
 });

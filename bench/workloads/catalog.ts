@@ -7,12 +7,17 @@
  * one store: only targets that support that run them (see targets/index.ts).
  * C1000 (not in WORKLOAD.md) is the broker's memory with 1,000 idle client
  * connections: only broker targets (spool-server) run it.
+ * W5-scale (not in the default selection: it adds two long runs per target) is
+ * the scaling view of W5 and W6: the drain rate and the peak RSS at backlogs of
+ * 10,000, 100,000, 300,000 and 1,000,000. Its ends are W5-10k / W5-1m and W6;
+ * it adds the runs W5-100k and W5-300k, and the RSS of every size (W6-10k,
+ * W6-100k, W6-300k; W6 is the 1,000,000 one).
  * @example
  * selectWorkloads('W3,W6'); // { runs: ['W3', 'W5-1m'], figures: ['W3', 'W6'] }
  */
 
 /** What one child process runs once. */
-export const RUN_KINDS = ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000'] as const;
+export const RUN_KINDS = ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000'] as const;
 /** One of {@link RUN_KINDS}. */
 export type RunKind = (typeof RUN_KINDS)[number];
 
@@ -27,6 +32,8 @@ export interface FigureSpec {
   id: string;
   /** The workload it belongs to: `--workload W7` selects W7 and W7-p99. */
   workload: string;
+  /** Further workload ids that select it: `--workload W5-scale` selects W5-10k too. */
+  alsoIn?: readonly string[];
   unit: 'jobs/s' | 'ms' | 'MiB';
   /** The run kind that measures it. */
   run: RunKind;
@@ -44,9 +51,14 @@ export const FIGURES: readonly FigureSpec[] = [
   { id: 'W4-p90', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
   { id: 'W4-p99', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
   { id: 'W4-max', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
-  { id: 'W5-10k', workload: 'W5', unit: 'jobs/s', run: 'W5-10k', decimals: 0 },
-  { id: 'W5-1m', workload: 'W5', unit: 'jobs/s', run: 'W5-1m', decimals: 0 },
-  { id: 'W6', workload: 'W6', unit: 'MiB', run: 'W5-1m', decimals: 1 },
+  { id: 'W5-10k', workload: 'W5', alsoIn: ['W5-scale'], unit: 'jobs/s', run: 'W5-10k', decimals: 0 },
+  { id: 'W5-100k', workload: 'W5-scale', unit: 'jobs/s', run: 'W5-100k', decimals: 0 },
+  { id: 'W5-300k', workload: 'W5-scale', unit: 'jobs/s', run: 'W5-300k', decimals: 0 },
+  { id: 'W5-1m', workload: 'W5', alsoIn: ['W5-scale'], unit: 'jobs/s', run: 'W5-1m', decimals: 0 },
+  { id: 'W6-10k', workload: 'W5-scale', unit: 'MiB', run: 'W5-10k', decimals: 1 },
+  { id: 'W6-100k', workload: 'W5-scale', unit: 'MiB', run: 'W5-100k', decimals: 1 },
+  { id: 'W6-300k', workload: 'W5-scale', unit: 'MiB', run: 'W5-300k', decimals: 1 },
+  { id: 'W6', workload: 'W6', alsoIn: ['W5-scale'], unit: 'MiB', run: 'W5-1m', decimals: 1 },
   { id: 'W7', workload: 'W7', unit: 'jobs/s', run: 'W7', decimals: 0 },
   { id: 'W7-p99', workload: 'W7', unit: 'ms', run: 'W7', decimals: 1 },
   { id: 'C1000-rss', workload: 'C1000', unit: 'MiB', run: 'C1000', decimals: 1 },
@@ -64,8 +76,19 @@ export interface Selection {
 }
 
 /**
- * Parses a comma-separated `--workload` list. Accepts workload ids (`W4`, `W5`, `W7`, `C1000`),
- * figure ids (`W4-p99`, `W5-1m`, `W7-p99`, `C1000-rss`) and is case-insensitive.
+ * The backlog sizes of the scaling view, with the figures measured at each: the
+ * drain rate (jobs/s) and the broker's peak RSS (MiB).
+ */
+export const SCALE_POINTS: readonly { backlog: number; rate: string; rss: string }[] = [
+  { backlog: 10_000, rate: 'W5-10k', rss: 'W6-10k' },
+  { backlog: 100_000, rate: 'W5-100k', rss: 'W6-100k' },
+  { backlog: 300_000, rate: 'W5-300k', rss: 'W6-300k' },
+  { backlog: 1_000_000, rate: 'W5-1m', rss: 'W6' },
+];
+
+/**
+ * Parses a comma-separated `--workload` list. Accepts workload ids (`W4`, `W5`, `W7`, `C1000`,
+ * `W5-scale`), figure ids (`W4-p99`, `W5-1m`, `W7-p99`, `C1000-rss`, `W6-100k`) and is case-insensitive.
  * @throws Error naming the unknown id.
  */
 export function selectWorkloads(list: string): Selection {
@@ -74,10 +97,10 @@ export function selectWorkloads(list: string): Selection {
     const token = raw.trim().toUpperCase();
     if (token === '') continue;
     const exact = FIGURES.filter((f) => f.id.toUpperCase() === token);
-    const family = FIGURES.filter((f) => f.workload.toUpperCase() === token);
+    const family = FIGURES.filter((f) => [f.workload, ...(f.alsoIn ?? [])].some((w) => w.toUpperCase() === token));
     const matched = family.length > 0 ? family : exact;
     if (matched.length === 0) {
-      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W3-2w, C1000, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
+      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W3-2w, C1000, W5-scale, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
     }
     for (const f of matched) figures.add(f.id);
   }

@@ -1,10 +1,10 @@
 import { benchPayloads } from '../payload.ts';
-import type { Target } from '../target.ts';
+import type { Target, TargetWorker } from '../target.ts';
 import { check, count, waitCompleted, type RunContext } from './run-context.ts';
 
 /** W3 settings: a backlog of 100,000 ready jobs drained by one worker of concurrency 64. */
 export const W3 = { backlog: 100_000, concurrency: 64 } as const;
-/** W5 backlog sizes; W6 is the peak RSS of the larger one. */
+/** W5 backlog sizes; W6 is the peak RSS of the larger one. The scaling view (W5-scale) adds 100,000 and 300,000. */
 export const W5 = { smallBacklog: 10_000, largeBacklog: 1_000_000, concurrency: 64 } as const;
 
 /**
@@ -40,7 +40,9 @@ export async function drainBacklog(ctx: RunContext, backlog: number, concurrency
   try {
     const fillStartedAt = performance.now();
     for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
-      await target.addBatch(benchPayloads(first, Math.min(FILL_BATCH_SIZE, backlog - first)));
+      const n = Math.min(FILL_BATCH_SIZE, backlog - first);
+      await target.addBatch(benchPayloads(first, n));
+      ctx.progress?.('fill', first + n, backlog);
     }
     const before = await target.jobCounts();
     check(before.waiting === backlog, `expected a backlog of ${count(backlog)} ready jobs, found ${count(before.waiting)}`);
@@ -53,7 +55,12 @@ export async function drainBacklog(ctx: RunContext, backlog: number, concurrency
     const what = `draining ${count(backlog)} jobs`;
     const startedAt = performance.now();
     const worker = await target.startWorker({ concurrency });
-    await waitCompleted(worker, backlog, what);
+    const stopProgress = reportCompletions(ctx, 'drain', worker, backlog);
+    try {
+      await waitCompleted(worker, backlog, what);
+    } finally {
+      stopProgress();
+    }
     const elapsedMs = performance.now() - startedAt;
     await worker.close();
 
@@ -66,6 +73,30 @@ export async function drainBacklog(ctx: RunContext, backlog: number, concurrency
   } finally {
     memory.stop();
   }
+}
+
+/** How often a running worker's completions are passed to the progress bar. */
+const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Passes the worker's completions to `ctx.progress` every 250 ms, if anyone
+ * shows progress; returns the function that stops it (and reports the last count).
+ */
+export function reportCompletions(ctx: RunContext, phase: string, worker: TargetWorker, total: number): () => void {
+  const { progress } = ctx;
+  if (!progress) return () => {};
+  const tick = (): void => {
+    try {
+      progress(phase, worker.completed(), total);
+    } catch {
+      // A failed worker: the wait reports it.
+    }
+  };
+  const timer = setInterval(tick, PROGRESS_INTERVAL_MS);
+  return () => {
+    clearInterval(timer);
+    tick();
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { benchPayload } from '../payload.ts';
-import { percentileOfSorted, sortedAscending } from '../stats.ts';
+import { LatencyHistogram } from '../report/histogram.ts';
 import { startProcs, waitProgress, type Proc } from './multi-process.ts';
 import { check, count, epochNow, waitCompleted, type RunContext, type RunFigures } from './run-context.ts';
 
@@ -20,7 +20,13 @@ const PACE_INTERVAL_MS = 1;
  * to its add() call by the payload's `n`. Targets whose producers and workers
  * are separate processes (`latencyAcrossProcesses`: spool-server) run the worker
  * in a process of its own (bench/proc.ts); the payload then carries its add time
- * `t` (epoch ms, {@link epochNow}) and the worker subtracts it at handler start.
+ * `t` (epoch ms, {@link epochNow}) and the worker subtracts it at handler start;
+ * the worker process sends its raw samples back.
+ *
+ * The samples go into an HDR histogram (report/histogram.ts: microseconds, exact
+ * to the microsecond up to 32 ms); the figures are its nearest-rank p50, p90,
+ * p99 and its maximum, in ms. The histogram itself goes to `ctx.keepHistogram`
+ * as `W4`, so the runner can merge the runs.
  * @example
  * const figures = await addToStartLatency(ctx); // { 'W4-p50': 0.9, 'W4-p90': …, 'W4-p99': …, 'W4-max': … }
  */
@@ -34,13 +40,12 @@ export async function addToStartLatency(
   const latencies = ctx.target.latencyAcrossProcesses
     ? await latenciesAcrossProcesses(ctx, total, ratePerS, concurrency)
     : await latenciesInProcess(ctx, total, ratePerS, concurrency);
-  const sorted = sortedAscending(latencies);
-  return {
-    'W4-p50': percentileOfSorted(sorted, 50),
-    'W4-p90': percentileOfSorted(sorted, 90),
-    'W4-p99': percentileOfSorted(sorted, 99),
-    'W4-max': sorted[sorted.length - 1]!,
-  };
+  const histogram = LatencyHistogram.of(latencies);
+  check(histogram.count === total, `expected ${count(total)} latency samples, got ${count(histogram.count)}`);
+  if (histogram.negatives > 0) ctx.log(`${count(histogram.negatives)} add→start samples were below zero (clocks of two processes) and count as 0`);
+  ctx.keepHistogram?.('W4', histogram);
+  const s = histogram.summary();
+  return { 'W4-p50': s.p50, 'W4-p90': s.p90, 'W4-p99': s.p99, 'W4-max': s.max };
 }
 
 async function latenciesInProcess(ctx: RunContext, total: number, ratePerS: number, concurrency: number): Promise<Float64Array> {
@@ -56,7 +61,7 @@ async function latenciesInProcess(ctx: RunContext, total: number, ratePerS: numb
     },
   });
 
-  const produceMs = await paceAdds(total, ratePerS, (n) => {
+  const produceMs = await paceAdds(ctx, total, ratePerS, (n) => {
     addCalledAt[n] = performance.now();
     return target.addOne(benchPayload(n));
   });
@@ -77,7 +82,7 @@ async function latenciesAcrossProcesses(ctx: RunContext, total: number, ratePerS
     // The worker process starts its worker before it says ready, so it is running before the first add.
     const [worker] = await startProcs(ctx, procs, 'worker', 1, { concurrency, inFlight: 0, measure: 'start' });
     worker!.send({ type: 'start', startAt: epochNow(), endAt: null });
-    const produceMs = await paceAdds(total, ratePerS, (n) => target.addOne({ ...benchPayload(n), t: epochNow() }));
+    const produceMs = await paceAdds(ctx, total, ratePerS, (n) => target.addOne({ ...benchPayload(n), t: epochNow() }));
     await waitProgress([worker!], total, `W4: waiting for the worker process to complete ${count(total)} jobs`);
     worker!.send({ type: 'stop' });
     const drained = await worker!.next('drained');
@@ -96,7 +101,7 @@ async function latenciesAcrossProcesses(ctx: RunContext, total: number, ratePerS
  * resolves once every add is acknowledged, with how long the schedule took (ms).
  * @throws the first failed add.
  */
-async function paceAdds(total: number, ratePerS: number, add: (n: number) => Promise<void>): Promise<number> {
+async function paceAdds(ctx: RunContext, total: number, ratePerS: number, add: (n: number) => Promise<void>): Promise<number> {
   const adds: Promise<void>[] = [];
   const scheduleStartedAt = performance.now();
   let next = 0;
@@ -108,6 +113,7 @@ async function paceAdds(total: number, ratePerS: number, add: (n: number) => Pro
         pending.catch(reject);
         adds.push(pending);
       }
+      ctx.progress?.('add', next, total);
       if (next < total) setTimeout(pace, PACE_INTERVAL_MS);
       else resolve();
     };

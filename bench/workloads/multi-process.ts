@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorMessage, ProcMessage, ProcSpec } from '../proc.ts';
 import { benchPayloads } from '../payload.ts';
-import { percentileOfSorted, sortedAscending } from '../stats.ts';
+import { LatencyHistogram } from '../report/histogram.ts';
 import { check, count, epochNow, STALL_TIMEOUT_MS, withStallGuard, type RunContext, type RunFigures } from './run-context.ts';
 
 /** W3-2w settings: W3's backlog and concurrency, drained by two worker processes (the PostgreSQL issue's scaling check). */
@@ -156,7 +156,9 @@ function checkSettled(after: { waiting: number; active: number; completed: numbe
 export async function drainWithProcesses(ctx: RunContext, backlog: number = W3_2W.backlog, processes: number = W3_2W.processes, concurrency: number = W3_2W.concurrency): Promise<RunFigures> {
   const { target, log } = ctx;
   for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
-    await target.addBatch(benchPayloads(first, Math.min(FILL_BATCH_SIZE, backlog - first)));
+    const n = Math.min(FILL_BATCH_SIZE, backlog - first);
+    await target.addBatch(benchPayloads(first, n));
+    ctx.progress?.('fill', first + n, backlog);
   }
   const before = await target.jobCounts();
   check(before.waiting === backlog, `expected a backlog of ${count(backlog)} ready jobs, found ${count(before.waiting)}`);
@@ -165,7 +167,12 @@ export async function drainWithProcesses(ctx: RunContext, backlog: number = W3_2
     const workers = await startProcs(ctx, procs, 'worker', processes, { concurrency, inFlight: 0 });
     const startAt = epochNow();
     for (const w of workers) w.send({ type: 'start', startAt, endAt: null });
-    await waitProgress(workers, backlog, `${processes} worker processes draining ${count(backlog)} jobs`);
+    const ticker = ctx.progress ? setInterval(() => ctx.progress!('drain', workers.reduce((s, w) => s + w.progress, 0), backlog), 250) : undefined;
+    try {
+      await waitProgress(workers, backlog, `${processes} worker processes draining ${count(backlog)} jobs`);
+    } finally {
+      clearInterval(ticker);
+    }
     for (const w of workers) w.send({ type: 'stop' });
     const results = await Promise.all(workers.map((w) => w.next('drained')));
     const done = results.reduce((s, r) => s + r.completed, 0);
@@ -206,11 +213,16 @@ export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.optio
       const completed = workers.reduce((s, p) => s + p.progress, 0);
       log(`W7 at ${((epochNow() - startAt) / 1000).toFixed(0)} s: ${count(added)} added, ${count(completed)} completed`);
     }, 10_000);
+    // The window in seconds, for the progress bar.
+    const windowTicker = ctx.progress
+      ? setInterval(() => ctx.progress!('window', Math.min(seconds, Math.floor((epochNow() - startAt) / 1000)), seconds), 250)
+      : undefined;
     let produced: Reply<'produced'>[];
     try {
       produced = await Promise.all(producers.map((p) => p.next('produced', seconds * 1000 + REPLY_TIMEOUT_MS)));
     } finally {
       clearInterval(ticker);
+      clearInterval(windowTicker);
     }
     for (const w of workers) w.send({ type: 'stop' });
     const drained = await Promise.all(workers.map((w) => w.next('drained')));
@@ -221,21 +233,18 @@ export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.optio
     // Jobs claimed for a worker that was closing go back to the queue when its process closes its Spool.
     await Promise.all(procs.map((p) => p.exited()));
     checkSettled(await target.jobCounts(), { waiting: added - completed, completed });
-    const all = new Float64Array(drained.reduce((s, r) => s + r.latencies.length, 0));
-    let at = 0;
-    for (const r of drained) {
-      all.set(r.latencies, at);
-      at += r.latencies.length;
-    }
-    check(all.length === inWindow && inWindow > 0, `expected one add→complete sample per completion in the window (${count(inWindow)}), got ${count(all.length)}`);
-    const sorted = sortedAscending(all);
-    const ms = (p: number): string => percentileOfSorted(sorted, p).toFixed(1);
+    // The worker processes send their raw samples; one HDR histogram of all of them is their exact merge.
+    const histogram = new LatencyHistogram();
+    for (const r of drained) for (const ms of r.latencies) histogram.recordMs(ms);
+    check(histogram.count === inWindow && inWindow > 0, `expected one add→complete sample per completion in the window (${count(inWindow)}), got ${count(histogram.count)}`);
+    ctx.keepHistogram?.('W7', histogram);
+    const s = histogram.summary();
     log(
       `W7 over ${seconds} s: ${count(added)} added (${count((added / seconds))} jobs/s), ${count(inWindow)} completed in the window ` +
         `(${count(inWindow / seconds)} jobs/s; per worker process ${drained.map((r) => count(r.inWindow)).join(' / ')}), ` +
-        `${count(added - completed)} left queued; add→complete ms p50 ${ms(50)}, p90 ${ms(90)}, p99 ${ms(99)}, max ${sorted[sorted.length - 1]!.toFixed(1)}`,
+        `${count(added - completed)} left queued; add→complete ms p50 ${s.p50.toFixed(1)}, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`,
     );
-    return { W7: inWindow / seconds, 'W7-p99': percentileOfSorted(sorted, 99) };
+    return { W7: inWindow / seconds, 'W7-p99': s.p99 };
   } finally {
     for (const p of procs) p.kill();
   }

@@ -1,3 +1,4 @@
+import type { LatencyHistogram } from '../report/histogram.ts';
 import type { Target, TargetContext, TargetWorker } from '../target.ts';
 
 /** Settings of one run that the runner passes down to its child (and a child to the processes it starts). */
@@ -10,7 +11,21 @@ export interface RunOptions {
   cpuProfDir: string | null;
   /** Names this run in profile file names, e.g. `spool-postgres-W7-run1`. */
   runLabel: string;
+  /**
+   * Smoke-run sizes (`--quick`): every workload on about a fiftieth of its jobs
+   * (see workloads/index.ts). The figures then only show that the run works.
+   */
+  quick?: boolean;
+  /** Report progress to the runner (its progress bar), through the child's IPC channel. */
+  progress?: boolean;
 }
+
+/**
+ * Progress of the phase a run is in, for the runner's progress bar: `done` of
+ * `total` (jobs, or seconds for a timed window). Cheap to call often: the child
+ * passes on at most a few updates a second.
+ */
+export type ProgressFn = (phase: string, done: number, total: number) => void;
 
 /** What every workload function gets. */
 export interface RunContext {
@@ -22,6 +37,13 @@ export interface RunContext {
   options: RunOptions;
   /** Progress messages for people (stderr). */
   log: (message: string) => void;
+  /** Progress of long phases (fills, drains, timed windows), for the progress bar; absent when nobody shows one. */
+  progress?: ProgressFn;
+  /**
+   * Keeps a run's latency histogram (`W4`: add→handler-start, `W7`: add→completion),
+   * so that the runner can merge those of several runs; absent when nobody keeps them.
+   */
+  keepHistogram?: (id: string, histogram: LatencyHistogram) => void;
 }
 
 /** Figures measured by one run, keyed by figure id (see catalog.ts). */

@@ -1,0 +1,145 @@
+/**
+ * The benchmark's text output: the aligned table on stdout (one row per target
+ * and figure: median, min–max, unit, durability), the JSON array of `--json`,
+ * the ratios the workload states its figures in, and the side-by-side
+ * Markdown table of the docs (a row per figure, a column per target).
+ * @example
+ * process.stdout.write(formatTable(entries, 3));
+ */
+import { FIGURES, type FigureSpec } from '../workloads/catalog.ts';
+import type { ReportEntry } from './results.ts';
+
+/** What each figure measures, for the docs table. */
+export const FIGURE_LABELS: Readonly<Record<string, string>> = {
+  W1: 'enqueue-single',
+  W2: 'enqueue-bulk (batches of 1,000)',
+  W3: 'drain 100,000, one worker',
+  'W3-2w': 'drain 100,000, two worker processes',
+  'W4-p50': 'add→handler-start p50',
+  'W4-p90': 'add→handler-start p90',
+  'W4-p99': 'add→handler-start p99',
+  'W4-max': 'add→handler-start max',
+  'W5-10k': 'drain, backlog 10,000',
+  'W5-100k': 'drain, backlog 100,000',
+  'W5-300k': 'drain, backlog 300,000',
+  'W5-1m': 'drain, backlog 1,000,000',
+  'W6-10k': 'peak RSS, backlog 10,000',
+  'W6-100k': 'peak RSS, backlog 100,000',
+  'W6-300k': 'peak RSS, backlog 300,000',
+  W6: 'peak RSS, backlog 1,000,000',
+  W7: 'mixed: completed in the window',
+  'W7-p99': 'mixed: add→completion p99',
+  'C1000-rss': 'broker RSS, 1,000 idle sessions',
+};
+
+/** Decimal places of a figure: the catalog's, or by unit for an id it does not know. */
+function decimalsOf(entry: Pick<ReportEntry, 'workload' | 'unit'>): number {
+  const spec: FigureSpec | undefined = FIGURES.find((f) => f.id === entry.workload);
+  if (spec) return spec.decimals;
+  return entry.unit === 'ms' ? 3 : entry.unit === 'MiB' ? 1 : 0;
+}
+
+/** Rounds to `decimals` places. */
+export function round(value: number, decimals: number): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}
+
+/** A number with thousands separators and the figure's decimal places: `43,325`, `1.382`. */
+export function formatNumber(value: number, decimals: number): string {
+  const fixed = Math.abs(value).toFixed(decimals);
+  const [whole, fraction] = fixed.split('.');
+  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${value < 0 && Number(fixed) !== 0 ? '-' : ''}${grouped}${fraction === undefined ? '' : `.${fraction}`}`;
+}
+
+/** A figure's value as the report prints it. */
+export function formatFigure(entry: Pick<ReportEntry, 'workload' | 'unit'>, value: number): string {
+  return formatNumber(value, decimalsOf(entry));
+}
+
+/** The JSON of `--json`: the array of entries, each with exactly the fields WORKLOAD.md names, in its order. */
+export function formatJson(entries: readonly ReportEntry[]): string {
+  const plain = entries.map(({ target, workload, value, min, max, unit, durability }) => ({ target, workload, value, min, max, unit, durability }));
+  return `${JSON.stringify(plain, null, 2)}\n`;
+}
+
+/** The ratios the workload states: W5 at 1,000,000 over 10,000, and two worker processes over one. */
+export function ratioLines(entries: readonly ReportEntry[]): string[] {
+  const out: string[] = [];
+  for (const target of new Set(entries.map((e) => e.target))) {
+    const value = (id: string): number | undefined => entries.find((e) => e.target === target && e.workload === id)?.value;
+    const small = value('W5-10k');
+    const large = value('W5-1m');
+    if (small && large) out.push(`${target} W5 ratio (1,000,000 / 10,000 backlog): ${(large / small).toFixed(2)}`);
+    const one = value('W3');
+    const two = value('W3-2w');
+    if (one && two) out.push(`${target} W3-2w / W3 (two worker processes / one): ${(two / one).toFixed(2)}`);
+  }
+  return out;
+}
+
+/**
+ * The human report: one aligned row per target and figure (median of the runs,
+ * min–max, unit, durability), then the ratios and any further lines (the bars).
+ */
+export function formatTable(entries: readonly ReportEntry[], runs: number, after: readonly string[] = []): string {
+  const header = ['target', 'workload', `median of ${runs}`, 'min–max', 'unit', 'durability'];
+  const rows = entries.map((e) => [e.target, e.workload, formatFigure(e, e.value), `${formatFigure(e, e.min)}–${formatFigure(e, e.max)}`, e.unit, e.durability]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const numeric = new Set([2, 3]);
+  const line = (cells: string[]): string => cells.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w)))];
+  let previous: string | null = null;
+  for (const [i, row] of rows.entries()) {
+    // A blank line between targets keeps a long table readable.
+    if (previous !== null && entries[i]!.target !== previous) out.push('');
+    previous = entries[i]!.target;
+    out.push(line(row));
+  }
+  const extra = [...ratioLines(entries), ...after];
+  if (extra.length > 0) out.push('', ...extra);
+  return `${out.join('\n')}\n`;
+}
+
+/** The targets of `entries`, in the order they first appear. */
+export function targetsOf(entries: readonly ReportEntry[]): string[] {
+  return [...new Set(entries.map((e) => e.target))];
+}
+
+/** Escapes a table cell's `|`. */
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
+
+/**
+ * The docs' side-by-side table: a row per figure (catalog order, then any
+ * other), a column per target; each cell the median with min–max under it, `—`
+ * where the target has no such figure; last, a row with each target's durability.
+ */
+export function markdownTable(entries: readonly ReportEntry[], runs: number): string {
+  const targets = targetsOf(entries);
+  const known = FIGURES.map((f) => f.id);
+  const ids = [...new Set(entries.map((e) => e.workload))].sort((a, b) => {
+    const ia = known.indexOf(a);
+    const ib = known.indexOf(b);
+    return (ia < 0 ? Infinity : ia) - (ib < 0 ? Infinity : ib);
+  });
+  const lines = [
+    `| figure | unit | ${targets.map(cell).join(' | ')} |`,
+    `|---|---|${targets.map(() => '---:').join('|')}|`,
+  ];
+  for (const id of ids) {
+    const unit = entries.find((e) => e.workload === id)!.unit;
+    const label = FIGURE_LABELS[id];
+    const cells = targets.map((t) => {
+      const e = entries.find((x) => x.target === t && x.workload === id);
+      if (!e) return '—';
+      return runs > 1 ? `${formatFigure(e, e.value)}<br><sub>${formatFigure(e, e.min)}–${formatFigure(e, e.max)}</sub>` : formatFigure(e, e.value);
+    });
+    lines.push(`| ${cell(label ? `${id} ${label}` : id)} | ${cell(unit)} | ${cells.join(' | ')} |`);
+  }
+  const durability = targets.map((t) => cell(entries.find((e) => e.target === t)!.durability));
+  lines.push(`| durability | | ${durability.join(' | ')} |`);
+  return lines.join('\n');
+}
