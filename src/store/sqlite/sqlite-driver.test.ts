@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { ACTIVE_EXPIRED, SqliteStore } from './sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-'));
 let n = 0;
@@ -66,6 +66,37 @@ describe('SQLite driver', () => {
       () => new SqliteStore({ path }),
       (e: Error) => e instanceof SchemaTooNewError && e.message.includes(`schema version ${LATEST_SCHEMA_VERSION + 1}`) && /newer Spool/.test(e.message),
     );
+  });
+
+  it('the reaper reads active jobs through jobs_queue_state, never scanning the table', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'spool-plan-')), 'plan.db');
+    await new SqliteStore({ path }).close();
+    const db = new DatabaseSync(path);
+    try {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${ACTIVE_EXPIRED}`).all(0, 10) as { detail: string }[]).map((r) => r.detail);
+      assert.ok(plan.some((d) => d.startsWith('SEARCH jobs USING INDEX jobs_queue_state (queue=? AND state=?)')), plan.join('\n'));
+      assert.deepEqual(plan.filter((d) => /^SCAN jobs\b/.test(d)), [], `no full scan of jobs:\n${plan.join('\n')}`);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('the reaper finds expired leases in every queue, oldest deadline first', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    try {
+      const now = 1_000_000;
+      const rows = ['b', 'a', 'c'].map((queue, i) => ({
+        id: `0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6${i}`, queue, name: 'zzz', payload: '{}', priority: 0, state: 'ready' as const,
+        runAt: now, maxAttempts: 5, maxStalls: 3, createdAt: now,
+      }));
+      await store.jobsInsertMany(rows);
+      // Leases of different lengths, so the deadlines order them c, a, b.
+      for (const [queue, leaseMs] of [['c', 100], ['a', 200], ['b', 300]] as const) await store.jobsClaim({ queue, limit: 1, leaseMs, now });
+      assert.deepEqual(await store.jobsReapExpired({ now: now + 150, limit: 10 }).then((r) => r.map((j) => j.queue)), ['c']);
+      assert.deepEqual(await store.jobsReapExpired({ now: now + 1000, limit: 10 }).then((r) => r.map((j) => j.queue).sort()), ['a', 'b']);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a file that is not a database', () => {

@@ -312,6 +312,22 @@ function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', 
   return `json_insert(CASE WHEN json_array_length(history) >= ${historyMax} THEN json_remove(history, '$[0]') ELSE history END, '$[#]', ${record})`;
 }
 
+/**
+ * Ids of active jobs whose lease ended by ?1, oldest deadline first, at most ?2. Read per
+ * queue from jobs_queue_state (the queues found by a skip scan of its first column), so
+ * the cost is the number of active jobs — bounded by what consumers hold — whatever the
+ * size of the table, and no index has to follow every lease deadline.
+ */
+export const ACTIVE_EXPIRED = `
+  WITH RECURSIVE live_queues(q) AS (
+    SELECT (SELECT min(queue) FROM jobs)
+    UNION ALL
+    SELECT (SELECT min(queue) FROM jobs WHERE queue > live_queues.q) FROM live_queues WHERE live_queues.q IS NOT NULL
+  )
+  SELECT id FROM jobs INDEXED BY jobs_queue_state
+  WHERE queue IN (SELECT q FROM live_queues WHERE q IS NOT NULL) AND state = 'active' AND lease_expires_at <= ?1
+  ORDER BY lease_expires_at LIMIT ?2`;
+
 function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
@@ -360,7 +376,7 @@ function prepareStatements(db: DatabaseSync, historyMax: number) {
                last_error = 'lease expired: the worker died, stalled, or lost its connection',
                lease_expires_at = NULL, updated_at = ?1,
                history = ${appendHistory(historyMax, 'expired', '?1')}
-             WHERE id IN (SELECT id FROM jobs WHERE state = 'active' AND lease_expires_at <= ?1 ORDER BY lease_expires_at LIMIT ?2)
+             WHERE id IN (${ACTIVE_EXPIRED})
              RETURNING id, queue, state, dead_reason`),
     // One statement per state, with the state as a literal: a bound parameter would keep SQLite from using the partial index.
     deleteFinished: {
