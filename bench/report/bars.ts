@@ -1,5 +1,5 @@
 /**
- * The bar of the peer-benchmark issue, checked on the figures of one run:
+ * The targets Spool set itself against its peers, checked on the figures of one run:
  * each line compares a Spool figure with its peers' in the same run, and is
  * left out when a figure it needs is missing (a target or workload not run).
  * @example
@@ -28,7 +28,7 @@ interface BarSpec {
   lowerIsBetter?: boolean;
 }
 
-/** The issue's bar, in its order. */
+/** The targets, in order. */
 export const BARS: readonly BarSpec[] = [
   { spool: 'spool-embedded', peers: ['bullmq'], workload: 'W3', factor: 2 },
   { spool: 'spool-server', peers: ['bullmq', 'rabbitmq', 'nats'], workload: 'W3', factor: 1 },

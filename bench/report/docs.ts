@@ -82,7 +82,7 @@ export function renderSection(results: BenchResults, charts: readonly { link: st
   if (ratios.length > 0) out.push('', ...ratios.map((r) => `- ${r}`));
   const bars = checkBars(results.entries);
   if (bars.length > 0) {
-    out.push('', '| bar (issue 6) | measured | verdict |', '|---|---|---|');
+    out.push('', '| target set for Spool | measured | verdict |', '|---|---|---|');
     for (const b of bars) out.push(`| ${b.bar} | ${b.measured} | ${b.met ? 'met' : 'missed'}, ${b.margin.toFixed(2)}× the bar |`);
   }
   for (const c of charts) out.push('', `![${c.title}](${c.link})`);
