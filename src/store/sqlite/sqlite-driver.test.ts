@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
-import { ACTIVE_EXPIRED, SqliteStore } from './sqlite-store.ts';
+import { SqliteStore } from './sqlite-store.ts';
+import { ACTIVE_EXPIRED } from './statements.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-'));
 let n = 0;

@@ -1,0 +1,102 @@
+/**
+ * The SQLite store's statements, prepared once per connection. SQL lives here and in
+ * migrations.ts only; docs/operations.md lists the index each one relies on.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+/** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
+function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
+  const record = `json_object('attempt', attempt, 'token', token, 'startedAt', started_at, 'endedAt', ${endedAtParam}, 'outcome', '${outcome}'${errorParam ? `, 'error', ${errorParam}` : ''})`;
+  return `json_insert(CASE WHEN json_array_length(history) >= ${historyMax} THEN json_remove(history, '$[0]') ELSE history END, '$[#]', ${record})`;
+}
+
+/**
+ * Ids of active jobs whose lease ended by ?1, oldest deadline first, at most ?2. Read per
+ * queue from jobs_queue_state (the queues found by a skip scan of its first column), so
+ * the cost is the number of active jobs — bounded by what consumers hold — whatever the
+ * size of the table, and no index has to follow every lease deadline.
+ */
+export const ACTIVE_EXPIRED = `
+  WITH RECURSIVE live_queues(q) AS (
+    SELECT (SELECT min(queue) FROM jobs)
+    UNION ALL
+    SELECT (SELECT min(queue) FROM jobs WHERE queue > live_queues.q) FROM live_queues WHERE live_queues.q IS NOT NULL
+  )
+  SELECT id FROM jobs INDEXED BY jobs_queue_state
+  WHERE queue IN (SELECT q FROM live_queues WHERE q IS NOT NULL) AND state = 'active' AND lease_expires_at <= ?1
+  ORDER BY lease_expires_at LIMIT ?2`;
+
+export function prepareStatements(db: DatabaseSync, historyMax: number) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
+    promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
+    promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
+                   WHERE id IN (SELECT id FROM jobs WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?)
+                   RETURNING queue`),
+    claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?
+              WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' ORDER BY priority DESC, run_at, id LIMIT ?)
+              RETURNING *`),
+    complete: p(`UPDATE jobs SET state = 'completed', result = ?, lease_expires_at = NULL, finished_at = ?, updated_at = ?,
+                   history = ${appendHistory(historyMax, 'completed')}
+                 WHERE id = ? AND token = ? AND state = 'active'`),
+    // ?1 unrecoverable (0/1) · ?2 retryAt · ?3 now · ?4 error · ?5 id · ?6 token
+    fail: p(`UPDATE jobs SET
+               state = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN 'dead' WHEN ?2 > ?3 THEN 'scheduled' ELSE 'ready' END,
+               dead_reason = CASE WHEN ?1 = 1 THEN 'unrecoverable' WHEN attempt >= max_attempts THEN 'max-attempts' ELSE NULL END,
+               run_at = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN run_at ELSE ?2 END,
+               finished_at = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN ?3 ELSE NULL END,
+               last_error = ?4, lease_expires_at = NULL, updated_at = ?3,
+               history = ${appendHistory(historyMax, 'failed', '?3', '?4')}
+             WHERE id = ?5 AND token = ?6 AND state = 'active'
+             RETURNING state, dead_reason`),
+    extend: p(`UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND token = ? AND state = 'active'`),
+    release: p(`UPDATE jobs SET state = 'ready', attempt = attempt - 1, lease_expires_at = NULL, updated_at = ?,
+                  history = ${appendHistory(historyMax, 'released')}
+                WHERE id = ? AND token = ? AND state = 'active'`),
+    cancel: p(`UPDATE jobs SET state = 'cancelled', lease_expires_at = NULL, finished_at = ?, updated_at = ?,
+                 history = CASE WHEN state = 'active' THEN ${appendHistory(historyMax, 'cancelled')} ELSE history END
+               WHERE id = ? AND state IN ('scheduled', 'ready', 'active')`),
+    retry: p(`UPDATE jobs SET
+                attempt = CASE WHEN state = 'scheduled' THEN attempt ELSE 0 END,
+                stalls = CASE WHEN state = 'scheduled' THEN stalls ELSE 0 END,
+                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL
+              WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled')`),
+    // ?1 now · ?2 limit
+    reap: p(`UPDATE jobs SET
+               stalls = stalls + 1,
+               state = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
+               dead_reason = CASE WHEN stalls + 1 >= max_stalls THEN 'poison' WHEN attempt >= max_attempts THEN 'max-attempts' ELSE NULL END,
+               finished_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN ?1 ELSE NULL END,
+               run_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN run_at ELSE ?1 END,
+               last_error = 'lease expired: the worker died, stalled, or lost its connection',
+               lease_expires_at = NULL, updated_at = ?1,
+               history = ${appendHistory(historyMax, 'expired', '?1')}
+             WHERE id IN (${ACTIVE_EXPIRED})
+             RETURNING id, queue, state, dead_reason`),
+    // One statement per state, with the state as a literal: a bound parameter would keep SQLite from using the partial index.
+    deleteFinished: {
+      completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+      dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+      cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+    },
+    purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?)`),
+    stateOf: p(`SELECT state, queue FROM jobs WHERE id = ?`),
+    leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
+    get: p(`SELECT * FROM jobs WHERE id = ?`),
+    listByState: p(`SELECT * FROM jobs WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
+    listAll: p(`SELECT * FROM jobs WHERE +queue = ? AND id > ? ORDER BY id LIMIT ?`), // "+queue": walk the primary key in id order, no sort
+    nextDue: p(`SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`),
+    countsAll: p(`SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state`),
+    countsOne: p(`SELECT queue, state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`),
+    oldestAll: p(`SELECT queue, min(run_at) AS at FROM jobs WHERE state = 'ready' GROUP BY queue`),
+    oldestOne: p(`SELECT queue, min(run_at) AS at FROM jobs WHERE state = 'ready' AND queue = ?`),
+    queueUpsert: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`),
+    queueGet: p(`SELECT * FROM queues WHERE name = ?`),
+    queueList: p(`SELECT * FROM queues ORDER BY name`),
+    queuePause: p(`UPDATE queues SET paused = ?, updated_at = ? WHERE name = ?`),
+  };
+}
