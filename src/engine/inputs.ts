@@ -4,7 +4,7 @@ import { JOB_STATES, type Job, type Lease } from '../core/job.ts';
 import { checkLimit, describe } from '../core/limits.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 import { checkAddOptions, checkQueueName, encodeJson } from '../core/validate.ts';
-import type { ListParams, NewJobRow } from '../store/store.ts';
+import type { ListParams, NewJobRow, Store } from '../store/store.ts';
 import type { AddItem, ListOptions } from './options.ts';
 
 /**
@@ -105,4 +105,17 @@ export function errorText(error: unknown, maxBytes: number): string {
   }
   if (text.length > maxBytes / 3 && Buffer.byteLength(text) > maxBytes) text = Buffer.from(text).subarray(0, maxBytes).toString('utf8') + '…';
   return text;
+}
+
+/**
+ * The caller's transaction the items of one add are to be written in, if any.
+ * @throws InvalidArgumentError when items name different transactions, or the store cannot write in one.
+ */
+export function callerTransaction(items: readonly AddItem<unknown>[], store: Store): unknown {
+  const tx = items.length > 0 ? items[0]!.tx : undefined;
+  if (items.some((item) => item.tx !== tx)) throw new InvalidArgumentError('tx', 'every item of one addMany must use the same tx');
+  if (tx !== undefined && !store.jobsInsertManyInTransaction) {
+    throw new InvalidArgumentError('tx', 'adding inside your own transaction needs the PostgreSQL store');
+  }
+  return tx;
 }

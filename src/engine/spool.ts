@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.ts';
-import { ClosedError, InvalidArgumentError, InvalidStateError, JobNotFoundError, StaleLeaseError } from '../core/errors.ts';
+import { ClosedError, InvalidStateError, JobNotFoundError, StaleLeaseError } from '../core/errors.ts';
 import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
@@ -13,7 +13,7 @@ import { Dispatch } from './dispatch.ts';
 import { deleteFinished, purgeQueue, runLeaderDuties, TableUpkeep } from './duties.ts';
 import { Health, type HealthStatus } from '../core/health.ts';
 import { Inflight } from './inflight.ts';
-import { applyQueueDefaults, buildJobRows, checkJobId, checkListParams } from './inputs.ts';
+import { applyQueueDefaults, buildJobRows, callerTransaction, checkJobId, checkListParams } from './inputs.ts';
 import { Maintenance } from './maintenance.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
@@ -98,11 +98,7 @@ export class Spool implements ConsumerApi {
       store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random,
       wake: (queue) => this.#dispatch.wake(queue),
       noteDue: (at) => this.#maintenance?.noteDue(at),
-      owner: async () => {
-        if (!this.#membership) return undefined;
-        await this.#membership.start();
-        return this.#membership.id;
-      },
+      owner: async () => (this.#membership ? (await this.#membership.start(), this.#membership.id) : undefined),
     });
     const duties = {
       tick: (withCleanup: boolean) => this.#maintenanceTick(withCleanup),
@@ -171,15 +167,10 @@ export class Spool implements ConsumerApi {
     const { rows, jobs } = buildJobRows<P>(queue, items, this.clock.now(), this.#settings);
     // Only valid input reaches here: loading (and, for a new queue, creating) its settings is the first write.
     applyQueueDefaults(rows, jobs, this.#queues.cached(queue) ?? (await this.#queues.get(queue)));
-    const tx = items.length > 0 ? items[0]!.tx : undefined;
-    if (items.some((item) => item.tx !== tx)) throw new InvalidArgumentError('tx', 'every item of one addMany must use the same tx');
-    if (tx !== undefined) {
-      if (!this.store.jobsInsertManyInTransaction) {
-        throw new InvalidArgumentError('tx', 'adding inside your own transaction needs the PostgreSQL store');
-      }
-      // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
-      await this.store.jobsInsertManyInTransaction(tx, rows);
-    } else if (rows.length === 1) await this.#inserts.push(rows[0]!);
+    const tx = callerTransaction(items, this.store);
+    // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
+    if (tx !== undefined) await this.store.jobsInsertManyInTransaction!(tx, rows);
+    else if (rows.length === 1) await this.#inserts.push(rows[0]!);
     else if (rows.length > 0) {
       await this.store.jobsInsertMany(rows);
       this.#afterInsert(rows);
@@ -302,8 +293,7 @@ export class Spool implements ConsumerApi {
     const worker = new Worker<P, R>(this, queue, handler, options);
     this.#workers.add(worker);
     void worker.closed.then(() => this.#workers.delete(worker));
-    worker.start();
-    this.#dispatch.startPolling();
+    worker.start(); // its subscription starts the fallback poll
     return worker;
   }
 
@@ -322,8 +312,7 @@ export class Spool implements ConsumerApi {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await Promise.all([...this.#workers].map((w) => w.close()));
-      // A claim still in flight hands its jobs back (their subscribers are gone) before the store closes.
-      await this.#dispatch.stop(); // a claim in flight hands its jobs back before the store closes
+      await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
       await this.#maintenance?.stop();
       await this.#upkeep.settled();
@@ -415,6 +404,5 @@ export class Spool implements ConsumerApi {
     const queues = await this.store.jobsPromoteDue({ now: this.clock.now(), limit: 10_000 });
     for (const q of queues) this.#dispatch.wake(q);
   }
-
 }
 
