@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.ts';
-import { ClosedError, InvalidStateError, JobNotFoundError, StaleLeaseError } from '../core/errors.ts';
+import { ClosedError, JobNotFoundError, StaleLeaseError } from '../core/errors.ts';
 import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
@@ -15,6 +15,7 @@ import { Health, type HealthStatus } from '../core/health.ts';
 import { Inflight } from './inflight.ts';
 import { applyQueueDefaults, buildJobRows, callerTransaction, checkJobId, checkListParams } from './inputs.ts';
 import { Maintenance } from './maintenance.ts';
+import { cancelJob, retryJob } from './operator.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
 import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
@@ -198,10 +199,8 @@ export class Spool implements ConsumerApi {
    */
   async cancel(id: string): Promise<void> {
     this.#assertOpen();
-    const [r] = await this.store.jobsCancel([checkJobId(id)], this.clock.now());
-    if (!r || !r.found) throw new JobNotFoundError(id);
-    if (!r.cancelled) throw new InvalidStateError(id, r.previous, `job ${id} is ${r.previous}; finished jobs cannot be cancelled`);
-    if (r.previous === 'active') this.#inflight.revoke(id, new StaleLeaseError(id, 0, 'cancelled', null));
+    const wasRunning = await cancelJob(this.store, checkJobId(id), this.clock.now());
+    if (wasRunning) this.#inflight.revoke(id, new StaleLeaseError(id, 0, 'cancelled', null));
   }
 
   /**
@@ -210,13 +209,7 @@ export class Spool implements ConsumerApi {
    */
   async retry(id: string): Promise<void> {
     this.#assertOpen();
-    const [r] = await this.store.jobsRetry([checkJobId(id)], this.clock.now());
-    if (!r || !r.found) throw new JobNotFoundError(id);
-    if (!r.retried) {
-      const why = r.previous === 'completed' ? 'completed jobs are final; add a new job to run it again' : `it is already ${r.previous}`;
-      throw new InvalidStateError(id, r.previous, `cannot retry job ${id}: ${why}`);
-    }
-    this.#dispatch.wake(r.queue);
+    this.#dispatch.wake(await retryJob(this.store, checkJobId(id), this.clock.now()));
   }
 
   /** Counts per state and oldest ready age, for one queue or all. */
@@ -299,8 +292,7 @@ export class Spool implements ConsumerApi {
 
   /** One pass of maintenance now: reap expired leases, promote due jobs. */
   async runMaintenance(): Promise<void> {
-    if (this.#maintenance) await this.#maintenance.exclusive(() => this.#maintenanceTick());
-    else await this.#maintenanceTick();
+    await (this.#maintenance ? this.#maintenance.exclusive(() => this.#maintenanceTick()) : this.#maintenanceTick());
   }
 
   /** Deletes finished jobs past their retention now; returns how many. */
