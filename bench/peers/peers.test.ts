@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { isTargetImplemented, skipReason, targetNeedsPostgres } from '../targets/index.ts';
 import { PEER_IDS, PEERS, PEERS_ENV, peerSkipReason } from '../targets/peers.ts';
 import { DEFAULT_PEER_WORKLOADS, givenServerProblem, planPeers, runArgs } from './main.ts';
-import { freePort } from './servers.ts';
+import { freePort } from '../../test/support/ports.ts';
 
 // None of these start a peer's server or need bench/peers installed.
 

@@ -27,9 +27,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../test/support/ports.ts';
 
 /** The servers this module starts. */
 export const SERVER_NAMES = ['redis', 'rabbitmq', 'nats'] as const;
@@ -125,18 +126,6 @@ export function installServers(names: readonly ServerName[], log: Log): Map<Serv
   }
   for (const n of missing) if (!failed.has(n) && serverBinary(n) === null) failed.set(n, `${DEBIAN_PACKAGES[n]} installed, but its server binary is not where expected`);
   return failed;
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -16,7 +16,8 @@ import type { Job } from '../core/job.ts';
 import { Spool } from '../engine/spool.ts';
 import { startBroker, type Broker, type BrokerOptions } from '../server/broker.ts';
 import type { RemoteSpool } from './remote-spool.ts';
-import { freePort, gate, quiet, served, waitFor } from '../../test/support/remote.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { gate, quiet, served, waitFor } from '../../test/support/remote.ts';
 
 type Api = Spool | RemoteSpool;
 
