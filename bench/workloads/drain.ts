@@ -26,6 +26,21 @@ export interface DrainResult {
 }
 
 /**
+ * Fills the target with `backlog` ready jobs in batches (untimed) and checks they are all
+ * waiting. Returns the counts after the fill.
+ */
+export async function fillBacklog(ctx: RunContext, backlog: number): Promise<Awaited<ReturnType<RunContext['target']['jobCounts']>>> {
+  for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
+    const n = Math.min(FILL_BATCH_SIZE, backlog - first);
+    await ctx.target.addBatch(benchPayloads(first, n));
+    ctx.progress?.('fill', first + n, backlog);
+  }
+  const counts = await ctx.target.jobCounts();
+  check(counts.waiting === backlog, `expected a backlog of ${count(backlog)} ready jobs, found ${count(counts.waiting)}`);
+  return counts;
+}
+
+/**
  * W3 / W5 drain: fills a backlog of `backlog` ready jobs (not timed), then
  * times one worker of `concurrency` with a no-op handler from its start until
  * the last completion is acknowledged, and checks the store agrees that every
@@ -39,13 +54,7 @@ export async function drainBacklog(ctx: RunContext, backlog: number, concurrency
   memory.start();
   try {
     const fillStartedAt = performance.now();
-    for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
-      const n = Math.min(FILL_BATCH_SIZE, backlog - first);
-      await target.addBatch(benchPayloads(first, n));
-      ctx.progress?.('fill', first + n, backlog);
-    }
-    const before = await target.jobCounts();
-    check(before.waiting === backlog, `expected a backlog of ${count(backlog)} ready jobs, found ${count(before.waiting)}`);
+    const before = await fillBacklog(ctx, backlog);
     const fillMs = performance.now() - fillStartedAt;
     const verbose = backlog >= 1_000_000;
     if (verbose) log(`filled ${count(backlog)} jobs in ${(fillMs / 1000).toFixed(1)} s (peak RSS so far ${memory.peakMiB().toFixed(0)} MiB); draining…`);

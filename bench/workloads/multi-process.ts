@@ -2,9 +2,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoordinatorMessage, ProcMessage, ProcSpec } from '../proc.ts';
-import { benchPayloads } from '../payload.ts';
 import { LatencyHistogram } from '../report/histogram.ts';
 import { check, count, epochNow, STALL_TIMEOUT_MS, withStallGuard, type RunContext, type RunFigures } from './run-context.ts';
+import { fillBacklog } from './drain.ts';
 
 /** W3-2w settings: W3's backlog and concurrency, drained by two worker processes (the PostgreSQL issue's scaling check). */
 export const W3_2W = { backlog: 100_000, processes: 2, concurrency: 64 } as const;
@@ -13,7 +13,6 @@ export const W7 = { producers: 4, workers: 4, concurrency: 64, inFlight: 64 } as
 
 const PROC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'proc.ts');
 /** Jobs per bulk call while filling the W3-2w backlog (not timed), as in drain.ts. */
-const FILL_BATCH_SIZE = 1_000;
 /** How long a process may take to answer a message that needs no queue progress (ready, produced, drained). */
 const REPLY_TIMEOUT_MS = 60_000;
 
@@ -155,13 +154,7 @@ function checkSettled(after: { waiting: number; active: number; completed: numbe
  */
 export async function drainWithProcesses(ctx: RunContext, backlog: number = W3_2W.backlog, processes: number = W3_2W.processes, concurrency: number = W3_2W.concurrency): Promise<RunFigures> {
   const { target, log } = ctx;
-  for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
-    const n = Math.min(FILL_BATCH_SIZE, backlog - first);
-    await target.addBatch(benchPayloads(first, n));
-    ctx.progress?.('fill', first + n, backlog);
-  }
-  const before = await target.jobCounts();
-  check(before.waiting === backlog, `expected a backlog of ${count(backlog)} ready jobs, found ${count(before.waiting)}`);
+  const before = await fillBacklog(ctx, backlog);
   const procs: Proc[] = [];
   try {
     const workers = await startProcs(ctx, procs, 'worker', processes, { concurrency, inFlight: 0 });
