@@ -154,15 +154,14 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
 
   subscribe(queue: string, handlers: SubscriptionHandlers): Subscription {
     checkQueueName(queue);
-    const sub = new RemoteSubscription(this.#conn, this.#nextSub++, queue, handlers, (err) => this.reportError(err, `subscription to ${queue}`));
+    const id = this.#nextSub++;
+    const sub = new RemoteSubscription(this.#conn, id, queue, handlers, {
+      onError: (err) => this.reportError(err, `subscription to ${queue}`),
+      onClose: () => this.#subs.delete(id),
+    });
     this.#subs.set(sub.id, sub);
     // Opened at the end of the tick, so the credits granted right after subscribing travel with it.
     queueMicrotask(() => this.#conn.connected && sub.reopen());
-    const close = sub.close.bind(sub);
-    sub.close = () => {
-      close();
-      this.#subs.delete(sub.id);
-    };
     return sub;
   }
 

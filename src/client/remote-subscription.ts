@@ -14,6 +14,7 @@ export class RemoteSubscription implements Subscription {
   readonly handlers: SubscriptionHandlers;
   readonly #conn: Connection;
   readonly #onError: (err: unknown) => void;
+  readonly #onClose: () => void;
   /** Credits granted by the consumer and not yet used by a delivery. */
   #credits = 0;
   /** Credits granted since the last frame, sent at the end of the tick. */
@@ -23,9 +24,10 @@ export class RemoteSubscription implements Subscription {
   #open = false;
   closed = false;
 
-  constructor(conn: Connection, id: number, queue: string, handlers: SubscriptionHandlers, onError: (err: unknown) => void) {
+  constructor(conn: Connection, id: number, queue: string, handlers: SubscriptionHandlers, hooks: { onError: (err: unknown) => void; onClose: () => void }) {
     this.#conn = conn;
-    this.#onError = onError;
+    this.#onError = hooks.onError;
+    this.#onClose = hooks.onClose;
     this.id = id;
     this.queue = queue;
     this.handlers = handlers;
@@ -66,6 +68,7 @@ export class RemoteSubscription implements Subscription {
     if (this.closed) return;
     this.closed = true;
     this.#credits = 0;
+    this.#onClose();
     if (this.#conn.connected) this.#conn.request({ op: 'unsubscribe', sub: this.id }, false).catch(() => {});
   }
 

@@ -5,7 +5,7 @@ import { checkLimit } from '../core/limits.ts';
 import type { Spool } from '../engine/spool.ts';
 import { WS_PATH } from '../protocol/frames.ts';
 import { buildHttpApi, type ServerOptions } from './app.ts';
-import type { Authenticate } from './ws/access.ts';
+import type { Authenticate } from './auth/authenticator.ts';
 import { ALL_ACCESS } from './auth/scopes.ts';
 import { attachWebSocket, type WebSocketEndpoint } from './ws/ws-server.ts';
 

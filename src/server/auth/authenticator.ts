@@ -36,6 +36,13 @@ export const TOKEN_CACHE_MAX_ENTRIES = 10_000;
 const MODES: readonly AuthMode[] = ['auto', 'required', 'off'];
 
 /**
+ * Checks a token sent as an `Authorization` header (or, on a WebSocket, in `hello`).
+ * Resolves to what it allows; rejects with UnauthorizedError. With auth off it resolves
+ * for any input, including none. {@link Authenticator.authenticate} is one.
+ */
+export type Authenticate = (authorization: string | undefined) => Promise<Principal>;
+
+/**
  * Turns an `Authorization` header into a Principal, checking tokens against the store.
  * Verified tokens are cached for `cacheMs`, so a busy broker reads the store once per
  * token per `cacheMs`, not once per request.

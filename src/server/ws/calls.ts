@@ -1,7 +1,7 @@
 import type { Spool } from '../../engine/spool.ts';
 import type { CallMethod } from '../../protocol/frames.ts';
 import { authorize, PERMISSIONS } from '../auth/permissions.ts';
-import type { Access } from './access.ts';
+import type { Principal } from '../auth/scopes.ts';
 
 type Params = Record<string, unknown>;
 
@@ -11,7 +11,7 @@ const queueOf = (p: Params) => p.queue as string;
  * The read and management calls of the WebSocket protocol: each is the Spool method of
  * the same name, behind the same permission as its HTTP route.
  */
-export async function runCall(spool: Spool, access: Access, method: CallMethod, p: Params): Promise<unknown> {
+export async function runCall(spool: Spool, access: Principal, method: CallMethod, p: Params): Promise<unknown> {
   const need = (action: 'read' | 'admin', queue?: string) => authorize(access, action, queue);
   switch (method) {
     case 'get': {

@@ -8,7 +8,8 @@ import {
 import { errorToWire } from '../../protocol/wire-errors.ts';
 import type { Subscription } from '../../worker/consumer.ts';
 import { authorize, PERMISSIONS, settleDenials } from '../auth/permissions.ts';
-import type { Access, Authenticate } from './access.ts';
+import type { Authenticate } from '../auth/authenticator.ts';
+import type { Principal } from '../auth/scopes.ts';
 import { runCall } from './calls.ts';
 import { checkFrame, FrameError } from './frame-check.ts';
 
@@ -18,7 +19,7 @@ export interface SessionOptions {
   heartbeatMs: number;
   node: string;
   /** What the upgrade's Authorization header allowed, or null when `hello` must carry a token. */
-  access: Access | null;
+  access: Principal | null;
   authenticate: Authenticate;
 }
 
@@ -43,7 +44,7 @@ function withoutPayload(job: Job): PublishedJob {
 export class Session {
   readonly #ws: WebSocket;
   readonly #o: SessionOptions;
-  #access: Access | null;
+  #access: Principal | null;
   #welcomed = false;
   #closed = false;
   readonly #subs = new Map<number, RemoteSub>();

@@ -4,7 +4,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { SpoolError } from '../../core/errors.ts';
 import type { Spool } from '../../engine/spool.ts';
 import { CLOSE, SUBPROTOCOL, WS_PATH, type SessionLimits } from '../../protocol/frames.ts';
-import type { Access, Authenticate } from './access.ts';
+import type { Authenticate } from '../auth/authenticator.ts';
+import type { Principal } from '../auth/scopes.ts';
 import { Session } from './session.ts';
 
 export interface WebSocketOptions {
@@ -60,7 +61,7 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
       return refuse(socket, 400, 'UNSUPPORTED_VERSION', `this broker speaks the ${SUBPROTOCOL} subprotocol (offered: ${offered.slice(0, 100)})`);
     }
     const header = req.headers.authorization;
-    const accepted = (access: Access | null) =>
+    const accepted = (access: Principal | null) =>
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
