@@ -53,6 +53,7 @@ describe('HTTP API (real sockets)', () => {
     assert.equal(again.status, 200);
     assert.equal(again.json.results[0].ok, false);
     assert.equal(again.json.results[0].error.code, 'STALE_LEASE');
+    assert.equal(again.json.results[0].error.currentState, 'completed', 'an error carries its fields, as on the WebSocket');
     assert.deepEqual((await call('GET', `/v1/jobs/${job.id}`)).json.result, { sent: true });
   });
 

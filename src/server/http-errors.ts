@@ -1,4 +1,6 @@
 import { SpoolError } from '../core/errors.ts';
+import type { WireError } from '../protocol/frames.ts';
+import { errorToWire } from '../protocol/wire-errors.ts';
 
 /** HTTP status for each error code; one place, so every route answers alike. */
 const STATUS: Record<string, number> = {
@@ -17,11 +19,8 @@ const STATUS: Record<string, number> = {
   STORE_UNAVAILABLE: 503,
 };
 
-/** The JSON error body every route sends: `{ code, message }`. */
-export interface ErrorBody {
-  code: string;
-  message: string;
-}
+/** The JSON error body every route sends: `{ code, message }` and the fields of the error (`jobId`, `currentState`, `field`, `scope`…). */
+export type ErrorBody = WireError;
 
 /** What to answer for an error: status, body, and the headers it needs (a 401 names the auth scheme). */
 export interface HttpError {
@@ -39,7 +38,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof SpoolError) {
     const status = STATUS[err.code] ?? 500;
     // RFC 9110: a 401 must say which scheme would work.
-    return { status, body: { code: err.code, message: err.message }, ...(status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}) };
+    // The same body as on the WebSocket: code, message and the error's fields (jobId, currentState…).
+    return { status, body: errorToWire(err), ...(status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}) };
   }
   const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown };
   if (e?.validation) return { status: 400, body: { code: 'INVALID_ARGUMENT', message: e.message ?? 'invalid request' } };
