@@ -64,9 +64,10 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
     authenticate: options.auth ? (header) => options.auth!.authenticate(header) : openAccess,
     node: spool.nodeId ?? randomUUID(),
   });
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7600 });
+  const listenHost = options.host ?? '127.0.0.1';
+  await app.listen({ host: listenHost, port: options.port ?? 7600 });
   const { port } = app.server.address() as AddressInfo;
-  const host = (options.host ?? '127.0.0.1').includes(':') ? `[${options.host}]` : (options.host ?? '127.0.0.1');
+  const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const secure = options.tls !== undefined;
   let closing: Promise<void> | null = null;
   return {
