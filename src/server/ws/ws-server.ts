@@ -65,7 +65,6 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
-        ws.on('message', () => alive.set(ws, true));
         ws.on('error', () => ws.terminate());
         const session = new Session(ws, { spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate });
         const helloTimer = setTimeout(() => {
