@@ -12,11 +12,24 @@ export interface Clock {
 /** Opaque timer handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __timer: true } | NodeJS.Timeout;
 
+/**
+ * The longest delay Node's timers take (2³¹−1 ms, about 24.9 days). Node turns a longer one
+ * into 1 ms (with a TimeoutOverflowWarning), so a job delayed by a month would wake its timer
+ * a thousand times a second. Longer waits are cut to this: the timer fires early, its owner
+ * finds nothing due, and arms it again.
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** A delay as Node's timers can take it: at least 0, at most {@link TIMER_MAX_MS}, never NaN. */
+export function timerDelayMs(ms: number): number {
+  return Number.isNaN(ms) ? 0 : Math.min(TIMER_MAX_MS, Math.max(0, ms));
+}
+
 /** The real wall clock. Timers are unref'd: a pending timer alone never keeps the process alive. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(fn, ms) {
-    const t = setTimeout(fn, Math.max(0, ms));
+    const t = setTimeout(fn, timerDelayMs(ms));
     t.unref();
     return t;
   },
