@@ -2,7 +2,7 @@ import { Batcher } from '../core/batcher.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { HealthStatus } from '../core/health.ts';
-import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
+import { leaseKey, type Job, type JobState, type Lease, type QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import type { AddItem, ListOptions } from '../engine/options.ts';
@@ -38,8 +38,8 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
   readonly #publishers = new Map<string, Batcher<PublishItem, ItemResult>>();
   readonly #leaseOps = new Map<LeaseOp, Batcher<LeaseItem & Record<string, unknown>, ItemResult>>();
   readonly #workers = new Set<Worker<any>>();
-  /** Leases delivered to this client's subscriptions and not settled: job id → token and subscription. */
-  readonly #held = new Map<string, { token: number; sub: RemoteSubscription }>();
+  /** Leases delivered to this client's subscriptions and not settled: `jobId/token` → the lease and its subscription. */
+  readonly #held = new Map<string, { lease: Lease; sub: RemoteSubscription }>();
   #everUp = false;
   #nextSub = 1;
   #closing: Promise<void> | null = null;
@@ -56,11 +56,15 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
     conn.onPush = (frame) => {
       const sub = this.#subs.get(frame.sub);
       if (frame.op === 'revoke') {
-        this.#held.delete(frame.jobId);
-        return sub?.handlers.revoke(frame.jobId, errorFromWire(frame.error));
+        const lease = { jobId: frame.jobId, token: frame.token };
+        this.#held.delete(leaseKey(lease));
+        return sub?.handlers.revoke(lease, errorFromWire(frame.error));
       }
       if (sub && !sub.closed) {
-        for (const job of frame.jobs) this.#held.set(job.id, { token: job.leaseToken, sub });
+        for (const job of frame.jobs) {
+          const lease = { jobId: job.id, token: job.leaseToken };
+          this.#held.set(leaseKey(lease), { lease, sub });
+        }
         return sub.delivered(frame.jobs);
       }
       // Delivered to a subscription closed meanwhile: give the jobs straight back.
@@ -188,24 +192,27 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
    * delivered them. A lease that is already gone is revoked, which aborts its handler.
    */
   #reclaimHeld(): void {
-    for (const [jobId, { token, sub }] of this.#held) {
-      this.extend({ jobId, token }).catch((err) => {
-        if ((err as { code?: string }).code !== 'STALE_LEASE' || this.#held.get(jobId)?.token !== token) return;
-        this.#held.delete(jobId);
-        sub.handlers.revoke(jobId, err as Error);
+    for (const [key, { lease, sub }] of this.#held) {
+      this.extend(lease).catch((err) => {
+        if ((err as { code?: string }).code !== 'STALE_LEASE' || !this.#held.delete(key)) return;
+        sub.handlers.revoke(lease, err as Error);
       });
     }
   }
 
   async #leaseOp(op: LeaseOp, item: LeaseItem & Record<string, unknown>): Promise<unknown> {
-    if (op !== 'extend' && this.#held.get(item.jobId)?.token === item.token) this.#held.delete(item.jobId);
+    if (op !== 'extend') this.#held.delete(leaseKey(item));
     let batcher = this.#leaseOps.get(op);
     if (!batcher) {
       batcher = new Batcher(async (leases) => {
         const { value, resent } = await this.#conn.request({ op, leases } as never);
         const results = (value as { results: ItemResult[] }).results;
-        // An ack sent again after a reconnect may find its own first copy already applied.
-        return resent && op === 'ack' ? results.map((r) => (!r.ok && r.error.code === 'STALE_LEASE' && r.error.currentState === 'completed' ? { ok: true } : r)) : results;
+        // An ack sent again after a reconnect may find its own first copy already applied: then
+        // the job was completed under this very lease token. Completed under another token, a
+        // later attempt finished it after this lease had expired, and this ack was not applied.
+        const ownAck = (r: ItemResult, i: number) =>
+          !r.ok && r.error.code === 'STALE_LEASE' && r.error.currentState === 'completed' && r.error.currentToken === leases[i]!.token;
+        return resent && op === 'ack' ? results.map((r, i) => (ownAck(r, i) ? { ok: true } : r)) : results;
       }, this.#conn.limits.batchMax);
       this.#leaseOps.set(op, batcher);
     }
@@ -247,6 +254,7 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
     return this.#closing !== null;
   }
 }
+
 
 /** An add's options as they travel: a Date run time becomes epoch milliseconds. */
 function toPublishItem(payload: unknown, options: AddOptions): PublishItem {

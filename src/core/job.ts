@@ -67,6 +67,13 @@ export interface Lease {
   token: number;
 }
 
+/**
+ * A lease as a map key. Whatever tracks deliveries keys them by (job id, token), never by
+ * job id alone: a job leased again gets a new token, so a stale delivery and the current
+ * one never share a key, and a revoke meant for one cannot reach the other.
+ */
+export const leaseKey = (lease: Lease): string => `${lease.jobId}/${lease.token}`;
+
 /** Counts per state and the age of the oldest ready job. */
 export interface QueueStats {
   queue: string;

@@ -1,8 +1,7 @@
-import type { Job, Lease } from '../core/job.ts';
+import { leaseKey as keyOf, type Job, type Lease } from '../core/job.ts';
 import type { CreditSubscription } from './dispatcher.ts';
 
 interface Delivery {
-  token: number;
   attempt: number;
   queue: string;
   sub: CreditSubscription | null;
@@ -12,33 +11,38 @@ interface Delivery {
  * Jobs this process delivered and that are not settled yet: lets a cancel or a reap
  * reach the handler that runs the job, and a nack find the attempt for its backoff
  * without a read. Bounded by the credits of this process's consumers.
+ *
+ * Every entry is keyed by (job id, lease token), never by job id alone: a reap or cancel
+ * whose result arrives after the job was leased again (through a poll, a NOTIFY, this
+ * process's own claim) must reach only the delivery whose lease it ended.
  */
 export class Inflight {
-  readonly #byId = new Map<string, Delivery>();
+  readonly #byLease = new Map<string, Delivery>();
 
   delivered(job: Job, sub: CreditSubscription | null): void {
-    this.#byId.set(job.id, { token: job.leaseToken, attempt: job.attempt, queue: job.queue, sub });
+    this.#byLease.set(keyOf({ jobId: job.id, token: job.leaseToken }), { attempt: job.attempt, queue: job.queue, sub });
   }
 
-  /** The delivery `lease` belongs to, if it is the current one. */
+  /** The delivery of `lease`, if this process made it and it is not settled. */
   get(lease: Lease): Delivery | undefined {
-    const d = this.#byId.get(lease.jobId);
-    return d && d.token === lease.token ? d : undefined;
-  }
-
-  queueOf(jobId: string): string | undefined {
-    return this.#byId.get(jobId)?.queue;
+    return this.#byLease.get(keyOf(lease));
   }
 
   settled(lease: Lease): void {
-    if (this.get(lease)) this.#byId.delete(lease.jobId);
+    this.#byLease.delete(keyOf(lease));
   }
 
-  /** The lease on a job is gone: tell its subscriber, and forget it. */
-  revoke(jobId: string, reason: Error): void {
-    const d = this.#byId.get(jobId);
+  /** The lease is gone: tell the subscriber of that very delivery, and forget it. Other leases on the job are untouched. */
+  revoke(lease: Lease, reason: Error): void {
+    const key = keyOf(lease);
+    const d = this.#byLease.get(key);
     if (!d) return;
-    this.#byId.delete(jobId);
-    d.sub?.handlers.revoke(jobId, reason);
+    this.#byLease.delete(key);
+    d.sub?.handlers.revoke(lease, reason);
+  }
+
+  /** How many deliveries are unsettled (for tests and stats). */
+  get size(): number {
+    return this.#byLease.size;
   }
 }

@@ -83,7 +83,7 @@ export class LeaseOps {
     checkLease(lease);
     let ms = leaseMs;
     if (ms === undefined) {
-      let queue = this.#d.inflight.queueOf(lease.jobId);
+      let queue = this.#d.inflight.get(lease)?.queue;
       if (!queue) {
         const [job] = await this.#d.store.jobsGet([lease.jobId]);
         if (!job) throw new JobNotFoundError(lease.jobId);

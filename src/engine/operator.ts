@@ -3,14 +3,14 @@ import type { Store } from '../store/store.ts';
 
 /**
  * Cancels a job that has not finished, in the store.
- * @returns whether it was running (its handler must then be told).
+ * @returns whether it was running (its handler must then be told) and the token of its lease.
  * @throws JobNotFoundError; InvalidStateError if the job already finished.
  */
-export async function cancelJob(store: Store, id: string, now: number): Promise<boolean> {
+export async function cancelJob(store: Store, id: string, now: number): Promise<{ wasActive: boolean; token: number }> {
   const [r] = await store.jobsCancel([id], now);
   if (!r || !r.found) throw new JobNotFoundError(id);
   if (!r.cancelled) throw new InvalidStateError(id, r.previous, `job ${id} is ${r.previous}; finished jobs cannot be cancelled`);
-  return r.previous === 'active';
+  return { wasActive: r.previous === 'active', token: r.token };
 }
 
 /**

@@ -199,8 +199,8 @@ export class Spool implements ConsumerApi {
    */
   async cancel(id: string): Promise<void> {
     this.#assertOpen();
-    const wasRunning = await cancelJob(this.store, checkJobId(id), this.clock.now());
-    if (wasRunning) this.#inflight.revoke(id, new StaleLeaseError(id, 0, 'cancelled', null));
+    const cancelled = await cancelJob(this.store, checkJobId(id), this.clock.now());
+    if (cancelled.wasActive) this.#inflight.revoke({ jobId: id, token: cancelled.token }, new StaleLeaseError(id, cancelled.token, 'cancelled', cancelled.token));
   }
 
   /**
@@ -382,7 +382,7 @@ export class Spool implements ConsumerApi {
       });
       if (led) this.#upkeep.maybeRun(now);
       for (const r of reaped) {
-        this.#inflight.revoke(r.id, new StaleLeaseError(r.id, 0, r.state, null));
+        this.#inflight.revoke({ jobId: r.id, token: r.token }, new StaleLeaseError(r.id, r.token, r.state, r.token));
         if (r.state === 'ready') this.#dispatch.wake(r.queue);
       }
       await this.#promoteDue();

@@ -197,6 +197,8 @@ export interface RevokeFrame {
   op: 'revoke';
   sub: number;
   jobId: string;
+  /** The token of the lease that ended: a later lease on the same job (redelivered here too) is not meant. */
+  token: number;
   error: WireError;
 }
 

@@ -155,11 +155,14 @@ export interface ExtendItem {
 export type LeaseResult = { ok: true } | { ok: false; state: JobState | null; token: number | null };
 export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | { ok: false; state: JobState | null; token: number | null };
 export type ExtendResult = { ok: true; leaseExpiresAt: number } | { ok: false; state: JobState | null; token: number | null };
-export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; cancelled: boolean };
+/** `token`: the job's lease token when it was found, so a cancelled lease is revoked by (job, token), never by job alone. */
+export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; token: number; cancelled: boolean };
 export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };
 
 export interface ReapedJob {
   id: string;
+  /** The token of the lease that ended: only the delivery holding it may be revoked (the job may have been leased again since). */
+  token: number;
   queue: string;
   state: JobState;
   deadReason: DeadReason | null;

@@ -25,8 +25,12 @@ export interface ConsumerApi {
 export interface SubscriptionHandlers {
   /** Called with leased jobs; the subscriber owns them from here. */
   deliver(jobs: Job[]): void;
-  /** The lease on a delivered job is gone (cancelled, or expired and taken back): stop working on it. */
-  revoke(jobId: string, reason: Error): void;
+  /**
+   * The lease on a delivered job is gone (cancelled, or expired and taken back): stop working
+   * on it. Only the delivery holding this very lease is meant: the same job may have been
+   * leased again (a new token) and delivered here too.
+   */
+  revoke(lease: Lease, reason: Error): void;
 }
 
 export interface Subscription {

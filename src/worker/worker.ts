@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../core/clock.ts';
 import { SpoolError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
-import type { Job, JobState, Lease } from '../core/job.ts';
+import { leaseKey, type Job, type JobState, type Lease } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { ConsumerApi, Subscription } from './consumer.ts';
 
@@ -40,6 +40,7 @@ interface Running {
   leaseMs: number;
 }
 
+
 /**
  * Runs a handler for jobs pushed from one queue, `concurrency` at a time. While a
  * handler runs, the worker extends its lease every third of the lease length, so
@@ -53,6 +54,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
   readonly #api: ConsumerApi;
   readonly #handler: Handler<P, R>;
   readonly #shutdownTimeoutMs: number;
+  /** Running handlers by lease (job id and token): a job leased again while a stalled handler still runs is another entry. */
   readonly #running = new Map<string, Running>();
   readonly #settling = new Set<Promise<unknown>>();
   #sub: Subscription | null = null;
@@ -87,8 +89,8 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
       deliver: (jobs) => {
         for (const job of jobs) this.#run(job as Job<P>);
       },
-      revoke: (jobId, reason) => {
-        const r = this.#running.get(jobId);
+      revoke: (lease, reason) => {
+        const r = this.#running.get(leaseKey(lease));
         if (!r) return;
         r.lost = true;
         r.controller.abort(reason);
@@ -136,7 +138,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     const lease: Lease = { jobId: job.id, token: job.leaseToken };
     const leaseMs = Math.max(100, (job.leaseExpiresAt ?? 0) - this.#api.clock.now());
     const r: Running = { job, lease, controller: new AbortController(), lost: false, timer: null, leaseMs };
-    this.#running.set(job.id, r);
+    this.#running.set(leaseKey(lease), r);
     this.#scheduleExtend(r);
     const ctx: JobContext = {
       signal: r.controller.signal,
@@ -158,8 +160,8 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
 
   #finish(r: Running, settle: () => Promise<unknown>): void {
     if (r.timer) this.#api.clock.clearTimeout(r.timer);
-    const mine = this.#running.get(r.job.id) === r;
-    if (mine) this.#running.delete(r.job.id);
+    const mine = this.#running.get(leaseKey(r.lease)) === r;
+    if (mine) this.#running.delete(leaseKey(r.lease));
     if (!r.lost) {
       const p = settle().catch((err) => this.#emitError(err));
       this.#settling.add(p);
@@ -173,10 +175,10 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
   #scheduleExtend(r: Running): void {
     r.timer = this.#api.clock.setTimeout(() => {
       r.timer = null;
-      if (r.lost || this.#running.get(r.job.id) !== r) return;
+      if (r.lost || this.#running.get(leaseKey(r.lease)) !== r) return;
       void this.#extend(r).then(
         () => {
-          if (!r.lost && this.#running.get(r.job.id) === r) this.#scheduleExtend(r);
+          if (!r.lost && this.#running.get(leaseKey(r.lease)) === r) this.#scheduleExtend(r);
         },
         () => {},
       );

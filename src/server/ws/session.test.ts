@@ -146,10 +146,11 @@ describe('subscribe, credit, deliver, settle', () => {
     const job = await spool.add('revoke', 1);
     const ws = await open();
     await ws.ok({ op: 'subscribe', sub: 2, queue: 'revoke', credits: 1 });
-    await ws.next((f) => f.op === 'deliver');
+    const [delivered] = (await ws.next((f) => f.op === 'deliver')).jobs;
     await spool.cancel(job.id);
     const r = await ws.next((f) => f.op === 'revoke');
-    assert.deepEqual([r.sub, r.jobId, r.error.code], [2, job.id, 'STALE_LEASE']);
+    // The revoke names the lease it ends (job and token): a later lease on the same job is not meant.
+    assert.deepEqual([r.sub, r.jobId, r.token, r.error.code], [2, job.id, delivered.leaseToken, 'STALE_LEASE']);
   });
 
   test('resumption: a lease taken on one connection is settled on the next', async () => {

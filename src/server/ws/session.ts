@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { SpoolError } from '../../core/errors.ts';
-import type { Job, Lease } from '../../core/job.ts';
+import { leaseKey, type Job, type Lease } from '../../core/job.ts';
 import type { Spool } from '../../engine/spool.ts';
 import {
   CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits,
@@ -48,7 +48,7 @@ export class Session {
   #welcomed = false;
   #closed = false;
   readonly #subs = new Map<number, RemoteSub>();
-  /** Jobs delivered on this connection and not settled: job id → its queue. Bounded by limits.inflightMax. */
+  /** Leases delivered on this connection and not settled: `jobId/token` → its queue. Bounded by limits.inflightMax. */
   readonly #delivered = new Map<string, string>();
   #requests = 0;
 
@@ -158,16 +158,16 @@ export class Session {
    * the token was allowed; others (delivered before a reconnect) are checked in one read.
    */
   async #leaseOp<L extends LeaseItem>(leases: L[], run: (l: L) => Promise<unknown>, settles: boolean): Promise<{ results: ItemResult[] }> {
-    const denied = await settleDenials(this.#o.spool.store, this.#access!, leases.filter((l) => !this.#delivered.has(l.jobId)).map((l) => l.jobId));
+    const denied = await settleDenials(this.#o.spool.store, this.#access!, leases.filter((l) => !this.#delivered.has(leaseKey(l))).map((l) => l.jobId));
     const results = await Promise.all(leases.map((l) => {
       const refusal = denied.get(l.jobId);
       if (refusal) return settle(Promise.reject(refusal));
       return settle(run(l).then((value) => {
-        if (settles) this.#delivered.delete(l.jobId);
+        if (settles) this.#delivered.delete(leaseKey(l));
         return value;
       }, (err) => {
         // A stale lease is settled as far as this connection is concerned: it frees the slot.
-        if (settles && err instanceof SpoolError && err.code === 'STALE_LEASE') this.#delivered.delete(l.jobId);
+        if (settles && err instanceof SpoolError && err.code === 'STALE_LEASE') this.#delivered.delete(leaseKey(l));
         throw err;
       }));
     }));
@@ -183,12 +183,12 @@ export class Session {
       sub: this.#o.spool.subscribe(queue, {
         deliver: (jobs) => {
           remote.granted = Math.max(0, remote.granted - jobs.length);
-          for (const job of jobs) this.#delivered.set(job.id, queue);
+          for (const job of jobs) this.#delivered.set(leaseKey({ jobId: job.id, token: job.leaseToken }), queue);
           this.#send({ op: 'deliver', sub: id, jobs });
         },
-        revoke: (jobId, reason) => {
-          if (!this.#delivered.delete(jobId)) return;
-          this.#send({ op: 'revoke', sub: id, jobId, error: errorToWire(reason) });
+        revoke: (l, reason) => {
+          if (!this.#delivered.delete(leaseKey(l))) return;
+          this.#send({ op: 'revoke', sub: id, jobId: l.jobId, token: l.token, error: errorToWire(reason) });
         },
       }),
     };

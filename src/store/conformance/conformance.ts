@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { claimSuite } from './claim.ts';
 import { enqueueSuite } from './enqueue.ts';
+import { fencingSuite } from './fencing.ts';
 import type { StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
 import { settleSuite } from './settle.ts';
@@ -25,6 +26,7 @@ export function runStoreConformance(driver: string, factory: StoreFactory): void
     leaseSuite(factory);
     statsListSuite(factory);
     workerSuite(factory);
+    fencingSuite(factory);
     tokensSuite(factory);
   });
 }

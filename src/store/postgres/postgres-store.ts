@@ -202,14 +202,14 @@ export class PostgresStore implements Store {
       }),
       'cancel jobs',
     );
-    const previous = new Map((live as unknown as { id: string; state: JobState; queue: string }[]).map((r) => [r.id, r]));
+    const previous = new Map((live as unknown as { id: string; state: JobState; queue: string; token: number }[]).map((r) => [r.id, r]));
     const cancelled = new Set((moved as unknown as { id: string }[]).map((r) => r.id));
     const finished = await this.#lookup(ids.filter((id) => !previous.has(id)));
     return ids.map((id): CancelResult => {
       const p = previous.get(id);
-      if (p) return { found: true, queue: p.queue, previous: p.state, cancelled: cancelled.has(id) };
+      if (p) return { found: true, queue: p.queue, previous: p.state, token: p.token, cancelled: cancelled.has(id) };
       const f = finished.get(id);
-      return f ? { found: true, queue: f.queue, previous: f.state, cancelled: false } : { found: false };
+      return f ? { found: true, queue: f.queue, previous: f.state, token: f.token, cancelled: false } : { found: false };
     });
   }
 
@@ -385,8 +385,8 @@ export class PostgresStore implements Store {
   async #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
     if (ids.length === 0) return [];
     const rows = [...(await tx.q(this.#q.reapDead, [ids, now])), ...(await tx.q(this.#q.reapReady, [ids, now, this.#notifyChannel()]))];
-    return (rows as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
-      id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
+    return (rows as unknown as { id: string; token: number; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
+      id: r.id, token: r.token, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
     }));
   }
 }

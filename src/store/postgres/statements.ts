@@ -95,7 +95,7 @@ export function pgStatements(s: string, historyMax: number) {
       ${notify('upd', '$4')}
       SELECT id FROM upd WHERE ${forced}`,
 
-    lockLive: `SELECT id, state, queue FROM ${s}.jobs WHERE id = ANY($1::uuid[]) FOR UPDATE`,
+    lockLive: `SELECT id, state, queue, token FROM ${s}.jobs WHERE id = ANY($1::uuid[]) FOR UPDATE`,
     cancel: `WITH moved AS (DELETE FROM ${s}.jobs WHERE id = ANY($1::uuid[]) RETURNING *)
       ${finish('cancelled', '$2', `CASE WHEN state = 'active' THEN ${hist('', 'cancelled', '$2')} ELSE history END`)}
       RETURNING id`,
@@ -118,14 +118,14 @@ export function pgStatements(s: string, historyMax: number) {
         DELETE FROM ${s}.jobs WHERE id = ANY($1::uuid[]) AND state = 'active' AND (stalls + 1 >= max_stalls OR attempt >= max_attempts)
         RETURNING *)
       ${finish('dead', '$2', hist('', 'expired', '$2'), LEASE_EXPIRED, 'NULL::jsonb', "CASE WHEN stalls + 1 >= max_stalls THEN 'poison' ELSE 'max-attempts' END", 'stalls + 1')}
-      RETURNING id, queue, state, dead_reason`,
+      RETURNING id, token, queue, state, dead_reason`,
     reapReady: `WITH upd AS (
         UPDATE ${s}.jobs SET state = 'ready', stalls = stalls + 1, run_at = $2, last_error = ${LEASE_EXPIRED},
           lease_expires_at = NULL, worker_id = NULL, updated_at = $2, history = ${hist('', 'expired', '$2')}
         WHERE id = ANY($1::uuid[]) AND state = 'active'
-        RETURNING id, queue, state),
+        RETURNING id, token, queue, state),
       ${notify('upd', '$3')}
-      SELECT id, queue, state, NULL::text AS dead_reason FROM upd WHERE ${forced}`,
+      SELECT id, token, queue, state, NULL::text AS dead_reason FROM upd WHERE ${forced}`,
 
     promote: `WITH upd AS (
         UPDATE ${s}.jobs SET state = 'ready', updated_at = $1

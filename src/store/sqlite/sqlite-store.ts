@@ -155,10 +155,10 @@ export class SqliteStore implements Store {
   jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
     return this.#group.submit(() =>
       ids.map((id): CancelResult => {
-        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
+        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string; token: number } | undefined;
         if (!cur) return { found: false };
         const changed = this.#s.cancel.run(now, now, now, id).changes;
-        return { found: true, queue: cur.queue, previous: cur.state, cancelled: changed === 1 };
+        return { found: true, queue: cur.queue, previous: cur.state, token: cur.token, cancelled: changed === 1 };
       }),
     );
   }
@@ -176,8 +176,8 @@ export class SqliteStore implements Store {
 
   jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
     return this.#group.submit(() => {
-      const rows = this.#s.reap.all(p.now, p.limit) as unknown as { id: string; queue: string; state: JobState; dead_reason: DeadReason | null }[];
-      return rows.map((r) => ({ id: r.id, queue: r.queue, state: r.state, deadReason: r.dead_reason }));
+      const rows = this.#s.reap.all(p.now, p.limit) as unknown as { id: string; token: number; queue: string; state: JobState; dead_reason: DeadReason | null }[];
+      return rows.map((r) => ({ id: r.id, token: r.token, queue: r.queue, state: r.state, deadReason: r.dead_reason }));
     });
   }
 

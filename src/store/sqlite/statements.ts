@@ -75,7 +75,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                lease_expires_at = NULL, updated_at = ?1,
                history = ${appendHistory(historyMax, 'expired', '?1')}
              WHERE id IN (${ACTIVE_EXPIRED})
-             RETURNING id, queue, state, dead_reason`),
+             RETURNING id, token, queue, state, dead_reason`),
     // One statement per state, with the state as a literal: a bound parameter would keep SQLite from using the partial index.
     deleteFinished: {
       completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
@@ -83,7 +83,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
       cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
     },
     purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?)`),
-    stateOf: p(`SELECT state, queue FROM jobs WHERE id = ?`),
+    stateOf: p(`SELECT state, queue, token FROM jobs WHERE id = ?`),
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
     get: p(`SELECT * FROM jobs WHERE id = ?`),
     listByState: p(`SELECT * FROM jobs WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
