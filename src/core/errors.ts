@@ -64,6 +64,12 @@ export class StaleLeaseError extends SpoolError {
   readonly jobId: string;
   /** The state the job is in now, or null if it no longer exists. */
   readonly currentState: string | null;
+  /**
+   * The job's lease token now, or null if unknown. A finished job keeps the token of the
+   * attempt that finished it, so a completed job with the caller's own token was completed
+   * by the caller's lease (e.g. an ack whose confirm was lost and that was sent again).
+   */
+  readonly currentToken: number | null;
   constructor(jobId: string, token: number, currentState: string | null, currentToken: number | null) {
     const why =
       currentState === null
@@ -74,6 +80,7 @@ export class StaleLeaseError extends SpoolError {
     super('STALE_LEASE', `lease ${token} on job ${jobId} is no longer held: ${why}; the job was not changed`);
     this.jobId = jobId;
     this.currentState = currentState;
+    this.currentToken = currentToken;
   }
 }
 

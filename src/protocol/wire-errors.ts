@@ -4,7 +4,7 @@ import {
 import type { WireError } from './frames.ts';
 
 /** The fields of error classes that travel with them, so the far side can rebuild the class. */
-const DETAILS = ['field', 'jobId', 'currentState', 'sizeBytes', 'limitBytes', 'retryAfterMs', 'scope'] as const;
+const DETAILS = ['field', 'jobId', 'currentState', 'currentToken', 'sizeBytes', 'limitBytes', 'retryAfterMs', 'scope'] as const;
 
 /**
  * An error as it goes on the wire. A SpoolError keeps its code, message and details;
@@ -30,7 +30,12 @@ export function errorFromWire(wire: WireError): SpoolError {
   let err: SpoolError;
   switch (wire.code) {
     case 'STALE_LEASE':
-      err = new StaleLeaseError(text('jobId'), 0, typeof wire.currentState === 'string' ? wire.currentState : null, null);
+      err = new StaleLeaseError(
+        text('jobId'), 0,
+        typeof wire.currentState === 'string' ? wire.currentState : null,
+        // The client tells its own completed ack from another attempt's by this token.
+        typeof wire.currentToken === 'number' ? wire.currentToken : null,
+      );
       break;
     case 'INVALID_ARGUMENT':
       err = new InvalidArgumentError(text('field'), wire.message);
