@@ -72,6 +72,10 @@ async function scenario(api: Api): Promise<Record<string, unknown>> {
   await step('add bad option', () => q.add('x', { priority: 1.5 }));
   await step('add bad queue name', () => api.add('bad name', 1));
   await step('add too large', () => q.add('x'.repeat(5000)));
+  await step('add NaN', () => q.add({ score: NaN }));
+  await step('add U+0000', () => q.add({ text: 'a\u0000b' }));
+  await step('add BigInt', () => q.add({ n: 1n }));
+  await step('addMany with a lone surrogate', () => q.addMany([{ payload: 'ok' }, { payload: ['\ud800'] }]));
   await step('get', () => api.get(first.id));
   await step('get unknown', () => api.get('01900000-0000-7000-8000-000000000000'));
   await step('get not an id', () => api.get('not-an-id'));

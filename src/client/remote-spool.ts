@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import type { HealthStatus } from '../core/health.ts';
 import { leaseKey, type Job, type JobState, type Lease, type QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
-import { checkQueueName, type AddOptions } from '../core/validate.ts';
+import { checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
 import type { AddItem, ListOptions } from '../engine/options.ts';
 import { Queue, type SpoolApi } from '../engine/queue.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
@@ -106,7 +106,15 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
     if (items.length === 0) return [];
     if (items.some((i) => i.tx !== undefined)) throw new InvalidArgumentError('tx', 'adding inside your own transaction needs an in-process Spool on PostgreSQL (Spool.open)');
     await this.#conn.writable();
-    const { value } = await this.#conn.request({ op: 'publish', queue, jobs: items.map((i) => toPublishItem(i.payload, i)), atomic: true });
+    const jobs = items.map((item, i) => {
+      try {
+        return toPublishItem(item.payload, item);
+      } catch (err) {
+        if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`; // as the engine names it
+        throw err;
+      }
+    });
+    const { value } = await this.#conn.request({ op: 'publish', queue, jobs, atomic: true });
     return (value as { jobs: PublishedJob[] }).jobs.map((job, i) => ({ ...job, payload: items[i]!.payload }));
   }
 
@@ -170,6 +178,7 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
   }
 
   async ack(lease: Lease, result?: unknown): Promise<void> {
+    if (result !== undefined) checkStorable(result, 'result');
     await this.#leaseOp('ack', { ...lease, ...(result === undefined ? {} : { result }) });
   }
 
@@ -256,8 +265,18 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
 }
 
 
+/**
+ * A value as it may travel: refused here, as the engine would, when JSON cannot carry it
+ * faithfully (NaN would arrive as null, a BigInt would fail the whole frame). Sizes are the
+ * broker's to check: it knows its limits.
+ */
+function checkStorable(value: unknown, field: 'payload' | 'result'): void {
+  encodeJson(value, Number.MAX_SAFE_INTEGER, field);
+}
+
 /** An add's options as they travel: a Date run time becomes epoch milliseconds. */
 function toPublishItem(payload: unknown, options: AddOptions): PublishItem {
+  checkStorable(payload, 'payload');
   const { tx: _tx, runAt, ...rest } = options;
   return { ...rest, payload, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }) };
 }

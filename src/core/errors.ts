@@ -23,18 +23,22 @@ export class InvalidArgumentError extends SpoolError {
   }
 }
 
-/** A payload is larger than the `payloadMaxBytes` setting. Nothing was written. */
+/** A payload (or a handler's result) is larger than its limit (`payloadMaxBytes`, `resultMaxBytes`). Nothing was written. */
 export class PayloadTooLargeError extends SpoolError {
   readonly sizeBytes: number;
   readonly limitBytes: number;
-  constructor(sizeBytes: number, limitBytes: number) {
+  /** What was too large: `payload` or `result`. */
+  readonly field: string;
+  constructor(sizeBytes: number, limitBytes: number, field = 'payload') {
+    const setting = field === 'result' ? 'resultMaxBytes' : 'payloadMaxBytes';
     super(
       'PAYLOAD_TOO_LARGE',
-      `payload is ${sizeBytes} bytes as JSON, over the payloadMaxBytes limit of ${limitBytes}; ` +
-        'store large data elsewhere and put a reference in the job, or raise payloadMaxBytes',
+      `${field} is ${sizeBytes} bytes as JSON, over the ${setting} limit of ${limitBytes}; ` +
+        `store large data elsewhere and put a reference in the ${field === 'result' ? 'result' : 'job'}, or raise ${setting}`,
     );
     this.sizeBytes = sizeBytes;
     this.limitBytes = limitBytes;
+    this.field = field;
   }
 }
 

@@ -36,6 +36,7 @@ export const LIMITS = {
   claimBatchMax: { default: 256, min: 1, max: 10_000, doc: 'Most jobs one claim takes from the store.' },
   shutdownTimeoutMs: { default: 30 * SECOND, min: 0, max: 1 * HOUR, doc: 'How long a graceful worker stop waits for running handlers before releasing their jobs.' },
   maintenanceIntervalMs: { default: 1 * SECOND, min: 10, max: 1 * MINUTE, doc: 'How often expired leases are reaped and due jobs promoted.' },
+  settingsRefreshMs: { default: 1 * SECOND, min: 0, max: 1 * MINUTE, doc: "How long a process trusts a queue's settings and paused flag before reading them again: a change made through another process (or broker) is obeyed everywhere within this time." },
   pollIntervalMs: { default: 1 * SECOND, min: 10, max: 1 * MINUTE, doc: 'Fallback poll for jobs written by other processes while consumers wait.' },
   completedRetentionMs: { default: 1 * DAY, min: 0, max: 365 * DAY, doc: 'How long completed jobs are kept.' },
   deadRetentionMs: { default: 14 * DAY, min: 0, max: 3650 * DAY, doc: 'How long dead jobs are kept for inspection and redrive.' },

@@ -9,7 +9,6 @@ export interface DispatchHooks {
   claim(queue: string, limit: number): Promise<Job[]>;
   /** Gives a claimed job back (its subscriber went away meanwhile). */
   release(lease: Lease): Promise<void>;
-  isPaused(queue: string): boolean;
   /** Resolves once the queue's settings are known, so the first claim can use them. */
   ready(queue: string): Promise<unknown>;
   readonly claimBatchMax: number;
@@ -84,7 +83,6 @@ export class Dispatch {
         }
       },
       delivered: (job, sub) => this.#inflight.delivered(job, sub),
-      isPaused: () => this.#hooks.isPaused(queue),
     });
     this.#dispatchers.set(queue, dispatcher);
     void this.#hooks.ready(queue).then(() => dispatcher.wake(), () => dispatcher.wake());

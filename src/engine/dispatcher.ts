@@ -34,7 +34,6 @@ export interface DispatcherHooks {
   giveBack(jobs: Job[]): void;
   /** Records a delivery so cancels and reaps can reach the subscriber. */
   delivered(job: Job, to: CreditSubscription): void;
-  isPaused(): boolean;
   readonly claimBatchMax: number;
 }
 
@@ -112,7 +111,7 @@ export class QueueDispatcher {
         let want = 0;
         for (const s of this.#subs) want += s.credits;
         want = Math.min(want, this.#hooks.claimBatchMax);
-        if (want === 0 || this.#hooks.isPaused()) break;
+        if (want === 0) break;
         const jobs = await this.#hooks.claim(want); // on failure: none; the next wake-up or poll tries again
         this.#distribute(jobs);
         if (jobs.length === want) this.#again = true;

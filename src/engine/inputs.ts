@@ -91,7 +91,11 @@ export function checkLease(lease: unknown): asserts lease is Lease {
   }
 }
 
-/** The text kept for a failed attempt: the stack if there is one, cut to the limit. */
+/**
+ * The text kept for a failed attempt: the stack if there is one, made storable, cut to the limit.
+ * Error text comes from user code and is never refused: U+0000 and unpaired surrogates (which
+ * PostgreSQL cannot store) become U+FFFD, on every store alike.
+ */
 export function errorText(error: unknown, maxBytes: number): string {
   let text: string;
   if (error instanceof Error) text = error.stack ?? `${error.name}: ${error.message}`;
@@ -103,8 +107,15 @@ export function errorText(error: unknown, maxBytes: number): string {
       text = String(error);
     }
   }
+  text = storableText(text);
   if (text.length > maxBytes / 3 && Buffer.byteLength(text) > maxBytes) text = Buffer.from(text).subarray(0, maxBytes).toString('utf8') + '…';
   return text;
+}
+
+/** `text` with U+0000 and unpaired surrogates replaced by U+FFFD (the replacement character). */
+export function storableText(text: string): string {
+  const noNul = text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+  return noNul.isWellFormed() ? noNul : noNul.toWellFormed();
 }
 
 /**

@@ -33,6 +33,7 @@ export interface LeaseDeps {
  */
 export class LeaseOps {
   readonly #d: LeaseDeps;
+  // Each item gets its own result: one refused by the store (LeaseMiss.error) fails alone.
   readonly #completes: Batcher<CompleteItem, LeaseResult>;
   readonly #fails: Batcher<FailItem, Awaited<ReturnType<Store['jobsFail']>>[number]>;
   readonly #extends: Batcher<ExtendItem, Awaited<ReturnType<Store['jobsExtend']>>[number]>;
@@ -49,6 +50,7 @@ export class LeaseOps {
     checkLease(lease);
     const json = result === undefined ? null : encodeJson(result, this.#d.settings.resultMaxBytes, 'result');
     const r = await this.#completes.push({ lease, result: json });
+    if (!r.ok && r.error) throw r.error; // the store refused this result: the lease is still held
     this.#d.inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
   }
@@ -72,6 +74,7 @@ export class LeaseOps {
       unrecoverable: options.unrecoverable === true || error instanceof UnrecoverableError || (error as { code?: unknown })?.code === 'UNRECOVERABLE',
     };
     const r = await this.#fails.push(item);
+    if (!r.ok && r.error) throw r.error; // the store refused this item: the lease is still held
     inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     if (r.state === 'ready') this.#d.wake(info.queue);
@@ -94,6 +97,7 @@ export class LeaseOps {
     const workerId = await this.#d.owner();
     const r = await this.#extends.push({ lease, leaseMs: ms, ...(workerId === undefined ? {} : { workerId }) });
     if (!r.ok) {
+      if (r.error) throw r.error; // the store refused this item: the lease is still held
       this.#d.inflight.settled(lease);
       throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     }

@@ -26,6 +26,8 @@ export interface OpenOptions {
   claimBatchMax?: number;
   maintenanceIntervalMs?: number;
   pollIntervalMs?: number;
+  /** How long queue settings and the paused flag are trusted before being read again. Default 1000 ms. */
+  settingsRefreshMs?: number;
   completedRetentionMs?: number;
   deadRetentionMs?: number;
   cancelledRetentionMs?: number;
@@ -66,6 +68,7 @@ export interface EngineSettings {
   addManyMax: number;
   claimBatchMax: number;
   pollIntervalMs: number;
+  settingsRefreshMs: number;
   maintenanceIntervalMs: number;
   heartbeatIntervalMs: number;
   leaderLeaseMs: number;
@@ -91,6 +94,7 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     addManyMax: checkLimit('addManyMax', options.addManyMax),
     claimBatchMax: checkLimit('claimBatchMax', options.claimBatchMax),
     pollIntervalMs: checkLimit('pollIntervalMs', options.pollIntervalMs),
+    settingsRefreshMs: checkLimit('settingsRefreshMs', options.settingsRefreshMs),
     maintenanceIntervalMs: checkLimit('maintenanceIntervalMs', options.maintenanceIntervalMs),
     heartbeatIntervalMs: checkLimit('heartbeatIntervalMs', options.heartbeatIntervalMs),
     leaderLeaseMs: checkLimit('leaderLeaseMs', options.leaderLeaseMs),

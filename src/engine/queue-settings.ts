@@ -2,32 +2,46 @@ import type { Clock } from '../core/clock.ts';
 import { defaultQueueConfig, resolveQueueConfig, type QueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
 import type { Store } from '../store/store.ts';
 
+/** A queue's settings and paused flag as this process last read them. */
+export interface QueueState {
+  readonly config: QueueConfig;
+  readonly paused: boolean;
+}
+
+interface Entry extends QueueState {
+  /** When the store was read (clock time); the entry is trusted until `readAt + refreshMs`. */
+  readonly readAt: number;
+}
+
 /**
- * Each queue's settings and paused flag, read from the store once and kept here, so
- * the hot path (add, claim) never waits for them after the first use. A queue used
- * for the first time is created with the default settings.
+ * Each queue's settings and paused flag, read from the store and trusted for
+ * `settingsRefreshMs` (1 s by default). Other processes on the same store change them
+ * too (`pause` through another broker, a new visibility timeout set from the CLI), so
+ * an entry past that age is read again before it is used: every process obeys a change
+ * within `settingsRefreshMs` plus one read, and the hot path (add, claim) pays at most
+ * one primary-key read per queue per interval, never one per call. Changes made through
+ * this process apply at once.
+ *
+ * Reading never creates a queue: a queue exists once a job is added to it (the store
+ * writes its row in the same transaction) or its settings are stored.
  */
 export class QueueSettings {
   readonly #store: Store;
   readonly #clock: Clock;
-  readonly #configs = new Map<string, QueueConfig>();
-  readonly #paused = new Map<string, boolean>();
-  readonly #loads = new Map<string, Promise<QueueConfig>>();
+  readonly #refreshMs: number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #loads = new Map<string, Promise<Entry>>();
 
-  constructor(store: Store, clock: Clock) {
+  constructor(store: Store, clock: Clock, refreshMs: number) {
     this.#store = store;
     this.#clock = clock;
+    this.#refreshMs = refreshMs;
   }
 
-  /** The settings if already known, without waiting. */
-  cached(queue: string): QueueConfig | undefined {
-    return this.#configs.get(queue);
-  }
-
-  /** The queue's settings (defaults if it was never configured). */
-  get(queue: string): Promise<QueueConfig> {
-    const cached = this.#configs.get(queue);
-    if (cached) return Promise.resolve(cached);
+  /** The queue's settings and paused flag, read again first if older than the refresh interval. */
+  state(queue: string): QueueState | Promise<QueueState> {
+    const entry = this.#entries.get(queue);
+    if (entry && this.#clock.now() - entry.readAt < this.#refreshMs) return entry;
     let load = this.#loads.get(queue);
     if (!load) {
       load = this.#load(queue).finally(() => this.#loads.delete(queue));
@@ -36,35 +50,36 @@ export class QueueSettings {
     return load;
   }
 
-  /** Merges `input` over the current settings, stores them and returns them. */
-  async configure(queue: string, input: QueueConfigInput): Promise<QueueConfig> {
-    const next = resolveQueueConfig(input, await this.get(queue));
-    await this.#store.queueUpsert(queue, next, this.#clock.now());
-    this.#configs.set(queue, next);
-    return next;
+  /** The queue's settings (defaults if it was never configured), no older than the refresh interval. */
+  async get(queue: string): Promise<QueueConfig> {
+    return (await this.state(queue)).config;
   }
 
-  isPaused(queue: string): boolean {
-    return this.#paused.get(queue) === true;
+  /** Merges `input` over the current settings, stores them and returns them. */
+  async configure(queue: string, input: QueueConfigInput): Promise<QueueConfig> {
+    const current = await this.#load(queue); // merge over what the store holds now, not over a cached copy
+    const config = resolveQueueConfig(input, current.config);
+    const now = this.#clock.now();
+    await this.#store.queueUpsert(queue, config, now);
+    this.#entries.set(queue, { config, paused: current.paused, readAt: now });
+    return config;
   }
 
   async setPaused(queue: string, paused: boolean): Promise<void> {
-    await this.get(queue);
-    await this.#store.queueSetPaused(queue, paused, this.#clock.now());
-    this.#paused.set(queue, paused);
+    const current = await this.#load(queue);
+    const now = this.#clock.now();
+    if (!current.stored) await this.#store.queueUpsert(queue, current.config, now); // pausing a queue is a write: it creates it
+    await this.#store.queueSetPaused(queue, paused, now);
+    this.#entries.set(queue, { config: current.config, paused, readAt: now });
   }
 
-  async #load(queue: string): Promise<QueueConfig> {
+  async #load(queue: string): Promise<Entry & { stored: boolean }> {
+    const readAt = this.#clock.now();
     const stored = await this.#store.queueGet(queue);
-    let config: QueueConfig;
-    if (stored) {
-      config = resolveQueueConfig(stored.config, defaultQueueConfig());
-      this.#paused.set(queue, stored.paused);
-    } else {
-      config = defaultQueueConfig();
-      await this.#store.queueUpsert(queue, config, this.#clock.now());
-    }
-    this.#configs.set(queue, config);
-    return config;
+    const entry = stored
+      ? { config: resolveQueueConfig(stored.config, defaultQueueConfig()), paused: stored.paused, readAt }
+      : { config: defaultQueueConfig(), paused: false, readAt };
+    this.#entries.set(queue, entry);
+    return { ...entry, stored: stored !== null };
   }
 }

@@ -4,7 +4,7 @@ import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
-import type { NewJobRow, Store } from '../store/store.ts';
+import type { ItemOutcome, NewJobRow, Store } from '../store/store.ts';
 import type { ConsumerApi, Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Batcher } from '../core/batcher.ts';
@@ -45,8 +45,9 @@ export class Spool implements ConsumerApi {
   readonly #workers = new Set<Worker<any>>();
   readonly #maintenance: Maintenance | null;
   readonly #membership: Membership | null;
-  // Adds made in one tick become one store call (and, on SQLite, share one transaction).
-  readonly #inserts: Batcher<NewJobRow, void>;
+  // Adds made in one tick become one store call (and, on SQLite, share one transaction);
+  // each keeps its own outcome, so one add the database refuses does not fail the others.
+  readonly #inserts: Batcher<NewJobRow, ItemOutcome>;
   readonly #leases: LeaseOps;
   readonly #upkeep: TableUpkeep;
   #closed = false;
@@ -56,7 +57,7 @@ export class Spool implements ConsumerApi {
     this.store = store;
     this.#settings = settings;
     this.clock = options.clock ?? systemClock;
-    this.#queues = new QueueSettings(store, this.clock);
+    this.#queues = new QueueSettings(store, this.clock, settings.settingsRefreshMs);
     this.#upkeep = new TableUpkeep(store, (err) => this.#outages.probeFailed(err, 'maintenance'));
     this.#health = new Health(this.clock, options.log ?? ((line) => console.error(line)));
     this.#outages = new OutageReporter(this.clock, this.#health, options.onError);
@@ -83,17 +84,16 @@ export class Spool implements ConsumerApi {
           }
         },
         release: (lease) => this.release(lease).catch((err) => this.reportError(err, 'release')),
-        isPaused: (queue) => this.#queues.isPaused(queue),
         ready: (queue) => this.#queues.get(queue),
       },
       this.#inflight,
     );
     store.onReady?.((queue) => this.#dispatch.wake(queue));
     this.#inserts = new Batcher(async (rows) => {
-      await this.store.jobsInsertMany(rows);
+      const outcomes = await this.store.jobsInsertEach(rows);
       this.#markHealthy();
-      this.#afterInsert(rows);
-      return new Array(rows.length);
+      this.#afterInsert(outcomes.every((o) => o.ok) ? rows : rows.filter((_, i) => outcomes[i]!.ok));
+      return outcomes;
     }, 10_000);
     this.#leases = new LeaseOps({
       store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random,
@@ -166,12 +166,15 @@ export class Spool implements ConsumerApi {
     this.#assertOpen();
     checkQueueName(queue);
     const { rows, jobs } = buildJobRows<P>(queue, items, this.clock.now(), this.#settings);
-    // Only valid input reaches here: loading (and, for a new queue, creating) its settings is the first write.
-    applyQueueDefaults(rows, jobs, this.#queues.cached(queue) ?? (await this.#queues.get(queue)));
+    // Only valid input reaches here. A new queue's row is written by the insert, in its transaction.
+    applyQueueDefaults(rows, jobs, (await this.#queues.state(queue)).config);
     const tx = callerTransaction(items, this.store);
     // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
     if (tx !== undefined) await this.store.jobsInsertManyInTransaction!(tx, rows);
-    else if (rows.length === 1) await this.#inserts.push(rows[0]!);
+    else if (rows.length === 1) {
+      const outcome = await this.#inserts.push(rows[0]!);
+      if (!outcome.ok) throw outcome.error;
+    }
     else if (rows.length > 0) {
       await this.store.jobsInsertMany(rows);
       this.#afterInsert(rows);
@@ -240,8 +243,6 @@ export class Spool implements ConsumerApi {
     this.#assertOpen();
     checkQueueName(queue);
     checkLimit('claimBatchMax', limit, 'limit');
-    await this.#queues.get(queue); // loads the paused flag too
-    if (this.#queues.isPaused(queue)) return [];
     const jobs = await this.#claim(queue, limit);
     for (const job of jobs) this.#inflight.delivered(job, null);
     return jobs;
@@ -350,8 +351,9 @@ export class Spool implements ConsumerApi {
   }
 
   async #claim(queue: string, limit: number): Promise<Job[]> {
-    const config = this.#queues.cached(queue) ?? (await this.#queues.get(queue));
-    if (this.#closed) return [];
+    // Settings and the paused flag as every process sees them, at most settingsRefreshMs old.
+    const { config, paused } = await this.#queues.state(queue);
+    if (paused || this.#closed) return [];
     await this.#membership?.start();
     const jobs = await this.store.jobsClaim({ queue, limit, leaseMs: config.visibilityTimeoutMs, now: this.clock.now(), workerId: this.#membership?.id });
     this.#markHealthy();

@@ -47,7 +47,7 @@ export function errorFromWire(wire: WireError): SpoolError {
       err = new InvalidStateError(text('jobId'), text('currentState'), wire.message);
       break;
     case 'PAYLOAD_TOO_LARGE':
-      err = new PayloadTooLargeError(Number(wire.sizeBytes) || 0, Number(wire.limitBytes) || 0);
+      err = new PayloadTooLargeError(Number(wire.sizeBytes) || 0, Number(wire.limitBytes) || 0, text('field') || 'payload');
       break;
     case 'STORE_UNAVAILABLE':
       err = new StoreUnavailableError(wire.message);

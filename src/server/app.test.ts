@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { testPgUrl, uniqueSchema } from '../../test/support/pg-url.ts';
 import { Spool } from '../engine/spool.ts';
 import { buildHttpApi, routesOf } from './app.ts';
 
@@ -145,5 +146,70 @@ describe('HTTP API (real sockets)', () => {
     const acked = await curl('-X', 'POST', `${base}/v1/ack`, '-d', JSON.stringify({ leases: [{ jobId: jobs[0].id, token: jobs[0].leaseToken }] }));
     assert.equal(acked.results[0].ok, true);
     assert.equal((await curl(`${base}/v1/jobs/${added.id}`)).state, 'completed');
+  });
+});
+
+describe('HTTP API: values no store can keep', () => {
+  /** Raw JSON bodies: `\u0000` and `\ud800` as JSON escapes, which JSON.parse turns into U+0000 and a lone surrogate. */
+  async function checkBroker(spool: Spool): Promise<void> {
+    const api = buildHttpApi(spool, { bodyMaxBytes: 64 * 1024 });
+    await api.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(api.server.address() as { port: number }).port}`;
+      const send = async (path: string, raw: string) => {
+        const res = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+        return { status: res.status, json: (await res.json()) as any };
+      };
+      const refused: [string, string, RegExp][] = [
+        ['{"payload":{"user":{"name":"a\\u0000b"}}}', 'payload', /^payload\.user\.name contains the character U\+0000 \(NUL\)/],
+        ['{"payload":{"items":[0,"\\ud800"]}}', 'payload', /^payload\.items\[1\] contains an unpaired surrogate \(\\ud800\)/],
+        ['{"payload":{"\\u0000":1}}', 'payload', /^the key "\\u0000" of payload contains the character U\+0000/],
+        ['{"jobs":[{"payload":1},{"payload":"\\udc00"}]}', 'payload', /^items\[1\]: payload contains an unpaired surrogate/],
+        ['{"payload":1,"name":"a\\u0000"}', 'name', /^job name "a\\u0000" contains the character U\+0000/],
+      ];
+      for (const [raw, field, message] of refused) {
+        const r = await send('/v1/queues/enc/jobs', raw);
+        assert.equal(r.status, 400, `${raw}: ${JSON.stringify(r.json)}`);
+        assert.equal(r.json.code, 'INVALID_ARGUMENT');
+        assert.equal(r.json.field, field);
+        assert.match(r.json.message, message);
+      }
+      assert.deepEqual((await spool.stats('enc'))[0]!.counts.ready, 0, 'nothing was stored');
+
+      assert.equal((await send('/v1/queues/enc/jobs', '{"jobs":[{"payload":1},{"payload":2}]}')).status, 201);
+      const [a, b] = (await send('/v1/queues/enc/receive', '{"max":2}')).json.jobs;
+      // A result no store can keep is refused for its item, with 200 for the request; the lease still works.
+      const ack = await send('/v1/ack', `{"leases":[{"jobId":"${a.id}","token":${a.leaseToken},"result":{"r":"\\u0000"}}]}`);
+      assert.equal(ack.status, 200);
+      assert.equal(ack.json.results[0].ok, false);
+      assert.equal(ack.json.results[0].error.code, 'INVALID_ARGUMENT');
+      assert.equal(ack.json.results[0].error.field, 'result');
+      const again = await send('/v1/ack', `{"leases":[{"jobId":"${a.id}","token":${a.leaseToken},"result":{"r":"ok"}}]}`);
+      assert.equal(again.json.results[0].ok, true);
+      // An error text is stored with U+0000 and lone surrogates replaced, never refused.
+      const nack = await send('/v1/nack', `{"leases":[{"jobId":"${b.id}","token":${b.leaseToken},"error":"bad\\u0000byte\\ud800"}]}`);
+      assert.equal(nack.json.results[0].ok, true, JSON.stringify(nack.json));
+      assert.equal((await spool.get(b.id)).lastError, 'bad\ufffdbyte\ufffd');
+    } finally {
+      await api.close();
+    }
+  }
+
+  it('SQLite: a payload, result or job name with U+0000 or a lone surrogate is a 400 naming the path, not stored', async () => {
+    const spool = await Spool.open({ store: 'memory' });
+    try {
+      await checkBroker(spool);
+    } finally {
+      await spool.close();
+    }
+  });
+
+  it('PostgreSQL: the same 400s, never a 500 from the database', async () => {
+    const spool = await Spool.open({ store: testPgUrl(), schema: uniqueSchema(), maintenance: false });
+    try {
+      await checkBroker(spool);
+    } finally {
+      await spool.close();
+    }
   });
 });

@@ -15,14 +15,33 @@ export interface Store {
   /** Human-readable location, e.g. the SQLite file path. */
   readonly location: string;
 
+  /**
+   * Inserts jobs atomically (addMany): all are stored, or none and it throws. Creates, in the
+   * same transaction, the row of each queue that has none yet (with config `{}`: every setting
+   * at its default), so a failed insert never leaves a queue behind.
+   */
   jobsInsertMany(rows: readonly NewJobRow[]): Promise<void>;
   /**
+   * Inserts jobs that are independent of each other (the single adds of one tick, coalesced into
+   * one call): one outcome per row, in order. A row the database refuses (a data error) fails
+   * alone, with a SpoolError (INVALID_ARGUMENT for a value it cannot hold) naming the job, and
+   * the others are stored; each queue with a stored row is created as by jobsInsertMany. Throws
+   * only when the call fails as a whole (the store is unavailable): then nothing was stored.
+   */
+  jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]>;
+  /**
    * Optional: inserts inside a transaction the caller owns (see AddOptions.tx), so the jobs
-   * exist if and only if it commits. Throws InvalidArgumentError for a `tx` it cannot use.
+   * exist if and only if it commits; creates queues as jobsInsertMany does, in that transaction.
+   * Throws InvalidArgumentError for a `tx` it cannot use.
    */
   jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[]): Promise<void>;
   /** Promotes due scheduled jobs of the queue, then leases up to `limit` ready jobs in claim order. */
   jobsClaim(params: ClaimParams): Promise<Job[]>;
+  /**
+   * Acks, nacks and extends take items that are independent of each other (the calls of one
+   * tick): one result per item. An item whose data the database refuses gets a miss with
+   * `error` set (its lease is still held; nothing of it changed) and the others are applied.
+   */
   jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]>;
   jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]>;
   jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]>;
@@ -151,10 +170,19 @@ export interface ExtendItem {
   workerId?: string;
 }
 
-/** Outcome of an operation that needs a held lease. When not ok, the job's current state and token say why. */
-export type LeaseResult = { ok: true } | { ok: false; state: JobState | null; token: number | null };
-export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | { ok: false; state: JobState | null; token: number | null };
-export type ExtendResult = { ok: true; leaseExpiresAt: number } | { ok: false; state: JobState | null; token: number | null };
+/**
+ * Why an operation that needs a held lease did not apply: the job's current state and token (the
+ * lease is stale), or, with `error`, the database refused this item's data (e.g. a value PostgreSQL
+ * cannot hold): then nothing of the item changed, its lease is still held, `state` and `token`
+ * are null (not read), and the caller should throw `error`, not a stale-lease error.
+ */
+export type LeaseMiss = { ok: false; state: JobState | null; token: number | null; error?: Error };
+/** Outcome of an operation that needs a held lease. When not ok, see {@link LeaseMiss}. */
+export type LeaseResult = { ok: true } | LeaseMiss;
+export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | LeaseMiss;
+export type ExtendResult = { ok: true; leaseExpiresAt: number } | LeaseMiss;
+/** Outcome of one item of a call whose items succeed or fail alone (see Store.jobsInsertEach). */
+export type ItemOutcome = { ok: true } | { ok: false; error: Error };
 /** `token`: the job's lease token when it was found, so a cancelled lease is revoked by (job, token), never by job alone. */
 export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; token: number; cancelled: boolean };
 export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };
@@ -192,6 +220,10 @@ export type TokenInfo = Omit<TokenRow, 'hash'>;
 
 export interface StoredQueue {
   name: string;
+  /**
+   * As stored: a queue created by its first job (jobsInsertMany) holds `{}`, meaning every
+   * setting at its default; read it with `resolveQueueConfig(config, defaultQueueConfig())`.
+   */
   config: QueueConfig;
   paused: boolean;
   createdAt: number;

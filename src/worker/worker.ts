@@ -41,6 +41,12 @@ interface Running {
 }
 
 
+/** The handler's result was refused before anything was written: the lease is still held. */
+function isUnstorableResult(err: unknown): boolean {
+  const e = err as { code?: unknown; field?: unknown } | null;
+  return (e?.code === 'INVALID_ARGUMENT' || e?.code === 'PAYLOAD_TOO_LARGE') && e.field === 'result';
+}
+
 /**
  * Runs a handler for jobs pushed from one queue, `concurrency` at a time. While a
  * handler runs, the worker extends its lease every third of the lease length, so
@@ -152,9 +158,15 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     } catch (err) {
       outcome = Promise.reject(err);
     }
+    const fail = (err: unknown) =>
+      this.#api.nack(lease, err, { unrecoverable: err instanceof UnrecoverableError }).then((state: JobState) => void this.emit('failed', job, err, state));
     outcome.then(
-      (result) => this.#finish(r, () => this.#api.ack(lease, result).then(() => this.emit('completed', job, result))),
-      (err) => this.#finish(r, () => this.#api.nack(lease, err, { unrecoverable: err instanceof UnrecoverableError }).then((state: JobState) => this.emit('failed', job, err, state))),
+      (result) => this.#finish(r, () => this.#api.ack(lease, result).then(
+        () => void this.emit('completed', job, result),
+        // A result no store can keep (too large, NaN, U+0000…) fails the attempt with the reason, instead of leaving the job leased.
+        (err) => (isUnstorableResult(err) ? fail(err) : Promise.reject(err)),
+      )),
+      (err) => this.#finish(r, () => fail(err)),
     );
   }
 

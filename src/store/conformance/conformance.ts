@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { claimSuite } from './claim.ts';
+import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
 import { fencingSuite } from './fencing.ts';
 import type { StoreFactory } from './harness.ts';
@@ -21,6 +22,7 @@ export type { StoreFactory } from './harness.ts';
 export function runStoreConformance(driver: string, factory: StoreFactory): void {
   describe(`store conformance: ${driver}`, () => {
     enqueueSuite(factory);
+    encodingSuite(factory);
     claimSuite(factory);
     settleSuite(factory);
     leaseSuite(factory);

@@ -106,8 +106,8 @@ export function enqueueSuite(factory: StoreFactory): void {
   describe('bad input gets a named error and writes nothing', () => {
     const cases: [string, (s: import('../../engine/spool.ts').Spool) => Promise<unknown>, new (...a: any[]) => Error, RegExp][] = [
       ['oversized payload', (s) => s.queue('q').add({ big: 'x'.repeat(2 * 1024 * 1024) }), PayloadTooLargeError, /payloadMaxBytes/],
-      ['BigInt payload', (s) => s.queue('q').add({ n: 1n }), InvalidArgumentError, /JSON-serialisable/],
-      ['circular payload', (s) => { const o: Record<string, unknown> = {}; o.self = o; return s.queue('q').add(o); }, InvalidArgumentError, /JSON-serialisable/],
+      ['BigInt payload', (s) => s.queue('q').add({ n: 1n }), InvalidArgumentError, /payload\.n is a BigInt \(1n\); JSON has no BigInt/],
+      ['circular payload', (s) => { const o: Record<string, unknown> = {}; o.self = o; return s.queue('q').add(o); }, InvalidArgumentError, /payload\.self refers back to payload: a circular structure/],
       ['function payload', (s) => s.queue('q').add((() => 1) as unknown), InvalidArgumentError, /JSON-serialisable/],
       ['undefined payload', (s) => s.queue('q').add(undefined), InvalidArgumentError, /JSON-serialisable/],
       ['bad queue name', (s) => s.add('bad name!', {}), InvalidArgumentError, /queue name "bad name!" is not valid/],

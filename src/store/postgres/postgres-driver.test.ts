@@ -4,7 +4,9 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { testPgUrl, uniqueSchema } from '../../../test/support/pg-url.ts';
 import { InvalidArgumentError, SchemaTooNewError } from '../../core/errors.ts';
+import { newJobId } from '../../core/ids.ts';
 import { Spool } from '../../engine/spool.ts';
+import type { LeaseMiss, NewJobRow } from '../store.ts';
 import { PG_LATEST_SCHEMA_VERSION, PG_MIGRATIONS } from './migrations.ts';
 import { openPostgresStore } from './postgres-store.ts';
 
@@ -189,5 +191,97 @@ describe('worker registry and health', () => {
     assert.equal((await b.get(kept.id)).state, 'active');
     await b.ack({ jobId: kept.id, token: kept.leaseToken });
     assert.equal((await b.get(kept.id)).state, 'completed');
+  });
+});
+
+describe('values PostgreSQL refuses (sent past the engine checks)', () => {
+  const row = (queue: string, payload: string, name = 'default'): NewJobRow => {
+    const now = Date.now();
+    return { id: newJobId(now), queue, name, payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, createdAt: now };
+  };
+  const refusedWith = (error: unknown, field: string, code: string, id: string): true => {
+    assert.ok(error instanceof InvalidArgumentError, `INVALID_ARGUMENT, not ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);
+    assert.equal(error.field, field);
+    assert.match(error.message, new RegExp(`job ${id}.*PostgreSQL refused a value \\(${code}: `));
+    return true;
+  };
+
+  it('in a batch, fail only their own item, with INVALID_ARGUMENT naming it; atomic inserts fail whole and create no queue', async (t) => {
+    const store = await openPostgresStore({ url: testPgUrl(), schema: uniqueSchema(), notify: false });
+    t.after(() => store.close());
+    const rows = [row('q', '{"i":0}'), row('q', '{"v":"\\u0000"}'), row('q', '{"i":2}'), row('q', '["\\ud800"]'), row('q', '{"i":4}', 'na\u0000me'), row('q', '{"i":5}')];
+    const outcomes = await store.jobsInsertEach(rows);
+    assert.deepEqual(outcomes.map((o) => o.ok), [true, false, true, false, false, true]);
+    refusedWith((outcomes[1] as { error: Error }).error, 'payload', '22P05', rows[1]!.id);
+    refusedWith((outcomes[3] as { error: Error }).error, 'payload', '22P02', rows[3]!.id);
+    refusedWith((outcomes[4] as { error: Error }).error, 'name', '22021', rows[4]!.id);
+    assert.deepEqual((await store.jobsGet(rows.map((r) => r.id))).map((j) => j?.payload ?? null), [{ i: 0 }, null, { i: 2 }, null, null, { i: 5 }]);
+    assert.ok(await store.queueGet('q'));
+
+    const [onlyBad] = await store.jobsInsertEach([row('only-bad', '"\\u0000"')]);
+    assert.equal(onlyBad!.ok, false);
+    assert.equal(await store.queueGet('only-bad'), null, 'a queue whose only job was refused is not created');
+
+    await assert.rejects(store.jobsInsertMany([row('atomic', '1'), row('atomic', '"\\u0000"')]), (e: Error) => {
+      assert.ok(e instanceof InvalidArgumentError, `${e.constructor.name}: ${e.message}`);
+      assert.match(e.message, /^cannot add jobs: PostgreSQL refused a value \(22P05: /);
+      return true;
+    });
+    assert.equal(await store.queueGet('atomic'), null);
+    assert.deepEqual(await store.jobsList({ queue: 'atomic', limit: 10 }), []);
+
+    // Acks and nacks of one batch.
+    const claimed = await store.jobsClaim({ queue: 'q', limit: 3, leaseMs: 60_000, now: Date.now() });
+    assert.equal(claimed.length, 3);
+    const [a, b, c] = claimed.map((j) => ({ jobId: j.id, token: j.leaseToken }));
+    const done = await store.jobsComplete([{ lease: a!, result: '1' }, { lease: b!, result: '{"r":"\\u0000"}' }], Date.now());
+    assert.equal(done[0]!.ok, true);
+    assert.equal(done[1]!.ok, false);
+    refusedWith((done[1] as LeaseMiss).error, 'result', '22P05', b!.jobId);
+    assert.equal((await store.jobsGet([b!.jobId]))[0]!.state, 'active', 'the refused item changed nothing');
+    const failed = await store.jobsFail(
+      [{ lease: b!, error: 'nul\u0000', retryAt: Date.now(), unrecoverable: false }, { lease: c!, error: 'fine', retryAt: Date.now() + 60_000, unrecoverable: false }],
+      Date.now(),
+    );
+    refusedWith((failed[0] as LeaseMiss).error, 'error', '22021', b!.jobId);
+    assert.deepEqual(failed[1], { ok: true, state: 'scheduled', deadReason: null });
+    assert.deepEqual(await store.jobsComplete([{ lease: b!, result: '2' }], Date.now()), [{ ok: true }], 'the lease of the refused item still works');
+  });
+
+  it('in a large batch, only the refused rows fail (found by halving the batch)', async (t) => {
+    const store = await openPostgresStore({ url: testPgUrl(), schema: uniqueSchema(), notify: false });
+    t.after(() => store.close());
+    const bad = new Set([0, 257, 499]);
+    const rows = Array.from({ length: 500 }, (_, i) => row('big', bad.has(i) ? '"\\u0000"' : String(i)));
+    const outcomes = await store.jobsInsertEach(rows);
+    assert.deepEqual(outcomes.flatMap((o, i) => (o.ok ? [] : [i])), [...bad]);
+    const stored = await store.jobsGet(rows.map((r) => r.id));
+    assert.equal(stored.filter((j) => j !== null).length, 497);
+    assert.deepEqual(stored.flatMap((j, i) => (j === null ? [i] : [])), [...bad]);
+  });
+
+  it('inside a transaction (a leader duty) a refused item rolls back alone, to a savepoint', async (t) => {
+    const store = await openPostgresStore({ url: testPgUrl(), schema: uniqueSchema(), notify: false });
+    t.after(() => store.close());
+    const rows = [row('lead', '1'), row('lead', '"\\u0000"'), row('lead', '3')];
+    const led = await store.asLeader('test', newJobId(), 5000, (bound) => bound.jobsInsertEach(rows));
+    assert.ok(led.led);
+    assert.deepEqual(led.value.map((o) => o.ok), [true, false, true]);
+    assert.deepEqual((await store.jobsGet(rows.map((r) => r.id))).map((j) => j?.payload ?? null), [1, null, 3]);
+  });
+
+  it("adding in the caller's transaction creates the queue in that transaction", async (t) => {
+    const store = await openPostgresStore({ url: testPgUrl(), schema: uniqueSchema(), notify: false });
+    t.after(() => store.close());
+    await assert.rejects(
+      sql.begin(async (tx) => {
+        await store.jobsInsertManyInTransaction(tx, [row('txq', '1')]);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.equal(await store.queueGet('txq'), null);
+    await sql.begin(async (tx) => store.jobsInsertManyInTransaction(tx, [row('txq', '2')]));
+    assert.ok(await store.queueGet('txq'));
   });
 });

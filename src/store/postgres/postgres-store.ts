@@ -3,12 +3,12 @@ import { compareClaimOrder, type DeadReason, type Job, type JobState, type Lease
 import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
-  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow, WorkerRegistration,
+  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
+  ListParams, NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow, WorkerRegistration,
 } from '../store.ts';
-import { callerTransaction, PgListener, PgPool, type Executor, type TxExecutor } from './pg-client.ts';
+import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import type { PostgresStoreOptions } from './pg-options.ts';
-import { translatePgError } from './pg-errors.ts';
+import { isPgDataError, translatePgError } from './pg-errors.ts';
 import * as cluster from './cluster.ts';
 import { migrateSchema } from './migrate.ts';
 import { insertParams, pgRowToJob, statsFromRows, toStoredQueue, type PgJobRow, type QueueRow } from './rows.ts';
@@ -133,7 +133,19 @@ export class PostgresStore implements Store {
 
   async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs');
+    await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs', insertField);
+  }
+
+  async jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
+    if (rows.length === 0) return [];
+    const channel = this.#notifyChannel();
+    const { refused } = await this.#applyEach(
+      rows, (batch) => this.#db.q(this.#q.insert, insertParams(batch, channel)), 'add jobs', insertField, (r) => `add job ${r.id} to ${r.queue}`,
+    );
+    return rows.map((_, i): ItemOutcome => {
+      const error = refused?.get(i);
+      return error ? { ok: false, error } : STORED;
+    });
   }
 
   /**
@@ -144,7 +156,7 @@ export class PostgresStore implements Store {
   async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[]): Promise<void> {
     if (rows.length === 0) return;
     const run = callerTransaction(tx);
-    await this.#run(() => run(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs in your transaction');
+    await this.#run(() => run(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs in your transaction', insertField);
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
@@ -156,33 +168,39 @@ export class PostgresStore implements Store {
   }
 
   async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
-    const done = await this.#run(
-      () => this.#db.q(this.#q.complete, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.result), now]),
-      'complete jobs',
+    const { rows, refused } = await this.#applyEach(
+      items,
+      (batch) => this.#db.q(this.#q.complete, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.result), now]),
+      'complete jobs', 'result', (i) => `complete job ${i.lease.jobId}`,
     );
-    return this.#leaseResults(items.map((i) => i.lease), idsOf(done), () => ({ ok: true as const }));
+    return this.#leaseResults(items.map((i) => i.lease), idsOf(rows), () => ({ ok: true as const }), refused);
   }
 
   async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
-    const params = [
-      items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.error),
-      items.map((i) => i.retryAt), items.map((i) => (i.unrecoverable ? 1 : 0)), now,
-    ];
-    const rows = await this.#run(
-      () => this.#transaction(async (tx) => [...(await tx.q(this.#q.failDead, params)), ...(await tx.q(this.#q.failRetry, [...params, this.#notifyChannel()]))]),
-      'record failed attempts',
+    const channel = this.#notifyChannel();
+    const { rows, refused } = await this.#applyEach(
+      items,
+      (batch) => {
+        const params = [
+          batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.error),
+          batch.map((i) => i.retryAt), batch.map((i) => (i.unrecoverable ? 1 : 0)), now,
+        ];
+        return this.#transaction(async (tx) => [...(await tx.q(this.#q.failDead, params)), ...(await tx.q(this.#q.failRetry, [...params, channel]))]);
+      },
+      'record failed attempts', 'error', (i) => `record the failed attempt of job ${i.lease.jobId}`,
     );
     const byId = new Map((rows as unknown as { id: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => [r.id, r]));
-    return this.#leaseResults(items.map((i) => i.lease), byId, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }));
+    return this.#leaseResults(items.map((i) => i.lease), byId, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }), refused);
   }
 
   async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
-    const rows = await this.#run(
-      () => this.#db.q(this.#q.extend, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => now + i.leaseMs), now, items.map((i) => i.workerId ?? null)]),
-      'extend leases',
+    const { rows, refused } = await this.#applyEach(
+      items,
+      (batch) => this.#db.q(this.#q.extend, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => now + i.leaseMs), now, batch.map((i) => i.workerId ?? null)]),
+      'extend leases', 'leaseMs', (i) => `extend the lease of job ${i.lease.jobId}`,
     );
     const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));
-    return this.#leaseResults(items.map((i) => i.lease), byId, (at) => ({ ok: true as const, leaseExpiresAt: at }));
+    return this.#leaseResults(items.map((i) => i.lease), byId, (at) => ({ ok: true as const, leaseExpiresAt: at }), refused);
   }
 
   async jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
@@ -353,12 +371,57 @@ export class PostgresStore implements Store {
     return this.#notify ? `${NOTIFY_CHANNEL}_${this.schema}` : null;
   }
 
-  async #run<T>(fn: () => Promise<T>, doing: string): Promise<T> {
+  async #run<T>(fn: () => Promise<T>, doing: string, field?: string | ((sqlstate: string) => string)): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw translatePgError(err, doing);
+      throw translatePgError(err, doing, field);
     }
+  }
+
+  /**
+   * Applies independent items (the adds, acks, nacks or extends of one tick) with one statement
+   * for all of them. When PostgreSQL refuses the data of one (SQLSTATE class 22 or 23: the whole
+   * statement fails, nothing of it was written), applies them again in halves, and halves of
+   * those, down to single items, so only the refused ones fail, each with its own error (by index
+   * in `refused`), and the others apply: k bad items among n cost about 2·k·log2(n) statements,
+   * not n. Any other failure of the whole batch fails the call as a whole; one of a part fails
+   * the items of that part, each with that error.
+   */
+  async #applyEach<I>(
+    items: readonly I[],
+    run: (batch: readonly I[]) => Promise<Rows | Record<string, unknown>[]>,
+    doing: string,
+    field: string | ((sqlstate: string) => string),
+    doingItem: (item: I) => string,
+  ): Promise<{ rows: Record<string, unknown>[]; refused: Map<number, Error> | null }> {
+    const rows: Record<string, unknown>[] = [];
+    try {
+      rows.push(...(await this.#isolated(() => run(items))));
+      return { rows, refused: null };
+    } catch (err) {
+      if (!isPgDataError(err)) throw translatePgError(err, doing, field);
+      if (items.length === 1) return { rows, refused: new Map([[0, translatePgError(err, doingItem(items[0]!), field) as Error]]) };
+    }
+    const refused = new Map<number, Error>();
+    const part = async (from: number, to: number): Promise<void> => {
+      const mid = from + Math.ceil((to - from) / 2);
+      for (const [lo, hi] of [[from, mid], [mid, to]] as const) {
+        try {
+          rows.push(...(await this.#isolated(() => run(items.slice(lo, hi)))));
+        } catch (err) {
+          if (hi - lo > 1 && isPgDataError(err)) await part(lo, hi);
+          else for (let i = lo; i < hi; i++) refused.set(i, translatePgError(err, doingItem(items[i]!), field) as Error);
+        }
+      }
+    };
+    await part(0, items.length);
+    return { rows, refused };
+  }
+
+  /** Runs `fn` so that its failure leaves the rest intact: as is on the pool, in a savepoint inside a bound transaction. */
+  #isolated<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#tx ? this.#tx.savepoint(() => fn()) : fn();
   }
 
   /** Current state and token of jobs, wherever they are. */
@@ -372,10 +435,12 @@ export class PostgresStore implements Store {
    * One result per lease: `ok(hit)` for those the statement changed (in `hits`), else the
    * job's current state and token, read in one query, so the caller can say why.
    */
-  async #leaseResults<H, R>(leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R): Promise<(R | LeaseMiss)[]> {
-    const misses = await this.#lookup(leases.filter((l) => !hits.has(l.jobId)).map((l) => l.jobId));
-    return leases.map((l) => {
+  async #leaseResults<H, R>(leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R, refused: Map<number, Error> | null = null): Promise<(R | LeaseMiss)[]> {
+    const misses = await this.#lookup(leases.filter((l, i) => !hits.has(l.jobId) && !refused?.has(i)).map((l) => l.jobId));
+    return leases.map((l, i) => {
       if (hits.has(l.jobId)) return ok(hits.get(l.jobId)!);
+      const error = refused?.get(i);
+      if (error) return { ok: false as const, state: null, token: null, error };
       const cur = misses.get(l.jobId);
       return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
     });
@@ -391,7 +456,10 @@ export class PostgresStore implements Store {
   }
 }
 
-type LeaseMiss = { ok: false; state: JobState | null; token: number | null };
+const STORED: ItemOutcome = Object.freeze({ ok: true as const });
+
+/** The input an insert's data error is about: U+0000 in text (22021) can only be in the name (JSON text escapes it); otherwise the payload. */
+const insertField = (sqlstate: string): string => (sqlstate === '22021' ? 'name' : 'payload');
 
 function idsOf(rows: readonly Record<string, unknown>[]): Map<string, true> {
   return new Map(rows.map((r) => [r.id as string, true as const]));

@@ -31,12 +31,19 @@ export function pgStatements(s: string, historyMax: number) {
   const liveAsFinished = `j.*, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
 
   return {
+    // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
+    // default), in one statement: a refused insert leaves no queue behind. New queues are
+    // inserted in name order, so two inserts that both create queues cannot deadlock.
     insert: `WITH ins AS (
         INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
         SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, created_at, created_at
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[])
           AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at)
-        RETURNING queue, state),
+        RETURNING queue, state, created_at),
+      qs AS (
+        INSERT INTO ${s}.queues (name, config, created_at, updated_at)
+        SELECT queue, '{}'::jsonb, min(created_at), min(created_at) FROM ins GROUP BY queue ORDER BY queue
+        ON CONFLICT (name) DO NOTHING),
       ${notify('ins', '$11', "state = 'ready'")}
       SELECT 1 WHERE ${forced}`,
 

@@ -1,4 +1,4 @@
-import { SpoolError, StoreUnavailableError } from '../../core/errors.ts';
+import { InvalidArgumentError, SpoolError, StoreUnavailableError } from '../../core/errors.ts';
 
 // Primary result codes (the low byte of extended codes), from sqlite3.h.
 const SQLITE_BUSY = 5;
@@ -37,4 +37,15 @@ export function translateSqliteError(err: unknown, doing: string): unknown {
     default:
       return err;
   }
+}
+
+/**
+ * The error of one item SQLite refused while its neighbours went on (see SqliteStore's batched
+ * calls): a SpoolError as translateSqliteError gives, else INVALID_ARGUMENT on `field`.
+ */
+export function refusedItemError(err: unknown, field: string, doing: string): Error {
+  const translated = translateSqliteError(err, doing);
+  if (translated instanceof SpoolError) return translated;
+  const e = err as { errstr?: string; message?: string };
+  return new InvalidArgumentError(field, `cannot ${doing}: SQLite refused it (${e?.errstr ?? e?.message ?? String(err)}); nothing of it was written`, { cause: err });
 }

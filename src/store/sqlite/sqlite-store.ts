@@ -6,14 +6,14 @@ import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobStat
 import { checkLimit } from '../../core/limits.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, LeaseResult, ListParams,
-  NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
+  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
+  ListParams, NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
 } from '../store.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { rowToJob, type JobRow } from './rows.ts';
-import { translateSqliteError } from './sqlite-errors.ts';
+import { refusedItemError, translateSqliteError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
 import { SqliteTokens } from './tokens.ts';
 
@@ -102,7 +102,38 @@ export class SqliteStore implements Store {
       for (const r of rows) {
         insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.createdAt, r.createdAt);
       }
+      this.#createQueues(rows, null);
     });
+  }
+
+  jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
+    const insert = this.#s.insert;
+    return this.#group.submit(() => {
+      const outcomes = this.#each(
+        rows,
+        (r): ItemOutcome => {
+          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.createdAt, r.createdAt);
+          return STORED;
+        },
+        (r, err): ItemOutcome => ({ ok: false, error: refusedItemError(err, 'payload', `add job ${r.id} to ${r.queue}`) }),
+      );
+      this.#createQueues(rows, outcomes);
+      return outcomes;
+    });
+  }
+
+  /** Creates the row of each queue of `rows` (those stored, when `outcomes` is given) that has none, with default settings. */
+  #createQueues(rows: readonly NewJobRow[], outcomes: readonly ItemOutcome[] | null): void {
+    let last = '';
+    let created: Set<string> | null = null;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (r.queue === last || (outcomes !== null && !outcomes[i]!.ok)) continue;
+      last = r.queue;
+      if (created?.has(last)) continue;
+      (created ??= new Set()).add(last);
+      this.#s.queueCreate.run(r.queue, r.createdAt, r.createdAt);
+    }
   }
 
   jobsClaim(p: ClaimParams): Promise<Job[]> {
@@ -115,31 +146,43 @@ export class SqliteStore implements Store {
 
   jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
     return this.#group.submit(() =>
-      items.map((it) => {
-        const changed = this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes;
-        return changed === 1 ? { ok: true as const } : this.#leaseMiss(it.lease);
-      }),
+      this.#each(
+        items,
+        (it): LeaseResult => {
+          const changed = this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes;
+          return changed === 1 ? { ok: true as const } : this.#leaseMiss(it.lease);
+        },
+        (it, err) => this.#refused(err, 'result', `complete job ${it.lease.jobId}`),
+      ),
     );
   }
 
   jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
     return this.#group.submit(() =>
-      items.map((it) => {
-        const row = this.#s.fail.get(it.unrecoverable ? 1 : 0, it.retryAt, now, it.error, it.lease.jobId, it.lease.token) as
-          | { state: JobState; dead_reason: DeadReason | null }
-          | undefined;
-        return row ? { ok: true as const, state: row.state, deadReason: row.dead_reason } : this.#leaseMiss(it.lease);
-      }),
+      this.#each(
+        items,
+        (it): FailResult => {
+          const row = this.#s.fail.get(it.unrecoverable ? 1 : 0, it.retryAt, now, it.error, it.lease.jobId, it.lease.token) as
+            | { state: JobState; dead_reason: DeadReason | null }
+            | undefined;
+          return row ? { ok: true as const, state: row.state, deadReason: row.dead_reason } : this.#leaseMiss(it.lease);
+        },
+        (it, err) => this.#refused(err, 'error', `record the failure of job ${it.lease.jobId}`),
+      ),
     );
   }
 
   jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
     return this.#group.submit(() =>
-      items.map((it) => {
-        const expires = now + it.leaseMs;
-        const changed = this.#s.extend.run(expires, now, it.lease.jobId, it.lease.token).changes;
-        return changed === 1 ? { ok: true as const, leaseExpiresAt: expires } : this.#leaseMiss(it.lease);
-      }),
+      this.#each(
+        items,
+        (it): ExtendResult => {
+          const expires = now + it.leaseMs;
+          const changed = this.#s.extend.run(expires, now, it.lease.jobId, it.lease.token).changes;
+          return changed === 1 ? { ok: true as const, leaseExpiresAt: expires } : this.#leaseMiss(it.lease);
+        },
+        (it, err) => this.#refused(err, 'leaseMs', `extend the lease of job ${it.lease.jobId}`),
+      ),
     );
   }
 
@@ -269,11 +312,37 @@ export class SqliteStore implements Store {
   }
 
   /** Why a lease-bearing operation matched no row: the job's state and token now. */
-  #leaseMiss(lease: Lease): { ok: false; state: JobState | null; token: number | null } {
+  #leaseMiss(lease: Lease): LeaseMiss {
     const cur = this.#s.leaseOf.get(lease.jobId) as { state: JobState; token: number } | undefined;
     return { ok: false, state: cur?.state ?? null, token: cur?.token ?? null };
   }
+
+  /** An item whose statement SQLite refused: the job is unchanged (its lease still held), and the error says why. */
+  #refused(err: unknown, field: string, doing: string): LeaseMiss {
+    return { ok: false, state: null, token: null, error: refusedItemError(err, field, doing) };
+  }
+
+  /**
+   * Applies independent items one statement each, inside the group's transaction. SQLite undoes a
+   * failed statement alone and the transaction goes on, so only that item is `refused` and its
+   * neighbours apply; a failure that ended the transaction (disk full, I/O) fails the call as a whole.
+   */
+  #each<I, R>(items: readonly I[], apply: (item: I) => R, refused: (item: I, err: unknown) => R): R[] {
+    const out: R[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      try {
+        out[i] = apply(item);
+      } catch (err) {
+        if (!this.#db.isTransaction) throw err;
+        out[i] = refused(item, err);
+      }
+    }
+    return out;
+  }
 }
+
+const STORED: ItemOutcome = Object.freeze({ ok: true as const });
 
 interface QueueRow {
   name: string;

@@ -95,6 +95,8 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     oldestOne: p(`SELECT queue, min(run_at) AS at FROM jobs WHERE state = 'ready' AND queue = ?`),
     queueUpsert: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`),
+    // A queue's row, made by its first stored job: config '{}' means every setting at its default.
+    queueCreate: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, '{}', ?, ?) ON CONFLICT (name) DO NOTHING`),
     queueGet: p(`SELECT * FROM queues WHERE name = ?`),
     queueList: p(`SELECT * FROM queues ORDER BY name`),
     queuePause: p(`UPDATE queues SET paused = ?, updated_at = ? WHERE name = ?`),
