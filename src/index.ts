@@ -2,11 +2,27 @@
  * Spool: a durable task and message queue for TypeScript.
  * @example
  * import { Spool } from 'spool-queue';
- * const spool = await Spool.open();
+ * const spool = await Spool.open();                       // embedded: SQLite in ./spool-data
  * await spool.queue('emails').add({ to: 'a@example.com' });
+ * const remote = await Spool.connect('ws://127.0.0.1:7600'); // a broker: the same API
  */
-export { Spool, type OpenOptions, type AddItem, type ListOptions } from './engine/spool.ts';
-export { Queue, type SpoolApi } from './engine/queue.ts';
+import { connect } from './client/connect.ts';
+import { Spool as EmbeddedSpool, type OpenOptions } from './engine/spool.ts';
+
+/** An embedded Spool: the engine in this process, over its store. */
+export type Spool = EmbeddedSpool;
+/**
+ * `Spool.open()` runs the engine in this process; `Spool.connect()` talks to brokers. Both
+ * give a {@link SpoolClient}: the same queue, worker and job API.
+ */
+export const Spool = {
+  /** Opens a Spool on a store (default: SQLite in `./spool-data`). @see EmbeddedSpool.open */
+  open: (options?: OpenOptions): Promise<EmbeddedSpool> => EmbeddedSpool.open(options),
+  connect,
+};
+export type { OpenOptions } from './engine/spool.ts';
+export type { AddItem, BulkAction, BulkResult, JobFilter, ListOptions, QueueDeleted, SpoolClient, SpoolOperations } from './api/contract.ts';
+export { Queue } from './api/queue.ts';
 // The remote client loads on the first Spool.connect; the broker is its own entry point
 // (`spool-queue/server`), so an embedded Spool does not load a web server.
 export type { RemoteSpool, ConnectOptions } from './client/remote-spool.ts';

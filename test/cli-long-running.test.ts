@@ -108,7 +108,7 @@ test('serve refuses a non-loopback address without --insecure', async (t) => {
   assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0 without authentication/);
 });
 
-test('serve refuses a bad --auth, a certificate without its key, and an unknown or non-integer --set (exit 2)', async (t) => {
+test('serve refuses a bad --auth, a certificate without its key, and an unknown, non-integer, out-of-bounds or misplaced --set (exit 2)', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'data');
   const cases: [string[], RegExp][] = [
@@ -117,6 +117,9 @@ test('serve refuses a bad --auth, a certificate without its key, and an unknown 
     [['--set', 'connectionsMaximum=5'], /--set takes name=value with a setting from docs\/configuration\.md/],
     [['--set', 'connectionsMax=lots'], /--set connectionsMax needs an integer/],
     [['--set', 'connectionsMax=0', '--port', '0'], /connectionsMax must be at least 1/],
+    [['--set', 'payloadMaxBytes=5', '--port', '0'], /payloadMaxBytes must be at least 1024/],
+    [['--set', 'visibilityTimeoutMs=5000'], /--set visibilityTimeoutMs is not a setting of spool serve; it is a queue setting: set it with spool\.queue\(name\)\.configure/],
+    [['--set', 'concurrency=4'], /--set concurrency is not a setting of spool serve; see "Where each is set" in docs\/configuration\.md/],
   ];
   for (const [args, message] of cases) {
     const r = await spool(dir, ['serve', '--store', store, ...args]);

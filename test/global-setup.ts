@@ -11,6 +11,8 @@ import { join } from 'node:path';
 let child: ChildProcess | null = null;
 
 export async function globalSetup(): Promise<void> {
+  // Every broker a test starts (in the test's process or a child) checks each response against docs/openapi.json.
+  process.env.SPOOL_CHECK_RESPONSES = '1';
   if (process.env.SPOOL_TEST_PG_URL) return;
   const launcher = spawn(process.execPath, [join(import.meta.dirname, 'support', 'start-postgres.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
   child = launcher;

@@ -1,38 +1,31 @@
+import { ERRORS, EXIT, errorSpec, type ExitCode } from '../core/error-codes.ts';
 import { SpoolError } from '../core/errors.ts';
 
-/**
- * What the `spool` command's exit status means. Scripts branch on these, so a
- * number never changes meaning; `spool --help` and docs/cli.md print this table.
- */
-export const EXIT = {
-  /** The command did what was asked. */
-  OK: 0,
-  /** An unexpected internal error (a bug, or an error Spool does not know). */
-  INTERNAL: 1,
-  /** Usage error: unknown command or flag, missing argument, bad JSON or a value out of bounds. */
-  USAGE: 2,
-  /** No job (or API token) with that id. */
-  NOT_FOUND: 3,
-  /** The job's state does not allow the operation (e.g. retrying a completed job). */
-  INVALID_STATE: 4,
-  /** The store cannot be used: missing, locked, unwritable, corrupt, or written by a newer Spool. */
-  STORE_UNAVAILABLE: 5,
-  /** A second SIGINT/SIGTERM ended `serve` or `work` before its graceful shutdown finished. */
-  FORCED_STOP: 130,
-} as const;
+// The exit statuses live with the error codes (error-codes.ts), which give each code its exit status.
+export { EXIT, type ExitCode } from '../core/error-codes.ts';
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+/** What each exit status means, in one line; the error codes that lead to it are added from `ERRORS`. */
+const EXIT_MEANING: Readonly<Record<ExitCode, string>> = {
+  [EXIT.OK]: 'ok',
+  [EXIT.INTERNAL]: 'unexpected internal error',
+  [EXIT.USAGE]: 'usage error: unknown command or flag, missing argument, bad JSON, value out of bounds',
+  [EXIT.NOT_FOUND]: 'job or token not found',
+  [EXIT.INVALID_STATE]: 'the job\'s state does not allow it',
+  [EXIT.STORE_UNAVAILABLE]: 'store unavailable or too new',
+  [EXIT.FORCED_STOP]: 'serve/work stopped by a second signal before graceful shutdown finished',
+};
+
+/** The error codes that exit with `exit` (none listed for INTERNAL: it is every other code). */
+function errorCodesExitingWith(exit: ExitCode): string[] {
+  if (exit === EXIT.INTERNAL) return [];
+  return Object.entries(ERRORS).filter(([, spec]) => spec.exit === exit).map(([code]) => code);
+}
 
 /** One line per exit code, for `--help` and docs/cli.md. */
-export const EXIT_CODE_DOCS: readonly (readonly [ExitCode, string])[] = [
-  [EXIT.OK, 'ok'],
-  [EXIT.INTERNAL, 'unexpected internal error'],
-  [EXIT.USAGE, 'usage error: unknown command or flag, missing argument, bad JSON, value out of bounds (INVALID_ARGUMENT, PAYLOAD_TOO_LARGE)'],
-  [EXIT.NOT_FOUND, 'job or token not found (JOB_NOT_FOUND, TOKEN_NOT_FOUND)'],
-  [EXIT.INVALID_STATE, 'the job\'s state does not allow it (INVALID_STATE)'],
-  [EXIT.STORE_UNAVAILABLE, 'store unavailable or too new (STORE_UNAVAILABLE, SCHEMA_TOO_NEW)'],
-  [EXIT.FORCED_STOP, 'serve/work stopped by a second signal before graceful shutdown finished'],
-];
+export const EXIT_CODE_DOCS: readonly (readonly [ExitCode, string])[] = Object.values(EXIT).map((exit) => {
+  const codes = errorCodesExitingWith(exit);
+  return [exit, codes.length === 0 ? EXIT_MEANING[exit] : `${EXIT_MEANING[exit]} (${codes.join(', ')})`] as const;
+});
 
 /**
  * The command line was wrong: an unknown command or flag, a missing argument, bad JSON.
@@ -44,25 +37,13 @@ export class UsageError extends SpoolError {
   }
 }
 
-/** Error codes (SpoolError `code`) and the exit status each maps to. Unlisted codes exit with INTERNAL. */
-const EXIT_BY_CODE: Readonly<Record<string, ExitCode>> = {
-  USAGE: EXIT.USAGE,
-  INVALID_ARGUMENT: EXIT.USAGE,
-  PAYLOAD_TOO_LARGE: EXIT.USAGE,
-  JOB_NOT_FOUND: EXIT.NOT_FOUND,
-  TOKEN_NOT_FOUND: EXIT.NOT_FOUND,
-  INVALID_STATE: EXIT.INVALID_STATE,
-  STALE_LEASE: EXIT.INVALID_STATE,
-  STORE_UNAVAILABLE: EXIT.STORE_UNAVAILABLE,
-  SCHEMA_TOO_NEW: EXIT.STORE_UNAVAILABLE,
-};
-
 /**
- * The exit status for an error that ended a command.
+ * The exit status for an error that ended a command: its code's in `ERRORS`; an error
+ * that is not a SpoolError, or a code this version does not know, exits with INTERNAL.
  * @example
  * exitCodeFor(new JobNotFoundError(id)); // 3
  */
 export function exitCodeFor(err: unknown): ExitCode {
-  if (err instanceof SpoolError) return EXIT_BY_CODE[err.code] ?? EXIT.INTERNAL;
+  if (err instanceof SpoolError) return errorSpec(err.code)?.exit ?? EXIT.INTERNAL;
   return EXIT.INTERNAL;
 }

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { ClosedError, SpoolError } from '../core/errors.ts';
+import { ClosedError, ConnectionLostError, SpoolError, UnavailableError } from '../core/errors.ts';
 import { Health } from '../core/health.ts';
 import type { Clock } from '../core/clock.ts';
 import {
@@ -112,7 +112,7 @@ export class Connection {
         void this.close();
         const last = this.#lastError;
         const why = last ? `the last attempt failed: ${last.text}` : 'is `spool serve` running there?';
-        reject(new SpoolError('UNAVAILABLE', `could not reach a broker at ${this.#urls.join(', ')} within ${timeoutMs} ms; ${why}`, last ? { cause: last.cause } : undefined));
+        reject(new UnavailableError(`could not reach a broker at ${this.#urls.join(', ')} within ${timeoutMs} ms; ${why}`, last ? { cause: last.cause } : undefined));
       }, timeoutMs);
       this.#upWaiters.push({
         resolve: () => { clearTimeout(timer); resolve(); },
@@ -273,7 +273,7 @@ export class Connection {
     for (const [id, p] of this.#pending) {
       if (p.sent > 0 && !p.resend) {
         this.#pending.delete(id);
-        p.reject(new SpoolError('CONNECTION_LOST', 'the connection to the broker was lost'));
+        p.reject(new ConnectionLostError());
       }
     }
     if (this.#closed) return;

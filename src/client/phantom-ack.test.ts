@@ -11,6 +11,7 @@ import { inspect } from 'node:util';
 import { StaleLeaseError } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
 import { Spool } from '../engine/spool.ts';
+import { connect } from './connect.ts';
 import { startBroker } from '../server/broker.ts';
 import type { RemoteSpool } from './remote-spool.ts';
 import { quiet, waitFor } from '../../test/support/remote.ts';
@@ -89,8 +90,8 @@ async function setup(t: TestContext): Promise<{ spool: Spool; relay: Relay; a: R
   const spool = await Spool.open({ store: 'memory', ...quiet });
   const broker = await startBroker(spool, { port: 0 });
   const relay = await partitionableRelay(t, broker.port);
-  const a = await Spool.connect(`ws://127.0.0.1:${relay.port}/v1/ws`, { ...quiet, reconnectBaseMs: 20, reconnectMaxMs: 20 });
-  const b = await Spool.connect(broker.wsUrl, quiet);
+  const a = await connect(`ws://127.0.0.1:${relay.port}/v1/ws`, { ...quiet, reconnectBaseMs: 20, reconnectMaxMs: 20 });
+  const b = await connect(broker.wsUrl, quiet);
   t.after(async () => {
     relay.heal(); // a failed assertion must not leave A waiting on a partition through its close
     await a.close();

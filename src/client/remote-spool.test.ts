@@ -14,6 +14,7 @@ import {
 } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
 import { Spool } from '../engine/spool.ts';
+import { connect } from './connect.ts';
 import { startBroker, type Broker, type BrokerOptions } from '../server/broker.ts';
 import type { RemoteSpool } from './remote-spool.ts';
 import { freePort } from '../../test/support/ports.ts';
@@ -123,7 +124,7 @@ describe('RemoteSpool (real broker, real sockets)', () => {
     // The classes themselves, not just their names: callers branch with instanceof.
     const unknown = '01900000-0000-7000-8000-000000000000';
     await assert.rejects(remote.get(unknown), (e) => e instanceof JobNotFoundError && e.jobId === unknown);
-    await assert.rejects(remote.get('nope'), (e) => e instanceof InvalidArgumentError && e.field === 'id');
+    await assert.rejects(remote.get('nope'), (e) => e instanceof InvalidArgumentError && e.field === 'jobId');
     await assert.rejects(remote.queue('x').add(1, { delayMs: -1 }), (e) => e instanceof InvalidArgumentError && e.field === 'delayMs');
     await assert.rejects(remote.queue('x').add('x'.repeat(5000)), (e) => e instanceof PayloadTooLargeError && e.limitBytes === 4096);
     const job = await remote.queue('x').add(1);
@@ -221,7 +222,7 @@ describe('RemoteSpool (real broker, real sockets)', () => {
     const logged: string[] = [];
     const release = gate();
     // random() = 1: the reconnect waits its full 150 ms, a window in which to make requests while disconnected.
-    const remote = await Spool.connect([a.wsUrl, b.wsUrl], { ...quiet, log: (line) => logged.push(line), reconnectBaseMs: 150, reconnectMaxMs: 150, random: () => 1 });
+    const remote = await connect([a.wsUrl, b.wsUrl], { ...quiet, log: (line) => logged.push(line), reconnectBaseMs: 150, reconnectMaxMs: 150, random: () => 1 });
     t.after(async () => {
       release.open(); // a failed assertion must not leave the handler waiting through the shutdown timeout
       await remote.close();
@@ -278,7 +279,7 @@ describe('RemoteSpool (real broker, real sockets)', () => {
     const ports = [await freePort(), await freePort()];
     const urls = ports.map((p) => `ws://127.0.0.1:${p}/v1/ws`);
     const t0 = Date.now();
-    await assert.rejects(Spool.connect(urls, { ...quiet, connectTimeoutMs: 300, reconnectBaseMs: 10, reconnectMaxMs: 20 }), (err: SpoolError) => {
+    await assert.rejects(connect(urls, { ...quiet, connectTimeoutMs: 300, reconnectBaseMs: 10, reconnectMaxMs: 20 }), (err: SpoolError) => {
       assert.equal(err.code, 'UNAVAILABLE');
       assert.match(err.message, new RegExp(`could not reach a broker at ${urls[0]!.replaceAll('.', '\\.')}, ${urls[1]!.replaceAll('.', '\\.')} within 300 ms; the last attempt failed: .*ECONNREFUSED.*is \`spool serve\` running there\?`));
       return true;

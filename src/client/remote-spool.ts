@@ -2,14 +2,16 @@ import { Batcher } from '../core/batcher.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import type { HealthStatus } from '../core/health.ts';
+import { checkLimit } from '../core/limits.ts';
+import { checkOptionKeys, checkOptionType } from '../core/options.ts';
 import { leaseKey, type Job, type JobState, type Lease, type QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
-import type { AddItem, ListOptions } from '../engine/options.ts';
-import { Queue, type SpoolApi } from '../engine/queue.ts';
+import type { AddItem, BulkAction, BulkResult, JobFilter, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
+import { Queue } from '../api/queue.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
-import type { ConsumerApi, Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
+import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { RemoteSubscription } from './remote-subscription.ts';
@@ -30,7 +32,7 @@ type LeaseOp = 'ack' | 'nack' | 'extend' | 'release';
  * await spool.queue('emails').add({ to: 'a@example.com' });
  * spool.work('emails', async (job) => send(job.payload), { concurrency: 16 });
  */
-export class RemoteSpool implements ConsumerApi, SpoolApi {
+export class RemoteSpool implements SpoolClient {
   readonly clock: Clock;
   readonly #conn: Connection;
   readonly #onError: (err: unknown, during: string) => void;
@@ -76,9 +78,37 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
   static async connect(urls: string | readonly string[], options: ConnectOptions = {}): Promise<RemoteSpool> {
     const list = typeof urls === 'string' ? [urls] : [...urls];
     if (list.length === 0) throw new InvalidArgumentError('urls', 'Spool.connect needs at least one broker URL, e.g. ws://127.0.0.1:7600');
+    for (const url of list) {
+      if (typeof url !== 'string' || !URL.canParse(/^[a-z]+:\/\//i.test(url) ? url : `ws://${url}`)) {
+        throw new InvalidArgumentError('urls', `Spool.connect: ${JSON.stringify(url)} is not a broker URL, e.g. ws://127.0.0.1:7600`);
+      }
+    }
+    // Every key of ConnectOptions (the compiler keeps this complete); others are refused.
+    const known: Record<keyof ConnectOptions, true> = {
+      token: true, client: true, reconnectBaseMs: true, reconnectMaxMs: true, connectTimeoutMs: true, sendBufferMaxBytes: true,
+      ca: true, clock: true, log: true, random: true, onError: true,
+    };
+    checkOptionKeys(options, Object.keys(known), 'Spool.connect');
+    checkOptionType(options.token, 'token', 'string');
+    checkOptionType(options.client, 'client', 'string');
+    if (options.ca !== undefined && typeof options.ca !== 'string' && !Buffer.isBuffer(options.ca)) {
+      throw new InvalidArgumentError('ca', 'ca must be PEM text (a string or Buffer)');
+    }
+    checkOptionType(options.clock, 'clock', 'object');
+    for (const fn of ['log', 'random', 'onError'] as const) checkOptionType(options[fn], fn, 'function');
+    const reconnectBaseMs = checkLimit('reconnectBaseMs', options.reconnectBaseMs);
+    const reconnectMaxMs = checkLimit('reconnectMaxMs', options.reconnectMaxMs);
+    if (reconnectMaxMs < reconnectBaseMs) {
+      throw new InvalidArgumentError('reconnectMaxMs', `reconnectMaxMs must be at least reconnectBaseMs (got ${reconnectMaxMs} < ${reconnectBaseMs})`);
+    }
+    const limits = {
+      reconnectBaseMs, reconnectMaxMs,
+      connectTimeoutMs: checkLimit('connectTimeoutMs', options.connectTimeoutMs),
+      sendBufferMaxBytes: checkLimit('sendBufferMaxBytes', options.sendBufferMaxBytes),
+    };
     const clock = options.clock ?? systemClock;
     const onError = options.onError ?? ((err: unknown, during: string) => console.error(`spool client (${during}): ${(err as Error)?.message ?? err}`));
-    const conn = new Connection({ ...options, urls: list, clock, log: options.log ?? ((line) => console.error(line)), random: options.random ?? Math.random });
+    const conn = new Connection({ ...options, ...limits, urls: list, clock, log: options.log ?? ((line) => console.error(line)), random: options.random ?? Math.random });
     await conn.start();
     return new RemoteSpool(conn, clock, onError);
   }
@@ -128,8 +158,8 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
     return this.#call('get', { jobId: id }) as Promise<Job<P>>;
   }
 
-  list(queue: string, options: ListOptions = {}): Promise<Job[]> {
-    return this.#call('list', { queue, ...options }) as Promise<Job[]>;
+  async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
+    return ((await this.#call('list', { queue, ...options })) as { jobs: Job[] }).jobs;
   }
 
   async cancel(id: string): Promise<void> {
@@ -140,24 +170,37 @@ export class RemoteSpool implements ConsumerApi, SpoolApi {
     await this.#call('retry', { jobId: id });
   }
 
+  async deleteJob(id: string): Promise<void> {
+    await this.#call('deleteJob', { jobId: id });
+  }
+
+  bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
+    return this.#call('bulk', { action, ...filter, ...options }) as Promise<BulkResult>;
+  }
+
   stats(queue?: string): Promise<QueueStats[]> {
     return this.#call('stats', queue === undefined ? {} : { queue }) as Promise<QueueStats[]>;
   }
 
-  purge(queue: string): Promise<number> {
-    return this.#call('purge', { queue }) as Promise<number>;
+  async purge(queue: string): Promise<number> {
+    return ((await this.#call('purge', { queue })) as { purged: number }).purged;
   }
 
   async setPaused(queue: string, paused: boolean): Promise<void> {
     await this.#call(paused ? 'pause' : 'resume', { queue });
   }
 
-  configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> {
-    return this.#call('configure', { queue: name, config: input }) as Promise<QueueConfig>;
+  async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> {
+    return ((await this.#call('configure', { queue: name, config: input })) as { config: QueueConfig }).config;
   }
 
-  queueConfig(name: string): Promise<QueueConfig> {
-    return this.#call('config', { queue: name }) as Promise<QueueConfig>;
+  async queueConfig(name: string): Promise<QueueConfig> {
+    return ((await this.#call('config', { queue: name })) as { config: QueueConfig }).config;
+  }
+
+  async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
+    const { jobsDeleted } = (await this.#call('deleteQueue', { queue: name, ...(options.force ? { force: true } : {}) })) as QueueDeleted;
+    return { jobsDeleted };
   }
 
   async #call(method: CallMethod, params: Record<string, unknown>): Promise<unknown> {

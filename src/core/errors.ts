@@ -1,12 +1,20 @@
+import type { ErrorCode } from './error-codes.ts';
+
+export type { ErrorCode } from './error-codes.ts';
+
 /**
  * Every error Spool raises on purpose is a `SpoolError` with a stable `code`.
- * Codes never change meaning; the HTTP API (a later layer) sends them verbatim
- * as `{ code, message }`, so scripts can branch on them.
+ * Codes never change meaning; the broker sends them verbatim as `{ code, message }`,
+ * so scripts can branch on them. Every code is listed, with its HTTP status and exit
+ * status, in `ERRORS` (error-codes.ts).
  */
 export class SpoolError extends Error {
-  /** Stable machine-readable code, e.g. `STALE_LEASE`. */
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  /**
+   * Stable machine-readable code, e.g. `STALE_LEASE`. An error a client rebuilt from a
+   * broker newer than itself may carry a code this version does not list; it is kept verbatim.
+   */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -157,5 +165,49 @@ export class ForbiddenError extends SpoolError {
   constructor(scope: string) {
     super('FORBIDDEN', `this token lacks ${scope}`);
     this.scope = scope;
+  }
+}
+
+/** The client speaks a WebSocket subprotocol or protocol version the broker does not (`UNSUPPORTED_VERSION`). */
+export class UnsupportedVersionError extends SpoolError {
+  constructor(message: string) {
+    super('UNSUPPORTED_VERSION', message);
+  }
+}
+
+/**
+ * The broker refused for now: it holds its maximum of connections (`connectionsMax`), or of
+ * requests in progress on this connection (`requestsInflightMax`). HTTP 429. Try again later.
+ */
+export class TooManyRequestsError extends SpoolError {
+  /** How long to wait before sending again, when the broker said. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, retryAfterMs?: number) {
+    super('TOO_MANY', message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The broker failed on a fault of its own (a bug); its log has the details. HTTP 500. */
+export class InternalError extends SpoolError {
+  constructor(message = 'internal error; see the broker log') {
+    super('INTERNAL', message);
+  }
+}
+
+/** A remote Spool reached no broker within `connectTimeoutMs`; the message says why the last attempt failed. */
+export class UnavailableError extends SpoolError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * The connection to the broker broke while a request that is not sent again was in flight:
+ * whether the broker applied it is unknown.
+ */
+export class ConnectionLostError extends SpoolError {
+  constructor() {
+    super('CONNECTION_LOST', 'the connection to the broker was lost');
   }
 }

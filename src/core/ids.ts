@@ -53,6 +53,8 @@ export function newJobId(nowMs: number = Date.now()): string {
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A job id's form, as a pattern for the API description. */
+export const JOB_ID_PATTERN = UUID_RE.source;
 
 /** True when `id` has the shape of a job id. */
 export function isJobId(id: unknown): id is string {

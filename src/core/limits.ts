@@ -43,6 +43,7 @@ export const LIMITS = {
   cancelledRetentionMs: { default: 1 * DAY, min: 0, max: 365 * DAY, doc: 'How long cancelled jobs are kept.' },
   historyMax: { default: 50, min: 5, max: 1000, doc: 'Attempt records kept per job (oldest dropped first).' },
   listLimit: { default: 100, min: 1, max: 1000, doc: 'Jobs per page of a list call.' },
+  bulkBatchMax: { default: 1000, min: 1, max: 10_000, doc: 'Most jobs one bulk retry, cancel or delete call acts on (its `limit`); the call returns a cursor to go on from.' },
   heartbeatIntervalMs: { default: 5 * SECOND, min: 50, max: 1 * MINUTE, doc: 'Shared stores: how often a process renews its registration; 1.5 intervals without one and its leases are taken back.' },
   leaderLeaseMs: { default: 3 * SECOND, min: 50, max: 1 * MINUTE, doc: 'Shared stores: how long leadership lasts unless renewed (each maintenance tick renews it); a dead leader is replaced after this.' },
   bodyMaxBytes: { default: 16 * MiB, min: 1 * KiB, max: 1024 * MiB, doc: 'Server: largest HTTP request body or WebSocket frame.' },
@@ -55,6 +56,11 @@ export const LIMITS = {
   helloTimeoutMs: { default: 10 * SECOND, min: 100, max: 5 * MINUTE, doc: 'Server: how long a new WebSocket connection has to send hello.' },
   tokenCacheMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'Broker: how long a verified API token (and, in auto mode, whether any token exists) is trusted before the store is asked again; a revoked token keeps working at most this long.' },
   busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },
+  poolSize: { default: 10, min: 1, max: 1_000, doc: "PostgreSQL: connections in one process's pool (plus one for LISTEN when notify is on)." },
+  reconnectBaseMs: { default: 100, min: 10, max: 1 * MINUTE, doc: 'Client: first reconnect delay; each failed try doubles it, up to reconnectMaxMs, with full jitter.' },
+  reconnectMaxMs: { default: 5 * SECOND, min: 10, max: 5 * MINUTE, doc: 'Client: longest reconnect delay; may not be below reconnectBaseMs.' },
+  connectTimeoutMs: { default: 10 * SECOND, min: 100, max: 10 * MINUTE, doc: 'Client: how long Spool.connect tries to reach a broker before it gives up.' },
+  sendBufferMaxBytes: { default: 4 * MiB, min: 1 * KiB, max: 1024 * MiB, doc: 'Client: socket bytes queued for sending above which adds and lease operations wait.' },
 } as const satisfies Record<string, Bound>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -50,4 +50,8 @@ test('docs/configuration.md lists every limit with its default, min and max', as
     const row = `| \`${name}\` | ${fmt(b.default)} | ${fmt(b.min)} | ${fmt(b.max)} |`;
     assert.ok(doc.includes(row), `docs/configuration.md is missing or out of date for ${name}: expected a row starting ${row}`);
   }
+  // …and nothing else: every row of the limits table is a limit.
+  const table = doc.slice(doc.indexOf('## Limits'), doc.indexOf('\n## ', doc.indexOf('## Limits') + 1));
+  const rows = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
+  assert.deepEqual(rows.sort(), Object.keys(LIMITS).sort());
 });

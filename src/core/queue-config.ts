@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from './errors.ts';
 import { checkLimit, describe } from './limits.ts';
+import { checkOptionKeys, QUEUE_SETTING_KEYS } from './options.ts';
 
 /** How failed jobs wait before their next attempt. */
 export type Backoff =
@@ -30,8 +31,6 @@ export function defaultQueueConfig(): QueueConfig {
   };
 }
 
-const CONFIG_KEYS = new Set(['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff']);
-
 /** Merges `input` over `base`, validating every field. @throws InvalidArgumentError */
 export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQueueConfig()): QueueConfig {
   if (input === undefined) return base;
@@ -39,9 +38,7 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     throw new InvalidArgumentError('config', `queue config must be an object (got ${describe(input)})`);
   }
   const i = input as Record<string, unknown>;
-  for (const key of Object.keys(i)) {
-    if (!CONFIG_KEYS.has(key)) throw new InvalidArgumentError(key, `unknown queue setting ${JSON.stringify(key)}; known: ${[...CONFIG_KEYS].join(', ')}`);
-  }
+  checkOptionKeys(i, QUEUE_SETTING_KEYS, 'queue.configure', 'queue setting');
   return {
     visibilityTimeoutMs: i.visibilityTimeoutMs === undefined ? base.visibilityTimeoutMs : checkLimit('visibilityTimeoutMs', i.visibilityTimeoutMs),
     maxAttempts: i.maxAttempts === undefined ? base.maxAttempts : checkLimit('maxAttempts', i.maxAttempts),
@@ -50,10 +47,13 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
   };
 }
 
+const BACKOFF_KEYS = ['type', 'delayMs', 'maxDelayMs'] as const;
+
 function resolveBackoff(input: unknown, base: Backoff): Backoff {
   if (typeof input !== 'object' || input === null) {
     throw new InvalidArgumentError('backoff', `backoff must be an object like { type: 'exponential', delayMs: 1000 } (got ${describe(input)})`);
   }
+  checkOptionKeys(input, BACKOFF_KEYS, 'queue.configure', 'backoff setting', 'backoff.');
   const b = input as Record<string, unknown>;
   const type = b.type ?? base.type;
   const delayMs = b.delayMs === undefined ? base.delayMs : checkLimit('backoffDelayMs', b.delayMs, 'backoff.delayMs');

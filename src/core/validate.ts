@@ -1,7 +1,11 @@
 import { InvalidArgumentError, PayloadTooLargeError } from './errors.ts';
+import { isJobId } from './ids.ts';
+import { JOB_STATES, type JobState } from './job.ts';
 import { checkLimit, describe, LIMITS } from './limits.ts';
 
 const QUEUE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** The queue-name rule as a pattern, for the API description. */
+export const QUEUE_NAME_PATTERN = QUEUE_NAME_RE.source;
 
 /**
  * Queue names: 1–128 characters of letters, digits, `.`, `_`, `:` and `-`, starting with a letter or digit.
@@ -17,7 +21,8 @@ export function checkQueueName(name: unknown, field = 'queue'): string {
   return name;
 }
 
-const JOB_NAME_MAX = 128;
+/** Longest job name, in UTF-16 code units. */
+export const JOB_NAME_MAX = 128;
 
 /** Job names: 1–128 characters of well-formed text without U+0000 (which PostgreSQL cannot store). */
 export function checkJobName(name: unknown): string {
@@ -254,4 +259,18 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     runAt,
     maxAttempts: o.maxAttempts === undefined ? undefined : checkLimit('maxAttempts', o.maxAttempts),
   };
+}
+
+/** A state name, one of JOB_STATES. @throws InvalidArgumentError */
+export function checkJobState(state: unknown, field = 'state'): JobState {
+  if (!JOB_STATES.includes(state as JobState)) {
+    throw new InvalidArgumentError(field, `${field} must be one of ${JOB_STATES.join(', ')} (got ${describe(state)})`);
+  }
+  return state as JobState;
+}
+
+/** A job id (UUIDv7). @throws InvalidArgumentError naming `field` (default `jobId`). */
+export function checkJobId(id: unknown, field = 'jobId'): string {
+  if (!isJobId(id)) throw new InvalidArgumentError(field, `${field} ${describe(id)} is not a job id (a UUID such as 0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6e)`);
+  return id;
 }

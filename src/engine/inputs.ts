@@ -1,9 +1,9 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import { isJobId, newJobId } from '../core/ids.ts';
-import { JOB_STATES, type Job, type Lease } from '../core/job.ts';
+import { JOB_STATES, type Job, type JobState, type Lease } from '../core/job.ts';
 import { checkLimit, describe } from '../core/limits.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
-import { checkAddOptions, checkQueueName, encodeJson } from '../core/validate.ts';
+import { checkAddOptions, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
 import type { ListParams, NewJobRow, Store } from '../store/store.ts';
 import type { AddItem, ListOptions } from './options.ts';
 
@@ -72,16 +72,10 @@ function newJobView<P>(row: NewJobRow, payload: P): Job<P> {
 /** Validates list options into store parameters. @throws InvalidArgumentError */
 export function checkListParams(queue: string, options: ListOptions): ListParams {
   checkQueueName(queue);
-  if (options.state !== undefined && !JOB_STATES.includes(options.state)) {
-    throw new InvalidArgumentError('state', `state must be one of ${JOB_STATES.join(', ')} (got ${describe(options.state)})`);
-  }
+  if (options.state !== undefined) checkJobState(options.state);
   if (options.after !== undefined) checkJobId(options.after, 'after');
-  return { queue, state: options.state, after: options.after, limit: checkLimit('listLimit', options.limit, 'limit') };
-}
-
-export function checkJobId(id: unknown, field = 'id'): string {
-  if (!isJobId(id)) throw new InvalidArgumentError(field, `${field} ${describe(id)} is not a job id (a UUID such as 0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6e)`);
-  return id;
+  const name = options.name === undefined ? undefined : checkJobName(options.name);
+  return { queue, state: options.state, after: options.after, name, limit: checkLimit('listLimit', options.limit, 'limit') };
 }
 
 export function checkLease(lease: unknown): asserts lease is Lease {

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import { JobNotFoundError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
+import { StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
 import type { JobState, Lease } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import { backoffDelayMs } from '../core/queue-config.ts';
@@ -89,7 +89,8 @@ export class LeaseOps {
       let queue = this.#d.inflight.get(lease)?.queue;
       if (!queue) {
         const [job] = await this.#d.store.jobsGet([lease.jobId]);
-        if (!job) throw new JobNotFoundError(lease.jobId);
+        // A lease on a job that no longer exists (a queue deleted with force) is stale, as an ack of it is.
+        if (!job) throw new StaleLeaseError(lease.jobId, lease.token, null, null);
         queue = job.queue;
       }
       ms = (await this.#d.queues.get(queue)).visibilityTimeoutMs;

@@ -1,8 +1,8 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 
 export interface MaintenanceTasks {
-  /** Reaps expired leases and promotes due jobs, and with `withCleanup` deletes finished jobs past retention. */
-  tick(withCleanup: boolean): Promise<void>;
+  /** Runs the services due at tick number `tick` (see services.ts) and promotes due jobs. */
+  tick(tick: number): Promise<void>;
   /** When the next scheduled job falls due, or null. */
   nextDueAt(): Promise<number | null>;
   /** Promotes due jobs and wakes their consumers. */
@@ -10,11 +10,9 @@ export interface MaintenanceTasks {
   onError(err: unknown): void;
 }
 
-const CLEANUP_EVERY_TICKS = 30;
-
 /**
- * The engine's background duties on one lifecycle: a periodic tick (lease
- * reaper, promotion of due jobs, retention cleanup) and a precise timer for the
+ * The engine's background duties on one lifecycle: a periodic tick (the services of
+ * services.ts — lease reaper, retention, upkeep — and promotion of due jobs) and a precise timer for the
  * next delayed job, so a job scheduled for 12:00:00.250 runs then, not at the
  * next tick. Stop is idempotent and waits for a running tick to finish.
  * The database stays the source of truth: the timer only wakes consumers early.
@@ -53,7 +51,7 @@ export class Maintenance {
   async runOnce(): Promise<void> {
     await this.exclusive(async () => {
       try {
-        await this.#tasks.tick(this.#ticks++ % CLEANUP_EVERY_TICKS === 0);
+        await this.#tasks.tick(this.#ticks++);
       } catch (err) {
         this.#tasks.onError(err);
       }

@@ -1,5 +1,9 @@
 import { InvalidStateError, JobNotFoundError } from '../core/errors.ts';
+import type { JobState, Lease } from '../core/job.ts';
+import { checkOptionKeys, checkOptionType } from '../core/options.ts';
+import { checkQueueName } from '../core/validate.ts';
 import type { Store } from '../store/store.ts';
+import { checkJobId } from '../core/validate.ts';
 
 /**
  * Cancels a job that has not finished, in the store.
@@ -26,4 +30,93 @@ export async function retryJob(store: Store, id: string, now: number): Promise<s
     throw new InvalidStateError(id, r.previous, `cannot retry job ${id}: ${why}`);
   }
   return r.queue;
+}
+
+/**
+ * Deletes a job that is not active: scheduled, ready, completed, dead or cancelled. The store
+ * checks the state in the statement that deletes, so a job claimed at the same moment is
+ * either claimed (and kept) or deleted (and not delivered), never both.
+ * @returns the queue and the state the job was deleted from.
+ * @throws InvalidArgumentError for a malformed id; JobNotFoundError; InvalidStateError if the job is active (cancel it first).
+ */
+export async function deleteJob(store: Store, id: string, now: number): Promise<{ queue: string; previous: JobState }> {
+  checkJobId(id);
+  const [r] = await store.jobsDelete([id], now);
+  if (!r || !r.found) throw new JobNotFoundError(id);
+  if (!r.deleted) throw new InvalidStateError(id, r.previous, `job ${id} is ${r.previous}; cancel it first, then delete it`);
+  return { queue: r.queue, previous: r.previous };
+}
+
+/**
+ * A queue with active jobs cannot be deleted without `force`. An InvalidStateError (code
+ * INVALID_STATE, HTTP 409) whose `currentState` is `active` and `jobId` empty; `queue` and
+ * `activeJobs` say which and how many.
+ */
+export class QueueBusyError extends InvalidStateError {
+  readonly queue: string;
+  readonly activeJobs: number;
+  constructor(queue: string, activeJobs: number, deletedBefore = 0) {
+    super(
+      '', 'active',
+      `queue ${queue} has ${activeJobs} active job${activeJobs === 1 ? '' : 's'}; cancel ${activeJobs === 1 ? 'it' : 'them'} first, ` +
+        `or delete the queue with force: true (the workers' acks of those jobs then fail with STALE_LEASE)` +
+        (deletedBefore > 0 ? `; ${deletedBefore} jobs of the queue were deleted before a job became active` : ''),
+    );
+    this.queue = queue;
+    this.activeJobs = activeJobs;
+  }
+}
+
+/** Jobs deleted per step of deleteQueue: bounded, so a huge queue is not one huge transaction. */
+export const QUEUE_DELETE_BATCH = 10_000;
+
+/** What deleteQueue did. */
+export interface QueueDeleteSummary {
+  /** The queue existed (it had a row, i.e. settings, or jobs). */
+  found: boolean;
+  /** The queue is gone (false only when it was not found). */
+  deleted: boolean;
+  /** Active jobs deleted with it (only with `force`). */
+  activeJobs: number;
+  /** Jobs deleted, in every state. */
+  jobsDeleted: number;
+}
+
+/**
+ * Deletes a queue: every job of it in every state, then its row (settings, paused flag), in
+ * steps of `batch` jobs, each atomic. Without `force` a queue with an active job is refused,
+ * before anything is deleted, and no step ever deletes an active job (one that becomes active
+ * between steps stops the delete with QueueBusyError; the jobs already deleted stay deleted).
+ * With `force`, active jobs are deleted too: their leases are stale from then on (every ack,
+ * nack or extend gets STALE_LEASE, the job no longer exists); they are returned in `revoke` so
+ * the caller can abort the handlers it runs. A job added while the delete runs may outlive it,
+ * and a job added afterwards makes the queue anew with default settings.
+ * Deleting an unknown queue is not an error: `found` and `deleted` are false.
+ * @returns `result` for the caller; `revoke`: the leases of the active jobs deleted.
+ * @throws InvalidArgumentError for a bad name or options; QueueBusyError (an InvalidStateError) when active jobs refuse it.
+ */
+export async function deleteQueue(
+  store: Store,
+  name: string,
+  options: { force?: boolean } | undefined,
+  now: number,
+  batch = QUEUE_DELETE_BATCH,
+): Promise<{ result: QueueDeleteSummary; revoke: Lease[] }> {
+  checkQueueName(name);
+  checkOptionKeys(options, ['force'], 'deleteQueue');
+  checkOptionType(options?.force, 'force', 'boolean');
+  const force = options?.force === true;
+  let found = false;
+  let jobsDeleted = 0;
+  let activeJobs = 0;
+  const revoke: Lease[] = [];
+  for (;;) {
+    const r = await store.queueDelete({ name, force, limit: batch }, now);
+    if (!force && r.activeJobs > 0) throw new QueueBusyError(name, r.activeJobs, jobsDeleted);
+    found ||= r.found;
+    jobsDeleted += r.jobsDeleted;
+    activeJobs += r.activeJobs;
+    revoke.push(...r.leases);
+    if (r.deleted || !r.found) return { result: { found, deleted: found, activeJobs, jobsDeleted }, revoke };
+  }
 }

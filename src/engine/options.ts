@@ -1,8 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { checkLimit, describe } from '../core/limits.ts';
-import type { AddOptions } from '../core/validate.ts';
-import type { JobState } from '../core/job.ts';
+import { checkOptionKeys, checkOptionType } from '../core/options.ts';
 import type { SqliteDurability } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 
@@ -47,18 +46,16 @@ export interface OpenOptions {
   log?: (line: string) => void;
 }
 
-/** One item of {@link Queue.addMany}. */
-export interface AddItem<P = unknown> extends AddOptions {
-  payload: P;
-}
+/** Every key of {@link OpenOptions}: anything else given to Spool.open is refused (the compiler keeps this list complete). */
+const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
+  store: true, durability: true, clock: true, maintenance: true, payloadMaxBytes: true, resultMaxBytes: true, errorMaxBytes: true,
+  addManyMax: true, claimBatchMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
+  completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
+  notify: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true,
+};
+export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
-/** Options for {@link Spool.list}. */
-export interface ListOptions {
-  state?: JobState;
-  /** Cursor: the last id of the previous page. */
-  after?: string;
-  limit?: number;
-}
+export type { AddItem, ListOptions } from '../api/contract.ts';
 
 /** The engine's limits, validated once (before the store is opened). */
 export interface EngineSettings {
@@ -82,6 +79,13 @@ export interface EngineSettings {
  */
 export function resolveSettings(options: OpenOptions): EngineSettings {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', `options must be an object (got ${describe(options)})`);
+  checkOptionKeys(options, OPEN_OPTION_KEYS, 'Spool.open');
+  if (options.store !== undefined && typeof options.store !== 'string') checkOptionType(options.store, 'store', 'object');
+  checkOptionType(options.clock, 'clock', 'object');
+  checkOptionType(options.maintenance, 'maintenance', 'boolean');
+  checkOptionType(options.schema, 'schema', 'string');
+  checkOptionType(options.notify, 'notify', 'boolean');
+  for (const fn of ['onError', 'random', 'log'] as const) checkOptionType(options[fn], fn, 'function');
   if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'no-fsync') {
     throw new InvalidArgumentError('durability', `durability must be 'fsync' or 'no-fsync' (got ${describe(options.durability)})`);
   }

@@ -73,6 +73,11 @@ export class QueueSettings {
     this.#entries.set(queue, { config: current.config, paused, readAt: now });
   }
 
+  /** Forgets what was read of a queue (it was deleted): its next use reads the store again. */
+  forget(queue: string): void {
+    this.#entries.delete(queue);
+  }
+
   async #load(queue: string): Promise<Entry & { stored: boolean }> {
     const readAt = this.#clock.now();
     const stored = await this.#store.queueGet(queue);

@@ -5,23 +5,27 @@ import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import type { ItemOutcome, NewJobRow, Store } from '../store/store.ts';
-import type { ConsumerApi, Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
+import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
+import type { BulkAction, BulkResult, JobFilter, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Batcher } from '../core/batcher.ts';
-import type { ConnectOptions, RemoteSpool } from '../client/remote-spool.ts';
 import { Dispatch } from './dispatch.ts';
-import { deleteFinished, purgeQueue, runLeaderDuties, TableUpkeep } from './duties.ts';
+import { deleteFinished, purgeQueue } from './duties.ts';
+import { defaultServices, runServices, type Service, type ServiceEffects } from './services.ts';
 import { Health, type HealthStatus } from '../core/health.ts';
+import { Admission } from './admission.ts';
 import { Inflight } from './inflight.ts';
-import { applyQueueDefaults, buildJobRows, callerTransaction, checkJobId, checkListParams } from './inputs.ts';
+import { applyQueueDefaults, buildJobRows, callerTransaction, checkListParams } from './inputs.ts';
+import { checkJobId } from '../core/validate.ts';
 import { Maintenance } from './maintenance.ts';
-import { cancelJob, retryJob } from './operator.ts';
+import { cancelJob, deleteJob, deleteQueue, retryJob } from './operator.ts';
+import { bulkAction } from './bulk.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
 import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
 import { LeaseOps } from './leases.ts';
 import { OutageReporter } from './outages.ts';
-import { Queue } from './queue.ts';
+import { Queue } from '../api/queue.ts';
 import { QueueSettings } from './queue-settings.ts';
 
 export type { AddItem, ListOptions, OpenOptions } from './options.ts';
@@ -33,7 +37,7 @@ export type { AddItem, ListOptions, OpenOptions } from './options.ts';
  * await spool.queue('emails').add({ to: 'a@example.com' });
  * spool.work('emails', async (job) => { await send(job.payload); }, { concurrency: 8 });
  */
-export class Spool implements ConsumerApi {
+export class Spool implements SpoolClient {
   readonly clock: Clock;
   readonly store: Store;
   readonly #settings: EngineSettings;
@@ -49,7 +53,12 @@ export class Spool implements ConsumerApi {
   // each keeps its own outcome, so one add the database refuses does not fail the others.
   readonly #inserts: Batcher<NewJobRow, ItemOutcome>;
   readonly #leases: LeaseOps;
-  readonly #upkeep: TableUpkeep;
+  readonly #admission = new Admission();
+  /** Background services (services.ts), run by each maintenance tick. */
+  readonly #services: readonly Service[];
+  readonly #effects: ServiceEffects;
+  /** The leader's upkeep started by the last tick, awaited on close. */
+  #upkeep: Promise<void> = Promise.resolve();
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -58,7 +67,8 @@ export class Spool implements ConsumerApi {
     this.#settings = settings;
     this.clock = options.clock ?? systemClock;
     this.#queues = new QueueSettings(store, this.clock, settings.settingsRefreshMs);
-    this.#upkeep = new TableUpkeep(store, (err) => this.#outages.probeFailed(err, 'maintenance'));
+    this.#services = defaultServices(settings);
+    this.#effects = { revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue) };
     this.#health = new Health(this.clock, options.log ?? ((line) => console.error(line)));
     this.#outages = new OutageReporter(this.clock, this.#health, options.onError);
     // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
@@ -102,7 +112,7 @@ export class Spool implements ConsumerApi {
       owner: async () => (this.#membership ? (await this.#membership.start(), this.#membership.id) : undefined),
     });
     const duties = {
-      tick: (withCleanup: boolean) => this.#maintenanceTick(withCleanup),
+      tick: (tick: number) => this.#maintenanceTick(tick),
       nextDueAt: () => this.store.jobsNextDueAt(),
       promoteDue: () => this.#promoteDue(),
       onError: (err: unknown) => this.#outages.probeFailed(err, 'maintenance'),
@@ -125,18 +135,6 @@ export class Spool implements ConsumerApi {
     const spool = new Spool(store, options, settings);
     spool.#maintenance?.start();
     return spool;
-  }
-
-  /**
-   * Connects to one or more brokers (`spool serve`) and returns a Spool with the same queue,
-   * worker and job API as {@link open}. Reconnects by itself, across the URLs, with backoff.
-   * @example
-   * const spool = await Spool.connect(['ws://broker-a:7600', 'ws://broker-b:7600'], { token: process.env.SPOOL_TOKEN });
-   */
-  static async connect(urls: string | readonly string[], options?: ConnectOptions): Promise<RemoteSpool> {
-    // Loaded on first use: an embedded Spool does not carry the WebSocket client in memory.
-    const { RemoteSpool } = await import('../client/remote-spool.ts');
-    return RemoteSpool.connect(urls, options);
   }
 
   /** A handle on a queue. Cheap: make as many as you like. @throws InvalidArgumentError for a bad name. */
@@ -213,6 +211,46 @@ export class Spool implements ConsumerApi {
   async retry(id: string): Promise<void> {
     this.#assertOpen();
     this.#dispatch.wake(await retryJob(this.store, checkJobId(id), this.clock.now()));
+  }
+
+  /**
+   * Deletes a job that is not running (cancel a running job first).
+   * @throws JobNotFoundError; InvalidStateError for an active job.
+   */
+  async deleteJob(id: string): Promise<void> {
+    this.#assertOpen();
+    await deleteJob(this.store, id, this.clock.now());
+  }
+
+  /**
+   * Deletes a queue, its jobs (in bounded batches) and its settings. Refused while jobs are
+   * running unless `force`; forced, their handlers here are aborted and their acks fail STALE_LEASE.
+   * @throws QueueBusyError (INVALID_STATE) naming how many jobs are active.
+   */
+  async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
+    this.#assertOpen();
+    const { result, revoke } = await deleteQueue(this.store, name, options, this.clock.now());
+    for (const l of revoke) this.#inflight.revoke(l, new StaleLeaseError(l.jobId, l.token, null, null));
+    if (result.found) this.#queues.forget(name);
+    return { jobsDeleted: result.jobsDeleted };
+  }
+
+  /**
+   * Retries, cancels or deletes one bounded batch (`limit`, default bulkBatchMax) of the jobs
+   * matching `filter`; pass `next` back as `after` until it is null.
+   * @example
+   * for (let after: string | undefined; ; ) {
+   *   const r = await spool.bulk('retry', { queue: 'emails', state: 'dead' }, { after });
+   *   if (!r.next) break;
+   *   after = r.next;
+   * }
+   */
+  async bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
+    this.#assertOpen();
+    const { result, revoke, wake } = await bulkAction(this.store, action, filter, options, this.clock.now());
+    for (const l of revoke) this.#inflight.revoke(l, new StaleLeaseError(l.jobId, l.token, 'cancelled', l.token));
+    if (wake) this.#dispatch.wake(wake);
+    return result;
   }
 
   /** Counts per state and oldest ready age, for one queue or all. */
@@ -293,7 +331,8 @@ export class Spool implements ConsumerApi {
 
   /** One pass of maintenance now: reap expired leases, promote due jobs. */
   async runMaintenance(): Promise<void> {
-    await (this.#maintenance ? this.#maintenance.exclusive(() => this.#maintenanceTick()) : this.#maintenanceTick());
+    // Tick 1: the services that run every tick (not retention; see cleanup()).
+    await (this.#maintenance ? this.#maintenance.exclusive(() => this.#maintenanceTick(1)) : this.#maintenanceTick(1));
   }
 
   /** Deletes finished jobs past their retention now; returns how many. */
@@ -308,7 +347,7 @@ export class Spool implements ConsumerApi {
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
       await this.#maintenance?.stop();
-      await this.#upkeep.settled();
+      await this.#upkeep;
       if (this.#membership) {
         await this.store.leaderResign?.('maintenance', this.#membership.id).catch(() => {});
         await this.#membership.stop();
@@ -351,11 +390,13 @@ export class Spool implements ConsumerApi {
   }
 
   async #claim(queue: string, limit: number): Promise<Job[]> {
-    // Settings and the paused flag as every process sees them, at most settingsRefreshMs old.
-    const { config, paused } = await this.#queues.state(queue);
-    if (paused || this.#closed) return [];
+    // Settings and the paused flag as every process sees them, at most settingsRefreshMs old;
+    // every claim passes the admission rules (pause today).
+    const state = await this.#queues.state(queue);
+    const admitted = await this.#admission.admit(queue, limit, state);
+    if (admitted === 0 || this.#closed) return [];
     await this.#membership?.start();
-    const jobs = await this.store.jobsClaim({ queue, limit, leaseMs: config.visibilityTimeoutMs, now: this.clock.now(), workerId: this.#membership?.id });
+    const jobs = await this.store.jobsClaim({ queue, limit: admitted, leaseMs: state.config.visibilityTimeoutMs, now: this.clock.now(), workerId: this.#membership?.id });
     this.#markHealthy();
     return jobs;
   }
@@ -372,21 +413,18 @@ export class Spool implements ConsumerApi {
   }
 
   /**
-   * Reaping (expired leases, dead processes) and retention are leader duties on a shared
-   * store: they run in one process at a time. Their effects on this process (aborting
-   * handlers whose lease went, waking consumers) are applied after the duty committed.
+   * One maintenance tick: the services due (leader duties on a shared store run in one
+   * process at a time; their effects on this process are applied after they committed),
+   * then promotion of due jobs, which every process does.
    */
-  async #maintenanceTick(withCleanup = false): Promise<void> {
+  async #maintenanceTick(tick: number): Promise<void> {
     const now = this.clock.now();
     try {
-      const { led, reaped } = await runLeaderDuties(this.store, {
-        leaderId: this.#membership?.id ?? null, leaseMs: this.#settings.leaderLeaseMs, now, withCleanup, retention: this.#settings.retention,
+      const { upkeep } = await runServices(this.store, this.#services, {
+        leaderId: this.#membership?.id ?? null, leaseMs: this.#settings.leaderLeaseMs, now, tick, effects: this.#effects,
+        onError: (err, service) => this.#outages.probeFailed(err, service),
       });
-      if (led) this.#upkeep.maybeRun(now);
-      for (const r of reaped) {
-        this.#inflight.revoke({ jobId: r.id, token: r.token }, new StaleLeaseError(r.id, r.token, r.state, r.token));
-        if (r.state === 'ready') this.#dispatch.wake(r.queue);
-      }
+      this.#upkeep = Promise.all([this.#upkeep, upkeep]).then(() => {});
       await this.#promoteDue();
       this.#markHealthy();
     } catch (err) {

@@ -56,8 +56,8 @@ export interface LeaseItem {
   token: number;
 }
 
-/** Read and management calls, sent as `call` frames; each maps to the Spool method of the same name. */
-export type CallMethod = 'get' | 'list' | 'cancel' | 'retry' | 'stats' | 'config' | 'configure' | 'pause' | 'resume' | 'purge';
+/** Read and management calls, sent as `call` frames: the WebSocket methods of the operations table (src/api/operations.ts). */
+export type CallMethod = string;
 
 // ---- client → server ------------------------------------------------------------------
 

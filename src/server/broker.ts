@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkLimit } from '../core/limits.ts';
+import { InvalidArgumentError } from '../core/errors.ts';
+import { checkLimit, describe } from '../core/limits.ts';
+import { checkOptionKeys, checkOptionType } from '../core/options.ts';
 import type { Spool } from '../engine/spool.ts';
 import { WS_PATH } from '../protocol/frames.ts';
 import { buildHttpApi, type ServerOptions } from './app.ts';
@@ -38,6 +40,51 @@ export interface Broker {
 
 const openAccess: Authenticate = async () => ALL_ACCESS;
 
+/** Every key of {@link BrokerOptions}; others are refused. */
+const BROKER_OPTIONS: Record<keyof BrokerOptions, true> = {
+  host: true, port: true, tls: true, auth: true, bodyMaxBytes: true, idleTimeoutMs: true, receiveWaitMaxMs: true, connectionsMax: true,
+  consumerInflightMax: true, requestsInflightMax: true, wsHeartbeatMs: true, helloTimeoutMs: true, addManyMax: true,
+};
+export const BROKER_OPTION_KEYS: readonly (keyof BrokerOptions)[] = Object.keys(BROKER_OPTIONS) as (keyof BrokerOptions)[];
+
+/** {@link BrokerOptions} validated, with every default filled in. */
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, 'tls' | 'auth'>> & Pick<BrokerOptions, 'tls' | 'auth'>;
+
+/**
+ * Validates every option of {@link startBroker} before anything listens: unknown keys are refused
+ * naming the nearest valid one, numbers are checked against their limits (docs/configuration.md).
+ * @throws InvalidArgumentError naming the field.
+ */
+export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
+  checkOptionKeys(options, BROKER_OPTION_KEYS, 'startBroker');
+  checkOptionType(options.host, 'host', 'string');
+  const port = options.port ?? 7600;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('port', `port must be an integer from 0 to 65535 (got ${describe(port)})`);
+  if (options.tls !== undefined) {
+    checkOptionType(options.tls, 'tls', 'object');
+    checkOptionKeys(options.tls, ['cert', 'key'], 'startBroker', 'tls option', 'tls.');
+    if (!options.tls.cert || !options.tls.key) throw new InvalidArgumentError('tls', 'tls needs both cert and key (PEM)');
+  }
+  if (options.auth !== undefined && typeof (options.auth as { authenticate?: unknown } | null)?.authenticate !== 'function') {
+    throw new InvalidArgumentError('auth', `auth must be an Authenticator (got ${describe(options.auth)})`);
+  }
+  return {
+    host: options.host ?? '127.0.0.1',
+    port,
+    tls: options.tls,
+    auth: options.auth,
+    bodyMaxBytes: checkLimit('bodyMaxBytes', options.bodyMaxBytes),
+    idleTimeoutMs: checkLimit('idleTimeoutMs', options.idleTimeoutMs),
+    receiveWaitMaxMs: checkLimit('receiveWaitMaxMs', options.receiveWaitMaxMs),
+    connectionsMax: checkLimit('connectionsMax', options.connectionsMax),
+    consumerInflightMax: checkLimit('consumerInflightMax', options.consumerInflightMax),
+    requestsInflightMax: checkLimit('requestsInflightMax', options.requestsInflightMax),
+    wsHeartbeatMs: checkLimit('wsHeartbeatMs', options.wsHeartbeatMs),
+    helloTimeoutMs: checkLimit('helloTimeoutMs', options.helloTimeoutMs),
+    addManyMax: checkLimit('addManyMax', options.addManyMax),
+  };
+}
+
 /**
  * Serves a Spool over HTTP and WebSocket.
  * @example
@@ -48,27 +95,28 @@ const openAccess: Authenticate = async () => ALL_ACCESS;
  * await spool.close();
  */
 export async function startBroker(spool: Spool, options: BrokerOptions = {}): Promise<Broker> {
-  const bodyMaxBytes = checkLimit('bodyMaxBytes', options.bodyMaxBytes);
+  const o = resolveBrokerOptions(options);
   const limits = {
-    frameMaxBytes: bodyMaxBytes,
-    batchMax: checkLimit('addManyMax', options.addManyMax),
-    requestsInflightMax: checkLimit('requestsInflightMax', options.requestsInflightMax),
-    inflightMax: checkLimit('consumerInflightMax', options.consumerInflightMax),
+    frameMaxBytes: o.bodyMaxBytes,
+    batchMax: o.addManyMax,
+    requestsInflightMax: o.requestsInflightMax,
+    inflightMax: o.consumerInflightMax,
   };
-  const app = buildHttpApi(spool, { ...options, bodyMaxBytes });
+  const app = buildHttpApi(spool, { bodyMaxBytes: o.bodyMaxBytes, idleTimeoutMs: o.idleTimeoutMs, receiveWaitMaxMs: o.receiveWaitMaxMs, auth: o.auth, tls: o.tls });
+  const auth = o.auth;
   const ws: WebSocketEndpoint = attachWebSocket(app.server as Server, spool, {
     limits,
-    connectionsMax: checkLimit('connectionsMax', options.connectionsMax),
-    heartbeatMs: checkLimit('wsHeartbeatMs', options.wsHeartbeatMs),
-    helloTimeoutMs: checkLimit('helloTimeoutMs', options.helloTimeoutMs),
-    authenticate: options.auth ? (header) => options.auth!.authenticate(header) : openAccess,
+    connectionsMax: o.connectionsMax,
+    heartbeatMs: o.wsHeartbeatMs,
+    helloTimeoutMs: o.helloTimeoutMs,
+    authenticate: auth ? (header) => auth.authenticate(header) : openAccess,
     node: spool.nodeId ?? randomUUID(),
   });
-  const listenHost = options.host ?? '127.0.0.1';
-  await app.listen({ host: listenHost, port: options.port ?? 7600 });
+  const listenHost = o.host;
+  await app.listen({ host: listenHost, port: o.port });
   const { port } = app.server.address() as AddressInfo;
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
-  const secure = options.tls !== undefined;
+  const secure = o.tls !== undefined;
   let closing: Promise<void> | null = null;
   return {
     url: `${secure ? 'https' : 'http'}://${host}:${port}`,

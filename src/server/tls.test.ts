@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { rootCertificates } from 'node:tls';
 import { SpoolError } from '../core/errors.ts';
 import { Spool } from '../engine/spool.ts';
+import { connect } from '../client/connect.ts';
 import { startBroker, type Broker } from './broker.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../test/fixtures/tls/${name}`, import.meta.url), 'utf8');
@@ -63,7 +64,7 @@ describe('TLS (HTTPS and WSS on one port)', () => {
   });
 
   it('serves the WebSocket protocol over WSS: a remote Spool adds and works a job', async () => {
-    const remote = await Spool.connect(broker.wsUrl, { ...quiet, ca: cert });
+    const remote = await connect(broker.wsUrl, { ...quiet, ca: cert });
     try {
       const job = await remote.queue('tls-ws').add({ n: 1 });
       const done = new Promise<unknown>((resolve) => remote.work<{ n: number }>('tls-ws', async (j) => {
@@ -79,7 +80,7 @@ describe('TLS (HTTPS and WSS on one port)', () => {
       await remote.close();
     }
     // The https:// URL is turned into the wss:// endpoint.
-    const viaHttpsUrl = await Spool.connect(broker.url, { ...quiet, ca: Buffer.from(cert) });
+    const viaHttpsUrl = await connect(broker.url, { ...quiet, ca: Buffer.from(cert) });
     try {
       assert.equal((await viaHttpsUrl.queue('tls-ws').add('again')).state, 'ready');
     } finally {
@@ -92,7 +93,7 @@ describe('TLS (HTTPS and WSS on one port)', () => {
     assert.ok('error' in plain, `a plain-text request was answered: ${JSON.stringify(plain)}`);
     assert.equal(plain.error.code, 'ECONNRESET');
     await assert.rejects(
-      Spool.connect(`ws://127.0.0.1:${broker.port}/v1/ws`, { ...quiet, connectTimeoutMs: 300, reconnectBaseMs: 20, reconnectMaxMs: 50 }),
+      connect(`ws://127.0.0.1:${broker.port}/v1/ws`, { ...quiet, connectTimeoutMs: 300, reconnectBaseMs: 20, reconnectMaxMs: 50 }),
       (err: SpoolError) => err.code === 'UNAVAILABLE' && /within 300 ms; the last attempt failed: .*socket hang up/.test(err.message),
     );
     assert.deepEqual(await request(`${broker.url}/healthz`, { ca: cert }), { status: 200, json: { status: 'ok' } }, 'still serving TLS');
@@ -104,7 +105,7 @@ describe('TLS (HTTPS and WSS on one port)', () => {
     assert.equal(untrusted.error.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
 
     const t0 = Date.now();
-    await assert.rejects(Spool.connect(broker.wsUrl, { ...quiet, connectTimeoutMs: 400, reconnectBaseMs: 20, reconnectMaxMs: 50 }), (err: SpoolError) => {
+    await assert.rejects(connect(broker.wsUrl, { ...quiet, connectTimeoutMs: 400, reconnectBaseMs: 20, reconnectMaxMs: 50 }), (err: SpoolError) => {
       assert.equal(err.code, 'UNAVAILABLE');
       assert.match(err.message, /DEPTH_ZERO_SELF_SIGNED_CERT/);
       assert.match(err.message, /the broker's TLS certificate is not trusted: pass its CA certificate as the `ca` option/);
@@ -114,7 +115,7 @@ describe('TLS (HTTPS and WSS on one port)', () => {
     assert.ok(Date.now() - t0 < 2_000);
 
     // Trusting some other CA (a public root) is no better than trusting none.
-    await assert.rejects(Spool.connect(broker.wsUrl, { ...quiet, ca: rootCertificates[0]!, connectTimeoutMs: 300, reconnectBaseMs: 20, reconnectMaxMs: 50 }), (err: SpoolError) =>
+    await assert.rejects(connect(broker.wsUrl, { ...quiet, ca: rootCertificates[0]!, connectTimeoutMs: 300, reconnectBaseMs: 20, reconnectMaxMs: 50 }), (err: SpoolError) =>
       err.code === 'UNAVAILABLE' && /DEPTH_ZERO_SELF_SIGNED_CERT.*not trusted/.test(err.message));
     assert.equal(broker.connections, 0, 'no connection was accepted');
   });

@@ -50,6 +50,13 @@ export interface Store {
   jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]>;
   /** Operator retry: dead or cancelled → ready with attempts reset; scheduled → ready now. */
   jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]>;
+  /**
+   * Operator delete: removes jobs that are not active (scheduled, ready, completed, dead,
+   * cancelled), one result per id, each atomic. The statement that deletes checks the state
+   * itself, so a job that became active after any earlier read (a claim in the same instant)
+   * is never deleted: it comes back `deleted: false` with `previous: 'active'`.
+   */
+  jobsDelete(ids: readonly string[], now: number): Promise<DeleteResult[]>;
   /** Ends expired leases: back to ready, or dead when attempts or stalls are used up. */
   jobsReapExpired(params: { now: number; limit: number }): Promise<ReapedJob[]>;
   /** Moves scheduled jobs whose time has come to ready; returns the queues touched. */
@@ -69,6 +76,16 @@ export interface Store {
   queueGet(name: string): Promise<StoredQueue | null>;
   queueList(): Promise<StoredQueue[]>;
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void>;
+  /**
+   * One bounded step of deleting a queue, atomic: counts the queue's active jobs and, when
+   * there are none or `force` is set, deletes up to `limit` of its jobs (every state, every
+   * table; active ones only with `force`), then, if no job of the queue is left, its row
+   * (settings, paused flag). The caller repeats it until `deleted` (see deleteQueue in
+   * src/engine/operator.ts). Without `force`, an active job is never deleted, even one that
+   * became active during the call. With `force`, deleted active jobs are returned in `leases`:
+   * every later ack, nack or extend of theirs gets STALE_LEASE (the job no longer exists).
+   */
+  queueDelete(params: QueueDeleteParams, now: number): Promise<QueueDeleteResult>;
 
   // API tokens of the broker. The store keeps only a hash of each token, never the token.
 
@@ -186,6 +203,29 @@ export type ItemOutcome = { ok: true } | { ok: false; error: Error };
 /** `token`: the job's lease token when it was found, so a cancelled lease is revoked by (job, token), never by job alone. */
 export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; token: number; cancelled: boolean };
 export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };
+/** `deleted` is false only for an active job (`previous: 'active'`): an active job is cancelled first, then deleted. */
+export type DeleteResult = { found: false } | { found: true; queue: string; previous: JobState; deleted: boolean };
+
+export interface QueueDeleteParams {
+  name: string;
+  /** Delete active jobs too (their leases become stale); without it, a queue with active jobs is refused. */
+  force: boolean;
+  /** Most jobs deleted by this step (across the tables of the store). */
+  limit: number;
+}
+
+export interface QueueDeleteResult {
+  /** The queue has (had) a row, or this step found jobs of it. */
+  found: boolean;
+  /** The queue is gone after this step: it was found, no job of it is left, and its row (if it had one) was deleted. */
+  deleted: boolean;
+  /** Active jobs of the queue: without `force`, how many there are (then nothing was deleted); with it, how many this step deleted. */
+  activeJobs: number;
+  /** Jobs this step deleted, in every state. */
+  jobsDeleted: number;
+  /** With `force`: the leases of the active jobs this step deleted, so the caller can revoke exactly those deliveries. */
+  leases: Lease[];
+}
 
 export interface ReapedJob {
   id: string;
@@ -201,6 +241,8 @@ export interface ListParams {
   state?: JobState | undefined;
   /** Return jobs with ids after this one (cursor). */
   after?: string | undefined;
+  /** Only jobs with this name (exact match). No index serves it: a page reads the queue's jobs (in `state`, if given) from the cursor until it has `limit` matches. */
+  name?: string | undefined;
   limit: number;
 }
 

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../core/clock.ts';
-import { SpoolError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
+import { InvalidArgumentError, SpoolError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
 import { leaseKey, type Job, type JobState, type Lease } from '../core/job.ts';
-import { checkLimit } from '../core/limits.ts';
+import { checkLimit, describe } from '../core/limits.ts';
+import { checkOptionKeys } from '../core/options.ts';
 import type { ConsumerApi, Subscription } from './consumer.ts';
 
 /** What a handler gets besides the job. */
@@ -22,6 +23,10 @@ export interface WorkerOptions {
   /** How long `close()` waits for running handlers before releasing their jobs. Default 30 s. */
   shutdownTimeoutMs?: number;
 }
+
+/** Every key of {@link WorkerOptions}; others are refused. */
+const WORKER_OPTIONS: Record<keyof WorkerOptions, true> = { concurrency: true, shutdownTimeoutMs: true };
+export const WORKER_OPTION_KEYS: readonly (keyof WorkerOptions)[] = Object.keys(WORKER_OPTIONS) as (keyof WorkerOptions)[];
 
 /** The reason a handler's signal carries when the worker shuts down past its deadline. */
 export class WorkerShutdownError extends SpoolError {
@@ -75,6 +80,8 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
 
   constructor(api: ConsumerApi, queue: string, handler: Handler<P, R>, options: WorkerOptions = {}) {
     super();
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', `work needs a handler function (got ${describe(handler)})`);
+    checkOptionKeys(options, WORKER_OPTION_KEYS, 'work');
     this.#api = api;
     this.queue = queue;
     this.#handler = handler;

@@ -3,6 +3,7 @@ import { createServer, connect as tcpConnect, type AddressInfo, type Server, typ
 import type { TestContext } from 'node:test';
 import type { RemoteSpool } from '../../src/client/remote-spool.ts';
 import { Spool } from '../../src/engine/spool.ts';
+import { connect } from '../../src/client/connect.ts';
 import { startBroker, type Broker, type BrokerOptions } from '../../src/server/broker.ts';
 
 // Helpers for tests of the remote client against in-process brokers.
@@ -13,7 +14,7 @@ export const quiet = { onError: () => {}, log: () => {} };
 export async function served(t: TestContext, brokerOptions: BrokerOptions = {}, spoolOptions: Parameters<typeof Spool.open>[0] = {}): Promise<{ spool: Spool; broker: Broker; remote: RemoteSpool }> {
   const spool = await Spool.open({ store: 'memory', ...quiet, ...spoolOptions });
   const broker = await startBroker(spool, { port: 0, ...brokerOptions });
-  const remote = await Spool.connect(broker.wsUrl, quiet);
+  const remote = await connect(broker.wsUrl, quiet);
   t.after(async () => {
     await remote.close();
     await broker.close();
@@ -79,11 +80,11 @@ export async function countingProxy(t: TestContext, targetPort: number): Promise
  * A memory Spool behind a broker with `brokerOptions`, reached through a countingProxy,
  * and a client connected through the proxy; all closed when the test ends.
  */
-export async function proxied(t: TestContext, brokerOptions: BrokerOptions, clientOptions: Parameters<typeof Spool.connect>[1] = {}) {
+export async function proxied(t: TestContext, brokerOptions: BrokerOptions, clientOptions: Parameters<typeof connect>[1] = {}) {
   const spool = await Spool.open({ store: 'memory', ...quiet });
   const broker = await startBroker(spool, { port: 0, ...brokerOptions });
   const proxy = await countingProxy(t, broker.port);
-  const remote = await Spool.connect(`ws://127.0.0.1:${proxy.port}/v1/ws`, { ...quiet, ...clientOptions });
+  const remote = await connect(`ws://127.0.0.1:${proxy.port}/v1/ws`, { ...quiet, ...clientOptions });
   t.after(async () => {
     await remote.close();
     await broker.close();

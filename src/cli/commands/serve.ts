@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Authenticator, type AuthMode } from '../../server/auth/authenticator.ts';
-import { startBroker } from '../../server/broker.ts';
+import { BROKER_OPTION_KEYS, startBroker } from '../../server/broker.ts';
+import type { LimitName } from '../../core/limits.ts';
+import { QUEUE_SETTING_KEYS } from '../../core/options.ts';
+import { OPEN_OPTION_KEYS } from '../../engine/options.ts';
 import { integerOption, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -16,6 +19,31 @@ function isLoopback(host: string): boolean {
 }
 
 const MODES: readonly AuthMode[] = ['auto', 'required', 'off'];
+
+type Settings = Partial<Record<LimitName, number>>;
+
+/**
+ * Sends each `--set` to what uses it: the engine (Spool.open), the broker (startBroker), or
+ * both (addManyMax); tokenCacheMs goes to the Authenticator. Any other setting is refused:
+ * serve would ignore it.
+ */
+function splitSettings(settings: Settings): { engine: Settings; broker: Settings } {
+  const engine: Settings = {};
+  const broker: Settings = {};
+  for (const [name, value] of Object.entries(settings) as [LimitName, number][]) {
+    const forEngine = (OPEN_OPTION_KEYS as readonly string[]).includes(name);
+    const forBroker = (BROKER_OPTION_KEYS as readonly string[]).includes(name);
+    if (forEngine) engine[name] = value;
+    if (forBroker) broker[name] = value;
+    if (!forEngine && !forBroker && name !== 'tokenCacheMs') {
+      const where = (QUEUE_SETTING_KEYS as readonly string[]).includes(name)
+        ? `it is a queue setting: set it with spool.queue(name).configure({ ${name} })`
+        : 'see "Where each is set" in docs/configuration.md';
+      throw new UsageError(`--set ${name} is not a setting of spool serve; ${where}`);
+    }
+  }
+  return { engine, broker };
+}
 
 function readPem(path: string, flag: string): Buffer {
   try {
@@ -69,9 +97,10 @@ the store gracefully (exit 0); a second one exits at once (130).`,
     if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     const tls = certPath && keyPath ? { cert: readPem(certPath, '--tls-cert'), key: readPem(keyPath, '--tls-key') } : undefined;
     const settings = parseSettings(ctx.options.set);
+    const { engine, broker: brokerSettings } = splitSettings(settings);
     const stop = waitForStop();
     try {
-      const spool = await openSpool(ctx.store, { maintenance: true, create: true }, settings);
+      const spool = await openSpool(ctx.store, { maintenance: true, create: true }, engine);
       const auth = new Authenticator(spool.store, { mode, ...(settings.tokenCacheMs === undefined ? {} : { cacheMs: settings.tokenCacheMs }) });
       const enforced = mode !== 'off' && (mode === 'required' || (await auth.enforced()));
       if (!isLoopback(host) && !enforced && ctx.options.insecure !== true) {
@@ -83,7 +112,7 @@ the store gracefully (exit 0); a second one exits at once (130).`,
       }
       let broker;
       try {
-        broker = await startBroker(spool, { ...settings, host, port, tls, auth });
+        broker = await startBroker(spool, { ...brokerSettings, host, port, tls, auth });
       } catch (err) {
         await spool.close();
         throw new UsageError(`cannot serve on ${host}:${port}: ${(err as Error).message}`);

@@ -1,28 +1,8 @@
 import { ForbiddenError } from '../../core/errors.ts';
 import { isJobId } from '../../core/ids.ts';
 import type { Store } from '../../store/store.ts';
-import type { Action, Principal } from './scopes.ts';
-
-/**
- * What each broker operation needs, for HTTP routes and the WebSocket layer alike, so
- * both enforce one set of rules. `read` is allowed by publish or consume on the queue.
- */
-export const PERMISSIONS = {
-  /** Add jobs to a queue. */
-  addJobs: 'publish',
-  /** Receive (lease) jobs from a queue. */
-  receive: 'consume',
-  /** Ack, nack, extend or release a lease: consume on the job's queue (see {@link settleDenials}). */
-  settle: 'consume',
-  /** Look at one job: read on its queue. */
-  getJob: 'read',
-  /** Cancel or retry a job (operator actions). */
-  manageJob: 'admin',
-  /** A queue's settings, stats or jobs. */
-  readQueue: 'read',
-  /** Configure, pause, resume or purge a queue. */
-  manageQueue: 'admin',
-} as const satisfies Record<string, Action>;
+import type { Action } from '../../api/operations.ts';
+import type { Principal } from './scopes.ts';
 
 /**
  * The scope a principal lacks when `action` on `queue` is refused, for the error message.
@@ -40,7 +20,7 @@ export function neededScope(action: Action, queue?: string): string {
  * Throws unless the principal may do `action` on `queue`.
  * @throws ForbiddenError naming the scope that was needed.
  * @example
- * authorize(principal, PERMISSIONS.addJobs, 'orders.eu');
+ * authorize(principal, 'publish', 'orders.eu');
  */
 export function authorize(principal: Principal, action: Action, queue?: string): void {
   if (!principal.can(action, queue)) throw new ForbiddenError(neededScope(action, queue));
@@ -60,7 +40,7 @@ export async function settleDenials(store: Store, principal: Principal, jobIds: 
   if (ids.length === 0) return denied;
   const jobs = await store.jobsGet(ids);
   for (const job of jobs) {
-    if (job && !principal.can(PERMISSIONS.settle, job.queue)) denied.set(job.id, new ForbiddenError(neededScope(PERMISSIONS.settle, job.queue)));
+    if (job && !principal.can('consume', job.queue)) denied.set(job.id, new ForbiddenError(neededScope('consume', job.queue)));
   }
   return denied;
 }

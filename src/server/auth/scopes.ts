@@ -1,12 +1,8 @@
 import { InvalidArgumentError } from '../../core/errors.ts';
 import { describe } from '../../core/limits.ts';
+import type { Action } from '../../api/operations.ts';
 
-/**
- * What a request wants to do. `publish`, `consume` and `admin` are granted by scopes of
- * the same name; `read` (look at a job, a queue's settings, stats or jobs) is granted by
- * `publish` or `consume` on that queue, or by `admin`.
- */
-export type Action = 'publish' | 'consume' | 'admin' | 'read';
+export type { Action } from '../../api/operations.ts';
 
 /**
  * One permission of a token: `publish:<pattern>`, `consume:<pattern>` or `admin`.

@@ -1,51 +1,28 @@
-import type { Spool } from '../../engine/spool.ts';
-import type { CallMethod } from '../../protocol/frames.ts';
-import { authorize, PERMISSIONS } from '../auth/permissions.ts';
+import { checkInput } from '../../api/check-input.ts';
+import { WS_CALLS, type OperationContext } from '../../api/operations.ts';
+import { InvalidArgumentError } from '../../core/errors.ts';
+import { authorize, settleDenials } from '../auth/permissions.ts';
 import type { Principal } from '../auth/scopes.ts';
+import type { BrokerHost } from '../host.ts';
 
-type Params = Record<string, unknown>;
-
-const queueOf = (p: Params) => p.queue as string;
+/** The methods a `call` frame may name: the operations table's WebSocket calls. */
+export const CALL_METHODS: readonly string[] = [...WS_CALLS.keys()];
 
 /**
- * The read and management calls of the WebSocket protocol: each is the Spool method of
- * the same name, behind the same permission as its HTTP route.
+ * A `call` frame: the operation of that method from the operations table, with the same
+ * input check and the same permission as its HTTP route.
  */
-export async function runCall(spool: Spool, access: Principal, method: CallMethod, p: Params): Promise<unknown> {
-  const need = (action: 'read' | 'admin', queue?: string) => authorize(access, action, queue);
-  switch (method) {
-    case 'get': {
-      const job = await spool.get(p.jobId as string);
-      need(PERMISSIONS.getJob, job.queue);
-      return job;
-    }
-    case 'cancel':
-    case 'retry': {
-      need(PERMISSIONS.manageJob);
-      await (method === 'cancel' ? spool.cancel(p.jobId as string) : spool.retry(p.jobId as string));
-      return spool.get(p.jobId as string);
-    }
-    case 'list':
-      need(PERMISSIONS.readQueue, queueOf(p));
-      return spool.list(queueOf(p), { state: p.state as never, after: p.after as string | undefined, limit: p.limit as number | undefined });
-    case 'stats': {
-      if (p.queue !== undefined) need(PERMISSIONS.readQueue, queueOf(p));
-      const all = await spool.stats(p.queue === undefined ? undefined : queueOf(p));
-      return all.filter((s) => access.can('read', s.queue));
-    }
-    case 'config':
-      need(PERMISSIONS.readQueue, queueOf(p));
-      return spool.queueConfig(queueOf(p));
-    case 'configure':
-      need(PERMISSIONS.manageQueue);
-      return spool.configureQueue(queueOf(p), (p.config ?? {}) as never);
-    case 'pause':
-    case 'resume':
-      need(PERMISSIONS.manageQueue);
-      await spool.setPaused(queueOf(p), method === 'pause');
-      return null;
-    case 'purge':
-      need(PERMISSIONS.manageQueue);
-      return spool.purge(queueOf(p));
-  }
+export async function runCall(host: BrokerHost, access: Principal, method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+  const op = WS_CALLS.get(method);
+  if (!op) throw new InvalidArgumentError('method', `unknown method ${JSON.stringify(method)}; this broker has ${CALL_METHODS.join(', ')}`);
+  checkInput(op, params);
+  if (op.action !== 'public' && op.queue === 'input') authorize(access, op.action, params.queue as string);
+  if (op.action !== 'public' && op.queue === 'none') authorize(access, op.action);
+  const ctx: OperationContext = {
+    access,
+    signal,
+    authorize: (action, queue) => authorize(access, action, queue),
+    settleDenials: (ids) => settleDenials(host.store, access, ids),
+  };
+  return op.run(host, params, ctx);
 }

@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from '../../core/errors.ts';
 import { describe } from '../../core/limits.ts';
-import type { CallMethod, ClientFrame } from '../../protocol/frames.ts';
+import type { ClientFrame } from '../../protocol/frames.ts';
+import { CALL_METHODS } from './calls.ts';
 
-const METHODS: ReadonlySet<CallMethod> = new Set(['get', 'list', 'cancel', 'retry', 'stats', 'config', 'configure', 'pause', 'resume', 'purge']);
+const METHODS: ReadonlySet<string> = new Set(CALL_METHODS);
 const LEASE_OPS = new Set(['ack', 'nack', 'extend', 'release']);
 
 /** A frame that could not be read; `id` is set when the frame had a usable one, so the error can answer it. */
@@ -67,7 +68,7 @@ export function checkFrame(value: unknown, batchMax: number): ClientFrame {
     return value as unknown as ClientFrame;
   }
   if (op === 'call') {
-    if (!METHODS.has(value.method as CallMethod)) fail(`"method" must be one of ${[...METHODS].join(', ')}`);
+    if (typeof value.method !== 'string' || !METHODS.has(value.method)) fail(`"method" must be one of ${[...METHODS].join(', ')}`);
     if (value.params !== undefined && !isObject(value.params)) fail('"params" must be an object');
     return { ...value, params: value.params ?? {} } as unknown as ClientFrame;
   }

@@ -173,21 +173,29 @@ describe('subscribe, credit, deliver, settle', () => {
 });
 
 describe('calls', () => {
-  test('every call method answers like the Spool method of the same name', async () => {
+  test('every call method answers as its operation in the table (the same body as its HTTP route)', async () => {
     const ws = await open();
     const job = await spool.add('calls', { a: 1 });
     assert.equal((await ws.ok({ op: 'call', method: 'get', params: { jobId: job.id } })).id, job.id);
-    assert.equal((await ws.ok({ op: 'call', method: 'list', params: { queue: 'calls', limit: 10 } })).length, 1);
+    assert.deepEqual((await ws.ok({ op: 'call', method: 'list', params: { queue: 'calls', limit: 10 } })).jobs.map((j: any) => j.id), [job.id]);
     assert.equal((await ws.ok({ op: 'call', method: 'stats', params: { queue: 'calls' } }))[0].counts.ready, 1);
     assert.ok((await ws.ok({ op: 'call', method: 'stats', params: {} })).some((s: any) => s.queue === 'calls'));
-    assert.equal((await ws.ok({ op: 'call', method: 'configure', params: { queue: 'calls', config: { maxAttempts: 9 } } })).maxAttempts, 9);
-    assert.equal((await ws.ok({ op: 'call', method: 'config', params: { queue: 'calls' } })).maxAttempts, 9);
-    await ws.ok({ op: 'call', method: 'pause', params: { queue: 'calls' } });
+    assert.equal((await ws.ok({ op: 'call', method: 'configure', params: { queue: 'calls', config: { maxAttempts: 9 } } })).config.maxAttempts, 9);
+    assert.equal((await ws.ok({ op: 'call', method: 'config', params: { queue: 'calls' } })).config.maxAttempts, 9);
+    assert.equal((await ws.ok({ op: 'call', method: 'pause', params: { queue: 'calls' } })).paused, true);
     assert.equal((await spool.stats('calls'))[0]!.paused, true);
     await ws.ok({ op: 'call', method: 'resume', params: { queue: 'calls' } });
     assert.equal((await ws.ok({ op: 'call', method: 'cancel', params: { jobId: job.id } })).state, 'cancelled');
     assert.equal((await ws.ok({ op: 'call', method: 'retry', params: { jobId: job.id } })).state, 'ready');
-    assert.equal(await ws.ok({ op: 'call', method: 'purge', params: { queue: 'calls' } }), 1);
+    assert.deepEqual(await ws.ok({ op: 'call', method: 'purge', params: { queue: 'calls' } }), { purged: 1 });
+    const other = await spool.add('calls', { b: 2 });
+    assert.deepEqual(await ws.ok({ op: 'call', method: 'deleteJob', params: { jobId: other.id } }), { id: other.id, deleted: true });
+    await spool.add('calls', { c: 3 });
+    assert.deepEqual(await ws.ok({ op: 'call', method: 'bulk', params: { queue: 'calls', action: 'delete' } }), { matched: 1, changed: 1, skipped: 0, next: null });
+    assert.deepEqual(await ws.ok({ op: 'call', method: 'deleteQueue', params: { queue: 'calls' } }), { name: 'calls', jobsDeleted: 0 });
+    const typo = await ws.request({ op: 'call', method: 'list', params: { queue: 'calls', limt: 5 } });
+    assert.deepEqual([typo.error.code, typo.error.field], ['INVALID_ARGUMENT', 'limt']);
+    assert.match(typo.error.message, /unknown field "limt"; did you mean "limit"\?/);
     const missing = await ws.request({ op: 'call', method: 'get', params: { jobId: '01a20ba3-3018-754a-88bb-6a8c63fa24c7' } });
     assert.equal(missing.error.code, 'JOB_NOT_FOUND');
   });

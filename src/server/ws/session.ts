@@ -1,20 +1,21 @@
 import type { WebSocket } from 'ws';
-import { SpoolError } from '../../core/errors.ts';
+import { InvalidArgumentError, SpoolError } from '../../core/errors.ts';
 import { leaseKey, type Job, type Lease } from '../../core/job.ts';
-import type { Spool } from '../../engine/spool.ts';
 import {
   CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits,
 } from '../../protocol/frames.ts';
 import { errorToWire } from '../../protocol/wire-errors.ts';
 import type { Subscription } from '../../worker/consumer.ts';
-import { authorize, PERMISSIONS, settleDenials } from '../auth/permissions.ts';
+import { OPERATION, type Action } from '../../api/operations.ts';
+import type { BrokerHost } from '../host.ts';
+import { authorize, settleDenials } from '../auth/permissions.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import type { Principal } from '../auth/scopes.ts';
 import { runCall } from './calls.ts';
 import { checkFrame, FrameError } from './frame-check.ts';
 
 export interface SessionOptions {
-  spool: Spool;
+  spool: BrokerHost;
   limits: SessionLimits;
   heartbeatMs: number;
   node: string;
@@ -126,7 +127,7 @@ export class Session {
       case 'ping':
         return undefined;
       case 'publish': {
-        authorize(access, PERMISSIONS.addJobs, frame.queue);
+        authorize(access, OPERATION.addJobs!.action as Action, frame.queue);
         const items = frame.jobs.map((item) => toAddItem(item as unknown as Record<string, unknown>));
         if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, items)).map(withoutPayload) };
         const results = await Promise.all(items.map(({ payload, ...options }) => settle(spool.add(frame.queue, payload, options).then(withoutPayload))));
@@ -148,7 +149,7 @@ export class Session {
         return undefined;
       }
       case 'call':
-        return runCall(spool, access, frame.method, frame.params);
+        return runCall(spool, access, frame.method, frame.params, NEVER);
     }
   }
 
@@ -175,8 +176,8 @@ export class Session {
   }
 
   #subscribe(id: number, queue: string, credits: number): undefined {
-    authorize(this.#access!, PERMISSIONS.receive, queue);
-    if (this.#subs.has(id)) throw new SpoolError('INVALID_ARGUMENT', `subscription ${id} is already open on this connection; pick another "sub"`);
+    authorize(this.#access!, OPERATION.receive!.action as Action, queue);
+    if (this.#subs.has(id)) throw new InvalidArgumentError('sub', `subscription ${id} is already open on this connection; pick another "sub"`);
     const remote: RemoteSub = {
       queue,
       granted: 0,
@@ -216,6 +217,8 @@ export class Session {
   }
 }
 
+/** No WebSocket call waits on the caller (long polls are HTTP's): a signal that never aborts. */
+const NEVER = new AbortController().signal;
 const lease = (l: LeaseItem): Lease => ({ jobId: l.jobId, token: l.token });
 
 function settle<V>(p: Promise<V>): Promise<ItemResult<V>> {

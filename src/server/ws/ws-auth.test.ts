@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { ForbiddenError, UnauthorizedError, type SpoolError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
+import { connect } from '../../client/connect.ts';
 import { CLOSE, SUBPROTOCOL, type ErrorFrame, type OkFrame } from '../../protocol/frames.ts';
 import { RawWs } from '../../../test/support/raw-ws.ts';
 import { Authenticator } from '../auth/authenticator.ts';
@@ -118,13 +119,13 @@ describe('WebSocket authentication (required mode)', () => {
 
   it('Spool.connect with a refused token rejects at once with UnauthorizedError', async () => {
     const t0 = Date.now();
-    await assert.rejects(Spool.connect(broker.wsUrl, { ...quiet, token: tokens.revoked, connectTimeoutMs: 5_000 }), (err) => {
+    await assert.rejects(connect(broker.wsUrl, { ...quiet, token: tokens.revoked, connectTimeoutMs: 5_000 }), (err) => {
       assert.ok(err instanceof UnauthorizedError, String(err));
       assert.match(err.message, /unknown or revoked/);
       return true;
     });
     assert.ok(Date.now() - t0 < 2_000, 'did not wait for connectTimeoutMs: retrying cannot fix a refused token');
-    await assert.rejects(Spool.connect(broker.wsUrl, { ...quiet, connectTimeoutMs: 5_000 }), UnauthorizedError, 'no token at all');
+    await assert.rejects(connect(broker.wsUrl, { ...quiet, connectTimeoutMs: 5_000 }), UnauthorizedError, 'no token at all');
   });
 
   it('a token in the hello frame (as browsers must send it) works', async () => {
@@ -286,8 +287,8 @@ describe('WebSocket authorization: every frame and call on orders.eu, as the HTT
 describe('Spool.connect with a token', () => {
   it('publishes and consumes within its scopes; outside them, ForbiddenError', async (t) => {
     const errors: unknown[] = [];
-    const producer = await Spool.connect(broker.wsUrl, { ...quiet, token: tokens.publishOrders, onError: (err) => errors.push(err) });
-    const consumer = await Spool.connect(broker.url, { ...quiet, token: tokens.consumeOrders });
+    const producer = await connect(broker.wsUrl, { ...quiet, token: tokens.publishOrders, onError: (err) => errors.push(err) });
+    const consumer = await connect(broker.url, { ...quiet, token: tokens.consumeOrders });
     t.after(async () => {
       await producer.close();
       await consumer.close();

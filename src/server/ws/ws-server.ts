@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { SpoolError } from '../../core/errors.ts';
+import { SpoolError, UnauthorizedError } from '../../core/errors.ts';
 import type { Spool } from '../../engine/spool.ts';
 import { CLOSE, SUBPROTOCOL, WS_PATH, type SessionLimits } from '../../protocol/frames.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
@@ -75,7 +75,7 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
     options.authenticate(header).then(accepted, (err) => {
       // A bad header is refused now; a missing one may still be answered by hello's token.
       if (header === undefined) return accepted(null);
-      const e = err instanceof SpoolError ? err : new SpoolError('UNAUTHORIZED', 'unauthorized');
+      const e = err instanceof SpoolError ? err : new UnauthorizedError('unauthorized');
       refuse(socket, 401, e.code, e.message);
     });
   };

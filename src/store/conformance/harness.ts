@@ -7,7 +7,12 @@ export interface StoreTestOptions {
   historyMax?: number;
 }
 
-/** Makes a fresh, empty store for one test. Drivers pass one of these to the conformance suite. */
+/**
+ * Makes a fresh, empty store for one test of the API-level suite (`runStoreConformance`),
+ * honouring the settings the test asks for.
+ * @example
+ * const factory: StoreFactory = (options) => openPostgresStore({ ...options, url, schema: uniqueSchema() });
+ */
 export type StoreFactory = (options: StoreTestOptions) => Promise<Store> | Store;
 
 export interface Harness {

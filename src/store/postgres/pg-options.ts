@@ -4,7 +4,7 @@ export interface PostgresStoreOptions {
   url: string;
   /** Schema holding Spool's tables (created if missing). Default `spool`. */
   schema?: string;
-  /** Connections in this process's pool. Default 10. */
+  /** Connections in this process's pool: 1–1000, default 10 (limit `poolSize`). */
   poolSize?: number;
   /**
    * Use LISTEN/NOTIFY to wake consumers in other processes at once. Turn off behind

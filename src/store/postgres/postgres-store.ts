@@ -1,10 +1,12 @@
 import { InvalidArgumentError } from '../../core/errors.ts';
 import { compareClaimOrder, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
-import { checkLimit } from '../../core/limits.ts';
+import { checkLimit, describe } from '../../core/limits.ts';
+import { checkOptionKeys, checkOptionType } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
-  ListParams, NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow, WorkerRegistration,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
+  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
+  WorkerRegistration,
 } from '../store.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import type { PostgresStoreOptions } from './pg-options.ts';
@@ -19,6 +21,10 @@ export type { PostgresStoreOptions } from './pg-options.ts';
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 const NOTIFY_CHANNEL = 'spool_ready';
+
+/** Every key of {@link PostgresStoreOptions}; others are refused. */
+const PG_OPTIONS: Record<keyof PostgresStoreOptions, true> = { url: true, schema: true, poolSize: true, notify: true, historyMax: true, migrate: true };
+export const PG_OPTION_KEYS: readonly (keyof PostgresStoreOptions)[] = Object.keys(PG_OPTIONS) as (keyof PostgresStoreOptions)[];
 
 /** Opens a PostgreSQL store, migrating its schema under an advisory lock. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -71,6 +77,13 @@ export class PostgresStore implements Store {
       this.#tx = bind.tx;
       return;
     }
+    checkOptionKeys(options, PG_OPTION_KEYS, 'openPostgresStore');
+    if (options === undefined || typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url) || !URL.canParse(options.url)) {
+      throw new InvalidArgumentError('url', `openPostgresStore needs a url like postgres://user:password@host:5432/database (got ${typeof options?.url === 'string' ? 'a string that is not a URL' : describe(options?.url)})`);
+    }
+    checkOptionType(options.notify, 'notify', 'boolean');
+    checkOptionType(options.migrate, 'migrate', 'boolean');
+    const poolSize = checkLimit('poolSize', options.poolSize);
     const schema = options.schema ?? 'spool';
     if (!SCHEMA_RE.test(schema)) throw new InvalidArgumentError('schema', `schema must be a lowercase SQL identifier (got ${JSON.stringify(schema)})`);
     this.schema = schema;
@@ -82,7 +95,7 @@ export class PostgresStore implements Store {
       crossProcessNotify: this.#notify,
       durability: 'PostgreSQL commit (synchronous_commit as configured on the server)',
     };
-    this.#pool = new PgPool(options.url, options.poolSize ?? 10);
+    this.#pool = new PgPool(options.url, poolSize);
     this.#q = pgStatements(schema, historyMax);
     this.#db = this.#pool;
   }
@@ -251,6 +264,31 @@ export class PostgresStore implements Store {
     });
   }
 
+  async jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> {
+    if (ids.length === 0) return [];
+    const { locked, gone } = await this.#run(
+      () => this.#transaction(async (tx) => {
+        // Locked first in both tables: a claim skips these rows, a retry or ack waits, so `previous` is the state deleted from.
+        const locked = await tx.q(this.#q.lockAny, [ids as string[]]);
+        const live = await tx.q(this.#q.deleteLiveById, [ids as string[]]);
+        const finished = await tx.q(this.#q.deleteFinishedById, [ids as string[]]);
+        return { locked, gone: [...live, ...finished] };
+      }),
+      'delete jobs',
+    );
+    type Found = { id: string; queue: string; state: JobState };
+    const deleted = new Map((gone as unknown as Found[]).map((r) => [r.id, r]));
+    const kept = new Map((locked as unknown as Found[]).map((r) => [r.id, r]));
+    // Neither locked nor deleted: unknown, or moving between the tables when the lock was taken.
+    const moved = await this.#lookup(ids.filter((id) => !deleted.has(id) && !kept.has(id)));
+    return ids.map((id): DeleteResult => {
+      const d = deleted.get(id);
+      if (d) return { found: true, queue: d.queue, previous: d.state, deleted: true };
+      const k = kept.get(id) ?? moved.get(id);
+      return k ? { found: true, queue: k.queue, previous: k.state, deleted: false } : { found: false };
+    });
+  }
+
   async jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
     return this.#run(
       () => this.#transaction(async (tx) => this.#reap(tx, (await tx.q(this.#q.lockExpired, [p.now, p.limit])).map((r) => r.id as string), p.now)),
@@ -287,7 +325,8 @@ export class PostgresStore implements Store {
   async jobsList(p: ListParams): Promise<Job[]> {
     const after = p.after ?? '00000000-0000-0000-0000-000000000000';
     const text = p.state === undefined ? this.#q.listAll : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? this.#q.listFinished : this.#q.listLive;
-    const params = p.state === undefined ? [p.queue, after, p.limit] : [p.queue, p.state, after, p.limit];
+    const name = p.name ?? null;
+    const params = p.state === undefined ? [p.queue, after, p.limit, name] : [p.queue, p.state, after, p.limit, name];
     const rows = await this.#run(() => this.#db.q(text, params), 'list jobs');
     return (rows as unknown as PgJobRow[]).map(pgRowToJob);
   }
@@ -317,6 +356,24 @@ export class PostgresStore implements Store {
 
   async queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
     await this.#run(() => this.#db.q(this.#q.queuePause, [name, paused, now]), 'pause or resume a queue');
+  }
+
+  async queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> {
+    return this.#run(
+      () => this.#transaction(async (tx): Promise<QueueDeleteResult> => {
+        const row = await tx.q(this.#q.queueLock, [p.name]);
+        const active = (await tx.q(this.#q.queueActive, [p.name]))[0]!.n as number;
+        if (active > 0 && !p.force) return { found: true, deleted: false, activeJobs: active, jobsDeleted: 0, leases: [] };
+        const live = (await tx.q(this.#q.queueDeleteLive, [p.name, p.force, p.limit])) as unknown as { id: string; state: JobState; token: number }[];
+        const finished = live.length < p.limit ? (await tx.q(this.#q.queueDeleteFinished, [p.name, p.limit - live.length])).count : 0;
+        const remaining = (await tx.q(this.#q.queueHasJobs, [p.name]))[0]!.remaining === true;
+        if (!remaining && row.length > 0) await tx.q(this.#q.queueDeleteRow, [p.name]);
+        const found = row.length > 0 || live.length + finished > 0;
+        const leases = live.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
+        return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: live.length + finished, leases };
+      }),
+      `delete queue ${p.name}`,
+    );
   }
 
   // Many processes on one database: registry, leadership, upkeep (see cluster.ts).

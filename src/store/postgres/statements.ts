@@ -146,16 +146,35 @@ export function pgStatements(s: string, historyMax: number) {
     deleteFinished: `DELETE FROM ${s}.jobs_finished WHERE id IN (
         SELECT id FROM ${s}.jobs_finished WHERE state = $1 AND finished_at < $2 ORDER BY finished_at LIMIT $3)`,
 
+    // Operator delete, after lockAny: never an active job, whatever happened since the lock (the state is checked by the delete).
+    deleteLiveById: `DELETE FROM ${s}.jobs WHERE id = ANY($1::uuid[]) AND state <> 'active' RETURNING id, queue, state`,
+    deleteFinishedById: `DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) RETURNING id, queue, state`,
+
+    // One step of deleting a queue, in one transaction: lock its row (a concurrent delete, configure or pause waits),
+    // count its active jobs, delete a batch ($2: force, so active jobs too), and its row once no job is left.
+    queueLock: `SELECT name FROM ${s}.queues WHERE name = $1 FOR UPDATE`,
+    queueActive: `SELECT count(*)::int AS n FROM ${s}.jobs WHERE queue = $1 AND state = 'active'`,
+    queueDeleteLive: `DELETE FROM ${s}.jobs WHERE id IN (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ($2::boolean OR state <> 'active') LIMIT $3)
+      AND ($2::boolean OR state <> 'active')
+      RETURNING id, state, token`,
+    queueDeleteFinished: `DELETE FROM ${s}.jobs_finished WHERE id IN (SELECT id FROM ${s}.jobs_finished WHERE queue = $1 LIMIT $2)`,
+    queueHasJobs: `SELECT EXISTS (SELECT 1 FROM ${s}.jobs WHERE queue = $1) OR EXISTS (SELECT 1 FROM ${s}.jobs_finished WHERE queue = $1) AS remaining`,
+    queueDeleteRow: `DELETE FROM ${s}.queues WHERE name = $1`,
+
     get: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE id = ANY($1::uuid[])
       UNION ALL SELECT * FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
     lookup: `SELECT id, state, token, queue FROM ${s}.jobs WHERE id = ANY($1::uuid[])
       UNION ALL SELECT id, state, token, queue FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
-    listLive: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND state = $2 AND id > $3::uuid ORDER BY id LIMIT $4`,
-    listFinished: `SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid ORDER BY id LIMIT $4`,
+    // The name filter ($5, $4 in listAll; null for none) has no index: it is checked on each row of the queue (and state) from the cursor on.
+    listLive: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND state = $2 AND id > $3::uuid AND ($5::text IS NULL OR name = $5)
+      ORDER BY id LIMIT $4`,
+    listFinished: `SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid AND ($5::text IS NULL OR name = $5)
+      ORDER BY id LIMIT $4`,
     listAll: `SELECT * FROM (
-        (SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND id > $2::uuid ORDER BY id LIMIT $3)
+        (SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND id > $2::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)
         UNION ALL
-        (SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid ORDER BY id LIMIT $3)) x
+        (SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)) x
       ORDER BY id LIMIT $3`,
     nextDue: `SELECT min(run_at) AS at FROM ${s}.jobs WHERE state = 'scheduled'`,
     stats: `SELECT name AS queue, 'queue' AS kind, NULL::text AS state, 0 AS n, NULL::bigint AS at, paused

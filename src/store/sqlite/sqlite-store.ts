@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
+import { ClosedError, InvalidArgumentError, SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
 import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
-import { checkLimit } from '../../core/limits.ts';
+import { checkLimit, describe } from '../../core/limits.ts';
+import { checkOptionKeys } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
-  ListParams, NewJobRow, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
+  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
 } from '../store.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -37,6 +38,13 @@ export interface SqliteStoreOptions {
 
 const SQLITE_NOTADB = 26;
 
+/** Ids read per step of a list by name; the event loop runs between steps (see #listNamed). */
+const NAME_SCAN_CHUNK = 4096;
+
+/** Every key of {@link SqliteStoreOptions}; others are refused. */
+const SQLITE_OPTIONS: Record<keyof SqliteStoreOptions, true> = { path: true, durability: true, busyTimeoutMs: true, historyMax: true, maxDatabaseBytes: true };
+export const SQLITE_OPTION_KEYS: readonly (keyof SqliteStoreOptions)[] = Object.keys(SQLITE_OPTIONS) as (keyof SqliteStoreOptions)[];
+
 /** Opens (creating and migrating if needed) a SQLite store. */
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return new SqliteStore(options);
@@ -52,6 +60,17 @@ export class SqliteStore implements Store {
   readonly #tokens: SqliteTokens;
 
   constructor(options: SqliteStoreOptions) {
+    checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
+    if (options === undefined) throw new InvalidArgumentError('options', 'openSqliteStore needs options with a path, e.g. { path: \'./spool-data/spool.db\' }');
+    if (typeof options.path !== 'string' || options.path.length === 0) {
+      throw new InvalidArgumentError('path', `path must be a database file or ':memory:' (got ${describe(options.path)})`);
+    }
+    if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'no-fsync') {
+      throw new InvalidArgumentError('durability', `durability must be 'fsync' or 'no-fsync' (got ${describe(options.durability)})`);
+    }
+    if (options.maxDatabaseBytes !== undefined && (!Number.isSafeInteger(options.maxDatabaseBytes) || options.maxDatabaseBytes < 64 * 1024)) {
+      throw new InvalidArgumentError('maxDatabaseBytes', `maxDatabaseBytes must be an integer of at least 65536 (got ${describe(options.maxDatabaseBytes)})`);
+    }
     const memory = options.path === ':memory:';
     this.location = memory ? ':memory:' : resolve(options.path);
     const durability = options.durability ?? 'fsync';
@@ -217,6 +236,17 @@ export class SqliteStore implements Store {
     );
   }
 
+  jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> {
+    return this.#group.submit(() =>
+      ids.map((id): DeleteResult => {
+        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
+        if (!cur) return { found: false };
+        const changed = this.#s.deleteJob.run(id).changes;
+        return { found: true, queue: cur.queue, previous: cur.state, deleted: changed === 1 };
+      }),
+    );
+  }
+
   jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
     return this.#group.submit(() => {
       const rows = this.#s.reap.all(p.now, p.limit) as unknown as { id: string; token: number; queue: string; state: JobState; dead_reason: DeadReason | null }[];
@@ -254,11 +284,39 @@ export class SqliteStore implements Store {
   }
 
   async jobsList(p: ListParams): Promise<Job[]> {
+    if (p.name !== undefined) return this.#listNamed(p, p.name);
     const after = p.after ?? '';
     const rows = (p.state
       ? this.#s.listByState.all(p.queue, p.state, after, p.limit)
       : this.#s.listAll.all(p.queue, after, p.limit)) as unknown as JobRow[];
     return rows.map(rowToJob);
+  }
+
+  /**
+   * A list by name. No index holds the name (one would cost every add), so the queue's ids (in
+   * the state, if given) are read from jobs_queue_state NAME_SCAN_CHUNK at a time, and the jobs
+   * among them with the name fetched by key. SQLite runs on this thread: the event loop runs
+   * between steps, so a rare name in a huge queue slows this call, not the process's workers.
+   */
+  async #listNamed(p: ListParams, name: string): Promise<Job[]> {
+    const jobs: Job[] = [];
+    let after = p.after ?? '';
+    for (let step = 0; jobs.length < p.limit; step++) {
+      if (step > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (!this.#db.isOpen) throw new ClosedError('the store');
+      const ids = (p.state
+        ? this.#s.idsByState.all(p.queue, p.state, after, NAME_SCAN_CHUNK)
+        : this.#s.idsByQueue.all(p.queue, after, NAME_SCAN_CHUNK)) as { id: string }[];
+      if (ids.length === 0) break;
+      const last = ids[ids.length - 1]!.id;
+      const rows = (p.state
+        ? this.#s.namedInRange.all(p.queue, p.state, after, last, name, p.limit - jobs.length)
+        : this.#s.namedIn.all(JSON.stringify(ids.map((r) => r.id)), name, p.limit - jobs.length)) as unknown as JobRow[];
+      for (const row of rows) jobs.push(rowToJob(row));
+      if (ids.length < NAME_SCAN_CHUNK) break;
+      after = last;
+    }
+    return jobs;
   }
 
   async jobsNextDueAt(): Promise<number | null> {
@@ -295,6 +353,20 @@ export class SqliteStore implements Store {
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
     return this.#group.submit(() => {
       this.#s.queuePause.run(paused ? 1 : 0, now, name);
+    });
+  }
+
+  queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> {
+    return this.#group.submit((): QueueDeleteResult => {
+      const row = this.#s.queueGet.get(p.name);
+      const active = (this.#s.queueActive.get(p.name) as { n: number }).n;
+      if (active > 0 && !p.force) return { found: true, deleted: false, activeJobs: active, jobsDeleted: 0, leases: [] };
+      const gone = this.#s.queueDeleteJobs.all(p.name, p.force ? 1 : 0, p.limit) as { id: string; state: JobState; token: number }[];
+      const remaining = (this.#s.queueHasJobs.get(p.name) as { n: number }).n === 1;
+      if (!remaining && row !== undefined) this.#s.queueDeleteRow.run(p.name);
+      const found = row !== undefined || gone.length > 0;
+      const leases = gone.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
+      return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: gone.length, leases };
     });
   }
 

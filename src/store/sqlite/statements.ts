@@ -3,6 +3,7 @@
  * migrations.ts only; docs/operations.md lists the index each one relies on.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { JOB_STATES } from '../../core/job.ts';
 
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
 function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
@@ -25,6 +26,14 @@ export const ACTIVE_EXPIRED = `
   SELECT id FROM jobs INDEXED BY jobs_queue_state
   WHERE queue IN (SELECT q FROM live_queues WHERE q IS NOT NULL) AND state = 'active' AND lease_expires_at <= ?1
   ORDER BY lease_expires_at LIMIT ?2`;
+
+/**
+ * The next ?3 ids of queue ?1 after ?2, in id order, across every state: one ordered range of
+ * jobs_queue_state per state, merged. Index only: no job row is read.
+ */
+const QUEUE_IDS_AFTER = JOB_STATES.map(
+  (state) => `SELECT id FROM (SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = '${state}' AND id > ?2 ORDER BY id LIMIT ?3)`,
+).join(' UNION ALL ');
 
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
@@ -82,6 +91,24 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
       dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
       cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
     },
+    // Operator delete: never an active job, checked by the statement that deletes.
+    deleteJob: p(`DELETE FROM jobs WHERE id = ? AND state <> 'active'`),
+    // One step of deleting a queue (?1 queue · ?2 force, 0/1: active jobs too · ?3 limit).
+    queueActive: p(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'active'`),
+    queueDeleteJobs: p(`DELETE FROM jobs WHERE id IN (
+                          SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND (?2 = 1 OR state <> 'active') LIMIT ?3)
+                        AND (?2 = 1 OR state <> 'active')
+                        RETURNING id, state, token`),
+    queueHasJobs: p(`SELECT EXISTS (SELECT 1 FROM jobs WHERE queue = ?) AS n`),
+    queueDeleteRow: p(`DELETE FROM queues WHERE name = ?`),
+    // Listing by name (no index has the name): ids a chunk at a time from jobs_queue_state, then the jobs of the chunk with the name.
+    idsByState: p(`SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
+    idsByQueue: p(`SELECT id FROM (${QUEUE_IDS_AFTER}) ORDER BY id LIMIT ?3`),
+    // The jobs with the name among those ids: in one state, the same index range again (?1 queue · ?2 state · ?3 after · ?4 last id);
+    // across states, by key (?1 JSON array of the ids).
+    namedInRange: p(`SELECT * FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 AND name = ?5
+                     ORDER BY id LIMIT ?6`),
+    namedIn: p(`SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?1)) AND name = ?2 ORDER BY id LIMIT ?3`),
     purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?)`),
     stateOf: p(`SELECT state, queue, token FROM jobs WHERE id = ?`),
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),

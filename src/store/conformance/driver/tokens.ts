@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Store, TokenRow } from '../store.ts';
-import type { StoreFactory } from './harness.ts';
-
-async function withStore(factory: StoreFactory, fn: (store: Store) => Promise<void>): Promise<void> {
-  const store = await factory({});
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+import type { TokenRow } from '../../store.ts';
+import { withStore, type DriverContext } from './harness.ts';
 
 const row = (id: string, createdAt: number, scopes: string[] = ['publish:orders.*']): TokenRow => ({
   id, name: `token ${id}`, hash: `${id}`.padEnd(64, 'f'), scopes, createdAt,
 });
 
 /** API tokens: insert, get, list (never the hash), delete (revoke), exist. */
-export function tokensSuite(factory: StoreFactory): void {
+export function tokensArea(ctx: DriverContext): void {
+  const skip = ctx.skip('tokens');
   describe('API tokens', () => {
-    it('a new store has no tokens', () =>
-      withStore(factory, async (store) => {
+    it('a new store has no tokens', { skip }, () =>
+      withStore(ctx, async (store) => {
         assert.equal(await store.tokensExist(), false);
         assert.deepEqual(await store.tokensList(), []);
         assert.equal(await store.tokenGet('0123456789ab'), null);
@@ -28,8 +20,8 @@ export function tokensSuite(factory: StoreFactory): void {
         assert.equal(await store.tokensDelete([]), 0);
       }));
 
-    it('keeps what was inserted, lists oldest first and never lists the hash', () =>
-      withStore(factory, async (store) => {
+    it('keeps what was inserted, lists oldest first and never lists the hash', { skip }, () =>
+      withStore(ctx, async (store) => {
         const a = row('aaaaaaaaaaaa', 2000, ['admin']);
         const b = row('bbbbbbbbbbbb', 1000, ['publish:orders.*', 'consume:orders.eu', 'consume:*']);
         await store.tokensInsert(a);
@@ -42,8 +34,8 @@ export function tokensSuite(factory: StoreFactory): void {
         assert.ok(listed.every((t) => !('hash' in t)));
       }));
 
-    it('delete revokes: the token is gone, and only existing ones are counted', () =>
-      withStore(factory, async (store) => {
+    it('delete revokes: the token is gone, and only existing ones are counted', { skip }, () =>
+      withStore(ctx, async (store) => {
         for (const [i, id] of ['aaaaaaaaaaaa', 'bbbbbbbbbbbb', 'cccccccccccc'].entries()) await store.tokensInsert(row(id, i));
         assert.equal(await store.tokensDelete(['aaaaaaaaaaaa', 'cccccccccccc', 'dddddddddddd']), 2);
         assert.equal(await store.tokenGet('aaaaaaaaaaaa'), null);
@@ -51,6 +43,15 @@ export function tokensSuite(factory: StoreFactory): void {
         assert.equal(await store.tokensExist(), true);
         assert.equal(await store.tokensDelete(['bbbbbbbbbbbb']), 1);
         assert.equal(await store.tokensExist(), false);
+      }));
+
+    it('a second store on the same data sees the tokens the first saved and revoked', { skip: ctx.skip('tokens', 'shared') }, () =>
+      withStore(ctx, async (a, d) => {
+        const b = await d.open();
+        await a.tokensInsert(row('aaaaaaaaaaaa', 1));
+        assert.deepEqual(await b.tokenGet('aaaaaaaaaaaa'), row('aaaaaaaaaaaa', 1));
+        await a.tokensDelete(['aaaaaaaaaaaa']);
+        assert.equal(await b.tokenGet('aaaaaaaaaaaa'), null, 'a revoke is seen at once by every broker');
       }));
   });
 }

@@ -2,23 +2,7 @@ import type { Job, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
-import type { AddItem, ListOptions } from './options.ts';
-
-/**
- * What a queue handle needs from its Spool. The in-process engine (`Spool.open`) and the
- * remote client (`Spool.connect`) both provide it, so a Queue works the same on either.
- */
-export interface SpoolApi {
-  add<P>(queue: string, payload: P, options?: AddOptions): Promise<Job<P>>;
-  addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]>;
-  configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig>;
-  queueConfig(name: string): Promise<QueueConfig>;
-  stats(queue?: string): Promise<QueueStats[]>;
-  list(queue: string, options?: ListOptions): Promise<Job[]>;
-  purge(queue: string): Promise<number>;
-  setPaused(queue: string, paused: boolean): Promise<void>;
-  work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R>;
-}
+import type { AddItem, BulkAction, BulkResult, ListOptions, QueueDeleted, SpoolOperations } from './contract.ts';
 
 /**
  * A handle on one queue of a Spool. Holds no state of its own.
@@ -28,9 +12,9 @@ export interface SpoolApi {
  */
 export class Queue<P = unknown> {
   readonly name: string;
-  readonly #spool: SpoolApi;
+  readonly #spool: SpoolOperations;
 
-  constructor(spool: SpoolApi, name: string) {
+  constructor(spool: SpoolOperations, name: string) {
     this.#spool = spool;
     this.name = name;
   }
@@ -74,6 +58,16 @@ export class Queue<P = unknown> {
 
   resume(): Promise<void> {
     return this.#spool.setPaused(this.name, false);
+  }
+
+  /** Retries, cancels or deletes one bounded batch of this queue's jobs in `state` (and with `name`); pass `next` back as `after`. */
+  bulk(action: BulkAction, filter: { state?: Job['state']; name?: string } = {}, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
+    return this.#spool.bulk(action, { queue: this.name, ...filter }, options);
+  }
+
+  /** Deletes this queue and all its jobs; refused while jobs are running unless `force`. */
+  delete(options: { force?: boolean } = {}): Promise<QueueDeleted> {
+    return this.#spool.deleteQueue(this.name, options);
   }
 
   work<R = unknown>(handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R> {

@@ -1,5 +1,5 @@
 import type { Job } from '../core/job.ts';
-import type { Spool } from '../engine/spool.ts';
+import type { OperationHost } from './operations.ts';
 
 /**
  * Long poll: jobs at once if there are any, else wait up to `waitMs` for the first
@@ -7,7 +7,7 @@ import type { Spool } from '../engine/spool.ts';
  * never handed to a request that is gone (the subscription closes first, and a claim
  * in flight then gives its jobs back).
  */
-export async function receive(spool: Spool, queue: string, max: number, waitMs: number, aborted: AbortSignal): Promise<Job[]> {
+export async function receive(spool: OperationHost, queue: string, max: number, waitMs: number, aborted: AbortSignal): Promise<Job[]> {
   const now = await spool.claim(queue, max);
   if (now.length > 0 || waitMs === 0 || aborted.aborted) return now;
   return new Promise<Job[]>((resolve) => {

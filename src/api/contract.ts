@@ -1,0 +1,110 @@
+/**
+ * The public contract of a Spool: what `Spool.open()` (the engine in this process) and
+ * `Spool.connect()` (a broker over the network) both are. Write code and tests against
+ * {@link SpoolClient} and they run against either; the broker depends on it too, not on
+ * the engine class.
+ */
+import type { HealthStatus } from '../core/health.ts';
+import type { Job, JobState, QueueStats } from '../core/job.ts';
+import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
+import type { AddOptions } from '../core/validate.ts';
+import type { ConsumerApi } from '../worker/consumer.ts';
+import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
+
+/** One item of an `addMany`: a payload and the options of `add`. */
+export interface AddItem<P = unknown> extends AddOptions {
+  payload: P;
+}
+
+/** Options of a job listing. */
+export interface ListOptions {
+  state?: JobState;
+  /** Only jobs with this name. */
+  name?: string;
+  /** Cursor: the last id of the previous page. */
+  after?: string;
+  limit?: number;
+}
+
+/** Which jobs a bulk action applies to: one queue, optionally one state and one job name. */
+export interface JobFilter {
+  queue: string;
+  state?: JobState;
+  name?: string;
+}
+
+/** What an operator can do to many jobs at once. */
+export type BulkAction = 'retry' | 'cancel' | 'delete';
+
+/** One bounded batch of a bulk action. Pass `next` back as `after` until it is null. */
+export interface BulkResult {
+  /** Jobs of this batch that matched the filter. */
+  matched: number;
+  /** Of those, how many the action changed. */
+  changed: number;
+  /** Matched jobs whose state did not allow the action (e.g. retrying a ready job). */
+  skipped: number;
+  /** The cursor for the next batch, or null when the filter is exhausted. */
+  next: string | null;
+}
+
+/** What deleting a queue did. */
+export interface QueueDeleted {
+  /** Jobs deleted with the queue. */
+  jobsDeleted: number;
+}
+
+/**
+ * The queue and job operations a Spool offers, in process or remote. The {@link Queue}
+ * handle is built on these.
+ */
+export interface SpoolOperations {
+  /** Adds one job; resolves once it is durable. */
+  add<P>(queue: string, payload: P, options?: AddOptions): Promise<Job<P>>;
+  /** Adds many jobs atomically: all are stored, or none. */
+  addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]>;
+  /** The job with this id. @throws JobNotFoundError */
+  get<P = unknown>(id: string): Promise<Job<P>>;
+  /** A page of a queue's jobs in id (creation) order. */
+  list(queue: string, options?: ListOptions): Promise<Job[]>;
+  /** Cancels a job that has not finished; a running handler is aborted. @throws JobNotFoundError, InvalidStateError */
+  cancel(id: string): Promise<void>;
+  /** Runs a dead or cancelled job again, or a scheduled job now. @throws JobNotFoundError, InvalidStateError */
+  retry(id: string): Promise<void>;
+  /** Deletes a job that is not running (cancel it first). @throws JobNotFoundError, InvalidStateError */
+  deleteJob(id: string): Promise<void>;
+  /** Retries, cancels or deletes one bounded batch of the jobs matching `filter`. */
+  bulk(action: BulkAction, filter: JobFilter, options?: { after?: string; limit?: number }): Promise<BulkResult>;
+  /** Counts per state for one queue, or for all. */
+  stats(queue?: string): Promise<QueueStats[]>;
+  /** Deletes every waiting job of a queue; returns how many. */
+  purge(queue: string): Promise<number>;
+  /** Stops (or resumes) deliveries from a queue; adds are still accepted. */
+  setPaused(queue: string, paused: boolean): Promise<void>;
+  /** Stores settings for a queue and returns the full settings. */
+  configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig>;
+  /** A queue's settings. */
+  queueConfig(name: string): Promise<QueueConfig>;
+  /** Deletes a queue and all its jobs; refused while jobs are running unless `force`. */
+  deleteQueue(name: string, options?: { force?: boolean }): Promise<QueueDeleted>;
+  /** Runs `handler` for each job of `queue`, up to `concurrency` at once. */
+  work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R>;
+}
+
+/**
+ * A Spool, wherever it runs: its operations, the consumer side the worker runtime uses,
+ * health and lifecycle.
+ * @example
+ * async function report(spool: SpoolClient) {
+ *   for (const s of await spool.stats()) console.log(s.queue, s.counts.ready);
+ * }
+ * await report(await Spool.open());
+ * await report(await Spool.connect('ws://127.0.0.1:7600'));
+ */
+export interface SpoolClient extends SpoolOperations, ConsumerApi {
+  /** Whether this Spool can reach its store (embedded) or its broker (remote) right now. */
+  health(): HealthStatus;
+  /** Stops workers gracefully and releases what it holds. Idempotent. */
+  close(): Promise<void>;
+  readonly isClosed: boolean;
+}

@@ -1,0 +1,130 @@
+/**
+ * JSON Schemas of what the API takes and returns. The operations table (operations.ts)
+ * uses them to check input on every transport and to describe each operation in the
+ * OpenAPI document; the bounds come from the limits table, so the document states every
+ * constraint the engine enforces.
+ */
+import { JOB_ID_PATTERN } from '../core/ids.ts';
+import { JOB_STATES } from '../core/job.ts';
+import { LIMITS, type LimitName } from '../core/limits.ts';
+import { JOB_NAME_MAX, QUEUE_NAME_PATTERN } from '../core/validate.ts';
+
+/** A JSON Schema (the subset Spool writes: 2020-12 keywords). */
+export type Schema = Readonly<Record<string, unknown>>;
+
+/** An integer setting with the bounds of its limit, e.g. `bounded('delayMs')`. */
+export function bounded(name: LimitName, description: string = LIMITS[name].doc): Schema {
+  const b = LIMITS[name];
+  return { type: 'integer', minimum: b.min, maximum: b.max, description: `${description} Default ${b.default}.` };
+}
+
+/** An object with exactly these properties: unknown ones are refused. */
+export function object(properties: Record<string, Schema>, required: readonly string[] = [], extra: Schema = {}): Schema {
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}), additionalProperties: false, ...extra };
+}
+
+export const queueName: Schema = {
+  type: 'string', pattern: QUEUE_NAME_PATTERN, minLength: 1, maxLength: 128,
+  description: "1–128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit.",
+};
+export const jobId: Schema = { type: 'string', pattern: JOB_ID_PATTERN, description: 'A job id (UUIDv7, lowercase).' };
+export const jobName: Schema = { type: 'string', minLength: 1, maxLength: JOB_NAME_MAX, description: 'Job name: well-formed text without U+0000. Default "default".' };
+export const jobState: Schema = { type: 'string', enum: JOB_STATES };
+export const leaseToken: Schema = { type: 'integer', minimum: 1, description: 'The lease token of the delivery (`leaseToken` of the delivered job).' };
+/**
+ * Any JSON value. Strings may not hold U+0000 or unpaired surrogates, and JSON has no NaN
+ * or Infinity; such values are refused with INVALID_ARGUMENT naming the path.
+ */
+export const anyJson: Schema = { description: 'Any JSON value, without U+0000 or unpaired surrogates in its strings.' };
+
+/** The options of one add. `delayMs` and `runAt` exclude each other. */
+export const addOptions: Record<string, Schema> = {
+  name: jobName,
+  priority: bounded('priority'),
+  delayMs: bounded('delayMs'),
+  runAt: { type: 'integer', minimum: 0, description: 'Run no sooner than this time (Unix ms); at most delayMs.max ahead. Give delayMs or runAt, not both.' },
+  maxAttempts: bounded('maxAttempts', 'Attempts before the job is dead; the queue\'s setting when absent.'),
+};
+const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
+
+/** One job to add: its payload and options. */
+export const addItem: Schema = object({ payload: anyJson, ...addOptions }, ['payload'], notBoth);
+
+export const backoff: Schema = object({
+  type: { type: 'string', enum: ['fixed', 'exponential'] },
+  delayMs: bounded('backoffDelayMs'),
+  maxDelayMs: bounded('backoffMaxDelayMs'),
+});
+
+/** The settings a caller may change; anything left out keeps its value. */
+export const queueConfigInput: Schema = object({
+  visibilityTimeoutMs: bounded('visibilityTimeoutMs'),
+  maxAttempts: bounded('maxAttempts'),
+  maxStalls: bounded('maxStalls'),
+  backoff,
+});
+
+export const queueConfig: Schema = {
+  type: 'object',
+  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff'],
+  properties: {
+    visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' },
+    backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
+  },
+};
+
+const nullableInt: Schema = { type: ['integer', 'null'] };
+const attempt: Schema = {
+  type: 'object',
+  required: ['attempt', 'token', 'startedAt', 'endedAt', 'outcome'],
+  properties: {
+    attempt: { type: 'integer' }, token: { type: 'integer' }, startedAt: { type: 'integer' }, endedAt: { type: 'integer' },
+    outcome: { enum: ['completed', 'failed', 'expired', 'released', 'cancelled'] }, error: { type: 'string' },
+  },
+};
+
+/** A job without its payload, as a publish confirm carries it (the client has the payload). */
+const jobFields: Record<string, Schema> = {
+  id: jobId, queue: queueName, name: { type: 'string' }, priority: { type: 'integer' }, state: jobState,
+  runAt: { type: 'integer' }, attempt: { type: 'integer' }, maxAttempts: { type: 'integer' }, stalls: { type: 'integer' },
+  maxStalls: { type: 'integer' }, leaseToken: { type: 'integer', description: 'The current lease token; 0 = never delivered. An ack must carry it.' },
+  leaseExpiresAt: nullableInt, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' }, finishedAt: nullableInt,
+  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', null] },
+  history: { type: 'array', items: attempt },
+};
+export const job: Schema = { type: 'object', required: ['id', 'queue', 'name', 'payload', 'state', 'leaseToken'], properties: { ...jobFields, payload: anyJson } };
+
+export const queueStats: Schema = {
+  type: 'object',
+  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused'],
+  properties: {
+    queue: queueName,
+    counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
+    oldestReadyAgeMs: { type: 'integer' },
+    paused: { type: 'boolean' },
+  },
+};
+
+export const error: Schema = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+  description: 'A stable `code`, a message for people, and the fields of the error (`field`, `jobId`, `currentState`, `currentToken`, `scope`, …).',
+};
+
+export const lease: Schema = object({ jobId, token: leaseToken }, ['jobId', 'token']);
+
+/** The outcome of one item of a batch: ok with the operation's value, or that item's error. */
+export function itemResult(value: Schema | null): Schema {
+  return {
+    oneOf: [
+      { type: 'object', required: ['jobId', 'ok'], properties: { jobId: { type: 'string' }, ok: { const: true }, ...(value ? { value } : {}) } },
+      { type: 'object', required: ['jobId', 'ok', 'error'], properties: { jobId: { type: 'string' }, ok: { const: false }, error } },
+    ],
+  };
+}
+
+/** The schemas the OpenAPI document names under `components.schemas` (found by identity). */
+export const COMPONENTS: Readonly<Record<string, Schema>> = {
+  Job: job, QueueStats: queueStats, QueueConfig: queueConfig, QueueConfigInput: queueConfigInput, Error: error, AddItem: addItem, Lease: lease,
+};

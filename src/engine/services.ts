@@ -1,0 +1,120 @@
+/**
+ * Background work as a list of named services with one interface. Each maintenance tick
+ * runs the leader services (in one process at a time on a shared store, inside the
+ * leader's fenced transaction), then applies what they asked for on this process (aborting
+ * handlers whose lease ended, waking consumers) once that transaction has committed, then
+ * starts the upkeep services outside any transaction. Adding a service (cron firing, alert
+ * rules, rate-limit refills) is a file like the ones below and a line in {@link defaultServices}.
+ */
+import { StaleLeaseError } from '../core/errors.ts';
+import type { Lease } from '../core/job.ts';
+import type { Store } from '../store/store.ts';
+import { deleteFinished, reapLeases } from './duties.ts';
+import type { EngineSettings } from './options.ts';
+
+/** What a service may ask of this process, applied after its work committed. */
+export interface ServiceEffects {
+  /** A lease ended: abort the handler that holds exactly it. */
+  revoke(lease: Lease, reason: Error): void;
+  /** Jobs became ready in `queue`: wake its consumers. */
+  wake(queue: string): void;
+}
+
+export interface ServiceRun {
+  readonly now: number;
+  /** Ticks since this process started maintenance (services that run less often count on it). */
+  readonly tick: number;
+  /** Queues an effect for after the commit. */
+  after(effect: (e: ServiceEffects) => void): void;
+}
+
+export interface Service {
+  /** Stable name, for logs and errors. */
+  readonly name: string;
+  /**
+   * `leader`: once per tick in the one process that leads, inside its fenced transaction
+   * (the store passed is bound to it). `upkeep`: in the leader, after the transaction, in the
+   * background; the next tick does not wait for it.
+   */
+  readonly scope: 'leader' | 'upkeep';
+  /** Runs every this many ticks (1: every tick). */
+  readonly everyTicks: number;
+  run(store: Store, run: ServiceRun): Promise<void>;
+}
+
+/** Ends expired leases and the leases of dead processes; revokes exactly those leases here. */
+export const leaseReaper: Service = {
+  name: 'lease-reaper',
+  scope: 'leader',
+  everyTicks: 1,
+  async run(store, { now, after }) {
+    const reaped = await reapLeases(store, now);
+    if (reaped.length === 0) return;
+    after((e) => {
+      for (const r of reaped) {
+        e.revoke({ jobId: r.id, token: r.token }, new StaleLeaseError(r.id, r.token, r.state, r.token));
+        if (r.state === 'ready') e.wake(r.queue);
+      }
+    });
+  },
+};
+
+/** Deletes finished jobs past their retention. */
+export function retention(settings: Pick<EngineSettings, 'retention'>): Service {
+  return {
+    name: 'retention',
+    scope: 'leader',
+    everyTicks: 30,
+    run: async (store, { now }) => void (await deleteFinished(store, now, settings.retention)),
+  };
+}
+
+/** How often the leader may vacuum the hot table (it does only when dead rows piled up). */
+const VACUUM_EVERY_MS = 5000;
+
+/** The leader's table upkeep (PostgreSQL: vacuum when dead rows piled up), at most every 5 s. */
+export function vacuum(): Service {
+  let lastAt = -Infinity;
+  return {
+    name: 'vacuum',
+    scope: 'upkeep',
+    everyTicks: 1,
+    async run(store, { now }) {
+      if (!store.tablesVacuum || now - lastAt < VACUUM_EVERY_MS) return;
+      lastAt = now;
+      await store.tablesVacuum();
+    },
+  };
+}
+
+/** The services every engine runs, in order. */
+export function defaultServices(settings: Pick<EngineSettings, 'retention'>): Service[] {
+  return [leaseReaper, retention(settings), vacuum()];
+}
+
+/**
+ * Runs the services due at `tick`: the leader ones in one fenced duty (or directly on a store
+ * without leadership), then their effects, then the upkeep ones in the background.
+ * @returns whether this process led, and the upkeep started (awaited on close).
+ */
+export async function runServices(
+  store: Store,
+  services: readonly Service[],
+  p: { leaderId: string | null; leaseMs: number; now: number; tick: number; effects: ServiceEffects; onError: (err: unknown, service: string) => void },
+): Promise<{ led: boolean; upkeep: Promise<void> }> {
+  const due = services.filter((s) => p.tick % s.everyTicks === 0);
+  const pending: ((e: ServiceEffects) => void)[] = [];
+  const run: ServiceRun = { now: p.now, tick: p.tick, after: (effect) => void pending.push(effect) };
+  const duty = async (s: Store): Promise<void> => {
+    for (const service of due) if (service.scope === 'leader') await service.run(s, run);
+  };
+  let led = true;
+  if (store.asLeader && p.leaderId !== null) led = (await store.asLeader('maintenance', p.leaderId, p.leaseMs, duty)).led;
+  else await duty(store);
+  if (!led) return { led, upkeep: Promise.resolve() };
+  for (const effect of pending) effect(p.effects);
+  const upkeep = Promise.all(
+    due.filter((s) => s.scope === 'upkeep').map((s) => s.run(store, run).catch((err) => p.onError(err, s.name))),
+  ).then(() => {});
+  return { led, upkeep };
+}

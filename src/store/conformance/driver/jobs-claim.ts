@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { getJob, jobId, newRow, storedJob, T, withStore, type DriverContext } from './harness.ts';
+
+/** jobsClaim: claim order, limits, queues, due scheduled jobs, the lease it gives. */
+export function claimArea(ctx: DriverContext): void {
+  const skip = ctx.skip('jobs');
+  describe('claim', () => {
+    it('leases ready jobs of one queue in claim order: priority, then ready time, then id', { skip }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([
+          newRow(1, { priority: 0, runAt: T - 10 }),
+          newRow(2, { priority: 5, runAt: T }),
+          newRow(3, { priority: 5, runAt: T - 5 }),
+          newRow(4, { priority: 0, runAt: T - 10 }),
+          newRow(5, { priority: -1, runAt: T - 100 }),
+          newRow(6, { priority: 9, queue: 'other' }),
+        ]);
+        const ids = async (limit: number) => (await store.jobsClaim({ queue: 'q', limit, leaseMs: 1000, now: T })).map((j) => j.id);
+        assert.deepEqual(await ids(3), [jobId(3), jobId(2), jobId(1)]);
+        assert.deepEqual(await ids(1), [jobId(4)]);
+        assert.deepEqual(await ids(10), [jobId(5)]);
+        assert.deepEqual(await ids(10), [], 'nothing left: active jobs are not claimed again');
+        assert.equal((await getJob(store, jobId(6))).state, 'ready', 'another queue is untouched');
+      }));
+
+    it('gives each claimed job a lease: active, attempt + 1, a new token, the lease deadline', { skip }, () =>
+      withStore(ctx, async (store) => {
+        const row = newRow(1, { runAt: T - 50 });
+        await store.jobsInsertMany([row]);
+        const [job] = await store.jobsClaim({ queue: 'q', limit: 1, leaseMs: 30_000, now: T + 7 });
+        const expected = { ...storedJob(row), state: 'active' as const, attempt: 1, leaseToken: 1, leaseExpiresAt: T + 7 + 30_000, updatedAt: T + 7 };
+        assert.deepEqual(job, expected);
+        assert.deepEqual(await getJob(store, row.id), expected);
+      }));
+
+    it('takes scheduled jobs that are due (in claim order with the ready ones), never those still in the future', { skip }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([
+          newRow(1, { state: 'scheduled', runAt: T + 1000 }),
+          newRow(2, { state: 'scheduled', runAt: T - 1, priority: 1 }),
+          newRow(3, { runAt: T - 2 }),
+          newRow(4, { state: 'scheduled', runAt: T }),
+        ]);
+        const claimed = await store.jobsClaim({ queue: 'q', limit: 10, leaseMs: 1000, now: T });
+        assert.deepEqual(claimed.map((j) => j.id), [jobId(2), jobId(3), jobId(4)]);
+        assert.equal((await getJob(store, jobId(1))).state, 'scheduled');
+        assert.deepEqual((await store.jobsClaim({ queue: 'q', limit: 10, leaseMs: 1000, now: T + 999 })).map((j) => j.id), []);
+        assert.deepEqual((await store.jobsClaim({ queue: 'q', limit: 10, leaseMs: 1000, now: T + 1000 })).map((j) => j.id), [jobId(1)]);
+      }));
+
+    it('an empty or unknown queue gives nothing', { skip }, () =>
+      withStore(ctx, async (store) => {
+        assert.deepEqual(await store.jobsClaim({ queue: 'nowhere', limit: 5, leaseMs: 1000, now: T }), []);
+        assert.equal(await store.queueGet('nowhere'), null, 'a claim creates no queue');
+      }));
+  });
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { getJob, insertAndClaim, jobId, leaseOf, newRow, T, withStore, type DriverContext } from './harness.ts';
+
+const LEASE_EXPIRED = 'lease expired: the worker died, stalled, or lost its connection';
+
+/** Maintenance: jobsReapExpired, jobsPromoteDue, jobsDeleteFinished, jobsNextDueAt. */
+export function upkeepArea(ctx: DriverContext): void {
+  const skip = ctx.skip('jobs');
+  describe('reap, promote, retention, next due', () => {
+    it('reap ends leases whose deadline has come (at it, not before) and returns each with the token of the lease that ended', { skip }, () =>
+      withStore(ctx, async (store) => {
+        const [job] = await insertAndClaim(store, [newRow(1, { queue: 'r', maxStalls: 3 })], 1, T, 1000);
+        assert.deepEqual(await store.jobsReapExpired({ now: T + 999, limit: 10 }), []);
+        assert.deepEqual(await store.jobsReapExpired({ now: T + 1000, limit: 10 }), [{ id: job!.id, token: 1, queue: 'r', state: 'ready', deadReason: null }]);
+        assert.deepEqual(await getJob(store, job!.id), {
+          ...job!, state: 'ready', stalls: 1, runAt: T + 1000, leaseExpiresAt: null, updatedAt: T + 1000, lastError: LEASE_EXPIRED,
+          history: [{ attempt: 1, token: 1, startedAt: T, endedAt: T + 1000, outcome: 'expired' }],
+        });
+        assert.deepEqual(await store.jobsComplete([{ lease: leaseOf(job!), result: null }], T + 1001), [{ ok: false, state: 'ready', token: 1 }]);
+        const [again] = await store.jobsClaim({ queue: 'r', limit: 1, leaseMs: 1000, now: T + 1002 });
+        assert.deepEqual([again!.attempt, again!.leaseToken], [2, 2]);
+        assert.deepEqual(await store.jobsComplete([{ lease: leaseOf(job!), result: null }], T + 1003), [{ ok: false, state: 'active', token: 2 }]);
+        assert.deepEqual(await store.jobsReapExpired({ now: T + 2002, limit: 10 }), [{ id: job!.id, token: 2, queue: 'r', state: 'ready', deadReason: null }]);
+      }));
+
+    it('reap: a job out of stalls is dead as poison, one out of attempts dead as max-attempts', { skip }, () =>
+      withStore(ctx, async (store) => {
+        const [poison, spent] = await insertAndClaim(store, [newRow(1, { maxStalls: 1 }), newRow(2, { maxAttempts: 1, maxStalls: 5 })], 2, T, 100);
+        const reaped = await store.jobsReapExpired({ now: T + 100, limit: 10 });
+        assert.deepEqual([...reaped].sort((a, b) => (a.id < b.id ? -1 : 1)), [
+          { id: jobId(1), token: 1, queue: 'q', state: 'dead', deadReason: 'poison' },
+          { id: jobId(2), token: 1, queue: 'q', state: 'dead', deadReason: 'max-attempts' },
+        ]);
+        const dead = { state: 'dead', stalls: 1, leaseExpiresAt: null, updatedAt: T + 100, finishedAt: T + 100, lastError: LEASE_EXPIRED };
+        const record = { attempt: 1, token: 1, startedAt: T, endedAt: T + 100, outcome: 'expired' };
+        assert.deepEqual(await getJob(store, jobId(1)), { ...poison!, ...dead, deadReason: 'poison', history: [record] });
+        assert.deepEqual(await getJob(store, jobId(2)), { ...spent!, ...dead, deadReason: 'max-attempts', history: [record] });
+      }));
+
+    it('reap takes at most `limit`, oldest deadline first, in every queue', { skip }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([newRow(1, { queue: 'b' }), newRow(2, { queue: 'a' }), newRow(3, { queue: 'c' })]);
+        for (const [queue, leaseMs] of [['c', 100], ['a', 200], ['b', 300]] as const) await store.jobsClaim({ queue, limit: 1, leaseMs, now: T });
+        assert.deepEqual((await store.jobsReapExpired({ now: T + 1000, limit: 1 })).map((r) => r.queue), ['c']);
+        assert.deepEqual((await store.jobsReapExpired({ now: T + 1000, limit: 1 })).map((r) => r.queue), ['a']);
+        assert.deepEqual((await store.jobsReapExpired({ now: T + 1000, limit: 10 })).map((r) => r.queue), ['b']);
+      }));
+
+    it('promote moves due scheduled jobs (earliest first, at most `limit`) to ready and returns their queues', { skip }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([
+          newRow(1, { state: 'scheduled', runAt: T + 30, queue: 'x' }),
+          newRow(2, { state: 'scheduled', runAt: T + 10, queue: 'y' }),
+          newRow(3, { state: 'scheduled', runAt: T + 20, queue: 'y' }),
+          newRow(4, { state: 'scheduled', runAt: T + 500, queue: 'z' }),
+          newRow(5, { runAt: T, queue: 'w' }),
+        ]);
+        assert.deepEqual(await store.jobsPromoteDue({ now: T + 9, limit: 10 }), []);
+        assert.deepEqual(await store.jobsPromoteDue({ now: T + 100, limit: 2 }), ['y'], 'the two earliest, one queue once');
+        assert.deepEqual((await store.jobsGet([jobId(1), jobId(2), jobId(3), jobId(4)])).map((j) => j?.state), ['scheduled', 'ready', 'ready', 'scheduled']);
+        const promoted = await getJob(store, jobId(2));
+        assert.deepEqual([promoted.runAt, promoted.updatedAt], [T + 10, T + 100], 'the run time is kept');
+        assert.deepEqual((await store.jobsPromoteDue({ now: T + 100, limit: 10 })).sort(), ['x']);
+        assert.deepEqual((await store.jobsPromoteDue({ now: T + 500, limit: 10 })).sort(), ['z']);
+      }));
+
+    it('next due: the earliest run time of a scheduled job, or null', { skip }, () =>
+      withStore(ctx, async (store) => {
+        assert.equal(await store.jobsNextDueAt(), null);
+        await store.jobsInsertMany([newRow(1, { runAt: T - 100 }), newRow(2, { state: 'scheduled', runAt: T + 70 }), newRow(3, { state: 'scheduled', runAt: T + 40, queue: 'b' })]);
+        assert.equal(await store.jobsNextDueAt(), T + 40, 'ready jobs do not count');
+        await store.jobsPromoteDue({ now: T + 40, limit: 10 });
+        assert.equal(await store.jobsNextDueAt(), T + 70);
+        await store.jobsPromoteDue({ now: T + 70, limit: 10 });
+        assert.equal(await store.jobsNextDueAt(), null);
+      }));
+
+    it('retention deletes finished jobs that finished before their state\'s cutoff, at most `limit`, never live ones', { skip }, () =>
+      withStore(ctx, async (store) => {
+        const jobs = await insertAndClaim(store, [1, 2, 3, 4, 5].map((n) => newRow(n, { maxAttempts: 1 })), 5, T, 60_000);
+        await store.jobsComplete([{ lease: leaseOf(jobs[0]!), result: null }], T + 10);
+        await store.jobsComplete([{ lease: leaseOf(jobs[1]!), result: null }], T + 20);
+        await store.jobsFail([{ lease: leaseOf(jobs[2]!), error: 'x', retryAt: T, unrecoverable: false }], T + 10);
+        await store.jobsCancel([jobs[3]!.id], T + 10);
+        await store.jobsInsertMany([newRow(6, { createdAt: T - 1_000_000, runAt: T - 1_000_000 })]);
+        const before = { completed: T + 20, dead: T + 10, cancelled: T + 11 };
+        assert.equal(await store.jobsDeleteFinished({ before, limit: 10 }), 2, 'completed at T+10 and cancelled at T+10; the cutoff is exclusive');
+        assert.deepEqual((await store.jobsGet(jobs.map((j) => j.id).concat(jobId(6)))).map((j) => j?.state ?? null), [null, 'completed', 'dead', null, 'active', 'ready']);
+        const all = { completed: T + 1000, dead: T + 1000, cancelled: T + 1000 };
+        assert.equal(await store.jobsDeleteFinished({ before: all, limit: 1 }), 1);
+        assert.equal(await store.jobsDeleteFinished({ before: all, limit: 10 }), 1);
+        assert.equal(await store.jobsDeleteFinished({ before: all, limit: 10 }), 0);
+        assert.deepEqual((await store.jobsGet(jobs.map((j) => j.id).concat(jobId(6)))).map((j) => j?.state ?? null), [null, null, null, null, 'active', 'ready']);
+      }));
+  });
+}
