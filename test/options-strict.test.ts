@@ -16,6 +16,7 @@ import { OPEN_OPTION_KEYS, type OpenOptions } from '../src/engine/options.ts';
 import { Spool } from '../src/engine/spool.ts';
 import { Authenticator } from '../src/server/auth/authenticator.ts';
 import { BROKER_OPTION_KEYS, resolveBrokerOptions, startBroker, type BrokerOptions } from '../src/server/broker.ts';
+import { buildHttpApi } from '../src/server/app.ts';
 import { openPostgresStore, PG_OPTION_KEYS, type PostgresStoreOptions } from '../src/store/postgres/postgres-store.ts';
 import { openSqliteStore, SQLITE_OPTION_KEYS, type SqliteStoreOptions } from '../src/store/sqlite/sqlite-store.ts';
 import { WORKER_OPTION_KEYS, type WorkerOptions } from '../src/worker/worker.ts';
@@ -159,6 +160,10 @@ describe('startBroker', () => {
     await refuses(() => startBroker(spool, { port: 70_000 }), 'port', /port must be an integer from 0 to 65535/);
     await refuses(() => startBroker(spool, { port: 0, tls: { cert: 'x' } as never }), 'tls', /tls needs both cert and key/);
     await refuses(() => startBroker(spool, { port: 0, auth: {} as never }), 'auth', /auth must be an Authenticator/);
+    // buildHttpApi, used on its own, checks the settings it reads too.
+    assert.throws(() => buildHttpApi(spool, { idleTimeoutMs: 5 }), { field: 'idleTimeoutMs', message: /idleTimeoutMs must be at least 1000/ });
+    assert.throws(() => buildHttpApi(spool, { receiveWaitMaxMs: -1 }), { field: 'receiveWaitMaxMs', message: /receiveWaitMaxMs must be at least 0/ });
+    assert.throws(() => buildHttpApi(spool, { bodyMaxBytes: 2 ** 40 }), { field: 'bodyMaxBytes', message: /bodyMaxBytes must be at most 1073741824/ });
   });
 
   it('resolveBrokerOptions fills in every default', () => {

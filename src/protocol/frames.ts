@@ -8,6 +8,7 @@
  * The server pushes `deliver` and `revoke` for subscriptions.
  */
 import type { Job, JobState } from '../core/job.ts';
+import { checkOptionKeys } from '../core/options.ts';
 
 /** The protocol version this code speaks. A client asking for another is refused at `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -212,13 +213,16 @@ export interface LeaseValues {
   release: undefined;
 }
 
-/** The add options a job may carry over the wire; anything else (such as `tx`) is not taken from a client. */
-const PUBLISH_OPTIONS = ['name', 'priority', 'delayMs', 'runAt', 'maxAttempts'] as const;
+/** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts'] as const;
 
-/** A published job as the engine's `addMany` item: its payload and the wire's add options only. */
+/**
+ * A published job as the engine's `addMany` item. A field the wire does not carry is refused,
+ * naming the nearest valid one, instead of being dropped.
+ * @throws InvalidArgumentError
+ */
 export function toAddItem(item: Record<string, unknown>): PublishItem {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return item as never; // the engine names what is wrong
-  const out: PublishItem = { payload: item.payload };
-  for (const key of PUBLISH_OPTIONS) if (item[key] !== undefined) (out as unknown as Record<string, unknown>)[key] = item[key];
-  return out;
+  checkOptionKeys(item, PUBLISH_FIELDS, 'publish', 'field');
+  return { ...item } as unknown as PublishItem;
 }

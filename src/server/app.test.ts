@@ -128,6 +128,63 @@ describe('HTTP API (real sockets)', () => {
     assert.equal((await call('GET', '/healthz')).status, 200, 'still serving');
   });
 
+  it('strict input: a misspelled or conflicting field is a 400 naming it, never silently dropped', async () => {
+    const typo = await call('POST', '/v1/queues/strict/jobs', { payload: 1, delay: 5000 });
+    assert.deepEqual([typo.status, typo.json.code, typo.json.field], [400, 'INVALID_ARGUMENT', 'delay']);
+    assert.match(typo.json.message, /unknown field "delay"; did you mean "delayMs"\?/);
+    const both = await call('POST', '/v1/queues/strict/jobs', { payload: 1, jobs: [{ payload: 2 }] });
+    assert.equal(both.status, 400);
+    assert.match(both.json.message, /"payload" \(one job.*or "jobs" \(a batch/);
+    assert.equal((await call('POST', '/v1/queues/strict/jobs', { payload: 1, delayMs: 10, runAt: Date.now() })).status, 400);
+    const setting = await call('PUT', '/v1/queues/strict', { visibiltyTimeoutMs: 1000 });
+    assert.deepEqual([setting.status, setting.json.field], [400, 'visibiltyTimeoutMs']);
+    assert.equal((await call('GET', '/v1/queues/strict/jobs?state=nope')).status, 400);
+    assert.equal((await call('GET', '/v1/queues/strict/jobs?after=')).status, 200, 'an empty cursor is no cursor');
+    assert.deepEqual((await call('GET', '/v1/queues/strict/stats')).json.counts.ready, 0, 'nothing was added');
+  });
+
+  it('a payload with a "__proto__" key is data: stored and returned as sent', async () => {
+    const raw = '{"payload":{"__proto__":{"polluted":true},"a":1}}';
+    const added = await call('POST', '/v1/queues/proto/jobs', undefined, raw);
+    assert.equal(added.status, 201, JSON.stringify(added.json));
+    const got = await fetch(`${base}/v1/jobs/${added.json.id}`).then((r) => r.text());
+    assert.ok(got.includes('"payload":{"__proto__":{"polluted":true},"a":1}'), got);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    const top = await call('POST', '/v1/queues/proto/jobs', undefined, '{"payload":1,"__proto__":{"x":1}}');
+    assert.deepEqual([top.status, top.json.field], [400, '__proto__'], 'at the top level it is an unknown field');
+  });
+
+  it('bodiless requests: POST without a body (with or without a JSON content type), and 415 names the type to send', async () => {
+    await call('POST', '/v1/queues/bodiless/jobs', { payload: 1 });
+    const res = await fetch(`${base}/v1/queues/bodiless/pause`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    assert.equal(res.status, 200);
+    assert.equal((await fetch(`${base}/v1/queues/bodiless/resume`, { method: 'POST' })).status, 200);
+    const form = await fetch(`${base}/v1/queues/bodiless/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    assert.equal(form.status, 415);
+    assert.match(((await form.json()) as { message: string }).message, /application\/json/);
+  });
+
+  it('delete a job, delete a queue (refused while jobs run), and bulk actions with a cursor', async () => {
+    const added = await call('POST', '/v1/queues/ops2/jobs', { jobs: Array.from({ length: 5 }, (_, i) => ({ payload: i, name: i % 2 ? 'odd' : 'even' })) });
+    const [first] = added.json.jobs;
+    assert.deepEqual((await call('DELETE', `/v1/jobs/${first.id}`)).json, { id: first.id, deleted: true });
+    assert.equal((await call('GET', `/v1/jobs/${first.id}`)).status, 404);
+    const page1 = await call('POST', '/v1/queues/ops2/bulk', { action: 'cancel', name: 'even', limit: 1 });
+    assert.deepEqual([page1.json.matched, page1.json.changed], [1, 1]);
+    const page2 = await call('POST', '/v1/queues/ops2/bulk', { action: 'cancel', name: 'even', limit: 1, after: page1.json.next });
+    assert.deepEqual([page2.json.changed, page2.json.next], [1, page2.json.next]);
+    const rest = await call('POST', '/v1/queues/ops2/bulk', { action: 'cancel', name: 'even', after: page2.json.next });
+    assert.deepEqual([rest.json.matched, rest.json.next], [0, null]);
+    assert.equal((await call('GET', '/v1/queues/ops2/stats')).json.counts.cancelled, 2);
+    assert.equal((await call('POST', '/v1/queues/ops2/bulk', { action: 'explode' })).status, 400);
+    await call('POST', '/v1/queues/ops2/receive', { max: 1 });
+    const busy = await call('DELETE', '/v1/queues/ops2');
+    assert.deepEqual([busy.status, busy.json.code], [409, 'INVALID_STATE']);
+    const forced = await call('DELETE', '/v1/queues/ops2?force=true');
+    assert.deepEqual(forced.json, { name: 'ops2', jobsDeleted: 4 });
+    assert.equal((await call('GET', '/v1/queues/ops2/stats')).json.counts.ready, 0);
+  });
+
   it('serves an OpenAPI 3.1 document that names every route', async () => {
     const doc = (await call('GET', '/openapi.json')).json;
     assert.equal(doc.openapi, '3.1.0');

@@ -3,7 +3,7 @@ import { checkInput } from '../api/check-input.ts';
 import { buildOpenApi } from '../api/openapi.ts';
 import { OPERATIONS, type Operation, type OperationContext } from '../api/operations.ts';
 import { InvalidArgumentError, UnauthorizedError } from '../core/errors.ts';
-import { LIMITS } from '../core/limits.ts';
+import { checkLimit, LIMITS } from '../core/limits.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { authorize, settleDenials } from './auth/permissions.ts';
@@ -55,17 +55,17 @@ function fastifyPath(path: string): string {
  * await app.listen({ host: '127.0.0.1', port: 7600 });
  */
 export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): FastifyInstance {
-  const bodyMaxBytes = options.bodyMaxBytes ?? LIMITS.bodyMaxBytes.default;
+  const bodyMaxBytes = checkLimit('bodyMaxBytes', options.bodyMaxBytes);
   const app = Fastify({
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     bodyLimit: bodyMaxBytes,
     connectionTimeout: 0,
-    keepAliveTimeout: options.idleTimeoutMs ?? LIMITS.idleTimeoutMs.default,
+    keepAliveTimeout: checkLimit('idleTimeoutMs', options.idleTimeoutMs),
     // Queue names are up to 128 characters; the framework's default refuses path parameters over 100.
     routerOptions: { maxParamLength: 256 },
     logger: false,
   });
-  const waitMax = options.receiveWaitMaxMs ?? LIMITS.receiveWaitMaxMs.default;
+  const waitMax = checkLimit('receiveWaitMaxMs', options.receiveWaitMaxMs);
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url });
@@ -74,7 +74,7 @@ export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): Fas
 
   // JSON bodies: any JSON value (a `__proto__` key is data, kept as an own property), and a
   // bodiless request that says it is JSON is a request without a body.
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: bodyMaxBytes }, (_req, text, done) => {
     if (text === '') return done(null, undefined);
     try {
@@ -84,8 +84,9 @@ export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): Fas
     }
   });
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const { status, body, headers } = toHttpError(err);
+    if (status === 415) body.message = `send the body as JSON, with the header "Content-Type: application/json" (got ${JSON.stringify(req.headers['content-type'] ?? '')})`;
     if (headers) void reply.headers(headers);
     void reply.status(status).send(body);
   });

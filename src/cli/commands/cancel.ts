@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
-import { withSpool } from '../open-spool.ts';
+import type { Job } from '../../core/job.ts';
+import { runOperation } from '../operation.ts';
 import { printResult } from '../output.ts';
 
 /** `spool cancel <id>`: cancel an unfinished job. */
@@ -16,7 +17,7 @@ Exit code 3 when no job has this id; 4 when the job already finished.`,
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const id = ctx.args[0]!;
-    await withSpool(ctx.store, false, (spool) => spool.cancel(id));
-    printResult(ctx.json, { id, state: 'cancelled' }, () => `cancelled ${id}`);
+    const job = await runOperation<Job>(ctx.store, 'cancelJob', { jobId: id });
+    printResult(ctx.json, { id, state: job.state }, () => `cancelled ${id}`);
   },
 };

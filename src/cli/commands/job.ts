@@ -1,7 +1,7 @@
 import type { Job } from '../../core/job.ts';
 import type { Command } from '../command.ts';
 import { firstLine, formatDuration, formatTime, table } from '../format.ts';
-import { withSpool } from '../open-spool.ts';
+import { runOperation } from '../operation.ts';
 import { printResult } from '../output.ts';
 
 /** `spool job <id>`: one job in full. */
@@ -17,7 +17,7 @@ Exit code 3 when no job has this id.`,
   options: {},
   positionals: { min: 1, max: 1 },
   async run(ctx) {
-    const found = await withSpool(ctx.store, false, (spool) => spool.get(ctx.args[0]!));
+    const found = await runOperation<Job>(ctx.store, 'getJob', { jobId: ctx.args[0]! });
     printResult(ctx.json, found, () => renderJob(found));
   },
 };

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
-import { withSpool } from '../open-spool.ts';
+import type { Job } from '../../core/job.ts';
+import { runOperation } from '../operation.ts';
 import { printResult } from '../output.ts';
 
 /** `spool retry <id>`: redrive a dead or cancelled job, or run a scheduled one now. */
@@ -15,10 +16,7 @@ Exit code 3 when no job has this id; 4 when the job is completed, ready or activ
   positionals: { min: 1, max: 1 },
   async run(ctx) {
     const id = ctx.args[0]!;
-    const after = await withSpool(ctx.store, false, async (spool) => {
-      await spool.retry(id);
-      return spool.get(id);
-    });
+    const after = await runOperation<Job>(ctx.store, 'retryJob', { jobId: id });
     printResult(ctx.json, { id, state: after.state }, () => `retried ${id}: now ${after.state}`);
   },
 };

@@ -83,9 +83,10 @@ describe('publish', () => {
     assert.equal('payload' in r.results[0].value, false);
     assert.deepEqual([r.results[1].ok, r.results[1].error.code], [false, 'INVALID_ARGUMENT']);
     assert.equal(r.results[2].value.state, 'scheduled');
-    // Only the wire's add options are taken from a client: a `tx` is not a transaction here.
-    const tx = await ws.ok({ op: 'publish', queue: 'pub', jobs: [{ payload: 3, tx: { query: 'x' } }] });
-    assert.equal(tx.results[0].ok, true);
+    // Only the wire's add options are taken from a client: a `tx` (or a typo) is refused for that job alone, naming the field.
+    const tx = await ws.ok({ op: 'publish', queue: 'pub', jobs: [{ payload: 3, tx: { query: 'x' } }, { payload: 4, dealyMs: 5 }, { payload: 5 }] });
+    assert.deepEqual(tx.results.map((r: any) => r.ok ? 'ok' : r.error.field), ['tx', 'dealyMs', 'ok']);
+    assert.match(tx.results[1].error.message, /unknown field "dealyMs"; did you mean "delayMs"\?/);
     assert.deepEqual((await spool.get(r.results[0].value.id)).payload, payload(1));
   });
 

@@ -128,9 +128,10 @@ export class Session {
         return undefined;
       case 'publish': {
         authorize(access, OPERATION.addJobs!.action as Action, frame.queue);
-        const items = frame.jobs.map((item) => toAddItem(item as unknown as Record<string, unknown>));
-        if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, items)).map(withoutPayload) };
-        const results = await Promise.all(items.map(({ payload, ...options }) => settle(spool.add(frame.queue, payload, options).then(withoutPayload))));
+        const jobs = frame.jobs as unknown as Record<string, unknown>[];
+        if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, jobs.map(toAddItem))).map(withoutPayload) };
+        // Each job succeeds or fails alone, a field the wire does not carry included.
+        const results = await Promise.all(jobs.map((job) => settle(Promise.resolve(job).then(toAddItem).then(({ payload, ...options }) => spool.add(frame.queue, payload, options)).then(withoutPayload))));
         return { results };
       }
       case 'ack':

@@ -25,8 +25,4 @@ runDriverConformance('postgres', {
   },
   // Nothing listens on port 1: the connection is refused at once.
   unreachable: () => openPostgresStore({ url: 'postgres://spool:spool@127.0.0.1:1/spool', schema: 'unreachable', notify: false }),
-}, {
-  // Reported, not fixed here: every call of a closed store rejects with node-postgres's
-  // "Cannot use a pool after calling end on the pool", not ClosedError.
-  skip: { areas: ['closed-error'], reason: 'known gap: calls on a closed PostgreSQL store reject with pg\'s "Cannot use a pool after calling end on the pool", not ClosedError' },
 });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../core/errors.ts';
+import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
 import { compareClaimOrder, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../../core/options.ts';
@@ -429,6 +429,7 @@ export class PostgresStore implements Store {
   }
 
   async #run<T>(fn: () => Promise<T>, doing: string, field?: string | ((sqlstate: string) => string)): Promise<T> {
+    if (this.#closed) throw new ClosedError('store');
     try {
       return await fn();
     } catch (err) {
@@ -452,6 +453,7 @@ export class PostgresStore implements Store {
     field: string | ((sqlstate: string) => string),
     doingItem: (item: I) => string,
   ): Promise<{ rows: Record<string, unknown>[]; refused: Map<number, Error> | null }> {
+    if (this.#closed) throw new ClosedError('store');
     const rows: Record<string, unknown>[] = [];
     try {
       rows.push(...(await this.#isolated(() => run(items))));

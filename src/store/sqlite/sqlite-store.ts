@@ -277,6 +277,7 @@ export class SqliteStore implements Store {
   }
 
   async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
+    this.#assertOpen();
     return ids.map((id) => {
       const row = this.#s.get.get(id) as unknown as JobRow | undefined;
       return row ? rowToJob(row) : null;
@@ -284,6 +285,7 @@ export class SqliteStore implements Store {
   }
 
   async jobsList(p: ListParams): Promise<Job[]> {
+    this.#assertOpen();
     if (p.name !== undefined) return this.#listNamed(p, p.name);
     const after = p.after ?? '';
     const rows = (p.state
@@ -320,11 +322,13 @@ export class SqliteStore implements Store {
   }
 
   async jobsNextDueAt(): Promise<number | null> {
+    this.#assertOpen();
     const row = this.#s.nextDue.get() as { at: number | null };
     return row.at;
   }
 
   async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
+    this.#assertOpen();
     const stats = new QueueStatsBuilder(now);
     const queues = (queue === null ? this.#s.queueList.all() : this.#s.queueGet.all(queue)) as unknown as QueueRow[];
     for (const q of queues) stats.paused(q.name, q.paused === 1);
@@ -342,11 +346,13 @@ export class SqliteStore implements Store {
   }
 
   async queueGet(name: string): Promise<StoredQueue | null> {
+    this.#assertOpen();
     const row = this.#s.queueGet.get(name) as unknown as QueueRow | undefined;
     return row ? toStoredQueue(row) : null;
   }
 
   async queueList(): Promise<StoredQueue[]> {
+    this.#assertOpen();
     return (this.#s.queueList.all() as unknown as QueueRow[]).map(toStoredQueue);
   }
 
@@ -372,10 +378,20 @@ export class SqliteStore implements Store {
 
   // API tokens (see tokens.ts).
   tokensInsert(row: TokenRow): Promise<void> { return this.#tokens.insert(row); }
-  tokensList(): Promise<TokenInfo[]> { return this.#tokens.list(); }
+  tokensList(): Promise<TokenInfo[]> { return this.#guard(() => this.#tokens.list()); }
   tokensDelete(ids: readonly string[]): Promise<number> { return this.#tokens.delete(ids); }
-  tokenGet(id: string): Promise<TokenRow | null> { return this.#tokens.get(id); }
-  tokensExist(): Promise<boolean> { return this.#tokens.exist(); }
+  tokenGet(id: string): Promise<TokenRow | null> { return this.#guard(() => this.#tokens.get(id)); }
+  tokensExist(): Promise<boolean> { return this.#guard(() => this.#tokens.exist()); }
+
+  /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */
+  #assertOpen(): void {
+    if (!this.#db.isOpen) throw new ClosedError('store');
+  }
+
+  async #guard<T>(read: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    return read();
+  }
 
   async close(): Promise<void> {
     if (!this.#db.isOpen) return;
