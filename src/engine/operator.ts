@@ -1,9 +1,11 @@
-import { InvalidStateError, JobNotFoundError } from '../core/errors.ts';
+import type { BulkAction, BulkResult, JobFilter, QueueDeleted } from '../api/contract.ts';
+import type { Clock } from '../core/clock.ts';
+import { InvalidStateError, JobNotFoundError, StaleLeaseError } from '../core/errors.ts';
 import type { JobState, Lease } from '../core/job.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
-import { checkQueueName } from '../core/validate.ts';
+import { checkJobId, checkQueueName } from '../core/validate.ts';
 import type { Store } from '../store/store.ts';
-import { checkJobId } from '../core/validate.ts';
+import { bulkAction } from './bulk.ts';
 
 /**
  * Cancels a job that has not finished, in the store.
@@ -118,5 +120,71 @@ export async function deleteQueue(
     activeJobs += r.activeJobs;
     revoke.push(...r.leases);
     if (r.deleted || !r.found) return { result: { found, deleted: found, activeJobs, jobsDeleted }, revoke };
+  }
+}
+
+/** What the operator actions need from the engine: the store, time, and its effects on this process. */
+export interface OperatorDeps {
+  store: Store;
+  clock: Clock;
+  /** Aborts the handler holding exactly this lease, if this process delivered it. */
+  revoke(lease: Lease, reason: Error): void;
+  /** Jobs became ready in `queue`. */
+  wake(queue: string): void;
+  /** A queue was deleted: forget its cached settings. */
+  forgetQueue(queue: string): void;
+}
+
+/**
+ * The operator's actions on jobs and queues (cancel, retry, delete, bulk), and what each
+ * must do in this process afterwards: abort exactly the leases it ended, wake consumers.
+ */
+export class Operator {
+  readonly #d: OperatorDeps;
+
+  constructor(deps: OperatorDeps) {
+    this.#d = deps;
+  }
+
+  async cancel(id: string): Promise<void> {
+    const { wasActive, token } = await cancelJob(this.#d.store, checkJobId(id), this.#d.clock.now());
+    if (wasActive) this.#d.revoke({ jobId: id, token }, new StaleLeaseError(id, token, 'cancelled', token));
+  }
+
+  async retry(id: string): Promise<void> {
+    this.#d.wake(await retryJob(this.#d.store, checkJobId(id), this.#d.clock.now()));
+  }
+
+  async deleteJob(id: string): Promise<void> {
+    await deleteJob(this.#d.store, id, this.#d.clock.now());
+  }
+
+  /**
+   * Deletes a queue, its jobs (in bounded batches) and its settings. Refused while jobs are
+   * running unless `force`; forced, their handlers here are aborted and their acks fail STALE_LEASE.
+   * @throws QueueBusyError (INVALID_STATE) naming how many jobs are active.
+   */
+  async deleteQueue(name: string, options: { force?: boolean }): Promise<QueueDeleted> {
+    const { result, revoke } = await deleteQueue(this.#d.store, name, options, this.#d.clock.now());
+    for (const l of revoke) this.#d.revoke(l, new StaleLeaseError(l.jobId, l.token, null, null));
+    if (result.found) this.#d.forgetQueue(name);
+    return { jobsDeleted: result.jobsDeleted };
+  }
+
+  /**
+   * Retries, cancels or deletes one bounded batch (`limit`, default bulkBatchMax) of the jobs
+   * matching `filter`; pass `next` back as `after` until it is null.
+   * @example
+   * for (let after: string | undefined; ; ) {
+   *   const r = await spool.bulk('retry', { queue: 'emails', state: 'dead' }, { after });
+   *   if (!r.next) break;
+   *   after = r.next;
+   * }
+   */
+  async bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number }): Promise<BulkResult> {
+    const { result, revoke, wake } = await bulkAction(this.#d.store, action, filter, options, this.#d.clock.now());
+    for (const l of revoke) this.#d.revoke(l, new StaleLeaseError(l.jobId, l.token, 'cancelled', l.token));
+    if (wake) this.#d.wake(wake);
+    return result;
   }
 }

@@ -118,3 +118,32 @@ export async function runServices(
   ).then(() => {});
   return { led, upkeep };
 }
+
+/**
+ * An engine's services on one store: runs a tick of them as {@link runServices} does, and
+ * keeps the upkeep they start, so closing waits for it.
+ */
+export class ServiceRunner {
+  readonly #store: Store;
+  readonly #services: readonly Service[];
+  readonly #effects: ServiceEffects;
+  readonly #onError: (err: unknown, service: string) => void;
+  #upkeep: Promise<void> = Promise.resolve();
+
+  constructor(store: Store, services: readonly Service[], effects: ServiceEffects, onError: (err: unknown, service: string) => void) {
+    this.#store = store;
+    this.#services = services;
+    this.#effects = effects;
+    this.#onError = onError;
+  }
+
+  async tick(p: { leaderId: string | null; leaseMs: number; now: number; tick: number }): Promise<void> {
+    const { upkeep } = await runServices(this.#store, this.#services, { ...p, effects: this.#effects, onError: this.#onError });
+    this.#upkeep = Promise.all([this.#upkeep, upkeep]).then(() => {});
+  }
+
+  /** Resolves when the upkeep started so far has ended. */
+  settled(): Promise<void> {
+    return this.#upkeep;
+  }
+}

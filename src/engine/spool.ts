@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.ts';
-import { ClosedError, JobNotFoundError, StaleLeaseError } from '../core/errors.ts';
+import { ClosedError, JobNotFoundError } from '../core/errors.ts';
 import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
@@ -11,15 +11,14 @@ import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Batcher } from '../core/batcher.ts';
 import { Dispatch } from './dispatch.ts';
 import { deleteFinished, purgeQueue } from './duties.ts';
-import { defaultServices, runServices, type Service, type ServiceEffects } from './services.ts';
+import { defaultServices, ServiceRunner } from './services.ts';
 import { Health, type HealthStatus } from '../core/health.ts';
 import { Admission } from './admission.ts';
 import { Inflight } from './inflight.ts';
 import { applyQueueDefaults, buildJobRows, callerTransaction, checkListParams } from './inputs.ts';
 import { checkJobId } from '../core/validate.ts';
 import { Maintenance } from './maintenance.ts';
-import { cancelJob, deleteJob, deleteQueue, retryJob } from './operator.ts';
-import { bulkAction } from './bulk.ts';
+import { Operator } from './operator.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
 import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
@@ -54,11 +53,9 @@ export class Spool implements SpoolClient {
   readonly #inserts: Batcher<NewJobRow, ItemOutcome>;
   readonly #leases: LeaseOps;
   readonly #admission = new Admission();
+  readonly #operator: Operator;
   /** Background services (services.ts), run by each maintenance tick. */
-  readonly #services: readonly Service[];
-  readonly #effects: ServiceEffects;
-  /** The leader's upkeep started by the last tick, awaited on close. */
-  #upkeep: Promise<void> = Promise.resolve();
+  readonly #services: ServiceRunner;
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -67,8 +64,11 @@ export class Spool implements SpoolClient {
     this.#settings = settings;
     this.clock = options.clock ?? systemClock;
     this.#queues = new QueueSettings(store, this.clock, settings.settingsRefreshMs);
-    this.#services = defaultServices(settings);
-    this.#effects = { revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue) };
+    this.#services = new ServiceRunner(
+      store, defaultServices(settings),
+      { revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue) },
+      (err, service) => this.#outages.probeFailed(err, service),
+    );
     this.#health = new Health(this.clock, options.log ?? ((line) => console.error(line)));
     this.#outages = new OutageReporter(this.clock, this.#health, options.onError);
     // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
@@ -110,6 +110,10 @@ export class Spool implements SpoolClient {
       wake: (queue) => this.#dispatch.wake(queue),
       noteDue: (at) => this.#maintenance?.noteDue(at),
       owner: async () => (this.#membership ? (await this.#membership.start(), this.#membership.id) : undefined),
+    });
+    this.#operator = new Operator({
+      store, clock: this.clock, revoke: (lease, reason) => this.#inflight.revoke(lease, reason),
+      wake: (queue) => this.#dispatch.wake(queue), forgetQueue: (queue) => this.#queues.forget(queue),
     });
     const duties = {
       tick: (tick: number) => this.#maintenanceTick(tick),
@@ -198,59 +202,36 @@ export class Spool implements SpoolClient {
    * Cancels a job that has not finished. A running handler is aborted through its signal.
    * @throws JobNotFoundError; InvalidStateError if the job already finished.
    */
-  async cancel(id: string): Promise<void> {
+  cancel(id: string): Promise<void> {
     this.#assertOpen();
-    const cancelled = await cancelJob(this.store, checkJobId(id), this.clock.now());
-    if (cancelled.wasActive) this.#inflight.revoke({ jobId: id, token: cancelled.token }, new StaleLeaseError(id, cancelled.token, 'cancelled', cancelled.token));
+    return this.#operator.cancel(id);
   }
 
   /**
    * Runs a dead or cancelled job again with fresh attempts, or a scheduled job now.
    * @throws JobNotFoundError; InvalidStateError for completed, ready or active jobs.
    */
-  async retry(id: string): Promise<void> {
+  retry(id: string): Promise<void> {
     this.#assertOpen();
-    this.#dispatch.wake(await retryJob(this.store, checkJobId(id), this.clock.now()));
+    return this.#operator.retry(id);
   }
 
-  /**
-   * Deletes a job that is not running (cancel a running job first).
-   * @throws JobNotFoundError; InvalidStateError for an active job.
-   */
-  async deleteJob(id: string): Promise<void> {
+  /** Deletes a job that is not running (cancel it first). @throws JobNotFoundError; InvalidStateError for an active job. */
+  deleteJob(id: string): Promise<void> {
     this.#assertOpen();
-    await deleteJob(this.store, id, this.clock.now());
+    return this.#operator.deleteJob(id);
   }
 
-  /**
-   * Deletes a queue, its jobs (in bounded batches) and its settings. Refused while jobs are
-   * running unless `force`; forced, their handlers here are aborted and their acks fail STALE_LEASE.
-   * @throws QueueBusyError (INVALID_STATE) naming how many jobs are active.
-   */
-  async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
+  /** Deletes a queue with its jobs and settings; refused while jobs run unless `force`. @see Operator.deleteQueue */
+  deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
     this.#assertOpen();
-    const { result, revoke } = await deleteQueue(this.store, name, options, this.clock.now());
-    for (const l of revoke) this.#inflight.revoke(l, new StaleLeaseError(l.jobId, l.token, null, null));
-    if (result.found) this.#queues.forget(name);
-    return { jobsDeleted: result.jobsDeleted };
+    return this.#operator.deleteQueue(name, options);
   }
 
-  /**
-   * Retries, cancels or deletes one bounded batch (`limit`, default bulkBatchMax) of the jobs
-   * matching `filter`; pass `next` back as `after` until it is null.
-   * @example
-   * for (let after: string | undefined; ; ) {
-   *   const r = await spool.bulk('retry', { queue: 'emails', state: 'dead' }, { after });
-   *   if (!r.next) break;
-   *   after = r.next;
-   * }
-   */
-  async bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
+  /** Retries, cancels or deletes one bounded batch of the jobs matching `filter`. @see Operator.bulk */
+  bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
     this.#assertOpen();
-    const { result, revoke, wake } = await bulkAction(this.store, action, filter, options, this.clock.now());
-    for (const l of revoke) this.#inflight.revoke(l, new StaleLeaseError(l.jobId, l.token, 'cancelled', l.token));
-    if (wake) this.#dispatch.wake(wake);
-    return result;
+    return this.#operator.bulk(action, filter, options);
   }
 
   /** Counts per state and oldest ready age, for one queue or all. */
@@ -347,7 +328,7 @@ export class Spool implements SpoolClient {
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
       await this.#maintenance?.stop();
-      await this.#upkeep;
+      await this.#services.settled();
       if (this.#membership) {
         await this.store.leaderResign?.('maintenance', this.#membership.id).catch(() => {});
         await this.#membership.stop();
@@ -420,11 +401,7 @@ export class Spool implements SpoolClient {
   async #maintenanceTick(tick: number): Promise<void> {
     const now = this.clock.now();
     try {
-      const { upkeep } = await runServices(this.store, this.#services, {
-        leaderId: this.#membership?.id ?? null, leaseMs: this.#settings.leaderLeaseMs, now, tick, effects: this.#effects,
-        onError: (err, service) => this.#outages.probeFailed(err, service),
-      });
-      this.#upkeep = Promise.all([this.#upkeep, upkeep]).then(() => {});
+      await this.#services.tick({ leaderId: this.#membership?.id ?? null, leaseMs: this.#settings.leaderLeaseMs, now, tick });
       await this.#promoteDue();
       this.#markHealthy();
     } catch (err) {
