@@ -1,5 +1,6 @@
 // The README's example: add jobs, process them, shut down gracefully.
-// Run: node examples/quick-start.ts
+// Run: npm run example -- quick-start
+import { setTimeout } from 'node:timers/promises';
 import { Spool } from '../src/index.ts';
 
 const spool = await Spool.open({ store: 'memory' }); // use the default ./spool-data in real life
@@ -11,11 +12,11 @@ await emails.add({ to: 'later@example.com' }, { delayMs: 200 });
 
 const worker = emails.work(async (job, { signal }) => {
   console.log(`attempt ${job.attempt}: sending to ${job.payload.to}`);
-  await new Promise((resolve) => setTimeout(resolve, 10, { signal }));
+  await setTimeout(10, undefined, { signal }); // stops early if the lease is lost
   return { sentAt: Date.now() };
 }, { concurrency: 4 });
 
-await new Promise((resolve) => setTimeout(resolve, 500));
+await setTimeout(500);
 console.log(await emails.stats());
 await worker.close();
 await spool.close();

@@ -1,6 +1,6 @@
 // A broker embedded in this process, and a producer and a worker that reach it over the
 // network with Spool.connect: the same queue and worker API as Spool.open.
-// Run: node examples/remote-worker.ts
+// Run: npm run example -- remote-worker
 import { Spool } from '../src/index.ts';
 import { Authenticator, createToken, startBroker } from '../src/server/index.ts';
 

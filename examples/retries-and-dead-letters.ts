@@ -1,5 +1,5 @@
 // Retries with backoff, an error that skips retries, and redriving a dead job.
-// Run: node examples/retries-and-dead-letters.ts
+// Run: npm run example -- retries-and-dead-letters
 import { Spool, UnrecoverableError } from '../src/index.ts';
 
 const spool = await Spool.open({ store: 'memory' });

@@ -1,5 +1,5 @@
 // Add a job inside your own PostgreSQL transaction with node-postgres (`pg`): the job
-// exists if and only if the transaction commits. Run: DATABASE_URL=postgres://… node examples/transactional-enqueue-pg.ts
+// exists if and only if the transaction commits. Run: DATABASE_URL=postgres://… npm run example -- transactional-enqueue-pg
 import pg from 'pg';
 import { Spool } from '../src/index.ts';
 

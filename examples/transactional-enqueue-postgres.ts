@@ -1,5 +1,5 @@
 // Add a job inside your own PostgreSQL transaction (postgres.js): the job exists
-// if and only if the transaction commits. Run: DATABASE_URL=postgres://… node examples/transactional-enqueue-postgres.ts
+// if and only if the transaction commits. Run: DATABASE_URL=postgres://… npm run example -- transactional-enqueue-postgres
 import postgres from 'postgres';
 import { Spool } from '../src/index.ts';
 

@@ -89,7 +89,7 @@ test('serve prints where its data lives, runs maintenance, and exits 0 on SIGTER
 
   const json = new Running(t, dir, ['serve', '--store', store, '--json', '--port', '0']);
   await json.waitFor('the JSON serving line', (s) => s.stdout.includes('\n'));
-  const serving = JSON.parse(json.stdout);
+  const serving = JSON.parse(json.stdout.split('\n')[0]!); // the serving line is the first; the log follows
   assert.match(serving.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(serving.wsUrl, `${serving.url.replace('http:', 'ws:')}/v1/ws`);
   assert.deepEqual({ ...serving, url: undefined, wsUrl: undefined }, {

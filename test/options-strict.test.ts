@@ -81,7 +81,7 @@ describe('Spool.open', () => {
       payloadMaxBytes: LIMITS.payloadMaxBytes.default, resultMaxBytes: 4096, errorMaxBytes: 1024, addManyMax: 100, claimBatchMax: 10,
       maintenanceIntervalMs: 100, pollIntervalMs: 100, settingsRefreshMs: 0, completedRetentionMs: 0, deadRetentionMs: 0, cancelledRetentionMs: 0,
       busyTimeoutMs: 100, historyMax: 10, heartbeatIntervalMs: 1000, leaderLeaseMs: 1000,
-      store: 'memory', durability: 'no-fsync', clock: systemClock, maintenance: false, schema: 'spool', notify: true, random: Math.random, ...quiet,
+      store: 'memory', durability: 'no-fsync', clock: systemClock, maintenance: false, schema: 'spool', notify: true, random: Math.random, onEvent: () => {}, ...quiet,
     };
     assert.deepEqual(Object.keys(options).sort(), [...OPEN_OPTION_KEYS].sort());
     const spool = await Spool.open(options);
@@ -196,7 +196,7 @@ describe('Spool.connect', () => {
     const brokerOptions: Required<BrokerOptions> = {
       bodyMaxBytes: LIMITS.bodyMaxBytes.default, idleTimeoutMs: 5000, receiveWaitMaxMs: 1000, connectionsMax: 10, consumerInflightMax: 100,
       requestsInflightMax: 100, wsHeartbeatMs: 1000, helloTimeoutMs: 1000, addManyMax: 100,
-      host: '127.0.0.1', port: 0, tls: { cert: fixture('cert.pem'), key: fixture('key.pem') }, auth: new Authenticator(spool.store, { mode: 'off' }),
+      host: '127.0.0.1', port: 0, tls: { cert: fixture('cert.pem'), key: fixture('key.pem') }, auth: new Authenticator(spool.store, { mode: 'off' }), logger: false,
     };
     assert.deepEqual(Object.keys(brokerOptions).sort(), [...BROKER_OPTION_KEYS].sort());
     const broker = await startBroker(spool, brokerOptions);

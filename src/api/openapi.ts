@@ -12,7 +12,7 @@ import { COMPONENTS, type Schema } from './schemas.ts';
 export const API_VERSION = '1.0.0';
 
 /** Errors any operation with a token may answer with. */
-const COMMON_ERRORS: readonly ErrorCode[] = ['INVALID_ARGUMENT', 'UNAUTHORIZED', 'FORBIDDEN', 'STORE_UNAVAILABLE'];
+const COMMON_ERRORS: readonly ErrorCode[] = ['INVALID_ARGUMENT', 'UNAUTHORIZED', 'FORBIDDEN', 'INTERNAL', 'STORE_UNAVAILABLE'];
 /** Errors of a request with a body. */
 const BODY_ERRORS: readonly ErrorCode[] = ['PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'];
 

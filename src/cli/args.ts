@@ -7,6 +7,8 @@ import { oneLine } from './output.ts';
 export const GLOBAL_OPTIONS = {
   store: { type: 'string' },
   schema: { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Record<string, ParseArgsOptionDescriptor>;
@@ -16,18 +18,25 @@ export const GLOBAL_OPTIONS_HELP = `  --store <spec>   where jobs live: a data d
                    or postgres://user:password@host:port/database
                    (default: $SPOOL_STORE, else ./spool-data)
   --schema <name>  PostgreSQL: the schema holding Spool's tables (default: $SPOOL_SCHEMA, else spool)
+  --url <url>      run the command through a broker (spool serve) at http(s)://host:port
+                   instead of opening a store (default: $SPOOL_URL); job and queue commands
+                   and work only; not with --store
+  --token <token>  the broker's API token, with --url (default: $SPOOL_TOKEN)
   --json           print only JSON to stdout (errors as {"error":{"code","message"}})
   -h, --help       show help`;
 
+/** Global options that take a value as the next argument. */
+const VALUE_OPTIONS: ReadonlySet<string> = new Set(['--store', '--schema', '--url', '--token']);
+
 /**
- * Finds the command name: the first argument that is neither an option nor the value of `--store`.
- * Returns its index, or -1.
+ * Finds the command name: the first argument that is neither an option nor the value of a
+ * global option (`--store <spec>`). Returns its index, or -1.
  */
 export function findCommand(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return i + 1 < argv.length ? i + 1 : -1;
-    if (a === '--store' || a === '--schema') i++;
+    if (VALUE_OPTIONS.has(a)) i++;
     else if (!a.startsWith('-')) return i;
   }
   return -1;
@@ -38,6 +47,8 @@ export interface ParsedArgs {
   options: OptionValues;
   store: string | undefined;
   schema: string | undefined;
+  url: string | undefined;
+  token: string | undefined;
   json: boolean;
   help: boolean;
 }
@@ -53,12 +64,14 @@ export function parseCommandArgs(args: readonly string[], options: Readonly<Reco
   } catch (err) {
     throw new UsageError(oneLine((err as Error).message), { cause: err });
   }
-  const { store, schema, json, help, ...rest } = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const { store, schema, url, token, json, help, ...rest } = parsed.values as Record<string, string | boolean | string[] | undefined>;
   return {
     positionals: parsed.positionals,
     options: rest,
     store: typeof store === 'string' ? store : undefined,
     schema: typeof schema === 'string' ? schema : undefined,
+    url: typeof url === 'string' ? url : undefined,
+    token: typeof token === 'string' ? token : undefined,
     json: json === true,
     help: help === true,
   };

@@ -1,4 +1,5 @@
 import type { ParseArgsOptionDescriptor } from 'node:util';
+import type { Target } from './target.ts';
 
 /** The option values a command receives, after the global ones are taken out. */
 export type OptionValues = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
@@ -11,6 +12,11 @@ export interface CommandContext {
   readonly options: OptionValues;
   /** The store spec: `--store`, else `SPOOL_STORE`, else `./spool-data`. */
   readonly store: string;
+  /**
+   * Where operations run: that store, or the broker of `--url` (`SPOOL_URL`) for a command
+   * that can run remotely. Give it to `runOperation`; a command never branches on it.
+   */
+  readonly target: Target;
   /** `--json`: print only JSON to stdout. */
   readonly json: boolean;
 }
@@ -32,6 +38,8 @@ export interface Command {
   readonly options: Readonly<Record<string, ParseArgsOptionDescriptor>>;
   /** How many positional arguments the command takes. */
   readonly positionals: { readonly min: number; readonly max: number };
+  /** Runs through a broker with `--url` (or `SPOOL_URL`); without it, `--url` is a usage error and `SPOOL_URL` is ignored. */
+  readonly remote?: boolean;
   /** Runs until a signal (serve, work): main exits the process explicitly when it returns. */
   readonly longRunning?: boolean;
   run(ctx: CommandContext): Promise<number | void>;

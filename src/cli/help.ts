@@ -8,6 +8,7 @@ export function generalHelp(commands: readonly Command[]): string {
   return `spool: a durable task and message queue
 
 Usage: spool <command> [arguments] [options]
+       spool --version   (or -v: print the version of spool)
 
 Commands:
 ${commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}

@@ -3,13 +3,19 @@
  * turns whatever it threw into one line on stderr and a meaningful exit code.
  * `main.ts` is the process entry point around it.
  */
+import { DEFAULT_DATA_DIR } from '../engine/open-store.ts';
 import { findCommand, parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { add } from './commands/add.ts';
 import { cancel } from './commands/cancel.ts';
+import { del } from './commands/delete.ts';
 import { job } from './commands/job.ts';
 import { jobs } from './commands/jobs.ts';
 import { migrate } from './commands/migrate.ts';
+import { pause } from './commands/pause.ts';
+import { purge } from './commands/purge.ts';
+import { queue } from './commands/queue.ts';
+import { resume } from './commands/resume.ts';
 import { retry } from './commands/retry.ts';
 import { serve } from './commands/serve.ts';
 import { stats } from './commands/stats.ts';
@@ -18,10 +24,12 @@ import { work } from './commands/work.ts';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.ts';
 import { commandHelp, generalHelp } from './help.ts';
 import { storeSpec } from './open-spool.ts';
-import { reportError } from './output.ts';
+import { printResult, reportError } from './output.ts';
+import { resolveTarget } from './target.ts';
+import { packageVersion } from './version.ts';
 
 /** Every command, in the order `spool --help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, add, stats, jobs, job, retry, cancel, work, migrate, token];
+export const COMMANDS: readonly Command[] = [serve, add, stats, jobs, job, retry, cancel, del, pause, resume, purge, queue, work, migrate, token];
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code.
@@ -33,6 +41,12 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   try {
     const at = findCommand(argv);
     const name = at === -1 ? undefined : argv[at]!;
+    const beforeCommand = at === -1 ? argv : argv.slice(0, at);
+    if (beforeCommand.includes('--version') || beforeCommand.includes('-v')) {
+      const version = packageVersion();
+      printResult(json, { version }, () => version);
+      return EXIT.OK;
+    }
     if (name === undefined || name === 'help') {
       const topic = name === 'help' ? argv[at + 1] : undefined;
       const command = topic === undefined ? undefined : lookup(topic);
@@ -55,7 +69,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     // The schema travels like the store does, as SPOOL_SCHEMA, to wherever the command opens Spool.
     if (parsed.schema !== undefined) process.env.SPOOL_SCHEMA = parsed.schema;
-    const code = await command.run({ args: parsed.positionals, options: parsed.options, store: storeSpec(parsed.store), json: parsed.json });
+    const target = resolveTarget(parsed, command.name, command.remote === true, process.env, DEFAULT_DATA_DIR);
+    const store = target.kind === 'store' ? target.store : storeSpec(parsed.store);
+    const code = await command.run({ args: parsed.positionals, options: parsed.options, store, target, json: parsed.json });
     return code ?? EXIT.OK;
   } catch (err) {
     reportError(err, json);

@@ -78,6 +78,11 @@ export class Connection {
   #fatal: SpoolError | null = null;
   /** Why the last connection attempt failed, for the message of a connect() that gives up. */
   #lastError: { text: string; cause: unknown } | null = null;
+  /**
+   * When the broker was last heard from, in real (monotonic) time: the watchdog's interval is a
+   * real timer, so silence is measured in real time too. Measured on `clock`, a manual clock moved
+   * ahead by a test (or a wall clock stepped) would make a healthy connection look silent.
+   */
   #lastHeard = 0;
   #watchdog: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -181,12 +186,12 @@ export class Connection {
     const ws = new WebSocket(url, SUBPROTOCOL, { headers, perMessageDeflate: false, handshakeTimeout: 5_000, ...(this.#o.ca ? { ca: this.#o.ca } : {}) });
     this.#ws = ws;
     ws.on('open', () => {
-      this.#lastHeard = this.#o.clock.now();
+      this.#lastHeard = performance.now();
       ws.send(JSON.stringify({ op: 'hello', v: PROTOCOL_VERSION, ...(this.#o.client ? { client: this.#o.client } : {}) }));
     });
-    ws.on('ping', () => (this.#lastHeard = this.#o.clock.now()));
+    ws.on('ping', () => (this.#lastHeard = performance.now()));
     ws.on('message', (data) => {
-      this.#lastHeard = this.#o.clock.now();
+      this.#lastHeard = performance.now();
       this.#onFrame(JSON.parse(String(data)) as ServerFrame);
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -257,7 +262,7 @@ export class Connection {
     if (this.#watchdog) clearInterval(this.#watchdog);
     // Silence for 2.5 heartbeats means the broker or the path to it is gone, even if TCP has not noticed.
     this.#watchdog = setInterval(() => {
-      if (this.#o.clock.now() - this.#lastHeard > heartbeatMs * 2.5) this.#ws?.terminate();
+      if (performance.now() - this.#lastHeard > heartbeatMs * 2.5) this.#ws?.terminate();
     }, heartbeatMs);
     this.#watchdog.unref();
   }

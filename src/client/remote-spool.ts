@@ -1,12 +1,14 @@
 import { Batcher } from '../core/batcher.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { InvalidArgumentError } from '../core/errors.ts';
+import { InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
 import type { HealthStatus } from '../core/health.ts';
-import { checkLimit } from '../core/limits.ts';
+import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
 import { leaseKey, type Job, type JobState, type Lease, type QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
-import { checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
+import { checkAddOptions, checkJobId, checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
+import { BULK_ACTIONS, checkJobFilter } from '../engine/bulk.ts';
+import { errorText } from '../engine/inputs.ts';
 import type { AddItem, BulkAction, BulkResult, JobFilter, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
@@ -119,13 +121,14 @@ export class RemoteSpool implements SpoolClient {
 
   async add<P>(queue: string, payload: P, options: AddOptions = {}): Promise<Job<P>> {
     checkQueueName(queue);
+    options ??= {}; // null too, as the engine takes it: no options
     if (options.tx !== undefined) throw new InvalidArgumentError('tx', 'adding inside your own transaction needs an in-process Spool on PostgreSQL (Spool.open)');
     let publisher = this.#publishers.get(queue);
     if (!publisher) {
       publisher = new Batcher((items) => this.#publish(queue, items), this.#conn.limits.batchMax);
       this.#publishers.set(queue, publisher);
     }
-    const r = await publisher.push(toPublishItem(payload, options));
+    const r = await publisher.push(toPublishItem(payload, options, this.clock.now()));
     if (!r.ok) throw errorFromWire(r.error);
     return { ...(r.value as PublishedJob), payload };
   }
@@ -133,12 +136,21 @@ export class RemoteSpool implements SpoolClient {
   /** Adds many jobs atomically: all are stored, or none. */
   async addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]> {
     checkQueueName(queue);
+    // Checked as the engine checks them (engine/inputs.ts buildJobRows), in the same words.
+    if (!Array.isArray(items)) throw new InvalidArgumentError('items', `addMany takes an array of { payload, ...options } (got ${describe(items)})`);
     if (items.length === 0) return [];
+    const max = this.#conn.limits.batchMax; // the broker's addManyMax
+    if (items.length > max) throw new InvalidArgumentError('items', `addMany got ${items.length} jobs, over the addManyMax limit of ${max}; split the batch`);
+    for (const [i, item] of items.entries()) {
+      if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`items[${i}]`, `items[${i}] must be an object { payload, ...options }`);
+    }
     if (items.some((i) => i.tx !== undefined)) throw new InvalidArgumentError('tx', 'adding inside your own transaction needs an in-process Spool on PostgreSQL (Spool.open)');
     await this.#conn.writable();
+    const now = this.clock.now();
     const jobs = items.map((item, i) => {
       try {
-        return toPublishItem(item.payload, item);
+        const { payload, ...options } = item;
+        return toPublishItem(payload, options, now);
       } catch (err) {
         if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`; // as the engine names it
         throw err;
@@ -174,8 +186,9 @@ export class RemoteSpool implements SpoolClient {
     await this.#call('deleteJob', { jobId: id });
   }
 
-  bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
-    return this.#call('bulk', { action, ...filter, ...options }) as Promise<BulkResult>;
+  async bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
+    checkBulk(action, filter, options);
+    return (await this.#call('bulk', { action, ...filter, ...options })) as BulkResult;
   }
 
   stats(queue?: string): Promise<QueueStats[]> {
@@ -199,6 +212,10 @@ export class RemoteSpool implements SpoolClient {
   }
 
   async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
+    // As the engine checks them (engine/operator.ts deleteQueue): `{ force: 'yes' }` must not travel as a forced delete.
+    checkQueueName(name);
+    checkOptionKeys(options, ['force'], 'deleteQueue');
+    checkOptionType(options.force, 'force', 'boolean');
     const { jobsDeleted } = (await this.#call('deleteQueue', { queue: name, ...(options.force ? { force: true } : {}) })) as QueueDeleted;
     return { jobsDeleted };
   }
@@ -226,8 +243,11 @@ export class RemoteSpool implements SpoolClient {
   }
 
   async nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> {
-    const message = error instanceof Error ? error.message : String(error);
-    return (await this.#leaseOp('nack', { ...lease, error: message, ...(options.unrecoverable ? { unrecoverable: true } : {}) })) as JobState;
+    // The text the engine keeps (the stack, if any), and its rule for what skips the remaining attempts;
+    // cut at the largest errorMaxBytes any broker keeps (the broker cuts it to its own).
+    const text = errorText(error, LIMITS.errorMaxBytes.max);
+    const unrecoverable = options.unrecoverable === true || error instanceof UnrecoverableError || (error as { code?: unknown } | null)?.code === 'UNRECOVERABLE';
+    return (await this.#leaseOp('nack', { ...lease, error: text, ...(unrecoverable ? { unrecoverable: true } : {}) })) as JobState;
   }
 
   async extend(lease: Lease, leaseMs?: number): Promise<number> {
@@ -308,6 +328,17 @@ export class RemoteSpool implements SpoolClient {
 }
 
 
+/** A bulk call checked as the engine checks it (engine/bulk.ts), in the same words. */
+function checkBulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number }): void {
+  if (!BULK_ACTIONS.includes(action)) {
+    throw new InvalidArgumentError('action', `bulk: action must be one of ${BULK_ACTIONS.join(', ')} (got ${describe(action)})`);
+  }
+  checkJobFilter(filter);
+  checkOptionKeys(options, ['after', 'limit'], 'bulk');
+  if (options?.after !== undefined) checkJobId(options.after, 'after');
+  checkLimit('bulkBatchMax', options?.limit, 'limit');
+}
+
 /**
  * A value as it may travel: refused here, as the engine would, when JSON cannot carry it
  * faithfully (NaN would arrive as null, a BigInt would fail the whole frame). Sizes are the
@@ -317,8 +348,13 @@ function checkStorable(value: unknown, field: 'payload' | 'result'): void {
   encodeJson(value, Number.MAX_SAFE_INTEGER, field);
 }
 
-/** An add's options as they travel: a Date run time becomes epoch milliseconds. */
-function toPublishItem(payload: unknown, options: AddOptions): PublishItem {
+/**
+ * An add's options as they travel: a Date run time becomes epoch milliseconds. Checked first
+ * as the engine checks them (an unknown option, a bad delay), so a refusal reads the same;
+ * the broker checks them again against its own clock.
+ */
+function toPublishItem(payload: unknown, options: AddOptions, now: number): PublishItem {
+  checkAddOptions(options, now);
   checkStorable(payload, 'payload');
   const { tx: _tx, runAt, ...rest } = options;
   return { ...rest, payload, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }) };

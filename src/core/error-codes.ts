@@ -83,7 +83,7 @@ export const ERRORS = {
   },
   UNAUTHORIZED: {
     status: 401, exit: EXIT.INTERNAL, fields: [],
-    doc: 'no API token, or a malformed, unknown or revoked one',
+    doc: 'no API token, or a malformed, unknown, revoked or expired one',
     rebuild: (w) => new UnauthorizedError(w.message),
   },
   FORBIDDEN: {

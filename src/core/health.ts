@@ -9,17 +9,21 @@ export interface HealthStatus {
   since: number;
 }
 
+/** A change of health, as {@link Health} reports it with its line: down with why, or up after how long. */
+export type HealthChange = { healthy: false; reason: string } | { healthy: true; downMs: number };
+
 /**
  * Tracks health and reports each change once: an outage is one line when it
  * starts and one when it ends, never a line per failed call.
  */
 export class Health {
   readonly #clock: Clock;
-  readonly #log: (line: string) => void;
+  readonly #log: (line: string, change: HealthChange) => void;
   #status: HealthStatus;
   #recoveredAt: number | null = null;
 
-  constructor(clock: Clock, log: (line: string) => void) {
+  /** `log` gets each change as a line for people, and as a {@link HealthChange} for structured logs. */
+  constructor(clock: Clock, log: (line: string, change: HealthChange) => void) {
     this.#clock = clock;
     this.#log = log;
     this.#status = { healthy: true, reason: null, since: clock.now() };
@@ -42,7 +46,7 @@ export class Health {
   down(reason: string): boolean {
     if (!this.#status.healthy) return false;
     this.#status = { healthy: false, reason, since: this.#clock.now() };
-    this.#log(`spool: unhealthy: ${reason}`);
+    this.#log(`spool: unhealthy: ${reason}`, { healthy: false, reason });
     return true;
   }
 
@@ -52,7 +56,7 @@ export class Health {
     const downMs = this.#clock.now() - this.#status.since;
     this.#status = { healthy: true, reason: null, since: this.#clock.now() };
     this.#recoveredAt = this.#status.since;
-    this.#log(`spool: healthy again after ${(downMs / 1000).toFixed(1)} s`);
+    this.#log(`spool: healthy again after ${(downMs / 1000).toFixed(1)} s`, { healthy: true, downMs });
     return true;
   }
 }

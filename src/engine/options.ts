@@ -44,14 +44,27 @@ export interface OpenOptions {
   leaderLeaseMs?: number;
   /** Where one-line notices go (health changes). Default console.error. */
   log?: (line: string) => void;
+  /** Hears what background work did, for logs and metrics: health changes, leases reaped (one event per tick), leadership taken or lost. */
+  onEvent?: (event: SpoolEvent) => void;
 }
+
+/** What {@link OpenOptions.onEvent} hears. */
+export type SpoolEvent =
+  /** The process cannot reach its store or claim (once per outage), with why. */
+  | { type: 'unhealthy'; reason: string }
+  /** It can again, after `downMs`. */
+  | { type: 'healthy'; downMs: number }
+  /** The lease reaper ended `count` leases in one tick (expired, or held by dead processes): how many per queue. */
+  | { type: 'leases-reaped'; count: number; queues: Record<string, number> }
+  /** This process took (`led: true`) or lost the leadership of maintenance on a shared store. */
+  | { type: 'leadership'; led: boolean };
 
 /** Every key of {@link OpenOptions}: anything else given to Spool.open is refused (the compiler keeps this list complete). */
 const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   store: true, durability: true, clock: true, maintenance: true, payloadMaxBytes: true, resultMaxBytes: true, errorMaxBytes: true,
   addManyMax: true, claimBatchMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
-  notify: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true,
+  notify: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -85,7 +98,7 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
   checkOptionType(options.maintenance, 'maintenance', 'boolean');
   checkOptionType(options.schema, 'schema', 'string');
   checkOptionType(options.notify, 'notify', 'boolean');
-  for (const fn of ['onError', 'random', 'log'] as const) checkOptionType(options[fn], fn, 'function');
+  for (const fn of ['onError', 'random', 'log', 'onEvent'] as const) checkOptionType(options[fn], fn, 'function');
   if (options.durability !== undefined && options.durability !== 'fsync' && options.durability !== 'no-fsync') {
     throw new InvalidArgumentError('durability', `durability must be 'fsync' or 'no-fsync' (got ${describe(options.durability)})`);
   }

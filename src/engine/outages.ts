@@ -52,17 +52,28 @@ export class OutageReporter {
 
 /** Logs background errors without flooding: the first of each kind, then at most one a minute with a count. */
 function rateLimitedConsoleError(): (err: unknown, during: string) => void {
+  return rateLimited((err, during, suppressed) => {
+    const more = suppressed ? ` (${suppressed} more like it since)` : '';
+    console.error(`spool: error during ${during}: ${(err as Error)?.message ?? String(err)}${more}`);
+  });
+}
+
+/**
+ * Passes background errors on to `sink` without flooding: the first of each kind (what was
+ * being done, and the error's code or class), then at most one a minute, with how many of
+ * that kind were held back since the last one passed.
+ */
+export function rateLimited(sink: (err: unknown, during: string, suppressed: number) => void, now: () => number = Date.now): (err: unknown, during: string) => void {
   const seen = new Map<string, { at: number; suppressed: number }>();
   return (err, during) => {
     const key = `${during}:${(err as { code?: string })?.code ?? (err as Error)?.name}`;
-    const now = Date.now();
+    const at = now();
     const s = seen.get(key);
-    if (s && now - s.at < LOG_REPEAT_MS) {
+    if (s && at - s.at < LOG_REPEAT_MS) {
       s.suppressed++;
       return;
     }
-    const more = s?.suppressed ? ` (${s.suppressed} more like it since)` : '';
-    seen.set(key, { at: now, suppressed: 0 });
-    console.error(`spool: error during ${during}: ${(err as Error)?.message ?? String(err)}${more}`);
+    seen.set(key, { at, suppressed: 0 });
+    sink(err, during, s?.suppressed ?? 0);
   };
 }

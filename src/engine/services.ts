@@ -18,6 +18,8 @@ export interface ServiceEffects {
   revoke(lease: Lease, reason: Error): void;
   /** Jobs became ready in `queue`: wake its consumers. */
   wake(queue: string): void;
+  /** The lease reaper ended leases in this tick: how many, per queue (one call per tick, for logs). */
+  reaped?(queues: Record<string, number>): void;
 }
 
 export interface ServiceRun {
@@ -51,10 +53,13 @@ export const leaseReaper: Service = {
     const reaped = await reapLeases(store, now);
     if (reaped.length === 0) return;
     after((e) => {
+      const queues = new Map<string, number>();
       for (const r of reaped) {
         e.revoke({ jobId: r.id, token: r.token }, new StaleLeaseError(r.id, r.token, r.state, r.token));
         if (r.state === 'ready') e.wake(r.queue);
+        queues.set(r.queue, (queues.get(r.queue) ?? 0) + 1);
       }
+      e.reaped?.(Object.fromEntries(queues));
     });
   },
 };
@@ -128,18 +133,28 @@ export class ServiceRunner {
   readonly #services: readonly Service[];
   readonly #effects: ServiceEffects;
   readonly #onError: (err: unknown, service: string) => void;
+  readonly #onLeadership: ((led: boolean) => void) | undefined;
+  /** Whether the last tick led, on a store with leadership; null before the first. */
+  #led: boolean | null = null;
   #upkeep: Promise<void> = Promise.resolve();
 
-  constructor(store: Store, services: readonly Service[], effects: ServiceEffects, onError: (err: unknown, service: string) => void) {
+  /** `onLeadership` hears each change of leadership on a store that has it: true when taken, false when lost. */
+  constructor(store: Store, services: readonly Service[], effects: ServiceEffects, onError: (err: unknown, service: string) => void, onLeadership?: (led: boolean) => void) {
     this.#store = store;
     this.#services = services;
     this.#effects = effects;
     this.#onError = onError;
+    this.#onLeadership = onLeadership;
   }
 
   async tick(p: { leaderId: string | null; leaseMs: number; now: number; tick: number }): Promise<void> {
-    const { upkeep } = await runServices(this.#store, this.#services, { ...p, effects: this.#effects, onError: this.#onError });
+    const { led, upkeep } = await runServices(this.#store, this.#services, { ...p, effects: this.#effects, onError: this.#onError });
     this.#upkeep = Promise.all([this.#upkeep, upkeep]).then(() => {});
+    if (this.#store.asLeader && p.leaderId !== null && led !== this.#led) {
+      const before = this.#led;
+      this.#led = led;
+      if (led || before !== null) this.#onLeadership?.(led); // never having led is not a loss
+    }
   }
 
   /** Resolves when the upkeep started so far has ended. */

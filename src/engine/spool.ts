@@ -21,13 +21,13 @@ import { Maintenance } from './maintenance.ts';
 import { Operator } from './operator.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
-import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
+import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions, type SpoolEvent } from './options.ts';
 import { LeaseOps } from './leases.ts';
 import { OutageReporter } from './outages.ts';
 import { Queue } from '../api/queue.ts';
 import { QueueSettings } from './queue-settings.ts';
 
-export type { AddItem, ListOptions, OpenOptions } from './options.ts';
+export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
 
 /**
  * An embedded Spool: the engine over a store, in this process.
@@ -64,12 +64,28 @@ export class Spool implements SpoolClient {
     this.#settings = settings;
     this.clock = options.clock ?? systemClock;
     this.#queues = new QueueSettings(store, this.clock, settings.settingsRefreshMs);
+    // What background work did, for the operator's log (onEvent); a throwing listener is reported, never breaks the work.
+    const emit = (event: SpoolEvent): void => {
+      try {
+        options.onEvent?.(event);
+      } catch (err) {
+        this.#outages.report(err, 'onEvent');
+      }
+    };
     this.#services = new ServiceRunner(
       store, defaultServices(settings),
-      { revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue) },
+      {
+        revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue),
+        reaped: (queues) => emit({ type: 'leases-reaped', count: Object.values(queues).reduce((a, b) => a + b, 0), queues }),
+      },
       (err, service) => this.#outages.probeFailed(err, service),
+      (led) => emit({ type: 'leadership', led }),
     );
-    this.#health = new Health(this.clock, options.log ?? ((line) => console.error(line)));
+    const log = options.log ?? ((line: string) => console.error(line));
+    this.#health = new Health(this.clock, (line, change) => {
+      log(line);
+      emit(change.healthy ? { type: 'healthy', downMs: change.downMs } : { type: 'unhealthy', reason: change.reason });
+    });
     this.#outages = new OutageReporter(this.clock, this.#health, options.onError);
     // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
     this.#membership = store.workerRegister

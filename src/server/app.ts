@@ -10,6 +10,7 @@ import { authorize, settleDenials } from './auth/permissions.ts';
 import { ALL_ACCESS, type Principal } from './auth/scopes.ts';
 import type { BrokerHost } from './host.ts';
 import { toHttpError } from './http-errors.ts';
+import { authFailure, BrokerLog, clientText, requestFailure, type BrokerLogger } from './logging.ts';
 import { responseChecker } from './response-check.ts';
 
 export type { BrokerHost } from './host.ts';
@@ -25,6 +26,11 @@ export interface ServerOptions {
   auth?: Authenticator;
   /** Serve HTTPS (and WSS) with this certificate chain and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Where the broker logs (docs/operations.md, Logs): a pino logger, or anything with pino's
+   * level methods. Absent or `false`: no lines at all, the quiet default for a broker embedded in a program.
+   */
+  logger?: BrokerLogger | false;
 }
 
 /** Routes served without a token: the public operations, the API description, and the WebSocket endpoint (which authenticates its own connections). */
@@ -84,15 +90,33 @@ export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): Fas
     }
   });
 
+  const log = new BrokerLog(options.logger);
+  // The fields every line about a request has.
+  const about = (req: FastifyRequest) => ({ transport: 'http', reqId: req.id, method: req.method, url: clientText(req.url), remote: req.ip });
+
   app.setErrorHandler((err, req, reply) => {
     const { status, body, headers } = toHttpError(err);
     if (status === 415) body.message = `send the body as JSON, with the header "Content-Type: application/json" (got ${JSON.stringify(req.headers['content-type'] ?? '')})`;
+    if (status === 401) log.write('auth failed', 'warn', { ...about(req), ...authFailure(err, req.headers.authorization) });
+    else {
+      // The stack of a fault of ours goes to the log only: the body says "internal error".
+      const { level, fields } = requestFailure(status, body.code, body.message, err);
+      log.write('request failed', level, { ...about(req), tokenId: principals.get(req)?.tokenId ?? null, ...fields });
+    }
     if (headers) void reply.headers(headers);
     void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
+    log.write('request failed', 'info', { ...about(req), status: 404, code: 'NOT_FOUND' });
     void reply.status(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` });
   });
+  // An access line per request, at debug only: at info a busy broker would drown its log.
+  if (log.on) {
+    app.addHook('onResponse', (req, reply, done) => {
+      if (log.enabled('debug')) log.write('request completed', 'debug', { ...about(req), status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 10) / 10 });
+      done();
+    });
+  }
 
   // Who is asking: authenticated once per request, before its body is read; each operation then checks its permission.
   const principals = new WeakMap<FastifyRequest, Principal>();

@@ -9,6 +9,7 @@ import { WS_PATH } from '../protocol/frames.ts';
 import { buildHttpApi, type ServerOptions } from './app.ts';
 import type { Authenticate } from './auth/authenticator.ts';
 import { ALL_ACCESS } from './auth/scopes.ts';
+import { BrokerLog, isBrokerLogger, type BrokerLogger } from './logging.ts';
 import { attachWebSocket, type WebSocketEndpoint } from './ws/ws-server.ts';
 
 /** Options for {@link startBroker}; every number is a setting in docs/configuration.md. */
@@ -43,12 +44,12 @@ const openAccess: Authenticate = async () => ALL_ACCESS;
 /** Every key of {@link BrokerOptions}; others are refused. */
 const BROKER_OPTIONS: Record<keyof BrokerOptions, true> = {
   host: true, port: true, tls: true, auth: true, bodyMaxBytes: true, idleTimeoutMs: true, receiveWaitMaxMs: true, connectionsMax: true,
-  consumerInflightMax: true, requestsInflightMax: true, wsHeartbeatMs: true, helloTimeoutMs: true, addManyMax: true,
+  consumerInflightMax: true, requestsInflightMax: true, wsHeartbeatMs: true, helloTimeoutMs: true, addManyMax: true, logger: true,
 };
 export const BROKER_OPTION_KEYS: readonly (keyof BrokerOptions)[] = Object.keys(BROKER_OPTIONS) as (keyof BrokerOptions)[];
 
 /** {@link BrokerOptions} validated, with every default filled in. */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, 'tls' | 'auth'>> & Pick<BrokerOptions, 'tls' | 'auth'>;
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, 'tls' | 'auth' | 'logger'>> & Pick<BrokerOptions, 'tls' | 'auth'> & { logger: BrokerLogger | false };
 
 /**
  * Validates every option of {@link startBroker} before anything listens: unknown keys are refused
@@ -68,6 +69,9 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
   if (options.auth !== undefined && typeof (options.auth as { authenticate?: unknown } | null)?.authenticate !== 'function') {
     throw new InvalidArgumentError('auth', `auth must be an Authenticator (got ${describe(options.auth)})`);
   }
+  if (options.logger !== undefined && options.logger !== false && !isBrokerLogger(options.logger)) {
+    throw new InvalidArgumentError('logger', `logger must be a pino logger (an object with trace, debug, info, warn and error methods) or false (got ${describe(options.logger)})`);
+  }
   return {
     host: options.host ?? '127.0.0.1',
     port,
@@ -82,11 +86,13 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     wsHeartbeatMs: checkLimit('wsHeartbeatMs', options.wsHeartbeatMs),
     helloTimeoutMs: checkLimit('helloTimeoutMs', options.helloTimeoutMs),
     addManyMax: checkLimit('addManyMax', options.addManyMax),
+    logger: options.logger ?? false,
   };
 }
 
 /**
- * Serves a Spool over HTTP and WebSocket.
+ * Serves a Spool over HTTP and WebSocket. Quiet unless given a `logger` (docs/operations.md, Logs);
+ * give the engine's lines to the same logger with `Spool.open({ ...engineLogOptions(logger) })`.
  * @example
  * const spool = await Spool.open();
  * const broker = await startBroker(spool, { port: 7600 });
@@ -102,7 +108,8 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
     requestsInflightMax: o.requestsInflightMax,
     inflightMax: o.consumerInflightMax,
   };
-  const app = buildHttpApi(spool, { bodyMaxBytes: o.bodyMaxBytes, idleTimeoutMs: o.idleTimeoutMs, receiveWaitMaxMs: o.receiveWaitMaxMs, auth: o.auth, tls: o.tls });
+  const log = new BrokerLog(o.logger);
+  const app = buildHttpApi(spool, { bodyMaxBytes: o.bodyMaxBytes, idleTimeoutMs: o.idleTimeoutMs, receiveWaitMaxMs: o.receiveWaitMaxMs, auth: o.auth, tls: o.tls, logger: o.logger });
   const auth = o.auth;
   const ws: WebSocketEndpoint = attachWebSocket(app.server as Server, spool, {
     limits,
@@ -111,6 +118,7 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
     helloTimeoutMs: o.helloTimeoutMs,
     authenticate: auth ? (header) => auth.authenticate(header) : openAccess,
     node: spool.nodeId ?? randomUUID(),
+    log,
   });
   const listenHost = o.host;
   await app.listen({ host: listenHost, port: o.port });
@@ -118,17 +126,23 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const secure = o.tls !== undefined;
   let closing: Promise<void> | null = null;
+  const url = `${secure ? 'https' : 'http'}://${host}:${port}`;
+  const wsUrl = `${secure ? 'wss' : 'ws'}://${host}:${port}${WS_PATH}`;
+  log.write('broker listening', 'info', { url, wsUrl });
   return {
-    url: `${secure ? 'https' : 'http'}://${host}:${port}`,
-    wsUrl: `${secure ? 'wss' : 'ws'}://${host}:${port}${WS_PATH}`,
+    url,
+    wsUrl,
     port,
     get connections() {
       return ws.connections;
     },
     close() {
       closing ??= (async () => {
+        const startedAt = performance.now();
+        log.write('broker closing', 'info', { connections: ws.connections });
         await ws.close();
         await app.close();
+        log.write('broker closed', 'info', { durationMs: Math.round(performance.now() - startedAt) });
       })();
       return closing;
     },

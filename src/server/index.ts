@@ -12,3 +12,6 @@ export { buildHttpApi, type ServerOptions } from './app.ts';
 export { Authenticator, type AuthMode, type AuthenticatorOptions } from './auth/authenticator.ts';
 export { createToken } from './auth/tokens.ts';
 export { parseScope, type Principal, type Scope } from './auth/scopes.ts';
+export { engineLogOptions, LOG_EVENTS, type BrokerLogger, type LogEvent, type LogLevel } from './logging.ts';
+export { createLogger, type LogFormat, type LoggerOptions } from './log-output.ts';
+export type { SpoolEvent } from '../engine/options.ts';

@@ -89,16 +89,31 @@ export interface Store {
 
   // API tokens of the broker. The store keeps only a hash of each token, never the token.
 
-  /** Saves a new token. */
-  tokensInsert(row: TokenRow): Promise<void>;
+  /**
+   * Saves a new token and, in the same transaction, records that this store has had a token
+   * (see tokensEnabled): the two are never seen apart.
+   */
+  tokensInsert(row: NewTokenRow): Promise<void>;
   /** Every token, oldest first, without its hash (a listing never needs it). */
   tokensList(): Promise<TokenInfo[]>;
-  /** Deletes (revokes) tokens; returns how many existed. */
+  /** Deletes (revokes) tokens; returns how many existed. Never clears the record tokensEnabled reads. */
   tokensDelete(ids: readonly string[]): Promise<number>;
   /** One token with its hash, for verifying a presented token; null when unknown or revoked. */
   tokenGet(id: string): Promise<TokenRow | null>;
-  /** Whether any token exists: the broker's `auto` mode enforces tokens as soon as one does. */
+  /** Whether any token exists now (for the CLI's notes; the broker reads tokensEnabled). */
   tokensExist(): Promise<boolean>;
+  /**
+   * Whether a token was ever saved in this store, even if every one has been revoked since: a
+   * durable record, kept when the last token goes. The broker's `auto` mode enforces tokens once
+   * it is true, so revoking the last token never opens the broker again.
+   */
+  tokensEnabled(): Promise<boolean>;
+  /**
+   * Records that tokens were accepted at the given times: each token's `lastUsedAt` becomes the
+   * later of the one stored and the one given (a late write never moves it back). Ids of tokens
+   * that no longer exist are ignored. Brokers call it at most once per token per interval, not per request.
+   */
+  tokensMarkUsed(uses: readonly TokenUse[]): Promise<void>;
 
   close(): Promise<void>;
 
@@ -255,10 +270,24 @@ export interface TokenRow {
   /** Scope texts, e.g. `publish:orders.*`, `consume:orders.eu`, `admin`. */
   scopes: string[];
   createdAt: number;
+  /** When the token stops being accepted (Unix ms), or null: it never expires. */
+  expiresAt: number | null;
+  /** When a broker last recorded accepting it (Unix ms; see Store.tokensMarkUsed), or null: never. */
+  lastUsedAt: number | null;
 }
+
+/** A token to save: a new token has not been used yet; `expiresAt` defaults to null (never). */
+export type NewTokenRow = Omit<TokenRow, 'expiresAt' | 'lastUsedAt'> & { expiresAt?: number | null };
 
 /** A token as listed: everything but the hash. */
 export type TokenInfo = Omit<TokenRow, 'hash'>;
+
+/** One accepted use of a token, for Store.tokensMarkUsed. */
+export interface TokenUse {
+  id: string;
+  /** When it was accepted (Unix ms). */
+  at: number;
+}
 
 export interface StoredQueue {
   name: string;

@@ -1,24 +1,32 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import type { AddItem } from '../../api/contract.ts';
 import { SpoolError } from '../../core/errors.ts';
+import type { Job } from '../../core/job.ts';
+import { LIMITS } from '../../core/limits.ts';
 import { checkAddOptions, type AddOptions } from '../../core/validate.ts';
-import type { AddItem, Spool } from '../../engine/spool.ts';
 import { integerOption, stringOption } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
 import { Progress } from '../format.ts';
-import { withSpool } from '../open-spool.ts';
+import { runOperation, withOperations, type Call } from '../operation.ts';
 import { printResult } from '../output.ts';
 
-/** Jobs per `addMany` call (one transaction) when adding from a file. */
-export const ADD_FILE_BATCH_SIZE = 1000;
+/** Jobs per `addJobs` call (one transaction) when adding from a file: at most addManyMax. */
+export const ADD_FILE_BATCH_SIZE = Math.min(1000, LIMITS.addManyMax.default);
+
+/**
+ * A batch is also sent once its lines reach this many bytes, well under the broker's
+ * request body limit (bodyMaxBytes, 16 MiB by default), so large payloads travel in smaller batches.
+ */
+export const ADD_FILE_BATCH_MAX_BYTES = 4 * 1024 * 1024;
 
 /** `spool add`: one job from a JSON argument, or many from an NDJSON file. */
 export const add: Command = {
   name: 'add',
   summary: 'add a job, or many from an NDJSON file',
-  usage: ['add <queue> <json> [options]', 'add <queue> --file <jobs.ndjson | -> [options]'],
+  usage: ['add <queue> <json> [options]', 'add <queue> --file <jobs.ndjson | -> [--batch <n>] [options]'],
   help: `Adds one job whose payload is <json>, or one job per line of an NDJSON file.
 
 Options:
@@ -28,9 +36,12 @@ Options:
   --max-attempts <n>   attempts before the job is dead (default: the queue's setting)
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
-                       blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction.
+                       blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
+                       (fewer when their lines pass ${ADD_FILE_BATCH_MAX_BYTES / 1024 / 1024} MiB).
                        A line that is not JSON stops the import with exit code 2: batches
                        already written stay written, and the message says how many.
+  --batch <n>          with --file: jobs per transaction, 1–${LIMITS.addManyMax.max} (default ${ADD_FILE_BATCH_SIZE});
+                       a broker refuses more than its addManyMax
 
 Output: the job id (with --json, the job). With --file: "added N jobs to <queue> in X s
 (Y jobs/s)" (with --json, {"queue","added","seconds","jobsPerSecond"}), and a progress
@@ -41,18 +52,25 @@ line on stderr when stderr is a terminal.`,
     name: { type: 'string' },
     'max-attempts': { type: 'string' },
     file: { type: 'string' },
+    batch: { type: 'string' },
   },
   positionals: { min: 1, max: 2 },
+  remote: true,
   async run(ctx) {
     const [queue, text] = ctx.args as [string, string | undefined];
     const file = stringOption(ctx.options, 'file');
     if (file !== undefined && text !== undefined) throw new UsageError('give a <json> payload or --file, not both');
     if (file === undefined && text === undefined) throw new UsageError('missing the job payload: spool add <queue> <json>, or --file <path>');
+    const batch = integerOption(ctx.options, 'batch');
+    if (batch !== undefined && file === undefined) throw new UsageError('--batch goes with --file');
+    if (batch !== undefined && (batch < 1 || batch > LIMITS.addManyMax.max)) {
+      throw new UsageError(`--batch must be from 1 to ${LIMITS.addManyMax.max} (got ${batch})`);
+    }
     const options = addOptions(ctx);
     checkAddOptions(options, Date.now()); // fail on a bad flag before touching the store or reading the file
-    if (file !== undefined) return addFromFile(ctx, queue, file, options);
+    if (file !== undefined) return addFromFile(ctx, queue, file, options, batch ?? ADD_FILE_BATCH_SIZE);
     const payload = parseJsonArgument(text!);
-    const job = await withSpool(ctx.store, true, (spool) => spool.add(queue, payload, options));
+    const job = await runOperation<Job>(ctx.target, 'addJobs', { queue, payload, ...options });
     printResult(ctx.json, job, () => job.id);
   },
 };
@@ -78,7 +96,7 @@ function parseJsonArgument(text: string): unknown {
   }
 }
 
-async function addFromFile(ctx: CommandContext, queue: string, file: string, options: AddOptions): Promise<void> {
+async function addFromFile(ctx: CommandContext, queue: string, file: string, options: AddOptions, batchSize: number): Promise<void> {
   const fromStdin = file === '-';
   let totalBytes: number | null = null;
   if (!fromStdin) {
@@ -90,11 +108,11 @@ async function addFromFile(ctx: CommandContext, queue: string, file: string, opt
   }
   const source = fromStdin ? 'stdin' : file;
   const startedMs = performance.now();
-  const added = await withSpool(ctx.store, true, async (spool) => {
+  const added = await withOperations(ctx.target, { create: true }, async (call) => {
     const input: Readable = fromStdin ? process.stdin : createReadStream(file);
     const progress = new Progress(process.stderr, process.stderr.isTTY === true && !ctx.json);
     try {
-      return await importLines(spool, queue, input, source, options, (count) =>
+      return await importLines(call, queue, input, source, options, batchSize, (count) =>
         progress.update(count, totalBytes ? (input as Readable & { bytesRead: number }).bytesRead / totalBytes : null),
       );
     } finally {
@@ -109,15 +127,16 @@ async function addFromFile(ctx: CommandContext, queue: string, file: string, opt
   );
 }
 
-/** Reads payload lines and adds them in batches. Returns how many jobs were added. */
+/** Reads payload lines and adds them in batches (`addJobs` with `jobs`). Returns how many jobs were added. */
 async function importLines(
-  spool: Spool, queue: string, input: Readable, source: string, options: AddOptions, onBatch: (added: number) => void,
+  call: Call, queue: string, input: Readable, source: string, options: AddOptions, batchSize: number, onBatch: (added: number) => void,
 ): Promise<number> {
   let lineNo = 0;
   let added = 0;
   let writtenThroughLine = 0;
   let batch: AddItem[] = [];
   let batchLines: number[] = [];
+  let batchBytes = 0;
   const soFar = (): string =>
     added === 0
       ? 'no jobs were added'
@@ -125,11 +144,11 @@ async function importLines(
 
   const flush = async (): Promise<void> => {
     try {
-      await spool.addMany(queue, batch);
+      await call('addJobs', { queue, jobs: batch });
     } catch (err) {
       if (err instanceof SpoolError) {
-        // The engine names a bad item as `items[i]: …`; turn that into the line it came from.
-        const m = /^items\[(\d+)\]: /.exec(err.message);
+        // The engine names a bad item as `items[i]: …` (the input check as `jobs[i]…`); turn that into the line it came from.
+        const m = /^(?:items|jobs)\[(\d+)\][:.]? ?/.exec(err.message);
         const line = m ? batchLines[Number(m[1])] : batchLines.length === 1 ? batchLines[0] : undefined;
         const where = line !== undefined ? `line ${line}` : `lines ${batchLines[0]}–${batchLines.at(-1)}`;
         err.message = `${source} ${where}: ${m ? err.message.slice(m[0].length) : err.message}; ${soFar()}`;
@@ -140,6 +159,7 @@ async function importLines(
     writtenThroughLine = batchLines.at(-1)!;
     batch = [];
     batchLines = [];
+    batchBytes = 0;
     onBatch(added);
   };
 
@@ -154,7 +174,8 @@ async function importLines(
     }
     batch.push({ ...options, payload });
     batchLines.push(lineNo);
-    if (batch.length >= ADD_FILE_BATCH_SIZE) await flush();
+    batchBytes += Buffer.byteLength(line);
+    if (batch.length >= batchSize || batchBytes >= ADD_FILE_BATCH_MAX_BYTES) await flush();
   }
   if (batch.length > 0) await flush();
   return added;

@@ -1,23 +1,36 @@
 import type { Job } from '../../core/job.ts';
 import type { Command } from '../command.ts';
+import { UsageError } from '../exit-codes.ts';
+import { deleteOne } from './delete.ts';
 import { firstLine, formatDuration, formatTime, table } from '../format.ts';
 import { runOperation } from '../operation.ts';
 import { printResult } from '../output.ts';
 
-/** `spool job <id>`: one job in full. */
+/** `spool job <id>`: one job in full; `spool job delete <id>`: delete it. */
 export const job: Command = {
   name: 'job',
-  summary: 'show one job: fields, payload, result and attempts',
-  usage: ['job <id>'],
+  summary: 'show one job: fields, payload, result and attempts; or delete it',
+  usage: ['job <id>', 'job delete <id>'],
   help: `Shows every field of one job, its payload and result as JSON, the last error in
 full, and one row per attempt (outcome, start time, duration, first line of its error).
 
 Output: the job as "field: value" lines. With --json: the job object as stored.
-Exit code 3 when no job has this id.`,
+Exit code 3 when no job has this id.
+
+job delete <id> deletes a job that is not running (scheduled, ready, completed, dead or
+cancelled; cancel a running one first), the same as spool delete <id>.
+Output: "deleted <id>". With --json: {"id","deleted":true}.
+Exit code 3 when no job has this id; 4 when the job is active.`,
   options: {},
-  positionals: { min: 1, max: 1 },
+  positionals: { min: 1, max: 2 },
+  remote: true,
   async run(ctx) {
-    const found = await runOperation<Job>(ctx.store, 'getJob', { jobId: ctx.args[0]! });
+    if (ctx.args[0] === 'delete' || ctx.args.length > 1) {
+      if (ctx.args[0] !== 'delete') throw new UsageError(`job: unexpected argument ${JSON.stringify(ctx.args[1])}; usage: spool job <id> | spool job delete <id>`);
+      if (ctx.args[1] === undefined) throw new UsageError('job delete: missing the job id; usage: spool job delete <id>');
+      return deleteOne(ctx, ctx.args[1]);
+    }
+    const found = await runOperation<Job>(ctx.target, 'getJob', { jobId: ctx.args[0]! });
     printResult(ctx.json, found, () => renderJob(found));
   },
 };

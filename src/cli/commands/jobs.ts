@@ -1,8 +1,8 @@
-import type { JobState } from '../../core/job.ts';
+import type { Job } from '../../core/job.ts';
 import { integerOption, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { firstLine, formatTime, table } from '../format.ts';
-import { withSpool } from '../open-spool.ts';
+import { runOperation } from '../operation.ts';
 import { printResult } from '../output.ts';
 
 /** Jobs per page when --limit is not given: a screenful. */
@@ -13,11 +13,12 @@ const ERROR_COLUMN_CHARS = 48;
 export const jobs: Command = {
   name: 'jobs',
   summary: 'list the jobs of a queue, a page at a time',
-  usage: ['jobs <queue> [--state <state>] [--limit <n>] [--after <id>]'],
+  usage: ['jobs <queue> [--state <state>] [--name <name>] [--limit <n>] [--after <id>]'],
   help: `Lists a queue's jobs in creation order.
 
 Options:
   --state <state>   only jobs in this state: scheduled, ready, active, completed, dead, cancelled
+  --name <name>     only jobs with this name
   --limit <n>       jobs per page, 1–1000 (default ${JOBS_DEFAULT_LIMIT})
   --after <id>      the cursor printed under the previous page: list the jobs after this id
 
@@ -27,19 +28,22 @@ when the page is full. With --json: {"jobs":[<job>…],"next":<id or null>}; pas
 as --after to get the next page. A full page always gives a cursor, so the last page may be empty.`,
   options: {
     state: { type: 'string' },
+    name: { type: 'string' },
     limit: { type: 'string' },
     after: { type: 'string' },
   },
   positionals: { min: 1, max: 1 },
+  remote: true,
   async run(ctx) {
     const queue = ctx.args[0]!;
-    const state = stringOption(ctx.options, 'state') as JobState | undefined;
+    const state = stringOption(ctx.options, 'state');
+    const name = stringOption(ctx.options, 'name');
     const limit = integerOption(ctx.options, 'limit') ?? JOBS_DEFAULT_LIMIT;
     const after = stringOption(ctx.options, 'after');
-    const list = await withSpool(ctx.store, false, (spool) => spool.list(queue, { state, limit, after }));
-    const next = list.length === limit ? list.at(-1)!.id : null;
+    const input = { queue, limit, ...(state === undefined ? {} : { state }), ...(name === undefined ? {} : { name }), ...(after === undefined ? {} : { after }) };
+    const { jobs: list, next } = await runOperation<{ jobs: Job[]; next: string | null }>(ctx.target, 'listJobs', input);
     printResult(ctx.json, { jobs: list, next }, () => {
-      if (list.length === 0) return after === undefined ? `no ${state ?? ''}${state ? ' ' : ''}jobs in ${queue}` : 'no more jobs';
+      if (list.length === 0) return after === undefined ? `no ${state ?? ''}${state ? ' ' : ''}jobs in ${queue}${name === undefined ? '' : ` with name ${name}`}` : 'no more jobs';
       const rows = list.map((j) => [
         j.id, j.state, j.name, String(j.priority), `${j.attempt}/${j.maxAttempts}`,
         formatTime(j.createdAt), formatTime(j.updatedAt), firstLine(j.lastError).slice(0, ERROR_COLUMN_CHARS),
@@ -47,9 +51,15 @@ as --after to get the next page. A full page always gives a cursor, so the last 
       let text = table(['ID', 'STATE', 'NAME', 'PRI', 'ATTEMPT', 'CREATED', 'UPDATED', 'LAST ERROR'], rows);
       if (next) {
         const stateFlag = state ? ` --state ${state}` : '';
-        text += `\n\nnext page: spool jobs ${queue}${stateFlag} --limit ${limit} --after ${next}`;
+        const nameFlag = name === undefined ? '' : ` --name ${shellWord(name)}`;
+        text += `\n\nnext page: spool jobs ${queue}${stateFlag}${nameFlag} --limit ${limit} --after ${next}`;
       }
       return text;
     });
   },
 };
+
+/** `word` as the shell reads it back: quoted unless it is plain. */
+function shellWord(word: string): string {
+  return /^[\w.:@%+=,/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Authenticator, type AuthMode } from '../../server/auth/authenticator.ts';
 import { BROKER_OPTION_KEYS, startBroker } from '../../server/broker.ts';
+import { createLogger, HeldSink, LOG_FORMATS, LOG_LEVELS, type LogFormat } from '../../server/log-output.ts';
+import { BrokerLog, engineLogOptions, type LogLevel } from '../../server/logging.ts';
 import type { LimitName } from '../../core/limits.ts';
 import { QUEUE_SETTING_KEYS } from '../../core/options.ts';
 import { OPEN_OPTION_KEYS } from '../../engine/options.ts';
@@ -57,7 +59,7 @@ function readPem(path: string, flag: string): Buffer {
 export const serve: Command = {
   name: 'serve',
   summary: 'run the broker: HTTP API, WebSocket protocol and background duties, until stopped',
-  usage: ['serve [--host 127.0.0.1] [--port 7600] [--auth auto|required|off] [--tls-cert FILE --tls-key FILE] [--set name=value]… [--insecure]'],
+  usage: ['serve [--host 127.0.0.1] [--port 7600] [--auth auto|required|off] [--tls-cert FILE --tls-key FILE] [--set name=value]… [--insecure] [--log-level info] [--log-format json|pretty]'],
   help: `Opens the store (creating it if needed), serves the HTTP+JSON API and the WebSocket
 protocol (docs/protocol.md) on one port, and runs maintenance until SIGINT or SIGTERM:
 expired leases are reaped, delayed and backed-off jobs are promoted when due, and
@@ -66,7 +68,7 @@ finished jobs past their retention are deleted.
 Options:
   --host <addr>      address to listen on (default 127.0.0.1)
   --port <n>         port (default 7600; 0 picks a free one)
-  --auth <mode>      auto (default): API tokens are required as soon as the store holds one
+  --auth <mode>      auto (default): API tokens are required once the store has had one (revoking the last keeps them required)
                      (spool token create); required: always; off: never (loopback only)
   --tls-cert <file>  serve HTTPS and WSS with this PEM certificate chain (needs --tls-key)
   --tls-key <file>   the PEM private key of --tls-cert
@@ -74,15 +76,21 @@ Options:
                      (repeatable; server and engine settings alike)
   --insecure         allow a non-loopback address without authentication: anyone who can
                      reach the port may add and take jobs
+  --log-level <l>    trace, debug, info (default), warn, error or silent
+  --log-format <f>   json (one object a line) or pretty; default: pretty on a terminal,
+                     json otherwise
 
 Output: one line with where the data lives, what an acknowledged write survives and
 where the API listens. With --json: {"status":"serving","location","durability","url","wsUrl","auth"},
-then {"status":"stopped"}.
+then {"status":"stopped"}. The log follows on stdout after that first line: connections,
+auth failures, request errors, outages, leases reaped, leadership, shutdown; every line is
+listed in docs/operations.md (Logs).
 The first signal stops accepting, tells WebSocket clients to reconnect elsewhere and closes
 the store gracefully (exit 0); a second one exits at once (130).`,
   options: {
     host: { type: 'string' }, port: { type: 'string' }, insecure: { type: 'boolean' }, auth: { type: 'string' },
     'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, set: { type: 'string', multiple: true },
+    'log-level': { type: 'string' }, 'log-format': { type: 'string' },
   },
   positionals: { min: 0, max: 0 },
   longRunning: true,
@@ -98,9 +106,17 @@ the store gracefully (exit 0); a second one exits at once (130).`,
     const tls = certPath && keyPath ? { cert: readPem(certPath, '--tls-cert'), key: readPem(keyPath, '--tls-key') } : undefined;
     const settings = parseSettings(ctx.options.set);
     const { engine, broker: brokerSettings } = splitSettings(settings);
+    const logLevel = (stringOption(ctx.options, 'log-level') ?? 'info') as LogLevel | 'silent';
+    if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got ${logLevel})`);
+    const logFormat = stringOption(ctx.options, 'log-format') as LogFormat | undefined;
+    if (logFormat !== undefined && !LOG_FORMATS.includes(logFormat)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')} (got ${logFormat})`);
+    // The log is held until the serving line is out, so that line stays the first on stdout.
+    const out = new HeldSink(process.stdout);
+    const logger = await createLogger({ level: logLevel, sink: out, ...(logFormat ? { format: logFormat } : {}) });
+    const log = new BrokerLog(logger);
     const stop = waitForStop();
     try {
-      const spool = await openSpool(ctx.store, { maintenance: true, create: true }, engine);
+      const spool = await openSpool(ctx.store, { maintenance: true, create: true }, { ...engine, ...engineLogOptions(logger) });
       const auth = new Authenticator(spool.store, { mode, ...(settings.tokenCacheMs === undefined ? {} : { cacheMs: settings.tokenCacheMs }) });
       const enforced = mode !== 'off' && (mode === 'required' || (await auth.enforced()));
       if (!isLoopback(host) && !enforced && ctx.options.insecure !== true) {
@@ -112,7 +128,7 @@ the store gracefully (exit 0); a second one exits at once (130).`,
       }
       let broker;
       try {
-        broker = await startBroker(spool, { ...brokerSettings, host, port, tls, auth });
+        broker = await startBroker(spool, { ...brokerSettings, host, port, tls, auth, logger });
       } catch (err) {
         await spool.close();
         throw new UsageError(`cannot serve on ${host}:${port}: ${(err as Error).message}`);
@@ -124,13 +140,18 @@ the store gracefully (exit 0); a second one exits at once (130).`,
       else {
         process.stdout.write(`spool serve: data in ${location} (durability: ${durability}); API on ${broker.url}, WebSocket ${broker.wsUrl}; auth ${authText}. Stop with Ctrl+C.\n`);
       }
+      out.release();
       const signal = await stop.received;
+      const stoppingAt = performance.now();
+      log.write('shutdown begun', 'info', { signal });
       note(`spool serve: ${signal}, closing`);
       await broker.close();
       await spool.close();
+      log.write('shutdown finished', 'info', { durationMs: Math.round(performance.now() - stoppingAt) });
       if (ctx.json) printJson({ status: 'stopped' });
       else note('spool serve: stopped');
     } finally {
+      out.release(); // what was logged before a failed start
       stop.dispose();
     }
   },

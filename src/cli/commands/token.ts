@@ -10,12 +10,35 @@ import { note, printResult } from '../output.ts';
 
 const TOKEN_ID_RE = /^[0-9a-f]{12}$/;
 const CACHE = formatDuration(LIMITS.tokenCacheMs.default);
+const TTL_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** The longest --ttl, in days (the limit tokenTtlMs). */
+const TTL_MAX_DAYS = Math.floor(LIMITS.tokenTtlMs.max / TTL_UNITS_MS.d);
+/** What `revoke` and `list` say once the store has had tokens and none is left. */
+const CLOSED_NOTE =
+  'brokers in auto mode stay closed: every request needs a token until you create one (spool token create), ' +
+  'or a broker is started with --auth off';
+
+/**
+ * Parses `--ttl`: a whole number and a unit, s, m, h or d (`90s`, `15m`, `12h`, `30d`), more
+ * than zero and at most the limit tokenTtlMs.
+ * @throws UsageError naming the form or the bound.
+ * @example
+ * parseTtl('30d'); // 2_592_000_000
+ */
+export function parseTtl(text: string): number {
+  const match = /^\s*(\d{1,15})\s*([smhd])\s*$/.exec(text);
+  if (!match) throw new UsageError(`--ttl must be a whole number and a unit, s, m, h or d, e.g. --ttl 30d or --ttl 12h (got ${JSON.stringify(text)})`);
+  const ms = Number(match[1]) * TTL_UNITS_MS[match[2] as keyof typeof TTL_UNITS_MS];
+  if (ms === 0) throw new UsageError('--ttl must be more than 0; leave it out for a token that never expires');
+  if (ms > LIMITS.tokenTtlMs.max) throw new UsageError(`--ttl must be at most ${TTL_MAX_DAYS}d (the limit tokenTtlMs) (got ${text.trim()})`);
+  return ms;
+}
 
 /** `spool token create|list|revoke`: the broker's API tokens, kept in the store. */
 export const token: Command = {
   name: 'token',
   summary: 'create, list and revoke API tokens for the broker',
-  usage: ['token create --scope <scope> [--scope <scope> …] [--name <name>]', 'token list', 'token revoke <id>'],
+  usage: ['token create --scope <scope> [--scope <scope> …] [--name <name>] [--ttl <duration>]', 'token list', 'token revoke <id>'],
   help: `API tokens let clients use the broker (docs/protocol.md, Authentication). They live in
 the store, so every broker on it knows them. Only a hash of each token is kept.
 
@@ -28,23 +51,31 @@ the store, so every broker on it knows them. Only a hash of each token is kept.
                             A pattern is a queue name where * matches any characters:
                             orders.* matches orders.eu; * matches every queue.
            --name <name>    a label for people (default: none)
-           Output: the token, its id, name and scopes.
-           With --json: {"id","name","token","scopes","createdAt"}.
-  list     Output: a table of ID, NAME, SCOPES, CREATED (never a token or its hash).
-           With --json: an array of {"id","name","scopes","createdAt"}.
+           --ttl <duration> brokers refuse the token this long after it is made: a whole
+                            number and s, m, h or d (90s, 15m, 12h, 30d); at most
+                            ${TTL_MAX_DAYS}d (the limit tokenTtlMs). Default: it never expires.
+           Output: the token, its id, name, scopes and expiry.
+           With --json: {"id","name","token","scopes","createdAt","expiresAt"} (expiresAt null: never).
+  list     Output: a table of ID, NAME, SCOPES, CREATED, EXPIRES, LAST USED (never a token or
+           its hash). A broker records a token's last use at most once per token cache time
+           (${CACHE} by default), so it may lag that much behind.
+           With --json: an array of {"id","name","scopes","createdAt","expiresAt","lastUsedAt"}
+           (null: never).
   revoke   deletes the token with this id (or the token itself, pasted whole).
            A broker that checked it recently accepts it for up to its token cache
            time (${CACHE} by default) more. Output: "revoked <id>". With --json: {"id","revoked":true}.
            Exit code 3 when no token has this id.
 
 A broker in auto mode (the default) requires a token on every request as soon as the
-store holds one, within ${CACHE}; revoking the last token opens it again.`,
-  options: { scope: { type: 'string', multiple: true }, name: { type: 'string' } },
+store has had one, within ${CACHE}. Revoking the last token does not open it again: the
+store remembers that tokens were enabled, and only a broker started with --auth off
+accepts requests without a token.`,
+  options: { scope: { type: 'string', multiple: true }, name: { type: 'string' }, ttl: { type: 'string' } },
   positionals: { min: 1, max: 2 },
   async run(ctx) {
     const [action, arg] = ctx.args;
-    if (action !== 'create' && (ctx.options.scope !== undefined || ctx.options.name !== undefined)) {
-      throw new UsageError('--scope and --name go with token create');
+    if (action !== 'create' && (ctx.options.scope !== undefined || ctx.options.name !== undefined || ctx.options.ttl !== undefined)) {
+      throw new UsageError('--scope, --name and --ttl go with token create');
     }
     if ((action === 'create' || action === 'list') && arg !== undefined) throw new UsageError(`token ${action}: unexpected argument ${JSON.stringify(arg)}`);
     if (action === 'create') return create(ctx);
@@ -60,21 +91,39 @@ store holds one, within ${CACHE}; revoking the last token opens it again.`,
 async function create(ctx: CommandContext): Promise<void> {
   const scopes = stringsOption(ctx.options, 'scope');
   if (scopes.length === 0) throw new UsageError('token create: give at least one --scope, e.g. --scope publish:orders.* (see spool token --help)');
+  const ttl = stringOption(ctx.options, 'ttl');
+  const ttlMs = ttl === undefined ? undefined : parseTtl(ttl);
   const { created, first } = await withSpool(ctx.store, true, async (spool) => {
-    const first = !(await spool.store.tokensExist());
-    return { created: await createToken(spool.store, { name: stringOption(ctx.options, 'name'), scopes }), first };
+    const first = !(await spool.store.tokensEnabled());
+    return { created: await createToken(spool.store, { name: stringOption(ctx.options, 'name'), scopes, ttlMs }), first };
   });
   printResult(ctx.json, created, () =>
-    [`token:   ${created.token}`, `id:      ${created.id}`, `name:    ${created.name || '-'}`, `scopes:  ${created.scopes.join(', ')}`].join('\n'));
+    [
+      `token:   ${created.token}`, `id:      ${created.id}`, `name:    ${created.name || '-'}`, `scopes:  ${created.scopes.join(', ')}`,
+      `expires: ${created.expiresAt === null ? 'never' : `${formatTime(created.expiresAt)} (in ${formatDuration(created.expiresAt - created.createdAt)})`}`,
+    ].join('\n'));
   note('spool token: keep the token now; Spool stores only its hash and cannot show it again.');
-  if (first) note(`spool token: this is the first token: brokers in auto mode require a token on every request from now on (within ${CACHE}).`);
+  if (first) {
+    note(`spool token: this is the first token: brokers in auto mode require a token on every request from now on (within ${CACHE}), even after the last token is revoked.`);
+  }
 }
 
 async function list(ctx: CommandContext): Promise<void> {
-  const tokens = await withSpool(ctx.store, false, (spool) => spool.store.tokensList());
+  const { tokens, enabled } = await withSpool(ctx.store, false, async (spool) => ({
+    tokens: await spool.store.tokensList(),
+    enabled: await spool.store.tokensEnabled(),
+  }));
+  const now = Date.now();
   printResult(ctx.json, tokens, () => {
-    if (tokens.length === 0) return 'no tokens (brokers in auto mode accept requests without one)';
-    return table(['ID', 'NAME', 'SCOPES', 'CREATED'], tokens.map((t) => [t.id, t.name || '-', t.scopes.join(' '), formatTime(t.createdAt)]));
+    if (tokens.length === 0) return enabled ? `no tokens: ${CLOSED_NOTE}` : 'no tokens (brokers in auto mode accept requests without one)';
+    return table(
+      ['ID', 'NAME', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED'],
+      tokens.map((t) => [
+        t.id, t.name || '-', t.scopes.join(' '), formatTime(t.createdAt),
+        t.expiresAt === null ? 'never' : `${formatTime(t.expiresAt)}${t.expiresAt <= now ? ' (expired)' : ''}`,
+        t.lastUsedAt === null ? 'never' : formatTime(t.lastUsedAt),
+      ]),
+    );
   });
 }
 
@@ -89,5 +138,5 @@ async function revoke(ctx: CommandContext, arg: string): Promise<void> {
   if (deleted === 0) throw new TokenNotFoundError(id);
   printResult(ctx.json, { id, revoked: true }, () => `revoked ${id}`);
   note(`spool token: brokers that checked this token recently accept it for up to their token cache time (${CACHE} by default).`);
-  if (!left) note('spool token: no tokens left: brokers in auto mode accept requests without a token again.');
+  if (!left) note(`spool token: that was the last token: ${CLOSED_NOTE}.`);
 }

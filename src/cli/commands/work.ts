@@ -7,7 +7,7 @@ import { integerOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
 import { firstLine } from '../format.ts';
-import { openSpool } from '../open-spool.ts';
+import { openClient } from '../open-client.ts';
 import { note, printJson } from '../output.ts';
 import { waitForStop } from '../signals.ts';
 
@@ -22,7 +22,9 @@ default export for each job of <queue>:
   export default async function handle(job, { signal }) { ...; return result; }
 
 What the handler returns is stored as the job's result; a throw fails the attempt (it is
-retried with backoff, or dead after its last attempt). Maintenance runs in this process too.
+retried with backoff, or dead after its last attempt). On a store, maintenance runs in this
+process too. With --url, the worker takes its jobs from that broker over its WebSocket
+protocol (with --token), and reconnects by itself if the connection drops.
 
 Options:
   --concurrency <n>         handlers running at once (default 1)
@@ -39,6 +41,7 @@ one exits at once (130), and the jobs it was running run again after their lease
   },
   positionals: { min: 2, max: 2 },
   longRunning: true,
+  remote: true,
   async run(ctx) {
     const [queue, modulePath] = ctx.args as [string, string];
     const concurrency = integerOption(ctx.options, 'concurrency');
@@ -46,7 +49,7 @@ one exits at once (130), and the jobs it was running run again after their lease
     const handler = await loadHandler(modulePath);
     const stop = waitForStop();
     try {
-      const spool = await openSpool(ctx.store, { maintenance: true, create: true });
+      const { client: spool, location } = await openClient(ctx.target, 'spool work');
       let completed = 0;
       let failed = 0;
       let worker;
@@ -63,7 +66,7 @@ one exits at once (130), and the jobs it was running run again after their lease
         note(`job ${job.id} failed (attempt ${job.attempt}/${job.maxAttempts}, now ${state}): ${message}`);
       });
       worker.on('error', (err: unknown) => note(`spool work: ${(err as Error)?.message ?? String(err)}`));
-      note(`spool work: ${queue} from ${spool.store.location}, concurrency ${worker.concurrency}, handler ${resolve(modulePath)}. Stop with Ctrl+C.`);
+      note(`spool work: ${queue} from ${location}, concurrency ${worker.concurrency}, handler ${resolve(modulePath)}. Stop with Ctrl+C.`);
       const signal = await stop.received;
       note(`spool work: ${signal}, finishing ${worker.running} running job(s)`);
       await worker.close();

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { InvalidArgumentError } from '../../core/errors.ts';
-import { describe } from '../../core/limits.ts';
+import { checkLimit, describe } from '../../core/limits.ts';
 import type { Store, TokenRow } from '../../store/store.ts';
 import { parseScope } from './scopes.ts';
 
@@ -27,15 +27,22 @@ export interface CreatedToken {
   token: string;
   scopes: string[];
   createdAt: number;
+  /** When it stops being accepted (Unix ms), or null: never. */
+  expiresAt: number | null;
 }
 
 /**
- * Creates a token with the given scopes and saves its hash.
- * @throws InvalidArgumentError for a bad scope, no scope, or a bad name.
+ * Creates a token with the given scopes and saves its hash. With `ttlMs` (bounded by the
+ * limit `tokenTtlMs`; 0 or none: never), brokers refuse it from `createdAt + ttlMs` on.
+ * @throws InvalidArgumentError for a bad scope, no scope, a bad name or a TTL out of bounds.
  * @example
- * const { token } = await createToken(store, { name: 'ci', scopes: ['publish:orders.*'] });
+ * const { token } = await createToken(store, { name: 'ci', scopes: ['publish:orders.*'], ttlMs: 30 * 86_400_000 });
  */
-export async function createToken(store: Store, input: { name?: string | undefined; scopes: readonly string[] }, clock: Clock = systemClock): Promise<CreatedToken> {
+export async function createToken(
+  store: Store,
+  input: { name?: string | undefined; scopes: readonly string[]; ttlMs?: number | undefined },
+  clock: Clock = systemClock,
+): Promise<CreatedToken> {
   const name = input.name ?? '';
   if (typeof name !== 'string' || name.length > TOKEN_NAME_MAX_CHARS) {
     throw new InvalidArgumentError('name', `token name must be a string of at most ${TOKEN_NAME_MAX_CHARS} characters (got ${describe(name)})`);
@@ -43,16 +50,25 @@ export async function createToken(store: Store, input: { name?: string | undefin
   if (input.scopes.length === 0) throw new InvalidArgumentError('scopes', 'a token needs at least one scope, e.g. publish:orders.* or admin');
   if (input.scopes.length > TOKEN_SCOPES_MAX) throw new InvalidArgumentError('scopes', `a token has at most ${TOKEN_SCOPES_MAX} scopes (got ${input.scopes.length})`);
   const scopes = [...new Set(input.scopes.map((s) => parseScope(s).text))];
+  const ttlMs = checkLimit('tokenTtlMs', input.ttlMs, 'ttlMs');
   const id = randomBytes(6).toString('hex');
   const token = `spool_${id}_${randomBytes(32).toString('base64url')}`;
   const createdAt = clock.now();
-  await store.tokensInsert({ id, name, hash: hashToken(token), scopes, createdAt });
-  return { id, name, token, scopes, createdAt };
+  const expiresAt = ttlMs === 0 ? null : createdAt + ttlMs;
+  await store.tokensInsert({ id, name, hash: hashToken(token), scopes, createdAt, expiresAt });
+  return { id, name, token, scopes, createdAt, expiresAt };
+}
+
+/** Whether a stored token has expired at `now`. */
+export function isExpired(row: { expiresAt: number | null }, now: number): boolean {
+  return row.expiresAt !== null && now >= row.expiresAt;
 }
 
 /**
  * The stored row of a presented token, or null when the text is not a Spool token, or
- * no token with its id exists (never issued, or revoked), or the secret is wrong.
+ * no token with its id exists (never issued, or revoked), or the secret is wrong. An
+ * expired token is returned like any other: the caller checks `expiresAt` (see isExpired),
+ * so it can say the token expired rather than that it is unknown.
  */
 export async function verifyToken(store: Store, token: string): Promise<TokenRow | null> {
   const id = tokenIdOf(token);

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { InvalidArgumentError, SpoolError } from '../../core/errors.ts';
 import { leaseKey, type Job, type Lease } from '../../core/job.ts';
 import {
-  CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits,
+  CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits, type WireError,
 } from '../../protocol/frames.ts';
 import { errorToWire } from '../../protocol/wire-errors.ts';
 import type { Subscription } from '../../worker/consumer.ts';
@@ -22,6 +22,18 @@ export interface SessionOptions {
   /** What the upgrade's Authorization header allowed, or null when `hello` must carry a token. */
   access: Principal | null;
   authenticate: Authenticate;
+  /** Told what the broker's log says about this connection. */
+  events?: SessionEvents;
+}
+
+/** What a session tells the broker's log. */
+export interface SessionEvents {
+  /** `hello` was accepted: the client's name (what it said, unchecked) and what its token allows. */
+  welcomed(client: unknown, access: Principal): void;
+  /** `hello`'s token was refused; `token` is the text it carried, to be kept out of the log. */
+  authFailed(err: unknown, token: string | undefined): void;
+  /** A frame was answered with an error (`err`, when there was one thrown, has the stack a fault of ours needs). */
+  failed(op: string, error: WireError, err?: unknown): void;
 }
 
 interface RemoteSub {
@@ -81,31 +93,43 @@ export class Session {
       }
       frame = checkFrame(parsed, this.#o.limits.batchMax);
     } catch (err) {
-      this.#send({ op: 'error', ...(err instanceof FrameError && err.frameId !== undefined ? { id: err.frameId } : {}), error: errorToWire(err) });
+      const error = errorToWire(err);
+      this.#send({ op: 'error', ...(err instanceof FrameError && err.frameId !== undefined ? { id: err.frameId } : {}), error });
+      this.#o.events?.failed('frame', error, err);
       return;
     }
-    if (frame.op === 'hello') return void this.#hello(frame.v, frame.token);
+    if (frame.op === 'hello') return void this.#hello(frame.v, frame.token, frame.client);
     if (!this.#welcomed) {
-      this.#send({ op: 'error', ...('id' in frame ? { id: frame.id } : {}), error: { code: 'HELLO_REQUIRED', message: 'send a hello frame first' } });
+      const error = { code: 'HELLO_REQUIRED', message: 'send a hello frame first' };
+      this.#send({ op: 'error', ...('id' in frame ? { id: frame.id } : {}), error });
+      this.#o.events?.failed(frame.op, error);
       return;
     }
     if (frame.op === 'credit') return this.#credit(frame.sub, frame.n);
     if (this.#requests >= this.#o.limits.requestsInflightMax) {
       const message = `more than ${this.#o.limits.requestsInflightMax} requests of this connection are in progress; wait for replies (requestsInflightMax)`;
-      this.#send({ op: 'error', id: frame.id, error: { code: 'TOO_MANY', message, retryAfterMs: 10 } });
+      const error = { code: 'TOO_MANY', message, retryAfterMs: 10 };
+      this.#send({ op: 'error', id: frame.id, error });
+      this.#o.events?.failed(frame.op, error);
       return;
     }
     this.#requests++;
     this.#handle(frame).then(
       (result) => this.#send({ op: 'ok', id: frame.id, ...(result === undefined ? {} : { result }) }),
-      (err) => this.#send({ op: 'error', id: frame.id, error: errorToWire(err) }),
+      (err) => {
+        const error = errorToWire(err);
+        this.#send({ op: 'error', id: frame.id, error });
+        this.#o.events?.failed(frame.op, error, err);
+      },
     ).finally(() => this.#requests--);
   }
 
-  async #hello(v: number, token: string | undefined): Promise<void> {
+  async #hello(v: number, token: string | undefined, client: unknown): Promise<void> {
     if (this.#welcomed) return void this.#send({ op: 'error', error: { code: 'INVALID_ARGUMENT', message: 'hello was already sent' } });
     if (v !== PROTOCOL_VERSION) {
-      this.#send({ op: 'error', error: { code: 'UNSUPPORTED_VERSION', message: `this broker speaks protocol version ${PROTOCOL_VERSION}, not ${v}` } });
+      const error = { code: 'UNSUPPORTED_VERSION', message: `this broker speaks protocol version ${PROTOCOL_VERSION}, not ${v}` };
+      this.#send({ op: 'error', error });
+      this.#o.events?.failed('hello', error);
       return void this.#ws.close(CLOSE.unsupportedVersion, 'unsupported protocol version');
     }
     if (token !== undefined || this.#access === null) {
@@ -113,10 +137,12 @@ export class Session {
         this.#access = await this.#o.authenticate(token === undefined ? undefined : `Bearer ${token}`);
       } catch (err) {
         this.#send({ op: 'error', error: errorToWire(err) });
+        this.#o.events?.authFailed(err, token);
         return void this.#ws.close(CLOSE.unauthorized, 'unauthorized');
       }
     }
     this.#welcomed = true;
+    this.#o.events?.welcomed(client, this.#access!);
     this.#send({ op: 'welcome', v: PROTOCOL_VERSION, node: this.#o.node, heartbeatMs: this.#o.heartbeatMs, limits: this.#o.limits });
   }
 

@@ -6,6 +6,7 @@ import type { Spool } from '../../engine/spool.ts';
 import { CLOSE, SUBPROTOCOL, WS_PATH, type SessionLimits } from '../../protocol/frames.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import type { Principal } from '../auth/scopes.ts';
+import { authFailure, BrokerLog, clientText, requestFailure, statusOfCode } from '../logging.ts';
 import { Session } from './session.ts';
 
 export interface WebSocketOptions {
@@ -18,6 +19,8 @@ export interface WebSocketOptions {
   helloTimeoutMs: number;
   authenticate: Authenticate;
   node: string;
+  /** The broker's log (docs/operations.md, Logs); none: quiet. */
+  log?: BrokerLog;
 }
 
 /** The broker's WebSocket endpoint, attached to its HTTP(S) server. */
@@ -48,17 +51,24 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   const alive = new WeakMap<WebSocket, boolean>();
+  const log = options.log ?? new BrokerLog(false);
+  let connections = 0;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const refused = (status: number, code: string, message: string) => {
+      log.write('connection refused', status === 429 ? 'warn' : 'info', { remote, status, code });
+      refuse(socket, status, code, message);
+    };
     const path = (req.url ?? '').split('?')[0];
-    if (path !== WS_PATH) return refuse(socket, 404, 'NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}`);
+    if (path !== WS_PATH) return refused(404, 'NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}`);
     if (wss.clients.size >= options.connectionsMax) {
-      return refuse(socket, 429, 'TOO_MANY', `the broker holds its maximum of ${options.connectionsMax} connections (connectionsMax); try another broker or later`);
+      return refused(429, 'TOO_MANY', `the broker holds its maximum of ${options.connectionsMax} connections (connectionsMax); try another broker or later`);
     }
     const offered = req.headers['sec-websocket-protocol'];
     if (offered !== undefined && !offered.split(',').some((p) => p.trim() === SUBPROTOCOL)) {
-      return refuse(socket, 400, 'UNSUPPORTED_VERSION', `this broker speaks the ${SUBPROTOCOL} subprotocol (offered: ${offered.slice(0, 100)})`);
+      return refused(400, 'UNSUPPORTED_VERSION', `this broker speaks the ${SUBPROTOCOL} subprotocol (offered: ${offered.slice(0, 100)})`);
     }
     const header = req.headers.authorization;
     const accepted = (access: Principal | null) =>
@@ -66,16 +76,41 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
         ws.on('error', () => ws.terminate());
-        const session = new Session(ws, { spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate });
+        // What every line about this connection says: its number in this broker, the peer, and once it said hello, who.
+        const about: Record<string, unknown> = { transport: 'ws', conn: ++connections, remote };
+        const openedAt = performance.now();
+        let welcomed = false;
+        const events = {
+          welcomed: (client: unknown, principal: Principal) => {
+            welcomed = true;
+            Object.assign(about, { client: clientText(client) ?? null, tokenId: principal.tokenId });
+            log.write('connection opened', 'info', about);
+          },
+          authFailed: (err: unknown, token: string | undefined) => {
+            log.write('auth failed', 'warn', { ...about, ...authFailure(err, token === undefined ? undefined : `Bearer ${token}`) });
+          },
+          failed: (op: string, error: { code: string; message: string }, err?: unknown) => {
+            const { level, fields } = requestFailure(statusOfCode(error.code), error.code, error.message, err);
+            log.write('request failed', level, { ...about, op: clientText(op), ...fields });
+          },
+        };
+        const session = new Session(ws, { spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate, events });
         const helloTimer = setTimeout(() => {
           if (!session.welcomed) ws.close(CLOSE.timeout, 'no hello');
         }, options.helloTimeoutMs);
-        ws.on('close', () => clearTimeout(helloTimer));
+        ws.on('close', (code, reason) => {
+          clearTimeout(helloTimer);
+          // A connection that never said hello (a probe, a refused token) is not worth an info line.
+          log.write('connection closed', welcomed ? 'info' : 'debug', {
+            ...about, code, reason: clientText(reason.toString('utf8')) ?? '', durationMs: Math.round(performance.now() - openedAt),
+          });
+        });
       });
     options.authenticate(header).then(accepted, (err) => {
       // A bad header is refused now; a missing one may still be answered by hello's token.
       if (header === undefined) return accepted(null);
       const e = err instanceof SpoolError ? err : new UnauthorizedError('unauthorized');
+      log.write('auth failed', 'warn', { transport: 'ws', remote, ...authFailure(e, header) });
       refuse(socket, 401, e.code, e.message);
     });
   };

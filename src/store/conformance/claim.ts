@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withHarness, type StoreFactory } from './harness.ts';
+import { withHarness, type HarnessTarget } from './harness.ts';
 import { waitFor } from './worker.ts';
 
-export function claimSuite(factory: StoreFactory): void {
+export function claimSuite(target: HarnessTarget): void {
   describe('claim', () => {
     it('leases jobs: active, attempt 1, a token, a deadline one visibility timeout away', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        await spool.queue('q').configure({ visibilityTimeoutMs: 10_000 });
-        const added = await spool.queue('q').add({ a: 1 });
+      withHarness(target, async ({ api, spool, clock }) => {
+        await api.queue('q').configure({ visibilityTimeoutMs: 10_000 });
+        const added = await api.queue('q').add({ a: 1 });
         const [job] = await spool.claim('q', 5);
         assert.ok(job);
         assert.equal(job.id, added.id);
@@ -21,8 +21,8 @@ export function claimSuite(factory: StoreFactory): void {
       }));
 
     it('orders by priority, then ready time, then id (FCFS within a priority)', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api, spool, clock }) => {
+        const q = api.queue('q');
         const low1 = await q.add('low1', { priority: 0 });
         await clock.advance(1);
         const high1 = await q.add('high1', { priority: 5 });
@@ -36,8 +36,8 @@ export function claimSuite(factory: StoreFactory): void {
       }));
 
     it('claims one at a time in the same order as a batch', () =>
-      withHarness(factory, async ({ spool }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api, spool }) => {
+        const q = api.queue('q');
         const jobs = await q.addMany([{ payload: 1, priority: 1 }, { payload: 2 }, { payload: 3, priority: 1 }, { payload: 4 }]);
         const order: unknown[] = [];
         for (let i = 0; i < 4; i++) order.push((await spool.claim('q', 1))[0]!.payload);
@@ -46,8 +46,8 @@ export function claimSuite(factory: StoreFactory): void {
       }));
 
     it('never starves equal-priority jobs: a steady stream of new jobs does not overtake old ones', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api, spool, clock }) => {
+        const q = api.queue('q');
         const old = await q.add('old');
         for (let i = 0; i < 20; i++) {
           await clock.advance(1);
@@ -58,16 +58,16 @@ export function claimSuite(factory: StoreFactory): void {
       }));
 
     it('keeps queues apart', () =>
-      withHarness(factory, async ({ spool }) => {
-        await spool.queue('a').add('in a');
-        await spool.queue('b').add('in b');
+      withHarness(target, async ({ api, spool }) => {
+        await api.queue('a').add('in a');
+        await api.queue('b').add('in b');
         const got = await spool.claim('a', 10);
         assert.deepEqual(got.map((j) => j.payload), ['in a']);
       }));
 
     it('concurrent claims never hand out the same job twice', () =>
-      withHarness(factory, async ({ spool }) => {
-        await spool.queue('q').addMany(Array.from({ length: 300 }, (_, i) => ({ payload: i })));
+      withHarness(target, async ({ api, spool }) => {
+        await api.queue('q').addMany(Array.from({ length: 300 }, (_, i) => ({ payload: i })));
         const batches = await Promise.all(Array.from({ length: 12 }, () => spool.claim('q', 30)));
         const ids = batches.flat().map((j) => j.id);
         assert.equal(ids.length, 300);
@@ -75,18 +75,19 @@ export function claimSuite(factory: StoreFactory): void {
       }));
 
     it('a paused queue delivers nothing to workers until resumed', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api, spool, clock, settled }) => {
+        const q = api.queue('q');
         await q.pause();
         await q.add(1);
         const seen: unknown[] = [];
         q.work(async (job) => void seen.push(job.payload));
         await clock.advance(5000);
+        await settled();
         assert.deepEqual(seen, []);
         assert.deepEqual(await spool.claim('q', 10), [], 'nor to a pull claim');
         assert.equal((await q.stats()).paused, true);
         await q.resume();
-        await waitFor(() => seen.length === 1, 5000, 'the job after resume');
+        await waitFor(() => seen.length === 1, 20_000, 'the job after resume');
         assert.deepEqual(seen, [1]);
       }));
   });

@@ -3,7 +3,7 @@ import { claimSuite } from './claim.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
 import { fencingSuite } from './fencing.ts';
-import type { StoreFactory } from './harness.ts';
+import type { HarnessTarget, StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
 import { operatorSuite } from './operator.ts';
 import { settleSuite } from './settle.ts';
@@ -12,25 +12,41 @@ import { workerSuite } from './worker.ts';
 
 export type { StoreFactory } from './harness.ts';
 
+/** Options of {@link runStoreConformance}. */
+export interface StoreConformanceOptions {
+  /**
+   * Also run every suite through a broker: a remote client (`Spool.connect`) of a real broker
+   * on 127.0.0.1 serving the engine on this store. Default true. One driver of a kind is
+   * enough to prove the wire; a second configuration of the same store may leave it out.
+   */
+  remote?: boolean;
+}
+
+function suites(target: HarnessTarget): void {
+  enqueueSuite(target);
+  encodingSuite(target);
+  claimSuite(target);
+  settleSuite(target);
+  leaseSuite(target);
+  statsListSuite(target);
+  workerSuite(target);
+  fencingSuite(target);
+  operatorSuite(target);
+}
+
 /**
- * The API-level conformance suite: every semantic test of Spool, run through the
- * engine (a Spool with a manual clock) against a store made by `factory`. Each
- * driver's test file calls this once, beside `runDriverConformance` (which
- * calls the Store directly); a driver is done when both pass unchanged.
+ * The API-level conformance suite: every semantic test of Spool against a store made by
+ * `factory`, through the public contract both ways it is offered: the engine in this process
+ * (`Spool.open`, with a manual clock) and a remote client of a broker serving that engine
+ * (`Spool.connect`). Each driver's test file calls this once, beside `runDriverConformance`
+ * (which calls the Store directly); a driver is done when both pass unchanged.
  * @example
  * import { runStoreConformance } from 'spool-queue/conformance';
  * runStoreConformance('sqlite', (options) => new SqliteStore({ ...options, path: tempFile() }));
  */
-export function runStoreConformance(driver: string, factory: StoreFactory): void {
+export function runStoreConformance(driver: string, factory: StoreFactory, options: StoreConformanceOptions = {}): void {
   describe(`store conformance: ${driver}`, () => {
-    enqueueSuite(factory);
-    encodingSuite(factory);
-    claimSuite(factory);
-    settleSuite(factory);
-    leaseSuite(factory);
-    statsListSuite(factory);
-    workerSuite(factory);
-    fencingSuite(factory);
-    operatorSuite(factory);
+    describe('in-process', () => suites({ factory, mode: 'in-process' }));
+    if (options.remote !== false) describe('through a broker', () => suites({ factory, mode: 'remote' }));
   });
 }

@@ -5,9 +5,8 @@ import { InvalidArgumentError, SpoolError } from '../../core/errors.ts';
 import { newJobId } from '../../core/ids.ts';
 import type { Job } from '../../core/job.ts';
 import { defaultQueueConfig, resolveQueueConfig } from '../../core/queue-config.ts';
-import type { Spool } from '../../engine/spool.ts';
-import type { LeaseMiss, NewJobRow } from '../store.ts';
-import { withHarness, type StoreFactory } from './harness.ts';
+import type { LeaseMiss, NewJobRow, Store } from '../store.ts';
+import { suiteInProcessOnly, withHarness, type Api, type HarnessTarget } from './harness.ts';
 import { waitFor } from './worker.ts';
 
 const lease = (j: Job) => ({ jobId: j.id, token: j.leaseToken });
@@ -67,10 +66,10 @@ function assertRefused(err: unknown, field: string, message: RegExp): true {
   return true;
 }
 
-async function assertNothingStored(spool: Spool): Promise<void> {
-  const stats = await spool.stats();
+async function assertNothingStored(api: Api, store: Store): Promise<void> {
+  const stats = await api.stats();
   assert.equal(stats.reduce((n, s) => n + s.counts.ready + s.counts.scheduled, 0), 0, 'nothing was written');
-  assert.deepEqual(await spool.store.queueList(), [], 'not even a queue');
+  assert.deepEqual(await store.queueList(), [], 'not even a queue');
 }
 
 /** Whether a value holds a string (value or key) no store keeps: the test's own oracle. */
@@ -83,49 +82,49 @@ function holdsUnstorableString(value: unknown): boolean {
   return false;
 }
 
-export function encodingSuite(factory: StoreFactory): void {
+export function encodingSuite(target: HarnessTarget): void {
   describe('payload and result encoding', () => {
     for (const [what, make, message] of REFUSED) {
       it(`refuses ${what} in a payload, naming the path, and writes nothing`, () =>
-        withHarness(factory, async ({ spool }) => {
-          await assert.rejects(spool.queue('q').add(make()), (e) => assertRefused(e, 'payload', message));
-          await assertNothingStored(spool);
+        withHarness(target, async ({ api, store }) => {
+          await assert.rejects(api.queue('q').add(make()), (e) => assertRefused(e, 'payload', message));
+          await assertNothingStored(api, store);
         }));
     }
 
     it('refuses a whole addMany for one unstorable item, naming the item', () =>
-      withHarness(factory, async ({ spool }) => {
+      withHarness(target, async ({ api, store }) => {
         const items = [{ payload: { i: 0 } }, { payload: { i: 1 } }, { payload: { i: 2, v: NaN } }];
-        await assert.rejects(spool.queue('q').addMany(items), (e) => assertRefused(e, 'payload', /^items\[2\]: payload\.v is NaN/));
-        await assertNothingStored(spool);
+        await assert.rejects(api.queue('q').addMany(items), (e) => assertRefused(e, 'payload', /^items\[2\]: payload\.v is NaN/));
+        await assertNothingStored(api, store);
       }));
 
     it('refuses a job name with U+0000 or a lone surrogate', () =>
-      withHarness(factory, async ({ spool }) => {
-        await assert.rejects(spool.queue('q').add({}, { name: 'we\u0000lcome' }), (e) => assertRefused(e, 'name', /^job name "we\\u0000lcome" contains the character U\+0000/));
-        await assert.rejects(spool.queue('q').add({}, { name: 'x\ud800' }), (e) => assertRefused(e, 'name', /unpaired surrogate/));
-        await assertNothingStored(spool);
+      withHarness(target, async ({ api, store }) => {
+        await assert.rejects(api.queue('q').add({}, { name: 'we\u0000lcome' }), (e) => assertRefused(e, 'name', /^job name "we\\u0000lcome" contains the character U\+0000/));
+        await assert.rejects(api.queue('q').add({}, { name: 'x\ud800' }), (e) => assertRefused(e, 'name', /unpaired surrogate/));
+        await assertNothingStored(api, store);
       }));
 
     for (const [what, value] of TRICKY) {
       it(`round-trips ${what}, as payload and as result`, () =>
-        withHarness(factory, async ({ spool }) => {
-          const added = await spool.queue('q').add(value);
-          const stored = (await spool.get(added.id)).payload;
+        withHarness(target, async ({ api, spool }) => {
+          const added = await api.queue('q').add(value);
+          const stored = (await api.get(added.id)).payload;
           assert.deepEqual(stored, asJson(value));
           const [job] = await spool.claim('q');
           assert.deepEqual(job!.payload, asJson(value));
-          await spool.ack(lease(job!), value);
-          const done = await spool.get(job!.id);
+          await api.ack(lease(job!), value);
+          const done = await api.get(job!.id);
           assert.equal(done.state, 'completed');
           assert.deepEqual(done.result, asJson(value));
         }));
     }
 
     it('keeps __proto__ as an own key, and -0 as 0', () =>
-      withHarness(factory, async ({ spool }) => {
-        const job = await spool.queue('q').add(JSON.parse('{"__proto__":{"polluted":true},"z":-0}'));
-        const payload = (await spool.get(job.id)).payload as Record<string, unknown>;
+      withHarness(target, async ({ api }) => {
+        const job = await api.queue('q').add(JSON.parse('{"__proto__":{"polluted":true},"z":-0}'));
+        const payload = (await api.get(job.id)).payload as Record<string, unknown>;
         assert.ok(Object.hasOwn(payload, '__proto__'));
         assert.equal(Object.getPrototypeOf(payload), Object.prototype, 'no prototype was set');
         assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -133,44 +132,44 @@ export function encodingSuite(factory: StoreFactory): void {
       }));
 
     it('refuses an unstorable result; the lease stays held and a corrected ack completes the job', () =>
-      withHarness(factory, async ({ spool }) => {
-        await spool.queue('q').add({});
+      withHarness(target, async ({ api, spool }) => {
+        await api.queue('q').add({});
         const [job] = await spool.claim('q');
-        await assert.rejects(spool.ack(lease(job!), { out: 'a\u0000' }), (e) => assertRefused(e, 'result', /^result\.out contains the character U\+0000/));
-        await assert.rejects(spool.ack(lease(job!), { out: ['\udbff'] }), (e) => assertRefused(e, 'result', /^result\.out\[0\] contains an unpaired surrogate/));
-        await assert.rejects(spool.ack(lease(job!), NaN), (e) => assertRefused(e, 'result', /^result is NaN/));
-        assert.equal((await spool.get(job!.id)).state, 'active');
-        await spool.ack(lease(job!), { out: 'a' });
-        const done = await spool.get(job!.id);
+        await assert.rejects(api.ack(lease(job!), { out: 'a\u0000' }), (e) => assertRefused(e, 'result', /^result\.out contains the character U\+0000/));
+        await assert.rejects(api.ack(lease(job!), { out: ['\udbff'] }), (e) => assertRefused(e, 'result', /^result\.out\[0\] contains an unpaired surrogate/));
+        await assert.rejects(api.ack(lease(job!), NaN), (e) => assertRefused(e, 'result', /^result is NaN/));
+        assert.equal((await api.get(job!.id)).state, 'active');
+        await api.ack(lease(job!), { out: 'a' });
+        const done = await api.get(job!.id);
         assert.equal(done.state, 'completed');
         assert.deepEqual(done.result, { out: 'a' });
       }));
 
     it('a worker whose handler returns an unstorable result fails the attempt with the reason, instead of leaving the job leased', () =>
-      withHarness(factory, async ({ spool }) => {
-        await spool.queue('q').configure({ maxAttempts: 1 });
-        const job = await spool.queue('q').add({});
+      withHarness(target, async ({ api }) => {
+        await api.queue('q').configure({ maxAttempts: 1 });
+        const job = await api.queue('q').add({});
         const failed: unknown[] = [];
-        const worker = spool.queue('q').work(async () => ({ score: NaN }));
+        const worker = api.queue('q').work(async () => ({ score: NaN }));
         worker.on('failed', (_job, err) => void failed.push(err));
-        await waitFor(async () => (await spool.get(job.id)).state === 'dead', 20_000, 'the job to be dead-lettered');
-        const dead = await spool.get(job.id);
+        await waitFor(async () => (await api.get(job.id)).state === 'dead', 20_000, 'the job to be dead-lettered');
+        const dead = await api.get(job.id);
         assert.match(dead.lastError ?? '', /result\.score is NaN/);
         assert.equal(failed.length, 1);
         await worker.close();
       }));
 
     it('stores a nack error with U+0000 and lone surrogates replaced by U+FFFD, and retries the job', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        await spool.queue('q').configure({ backoff: { type: 'fixed', delayMs: 100 } });
-        await spool.queue('q').addMany([{ payload: 1 }, { payload: 2 }]);
+      withHarness(target, async ({ api, spool, clock }) => {
+        await api.queue('q').configure({ backoff: { type: 'fixed', delayMs: 100 } });
+        await api.queue('q').addMany([{ payload: 1 }, { payload: 2 }]);
         const [a, b] = await spool.claim('q', 2);
-        assert.equal(await spool.nack(lease(a!), new Error('bad\u0000byte \ud800 here')), 'scheduled');
-        assert.equal(await spool.nack(lease(b!), 'x\u0000y\udfff'), 'scheduled');
-        const failedA = await spool.get(a!.id);
+        assert.equal(await api.nack(lease(a!), new Error('bad\u0000byte \ud800 here')), 'scheduled');
+        assert.equal(await api.nack(lease(b!), 'x\u0000y\udfff'), 'scheduled');
+        const failedA = await api.get(a!.id);
         assert.match(failedA.lastError!, /^Error: bad\ufffdbyte \ufffd here/);
         assert.match(failedA.history[0]!.error!, /^Error: bad\ufffdbyte \ufffd here/);
-        const failedB = await spool.get(b!.id);
+        const failedB = await api.get(b!.id);
         assert.equal(failedB.lastError, 'x\ufffdy\ufffd');
         assert.equal(failedB.history[0]!.error, 'x\ufffdy\ufffd');
         await clock.advance(100);
@@ -180,8 +179,8 @@ export function encodingSuite(factory: StoreFactory): void {
 
     describe('one bad item among the calls of one tick fails alone', () => {
       it('five adds, one unstorable: four stored, one refused', () =>
-        withHarness(factory, async ({ spool }) => {
-          const q = spool.queue('tick');
+        withHarness(target, async ({ api }) => {
+          const q = api.queue('tick');
           const payloads = [{ i: 0 }, { i: 1 }, { i: 2, bad: 'nul\u0000' }, { i: 3 }, { i: 4 }];
           const settled = await Promise.allSettled(payloads.map((p) => q.add(p)));
           assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
@@ -191,37 +190,39 @@ export function encodingSuite(factory: StoreFactory): void {
         }));
 
       it('five acks, one with an unstorable result: four completed, one refused whose lease still works', () =>
-        withHarness(factory, async ({ spool }) => {
-          await spool.queue('tick').addMany(Array.from({ length: 5 }, (_, i) => ({ payload: { i } })));
+        withHarness(target, async ({ api, spool }) => {
+          await api.queue('tick').addMany(Array.from({ length: 5 }, (_, i) => ({ payload: { i } })));
           const jobs = await spool.claim('tick', 5);
-          const settled = await Promise.allSettled(jobs.map((j, i) => spool.ack(lease(j), i === 2 ? { bad: 'x\ud800' } : { ok: i })));
+          const settled = await Promise.allSettled(jobs.map((j, i) => api.ack(lease(j), i === 2 ? { bad: 'x\ud800' } : { ok: i })));
           assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
           assertRefused((settled[2] as PromiseRejectedResult).reason, 'result', /^result\.bad contains an unpaired surrogate/);
-          const states = await Promise.all(jobs.map(async (j) => (await spool.get(j.id)).state));
+          const states = await Promise.all(jobs.map(async (j) => (await api.get(j.id)).state));
           assert.deepEqual(states, ['completed', 'completed', 'active', 'completed', 'completed']);
-          await spool.ack(lease(jobs[2]!), { ok: 2 });
-          assert.deepEqual((await spool.get(jobs[2]!.id)).result, { ok: 2 });
+          await api.ack(lease(jobs[2]!), { ok: 2 });
+          assert.deepEqual((await api.get(jobs[2]!.id)).result, { ok: 2 });
         }));
 
       it('five nacks, one with U+0000 in its error: all five recorded', () =>
-        withHarness(factory, async ({ spool }) => {
-          await spool.queue('tick').addMany(Array.from({ length: 5 }, (_, i) => ({ payload: { i } })));
+        withHarness(target, async ({ api, spool }) => {
+          await api.queue('tick').addMany(Array.from({ length: 5 }, (_, i) => ({ payload: { i } })));
           const jobs = await spool.claim('tick', 5);
-          const settled = await Promise.allSettled(jobs.map((j, i) => spool.nack(lease(j), new Error(i === 2 ? 'nul\u0000here' : `plain ${i}`))));
+          const settled = await Promise.allSettled(jobs.map((j, i) => api.nack(lease(j), new Error(i === 2 ? 'nul\u0000here' : `plain ${i}`))));
           assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'], JSON.stringify(settled.map((s) => (s as PromiseRejectedResult).reason?.message)));
-          const stored = await Promise.all(jobs.map((j) => spool.get(j.id)));
+          const stored = await Promise.all(jobs.map((j) => api.get(j.id)));
           assert.deepEqual(stored.map((j) => j.state), ['scheduled', 'scheduled', 'scheduled', 'scheduled', 'scheduled']);
           assert.match(stored[2]!.lastError!, /^Error: nul\ufffdhere/);
         }));
     });
 
-    describe('at the store: independent items fail alone, atomic inserts fail whole', () => {
+    // In-process only, the whole suite: its tests call the store directly, past the engine's checks;
+    // nothing of them goes through the public contract but setting up and reading back.
+    suiteInProcessOnly(target, 'calls the store directly, past the engine checks')('at the store: independent items fail alone, atomic inserts fail whole', () => {
       const rowMaker = (now: number) => (queue: string, payload: string): NewJobRow => ({
         id: newJobId(now), queue, name: 'default', payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, createdAt: now,
       });
 
       it('a failed insert creates no queue; a stored one creates it with default settings', () =>
-        withHarness(factory, async ({ store, clock }) => {
+        withHarness(target, async ({ store, clock }) => {
           const row = rowMaker(clock.now());
           const existing = row('first', '{"i":0}');
           await store.jobsInsertMany([existing]);
@@ -253,7 +254,7 @@ export function encodingSuite(factory: StoreFactory): void {
         }));
 
       it('values only some databases refuse, sent past the engine checks: each such item fails alone', () =>
-        withHarness(factory, async ({ spool, store, clock }) => {
+        withHarness(target, async ({ api, spool, store, clock }) => {
           const now = clock.now();
           const row = rowMaker(now);
           // JSON text with \u0000 or a lone surrogate escaped: SQLite keeps it, PostgreSQL's jsonb refuses it.
@@ -271,7 +272,7 @@ export function encodingSuite(factory: StoreFactory): void {
           for (const i of [0, 2, 4]) assert.deepEqual(stored[i]!.payload, { i });
 
           // Acks and nacks: a result or an error text the database refuses fails that item only.
-          await spool.queue('leased').addMany(Array.from({ length: 6 }, (_, i) => ({ payload: { i } })));
+          await api.queue('leased').addMany(Array.from({ length: 6 }, (_, i) => ({ payload: { i } })));
           const jobs = await spool.claim('leased', 6);
           const done = await store.jobsComplete(
             [{ lease: lease(jobs[0]!), result: '{"ok":0}' }, { lease: lease(jobs[1]!), result: '{"ok":"\\u0000"}' }, { lease: lease(jobs[2]!), result: '"\\udfff"' }],
@@ -283,8 +284,8 @@ export function encodingSuite(factory: StoreFactory): void {
             if (r.ok) continue;
             assert.ok((r as LeaseMiss).error, 'a refused item carries its error, not a stale lease');
             assertRefused((r as LeaseMiss).error, 'result', new RegExp(`^cannot complete job ${jobs[i]!.id}: `));
-            assert.equal((await spool.get(jobs[i]!.id)).state, 'active', 'the refused job is left as it was');
-            await spool.ack(lease(jobs[i]!), { corrected: true });
+            assert.equal((await api.get(jobs[i]!.id)).state, 'active', 'the refused job is left as it was');
+            await api.ack(lease(jobs[i]!), { corrected: true });
           }
           const failed = await store.jobsFail(
             [3, 4, 5].map((i) => ({ lease: lease(jobs[i]!), error: i === 4 ? 'raw\u0000nul' : `error ${i}`, retryAt: clock.now() + 1000, unrecoverable: false })),
@@ -293,7 +294,7 @@ export function encodingSuite(factory: StoreFactory): void {
           assert.equal(failed[0]!.ok, true);
           assert.equal(failed[2]!.ok, true);
           if (!failed[1]!.ok) assertRefused((failed[1] as LeaseMiss).error, 'error', new RegExp(`job ${jobs[4]!.id}`));
-          const states = await Promise.all(jobs.map(async (j) => (await spool.get(j.id)).state));
+          const states = await Promise.all(jobs.map(async (j) => (await api.get(j.id)).state));
           assert.deepEqual(states.slice(0, 3), ['completed', 'completed', 'completed']);
           assert.equal(states[3], 'scheduled');
           assert.equal(states[5], 'scheduled');
@@ -302,20 +303,20 @@ export function encodingSuite(factory: StoreFactory): void {
 
     describe('property: JSON values round-trip (fast-check)', () => {
       it('any fc.jsonValue() comes back as JSON makes it', { timeout: 120_000 }, () =>
-        withHarness(factory, async ({ spool }) => {
-          const q = spool.queue('prop');
+        withHarness(target, async ({ api }) => {
+          const q = api.queue('prop');
           await fc.assert(
             fc.asyncProperty(fc.jsonValue(), async (value) => {
               const job = await q.add(value);
-              assert.deepEqual((await spool.get(job.id)).payload, asJson(value));
+              assert.deepEqual((await api.get(job.id)).payload, asJson(value));
             }),
             { numRuns: 100 },
           );
         }));
 
       it('with any UTF-16 text, a value is refused exactly when it holds U+0000 or a lone surrogate, else round-trips', { timeout: 120_000 }, () =>
-        withHarness(factory, async ({ spool }) => {
-          const q = spool.queue('prop');
+        withHarness(target, async ({ api }) => {
+          const q = api.queue('prop');
           const unit = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff'));
           await fc.assert(
             fc.asyncProperty(fc.jsonValue({ stringUnit: unit, maxDepth: 4 }), async (value) => {
@@ -323,7 +324,7 @@ export function encodingSuite(factory: StoreFactory): void {
                 await assert.rejects(q.add(value), (e) => assertRefused(e, 'payload', /U\+0000|unpaired surrogate/));
               } else {
                 const job = await q.add(value);
-                assert.deepEqual((await spool.get(job.id)).payload, asJson(value));
+                assert.deepEqual((await api.get(job.id)).payload, asJson(value));
               }
             }),
             { numRuns: 100 },

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../../core/errors.ts';
 import { jobIdTime } from '../../core/ids.ts';
-import { withHarness, type StoreFactory } from './harness.ts';
+import { withHarness, type Api, type HarnessTarget } from './harness.ts';
 
-export function enqueueSuite(factory: StoreFactory): void {
+export function enqueueSuite(target: HarnessTarget): void {
   describe('enqueue', () => {
     it('stores a job with its fields and returns it', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const job = await spool.queue('emails').add({ to: 'a@example.com', n: 1 }, { name: 'welcome', priority: 3, maxAttempts: 7 });
+      withHarness(target, async ({ api, clock }) => {
+        const job = await api.queue('emails').add({ to: 'a@example.com', n: 1 }, { name: 'welcome', priority: 3, maxAttempts: 7 });
         assert.equal(job.state, 'ready');
-        const stored = await spool.get(job.id);
+        const stored = await api.get(job.id);
         assert.deepEqual(stored.payload, { to: 'a@example.com', n: 1 });
         assert.equal(stored.queue, 'emails');
         assert.equal(stored.name, 'welcome');
@@ -25,33 +25,33 @@ export function enqueueSuite(factory: StoreFactory): void {
       }));
 
     it('round-trips every kind of JSON payload and result', () =>
-      withHarness(factory, async ({ spool }) => {
+      withHarness(target, async ({ api, spool }) => {
         const payloads: unknown[] = ['a string', '{"looks":"like json"}', 42, 1.5, true, null, [1, 'two', { three: 3 }], { nested: { deep: ['x'] }, unicode: 'é ✓ 日本' }];
-        const q = spool.queue('kinds');
+        const q = api.queue('kinds');
         const added = await q.addMany(payloads.map((payload) => ({ payload })));
-        for (const [i, job] of added.entries()) assert.deepEqual((await spool.get(job.id)).payload, payloads[i]);
+        for (const [i, job] of added.entries()) assert.deepEqual((await api.get(job.id)).payload, payloads[i]);
         const claimed = await spool.claim('kinds', payloads.length);
         assert.deepEqual(claimed.map((j) => j.payload), payloads);
-        for (const [i, job] of claimed.entries()) await spool.ack({ jobId: job.id, token: job.leaseToken }, payloads[i]);
-        for (const [i, job] of claimed.entries()) assert.deepEqual((await spool.get(job.id)).result, payloads[i]);
+        for (const [i, job] of claimed.entries()) await api.ack({ jobId: job.id, token: job.leaseToken }, payloads[i]);
+        for (const [i, job] of claimed.entries()) assert.deepEqual((await api.get(job.id)).result, payloads[i]);
       }));
 
     it('gives ids that sort in creation order', () =>
-      withHarness(factory, async ({ spool, clock }) => {
+      withHarness(target, async ({ api, clock }) => {
         const ids: string[] = [];
         for (let i = 0; i < 50; i++) {
-          ids.push((await spool.queue('q').add({ i })).id);
+          ids.push((await api.queue('q').add({ i })).id);
           if (i % 10 === 0) await clock.advance(1);
         }
-        const jobs = await spool.queue('q').addMany(Array.from({ length: 500 }, (_, i) => ({ payload: { i } })));
+        const jobs = await api.queue('q').addMany(Array.from({ length: 500 }, (_, i) => ({ payload: { i } })));
         ids.push(...jobs.map((j) => j.id));
         assert.deepEqual([...ids].sort(), ids);
         assert.equal(new Set(ids).size, ids.length);
       }));
 
     it('adds many atomically and in order', () =>
-      withHarness(factory, async ({ spool }) => {
-        const q = spool.queue('bulk');
+      withHarness(target, async ({ api }) => {
+        const q = api.queue('bulk');
         const jobs = await q.addMany(Array.from({ length: 2000 }, (_, i) => ({ payload: { i } })));
         assert.equal(jobs.length, 2000);
         assert.equal((await q.stats()).counts.ready, 2000);
@@ -60,15 +60,15 @@ export function enqueueSuite(factory: StoreFactory): void {
       }));
 
     it('a bad item in addMany writes none of the batch', () =>
-      withHarness(factory, async ({ spool }) => {
-        const q = spool.queue('bulk');
+      withHarness(target, async ({ api }) => {
+        const q = api.queue('bulk');
         await assert.rejects(q.addMany([{ payload: 1 }, { payload: 2n as unknown as number }]), (e: Error) => e instanceof InvalidArgumentError && /items\[1\]/.test(e.message));
         assert.equal((await q.stats()).counts.ready, 0);
       }));
 
     it('schedules a delayed job and makes it ready when due', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const q = spool.queue('later');
+      withHarness(target, async ({ api, spool, clock }) => {
+        const q = api.queue('later');
         const job = await q.add({}, { delayMs: 5000 });
         assert.equal(job.state, 'scheduled');
         assert.equal(job.runAt, clock.now() + 5000);
@@ -81,8 +81,8 @@ export function enqueueSuite(factory: StoreFactory): void {
       }));
 
     it('accepts runAt as a Date and treats a past runAt as now', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const q = spool.queue('at');
+      withHarness(target, async ({ api, clock }) => {
+        const q = api.queue('at');
         const future = await q.add({}, { runAt: new Date(clock.now() + 60_000) });
         assert.equal(future.state, 'scheduled');
         const past = await q.add({}, { runAt: clock.now() - 60_000 });
@@ -91,8 +91,8 @@ export function enqueueSuite(factory: StoreFactory): void {
       }));
 
     it('promotes due jobs in maintenance even with no consumer', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const q = spool.queue('later');
+      withHarness(target, async ({ api, spool, clock }) => {
+        const q = api.queue('later');
         await q.add({}, { delayMs: 1000 });
         assert.equal((await q.stats()).counts.scheduled, 1);
         await clock.advance(1000);
@@ -104,7 +104,7 @@ export function enqueueSuite(factory: StoreFactory): void {
   });
 
   describe('bad input gets a named error and writes nothing', () => {
-    const cases: [string, (s: import('../../engine/spool.ts').Spool) => Promise<unknown>, new (...a: any[]) => Error, RegExp][] = [
+    const cases: [string, (s: Api) => Promise<unknown>, new (...a: any[]) => Error, RegExp][] = [
       ['oversized payload', (s) => s.queue('q').add({ big: 'x'.repeat(2 * 1024 * 1024) }), PayloadTooLargeError, /payloadMaxBytes/],
       ['BigInt payload', (s) => s.queue('q').add({ n: 1n }), InvalidArgumentError, /payload\.n is a BigInt \(1n\); JSON has no BigInt/],
       ['circular payload', (s) => { const o: Record<string, unknown> = {}; o.self = o; return s.queue('q').add(o); }, InvalidArgumentError, /payload\.self refers back to payload: a circular structure/],
@@ -119,36 +119,37 @@ export function enqueueSuite(factory: StoreFactory): void {
       ['unknown option', (s) => s.queue('q').add({}, { prio: 1 } as never), InvalidArgumentError, /unknown add option "prio"/],
       ['maxAttempts 0', (s) => s.queue('q').add({}, { maxAttempts: 0 }), InvalidArgumentError, /maxAttempts must be at least 1/],
       ['addMany not an array', (s) => s.queue('q').addMany({} as never), InvalidArgumentError, /array/],
+      ['addMany over addManyMax', (s) => s.queue('q').addMany(Array.from({ length: 10_001 }, () => ({ payload: 1 }))), InvalidArgumentError, /^addMany got 10001 jobs, over the addManyMax limit of 10000; split the batch$/],
     ];
     for (const [what, call, ErrorClass, message] of cases) {
       it(what, () =>
-        withHarness(factory, async ({ spool }) => {
-          await assert.rejects(call(spool), (e: Error) => {
+        withHarness(target, async ({ api, store }) => {
+          await assert.rejects(call(api), (e: Error) => {
             assert.ok(e instanceof ErrorClass, `expected ${ErrorClass.name}, got ${e.constructor.name}: ${e.message}`);
             assert.match(e.message, message);
             assert.match((e as unknown as { code: string }).code, /^[A-Z_]+$/);
             return true;
           });
-          const stats = await spool.stats();
+          const stats = await api.stats();
           assert.equal(stats.reduce((n, s) => n + s.counts.ready + s.counts.scheduled, 0), 0, 'nothing was written');
-          assert.deepEqual(await spool.store.queueList(), [], 'not even a queue');
+          assert.deepEqual(await store.queueList(), [], 'not even a queue');
         }));
     }
 
     it('unknown and malformed job ids', () =>
-      withHarness(factory, async ({ spool }) => {
+      withHarness(target, async ({ api }) => {
         const unknown = '01900000-0000-7000-8000-000000000000';
-        await assert.rejects(spool.get(unknown), JobNotFoundError);
-        await assert.rejects(spool.cancel(unknown), JobNotFoundError);
-        await assert.rejects(spool.retry(unknown), JobNotFoundError);
-        await assert.rejects(spool.get('nope'), (e: Error) => e instanceof InvalidArgumentError && /not a job id/.test(e.message));
+        await assert.rejects(api.get(unknown), JobNotFoundError);
+        await assert.rejects(api.cancel(unknown), JobNotFoundError);
+        await assert.rejects(api.retry(unknown), JobNotFoundError);
+        await assert.rejects(api.get('nope'), (e: Error) => e instanceof InvalidArgumentError && /not a job id/.test(e.message));
       }));
 
     it('a payload at the limit is accepted, one byte over is refused', () =>
       withHarness(
-        factory,
-        async ({ spool }) => {
-          const q = spool.queue('q');
+        target,
+        async ({ api }) => {
+          const q = api.queue('q');
           await q.add('x'.repeat(1024 - 2)); // 1024 bytes as JSON with its quotes
           await assert.rejects(q.add('x'.repeat(1024 - 1)), PayloadTooLargeError);
           await assert.rejects(q.add('é'.repeat(600)), PayloadTooLargeError); // 1202 bytes as UTF-8

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { StaleLeaseError } from '../../core/errors.ts';
 import type { Job, Lease } from '../../core/job.ts';
 import type { Store } from '../store.ts';
-import { withHarness, type StoreFactory } from './harness.ts';
+import { withHarness, type HarnessTarget } from './harness.ts';
 import { deferred, waitFor } from './worker.ts';
 
 /**
@@ -31,23 +31,25 @@ function holdReaps(store: Store, gate: { hold: Promise<void> | null; reached: ()
 }
 
 /** Revokes, aborts and in-flight removals are keyed by (job id, lease token), never by job id alone. */
-export function fencingSuite(factory: StoreFactory): void {
+export function fencingSuite(target: HarnessTarget): void {
   describe('fenced revokes', () => {
     it('a reap whose result arrives after the job was leased again revokes only the expired delivery', async () => {
       const reached = deferred();
       const release = deferred();
       const gate: { hold: Promise<void> | null; reached: () => void } = { hold: null, reached: () => reached.resolve() };
+      // The wrapped store is the engine's: the client, in-process or through a broker, sees only
+      // the reap's effects, so the test runs both ways.
       await withHarness(
-        async (o) => holdReaps(await factory(o), gate),
-        async ({ spool, clock }) => {
-          const q = spool.queue('q');
+        { ...target, factory: async (o) => holdReaps(await target.factory(o), gate) },
+        async ({ api, spool, clock, settled }) => {
+          const q = api.queue('q');
           await q.configure({ visibilityTimeoutMs: 1000 });
           const job = await q.add('J');
 
           // A consumer takes the job and stalls: it never extends, its lease runs out.
           const first: Job[] = [];
           const revoked: Lease[] = [];
-          const stalled = spool.subscribe('q', { deliver: (jobs) => void first.push(...jobs), revoke: (lease) => void revoked.push(lease) });
+          const stalled = api.subscribe('q', { deliver: (jobs) => void first.push(...jobs), revoke: (lease) => void revoked.push(lease) });
           stalled.addCredits(1);
           await waitFor(() => first.length === 1, 20_000, 'the first delivery');
           await clock.advance(1001);
@@ -71,6 +73,7 @@ export function fencingSuite(factory: StoreFactory): void {
           // Now the engine hears of the reap: only the expired lease may be revoked.
           release.resolve();
           await maintenance;
+          await settled(); // remote: the revoke has travelled to the client
           try {
             assert.deepEqual(revoked, [{ jobId: job.id, token: first[0]!.leaseToken }]);
             assert.equal((running as AbortSignal | null)?.aborted, false, 'the healthy delivery was aborted by a reap meant for the expired one');
@@ -80,11 +83,11 @@ export function fencingSuite(factory: StoreFactory): void {
           }
 
           finish.resolve();
-          await waitFor(async () => (await spool.get(job.id)).state === 'completed', 20_000, 'the healthy attempt to complete');
-          const done = await spool.get(job.id);
+          await waitFor(async () => (await api.get(job.id)).state === 'completed', 20_000, 'the healthy attempt to complete');
+          const done = await api.get(job.id);
           assert.equal(done.result, 'done by attempt 2');
           assert.equal(done.stalls, 1, 'one stall, for the one expired lease');
-          await assert.rejects(spool.ack({ jobId: job.id, token: first[0]!.leaseToken }), StaleLeaseError);
+          await assert.rejects(api.ack({ jobId: job.id, token: first[0]!.leaseToken }), StaleLeaseError);
           await worker.close();
         },
         { maintenance: false },
@@ -92,21 +95,22 @@ export function fencingSuite(factory: StoreFactory): void {
     });
 
     it('a cancel revokes the lease it ended, not one taken later', () =>
-      withHarness(factory, async ({ spool }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api }) => {
+        const q = api.queue('q');
         const job = await q.add('J');
         const deliveries: Job[] = [];
         const revoked: Lease[] = [];
-        const sub = spool.subscribe('q', { deliver: (jobs) => void deliveries.push(...jobs), revoke: (lease) => void revoked.push(lease) });
+        const sub = api.subscribe('q', { deliver: (jobs) => void deliveries.push(...jobs), revoke: (lease) => void revoked.push(lease) });
         sub.addCredits(1);
         await waitFor(() => deliveries.length === 1, 20_000, 'the delivery');
-        await spool.cancel(job.id);
+        await api.cancel(job.id);
+        // No settled() here: the revoke reaches the subscriber before the cancel returns, in-process and remote alike.
         assert.deepEqual(revoked, [{ jobId: job.id, token: deliveries[0]!.leaseToken }]);
         // Retried and leased again: a second cancel revokes the new lease, and only it.
-        await spool.retry(job.id);
+        await api.retry(job.id);
         sub.addCredits(1);
         await waitFor(() => deliveries.length === 2, 20_000, 'the second delivery');
-        await spool.cancel(job.id);
+        await api.cancel(job.id);
         assert.deepEqual(revoked.at(-1), { jobId: job.id, token: deliveries[1]!.leaseToken });
         assert.equal(revoked.length, 2);
         sub.close();

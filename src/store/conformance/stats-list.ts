@@ -1,47 +1,47 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError } from '../../core/errors.ts';
-import { withHarness, type StoreFactory } from './harness.ts';
+import { withHarness, type HarnessTarget } from './harness.ts';
 
-export function statsListSuite(factory: StoreFactory): void {
+export function statsListSuite(target: HarnessTarget): void {
   describe('stats, list, config, retention', () => {
     it('counts jobs per state and the oldest ready age', () =>
-      withHarness(factory, async ({ spool, clock }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api, spool, clock }) => {
+        const q = api.queue('q');
         await q.addMany([{ payload: 1 }, { payload: 2 }, { payload: 3 }, { payload: 4, delayMs: 10_000 }]);
         await clock.advance(250);
         const [a, b] = await spool.claim('q', 2);
-        await spool.ack({ jobId: a!.id, token: a!.leaseToken });
-        await spool.nack({ jobId: b!.id, token: b!.leaseToken }, 'x', { unrecoverable: true });
+        await api.ack({ jobId: a!.id, token: a!.leaseToken });
+        await api.nack({ jobId: b!.id, token: b!.leaseToken }, 'x', { unrecoverable: true });
         await clock.advance(50);
         const s = await q.stats();
         assert.deepEqual(s.counts, { scheduled: 1, ready: 1, active: 0, completed: 1, dead: 1, cancelled: 0 });
         assert.equal(s.oldestReadyAgeMs, 300);
-        await spool.queue('other').add({});
-        const all = await spool.stats();
+        await api.queue('other').add({});
+        const all = await api.stats();
         assert.deepEqual(all.map((x) => x.queue), ['other', 'q']);
       }));
 
     it('purge deletes waiting jobs and leaves leased and finished ones', () =>
-      withHarness(factory, async ({ spool }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api, spool }) => {
+        const q = api.queue('q');
         await q.addMany([{ payload: 'a' }, { payload: 'b' }, { payload: 'c' }, { payload: 'later', delayMs: 60_000 }]);
         const [active, done] = await spool.claim('q', 2);
-        await spool.ack({ jobId: done!.id, token: done!.leaseToken });
-        await spool.queue('other').add('untouched');
+        await api.ack({ jobId: done!.id, token: done!.leaseToken });
+        await api.queue('other').add('untouched');
         assert.equal(await q.purge(), 2);
         const s = await q.stats();
         assert.deepEqual(s.counts, { scheduled: 0, ready: 0, active: 1, completed: 1, dead: 0, cancelled: 0 });
-        await spool.ack({ jobId: active!.id, token: active!.leaseToken });
-        assert.equal((await spool.queue('other').stats()).counts.ready, 1);
+        await api.ack({ jobId: active!.id, token: active!.leaseToken });
+        assert.equal((await api.queue('other').stats()).counts.ready, 1);
         assert.equal(await q.purge(), 0);
       }));
 
     it('lists by state with cursor pagination', () =>
-      withHarness(factory, async ({ spool }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api }) => {
+        const q = api.queue('q');
         const jobs = await q.addMany(Array.from({ length: 25 }, (_, i) => ({ payload: i })));
-        await spool.cancel(jobs[3]!.id);
+        await api.cancel(jobs[3]!.id);
         const seen: string[] = [];
         let after: string | undefined;
         for (;;) {
@@ -59,8 +59,8 @@ export function statsListSuite(factory: StoreFactory): void {
       }));
 
     it('queue settings are validated, named and persisted', () =>
-      withHarness(factory, async ({ spool }) => {
-        const q = spool.queue('q');
+      withHarness(target, async ({ api, store }) => {
+        const q = api.queue('q');
         await assert.rejects(q.configure({ visibilityTimeoutMs: 5 }), /visibilityTimeoutMs must be at least 100 \(got 5\)/);
         await assert.rejects(q.configure({ maxAttempts: 0 }), /maxAttempts must be at least 1/);
         await assert.rejects(q.configure({ backoff: { type: 'linear' as never } }), /backoff.type must be 'fixed' or 'exponential'/);
@@ -69,19 +69,19 @@ export function statsListSuite(factory: StoreFactory): void {
         assert.equal(c.visibilityTimeoutMs, 5000);
         assert.equal(c.maxAttempts, 5);
         assert.deepEqual(c.backoff, { type: 'fixed', delayMs: 10 });
-        const stored = await spool.store.queueGet('q');
+        const stored = await store.queueGet('q');
         assert.deepEqual(stored!.config, c);
       }));
 
     it('deletes finished jobs after their retention, and keeps the rest', () =>
       withHarness(
-        factory,
-        async ({ spool, clock }) => {
-          const q = spool.queue('q');
+        target,
+        async ({ api, spool, clock }) => {
+          const q = api.queue('q');
           await q.addMany([{ payload: 'done' }, { payload: 'dead' }, { payload: 'waiting' }]);
           const [a, b] = await spool.claim('q', 2);
-          await spool.ack({ jobId: a!.id, token: a!.leaseToken });
-          await spool.nack({ jobId: b!.id, token: b!.leaseToken }, 'x', { unrecoverable: true });
+          await api.ack({ jobId: a!.id, token: a!.leaseToken });
+          await api.nack({ jobId: b!.id, token: b!.leaseToken }, 'x', { unrecoverable: true });
           await clock.advance(1500);
           assert.equal(await spool.cleanup(), 1);
           assert.deepEqual((await q.list()).map((j) => j.payload).sort(), ['dead', 'waiting']);

@@ -103,6 +103,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'token expiry, last use, and tokens enabled for good',
+    sql: (s) => `
+      -- When a token stops being accepted (null: never), and when a broker last recorded accepting
+      -- it (each broker writes it at most once per token per interval, never on every request).
+      ALTER TABLE ${s}.tokens ADD COLUMN expires_at bigint, ADD COLUMN last_used_at bigint;
+
+      -- Durable facts about this schema, one row each. 'tokens_enabled_at': when the first token was
+      -- saved; it stays when the last token is revoked, so brokers in auto mode keep requiring tokens.
+      CREATE TABLE ${s}.settings (
+        name   text PRIMARY KEY,
+        value  text NOT NULL
+      );
+      -- A schema that already holds tokens has had them.
+      INSERT INTO ${s}.settings (name, value)
+        SELECT 'tokens_enabled_at', at::text FROM (SELECT min(created_at) AS at FROM ${s}.tokens) m WHERE at IS NOT NULL;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -115,6 +115,29 @@ export class PgPool implements Executor {
 export type { TxExecutor };
 
 /**
+ * Whether `schema` holds a Spool store (its `schema_version` table), asked on a connection
+ * of its own that is closed again: nothing is created. Connection failures reject with the
+ * client's error (see pgOpenError for a message).
+ */
+export async function pgSchemaExists(url: string, schema: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'spool' });
+  client.on('error', () => {}); // a connection lost after the answer must not crash the process
+  try {
+    await client.connect();
+    const { rows } = await client.query(
+      `SELECT EXISTS (
+         SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = 'schema_version'
+       ) AS found`,
+      [schema],
+    );
+    return rows[0]?.found === true;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
  * A statement runner for a transaction the caller owns: a postgres.js transaction
  * (`sql` inside `sql.begin`) or a node-postgres client that has run BEGIN.
  * @throws InvalidArgumentError for anything else.

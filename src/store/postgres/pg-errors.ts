@@ -4,6 +4,22 @@ import { InvalidArgumentError, SpoolError, StoreUnavailableError } from '../../c
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
 /** SQLSTATE classes meaning "not now": connection exceptions, shutdown, insufficient resources. */
 const UNAVAILABLE_SQLSTATE = /^(08|57P0|53)/;
+/** SQLSTATE class 28: the server refused the login (28P01 wrong password, 28000 no such role or no pg_hba.conf entry). */
+const LOGIN_SQLSTATE = /^28/;
+/** SQLSTATE 28P01: the password is wrong. */
+const WRONG_PASSWORD = '28P01';
+/** The host name does not resolve. */
+const HOST_UNKNOWN = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+/** Nothing answered in time. */
+const TIMED_OUT = new Set(['ETIMEDOUT', 'CONNECT_TIMEOUT']);
+/** SQLSTATE 3D000: the database named in the URL does not exist. */
+const NO_DATABASE = '3D000';
+/** SQLSTATE 42501: insufficient privilege (at open: may not create the schema or its tables). */
+const NO_PRIVILEGE = '42501';
+/** node-postgres reports TLS trouble by message only (e.g. "The server does not support SSL connections"). */
+const TLS_MESSAGE = /SSL|TLS|certificate/i;
+/** node-postgres reports some connection failures by message only. */
+const LOST_MESSAGE = /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Connection closed/i;
 
 /**
  * SQLSTATE classes 22 (data exception: e.g. 22P05 `\u0000` in jsonb, 22P02 a lone surrogate in
@@ -34,8 +50,14 @@ export function translatePgError(err: unknown, doing: string, field: string | ((
   if (code === '53100') {
     return new StoreUnavailableError(`cannot ${doing}: PostgreSQL's disk is full (${e.message}). Free space and retry. Nothing from this call was written.`, { cause: err });
   }
-  // node-postgres reports some connection losses by message only.
-  const lost = !code && /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Connection closed/i.test(e?.message ?? '');
+  // A login refused or a database gone: retrying the same call will not help; the URL (or the server) must change.
+  if (LOGIN_SQLSTATE.test(code)) {
+    return new StoreUnavailableError(`cannot ${doing}: PostgreSQL refused the login (${code}: ${e.message}). Check the user name and password in the store URL. Nothing from this call was written.`, { cause: err });
+  }
+  if (code === NO_DATABASE) {
+    return new StoreUnavailableError(`cannot ${doing}: ${e.message} (${code}). Check the database name in the store URL. Nothing from this call was written.`, { cause: err });
+  }
+  const lost = !code && LOST_MESSAGE.test(e?.message ?? '');
   if (lost || CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)) {
     return new StoreUnavailableError(
       `cannot ${doing}: PostgreSQL is unreachable or restarting (${code}: ${e.message}). Spool reconnects by itself; retry the call. Nothing from this call was written.`,
@@ -43,4 +65,84 @@ export function translatePgError(err: unknown, doing: string, field: string | ((
     );
   }
   return err;
+}
+
+/** Where a store was being opened, for {@link pgOpenError}'s messages. */
+export interface PgTarget {
+  /** The postgres:// URL (its password is never printed). */
+  url: string;
+  schema: string;
+}
+
+/**
+ * Turns the failure to open a PostgreSQL store (connect, log in, find the database, migrate
+ * the schema) into a StoreUnavailableError of one line: what went wrong, where (host, port,
+ * database and schema; never the password) and what to do. A SpoolError that is not about
+ * the connection (SchemaTooNewError, a bad option), an error that is not from the client
+ * or the server (no `code`), and a statement or value the server refuses (SQLSTATE class 42
+ * but 42501, classes 22 and 23: bugs of ours) pass through.
+ * @example
+ * // cannot open the PostgreSQL store at postgres://db:5432/app (schema spool): PostgreSQL refused the
+ * // password of user "app" (28P01). Check the user name and password in the store URL.
+ */
+export function pgOpenError(err: unknown, target: PgTarget): unknown {
+  if (err instanceof SpoolError && !(err instanceof StoreUnavailableError && err.cause !== undefined)) return err;
+  const raw = (err instanceof StoreUnavailableError && err.cause !== undefined ? err.cause : err) as { code?: unknown; message?: unknown } | null;
+  const code = typeof raw?.code === 'string' ? raw.code : '';
+  const message = typeof raw?.message === 'string' ? raw.message : String(raw);
+  // Without a code, only the messages of connection failures (node-postgres gives some that way) are about reaching the database.
+  if (!code && !LOST_MESSAGE.test(message) && !TLS_MESSAGE.test(message) && err === raw) return err;
+  // A statement PostgreSQL cannot run (class 42 but a missing privilege) or data it refuses: a bug of ours, whose stack helps.
+  if ((/^42/.test(code) && code !== NO_PRIVILEGE) || DATA_SQLSTATE.test(code)) return err;
+  const where = describePgTarget(target);
+  const { host, port, database, user } = where;
+  const at = `${host}:${port}`;
+  let what: string;
+  if (code === WRONG_PASSWORD) {
+    what = `PostgreSQL refused the password of user "${user}" (${code}). Check the user name and password in the store URL`;
+  } else if (LOGIN_SQLSTATE.test(code)) {
+    what = `PostgreSQL refused the login of user "${user}" (${code}: ${message}). Check the user name in the store URL, and that the server lets it connect (pg_hba.conf)`;
+  } else if (code === NO_DATABASE) {
+    what = `there is no database "${database}" on ${at} (${code}). Check the database name in the store URL, or create it (createdb ${database})`;
+  } else if (code === 'ECONNREFUSED') {
+    what = `nothing accepts connections on ${at} (${code}). Check the host and port in the store URL, and that PostgreSQL is running`;
+  } else if (HOST_UNKNOWN.has(code)) {
+    what = `the host "${host}" cannot be found (${code}). Check the host in the store URL`;
+  } else if (TIMED_OUT.has(code) || /timeout/i.test(message)) {
+    what = `no answer from ${at} in time (${code || message}). Check the host and port in the store URL, and any firewall between`;
+  } else if (code === NO_PRIVILEGE) {
+    what = `user "${user}" may not create or use schema "${target.schema}" (${code}: ${message}). Run spool migrate as a user who may, or grant it (GRANT CREATE ON DATABASE ${database} TO ${user})`;
+  } else if (UNAVAILABLE_SQLSTATE.test(code)) {
+    what = `PostgreSQL on ${at} cannot take this connection now (${code}: ${message}). Retry in a moment`;
+  } else if (TLS_MESSAGE.test(message)) {
+    what = `the TLS connection to ${at} failed (${message}). Check sslmode (and the certificates) in the store URL`;
+  } else {
+    what = `${message.replace(/[\s.]+$/, '')}${code ? ` (${code})` : ''}. Check the store URL and the server`;
+  }
+  return new StoreUnavailableError(`cannot open the PostgreSQL store at ${where.location}: ${what}.`, { cause: raw ?? err });
+}
+
+/**
+ * The parts of a postgres:// URL worth printing: host, port, database and user, and a
+ * location `postgres://host:port/database (schema s)`. Never the password.
+ */
+export function describePgTarget(target: PgTarget): { host: string; port: string; database: string; user: string; location: string } {
+  let url: URL | null = null;
+  try {
+    url = new URL(target.url);
+  } catch {
+    // Described as unknown below: the caller validated the URL; this only guards the message.
+  }
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const host = url?.hostname || 'localhost';
+  const port = url?.port || '5432';
+  const user = decode(url?.username || '') || '(the default user)';
+  const database = decode(url?.pathname.replace(/^\//, '') ?? '') || decode(url?.username ?? '') || 'postgres';
+  return { host, port, database, user, location: `postgres://${host}:${port}/${database} (schema ${target.schema})` };
 }

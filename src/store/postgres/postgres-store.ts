@@ -6,11 +6,11 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
-  WorkerRegistration,
+  NewTokenRow, TokenUse, WorkerRegistration,
 } from '../store.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import type { PostgresStoreOptions } from './pg-options.ts';
-import { isPgDataError, translatePgError } from './pg-errors.ts';
+import { isPgDataError, pgOpenError, translatePgError } from './pg-errors.ts';
 import * as cluster from './cluster.ts';
 import { migrateSchema } from './migrate.ts';
 import { insertParams, pgRowToJob, statsFromRows, toStoredQueue, type PgJobRow, type QueueRow } from './rows.ts';
@@ -26,14 +26,17 @@ const NOTIFY_CHANNEL = 'spool_ready';
 const PG_OPTIONS: Record<keyof PostgresStoreOptions, true> = { url: true, schema: true, poolSize: true, notify: true, historyMax: true, migrate: true };
 export const PG_OPTION_KEYS: readonly (keyof PostgresStoreOptions)[] = Object.keys(PG_OPTIONS) as (keyof PostgresStoreOptions)[];
 
-/** Opens a PostgreSQL store, migrating its schema under an advisory lock. */
+/**
+ * Opens a PostgreSQL store, migrating its schema under an advisory lock.
+ * @throws StoreUnavailableError of one line (see pgOpenError) when the server cannot be reached, refuses the login, or has no such database.
+ */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const store = new PostgresStore(options);
   try {
     await store.init(options.migrate !== false);
   } catch (err) {
     await store.close();
-    throw err;
+    throw pgOpenError(err, { url: options.url, schema: store.schema });
   }
   return store;
 }
@@ -400,11 +403,13 @@ export class PostgresStore implements Store {
   }
 
   // API tokens (see tokens.ts).
-  tokensInsert(row: TokenRow): Promise<void> { return tokens.tokensInsert(this.#ctx(), row); }
+  tokensInsert(row: NewTokenRow): Promise<void> { return tokens.tokensInsert(this.#ctx(), row); }
   tokensList(): Promise<TokenInfo[]> { return tokens.tokensList(this.#ctx()); }
   tokensDelete(ids: readonly string[]): Promise<number> { return tokens.tokensDelete(this.#ctx(), ids); }
   tokenGet(id: string): Promise<TokenRow | null> { return tokens.tokenGet(this.#ctx(), id); }
   tokensExist(): Promise<boolean> { return tokens.tokensExist(this.#ctx()); }
+  tokensEnabled(): Promise<boolean> { return tokens.tokensEnabled(this.#ctx()); }
+  tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return tokens.tokensMarkUsed(this.#ctx(), uses); }
 
   #ctx(): cluster.PgContext<Store> {
     return {

@@ -84,6 +84,26 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX jobs_leased;
     `,
   },
+  {
+    version: 4,
+    name: 'token expiry, last use, and tokens enabled for good',
+    sql: `
+      -- When a token stops being accepted (null: never), and when a broker last recorded accepting
+      -- it (each broker writes it at most once per token per interval, never on every request).
+      ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+      ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+
+      -- Durable facts about this store, one row each. 'tokens_enabled_at': when the first token was
+      -- saved; it stays when the last token is revoked, so brokers in auto mode keep requiring tokens.
+      CREATE TABLE settings (
+        name   TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+      ) WITHOUT ROWID;
+      -- A store that already holds tokens has had them.
+      INSERT INTO settings (name, value)
+        SELECT 'tokens_enabled_at', CAST(at AS TEXT) FROM (SELECT min(created_at) AS at FROM tokens) WHERE at IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -9,6 +9,7 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
+  NewTokenRow, TokenUse,
 } from '../store.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -377,11 +378,13 @@ export class SqliteStore implements Store {
   }
 
   // API tokens (see tokens.ts).
-  tokensInsert(row: TokenRow): Promise<void> { return this.#tokens.insert(row); }
+  tokensInsert(row: NewTokenRow): Promise<void> { return this.#tokens.insert(row); }
   tokensList(): Promise<TokenInfo[]> { return this.#guard(() => this.#tokens.list()); }
   tokensDelete(ids: readonly string[]): Promise<number> { return this.#tokens.delete(ids); }
   tokenGet(id: string): Promise<TokenRow | null> { return this.#guard(() => this.#tokens.get(id)); }
   tokensExist(): Promise<boolean> { return this.#guard(() => this.#tokens.exist()); }
+  tokensEnabled(): Promise<boolean> { return this.#guard(() => this.#tokens.enabled()); }
+  tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return this.#tokens.markUsed(uses); }
 
   /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */
   #assertOpen(): void {

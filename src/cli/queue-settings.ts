@@ -1,0 +1,61 @@
+import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
+import { nearest } from '../core/options.ts';
+import { UsageError } from './exit-codes.ts';
+
+/** The queue settings `spool queue set --set name=value` takes; `backoff.*` are the fields of the backoff. */
+export const QUEUE_SETTING_NAMES = [
+  'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
+] as const;
+
+type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
+
+/**
+ * Parses repeated `--set name=value` flags into the input of `configureQueue`. Numbers must be
+ * integers and backoff.type a word; bounds are checked by the operation (exit 2, naming the setting).
+ * @throws UsageError for a malformed flag, an unknown name (naming the nearest), a non-integer or a setting given twice.
+ * @example
+ * parseQueueSettings(['maxAttempts=10', 'backoff.type=fixed']); // { maxAttempts: 10, backoff: { type: 'fixed' } }
+ */
+export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
+  const config: Record<string, unknown> = {};
+  const backoff: Record<string, unknown> = {};
+  const seen = new Set<string>();
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq < 1) throw new UsageError(`--set takes name=value, e.g. --set maxAttempts=10 (got ${JSON.stringify(item)})`);
+    const name = item.slice(0, eq);
+    const raw = item.slice(eq + 1);
+    if (!(QUEUE_SETTING_NAMES as readonly string[]).includes(name)) {
+      const near = nearest(name, QUEUE_SETTING_NAMES);
+      throw new UsageError(`--set ${name}: no such queue setting; ${near ? `did you mean ${near}? ` : ''}queue settings: ${QUEUE_SETTING_NAMES.join(', ')}`);
+    }
+    if (seen.has(name)) throw new UsageError(`--set ${name} is given twice`);
+    seen.add(name);
+    const value = name === 'backoff.type' ? raw : integer(name as SettingName, raw);
+    if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
+    else config[name] = value;
+  }
+  if (Object.keys(backoff).length > 0) config.backoff = backoff;
+  return config as QueueConfigInput;
+}
+
+function integer(name: SettingName, raw: string): number {
+  if (!/^[-+]?\d+$/.test(raw.trim())) throw new UsageError(`--set ${name} needs an integer (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
+/** A queue's settings as `name: value` lines, named as `--set` takes them. */
+export function renderQueueConfig(name: string, config: QueueConfig): string {
+  const backoff = config.backoff as { type: string; delayMs: number; maxDelayMs?: number };
+  const rows: [string, string][] = [
+    ['queue', name],
+    ['visibilityTimeoutMs', String(config.visibilityTimeoutMs)],
+    ['maxAttempts', String(config.maxAttempts)],
+    ['maxStalls', String(config.maxStalls)],
+    ['backoff.type', backoff.type],
+    ['backoff.delayMs', String(backoff.delayMs)],
+    ...(backoff.maxDelayMs === undefined ? [] : [['backoff.maxDelayMs', String(backoff.maxDelayMs)] as [string, string]]),
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
+  return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');
+}
