@@ -14,7 +14,7 @@ import { WorkerShutdownError } from '../worker/worker.ts';
 import { ALL_FIELDS, ERRORS, EXIT, errorSpec, type ErrorCode, type ErrorSpec } from './error-codes.ts';
 import * as errorClasses from './errors.ts';
 import {
-  ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
+  ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError,
   SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError,
 } from './errors.ts';
@@ -55,6 +55,9 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   SHUTDOWN: () => new WorkerShutdownError(),
   USAGE: () => new UsageError('unknown flag --nope'),
 };
+
+/** Classes that share a code with another (a subclass), each sent and rebuilt by its fields. */
+const MORE_SAMPLES: readonly (() => SpoolError)[] = [() => new QueueBusyError('orders.eu', 2)];
 
 /** Classes that never cross the wire, so no client rebuilds them; their codes are never sent by a broker. */
 const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [UsageError, WorkerShutdownError];
@@ -213,8 +216,17 @@ describe('each code through the wire, HTTP and the CLI', () => {
     });
   }
 
+  it('a subclass sharing a code comes back as itself, with its fields', () => {
+    for (const make of MORE_SAMPLES) {
+      const err = make();
+      const back = errorFromWire(JSON.parse(JSON.stringify(errorToWire(err))));
+      assert.equal(back.constructor, err.constructor);
+      for (const field of spec(err.code).fields) assert.deepEqual((back as unknown as Record<string, unknown>)[field], (err as unknown as Record<string, unknown>)[field], field);
+    }
+  });
+
   it('every SpoolError class in errors.ts has a sample', () => {
-    const sampled = new Set(Object.values(SAMPLES).map((make) => make().constructor));
+    const sampled = new Set([...Object.values(SAMPLES), ...MORE_SAMPLES].map((make) => make().constructor));
     const classes = Object.values(errorClasses).filter((v) => typeof v === 'function' && (v === SpoolError || v.prototype instanceof SpoolError));
     assert.deepEqual(classes.filter((c) => !sampled.has(c as never)).map((c) => (c as { name: string }).name), []);
   });

@@ -10,7 +10,7 @@
  */
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
-  SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
+  QueueBusyError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError, type SpoolError,
 } from './errors.ts';
 
@@ -112,9 +112,9 @@ export const ERRORS = {
     rebuild: (w) => new StaleLeaseError(text(w, 'jobId'), 0, typeof w.currentState === 'string' ? w.currentState : null, count(w, 'currentToken')),
   },
   INVALID_STATE: {
-    status: 409, exit: EXIT.INVALID_STATE, fields: ['jobId', 'currentState'],
-    doc: 'the job\'s state does not allow the operation, e.g. retrying a completed job',
-    rebuild: (w) => new InvalidStateError(text(w, 'jobId'), text(w, 'currentState'), w.message),
+    status: 409, exit: EXIT.INVALID_STATE, fields: ['jobId', 'currentState', 'queue', 'activeJobs'],
+    doc: 'the job\'s state does not allow the operation (e.g. retrying a completed job), or a queue with running jobs was to be deleted',
+    rebuild: (w): SpoolError => (typeof w.queue === 'string' ? new QueueBusyError(w.queue, count(w, 'activeJobs') ?? 0) : new InvalidStateError(text(w, 'jobId'), text(w, 'currentState'), w.message)),
   },
   PAYLOAD_TOO_LARGE: {
     status: 413, exit: EXIT.USAGE, fields: ['sizeBytes', 'limitBytes', 'field'],

@@ -100,10 +100,36 @@ export class StaleLeaseError extends SpoolError {
 export class InvalidStateError extends SpoolError {
   readonly jobId: string;
   readonly currentState: string;
+  /** For a queue refused as a whole ({@link QueueBusyError}): the queue; otherwise undefined. */
+  readonly queue: string | undefined;
+  /** For a queue refused as a whole: how many of its jobs are running; otherwise undefined. */
+  readonly activeJobs: number | undefined;
   constructor(jobId: string, currentState: string, message: string) {
     super('INVALID_STATE', message);
     this.jobId = jobId;
     this.currentState = currentState;
+    this.queue = undefined;
+    this.activeJobs = undefined;
+  }
+}
+
+/**
+ * Deleting a queue was refused because some of its jobs are running: cancel them first, or
+ * delete with `force`. Its `queue` and `activeJobs` travel with it, so a remote Spool gets the
+ * same class back.
+ */
+export class QueueBusyError extends InvalidStateError {
+  override readonly queue: string;
+  override readonly activeJobs: number;
+  constructor(queue: string, activeJobs: number, deletedBefore = 0) {
+    super(
+      '', 'active',
+      `queue ${queue} has ${activeJobs} active job${activeJobs === 1 ? '' : 's'}; cancel ${activeJobs === 1 ? 'it' : 'them'} first, ` +
+        `or delete the queue with force: true (the workers' acks of those jobs then fail with STALE_LEASE)` +
+        (deletedBefore > 0 ? `; ${deletedBefore} jobs of the queue were deleted before a job became active` : ''),
+    );
+    this.queue = queue;
+    this.activeJobs = activeJobs;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { BulkAction, BulkResult, JobFilter, QueueDeleted } from '../api/contract.ts';
 import type { Clock } from '../core/clock.ts';
-import { InvalidStateError, JobNotFoundError, StaleLeaseError } from '../core/errors.ts';
+import { InvalidStateError, JobNotFoundError, QueueBusyError, StaleLeaseError } from '../core/errors.ts';
 import type { JobState, Lease } from '../core/job.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
 import { checkJobId, checkQueueName } from '../core/validate.ts';
@@ -49,25 +49,7 @@ export async function deleteJob(store: Store, id: string, now: number): Promise<
   return { queue: r.queue, previous: r.previous };
 }
 
-/**
- * A queue with active jobs cannot be deleted without `force`. An InvalidStateError (code
- * INVALID_STATE, HTTP 409) whose `currentState` is `active` and `jobId` empty; `queue` and
- * `activeJobs` say which and how many.
- */
-export class QueueBusyError extends InvalidStateError {
-  readonly queue: string;
-  readonly activeJobs: number;
-  constructor(queue: string, activeJobs: number, deletedBefore = 0) {
-    super(
-      '', 'active',
-      `queue ${queue} has ${activeJobs} active job${activeJobs === 1 ? '' : 's'}; cancel ${activeJobs === 1 ? 'it' : 'them'} first, ` +
-        `or delete the queue with force: true (the workers' acks of those jobs then fail with STALE_LEASE)` +
-        (deletedBefore > 0 ? `; ${deletedBefore} jobs of the queue were deleted before a job became active` : ''),
-    );
-    this.queue = queue;
-    this.activeJobs = activeJobs;
-  }
-}
+export { QueueBusyError } from '../core/errors.ts';
 
 /** Jobs deleted per step of deleteQueue: bounded, so a huge queue is not one huge transaction. */
 export const QUEUE_DELETE_BATCH = 10_000;

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { InvalidArgumentError, InvalidStateError, JobNotFoundError, StaleLeaseError } from '../../core/errors.ts';
 import { newJobId } from '../../core/ids.ts';
 import type { Job, JobState, Lease } from '../../core/job.ts';
-import { deleteQueue, QueueBusyError } from '../../engine/operator.ts';
+import { QueueBusyError } from '../../core/errors.ts';
+import { deleteQueue } from '../../engine/operator.ts';
 import type { Store } from '../store.ts';
 import { inProcessOnly, withHarness, type Harness, type HarnessTarget } from './harness.ts';
 import { waitFor } from './worker.ts';
@@ -55,9 +56,6 @@ function recording(store: Store, calls: Call[]): Store {
 function recorded(target: HarnessTarget, calls: Call[]): HarnessTarget {
   return { ...target, factory: async (o) => recording(await target.factory(o), calls) };
 }
-
-/** What QueueBusyError adds to InvalidStateError, which INVALID_STATE does not carry over the wire. */
-const QUEUE_BUSY_FIELDS_TODO = 'the remote client gets a plain InvalidStateError: INVALID_STATE carries jobId and currentState only, not QueueBusyError\'s queue and activeJobs (src/core/error-codes.ts)';
 
 export function operatorSuite(target: HarnessTarget): void {
   // In-process only: these call the store (or an engine function with a batch size no caller can
@@ -201,7 +199,7 @@ export function operatorSuite(target: HarnessTarget): void {
         await assert.rejects(api.extend(lease(b)), StaleLeaseError);
       }));
 
-    it('a queue refused for its active jobs says which queue and how many: a QueueBusyError', { todo: target.mode === 'remote' ? QUEUE_BUSY_FIELDS_TODO : undefined }, () =>
+    it('a queue refused for its active jobs says which queue and how many: a QueueBusyError', () =>
       withHarness(target, async (h) => {
         await jobIn(h, 'q', 'active');
         await jobIn(h, 'q', 'active');
