@@ -252,3 +252,13 @@ describe('openPostgresStore', () => {
     await store.close();
   });
 });
+
+it('list refuses an unknown option, naming the nearest, as over the wire', async () => {
+  const spool = await Spool.open({ store: 'memory', maintenance: false });
+  try {
+    await assert.rejects(spool.list('q', { stat: 'ready' } as never), (e: Error & { field?: string }) => e.field === 'stat' && /did you mean "state"\?/.test(e.message));
+    assert.deepEqual(await spool.list('q', { state: 'ready', limit: 5 }), []);
+  } finally {
+    await spool.close();
+  }
+});

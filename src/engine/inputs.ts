@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import { isJobId, newJobId } from '../core/ids.ts';
 import { JOB_STATES, type Job, type JobState, type Lease } from '../core/job.ts';
 import { checkLimit, describe } from '../core/limits.ts';
+import { checkOptionKeys } from '../core/options.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
 import type { ListParams, NewJobRow, Store } from '../store/store.ts';
@@ -72,6 +73,7 @@ function newJobView<P>(row: NewJobRow, payload: P): Job<P> {
 /** Validates list options into store parameters. @throws InvalidArgumentError */
 export function checkListParams(queue: string, options: ListOptions): ListParams {
   checkQueueName(queue);
+  checkOptionKeys(options, ['state', 'name', 'after', 'limit'], 'list');
   if (options.state !== undefined) checkJobState(options.state);
   if (options.after !== undefined) checkJobId(options.after, 'after');
   const name = options.name === undefined ? undefined : checkJobName(options.name);
