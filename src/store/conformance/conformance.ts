@@ -5,6 +5,7 @@ import { enqueueSuite } from './enqueue.ts';
 import { fencingSuite } from './fencing.ts';
 import type { HarnessTarget, StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
+import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
@@ -32,6 +33,7 @@ function suites(target: HarnessTarget): void {
   workerSuite(target);
   fencingSuite(target);
   operatorSuite(target);
+  operatorBulkSuite(target);
 }
 
 /**
