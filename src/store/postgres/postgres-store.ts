@@ -10,7 +10,8 @@ import type {
 } from '../store.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import type { PostgresStoreOptions } from './pg-options.ts';
-import { isPgDataError, pgOpenError, translatePgError } from './pg-errors.ts';
+import { applyEach } from './apply-each.ts';
+import { pgOpenError, translatePgError } from './pg-errors.ts';
 import * as cluster from './cluster.ts';
 import { migrateSchema } from './migrate.ts';
 import { insertParams, pgRowToJob, statsFromRows, toStoredQueue, type PgJobRow, type QueueRow } from './rows.ts';
@@ -442,45 +443,16 @@ export class PostgresStore implements Store {
     }
   }
 
-  /**
-   * Applies independent items (the adds, acks, nacks or extends of one tick) with one statement
-   * for all of them. When PostgreSQL refuses the data of one (SQLSTATE class 22 or 23: the whole
-   * statement fails, nothing of it was written), applies them again in halves, and halves of
-   * those, down to single items, so only the refused ones fail, each with its own error (by index
-   * in `refused`), and the others apply: k bad items among n cost about 2·k·log2(n) statements,
-   * not n. Any other failure of the whole batch fails the call as a whole; one of a part fails
-   * the items of that part, each with that error.
-   */
-  async #applyEach<I>(
+  /** {@link applyEach} on this store: refused if closed, each part isolated (a savepoint inside a bound transaction). */
+  #applyEach<I>(
     items: readonly I[],
     run: (batch: readonly I[]) => Promise<Rows | Record<string, unknown>[]>,
     doing: string,
     field: string | ((sqlstate: string) => string),
     doingItem: (item: I) => string,
   ): Promise<{ rows: Record<string, unknown>[]; refused: Map<number, Error> | null }> {
-    if (this.#closed) throw new ClosedError('store');
-    const rows: Record<string, unknown>[] = [];
-    try {
-      rows.push(...(await this.#isolated(() => run(items))));
-      return { rows, refused: null };
-    } catch (err) {
-      if (!isPgDataError(err)) throw translatePgError(err, doing, field);
-      if (items.length === 1) return { rows, refused: new Map([[0, translatePgError(err, doingItem(items[0]!), field) as Error]]) };
-    }
-    const refused = new Map<number, Error>();
-    const part = async (from: number, to: number): Promise<void> => {
-      const mid = from + Math.ceil((to - from) / 2);
-      for (const [lo, hi] of [[from, mid], [mid, to]] as const) {
-        try {
-          rows.push(...(await this.#isolated(() => run(items.slice(lo, hi)))));
-        } catch (err) {
-          if (hi - lo > 1 && isPgDataError(err)) await part(lo, hi);
-          else for (let i = lo; i < hi; i++) refused.set(i, translatePgError(err, doingItem(items[i]!), field) as Error);
-        }
-      }
-    };
-    await part(0, items.length);
-    return { rows, refused };
+    if (this.#closed) return Promise.reject(new ClosedError('store'));
+    return applyEach(items, (batch) => this.#isolated(() => run(batch)), doing, field, doingItem);
   }
 
   /** Runs `fn` so that its failure leaves the rest intact: as is on the pool, in a savepoint inside a bound transaction. */
