@@ -5,6 +5,7 @@
  * const spool = await Spool.open();                       // embedded: SQLite in ./spool-data
  * await spool.queue('emails').add({ to: 'a@example.com' });
  * const remote = await Spool.connect('ws://127.0.0.1:7600'); // a broker: the same API
+ * @module spool-queue
  */
 import { connect } from './client/connect.ts';
 import { Spool as EmbeddedSpool, type OpenOptions } from './engine/spool.ts';

@@ -162,7 +162,7 @@ test('every job and queue command prints the same and exits the same on a store 
   is('purge', 0, 'purged 4 waiting jobs from q\n');
   is('purge --json', 0, '{"queue":"q","purged":0}\n');
   is('queue delete', 0, '{"name":"q","jobsDeleted":0}\n');
-  is('queue get, after delete', 0, /"maxAttempts":5/);
+  is('queue get, after delete', 3, /"code":"QUEUE_NOT_FOUND"/);
   is('queue delete, text', 0, 'deleted queue bad and its 2 jobs\n');
 });
 

@@ -35,7 +35,7 @@ export abstract class SpoolTarget<S extends BenchSpool> implements Target {
   async setup(): Promise<void> {
     this.#spool = await this.openSpool();
     this.#queue = this.#spool.queue<BenchPayload>(QUEUE_NAME);
-    await this.#queue.config(); // creates the queue row now rather than inside the first timed call
+    await this.#queue.configure({}); // creates the queue row now rather than inside the first timed call
   }
 
   async addOne(payload: BenchPayload): Promise<void> {

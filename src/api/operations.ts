@@ -174,7 +174,7 @@ export const OPERATIONS = [
     action: 'read', queue: 'input',
     input: S.object({ ...queueIn, state: S.jobState, name: S.jobName, after: S.jobId, limit: S.bounded('listLimit') }, ['queue']),
     output: listPage,
-    http: { method: 'GET', path: '/v1/queues/{queue}/jobs', query: ['state', 'name', 'after', 'limit'] }, ws: { call: 'list' },
+    http: { method: 'GET', path: '/v1/queues/{queue}/jobs', query: ['state', 'name', 'after', 'limit'] }, ws: { call: 'list' }, errors: ['QUEUE_NOT_FOUND'],
     async run(host, { queue, ...options }) {
       const jobs = await host.list(queue, options);
       return { jobs, next: jobs.length === (options.limit ?? LIMITS.listLimit.default) ? jobs.at(-1)!.id : null };
@@ -245,14 +245,14 @@ export const OPERATIONS = [
     name: 'queueStats', summary: 'Counts per state, oldest ready age and paused flag of one queue',
     action: 'read', queue: 'input',
     input: S.object(queueIn, ['queue']), output: S.queueStats,
-    http: { method: 'GET', path: '/v1/queues/{queue}/stats' }, ws: null,
+    http: { method: 'GET', path: '/v1/queues/{queue}/stats' }, ws: null, errors: ['QUEUE_NOT_FOUND'],
     run: (host, { queue }) => statsOf(host, queue),
   }),
   op<QueueInput, { name: string; config: unknown }>({
     name: 'getQueue', summary: "A queue's settings",
     action: 'read', queue: 'input',
     input: S.object(queueIn, ['queue']), output: named(S.queueConfig),
-    http: { method: 'GET', path: '/v1/queues/{queue}' }, ws: { call: 'config' },
+    http: { method: 'GET', path: '/v1/queues/{queue}' }, ws: { call: 'config' }, errors: ['QUEUE_NOT_FOUND'],
     run: async (host, { queue }) => ({ name: queue, config: await host.queueConfig(queue) }),
   }),
   op<QueueInput & { config?: QueueConfigInput }, { name: string; config: unknown }>({
@@ -276,7 +276,7 @@ export const OPERATIONS = [
     name: 'pauseQueue', summary: 'Stop deliveries from a queue (adds are still accepted); every broker obeys within settingsRefreshMs',
     action: 'admin', queue: 'none',
     input: S.object(queueIn, ['queue']), output: S.queueStats,
-    http: { method: 'POST', path: '/v1/queues/{queue}/pause', body: false }, ws: { call: 'pause' },
+    http: { method: 'POST', path: '/v1/queues/{queue}/pause', body: false }, ws: { call: 'pause' }, errors: ['QUEUE_NOT_FOUND'],
     async run(host, { queue }) {
       await host.setPaused(queue, true);
       return statsOf(host, queue);
@@ -286,7 +286,7 @@ export const OPERATIONS = [
     name: 'resumeQueue', summary: 'Resume deliveries from a paused queue',
     action: 'admin', queue: 'none',
     input: S.object(queueIn, ['queue']), output: S.queueStats,
-    http: { method: 'POST', path: '/v1/queues/{queue}/resume', body: false }, ws: { call: 'resume' },
+    http: { method: 'POST', path: '/v1/queues/{queue}/resume', body: false }, ws: { call: 'resume' }, errors: ['QUEUE_NOT_FOUND'],
     async run(host, { queue }) {
       await host.setPaused(queue, false);
       return statsOf(host, queue);
@@ -296,7 +296,7 @@ export const OPERATIONS = [
     name: 'purgeQueue', summary: 'Delete every waiting (ready or scheduled) job of a queue; running and finished jobs stay',
     action: 'admin', queue: 'none',
     input: S.object(queueIn, ['queue']), output: purged,
-    http: { method: 'POST', path: '/v1/queues/{queue}/purge', body: false }, ws: { call: 'purge' },
+    http: { method: 'POST', path: '/v1/queues/{queue}/purge', body: false }, ws: { call: 'purge' }, errors: ['QUEUE_NOT_FOUND'],
     run: async (host, { queue }) => ({ purged: await host.purge(queue) }),
   }),
   op<QueueInput & { max?: number; waitMs?: number }, { jobs: Job[] }>({

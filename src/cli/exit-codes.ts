@@ -9,7 +9,7 @@ const EXIT_MEANING: Readonly<Record<ExitCode, string>> = {
   [EXIT.OK]: 'ok',
   [EXIT.INTERNAL]: 'unexpected internal error',
   [EXIT.USAGE]: 'usage error: unknown command or flag, missing argument, bad JSON, value out of bounds',
-  [EXIT.NOT_FOUND]: 'job or token not found',
+  [EXIT.NOT_FOUND]: 'job, queue or token not found',
   [EXIT.INVALID_STATE]: 'the job\'s state does not allow it',
   [EXIT.STORE_UNAVAILABLE]: 'store unavailable or too new, or the broker of --url unreachable',
   [EXIT.FORCED_STOP]: 'serve/work stopped by a second signal before graceful shutdown finished',

@@ -14,7 +14,7 @@ import { WorkerShutdownError } from '../worker/worker.ts';
 import { ALL_FIELDS, ERRORS, EXIT, errorSpec, type ErrorCode, type ErrorSpec } from './error-codes.ts';
 import * as errorClasses from './errors.ts';
 import {
-  ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError,
+  ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError,
   SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError,
 } from './errors.ts';
@@ -48,6 +48,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   INTERNAL: () => new InternalError(),
   STORE_UNAVAILABLE: () => new StoreUnavailableError('disk full'),
   CLOSED: () => new ClosedError(),
+  QUEUE_NOT_FOUND: () => new QueueNotFoundError('ordres'),
   UNAVAILABLE: () => new UnavailableError('could not reach a broker at ws://127.0.0.1:1/v1/ws within 300 ms'),
   CONNECTION_LOST: () => new ConnectionLostError(),
   SCHEMA_TOO_NEW: () => new SchemaTooNewError('spool.db', 9, 3),

@@ -10,7 +10,7 @@
  */
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
-  QueueBusyError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
+  QueueBusyError, QueueNotFoundError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError, type SpoolError,
 } from './errors.ts';
 
@@ -25,7 +25,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Usage error: unknown command or flag, missing argument, bad JSON or a value out of bounds. */
   USAGE: 2,
-  /** No job (or API token) with that id. */
+  /** No job, queue or API token by that id or name. */
   NOT_FOUND: 3,
   /** The job's state does not allow the operation (e.g. retrying a completed job). */
   INVALID_STATE: 4,
@@ -95,6 +95,11 @@ export const ERRORS = {
     status: 404, exit: EXIT.NOT_FOUND, fields: ['jobId'],
     doc: 'no job has this id (it never existed, or retention removed it)',
     rebuild: (w) => new JobNotFoundError(text(w, 'jobId')),
+  },
+  QUEUE_NOT_FOUND: {
+    status: 404, exit: EXIT.NOT_FOUND, fields: ['queue'],
+    doc: 'no queue has this name: reads, pause, resume and purge never create one (adding a job or setting its settings does)',
+    rebuild: (w) => new QueueNotFoundError(text(w, 'queue')),
   },
   TOKEN_NOT_FOUND: {
     status: 404, exit: EXIT.NOT_FOUND, fields: ['tokenId'],

@@ -59,6 +59,19 @@ export class JobNotFoundError extends SpoolError {
   }
 }
 
+/**
+ * No queue has this name. A queue exists once a job is added to it or its settings are set
+ * (`configure`); reading, pausing or purging a queue never creates it, so a misspelled name
+ * is an error rather than a new, empty queue.
+ */
+export class QueueNotFoundError extends SpoolError {
+  readonly queue: string;
+  constructor(queue: string) {
+    super('QUEUE_NOT_FOUND', `no queue named ${queue}: a queue exists once a job is added to it or its settings are set (configure)`);
+    this.queue = queue;
+  }
+}
+
 /** No API token has this id (it never existed, or it was revoked). */
 export class TokenNotFoundError extends SpoolError {
   readonly tokenId: string;

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import { defaultQueueConfig, resolveQueueConfig, type QueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
+import { QueueNotFoundError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 
 /** A queue's settings and paused flag as this process last read them. */
@@ -22,8 +23,8 @@ interface Entry extends QueueState {
  * one primary-key read per queue per interval, never one per call. Changes made through
  * this process apply at once.
  *
- * Reading never creates a queue: a queue exists once a job is added to it (the store
- * writes its row in the same transaction) or its settings are stored.
+ * Reading or pausing never creates a queue: a queue exists once a job is added to it (the
+ * store writes its row in the same transaction) or its settings are stored.
  */
 export class QueueSettings {
   readonly #store: Store;
@@ -68,7 +69,7 @@ export class QueueSettings {
   async setPaused(queue: string, paused: boolean): Promise<void> {
     const current = await this.#load(queue);
     const now = this.#clock.now();
-    if (!current.stored) await this.#store.queueUpsert(queue, current.config, now); // pausing a queue is a write: it creates it
+    if (!current.stored) throw new QueueNotFoundError(queue); // pausing a misspelled name must not create a queue
     await this.#store.queueSetPaused(queue, paused, now);
     this.#entries.set(queue, { config: current.config, paused, readAt: now });
   }

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.ts';
-import { ClosedError, JobNotFoundError } from '../core/errors.ts';
+import { ClosedError, JobNotFoundError, QueueNotFoundError } from '../core/errors.ts';
 import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
@@ -168,9 +168,11 @@ export class Spool implements SpoolClient {
     return this.#queues.configure(checkQueueName(name), input);
   }
 
-  /** The queue's settings (defaults if it was never configured). @throws InvalidArgumentError for a bad name. */
+  /** The queue's settings (defaults for those never set). @throws InvalidArgumentError for a bad name; QueueNotFoundError. */
   async queueConfig(name: string): Promise<QueueConfig> {
-    return this.#queues.get(checkQueueName(name));
+    this.#assertOpen();
+    await this.#requireQueue(checkQueueName(name));
+    return this.#queues.get(name);
   }
 
   /** Adds one job. Resolves once the job is durable (per the durability setting). */
@@ -211,7 +213,9 @@ export class Spool implements SpoolClient {
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
     this.#assertOpen();
-    return this.store.jobsList(checkListParams(queue, options));
+    const params = checkListParams(queue, options);
+    await this.#requireQueue(queue);
+    return this.store.jobsList(params);
   }
 
   /**
@@ -253,7 +257,7 @@ export class Spool implements SpoolClient {
   /** Counts per state and oldest ready age, for one queue or all. */
   async stats(queue?: string): Promise<QueueStats[]> {
     this.#assertOpen();
-    if (queue !== undefined) checkQueueName(queue);
+    if (queue !== undefined) await this.#requireQueue(checkQueueName(queue));
     return this.store.queueStats(queue ?? null, this.clock.now());
   }
 
@@ -263,10 +267,11 @@ export class Spool implements SpoolClient {
    */
   async purge(queue: string): Promise<number> {
     this.#assertOpen();
-    return purgeQueue(this.store, checkQueueName(queue));
+    await this.#requireQueue(checkQueueName(queue));
+    return purgeQueue(this.store, queue);
   }
 
-  /** Stops (or resumes) deliveries from a queue. Adds are still accepted. */
+  /** Stops (or resumes) deliveries from a queue. Adds are still accepted. @throws QueueNotFoundError */
   async setPaused(queue: string, paused: boolean): Promise<void> {
     this.#assertOpen();
     await this.#queues.setPaused(checkQueueName(queue), paused);
@@ -380,6 +385,11 @@ export class Spool implements SpoolClient {
   #markHealthy(): void {
     // A registered process is declared healthy by its heartbeat, which re-registers first if it must.
     if (!this.#membership?.started && this.#health.up()) this.#dispatch.wakeAll();
+  }
+
+  /** Reads never create a queue: a name no job or setting made is an error, not a new empty queue. */
+  async #requireQueue(name: string): Promise<void> {
+    if ((await this.store.queueGet(name)) === null) throw new QueueNotFoundError(name);
   }
 
   #assertOpen(): void {

@@ -6,6 +6,7 @@
  * import { startBroker, Authenticator } from 'spool-queue/server';
  * const spool = await Spool.open();
  * const broker = await startBroker(spool, { port: 7600, auth: new Authenticator(spool.store) });
+ * @module spool-queue/server
  */
 export { startBroker, type Broker, type BrokerOptions } from './broker.ts';
 export { buildHttpApi, type ServerOptions } from './app.ts';

@@ -25,7 +25,7 @@ export interface AuthenticatorOptions {
    * trusted before the store is asked again (bounded by `tokenCacheMs`; default 5 s). A
    * revoked token keeps working on a broker that verified it for at most this long. A
    * token's last use is recorded in the store at most once per this interval (at least
-   * {@link LAST_USED_MIN_INTERVAL_MS}) per token.
+   * `LAST_USED_MIN_INTERVAL_MS`, 1 s) per token.
    */
   cacheMs?: number;
   /** Most verified tokens remembered at once; past it the oldest verification is forgotten. Default 10,000. */

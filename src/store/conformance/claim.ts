@@ -77,6 +77,7 @@ export function claimSuite(target: HarnessTarget): void {
     it('a paused queue delivers nothing to workers until resumed', () =>
       withHarness(target, async ({ api, spool, clock, settled }) => {
         const q = api.queue('q');
+        await q.configure({}); // pausing never creates a queue: setting its settings does
         await q.pause();
         await q.add(1);
         const seen: unknown[] = [];

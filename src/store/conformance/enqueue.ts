@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError } from '../../core/errors.ts';
+import { InvalidArgumentError, JobNotFoundError, PayloadTooLargeError, QueueNotFoundError } from '../../core/errors.ts';
 import { jobIdTime } from '../../core/ids.ts';
 import { withHarness, type Api, type HarnessTarget } from './harness.ts';
 
@@ -63,7 +63,9 @@ export function enqueueSuite(target: HarnessTarget): void {
       withHarness(target, async ({ api }) => {
         const q = api.queue('bulk');
         await assert.rejects(q.addMany([{ payload: 1 }, { payload: 2n as unknown as number }]), (e: Error) => e instanceof InvalidArgumentError && /items\[1\]/.test(e.message));
-        assert.equal((await q.stats()).counts.ready, 0);
+        await assert.rejects(q.stats(), QueueNotFoundError, 'not even the queue was made');
+        await q.add(0);
+        assert.equal((await q.stats()).counts.ready, 1);
       }));
 
     it('schedules a delayed job and makes it ready when due', () =>

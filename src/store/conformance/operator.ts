@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidArgumentError, InvalidStateError, JobNotFoundError, StaleLeaseError } from '../../core/errors.ts';
 import { newJobId } from '../../core/ids.ts';
 import type { Job, JobState, Lease } from '../../core/job.ts';
-import { QueueBusyError } from '../../core/errors.ts';
+import { QueueBusyError, QueueNotFoundError } from '../../core/errors.ts';
 import { deleteQueue } from '../../engine/operator.ts';
 import type { Store } from '../store.ts';
 import { inProcessOnly, withHarness, type Harness, type HarnessTarget } from './harness.ts';
@@ -110,8 +110,8 @@ export function operatorSuite(target: HarnessTarget): void {
         assert.deepEqual(await api.deleteQueue('q'), { jobsDeleted: 6 });
         assert.equal(await store.queueGet('q'), null, 'settings and paused flag are gone');
         assert.deepEqual((await store.queueList()).map((q) => q.name), ['other']);
-        assert.deepEqual(await api.list('q', { limit: 100 }), []);
-        assert.deepEqual((await api.stats('q'))[0]!.counts, { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 });
+        await assert.rejects(api.list('q', { limit: 100 }), QueueNotFoundError);
+        await assert.rejects(api.stats('q'), QueueNotFoundError);
         assert.equal((await api.get(kept.id)).state, 'ready');
         // A job added afterwards makes the queue anew, with default settings.
         await store.jobsInsertMany([{ id: newJobId(clock.now()), queue: 'q', name: 'default', payload: '{}', priority: 0, runAt: clock.now(), state: 'ready', maxAttempts: 5, maxStalls: 3, createdAt: clock.now() }]);
@@ -178,7 +178,7 @@ export function operatorSuite(target: HarnessTarget): void {
         assert.deepEqual(result, { found: true, deleted: true, activeJobs: 0, jobsDeleted: 2500 });
         const steps = calls.filter((c) => c.method === 'queueDelete').map((c) => (c.result as { jobsDeleted: number }).jobsDeleted);
         assert.deepEqual(steps, [1000, 1000, 500], 'three steps of at most 1,000 jobs');
-        assert.deepEqual((await api.stats('big'))[0]!.counts, { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 });
+        await assert.rejects(api.stats('big'), QueueNotFoundError);
         assert.equal((await api.get(kept.id)).state, 'ready');
       }));
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../core/errors.ts';
+import { InvalidArgumentError, QueueNotFoundError } from '../../core/errors.ts';
 import { withHarness, type HarnessTarget } from './harness.ts';
 
 export function statsListSuite(target: HarnessTarget): void {
@@ -20,6 +20,29 @@ export function statsListSuite(target: HarnessTarget): void {
         await api.queue('other').add({});
         const all = await api.stats();
         assert.deepEqual(all.map((x) => x.queue), ['other', 'q']);
+      }));
+
+    it('reading, pausing or purging an unknown queue is QUEUE_NOT_FOUND and creates nothing; adding or configuring creates it', () =>
+      withHarness(target, async ({ api, spool, store }) => {
+        const q = api.queue('ordres');
+        const notFound = (e: Error) => e instanceof QueueNotFoundError && e.code === 'QUEUE_NOT_FOUND' && e.queue === 'ordres' && /no queue named ordres/.test(e.message);
+        await assert.rejects(q.stats(), notFound);
+        await assert.rejects(q.config(), notFound);
+        await assert.rejects(q.list(), notFound);
+        await assert.rejects(q.purge(), notFound);
+        await assert.rejects(q.pause(), notFound);
+        await assert.rejects(q.resume(), notFound);
+        // A consumer may start before its producers: a claim on an unknown queue finds nothing and makes nothing.
+        assert.deepEqual(await spool.claim('ordres', 5), []);
+        assert.equal(await store.queueGet('ordres'), null);
+        assert.deepEqual((await api.stats()).map((s) => s.queue), []);
+
+        await api.queue('set').configure({ maxAttempts: 2 });
+        assert.equal((await api.queue('set').stats()).counts.ready, 0);
+        await api.queue('added').add(1);
+        assert.equal((await api.queue('added').stats()).counts.ready, 1);
+        await api.queue('added').pause();
+        assert.equal((await api.queue('added').stats()).paused, true);
       }));
 
     it('purge deletes waiting jobs and leaves leased and finished ones', () =>
