@@ -1,4 +1,4 @@
-// The README's example: add jobs, process them, shut down gracefully.
+// The README's example, without a mail service: add jobs, process them, shut down gracefully.
 // Run: npm run example -- quick-start
 import { setTimeout } from 'node:timers/promises';
 import { Spool } from '../src/index.ts';
@@ -16,7 +16,9 @@ const worker = emails.work(async (job, { signal }) => {
   return { sentAt: Date.now() };
 }, { concurrency: 4 });
 
-await setTimeout(500);
+// The worker's events tell when each job is done: wait for the three, delayed one included.
+let completed = 0;
+await new Promise<void>((resolve) => worker.on('completed', () => ++completed === 3 && resolve()));
 console.log(await emails.stats());
 await worker.close();
 await spool.close();

@@ -43,24 +43,12 @@ interface TypeDoc {
  * added here knowingly) and on an entry here that is exported or no longer referenced (remove it).
  */
 const NOT_EXPORTED = [
-  // The embedded Spool class: the entry point exports it only as `type Spool = EmbeddedSpool`.
-  'src/engine/spool.ts:Spool',
-  'src/client/connection.ts:ConnectionOptions',
   'src/core/error-codes.ts:ERRORS',
   'src/core/clock.ts:TimerHandle',
-  'src/core/health.ts:HealthStatus',
   'src/server/log-output.ts:LOG_FORMATS',
   'src/server/log-output.ts:LogSink',
-  'src/server/auth/tokens.ts:CreatedToken',
   'src/server/host.ts:BrokerHost',
   'src/api/operations.ts:Action',
-  'src/store/sqlite/sqlite-store.ts:SqliteStoreOptions',
-  // The Store interface's parameter and result types, named by `Store` and `SqliteStore`.
-  ...[
-    'StoreCapabilities', 'CancelResult', 'LeaseResult', 'DeleteResult', 'ExtendResult', 'FailResult', 'ItemOutcome', 'ReapedJob',
-    'RetryResult', 'QueueDeleteResult', 'StoredQueue', 'TokenRow', 'TokenInfo', 'ClaimParams', 'CompleteItem', 'ExtendItem',
-    'FailItem', 'NewJobRow', 'ListParams', 'QueueDeleteParams', 'NewTokenRow', 'TokenUse', 'WorkerRegistration',
-  ].map((name) => `src/store/store.ts:${name}`),
 ];
 
 let typedocPath: string;

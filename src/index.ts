@@ -22,18 +22,26 @@ export const Spool = {
   connect,
 };
 export type { OpenOptions } from './engine/spool.ts';
+/** The class behind `Spool.open()`: every method of an embedded Spool. */
+export type { EmbeddedSpool };
+export type { HealthStatus } from './core/health.ts';
+export type { ConnectionOptions } from './client/connection.ts';
 export type { AddItem, BulkAction, BulkResult, JobFilter, ListOptions, QueueDeleted, SpoolClient, SpoolOperations } from './api/contract.ts';
 export { Queue } from './api/queue.ts';
 // The remote client loads on the first Spool.connect; the broker is its own entry point
 // (`spool-queue/server`), so an embedded Spool does not load a web server.
 export type { RemoteSpool, ConnectOptions } from './client/remote-spool.ts';
-export { Worker, WorkerShutdownError, type Handler, type JobContext, type WorkerOptions } from './worker/worker.ts';
+export { Worker, WorkerShutdownError, type Handler, type JobContext, type RunningJob, type WorkerOptions } from './worker/worker.ts';
 export type { ConsumerApi, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
 export * from './core/errors.ts';
-export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason } from './core/job.ts';
+export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport } from './core/job.ts';
 export type { QueueConfig, QueueConfigInput, Backoff } from './core/queue-config.ts';
 export type { AddOptions } from './core/validate.ts';
 export { LIMITS } from './core/limits.ts';
 export { ManualClock, systemClock, type Clock } from './core/clock.ts';
-export type { Store } from './store/store.ts';
-export { SqliteStore, type SqliteDurability } from './store/sqlite/sqlite-store.ts';
+export type {
+  Store, WorkerRegistration, StoreCapabilities, NewJobRow, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, LeaseMiss,
+  LeaseResult, FailResult, ExtendResult, ItemOutcome, CancelResult, RetryResult, DeleteResult, QueueDeleteParams, QueueDeleteResult,
+  ReapedJob, ListParams, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
+} from './store/store.ts';
+export { SqliteStore, type SqliteDurability, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';

@@ -132,7 +132,7 @@ test('every job and queue command prints the same and exits the same on a store 
   is('add, bad queue', 2, '', /queue name "bad queue" is not valid/);
   is('stats', 0, /^QUEUE {2}SCHEDULED {2}READY .*PAUSED\nbad {2}0 {2}2 .*\nq {2}0 {2}7 {2}0 {2}0 {2}0 {2}0 {2}<age> {2}no\n$/);
   assert.deepEqual((JSON.parse(local['stats --json']!.stdout) as QueueStats[]).map((s) => s.queue), ['bad', 'q']);
-  is('jobs', 0, /^ID {2}STATE .*\n<id> {2}ready {2}first {2}3 {2}0\/5 {2}<time> {2}<time>\n<id> {2}ready {2}default .*\n\nnext page: spool jobs q --limit 2 --after <id>\n$/);
+  is('jobs', 0, /^ID {2}STATE .*\n<id> {2}ready {2}first {2}3 {2}0\/5 {2}<time> {2}<time> {2}-\n<id> {2}ready {2}default .*\n\nnext page: spool jobs q --limit 2 --after <id>\n$/);
   assert.equal((JSON.parse(local['jobs --json']!.stdout) as { jobs: unknown[] }).jobs.length, 1);
   is('job', 0, /^id: +<id>\nqueue: +q\nname: +first\nstate: +ready\n/m);
   is('job, unknown', 3, /"code":"JOB_NOT_FOUND"/);
@@ -145,9 +145,9 @@ test('every job and queue command prints the same and exits the same on a store 
   is('pause --json', 0, '{"queue":"q","paused":true}\n');
   assert.equal((JSON.parse(local['stats q, paused']!.stdout) as QueueStats[])[0]!.paused, true);
   is('resume', 0, '{"queue":"q","paused":false}\n');
-  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\n$/);
-  is('queue set', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +7\nmaxStalls: +3\nbackoff\.type: +fixed\nbackoff\.delayMs: +250\n$/);
-  is('queue get --json', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250}}}\n');
+  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\n$/);
+  is('queue set', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +7\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +fixed\nbackoff\.delayMs: +250\n$/);
+  is('queue get --json', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0}}\n');
   is('queue set, unknown', 2, /"code":"USAGE"/, /^spool: --set maxAtempts: no such queue setting; did you mean maxAttempts\?/);
   is('queue set, out of bounds', 2, /"code":"INVALID_ARGUMENT"/, /^spool: visibilityTimeoutMs must be at least 100 \(got 5\)\n$/);
   is('queue set, nothing', 2, '', /give at least one --set/);

@@ -76,6 +76,36 @@ test('add prints the id and job shows the job with every option applied', async 
   assert.equal((await okJson<Job>(dir, ['job', delayed.id, '--store', store])).state, 'scheduled');
 });
 
+test('add --timeout sets the job\'s timeout; job shows progress; job logs prints its lines; an unknown queue exits 3', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  const id = (await ok(dir, ['add', 'crawl', '{"site":"a"}', '--timeout', '5000', '--store', store])).trim();
+  assert.equal((await okJson<Job>(dir, ['job', id, '--store', store])).timeoutMs, 5000);
+  assert.match(await ok(dir, ['job', id, '--store', store]), /^timeout: +5(\.0)? ?s$/m);
+  assert.equal(await ok(dir, ['job', 'logs', id, '--store', store]), 'no log lines\n');
+
+  // A handler's report, made through the API on the same store file.
+  const spoolApi = await Spool.open({ store, maintenance: false });
+  try {
+    const [claimed] = await spoolApi.claim('crawl', 1);
+    await spoolApi.report({ jobId: id, token: claimed!.leaseToken }, { progress: { pages: 3 }, logs: ['page 1', 'page 2'] });
+  } finally {
+    await spoolApi.close();
+  }
+  assert.match(await ok(dir, ['job', id, '--store', store]), /^progress: +\{"pages":3\}$/m);
+  assert.match(await ok(dir, ['jobs', 'crawl', '--store', store]), /\{"pages":3\}/);
+  assert.match(await ok(dir, ['job', 'logs', id, '--store', store]), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  #1  page 1\n.*  #1  page 2\n$/);
+  const logs = await okJson<{ lines: { attempt: number; line: string }[] }>(dir, ['job', 'logs', id, '--store', store]);
+  assert.deepEqual(logs.lines.map((l) => [l.attempt, l.line]), [[1, 'page 1'], [1, 'page 2']]);
+
+  const typo = await spool(dir, ['stats', 'crawll', '--store', store, '--json']);
+  assert.equal(typo.code, 3, typo.stderr);
+  assert.equal(JSON.parse(typo.stdout).error.code, 'QUEUE_NOT_FOUND');
+  assert.match(typo.stderr, /^spool: no queue named crawll/);
+  assert.equal((await spool(dir, ['pause', 'crawll', '--store', store])).code, 3, 'pause never creates a queue');
+  assert.equal((await spool(dir, ['job', 'logs', '0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6e', '--store', store])).code, 3);
+});
+
 test('add --file adds thousands of jobs in batches, then stats counts them', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'data');
@@ -149,7 +179,7 @@ test('jobs lists a state page by page with --after, in JSON and as a table', asy
   assert.deepEqual(cancelled.jobs.map((j) => j.id), [all[2]!.id]);
 
   const text = await ok(dir, ['jobs', 'q', '--state', 'ready', '--limit', '2', '--store', store]);
-  assert.match(text, /^ID +STATE +NAME +PRI +ATTEMPT +CREATED +UPDATED +LAST ERROR$/m);
+  assert.match(text, /^ID +STATE +NAME +PRI +ATTEMPT +CREATED +UPDATED +PROGRESS +LAST ERROR$/m);
   assert.match(text, new RegExp(`^${ready[0]} +ready +default +0 +0/5 `, 'm'));
   assert.match(text, new RegExp(`next page: spool jobs q --state ready --limit 2 --after ${ready[1]}$`, 'm'));
 });

@@ -79,6 +79,7 @@ describe('Spool.open', () => {
     assert.deepEqual([...OPEN_OPTION_KEYS].sort(), documentedKeys('Spool.open'));
     const options: Required<OpenOptions> = {
       payloadMaxBytes: LIMITS.payloadMaxBytes.default, resultMaxBytes: 4096, errorMaxBytes: 1024, addManyMax: 100, claimBatchMax: 10,
+      progressMaxBytes: 256, jobLogMax: 10, jobLogLineMaxBytes: 128,
       maintenanceIntervalMs: 100, pollIntervalMs: 100, settingsRefreshMs: 0, completedRetentionMs: 0, deadRetentionMs: 0, cancelledRetentionMs: 0,
       busyTimeoutMs: 100, historyMax: 10, heartbeatIntervalMs: 1000, leaderLeaseMs: 1000,
       store: 'memory', durability: 'no-fsync', clock: systemClock, maintenance: false, schema: 'spool', notify: true, random: Math.random, onEvent: () => {}, ...quiet,
@@ -110,9 +111,9 @@ describe('queue.configure', () => {
   it('accepts every documented setting', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
-    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxStalls', 'visibilityTimeoutMs']);
-    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 } });
-    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 } });
+    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxStalls', 'timeoutMs', 'visibilityTimeoutMs']);
+    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
+    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
   });
 });
 
@@ -227,7 +228,7 @@ describe('openSqliteStore', () => {
   });
 
   it('accepts every documented key', async (t) => {
-    assert.deepEqual([...SQLITE_OPTION_KEYS].sort(), documentedKeys('openSqliteStore'));
+    assert.deepEqual([...SQLITE_OPTION_KEYS].sort(), documentedKeys('new SqliteStore'));
     const options: Required<SqliteStoreOptions> = { path: join(tempDir(t), 's.db'), durability: 'no-fsync', busyTimeoutMs: 100, historyMax: 10, maxDatabaseBytes: 1024 * 1024 };
     const store = openSqliteStore(options);
     await store.close();

@@ -5,7 +5,7 @@
  * the engine class.
  */
 import type { HealthStatus } from '../core/health.ts';
-import type { Job, JobState, QueueStats } from '../core/job.ts';
+import type { Job, JobLogLine, JobState, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
 import type { ConsumerApi } from '../worker/consumer.ts';
@@ -65,6 +65,8 @@ export interface SpoolOperations {
   addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]>;
   /** The job with this id. @throws JobNotFoundError */
   get<P = unknown>(id: string): Promise<Job<P>>;
+  /** A job's log lines (written by its handlers with `job.log()`), oldest first. @throws JobNotFoundError */
+  logs(id: string): Promise<JobLogLine[]>;
   /** A page of a queue's jobs in id (creation) order. */
   list(queue: string, options?: ListOptions): Promise<Job[]>;
   /** Cancels a job that has not finished; a running handler is aborted. @throws JobNotFoundError, InvalidStateError */

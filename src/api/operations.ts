@@ -5,7 +5,7 @@
  * auth-matrix test and docs/openapi.json are all derived from it: adding an operation is a
  * row here, a method on the engine and the client, and a test.
  */
-import type { Job, QueueStats } from '../core/job.ts';
+import type { Job, JobLogLine, QueueStats } from '../core/job.ts';
 import { LIMITS } from '../core/limits.ts';
 import { resolveQueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
 import type { AddItem, BulkAction, JobFilter, SpoolClient } from './contract.ts';
@@ -180,6 +180,17 @@ export const OPERATIONS = [
       return { jobs, next: jobs.length === (options.limit ?? LIMITS.listLimit.default) ? jobs.at(-1)!.id : null };
     },
   }),
+  op<JobInput, { lines: JobLogLine[] }>({
+    name: 'getJobLogs', summary: "The lines a job's handlers wrote with job.log(), oldest first (the last jobLogMax are kept)",
+    action: 'read', queue: 'self',
+    input: S.object(jobIn, ['jobId']), output: S.jobLogs,
+    http: { method: 'GET', path: '/v1/jobs/{jobId}/logs' }, ws: { call: 'logs' }, errors: ['JOB_NOT_FOUND'],
+    async run(host, { jobId }, ctx) {
+      const job = await host.get(jobId);
+      ctx.authorize('read', job.queue);
+      return { lines: await host.logs(jobId) };
+    },
+  }),
   op<JobInput, Job>({
     name: 'cancelJob', summary: 'Cancel a job that has not finished; a running handler is aborted',
     action: 'admin', queue: 'none',
@@ -340,6 +351,16 @@ export const OPERATIONS = [
     output: results({ type: 'object', required: ['leaseExpiresAt'], properties: { leaseExpiresAt: { type: 'integer' } } }),
     http: { method: 'POST', path: '/v1/extend' }, ws: { frame: 'extend' },
     run: (host, { leases }, ctx) => settleEach(leases, ctx, async (l) => ({ leaseExpiresAt: await host.extend({ jobId: l.jobId, token: l.token }, l.leaseMs) })),
+  }),
+  op<{ leases: { jobId: string; token: number; progress?: unknown; logs?: string[] }[] }, unknown>({
+    name: 'report', summary: "Store running jobs' progress and append log lines, one outcome per lease (a stale lease fails alone)",
+    description: 'What `job.progress()` and `job.log()` send. Each item needs `progress`, `logs` or both.',
+    action: 'consume', queue: 'self',
+    input: leaseBatch({ progress: S.anyJson, logs: { type: 'array', maxItems: LIMITS.jobLogMax.max, items: { type: 'string' } } }),
+    output: results(null),
+    http: { method: 'POST', path: '/v1/report' }, ws: { call: 'report' },
+    run: (host, { leases }, ctx) =>
+      settleEach(leases, ctx, (l) => host.report({ jobId: l.jobId, token: l.token }, { ...(l.progress === undefined ? {} : { progress: l.progress }), ...(l.logs ? { logs: l.logs } : {}) })),
   }),
   op<Record<string, never>, { status: 'ok' }>({
     name: 'healthz', summary: 'The process is up', action: 'public', queue: 'none',

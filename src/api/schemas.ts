@@ -44,6 +44,7 @@ export const addOptions: Record<string, Schema> = {
   delayMs: bounded('delayMs'),
   runAt: { type: 'integer', minimum: 0, description: 'Run no sooner than this time (Unix ms); at most delayMs.max ahead. Give delayMs or runAt, not both.' },
   maxAttempts: bounded('maxAttempts', 'Attempts before the job is dead; the queue\'s setting when absent.'),
+  timeoutMs: bounded('timeoutMs', 'Longest one attempt may run (0: no limit); the queue\'s setting when absent.'),
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -62,13 +63,14 @@ export const queueConfigInput: Schema = object({
   maxAttempts: bounded('maxAttempts'),
   maxStalls: bounded('maxStalls'),
   backoff,
+  timeoutMs: bounded('timeoutMs'),
 });
 
 export const queueConfig: Schema = {
   type: 'object',
-  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff'],
+  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs'],
   properties: {
-    visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' },
+    visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' }, timeoutMs: { type: 'integer' },
     backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
   },
 };
@@ -91,6 +93,19 @@ const jobFields: Record<string, Schema> = {
   leaseExpiresAt: nullableInt, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' }, finishedAt: nullableInt,
   lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', null] },
   history: { type: 'array', items: attempt },
+  timeoutMs: { type: 'integer', description: 'Longest one attempt may run, in ms; 0: no limit.' },
+  progress: { ...anyJson, description: 'The last value a handler reported with job.progress(), or null.' },
+};
+
+/** The lines a job's handlers wrote with job.log(), oldest first. */
+export const jobLogs: Schema = {
+  type: 'object', required: ['lines'],
+  properties: {
+    lines: {
+      type: 'array',
+      items: { type: 'object', required: ['at', 'attempt', 'line'], properties: { at: { type: 'integer' }, attempt: { type: 'integer' }, line: { type: 'string' } } },
+    },
+  },
 };
 export const job: Schema = { type: 'object', required: ['id', 'queue', 'name', 'payload', 'state', 'leaseToken'], properties: { ...jobFields, payload: anyJson } };
 

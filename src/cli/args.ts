@@ -22,7 +22,8 @@ export const GLOBAL_OPTIONS_HELP = `  --store <spec>   where jobs live: a data d
                    instead of opening a store (default: $SPOOL_URL); job and queue commands
                    and work only; not with --store
   --token <token>  the broker's API token, with --url (default: $SPOOL_TOKEN)
-  --json           print only JSON to stdout (errors as {"error":{"code","message"}})
+  --json           print results as JSON to stdout, one per line (errors as {"error":{"code","message"}});
+                   serve's log and the output of work's handler go to stdout too
   -h, --help       show help`;
 
 /** Global options that take a value as the next argument. */

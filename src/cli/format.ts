@@ -40,6 +40,13 @@ export function firstLine(text: string | null | undefined): string {
   return end === -1 ? text : text.slice(0, end);
 }
 
+/** A job's progress in a table cell: `-` for none, else its JSON cut to a few characters. */
+export function progressText(progress: unknown, max = 16): string {
+  if (progress === null || progress === undefined) return '-';
+  const text = JSON.stringify(progress);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** A Unix-ms time as `YYYY-MM-DD HH:MM:SS` in local time, or `-` for null. */

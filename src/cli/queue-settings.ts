@@ -4,7 +4,7 @@ import { UsageError } from './exit-codes.ts';
 
 /** The queue settings `spool queue set --set name=value` takes; `backoff.*` are the fields of the backoff. */
 export const QUEUE_SETTING_NAMES = [
-  'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
+  'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
 ] as const;
 
 type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
@@ -52,6 +52,7 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['visibilityTimeoutMs', String(config.visibilityTimeoutMs)],
     ['maxAttempts', String(config.maxAttempts)],
     ['maxStalls', String(config.maxStalls)],
+    ['timeoutMs', String(config.timeoutMs)],
     ['backoff.type', backoff.type],
     ['backoff.delayMs', String(backoff.delayMs)],
     ...(backoff.maxDelayMs === undefined ? [] : [['backoff.maxDelayMs', String(backoff.maxDelayMs)] as [string, string]]),

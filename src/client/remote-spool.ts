@@ -4,15 +4,16 @@ import { InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
 import type { HealthStatus } from '../core/health.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
-import { leaseKey, type Job, type JobState, type Lease, type QueueStats } from '../core/job.ts';
+import { leaseKey, type Job, type JobLogLine, type JobReport, type JobState, type Lease, type QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobId, checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
 import { BULK_ACTIONS, checkJobFilter } from '../engine/bulk.ts';
-import { errorText } from '../engine/inputs.ts';
+import { checkReport, errorText } from '../engine/inputs.ts';
 import type { AddItem, BulkAction, BulkResult, JobFilter, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
+import type { WireFields } from '../core/error-codes.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
@@ -256,6 +257,18 @@ export class RemoteSpool implements SpoolClient {
 
   async release(lease: Lease): Promise<void> {
     await this.#leaseOp('release', { ...lease });
+  }
+
+  async report(lease: Lease, report: JobReport): Promise<void> {
+    // Refused here as the engine refuses it, before anything travels.
+    checkReport(report, { progressMaxBytes: LIMITS.progressMaxBytes.max, jobLogLineMaxBytes: LIMITS.jobLogLineMaxBytes.max });
+    const { results } = (await this.#call('report', { leases: [{ ...lease, ...report }] })) as { results: { ok: boolean; error?: WireFields }[] };
+    const r = results[0]!;
+    if (!r.ok) throw errorFromWire(r.error!);
+  }
+
+  async logs(id: string): Promise<JobLogLine[]> {
+    return ((await this.#call('logs', { jobId: id })) as { lines: JobLogLine[] }).lines;
   }
 
   /**

@@ -14,7 +14,7 @@ import { WorkerShutdownError } from '../worker/worker.ts';
 import { ALL_FIELDS, ERRORS, EXIT, errorSpec, type ErrorCode, type ErrorSpec } from './error-codes.ts';
 import * as errorClasses from './errors.ts';
 import {
-  ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError,
+  ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError, JobTimeoutError,
   SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError,
 } from './errors.ts';
@@ -53,6 +53,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   CONNECTION_LOST: () => new ConnectionLostError(),
   SCHEMA_TOO_NEW: () => new SchemaTooNewError('spool.db', 9, 3),
   UNRECOVERABLE: () => new UnrecoverableError('user 7 does not exist'),
+  TIMEOUT: () => new JobTimeoutError('01900000-0000-7000-8000-000000000000', 5000),
   SHUTDOWN: () => new WorkerShutdownError(),
   USAGE: () => new UsageError('unknown flag --nope'),
 };
@@ -61,7 +62,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
 const MORE_SAMPLES: readonly (() => SpoolError)[] = [() => new QueueBusyError('orders.eu', 2)];
 
 /** Classes that never cross the wire, so no client rebuilds them; their codes are never sent by a broker. */
-const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [UsageError, WorkerShutdownError];
+const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [UsageError, WorkerShutdownError, JobTimeoutError];
 
 // ---------------------------------------------------------------------------------------
 // (a) Every code raised in src/ is registered.

@@ -170,6 +170,10 @@ export const ERRORS = {
     doc: 'thrown by a handler when retrying cannot help: the job goes straight to `dead`',
     rebuild: (w) => new UnrecoverableError(w.message),
   },
+  TIMEOUT: {
+    status: null, exit: EXIT.INTERNAL, fields: [],
+    doc: 'an attempt ran longer than its job\'s `timeoutMs`: the handler\'s signal aborts with a `JobTimeoutError` and the attempt fails (never crosses the wire)',
+  },
   SHUTDOWN: {
     status: null, exit: EXIT.INTERNAL, fields: [],
     doc: 'the reason on a handler\'s signal when its worker shuts down past its deadline (`WorkerShutdownError`, never crosses the wire)',

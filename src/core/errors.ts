@@ -184,6 +184,19 @@ export class UnrecoverableError extends SpoolError {
 }
 
 /**
+ * An attempt ran longer than its job's `timeoutMs`: the reason on the handler's signal, and the
+ * error the attempt fails with (retried after backoff like any failure, until maxAttempts).
+ */
+export class JobTimeoutError extends SpoolError {
+  /** The limit the attempt ran past. */
+  readonly timeoutMs: number;
+  constructor(jobId: string, timeoutMs: number) {
+    super('TIMEOUT', `timeout: job ${jobId} ran longer than its timeoutMs of ${timeoutMs} ms; its handler's signal was aborted`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
  * The request carried no API token, a malformed one, or one the broker does not know
  * (never issued, or revoked). HTTP 401.
  */

@@ -59,6 +59,30 @@ export interface Job<P = unknown> {
   result: unknown;
   deadReason: DeadReason | null;
   history: AttemptRecord[];
+  /**
+   * Longest one attempt may run, in ms (0: no limit): past it the handler's signal aborts with a
+   * JobTimeoutError and the attempt fails. From the add option, else the queue's `timeoutMs`.
+   */
+  timeoutMs: number;
+  /** The last value a handler reported with `job.updateProgress()`, or null. */
+  progress: unknown;
+}
+
+/** What a lease holder reports about a running job: a new progress value, log lines, or both. */
+export interface JobReport {
+  /** Replaces the job's progress (any JSON value up to progressMaxBytes). */
+  progress?: unknown;
+  /** Lines to append to the job's log; each is cut to jobLogLineMaxBytes, and a job keeps its last jobLogMax lines. */
+  logs?: readonly string[];
+}
+
+/** One line a handler wrote with `job.log()`. */
+export interface JobLogLine {
+  /** When it was written (Unix ms). */
+  at: number;
+  /** The attempt that wrote it. */
+  attempt: number;
+  line: string;
 }
 
 /** Proof of a delivery: the job id and the lease token it was delivered with. */

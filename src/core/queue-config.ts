@@ -17,6 +17,8 @@ export interface QueueConfig {
   /** Default maxStalls for new jobs. */
   maxStalls: number;
   backoff: Backoff;
+  /** Default `timeoutMs` of new jobs: longest one attempt may run (0: no limit). */
+  timeoutMs: number;
 }
 
 /** The settings a caller may pass; anything left out keeps its current (or default) value. */
@@ -28,6 +30,7 @@ export function defaultQueueConfig(): QueueConfig {
     maxAttempts: checkLimit('maxAttempts', undefined),
     maxStalls: checkLimit('maxStalls', undefined),
     backoff: { type: 'exponential', delayMs: checkLimit('backoffDelayMs', undefined), maxDelayMs: checkLimit('backoffMaxDelayMs', undefined) },
+    timeoutMs: checkLimit('timeoutMs', undefined),
   };
 }
 
@@ -44,6 +47,7 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     maxAttempts: i.maxAttempts === undefined ? base.maxAttempts : checkLimit('maxAttempts', i.maxAttempts),
     maxStalls: i.maxStalls === undefined ? base.maxStalls : checkLimit('maxStalls', i.maxStalls),
     backoff: i.backoff === undefined ? base.backoff : resolveBackoff(i.backoff, base.backoff),
+    timeoutMs: i.timeoutMs === undefined ? base.timeoutMs : checkLimit('timeoutMs', i.timeoutMs),
   };
 }
 

@@ -214,24 +214,31 @@ export interface AddOptions {
   /** Attempts before the job is dead; defaults to the queue's setting. */
   maxAttempts?: number;
   /**
+   * Longest one attempt may run, in ms (0: no limit); defaults to the queue's `timeoutMs`. Past
+   * it the handler's signal aborts with a JobTimeoutError and the attempt fails (and is retried
+   * like any failure); the lease is no longer extended.
+   */
+  timeoutMs?: number;
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
   tx?: unknown;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'tx']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'tx']);
 
 export interface CheckedAddOptions {
   name: string;
   priority: number;
   runAt: number;
   maxAttempts: number | undefined;
+  timeoutMs: number | undefined;
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
@@ -258,6 +265,7 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     priority: checkLimit('priority', o.priority),
     runAt,
     maxAttempts: o.maxAttempts === undefined ? undefined : checkLimit('maxAttempts', o.maxAttempts),
+    timeoutMs: o.timeoutMs === undefined ? undefined : checkLimit('timeoutMs', o.timeoutMs),
   };
 }
 

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import { isJobId, newJobId } from '../core/ids.ts';
-import { JOB_STATES, type Job, type JobState, type Lease } from '../core/job.ts';
-import { checkLimit, describe } from '../core/limits.ts';
+import { JOB_STATES, type Job, type JobReport, type JobState, type Lease } from '../core/job.ts';
+import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
@@ -42,6 +42,7 @@ export function buildJobRows<P>(
         state: options.runAt > now ? 'scheduled' : 'ready',
         maxAttempts: options.maxAttempts ?? 0,
         maxStalls: 0,
+        timeoutMs: options.timeoutMs ?? QUEUE_DEFAULT, // 0 is a job's own "no limit", so "not given" is another value
         createdAt: now,
       };
     } catch (err) {
@@ -53,11 +54,15 @@ export function buildJobRows<P>(
   return { rows, jobs };
 }
 
-/** Fills in the queue's maxAttempts (where the job gave none) and maxStalls. */
+/** A job option left out, to be filled in from the queue's settings by {@link applyQueueDefaults}. */
+const QUEUE_DEFAULT = -1;
+
+/** Fills in the queue's maxAttempts and timeoutMs (where the job gave none) and maxStalls. */
 export function applyQueueDefaults<P>(rows: NewJobRow[], jobs: Job<P>[], config: QueueConfig): void {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     if (row.maxAttempts === 0) row.maxAttempts = jobs[i]!.maxAttempts = config.maxAttempts;
+    if (row.timeoutMs === QUEUE_DEFAULT) row.timeoutMs = jobs[i]!.timeoutMs = config.timeoutMs;
     row.maxStalls = jobs[i]!.maxStalls = config.maxStalls;
   }
 }
@@ -67,6 +72,7 @@ function newJobView<P>(row: NewJobRow, payload: P): Job<P> {
     id: row.id, queue: row.queue, name: row.name, payload, priority: row.priority, state: row.state, runAt: row.runAt,
     attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
     createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
+    timeoutMs: row.timeoutMs, progress: null,
   };
 }
 
@@ -125,4 +131,29 @@ export function callerTransaction(items: readonly AddItem<unknown>[], store: Sto
     throw new InvalidArgumentError('tx', 'adding inside your own transaction needs the PostgreSQL store');
   }
   return tx;
+}
+
+/**
+ * A report's progress as JSON text and its log lines made storable and cut to their limit.
+ * Log lines come from user code and are never refused for their text (as error text is not);
+ * progress is a value the caller chose, refused when no store can keep it.
+ * @throws InvalidArgumentError or PayloadTooLargeError naming `progress` or `logs`.
+ */
+export function checkReport(report: unknown, limits: { progressMaxBytes: number; jobLogLineMaxBytes: number }): { progress?: string; lines: string[] } {
+  if (typeof report !== 'object' || report === null || Array.isArray(report)) {
+    throw new InvalidArgumentError('report', `a report must be an object { progress?, logs? } (got ${describe(report)})`);
+  }
+  checkOptionKeys(report, ['progress', 'logs'], 'report');
+  const r = report as JobReport;
+  if (r.progress === undefined && r.logs === undefined) throw new InvalidArgumentError('report', 'a report needs progress, logs, or both');
+  if (r.logs !== undefined && (!Array.isArray(r.logs) || r.logs.some((l) => typeof l !== 'string'))) {
+    throw new InvalidArgumentError('logs', `logs must be an array of strings (got ${describe(r.logs)})`);
+  }
+  if (r.logs !== undefined && r.logs.length > LIMITS.jobLogMax.max) {
+    throw new InvalidArgumentError('logs', `at most ${LIMITS.jobLogMax.max} log lines per report (got ${r.logs.length})`);
+  }
+  return {
+    ...(r.progress === undefined ? {} : { progress: encodeJson(r.progress, limits.progressMaxBytes, 'progress') }),
+    lines: (r.logs ?? []).map((line) => errorText(line, limits.jobLogLineMaxBytes)),
+  };
 }

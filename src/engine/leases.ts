@@ -1,13 +1,13 @@
 import type { Clock } from '../core/clock.ts';
 import { StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
-import type { JobState, Lease } from '../core/job.ts';
+import type { JobLogLine, JobReport, JobState, Lease } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import { backoffDelayMs } from '../core/queue-config.ts';
 import { encodeJson } from '../core/validate.ts';
-import type { CompleteItem, ExtendItem, FailItem, LeaseResult, Store } from '../store/store.ts';
+import type { CompleteItem, ExtendItem, FailItem, LeaseResult, ReportItem, Store } from '../store/store.ts';
 import { Batcher } from '../core/batcher.ts';
 import type { Inflight } from './inflight.ts';
-import { checkLease, errorText } from './inputs.ts';
+import { checkLease, checkReport, errorText } from './inputs.ts';
 import type { EngineSettings } from './options.ts';
 import type { QueueSettings } from './queue-settings.ts';
 
@@ -37,6 +37,7 @@ export class LeaseOps {
   readonly #completes: Batcher<CompleteItem, LeaseResult>;
   readonly #fails: Batcher<FailItem, Awaited<ReturnType<Store['jobsFail']>>[number]>;
   readonly #extends: Batcher<ExtendItem, Awaited<ReturnType<Store['jobsExtend']>>[number]>;
+  readonly #reports: Batcher<ReportItem, LeaseResult>;
 
   constructor(deps: LeaseDeps) {
     this.#d = deps;
@@ -44,6 +45,7 @@ export class LeaseOps {
     this.#completes = new Batcher((items) => store.jobsComplete(items, clock.now()), 10_000);
     this.#fails = new Batcher((items) => store.jobsFail(items, clock.now()), 10_000);
     this.#extends = new Batcher((items) => store.jobsExtend(items, clock.now()), 10_000);
+    this.#reports = new Batcher((items) => store.jobsReport(items, clock.now(), deps.settings.jobLogMax), 10_000);
   }
 
   async ack(lease: Lease, result?: unknown): Promise<void> {
@@ -103,6 +105,32 @@ export class LeaseOps {
       throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     }
     return r.leaseExpiresAt;
+  }
+
+  /**
+   * Stores a running job's progress and appends log lines, if the lease is still held.
+   * @throws StaleLeaseError when it is not (nothing is written); InvalidArgumentError or PayloadTooLargeError for a bad report.
+   */
+  async report(lease: Lease, report: JobReport): Promise<void> {
+    checkLease(lease);
+    const { progress, lines } = checkReport(report, this.#d.settings);
+    let logs: JobLogLine[] | undefined;
+    if (lines.length > 0) {
+      // Each line names the attempt that wrote it: known for a job this process delivered, read otherwise.
+      let attempt = this.#d.inflight.get(lease)?.attempt;
+      if (attempt === undefined) {
+        const [job] = await this.#d.store.jobsGet([lease.jobId]);
+        if (!job) throw new StaleLeaseError(lease.jobId, lease.token, null, null);
+        attempt = job.attempt;
+      }
+      const at = this.#d.clock.now();
+      logs = lines.map((line) => ({ at, attempt, line }));
+    }
+    const r = await this.#reports.push({ lease, ...(progress === undefined ? {} : { progress }), ...(logs ? { logs } : {}) });
+    if (!r.ok) {
+      if (r.error) throw r.error; // the store refused this item: the lease is still held
+      throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
+    }
   }
 
   async release(lease: Lease): Promise<void> {

@@ -21,6 +21,9 @@ export interface OpenOptions {
   payloadMaxBytes?: number;
   resultMaxBytes?: number;
   errorMaxBytes?: number;
+  progressMaxBytes?: number;
+  jobLogMax?: number;
+  jobLogLineMaxBytes?: number;
   addManyMax?: number;
   claimBatchMax?: number;
   maintenanceIntervalMs?: number;
@@ -62,7 +65,7 @@ export type SpoolEvent =
 /** Every key of {@link OpenOptions}: anything else given to Spool.open is refused (the compiler keeps this list complete). */
 const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   store: true, durability: true, clock: true, maintenance: true, payloadMaxBytes: true, resultMaxBytes: true, errorMaxBytes: true,
-  addManyMax: true, claimBatchMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
+  progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
 };
@@ -75,6 +78,9 @@ export interface EngineSettings {
   payloadMaxBytes: number;
   resultMaxBytes: number;
   errorMaxBytes: number;
+  progressMaxBytes: number;
+  jobLogMax: number;
+  jobLogLineMaxBytes: number;
   addManyMax: number;
   claimBatchMax: number;
   pollIntervalMs: number;
@@ -108,6 +114,9 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     payloadMaxBytes: checkLimit('payloadMaxBytes', options.payloadMaxBytes),
     resultMaxBytes: checkLimit('resultMaxBytes', options.resultMaxBytes),
     errorMaxBytes: checkLimit('errorMaxBytes', options.errorMaxBytes),
+    progressMaxBytes: checkLimit('progressMaxBytes', options.progressMaxBytes),
+    jobLogMax: checkLimit('jobLogMax', options.jobLogMax),
+    jobLogLineMaxBytes: checkLimit('jobLogLineMaxBytes', options.jobLogLineMaxBytes),
     addManyMax: checkLimit('addManyMax', options.addManyMax),
     claimBatchMax: checkLimit('claimBatchMax', options.claimBatchMax),
     pollIntervalMs: checkLimit('pollIntervalMs', options.pollIntervalMs),

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../core/clock.ts';
 import { ClosedError, JobNotFoundError, QueueNotFoundError } from '../core/errors.ts';
-import type { Job, JobState, Lease, QueueStats } from '../core/job.ts';
+import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
@@ -315,6 +315,20 @@ export class Spool implements SpoolClient {
     return this.#leases.release(lease);
   }
 
+  /** Stores a running job's progress and appends log lines; a handler calls job.progress() and job.log(). @throws StaleLeaseError */
+  report(lease: Lease, report: JobReport): Promise<void> {
+    this.#assertOpen();
+    return this.#leases.report(lease, report);
+  }
+
+  /** A job's log lines (job.log()), oldest first. @throws JobNotFoundError */
+  async logs(id: string): Promise<JobLogLine[]> {
+    this.#assertOpen();
+    const lines = await this.store.jobLogs(checkJobId(id));
+    if (lines === null) throw new JobNotFoundError(id);
+    return lines;
+  }
+
   /**
    * Runs `handler` for each job of `queue`, up to `concurrency` at once.
    * @example
@@ -377,7 +391,7 @@ export class Spool implements SpoolClient {
     return this.#membership?.id ?? null;
   }
 
-  /** Reports an error from work outside a handler (a failed ack, a release); see {@link OutageReporter}. */
+  /** Reports an error from work outside a handler (a failed ack, a release): a store outage is reported once, as the process turning unhealthy, not once per failed call. */
   reportError(err: unknown, during: string): void {
     this.#outages.report(err, during);
   }

@@ -47,6 +47,7 @@ export interface PublishItem {
   delayMs?: number;
   runAt?: number;
   maxAttempts?: number;
+  timeoutMs?: number;
 }
 
 /** What the broker stored for a published job: a Job without its payload (the client has it). */
@@ -214,7 +215,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

@@ -71,7 +71,7 @@ const admin = (ok: number): Record<Scoped, number> => ({ publishOrders: 403, con
 const read = { publishOrders: 200, consumeOrders: 200, publishOther: 403, admin: 200 };
 const all200 = { publishOrders: 200, consumeOrders: 200, publishOther: 200, admin: 200 };
 
-/** ack, nack, extend: 200 with one outcome per item; an item of a queue the token may not consume from is FORBIDDEN. */
+/** ack, nack, extend, report: 200 with one outcome per item; an item of a queue the token may not consume from is FORBIDDEN. */
 const settle = (path: string, extra: Record<string, unknown>): Row & { everyone: true } => ({
   everyone: true,
   request: async () => ({ path, body: { leases: [{ ...(await lease()), ...extra }, { jobId: UNKNOWN_JOB, token: 1, ...extra }, { ...(await lease('other')), ...extra }] } }),
@@ -94,6 +94,7 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
   readyz: {},
   addJobs: { request: async () => ({ path: `/v1/queues/${Q}/jobs`, body: { payload: 1 } }), ok: 201 },
   getJob: { request: async () => ({ path: `/v1/jobs/${await job()}` }) },
+  getJobLogs: { request: async () => ({ path: `/v1/jobs/${await job()}/logs` }) },
   cancelJob: { request: async () => ({ path: `/v1/jobs/${await job()}/cancel` }) },
   retryJob: {
     request: async () => {
@@ -130,6 +131,7 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
   ack: settle('/v1/ack', {}),
   nack: settle('/v1/nack', { error: 'no' }),
   extend: settle('/v1/extend', { leaseMs: 60_000 }),
+  report: settle('/v1/report', { progress: 1 }),
 };
 
 /** What each scoped token gets for an operation, from its action in the table. */

@@ -11,7 +11,7 @@
 export { startBroker, type Broker, type BrokerOptions } from './broker.ts';
 export { buildHttpApi, type ServerOptions } from './app.ts';
 export { Authenticator, type AuthMode, type AuthenticatorOptions } from './auth/authenticator.ts';
-export { createToken } from './auth/tokens.ts';
+export { createToken, type CreatedToken } from './auth/tokens.ts';
 export { parseScope, type Principal, type Scope } from './auth/scopes.ts';
 export { engineLogOptions, LOG_EVENTS, type BrokerLogger, type LogEvent, type LogLevel } from './logging.ts';
 export { createLogger, type LogFormat, type LoggerOptions } from './log-output.ts';

@@ -2,8 +2,9 @@ import type { AttemptRecord, DeadReason, Job, JobState } from '../core/job.ts';
 
 /**
  * A job row as a driver reads it: the same columns in every store. JSON columns
- * (payload, result, history) arrive as text from SQLite and already parsed from
- * PostgreSQL; `decodeJson` says which.
+ * (payload, result, history, progress) arrive as text from SQLite and already parsed from
+ * PostgreSQL; `decodeJson` says which. The `logs` column is not part of a Job (a job read
+ * leaves it out; only Store.jobLogs reads it).
  */
 export interface JobRow<J = unknown> {
   id: string;
@@ -26,6 +27,9 @@ export interface JobRow<J = unknown> {
   result?: J | null;
   dead_reason?: string | null;
   history: J;
+  timeout_ms: number;
+  /** NULL when no progress was reported. */
+  progress: J | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -51,5 +55,7 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     result: row.result === undefined || row.result === null ? null : decodeJson(row.result),
     deadReason: (row.dead_reason ?? null) as DeadReason | null,
     history: decodeJson(row.history) as AttemptRecord[],
+    timeoutMs: row.timeout_ms,
+    progress: row.progress === null ? null : decodeJson(row.progress),
   };
 }

@@ -1,4 +1,4 @@
-import type { DeadReason, Job, JobState, Lease, QueueStats } from '../core/job.ts';
+import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '../core/job.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 
 /**
@@ -45,6 +45,12 @@ export interface Store {
   jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]>;
   jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]>;
   jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]>;
+  /**
+   * Stores progress and appends log lines for held leases (fenced like an extend: a stale
+   * lease changes nothing and gets a LeaseMiss). A job keeps its last `keepLogs` lines; older
+   * ones are dropped. Progress and log live with the job and are deleted with it.
+   */
+  jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]>;
   /** Gives leased jobs back without counting the attempt (graceful shutdown). */
   jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]>;
   jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]>;
@@ -67,6 +73,8 @@ export interface Store {
   jobsDeleteFinished(params: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number>;
 
   jobsGet(ids: readonly string[]): Promise<(Job | null)[]>;
+  /** A job's log lines, oldest first; null when no job has this id. */
+  jobLogs(id: string): Promise<JobLogLine[] | null>;
   jobsList(params: ListParams): Promise<Job[]>;
   /** The earliest runAt of any scheduled job, or null. */
   jobsNextDueAt(): Promise<number | null>;
@@ -164,6 +172,8 @@ export interface NewJobRow {
   state: 'ready' | 'scheduled';
   maxAttempts: number;
   maxStalls: number;
+  /** Longest one attempt may run before the worker aborts it and fails the attempt; 0: no limit. */
+  timeoutMs: number;
   createdAt: number;
 }
 
@@ -189,6 +199,15 @@ export interface FailItem {
   retryAt: number;
   /** Skip the remaining attempts. */
   unrecoverable: boolean;
+}
+
+/** What a lease holder reports while its handler runs: progress, log lines, or both. */
+export interface ReportItem {
+  lease: Lease;
+  /** JSON text of the job's new progress value (replaces the last one); absent: leave it. */
+  progress?: string;
+  /** Lines to append to the job's log, oldest first, each already cut to its limit. */
+  logs?: readonly JobLogLine[];
 }
 
 export interface ExtendItem {

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.ts';
-import type { Job, JobState, Lease } from '../core/job.ts';
+import type { Job, JobReport, JobState, Lease } from '../core/job.ts';
 
 /**
  * What the worker runtime needs from a Spool, in-process or remote. The engine
@@ -18,6 +18,8 @@ export interface ConsumerApi {
   extend(lease: Lease, leaseMs?: number): Promise<number>;
   /** Gives a leased job back without counting the attempt. */
   release(lease: Lease): Promise<void>;
+  /** Stores a running job's progress and appends log lines. @throws StaleLeaseError if the lease is no longer held. */
+  report(lease: Lease, report: JobReport): Promise<void>;
   /** Reports an error from work outside a handler (an ack or extend that failed); outages are reported once. */
   reportError?(err: unknown, during: string): void;
 }

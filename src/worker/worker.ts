@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../core/clock.ts';
-import { InvalidArgumentError, SpoolError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
-import { leaseKey, type Job, type JobState, type Lease } from '../core/job.ts';
+import { InvalidArgumentError, JobTimeoutError, SpoolError, StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
+import { leaseKey, type Job, type JobReport, type JobState, type Lease } from '../core/job.ts';
 import { checkLimit, describe } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { ConsumerApi, Subscription } from './consumer.ts';
@@ -14,8 +14,24 @@ export interface JobContext {
   extend(): Promise<void>;
 }
 
+/**
+ * The job a handler runs: the stored job, plus what its handler may record while it runs. Both
+ * are fenced by the lease: once it is lost (cancelled, expired, timed out) they reject with
+ * StaleLeaseError and change nothing.
+ */
+export type RunningJob<P = unknown> = Job<P> & {
+  /**
+   * Stores `value` (any JSON value up to progressMaxBytes) as the job's `progress`, replacing the
+   * last one; resolves once it is stored, then the worker emits `progress`. Calls of one job are
+   * stored in order.
+   */
+  updateProgress(value: unknown): Promise<void>;
+  /** Appends a line to the job's log (cut to jobLogLineMaxBytes; a job keeps its last jobLogMax lines). */
+  log(line: string): Promise<void>;
+};
+
 /** A job handler. Its return value is stored as the job's result; a throw is a failed attempt. */
-export type Handler<P = unknown, R = unknown> = (job: Job<P>, ctx: JobContext) => Promise<R> | R;
+export type Handler<P = unknown, R = unknown> = (job: RunningJob<P>, ctx: JobContext) => Promise<R> | R;
 
 export interface WorkerOptions {
   /** Handlers run at once. Default 1. */
@@ -42,7 +58,13 @@ interface Running {
   /** The lease is gone: do not ack or nack. */
   lost: boolean;
   timer: TimerHandle | null;
+  /** Fires when the attempt runs past the job's timeoutMs. */
+  deadline: TimerHandle | null;
   leaseMs: number;
+  /** Settled (or timed out): later outcomes of the handler are ignored. */
+  done: boolean;
+  /** The job's reports, chained so they are stored in the order they were made. */
+  reports: Promise<unknown>;
 }
 
 
@@ -55,9 +77,14 @@ function isUnstorableResult(err: unknown): boolean {
 /**
  * Runs a handler for jobs pushed from one queue, `concurrency` at a time. While a
  * handler runs, the worker extends its lease every third of the lease length, so
- * only a dead or stalled process lets a lease expire. Events: `completed`
- * (job, result), `failed` (job, error, newState), `error` (err) for problems
- * outside handlers (an ack refused, the store down).
+ * only a dead or stalled process lets a lease expire, unless the job has a `timeoutMs`:
+ * past it the handler's signal aborts with a JobTimeoutError, the attempt fails and the
+ * slot is free (a handler that ignores its signal runs on, unobserved).
+ *
+ * Events: `completed` (job, result) once the ack is stored; `failed` (job, error, newState)
+ * once the failed attempt is stored (newState: `scheduled` or `ready` for a retry, `dead`);
+ * `progress` (job, value) once a progress value is stored; `error` (err) for problems outside
+ * handlers (an ack refused, the store down).
  */
 export class Worker<P = unknown, R = unknown> extends EventEmitter {
   readonly queue: string;
@@ -136,6 +163,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
       for (const r of this.#running.values()) {
         r.lost = true; // whatever the handler does now, the job is no longer ours to settle
         if (r.timer) this.#api.clock.clearTimeout(r.timer);
+        if (r.deadline) this.#api.clock.clearTimeout(r.deadline);
         r.controller.abort(new WorkerShutdownError());
         releases.push(this.#api.release(r.lease).catch((err) => this.#emitError(err)));
       }
@@ -147,12 +175,14 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     return this.#closePromise;
   }
 
-  #run(job: Job<P>): void {
-    const lease: Lease = { jobId: job.id, token: job.leaseToken };
-    const leaseMs = Math.max(100, (job.leaseExpiresAt ?? 0) - this.#api.clock.now());
-    const r: Running = { job, lease, controller: new AbortController(), lost: false, timer: null, leaseMs };
+  #run(stored: Job<P>): void {
+    const lease: Lease = { jobId: stored.id, token: stored.leaseToken };
+    const leaseMs = Math.max(100, (stored.leaseExpiresAt ?? 0) - this.#api.clock.now());
+    const r: Running = { job: stored, lease, controller: new AbortController(), lost: false, timer: null, deadline: null, leaseMs, done: false, reports: Promise.resolve() };
+    const job = this.#runningJob(r, stored);
     this.#running.set(leaseKey(lease), r);
     this.#scheduleExtend(r);
+    if (stored.timeoutMs > 0) r.deadline = this.#api.clock.setTimeout(() => this.#timeout(r), stored.timeoutMs);
     const ctx: JobContext = {
       signal: r.controller.signal,
       extend: async () => {
@@ -165,20 +195,54 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     } catch (err) {
       outcome = Promise.reject(err);
     }
-    const fail = (err: unknown) =>
-      this.#api.nack(lease, err, { unrecoverable: err instanceof UnrecoverableError }).then((state: JobState) => void this.emit('failed', job, err, state));
     outcome.then(
       (result) => this.#finish(r, () => this.#api.ack(lease, result).then(
         () => void this.emit('completed', job, result),
         // A result no store can keep (too large, NaN, U+0000…) fails the attempt with the reason, instead of leaving the job leased.
-        (err) => (isUnstorableResult(err) ? fail(err) : Promise.reject(err)),
+        (err) => (isUnstorableResult(err) ? this.#fail(r, err) : Promise.reject(err)),
       )),
-      (err) => this.#finish(r, () => fail(err)),
+      (err) => this.#finish(r, () => this.#fail(r, err)),
     );
   }
 
+  /** The stored job with the methods its handler records progress and log lines with. */
+  #runningJob(r: Running, stored: Job<P>): RunningJob<P> {
+    const report = (what: JobReport): Promise<void> => {
+      const sent = r.reports.then(() => this.#api.report(r.lease, what));
+      r.reports = sent.catch(() => {});
+      return sent;
+    };
+    // Not enumerable: the job stays a plain value for JSON and comparisons.
+    return Object.defineProperties(stored, {
+      updateProgress: {
+        value: async (value: unknown) => {
+          await report({ progress: value });
+          stored.progress = value;
+          this.emit('progress', stored, value);
+        },
+      },
+      log: { value: (line: string) => report({ logs: [line] }) },
+    }) as RunningJob<P>;
+  }
+
+  #fail(r: Running, err: unknown): Promise<void> {
+    return this.#api.nack(r.lease, err, { unrecoverable: err instanceof UnrecoverableError }).then((state: JobState) => void this.emit('failed', r.job, err, state));
+  }
+
+  /** The attempt ran past its timeoutMs: abort the handler, stop extending, fail the attempt, free the slot. */
+  #timeout(r: Running): void {
+    r.deadline = null;
+    if (r.done || r.lost) return;
+    const err = new JobTimeoutError(r.job.id, r.job.timeoutMs);
+    r.controller.abort(err);
+    this.#finish(r, () => this.#fail(r, err));
+  }
+
   #finish(r: Running, settle: () => Promise<unknown>): void {
+    if (r.done) return; // timed out earlier: the handler's late outcome changes nothing
+    r.done = true;
     if (r.timer) this.#api.clock.clearTimeout(r.timer);
+    if (r.deadline) this.#api.clock.clearTimeout(r.deadline);
     const mine = this.#running.get(leaseKey(r.lease)) === r;
     if (mine) this.#running.delete(leaseKey(r.lease));
     if (!r.lost) {

@@ -34,14 +34,15 @@ Options:
   --delay <ms>         run no sooner than this many milliseconds from now
   --name <s>           job name (default "default")
   --max-attempts <n>   attempts before the job is dead (default: the queue's setting)
+  --timeout <ms>       longest one attempt may run; 0: no limit (default: the queue's timeoutMs)
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
                        (fewer when their lines pass ${ADD_FILE_BATCH_MAX_BYTES / 1024 / 1024} MiB).
                        A line that is not JSON stops the import with exit code 2: batches
                        already written stay written, and the message says how many.
-  --batch <n>          with --file: jobs per transaction, 1–${LIMITS.addManyMax.max} (default ${ADD_FILE_BATCH_SIZE});
-                       a broker refuses more than its addManyMax
+  --batch <n>          with --file: jobs per transaction (default ${ADD_FILE_BATCH_SIZE}); a batch of more
+                       than addManyMax jobs is refused: ${LIMITS.addManyMax.default} on a store, the broker's own through one
 
 Output: the job id (with --json, the job). With --file: "added N jobs to <queue> in X s
 (Y jobs/s)" (with --json, {"queue","added","seconds","jobsPerSecond"}), and a progress
@@ -51,6 +52,7 @@ line on stderr when stderr is a terminal.`,
     delay: { type: 'string' },
     name: { type: 'string' },
     'max-attempts': { type: 'string' },
+    timeout: { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -81,6 +83,8 @@ function addOptions(ctx: CommandContext): AddOptions {
   const delayMs = integerOption(ctx.options, 'delay');
   const maxAttempts = integerOption(ctx.options, 'max-attempts');
   const name = stringOption(ctx.options, 'name');
+  const timeoutMs = integerOption(ctx.options, 'timeout');
+  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   if (priority !== undefined) options.priority = priority;
   if (delayMs !== undefined) options.delayMs = delayMs;
   if (maxAttempts !== undefined) options.maxAttempts = maxAttempts;

@@ -1,7 +1,7 @@
 import type { Job } from '../../core/job.ts';
 import { integerOption, stringOption } from '../args.ts';
 import type { Command } from '../command.ts';
-import { firstLine, formatTime, table } from '../format.ts';
+import { firstLine, progressText, formatTime, table } from '../format.ts';
 import { runOperation } from '../operation.ts';
 import { printResult } from '../output.ts';
 
@@ -46,9 +46,9 @@ as --after to get the next page. A full page always gives a cursor, so the last 
       if (list.length === 0) return after === undefined ? `no ${state ?? ''}${state ? ' ' : ''}jobs in ${queue}${name === undefined ? '' : ` with name ${name}`}` : 'no more jobs';
       const rows = list.map((j) => [
         j.id, j.state, j.name, String(j.priority), `${j.attempt}/${j.maxAttempts}`,
-        formatTime(j.createdAt), formatTime(j.updatedAt), firstLine(j.lastError).slice(0, ERROR_COLUMN_CHARS),
+        formatTime(j.createdAt), formatTime(j.updatedAt), progressText(j.progress), firstLine(j.lastError).slice(0, ERROR_COLUMN_CHARS),
       ]);
-      let text = table(['ID', 'STATE', 'NAME', 'PRI', 'ATTEMPT', 'CREATED', 'UPDATED', 'LAST ERROR'], rows);
+      let text = table(['ID', 'STATE', 'NAME', 'PRI', 'ATTEMPT', 'CREATED', 'UPDATED', 'PROGRESS', 'LAST ERROR'], rows);
       if (next) {
         const stateFlag = state ? ` --state ${state}` : '';
         const nameFlag = name === undefined ? '' : ` --name ${shellWord(name)}`;

@@ -20,7 +20,8 @@ PostgreSQL: creates the schema (--schema, default spool) if it is missing; the d
 must exist. SQLite: a store that does not exist is refused (exit code 5), so a mistyped
 --store is not taken for a new, empty store; --create makes it.
 
-Output: "schema <name> at version N (was M)". With --json: {"store","schema","from","to"}.`,
+Output, PostgreSQL: "schema <name> at version N (was M; …)"; with --json {"store","schema","from","to"}.
+SQLite: "<file>: migrated"; with --json {"store"}.`,
   options: { create: { type: 'boolean' } },
   positionals: { min: 0, max: 0 },
   async run(ctx) {

@@ -16,14 +16,14 @@ export const queue: Command = {
   help: `  get      shows the queue's settings (the defaults when it was never configured).
            Output: one "name: value" line each, named as --set takes them.
            With --json: {"name","config":{"visibilityTimeoutMs","maxAttempts","maxStalls",
-           "backoff":{"type","delayMs","maxDelayMs"}}}.
+           "backoff":{"type","delayMs","maxDelayMs"},"timeoutMs"}}.
   set      changes the settings given with --set; the others keep their values.
            --set <name>=<value>  repeatable; name is one of
                                  ${QUEUE_SETTING_NAMES.join(', ')}
                                  (see docs/configuration.md); backoff.type is fixed or exponential
            Output: the settings after the change, as get prints them.
            Exit code 2 for an unknown setting (the message names the nearest) or a value out of bounds.
-           Jobs already added keep their maxAttempts and maxStalls; every process obeys the
+           Jobs already added keep their maxAttempts, maxStalls and timeoutMs; every process obeys the
            new settings within settingsRefreshMs (1 s by default).
   delete   deletes the queue, all its jobs and its settings, without asking. Refused while
            jobs of it are running (exit code 4) unless --force: then their handlers' results

@@ -68,12 +68,14 @@ finished jobs past their retention are deleted.
 Options:
   --host <addr>      address to listen on (default 127.0.0.1)
   --port <n>         port (default 7600; 0 picks a free one)
-  --auth <mode>      auto (default): API tokens are required once the store has had one (revoking the last keeps them required)
-                     (spool token create); required: always; off: never (loopback only)
+  --auth <mode>      auto (default): API tokens are required once the store has had one
+                     (spool token create; revoking the last keeps them required);
+                     required: always; off: never (a non-loopback --host then needs --insecure)
   --tls-cert <file>  serve HTTPS and WSS with this PEM certificate chain (needs --tls-key)
   --tls-key <file>   the PEM private key of --tls-cert
-  --set <name=n>     a setting from docs/configuration.md, e.g. --set connectionsMax=20000
-                     (repeatable; server and engine settings alike)
+  --set <name=n>     a setting of the engine (Spool.open) or the broker (startBroker), or
+                     tokenCacheMs, e.g. --set connectionsMax=20000 (repeatable; see "Where
+                     each is set" in docs/configuration.md); queue settings are spool queue set's
   --insecure         allow a non-loopback address without authentication: anyone who can
                      reach the port may add and take jobs
   --log-level <l>    trace, debug, info (default), warn, error or silent

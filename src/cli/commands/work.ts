@@ -32,7 +32,8 @@ Options:
                             giving their jobs back (default 30000)
 
 Output (stderr): one line when it starts, one per failed attempt, and a summary when it stops.
-With --json, the summary is printed to stdout as {"queue","completed","failed"}.
+With --json, the summary is printed to stdout as {"queue","completed","failed"}; whatever
+the handler prints goes to stdout too.
 The first SIGINT/SIGTERM stops taking jobs, waits for running ones and exits 0; a second
 one exits at once (130), and the jobs it was running run again after their leases expire.`,
   options: {

@@ -3,6 +3,7 @@ import { claimSuite } from './claim.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
 import { fencingSuite } from './fencing.ts';
+import { jobFeaturesSuite } from './job-features.ts';
 import type { HarnessTarget, StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
@@ -31,6 +32,7 @@ function suites(target: HarnessTarget): void {
   leaseSuite(target);
   statsListSuite(target);
   workerSuite(target);
+  jobFeaturesSuite(target);
   fencingSuite(target);
   operatorSuite(target);
   operatorBulkSuite(target);

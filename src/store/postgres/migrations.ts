@@ -122,6 +122,24 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         SELECT 'tokens_enabled_at', at::text FROM (SELECT min(created_at) AS at FROM ${s}.tokens) m WHERE at IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'attempt timeout, progress and log lines',
+    sql: (s) => `
+      -- Added by a new migration, never by editing JOB_COLUMNS of version 1: schemas already at
+      -- version 3 must get the columns too (and a new schema gets them in the same order, at the
+      -- end of each table). Existing jobs get no timeout (0), no progress and no lines; constant
+      -- defaults, so neither table is rewritten.
+      -- timeout_ms: the longest one attempt may run, in ms (0: no limit). progress: the last value
+      -- a handler reported, NULL when none. logs: the handler's lines, a jsonb array of
+      -- {at, attempt, line}, oldest first, kept in the job's row so that they move with it between
+      -- jobs and jobs_finished and every path that deletes a job deletes them with it.
+      ALTER TABLE ${s}.jobs ADD COLUMN timeout_ms integer NOT NULL DEFAULT 0,
+        ADD COLUMN progress jsonb, ADD COLUMN logs jsonb NOT NULL DEFAULT '[]'::jsonb;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN timeout_ms integer NOT NULL DEFAULT 0,
+        ADD COLUMN progress jsonb, ADD COLUMN logs jsonb NOT NULL DEFAULT '[]'::jsonb;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

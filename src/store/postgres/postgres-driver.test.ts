@@ -197,7 +197,7 @@ describe('worker registry and health', () => {
 describe('values PostgreSQL refuses (sent past the engine checks)', () => {
   const row = (queue: string, payload: string, name = 'default'): NewJobRow => {
     const now = Date.now();
-    return { id: newJobId(now), queue, name, payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, createdAt: now };
+    return { id: newJobId(now), queue, name, payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, createdAt: now };
   };
   const refusedWith = (error: unknown, field: string, code: string, id: string): true => {
     assert.ok(error instanceof InvalidArgumentError, `INVALID_ARGUMENT, not ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);

@@ -1,19 +1,21 @@
 import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
-import { compareClaimOrder, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
-  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
-  NewTokenRow, TokenUse, WorkerRegistration,
+  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
+  TokenRow, NewTokenRow, TokenUse, WorkerRegistration,
 } from '../store.ts';
+import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import type { PostgresStoreOptions } from './pg-options.ts';
 import { applyEach } from './apply-each.ts';
 import { pgOpenError, translatePgError } from './pg-errors.ts';
 import * as cluster from './cluster.ts';
 import { migrateSchema } from './migrate.ts';
+import { mergeReports, reportedLeases, reportParams } from './report.ts';
 import { insertParams, pgRowToJob, statsFromRows, toStoredQueue, type PgJobRow, type QueueRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
@@ -220,6 +222,18 @@ export class PostgresStore implements Store {
     return this.#leaseResults(items.map((i) => i.lease), byId, (at) => ({ ok: true as const, leaseExpiresAt: at }), refused);
   }
 
+  async jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
+    checkKeepLogs(keepLogs);
+    const { merged, of } = mergeReports(items);
+    const { rows, refused } = await this.#applyEach(
+      merged, (batch) => this.#db.q(this.#q.report, reportParams(batch, now, keepLogs)),
+      'report progress and log lines', (_, item) => (item ? reportField(item) : 'progress or logs'), reportDoing,
+    );
+    // Keyed by lease, not job: of two leases of one job in a call, only the held one applied.
+    const results = await this.#leaseResults(merged.map((i) => i.lease), reportedLeases(rows), () => ({ ok: true as const }), refused, leaseKey);
+    return of.map((m) => results[m]!);
+  }
+
   async jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
     const rows = await this.#run(
       () => this.#db.q(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()]),
@@ -324,6 +338,11 @@ export class PostgresStore implements Store {
     const rows = await this.#run(() => this.#db.q(this.#q.get, [ids as string[]]), 'read jobs');
     const byId = new Map((rows as unknown as PgJobRow[]).map((r) => [r.id, pgRowToJob(r)]));
     return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async jobLogs(id: string): Promise<JobLogLine[] | null> {
+    const rows = await this.#run(() => this.#db.q(this.#q.logs, [id]), 'read the log lines of a job');
+    return rows[0] ? (rows[0].logs as JobLogLine[]) : null;
   }
 
   async jobsList(p: ListParams): Promise<Job[]> {
@@ -448,7 +467,7 @@ export class PostgresStore implements Store {
     items: readonly I[],
     run: (batch: readonly I[]) => Promise<Rows | Record<string, unknown>[]>,
     doing: string,
-    field: string | ((sqlstate: string) => string),
+    field: string | ((sqlstate: string, item?: I) => string),
     doingItem: (item: I) => string,
   ): Promise<{ rows: Record<string, unknown>[]; refused: Map<number, Error> | null }> {
     if (this.#closed) return Promise.reject(new ClosedError('store'));
@@ -468,13 +487,16 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One result per lease: `ok(hit)` for those the statement changed (in `hits`), else the
-   * job's current state and token, read in one query, so the caller can say why.
+   * One result per lease: `ok(hit)` for those the statement changed (in `hits`, keyed by `key`:
+   * the job id, or the lease), else the job's current state and token, read in one query, so
+   * the caller can say why.
    */
-  async #leaseResults<H, R>(leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R, refused: Map<number, Error> | null = null): Promise<(R | LeaseMiss)[]> {
-    const misses = await this.#lookup(leases.filter((l, i) => !hits.has(l.jobId) && !refused?.has(i)).map((l) => l.jobId));
+  async #leaseResults<H, R>(
+    leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R, refused: Map<number, Error> | null = null, key: (l: Lease) => string = (l) => l.jobId,
+  ): Promise<(R | LeaseMiss)[]> {
+    const misses = await this.#lookup(leases.filter((l, i) => !hits.has(key(l)) && !refused?.has(i)).map((l) => l.jobId));
     return leases.map((l, i) => {
-      if (hits.has(l.jobId)) return ok(hits.get(l.jobId)!);
+      if (hits.has(key(l))) return ok(hits.get(key(l))!);
       const error = refused?.get(i);
       if (error) return { ok: false as const, state: null, token: null, error };
       const cur = misses.get(l.jobId);

@@ -6,8 +6,16 @@
  */
 
 const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history`;
+  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs`;
 const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
+/**
+ * The columns a Job is read from (qualified by `t`), in the same order from both tables, so
+ * the two can be read with UNION ALL whatever order the migrations gave their columns. Not
+ * `logs`: they can be large, and only jobLogs reads them.
+ */
+const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
+  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress'].map((c) => t + c).join(', ');
+const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
 const LEASE_EXPIRED = `'lease expired: the worker died, stalled, or lost its connection'`;
 
 export type PgStatements = ReturnType<typeof pgStatements>;
@@ -26,25 +34,25 @@ export function pgStatements(s: string, historyMax: number) {
   const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
     `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
      SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, ${now}, ${result}, ${deadReason}
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, ${now}, ${result}, ${deadReason}
      FROM moved`;
-  const liveAsFinished = `j.*, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
+  const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
 
   return {
     // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
     // default), in one statement: a refused insert leaves no queue behind. New queues are
     // inserted in name order, so two inserts that both create queues cannot deadlock.
     insert: `WITH ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, created_at, created_at
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[])
-          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at)
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, created_at, updated_at)
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, created_at, created_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[])
+          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms)
         RETURNING queue, state, created_at),
       qs AS (
         INSERT INTO ${s}.queues (name, config, created_at, updated_at)
         SELECT queue, '{}'::jsonb, min(created_at), min(created_at) FROM ins GROUP BY queue ORDER BY queue
         ON CONFLICT (name) DO NOTHING),
-      ${notify('ins', '$11', "state = 'ready'")}
+      ${notify('ins', '$12', "state = 'ready'")}
       SELECT 1 WHERE ${forced}`,
 
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
@@ -59,7 +67,7 @@ export function pgStatements(s: string, historyMax: number) {
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id
-      RETURNING j.*`,
+      RETURNING ${jobColumns('j.')}`,
 
     // JSON travels as text and is cast here: a driver that knows the parameter is jsonb would encode a string twice.
     complete: `WITH input AS (SELECT id, token, result::jsonb AS result FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(id, token, result)),
@@ -93,6 +101,19 @@ export function pgStatements(s: string, historyMax: number) {
       WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
       RETURNING j.id, j.lease_expires_at`,
 
+    // Progress ($3: JSON text, NULL: keep it) and log lines ($4: a JSON array, NULL: none) of held
+    // leases. The lines are appended and the last $6 kept: when old and new ones fit, a plain
+    // concatenation; else the concatenation numbered, its last $6 aggregated back in order.
+    report: `UPDATE ${s}.jobs j SET progress = COALESCE(i.progress, j.progress), updated_at = $5,
+        logs = CASE WHEN jsonb_array_length(j.logs) + jsonb_array_length(i.lines) <= $6 THEN j.logs || i.lines ELSE (
+          SELECT COALESCE(jsonb_agg(x.line ORDER BY x.n), '[]'::jsonb)
+          FROM jsonb_array_elements(j.logs || i.lines) WITH ORDINALITY AS x(line, n)
+          WHERE x.n > jsonb_array_length(j.logs) + jsonb_array_length(i.lines) - $6) END
+      FROM (SELECT id, token, progress::jsonb AS progress, COALESCE(lines::jsonb, '[]'::jsonb) AS lines
+            FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[]) AS t(id, token, progress, lines)) i
+      WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
+      RETURNING j.id, j.token`,
+
     release: `WITH upd AS (
         UPDATE ${s}.jobs j SET state = 'ready', attempt = j.attempt - 1, lease_expires_at = NULL, worker_id = NULL, updated_at = $3,
           history = ${hist('j.', 'released', '$3')}
@@ -112,8 +133,9 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history)
-      SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs)
+      SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
+        timeout_ms, progress, logs
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2
@@ -163,18 +185,20 @@ export function pgStatements(s: string, historyMax: number) {
     queueDeleteRow: `DELETE FROM ${s}.queues WHERE name = $1`,
 
     get: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE id = ANY($1::uuid[])
-      UNION ALL SELECT * FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
+      UNION ALL SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
+    // One snapshot reads both tables, so a job moving between them is seen once.
+    logs: `SELECT logs FROM ${s}.jobs WHERE id = $1::uuid UNION ALL SELECT logs FROM ${s}.jobs_finished WHERE id = $1::uuid`,
     lookup: `SELECT id, state, token, queue FROM ${s}.jobs WHERE id = ANY($1::uuid[])
       UNION ALL SELECT id, state, token, queue FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
     // The name filter ($5, $4 in listAll; null for none) has no index: it is checked on each row of the queue (and state) from the cursor on.
     listLive: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND state = $2 AND id > $3::uuid AND ($5::text IS NULL OR name = $5)
       ORDER BY id LIMIT $4`,
-    listFinished: `SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid AND ($5::text IS NULL OR name = $5)
+    listFinished: `SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid AND ($5::text IS NULL OR name = $5)
       ORDER BY id LIMIT $4`,
     listAll: `SELECT * FROM (
         (SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND id > $2::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)
         UNION ALL
-        (SELECT * FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)) x
+        (SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)) x
       ORDER BY id LIMIT $3`,
     nextDue: `SELECT min(run_at) AS at FROM ${s}.jobs WHERE state = 'scheduled'`,
     stats: `SELECT name AS queue, 'queue' AS kind, NULL::text AS state, 0 AS n, NULL::bigint AS at, paused

@@ -104,6 +104,22 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT 'tokens_enabled_at', CAST(at AS TEXT) FROM (SELECT min(created_at) AS at FROM tokens) WHERE at IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'attempt timeout, progress and log lines',
+    sql: `
+      -- Added by a new migration, never by editing version 1: stores already at version 4 must
+      -- get the columns too. Existing jobs get no timeout (0), no progress and no lines.
+      -- The longest one attempt may run, in ms (0: no limit).
+      ALTER TABLE jobs ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
+      -- The last progress a handler reported: JSON text, NULL when none.
+      ALTER TABLE jobs ADD COLUMN progress TEXT;
+      -- The handler's log lines, a JSON array of {at, attempt, line}, oldest first. Kept in the
+      -- job's row so that every path that deletes a job (delete, purge, retention, queue delete)
+      -- deletes them with it. Job reads leave the column out: only jobLogs reads it.
+      ALTER TABLE jobs ADD COLUMN logs TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,15 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ClosedError, InvalidArgumentError, SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
-import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
-  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo, TokenRow,
-  NewTokenRow, TokenUse,
+  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
+  TokenRow, NewTokenRow, TokenUse,
 } from '../store.ts';
+import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
@@ -120,7 +121,7 @@ export class SqliteStore implements Store {
     const insert = this.#s.insert;
     return this.#group.submit(() => {
       for (const r of rows) {
-        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.createdAt, r.createdAt);
+        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.createdAt, r.createdAt);
       }
       this.#createQueues(rows, null);
     });
@@ -132,7 +133,7 @@ export class SqliteStore implements Store {
       const outcomes = this.#each(
         rows,
         (r): ItemOutcome => {
-          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.createdAt, r.createdAt);
+          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.createdAt, r.createdAt);
           return STORED;
         },
         (r, err): ItemOutcome => ({ ok: false, error: refusedItemError(err, 'payload', `add job ${r.id} to ${r.queue}`) }),
@@ -204,6 +205,20 @@ export class SqliteStore implements Store {
         (it, err) => this.#refused(err, 'leaseMs', `extend the lease of job ${it.lease.jobId}`),
       ),
     );
+  }
+
+  jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
+    return this.#group.submit(() => {
+      checkKeepLogs(keepLogs);
+      return this.#each(
+        items,
+        (it): LeaseResult => {
+          const changed = this.#s.report.run(it.progress ?? null, logLinesJson(it), keepLogs, now, it.lease.jobId, it.lease.token).changes;
+          return changed === 1 ? { ok: true as const } : this.#leaseMiss(it.lease);
+        },
+        (it, err) => this.#refused(err, reportField(it), reportDoing(it)),
+      );
+    });
   }
 
   jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
@@ -283,6 +298,12 @@ export class SqliteStore implements Store {
       const row = this.#s.get.get(id) as unknown as JobRow | undefined;
       return row ? rowToJob(row) : null;
     });
+  }
+
+  async jobLogs(id: string): Promise<JobLogLine[] | null> {
+    this.#assertOpen();
+    const row = this.#s.logs.get(id) as { logs: string } | undefined;
+    return row ? (JSON.parse(row.logs) as JobLogLine[]) : null;
   }
 
   async jobsList(p: ListParams): Promise<Job[]> {

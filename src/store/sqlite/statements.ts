@@ -35,11 +35,29 @@ const QUEUE_IDS_AFTER = JOB_STATES.map(
   (state) => `SELECT id FROM (SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = '${state}' AND id > ?2 ORDER BY id LIMIT ?3)`,
 ).join(' UNION ALL ');
 
+/**
+ * The columns a Job is read from: every one but `logs`, which can be large and which only
+ * jobLogs reads (a claim, get or list never carries a job's log lines).
+ */
+const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress`;
+
+/**
+ * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
+ * the old and new lines numbered, the newest ?3 taken, put back oldest first. Without new lines
+ * and within the limit, `logs` is left as it is (a report of progress alone rewrites no lines).
+ */
+const APPEND_LOGS = `CASE WHEN ?2 IS NULL AND json_array_length(logs) <= ?3 THEN logs ELSE (
+    SELECT json_group_array(json(value) ORDER BY part, k) FROM (
+      SELECT value, part, k FROM (
+        SELECT value, 0 AS part, key AS k FROM json_each(jobs.logs) UNION ALL SELECT value, 1, key FROM json_each(?2))
+      ORDER BY part DESC, k DESC LIMIT ?3)) END`;
+
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
@@ -47,7 +65,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                    RETURNING queue`),
     claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?
               WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' ORDER BY priority DESC, run_at, id LIMIT ?)
-              RETURNING *`),
+              RETURNING ${JOB}`),
     complete: p(`UPDATE jobs SET state = 'completed', result = ?, lease_expires_at = NULL, finished_at = ?, updated_at = ?,
                    history = ${appendHistory(historyMax, 'completed')}
                  WHERE id = ? AND token = ? AND state = 'active'`),
@@ -62,6 +80,10 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
              WHERE id = ?5 AND token = ?6 AND state = 'active'
              RETURNING state, dead_reason`),
     extend: p(`UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND token = ? AND state = 'active'`),
+    // ?1 progress (JSON text; NULL: keep it) · ?2 lines (JSON array; NULL: none) · ?3 lines kept · ?4 now · ?5 id · ?6 token.
+    // json(?1) refuses text that is not JSON, so a bad item fails alone (see SqliteStore#each) and nothing unreadable is stored.
+    report: p(`UPDATE jobs SET progress = coalesce(json(?1), progress), logs = ${APPEND_LOGS}, updated_at = ?4
+               WHERE id = ?5 AND token = ?6 AND state = 'active'`),
     release: p(`UPDATE jobs SET state = 'ready', attempt = attempt - 1, lease_expires_at = NULL, updated_at = ?,
                   history = ${appendHistory(historyMax, 'released')}
                 WHERE id = ? AND token = ? AND state = 'active'`),
@@ -106,15 +128,16 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     idsByQueue: p(`SELECT id FROM (${QUEUE_IDS_AFTER}) ORDER BY id LIMIT ?3`),
     // The jobs with the name among those ids: in one state, the same index range again (?1 queue · ?2 state · ?3 after · ?4 last id);
     // across states, by key (?1 JSON array of the ids).
-    namedInRange: p(`SELECT * FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 AND name = ?5
+    namedInRange: p(`SELECT ${JOB} FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 AND name = ?5
                      ORDER BY id LIMIT ?6`),
-    namedIn: p(`SELECT * FROM jobs WHERE id IN (SELECT value FROM json_each(?1)) AND name = ?2 ORDER BY id LIMIT ?3`),
+    namedIn: p(`SELECT ${JOB} FROM jobs WHERE id IN (SELECT value FROM json_each(?1)) AND name = ?2 ORDER BY id LIMIT ?3`),
     purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?)`),
     stateOf: p(`SELECT state, queue, token FROM jobs WHERE id = ?`),
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
-    get: p(`SELECT * FROM jobs WHERE id = ?`),
-    listByState: p(`SELECT * FROM jobs WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
-    listAll: p(`SELECT * FROM jobs WHERE +queue = ? AND id > ? ORDER BY id LIMIT ?`), // "+queue": walk the primary key in id order, no sort
+    get: p(`SELECT ${JOB} FROM jobs WHERE id = ?`),
+    logs: p(`SELECT logs FROM jobs WHERE id = ?`),
+    listByState: p(`SELECT ${JOB} FROM jobs WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
+    listAll: p(`SELECT ${JOB} FROM jobs WHERE +queue = ? AND id > ? ORDER BY id LIMIT ?`), // "+queue": walk the primary key in id order, no sort
     nextDue: p(`SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`),
     countsAll: p(`SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state`),
     countsOne: p(`SELECT queue, state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`),

@@ -9,6 +9,7 @@ import { migrationsArea } from './migrations.ts';
 import { notifyArea } from './notify.ts';
 import { operatorArea } from './jobs-operator.ts';
 import { queuesArea } from './queues.ts';
+import { reportArea } from './jobs-report.ts';
 import { settleArea } from './jobs-settle.ts';
 import { tokensArea } from './tokens.ts';
 import type { DriverConformanceOptions, DriverFactory } from './types.ts';
@@ -34,6 +35,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     insertArea(ctx);
     claimArea(ctx);
     settleArea(ctx);
+    reportArea(ctx);
     operatorArea(ctx);
     upkeepArea(ctx);
     listArea(ctx);
