@@ -1,5 +1,5 @@
 /**
- * The benchmark runner: runs the standard workload (WORKLOAD.md) against the
+ * The benchmark runner: runs the standard workload (docs/benchmarks.md, "The workload") against the
  * selected targets, each run in a fresh child process, and reports the median
  * of the runs with min–max and the durability of every figure.
  *

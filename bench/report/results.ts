@@ -1,12 +1,12 @@
 /**
  * What one benchmark run produced, as the report renders it: the JSON entries
- * of WORKLOAD.md, the merged latency histograms, the runs that failed, and how
+ * of docs/benchmarks.md, the merged latency histograms, the runs that failed, and how
  * and where it was measured. `--write-docs` saves it as docs/bench/results.json
  * beside the charts, and `--from` renders the docs again from such a file.
  */
 import type { MachineInfo } from './machine.ts';
 
-/** One entry of the machine-readable report (`--json`), exactly as WORKLOAD.md defines it. */
+/** One entry of the machine-readable report (`--json`), exactly as docs/benchmarks.md defines it. */
 export interface ReportEntry {
   target: string;
   workload: string;

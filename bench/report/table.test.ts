@@ -53,7 +53,7 @@ test('the text table: a row per target and figure, numbers right-aligned, the ra
   assert.ok(formatTable(ENTRIES, 3, ['bar: x']).trimEnd().endsWith('bar: x'));
 });
 
-test('the JSON is the array of WORKLOAD.md: exactly its seven fields, in order', () => {
+test('the JSON is the array docs/benchmarks.md defines: exactly its seven fields, in order', () => {
   const withExtra = [{ ...ENTRIES[0]!, note: 'dropped' } as ReportEntry];
   const parsed = JSON.parse(formatJson(withExtra)) as Record<string, unknown>[];
   assert.deepEqual(parsed, [{ target: 'spool-embedded', workload: 'W3', value: 43_325, min: 39_456, max: 45_945, unit: 'jobs/s', durability: 'fsync on commit' }]);

@@ -58,7 +58,7 @@ export function formatFigure(entry: Pick<ReportEntry, 'workload' | 'unit'>, valu
   return formatNumber(value, decimalsOf(entry));
 }
 
-/** The JSON of `--json`: the array of entries, each with exactly the fields WORKLOAD.md names, in its order. */
+/** The JSON of `--json`: the array of entries, each with exactly the fields docs/benchmarks.md names, in its order. */
 export function formatJson(entries: readonly ReportEntry[]): string {
   const plain = entries.map(({ target, workload, value, min, max, unit, durability }) => ({ target, workload, value, min, max, unit, durability }));
   return `${JSON.stringify(plain, null, 2)}\n`;

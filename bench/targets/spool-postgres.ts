@@ -5,7 +5,7 @@ import type { TargetContext } from '../target.ts';
 import { SpoolServerTarget } from './spool-server.ts';
 
 /**
- * Spool on PostgreSQL as WORKLOAD.md defines it: a broker process (`spool serve`)
+ * Spool on PostgreSQL as docs/benchmarks.md defines it: a broker process (`spool serve`)
  * on the PostgreSQL store, in a fresh schema dropped on teardown, and producers
  * and workers in other processes reaching it over the WebSocket protocol on
  * loopback — as spool-server, with PostgreSQL behind the broker instead of

@@ -1,11 +1,11 @@
 /**
- * The workloads of the benchmark definition (WORKLOAD.md) as the runner sees them: which child runs
+ * The workloads of the benchmark definition (docs/benchmarks.md, "The workload") as the runner sees them: which child runs
  * exist, which reported figures each run yields, and how `--workload` picks
  * them. A "run kind" is what one child process does once; a "figure" is one
  * entry of the JSON output. W5 and W6 share runs: W6 is the peak RSS of the
  * W5 runs with 1,000,000 queued. W7 and W3-2w need several processes sharing
  * one store: only targets that support that run them (see targets/index.ts).
- * C1000 (not in WORKLOAD.md) is the broker's memory with 1,000 idle client
+ * C1000 (not one of the standard workloads) is the broker's memory with 1,000 idle client
  * connections: only broker targets (spool-server) run it.
  * W5-scale (not in the default selection: it adds two long runs per target) is
  * the scaling view of W5 and W6: the drain rate and the peak RSS at backlogs of

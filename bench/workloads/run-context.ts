@@ -5,7 +5,7 @@ import type { Target, TargetContext, TargetWorker } from '../target.ts';
 export interface RunOptions {
   /** The PostgreSQL server of targets that need one, or null. */
   postgresUrl: string | null;
-  /** Length of the W7 window, in seconds (WORKLOAD.md: 60). */
+  /** Length of the W7 window, in seconds (docs/benchmarks.md: 60). */
   w7Seconds: number;
   /** Where to write V8 CPU profiles of the extra processes of multi-process runs, or null. */
   cpuProfDir: string | null;
