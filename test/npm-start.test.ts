@@ -15,7 +15,7 @@ const DEFAULT_URL = 'http://127.0.0.1:7600';
 test('npm start serves on 127.0.0.1:7600, and spool --url http://127.0.0.1:7600 talks to it', { timeout: 90_000 }, async (t) => {
   const dir = tempDir(t);
   // The store goes to a temporary directory rather than the repository's ./spool-data.
-  const env = { ...process.env, SPOOL_STORE: join(dir, 'data') };
+  const env: NodeJS.ProcessEnv = { ...process.env, SPOOL_STORE: join(dir, 'data') };
   delete env.SPOOL_URL;
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   // Its own process group: npm runs node through a shell, and the whole group is stopped at the end.
