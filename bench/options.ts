@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PG_URL_ENV } from './postgres-server.ts';
-import { isTargetId, isTargetImplemented, TARGET_IDS, type TargetId } from './targets/index.ts';
+import { isTargetId, isTargetImplemented, TARGET_IDS, VARIANT_IDS, type TargetId } from './targets/index.ts';
 import { DEFAULT_WORKLOADS, selectWorkloads } from './workloads/catalog.ts';
 
 const RUNS_DEFAULT = 3;
@@ -22,7 +22,8 @@ const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
 export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,C1000,W5-scale] [--runs N] [--w7-seconds S]
                         [--scale] [--quick] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
   --json          print only the JSON array of results on stdout
-  --target        targets to measure (default: every implemented one)
+  --target        targets to measure (default: every implemented one); the variants (${VARIANT_IDS.join(', ')}) only when named:
+                  spool-server-nometrics is spool-server without /metrics, e.g. --target spool-server,spool-server-nometrics --workload W3
   --workload      workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
                   W3-2w and W7 run only on targets several processes can share;
                   C1000 (the broker's RSS with 1,000 idle client connections) only on broker targets;
@@ -87,7 +88,7 @@ export function parseOptions(argv: string[]): Options {
   for (const raw of (values.target ?? TARGET_IDS.filter(isTargetImplemented).join(',')).split(',')) {
     const id = raw.trim();
     if (id === '') continue;
-    if (!isTargetId(id)) throw new UsageError(`unknown target ${JSON.stringify(id)}: use one of ${TARGET_IDS.join(', ')}`);
+    if (!isTargetId(id)) throw new UsageError(`unknown target ${JSON.stringify(id)}: use one of ${[...TARGET_IDS, ...VARIANT_IDS].join(', ')}`);
     if (!targets.includes(id)) targets.push(id);
   }
   const quick = values.quick;

@@ -32,9 +32,12 @@ export { Queue } from './api/queue.ts';
 // (`spool-queue/server`), so an embedded Spool does not load a web server.
 export type { RemoteSpool, ConnectOptions } from './client/remote-spool.ts';
 export { Worker, WorkerShutdownError, type Handler, type JobContext, type RunningJob, type WorkerOptions } from './worker/worker.ts';
-export type { ConsumerApi, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
+export type { ConsumerApi, ConsumerOwner, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
+export type { Overview, OverviewHistory, QueueOverview, QueueModel, ConsumerInfo } from './model/overview.ts';
+export { Telemetry, type QueueCounts, type TelemetryListener } from './engine/telemetry.ts';
+export { erlangC, meanQueueWaitMs, workersFor, MMC_ASSUMPTIONS } from './model/queueing.ts';
 export * from './core/errors.ts';
-export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport } from './core/job.ts';
+export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport, JobTrace } from './core/job.ts';
 export type { QueueConfig, QueueConfigInput, Backoff } from './core/queue-config.ts';
 export type { AddOptions } from './core/validate.ts';
 export { LIMITS } from './core/limits.ts';

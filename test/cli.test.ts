@@ -14,7 +14,7 @@ import { UUID_RE, ndjson, ok, okJson, spool, statsOf, tempDir } from './support/
 test('--help lists every command and the exit codes; no command is a usage error', async (t) => {
   const dir = tempDir(t);
   const help = await ok(dir, ['--help']);
-  for (const name of ['serve', 'add', 'stats', 'jobs', 'job', 'retry', 'cancel', 'delete', 'pause', 'resume', 'purge', 'queue', 'work', 'migrate', 'token']) assert.match(help, new RegExp(`^  ${name} `, 'm'));
+  for (const name of ['serve', 'add', 'stats', 'top', 'jobs', 'job', 'retry', 'cancel', 'delete', 'pause', 'resume', 'purge', 'queue', 'work', 'migrate', 'token']) assert.match(help, new RegExp(`^  ${name} `, 'm'));
   for (const code of [0, 1, 2, 3, 4, 5]) assert.match(help, new RegExp(`^ +${code}  \\S`, 'm'));
   assert.match(await ok(dir, ['add', '--help']), /--file <path>/);
   assert.match(await ok(dir, ['help', 'jobs']), /--after <id>/);
@@ -104,6 +104,19 @@ test('add --timeout sets the job\'s timeout; job shows progress; job logs prints
   assert.match(typo.stderr, /^spool: no queue named crawll/);
   assert.equal((await spool(dir, ['pause', 'crawll', '--store', store])).code, 3, 'pause never creates a queue');
   assert.equal((await spool(dir, ['job', 'logs', '0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6e', '--store', store])).code, 3);
+});
+
+test('top prints every queue with its counts and model once (not a terminal), and the overview with --json', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  await ok(dir, ['add', 'emails', '{"to":"a@example.com"}', '--store', store]);
+  await ok(dir, ['add', 'emails', '{"to":"b@example.com"}', '--store', store]);
+  const text = await ok(dir, ['top', '--store', store]);
+  assert.match(text, /^spool top — /);
+  assert.match(text, /^QUEUE +READY +ACTIVE +SCHED +DEAD +λ IN +μ DONE +FAILED +ρ +SLOTS +W +OLDEST +DRAIN$/m);
+  assert.match(text, /^emails +2 +0 +0 +0 +0 +0 +0 +- +0 +- +\S+ +-$/m);
+  const o = await okJson<{ queues: { queue: string; counts: { ready: number }; model: { length: number; arrivalRate: number } }[] }>(dir, ['top', '--store', store]);
+  assert.deepEqual(o.queues.map((q) => [q.queue, q.counts.ready, q.model.length, q.model.arrivalRate]), [['emails', 2, 2, 0]]);
 });
 
 test('add --file adds thousands of jobs in batches, then stats counts them', async (t) => {

@@ -196,7 +196,7 @@ describe('Spool.connect', () => {
     assert.deepEqual([...BROKER_OPTION_KEYS].sort(), documentedKeys('startBroker'));
     const brokerOptions: Required<BrokerOptions> = {
       bodyMaxBytes: LIMITS.bodyMaxBytes.default, idleTimeoutMs: 5000, receiveWaitMaxMs: 1000, connectionsMax: 10, consumerInflightMax: 100,
-      requestsInflightMax: 100, wsHeartbeatMs: 1000, helloTimeoutMs: 1000, addManyMax: 100,
+      requestsInflightMax: 100, wsHeartbeatMs: 1000, helloTimeoutMs: 1000, addManyMax: 100, metrics: true, metricsQueuesMax: 10,
       host: '127.0.0.1', port: 0, tls: { cert: fixture('cert.pem'), key: fixture('key.pem') }, auth: new Authenticator(spool.store, { mode: 'off' }), logger: false,
     };
     assert.deepEqual(Object.keys(brokerOptions).sort(), [...BROKER_OPTION_KEYS].sort());

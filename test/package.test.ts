@@ -118,6 +118,11 @@ const remote = await Spool.connect(broker.wsUrl);
 const viaBroker = await remote.queue('emails').add({ to: 'grace@example.com' });
 const remoteDone = await waitCompleted(viaBroker.id);
 const http = await fetch(broker.url + '/openapi.json');
+// The dashboard: its page, and a browser module it imports, served from the installed preact.
+const page = await fetch(broker.url + '/');
+const preact = JSON.parse(/<script type="importmap">([^<]*)</.exec(await page.text())[1]).imports.preact;
+const vendor = await fetch(broker.url + preact);
+const vendorText = await vendor.text();
 
 await remote.close();
 await broker.close();
@@ -133,6 +138,7 @@ console.log(JSON.stringify({
   handled,
   completed: stats.counts.completed,
   openapi: http.status,
+  dashboard: [page.status, page.headers.get('content-type'), vendor.status, vendor.headers.get('content-type'), vendorText.includes('createElement')],
   exports: [typeof Authenticator, typeof createToken, typeof runDriverConformance, typeof runStoreConformance],
 }));
 `;
@@ -185,13 +191,13 @@ test('the packed package installs outside the repository and runs on Node 22 and
   );
   t.diagnostic(`installed in ${app} after ${Date.now() - started} ms`);
 
-  // What the user got: dist/ (JavaScript, declarations, source maps), the bin shim, README and package.json; no sources, tests, benches or fixtures.
+  // What the user got: dist/ (JavaScript, declarations, source maps, the dashboard's static files), the bin shim, README and package.json; no sources, tests, benches or fixtures.
   const installed = join(app, 'node_modules', PKG.name);
   const files = filesUnder(installed);
-  const stray = files.filter((f) => !/^(dist\/.+\.(js|d\.ts|js\.map)|bin\/spool\.js|package\.json|README\.md|LICEN[CS]E(\.\w+)?)$/.test(f));
+  const stray = files.filter((f) => !/^(dist\/.+\.(js|d\.ts|js\.map)|dist\/dashboard\/.+\.(html|css|svg)|bin\/spool\.js|package\.json|README\.md|LICEN[CS]E(\.\w+)?)$/.test(f));
   assert.deepEqual(stray, [], 'only dist/, bin/, package.json, README and license files are published');
   assert.deepEqual(files.filter((f) => /\.test\.|(^|\/)(test|tests|bench|fixtures|src)\//.test(f)), [], 'no tests, benches, fixtures or sources');
-  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/server/index.js', 'dist/server/index.d.ts', 'dist/store/conformance/index.js', 'dist/store/conformance/index.d.ts', 'dist/cli/main.js']) {
+  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/server/index.js', 'dist/server/index.d.ts', 'dist/store/conformance/index.js', 'dist/store/conformance/index.d.ts', 'dist/cli/main.js', 'dist/server/dashboard.js', 'dist/dashboard/index.html', 'dist/dashboard/app.js']) {
     assert.ok(files.includes(f), `${f} is in the package`);
   }
   const js = files.filter((f) => f.endsWith('.js') && f.startsWith('dist/'));
@@ -230,6 +236,7 @@ test('the packed package installs outside the repository and runs on Node 22 and
           handled: 3,
           completed: 2,
           openapi: 200,
+          dashboard: [200, 'text/html; charset=utf-8', 200, 'text/javascript; charset=utf-8', true],
           exports: ['function', 'function', 'function', 'function'],
         });
       });

@@ -28,7 +28,10 @@ describe('many processes on one PostgreSQL (real processes, SIGKILL)', () => {
     });
 
     const acked = (w: Child) => w.lines.filter((l) => l.startsWith('acked ')).length;
-    await waitFor(() => acked(workers[0]!) > 300 && workers.reduce((n, w) => n + acked(w), 0) > 10_000, 120_000, 'the run to get going');
+    const started = (w: Child) => w.lines.filter((l) => l.startsWith('start ')).length;
+    // Killed while it runs handlers (a 200 ms job, so a few started and not acked now are still running at the kill).
+    await waitFor(() => acked(workers[0]!) > 300 && workers.reduce((n, w) => n + acked(w), 0) > 10_000 && started(workers[0]!) - acked(workers[0]!) >= 8,
+      120_000, 'the run to get going, the worker to be killed holding jobs');
     const victim = workers[0]!;
     victim.child.kill('SIGKILL');
     const killedAt = Date.now();

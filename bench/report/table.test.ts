@@ -68,6 +68,14 @@ test('ratios: W5 1m / 10k and W3-2w / W3, where both figures are there', () => {
   ]);
 });
 
+test('ratios: a target beside its variant without metrics, per throughput figure', () => {
+  const lines = ratioLines([
+    entry('spool-server', 'W3', 36_000, 35_000, 37_000, 'jobs/s'), entry('spool-server', 'W4-p99', 2, 2, 2, 'ms'),
+    entry('spool-server-nometrics', 'W3', 37_000, 36_000, 38_000, 'jobs/s'), entry('spool-server-nometrics', 'W4-p99', 2, 2, 2, 'ms'),
+  ]);
+  assert.deepEqual(lines, ['spool-server W3 with /metrics / without (spool-server-nometrics): 0.973, a cost of 2.7 %']);
+});
+
 test('the docs table: a row per figure in catalog order, a column per target, min–max under the median', () => {
   const md = markdownTable(ENTRIES, 3).split('\n');
   assert.equal(md[0], '| figure | unit | spool-embedded | bullmq |');

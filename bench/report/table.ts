@@ -64,7 +64,7 @@ export function formatJson(entries: readonly ReportEntry[]): string {
   return `${JSON.stringify(plain, null, 2)}\n`;
 }
 
-/** The ratios the workload states: W5 at 1,000,000 over 10,000, and two worker processes over one. */
+/** The ratios the workload states: W5 at 1,000,000 over 10,000, two worker processes over one; and a target over its variant without metrics. */
 export function ratioLines(entries: readonly ReportEntry[]): string[] {
   const out: string[] = [];
   for (const target of new Set(entries.map((e) => e.target))) {
@@ -75,6 +75,12 @@ export function ratioLines(entries: readonly ReportEntry[]): string[] {
     const one = value('W3');
     const two = value('W3-2w');
     if (one && two) out.push(`${target} W3-2w / W3 (two worker processes / one): ${(two / one).toFixed(2)}`);
+    // A target measured beside its variant without metrics: what serving /metrics costs, per throughput figure.
+    for (const e of entries) {
+      if (e.target !== target || e.unit !== 'jobs/s') continue;
+      const without = entries.find((x) => x.target === `${target}-nometrics` && x.workload === e.workload)?.value;
+      if (without) out.push(`${target} ${e.workload} with /metrics / without (${target}-nometrics): ${(e.value / without).toFixed(3)}, a cost of ${((1 - e.value / without) * 100).toFixed(1)} %`);
+    }
   }
   return out;
 }

@@ -4,11 +4,14 @@ import { isPeerId, LazyPeerTarget, PEER_IDS, PEERS, peerSkipReason, type PeerId 
 import { SpoolEmbeddedTarget } from './spool-embedded.ts';
 import { SpoolPostgresTarget } from './spool-postgres.ts';
 import { SpoolServerTarget } from './spool-server.ts';
+import { SpoolServerNoMetricsTarget } from './spool-server-nometrics.ts';
 
 /** Every target id the workload definition names, in report order. */
 export const TARGET_IDS = ['spool-embedded', 'spool-server', 'spool-postgres', 'bullmq', 'pg-boss', 'rabbitmq', 'nats'] as const;
-/** One of {@link TARGET_IDS}. */
-export type TargetId = (typeof TARGET_IDS)[number];
+/** Variants of a target, to measure what one of its features costs: run only when named with --target. */
+export const VARIANT_IDS = ['spool-server-nometrics'] as const;
+/** One of {@link TARGET_IDS} or {@link VARIANT_IDS}. */
+export type TargetId = (typeof TARGET_IDS)[number] | (typeof VARIANT_IDS)[number];
 
 interface TargetInfo {
   create: (context: TargetContext) => Target;
@@ -46,13 +49,14 @@ const TARGETS: Partial<Record<TargetId, TargetInfo>> = {
     needsPostgres: false,
   },
   'spool-server': { create: (context) => new SpoolServerTarget(context), multiProcess: true, broker: true, needsPostgres: false },
+  'spool-server-nometrics': { create: (context) => new SpoolServerNoMetricsTarget(context), multiProcess: true, broker: true, needsPostgres: false },
   'spool-postgres': { create: (context) => new SpoolPostgresTarget(context), multiProcess: true, needsPostgres: true },
   ...Object.fromEntries(PEER_IDS.map((id) => [id, peerTarget(id)])),
 };
 
-/** True when `id` names a target of the workload definition. */
+/** True when `id` names a target of the workload definition, or a variant of one. */
 export function isTargetId(id: string): id is TargetId {
-  return (TARGET_IDS as readonly string[]).includes(id);
+  return (TARGET_IDS as readonly string[]).includes(id) || (VARIANT_IDS as readonly string[]).includes(id);
 }
 
 /** True when the benchmark can run this target yet. */

@@ -39,13 +39,16 @@ export class SpoolServerTarget extends SpoolTarget<RemoteSpool> {
 
   override async setup(): Promise<void> {
     if (this.#wsUrl === null) {
-      this.#broker = await startBrokerProcess({ ...this.brokerStore(this.#context), cpuProf: this.#context.brokerCpuProf });
+      this.#broker = await startBrokerProcess({ ...this.brokerStore(this.#context), cpuProf: this.#context.brokerCpuProf, metrics: this.brokerMetrics });
       this.#wsUrl = this.#broker.wsUrl;
       this.#brokerPid = this.#broker.pid;
       this.#durability = await this.describeDurability(this.#broker.durability);
     }
     await super.setup();
   }
+
+  /** Whether the broker serves `/metrics`, as `spool serve` does; a variant turns it off to measure what it costs. */
+  protected readonly brokerMetrics: boolean = true;
 
   /** Where the broker keeps its jobs: a fresh SQLite data directory here. */
   protected brokerStore(context: TargetContext): { dataDir: string; schema?: string } {

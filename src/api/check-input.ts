@@ -61,8 +61,8 @@ function toInvalidArgument(op: Operation, e: ErrorObject | undefined, input: unk
       const key = String(p.missingProperty);
       return new InvalidArgumentError(field === 'input' ? key : `${field}.${key}`, `${op.name}: ${JSON.stringify(key)} is required`);
     }
-    case 'type':
-      return new InvalidArgumentError(field, `${field} must be ${article(String(p.type))} (got ${describe(value)})`);
+    case 'type': // one type, or several (a nullable object: "an object or null")
+      return new InvalidArgumentError(field, `${field} must be ${[p.type].flat().map((t) => article(String(t))).join(' or ')} (got ${describe(value)})`);
     case 'minimum':
       return new InvalidArgumentError(field, `${field} must be at least ${String(p.limit)} (got ${describe(value)})`);
     case 'maximum':
@@ -85,6 +85,7 @@ function toInvalidArgument(op: Operation, e: ErrorObject | undefined, input: unk
 }
 
 function article(type: string): string {
+  if (type === 'null') return 'null';
   if (type === 'integer') return 'an integer';
   if (type === 'object' || type === 'array') return `an ${type}`;
   return `a ${type}`;

@@ -5,6 +5,7 @@
  * the engine class.
  */
 import type { HealthStatus } from '../core/health.ts';
+import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Job, JobLogLine, JobState, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
@@ -65,6 +66,11 @@ export interface SpoolOperations {
   addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]>;
   /** The job with this id. @throws JobNotFoundError */
   get<P = unknown>(id: string): Promise<Job<P>>;
+  /**
+   * Every queue's stats with its live queueing model (λ, μ, ρ, L, W, drain time) and the
+   * consumers, as the process serving it measures them; `history: true` adds the last hour.
+   */
+  overview(options?: { history?: boolean }): Promise<Overview & { history?: OverviewHistory }>;
   /** A job's log lines (written by its handlers with `job.log()`), oldest first. @throws JobNotFoundError */
   logs(id: string): Promise<JobLogLine[]>;
   /** A page of a queue's jobs in id (creation) order. */

@@ -362,6 +362,24 @@ export const OPERATIONS = [
     run: (host, { leases }, ctx) =>
       settleEach(leases, ctx, (l) => host.report({ jobId: l.jobId, token: l.token }, { ...(l.progress === undefined ? {} : { progress: l.progress }), ...(l.logs ? { logs: l.logs } : {}) })),
   }),
+  op<{ history?: boolean }, unknown>({
+    name: 'overview', summary: "Every queue's stats with its live queueing model (λ, μ, ρ, L, W), and the consumers; `history=true` adds the last hour",
+    description: 'Measured by the broker that answers, over a sliding window; aggregated at most once a second however often it is asked. Lists the queues the caller may read.',
+    action: 'read', queue: 'self',
+    input: S.object({ history: { type: 'boolean', description: 'Add the last hour, one point per 10 s, for charts.' } }), output: S.overview,
+    http: { method: 'GET', path: '/v1/overview', query: ['history'] }, ws: { call: 'overview' },
+    async run(host, { history }, ctx) {
+      const o = await host.overview(history === true ? { history: true } : {});
+      const queues = o.queues.filter((q) => ctx.access.can('read', q.queue));
+      const readable = new Set(queues.map((q) => q.queue));
+      return {
+        ...o,
+        queues,
+        consumers: o.consumers.map((c) => ({ ...c, queues: c.queues.filter((q) => readable.has(q.queue)) })).filter((c) => c.queues.length > 0 || ctx.access.can('admin')),
+        ...(o.history ? { history: { ...o.history, queues: Object.fromEntries(Object.entries(o.history.queues).filter(([q]) => readable.has(q))) } } : {}),
+      };
+    },
+  }),
   op<Record<string, never>, { status: 'ok' }>({
     name: 'healthz', summary: 'The process is up', action: 'public', queue: 'none',
     input: S.object({}), output: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } },

@@ -8,6 +8,7 @@ import { JOB_ID_PATTERN } from '../core/ids.ts';
 import { JOB_STATES } from '../core/job.ts';
 import { LIMITS, type LimitName } from '../core/limits.ts';
 import { JOB_NAME_MAX, QUEUE_NAME_PATTERN } from '../core/validate.ts';
+import { TRACEPARENT_PATTERN, TRACESTATE_MAX, TRACESTATE_PATTERN } from '../core/trace-context.ts';
 
 /** A JSON Schema (the subset Spool writes: 2020-12 keywords). */
 export type Schema = Readonly<Record<string, unknown>>;
@@ -37,6 +38,23 @@ export const leaseToken: Schema = { type: 'integer', minimum: 1, description: 'T
  */
 export const anyJson: Schema = { description: 'Any JSON value, without U+0000 or unpaired surrogates in its strings.' };
 
+/** A W3C trace context, as a job carries it (core/trace-context.ts checks the same rules). */
+export const jobTrace: Schema = {
+  type: ['object', 'null'],
+  properties: {
+    traceparent: {
+      type: 'string', pattern: TRACEPARENT_PATTERN,
+      description: 'W3C traceparent: 00-<trace id, 32 hex>-<parent id, 16 hex>-<flags, 2 hex>, lowercase, ids not all zeros.',
+    },
+    tracestate: { type: 'string', maxLength: TRACESTATE_MAX, pattern: TRACESTATE_PATTERN, description: `W3C tracestate: printable ASCII, at most ${TRACESTATE_MAX} characters.` },
+  },
+  // No `required`: the schema check would report a missing traceparent before an unknown field, so
+  // `traceparnt` would read "traceparent is required" instead of naming the nearest; the engine
+  // (behind every transport) refuses a missing traceparent instead, naming `trace.traceparent`.
+  additionalProperties: false,
+  description: "The W3C trace context of the span that added the job (null: none): a worker's `process` span links to it. `traceparent` is required.",
+};
+
 /** The options of one add. `delayMs` and `runAt` exclude each other. */
 export const addOptions: Record<string, Schema> = {
   name: jobName,
@@ -45,6 +63,7 @@ export const addOptions: Record<string, Schema> = {
   runAt: { type: 'integer', minimum: 0, description: 'Run no sooner than this time (Unix ms); at most delayMs.max ahead. Give delayMs or runAt, not both.' },
   maxAttempts: bounded('maxAttempts', 'Attempts before the job is dead; the queue\'s setting when absent.'),
   timeoutMs: bounded('timeoutMs', 'Longest one attempt may run (0: no limit); the queue\'s setting when absent.'),
+  trace: { ...jobTrace, description: "The W3C trace context the job carries (`traceparent` required): its worker's `process` span links to it. Absent: the span active in the broker while it handles the request, if any; null: none." },
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -95,6 +114,7 @@ const jobFields: Record<string, Schema> = {
   history: { type: 'array', items: attempt },
   timeoutMs: { type: 'integer', description: 'Longest one attempt may run, in ms; 0: no limit.' },
   progress: { ...anyJson, description: 'The last value a handler reported with job.progress(), or null.' },
+  trace: jobTrace,
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */
@@ -117,6 +137,56 @@ export const queueStats: Schema = {
     counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
     oldestReadyAgeMs: { type: 'integer' },
     paused: { type: 'boolean' },
+  },
+};
+
+const rate = (description: string): Schema => ({ type: 'number', minimum: 0, description });
+const nullableNumber = (description: string): Schema => ({ type: ['number', 'null'], description });
+
+/** The live queueing model of one queue (src/model/overview.ts says what each number is). */
+export const queueModel: Schema = {
+  type: 'object',
+  required: ['windowMs', 'arrivalRate', 'completionRate', 'failureRate', 'serviceTimeMs', 'workers', 'utilisation', 'length', 'meanWaitMs', 'drainEtaMs'],
+  properties: {
+    windowMs: { type: 'integer', description: 'The window the rates are measured over.' },
+    arrivalRate: rate('λ: jobs added per second.'),
+    completionRate: rate('μ: jobs completed per second.'),
+    failureRate: rate('Failed attempts per second.'),
+    serviceTimeMs: nullableNumber('Mean handler run time per finished attempt.'),
+    workers: { type: 'integer', description: 'c: worker slots consuming the queue through this broker.' },
+    utilisation: nullableNumber('ρ = λ·S / c.'),
+    length: { type: 'integer', description: 'L: ready and active jobs.' },
+    meanWaitMs: nullableNumber("W: mean time from add to completion in the window (Little's law's L / λ when nothing completed)."),
+    drainEtaMs: nullableNumber('Time to drain the ready jobs at the current rates; null when they grow.'),
+  },
+};
+
+const series: Schema = { type: 'array', items: { type: 'number' } };
+
+/** Every queue with its model, the consumers, and (asked for) an hour of history. */
+export const overview: Schema = {
+  type: 'object',
+  required: ['at', 'queues', 'consumers'],
+  properties: {
+    at: { type: 'integer' },
+    queues: { type: 'array', items: { type: 'object', required: [...(queueStats.required as string[]), 'model'], properties: { ...(queueStats.properties as Record<string, Schema>), model: queueModel } } },
+    consumers: {
+      type: 'array',
+      items: {
+        type: 'object', required: ['id', 'client', 'address', 'queues', 'connectedAt', 'lastSeenAt'],
+        properties: {
+          id: { type: 'string' }, client: { type: 'string' }, address: { type: 'string' }, connectedAt: { type: 'integer' }, lastSeenAt: { type: 'integer' },
+          queues: { type: 'array', items: { type: 'object', required: ['queue', 'slots', 'inFlight'], properties: { queue: queueName, slots: { type: 'integer' }, inFlight: { type: 'integer' } } } },
+        },
+      },
+    },
+    history: {
+      type: 'object', required: ['stepMs', 'at', 'queues'],
+      properties: {
+        stepMs: { type: 'integer' }, at: series,
+        queues: { type: 'object', additionalProperties: { type: 'object', required: ['ready', 'active', 'arrivalRate', 'completionRate', 'failureRate'], properties: { ready: series, active: series, arrivalRate: series, completionRate: series, failureRate: series } } },
+      },
+    },
   },
 };
 

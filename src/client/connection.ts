@@ -253,6 +253,8 @@ export class Connection {
         this.#wakeWriters();
         return;
       }
+      case 'overview':
+        return; // this client never sends watch; the dashboard does
       default:
         this.onPush(frame);
     }

@@ -4,7 +4,7 @@ import { InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
 import type { HealthStatus } from '../core/health.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
-import { leaseKey, type Job, type JobLogLine, type JobReport, type JobState, type Lease, type QueueStats } from '../core/job.ts';
+import { leaseKey, type Job, type JobLogLine, type JobReport, type JobState, type JobTrace, type Lease, type QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobId, checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
 import { BULK_ACTIONS, checkJobFilter } from '../engine/bulk.ts';
@@ -14,6 +14,8 @@ import { Queue } from '../api/queue.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
+import type { Overview, OverviewHistory } from '../model/overview.ts';
+import { activeTrace, loadTracing } from '../tracing/tracing.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
@@ -112,6 +114,7 @@ export class RemoteSpool implements SpoolClient {
     const clock = options.clock ?? systemClock;
     const onError = options.onError ?? ((err: unknown, during: string) => console.error(`spool client (${during}): ${(err as Error)?.message ?? err}`));
     const conn = new Connection({ ...options, ...limits, urls: list, clock, log: options.log ?? ((line) => console.error(line)), random: options.random ?? Math.random });
+    await loadTracing(); // once per process; without @opentelemetry/api, tracing stays off
     await conn.start();
     return new RemoteSpool(conn, clock, onError);
   }
@@ -129,7 +132,8 @@ export class RemoteSpool implements SpoolClient {
       publisher = new Batcher((items) => this.#publish(queue, items), this.#conn.limits.batchMax);
       this.#publishers.set(queue, publisher);
     }
-    const r = await publisher.push(toPublishItem(payload, options, this.clock.now()));
+    // The context is taken here, in the caller's process: the broker cannot see the producer's span.
+    const r = await publisher.push(toPublishItem(payload, options, this.clock.now(), activeTrace));
     if (!r.ok) throw errorFromWire(r.error);
     return { ...(r.value as PublishedJob), payload };
   }
@@ -146,12 +150,15 @@ export class RemoteSpool implements SpoolClient {
       if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`items[${i}]`, `items[${i}] must be an object { payload, ...options }`);
     }
     if (items.some((i) => i.tx !== undefined)) throw new InvalidArgumentError('tx', 'adding inside your own transaction needs an in-process Spool on PostgreSQL (Spool.open)');
+    // Read once for the call, in the caller's context, and only if a job leaves `trace` out.
+    let active: JobTrace | null | undefined;
+    const caller = () => (active === undefined ? (active = activeTrace()) : active);
     await this.#conn.writable();
     const now = this.clock.now();
     const jobs = items.map((item, i) => {
       try {
         const { payload, ...options } = item;
-        return toPublishItem(payload, options, now);
+        return toPublishItem(payload, options, now, caller);
       } catch (err) {
         if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`; // as the engine names it
         throw err;
@@ -267,6 +274,11 @@ export class RemoteSpool implements SpoolClient {
     if (!r.ok) throw errorFromWire(r.error!);
   }
 
+  async overview(options: { history?: boolean } = {}): Promise<Overview & { history?: OverviewHistory }> {
+    checkOptionKeys(options, ['history'], 'overview');
+    return (await this.#call('overview', options.history === true ? { history: true } : {})) as Overview & { history?: OverviewHistory };
+  }
+
   async logs(id: string): Promise<JobLogLine[]> {
     return ((await this.#call('logs', { jobId: id })) as { lines: JobLogLine[] }).lines;
   }
@@ -364,11 +376,16 @@ function checkStorable(value: unknown, field: 'payload' | 'result'): void {
 /**
  * An add's options as they travel: a Date run time becomes epoch milliseconds. Checked first
  * as the engine checks them (an unknown option, a bad delay), so a refusal reads the same;
- * the broker checks them again against its own clock.
+ * the broker checks them again against its own clock. `trace` is the option's, else the
+ * caller's active span's (`active`); it travels only when there is one (left out, the broker
+ * stores none).
  */
-function toPublishItem(payload: unknown, options: AddOptions, now: number): PublishItem {
-  checkAddOptions(options, now);
+function toPublishItem(payload: unknown, options: AddOptions, now: number, active: () => JobTrace | null): PublishItem {
+  const checked = checkAddOptions(options, now);
   checkStorable(payload, 'payload');
-  const { tx: _tx, runAt, ...rest } = options;
-  return { ...rest, payload, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }) };
+  const { tx: _tx, runAt, trace: _trace, ...rest } = options;
+  const trace = checked.trace === undefined ? active() : checked.trace;
+  return {
+    ...rest, payload, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }), ...(trace === null ? {} : { trace }),
+  };
 }

@@ -89,7 +89,7 @@ export const ERRORS = {
   FORBIDDEN: {
     status: 403, exit: EXIT.INTERNAL, fields: ['scope'],
     doc: 'the token is valid, but its scopes do not allow the operation',
-    rebuild: (w) => new ForbiddenError(text(w, 'scope')),
+    rebuild: (w) => new ForbiddenError(text(w, 'scope'), w.message),
   },
   JOB_NOT_FOUND: {
     status: 404, exit: EXIT.NOT_FOUND, fields: ['jobId'],

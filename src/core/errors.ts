@@ -214,8 +214,9 @@ export class UnauthorizedError extends SpoolError {
 export class ForbiddenError extends SpoolError {
   /** The scope that would have allowed it, e.g. `publish:orders.eu` or `admin`. */
   readonly scope: string;
-  constructor(scope: string) {
-    super('FORBIDDEN', `this token lacks ${scope}`);
+  /** `message`: for a refusal no scope would lift (a request from another site's web page). */
+  constructor(scope: string, message = `this token lacks ${scope}`) {
+    super('FORBIDDEN', message);
     this.scope = scope;
   }
 }

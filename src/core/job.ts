@@ -66,6 +66,22 @@ export interface Job<P = unknown> {
   timeoutMs: number;
   /** The last value a handler reported with `job.updateProgress()`, or null. */
   progress: unknown;
+  /**
+   * The W3C trace context of the span that was active where the job was added (or the `trace`
+   * add option), or null: with OpenTelemetry on, a worker's `process` span links to it.
+   */
+  trace: JobTrace | null;
+}
+
+/**
+ * A W3C trace context (https://www.w3.org/TR/trace-context/) as a job carries it: the
+ * `traceparent` and `tracestate` header values of the span that added the job.
+ */
+export interface JobTrace {
+  /** `version-traceid-parentid-flags` in lowercase hex, e.g. `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`. */
+  traceparent: string;
+  /** Vendor entries (`key=value,…`), at most 512 characters; absent when the span had none. */
+  tracestate?: string;
 }
 
 /** What a lease holder reports about a running job: a new progress value, log lines, or both. */

@@ -58,6 +58,7 @@ export const LIMITS = {
   requestsInflightMax: { default: 1_000, min: 1, max: 100_000, doc: 'Server: most requests of one WebSocket connection in progress at once; more are refused with TOO_MANY.' },
   wsHeartbeatMs: { default: 10 * SECOND, min: 100, max: 5 * MINUTE, doc: 'Server: how often the broker pings each WebSocket; a connection that has not answered by the next ping is closed.' },
   helloTimeoutMs: { default: 10 * SECOND, min: 100, max: 5 * MINUTE, doc: 'Server: how long a new WebSocket connection has to send hello.' },
+  metricsQueuesMax: { default: 1000, min: 0, max: 10_000, doc: 'Server: most queues `GET /metrics` labels by name; the figures of further queues are summed under `queue="_other"`.' },
   tokenCacheMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: "Broker: how long a verified API token (and, in auto mode, that the store has never had one) is trusted before the store is asked again; a revoked token keeps working at most this long. A broker records a token's last use at most once per this interval (at least 1 s)." },
   tokenTtlMs: { default: 0, min: 0, max: 5 * 365 * DAY, doc: 'Broker: how long an API token is accepted after it is made (spool token create --ttl); 0, the default, for a token that never expires.' },
   busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, PayloadTooLargeError } from './errors.ts';
 import { isJobId } from './ids.ts';
-import { JOB_STATES, type JobState } from './job.ts';
+import { JOB_STATES, type JobState, type JobTrace } from './job.ts';
 import { checkLimit, describe, LIMITS } from './limits.ts';
+import { checkJobTrace } from './trace-context.ts';
 
 const QUEUE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** The queue-name rule as a pattern, for the API description. */
@@ -220,13 +221,19 @@ export interface AddOptions {
    */
   timeoutMs?: number;
   /**
+   * The trace context the job carries: its worker's `process` span links to it. Left out, Spool
+   * takes the span active where `add` is called (with OpenTelemetry on, see docs/operations.md);
+   * null: none. Give it to carry a context Spool cannot see, e.g. one a request arrived with.
+   */
+  trace?: JobTrace | null;
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
   tx?: unknown;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'tx']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'tx']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -234,11 +241,13 @@ export interface CheckedAddOptions {
   runAt: number;
   maxAttempts: number | undefined;
   timeoutMs: number | undefined;
+  /** undefined: not given (the engine takes the active span's); null: none. */
+  trace: JobTrace | null | undefined;
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
@@ -266,6 +275,7 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     runAt,
     maxAttempts: o.maxAttempts === undefined ? undefined : checkLimit('maxAttempts', o.maxAttempts),
     timeoutMs: o.timeoutMs === undefined ? undefined : checkLimit('timeoutMs', o.timeoutMs),
+    trace: o.trace === undefined ? undefined : checkJobTrace(o.trace),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Job, Lease } from '../core/job.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
-import { QueueDispatcher } from './dispatcher.ts';
+import { QueueDispatcher, type CreditSubscription } from './dispatcher.ts';
 import type { Inflight } from './inflight.ts';
 
 export interface DispatchHooks {
@@ -38,6 +38,18 @@ export class Dispatch {
 
   subscribe(queue: string, handlers: SubscriptionHandlers): Subscription {
     return this.#dispatcher(queue).subscribe(handlers);
+  }
+
+  /** Every open subscription, with its queue. */
+  *subscriptions(): Iterable<{ queue: string; sub: CreditSubscription }> {
+    for (const [queue, d] of this.#dispatchers) for (const sub of d.subscriptions()) yield { queue, sub };
+  }
+
+  /** Per queue with subscribers: their unspent credits (free worker slots). */
+  credits(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [queue, d] of this.#dispatchers) if (d.subscriberCount > 0) out.set(queue, d.credits);
+    return out;
   }
 
   /** Jobs may be ready in `queue`: its subscribers (if any) claim. */

@@ -70,6 +70,17 @@ export class QueueDispatcher {
     return this.#subs.size;
   }
 
+  subscriptions(): Iterable<CreditSubscription> {
+    return this.#subs;
+  }
+
+  /** Credits its subscribers have not spent: free worker slots. */
+  get credits(): number {
+    let n = 0;
+    for (const s of this.#subs) n += s.credits;
+    return n;
+  }
+
   /** True when some subscriber is waiting for jobs. */
   get hungry(): boolean {
     for (const s of this.#subs) if (s.credits > 0) return true;

@@ -5,6 +5,9 @@ interface Delivery {
   attempt: number;
   queue: string;
   sub: CreditSubscription | null;
+  /** When it was delivered, and when its job was added: the run time and time in the system at its ack. */
+  startedAt: number;
+  createdAt: number;
 }
 
 /**
@@ -18,9 +21,28 @@ interface Delivery {
  */
 export class Inflight {
   readonly #byLease = new Map<string, Delivery>();
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
 
   delivered(job: Job, sub: CreditSubscription | null): void {
-    this.#byLease.set(keyOf({ jobId: job.id, token: job.leaseToken }), { attempt: job.attempt, queue: job.queue, sub });
+    this.#byLease.set(keyOf({ jobId: job.id, token: job.leaseToken }), { attempt: job.attempt, queue: job.queue, sub, startedAt: this.#now(), createdAt: job.createdAt });
+  }
+
+  /** Per subscriber: its deliveries not settled yet. */
+  busyBySubscriber(): Map<CreditSubscription, number> {
+    const busy = new Map<CreditSubscription, number>();
+    for (const d of this.#byLease.values()) if (d.sub) busy.set(d.sub, (busy.get(d.sub) ?? 0) + 1);
+    return busy;
+  }
+
+  /** Per queue: deliveries to subscribers not settled yet (the busy part of their slots). */
+  busyByQueue(): Map<string, number> {
+    const busy = new Map<string, number>();
+    for (const d of this.#byLease.values()) if (d.sub) busy.set(d.queue, (busy.get(d.queue) ?? 0) + 1);
+    return busy;
   }
 
   /** The delivery of `lease`, if this process made it and it is not settled. */

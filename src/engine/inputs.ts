@@ -1,17 +1,20 @@
 import { InvalidArgumentError } from '../core/errors.ts';
 import { isJobId, newJobId } from '../core/ids.ts';
-import { JOB_STATES, type Job, type JobReport, type JobState, type Lease } from '../core/job.ts';
+import { JOB_STATES, type Job, type JobReport, type JobState, type JobTrace, type Lease } from '../core/job.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
 import type { ListParams, NewJobRow, Store } from '../store/store.ts';
+import { activeTrace } from '../tracing/tracing.ts';
 import type { AddItem, ListOptions } from './options.ts';
 
 /**
  * Validates and encodes the items of an add in one pass, before anything is written.
  * Rows and the returned views share the payload. maxAttempts and maxStalls are left 0
- * where the queue's defaults apply: see {@link applyQueueDefaults}.
+ * where the queue's defaults apply: see {@link applyQueueDefaults}. A job without a `trace`
+ * option carries the trace context of the span active in the caller (read here, while the
+ * caller's context is current), or none.
  * @throws InvalidArgumentError or PayloadTooLargeError naming the item at fault.
  */
 export function buildJobRows<P>(
@@ -26,12 +29,17 @@ export function buildJobRows<P>(
   }
   const rows: NewJobRow[] = new Array(items.length);
   const jobs: Job<P>[] = new Array(items.length);
+  // The active span's context, read once per call and only when a job leaves `trace` out.
+  let active: JobTrace | null | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`items[${i}]`, `items[${i}] must be an object { payload, ...options }`);
+    let trace: JobTrace | null;
     try {
       const { payload, tx: _tx, ...rest } = item;
       const options = checkAddOptions(rest, now);
+      if (options.trace !== undefined) trace = options.trace;
+      else trace = active === undefined ? (active = activeTrace()) : active;
       rows[i] = {
         id: newJobId(now),
         queue,
@@ -43,13 +51,14 @@ export function buildJobRows<P>(
         maxAttempts: options.maxAttempts ?? 0,
         maxStalls: 0,
         timeoutMs: options.timeoutMs ?? QUEUE_DEFAULT, // 0 is a job's own "no limit", so "not given" is another value
+        trace: trace === null ? null : JSON.stringify(trace),
         createdAt: now,
       };
     } catch (err) {
       if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`;
       throw err;
     }
-    jobs[i] = newJobView(rows[i]!, item.payload);
+    jobs[i] = newJobView(rows[i]!, item.payload, trace);
   }
   return { rows, jobs };
 }
@@ -67,12 +76,12 @@ export function applyQueueDefaults<P>(rows: NewJobRow[], jobs: Job<P>[], config:
   }
 }
 
-function newJobView<P>(row: NewJobRow, payload: P): Job<P> {
+function newJobView<P>(row: NewJobRow, payload: P, trace: JobTrace | null): Job<P> {
   return {
     id: row.id, queue: row.queue, name: row.name, payload, priority: row.priority, state: row.state, runAt: row.runAt,
     attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
     createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
-    timeoutMs: row.timeoutMs, progress: null,
+    timeoutMs: row.timeoutMs, progress: null, trace,
   };
 }
 

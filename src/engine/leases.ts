@@ -7,6 +7,7 @@ import { encodeJson } from '../core/validate.ts';
 import type { CompleteItem, ExtendItem, FailItem, LeaseResult, ReportItem, Store } from '../store/store.ts';
 import { Batcher } from '../core/batcher.ts';
 import type { Inflight } from './inflight.ts';
+import type { Telemetry } from './telemetry.ts';
 import { checkLease, checkReport, errorText } from './inputs.ts';
 import type { EngineSettings } from './options.ts';
 import type { QueueSettings } from './queue-settings.ts';
@@ -24,6 +25,7 @@ export interface LeaseDeps {
   noteDue(at: number): void;
   /** Shared stores: registers this process if it has not yet, and returns its id (extends take leases over for it). */
   owner(): Promise<string | undefined>;
+  telemetry: Telemetry;
 }
 
 /**
@@ -53,8 +55,16 @@ export class LeaseOps {
     const json = result === undefined ? null : encodeJson(result, this.#d.settings.resultMaxBytes, 'result');
     const r = await this.#completes.push({ lease, result: json });
     if (!r.ok && r.error) throw r.error; // the store refused this result: the lease is still held
+    const delivery = this.#d.inflight.get(lease);
     this.#d.inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
+    if (delivery) this.#settled(delivery, 'completed');
+  }
+
+  /** Counts an attempt this process delivered, with how long it ran and how long since its job was added. */
+  #settled(d: { queue: string; startedAt: number; createdAt: number }, outcome: 'completed' | 'failed' | 'dead'): void {
+    const now = this.#d.clock.now();
+    this.#d.telemetry.settled(d.queue, outcome, Math.max(0, now - d.startedAt), Math.max(0, now - d.createdAt));
   }
 
   async nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> {
@@ -77,8 +87,11 @@ export class LeaseOps {
     };
     const r = await this.#fails.push(item);
     if (!r.ok && r.error) throw r.error; // the store refused this item: the lease is still held
+    const delivery = inflight.get(lease);
     inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
+    if (delivery) this.#settled(delivery, r.state === 'dead' ? 'dead' : 'failed');
+    else this.#d.telemetry.settled(info.queue, r.state === 'dead' ? 'dead' : 'failed', null, null);
     if (r.state === 'ready') this.#d.wake(info.queue);
     if (r.state === 'scheduled') this.#d.noteDue(item.retryAt);
     return r.state;

@@ -15,6 +15,10 @@ import { defaultServices, ServiceRunner } from './services.ts';
 import { Health, type HealthStatus } from '../core/health.ts';
 import { Admission } from './admission.ts';
 import { Inflight } from './inflight.ts';
+import { Telemetry } from './telemetry.ts';
+import { checkOptionKeys } from '../core/options.ts';
+import { ModelSampler } from '../model/sampler.ts';
+import type { ConsumerInfo, Overview, OverviewHistory } from '../model/overview.ts';
 import { applyQueueDefaults, buildJobRows, callerTransaction, checkListParams } from './inputs.ts';
 import { checkJobId } from '../core/validate.ts';
 import { Maintenance } from './maintenance.ts';
@@ -26,6 +30,7 @@ import { LeaseOps } from './leases.ts';
 import { OutageReporter } from './outages.ts';
 import { Queue } from '../api/queue.ts';
 import { QueueSettings } from './queue-settings.ts';
+import { loadTracing } from '../tracing/tracing.ts';
 
 export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
 
@@ -44,7 +49,11 @@ export class Spool implements SpoolClient {
   readonly #outages: OutageReporter;
   readonly #queues: QueueSettings;
   readonly #dispatch: Dispatch;
-  readonly #inflight = new Inflight();
+  readonly #inflight = new Inflight(() => this.clock.now());
+  /** What this process did, per queue: the counts behind the queueing model and the metrics. */
+  readonly telemetry = new Telemetry();
+  #sampler: ModelSampler | null = null;
+  readonly #openedAt = Date.now();
   readonly #workers = new Set<Worker<any>>();
   readonly #maintenance: Maintenance | null;
   readonly #membership: Membership | null;
@@ -76,7 +85,10 @@ export class Spool implements SpoolClient {
       store, defaultServices(settings),
       {
         revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue),
-        reaped: (queues) => emit({ type: 'leases-reaped', count: Object.values(queues).reduce((a, b) => a + b, 0), queues }),
+        reaped: (queues) => {
+          this.telemetry.expired(queues);
+          emit({ type: 'leases-reaped', count: Object.values(queues).reduce((a, b) => a + b, 0), queues });
+        },
       },
       (err, service) => this.#outages.probeFailed(err, service),
       (led) => emit({ type: 'leadership', led }),
@@ -122,7 +134,7 @@ export class Spool implements SpoolClient {
       return outcomes;
     }, 10_000);
     this.#leases = new LeaseOps({
-      store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random,
+      store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random, telemetry: this.telemetry,
       wake: (queue) => this.#dispatch.wake(queue),
       noteDue: (at) => this.#maintenance?.noteDue(at),
       owner: async () => (this.#membership ? (await this.#membership.start(), this.#membership.id) : undefined),
@@ -146,6 +158,7 @@ export class Spool implements SpoolClient {
    */
   static async open(options: OpenOptions = {}): Promise<Spool> {
     const settings = resolveSettings(options); // before anything touches the disk
+    await loadTracing(); // once per process; without @opentelemetry/api, tracing stays off
     const store =
       typeof options.store === 'object' && options.store !== null
         ? options.store
@@ -199,6 +212,7 @@ export class Spool implements SpoolClient {
       await this.store.jobsInsertMany(rows);
       this.#afterInsert(rows);
     }
+    this.telemetry.added(queue, rows.length);
     return jobs;
   }
 
@@ -243,9 +257,68 @@ export class Spool implements SpoolClient {
   }
 
   /** Deletes a queue with its jobs and settings; refused while jobs run unless `force`. @see Operator.deleteQueue */
-  deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
+  async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
     this.#assertOpen();
-    return this.#operator.deleteQueue(name, options);
+    const deleted = await this.#operator.deleteQueue(name, options);
+    this.telemetry.forget(name);
+    return deleted;
+  }
+
+  /**
+   * The live queueing model of every queue (λ, μ, ρ, L, W…, see src/model/queueing.ts) as this
+   * process measures it, with its consumers; with `history`, the last hour for charts. The first
+   * call starts the sampling (a broker starts it when it starts); counts are read once a second
+   * and the store's stats at most once a second, however often this is called.
+   */
+  async overview(options: { history?: boolean } = {}): Promise<Overview & { history?: OverviewHistory }> {
+    this.#assertOpen();
+    checkOptionKeys(options, ['history'], 'overview');
+    this.#sampler ??= new ModelSampler({
+      clock: this.clock,
+      counts: () => this.telemetry.snapshot(),
+      stats: () => this.store.queueStats(null, this.clock.now()),
+      slots: () => this.consumerSlots(),
+      consumers: () => this.#consumers(),
+    });
+    const overview = await this.#sampler.overview();
+    return options.history === true ? { ...overview, history: this.#sampler.history() } : overview;
+  }
+
+  /** Consumers of this process: a broker's clients by connection, in-process workers as one. */
+  #consumers(): ConsumerInfo[] {
+    const busy = this.#inflight.busyBySubscriber();
+    const byOwner = new Map<string, ConsumerInfo>();
+    for (const { queue, sub } of this.#dispatch.subscriptions()) {
+      const o = sub.handlers.owner;
+      const id = o?.id ?? 'in-process';
+      let info = byOwner.get(id);
+      if (!info) {
+        const now = this.clock.now();
+        info = o
+          ? { id, client: o.client, address: o.address, queues: [], connectedAt: o.connectedAt, lastSeenAt: o.lastSeenAt() }
+          : { id, client: 'workers in this process', address: '', queues: [], connectedAt: this.#openedAt, lastSeenAt: now };
+        byOwner.set(id, info);
+      }
+      const inFlight = busy.get(sub) ?? 0;
+      const entry = info.queues.find((q) => q.queue === queue);
+      if (entry) {
+        entry.slots += sub.credits + inFlight;
+        entry.inFlight += inFlight;
+      } else info.queues.push({ queue, slots: sub.credits + inFlight, inFlight });
+    }
+    return [...byOwner.values()];
+  }
+
+  /**
+   * Per queue, the worker slots subscribed to it in this process (in-process workers and a
+   * broker's remote ones): `slots` is their unspent credits plus the jobs they hold, `inFlight` those jobs.
+   */
+  consumerSlots(): Map<string, { slots: number; inFlight: number }> {
+    const busy = this.#inflight.busyByQueue();
+    const out = new Map<string, { slots: number; inFlight: number }>();
+    for (const [queue, credits] of this.#dispatch.credits()) out.set(queue, { slots: credits + (busy.get(queue) ?? 0), inFlight: busy.get(queue) ?? 0 });
+    for (const [queue, n] of busy) if (!out.has(queue)) out.set(queue, { slots: n, inFlight: n });
+    return out;
   }
 
   /** Retries, cancels or deletes one bounded batch of the jobs matching `filter`. @see Operator.bulk */
@@ -362,6 +435,7 @@ export class Spool implements SpoolClient {
       await Promise.all([...this.#workers].map((w) => w.close()));
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
+      this.#sampler?.stop();
       await this.#maintenance?.stop();
       await this.#services.settled();
       if (this.#membership) {
@@ -417,8 +491,11 @@ export class Spool implements SpoolClient {
     const admitted = await this.#admission.admit(queue, limit, state);
     if (admitted === 0 || this.#closed) return [];
     await this.#membership?.start();
-    const jobs = await this.store.jobsClaim({ queue, limit: admitted, leaseMs: state.config.visibilityTimeoutMs, now: this.clock.now(), workerId: this.#membership?.id });
+    const started = performance.now();
+    const now = this.clock.now();
+    const jobs = await this.store.jobsClaim({ queue, limit: admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: this.#membership?.id });
     this.#markHealthy();
+    this.telemetry.claimed(queue, jobs, performance.now() - started, now);
     return jobs;
   }
 

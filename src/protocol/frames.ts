@@ -7,7 +7,8 @@
  * reply (`ok` or `error`) with that id; `credit` is the only frame without a reply.
  * The server pushes `deliver` and `revoke` for subscriptions.
  */
-import type { Job, JobState } from '../core/job.ts';
+import type { Overview } from '../model/overview.ts';
+import type { Job, JobState, JobTrace } from '../core/job.ts';
 import { checkOptionKeys } from '../core/options.ts';
 
 /** The protocol version this code speaks. A client asking for another is refused at `hello`. */
@@ -48,6 +49,8 @@ export interface PublishItem {
   runAt?: number;
   maxAttempts?: number;
   timeoutMs?: number;
+  /** The producer's W3C trace context. Left out: none (never the broker's own context, which is not the producer's). */
+  trace?: JobTrace | null;
 }
 
 /** What the broker stored for a published job: a Job without its payload (the client has it). */
@@ -143,9 +146,20 @@ export interface PingFrame {
   id: number;
 }
 
+/** Asks for `overview` frames: the overview now, then at most one a second until `unwatch` (or the connection ends). */
+export interface WatchFrame {
+  op: 'watch';
+  id: number;
+}
+
+export interface UnwatchFrame {
+  op: 'unwatch';
+  id: number;
+}
+
 export type ClientFrame =
   | HelloFrame | PublishFrame | AckFrame | NackFrame | ExtendFrame | ReleaseFrame
-  | SubscribeFrame | UnsubscribeFrame | CreditFrame | CallFrame | PingFrame;
+  | SubscribeFrame | UnsubscribeFrame | CreditFrame | CallFrame | PingFrame | WatchFrame | UnwatchFrame;
 
 // ---- server → client ------------------------------------------------------------------
 
@@ -204,7 +218,13 @@ export interface RevokeFrame {
   error: WireError;
 }
 
-export type ServerFrame = WelcomeFrame | OkFrame | ErrorFrame | DeliverFrame | RevokeFrame;
+/** The overview (what `GET /v1/overview` answers), pushed to a connection that sent `watch`. */
+export interface OverviewFrame {
+  op: 'overview';
+  value: Overview;
+}
+
+export type ServerFrame = WelcomeFrame | OkFrame | ErrorFrame | DeliverFrame | RevokeFrame | OverviewFrame;
 
 /** The per-item values of the batched lease operations. */
 export interface LeaseValues {
@@ -215,15 +235,17 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,
- * naming the nearest valid one, instead of being dropped.
+ * naming the nearest valid one, instead of being dropped. A job without `trace` gets `trace: null`:
+ * the producer had no span, and the engine must not take the context the broker happens to
+ * run the frame in for the producer's (the engine checks a given one).
  * @throws InvalidArgumentError
  */
 export function toAddItem(item: Record<string, unknown>): PublishItem {
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return item as never; // the engine names what is wrong
   checkOptionKeys(item, PUBLISH_FIELDS, 'publish', 'field');
-  return { ...item } as unknown as PublishItem;
+  return { ...item, trace: item.trace ?? null } as unknown as PublishItem;
 }

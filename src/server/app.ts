@@ -1,13 +1,16 @@
+import { crossSiteRefusal } from './origin.ts';
+import { checkOptionKeys } from '../core/options.ts';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { checkInput } from '../api/check-input.ts';
 import { buildOpenApi } from '../api/openapi.ts';
 import { OPERATIONS, type Operation, type OperationContext } from '../api/operations.ts';
-import { InvalidArgumentError, UnauthorizedError } from '../core/errors.ts';
+import { ForbiddenError, InvalidArgumentError, UnauthorizedError } from '../core/errors.ts';
 import { checkLimit, LIMITS } from '../core/limits.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { authorize, settleDenials } from './auth/permissions.ts';
 import { ALL_ACCESS, type Principal } from './auth/scopes.ts';
+import { DASHBOARD_PUBLIC_ROUTES, registerDashboard } from './dashboard.ts';
 import type { BrokerHost } from './host.ts';
 import { toHttpError } from './http-errors.ts';
 import { authFailure, BrokerLog, clientText, requestFailure, type BrokerLogger } from './logging.ts';
@@ -33,11 +36,15 @@ export interface ServerOptions {
   logger?: BrokerLogger | false;
 }
 
-/** Routes served without a token: the public operations, the API description, and the WebSocket endpoint (which authenticates its own connections). */
+/**
+ * Routes served without a token: the public operations, the API description, the WebSocket
+ * endpoint (which authenticates its own connections), and the dashboard's page and files (no data in them).
+ */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   ...OPERATIONS.filter((o) => o.action === 'public').map((o) => fastifyPath(o.http.path)),
   '/openapi.json',
   '/v1/ws',
+  ...DASHBOARD_PUBLIC_ROUTES,
 ]);
 
 const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
@@ -45,6 +52,15 @@ const ROUTES = new WeakMap<FastifyInstance, { method: string; url: string }[]>()
 /** The routes an API instance serves (for the tests that keep docs/openapi.json and the auth matrix complete). */
 export function routesOf(app: FastifyInstance): readonly { method: string; url: string }[] {
   return ROUTES.get(app) ?? [];
+}
+
+const WHO = new WeakMap<FastifyInstance, (req: FastifyRequest) => Principal>();
+
+/** Who made a request to an API instance, as its token check found: for routes added beside the operations (the broker's /metrics). */
+export function requesterOf(app: FastifyInstance): (req: FastifyRequest) => Principal {
+  const who = WHO.get(app);
+  if (!who) throw new Error('requesterOf: not an instance made by buildHttpApi');
+  return who;
 }
 
 /** `/v1/jobs/{jobId}` → `/v1/jobs/:jobId`. */
@@ -118,6 +134,12 @@ export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): Fas
     });
   }
 
+  // Browser pages of other sites may not drive the broker (see origin.ts), whatever the auth mode.
+  app.addHook('onRequest', async (req) => {
+    const refusal = crossSiteRefusal(req.headers);
+    if (refusal) throw new ForbiddenError('', refusal);
+  });
+
   // Who is asking: authenticated once per request, before its body is read; each operation then checks its permission.
   const principals = new WeakMap<FastifyRequest, Principal>();
   const auth = options.auth;
@@ -132,11 +154,13 @@ export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): Fas
     if (!principal) throw new UnauthorizedError('no API token was checked for this request'); // fail closed
     return principal;
   };
+  WHO.set(app, who);
 
   const openapi = buildOpenApi();
   const check = responseChecker(openapi);
   if (check) app.addHook('onSend', check);
   app.get('/openapi.json', async () => openapi);
+  registerDashboard(app, who);
 
   for (const op of OPERATIONS as readonly Operation[]) {
     const binding = op.http;
@@ -177,6 +201,8 @@ function inputOf(op: Operation, req: FastifyRequest): Record<string, unknown> {
     fromBody = { ...(body as Record<string, unknown>) };
   }
   const query = req.query as Record<string, string | undefined>;
+  // A misspelled query parameter is refused, as a misspelled body field is, not silently ignored.
+  checkOptionKeys(query, binding.query ?? [], `${binding.method} ${binding.path}`, 'query parameter');
   const types = (op.input.properties ?? {}) as Record<string, { type?: unknown }>;
   const fromQuery: Record<string, unknown> = {};
   for (const name of binding.query ?? []) {

@@ -1,6 +1,6 @@
 /**
  * The authorization matrix: every route the HTTP API serves, called over real sockets
- * with no token, a garbage token, a revoked token and tokens of four scopes, against
+ * with no token, a garbage token, a revoked token and tokens of five scopes, against
  * queue `orders.eu`. A route without a row here fails the test, so no new route can
  * skip its permission check.
  */
@@ -18,7 +18,7 @@ import { createToken } from './auth/tokens.ts';
 
 const Q = 'orders.eu';
 const UNKNOWN_JOB = '01900000-0000-7000-8000-000000000000';
-const SCOPED = { publishOrders: ['publish:orders.*'], consumeOrders: ['consume:orders.*'], publishOther: ['publish:other'], admin: ['admin'] } as const;
+const SCOPED = { publishOrders: ['publish:orders.*'], consumeOrders: ['consume:orders.*'], publishOther: ['publish:other'], view: ['view'], admin: ['admin'] } as const;
 type Scoped = keyof typeof SCOPED;
 type Who = Scoped | 'none' | 'garbage' | 'revoked';
 
@@ -67,9 +67,8 @@ async function lease(queue = Q): Promise<{ jobId: string; token: number }> {
 }
 
 const job = async () => (await spool.queue(Q).add({ n: 1 })).id;
-const admin = (ok: number): Record<Scoped, number> => ({ publishOrders: 403, consumeOrders: 403, publishOther: 403, admin: ok });
-const read = { publishOrders: 200, consumeOrders: 200, publishOther: 403, admin: 200 };
-const all200 = { publishOrders: 200, consumeOrders: 200, publishOther: 200, admin: 200 };
+const admin = (ok: number): Record<Scoped, number> => ({ publishOrders: 403, consumeOrders: 403, publishOther: 403, view: 403, admin: ok });
+const all200 = { publishOrders: 200, consumeOrders: 200, publishOther: 200, view: 200, admin: 200 };
 
 /** ack, nack, extend, report: 200 with one outcome per item; an item of a queue the token may not consume from is FORBIDDEN. */
 const settle = (path: string, extra: Record<string, unknown>): Row & { everyone: true } => ({
@@ -112,7 +111,16 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
     request: async () => ({ path: '/v1/queues' }),
     check: (who, json) => {
       const names = json.queues.map((q: { queue: string }) => q.queue).sort();
-      assert.deepEqual(names, { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], admin: [Q, 'other'] }[who], who);
+      assert.deepEqual(names, { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], view: [Q, 'other'], admin: [Q, 'other'] }[who], who);
+    },
+  },
+  // The overview, like the listing, leaves out the queues the caller may not read.
+  overview: {
+    everyone: true,
+    request: async () => ({ path: '/v1/overview' }),
+    check: (who, json) => {
+      const names = json.queues.map((q: { queue: string }) => q.queue).sort();
+      assert.deepEqual(names, { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], view: [Q, 'other'], admin: [Q, 'other'] }[who], who);
     },
   },
   getQueue: { request: async () => ({ path: `/v1/queues/${Q}` }) },
@@ -138,16 +146,30 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
 function expected(action: string, ok: number): Record<Scoped, number> | null {
   switch (action) {
     case 'public': return null;
-    case 'publish': return { publishOrders: ok, consumeOrders: 403, publishOther: 403, admin: ok };
-    case 'consume': return { publishOrders: 403, consumeOrders: ok, publishOther: 403, admin: ok };
-    case 'read': return { publishOrders: ok, consumeOrders: ok, publishOther: 403, admin: ok };
+    case 'publish': return { publishOrders: ok, consumeOrders: 403, publishOther: 403, view: 403, admin: ok };
+    case 'consume': return { publishOrders: 403, consumeOrders: ok, publishOther: 403, view: 403, admin: ok };
+    case 'read': return { publishOrders: ok, consumeOrders: ok, publishOther: 403, view: ok, admin: ok };
     case 'admin': return admin(ok);
     default: throw new Error(`no rule for action ${action}`);
   }
 }
 
+/**
+ * The routes that are not operations: the API description, and the dashboard's page and files
+ * (public: no data in them) and its session (who the token is: any valid token may ask).
+ */
+const OTHER_ROWS: Record<string, Row> = {
+  'GET /openapi.json': { public: true },
+  'GET /': { public: true },
+  'GET /dashboard/*': { public: true, request: async () => ({ path: '/dashboard/app.js' }) },
+  'GET /dashboard/session': {
+    expect: all200,
+    check: (who, json) => assert.deepEqual(json, { tokenId: headers[who]!.split('_')[1], scopes: [...SCOPED[who]], admin: who === 'admin' }, who),
+  },
+};
+
 /** A row per served route, from the operations table; the lease batches answer 200 with a result per item. */
-const ROWS: Record<string, Row> = { 'GET /openapi.json': { public: true } };
+const ROWS: Record<string, Row> = { ...OTHER_ROWS };
 for (const op of OPERATIONS) {
   const row = MATRIX[op.name];
   if (!row) continue; // the test below fails on it
@@ -163,14 +185,16 @@ async function call(method: string, path: string, who: Who, body?: unknown): Pro
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null, res };
+  // The dashboard's page and files are not JSON.
+  const json = text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : null;
+  return { status: res.status, json, res };
 }
 
 describe('authorization matrix (required mode, real sockets)', () => {
-  it('every operation of the table has a row, and every served route is an operation', () => {
+  it('every operation of the table has a row, and so has every other served route', () => {
     for (const op of OPERATIONS) assert.ok(MATRIX[op.name], `operation ${op.name} has no row in the auth matrix`);
     const served = routesOf(app).filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`);
-    assert.equal(served.length, OPERATIONS.length + 1, 'the operations and the API description');
+    assert.equal(served.length, OPERATIONS.length + Object.keys(OTHER_ROWS).length, 'the operations, the API description and the dashboard');
     for (const route of served) assert.ok(ROWS[route], `${route} is served but has no row in the auth matrix`);
   });
 

@@ -6,10 +6,11 @@ import { checkLimit, describe } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
 import type { Spool } from '../engine/spool.ts';
 import { WS_PATH } from '../protocol/frames.ts';
-import { buildHttpApi, type ServerOptions } from './app.ts';
+import { buildHttpApi, requesterOf, type ServerOptions } from './app.ts';
 import type { Authenticate } from './auth/authenticator.ts';
 import { ALL_ACCESS } from './auth/scopes.ts';
 import { BrokerLog, isBrokerLogger, type BrokerLogger } from './logging.ts';
+import { registerMetrics } from './metrics.ts';
 import { attachWebSocket, type WebSocketEndpoint } from './ws/ws-server.ts';
 
 /** Options for {@link startBroker}; every number is a setting in docs/configuration.md. */
@@ -24,6 +25,10 @@ export interface BrokerOptions extends ServerOptions {
   wsHeartbeatMs?: number;
   helloTimeoutMs?: number;
   addManyMax?: number;
+  /** Serve Prometheus metrics at `GET /metrics` (docs/operations.md, Metrics). Default true. */
+  metrics?: boolean;
+  /** Queues `/metrics` labels by name; further queues are summed under `queue="_other"`. */
+  metricsQueuesMax?: number;
 }
 
 /** A running broker: the HTTP API and the WebSocket endpoint on one port. */
@@ -45,6 +50,7 @@ const openAccess: Authenticate = async () => ALL_ACCESS;
 const BROKER_OPTIONS: Record<keyof BrokerOptions, true> = {
   host: true, port: true, tls: true, auth: true, bodyMaxBytes: true, idleTimeoutMs: true, receiveWaitMaxMs: true, connectionsMax: true,
   consumerInflightMax: true, requestsInflightMax: true, wsHeartbeatMs: true, helloTimeoutMs: true, addManyMax: true, logger: true,
+  metrics: true, metricsQueuesMax: true,
 };
 export const BROKER_OPTION_KEYS: readonly (keyof BrokerOptions)[] = Object.keys(BROKER_OPTIONS) as (keyof BrokerOptions)[];
 
@@ -59,6 +65,7 @@ export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, 'tls' | 'auth' 
 export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBrokerOptions {
   checkOptionKeys(options, BROKER_OPTION_KEYS, 'startBroker');
   checkOptionType(options.host, 'host', 'string');
+  checkOptionType(options.metrics, 'metrics', 'boolean');
   const port = options.port ?? 7600;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('port', `port must be an integer from 0 to 65535 (got ${describe(port)})`);
   if (options.tls !== undefined) {
@@ -86,6 +93,8 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     wsHeartbeatMs: checkLimit('wsHeartbeatMs', options.wsHeartbeatMs),
     helloTimeoutMs: checkLimit('helloTimeoutMs', options.helloTimeoutMs),
     addManyMax: checkLimit('addManyMax', options.addManyMax),
+    metrics: options.metrics ?? true,
+    metricsQueuesMax: checkLimit('metricsQueuesMax', options.metricsQueuesMax),
     logger: options.logger ?? false,
   };
 }
@@ -120,8 +129,16 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
     node: spool.nodeId ?? randomUUID(),
     log,
   });
+  const source = { telemetry: spool.telemetry, overview: () => spool.overview(), health: () => spool.health(), connections: () => ws.connections };
+  const metrics = o.metrics ? registerMetrics(app, source, { who: requesterOf(app), queuesMax: o.metricsQueuesMax }) : null;
   const listenHost = o.host;
-  await app.listen({ host: listenHost, port: o.port });
+  // A broker that cannot listen must not leave its metrics listening to the engine.
+  await app.listen({ host: listenHost, port: o.port }).catch((err: unknown) => {
+    metrics?.close();
+    throw err;
+  });
+  // The queueing model's window and history start now, not at the first look at the dashboard.
+  void spool.overview().catch(() => {});
   const { port } = app.server.address() as AddressInfo;
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const secure = o.tls !== undefined;
@@ -142,6 +159,7 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
         log.write('broker closing', 'info', { connections: ws.connections });
         await ws.close();
         await app.close();
+        metrics?.close();
         log.write('broker closed', 'info', { durationMs: Math.round(performance.now() - startedAt) });
       })();
       return closing;

@@ -1,8 +1,8 @@
-import type { AttemptRecord, DeadReason, Job, JobState } from '../core/job.ts';
+import type { AttemptRecord, DeadReason, Job, JobState, JobTrace } from '../core/job.ts';
 
 /**
  * A job row as a driver reads it: the same columns in every store. JSON columns
- * (payload, result, history, progress) arrive as text from SQLite and already parsed from
+ * (payload, result, history, progress, trace) arrive as text from SQLite and already parsed from
  * PostgreSQL; `decodeJson` says which. The `logs` column is not part of a Job (a job read
  * leaves it out; only Store.jobLogs reads it).
  */
@@ -30,6 +30,8 @@ export interface JobRow<J = unknown> {
   timeout_ms: number;
   /** NULL when no progress was reported. */
   progress: J | null;
+  /** The W3C trace context the job was added with; NULL when none. */
+  trace: J | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -57,5 +59,6 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     history: decodeJson(row.history) as AttemptRecord[],
     timeoutMs: row.timeout_ms,
     progress: row.progress === null ? null : decodeJson(row.progress),
+    trace: row.trace === null ? null : (decodeJson(row.trace) as JobTrace),
   };
 }

@@ -174,6 +174,8 @@ export interface NewJobRow {
   maxStalls: number;
   /** Longest one attempt may run before the worker aborts it and fails the attempt; 0: no limit. */
   timeoutMs: number;
+  /** JSON text of the job's W3C trace context (a `JobTrace`), or null for none. */
+  trace: string | null;
   createdAt: number;
 }
 

@@ -33,6 +33,20 @@ export interface SubscriptionHandlers {
    * leased again (a new token) and delivered here too.
    */
   revoke(lease: Lease, reason: Error): void;
+  /** Who consumes, for the overview's list of consumers (a broker's client); absent for a worker in this process. */
+  readonly owner?: ConsumerOwner;
+}
+
+/** A remote consumer as the broker knows it. */
+export interface ConsumerOwner {
+  /** The connection's id. */
+  readonly id: string;
+  /** What the client called itself (unchecked). */
+  readonly client: string;
+  readonly address: string;
+  readonly connectedAt: number;
+  /** The last frame received from it. */
+  lastSeenAt(): number;
 }
 
 export interface Subscription {

@@ -4,6 +4,7 @@ import { InvalidArgumentError, JobTimeoutError, SpoolError, StaleLeaseError, Unr
 import { leaseKey, type Job, type JobReport, type JobState, type Lease } from '../core/job.ts';
 import { checkLimit, describe } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
+import { startProcessSpan, type ProcessSpan } from '../tracing/tracing.ts';
 import type { ConsumerApi, Subscription } from './consumer.ts';
 
 /** What a handler gets besides the job. */
@@ -65,6 +66,8 @@ interface Running {
   done: boolean;
   /** The job's reports, chained so they are stored in the order they were made. */
   reports: Promise<unknown>;
+  /** The attempt's `process` span while it runs; null when tracing is off, and once ended. */
+  span: ProcessSpan | null;
 }
 
 
@@ -164,7 +167,9 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
         r.lost = true; // whatever the handler does now, the job is no longer ours to settle
         if (r.timer) this.#api.clock.clearTimeout(r.timer);
         if (r.deadline) this.#api.clock.clearTimeout(r.deadline);
-        r.controller.abort(new WorkerShutdownError());
+        const reason = new WorkerShutdownError();
+        r.controller.abort(reason);
+        this.#endSpan(r, { error: reason });
         releases.push(this.#api.release(r.lease).catch((err) => this.#emitError(err)));
       }
       this.#running.clear();
@@ -178,7 +183,10 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
   #run(stored: Job<P>): void {
     const lease: Lease = { jobId: stored.id, token: stored.leaseToken };
     const leaseMs = Math.max(100, (stored.leaseExpiresAt ?? 0) - this.#api.clock.now());
-    const r: Running = { job: stored, lease, controller: new AbortController(), lost: false, timer: null, deadline: null, leaseMs, done: false, reports: Promise.resolve() };
+    const r: Running = {
+      job: stored, lease, controller: new AbortController(), lost: false, timer: null, deadline: null, leaseMs, done: false, reports: Promise.resolve(),
+      span: startProcessSpan(this.queue, stored),
+    };
     const job = this.#runningJob(r, stored);
     this.#running.set(leaseKey(lease), r);
     this.#scheduleExtend(r);
@@ -191,7 +199,8 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     };
     let outcome: Promise<R>;
     try {
-      outcome = Promise.resolve(this.#handler(job, ctx));
+      // Inside the attempt's span when there is one, so the handler's own spans are its children.
+      outcome = Promise.resolve(r.span ? r.span.run(() => this.#handler(job, ctx)) : this.#handler(job, ctx));
     } catch (err) {
       outcome = Promise.reject(err);
     }
@@ -201,7 +210,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
         // A result no store can keep (too large, NaN, U+0000…) fails the attempt with the reason, instead of leaving the job leased.
         (err) => (isUnstorableResult(err) ? this.#fail(r, err) : Promise.reject(err)),
       )),
-      (err) => this.#finish(r, () => this.#fail(r, err)),
+      (err) => this.#finish(r, () => this.#fail(r, err), { error: err }),
     );
   }
 
@@ -235,12 +244,14 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     if (r.done || r.lost) return;
     const err = new JobTimeoutError(r.job.id, r.job.timeoutMs);
     r.controller.abort(err);
-    this.#finish(r, () => this.#fail(r, err));
+    this.#finish(r, () => this.#fail(r, err), { error: err });
   }
 
-  #finish(r: Running, settle: () => Promise<unknown>): void {
+  /** The attempt is over: end its span (ERROR with `failure`), settle it unless the lease is lost, free the slot. */
+  #finish(r: Running, settle: () => Promise<unknown>, failure?: { error: unknown }): void {
     if (r.done) return; // timed out earlier: the handler's late outcome changes nothing
     r.done = true;
+    this.#endSpan(r, failure);
     if (r.timer) this.#api.clock.clearTimeout(r.timer);
     if (r.deadline) this.#api.clock.clearTimeout(r.deadline);
     const mine = this.#running.get(leaseKey(r.lease)) === r;
@@ -253,6 +264,11 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     // The slot is free as soon as the handler is done; the ack is written in the background (group commit).
     if (!this.#stopping) this.#sub?.addCredits(1);
     if (this.#running.size === 0) for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
+  #endSpan(r: Running, failure?: { error: unknown }): void {
+    r.span?.end(failure);
+    r.span = null; // ended once: a handler that settles after a shutdown or timeout finds none
   }
 
   #scheduleExtend(r: Running): void {

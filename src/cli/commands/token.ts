@@ -46,6 +46,8 @@ the store, so every broker on it knows them. Only a hash of each token is kept.
            --scope <scope>  what it may do; give it once per scope:
                               publish:<pattern>  add jobs to matching queues
                               consume:<pattern>  receive, ack, nack and extend jobs of them
+                              view               read every queue, job, log and the overview; change
+                                                 nothing (the dashboard, a monitor)
                               admin              everything, including cancel, retry, queue settings,
                                                  pause, resume and purge
                             A pattern is a queue name where * matches any characters:

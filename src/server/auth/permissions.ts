@@ -7,12 +7,12 @@ import type { Principal } from './scopes.ts';
 /**
  * The scope a principal lacks when `action` on `queue` is refused, for the error message.
  * @example
- * neededScope('read', 'orders.eu'); // 'publish:orders.eu or consume:orders.eu'
+ * neededScope('read', 'orders.eu'); // 'publish:orders.eu, consume:orders.eu or view'
  */
 export function neededScope(action: Action, queue?: string): string {
   const on = queue ?? '<queue>';
   if (action === 'admin') return 'admin';
-  if (action === 'read') return `publish:${on} or consume:${on}`;
+  if (action === 'read') return `publish:${on}, consume:${on} or view`;
   return `${action}:${on}`;
 }
 

@@ -5,20 +5,22 @@ import { InvalidArgumentError } from '../../core/errors.ts';
 import { ALL_ACCESS, matchesPattern, parseScope, principalOf } from './scopes.ts';
 
 describe('scopes', () => {
-  it('parses publish, consume and admin; only the first colon separates the action', () => {
+  it('parses publish, consume, view and admin; only the first colon separates the action', () => {
     assert.deepEqual(parseScope('admin'), { kind: 'admin', text: 'admin' });
+    assert.deepEqual(parseScope('view'), { kind: 'view', text: 'view' });
     assert.deepEqual(parseScope('publish:orders.*'), { kind: 'publish', pattern: 'orders.*', text: 'publish:orders.*' });
     assert.deepEqual(parseScope('consume:*'), { kind: 'consume', pattern: '*', text: 'consume:*' });
     assert.deepEqual(parseScope('consume:tenant:42'), { kind: 'consume', pattern: 'tenant:42', text: 'consume:tenant:42' });
   });
 
   it('refuses anything else with an InvalidArgumentError that shows the grammar', () => {
-    const bad: unknown[] = ['', 'publish', 'publish:', 'consume:bad name', 'publish:.x', 'read:orders', 'PUBLISH:orders', 'admin:orders', 'admin ', `publish:${'a'.repeat(129)}`, 42, null];
+    const bad: unknown[] = ['', 'publish', 'publish:', 'consume:bad name', 'publish:.x', 'read:orders', 'PUBLISH:orders', 'admin:orders', 'admin ', 'view:orders', 'view:', 'VIEW', ' view', `publish:${'a'.repeat(129)}`, 42, null];
     for (const text of bad) {
       assert.throws(() => parseScope(text), (e: Error) => e instanceof InvalidArgumentError && e.field === 'scope' && /scope/.test(e.message), String(text));
     }
-    assert.throws(() => parseScope('read:orders'), /publish:<queue pattern>, consume:<queue pattern> or admin/);
+    assert.throws(() => parseScope('read:orders'), /publish:<queue pattern>, consume:<queue pattern>, view or admin/);
     assert.throws(() => parseScope('admin:orders'), /admin takes no queue pattern/);
+    assert.throws(() => parseScope('view:orders'), /view takes no queue pattern/);
   });
 
   it('a pattern matches queue names, * standing for any run of characters', () => {
@@ -79,6 +81,19 @@ describe('principals', () => {
     assert.equal(consumer.can('consume', 'orders.us'), false);
     assert.equal(consumer.can('read', 'billing'), true);
     assert.equal(consumer.can('publish', 'billing'), false);
+  });
+
+  it('view reads every queue and does nothing else; with another scope, each adds what it allows', () => {
+    const viewer = p('view');
+    for (const queue of ['orders.eu', 'other', 'tenant:42', undefined]) {
+      assert.equal(viewer.can('read', queue), true, `read ${queue}`);
+      for (const action of ['publish', 'consume', 'admin'] as const) assert.equal(viewer.can(action, queue), false, `${action} ${queue}`);
+    }
+    const viewingPublisher = p('view', 'publish:orders.*');
+    assert.equal(viewingPublisher.can('read', 'other'), true);
+    assert.equal(viewingPublisher.can('publish', 'orders.eu'), true);
+    assert.equal(viewingPublisher.can('publish', 'other'), false);
+    assert.equal(viewingPublisher.can('admin'), false);
   });
 
   it('admin allows everything; so does ALL_ACCESS, which has no token', () => {

@@ -5,11 +5,14 @@ import type { Action } from '../../api/operations.ts';
 export type { Action } from '../../api/operations.ts';
 
 /**
- * One permission of a token: `publish:<pattern>`, `consume:<pattern>` or `admin`.
- * A pattern is a queue name in which `*` matches any run of characters.
+ * One permission of a token: `publish:<pattern>`, `consume:<pattern>`, `view` or `admin`.
+ * A pattern is a queue name in which `*` matches any run of characters. `view` reads every
+ * queue (its jobs, stats, settings, logs, the overview) and changes nothing: the scope of a
+ * dashboard or a monitor that must not act.
  */
 export type Scope =
   | { readonly kind: 'admin'; readonly text: 'admin' }
+  | { readonly kind: 'view'; readonly text: 'view' }
   | { readonly kind: 'publish' | 'consume'; readonly pattern: string; readonly text: string };
 
 /** Who is asking, and what they may do. */
@@ -26,7 +29,7 @@ export interface Principal {
 
 // Queue-name characters plus `*`; the same length bound as a queue name.
 const PATTERN_RE = /^[A-Za-z0-9*][A-Za-z0-9._:*-]{0,127}$/;
-const GRAMMAR = 'a scope is publish:<queue pattern>, consume:<queue pattern> or admin, where * in a pattern matches any characters (e.g. publish:orders.*)';
+const GRAMMAR = 'a scope is publish:<queue pattern>, consume:<queue pattern>, view or admin, where * in a pattern matches any characters (e.g. publish:orders.*)';
 
 /**
  * Parses one scope.
@@ -36,6 +39,7 @@ const GRAMMAR = 'a scope is publish:<queue pattern>, consume:<queue pattern> or 
  */
 export function parseScope(text: unknown): Scope {
   if (text === 'admin') return { kind: 'admin', text: 'admin' };
+  if (text === 'view') return { kind: 'view', text: 'view' };
   if (typeof text === 'string') {
     // Queue names may contain ':', so only the first one separates the action.
     const colon = text.indexOf(':');
@@ -47,7 +51,7 @@ export function parseScope(text: unknown): Scope {
       }
       return { kind, pattern, text };
     }
-    if (kind === 'admin') throw new InvalidArgumentError('scope', `scope ${describe(text)}: admin takes no queue pattern; ${GRAMMAR}`);
+    if (kind === 'admin' || kind === 'view') throw new InvalidArgumentError('scope', `scope ${describe(text)}: ${kind} takes no queue pattern; ${GRAMMAR}`);
   }
   throw new InvalidArgumentError('scope', `scope ${describe(text)} is not valid: ${GRAMMAR}`);
 }
@@ -93,6 +97,7 @@ export function matchesPattern(pattern: string, name: string): boolean {
  */
 export function principalOf(tokenId: string | null, scopes: readonly Scope[]): Principal {
   const admin = scopes.some((s) => s.kind === 'admin');
+  const view = scopes.some((s) => s.kind === 'view');
   const grants = (kind: 'publish' | 'consume', queue: string | undefined) =>
     scopes.some((s) => s.kind === kind && (queue === undefined || matchesPattern(s.pattern, queue)));
   return {
@@ -101,7 +106,7 @@ export function principalOf(tokenId: string | null, scopes: readonly Scope[]): P
     can(action, queue) {
       if (admin) return true;
       if (action === 'admin') return false;
-      if (action === 'read') return grants('publish', queue) || grants('consume', queue);
+      if (action === 'read') return view || grants('publish', queue) || grants('consume', queue);
       return grants(action, queue);
     },
   };

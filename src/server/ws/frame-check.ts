@@ -41,7 +41,7 @@ export function checkFrame(value: unknown, batchMax: number): ClientFrame {
     return value as unknown as ClientFrame;
   }
   if (id === undefined) fail('"id" must be a non-negative integer');
-  if (op === 'ping') return value as unknown as ClientFrame;
+  if (op === 'ping' || op === 'watch' || op === 'unwatch') return value as unknown as ClientFrame;
   if (op === 'publish') {
     if (typeof value.queue !== 'string') fail('"queue" must be a string');
     if (!Array.isArray(value.jobs) || value.jobs.length === 0) fail('"jobs" must be a non-empty array');
@@ -72,5 +72,5 @@ export function checkFrame(value: unknown, batchMax: number): ClientFrame {
     if (value.params !== undefined && !isObject(value.params)) fail('"params" must be an object');
     return { ...value, params: value.params ?? {} } as unknown as ClientFrame;
   }
-  return fail(`unknown op; this broker speaks hello, publish, ack, nack, extend, release, subscribe, unsubscribe, credit, call, ping`);
+  return fail(`unknown op; this broker speaks hello, publish, ack, nack, extend, release, subscribe, unsubscribe, credit, call, ping, watch, unwatch`);
 }

@@ -5,7 +5,8 @@ import {
   CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits, type WireError,
 } from '../../protocol/frames.ts';
 import { errorToWire } from '../../protocol/wire-errors.ts';
-import type { Subscription } from '../../worker/consumer.ts';
+import type { ConsumerOwner, Subscription } from '../../worker/consumer.ts';
+import type { Overview } from '../../model/overview.ts';
 import { OPERATION, type Action } from '../../api/operations.ts';
 import type { BrokerHost } from '../host.ts';
 import { authorize, settleDenials } from '../auth/permissions.ts';
@@ -24,6 +25,8 @@ export interface SessionOptions {
   authenticate: Authenticate;
   /** Told what the broker's log says about this connection. */
   events?: SessionEvents;
+  /** The connection's id on this broker and the peer's address, for the overview's consumers. */
+  peer?: { id: string; address: string };
 }
 
 /** What a session tells the broker's log. */
@@ -35,6 +38,9 @@ export interface SessionEvents {
   /** A frame was answered with an error (`err`, when there was one thrown, has the stack a fault of ours needs). */
   failed(op: string, error: WireError, err?: unknown): void;
 }
+
+/** How often a watching connection is sent the overview. */
+const WATCH_INTERVAL_MS = 1000;
 
 interface RemoteSub {
   queue: string;
@@ -64,6 +70,10 @@ export class Session {
   /** Leases delivered on this connection and not settled: `jobId/token` → its queue. Bounded by limits.inflightMax. */
   readonly #delivered = new Map<string, string>();
   #requests = 0;
+  readonly #connectedAt = Date.now();
+  #lastSeenAt = Date.now();
+  #client = '';
+  #watching: NodeJS.Timeout | null = null;
 
   constructor(ws: WebSocket, options: SessionOptions) {
     this.#ws = ws;
@@ -82,6 +92,7 @@ export class Session {
   }
 
   #onMessage(data: Buffer, isBinary: boolean): void {
+    this.#lastSeenAt = Date.now();
     let frame: ClientFrame;
     try {
       if (isBinary) throw new FrameError('frames are JSON text, not binary', undefined);
@@ -142,6 +153,7 @@ export class Session {
       }
     }
     this.#welcomed = true;
+    this.#client = typeof client === 'string' ? client.slice(0, 200) : '';
     this.#o.events?.welcomed(client, this.#access!);
     this.#send({ op: 'welcome', v: PROTOCOL_VERSION, node: this.#o.node, heartbeatMs: this.#o.heartbeatMs, limits: this.#o.limits });
   }
@@ -177,7 +189,38 @@ export class Session {
       }
       case 'call':
         return runCall(spool, access, frame.method, frame.params, NEVER);
+      case 'watch':
+        return this.#watch();
+      case 'unwatch':
+        this.#unwatch();
+        return undefined;
     }
+  }
+
+  /**
+   * Answers with the overview now and pushes it once a second after that. The overview is the
+   * `overview` operation's (the queues this token may read); the broker aggregates it at most
+   * once a second for every watcher together, so a page costs one frame a second, not a query.
+   */
+  async #watch(): Promise<unknown> {
+    const now = await runCall(this.#o.spool, this.#access!, 'overview', {}, NEVER);
+    if (!this.#watching && !this.#closed) {
+      let pushing = false;
+      this.#watching = setInterval(() => {
+        if (pushing) return; // a slow store: skip a beat rather than pile up reads
+        pushing = true;
+        runCall(this.#o.spool, this.#access!, 'overview', {}, NEVER)
+          .then((value) => this.#send({ op: 'overview', value: value as Overview }), () => {})
+          .finally(() => (pushing = false));
+      }, WATCH_INTERVAL_MS);
+      this.#watching.unref();
+    }
+    return now;
+  }
+
+  #unwatch(): void {
+    if (this.#watching) clearInterval(this.#watching);
+    this.#watching = null;
   }
 
   /**
@@ -218,11 +261,17 @@ export class Session {
           if (!this.#delivered.delete(leaseKey(l))) return;
           this.#send({ op: 'revoke', sub: id, jobId: l.jobId, token: l.token, error: errorToWire(reason) });
         },
+        ...(this.#o.peer ? { owner: this.#owner(this.#o.peer) } : {}),
       }),
     };
     this.#subs.set(id, remote);
     this.#credit(id, credits);
     return undefined;
+  }
+
+  /** This connection as the overview lists it among the consumers. */
+  #owner(peer: { id: string; address: string }): ConsumerOwner {
+    return { id: peer.id, client: this.#client, address: peer.address, connectedAt: this.#connectedAt, lastSeenAt: () => this.#lastSeenAt };
   }
 
   /** Grants credits up to the connection's in-flight limit; more are not granted (the client learned the limit at welcome). */
@@ -239,6 +288,7 @@ export class Session {
 
   #onClose(): void {
     this.#closed = true;
+    this.#unwatch();
     for (const r of this.#subs.values()) r.sub.close();
     this.#subs.clear();
   }

@@ -1,3 +1,4 @@
+import { crossSiteRefusal } from '../origin.ts';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -63,6 +64,8 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
     };
     const path = (req.url ?? '').split('?')[0];
     if (path !== WS_PATH) return refused(404, 'NOT_FOUND', `WebSocket upgrades are served on ${WS_PATH}`);
+    const crossSite = crossSiteRefusal(req.headers);
+    if (crossSite) return refused(403, 'FORBIDDEN', crossSite);
     if (wss.clients.size >= options.connectionsMax) {
       return refused(429, 'TOO_MANY', `the broker holds its maximum of ${options.connectionsMax} connections (connectionsMax); try another broker or later`);
     }
@@ -94,7 +97,8 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
             log.write('request failed', level, { ...about, op: clientText(op), ...fields });
           },
         };
-        const session = new Session(ws, { spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate, events });
+        const peer = { id: `${options.node.slice(0, 8)}-${about.conn as number}`, address: remote };
+        const session = new Session(ws, { spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate, events, peer });
         const helloTimer = setTimeout(() => {
           if (!session.welcomed) ws.close(CLOSE.timeout, 'no hello');
         }, options.helloTimeoutMs);

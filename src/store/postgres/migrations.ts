@@ -140,6 +140,18 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         ADD COLUMN progress jsonb, ADD COLUMN logs jsonb NOT NULL DEFAULT '[]'::jsonb;
     `,
   },
+  {
+    version: 5,
+    name: 'trace context',
+    sql: (s) => `
+      -- The W3C trace context of the span that added the job, {traceparent, tracestate?}, NULL
+      -- when none (every job added before this version): a worker's span links to it. In both
+      -- tables, at the end of each, as version 4's columns; nullable without a default, so
+      -- neither table is rewritten.
+      ALTER TABLE ${s}.jobs ADD COLUMN trace jsonb;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN trace jsonb;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -35,7 +35,8 @@ describe('PostgreSQL driver', () => {
       const store = await openPostgresStore({ url: testPgUrl(), schema, notify: false });
       assert.equal(store.migratedFrom, old.version);
       assert.equal(await store.schemaVersion(), PG_LATEST_SCHEMA_VERSION);
-      assert.deepEqual((await store.jobsGet(['01900000-0000-7000-8000-000000000001']))[0]?.payload, { old: true });
+      const [job] = await store.jobsGet(['01900000-0000-7000-8000-000000000001']);
+      assert.deepEqual([job?.payload, job?.trace], [{ old: true }, null], `from version ${old.version}: no trace context (version 5)`);
       assert.equal(await store.tokensExist(), false, 'the tokens table (version 2) exists');
       await store.close();
     }
@@ -197,7 +198,7 @@ describe('worker registry and health', () => {
 describe('values PostgreSQL refuses (sent past the engine checks)', () => {
   const row = (queue: string, payload: string, name = 'default'): NewJobRow => {
     const now = Date.now();
-    return { id: newJobId(now), queue, name, payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, createdAt: now };
+    return { id: newJobId(now), queue, name, payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now };
   };
   const refusedWith = (error: unknown, field: string, code: string, id: string): true => {
     assert.ok(error instanceof InvalidArgumentError, `INVALID_ARGUMENT, not ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);

@@ -28,7 +28,7 @@ export function insertParams(rows: readonly NewJobRow[], channel: string | null)
   return [
     rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
     rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
-    rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), channel,
+    rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), channel,
   ];
 }
 

@@ -6,7 +6,7 @@
  */
 
 const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs`;
+  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace`;
 const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
 /**
  * The columns a Job is read from (qualified by `t`), in the same order from both tables, so
@@ -14,7 +14,7 @@ const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
  * `logs`: they can be large, and only jobLogs reads them.
  */
 const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
-  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress'].map((c) => t + c).join(', ');
+  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace'].map((c) => t + c).join(', ');
 const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
 const LEASE_EXPIRED = `'lease expired: the worker died, stalled, or lost its connection'`;
 
@@ -34,7 +34,7 @@ export function pgStatements(s: string, historyMax: number) {
   const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
     `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
      SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, ${now}, ${result}, ${deadReason}
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, ${now}, ${result}, ${deadReason}
      FROM moved`;
   const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
 
@@ -43,16 +43,16 @@ export function pgStatements(s: string, historyMax: number) {
     // default), in one statement: a refused insert leaves no queue behind. New queues are
     // inserted in name order, so two inserts that both create queues cannot deadlock.
     insert: `WITH ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, created_at, updated_at)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, created_at, created_at
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[])
-          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms)
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, created_at, updated_at)
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, created_at, created_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[])
+          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace)
         RETURNING queue, state, created_at),
       qs AS (
         INSERT INTO ${s}.queues (name, config, created_at, updated_at)
         SELECT queue, '{}'::jsonb, min(created_at), min(created_at) FROM ins GROUP BY queue ORDER BY queue
         ON CONFLICT (name) DO NOTHING),
-      ${notify('ins', '$12', "state = 'ready'")}
+      ${notify('ins', '$13', "state = 'ready'")}
       SELECT 1 WHERE ${forced}`,
 
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
@@ -133,9 +133,9 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history, timeout_ms, progress, logs)
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace)
       SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
-        timeout_ms, progress, logs
+        timeout_ms, progress, logs, trace
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2

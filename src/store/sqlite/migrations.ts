@@ -120,6 +120,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN logs TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 6,
+    name: 'trace context',
+    sql: `
+      -- The W3C trace context of the span that added the job, JSON text {traceparent, tracestate?},
+      -- NULL when none (every job added before this version): a worker's span links to it.
+      ALTER TABLE jobs ADD COLUMN trace TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -48,7 +48,7 @@ describe('SQLite driver', () => {
       db.close();
       const store = new SqliteStore({ path });
       const [job] = await store.jobsGet(['01900000-0000-7000-8000-000000000001']);
-      assert.deepEqual(job?.payload, { old: true }, `from version ${old.version}`);
+      assert.deepEqual([job?.payload, job?.trace], [{ old: true }, null], `from version ${old.version}: no trace context (version 6)`);
       assert.equal(await store.tokensExist(), false, 'the tokens table (version 2) exists');
       await store.close();
       const after = new DatabaseSync(path);
@@ -88,7 +88,7 @@ describe('SQLite driver', () => {
       const now = 1_000_000;
       const rows = ['b', 'a', 'c'].map((queue, i) => ({
         id: `0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6${i}`, queue, name: 'zzz', payload: '{}', priority: 0, state: 'ready' as const,
-        runAt: now, maxAttempts: 5, maxStalls: 3, timeoutMs: 0, createdAt: now,
+        runAt: now, maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now,
       }));
       await store.jobsInsertMany(rows);
       // Leases of different lengths, so the deadlines order them c, a, b.

@@ -121,7 +121,7 @@ export class SqliteStore implements Store {
     const insert = this.#s.insert;
     return this.#group.submit(() => {
       for (const r of rows) {
-        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.createdAt, r.createdAt);
+        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.createdAt, r.createdAt);
       }
       this.#createQueues(rows, null);
     });
@@ -133,7 +133,7 @@ export class SqliteStore implements Store {
       const outcomes = this.#each(
         rows,
         (r): ItemOutcome => {
-          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.createdAt, r.createdAt);
+          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.createdAt, r.createdAt);
           return STORED;
         },
         (r, err): ItemOutcome => ({ ok: false, error: refusedItemError(err, 'payload', `add job ${r.id} to ${r.queue}`) }),

@@ -40,7 +40,7 @@ const QUEUE_IDS_AFTER = JOB_STATES.map(
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -56,8 +56,8 @@ const APPEND_LOGS = `CASE WHEN ?2 IS NULL AND json_array_length(logs) <= ?3 THEN
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?

@@ -12,6 +12,7 @@ import { queuesArea } from './queues.ts';
 import { reportArea } from './jobs-report.ts';
 import { settleArea } from './jobs-settle.ts';
 import { tokensArea } from './tokens.ts';
+import { traceArea } from './jobs-trace.ts';
 import type { DriverConformanceOptions, DriverFactory } from './types.ts';
 import { upkeepArea } from './jobs-upkeep.ts';
 
@@ -36,6 +37,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     claimArea(ctx);
     settleArea(ctx);
     reportArea(ctx);
+    traceArea(ctx);
     operatorArea(ctx);
     upkeepArea(ctx);
     listArea(ctx);

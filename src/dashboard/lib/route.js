@@ -1,0 +1,50 @@
+/**
+ * Hash routes, so the page is one file and the broker needs no route per view:
+ *   #/                          overview
+ *   #/queues/<queue>            one queue: settings, pause, purge, dead letters
+ *   #/jobs?queue=&state=&name=  the job browser
+ *   #/job/<id>                  one job
+ *   #/consumers                 connected consumers
+ */
+import { useEffect, useState } from 'preact/hooks';
+
+/** @typedef {{ view: string, params: Record<string, string>, query: URLSearchParams }} Route */
+
+/** @returns {Route} */
+export function parseRoute(hash = location.hash) {
+  const [path = '', search = ''] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const query = new URLSearchParams(search);
+  if (parts[0] === 'queues' && parts[1]) return { view: 'queue', params: { queue: parts[1] }, query };
+  if (parts[0] === 'jobs') return { view: 'jobs', params: {}, query };
+  if (parts[0] === 'job' && parts[1]) return { view: 'job', params: { id: parts[1] }, query };
+  if (parts[0] === 'consumers') return { view: 'consumers', params: {}, query };
+  if (parts.length === 0) return { view: 'overview', params: {}, query };
+  return { view: 'not-found', params: {}, query };
+}
+
+/** The current route, following the hash. */
+export function useRoute() {
+  const [route, setRoute] = useState(parseRoute);
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute());
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+/** Links to each view. */
+export const to = {
+  overview: () => '#/',
+  /** @param {string} queue */
+  queue: (queue) => `#/queues/${encodeURIComponent(queue)}`,
+  /** @param {{ queue?: string, state?: string, name?: string }} [filter] */
+  jobs: (filter = {}) => {
+    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+    return `#/jobs${q.size ? `?${q}` : ''}`;
+  },
+  /** @param {string} id */
+  job: (id) => `#/job/${encodeURIComponent(id)}`,
+  consumers: () => '#/consumers',
+};

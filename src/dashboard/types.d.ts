@@ -1,0 +1,4 @@
+// The broker's own types, for the JSDoc of the dashboard's browser modules (checked with
+// `tsc -p src/dashboard`): the page reads what the API sends, so the API's model types it.
+export type { ConsumerInfo, Overview, OverviewHistory, QueueOverview } from '../model/overview.ts';
+export type { Job, JobLogLine, JobState } from '../core/job.ts';

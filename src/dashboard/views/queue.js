@@ -1,0 +1,167 @@
+// One queue: its counts (live), pause and resume, purge (confirmed), its settings as an
+// editable form, and its dead letters.
+import { useState } from 'preact/hooks';
+import { html } from '../lib/html.js';
+import { api } from '../lib/api.js';
+import { useApp, useAsync, useLive } from '../lib/context.js';
+import { count, duration, shortId, time } from '../lib/format.js';
+import { to } from '../lib/route.js';
+import { Actions, ConfirmDialog, ErrorNote, StateBadge } from '../components/common.js';
+import { QueueChart } from '../components/chart.js';
+
+/** @type {import('../types.js').JobState[]} */
+const STATES = ['ready', 'scheduled', 'active', 'completed', 'dead', 'cancelled'];
+const DEAD_SHOWN = 20;
+
+/** @param {{ queue: string }} props */
+export function QueueView({ queue }) {
+  const { announce } = useApp();
+  const live = useLive();
+  const stats = live.overview?.queues.find((q) => q.queue === queue);
+  const [confirmPurge, setConfirmPurge] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(/** @type {any} */ (null));
+  const dead = useAsync(() => api.listJobs(queue, { state: 'dead', limit: DEAD_SHOWN }), [queue, stats?.counts.dead]);
+
+  /** @param {string} what @param {() => Promise<any>} run @param {(r: any) => string} said */
+  const act = async (what, run, said) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await run();
+      announce(said(r));
+      await live.refresh();
+    } catch (err) {
+      setError(err);
+      announce(`${what} failed: ${/** @type {Error} */ (err).message}`, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return html`
+    <h1 tabindex="-1">Queue <span class="mono">${queue}</span> ${stats?.paused ? html`<span class="badge paused" data-paused="true">paused</span>` : null}</h1>
+    ${live.overview && !stats ? html`<p class="note">This queue is not in the overview: it has no jobs yet, or this token may not read it.</p>` : null}
+    ${stats ? html`
+      <dl class="counts" aria-label="Jobs per state">
+        ${STATES.map((s) => html`<div key=${s}><dt>${s}</dt><dd data-count=${s}><a href=${to.jobs({ queue, state: s })}>${count(stats.counts[s])}</a></dd></div>`)}
+        <div><dt>oldest ready</dt><dd>${stats.oldestReadyAgeMs ? duration(stats.oldestReadyAgeMs) : '–'}</dd></div>
+      </dl>
+      <figure class="card wide"><figcaption>Over time</figcaption>
+        <${QueueChart} queue=${queue} series=${live.series.get(queue)} version=${live.version} />
+      </figure>` : null}
+    <${Actions} label="Queue actions">${(/** @type {any} */ ro) => html`
+      ${stats?.paused
+        ? html`<button type="button" disabled=${ro.disabled || busy} aria-describedby=${ro.describedBy} title=${ro.title}
+            onClick=${() => act('Resume', () => api.resume(queue), () => `Queue ${queue} resumed`)}>Resume deliveries</button>`
+        : html`<button type="button" disabled=${ro.disabled || busy} aria-describedby=${ro.describedBy} title=${ro.title}
+            onClick=${() => act('Pause', () => api.pause(queue), () => `Queue ${queue} paused: it takes adds but delivers nothing`)}>Pause deliveries</button>`}
+      <button type="button" class="danger" disabled=${ro.disabled || busy} aria-describedby=${ro.describedBy} title=${ro.title} onClick=${() => setConfirmPurge(true)}>Purge waiting jobs…</button>
+      <a class="button" href=${to.jobs({ queue })}>Browse jobs</a>`}
+    <//>
+    <${ErrorNote} error=${error} />
+    <${ConfirmDialog}
+      open=${confirmPurge}
+      title=${`Purge queue ${queue}?`}
+      confirmLabel="Purge"
+      onCancel=${() => setConfirmPurge(false)}
+      onConfirm=${() => {
+        setConfirmPurge(false);
+        void act('Purge', () => api.purge(queue), (r) => `Purged ${count(r.purged)} waiting jobs of ${queue}`);
+      }}>
+      <p>Deletes every waiting job (${count((stats?.counts.ready ?? 0) + (stats?.counts.scheduled ?? 0))} ready or scheduled now). Running and finished jobs stay. This cannot be undone.</p>
+    <//>
+    <${Settings} queue=${queue} />
+    <section aria-labelledby="dead-title">
+      <h2 id="dead-title">Dead letters</h2>
+      <${ErrorNote} error=${dead.error} />
+      ${dead.data ? html`
+        <div class="table-wrap"><table>
+          <caption>${dead.data.jobs.length === 0 ? 'No dead jobs.' : deadCaption(dead.data.jobs.length)}</caption>
+          <thead><tr><th scope="col">Job</th><th scope="col">Name</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Why</th><th scope="col">Finished</th><th scope="col">Last error</th></tr></thead>
+          <tbody>${dead.data.jobs.map((/** @type {any} */ j) => html`
+            <tr key=${j.id}>
+              <th scope="row"><a class="mono" href=${to.job(j.id)} aria-label=${`job ${j.id}`}>${shortId(j.id)}</a></th>
+              <td>${j.name}</td><td><${StateBadge} state=${j.state} /></td><td class="num">${j.attempt}/${j.maxAttempts}</td>
+              <td>${j.deadReason ?? '–'}</td><td>${time(j.finishedAt)}</td><td class="clip">${j.lastError ?? ''}</td>
+            </tr>`)}
+          </tbody>
+        </table></div>
+        <p><a href=${to.jobs({ queue, state: 'dead' })}>All dead jobs of ${queue}, with bulk retry…</a></p>` : null}
+    </section>`;
+}
+
+/** @param {number} n */
+const deadCaption = (n) => (n < DEAD_SHOWN ? `${n} dead ${n === 1 ? 'job' : 'jobs'}, oldest first` : `The first ${n} dead jobs, oldest first`);
+
+/** The queue's settings (configureQueue): what is sent replaces those fields only. @param {{ queue: string }} props */
+function Settings({ queue }) {
+  const { announce } = useApp();
+  const config = useAsync(() => api.queueConfig(queue), [queue]);
+  const [error, setError] = useState(/** @type {any} */ (null));
+  const [saving, setSaving] = useState(false);
+  const [backoffType, setBackoffType] = useState(/** @type {string | null} */ (null));
+  const c = config.data?.config;
+
+  /** @param {SubmitEvent} e */
+  const save = async (e) => {
+    e.preventDefault();
+    const form = new FormData(/** @type {HTMLFormElement} */ (e.currentTarget));
+    const n = (/** @type {string} */ k) => Number(form.get(k));
+    const type = String(form.get('backoff.type'));
+    const body = {
+      visibilityTimeoutMs: n('visibilityTimeoutMs'),
+      maxAttempts: n('maxAttempts'),
+      maxStalls: n('maxStalls'),
+      timeoutMs: n('timeoutMs'),
+      backoff: type === 'fixed' ? { type, delayMs: n('backoff.delayMs') } : { type, delayMs: n('backoff.delayMs'), maxDelayMs: n('backoff.maxDelayMs') },
+    };
+    setSaving(true);
+    setError(null);
+    try {
+      await api.configure(queue, body);
+      announce(`Settings of ${queue} saved`);
+      await config.reload();
+    } catch (err) {
+      setError(err);
+      announce(`Saving the settings failed: ${/** @type {Error} */ (err).message}`, 'error');
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  /** @param {{ name: string, label: string, value: number, min?: number, hint?: string }} p */
+  const field = ({ name, label, value, min = 0, hint }) => html`
+    <div class=${`field${error?.field === name || error?.field === `config.${name}` ? ' invalid' : ''}`}>
+      <label for=${`f-${name}`}>${label}</label>
+      <input id=${`f-${name}`} name=${name} type="number" inputmode="numeric" min=${min} step="1" required value=${value} aria-describedby=${hint ? `h-${name}` : undefined} />
+      ${hint ? html`<small id=${`h-${name}`}>${hint}</small>` : null}
+    </div>`;
+
+  const type = backoffType ?? c?.backoff.type;
+  return html`<section aria-labelledby="settings-title">
+    <h2 id="settings-title">Settings</h2>
+    <${ErrorNote} error=${config.error} />
+    ${c ? html`<${Actions} label="Settings">${(/** @type {any} */ ro) => html`
+      <form class="settings" onSubmit=${save} key=${JSON.stringify(c)}>
+        <fieldset disabled=${ro.disabled || saving} aria-describedby=${ro.describedBy}>
+          <legend class="visually-hidden">Settings of ${queue}</legend>
+          ${field({ name: 'visibilityTimeoutMs', label: 'Visibility timeout (ms)', value: c.visibilityTimeoutMs, min: 1, hint: 'lease length of a delivery' })}
+          ${field({ name: 'maxAttempts', label: 'Max attempts', value: c.maxAttempts, min: 1, hint: 'for new jobs' })}
+          ${field({ name: 'maxStalls', label: 'Max stalls', value: c.maxStalls, hint: 'expired leases before a job is poison' })}
+          ${field({ name: 'timeoutMs', label: 'Attempt timeout (ms)', value: c.timeoutMs, hint: '0: no limit' })}
+          <div class="field">
+            <label for="f-backoff-type">Backoff</label>
+            <select id="f-backoff-type" name="backoff.type" value=${type} onChange=${(/** @type {any} */ e) => setBackoffType(e.currentTarget.value)}>
+              <option value="exponential">exponential</option>
+              <option value="fixed">fixed</option>
+            </select>
+          </div>
+          ${field({ name: 'backoff.delayMs', label: 'Backoff delay (ms)', value: c.backoff.delayMs })}
+          ${type === 'exponential' ? field({ name: 'backoff.maxDelayMs', label: 'Backoff max delay (ms)', value: c.backoff.maxDelayMs ?? c.backoff.delayMs }) : null}
+          <div class="form-buttons"><button type="submit" class="primary" title=${ro.title}>Save settings</button></div>
+        </fieldset>
+      </form>`}<//>` : html`<p aria-busy="true">Loading…</p>`}
+    <${ErrorNote} error=${error} label="Not saved" />
+  </section>`;
+}

@@ -1,0 +1,66 @@
+import type { QueueStats } from '../core/job.ts';
+
+/**
+ * The live queueing model of one queue (Little's law, L = λ·W), measured by one broker over a
+ * sliding window. Rates are per second; null where the window holds too little to say.
+ */
+export interface QueueModel {
+  /** The window the rates are measured over, in ms (shorter while the broker is young). */
+  windowMs: number;
+  /** λ: jobs added per second. */
+  arrivalRate: number;
+  /** μ: jobs completed per second. */
+  completionRate: number;
+  /** Failed attempts (retried or dead) per second. */
+  failureRate: number;
+  /** Mean time a handler ran per finished attempt, in ms; null before one finished in the window. */
+  serviceTimeMs: number | null;
+  /** c: worker slots consuming from the queue through this broker (the concurrency of its subscribers). */
+  workers: number;
+  /** ρ = λ·S / c: the share of the workers' time the arrivals need; null without workers or a service time. */
+  utilisation: number | null;
+  /** L: jobs in the system, ready and active. */
+  length: number;
+  /**
+   * W: mean time from add to completion of the jobs completed in the window; with none completed,
+   * Little's law's L / λ; null when nothing arrives or completes.
+   */
+  meanWaitMs: number | null;
+  /** Time to drain the ready jobs at the current rates, ready / (μ − λ); null when μ ≤ λ. */
+  drainEtaMs: number | null;
+}
+
+/** One queue in the overview: its stats and its model. */
+export interface QueueOverview extends QueueStats {
+  model: QueueModel;
+}
+
+/** A consumer connected to this broker. */
+export interface ConsumerInfo {
+  /** The connection's id on this broker. */
+  id: string;
+  /** What the client called itself in hello (unchecked), e.g. `spool-worker@host`. */
+  client: string;
+  /** The client's address. */
+  address: string;
+  /** Queues it subscribes to, each with its slots (credits granted in all) and jobs it holds now. */
+  queues: { queue: string; slots: number; inFlight: number }[];
+  connectedAt: number;
+  /** The last frame received from it. */
+  lastSeenAt: number;
+}
+
+/** What the dashboard and `spool top` show, aggregated by the broker at most once a second. */
+export interface Overview {
+  /** When it was aggregated (epoch ms). */
+  at: number;
+  queues: QueueOverview[];
+  consumers: ConsumerInfo[];
+}
+
+/** The recent past of the overview for charts: one point per `stepMs`, oldest first, per queue. */
+export interface OverviewHistory {
+  stepMs: number;
+  at: number[];
+  queues: Record<string, { ready: number[]; active: number[]; arrivalRate: number[]; completionRate: number[]; failureRate: number[] }>;
+}

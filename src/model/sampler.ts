@@ -1,0 +1,141 @@
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { QueueStats } from '../core/job.ts';
+import type { QueueCounts } from '../engine/telemetry.ts';
+import type { ConsumerInfo, Overview, OverviewHistory, QueueOverview } from './overview.ts';
+import { queueModel, type CountsSample } from './queueing.ts';
+
+/** What the sampler reads, once a second at most. */
+export interface SamplerSource {
+  readonly clock: Clock;
+  /** Every queue's cumulative counts in this process. */
+  counts(): Map<string, QueueCounts>;
+  /** Every queue's stats from the store (the one store read; cached by the sampler). */
+  stats(): Promise<QueueStats[]>;
+  /** Worker slots per queue in this process. */
+  slots(): Map<string, { slots: number; inFlight: number }>;
+  /** Consumers connected to this process (a broker's clients; in-process workers). */
+  consumers(): ConsumerInfo[];
+}
+
+/** The sampler's bounds: every one a constant, stated here. */
+export const SAMPLER = {
+  /** Counts are read this often; it is also the longest an overview is cached. */
+  tickMs: 1000,
+  /** λ, μ and the service time are measured over this sliding window. */
+  windowMs: 60_000,
+  /** One history point per step… */
+  stepMs: 10_000,
+  /** …and this many points: an hour. */
+  historyPoints: 360,
+} as const;
+
+const EMPTY: QueueCounts = { added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0 };
+
+/**
+ * Turns the engine's counts into the live queueing model: reads them once a second into a
+ * sliding window per queue, and the store's stats at most once a second, however many pages,
+ * `spool top`s and scrapes ask (one read in flight, shared). Keeps an hour of history at one
+ * point per 10 s for the charts. Memory: per queue, 61 samples and 360 points.
+ */
+export class ModelSampler {
+  readonly #src: SamplerSource;
+  readonly #windows = new Map<string, CountsSample[]>();
+  readonly #history = new Map<string, { ready: number[]; active: number[]; arrivalRate: number[]; completionRate: number[]; failureRate: number[] }>();
+  readonly #historyAt: number[] = [];
+  #timer: TimerHandle | null = null;
+  #cached: { at: number; value: Overview } | null = null;
+  #reading: Promise<Overview> | null = null;
+  #lastStep = 0;
+
+  constructor(source: SamplerSource) {
+    this.#src = source;
+  }
+
+  /** Starts sampling (idempotent); history begins now. */
+  start(): void {
+    if (this.#timer) return;
+    this.#sample();
+    const tick = () => {
+      this.#sample();
+      this.#timer = this.#src.clock.setTimeout(tick, SAMPLER.tickMs);
+      if (this.#src.clock.now() - this.#lastStep >= SAMPLER.stepMs) void this.overview().catch(() => {}); // a history point
+    };
+    this.#timer = this.#src.clock.setTimeout(tick, SAMPLER.tickMs);
+  }
+
+  stop(): void {
+    if (this.#timer) this.#src.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** The overview, at most `tickMs` old. */
+  overview(): Promise<Overview> {
+    this.start();
+    const now = this.#src.clock.now();
+    if (this.#cached && now - this.#cached.at < SAMPLER.tickMs) return Promise.resolve(this.#cached.value);
+    this.#reading ??= this.#read().finally(() => (this.#reading = null));
+    return this.#reading;
+  }
+
+  history(): OverviewHistory {
+    return {
+      stepMs: SAMPLER.stepMs,
+      at: [...this.#historyAt],
+      queues: Object.fromEntries([...this.#history].map(([q, h]) => [q, { ready: [...h.ready], active: [...h.active], arrivalRate: [...h.arrivalRate], completionRate: [...h.completionRate], failureRate: [...h.failureRate] }])),
+    };
+  }
+
+  #sample(): void {
+    const at = this.#src.clock.now();
+    for (const [queue, counts] of this.#src.counts()) {
+      let w = this.#windows.get(queue);
+      if (!w) this.#windows.set(queue, (w = []));
+      w.push({ at, counts });
+      // Keep the newest sample at or past the window's start, so the window is full once it can be.
+      while (w.length > 2 && w[1]!.at <= at - SAMPLER.windowMs) w.shift();
+    }
+  }
+
+  async #read(): Promise<Overview> {
+    const stats = await this.#src.stats();
+    const at = this.#src.clock.now();
+    const slots = this.#src.slots();
+    const counts = this.#src.counts();
+    const queues: QueueOverview[] = stats.map((s) => {
+      const window = this.#windows.get(s.queue);
+      const last: CountsSample = { at, counts: counts.get(s.queue) ?? EMPTY };
+      const first: CountsSample = window?.[0] ?? last;
+      const model = queueModel(first, last, { ready: s.counts.ready, active: s.counts.active, workers: slots.get(s.queue)?.slots ?? 0 });
+      return { ...s, model };
+    });
+    const value: Overview = { at, queues, consumers: this.#src.consumers() };
+    this.#cached = { at, value };
+    if (at - this.#lastStep >= SAMPLER.stepMs) this.#step(value);
+    return value;
+  }
+
+  /** Appends one history point; queues that appear later get zeros before their first point. */
+  #step(o: Overview): void {
+    this.#lastStep = o.at;
+    this.#historyAt.push(o.at);
+    const points = this.#historyAt.length;
+    for (const q of o.queues) {
+      let h = this.#history.get(q.queue);
+      if (!h) {
+        const pad = (): number[] => new Array<number>(points - 1).fill(0);
+        this.#history.set(q.queue, (h = { ready: pad(), active: pad(), arrivalRate: pad(), completionRate: pad(), failureRate: pad() }));
+      }
+      h.ready.push(q.counts.ready);
+      h.active.push(q.counts.active);
+      h.arrivalRate.push(q.model.arrivalRate);
+      h.completionRate.push(q.model.completionRate);
+      h.failureRate.push(q.model.failureRate);
+    }
+    for (const [queue, h] of this.#history) {
+      if (h.ready.length < points) for (const series of Object.values(h)) series.push(0); // gone from the stats: a deleted queue
+      if (this.#historyAt.length > SAMPLER.historyPoints) for (const series of Object.values(h)) series.shift();
+      if (h.ready.every((v) => v === 0) && h.arrivalRate.every((v) => v === 0) && !o.queues.some((q) => q.queue === queue)) this.#history.delete(queue);
+    }
+    if (this.#historyAt.length > SAMPLER.historyPoints) this.#historyAt.shift();
+  }
+}

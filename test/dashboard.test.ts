@@ -1,0 +1,336 @@
+/**
+ * The web dashboard in a real browser (Debian's Chromium through playwright-core) against a
+ * real broker on a loopback port, with tokens required: an admin token that may act and a
+ * view token that may only look. Every wait is for a state of the page or the store, with a
+ * generous deadline; nothing sleeps.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { connect } from '../src/client/connect.ts';
+import type { RemoteSpool } from '../src/client/remote-spool.ts';
+import { Spool } from '../src/engine/spool.ts';
+import { Authenticator } from '../src/server/auth/authenticator.ts';
+import { createToken } from '../src/server/auth/tokens.ts';
+import { startBroker, type Broker } from '../src/server/broker.ts';
+import type { Worker } from '../src/worker/worker.ts';
+
+/** What the functions this file runs in the page use of its DOM (the program's types are Node's, not a browser's). */
+declare const document: {
+  querySelector(selector: string): { textContent: string | null; getAttribute(name: string): string | null } | null;
+  activeElement: { textContent: string | null; tagName: string } | null;
+};
+declare const sessionStorage: { getItem(key: string): string | null };
+
+const ROOT = join(import.meta.dirname, '..');
+const CHROMIUM = process.env.SPOOL_TEST_CHROMIUM ?? '/usr/bin/chromium';
+/** Longest wait for one state of the page: far beyond what a loaded 2-core machine needs. */
+const WAIT_MS = 20_000;
+
+let spool: Spool;
+let broker: Broker;
+let browser: Browser;
+let admin: string;
+let view: string;
+const remotes: RemoteSpool[] = [];
+const workers: Worker[] = [];
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set SPOOL_TEST_CHROMIUM`);
+  spool = await Spool.open({ store: 'memory', onError: () => {} });
+  admin = (await createToken(spool.store, { name: 'ops', scopes: ['admin'] })).token;
+  view = (await createToken(spool.store, { name: 'wallboard', scopes: ['view'] })).token;
+  broker = await startBroker(spool, { host: '127.0.0.1', port: 0, auth: new Authenticator(spool.store, { mode: 'required' }) });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const w of workers) await w.close();
+  for (const r of remotes) await r.close();
+  await broker?.close();
+  await spool?.close();
+});
+
+/** A call to the broker's HTTP API with a token. */
+async function http(method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(broker.url + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** `n` dead jobs in `queue`: each leased once and failed as unrecoverable (a queue with no other ready job, so those are the ones leased). */
+async function deadJobs(queue: string, n: number): Promise<string[]> {
+  const jobs = await spool.queue(queue).addMany(Array.from({ length: n }, (_, i) => ({ payload: { n: i, to: `user${i}@example.com` }, maxAttempts: 1 })));
+  const leased = await spool.claim(queue, n);
+  assert.equal(leased.length, n);
+  await Promise.all(leased.map((j) => spool.nack({ jobId: j.id, token: j.leaseToken }, 'smtp: 421 try again later', { unrecoverable: true })));
+  return jobs.map((j) => j.id);
+}
+
+/** A remote worker connected to the broker, as a consumer the dashboard lists. */
+async function remoteWorker(queue: string, client: string, handler: Parameters<RemoteSpool['work']>[1]): Promise<Worker> {
+  const remote = await connect(broker.wsUrl, { token: admin, client, onError: () => {} });
+  remotes.push(remote);
+  const worker = remote.work(queue, handler, { concurrency: 4 });
+  workers.push(worker);
+  return worker;
+}
+
+interface Session {
+  page: Page;
+  /** Errors the page raised or logged (uncaught exceptions, CSP refusals, failed loads other than `expected`). */
+  errors: string[];
+}
+
+/** A fresh tab (its own sessionStorage) signed in with `token`. */
+async function signIn(token: string): Promise<Session> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // The first look at the session without a token is a 401 by design (it is how the page knows to ask for one).
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(broker.url + '/');
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+  return { page, errors };
+}
+
+/** Waits until the element at `selector` reads `expected` (exactly, or matching), and says what it read if it never does. */
+async function waitText(page: Page, selector: string, expected: string | RegExp): Promise<void> {
+  const pattern = typeof expected === 'string' ? `^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` : expected.source;
+  try {
+    await page.waitForFunction(
+      ([sel, source]) => {
+        const el = document.querySelector(sel!);
+        return !!el && new RegExp(source!).test((el.textContent ?? '').replace(/\s+/g, ' ').trim());
+      },
+      [selector, pattern],
+      { timeout: WAIT_MS },
+    );
+  } catch (err) {
+    const actual = await page.locator(selector).first().textContent({ timeout: 1000 }).catch(() => '(no such element)');
+    throw new Error(`${selector} never read ${String(expected)} within ${WAIT_MS} ms; it reads ${JSON.stringify(actual)} (${(err as Error).message.split("\n")[0]})`, { cause: err });
+  }
+}
+
+describe('dashboard (real broker, real Chromium)', () => {
+  it("the browser modules type-check (JSDoc, against the DOM, the vendors' types and the broker's model)", () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--pretty', 'false', '-p', join(ROOT, 'src', 'dashboard')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `tsc -p src/dashboard:\n${r.stdout}${r.stderr}`);
+  });
+
+  it('serves the page and its files without a token, from the installed packages, with a strict CSP', async () => {
+    const page = await http('GET', '/', null);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(page.headers.get('cache-control'), 'no-cache');
+    assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    const importMap = /<script type="importmap">(.*?)<\/script>/s.exec(page.json)?.[1];
+    assert.ok(importMap, 'the page carries an import map');
+    const hash = `'sha256-${createHash('sha256').update(importMap).digest('base64')}'`;
+    const host = new URL(broker.url).host;
+    for (const directive of ["default-src 'self'", `script-src 'self' ${hash}`, "style-src 'self'", `connect-src 'self' ws://${host} wss://${host}`, "object-src 'none'", "frame-ancestors 'none'"]) {
+      assert.ok(csp.split('; ').includes(directive), `CSP has ${directive}: ${csp}`);
+    }
+    const imports = (JSON.parse(importMap) as { imports: Record<string, string> }).imports;
+    assert.deepEqual(Object.keys(imports).sort(), ['htm', 'preact', 'preact/hooks', 'uplot']);
+    for (const url of Object.values(imports)) {
+      const file = await http('GET', url, null);
+      assert.equal(file.status, 200, url);
+      assert.equal(file.headers.get('content-type'), 'text/javascript; charset=utf-8', url);
+      // The URL names the package's version, so its content never changes.
+      assert.match(url, /^\/dashboard\/vendor\/[a-z]+@\d+\.\d+\.\d+[^/]*\/[\w.-]+\.mjs$/);
+      assert.equal(file.headers.get('cache-control'), 'public, max-age=31536000, immutable', url);
+    }
+    const app = await http('GET', '/dashboard/app.js', null);
+    assert.equal(app.status, 200);
+    const etag = app.headers.get('etag')!;
+    const again = await fetch(`${broker.url}/dashboard/app.js`, { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304, 'unchanged: not sent again');
+    assert.equal((await http('GET', '/dashboard/nothing.js', null)).status, 404);
+    // Files are looked up by name in what was read at startup: a path that climbs finds nothing.
+    const climb = await new Promise<number>((resolve, reject) => {
+      get(`${broker.url}/dashboard/..%2f..%2fpackage.json`, (res) => resolve(res.resume().statusCode!)).on('error', reject);
+    });
+    assert.equal(climb, 404);
+    // The page holds no data; what the token may do is a data call like any other.
+    assert.equal((await http('GET', '/dashboard/session', null)).status, 401);
+    assert.deepEqual((await http('GET', '/dashboard/session', view)).json, { tokenId: view.split('_')[1], scopes: ['view'], admin: false });
+    assert.equal((await http('GET', '/dashboard/session', admin)).json.admin, true);
+  });
+
+  it('asks for a token, refuses a wrong one, and has landmarks and a skip link for the keyboard', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    await page.goto(broker.url + '/');
+    await page.getByLabel('API token').fill('spool_000000000000_not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: /unknown or revoked/ }).waitFor();
+    await page.getByLabel('API token').fill(admin);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Views' }).waitFor();
+    await page.getByRole('main').waitFor();
+    await page.getByRole('banner').waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1');
+    await context.close();
+  });
+
+  it('shows a queue fill and drain live, and its worker among the consumers', async () => {
+    const { page, errors } = await signIn(admin);
+    const added = await http('POST', '/v1/queues/fill/jobs', admin, { jobs: Array.from({ length: 20 }, (_, i) => ({ payload: { i } })) });
+    assert.equal(added.status, 201);
+    await waitText(page, 'tr[data-queue="fill"] td[data-count="ready"]', '20');
+    await remoteWorker('fill', 'dashboard-test-worker', async () => ({ ok: true }));
+    await waitText(page, 'tr[data-queue="fill"] td[data-count="completed"]', '20');
+    await waitText(page, 'tr[data-queue="fill"] td[data-count="ready"]', '0');
+    // The chart has the points the pushes brought.
+    await page.waitForFunction(() => Number(document.querySelector('figure .chart[aria-label^="Chart of queue fill"]')?.getAttribute('data-points')) >= 2);
+    await page.getByRole('link', { name: 'Consumers' }).click();
+    await waitText(page, 'tr[data-consumer]', /^dashboard-test-worker.*fill: 4 slots, 0 in flight/);
+    assert.deepEqual(errors, []);
+  });
+
+  it("follows a running job's progress and log lines, then shows its result", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await remoteWorker('reports', 'report-worker', async (job) => {
+      await job.log('rendering page 1');
+      await job.updateProgress({ page: 1, of: 2 });
+      await released;
+      await job.log('rendering page 2');
+      await job.updateProgress({ page: 2, of: 2 });
+      return { pages: 2 };
+    });
+    const { page, errors } = await signIn(admin);
+    const job = (await http('POST', '/v1/queues/reports/jobs', admin, { payload: { report: 'q3-revenue' } })).json as { id: string };
+    await page.goto(`${broker.url}/#/job/${job.id}`);
+    await waitText(page, '[data-job-state]', 'active');
+    await waitText(page, 'table.log tbody', /rendering page 1/);
+    await waitText(page, '#progress-title + p', /50%/);
+    assert.match((await page.getByRole('region', { name: 'Payload' }).textContent()) ?? '', /"report": "q3-revenue"/);
+    release();
+    await waitText(page, '[data-job-state]', 'completed');
+    await waitText(page, 'table.log tbody', /rendering page 1.*rendering page 2/);
+    await waitText(page, '#progress-title + p', /100%/);
+    assert.match((await page.getByRole('region', { name: 'Result' }).textContent()) ?? '', /"pages": 2/);
+    assert.match((await page.getByRole('region', { name: 'Timeline' }).textContent()) ?? '', /created.*attempt 1 started.*attempt 1 completed.*finished: completed/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('retries a dead job from its page, and pauses and resumes its queue', async () => {
+    const [id] = await deadJobs('mail', 1);
+    const { page, errors } = await signIn(admin);
+    await page.goto(`${broker.url}/#/job/${id}`);
+    await waitText(page, '[data-job-state]', 'dead');
+    assert.match((await page.getByRole('region', { name: 'Attempts' }).textContent()) ?? '', /failed.*smtp: 421 try again later/);
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
+    await waitText(page, '[data-job-state]', 'ready');
+    assert.equal((await spool.get(id!)).state, 'ready');
+    await waitText(page, '[role="status"]', 'Retry: done');
+
+    await page.getByRole('link', { name: 'mail', exact: true }).click();
+    await page.getByRole('heading', { name: 'Queue mail', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Pause deliveries' }).click();
+    await page.locator('h1 [data-paused]').waitFor();
+    assert.equal((await spool.stats('mail'))[0]!.paused, true);
+    await page.getByRole('button', { name: 'Resume deliveries' }).click();
+    await page.locator('h1 [data-paused]').waitFor({ state: 'detached' });
+    assert.equal((await spool.stats('mail'))[0]!.paused, false);
+    assert.deepEqual(errors, []);
+  });
+
+  it('retries every dead job matching a filter in batches, stoppable, until they are all ready', async () => {
+    await deadJobs('bulk', 250);
+    const { page, errors } = await signIn(admin);
+    // The second batch is held until Stop is pressed, so the stop happens at a known point.
+    let calls = 0;
+    let stopped!: () => void;
+    const stopPressed = new Promise<void>((resolve) => (stopped = resolve));
+    await page.route('**/v1/queues/bulk/bulk', async (route) => {
+      if (++calls !== 2) return route.continue();
+      await stopPressed;
+      await route.abort().catch(() => {}); // the page has given up on it already
+    });
+    await page.goto(`${broker.url}/#/jobs?queue=bulk&state=dead`);
+    await waitText(page, 'table caption', /state dead: page 1, 50 shown/);
+    await page.getByRole('button', { name: 'Retry all matching…' }).click();
+    await page.getByRole('dialog', { name: 'Retry every matching job?' }).getByRole('button', { name: 'Retry all' }).click();
+    await waitText(page, '.bulk-progress span', /1 batch, 100 matched, 100 changed/);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    stopped();
+    await page.locator('.bulk-progress[data-outcome="stopped"]').waitFor();
+    assert.deepEqual([(await spool.stats('bulk'))[0]!.counts.ready, (await spool.stats('bulk'))[0]!.counts.dead], [100, 150]);
+    await page.unroute('**/v1/queues/bulk/bulk');
+
+    await page.getByRole('button', { name: 'Retry all matching…' }).click();
+    await page.getByRole('dialog', { name: 'Retry every matching job?' }).getByRole('button', { name: 'Retry all' }).click();
+    await page.locator('.bulk-progress[data-outcome="done"]').waitFor();
+    await waitText(page, '.bulk-progress span', /2 batches, 150 matched, 150 changed, 0 skipped — done/);
+    const { counts } = (await spool.stats('bulk'))[0]!;
+    assert.deepEqual([counts.ready, counts.dead], [250, 0]);
+    // The list, filtered on ready, pages through them with the cursor.
+    await page.getByLabel('State').selectOption('ready');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await waitText(page, 'table caption', /state ready: page 1, 50 shown/);
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await waitText(page, 'table caption', /state ready: page 2, 50 shown/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('with a view token: sees everything, every action is disabled with the reason, and the API refuses it', async () => {
+    const [id] = await deadJobs('audit', 1);
+    const { page, errors } = await signIn(view);
+    await page.locator('.who .readonly').waitFor();
+    await waitText(page, 'tr[data-queue="audit"] td[data-count="dead"]', /^[1-9]\d*$/);
+
+    await page.goto(`${broker.url}/#/job/${id}`);
+    await waitText(page, '[data-job-state]', 'dead');
+    for (const name of ['Retry', 'Cancel', 'Delete…']) assert.equal(await page.getByRole('button', { name, exact: true }).isDisabled(), true, name);
+    const retry = page.getByRole('button', { name: 'Retry', exact: true });
+    assert.match((await page.locator(`#${await retry.getAttribute('aria-describedby')}`).textContent()) ?? '', /Read only: this token \(view\).*admin scope/);
+
+    await page.goto(`${broker.url}/#/queues/audit`);
+    await page.getByRole('heading', { name: 'Queue audit', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Save settings' }).waitFor();
+    for (const name of ['Pause deliveries', 'Purge waiting jobs…', 'Save settings']) assert.equal(await page.getByRole('button', { name }).isDisabled(), true, name);
+
+    await page.goto(`${broker.url}/#/jobs?queue=audit&state=dead`);
+    await waitText(page, 'table caption', /state dead: page 1/);
+    for (const name of ['Retry all matching…', 'Cancel all matching…', 'Delete all matching…']) assert.equal(await page.getByRole('button', { name }).isDisabled(), true, name);
+
+    // The buttons only mirror the broker, which refuses the call itself.
+    const refused = await page.evaluate(async (jobId) => {
+      const res = await fetch(`/v1/jobs/${jobId}/retry`, { method: 'POST', headers: { authorization: `Bearer ${sessionStorage.getItem('spool.token')}` } });
+      return { status: res.status, body: (await res.json()) as { code: string; message: string } };
+    }, id!);
+    assert.deepEqual([refused.status, refused.body.code, refused.body.message], [403, 'FORBIDDEN', 'this token lacks admin']);
+    assert.equal((await spool.get(id!)).state, 'dead');
+    assert.deepEqual(errors.filter((e) => !/status of 403/.test(e)), []);
+  });
+});
