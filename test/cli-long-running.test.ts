@@ -56,6 +56,18 @@ test('work waits for a running job on SIGTERM, and a second signal exits 130 at 
   assert.equal((await okJson<Job>(dir, ['job', stuck, '--store', store])).state, 'active', 'left for the lease reaper');
 });
 
+test('serve --no-metrics leaves /metrics out', async (t) => {
+  const dir = tempDir(t);
+  const server = new Running(t, dir, ['serve', '--store', join(dir, 'data'), '--port', '0', '--no-metrics']);
+  await server.waitFor('the serving line', (s) => s.stdout.includes('\n'));
+  const url = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout)?.[1];
+  assert.ok(url, server.stdout);
+  assert.equal((await fetch(`${url}/metrics`)).status, 404);
+  assert.equal((await fetch(`${url}/healthz`)).status, 200);
+  server.child.kill('SIGTERM');
+  assert.equal((await server.exited).code, 0);
+});
+
 test('serve prints where its data lives, runs maintenance, and exits 0 on SIGTERM', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'data');
@@ -69,6 +81,7 @@ test('serve prints where its data lives, runs maintenance, and exits 0 on SIGTER
   const url = /API on (http:\/\/127\.0\.0\.1:\d+)/.exec(server.stdout)?.[1];
   assert.ok(url, server.stdout);
   assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
+  assert.equal((await fetch(`${url}/metrics`)).status, 200, 'metrics are served by default');
 
   // serve's maintenance promotes the due job: watch the store from here.
   const engine = await Spool.open({ store, maintenance: false });

@@ -59,7 +59,7 @@ function readPem(path: string, flag: string): Buffer {
 export const serve: Command = {
   name: 'serve',
   summary: 'run the broker: HTTP API, WebSocket protocol and background duties, until stopped',
-  usage: ['serve [--host 127.0.0.1] [--port 7600] [--auth auto|required|off] [--tls-cert FILE --tls-key FILE] [--set name=value]… [--insecure] [--log-level info] [--log-format json|pretty]'],
+  usage: ['serve [--host 127.0.0.1] [--port 7600] [--auth auto|required|off] [--tls-cert FILE --tls-key FILE] [--set name=value]… [--insecure] [--log-level info] [--log-format json|pretty] [--no-metrics]'],
   help: `Opens the store (creating it if needed), serves the HTTP+JSON API and the WebSocket
 protocol (docs/protocol.md) on one port, and runs maintenance until SIGINT or SIGTERM:
 expired leases are reaped, delayed and backed-off jobs are promoted when due, and
@@ -81,6 +81,7 @@ Options:
   --log-level <l>    trace, debug, info (default), warn, error or silent
   --log-format <f>   json (one object a line) or pretty; default: pretty on a terminal,
                      json otherwise
+  --no-metrics       do not serve Prometheus metrics at /metrics (served by default)
 
 Output: one line with where the data lives, what an acknowledged write survives and
 where the API listens. With --json: {"status":"serving","location","durability","url","wsUrl","auth"},
@@ -92,7 +93,7 @@ the store gracefully (exit 0); a second one exits at once (130).`,
   options: {
     host: { type: 'string' }, port: { type: 'string' }, insecure: { type: 'boolean' }, auth: { type: 'string' },
     'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, set: { type: 'string', multiple: true },
-    'log-level': { type: 'string' }, 'log-format': { type: 'string' },
+    'log-level': { type: 'string' }, 'log-format': { type: 'string' }, 'no-metrics': { type: 'boolean' },
   },
   positionals: { min: 0, max: 0 },
   longRunning: true,
@@ -130,7 +131,7 @@ the store gracefully (exit 0); a second one exits at once (130).`,
       }
       let broker;
       try {
-        broker = await startBroker(spool, { ...brokerSettings, host, port, tls, auth, logger });
+        broker = await startBroker(spool, { ...brokerSettings, host, port, tls, auth, logger, metrics: ctx.options['no-metrics'] !== true });
       } catch (err) {
         await spool.close();
         throw new UsageError(`cannot serve on ${host}:${port}: ${(err as Error).message}`);
