@@ -11,6 +11,7 @@ import { resolveQueueConfig, type QueueConfigInput } from '../core/queue-config.
 import type { AddItem, BulkAction, JobFilter, SpoolClient } from './contract.ts';
 import { errorToWire } from '../protocol/wire-errors.ts';
 import { receive } from './receive.ts';
+import { traceFromHeaders } from '../core/trace-context.ts';
 import * as S from './schemas.ts';
 
 /**
@@ -66,6 +67,11 @@ export interface HttpBinding {
   reply?: { map: (output: unknown) => unknown; schema: S.Schema };
   /** The status for this output when it is not `status` (readiness: 503 when not ready). */
   statusOf?: (output: any) => number;
+  /**
+   * Input the request's headers give where its body gives none (an add's W3C trace context
+   * from `traceparent`/`tracestate`, as HTTP instrumentation sends them).
+   */
+  fromHeaders?: (headers: Readonly<Record<string, string | string[] | undefined>>, input: Record<string, unknown>) => Record<string, unknown>;
   /** OpenAPI links from this response to other operations (e.g. receive → ack). */
   links?: Record<string, { operationId: string; description: string; requestBody?: unknown }>;
 }
@@ -134,6 +140,16 @@ async function settleEach<T extends { jobId: string; token: number }>(items: rea
 
 const statsOf = async (host: OperationHost, queue: string): Promise<QueueStats> => (await host.stats(queue))[0]!;
 
+/** An add's jobs that give no `trace` take the one of the request's `traceparent` header, if any. */
+function addTraceFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, input: Record<string, unknown>): Record<string, unknown> {
+  const trace = traceFromHeaders(headers);
+  if (!trace) return input;
+  if (Array.isArray(input.jobs)) {
+    return { ...input, jobs: input.jobs.map((j: unknown) => (typeof j === 'object' && j !== null && !Array.isArray(j) && !('trace' in j) ? { ...j, trace } : j)) };
+  }
+  return 'trace' in input || 'jobs' in input ? input : { ...input, trace };
+}
+
 /** Every operation, in the order the API description lists them. */
 export const OPERATIONS = [
   op<{ queue: string; payload?: unknown; jobs?: AddItem[] } & Record<string, unknown>, unknown>({
@@ -148,7 +164,7 @@ export const OPERATIONS = [
       ],
     },
     output: { oneOf: [S.job, { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: S.job } } }] },
-    http: { method: 'POST', path: '/v1/queues/{queue}/jobs', status: 201 },
+    http: { method: 'POST', path: '/v1/queues/{queue}/jobs', status: 201, fromHeaders: addTraceFromHeaders },
     ws: { frame: 'publish' },
     inputRule: 'send "payload" (one job, with its options beside it) or "jobs" (a batch, options inside each job), not both; and delayMs or runAt, not both',
     errors: ['PAYLOAD_TOO_LARGE'],

@@ -49,3 +49,19 @@ export function checkJobTrace(value: unknown, field = 'trace'): JobTrace | null 
   }
   return { traceparent, tracestate };
 }
+
+/**
+ * The trace context of an HTTP request's `traceparent` and `tracestate` headers, or null when it
+ * has none or a malformed one (a receiver ignores an invalid traceparent, as the specification
+ * says, rather than refusing the request).
+ */
+export function traceFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): JobTrace | null {
+  const traceparent = headers.traceparent;
+  if (typeof traceparent !== 'string') return null;
+  const tracestate = headers.tracestate;
+  try {
+    return checkJobTrace({ traceparent: traceparent.trim().toLowerCase(), ...(typeof tracestate === 'string' && tracestate.length <= TRACESTATE_MAX ? { tracestate } : {}) });
+  } catch {
+    return null;
+  }
+}

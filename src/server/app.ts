@@ -211,7 +211,8 @@ function inputOf(op: Operation, req: FastifyRequest): Record<string, unknown> {
     const type = types[name]?.type;
     fromQuery[name] = type === 'integer' && /^-?\d+$/.test(raw) ? Number(raw) : type === 'boolean' && (raw === 'true' || raw === 'false') ? raw === 'true' : raw;
   }
-  return { ...fromBody, ...fromQuery, ...(req.params as Record<string, string>) };
+  const input = { ...fromBody, ...fromQuery, ...(req.params as Record<string, string>) };
+  return binding.fromHeaders ? binding.fromHeaders(req.headers, input) : input;
 }
 
 function contextFor(store: Store, principal: Principal, reply: FastifyReply): OperationContext {

@@ -232,6 +232,16 @@ describe('tracing with an SDK registered', () => {
     assert.deepEqual((await post({ payload: 1, trace: given })).trace, given);
     assert.equal((await post({ payload: 2 })).trace, null);
     assert.deepEqual((await post({ jobs: [{ payload: 3, trace: given }, { payload: 4, trace: null }] }) as unknown as { jobs: Job[] }).jobs.map((j) => j.trace), [given, null]);
+
+    // Without a body field, the request's own traceparent header (as HTTP instrumentation sends it).
+    const withHeaders = async (body: object, headers: Record<string, string>) =>
+      (await (await fetch(`${broker.url}/v1/queues/http/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })).json()) as Job & { jobs?: Job[] };
+    const other = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    assert.deepEqual((await withHeaders({ payload: 5 }, { traceparent: other, tracestate: 'congo=t61' })).trace, { traceparent: other, tracestate: 'congo=t61' });
+    assert.deepEqual((await withHeaders({ payload: 6, trace: given }, { traceparent: other })).trace, given, 'the body wins');
+    assert.deepEqual((await withHeaders({ jobs: [{ payload: 7 }, { payload: 8, trace: null }] }, { traceparent: other })).jobs!.map((j) => j.trace), [{ traceparent: other }, null]);
+    const malformed = await withHeaders({ payload: 9 }, { traceparent: 'not-a-traceparent' });
+    assert.equal(malformed.trace, null, 'a malformed header is ignored, not refused');
   });
 
   it('over WebSocket, a job published without a context gets none, never the context the broker runs in', async (t) => {
