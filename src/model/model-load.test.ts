@@ -62,3 +62,30 @@ test('λ, μ, S, ρ and W measured from a controlled load are within 10 % of wha
     await spool.close();
   }
 });
+
+test('a slow stats read is not repeated every second: the overview is cached five times as long as its read took', async () => {
+  const clock = new ManualClock();
+  const { ModelSampler } = await import('./sampler.ts');
+  let reads = 0;
+  const sampler = new ModelSampler({
+    clock,
+    counts: () => new Map(),
+    // A read that takes 800 ms of the engine's time, as a count over a million PostgreSQL rows may.
+    stats: async () => {
+      reads++;
+      await clock.advance(800);
+      return [];
+    },
+    slots: () => new Map(),
+    consumers: () => [],
+  });
+  await sampler.overview();
+  assert.equal(reads, 1);
+  await clock.advance(3000); // 3 s after the read's answer: within 5 × 800 ms
+  await sampler.overview();
+  assert.equal(reads, 1, 'the cached overview is used');
+  await clock.advance(1000); // 4 s after it
+  await sampler.overview();
+  assert.equal(reads, 2, 'read again once 5 × 800 ms have passed');
+  sampler.stop();
+});

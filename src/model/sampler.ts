@@ -19,8 +19,14 @@ export interface SamplerSource {
 
 /** The sampler's bounds: every one a constant, stated here. */
 export const SAMPLER = {
-  /** Counts are read this often; it is also the longest an overview is cached. */
+  /** Counts are read this often; it is also how long an overview is cached, at least. */
   tickMs: 1000,
+  /**
+   * The store's stats are read at most this share of the time: an overview is cached for
+   * `readShare⁻¹` times as long as its read took, when that is more than `tickMs` (a count over a
+   * million PostgreSQL rows takes most of a second; read every second it would keep a core busy).
+   */
+  readShare: 0.2,
   /** λ, μ and the service time are measured over this sliding window. */
   windowMs: 60_000,
   /** One history point per step… */
@@ -33,8 +39,9 @@ const EMPTY: QueueCounts = { added: 0, claimed: 0, completed: 0, failed: 0, dead
 
 /**
  * Turns the engine's counts into the live queueing model: reads them once a second into a
- * sliding window per queue, and the store's stats at most once a second, however many pages,
- * `spool top`s and scrapes ask (one read in flight, shared). Keeps an hour of history at one
+ * sliding window per queue, and the store's stats at most once a second (less often when that
+ * read is slow: it never takes more than a fifth of the time), however many pages, `spool top`s
+ * and scrapes ask (one read in flight, shared). Keeps an hour of history at one
  * point per 10 s for the charts. Memory: per queue, 61 samples and 360 points.
  */
 export class ModelSampler {
@@ -44,6 +51,8 @@ export class ModelSampler {
   readonly #historyAt: number[] = [];
   #timer: TimerHandle | null = null;
   #cached: { at: number; value: Overview } | null = null;
+  /** How long the cached overview is trusted: tickMs, or longer after a slow read. */
+  #ttlMs: number = SAMPLER.tickMs;
   #reading: Promise<Overview> | null = null;
   #lastStep = 0;
 
@@ -72,7 +81,7 @@ export class ModelSampler {
   overview(): Promise<Overview> {
     this.start();
     const now = this.#src.clock.now();
-    if (this.#cached && now - this.#cached.at < SAMPLER.tickMs) return Promise.resolve(this.#cached.value);
+    if (this.#cached && now - this.#cached.at < this.#ttlMs) return Promise.resolve(this.#cached.value);
     this.#reading ??= this.#read().finally(() => (this.#reading = null));
     return this.#reading;
   }
@@ -97,7 +106,9 @@ export class ModelSampler {
   }
 
   async #read(): Promise<Overview> {
+    const started = this.#src.clock.now(); // the engine's clock, as the cache's age is (a test's manual clock moves neither)
     const stats = await this.#src.stats();
+    this.#ttlMs = Math.max(SAMPLER.tickMs, (this.#src.clock.now() - started) / SAMPLER.readShare);
     const at = this.#src.clock.now();
     const slots = this.#src.slots();
     const counts = this.#src.counts();
