@@ -18,6 +18,8 @@ import { Spool } from '../src/engine/spool.ts';
 import { Authenticator } from '../src/server/auth/authenticator.ts';
 import { createToken } from '../src/server/auth/tokens.ts';
 import { startBroker, type Broker } from '../src/server/broker.ts';
+import type { Overview } from '../src/model/overview.ts';
+import { waitFor } from '../src/store/conformance/worker.ts';
 import type { Worker } from '../src/worker/worker.ts';
 
 /** What the functions this file runs in the page use of its DOM (the program's types are Node's, not a browser's). */
@@ -214,6 +216,51 @@ describe('dashboard (real broker, real Chromium)', () => {
     await page.getByRole('link', { name: 'Consumers' }).click();
     await waitText(page, 'tr[data-consumer]', /^dashboard-test-worker.*fill: 4 slots, 0 in flight/);
     assert.deepEqual(errors, []);
+  });
+
+  it('the capacity panel shows the workers a target mean wait needs, as the API answers, with the assumptions', async () => {
+    // A known pace: each job runs 50 ms on a worker with 4 slots, so λ, S and c are all measured.
+    await remoteWorker('paced', 'paced-worker', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return { ok: true };
+    });
+    // The rates count from the broker's first sample of a queue: let it take one before the jobs that make λ.
+    assert.equal((await http('POST', '/v1/queues/paced/jobs', admin, { payload: { first: true } })).status, 201);
+    await waitFor(async () => ((await http('GET', '/v1/overview', admin)).json as Overview).queues.some((q) => q.queue === 'paced' && q.model.windowMs > 0), WAIT_MS, 'a sample of queue paced');
+    assert.equal((await http('POST', '/v1/queues/paced/jobs', admin, { jobs: Array.from({ length: 100 }, (_, i) => ({ payload: { i } })) })).status, 201);
+    const { page, errors } = await signIn(admin);
+    await page.goto(`${broker.url}/#/queues/paced`);
+    const panel = page.getByRole('region', { name: 'Capacity' });
+    await panel.waitFor();
+    await panel.getByText(/^Assumes M\/M\/c: Poisson arrivals at the measured rate/).waitFor();
+    await page.getByLabel('Target mean wait before a job starts (ms)').fill('5');
+    await page.locator('section.capacity dl[data-target="5"]').waitFor();
+    await waitText(page, '[data-capacity="workers"]', '4');
+    await waitText(page, '[data-capacity="workersNeeded"] strong', /^[1-9]\d*$/); // S is measured: a number, not a dash
+
+    // The panel and the API are both at most a second old: compare them on the same aggregation (`at`).
+    const shown = () => page.evaluate(() => ({
+      at: Number(document.querySelector('section.capacity dl')?.getAttribute('data-at')),
+      workersNeeded: document.querySelector('[data-capacity="workersNeeded"] strong')?.textContent ?? null,
+      workers: document.querySelector('[data-capacity="workers"]')?.textContent ?? null,
+    }));
+    for (let tries = 1; ; tries++) {
+      const before = await shown();
+      const api = (await http('GET', '/v1/queues/paced/capacity?targetWaitMs=5', admin)).json;
+      if (api.at === before.at) {
+        assert.deepEqual([before.workersNeeded, before.workers], [String(api.workersNeeded), String(api.workers)]);
+        break;
+      }
+      assert.ok(tries < 10, `the panel (at ${before.at}) and the API (at ${api.at}) never met on one aggregation`);
+      // The API has a newer one: the panel asks again with the next overview.
+      await page.waitForFunction((min) => Number(document.querySelector('section.capacity dl')?.getAttribute('data-at')) >= min, api.at);
+    }
+
+    await page.getByLabel('Target mean wait before a job starts (ms)').fill('0');
+    await page.locator('section.capacity .field.invalid').waitFor();
+    await page.getByLabel('Target mean wait before a job starts (ms)').fill('86400001');
+    await page.getByRole('alert').filter({ hasText: /targetWaitMs must be at most 86400000/ }).waitFor();
+    assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
   });
 
   it("follows a running job's progress and log lines, then shows its result", async () => {

@@ -8,6 +8,7 @@
 import type { Job, JobLogLine, QueueStats } from '../core/job.ts';
 import { LIMITS } from '../core/limits.ts';
 import { resolveQueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
+import { queueCapacity, type QueueCapacity } from '../model/capacity.ts';
 import type { AddItem, BulkAction, JobFilter, SpoolClient } from './contract.ts';
 import { errorToWire } from '../protocol/wire-errors.ts';
 import { receive } from './receive.ts';
@@ -394,6 +395,19 @@ export const OPERATIONS = [
         consumers: o.consumers.map((c) => ({ ...c, queues: c.queues.filter((q) => readable.has(q.queue)) })).filter((c) => c.queues.length > 0 || ctx.access.can('admin')),
         ...(o.history ? { history: { ...o.history, queues: Object.fromEntries(Object.entries(o.history.queues).filter(([q]) => readable.has(q))) } } : {}),
       };
+    },
+  }),
+  op<QueueInput & { targetWaitMs?: number }, QueueCapacity>({
+    name: 'queueCapacity', summary: 'The workers a target mean wait needs by the M/M/c model (Erlang C), from the measured λ and service time, with the wait today\'s workers give',
+    description: 'From the queue\'s model in the overview of the broker that answers (`at` says when it was aggregated, at most a second ago); the assumptions come with the numbers.',
+    action: 'read', queue: 'input',
+    input: S.object({ ...queueIn, targetWaitMs: S.bounded('capacityTargetWaitMs', 'The target mean wait before a job starts, in ms.') }, ['queue']),
+    output: S.queueCapacity,
+    http: { method: 'GET', path: '/v1/queues/{queue}/capacity', query: ['targetWaitMs'] }, ws: { call: 'capacity' }, errors: ['QUEUE_NOT_FOUND'],
+    async run(host, { queue, targetWaitMs }) {
+      await host.queueConfig(queue); // a name no job or setting made is QUEUE_NOT_FOUND, as for every queue read
+      const o = await host.overview();
+      return queueCapacity(queue, o.at, o.queues.find((q) => q.queue === queue)?.model ?? null, targetWaitMs ?? LIMITS.capacityTargetWaitMs.default);
     },
   }),
   op<Record<string, never>, { status: 'ok' }>({

@@ -161,6 +161,26 @@ export const queueModel: Schema = {
   },
 };
 
+/** The capacity answer of one queue (src/model/capacity.ts says what each number is). */
+export const queueCapacity: Schema = {
+  type: 'object',
+  required: ['queue', 'at', 'windowMs', 'arrivalRate', 'serviceTimeMs', 'workers', 'utilisation', 'overloaded', 'predictedWaitMs', 'targetWaitMs', 'workersNeeded', 'assumptions'],
+  properties: {
+    queue: queueName,
+    at: { type: 'integer', description: 'When the overview the model comes from was aggregated (Unix ms).' },
+    windowMs: { type: 'integer', description: 'The window λ and S were measured over; 0 for a queue newer than the last aggregation.' },
+    arrivalRate: rate('λ: jobs added per second.'),
+    serviceTimeMs: nullableNumber('S: mean handler run time per finished attempt; null before one finished in the window.'),
+    workers: { type: 'integer', description: 'c: worker slots consuming the queue through this broker now.' },
+    utilisation: nullableNumber('ρ = λ·S / c.'),
+    overloaded: { type: 'boolean', description: 'λ·S ≥ c with jobs arriving (or no workers): the wait grows without bound.' },
+    predictedWaitMs: nullableNumber("Wq: mean wait before start with today's workers, by M/M/c; null when overloaded, without workers, or without S while jobs arrive."),
+    targetWaitMs: { type: 'integer', description: 'The target mean wait before start.' },
+    workersNeeded: { type: ['integer', 'null'], minimum: 0, description: 'The fewest workers with Wq ≤ targetWaitMs: 0 when nothing arrives; null without S, or beyond 10,000.' },
+    assumptions: { type: 'string', description: "The model's assumptions, to show beside its numbers." },
+  },
+};
+
 const series: Schema = { type: 'array', items: { type: 'number' } };
 
 /** Every queue with its model, the consumers, and (asked for) an hour of history. */

@@ -2,3 +2,4 @@
 // `tsc -p src/dashboard`): the page reads what the API sends, so the API's model types it.
 export type { ConsumerInfo, Overview, OverviewHistory, QueueOverview } from '../model/overview.ts';
 export type { Job, JobLogLine, JobState } from '../core/job.ts';
+export type { QueueCapacity } from '../model/capacity.ts';

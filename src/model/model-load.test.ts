@@ -89,3 +89,29 @@ test('a slow stats read is not repeated every second: the overview is cached fiv
   assert.equal(reads, 2, 'read again once 5 × 800 ms have passed');
   sampler.stop();
 });
+
+test('a queue that appears between two samples counts its first adds towards λ', async () => {
+  const clock = new ManualClock();
+  const { ModelSampler } = await import('./sampler.ts');
+  const counts = new Map<string, ReturnType<typeof zeroCounts>>();
+  const sampler = new ModelSampler({
+    clock,
+    counts: () => new Map([...counts].map(([q, c]) => [q, { ...c }])),
+    stats: async () => [...counts.keys()].map((queue) => ({ queue, counts: { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 0, paused: false })),
+    slots: () => new Map(),
+    consumers: () => [],
+  });
+  sampler.start(); // the first sample: no queue yet
+  counts.set('fresh', { ...zeroCounts(), added: 50 }); // 50 adds within the next second
+  await clock.advance(1000); // the next sample sees the queue
+  await clock.advance(1000);
+  const o = await sampler.overview();
+  const fresh = o.queues.find((q) => q.queue === 'fresh')!;
+  assert.equal(fresh.model.windowMs, 2000);
+  assert.equal(fresh.model.arrivalRate, 25, '50 adds over the 2 s since the sample before it appeared');
+  sampler.stop();
+});
+
+function zeroCounts() {
+  return { added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0 };
+}

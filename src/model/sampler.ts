@@ -55,6 +55,7 @@ export class ModelSampler {
   #ttlMs: number = SAMPLER.tickMs;
   #reading: Promise<Overview> | null = null;
   #lastStep = 0;
+  #lastSampleAt: number | null = null;
 
   constructor(source: SamplerSource) {
     this.#src = source;
@@ -98,11 +99,16 @@ export class ModelSampler {
     const at = this.#src.clock.now();
     for (const [queue, counts] of this.#src.counts()) {
       let w = this.#windows.get(queue);
-      if (!w) this.#windows.set(queue, (w = []));
+      if (!w) {
+        // A queue first counted since the last sample started from zero then: its first adds count
+        // towards λ. (At the very first sample there is no "then": today's counts are the baseline.)
+        this.#windows.set(queue, (w = this.#lastSampleAt === null ? [] : [{ at: this.#lastSampleAt, counts: EMPTY }]));
+      }
       w.push({ at, counts });
       // Keep the newest sample at or past the window's start, so the window is full once it can be.
       while (w.length > 2 && w[1]!.at <= at - SAMPLER.windowMs) w.shift();
     }
+    this.#lastSampleAt = at;
   }
 
   async #read(): Promise<Overview> {

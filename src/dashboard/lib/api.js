@@ -81,6 +81,8 @@ export const api = {
   queueConfig: (queue) => call('GET', `/v1/queues/${seg(queue)}`),
   /** @param {string} queue @param {Record<string, unknown>} config */
   configure: (queue, config) => call('PUT', `/v1/queues/${seg(queue)}`, { body: config }),
+  /** The workers a target mean wait needs (M/M/c). @param {string} queue @param {number} targetWaitMs */
+  capacity: (queue, targetWaitMs) => call('GET', `/v1/queues/${seg(queue)}/capacity`, { query: { targetWaitMs } }),
   /** @param {string} queue */
   pause: (queue) => call('POST', `/v1/queues/${seg(queue)}/pause`),
   /** @param {string} queue */

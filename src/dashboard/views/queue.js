@@ -1,5 +1,5 @@
-// One queue: its counts (live), pause and resume, purge (confirmed), its settings as an
-// editable form, and its dead letters.
+// One queue: its counts (live), the workers a target wait needs, pause and resume, purge
+// (confirmed), its settings as an editable form, and its dead letters.
 import { useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { api } from '../lib/api.js';
@@ -8,6 +8,7 @@ import { count, duration, shortId, time } from '../lib/format.js';
 import { to } from '../lib/route.js';
 import { Actions, ConfirmDialog, ErrorNote, StateBadge } from '../components/common.js';
 import { QueueChart } from '../components/chart.js';
+import { CapacityPanel } from '../components/capacity.js';
 
 /** @type {import('../types.js').JobState[]} */
 const STATES = ['ready', 'scheduled', 'active', 'completed', 'dead', 'cancelled'];
@@ -49,7 +50,8 @@ export function QueueView({ queue }) {
       </dl>
       <figure class="card wide"><figcaption>Over time</figcaption>
         <${QueueChart} queue=${queue} series=${live.series.get(queue)} version=${live.version} />
-      </figure>` : null}
+      </figure>
+      <${CapacityPanel} queue=${queue} at=${live.overview?.at} />` : null}
     <${Actions} label="Queue actions">${(/** @type {any} */ ro) => html`
       ${stats?.paused
         ? html`<button type="button" disabled=${ro.disabled || busy} aria-describedby=${ro.describedBy} title=${ro.title}
