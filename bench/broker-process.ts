@@ -15,8 +15,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLI_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
-/** `spool serve` with `metrics: false`, which the command line does not offer (bench/broker-main.ts). */
-const NO_METRICS_PATH = join(dirname(fileURLToPath(import.meta.url)), 'broker-main.ts');
 /** How long the broker may take to say it is serving. */
 const START_TIMEOUT_MS = 30_000;
 /** How long a graceful stop (SIGTERM) may take before the broker is killed. */
@@ -53,8 +51,8 @@ interface ServingLine {
 
 /**
  * Starts `node src/cli/main.ts serve --store <dataDir> [--schema s] --port 0 --json` and waits
- * for its serving line. With `metrics: false` (SQLite only), the same broker without
- * `/metrics`, from bench/broker-main.ts. Its stderr is passed on, prefixed `[broker]`, except
+ * for its serving line. With `metrics: false`, the same broker with `--no-metrics` (no
+ * `/metrics`). Its stderr is passed on, prefixed `[broker]`, except
  * the routine shutdown notes.
  * @throws when it exits or stays silent before serving.
  */
@@ -62,9 +60,8 @@ export function startBrokerProcess(options: { dataDir: string; cpuProf?: CpuProf
   const { cpuProf } = options;
   const nodeArgs = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf.dir}`, `--cpu-prof-name=${cpuProf.name}`] : [];
   const schema = options.schema ? ['--schema', options.schema] : [];
-  if (options.metrics === false && options.schema) throw new Error('a broker without metrics is for the SQLite store only (bench/broker-main.ts)');
-  const command = options.metrics === false ? [NO_METRICS_PATH, '--metrics', 'off'] : [CLI_PATH, 'serve'];
-  const child = spawn(process.execPath, [...nodeArgs, ...command, '--store', options.dataDir, ...schema, '--port', '0', '--json'], {
+  const noMetrics = options.metrics === false ? ['--no-metrics'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'serve', '--store', options.dataDir, ...schema, '--port', '0', '--json', ...noMetrics], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderrTail = '';
