@@ -26,7 +26,7 @@ export type { OpenOptions } from './engine/spool.ts';
 export type { EmbeddedSpool };
 export type { HealthStatus } from './core/health.ts';
 export type { ConnectionOptions } from './client/connection.ts';
-export type { AddItem, BulkAction, BulkResult, JobFilter, ListOptions, QueueDeleted, SpoolClient, SpoolOperations } from './api/contract.ts';
+export type { AddItem, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, PayloadFilter, QueueDeleted, SpoolClient, SpoolOperations } from './api/contract.ts';
 export { Queue } from './api/queue.ts';
 // The remote client loads on the first Spool.connect; the broker is its own entry point
 // (`spool-queue/server`), so an embedded Spool does not load a web server.
@@ -45,6 +45,6 @@ export { ManualClock, systemClock, type Clock } from './core/clock.ts';
 export type {
   Store, WorkerRegistration, StoreCapabilities, NewJobRow, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, LeaseMiss,
   LeaseResult, FailResult, ExtendResult, ItemOutcome, CancelResult, RetryResult, DeleteResult, QueueDeleteParams, QueueDeleteResult,
-  ReapedJob, ListParams, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
+  ReapedJob, ListParams, SearchParams, SearchPage, PayloadMatch, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
 } from './store/store.ts';
 export { SqliteStore, type SqliteDurability, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';

@@ -197,6 +197,29 @@ test('jobs lists a state page by page with --after, in JSON and as a table', asy
   assert.match(text, new RegExp(`next page: spool jobs q --state ready --limit 2 --after ${ready[1]}$`, 'm'));
 });
 
+test('jobs filters by a payload field (--where) and a creation time range', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  const lines = [{ user: { id: 12345 } }, { user: { id: '12345' } }, { user: { id: 7 } }].map((p) => JSON.stringify(p)).join('\n') + '\n';
+  await ok(dir, ['add', 'o', '--file', '-', '--store', store], { input: lines });
+  const all = (await okJson<{ jobs: Job[] }>(dir, ['jobs', 'o', '--store', store])).jobs;
+  const where = async (...args: string[]) => (await okJson<{ jobs: Job[]; next: string | null }>(dir, ['jobs', 'o', '--store', store, ...args])).jobs.map((j) => j.id);
+  assert.deepEqual(await where('--where', 'user.id=12345'), [all[0]!.id], 'a number');
+  assert.deepEqual(await where('--where', 'user.id="12345"'), [all[1]!.id], 'a quoted string');
+  const created = new Date(all[0]!.createdAt).toISOString();
+  assert.deepEqual(await where('--where', 'user.id=7', '--created-after', created, '--created-before', String(Date.now() + 60_000)), [all[2]!.id]);
+  assert.deepEqual(await where('--created-before', String(all[0]!.createdAt - 1)), []);
+  const bad = await spool(dir, ['jobs', 'o', '--store', store, '--where', 'user.id']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--where must be <path>=<value>/);
+  const badTime = await spool(dir, ['jobs', 'o', '--store', store, '--created-after', 'yesterday']);
+  assert.equal(badTime.code, 2);
+  assert.match(badTime.stderr, /--created-after must be an ISO 8601 time/);
+  const badPath = await spool(dir, ['jobs', 'o', '--store', store, '--where', 'user..id=1']);
+  assert.equal(badPath.code, 2);
+  assert.match(badPath.stderr, /payload\.?[pP]ath/);
+});
+
 test('unknown ids exit 3, malformed ids exit 2', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'data');

@@ -17,21 +17,58 @@ export interface AddItem<P = unknown> extends AddOptions {
   payload: P;
 }
 
+/**
+ * A payload field and the value it must equal: `path` is object keys joined by dots
+ * (`user.id`; each key `[A-Za-z0-9_-]{1,64}`, at most 8, never an array index), `equals` a
+ * JSON scalar, compared by kind: 12345 matches the number 12345 (or 12345.0), not the string "12345".
+ */
+export interface PayloadFilter {
+  path: string;
+  equals: string | number | boolean | null;
+}
+
 /** Options of a job listing. */
 export interface ListOptions {
   state?: JobState;
   /** Only jobs with this name. */
   name?: string;
-  /** Cursor: the last id of the previous page. */
+  /** Cursor: the last id of the previous page (or a payload search's `next`). */
   after?: string;
+  /** Only jobs created at or after this time (Unix ms), by the time in their id. */
+  createdAfter?: number;
+  /** Only jobs created at or before this time (Unix ms, inclusive). */
+  createdBefore?: number;
+  /**
+   * Only jobs whose payload has this field equal to this value. No index serves it: one call
+   * examines at most `searchScanMax` jobs, so a page may be short, or empty, before the end:
+   * go on from its `next` (see {@link SpoolOperations.listPage}).
+   */
+  payload?: PayloadFilter;
   limit?: number;
 }
 
-/** Which jobs a bulk action applies to: one queue, optionally one state and one job name. */
+/** A page of a listing: its jobs, and the `after` of the next page, or null at the end. */
+export interface JobPage {
+  jobs: Job[];
+  /**
+   * Where to go on from: the last job's id when the page is full; with a payload filter, where
+   * the bounded scan stopped (even if the page is short or empty). Null: nothing is left.
+   */
+  next: string | null;
+}
+
+/**
+ * Which jobs a bulk action applies to: one queue, optionally one state, one job name, a
+ * creation time range and a payload field (a batch with a payload filter examines at most
+ * `searchScanMax` jobs).
+ */
 export interface JobFilter {
   queue: string;
   state?: JobState;
   name?: string;
+  createdAfter?: number;
+  createdBefore?: number;
+  payload?: PayloadFilter;
 }
 
 /** What an operator can do to many jobs at once. */
@@ -75,6 +112,8 @@ export interface SpoolOperations {
   logs(id: string): Promise<JobLogLine[]>;
   /** A page of a queue's jobs in id (creation) order. */
   list(queue: string, options?: ListOptions): Promise<Job[]>;
+  /** The same page with the cursor to go on from: what a payload search needs (its pages may be short before the end). */
+  listPage(queue: string, options?: ListOptions): Promise<JobPage>;
   /** Cancels a job that has not finished; a running handler is aborted. @throws JobNotFoundError, InvalidStateError */
   cancel(id: string): Promise<void>;
   /** Runs a dead or cancelled job again, or a scheduled job now. @throws JobNotFoundError, InvalidStateError */

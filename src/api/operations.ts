@@ -9,7 +9,8 @@ import type { Job, JobLogLine, QueueStats } from '../core/job.ts';
 import { LIMITS } from '../core/limits.ts';
 import { resolveQueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
 import { queueCapacity, type QueueCapacity } from '../model/capacity.ts';
-import type { AddItem, BulkAction, JobFilter, SpoolClient } from './contract.ts';
+import type { AddItem, BulkAction, JobFilter, JobPage, ListOptions, SpoolClient } from './contract.ts';
+import { payloadFilterOf, payloadQuerySchemas, type PayloadQuery } from './payload-query.ts';
 import { errorToWire } from '../protocol/wire-errors.ts';
 import { receive } from './receive.ts';
 import { traceFromHeaders } from '../core/trace-context.ts';
@@ -107,6 +108,16 @@ export interface Operation<I = any, O = any> {
 
 const op = <I, O>(o: Operation<I, O>): Operation<I, O> => o;
 
+/** The filters a list or bulk call takes on the wire (flat, so a query string holds them). */
+type ListInput = { state?: Job['state']; name?: string; after?: string; limit?: number; createdAfter?: number; createdBefore?: number } & PayloadQuery;
+const LIST_FILTER_FIELDS = ['createdAfter', 'createdBefore', 'payloadPath', 'payloadEquals'] as const;
+
+/** List options from wire fields: the payload filter's two fields made one (see payload-query.ts). */
+function listOptionsOf({ payloadPath, payloadEquals, ...rest }: ListInput): ListOptions {
+  const payload = payloadFilterOf({ payloadPath, payloadEquals });
+  return { ...rest, ...(payload ? { payload } : {}) };
+}
+
 type QueueInput = { queue: string };
 type JobInput = { jobId: string };
 
@@ -186,16 +197,16 @@ export const OPERATIONS = [
       return job;
     },
   }),
-  op<QueueInput & { state?: Job['state']; name?: string; after?: string; limit?: number }, { jobs: Job[]; next: string | null }>({
+  op<QueueInput & ListInput, JobPage>({
     name: 'listJobs', summary: "A page of a queue's jobs in id (creation) order; pass `next` as `after` for the next page",
+    description: 'Filters: state, name, a creation time range (createdAfter, createdBefore: Unix ms, both inclusive) and a payload field '
+      + '(payloadPath, payloadEquals). A payload filter has no index: one call examines at most searchScanMax jobs, and `next` is where '
+      + 'that scan stopped, so a page may be short, or empty, while `next` is not null. Go on until `next` is null.',
     action: 'read', queue: 'input',
-    input: S.object({ ...queueIn, state: S.jobState, name: S.jobName, after: S.jobId, limit: S.bounded('listLimit') }, ['queue']),
+    input: S.object({ ...queueIn, state: S.jobState, name: S.jobName, after: S.jobId, ...payloadQuerySchemas, limit: S.bounded('listLimit') }, ['queue']),
     output: listPage,
-    http: { method: 'GET', path: '/v1/queues/{queue}/jobs', query: ['state', 'name', 'after', 'limit'] }, ws: { call: 'list' }, errors: ['QUEUE_NOT_FOUND'],
-    async run(host, { queue, ...options }) {
-      const jobs = await host.list(queue, options);
-      return { jobs, next: jobs.length === (options.limit ?? LIMITS.listLimit.default) ? jobs.at(-1)!.id : null };
-    },
+    http: { method: 'GET', path: '/v1/queues/{queue}/jobs', query: ['state', 'name', 'after', ...LIST_FILTER_FIELDS, 'limit'] }, ws: { call: 'list' }, errors: ['QUEUE_NOT_FOUND'],
+    run: (host, { queue, ...input }) => host.listPage(queue, listOptionsOf(input)),
   }),
   op<JobInput, { lines: JobLogLine[] }>({
     name: 'getJobLogs', summary: "The lines a job's handlers wrote with job.log(), oldest first (the last jobLogMax are kept)",
@@ -239,21 +250,22 @@ export const OPERATIONS = [
       return { id: jobId, deleted: true };
     },
   }),
-  op<JobFilter & { action: BulkAction; after?: string; limit?: number }, unknown>({
+  op<QueueInput & ListInput & { action: BulkAction }, unknown>({
     name: 'bulkJobs',
     summary: 'Retry, cancel or delete the jobs of a queue matching a filter, one bounded batch per call',
     description: 'Resumable: pass `next` back as `after` until it is null. Counts are per batch.',
     action: 'admin', queue: 'none',
     input: S.object({
-      ...queueIn, action: { type: 'string', enum: ['retry', 'cancel', 'delete'] }, state: S.jobState, name: S.jobName, after: S.jobId, limit: S.bounded('bulkBatchMax'),
+      ...queueIn, action: { type: 'string', enum: ['retry', 'cancel', 'delete'] }, state: S.jobState, name: S.jobName, ...payloadQuerySchemas,
+      after: S.jobId, limit: S.bounded('bulkBatchMax'),
     }, ['queue', 'action']),
     output: {
       type: 'object', required: ['matched', 'changed', 'skipped', 'next'],
       properties: { matched: { type: 'integer' }, changed: { type: 'integer' }, skipped: { type: 'integer' }, next: { type: ['string', 'null'] } },
     },
     http: { method: 'POST', path: '/v1/queues/{queue}/bulk' }, ws: { call: 'bulk' },
-    run: (host, { action, queue, state, name, after, limit }) =>
-      host.bulk(action, { queue, ...(state ? { state } : {}), ...(name ? { name } : {}) }, { ...(after ? { after } : {}), ...(limit ? { limit } : {}) }),
+    run: (host, { action, queue, after, limit, ...filter }) =>
+      host.bulk(action, { queue, ...listOptionsOf(filter) } as JobFilter, { ...(after ? { after } : {}), ...(limit ? { limit } : {}) }),
   }),
   op<{ queue?: string }, QueueStats[]>({
     name: 'listQueues', summary: 'Counts per state, oldest ready age and paused flag of every queue the caller may read',

@@ -2,7 +2,7 @@ import type { Job, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
-import type { AddItem, BulkAction, BulkResult, ListOptions, QueueDeleted, SpoolOperations } from './contract.ts';
+import type { AddItem, BulkAction, BulkResult, JobPage, ListOptions, QueueDeleted, SpoolOperations } from './contract.ts';
 
 /**
  * A handle on one queue of a Spool. Holds no state of its own.
@@ -45,6 +45,11 @@ export class Queue<P = unknown> {
 
   list(options?: ListOptions): Promise<Job[]> {
     return this.#spool.list(this.name, options);
+  }
+
+  /** A page of this queue's jobs and where to go on from (see SpoolOperations.listPage). */
+  listPage(options?: ListOptions): Promise<JobPage> {
+    return this.#spool.listPage(this.name, options);
   }
 
   /** Deletes every waiting job of this queue; returns how many. */

@@ -8,8 +8,10 @@ import { leaseKey, type Job, type JobLogLine, type JobReport, type JobState, typ
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobId, checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
 import { BULK_ACTIONS, checkJobFilter } from '../engine/bulk.ts';
-import { checkReport, errorText } from '../engine/inputs.ts';
-import type { AddItem, BulkAction, BulkResult, JobFilter, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
+import { checkReport, errorText, LIST_OPTION_KEYS } from '../engine/inputs.ts';
+import { checkPayloadFilter } from '../engine/list-filter.ts';
+import { payloadQueryOf } from '../api/payload-query.ts';
+import type { AddItem, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
@@ -179,7 +181,14 @@ export class RemoteSpool implements SpoolClient {
   }
 
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
-    return ((await this.#call('list', { queue, ...options })) as { jobs: Job[] }).jobs;
+    return (await this.listPage(queue, options)).jobs;
+  }
+
+  async listPage(queue: string, options: ListOptions = {}): Promise<JobPage> {
+    checkOptionKeys(options, LIST_OPTION_KEYS, 'list');
+    const { payload, ...rest } = options;
+    if (payload !== undefined) checkPayloadFilter(payload, 'list');
+    return (await this.#call('list', { queue, ...rest, ...payloadQueryOf(payload) })) as JobPage;
   }
 
   async cancel(id: string): Promise<void> {
@@ -196,7 +205,8 @@ export class RemoteSpool implements SpoolClient {
 
   async bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
     checkBulk(action, filter, options);
-    return (await this.#call('bulk', { action, ...filter, ...options })) as BulkResult;
+    const { payload, ...rest } = filter;
+    return (await this.#call('bulk', { action, ...rest, ...payloadQueryOf(payload), ...options })) as BulkResult;
   }
 
   stats(queue?: string): Promise<QueueStats[]> {

@@ -65,3 +65,21 @@ export function isJobId(id: unknown): id is string {
 export function jobIdTime(id: string): number {
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
+
+/** The latest millisecond a job id can hold: 48 bits. */
+export const JOB_ID_MAX_MS = 2 ** 48 - 1;
+
+/**
+ * The smallest and largest UUIDv7 of millisecond `ms` (version 7, RFC variant; counter and
+ * random bits all 0, or all 1). Every job id made in that millisecond lies between them, and
+ * every id of an earlier (later) millisecond sorts below (above) them, so a time range is an
+ * id range: a list by creation time reads the (queue, state, id) index from one to the other.
+ */
+export function jobIdBounds(ms: number): { first: string; last: string; below: string } {
+  if (!Number.isInteger(ms) || ms < 0 || ms > JOB_ID_MAX_MS) throw new RangeError(`a job id time is an integer in 0..${JOB_ID_MAX_MS} (got ${ms})`);
+  const hex = ms.toString(16).padStart(12, '0');
+  const time = `${hex.slice(0, 8)}-${hex.slice(8)}`;
+  // `below` (version nibble 0) sorts after every id of an earlier millisecond and before `first`:
+  // an exclusive lower bound (a list's `after`) that takes `first` itself in.
+  return { first: `${time}-7000-8000-000000000000`, last: `${time}-7fff-bfff-ffffffffffff`, below: `${time}-0000-0000-000000000000` };
+}

@@ -47,6 +47,7 @@ export const LIMITS = {
   jobLogLineMaxBytes: { default: 2 * KiB, min: 64, max: 16 * KiB, doc: 'Longest log line kept; longer lines are cut.' },
   historyMax: { default: 50, min: 5, max: 1000, doc: 'Attempt records kept per job (oldest dropped first).' },
   listLimit: { default: 100, min: 1, max: 1000, doc: 'Jobs per page of a list call.' },
+  searchScanMax: { default: 10_000, min: 100, max: 1_000_000, doc: 'Most jobs one list call filtered by a payload field examines (no index serves the filter); the call returns a cursor to go on from.' },
   bulkBatchMax: { default: 1000, min: 1, max: 10_000, doc: 'Most jobs one bulk retry, cancel or delete call acts on (its `limit`); the call returns a cursor to go on from.' },
   capacityTargetWaitMs: { default: 1 * SECOND, min: 1, max: 1 * DAY, doc: 'The target mean wait before a job starts that a capacity answer (`GET /v1/queues/{queue}/capacity`, the dashboard) counts the workers for.' },
   heartbeatIntervalMs: { default: 5 * SECOND, min: 50, max: 1 * MINUTE, doc: 'Shared stores: how often a process renews its registration; 1.5 intervals without one and its leases are taken back.' },

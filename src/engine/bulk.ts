@@ -1,14 +1,15 @@
 import type { BulkAction, BulkResult, JobFilter } from '../api/contract.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
-import type { Lease } from '../core/job.ts';
+import type { JobState, Lease } from '../core/job.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import { checkJobName, checkQueueName } from '../core/validate.ts';
-import type { Store } from '../store/store.ts';
+import type { PayloadMatch, Store } from '../store/store.ts';
+import { checkPayloadFilter, idRange } from './list-filter.ts';
 import { checkJobId, checkJobState } from '../core/validate.ts';
 
 export const BULK_ACTIONS: readonly BulkAction[] = ['retry', 'cancel', 'delete'];
-const FILTER_KEYS = ['queue', 'state', 'name'];
+const FILTER_KEYS = ['queue', 'state', 'name', 'createdAfter', 'createdBefore', 'payload'];
 const OPTION_KEYS = ['after', 'limit'];
 
 /**
@@ -26,20 +27,35 @@ export interface BulkOutcome {
   wake: string | null;
 }
 
+/** A bulk filter, checked: what the store is asked for. */
+export interface CheckedFilter {
+  queue: string;
+  state?: JobState;
+  name?: string;
+  createdAfter?: number;
+  createdBefore?: number;
+  payload?: PayloadMatch;
+}
+
 /**
- * Validates a bulk filter: `queue` (required), `state` (one of JOB_STATES) and `name` (a job
- * name, exact match), nothing else.
+ * Validates a bulk filter: `queue` (required), `state` (one of JOB_STATES), `name` (a job
+ * name, exact match), `createdAfter`/`createdBefore` (Unix ms, inclusive) and `payload`
+ * ({ path, equals }, as a list takes them), nothing else.
  * @throws InvalidArgumentError naming the key at fault.
  */
-export function checkJobFilter(filter: unknown): JobFilter {
+export function checkJobFilter(filter: unknown): CheckedFilter {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
-    throw new InvalidArgumentError('filter', `bulk: the filter must be an object { queue, state?, name? } (got ${describe(filter)})`);
+    throw new InvalidArgumentError('filter', `bulk: the filter must be an object { queue, state?, name?, createdAfter?, createdBefore?, payload? } (got ${describe(filter)})`);
   }
   checkOptionKeys(filter, FILTER_KEYS, 'bulk', 'filter key');
   const f = filter as Record<string, unknown>;
-  const checked: JobFilter = { queue: checkQueueName(f.queue) };
+  const checked: CheckedFilter = { queue: checkQueueName(f.queue) };
   if (f.state !== undefined) checked.state = checkJobState(f.state);
   if (f.name !== undefined) checked.name = checkJobName(f.name);
+  idRange(undefined, f.createdAfter, f.createdBefore); // checks both, and their order
+  if (f.createdAfter !== undefined) checked.createdAfter = f.createdAfter as number;
+  if (f.createdBefore !== undefined) checked.createdBefore = f.createdBefore as number;
+  if (f.payload !== undefined) checked.payload = checkPayloadFilter(f.payload, 'bulk');
   return checked;
 }
 
@@ -53,6 +69,10 @@ export function checkJobFilter(filter: unknown): JobFilter {
  * scheduled, ready and active ones; delete every state but active); the other matched jobs
  * are `skipped` (so matched = changed + skipped), as is one that vanished between the read and
  * the action. A batch is not one transaction: each page of it is read, then acted on.
+ *
+ * A payload filter has no index: a batch with one is a single bounded search (at most
+ * `scanMax` jobs examined, at most a list page, 1,000, acted on), and `next` is where the scan
+ * stopped: a batch may match nothing while `next` is not null.
  *
  * Paging: ids are time-ordered (UUIDv7), so the cursor never revisits a job, and no job is
  * acted on twice in one pass. A job added during the pass has a later id than the cursor: a
@@ -71,23 +91,39 @@ export async function bulkAction(
   filter: JobFilter,
   options: { after?: string; limit?: number } | undefined,
   now: number,
+  scanMax: number,
 ): Promise<BulkOutcome> {
   if (!BULK_ACTIONS.includes(action)) {
     throw new InvalidArgumentError('action', `bulk: action must be one of ${BULK_ACTIONS.join(', ')} (got ${describe(action)})`);
   }
-  const { queue, state, name } = checkJobFilter(filter);
+  const { queue, state, name, createdAfter, createdBefore, payload } = checkJobFilter(filter);
   checkOptionKeys(options, OPTION_KEYS, 'bulk');
   const after = options?.after === undefined ? undefined : checkJobId(options.after, 'after');
   const limit = checkLimit('bulkBatchMax', options?.limit, 'limit');
+  const range = idRange(after, createdAfter, createdBefore);
+
+  if (payload) {
+    // One bounded search: at most scanMax jobs examined, at most a page acted on; `next` is
+    // where the scan stopped, so a batch may match none while the pass is not over.
+    const page = await store.jobsSearch({ queue, state, name, ...range, limit: Math.min(PAGE, limit), payload, scanMax });
+    const ids = page.jobs.map((j) => j.id);
+    const revoke: Lease[] = [];
+    const changed = ids.length > 0 ? await apply(store, action, ids, now, revoke) : 0;
+    return {
+      result: { matched: ids.length, changed, skipped: ids.length - changed, next: page.next },
+      revoke,
+      wake: action === 'retry' && changed > 0 ? queue : null,
+    };
+  }
 
   let matched = 0;
   let changed = 0;
-  let cursor = after;
+  let cursor = range.after;
   let exhausted = false;
   const revoke: Lease[] = [];
   while (matched < limit) {
     const want = Math.min(PAGE, limit - matched);
-    const ids = (await store.jobsList({ queue, state, name, after: cursor, limit: want })).map((j) => j.id);
+    const ids = (await store.jobsList({ queue, state, name, after: cursor, to: range.to, limit: want })).map((j) => j.id);
     if (ids.length > 0) {
       changed += await apply(store, action, ids, now, revoke);
       matched += ids.length;

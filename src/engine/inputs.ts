@@ -5,7 +5,8 @@ import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
-import type { ListParams, NewJobRow, Store } from '../store/store.ts';
+import type { ListParams, NewJobRow, PayloadMatch, Store } from '../store/store.ts';
+import { checkPayloadFilter, idRange } from './list-filter.ts';
 import { activeTrace } from '../tracing/tracing.ts';
 import type { AddItem, ListOptions } from './options.ts';
 
@@ -85,14 +86,22 @@ function newJobView<P>(row: NewJobRow, payload: P, trace: JobTrace | null): Job<
   };
 }
 
-/** Validates list options into store parameters. @throws InvalidArgumentError */
-export function checkListParams(queue: string, options: ListOptions): ListParams {
+/** Every key of list options (the remote client checks them too). */
+export const LIST_OPTION_KEYS = ['state', 'name', 'after', 'createdAfter', 'createdBefore', 'payload', 'limit'] as const;
+
+/**
+ * Validates list options into store parameters, and the payload filter, if any (a bounded
+ * search: see Store.jobsSearch). @throws InvalidArgumentError naming the option at fault.
+ */
+export function checkListParams(queue: string, options: ListOptions): { params: ListParams; payload?: PayloadMatch } {
   checkQueueName(queue);
-  checkOptionKeys(options, ['state', 'name', 'after', 'limit'], 'list');
+  checkOptionKeys(options, LIST_OPTION_KEYS, 'list');
   if (options.state !== undefined) checkJobState(options.state);
   if (options.after !== undefined) checkJobId(options.after, 'after');
   const name = options.name === undefined ? undefined : checkJobName(options.name);
-  return { queue, state: options.state, after: options.after, name, limit: checkLimit('listLimit', options.limit, 'limit') };
+  const range = idRange(options.after, options.createdAfter, options.createdBefore);
+  const params = { queue, state: options.state, name, ...range, limit: checkLimit('listLimit', options.limit, 'limit') };
+  return options.payload === undefined ? { params } : { params, payload: checkPayloadFilter(options.payload, 'list') };
 }
 
 export function checkLease(lease: unknown): asserts lease is Lease {

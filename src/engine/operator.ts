@@ -115,6 +115,8 @@ export interface OperatorDeps {
   wake(queue: string): void;
   /** A queue was deleted: forget its cached settings. */
   forgetQueue(queue: string): void;
+  /** Most jobs a bulk batch with a payload filter examines (searchScanMax). */
+  searchScanMax: number;
 }
 
 /**
@@ -164,7 +166,7 @@ export class Operator {
    * }
    */
   async bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number }): Promise<BulkResult> {
-    const { result, revoke, wake } = await bulkAction(this.#d.store, action, filter, options, this.#d.clock.now());
+    const { result, revoke, wake } = await bulkAction(this.#d.store, action, filter, options, this.#d.clock.now(), this.#d.searchScanMax);
     for (const l of revoke) this.#d.revoke(l, new StaleLeaseError(l.jobId, l.token, 'cancelled', l.token));
     if (wake) this.#d.wake(wake);
     return result;

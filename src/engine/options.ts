@@ -26,6 +26,8 @@ export interface OpenOptions {
   jobLogLineMaxBytes?: number;
   addManyMax?: number;
   claimBatchMax?: number;
+  /** Most jobs one list (or bulk batch) filtered by a payload field examines. Default 10,000. */
+  searchScanMax?: number;
   maintenanceIntervalMs?: number;
   pollIntervalMs?: number;
   /** How long queue settings and the paused flag are trusted before being read again. Default 1000 ms. */
@@ -65,7 +67,7 @@ export type SpoolEvent =
 /** Every key of {@link OpenOptions}: anything else given to Spool.open is refused (the compiler keeps this list complete). */
 const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   store: true, durability: true, clock: true, maintenance: true, payloadMaxBytes: true, resultMaxBytes: true, errorMaxBytes: true,
-  progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
+  progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, searchScanMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
 };
@@ -83,6 +85,7 @@ export interface EngineSettings {
   jobLogLineMaxBytes: number;
   addManyMax: number;
   claimBatchMax: number;
+  searchScanMax: number;
   pollIntervalMs: number;
   settingsRefreshMs: number;
   maintenanceIntervalMs: number;
@@ -119,6 +122,7 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     jobLogLineMaxBytes: checkLimit('jobLogLineMaxBytes', options.jobLogLineMaxBytes),
     addManyMax: checkLimit('addManyMax', options.addManyMax),
     claimBatchMax: checkLimit('claimBatchMax', options.claimBatchMax),
+    searchScanMax: checkLimit('searchScanMax', options.searchScanMax),
     pollIntervalMs: checkLimit('pollIntervalMs', options.pollIntervalMs),
     settingsRefreshMs: checkLimit('settingsRefreshMs', options.settingsRefreshMs),
     maintenanceIntervalMs: checkLimit('maintenanceIntervalMs', options.maintenanceIntervalMs),

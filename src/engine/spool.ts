@@ -6,7 +6,7 @@ import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import type { ItemOutcome, NewJobRow, Store } from '../store/store.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
-import type { BulkAction, BulkResult, JobFilter, QueueDeleted, SpoolClient } from '../api/contract.ts';
+import type { BulkAction, BulkResult, JobFilter, JobPage, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Batcher } from '../core/batcher.ts';
 import { Dispatch } from './dispatch.ts';
@@ -142,6 +142,7 @@ export class Spool implements SpoolClient {
     this.#operator = new Operator({
       store, clock: this.clock, revoke: (lease, reason) => this.#inflight.revoke(lease, reason),
       wake: (queue) => this.#dispatch.wake(queue), forgetQueue: (queue) => this.#queues.forget(queue),
+      searchScanMax: settings.searchScanMax,
     });
     const duties = {
       tick: (tick: number) => this.#maintenanceTick(tick),
@@ -226,10 +227,21 @@ export class Spool implements SpoolClient {
 
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
+    return (await this.listPage(queue, options)).jobs;
+  }
+
+  /**
+   * A page of a queue's jobs and where to go on from. With a payload filter, at most
+   * searchScanMax jobs are examined: `next` is where that scan stopped, so the page may be
+   * short, or empty, while `next` is not null.
+   */
+  async listPage(queue: string, options: ListOptions = {}): Promise<JobPage> {
     this.#assertOpen();
-    const params = checkListParams(queue, options);
+    const { params, payload } = checkListParams(queue, options);
     await this.#requireQueue(queue);
-    return this.store.jobsList(params);
+    if (payload) return this.store.jobsSearch({ ...params, payload, scanMax: this.#settings.searchScanMax });
+    const jobs = await this.store.jobsList(params);
+    return { jobs, next: jobs.length === params.limit ? jobs.at(-1)!.id : null };
   }
 
   /**

@@ -76,6 +76,16 @@ export interface Store {
   /** A job's log lines, oldest first; null when no job has this id. */
   jobLogs(id: string): Promise<JobLogLine[] | null>;
   jobsList(params: ListParams): Promise<Job[]>;
+  /**
+   * A bounded search by a payload field, which no index serves: reads at most `scanMax` jobs of
+   * the queue (in `state` and the id range, when given) in id order after `after`, and returns
+   * those among them whose payload matches (and whose name is `name`, when given), at most
+   * `limit`. Every job read counts toward `scanMax`, matching or not. `next` is the id where
+   * the scan stopped (the last match when `limit` were found, else the last job read) when it
+   * stopped before the end of the range, or null when the range is exhausted: so a page may be
+   * short, or empty, while `next` is not null.
+   */
+  jobsSearch(params: SearchParams): Promise<SearchPage>;
   /** The earliest runAt of any scheduled job, or null. */
   jobsNextDueAt(): Promise<number | null>;
 
@@ -279,7 +289,32 @@ export interface ListParams {
   after?: string | undefined;
   /** Only jobs with this name (exact match). No index serves it: a page reads the queue's jobs (in `state`, if given) from the cursor until it has `limit` matches. */
   name?: string | undefined;
+  /**
+   * Only ids ≤ this (inclusive): the upper end of a creation time range (jobIdBounds(ms).last).
+   * Its lower end is folded into `after` (jobIdBounds(ms).below), so both ends are bounds of one
+   * index range: the list reads nothing outside it.
+   */
+  to?: string | undefined;
   limit: number;
+}
+
+/** A payload field and the JSON scalar it must equal (numbers as numbers, strings as strings). */
+export interface PayloadMatch {
+  /** Object keys from the payload's root, each `[A-Za-z0-9_-]{1,64}`, at most 8: never an array index. */
+  path: readonly string[];
+  equals: string | number | boolean | null;
+}
+
+export interface SearchParams extends ListParams {
+  payload: PayloadMatch;
+  /** Most jobs the call reads (searchScanMax). */
+  scanMax: number;
+}
+
+export interface SearchPage {
+  jobs: Job[];
+  /** Where the scan stopped, to pass as `after`; null when nothing of the range is left. */
+  next: string | null;
 }
 
 /** An API token as stored: its id, a label, the SHA-256 (hex) of the whole token text, its scopes. */

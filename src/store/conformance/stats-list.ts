@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError, QueueNotFoundError } from '../../core/errors.ts';
+import { jobIdTime } from '../../core/ids.ts';
 import { withHarness, type HarnessTarget } from './harness.ts';
 
 export function statsListSuite(target: HarnessTarget): void {
@@ -80,6 +81,53 @@ export function statsListSuite(target: HarnessTarget): void {
         await assert.rejects(q.list({ limit: 5000 }), /limit must be at most 1000/);
         await assert.rejects(q.list({ state: 'nope' as never }), InvalidArgumentError);
       }));
+
+    it('lists by creation time range and by a payload field (bounded: go on from next); refuses bad filters naming the field', () =>
+      withHarness(
+        target,
+        async ({ api, clock }) => {
+          const q = api.queue('q');
+          const early = await q.addMany(Array.from({ length: 150 }, (_, i) => ({ payload: { user: { id: i === 120 ? 12345 : i } } })));
+          await clock.advance(10);
+          const late = await q.add({ user: { id: '12345' } });
+          // The range is by the time in the ids, which may run ahead of this test's clock (ids made
+          // earlier in the process hold later times), so the bounds come from the ids themselves.
+          const [first, last] = [jobIdTime(early[0]!.id), jobIdTime(late.id)];
+          assert.ok((await q.list({ createdAfter: last, createdBefore: last, limit: 1000 })).some((j) => j.id === late.id));
+          assert.equal((await q.list({ createdAfter: first, createdBefore: last, limit: 1000 })).length, 151);
+          assert.deepEqual(await q.list({ createdAfter: last + 1 }), []);
+          assert.deepEqual(await q.list({ createdBefore: first - 1 }), []);
+          // searchScanMax is 100: the first page examines jobs 1–100 and finds nothing, yet goes on.
+          const page1 = await q.listPage({ payload: { path: 'user.id', equals: 12345 } });
+          assert.deepEqual(page1, { jobs: [], next: early[99]!.id });
+          const page2 = await q.listPage({ payload: { path: 'user.id', equals: 12345 }, after: page1.next! });
+          assert.deepEqual([page2.jobs.map((j) => j.id), page2.next], [[early[120]!.id], null]);
+          // Following `next` to the end finds every match (the range may share its millisecond with the early jobs).
+          const found: string[] = [];
+          for (let after: string | undefined, calls = 0; calls === 0 || after !== undefined; calls++) {
+            const page = await q.listPage({ payload: { path: 'user.id', equals: '12345' }, createdAfter: last, ...(after ? { after } : {}) });
+            found.push(...page.jobs.map((j) => j.id));
+            after = page.next ?? undefined;
+          }
+          assert.deepEqual(found, [late.id]);
+          await assert.rejects(q.list({ createdAfter: 5, createdBefore: 4 }), (e: InvalidArgumentError) => e.field === 'createdBefore');
+          await assert.rejects(q.list({ createdAfter: 1.5 }), (e: InvalidArgumentError) => e.field === 'createdAfter');
+          await assert.rejects(q.list({ createdAftr: 1 } as never), /unknown option "createdAftr"; did you mean "createdAfter"\?/);
+          await assert.rejects(q.list({ payload: { path: 'user..id', equals: 1 } }), (e: InvalidArgumentError) => e.field === 'payload.path');
+          await assert.rejects(q.list({ payload: { path: 'user.id', equals: { a: 1 } } as never }), (e: InvalidArgumentError) => e.field === 'payload.equals');
+          await assert.rejects(q.list({ payload: { path: 'user.id', equal: 1 } as never }), /unknown key "equal"; did you mean "equals"\?/);
+          // A bulk action takes the same filters, one bounded scan per batch.
+          const cancelled = await api.bulk('cancel', { queue: 'q', payload: { path: 'user.id', equals: 12345 } }, { after: page1.next! });
+          assert.deepEqual(cancelled, { matched: 1, changed: 1, skipped: 0, next: null });
+          assert.deepEqual((await q.list({ state: 'cancelled' })).map((j) => j.id), [early[120]!.id]);
+          let ranged = await api.bulk('cancel', { queue: 'q', createdAfter: last, createdBefore: last, payload: { path: 'user.id', equals: '12345' } });
+          if (ranged.next !== null) ranged = await api.bulk('cancel', { queue: 'q', createdAfter: last, payload: { path: 'user.id', equals: '12345' } }, { after: ranged.next });
+          assert.deepEqual([ranged.changed, ranged.next], [1, null]);
+          assert.equal((await api.get(late.id)).state, 'cancelled');
+          assert.deepEqual(await api.bulk('cancel', { queue: 'q', createdBefore: first - 1 }), { matched: 0, changed: 0, skipped: 0, next: null });
+        },
+        { searchScanMax: 100 },
+      ));
 
     it('queue settings are validated, named and persisted', () =>
       withHarness(target, async ({ api, store }) => {

@@ -5,10 +5,11 @@ import { checkOptionKeys, checkOptionType } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
-  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
+  ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
+import { ID_MAX, NIL_ID, searchPage } from '../payload-search.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import type { PostgresStoreOptions } from './pg-options.ts';
 import { applyEach } from './apply-each.ts';
@@ -346,12 +347,22 @@ export class PostgresStore implements Store {
   }
 
   async jobsList(p: ListParams): Promise<Job[]> {
-    const after = p.after ?? '00000000-0000-0000-0000-000000000000';
+    const after = p.after ?? NIL_ID;
     const text = p.state === undefined ? this.#q.listAll : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? this.#q.listFinished : this.#q.listLive;
     const name = p.name ?? null;
-    const params = p.state === undefined ? [p.queue, after, p.limit, name] : [p.queue, p.state, after, p.limit, name];
+    const to = p.to ?? ID_MAX;
+    const params = p.state === undefined ? [p.queue, after, p.limit, name, to] : [p.queue, p.state, after, p.limit, name, to];
     const rows = await this.#run(() => this.#db.q(text, params), 'list jobs');
     return (rows as unknown as PgJobRow[]).map(pgRowToJob);
+  }
+
+  async jobsSearch(p: SearchParams): Promise<SearchPage> {
+    const where = p.state === undefined ? 'all' : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? 'finished' : 'live';
+    const params = [p.queue, p.after ?? NIL_ID, p.to ?? ID_MAX, p.scanMax, p.limit, JSON.stringify(p.payload.equals), p.name ?? null, ...p.payload.path];
+    if (p.state !== undefined) params.push(p.state);
+    const rows = (await this.#run(() => this.#db.q(this.#q.search(where, p.payload.path.length), params), 'search jobs')) as unknown as (PgJobRow & { scan_n: number; scan_last: string | null })[];
+    const jobs = rows.filter((r) => r.id !== null).map(pgRowToJob);
+    return searchPage(jobs, p.limit, rows[0]?.scan_n ?? 0, rows[0]?.scan_last ?? null, p.scanMax);
   }
 
   async jobsNextDueAt(): Promise<number | null> {

@@ -16,6 +16,8 @@ const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
 const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
   'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace'].map((c) => t + c).join(', ');
 const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
+const LIVE_STATES = ['scheduled', 'ready', 'active'] as const;
+const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
 const LEASE_EXPIRED = `'lease expired: the worker died, stalled, or lost its connection'`;
 
 export type PgStatements = ReturnType<typeof pgStatements>;
@@ -191,15 +193,17 @@ export function pgStatements(s: string, historyMax: number) {
     lookup: `SELECT id, state, token, queue FROM ${s}.jobs WHERE id = ANY($1::uuid[])
       UNION ALL SELECT id, state, token, queue FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[])`,
     // The name filter ($5, $4 in listAll; null for none) has no index: it is checked on each row of the queue (and state) from the cursor on.
-    listLive: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND state = $2 AND id > $3::uuid AND ($5::text IS NULL OR name = $5)
+    // The id range is after the cursor and up to $6 ($5 in listAll): a creation time range, read from the index range alone.
+    listLive: `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND state = $2 AND id > $3::uuid AND id <= $6::uuid AND ($5::text IS NULL OR name = $5)
       ORDER BY id LIMIT $4`,
-    listFinished: `SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid AND ($5::text IS NULL OR name = $5)
+    listFinished: `SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid AND id <= $6::uuid AND ($5::text IS NULL OR name = $5)
       ORDER BY id LIMIT $4`,
     listAll: `SELECT * FROM (
-        (SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND id > $2::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)
+        (SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND id > $2::uuid AND id <= $5::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)
         UNION ALL
-        (SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)) x
+        (SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid AND id <= $5::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)) x
       ORDER BY id LIMIT $3`,
+    search: (where: 'live' | 'finished' | 'all', depth: number) => pgSearch(s, where, depth, liveAsFinished),
     nextDue: `SELECT min(run_at) AS at FROM ${s}.jobs WHERE state = 'scheduled'`,
     stats: `SELECT name AS queue, 'queue' AS kind, NULL::text AS state, 0 AS n, NULL::bigint AS at, paused
         FROM ${s}.queues WHERE $1::text IS NULL OR name = $1
@@ -239,4 +243,31 @@ export function pgStatements(s: string, historyMax: number) {
     queueList: `SELECT * FROM ${s}.queues ORDER BY name`,
     queuePause: `UPDATE ${s}.queues SET paused = $2, updated_at = $3 WHERE name = $1`,
   };
+}
+
+/**
+ * A bounded payload search (Store.jobsSearch) of the live table, the finished one, or both
+ * (no state given), for a field `depth` keys deep. Parameters: $1 queue, $2 after, $3 to,
+ * $4 scan bound, $5 limit, $6 value (JSON text), $7 name (null: any), $8… the keys, then $N the
+ * state (not in `all`). The scan reads at most $4 jobs of the (queue, state, id) index range;
+ * the match is checked on those alone. Keys are followed with `->` and a text operand, which
+ * reads object fields only (`#>` would take "0" as an array index; SQLite does not). jsonb
+ * equality compares numbers as numbers (1 = 1.0) and tells strings, numbers, booleans and null
+ * apart; a missing field is SQL NULL, equal to nothing. Every answer carries the scan's count
+ * and last id (a LEFT JOIN onto one row), so an empty page still says where the scan stopped.
+ */
+function pgSearch(s: string, where: 'live' | 'finished' | 'all', depth: number, liveAsFinished: string): string {
+  const field = 'payload' + Array.from({ length: depth }, (_, i) => ` -> $${8 + i}::text`).join('');
+  const state = `$${8 + depth}`;
+  const range = (t: string, st: string) => `FROM ${t} WHERE queue = $1 AND state = ${st} AND id > $2::uuid AND id <= $3::uuid ORDER BY id LIMIT $4`;
+  const live = (st: string) => `SELECT ${liveAsFinished} ${range(`${s}.jobs j`, st)}`;
+  const finished = (st: string) => `SELECT ${FINISHED_JOB} ${range(`${s}.jobs_finished`, st)}`;
+  // Across states, one bounded index range per state, merged in id order: the index gives id
+  // order only within a state (walking the primary key instead would pass every other queue's jobs).
+  const scan = where === 'live' ? live(state) : where === 'finished' ? finished(state)
+    : `SELECT * FROM (${[...LIVE_STATES.map((st) => live(`'${st}'`)), ...FINISHED_STATES.map((st) => finished(`'${st}'`))].map((q) => `(${q})`).join(' UNION ALL ')}) x ORDER BY id LIMIT $4`;
+  return `WITH scan AS MATERIALIZED (${scan})
+    SELECT c.scan_n, c.scan_last, m.* FROM (SELECT count(*)::int AS scan_n, (SELECT id FROM scan ORDER BY id DESC LIMIT 1) AS scan_last FROM scan) c
+    LEFT JOIN LATERAL (SELECT * FROM scan WHERE ${field} = $6::jsonb AND ($7::text IS NULL OR name = $7) ORDER BY id LIMIT $5) m ON true
+    ORDER BY m.id`;
 }

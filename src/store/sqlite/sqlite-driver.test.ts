@@ -8,7 +8,7 @@ import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import { ACTIVE_EXPIRED } from './statements.ts';
+import { ACTIVE_EXPIRED, SEARCH_ALL, SEARCH_BY_STATE } from './statements.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-'));
 let n = 0;
@@ -77,6 +77,24 @@ describe('SQLite driver', () => {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${ACTIVE_EXPIRED}`).all(0, 10) as { detail: string }[]).map((r) => r.detail);
       assert.ok(plan.some((d) => d.startsWith('SEARCH jobs USING INDEX jobs_queue_state (queue=? AND state=?)')), plan.join('\n'));
       assert.deepEqual(plan.filter((d) => /^SCAN jobs\b/.test(d)), [], `no full scan of jobs:\n${plan.join('\n')}`);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a payload search reads a bounded range of jobs_queue_state, never scanning the table', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'spool-plan-')), 'plan.db');
+    await new SqliteStore({ path }).close();
+    const db = new DatabaseSync(path);
+    try {
+      for (const [sql, perState] of [[SEARCH_BY_STATE, 1], [SEARCH_ALL, 6]] as const) {
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('q', 'ready', '', 'f', 100, 10, '$."a"', 'number', 1, null) as { detail: string }[]).map((r) => r.detail);
+        // Each state's range is an index range on (queue, state, id), cut by its LIMIT (the bound); job rows are then read by key.
+        const ranges = plan.filter((d) => d.startsWith('SEARCH jobs USING COVERING INDEX jobs_queue_state (queue=? AND state=? AND id>? AND id<?)'));
+        assert.equal(ranges.length, perState, plan.join('\n'));
+        assert.ok(plan.some((d) => /^SEARCH jobs USING PRIMARY KEY \(id=\?\)/.test(d)), plan.join('\n'));
+        assert.deepEqual(plan.filter((d) => /^SCAN jobs\b/.test(d)), [], `no full scan of jobs:\n${plan.join('\n')}`);
+      }
     } finally {
       db.close();
     }

@@ -8,11 +8,12 @@ import { checkOptionKeys } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
-  ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
+  ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse,
 } from '../store.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
+import { ID_MAX, searchPage, sqliteJsonPath, sqliteKind, sqliteValue } from '../payload-search.ts';
 import { GroupCommit } from './group-commit.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { rowToJob, type JobRow } from './rows.ts';
@@ -309,11 +310,18 @@ export class SqliteStore implements Store {
   async jobsList(p: ListParams): Promise<Job[]> {
     this.#assertOpen();
     if (p.name !== undefined) return this.#listNamed(p, p.name);
-    const after = p.after ?? '';
-    const rows = (p.state
-      ? this.#s.listByState.all(p.queue, p.state, after, p.limit)
-      : this.#s.listAll.all(p.queue, after, p.limit)) as unknown as JobRow[];
+    const rows = (p.state ? this.#s.listByState : this.#s.listAll).all(p.queue, p.state ?? null, p.after ?? '', p.to ?? ID_MAX, p.limit) as unknown as JobRow[];
     return rows.map(rowToJob);
+  }
+
+  async jobsSearch(p: SearchParams): Promise<SearchPage> {
+    this.#assertOpen();
+    const m = p.payload;
+    const rows = (p.state ? this.#s.searchByState : this.#s.searchAll).all(
+      p.queue, p.state ?? null, p.after ?? '', p.to ?? ID_MAX, p.scanMax, p.limit, sqliteJsonPath(m), sqliteKind(m), sqliteValue(m), p.name ?? null,
+    ) as unknown as (JobRow & { scan_n: number; scan_last: string | null })[];
+    const jobs = rows.filter((r) => r.id !== null).map(rowToJob);
+    return searchPage(jobs, p.limit, rows[0]?.scan_n ?? 0, rows[0]?.scan_last ?? null, p.scanMax);
   }
 
   /**
@@ -328,9 +336,7 @@ export class SqliteStore implements Store {
     for (let step = 0; jobs.length < p.limit; step++) {
       if (step > 0) await new Promise((resolve) => setImmediate(resolve));
       if (!this.#db.isOpen) throw new ClosedError('the store');
-      const ids = (p.state
-        ? this.#s.idsByState.all(p.queue, p.state, after, NAME_SCAN_CHUNK)
-        : this.#s.idsByQueue.all(p.queue, after, NAME_SCAN_CHUNK)) as { id: string }[];
+      const ids = (p.state ? this.#s.idsByState : this.#s.idsByQueue).all(p.queue, p.state ?? null, after, p.to ?? ID_MAX, NAME_SCAN_CHUNK) as { id: string }[];
       if (ids.length === 0) break;
       const last = ids[ids.length - 1]!.id;
       const rows = (p.state

@@ -28,12 +28,14 @@ export const ACTIVE_EXPIRED = `
   ORDER BY lease_expires_at LIMIT ?2`;
 
 /**
- * The next ?3 ids of queue ?1 after ?2, in id order, across every state: one ordered range of
- * jobs_queue_state per state, merged. Index only: no job row is read.
+ * The next `limit` ids of queue `queue` after `after` and up to `to` (parameter names), in id
+ * order, across every state: one ordered range of jobs_queue_state per state, merged. Index
+ * only: no job row is read.
  */
-const QUEUE_IDS_AFTER = JOB_STATES.map(
-  (state) => `SELECT id FROM (SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = '${state}' AND id > ?2 ORDER BY id LIMIT ?3)`,
-).join(' UNION ALL ');
+const queueIdsAfter = (queue: string, after: string, to: string, limit: string): string => `SELECT id FROM (${JOB_STATES.map(
+  (state) => `SELECT id FROM (SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ${queue} AND state = '${state}' AND id > ${after} AND id <= ${to} ORDER BY id LIMIT ${limit})`,
+).join(' UNION ALL ')}) ORDER BY id LIMIT ${limit}`;
+
 
 /**
  * The columns a Job is read from: every one but `logs`, which can be large and which only
@@ -52,6 +54,30 @@ const APPEND_LOGS = `CASE WHEN ?2 IS NULL AND json_array_length(logs) <= ?3 THEN
       SELECT value, part, k FROM (
         SELECT value, 0 AS part, key AS k FROM json_each(jobs.logs) UNION ALL SELECT value, 1, key FROM json_each(?2))
       ORDER BY part DESC, k DESC LIMIT ?3)) END`;
+
+/**
+ * A payload field equal to a JSON scalar: ?7 the JSON path, ?8 the value's kind (`text`,
+ * `number`, `true`, `false` or `null`, as json_type names them, integer and real both `number`),
+ * ?9 the value (strings and numbers). Checking the kind first keeps a string from matching a
+ * number, or an object's JSON text; a missing field has no kind, so it never equals null.
+ * ?10: the job name too, when not NULL.
+ */
+const PAYLOAD_MATCH = `(CASE json_type(payload, ?7) WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' ELSE json_type(payload, ?7) END) = ?8
+  AND (?8 IN ('true', 'false', 'null') OR json_extract(payload, ?7) = ?9) AND (?10 IS NULL OR name = ?10)`;
+
+/**
+ * A bounded payload search: the ids `scan` reads (at most ?5, the bound), the jobs among them
+ * that match (at most ?6), and, on every answer (a LEFT JOIN onto one row), how many ids the
+ * scan read and the last of them: where the next call goes on from.
+ */
+const search = (scan: string): string => `WITH scan AS MATERIALIZED (${scan})
+  SELECT (SELECT count(*) FROM scan) AS scan_n, (SELECT max(id) FROM scan) AS scan_last, m.* FROM (SELECT 1) LEFT JOIN (
+    SELECT ${JOB} FROM jobs WHERE id IN (SELECT id FROM scan) AND ${PAYLOAD_MATCH} ORDER BY id LIMIT ?6) m
+  ORDER BY m.id`;
+
+/** The scans of a payload search (?1 queue · ?2 state · ?3 after · ?4 to · ?5 scan bound): in one state, or across all. */
+export const SEARCH_BY_STATE = search(`SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 ORDER BY id LIMIT ?5`);
+export const SEARCH_ALL = search(queueIdsAfter('?1', '?3', '?4', '?5'));
 
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
@@ -124,8 +150,9 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     queueHasJobs: p(`SELECT EXISTS (SELECT 1 FROM jobs WHERE queue = ?) AS n`),
     queueDeleteRow: p(`DELETE FROM queues WHERE name = ?`),
     // Listing by name (no index has the name): ids a chunk at a time from jobs_queue_state, then the jobs of the chunk with the name.
-    idsByState: p(`SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
-    idsByQueue: p(`SELECT id FROM (${QUEUE_IDS_AFTER}) ORDER BY id LIMIT ?3`),
+    // ?1 queue · (?2 state) · ?3 after · ?4 to · ?5 limit
+    idsByState: p(`SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 ORDER BY id LIMIT ?5`),
+    idsByQueue: p(queueIdsAfter('?1', '?3', '?4', '?5')),
     // The jobs with the name among those ids: in one state, the same index range again (?1 queue · ?2 state · ?3 after · ?4 last id);
     // across states, by key (?1 JSON array of the ids).
     namedInRange: p(`SELECT ${JOB} FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 AND name = ?5
@@ -136,8 +163,11 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
     get: p(`SELECT ${JOB} FROM jobs WHERE id = ?`),
     logs: p(`SELECT logs FROM jobs WHERE id = ?`),
-    listByState: p(`SELECT ${JOB} FROM jobs WHERE queue = ? AND state = ? AND id > ? ORDER BY id LIMIT ?`),
-    listAll: p(`SELECT ${JOB} FROM jobs WHERE +queue = ? AND id > ? ORDER BY id LIMIT ?`), // "+queue": walk the primary key in id order, no sort
+    // ?1 queue · (?2 state) · ?3 after · ?4 to (the id range of a time range) · ?5 limit
+    listByState: p(`SELECT ${JOB} FROM jobs WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 ORDER BY id LIMIT ?5`),
+    listAll: p(`SELECT ${JOB} FROM jobs WHERE +queue = ?1 AND id > ?3 AND id <= ?4 ORDER BY id LIMIT ?5`), // "+queue": walk the primary key in id order, no sort
+    searchByState: p(SEARCH_BY_STATE),
+    searchAll: p(SEARCH_ALL),
     nextDue: p(`SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`),
     countsAll: p(`SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state`),
     countsOne: p(`SELECT queue, state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`),

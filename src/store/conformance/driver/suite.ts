@@ -5,6 +5,7 @@ import { errorsArea } from './errors.ts';
 import { DriverContext, probeDriver } from './harness.ts';
 import { insertArea } from './jobs-insert.ts';
 import { listArea } from './jobs-list.ts';
+import { searchArea } from './jobs-search.ts';
 import { migrationsArea } from './migrations.ts';
 import { notifyArea } from './notify.ts';
 import { operatorArea } from './jobs-operator.ts';
@@ -41,6 +42,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     operatorArea(ctx);
     upkeepArea(ctx);
     listArea(ctx);
+    searchArea(ctx);
     queuesArea(ctx);
     tokensArea(ctx);
     clusterArea(ctx);
