@@ -44,7 +44,8 @@ const workers: Worker[] = [];
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set SPOOL_TEST_CHROMIUM`);
-  spool = await Spool.open({ store: 'memory', onError: () => {} });
+  // searchScanMax at its least (100), so a payload search stops after a scan with no match with few jobs.
+  spool = await Spool.open({ store: 'memory', searchScanMax: 100, onError: () => {} });
   admin = (await createToken(spool.store, { name: 'ops', scopes: ['admin'] })).token;
   view = (await createToken(spool.store, { name: 'wallboard', scopes: ['view'] })).token;
   broker = await startBroker(spool, { host: '127.0.0.1', port: 0, auth: new Authenticator(spool.store, { mode: 'required' }) });
@@ -347,6 +348,39 @@ describe('dashboard (real broker, real Chromium)', () => {
     await waitText(page, 'table caption', /state ready: page 1, 50 shown/);
     await page.getByRole('button', { name: 'Next page' }).click();
     await waitText(page, 'table caption', /state ready: page 2, 50 shown/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('searches by a payload field (going on past a scan with no match, in the list and in bulk) and by creation time', async () => {
+    const added = await spool.queue('search').addMany([...Array.from({ length: 100 }, () => ({ payload: { user: { id: 1 } } })), { payload: { user: { id: 2 } } }]);
+    const match = added.at(-1)!.id;
+    const { page, errors } = await signIn(admin);
+    await page.goto(`${broker.url}/#/jobs?queue=search`);
+    await waitText(page, 'table caption', /queue search: page 1, 50 shown/);
+    await page.getByLabel('Payload field').fill('user.id');
+    await page.getByLabel('Equals').fill('2');
+    await page.getByRole('button', { name: 'Show' }).click();
+    // The first scan examines the 100 jobs of user 1 (searchScanMax): an empty page that is not the end.
+    await waitText(page, 'table tbody', /^No matches among the jobs examined so far — Continue/);
+    assert.match(page.url(), /#\/jobs\?queue=search&payloadPath=user\.id&payloadEquals=2$/);
+    await page.getByRole('button', { name: 'Continue', exact: true }).click();
+    await waitText(page, 'table caption', /payload user\.id = 2: page 2, 1 shown/);
+    assert.equal(await page.locator('tbody tr[data-job]').count(), 1);
+    assert.equal(await page.locator('tbody tr[data-job]').getAttribute('data-job'), match);
+
+    // Bulk on the same filter goes on past the batch whose scan matched nothing.
+    await page.getByRole('button', { name: 'Cancel all matching…' }).click();
+    await page.getByRole('dialog', { name: 'Cancel every matching job?' }).getByRole('button', { name: 'Cancel all' }).click();
+    await waitText(page, '.bulk-progress span', /2 batches, 1 matched, 1 changed, 0 skipped — done/);
+    assert.equal((await spool.get(match)).state, 'cancelled');
+
+    // Created from a time later than every job: none.
+    await page.getByLabel('Payload field').fill('');
+    await page.getByLabel('Equals').fill('');
+    await page.getByLabel('Created from').fill('2999-01-01T00:00');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await waitText(page, 'table caption', /created from 2999-01-01 00:00:00: page 1, 0 shown/);
+    await waitText(page, 'table tbody', 'No job matches.');
     assert.deepEqual(errors, []);
   });
 

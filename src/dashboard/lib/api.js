@@ -69,6 +69,12 @@ export async function call(method, path, options = {}) {
   return body;
 }
 
+/**
+ * The filters `listJobs` and `bulkJobs` share: the creation range is Unix ms (both inclusive),
+ * `payloadEquals` is read by the broker as JSON when it parses, else as a string.
+ * @typedef {{ state?: string, name?: string, createdAfter?: number, createdBefore?: number, payloadPath?: string, payloadEquals?: string }} JobFilter
+ */
+
 /** `encodeURIComponent` for a path segment (queue names may hold `:`). */
 export const seg = (/** @type {string} */ s) => encodeURIComponent(s);
 
@@ -89,12 +95,17 @@ export const api = {
   resume: (queue) => call('POST', `/v1/queues/${seg(queue)}/resume`),
   /** @param {string} queue */
   purge: (queue) => call('POST', `/v1/queues/${seg(queue)}/purge`),
-  /** @param {string} queue @param {{ state?: string, name?: string, after?: string, limit?: number }} filter */
+  /**
+   * A page of a queue's jobs. With a payload filter one call examines a bounded number of jobs:
+   * the page may be short, or empty, while `next` is not null.
+   * @param {string} queue
+   * @param {JobFilter & { after?: string, limit?: number }} filter
+   */
   listJobs: (queue, filter) => call('GET', `/v1/queues/${seg(queue)}/jobs`, { query: filter }),
   /**
    * One bounded batch of a bulk action; pass `next` back as `after` until it is null.
    * @param {string} queue
-   * @param {{ action: 'retry' | 'cancel' | 'delete', state?: string, name?: string, after?: string, limit?: number }} input
+   * @param {JobFilter & { action: 'retry' | 'cancel' | 'delete', after?: string, limit?: number }} input
    * @param {AbortSignal} [signal]
    */
   bulk: (queue, input, signal) => call('POST', `/v1/queues/${seg(queue)}/bulk`, { body: Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined && v !== '')), ...(signal ? { signal } : {}) }),

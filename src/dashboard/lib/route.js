@@ -2,7 +2,8 @@
  * Hash routes, so the page is one file and the broker needs no route per view:
  *   #/                          overview
  *   #/queues/<queue>            one queue: settings, pause, purge, dead letters
- *   #/jobs?queue=&state=&name=  the job browser
+ *   #/jobs?queue=&state=&name=&createdAfter=&createdBefore=&payloadPath=&payloadEquals=
+ *                               the job browser (created* in Unix ms, as the API takes them)
  *   #/job/<id>                  one job
  *   #/consumers                 connected consumers
  */
@@ -39,9 +40,9 @@ export const to = {
   overview: () => '#/',
   /** @param {string} queue */
   queue: (queue) => `#/queues/${encodeURIComponent(queue)}`,
-  /** @param {{ queue?: string, state?: string, name?: string }} [filter] */
+  /** @param {{ queue?: string, state?: string, name?: string, createdAfter?: string, createdBefore?: string, payloadPath?: string, payloadEquals?: string }} [filter] */
   jobs: (filter = {}) => {
-    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
+    const q = new URLSearchParams(/** @type {[string, string][]} */ (Object.entries(filter).filter(([, v]) => v)));
     return `#/jobs${q.size ? `?${q}` : ''}`;
   },
   /** @param {string} id */

@@ -1,5 +1,6 @@
-// The job browser: a queue's jobs filtered by state and name, a page at a time (the API's
-// cursor), and a bulk action on everything the filter matches, batch by batch, stoppable.
+// The job browser: a queue's jobs filtered by state, name, creation time and a payload field, a
+// page at a time (the API's cursor), and a bulk action on everything the filter matches, batch
+// by batch, stoppable. The filter lives in the hash route, so a filtered view can be linked.
 import { useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { api } from '../lib/api.js';
@@ -13,27 +14,109 @@ const STATES = ['ready', 'scheduled', 'active', 'completed', 'dead', 'cancelled'
 const PAGE = 50;
 /** Jobs per bulk call: small enough that progress moves and Stop acts soon. */
 const BULK_BATCH = 100;
+/** What the API takes as a payload field: 1–8 object keys joined by dots (as an HTML `pattern`, v flag). */
+const PAYLOAD_PATH_PATTERN = '[A-Za-z0-9_\\-]{1,64}(\\.[A-Za-z0-9_\\-]{1,64}){0,7}';
+
+/**
+ * The filter as the route holds it: text, the creation range in Unix ms (both inclusive).
+ * @typedef {{ state: string, name: string, createdAfter: string, createdBefore: string, payloadPath: string, payloadEquals: string }} Filter
+ */
+
+/** @type {(keyof Filter)[]} */
+const FILTER_KEYS = ['state', 'name', 'createdAfter', 'createdBefore', 'payloadPath', 'payloadEquals'];
+
+/** @param {URLSearchParams} query @returns {Filter} */
+const filterOf = (query) => /** @type {Filter} */ (Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) ?? ''])));
+
+/**
+ * The filter as `listJobs` and `bulkJobs` take it (empty fields left out). A creation time
+ * that is not a number goes as it is, so the broker's answer says what is wrong with it.
+ * @param {Filter} f
+ * @returns {import('../lib/api.js').JobFilter}
+ */
+const apiFilter = (f) => ({
+  state: f.state || undefined,
+  name: f.name || undefined,
+  createdAfter: f.createdAfter ? Number(f.createdAfter) : undefined,
+  createdBefore: f.createdBefore ? Number(f.createdBefore) : undefined,
+  payloadPath: f.payloadPath || undefined,
+  payloadEquals: f.payloadPath || f.payloadEquals ? f.payloadEquals : undefined,
+});
+
+/** The filter in words, for the table's caption and the bulk confirmation. @param {string} queue @param {Filter} f */
+function describe(queue, f) {
+  const at = (/** @type {string} */ ms) => (/^\d+$/.test(ms) ? time(Number(ms)) : ms);
+  return `queue ${queue}${f.state ? `, state ${f.state}` : ''}${f.name ? `, name ${f.name}` : ''}`
+    + `${f.createdAfter ? `, created from ${at(f.createdAfter)}` : ''}${f.createdBefore ? `, created to ${at(f.createdBefore)}` : ''}`
+    + `${f.payloadPath ? `, payload ${f.payloadPath} = ${f.payloadEquals}` : ''}`;
+}
+
+const pad = (/** @type {number} */ n) => String(n).padStart(2, '0');
+
+/** Unix ms (route text) as a `datetime-local` value in local time, to the minute; '' if none. @param {string} ms */
+function localInput(ms) {
+  if (!/^\d+$/.test(ms)) return '';
+  const d = new Date(Number(ms));
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/**
+ * A `datetime-local` value (local time) as Unix ms for the route: the start of its minute, or
+ * with `endOfMinute` its last millisecond (the API's bounds are inclusive); '' if none.
+ * @param {FormDataEntryValue | null} value
+ * @param {boolean} endOfMinute
+ */
+function msOfInput(value, endOfMinute) {
+  // A date and time with no offset is local time (ECMAScript Date.parse).
+  const ms = value ? new Date(String(value)).getTime() : NaN;
+  return Number.isFinite(ms) ? String(Math.floor(ms / 60_000) * 60_000 + (endOfMinute ? 59_999 : 0)) : '';
+}
 
 /** @param {{ query: URLSearchParams }} props */
 export function JobsView({ query }) {
   const live = useLive();
   const queues = (live.overview?.queues ?? []).map((q) => q.queue);
   const queue = query.get('queue') ?? queues[0] ?? '';
-  const state = query.get('state') ?? '';
-  const name = query.get('name') ?? '';
+  const filter = filterOf(query);
+  const key = [queue, ...FILTER_KEYS.map((k) => filter[k])].join('|');
   const stats = live.overview?.queues.find((q) => q.queue === queue);
   if (!live.overview && !queue) return html`<h1 tabindex="-1">Jobs</h1><p aria-busy="true">Loading…</p>`;
 
   /** @param {SubmitEvent} e */
   const apply = (e) => {
     e.preventDefault();
-    const form = new FormData(/** @type {HTMLFormElement} */ (e.currentTarget));
-    location.hash = to.jobs({ queue: String(form.get('queue') ?? ''), state: String(form.get('state') ?? ''), name: String(form.get('name') ?? '').trim() });
+    const formEl = /** @type {HTMLFormElement} */ (e.currentTarget);
+    const form = new FormData(formEl);
+    const text = (/** @type {string} */ k) => String(form.get(k) ?? '').trim();
+    const next = {
+      queue: text('queue'), state: text('state'), name: text('name'),
+      createdAfter: msOfInput(form.get('createdAfter'), false), createdBefore: msOfInput(form.get('createdBefore'), true),
+      payloadPath: text('payloadPath'), payloadEquals: text('payloadEquals'),
+    };
+    // What the broker would refuse, said at the field before asking it.
+    const el = (/** @type {string} */ name) => /** @type {HTMLInputElement} */ (formEl.elements.namedItem(name));
+    const problem = next.createdAfter && next.createdBefore && Number(next.createdBefore) < Number(next.createdAfter)
+      ? ['createdBefore', '"Created to" may not be before "Created from".']
+      : next.payloadPath && !next.payloadEquals ? ['payloadEquals', 'Give the value the payload field must equal.']
+        : !next.payloadPath && next.payloadEquals ? ['payloadPath', 'Give the payload field to compare, e.g. user.id.']
+          : null;
+    if (problem) {
+      const input = el(problem[0]);
+      input.setCustomValidity(problem[1]);
+      input.reportValidity();
+      return;
+    }
+    location.hash = to.jobs(next);
+  };
+  /** A message set by `apply` lasts until the field is edited. @param {Event} e */
+  const clearProblem = (e) => {
+    const t = /** @type {HTMLInputElement} */ (e.target);
+    if (t.setCustomValidity) t.setCustomValidity('');
   };
 
   return html`
     <h1 tabindex="-1">Jobs</h1>
-    <form class="filters" onSubmit=${apply} aria-label="Filter jobs" key=${`${queue}|${state}|${name}`}>
+    <form class="filters" onSubmit=${apply} onInput=${clearProblem} aria-label="Filter jobs" key=${key}>
       <div class="field">
         <label for="filter-queue">Queue</label>
         ${queues.length
@@ -42,34 +125,63 @@ export function JobsView({ query }) {
       </div>
       <div class="field">
         <label for="filter-state">State</label>
-        <select id="filter-state" name="state" value=${state}>
+        <select id="filter-state" name="state" value=${filter.state}>
           <option value="">any</option>
           ${STATES.map((s) => html`<option value=${s}>${s}${stats ? ` (${count(stats.counts[s])})` : ''}</option>`)}
         </select>
       </div>
       <div class="field">
         <label for="filter-name">Name</label>
-        <input id="filter-name" name="name" value=${name} placeholder="any" autocomplete="off" />
+        <input id="filter-name" name="name" value=${filter.name} placeholder="any" autocomplete="off" />
+      </div>
+      <div class="break" aria-hidden="true"></div>
+      <div class="field">
+        <label for="filter-from">Created from</label>
+        <input id="filter-from" name="createdAfter" type="datetime-local" value=${localInput(filter.createdAfter)} aria-describedby="hint-from" />
+        <small id="hint-from">local time, from the start of that minute</small>
+      </div>
+      <div class="field">
+        <label for="filter-to">Created to</label>
+        <input id="filter-to" name="createdBefore" type="datetime-local" value=${localInput(filter.createdBefore)} aria-describedby="hint-to" />
+        <small id="hint-to">local time, inclusive: to the end of that minute</small>
+      </div>
+      <div class="field">
+        <label for="filter-path">Payload field</label>
+        <input id="filter-path" name="payloadPath" value=${filter.payloadPath} placeholder="e.g. user.id" autocomplete="off" spellcheck="false"
+          pattern=${PAYLOAD_PATH_PATTERN} title="1–8 keys of letters, digits, _ or -, joined by dots" aria-describedby="hint-path" />
+        <small id="hint-path">keys joined by dots; searched, not indexed</small>
+      </div>
+      <div class="field">
+        <label for="filter-equals">Equals</label>
+        <input id="filter-equals" name="payloadEquals" value=${filter.payloadEquals} placeholder="e.g. 12345" autocomplete="off" spellcheck="false" aria-describedby="hint-equals" />
+        <small id="hint-equals">JSON if it parses (12345, true, "12345"), else text</small>
       </div>
       <div class="form-buttons"><button type="submit" class="primary">Show</button></div>
     </form>
-    ${queue ? html`<${JobList} key=${`${queue}|${state}|${name}`} queue=${queue} state=${state} name=${name} stats=${stats} />` : html`<p>No queue yet.</p>`}`;
+    ${queue ? html`<${JobList} key=${key} queue=${queue} filter=${filter} stats=${stats} />` : html`<p>No queue yet.</p>`}`;
 }
 
-/** @param {{ queue: string, state: string, name: string, stats: any }} props */
-function JobList({ queue, state, name, stats }) {
+/** @param {{ queue: string, filter: Filter, stats: any }} props */
+function JobList({ queue, filter, stats }) {
   // The cursors of the pages before this one, so "Previous" can go back.
   const [cursors, setCursors] = useState(/** @type {(string | undefined)[]} */ ([]));
   const [after, setAfter] = useState(/** @type {string | undefined} */ (undefined));
   // Reload when the queue's counts move: the list stays current while you look at it.
   const changed = stats ? JSON.stringify(stats.counts) : '';
-  const page = useAsync(() => api.listJobs(queue, { state: state || undefined, name: name || undefined, after, limit: PAGE }), [queue, state, name, after, changed]);
+  const page = useAsync(() => api.listJobs(queue, { ...apiFilter(filter), after, limit: PAGE }), [queue, ...FILTER_KEYS.map((k) => filter[k]), after, changed]);
   const jobs = page.data?.jobs ?? [];
-  const filterText = `queue ${queue}${state ? `, state ${state}` : ''}${name ? `, name ${name}` : ''}`;
+  const next = page.data?.next ?? null;
+  const filterText = describe(queue, filter);
+  // Only the state's count estimates a bulk run, and only with no other filter.
+  const narrowed = filter.name || filter.createdAfter || filter.createdBefore || filter.payloadPath;
+  const onward = () => {
+    setCursors([...cursors, after]);
+    setAfter(next ?? undefined);
+  };
 
   return html`
     <${ErrorNote} error=${page.error} />
-    <${Bulk} queue=${queue} state=${state} name=${name} filterText=${filterText} estimate=${state && !name && stats ? stats.counts[state] : null} onDone=${page.reload} />
+    <${Bulk} queue=${queue} filter=${filter} filterText=${filterText} estimate=${filter.state && !narrowed && stats ? stats.counts[filter.state] : null} onDone=${page.reload} />
     <div class="table-wrap">
       <table aria-busy=${page.loading ? 'true' : 'false'}>
         <caption>Jobs of ${filterText}: page ${cursors.length + 1}${page.data ? `, ${jobs.length} shown` : ''}</caption>
@@ -78,7 +190,10 @@ function JobList({ queue, state, name, stats }) {
           <th scope="col" class="num">Priority</th><th scope="col">Created</th><th scope="col">Runs at</th><th scope="col">Last error</th>
         </tr></thead>
         <tbody>
-          ${page.data && jobs.length === 0 ? html`<tr><td colspan="8">No job matches.</td></tr>` : null}
+          ${page.data && jobs.length === 0 && next === null ? html`<tr><td colspan="8">No job matches.</td></tr>` : null}
+          ${page.data && jobs.length === 0 && next !== null ? html`<tr data-searching><td colspan="8">
+            No matches among the jobs examined so far — <button type="button" class="link" onClick=${onward}>Continue</button> searching from where this scan stopped.
+          </td></tr>` : null}
           ${jobs.map((/** @type {any} */ j) => html`
             <tr key=${j.id} data-job=${j.id}>
               <th scope="row"><a class="mono" href=${to.job(j.id)} aria-label=${`job ${j.id}`}>${shortId(j.id)}</a></th>
@@ -98,19 +213,18 @@ function JobList({ queue, state, name, stats }) {
         setAfter(cursors[cursors.length - 1]);
         setCursors(cursors.slice(0, -1));
       }}>Previous page</button>
-      <button type="button" disabled=${!page.data?.next} onClick=${() => {
-        setCursors([...cursors, after]);
-        setAfter(page.data.next);
-      }}>Next page</button>
-    </nav>`;
+      <button type="button" disabled=${!next} onClick=${onward}>Next page</button>
+    </nav>
+    ${filter.payloadPath && next !== null && jobs.length > 0 && jobs.length < PAGE
+      ? html`<p class="note">A payload search examines a bounded number of jobs per page: more may match on the next page.</p>` : null}`;
 }
 
 /**
  * @typedef {{ action: 'retry' | 'cancel' | 'delete', running: boolean, batches: number, matched: number, changed: number, skipped: number, outcome: string | null, error: any }} BulkRun
  */
 
-/** @param {{ queue: string, state: string, name: string, filterText: string, estimate: number | null, onDone: () => void }} props */
-function Bulk({ queue, state, name, filterText, estimate, onDone }) {
+/** @param {{ queue: string, filter: Filter, filterText: string, estimate: number | null, onDone: () => void }} props */
+function Bulk({ queue, filter, filterText, estimate, onDone }) {
   const { announce, live } = useApp();
   const [asking, setAsking] = useState(/** @type {BulkRun['action'] | null} */ (null));
   const [run, setRun] = useState(/** @type {BulkRun | null} */ (null));
@@ -127,7 +241,8 @@ function Bulk({ queue, state, name, filterText, estimate, onDone }) {
     let after;
     try {
       do {
-        const batch = await api.bulk(queue, { action, state: state || undefined, name: name || undefined, after, limit: BULK_BATCH }, abort.signal);
+        // A batch with a payload filter may match nothing yet return `next` (where its bounded scan stopped): go on.
+        const batch = await api.bulk(queue, { action, ...apiFilter(filter), after, limit: BULK_BATCH }, abort.signal);
         r = { ...r, batches: r.batches + 1, matched: r.matched + batch.matched, changed: r.changed + batch.changed, skipped: r.skipped + batch.skipped };
         setRun(r);
         after = batch.next ?? undefined;
@@ -167,7 +282,7 @@ function Bulk({ queue, state, name, filterText, estimate, onDone }) {
         setAsking(null);
         if (a) void start(a);
       }}>
-      <p>${asking ? verbs[asking] : ''} every job of ${filterText}${estimate !== null ? ` (about ${count(estimate)})` : ''}, ${BULK_BATCH} at a time. Jobs the action does not apply to are skipped. You can stop between batches.</p>
+      <p>${asking ? verbs[asking] : ''} every job of ${filterText}${estimate !== null ? ` (about ${count(estimate)})` : ''}, ${BULK_BATCH} at a time${filter.payloadPath ? ' (each batch searches a bounded number of jobs)' : ''}. Jobs the action does not apply to are skipped. You can stop between batches.</p>
     <//>
   </section>`;
 }
