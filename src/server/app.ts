@@ -10,7 +10,7 @@ import type { Store } from '../store/store.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { authorize, settleDenials } from './auth/permissions.ts';
 import { ALL_ACCESS, type Principal } from './auth/scopes.ts';
-import { DASHBOARD_PUBLIC_ROUTES, registerDashboard } from './dashboard.ts';
+import { DASHBOARD_PUBLIC_ROUTES, DASHBOARD_SESSION_ROUTE, registerDashboard } from './dashboard.ts';
 import type { BrokerHost } from './host.ts';
 import { toHttpError } from './http-errors.ts';
 import { authFailure, BrokerLog, clientText, requestFailure, type BrokerLogger } from './logging.ts';
@@ -113,7 +113,11 @@ export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): Fas
   app.setErrorHandler((err, req, reply) => {
     const { status, body, headers } = toHttpError(err);
     if (status === 415) body.message = `send the body as JSON, with the header "Content-Type: application/json" (got ${JSON.stringify(req.headers['content-type'] ?? '')})`;
-    if (status === 401) log.write('auth failed', 'warn', { ...about(req), ...authFailure(err, req.headers.authorization) });
+    if (status === 401) {
+      // The dashboard asks who it is before anyone signed in: no token there is not a refusal worth a warning.
+      const probe = req.headers.authorization === undefined && req.routeOptions.url === DASHBOARD_SESSION_ROUTE;
+      log.write('auth failed', probe ? 'debug' : 'warn', { ...about(req), ...authFailure(err, req.headers.authorization) });
+    }
     else {
       // The stack of a fault of ours goes to the log only: the body says "internal error".
       const { level, fields } = requestFailure(status, body.code, body.message, err);

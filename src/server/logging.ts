@@ -35,7 +35,7 @@ export const LOG_EVENTS = {
   'connection opened': ['info'],
   'connection closed': ['info', 'debug'],
   'connection refused': ['info', 'warn'],
-  'auth failed': ['warn'],
+  'auth failed': ['warn', 'debug'],
   'request failed': ['info', 'warn', 'error'],
   'request completed': ['debug'],
   'unhealthy': ['error'],

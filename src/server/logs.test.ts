@@ -129,6 +129,13 @@ describe('broker logs', () => {
     // A connection that never said hello closes at debug, not info.
     const [closed] = await log.waitForLines('connection closed');
     assert.equal(closed!.level, 'debug');
+
+    // The dashboard's sign-in check, sent before anyone signed in (no token at all), is not a warning.
+    const probe = await fetch(`${broker.url}/dashboard/session`);
+    assert.equal(probe.status, 401);
+    await probe.body?.cancel();
+    const [, , , , quiet] = await log.waitForLines('auth failed', 5);
+    assert.deepEqual([quiet!.level, quiet!.url], ['debug', '/dashboard/session']);
   });
 
   it('logs a fault of the broker at error with its stack; the client gets no stack (HTTP and WebSocket)', async (t) => {
