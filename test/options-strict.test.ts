@@ -128,6 +128,15 @@ describe('spool.work', () => {
     await refuses(() => spool.work('q', handler, { shutdownTimeoutMs: 2 * 60 * 60 * 1000 }), 'shutdownTimeoutMs', /shutdownTimeoutMs must be at most 3600000/);
     await refuses(() => spool.work('q', handler, 4 as never), 'options', /must be an object/);
     await refuses(() => spool.work('q', undefined as never), 'handler', /work needs a handler function/);
+    const worker = spool.work('q', handler);
+    await refuses(() => worker.close({ timeout: 5 } as never), 'timeout', /^worker\.close: unknown option "timeout"; did you mean "timeoutMs"\?$/);
+    await worker.close({ timeoutMs: 0 });
+  });
+
+  it('new Authenticator refuses an unknown key, naming the nearest', async (t) => {
+    const spool = await Spool.open({ store: 'memory', ...quiet });
+    t.after(() => spool.close());
+    await refuses(() => new Authenticator(spool.store, { cacheMS: 10 } as never), 'cacheMS', /^Authenticator: unknown option "cacheMS"; did you mean "cacheMs"\?$/);
   });
 
   it('accepts every documented key', async (t) => {

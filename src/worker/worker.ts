@@ -148,6 +148,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
    * Idempotent.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
+    checkOptionKeys(options, ['timeoutMs'], 'worker.close');
     this.#closePromise ??= (async () => {
       this.#stopping = true;
       this.#sub?.close();

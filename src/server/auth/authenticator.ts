@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { InvalidArgumentError, UnauthorizedError } from '../../core/errors.ts';
 import { checkLimit } from '../../core/limits.ts';
+import { checkOptionKeys } from '../../core/options.ts';
 import type { Store } from '../../store/store.ts';
 import { ALL_ACCESS, parseScope, principalOf, type Principal, type Scope } from './scopes.ts';
 import { hashToken, isExpired, verifyToken } from './tokens.ts';
@@ -84,6 +85,7 @@ export class Authenticator {
   readonly #usedAt = new Map<string, number>();
 
   constructor(store: Store, options: AuthenticatorOptions = {}) {
+    checkOptionKeys(options, ['mode', 'cacheMs', 'cacheMaxEntries', 'clock'] satisfies (keyof AuthenticatorOptions)[], 'Authenticator');
     const mode = options.mode ?? 'auto';
     if (!MODES.includes(mode)) throw new InvalidArgumentError('mode', `auth mode must be one of ${MODES.join(', ')} (got ${JSON.stringify(mode)})`);
     this.mode = mode;
