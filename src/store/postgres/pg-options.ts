@@ -1,3 +1,7 @@
+import { InvalidArgumentError } from '../../core/errors.ts';
+import { checkLimit, describe } from '../../core/limits.ts';
+import { checkOptionKeys, checkOptionType } from '../../core/options.ts';
+
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
   /** postgres:// URL. */
@@ -14,4 +18,27 @@ export interface PostgresStoreOptions {
   historyMax?: number;
   /** Run migrations on open (default true). With false, a database behind the latest schema is refused. */
   migrate?: boolean;
+}
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Every key of {@link PostgresStoreOptions}; others are refused. */
+const PG_OPTIONS: Record<keyof PostgresStoreOptions, true> = { url: true, schema: true, poolSize: true, notify: true, historyMax: true, migrate: true };
+export const PG_OPTION_KEYS: readonly (keyof PostgresStoreOptions)[] = Object.keys(PG_OPTIONS) as (keyof PostgresStoreOptions)[];
+
+/** Checks the options of openPostgresStore (in this order), and gives the schema, limits and display location they set. */
+export function checkPgOptions(options: PostgresStoreOptions): { schema: string; poolSize: number; historyMax: number; location: string } {
+  checkOptionKeys(options, PG_OPTION_KEYS, 'openPostgresStore');
+  if (options === undefined || typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url) || !URL.canParse(options.url)) {
+    throw new InvalidArgumentError('url', `openPostgresStore needs a url like postgres://user:password@host:5432/database (got ${typeof options?.url === 'string' ? 'a string that is not a URL' : describe(options?.url)})`);
+  }
+  checkOptionType(options.notify, 'notify', 'boolean');
+  checkOptionType(options.migrate, 'migrate', 'boolean');
+  const poolSize = checkLimit('poolSize', options.poolSize);
+  const schema = options.schema ?? 'spool';
+  if (!SCHEMA_RE.test(schema)) throw new InvalidArgumentError('schema', `schema must be a lowercase SQL identifier (got ${JSON.stringify(schema)})`);
+  const historyMax = checkLimit('historyMax', options.historyMax);
+  const url = new URL(options.url);
+  const location = `postgres://${url.hostname}:${url.port || 5432}${url.pathname} (schema ${schema})`;
+  return { schema, poolSize, historyMax, location };
 }

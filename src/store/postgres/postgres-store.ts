@@ -1,7 +1,5 @@
-import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
+import { ClosedError } from '../../core/errors.ts';
 import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
-import { checkLimit, describe } from '../../core/limits.ts';
-import { checkOptionKeys, checkOptionType } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
@@ -9,26 +7,25 @@ import type {
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
-import { ID_MAX, NIL_ID, searchPage } from '../payload-search.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
-import type { PostgresStoreOptions } from './pg-options.ts';
+import { checkPgOptions, type PostgresStoreOptions } from './pg-options.ts';
+import * as admin from './admin.ts';
+import type { PgJobsContext } from './admin.ts';
 import { applyEach } from './apply-each.ts';
 import { pgOpenError, translatePgError } from './pg-errors.ts';
 import * as cluster from './cluster.ts';
+import * as queues from './queues.ts';
+import * as reads from './reads.ts';
 import { migrateSchema } from './migrate.ts';
 import { mergeReports, reportedLeases, reportParams } from './report.ts';
-import { insertParams, pgRowToJob, statsFromRows, toStoredQueue, type PgJobRow, type QueueRow } from './rows.ts';
+import { insertParams, pgRowToJob, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
 
-export type { PostgresStoreOptions } from './pg-options.ts';
+export { PG_OPTION_KEYS, type PostgresStoreOptions } from './pg-options.ts';
 
-const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 const NOTIFY_CHANNEL = 'spool_ready';
 
-/** Every key of {@link PostgresStoreOptions}; others are refused. */
-const PG_OPTIONS: Record<keyof PostgresStoreOptions, true> = { url: true, schema: true, poolSize: true, notify: true, historyMax: true, migrate: true };
-export const PG_OPTION_KEYS: readonly (keyof PostgresStoreOptions)[] = Object.keys(PG_OPTIONS) as (keyof PostgresStoreOptions)[];
 
 /**
  * Opens a PostgreSQL store, migrating its schema under an advisory lock.
@@ -84,20 +81,10 @@ export class PostgresStore implements Store {
       this.#tx = bind.tx;
       return;
     }
-    checkOptionKeys(options, PG_OPTION_KEYS, 'openPostgresStore');
-    if (options === undefined || typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url) || !URL.canParse(options.url)) {
-      throw new InvalidArgumentError('url', `openPostgresStore needs a url like postgres://user:password@host:5432/database (got ${typeof options?.url === 'string' ? 'a string that is not a URL' : describe(options?.url)})`);
-    }
-    checkOptionType(options.notify, 'notify', 'boolean');
-    checkOptionType(options.migrate, 'migrate', 'boolean');
-    const poolSize = checkLimit('poolSize', options.poolSize);
-    const schema = options.schema ?? 'spool';
-    if (!SCHEMA_RE.test(schema)) throw new InvalidArgumentError('schema', `schema must be a lowercase SQL identifier (got ${JSON.stringify(schema)})`);
+    const { schema, poolSize, historyMax, location } = checkPgOptions(options);
     this.schema = schema;
-    const historyMax = checkLimit('historyMax', options.historyMax);
     this.#notify = options.notify !== false;
-    const url = new URL(options.url);
-    this.location = `postgres://${url.hostname}:${url.port || 5432}${url.pathname} (schema ${schema})`;
+    this.location = location;
     this.capabilities = {
       crossProcessNotify: this.#notify,
       durability: 'PostgreSQL commit (synchronous_commit as configured on the server)',
@@ -243,172 +230,45 @@ export class PostgresStore implements Store {
     return this.#leaseResults(leases, idsOf(rows), () => ({ ok: true as const }));
   }
 
-  async jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
-    const { live, moved } = await this.#run(
-      () => this.#transaction(async (tx) => {
-        const live = await tx.q(this.#q.lockLive, [ids as string[]]);
-        const moved = await tx.q(this.#q.cancel, [ids as string[], now]);
-        return { live, moved };
-      }),
-      'cancel jobs',
-    );
-    const previous = new Map((live as unknown as { id: string; state: JobState; queue: string; token: number }[]).map((r) => [r.id, r]));
-    const cancelled = new Set((moved as unknown as { id: string }[]).map((r) => r.id));
-    const finished = await this.#lookup(ids.filter((id) => !previous.has(id)));
-    return ids.map((id): CancelResult => {
-      const p = previous.get(id);
-      if (p) return { found: true, queue: p.queue, previous: p.state, token: p.token, cancelled: cancelled.has(id) };
-      const f = finished.get(id);
-      return f ? { found: true, queue: f.queue, previous: f.state, token: f.token, cancelled: false } : { found: false };
-    });
+  // Operator actions by id (see admin.ts).
+  jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
+    return admin.jobsCancel(this.#ctx(), ids, now);
+  }
+  jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
+    return admin.jobsRetry(this.#ctx(), ids, now);
+  }
+  jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> {
+    return admin.jobsDelete(this.#ctx(), ids);
   }
 
-  async jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
-    const { before, retried } = await this.#run(
-      () => this.#transaction(async (tx) => {
-        const before = await tx.q(this.#q.lockAny, [ids as string[]]);
-        const a = await tx.q(this.#q.retryFinished, [ids as string[], now]);
-        const b = await tx.q(this.#q.retryScheduled, [ids as string[], now]);
-        const channel = this.#notifyChannel();
-        if (channel && a.length + b.length > 0) await tx.q(`SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q`, [channel, [...new Set([...a, ...b].map((r) => r.queue as string))]]);
-        return { before, retried: [...a, ...b] };
-      }),
-      'retry jobs',
-    );
-    const prev = new Map((before as unknown as { id: string; state: JobState; queue: string }[]).map((r) => [r.id, r]));
-    const done = new Set((retried as unknown as { id: string }[]).map((r) => r.id));
-    return ids.map((id): RetryResult => {
-      const p = prev.get(id);
-      return p ? { found: true, queue: p.queue, previous: p.state, retried: done.has(id) } : { found: false };
-    });
+  // Upkeep (see admin.ts).
+  jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
+    return admin.jobsReapExpired(this.#ctx(), p);
+  }
+  jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
+    return admin.jobsPromoteDue(this.#ctx(), p);
+  }
+  jobsPurge(p: { queue: string; limit: number }): Promise<number> {
+    return admin.jobsPurge(this.#ctx(), p);
+  }
+  jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
+    return admin.jobsDeleteFinished(this.#ctx(), p);
   }
 
-  async jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> {
-    if (ids.length === 0) return [];
-    const { locked, gone } = await this.#run(
-      () => this.#transaction(async (tx) => {
-        // Locked first in both tables: a claim skips these rows, a retry or ack waits, so `previous` is the state deleted from.
-        const locked = await tx.q(this.#q.lockAny, [ids as string[]]);
-        const live = await tx.q(this.#q.deleteLiveById, [ids as string[]]);
-        const finished = await tx.q(this.#q.deleteFinishedById, [ids as string[]]);
-        return { locked, gone: [...live, ...finished] };
-      }),
-      'delete jobs',
-    );
-    type Found = { id: string; queue: string; state: JobState };
-    const deleted = new Map((gone as unknown as Found[]).map((r) => [r.id, r]));
-    const kept = new Map((locked as unknown as Found[]).map((r) => [r.id, r]));
-    // Neither locked nor deleted: unknown, or moving between the tables when the lock was taken.
-    const moved = await this.#lookup(ids.filter((id) => !deleted.has(id) && !kept.has(id)));
-    return ids.map((id): DeleteResult => {
-      const d = deleted.get(id);
-      if (d) return { found: true, queue: d.queue, previous: d.state, deleted: true };
-      const k = kept.get(id) ?? moved.get(id);
-      return k ? { found: true, queue: k.queue, previous: k.state, deleted: false } : { found: false };
-    });
-  }
+  // Reads of jobs (see reads.ts).
+  jobsGet(ids: readonly string[]): Promise<(Job | null)[]> { return reads.jobsGet(this.#ctx(), ids); }
+  jobLogs(id: string): Promise<JobLogLine[] | null> { return reads.jobLogs(this.#ctx(), id); }
+  jobsList(p: ListParams): Promise<Job[]> { return reads.jobsList(this.#ctx(), p); }
+  jobsSearch(p: SearchParams): Promise<SearchPage> { return reads.jobsSearch(this.#ctx(), p); }
+  jobsNextDueAt(): Promise<number | null> { return reads.jobsNextDueAt(this.#ctx()); }
 
-  async jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
-    return this.#run(
-      () => this.#transaction(async (tx) => this.#reap(tx, (await tx.q(this.#q.lockExpired, [p.now, p.limit])).map((r) => r.id as string), p.now)),
-      'reap expired leases',
-    );
-  }
-
-  async jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
-    const rows = await this.#run(() => this.#db.q(this.#q.promote, [p.now, p.limit, this.#notifyChannel()]), 'promote due jobs');
-    return [...new Set((rows as unknown as { queue: string }[]).map((r) => r.queue))];
-  }
-
-  async jobsPurge(p: { queue: string; limit: number }): Promise<number> {
-    return (await this.#run(() => this.#db.q(this.#q.purge, [p.queue, p.limit]), 'purge a queue')).count;
-  }
-
-  async jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
-    let deleted = 0;
-    for (const state of ['completed', 'dead', 'cancelled'] as const) {
-      const r = await this.#run(() => this.#db.q(this.#q.deleteFinished, [state, p.before[state], p.limit - deleted]), 'delete finished jobs');
-      deleted += r.count;
-      if (deleted >= p.limit) break;
-    }
-    return deleted;
-  }
-
-  async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.#run(() => this.#db.q(this.#q.get, [ids as string[]]), 'read jobs');
-    const byId = new Map((rows as unknown as PgJobRow[]).map((r) => [r.id, pgRowToJob(r)]));
-    return ids.map((id) => byId.get(id) ?? null);
-  }
-
-  async jobLogs(id: string): Promise<JobLogLine[] | null> {
-    const rows = await this.#run(() => this.#db.q(this.#q.logs, [id]), 'read the log lines of a job');
-    return rows[0] ? (rows[0].logs as JobLogLine[]) : null;
-  }
-
-  async jobsList(p: ListParams): Promise<Job[]> {
-    const after = p.after ?? NIL_ID;
-    const text = p.state === undefined ? this.#q.listAll : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? this.#q.listFinished : this.#q.listLive;
-    const name = p.name ?? null;
-    const to = p.to ?? ID_MAX;
-    const params = p.state === undefined ? [p.queue, after, p.limit, name, to] : [p.queue, p.state, after, p.limit, name, to];
-    const rows = await this.#run(() => this.#db.q(text, params), 'list jobs');
-    return (rows as unknown as PgJobRow[]).map(pgRowToJob);
-  }
-
-  async jobsSearch(p: SearchParams): Promise<SearchPage> {
-    const where = p.state === undefined ? 'all' : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? 'finished' : 'live';
-    const params = [p.queue, p.after ?? NIL_ID, p.to ?? ID_MAX, p.scanMax, p.limit, JSON.stringify(p.payload.equals), p.name ?? null, ...p.payload.path];
-    if (p.state !== undefined) params.push(p.state);
-    const rows = (await this.#run(() => this.#db.q(this.#q.search(where, p.payload.path.length), params), 'search jobs')) as unknown as (PgJobRow & { scan_n: number; scan_last: string | null })[];
-    const jobs = rows.filter((r) => r.id !== null).map(pgRowToJob);
-    return searchPage(jobs, p.limit, rows[0]?.scan_n ?? 0, rows[0]?.scan_last ?? null, p.scanMax);
-  }
-
-  async jobsNextDueAt(): Promise<number | null> {
-    const rows = await this.#run(() => this.#db.q(this.#q.nextDue, []), 'find the next due job');
-    return (rows[0]?.at as number | null) ?? null;
-  }
-
-  async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
-    return statsFromRows(await this.#run(() => this.#db.q(this.#q.stats, [queue]), 'read queue stats'), queue, now);
-  }
-
-  async queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
-    await this.#run(() => this.#db.q(this.#q.queueUpsert, [name, JSON.stringify(config), now]), 'save queue settings');
-  }
-
-  async queueGet(name: string): Promise<StoredQueue | null> {
-    const rows = await this.#run(() => this.#db.q(this.#q.queueGet, [name]), 'read queue settings');
-    return rows[0] ? toStoredQueue(rows[0] as unknown as QueueRow) : null;
-  }
-
-  async queueList(): Promise<StoredQueue[]> {
-    const rows = await this.#run(() => this.#db.q(this.#q.queueList, []), 'list queues');
-    return (rows as unknown as QueueRow[]).map(toStoredQueue);
-  }
-
-  async queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
-    await this.#run(() => this.#db.q(this.#q.queuePause, [name, paused, now]), 'pause or resume a queue');
-  }
-
-  async queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> {
-    return this.#run(
-      () => this.#transaction(async (tx): Promise<QueueDeleteResult> => {
-        const row = await tx.q(this.#q.queueLock, [p.name]);
-        const active = (await tx.q(this.#q.queueActive, [p.name]))[0]!.n as number;
-        if (active > 0 && !p.force) return { found: true, deleted: false, activeJobs: active, jobsDeleted: 0, leases: [] };
-        const live = (await tx.q(this.#q.queueDeleteLive, [p.name, p.force, p.limit])) as unknown as { id: string; state: JobState; token: number }[];
-        const finished = live.length < p.limit ? (await tx.q(this.#q.queueDeleteFinished, [p.name, p.limit - live.length])).count : 0;
-        const remaining = (await tx.q(this.#q.queueHasJobs, [p.name]))[0]!.remaining === true;
-        if (!remaining && row.length > 0) await tx.q(this.#q.queueDeleteRow, [p.name]);
-        const found = row.length > 0 || live.length + finished > 0;
-        const leases = live.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
-        return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: live.length + finished, leases };
-      }),
-      `delete queue ${p.name}`,
-    );
-  }
+  // Queues (see queues.ts).
+  queueStats(queue: string | null, now: number): Promise<QueueStats[]> { return queues.queueStats(this.#ctx(), queue, now); }
+  queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> { return queues.queueUpsert(this.#ctx(), name, config, now); }
+  queueGet(name: string): Promise<StoredQueue | null> { return queues.queueGet(this.#ctx(), name); }
+  queueList(): Promise<StoredQueue[]> { return queues.queueList(this.#ctx()); }
+  queueSetPaused(name: string, paused: boolean, now: number): Promise<void> { return queues.queueSetPaused(this.#ctx(), name, paused, now); }
+  queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> { return queues.queueDelete(this.#ctx(), p); }
 
   // Many processes on one database: registry, leadership, upkeep (see cluster.ts).
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
@@ -442,13 +302,15 @@ export class PostgresStore implements Store {
   tokensEnabled(): Promise<boolean> { return tokens.tokensEnabled(this.#ctx()); }
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return tokens.tokensMarkUsed(this.#ctx(), uses); }
 
-  #ctx(): cluster.PgContext<Store> {
+  #ctx(): PgJobsContext {
     return {
       db: this.#db, q: this.#q, schema: this.schema,
       run: (fn, doing) => this.#run(fn, doing),
       transaction: (fn) => this.#transaction(fn),
       reap: (tx, ids, now) => this.#reap(tx, ids, now),
       bound: (tx) => this.#bound(tx),
+      lookup: (ids) => this.#lookup(ids),
+      notifyChannel: this.#notifyChannel(),
     };
   }
 
@@ -516,13 +378,10 @@ export class PostgresStore implements Store {
   }
 
   /** Ends the leases of `ids` (locked by the caller) as expired attempts: dead when used up, else ready. */
-  async #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
-    if (ids.length === 0) return [];
-    const rows = [...(await tx.q(this.#q.reapDead, [ids, now])), ...(await tx.q(this.#q.reapReady, [ids, now, this.#notifyChannel()]))];
-    return (rows as unknown as { id: string; token: number; queue: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => ({
-      id: r.id, token: r.token, queue: r.queue, state: r.state, deadReason: r.dead_reason ?? null,
-    }));
+  #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
+    return admin.reapLocked(this.#q, tx, ids, now, this.#notifyChannel());
   }
+
 }
 
 const STORED: ItemOutcome = Object.freeze({ ok: true as const });

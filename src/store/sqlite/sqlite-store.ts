@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { ClosedError, InvalidArgumentError, SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
-import { compareClaimOrder, emptyCounts, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
+import { compareClaimOrder, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
@@ -12,12 +11,12 @@ import type {
   TokenRow, NewTokenRow, TokenUse,
 } from '../store.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
-import { QueueStatsBuilder } from '../queue-stats.ts';
-import { ID_MAX, searchPage, sqliteJsonPath, sqliteKind, sqliteValue } from '../payload-search.ts';
 import { GroupCommit } from './group-commit.ts';
-import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
+import { openDatabase } from './open.ts';
+import * as queues from './queues.ts';
+import * as reads from './reads.ts';
 import { rowToJob, type JobRow } from './rows.ts';
-import { refusedItemError, translateSqliteError } from './sqlite-errors.ts';
+import { refusedItemError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
 import { SqliteTokens } from './tokens.ts';
 
@@ -38,11 +37,6 @@ export interface SqliteStoreOptions {
   /** Caps the database file's size; writes past it fail with a clear 'full' error. Default: no cap (the disk is the limit). */
   maxDatabaseBytes?: number;
 }
-
-const SQLITE_NOTADB = 26;
-
-/** Ids read per step of a list by name; the event loop runs between steps (see #listNamed). */
-const NAME_SCAN_CHUNK = 4096;
 
 /** Every key of {@link SqliteStoreOptions}; others are refused. */
 const SQLITE_OPTIONS: Record<keyof SqliteStoreOptions, true> = { path: true, durability: true, busyTimeoutMs: true, historyMax: true, maxDatabaseBytes: true };
@@ -83,31 +77,7 @@ export class SqliteStore implements Store {
       crossProcessNotify: false,
       durability: memory ? 'memory only (lost when the process exits)' : durability === 'fsync' ? 'fsync on commit' : 'no fsync (survives process crash, not power loss)',
     };
-    if (!memory) mkdirSync(dirname(this.location), { recursive: true });
-    try {
-      this.#db = new DatabaseSync(this.location);
-    } catch (err) {
-      throw translateSqliteError(err, `open ${this.location}`);
-    }
-    try {
-      this.#db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
-      if (!memory) {
-        const mode = this.#db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
-        if (mode.journal_mode !== 'wal') throw new StoreUnavailableError(`cannot switch ${this.location} to WAL mode (got ${mode.journal_mode})`);
-      }
-      this.#db.exec(`PRAGMA synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
-      migrate(this.#db, this.location);
-      if (options.maxDatabaseBytes !== undefined) {
-        const pageSize = (this.#db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
-        this.#db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(options.maxDatabaseBytes / pageSize))}`);
-      }
-    } catch (err) {
-      this.#db.close();
-      if ((err as { errcode?: number }).errcode === SQLITE_NOTADB) {
-        throw new StoreUnavailableError(`${this.location} is not a Spool database (not a SQLite file); point Spool at another path`, { cause: err });
-      }
-      throw translateSqliteError(err, `open ${this.location}`);
-    }
+    this.#db = openDatabase(this.location, { memory, durability, busyTimeoutMs, maxDatabaseBytes: options.maxDatabaseBytes });
     this.#group = new GroupCommit(this.#db);
     this.#s = prepareStatements(this.#db, historyMax);
     this.#tokens = new SqliteTokens(this.#db, this.#group);
@@ -293,78 +263,36 @@ export class SqliteStore implements Store {
     });
   }
 
+  // Reads of jobs (see reads.ts).
   async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
     this.#assertOpen();
-    return ids.map((id) => {
-      const row = this.#s.get.get(id) as unknown as JobRow | undefined;
-      return row ? rowToJob(row) : null;
-    });
+    return reads.jobsGet(this.#s, ids);
   }
 
   async jobLogs(id: string): Promise<JobLogLine[] | null> {
     this.#assertOpen();
-    const row = this.#s.logs.get(id) as { logs: string } | undefined;
-    return row ? (JSON.parse(row.logs) as JobLogLine[]) : null;
+    return reads.jobLogs(this.#s, id);
   }
 
   async jobsList(p: ListParams): Promise<Job[]> {
     this.#assertOpen();
-    if (p.name !== undefined) return this.#listNamed(p, p.name);
-    const rows = (p.state ? this.#s.listByState : this.#s.listAll).all(p.queue, p.state ?? null, p.after ?? '', p.to ?? ID_MAX, p.limit) as unknown as JobRow[];
-    return rows.map(rowToJob);
+    return reads.jobsList(this.#db, this.#s, p);
   }
 
   async jobsSearch(p: SearchParams): Promise<SearchPage> {
     this.#assertOpen();
-    const m = p.payload;
-    const rows = (p.state ? this.#s.searchByState : this.#s.searchAll).all(
-      p.queue, p.state ?? null, p.after ?? '', p.to ?? ID_MAX, p.scanMax, p.limit, sqliteJsonPath(m), sqliteKind(m), sqliteValue(m), p.name ?? null,
-    ) as unknown as (JobRow & { scan_n: number; scan_last: string | null })[];
-    const jobs = rows.filter((r) => r.id !== null).map(rowToJob);
-    return searchPage(jobs, p.limit, rows[0]?.scan_n ?? 0, rows[0]?.scan_last ?? null, p.scanMax);
-  }
-
-  /**
-   * A list by name. No index holds the name (one would cost every add), so the queue's ids (in
-   * the state, if given) are read from jobs_queue_state NAME_SCAN_CHUNK at a time, and the jobs
-   * among them with the name fetched by key. SQLite runs on this thread: the event loop runs
-   * between steps, so a rare name in a huge queue slows this call, not the process's workers.
-   */
-  async #listNamed(p: ListParams, name: string): Promise<Job[]> {
-    const jobs: Job[] = [];
-    let after = p.after ?? '';
-    for (let step = 0; jobs.length < p.limit; step++) {
-      if (step > 0) await new Promise((resolve) => setImmediate(resolve));
-      if (!this.#db.isOpen) throw new ClosedError('the store');
-      const ids = (p.state ? this.#s.idsByState : this.#s.idsByQueue).all(p.queue, p.state ?? null, after, p.to ?? ID_MAX, NAME_SCAN_CHUNK) as { id: string }[];
-      if (ids.length === 0) break;
-      const last = ids[ids.length - 1]!.id;
-      const rows = (p.state
-        ? this.#s.namedInRange.all(p.queue, p.state, after, last, name, p.limit - jobs.length)
-        : this.#s.namedIn.all(JSON.stringify(ids.map((r) => r.id)), name, p.limit - jobs.length)) as unknown as JobRow[];
-      for (const row of rows) jobs.push(rowToJob(row));
-      if (ids.length < NAME_SCAN_CHUNK) break;
-      after = last;
-    }
-    return jobs;
+    return reads.jobsSearch(this.#s, p);
   }
 
   async jobsNextDueAt(): Promise<number | null> {
     this.#assertOpen();
-    const row = this.#s.nextDue.get() as { at: number | null };
-    return row.at;
+    return reads.jobsNextDueAt(this.#s);
   }
 
+  // Queues (see queues.ts).
   async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
     this.#assertOpen();
-    const stats = new QueueStatsBuilder(now);
-    const queues = (queue === null ? this.#s.queueList.all() : this.#s.queueGet.all(queue)) as unknown as QueueRow[];
-    for (const q of queues) stats.paused(q.name, q.paused === 1);
-    const counts = (queue === null ? this.#s.countsAll.all() : this.#s.countsOne.all(queue)) as { queue: string; state: JobState; n: number }[];
-    for (const c of counts) stats.count(c.queue, c.state, c.n);
-    const oldest = (queue === null ? this.#s.oldestAll.all() : this.#s.oldestOne.all(queue)) as { queue: string; at: number | null }[];
-    for (const o of oldest) stats.oldestReady(o.queue, o.at);
-    return stats.build(queue);
+    return queues.queueStats(this.#s, queue, now);
   }
 
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
@@ -375,13 +303,12 @@ export class SqliteStore implements Store {
 
   async queueGet(name: string): Promise<StoredQueue | null> {
     this.#assertOpen();
-    const row = this.#s.queueGet.get(name) as unknown as QueueRow | undefined;
-    return row ? toStoredQueue(row) : null;
+    return queues.queueGet(this.#s, name);
   }
 
   async queueList(): Promise<StoredQueue[]> {
     this.#assertOpen();
-    return (this.#s.queueList.all() as unknown as QueueRow[]).map(toStoredQueue);
+    return queues.queueList(this.#s);
   }
 
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
@@ -391,17 +318,7 @@ export class SqliteStore implements Store {
   }
 
   queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> {
-    return this.#group.submit((): QueueDeleteResult => {
-      const row = this.#s.queueGet.get(p.name);
-      const active = (this.#s.queueActive.get(p.name) as { n: number }).n;
-      if (active > 0 && !p.force) return { found: true, deleted: false, activeJobs: active, jobsDeleted: 0, leases: [] };
-      const gone = this.#s.queueDeleteJobs.all(p.name, p.force ? 1 : 0, p.limit) as { id: string; state: JobState; token: number }[];
-      const remaining = (this.#s.queueHasJobs.get(p.name) as { n: number }).n === 1;
-      if (!remaining && row !== undefined) this.#s.queueDeleteRow.run(p.name);
-      const found = row !== undefined || gone.length > 0;
-      const leases = gone.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
-      return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: gone.length, leases };
-    });
+    return this.#group.submit((): QueueDeleteResult => queues.queueDelete(this.#s, p));
   }
 
   // API tokens (see tokens.ts).
@@ -461,35 +378,3 @@ export class SqliteStore implements Store {
 }
 
 const STORED: ItemOutcome = Object.freeze({ ok: true as const });
-
-interface QueueRow {
-  name: string;
-  config: string;
-  paused: number;
-  created_at: number;
-  updated_at: number;
-}
-
-function toStoredQueue(row: QueueRow): StoredQueue {
-  return { name: row.name, config: JSON.parse(row.config), paused: row.paused === 1, createdAt: row.created_at, updatedAt: row.updated_at };
-}
-
-function migrate(db: DatabaseSync, where: string): void {
-  const version = () => (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  if (version() > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(where, version(), LATEST_SCHEMA_VERSION);
-  if (version() === LATEST_SCHEMA_VERSION) return;
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const current = version(); // read again under the write lock: another process may have migrated meanwhile
-    if (current > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(where, current, LATEST_SCHEMA_VERSION);
-    for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
-      db.exec(m.sql);
-      db.exec(`PRAGMA user_version = ${m.version}`);
-    }
-    db.exec('COMMIT');
-  } catch (err) {
-    db.exec('ROLLBACK');
-    throw err;
-  }
-}

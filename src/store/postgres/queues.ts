@@ -1,0 +1,47 @@
+import type { JobState, QueueStats } from '../../core/job.ts';
+import type { QueueConfig } from '../../core/queue-config.ts';
+import type { QueueDeleteParams, QueueDeleteResult, Store, StoredQueue } from '../store.ts';
+import type { PgContext } from './cluster.ts';
+import { statsFromRows, toStoredQueue, type QueueRow } from './rows.ts';
+
+/** Queues for the PostgreSQL store (its methods delegate here): stats, settings, pause, delete. */
+
+export async function queueStats(ctx: PgContext<Store>, queue: string | null, now: number): Promise<QueueStats[]> {
+  return statsFromRows(await ctx.run(() => ctx.db.q(ctx.q.stats, [queue]), 'read queue stats'), queue, now);
+}
+
+export async function queueUpsert(ctx: PgContext<Store>, name: string, config: QueueConfig, now: number): Promise<void> {
+  await ctx.run(() => ctx.db.q(ctx.q.queueUpsert, [name, JSON.stringify(config), now]), 'save queue settings');
+}
+
+export async function queueGet(ctx: PgContext<Store>, name: string): Promise<StoredQueue | null> {
+  const rows = await ctx.run(() => ctx.db.q(ctx.q.queueGet, [name]), 'read queue settings');
+  return rows[0] ? toStoredQueue(rows[0] as unknown as QueueRow) : null;
+}
+
+export async function queueList(ctx: PgContext<Store>): Promise<StoredQueue[]> {
+  const rows = await ctx.run(() => ctx.db.q(ctx.q.queueList, []), 'list queues');
+  return (rows as unknown as QueueRow[]).map(toStoredQueue);
+}
+
+export async function queueSetPaused(ctx: PgContext<Store>, name: string, paused: boolean, now: number): Promise<void> {
+  await ctx.run(() => ctx.db.q(ctx.q.queuePause, [name, paused, now]), 'pause or resume a queue');
+}
+
+export async function queueDelete(ctx: PgContext<Store>, p: QueueDeleteParams): Promise<QueueDeleteResult> {
+  return ctx.run(
+    () => ctx.transaction(async (tx): Promise<QueueDeleteResult> => {
+      const row = await tx.q(ctx.q.queueLock, [p.name]);
+      const active = (await tx.q(ctx.q.queueActive, [p.name]))[0]!.n as number;
+      if (active > 0 && !p.force) return { found: true, deleted: false, activeJobs: active, jobsDeleted: 0, leases: [] };
+      const live = (await tx.q(ctx.q.queueDeleteLive, [p.name, p.force, p.limit])) as unknown as { id: string; state: JobState; token: number }[];
+      const finished = live.length < p.limit ? (await tx.q(ctx.q.queueDeleteFinished, [p.name, p.limit - live.length])).count : 0;
+      const remaining = (await tx.q(ctx.q.queueHasJobs, [p.name]))[0]!.remaining === true;
+      if (!remaining && row.length > 0) await tx.q(ctx.q.queueDeleteRow, [p.name]);
+      const found = row.length > 0 || live.length + finished > 0;
+      const leases = live.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
+      return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: live.length + finished, leases };
+    }),
+    `delete queue ${p.name}`,
+  );
+}
