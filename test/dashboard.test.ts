@@ -1,26 +1,22 @@
 /**
  * The web dashboard in a real browser (Debian's Chromium through playwright-core) against a
  * real broker on a loopback port, with tokens required: an admin token that may act and a
- * view token that may only look. Every wait is for a state of the page or the store, with a
+ * view token that may only look. The broker, the browser and the helpers are in
+ * test/support/dashboard.ts; every wait is for a state of the page or the store, with a
  * generous deadline; nothing sleeps.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { connect } from '../src/client/connect.ts';
-import type { RemoteSpool } from '../src/client/remote-spool.ts';
-import { Spool } from '../src/engine/spool.ts';
-import { Authenticator } from '../src/server/auth/authenticator.ts';
-import { createToken } from '../src/server/auth/tokens.ts';
-import { startBroker, type Broker } from '../src/server/broker.ts';
+import type { Browser } from 'playwright-core';
+import type { Spool } from '../src/engine/spool.ts';
+import type { Broker } from '../src/server/broker.ts';
 import type { Overview } from '../src/model/overview.ts';
 import { waitFor } from '../src/store/conformance/worker.ts';
-import type { Worker } from '../src/worker/worker.ts';
+import { DashboardHarness, WAIT_MS, waitText } from './support/dashboard.ts';
 
 /** What the functions this file runs in the page use of its DOM (the program's types are Node's, not a browser's). */
 declare const document: {
@@ -30,112 +26,20 @@ declare const document: {
 declare const sessionStorage: { getItem(key: string): string | null };
 
 const ROOT = join(import.meta.dirname, '..');
-const CHROMIUM = process.env.SPOOL_TEST_CHROMIUM ?? '/usr/bin/chromium';
-/** Longest wait for one state of the page: far beyond what a loaded 2-core machine needs. */
-const WAIT_MS = 20_000;
 
+const harness = new DashboardHarness();
+const { http, deadJobs, remoteWorker, signIn } = harness;
 let spool: Spool;
 let broker: Broker;
 let browser: Browser;
 let admin: string;
 let view: string;
-const remotes: RemoteSpool[] = [];
-const workers: Worker[] = [];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set SPOOL_TEST_CHROMIUM`);
-  // searchScanMax at its least (100), so a payload search stops after a scan with no match with few jobs.
-  spool = await Spool.open({ store: 'memory', searchScanMax: 100, onError: () => {} });
-  admin = (await createToken(spool.store, { name: 'ops', scopes: ['admin'] })).token;
-  view = (await createToken(spool.store, { name: 'wallboard', scopes: ['view'] })).token;
-  broker = await startBroker(spool, { host: '127.0.0.1', port: 0, auth: new Authenticator(spool.store, { mode: 'required' }) });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
+  ({ spool, broker, browser, admin, view } = await harness.start());
 });
 
-after(async () => {
-  await browser?.close();
-  for (const w of workers) await w.close();
-  for (const r of remotes) await r.close();
-  await broker?.close();
-  await spool?.close();
-});
-
-/** A call to the broker's HTTP API with a token. */
-async function http(method: string, path: string, token: string | null, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(broker.url + path, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
-}
-
-/** `n` dead jobs in `queue`: each leased once and failed as unrecoverable (a queue with no other ready job, so those are the ones leased). */
-async function deadJobs(queue: string, n: number): Promise<string[]> {
-  const jobs = await spool.queue(queue).addMany(Array.from({ length: n }, (_, i) => ({ payload: { n: i, to: `user${i}@example.com` }, maxAttempts: 1 })));
-  const leased = await spool.claim(queue, n);
-  assert.equal(leased.length, n);
-  await Promise.all(leased.map((j) => spool.nack({ jobId: j.id, token: j.leaseToken }, 'smtp: 421 try again later', { unrecoverable: true })));
-  return jobs.map((j) => j.id);
-}
-
-/** A remote worker connected to the broker, as a consumer the dashboard lists. */
-async function remoteWorker(queue: string, client: string, handler: Parameters<RemoteSpool['work']>[1]): Promise<Worker> {
-  const remote = await connect(broker.wsUrl, { token: admin, client, onError: () => {} });
-  remotes.push(remote);
-  const worker = remote.work(queue, handler, { concurrency: 4 });
-  workers.push(worker);
-  return worker;
-}
-
-interface Session {
-  page: Page;
-  /** Errors the page raised or logged (uncaught exceptions, CSP refusals, failed loads other than `expected`). */
-  errors: string[];
-}
-
-/** A fresh tab (its own sessionStorage) signed in with `token`. */
-async function signIn(token: string): Promise<Session> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(WAIT_MS);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  // The first look at the session without a token is a 401 by design (it is how the page knows to ask for one).
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(`console: ${m.text()}`);
-  });
-  await page.goto(broker.url + '/');
-  await page.getByLabel('API token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
-  return { page, errors };
-}
-
-/** Waits until the element at `selector` reads `expected` (exactly, or matching), and says what it read if it never does. */
-async function waitText(page: Page, selector: string, expected: string | RegExp): Promise<void> {
-  const pattern = typeof expected === 'string' ? `^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$` : expected.source;
-  try {
-    await page.waitForFunction(
-      ([sel, source]) => {
-        const el = document.querySelector(sel!);
-        return !!el && new RegExp(source!).test((el.textContent ?? '').replace(/\s+/g, ' ').trim());
-      },
-      [selector, pattern],
-      { timeout: WAIT_MS },
-    );
-  } catch (err) {
-    const actual = await page.locator(selector).first().textContent({ timeout: 1000 }).catch(() => '(no such element)');
-    throw new Error(`${selector} never read ${String(expected)} within ${WAIT_MS} ms; it reads ${JSON.stringify(actual)} (${(err as Error).message.split("\n")[0]})`, { cause: err });
-  }
-}
+after(() => harness.close());
 
 describe('dashboard (real broker, real Chromium)', () => {
   it("the browser modules type-check (JSDoc, against the DOM, the vendors' types and the broker's model)", () => {

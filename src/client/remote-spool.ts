@@ -2,12 +2,11 @@ import { Batcher } from '../core/batcher.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
 import type { HealthStatus } from '../core/health.ts';
-import { checkLimit, describe, LIMITS } from '../core/limits.ts';
+import { describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
 import { leaseKey, type Job, type JobLogLine, type JobReport, type JobState, type JobTrace, type Lease, type QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
-import { checkAddOptions, checkJobId, checkQueueName, encodeJson, type AddOptions } from '../core/validate.ts';
-import { BULK_ACTIONS, checkJobFilter } from '../engine/bulk.ts';
+import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import { checkReport, errorText, LIST_OPTION_KEYS } from '../engine/inputs.ts';
 import { checkPayloadFilter } from '../engine/list-filter.ts';
 import { payloadQueryOf } from '../api/payload-query.ts';
@@ -21,6 +20,7 @@ import { activeTrace, loadTracing } from '../tracing/tracing.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
+import { checkBulk, checkConnectArgs, checkStorable, toPublishItem } from './remote-inputs.ts';
 import { RemoteSubscription } from './remote-subscription.ts';
 
 /** Options for {@link Spool.connect}. */
@@ -83,36 +83,7 @@ export class RemoteSpool implements SpoolClient {
 
   /** Connects to the first broker of `urls` that answers. @throws if none does within connectTimeoutMs, or the token is refused. */
   static async connect(urls: string | readonly string[], options: ConnectOptions = {}): Promise<RemoteSpool> {
-    const list = typeof urls === 'string' ? [urls] : [...urls];
-    if (list.length === 0) throw new InvalidArgumentError('urls', 'Spool.connect needs at least one broker URL, e.g. ws://127.0.0.1:7600');
-    for (const url of list) {
-      if (typeof url !== 'string' || !URL.canParse(/^[a-z]+:\/\//i.test(url) ? url : `ws://${url}`)) {
-        throw new InvalidArgumentError('urls', `Spool.connect: ${JSON.stringify(url)} is not a broker URL, e.g. ws://127.0.0.1:7600`);
-      }
-    }
-    // Every key of ConnectOptions (the compiler keeps this complete); others are refused.
-    const known: Record<keyof ConnectOptions, true> = {
-      token: true, client: true, reconnectBaseMs: true, reconnectMaxMs: true, connectTimeoutMs: true, sendBufferMaxBytes: true,
-      ca: true, clock: true, log: true, random: true, onError: true,
-    };
-    checkOptionKeys(options, Object.keys(known), 'Spool.connect');
-    checkOptionType(options.token, 'token', 'string');
-    checkOptionType(options.client, 'client', 'string');
-    if (options.ca !== undefined && typeof options.ca !== 'string' && !Buffer.isBuffer(options.ca)) {
-      throw new InvalidArgumentError('ca', 'ca must be PEM text (a string or Buffer)');
-    }
-    checkOptionType(options.clock, 'clock', 'object');
-    for (const fn of ['log', 'random', 'onError'] as const) checkOptionType(options[fn], fn, 'function');
-    const reconnectBaseMs = checkLimit('reconnectBaseMs', options.reconnectBaseMs);
-    const reconnectMaxMs = checkLimit('reconnectMaxMs', options.reconnectMaxMs);
-    if (reconnectMaxMs < reconnectBaseMs) {
-      throw new InvalidArgumentError('reconnectMaxMs', `reconnectMaxMs must be at least reconnectBaseMs (got ${reconnectMaxMs} < ${reconnectBaseMs})`);
-    }
-    const limits = {
-      reconnectBaseMs, reconnectMaxMs,
-      connectTimeoutMs: checkLimit('connectTimeoutMs', options.connectTimeoutMs),
-      sendBufferMaxBytes: checkLimit('sendBufferMaxBytes', options.sendBufferMaxBytes),
-    };
+    const { list, limits } = checkConnectArgs(urls, options);
     const clock = options.clock ?? systemClock;
     const onError = options.onError ?? ((err: unknown, during: string) => console.error(`spool client (${during}): ${(err as Error)?.message ?? err}`));
     const conn = new Connection({ ...options, ...limits, urls: list, clock, log: options.log ?? ((line) => console.error(line)), random: options.random ?? Math.random });
@@ -360,42 +331,4 @@ export class RemoteSpool implements SpoolClient {
   get isClosed(): boolean {
     return this.#closing !== null;
   }
-}
-
-
-/** A bulk call checked as the engine checks it (engine/bulk.ts), in the same words. */
-function checkBulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number }): void {
-  if (!BULK_ACTIONS.includes(action)) {
-    throw new InvalidArgumentError('action', `bulk: action must be one of ${BULK_ACTIONS.join(', ')} (got ${describe(action)})`);
-  }
-  checkJobFilter(filter);
-  checkOptionKeys(options, ['after', 'limit'], 'bulk');
-  if (options?.after !== undefined) checkJobId(options.after, 'after');
-  checkLimit('bulkBatchMax', options?.limit, 'limit');
-}
-
-/**
- * A value as it may travel: refused here, as the engine would, when JSON cannot carry it
- * faithfully (NaN would arrive as null, a BigInt would fail the whole frame). Sizes are the
- * broker's to check: it knows its limits.
- */
-function checkStorable(value: unknown, field: 'payload' | 'result'): void {
-  encodeJson(value, Number.MAX_SAFE_INTEGER, field);
-}
-
-/**
- * An add's options as they travel: a Date run time becomes epoch milliseconds. Checked first
- * as the engine checks them (an unknown option, a bad delay), so a refusal reads the same;
- * the broker checks them again against its own clock. `trace` is the option's, else the
- * caller's active span's (`active`); it travels only when there is one (left out, the broker
- * stores none).
- */
-function toPublishItem(payload: unknown, options: AddOptions, now: number, active: () => JobTrace | null): PublishItem {
-  const checked = checkAddOptions(options, now);
-  checkStorable(payload, 'payload');
-  const { tx: _tx, runAt, trace: _trace, ...rest } = options;
-  const trace = checked.trace === undefined ? active() : checked.trace;
-  return {
-    ...rest, payload, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }), ...(trace === null ? {} : { trace }),
-  };
 }
