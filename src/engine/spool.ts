@@ -1,33 +1,31 @@
 import { systemClock, type Clock } from '../core/clock.ts';
-import { ClosedError, JobNotFoundError, QueueNotFoundError } from '../core/errors.ts';
+import { ClosedError } from '../core/errors.ts';
 import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
-import type { ItemOutcome, NewJobRow, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import type { BulkAction, BulkResult, JobFilter, JobPage, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
-import { Batcher } from '../core/batcher.ts';
 import { Dispatch } from './dispatch.ts';
-import { deleteFinished, purgeQueue } from './duties.ts';
-import { defaultServices, ServiceRunner } from './services.ts';
-import { Health, type HealthStatus } from '../core/health.ts';
-import { Admission } from './admission.ts';
+import { purgeQueue } from './duties.ts';
+import type { HealthStatus } from '../core/health.ts';
+import { Claims } from './claims.ts';
 import { Inflight } from './inflight.ts';
 import { Telemetry } from './telemetry.ts';
 import { checkOptionKeys } from '../core/options.ts';
-import { ModelSampler } from '../model/sampler.ts';
-import type { ConsumerInfo, Overview, OverviewHistory } from '../model/overview.ts';
-import { applyQueueDefaults, buildJobRows, callerTransaction, checkListParams } from './inputs.ts';
-import { checkJobId } from '../core/validate.ts';
-import { Maintenance } from './maintenance.ts';
+import type { Overview, OverviewHistory } from '../model/overview.ts';
+import { Intake } from './intake.ts';
+import { JobReads } from './job-reads.ts';
+import { OverviewSource } from './overview-source.ts';
+import { Upkeep } from './upkeep.ts';
 import { Operator } from './operator.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
-import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions, type SpoolEvent } from './options.ts';
+import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
 import { LeaseOps } from './leases.ts';
-import { OutageReporter } from './outages.ts';
+import { Signals } from './signals.ts';
 import { Queue } from '../api/queue.ts';
 import { QueueSettings } from './queue-settings.ts';
 import { loadTracing } from '../tracing/tracing.ts';
@@ -44,113 +42,82 @@ export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts
 export class Spool implements SpoolClient {
   readonly clock: Clock;
   readonly store: Store;
-  readonly #settings: EngineSettings;
-  readonly #health: Health;
-  readonly #outages: OutageReporter;
+  readonly #signals: Signals;
   readonly #queues: QueueSettings;
   readonly #dispatch: Dispatch;
   readonly #inflight = new Inflight(() => this.clock.now());
   /** What this process did, per queue: the counts behind the queueing model and the metrics. */
   readonly telemetry = new Telemetry();
-  #sampler: ModelSampler | null = null;
-  readonly #openedAt = Date.now();
+  readonly #overview: OverviewSource;
+  readonly #reads: JobReads;
   readonly #workers = new Set<Worker<any>>();
-  readonly #maintenance: Maintenance | null;
+  readonly #upkeep: Upkeep;
   readonly #membership: Membership | null;
-  // Adds made in one tick become one store call (and, on SQLite, share one transaction);
-  // each keeps its own outcome, so one add the database refuses does not fail the others.
-  readonly #inserts: Batcher<NewJobRow, ItemOutcome>;
+  readonly #intake: Intake;
   readonly #leases: LeaseOps;
-  readonly #admission = new Admission();
+  readonly #claims: Claims;
   readonly #operator: Operator;
-  /** Background services (services.ts), run by each maintenance tick. */
-  readonly #services: ServiceRunner;
   #closed = false;
   #closing: Promise<void> | null = null;
 
   private constructor(store: Store, options: OpenOptions, settings: EngineSettings) {
     this.store = store;
-    this.#settings = settings;
     this.clock = options.clock ?? systemClock;
     this.#queues = new QueueSettings(store, this.clock, settings.settingsRefreshMs);
-    // What background work did, for the operator's log (onEvent); a throwing listener is reported, never breaks the work.
-    const emit = (event: SpoolEvent): void => {
-      try {
-        options.onEvent?.(event);
-      } catch (err) {
-        this.#outages.report(err, 'onEvent');
-      }
-    };
-    this.#services = new ServiceRunner(
-      store, defaultServices(settings),
-      {
-        revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue),
-        reaped: (queues) => {
-          this.telemetry.expired(queues);
-          emit({ type: 'leases-reaped', count: Object.values(queues).reduce((a, b) => a + b, 0), queues });
-        },
-      },
-      (err, service) => this.#outages.probeFailed(err, service),
-      (led) => emit({ type: 'leadership', led }),
-    );
-    const log = options.log ?? ((line: string) => console.error(line));
-    this.#health = new Health(this.clock, (line, change) => {
-      log(line);
-      emit(change.healthy ? { type: 'healthy', downMs: change.downMs } : { type: 'unhealthy', reason: change.reason });
-    });
-    this.#outages = new OutageReporter(this.clock, this.#health, options.onError);
+    const signals = (this.#signals = new Signals(this.clock, options)); // onEvent, the log of health changes, onError
     // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
     this.#membership = store.workerRegister
       ? new Membership({
-          store, clock: this.clock, health: this.#health, intervalMs: settings.heartbeatIntervalMs,
-          onError: (err, startedAt) => this.#outages.probeFailed(err, 'heartbeat', startedAt),
+          store, clock: this.clock, health: this.#signals.health, intervalMs: settings.heartbeatIntervalMs,
+          onError: (err, startedAt) => this.#signals.outages.probeFailed(err, 'heartbeat', startedAt),
           onRecovered: () => this.#dispatch.wakeAll(),
         })
       : null;
+    this.#claims = new Claims({
+      store, clock: this.clock, queues: this.#queues, membership: this.#membership, telemetry: this.telemetry,
+      markHealthy: () => this.#markHealthy(), closed: () => this.#closed,
+      probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
+    });
     this.#dispatch = new Dispatch(
       this.clock,
       {
         claimBatchMax: settings.claimBatchMax,
         pollIntervalMs: settings.pollIntervalMs,
-        claim: async (queue, limit) => {
-          const at = this.clock.now();
-          try {
-            return await this.#claim(queue, limit);
-          } catch (err) {
-            this.#outages.probeFailed(err, `claim from ${queue}`, at);
-            return [];
-          }
-        },
+        claim: (queue, limit) => this.#claims.claimOrNone(queue, limit),
         release: (lease) => this.release(lease).catch((err) => this.reportError(err, 'release')),
         ready: (queue) => this.#queues.get(queue),
       },
       this.#inflight,
     );
     store.onReady?.((queue) => this.#dispatch.wake(queue));
-    this.#inserts = new Batcher(async (rows) => {
-      const outcomes = await this.store.jobsInsertEach(rows);
-      this.#markHealthy();
-      this.#afterInsert(outcomes.every((o) => o.ok) ? rows : rows.filter((_, i) => outcomes[i]!.ok));
-      return outcomes;
-    }, 10_000);
+    this.#intake = new Intake({
+      store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry,
+      markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
+    });
+    this.#reads = new JobReads(store, this.clock, settings.searchScanMax);
+    this.#overview = new OverviewSource({ clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch });
     this.#leases = new LeaseOps({
       store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random, telemetry: this.telemetry,
-      wake: (queue) => this.#dispatch.wake(queue),
-      noteDue: (at) => this.#maintenance?.noteDue(at),
+      wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
       owner: async () => (this.#membership ? (await this.#membership.start(), this.#membership.id) : undefined),
     });
     this.#operator = new Operator({
       store, clock: this.clock, revoke: (lease, reason) => this.#inflight.revoke(lease, reason),
-      wake: (queue) => this.#dispatch.wake(queue), forgetQueue: (queue) => this.#queues.forget(queue),
-      searchScanMax: settings.searchScanMax,
+      wake: (queue) => this.#dispatch.wake(queue), forgetQueue: (queue) => this.#queues.forget(queue), searchScanMax: settings.searchScanMax,
     });
-    const duties = {
-      tick: (tick: number) => this.#maintenanceTick(tick),
-      nextDueAt: () => this.store.jobsNextDueAt(),
-      promoteDue: () => this.#promoteDue(),
-      onError: (err: unknown) => this.#outages.probeFailed(err, 'maintenance'),
-    };
-    this.#maintenance = options.maintenance === false ? null : new Maintenance(this.clock, duties, settings.maintenanceIntervalMs);
+    this.#upkeep = new Upkeep({
+      store, clock: this.clock, settings, background: options.maintenance !== false,
+      effects: {
+        revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue),
+        reaped: (queues) => {
+          this.telemetry.expired(queues);
+          signals.emit({ type: 'leases-reaped', count: Object.values(queues).reduce((a, b) => a + b, 0), queues });
+        },
+      },
+      probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
+      onLeadership: (led) => signals.emit({ type: 'leadership', led }),
+      leaderId: () => this.#membership?.id ?? null, wake: (queue) => this.#dispatch.wake(queue), markHealthy: () => this.#markHealthy(),
+    });
   }
 
   /**
@@ -167,7 +134,7 @@ export class Spool implements SpoolClient {
             durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax, schema: options.schema, notify: options.notify,
           });
     const spool = new Spool(store, options, settings);
-    spool.#maintenance?.start();
+    spool.#upkeep.start();
     return spool;
   }
 
@@ -185,7 +152,7 @@ export class Spool implements SpoolClient {
   /** The queue's settings (defaults for those never set). @throws InvalidArgumentError for a bad name; QueueNotFoundError. */
   async queueConfig(name: string): Promise<QueueConfig> {
     this.#assertOpen();
-    await this.#requireQueue(checkQueueName(name));
+    await this.#reads.requireQueue(checkQueueName(name));
     return this.#queues.get(name);
   }
 
@@ -199,30 +166,13 @@ export class Spool implements SpoolClient {
   async addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]> {
     this.#assertOpen();
     checkQueueName(queue);
-    const { rows, jobs } = buildJobRows<P>(queue, items, this.clock.now(), this.#settings);
-    // Only valid input reaches here. A new queue's row is written by the insert, in its transaction.
-    applyQueueDefaults(rows, jobs, (await this.#queues.state(queue)).config);
-    const tx = callerTransaction(items, this.store);
-    // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
-    if (tx !== undefined) await this.store.jobsInsertManyInTransaction!(tx, rows);
-    else if (rows.length === 1) {
-      const outcome = await this.#inserts.push(rows[0]!);
-      if (!outcome.ok) throw outcome.error;
-    }
-    else if (rows.length > 0) {
-      await this.store.jobsInsertMany(rows);
-      this.#afterInsert(rows);
-    }
-    this.telemetry.added(queue, rows.length);
-    return jobs;
+    return this.#intake.addMany<P>(queue, items);
   }
 
   /** The job with this id. @throws JobNotFoundError */
   async get<P = unknown>(id: string): Promise<Job<P>> {
     this.#assertOpen();
-    const [job] = await this.store.jobsGet([checkJobId(id)]);
-    if (!job) throw new JobNotFoundError(id);
-    return job as Job<P>;
+    return this.#reads.get<P>(id);
   }
 
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
@@ -237,11 +187,7 @@ export class Spool implements SpoolClient {
    */
   async listPage(queue: string, options: ListOptions = {}): Promise<JobPage> {
     this.#assertOpen();
-    const { params, payload } = checkListParams(queue, options);
-    await this.#requireQueue(queue);
-    if (payload) return this.store.jobsSearch({ ...params, payload, scanMax: this.#settings.searchScanMax });
-    const jobs = await this.store.jobsList(params);
-    return { jobs, next: jobs.length === params.limit ? jobs.at(-1)!.id : null };
+    return this.#reads.listPage(queue, options);
   }
 
   /**
@@ -285,40 +231,7 @@ export class Spool implements SpoolClient {
   async overview(options: { history?: boolean } = {}): Promise<Overview & { history?: OverviewHistory }> {
     this.#assertOpen();
     checkOptionKeys(options, ['history'], 'overview');
-    this.#sampler ??= new ModelSampler({
-      clock: this.clock,
-      counts: () => this.telemetry.snapshot(),
-      stats: () => this.store.queueStats(null, this.clock.now()),
-      slots: () => this.consumerSlots(),
-      consumers: () => this.#consumers(),
-    });
-    const overview = await this.#sampler.overview();
-    return options.history === true ? { ...overview, history: this.#sampler.history() } : overview;
-  }
-
-  /** Consumers of this process: a broker's clients by connection, in-process workers as one. */
-  #consumers(): ConsumerInfo[] {
-    const busy = this.#inflight.busyBySubscriber();
-    const byOwner = new Map<string, ConsumerInfo>();
-    for (const { queue, sub } of this.#dispatch.subscriptions()) {
-      const o = sub.handlers.owner;
-      const id = o?.id ?? 'in-process';
-      let info = byOwner.get(id);
-      if (!info) {
-        const now = this.clock.now();
-        info = o
-          ? { id, client: o.client, address: o.address, queues: [], connectedAt: o.connectedAt, lastSeenAt: o.lastSeenAt() }
-          : { id, client: 'workers in this process', address: '', queues: [], connectedAt: this.#openedAt, lastSeenAt: now };
-        byOwner.set(id, info);
-      }
-      const inFlight = busy.get(sub) ?? 0;
-      const entry = info.queues.find((q) => q.queue === queue);
-      if (entry) {
-        entry.slots += sub.credits + inFlight;
-        entry.inFlight += inFlight;
-      } else info.queues.push({ queue, slots: sub.credits + inFlight, inFlight });
-    }
-    return [...byOwner.values()];
+    return this.#overview.overview(options.history === true);
   }
 
   /**
@@ -326,11 +239,7 @@ export class Spool implements SpoolClient {
    * broker's remote ones): `slots` is their unspent credits plus the jobs they hold, `inFlight` those jobs.
    */
   consumerSlots(): Map<string, { slots: number; inFlight: number }> {
-    const busy = this.#inflight.busyByQueue();
-    const out = new Map<string, { slots: number; inFlight: number }>();
-    for (const [queue, credits] of this.#dispatch.credits()) out.set(queue, { slots: credits + (busy.get(queue) ?? 0), inFlight: busy.get(queue) ?? 0 });
-    for (const [queue, n] of busy) if (!out.has(queue)) out.set(queue, { slots: n, inFlight: n });
-    return out;
+    return this.#overview.consumerSlots();
   }
 
   /** Retries, cancels or deletes one bounded batch of the jobs matching `filter`. @see Operator.bulk */
@@ -342,8 +251,7 @@ export class Spool implements SpoolClient {
   /** Counts per state and oldest ready age, for one queue or all. */
   async stats(queue?: string): Promise<QueueStats[]> {
     this.#assertOpen();
-    if (queue !== undefined) await this.#requireQueue(checkQueueName(queue));
-    return this.store.queueStats(queue ?? null, this.clock.now());
+    return this.#reads.stats(queue);
   }
 
   /**
@@ -352,7 +260,7 @@ export class Spool implements SpoolClient {
    */
   async purge(queue: string): Promise<number> {
     this.#assertOpen();
-    await this.#requireQueue(checkQueueName(queue));
+    await this.#reads.requireQueue(checkQueueName(queue));
     return purgeQueue(this.store, queue);
   }
 
@@ -368,7 +276,7 @@ export class Spool implements SpoolClient {
     this.#assertOpen();
     checkQueueName(queue);
     checkLimit('claimBatchMax', limit, 'limit');
-    const jobs = await this.#claim(queue, limit);
+    const jobs = await this.#claims.claim(queue, limit);
     for (const job of jobs) this.#inflight.delivered(job, null);
     return jobs;
   }
@@ -409,9 +317,7 @@ export class Spool implements SpoolClient {
   /** A job's log lines (job.log()), oldest first. @throws JobNotFoundError */
   async logs(id: string): Promise<JobLogLine[]> {
     this.#assertOpen();
-    const lines = await this.store.jobLogs(checkJobId(id));
-    if (lines === null) throw new JobNotFoundError(id);
-    return lines;
+    return this.#reads.logs(id);
   }
 
   /**
@@ -432,13 +338,12 @@ export class Spool implements SpoolClient {
 
   /** One pass of maintenance now: reap expired leases, promote due jobs. */
   async runMaintenance(): Promise<void> {
-    // Tick 1: the services that run every tick (not retention; see cleanup()).
-    await (this.#maintenance ? this.#maintenance.exclusive(() => this.#maintenanceTick(1)) : this.#maintenanceTick(1));
+    await this.#upkeep.runNow();
   }
 
   /** Deletes finished jobs past their retention now; returns how many. */
   async cleanup(): Promise<number> {
-    return deleteFinished(this.store, this.clock.now(), this.#settings.retention);
+    return this.#upkeep.cleanup();
   }
 
   /** Stops workers gracefully, stops background work, and closes the store. Idempotent. */
@@ -447,9 +352,8 @@ export class Spool implements SpoolClient {
       await Promise.all([...this.#workers].map((w) => w.close()));
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
-      this.#sampler?.stop();
-      await this.#maintenance?.stop();
-      await this.#services.settled();
+      this.#overview.stop();
+      await this.#upkeep.stop(); // waits for a running tick, then for the upkeep the services started
       if (this.#membership) {
         await this.store.leaderResign?.('maintenance', this.#membership.id).catch(() => {});
         await this.#membership.stop();
@@ -469,7 +373,7 @@ export class Spool implements SpoolClient {
    * database outage, or after a refused heartbeat until the process has registered again.
    */
   health(): HealthStatus {
-    return this.#health.status;
+    return this.#signals.health.status;
   }
 
   /** This process's registration id in a shared store (null for stores without a registry). */
@@ -479,68 +383,15 @@ export class Spool implements SpoolClient {
 
   /** Reports an error from work outside a handler (a failed ack, a release): a store outage is reported once, as the process turning unhealthy, not once per failed call. */
   reportError(err: unknown, during: string): void {
-    this.#outages.report(err, during);
+    this.#signals.outages.report(err, during);
   }
 
   #markHealthy(): void {
     // A registered process is declared healthy by its heartbeat, which re-registers first if it must.
-    if (!this.#membership?.started && this.#health.up()) this.#dispatch.wakeAll();
-  }
-
-  /** Reads never create a queue: a name no job or setting made is an error, not a new empty queue. */
-  async #requireQueue(name: string): Promise<void> {
-    if ((await this.store.queueGet(name)) === null) throw new QueueNotFoundError(name);
+    if (!this.#membership?.started && this.#signals.health.up()) this.#dispatch.wakeAll();
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError();
   }
-
-  async #claim(queue: string, limit: number): Promise<Job[]> {
-    // Settings and the paused flag as every process sees them, at most settingsRefreshMs old;
-    // every claim passes the admission rules (pause today).
-    const state = await this.#queues.state(queue);
-    const admitted = await this.#admission.admit(queue, limit, state);
-    if (admitted === 0 || this.#closed) return [];
-    await this.#membership?.start();
-    const started = performance.now();
-    const now = this.clock.now();
-    const jobs = await this.store.jobsClaim({ queue, limit: admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: this.#membership?.id });
-    this.#markHealthy();
-    this.telemetry.claimed(queue, jobs, performance.now() - started, now);
-    return jobs;
-  }
-
-  #afterInsert(rows: readonly NewJobRow[]): void {
-    let lastQueue = '';
-    for (const r of rows) {
-      if (r.state === 'scheduled') this.#maintenance?.noteDue(r.runAt);
-      else if (r.queue !== lastQueue) {
-        lastQueue = r.queue;
-        this.#dispatch.wake(r.queue);
-      }
-    }
-  }
-
-  /**
-   * One maintenance tick: the services due (leader duties on a shared store run in one
-   * process at a time; their effects on this process are applied after they committed),
-   * then promotion of due jobs, which every process does.
-   */
-  async #maintenanceTick(tick: number): Promise<void> {
-    const now = this.clock.now();
-    try {
-      await this.#services.tick({ leaderId: this.#membership?.id ?? null, leaseMs: this.#settings.leaderLeaseMs, now, tick });
-      await this.#promoteDue();
-      this.#markHealthy();
-    } catch (err) {
-      this.#outages.probeFailed(err, 'maintenance', now);
-    }
-  }
-
-  async #promoteDue(): Promise<void> {
-    const queues = await this.store.jobsPromoteDue({ now: this.clock.now(), limit: 10_000 });
-    for (const q of queues) this.#dispatch.wake(q);
-  }
 }
-

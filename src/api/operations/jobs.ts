@@ -1,0 +1,140 @@
+/** The operation rows on jobs: add, read, list, logs, cancel, retry, delete, bulk. */
+import type { Job, JobLogLine } from '../../core/job.ts';
+import { LIMITS } from '../../core/limits.ts';
+import { traceFromHeaders } from '../../core/trace-context.ts';
+import type { AddItem, BulkAction, JobFilter, JobPage, ListOptions } from '../contract.ts';
+import { jobIn, op, queueIn, type JobInput, type QueueInput } from '../operation-kit.ts';
+import type { Operation } from '../operations.ts';
+import { payloadFilterOf, payloadQuerySchemas, type PayloadQuery } from '../payload-query.ts';
+import * as S from '../schemas.ts';
+
+/** The filters a list or bulk call takes on the wire (flat, so a query string holds them). */
+type ListInput = { state?: Job['state']; name?: string; after?: string; limit?: number; createdAfter?: number; createdBefore?: number } & PayloadQuery;
+const LIST_FILTER_FIELDS = ['createdAfter', 'createdBefore', 'payloadPath', 'payloadEquals'] as const;
+
+/** List options from wire fields: the payload filter's two fields made one (see payload-query.ts). */
+function listOptionsOf({ payloadPath, payloadEquals, ...rest }: ListInput): ListOptions {
+  const payload = payloadFilterOf({ payloadPath, payloadEquals });
+  return { ...rest, ...(payload ? { payload } : {}) };
+}
+
+const listPage: S.Schema = {
+  type: 'object', required: ['jobs', 'next'],
+  properties: { jobs: { type: 'array', items: S.job }, next: { type: ['string', 'null'], description: 'The `after` of the next page, or null on the last page.' } },
+};
+
+/** An add's jobs that give no `trace` take the one of the request's `traceparent` header, if any. */
+function addTraceFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, input: Record<string, unknown>): Record<string, unknown> {
+  const trace = traceFromHeaders(headers);
+  if (!trace) return input;
+  if (Array.isArray(input.jobs)) {
+    return { ...input, jobs: input.jobs.map((j: unknown) => (typeof j === 'object' && j !== null && !Array.isArray(j) && !('trace' in j) ? { ...j, trace } : j)) };
+  }
+  return 'trace' in input || 'jobs' in input ? input : { ...input, trace };
+}
+
+export const JOB_OPERATIONS = [
+  op<{ queue: string; payload?: unknown; jobs?: AddItem[] } & Record<string, unknown>, unknown>({
+    name: 'addJobs',
+    summary: 'Add one job (`payload` and options) or a batch (`jobs`, atomic: all or none)',
+    action: 'publish', queue: 'input',
+    input: {
+      ...S.object({ ...queueIn, payload: S.anyJson, jobs: { type: 'array', minItems: 1, maxItems: LIMITS.addManyMax.max, items: S.addItem }, ...S.addOptions }, ['queue']),
+      oneOf: [
+        { required: ['payload'], not: { anyOf: [{ required: ['jobs'] }, { required: ['delayMs', 'runAt'] }] } },
+        { required: ['jobs'], not: { anyOf: [{ required: ['payload'] }, ...Object.keys(S.addOptions).map((k) => ({ required: [k] }))] } },
+      ],
+    },
+    output: { oneOf: [S.job, { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: S.job } } }] },
+    http: { method: 'POST', path: '/v1/queues/{queue}/jobs', status: 201, fromHeaders: addTraceFromHeaders },
+    ws: { frame: 'publish' },
+    inputRule: 'send "payload" (one job, with its options beside it) or "jobs" (a batch, options inside each job), not both; and delayMs or runAt, not both',
+    errors: ['PAYLOAD_TOO_LARGE'],
+    async run(host, { queue, jobs, payload, ...options }) {
+      if (jobs) return { jobs: await host.addMany(queue, jobs) };
+      const { queue: _q, ...rest } = options as Record<string, unknown>;
+      return host.add(queue, payload, rest);
+    },
+  }),
+  op<JobInput, Job>({
+    name: 'getJob', summary: 'A job: its payload, state, result and attempt history',
+    action: 'read', queue: 'self',
+    input: S.object(jobIn, ['jobId']), output: S.job,
+    http: { method: 'GET', path: '/v1/jobs/{jobId}' }, ws: { call: 'get' }, errors: ['JOB_NOT_FOUND'],
+    async run(host, { jobId }, ctx) {
+      const job = await host.get(jobId);
+      ctx.authorize('read', job.queue);
+      return job;
+    },
+  }),
+  op<QueueInput & ListInput, JobPage>({
+    name: 'listJobs', summary: "A page of a queue's jobs in id (creation) order; pass `next` as `after` for the next page",
+    description: 'Filters: state, name, a creation time range (createdAfter, createdBefore: Unix ms, both inclusive) and a payload field '
+      + '(payloadPath, payloadEquals). A payload filter has no index: one call examines at most searchScanMax jobs, and `next` is where '
+      + 'that scan stopped, so a page may be short, or empty, while `next` is not null. Go on until `next` is null.',
+    action: 'read', queue: 'input',
+    input: S.object({ ...queueIn, state: S.jobState, name: S.jobName, after: S.jobId, ...payloadQuerySchemas, limit: S.bounded('listLimit') }, ['queue']),
+    output: listPage,
+    http: { method: 'GET', path: '/v1/queues/{queue}/jobs', query: ['state', 'name', 'after', ...LIST_FILTER_FIELDS, 'limit'] }, ws: { call: 'list' }, errors: ['QUEUE_NOT_FOUND'],
+    run: (host, { queue, ...input }) => host.listPage(queue, listOptionsOf(input)),
+  }),
+  op<JobInput, { lines: JobLogLine[] }>({
+    name: 'getJobLogs', summary: "The lines a job's handlers wrote with job.log(), oldest first (the last jobLogMax are kept)",
+    action: 'read', queue: 'self',
+    input: S.object(jobIn, ['jobId']), output: S.jobLogs,
+    http: { method: 'GET', path: '/v1/jobs/{jobId}/logs' }, ws: { call: 'logs' }, errors: ['JOB_NOT_FOUND'],
+    async run(host, { jobId }, ctx) {
+      const job = await host.get(jobId);
+      ctx.authorize('read', job.queue);
+      return { lines: await host.logs(jobId) };
+    },
+  }),
+  op<JobInput, Job>({
+    name: 'cancelJob', summary: 'Cancel a job that has not finished; a running handler is aborted',
+    action: 'admin', queue: 'none',
+    input: S.object(jobIn, ['jobId']), output: S.job,
+    http: { method: 'POST', path: '/v1/jobs/{jobId}/cancel', body: false }, ws: { call: 'cancel' }, errors: ['JOB_NOT_FOUND', 'INVALID_STATE'],
+    async run(host, { jobId }) {
+      await host.cancel(jobId);
+      return host.get(jobId);
+    },
+  }),
+  op<JobInput, Job>({
+    name: 'retryJob', summary: 'Run a dead or cancelled job again with fresh attempts, or a scheduled job now',
+    action: 'admin', queue: 'none',
+    input: S.object(jobIn, ['jobId']), output: S.job,
+    http: { method: 'POST', path: '/v1/jobs/{jobId}/retry', body: false }, ws: { call: 'retry' }, errors: ['JOB_NOT_FOUND', 'INVALID_STATE'],
+    async run(host, { jobId }) {
+      await host.retry(jobId);
+      return host.get(jobId);
+    },
+  }),
+  op<JobInput, { id: string; deleted: true }>({
+    name: 'deleteJob', summary: 'Delete a job that is not running (cancel a running one first)',
+    action: 'admin', queue: 'none',
+    input: S.object(jobIn, ['jobId']),
+    output: { type: 'object', required: ['id', 'deleted'], properties: { id: S.jobId, deleted: { const: true } } },
+    http: { method: 'DELETE', path: '/v1/jobs/{jobId}', body: false }, ws: { call: 'deleteJob' }, errors: ['JOB_NOT_FOUND', 'INVALID_STATE'],
+    async run(host, { jobId }) {
+      await host.deleteJob(jobId);
+      return { id: jobId, deleted: true };
+    },
+  }),
+  op<QueueInput & ListInput & { action: BulkAction }, unknown>({
+    name: 'bulkJobs',
+    summary: 'Retry, cancel or delete the jobs of a queue matching a filter, one bounded batch per call',
+    description: 'Resumable: pass `next` back as `after` until it is null. Counts are per batch.',
+    action: 'admin', queue: 'none',
+    input: S.object({
+      ...queueIn, action: { type: 'string', enum: ['retry', 'cancel', 'delete'] }, state: S.jobState, name: S.jobName, ...payloadQuerySchemas,
+      after: S.jobId, limit: S.bounded('bulkBatchMax'),
+    }, ['queue', 'action']),
+    output: {
+      type: 'object', required: ['matched', 'changed', 'skipped', 'next'],
+      properties: { matched: { type: 'integer' }, changed: { type: 'integer' }, skipped: { type: 'integer' }, next: { type: ['string', 'null'] } },
+    },
+    http: { method: 'POST', path: '/v1/queues/{queue}/bulk' }, ws: { call: 'bulk' },
+    run: (host, { action, queue, after, limit, ...filter }) =>
+      host.bulk(action, { queue, ...listOptionsOf(filter) } as JobFilter, { ...(after ? { after } : {}), ...(limit ? { limit } : {}) }),
+  }),
+] as const satisfies readonly Operation[];
