@@ -114,46 +114,49 @@ export function JobsView({ query }) {
     if (t.setCustomValidity) t.setCustomValidity('');
   };
 
+  // The fields are not controlled (defaultValue, selected): the live overview re-renders this view
+  // every second, and a controlled field would be reset to the route's value under the user's hands.
+  // The form is mounted afresh (key) when the route changes.
   return html`
     <h1 tabindex="-1">Jobs</h1>
     <form class="filters" onSubmit=${apply} onInput=${clearProblem} aria-label="Filter jobs" key=${key}>
       <div class="field">
         <label for="filter-queue">Queue</label>
         ${queues.length
-          ? html`<select id="filter-queue" name="queue" value=${queue}>${[...new Set([queue, ...queues])].filter(Boolean).map((q) => html`<option value=${q}>${q}</option>`)}</select>`
-          : html`<input id="filter-queue" name="queue" value=${queue} required />`}
+          ? html`<select id="filter-queue" name="queue">${[...new Set([queue, ...queues])].filter(Boolean).map((q) => html`<option value=${q} selected=${q === queue}>${q}</option>`)}</select>`
+          : html`<input id="filter-queue" name="queue" defaultValue=${queue} required />`}
       </div>
       <div class="field">
         <label for="filter-state">State</label>
-        <select id="filter-state" name="state" value=${filter.state}>
-          <option value="">any</option>
-          ${STATES.map((s) => html`<option value=${s}>${s}${stats ? ` (${count(stats.counts[s])})` : ''}</option>`)}
+        <select id="filter-state" name="state">
+          <option value="" selected=${!filter.state}>any</option>
+          ${STATES.map((s) => html`<option value=${s} selected=${s === filter.state}>${s}${stats ? ` (${count(stats.counts[s])})` : ''}</option>`)}
         </select>
       </div>
       <div class="field">
         <label for="filter-name">Name</label>
-        <input id="filter-name" name="name" value=${filter.name} placeholder="any" autocomplete="off" />
+        <input id="filter-name" name="name" defaultValue=${filter.name} placeholder="any" autocomplete="off" />
       </div>
       <div class="break" aria-hidden="true"></div>
       <div class="field">
         <label for="filter-from">Created from</label>
-        <input id="filter-from" name="createdAfter" type="datetime-local" value=${localInput(filter.createdAfter)} aria-describedby="hint-from" />
+        <input id="filter-from" name="createdAfter" type="datetime-local" defaultValue=${localInput(filter.createdAfter)} aria-describedby="hint-from" />
         <small id="hint-from">local time, from the start of that minute</small>
       </div>
       <div class="field">
         <label for="filter-to">Created to</label>
-        <input id="filter-to" name="createdBefore" type="datetime-local" value=${localInput(filter.createdBefore)} aria-describedby="hint-to" />
+        <input id="filter-to" name="createdBefore" type="datetime-local" defaultValue=${localInput(filter.createdBefore)} aria-describedby="hint-to" />
         <small id="hint-to">local time, inclusive: to the end of that minute</small>
       </div>
       <div class="field">
         <label for="filter-path">Payload field</label>
-        <input id="filter-path" name="payloadPath" value=${filter.payloadPath} placeholder="e.g. user.id" autocomplete="off" spellcheck="false"
+        <input id="filter-path" name="payloadPath" defaultValue=${filter.payloadPath} placeholder="e.g. user.id" autocomplete="off" spellcheck="false"
           pattern=${PAYLOAD_PATH_PATTERN} title="1–8 keys of letters, digits, _ or -, joined by dots" aria-describedby="hint-path" />
         <small id="hint-path">keys joined by dots; searched, not indexed</small>
       </div>
       <div class="field">
         <label for="filter-equals">Equals</label>
-        <input id="filter-equals" name="payloadEquals" value=${filter.payloadEquals} placeholder="e.g. 12345" autocomplete="off" spellcheck="false" aria-describedby="hint-equals" />
+        <input id="filter-equals" name="payloadEquals" defaultValue=${filter.payloadEquals} placeholder="e.g. 12345" autocomplete="off" spellcheck="false" aria-describedby="hint-equals" />
         <small id="hint-equals">JSON if it parses (12345, true, "12345"), else text</small>
       </div>
       <div class="form-buttons"><button type="submit" class="primary">Show</button></div>

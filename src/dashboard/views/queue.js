@@ -136,7 +136,7 @@ function Settings({ queue }) {
   const field = ({ name, label, value, min = 0, hint }) => html`
     <div class=${`field${error?.field === name || error?.field === `config.${name}` ? ' invalid' : ''}`}>
       <label for=${`f-${name}`}>${label}</label>
-      <input id=${`f-${name}`} name=${name} type="number" inputmode="numeric" min=${min} step="1" required value=${value} aria-describedby=${hint ? `h-${name}` : undefined} />
+      <input id=${`f-${name}`} name=${name} type="number" inputmode="numeric" min=${min} step="1" required defaultValue=${value} aria-describedby=${hint ? `h-${name}` : undefined} />
       ${hint ? html`<small id=${`h-${name}`}>${hint}</small>` : null}
     </div>`;
 
