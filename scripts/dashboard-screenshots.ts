@@ -28,6 +28,7 @@ function sampleError(message: string): Error {
 declare const document: {
   querySelectorAll(selector: string): Iterable<{ getAttribute(name: string): string | null }>;
   activeElement: { blur?: () => void } | null;
+  getElementById(id: string): { scrollIntoView(): void } | null;
 };
 
 const OUT = join(import.meta.dirname, '..', 'docs', 'dashboard');
@@ -106,9 +107,26 @@ try {
   await page.locator('#dead-title + .table-wrap tbody tr').first().waitFor();
   await shoot(page, 'queue');
 
+  // The form that adds a job, with a payload that is not JSON (its error said at the field); then the delete confirmation.
+  await page.getByLabel('Payload (JSON)').fill('{ "to": "https://example.com/hook", "event": order.paid }');
+  await page.getByLabel('Name', { exact: true }).fill('order.paid');
+  await page.getByRole('button', { name: 'Add job' }).click();
+  await page.locator('#add-payload-error').waitFor();
+  await page.evaluate(() => document.getElementById('add-title')?.scrollIntoView());
+  await shoot(page, 'queue-add');
+  await page.getByRole('button', { name: 'Delete queue…' }).click();
+  await page.getByRole('dialog', { name: 'Delete queue webhooks?' }).waitFor();
+  await shoot(page, 'queue-delete');
+  await page.keyboard.press('Escape');
+
   await page.goto(`${broker.url}/#/jobs?queue=webhooks`);
   await page.locator('tr[data-job]').first().waitFor();
   await shoot(page, 'jobs');
+
+  // Every queue's dead jobs in one list.
+  await page.goto(`${broker.url}/#/jobs?queue=*&state=dead`);
+  await page.locator('tr[data-job]').first().waitFor();
+  await shoot(page, 'jobs-all');
 
   // A report that failed once and then completed: a timeline with both attempts, progress and its log.
   const flaky = (await spool.list('reports', { state: 'completed', name: 'quarterly' }))[0];

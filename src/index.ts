@@ -26,14 +26,14 @@ export type { OpenOptions } from './engine/spool.ts';
 export type { EmbeddedSpool };
 export type { HealthStatus } from './core/health.ts';
 export type { ConnectionOptions } from './client/connection.ts';
-export type { AddItem, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, PayloadFilter, QueueDeleted, SpoolClient, SpoolOperations } from './api/contract.ts';
+export type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, PayloadFilter, QueueDeleted, SpoolClient, SpoolOperations } from './api/contract.ts';
 export { Queue } from './api/queue.ts';
 // The remote client loads on the first Spool.connect; the broker is its own entry point
 // (`spool-queue/server`), so an embedded Spool does not load a web server.
 export type { RemoteSpool, ConnectOptions } from './client/remote-spool.ts';
 export { Worker, WorkerShutdownError, type Handler, type JobContext, type RunningJob, type WorkerOptions } from './worker/worker.ts';
 export type { ConsumerApi, ConsumerOwner, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
-export type { Overview, OverviewHistory, QueueOverview, QueueModel, ConsumerInfo } from './model/overview.ts';
+export type { Overview, OverviewHistory, QueueOverview, QueueModel, ConsumerInfo, ProcessInfo } from './model/overview.ts';
 export { Telemetry, type QueueCounts, type TelemetryListener } from './engine/telemetry.ts';
 export { erlangC, meanQueueWaitMs, workersFor, MMC_ASSUMPTIONS } from './model/queueing.ts';
 export * from './core/errors.ts';
@@ -46,5 +46,9 @@ export type {
   Store, WorkerRegistration, StoreCapabilities, NewJobRow, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, LeaseMiss,
   LeaseResult, FailResult, ExtendResult, ItemOutcome, CancelResult, RetryResult, DeleteResult, QueueDeleteParams, QueueDeleteResult,
   ReapedJob, ListParams, SearchParams, SearchPage, PayloadMatch, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
+  ProcessSnapshot, ProcessSnapshots, CountsByQueue,
 } from './store/store.ts';
+export type { AlertStore, StoredAlertRule, NewAlertEvent, AlertEvaluation, AlertDelivery, AlertDeliveryOutcome } from './store/alert-store.ts';
+export type { AlertKind, AlertState, AlertRuleInput, AlertRule, AlertEvent, CheckedAlertRule } from './alerts/rules.ts';
+export type { AlertWebhookBody } from './alerts/webhook.ts';
 export { SqliteStore, type SqliteDurability, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';

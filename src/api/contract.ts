@@ -9,6 +9,7 @@ import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Job, JobLogLine, JobState, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
+import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 import type { ConsumerApi } from '../worker/consumer.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
 
@@ -69,6 +70,16 @@ export interface JobFilter {
   createdAfter?: number;
   createdBefore?: number;
   payload?: PayloadFilter;
+}
+
+/** Options of {@link SpoolOperations.alertEvents}. */
+export interface AlertEventsOptions {
+  /** Only this rule's events. */
+  ruleId?: string;
+  /** Cursor: events older than this id (the last id of the previous page). */
+  before?: number;
+  /** Default 100, at most 1000 (`listLimit`). */
+  limit?: number;
 }
 
 /** What an operator can do to many jobs at once. */
@@ -134,6 +145,14 @@ export interface SpoolOperations {
   queueConfig(name: string): Promise<QueueConfig>;
   /** Deletes a queue and all its jobs; refused while jobs are running unless `force`. */
   deleteQueue(name: string, options?: { force?: boolean }): Promise<QueueDeleted>;
+  /** Sets an alert rule (a new id, or a replacement); see docs/operations.md, Alerts. */
+  setAlert(rule: AlertRuleInput): Promise<AlertRule>;
+  /** Every alert rule with where it stands. */
+  alerts(): Promise<AlertRule[]>;
+  /** Deletes an alert rule; a firing one sends its resolution. @throws AlertNotFoundError */
+  deleteAlert(id: string): Promise<void>;
+  /** Alert firings and resolutions with their webhook delivery, newest first; `before` pages back. */
+  alertEvents(options?: AlertEventsOptions): Promise<AlertEvent[]>;
   /** Runs `handler` for each job of `queue`, up to `concurrency` at once. */
   work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R>;
 }

@@ -8,6 +8,7 @@
  */
 import type { Job } from '../core/job.ts';
 import type { SpoolClient } from './contract.ts';
+import { ALERT_OPERATIONS } from './operations/alerts.ts';
 import { JOB_OPERATIONS } from './operations/jobs.ts';
 import { LEASE_OPERATIONS } from './operations/leases.ts';
 import { MANAGEMENT_OPERATIONS } from './operations/management.ts';
@@ -110,6 +111,7 @@ export const OPERATIONS = [
   ...QUEUE_OPERATIONS,
   ...LEASE_OPERATIONS,
   ...MANAGEMENT_OPERATIONS,
+  ...ALERT_OPERATIONS,
 ] as const satisfies readonly Operation[];
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];

@@ -153,7 +153,7 @@ export const queueModel: Schema = {
     completionRate: rate('μ: jobs completed per second.'),
     failureRate: rate('Failed attempts per second.'),
     serviceTimeMs: nullableNumber('Mean handler run time per finished attempt.'),
-    workers: { type: 'integer', description: 'c: worker slots consuming the queue through this broker.' },
+    workers: { type: 'integer', description: 'c: worker slots consuming the queue through every live process sharing the store.' },
     utilisation: nullableNumber('ρ = λ·S / c.'),
     length: { type: 'integer', description: 'L: ready and active jobs.' },
     meanWaitMs: nullableNumber("W: mean time from add to completion in the window (Little's law's L / λ when nothing completed)."),
@@ -171,7 +171,7 @@ export const queueCapacity: Schema = {
     windowMs: { type: 'integer', description: 'The window λ and S were measured over; 0 for a queue newer than the last aggregation.' },
     arrivalRate: rate('λ: jobs added per second.'),
     serviceTimeMs: nullableNumber('S: mean handler run time per finished attempt; null before one finished in the window.'),
-    workers: { type: 'integer', description: 'c: worker slots consuming the queue through this broker now.' },
+    workers: { type: 'integer', description: 'c: worker slots consuming the queue through every live process sharing the store now.' },
     utilisation: nullableNumber('ρ = λ·S / c.'),
     overloaded: { type: 'boolean', description: 'λ·S ≥ c with jobs arriving (or no workers): the wait grows without bound.' },
     predictedWaitMs: nullableNumber("Wq: mean wait before start with today's workers, by M/M/c; null when overloaded, without workers, or without S while jobs arrive."),
@@ -193,10 +193,15 @@ export const overview: Schema = {
     consumers: {
       type: 'array',
       items: {
-        type: 'object', required: ['id', 'client', 'address', 'queues', 'connectedAt', 'lastSeenAt'],
+        type: 'object', required: ['id', 'client', 'address', 'queues', 'connectedAt', 'lastSeenAt', 'process'],
+        description: 'A consumer connected to any of the processes sharing the store (each publishes its own about once a second).',
         properties: {
           id: { type: 'string' }, client: { type: 'string' }, address: { type: 'string' }, connectedAt: { type: 'integer' }, lastSeenAt: { type: 'integer' },
           queues: { type: 'array', items: { type: 'object', required: ['queue', 'slots', 'inFlight'], properties: { queue: queueName, slots: { type: 'integer' }, inFlight: { type: 'integer' } } } },
+          process: {
+            type: 'object', required: ['id', 'host', 'pid'], description: 'The Spool process (broker) it is connected to.',
+            properties: { id: { type: 'string' }, host: { type: 'string' }, pid: { type: 'integer' } },
+          },
         },
       },
     },

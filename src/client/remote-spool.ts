@@ -10,12 +10,13 @@ import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import { checkReport, errorText, LIST_OPTION_KEYS } from '../engine/inputs.ts';
 import { checkPayloadFilter } from '../engine/list-filter.ts';
 import { payloadQueryOf } from '../api/payload-query.ts';
-import type { AddItem, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
+import type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
+import { checkAlertId, checkAlertRule, type AlertEvent, type AlertRule, type AlertRuleInput } from '../alerts/rules.ts';
 import { activeTrace, loadTracing } from '../tracing/tracing.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
@@ -258,6 +259,24 @@ export class RemoteSpool implements SpoolClient {
   async overview(options: { history?: boolean } = {}): Promise<Overview & { history?: OverviewHistory }> {
     checkOptionKeys(options, ['history'], 'overview');
     return (await this.#call('overview', options.history === true ? { history: true } : {})) as Overview & { history?: OverviewHistory };
+  }
+
+  async setAlert(rule: AlertRuleInput): Promise<AlertRule> {
+    checkAlertRule(rule); // as the engine checks it, so the same mistake reads the same either way
+    return (await this.#call('setAlert', { ...rule })) as AlertRule;
+  }
+
+  async alerts(): Promise<AlertRule[]> {
+    return ((await this.#call('alerts', {})) as { alerts: AlertRule[] }).alerts;
+  }
+
+  async deleteAlert(id: string): Promise<void> {
+    await this.#call('deleteAlert', { id: checkAlertId(id) });
+  }
+
+  async alertEvents(options: AlertEventsOptions = {}): Promise<AlertEvent[]> {
+    checkOptionKeys(options, ['ruleId', 'before', 'limit'], 'alertEvents');
+    return ((await this.#call('alertEvents', { ...options })) as { events: AlertEvent[] }).events;
   }
 
   async logs(id: string): Promise<JobLogLine[]> {

@@ -15,7 +15,7 @@ import { ALL_FIELDS, ERRORS, EXIT, errorSpec, type ErrorCode, type ErrorSpec } f
 import * as errorClasses from './errors.ts';
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError, JobTimeoutError,
-  SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
+  AlertNotFoundError, SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError,
 } from './errors.ts';
 
@@ -39,6 +39,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   FORBIDDEN: () => new ForbiddenError('publish:orders.eu'),
   JOB_NOT_FOUND: () => new JobNotFoundError('01J0000000000000000000000A'),
   TOKEN_NOT_FOUND: () => new TokenNotFoundError('0123456789ab'),
+  ALERT_NOT_FOUND: () => new AlertNotFoundError('orders-stuck'),
   NOT_FOUND: () => new SpoolError('NOT_FOUND', 'no route GET /v2'),
   STALE_LEASE: () => new StaleLeaseError('01J0000000000000000000000A', 3, 'completed', 4),
   INVALID_STATE: () => new InvalidStateError('01J0000000000000000000000A', 'completed', 'cannot retry a completed job'),

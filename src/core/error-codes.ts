@@ -9,7 +9,7 @@
  * meet it), then a row in docs/protocol.md's errors table.
  */
 import {
-  ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
+  AlertNotFoundError, ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
   QueueBusyError, QueueNotFoundError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError, type SpoolError,
 } from './errors.ts';
@@ -25,7 +25,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Usage error: unknown command or flag, missing argument, bad JSON or a value out of bounds. */
   USAGE: 2,
-  /** No job, queue or API token by that id or name. */
+  /** No job, queue, API token or alert rule by that id or name. */
   NOT_FOUND: 3,
   /** The job's state does not allow the operation (e.g. retrying a completed job). */
   INVALID_STATE: 4,
@@ -105,6 +105,11 @@ export const ERRORS = {
     status: 404, exit: EXIT.NOT_FOUND, fields: ['tokenId'],
     doc: 'no API token has this id (it never existed, or it was revoked)',
     rebuild: (w) => new TokenNotFoundError(text(w, 'tokenId')),
+  },
+  ALERT_NOT_FOUND: {
+    status: 404, exit: EXIT.NOT_FOUND, fields: ['alertId'],
+    doc: 'no alert rule has this id',
+    rebuild: (w) => new AlertNotFoundError(text(w, 'alertId')),
   },
   NOT_FOUND: {
     status: 404, exit: EXIT.INTERNAL, fields: [],

@@ -73,6 +73,15 @@ export class QueueNotFoundError extends SpoolError {
 }
 
 /** No API token has this id (it never existed, or it was revoked). */
+/** No alert rule has this id. */
+export class AlertNotFoundError extends SpoolError {
+  readonly alertId: string;
+  constructor(alertId: string) {
+    super('ALERT_NOT_FOUND', `no alert rule with id ${alertId}; see spool alert list`);
+    this.alertId = alertId;
+  }
+}
+
 export class TokenNotFoundError extends SpoolError {
   readonly tokenId: string;
   constructor(tokenId: string) {

@@ -47,6 +47,11 @@ export interface OpenOptions {
   random?: () => number;
   heartbeatIntervalMs?: number;
   leaderLeaseMs?: number;
+  /** Alert rules (see docs/operations.md, Alerts): most rules kept, events kept, one webhook call's timeout, calls per event. */
+  alertRulesMax?: number;
+  alertEventsMax?: number;
+  alertWebhookTimeoutMs?: number;
+  alertDeliveryAttempts?: number;
   /** Where one-line notices go (health changes). Default console.error. */
   log?: (line: string) => void;
   /** Hears what background work did, for logs and metrics: health changes, leases reaped (one event per tick), leadership taken or lost. */
@@ -70,6 +75,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, searchScanMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
+  alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -91,6 +97,7 @@ export interface EngineSettings {
   maintenanceIntervalMs: number;
   heartbeatIntervalMs: number;
   leaderLeaseMs: number;
+  alerts: { rulesMax: number; eventsMax: number; webhookTimeoutMs: number; deliveryAttempts: number };
   retention: { completed: number; dead: number; cancelled: number };
 }
 
@@ -128,6 +135,12 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     maintenanceIntervalMs: checkLimit('maintenanceIntervalMs', options.maintenanceIntervalMs),
     heartbeatIntervalMs: checkLimit('heartbeatIntervalMs', options.heartbeatIntervalMs),
     leaderLeaseMs: checkLimit('leaderLeaseMs', options.leaderLeaseMs),
+    alerts: {
+      rulesMax: checkLimit('alertRulesMax', options.alertRulesMax),
+      eventsMax: checkLimit('alertEventsMax', options.alertEventsMax),
+      webhookTimeoutMs: checkLimit('alertWebhookTimeoutMs', options.alertWebhookTimeoutMs),
+      deliveryAttempts: checkLimit('alertDeliveryAttempts', options.alertDeliveryAttempts),
+    },
     retention: {
       completed: checkLimit('completedRetentionMs', options.completedRetentionMs),
       dead: checkLimit('deadRetentionMs', options.deadRetentionMs),

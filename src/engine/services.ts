@@ -10,6 +10,7 @@ import { StaleLeaseError } from '../core/errors.ts';
 import type { Lease } from '../core/job.ts';
 import type { Store } from '../store/store.ts';
 import { deleteFinished, reapLeases } from './duties.ts';
+import { processRetirement } from './process-retirement.ts';
 import type { EngineSettings } from './options.ts';
 
 /** What a service may ask of this process, applied after its work committed. */
@@ -92,9 +93,20 @@ export function vacuum(): Service {
   };
 }
 
+/**
+ * Folds the job count deltas into the counts (PostgreSQL's countsRollup), so stats read a few
+ * rows per queue. Last among the leader services: it folds what the others changed in this tick.
+ */
+export const countsRollup: Service = {
+  name: 'counts-rollup',
+  scope: 'leader',
+  everyTicks: 1,
+  run: async (store) => void (await store.countsRollup?.()),
+};
+
 /** The services every engine runs, in order. */
 export function defaultServices(settings: Pick<EngineSettings, 'retention'>): Service[] {
-  return [leaseReaper, retention(settings), vacuum()];
+  return [leaseReaper, retention(settings), processRetirement, countsRollup, vacuum()];
 }
 
 /**

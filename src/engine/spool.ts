@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { ClosedError } from '../core/errors.ts';
 import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
@@ -6,7 +7,7 @@ import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import type { Store } from '../store/store.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
-import type { BulkAction, BulkResult, JobFilter, JobPage, QueueDeleted, SpoolClient } from '../api/contract.ts';
+import type { AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Dispatch } from './dispatch.ts';
 import { purgeQueue } from './duties.ts';
@@ -29,6 +30,9 @@ import { Signals } from './signals.ts';
 import { Queue } from '../api/queue.ts';
 import { QueueSettings } from './queue-settings.ts';
 import { loadTracing } from '../tracing/tracing.ts';
+import { AlertRules } from './alert-rules.ts';
+import { alertDelivery, alertEvaluation } from '../alerts/services.ts';
+import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 
 export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
 
@@ -57,6 +61,7 @@ export class Spool implements SpoolClient {
   readonly #leases: LeaseOps;
   readonly #claims: Claims;
   readonly #operator: Operator;
+  readonly #alerts: AlertRules;
   #closed = false;
   #closing: Promise<void> | null = null;
 
@@ -95,7 +100,10 @@ export class Spool implements SpoolClient {
       markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
     });
     this.#reads = new JobReads(store, this.clock, settings.searchScanMax);
-    this.#overview = new OverviewSource({ clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch });
+    this.#overview = new OverviewSource({
+      clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch,
+      processId: this.#membership?.id ?? randomUUID(), onError: (err) => this.reportError(err, 'publishing this process\'s snapshot'),
+    });
     this.#leases = new LeaseOps({
       store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random, telemetry: this.telemetry,
       wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
@@ -105,6 +113,8 @@ export class Spool implements SpoolClient {
       store, clock: this.clock, revoke: (lease, reason) => this.#inflight.revoke(lease, reason),
       wake: (queue) => this.#dispatch.wake(queue), forgetQueue: (queue) => this.#queues.forget(queue), searchScanMax: settings.searchScanMax,
     });
+    this.#alerts = new AlertRules(store, this.clock, settings.alerts);
+    const alertDeps = { overview: () => this.#overview.overview(false), settings: settings.alerts };
     this.#upkeep = new Upkeep({
       store, clock: this.clock, settings, background: options.maintenance !== false,
       effects: {
@@ -117,6 +127,7 @@ export class Spool implements SpoolClient {
       probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
       onLeadership: (led) => signals.emit({ type: 'leadership', led }),
       leaderId: () => this.#membership?.id ?? null, wake: (queue) => this.#dispatch.wake(queue), markHealthy: () => this.#markHealthy(),
+      services: [alertEvaluation(alertDeps), alertDelivery(alertDeps)],
     });
   }
 
@@ -135,6 +146,7 @@ export class Spool implements SpoolClient {
           });
     const spool = new Spool(store, options, settings);
     spool.#upkeep.start();
+    if (options.maintenance !== false) spool.#overview.startPublishing(); // background work, as maintenance is
     return spool;
   }
 
@@ -190,6 +202,30 @@ export class Spool implements SpoolClient {
     return this.#reads.listPage(queue, options);
   }
 
+  /** Sets an alert rule (a new id, or a replacement); see docs/operations.md, Alerts. @throws InvalidArgumentError */
+  setAlert(rule: AlertRuleInput): Promise<AlertRule> {
+    this.#assertOpen();
+    return this.#alerts.set(rule);
+  }
+
+  /** Every alert rule with where it stands (its secret is never read back). */
+  alerts(): Promise<AlertRule[]> {
+    this.#assertOpen();
+    return this.#alerts.list();
+  }
+
+  /** Deletes an alert rule; a firing one sends its resolution. @throws AlertNotFoundError */
+  deleteAlert(id: string): Promise<void> {
+    this.#assertOpen();
+    return this.#alerts.delete(id);
+  }
+
+  /** Alert firings and resolutions with their webhook delivery, newest first. */
+  alertEvents(options?: AlertEventsOptions): Promise<AlertEvent[]> {
+    this.#assertOpen();
+    return this.#alerts.events(options);
+  }
+
   /**
    * Cancels a job that has not finished. A running handler is aborted through its signal.
    * @throws JobNotFoundError; InvalidStateError if the job already finished.
@@ -232,6 +268,16 @@ export class Spool implements SpoolClient {
     this.#assertOpen();
     checkOptionKeys(options, ['history'], 'overview');
     return this.#overview.overview(options.history === true);
+  }
+
+  /**
+   * The queueing model as {@link Spool.overview} has it, but of this process alone: its own
+   * counts, worker slots and consumers (the queues' counts are the store's, as in the overview).
+   * The broker's Prometheus metrics report it, per process, to be summed across instances.
+   */
+  async processOverview(): Promise<Overview> {
+    this.#assertOpen();
+    return this.#overview.processOverview();
   }
 
   /**
@@ -352,7 +398,7 @@ export class Spool implements SpoolClient {
       await Promise.all([...this.#workers].map((w) => w.close()));
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
-      this.#overview.stop();
+      await this.#overview.stop(); // after a last snapshot of this process
       await this.#upkeep.stop(); // waits for a running tick, then for the upkeep the services started
       if (this.#membership) {
         await this.store.leaderResign?.('maintenance', this.#membership.id).catch(() => {});

@@ -3,7 +3,7 @@ import type { Store } from '../store/store.ts';
 import { deleteFinished } from './duties.ts';
 import { Maintenance } from './maintenance.ts';
 import type { EngineSettings } from './options.ts';
-import { defaultServices, ServiceRunner, type ServiceEffects } from './services.ts';
+import { defaultServices, ServiceRunner, type Service, type ServiceEffects } from './services.ts';
 
 export interface UpkeepDeps {
   store: Store;
@@ -22,6 +22,8 @@ export interface UpkeepDeps {
   wake(queue: string): void;
   /** A tick reached the store. */
   markHealthy(): void;
+  /** Services beyond the defaults (alerts), run after them. */
+  services?: readonly Service[];
 }
 
 /**
@@ -36,7 +38,7 @@ export class Upkeep {
 
   constructor(deps: UpkeepDeps) {
     this.#d = deps;
-    this.#services = new ServiceRunner(deps.store, defaultServices(deps.settings), deps.effects, (err, service) => deps.probeFailed(err, service), deps.onLeadership);
+    this.#services = new ServiceRunner(deps.store, [...defaultServices(deps.settings), ...(deps.services ?? [])], deps.effects, (err, service) => deps.probeFailed(err, service), deps.onLeadership);
     const duties = {
       tick: (tick: number) => this.#tick(tick),
       nextDueAt: () => deps.store.jobsNextDueAt(),

@@ -17,7 +17,7 @@ export interface QueueCapacity {
   arrivalRate: number;
   /** S: mean handler run time, in ms; null before an attempt finished in the window. */
   serviceTimeMs: number | null;
-  /** c: worker slots consuming the queue through this broker now. */
+  /** c: worker slots consuming the queue through every live process sharing the store now. */
   workers: number;
   /** ρ = λ·S / c; null without workers or a service time. */
   utilisation: number | null;

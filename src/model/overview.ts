@@ -1,11 +1,12 @@
 import type { QueueStats } from '../core/job.ts';
 
 /**
- * The live queueing model of one queue (Little's law, L = λ·W), measured by one broker over a
- * sliding window. Rates are per second; null where the window holds too little to say.
+ * The live queueing model of one queue (Little's law, L = λ·W), measured over a sliding window
+ * from the counts of every process sharing the store (each publishes its own, see
+ * src/engine/cluster-view.ts). Rates are per second; null where the window holds too little to say.
  */
 export interface QueueModel {
-  /** The window the rates are measured over, in ms (shorter while the broker is young). */
+  /** The window the rates are measured over, in ms (shorter while the process serving it is young). */
   windowMs: number;
   /** λ: jobs added per second. */
   arrivalRate: number;
@@ -15,7 +16,7 @@ export interface QueueModel {
   failureRate: number;
   /** Mean time a handler ran per finished attempt, in ms; null before one finished in the window. */
   serviceTimeMs: number | null;
-  /** c: worker slots consuming from the queue through this broker (the concurrency of its subscribers). */
+  /** c: worker slots consuming from the queue through every live process (the concurrency of their subscribers). */
   workers: number;
   /** ρ = λ·S / c: the share of the workers' time the arrivals need; null without workers or a service time. */
   utilisation: number | null;
@@ -35,9 +36,17 @@ export interface QueueOverview extends QueueStats {
   model: QueueModel;
 }
 
-/** A consumer connected to this broker. */
+/** A Spool process sharing the store: a broker, or a program with Spool embedded. */
+export interface ProcessInfo {
+  /** Its id in the store (its registration id on PostgreSQL). */
+  id: string;
+  host: string;
+  pid: number;
+}
+
+/** A consumer connected to one of the processes sharing the store. */
 export interface ConsumerInfo {
-  /** The connection's id on this broker. */
+  /** The connection's id (it starts with its broker's id), or `in-process` for the workers of the process serving the overview. */
   id: string;
   /** What the client called itself in hello (unchecked), e.g. `spool-worker@host`. */
   client: string;
@@ -46,11 +55,13 @@ export interface ConsumerInfo {
   /** Queues it subscribes to, each with its slots (credits granted in all) and jobs it holds now. */
   queues: { queue: string; slots: number; inFlight: number }[];
   connectedAt: number;
-  /** The last frame received from it. */
+  /** The last frame received from it (as its process last published it, for another process's consumer). */
   lastSeenAt: number;
+  /** The process it is connected to (a broker), or whose workers it is. */
+  process: ProcessInfo;
 }
 
-/** What the dashboard and `spool top` show, aggregated by the broker at most once a second. */
+/** What the dashboard and `spool top` show, aggregated by the broker at most once a second, over every process sharing the store. */
 export interface Overview {
   /** When it was aggregated (epoch ms). */
   at: number;

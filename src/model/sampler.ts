@@ -7,13 +7,19 @@ import { queueModel, type CountsSample } from './queueing.ts';
 /** What the sampler reads, once a second at most. */
 export interface SamplerSource {
   readonly clock: Clock;
-  /** Every queue's cumulative counts in this process. */
+  /**
+   * Optional: brings what counts(), slots() and consumers() return up to date (the engine reads
+   * every process's snapshot from the store: one small read). Called before each sample; a
+   * sample waits for it, and is skipped when it fails.
+   */
+  refresh?(): Promise<void>;
+  /** Every queue's cumulative counts (the engine's: over every process sharing the store). */
   counts(): Map<string, QueueCounts>;
   /** Every queue's stats from the store (the one store read; cached by the sampler). */
   stats(): Promise<QueueStats[]>;
-  /** Worker slots per queue in this process. */
+  /** Worker slots per queue (the engine's: of every live process). */
   slots(): Map<string, { slots: number; inFlight: number }>;
-  /** Consumers connected to this process (a broker's clients; in-process workers). */
+  /** Consumers (the engine's: every live process's clients and in-process workers). */
   consumers(): ConsumerInfo[];
 }
 
@@ -50,6 +56,7 @@ export class ModelSampler {
   readonly #history = new Map<string, { ready: number[]; active: number[]; arrivalRate: number[]; completionRate: number[]; failureRate: number[] }>();
   readonly #historyAt: number[] = [];
   #timer: TimerHandle | null = null;
+  #running = false;
   #cached: { at: number; value: Overview } | null = null;
   /** How long the cached overview is trusted: tickMs, or longer after a slow read. */
   #ttlMs: number = SAMPLER.tickMs;
@@ -63,10 +70,12 @@ export class ModelSampler {
 
   /** Starts sampling (idempotent); history begins now. */
   start(): void {
-    if (this.#timer) return;
-    this.#sample();
-    const tick = () => {
-      this.#sample();
+    if (this.#running) return;
+    this.#running = true;
+    void this.#update();
+    const tick = async (): Promise<void> => {
+      await this.#update();
+      if (!this.#running) return;
       this.#timer = this.#src.clock.setTimeout(tick, SAMPLER.tickMs);
       if (this.#src.clock.now() - this.#lastStep >= SAMPLER.stepMs) void this.overview().catch(() => {}); // a history point
     };
@@ -74,8 +83,18 @@ export class ModelSampler {
   }
 
   stop(): void {
+    this.#running = false;
     if (this.#timer) this.#src.clock.clearTimeout(this.#timer);
     this.#timer = null;
+  }
+
+  /** One sample: at once, or after the source's refresh (none when it fails). */
+  #update(): Promise<void> | undefined {
+    if (!this.#src.refresh) return void this.#sample();
+    return this.#src.refresh().then(
+      () => (this.#running ? this.#sample() : undefined),
+      () => {}, // the store is unreachable: no sample this tick (its outage is reported elsewhere)
+    );
   }
 
   /** The overview, at most `tickMs` old. */
@@ -126,7 +145,7 @@ export class ModelSampler {
       return { ...s, model };
     });
     const value: Overview = { at, queues, consumers: this.#src.consumers() };
-    this.#cached = { at, value };
+    this.#cached = { at: started, value }; // its age counts from when the store was asked: that is when its stats are of
     if (at - this.#lastStep >= SAMPLER.stepMs) this.#step(value);
     return value;
   }

@@ -137,6 +137,27 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
   resumeQueue: { request: async () => ({ path: `/v1/queues/${Q}/resume` }) },
   listJobs: { request: async () => ({ path: `/v1/queues/${Q}/jobs` }) },
   receive: { request: async () => ({ path: `/v1/queues/${Q}/receive`, body: { max: 1 } }) },
+  setAlert: { request: async () => ({ path: '/v1/alerts/orders-waiting', body: { queue: Q, kind: 'oldestReadyAge', threshold: 60_000, webhook: 'http://127.0.0.1:9/hook?key=k' } }) },
+  deleteAlert: {
+    request: async () => {
+      await spool.setAlert({ id: 'doomed', queue: Q, kind: 'noWorkers', webhook: 'http://127.0.0.1:9/hook' });
+      return { path: '/v1/alerts/doomed' };
+    },
+  },
+  // The alert listings leave out the rules and events of queues the caller may not read; only admin sees a webhook's path.
+  listAlerts: {
+    everyone: true,
+    request: async () => {
+      for (const queue of [Q, 'other']) await spool.setAlert({ id: `on-${queue}`, queue, kind: 'noWorkers', webhook: 'http://127.0.0.1:9/hook?key=k' });
+      return { path: '/v1/alerts' };
+    },
+    check: (who, json) => {
+      const mine = json.alerts.filter((r: { id: string }) => r.id.startsWith('on-'));
+      assert.deepEqual(mine.map((r: { queue: string }) => r.queue).sort(), { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], view: [Q, 'other'], admin: [Q, 'other'] }[who], who);
+      for (const r of mine) assert.equal(r.webhook, who === 'admin' ? 'http://127.0.0.1:9/hook?key=k' : 'http://127.0.0.1:9/…', who);
+    },
+  },
+  alertEvents: { everyone: true, request: async () => ({ path: '/v1/alert-events?limit=10' }), check: (_who, json) => assert.ok(Array.isArray(json.events)) },
   ack: settle('/v1/ack', {}),
   nack: settle('/v1/nack', { error: 'no' }),
   extend: settle('/v1/extend', { leaseMs: 60_000 }),

@@ -129,7 +129,8 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
     node: spool.nodeId ?? randomUUID(),
     log,
   });
-  const source = { telemetry: spool.telemetry, overview: () => spool.overview(), health: () => spool.health(), connections: () => ws.connections };
+  // The metrics are per process (Prometheus sums instances): this process's model, not the cluster's.
+  const source = { telemetry: spool.telemetry, overview: () => spool.processOverview(), health: () => spool.health(), connections: () => ws.connections };
   const metrics = o.metrics ? registerMetrics(app, source, { who: requesterOf(app), queuesMax: o.metricsQueuesMax }) : null;
   const listenHost = o.host;
   // A broker that cannot listen must not leave its metrics listening to the engine.
@@ -139,6 +140,7 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
   });
   // The queueing model's window and history start now, not at the first look at the dashboard.
   void spool.overview().catch(() => {});
+  if (metrics) void spool.processOverview().catch(() => {}); // the metrics' own (this process's) window too
   const { port } = app.server.address() as AddressInfo;
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const secure = o.tls !== undefined;

@@ -1,5 +1,6 @@
 import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '../core/job.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
+import type { AlertStore } from './alert-store.ts';
 
 /**
  * The Store is the seam between the engine and a database. Every method is
@@ -10,7 +11,7 @@ import type { QueueConfig } from '../core/queue-config.ts';
  * Time never comes from the store: the engine passes `now`, so a test clock
  * governs leases and delays on every driver alike.
  */
-export interface Store {
+export interface Store extends AlertStore {
   readonly capabilities: StoreCapabilities;
   /** Human-readable location, e.g. the SQLite file path. */
   readonly location: string;
@@ -156,6 +157,53 @@ export interface Store {
   leaderResign?(name: string, holder: string): Promise<void>;
   /** Optional upkeep the leader runs now and then outside any transaction (PostgreSQL: vacuum the hot table). Returns whether it did anything. */
   tablesVacuum?(): Promise<boolean>;
+  /**
+   * Optional, for a store that keeps its job counts as deltas (PostgreSQL): folds the deltas
+   * written since the last call into the counts. queueStats is exact with or without it; the
+   * leader runs it every tick so what queueStats reads stays small.
+   */
+  countsRollup?(): Promise<void>;
+
+  // Optional, for the cluster-wide queueing model: each process publishes a snapshot of itself
+  // (its cumulative counts, what it holds now), one row per process, written only by that process.
+
+  /**
+   * Writes the snapshot of process `snapshot.id`, replacing its last one. With `mustExist`, writes
+   * only over a row that is there and returns false (nothing written) when there is none: the row
+   * was retired (see processSnapshotsRetire) and its counts are in the retired sums.
+   */
+  processSnapshotPut?(snapshot: ProcessSnapshot, mustExist: boolean): Promise<boolean>;
+  /** Every process's snapshot and the retired sums, in one consistent read. */
+  processSnapshotsRead?(): Promise<ProcessSnapshots>;
+  /**
+   * Atomically adds the counts of every snapshot published before `before` to the retired sums
+   * (field by field, per queue) and deletes those snapshots, so the sums over the snapshots and
+   * the retired ones never go down; drops the retired sums of queues that no longer exist.
+   * Returns how many snapshots it retired.
+   */
+  processSnapshotsRetire?(params: { before: number }): Promise<number>;
+}
+
+/** Cumulative counters per queue (field name → value), as a process published them; the store sums them field by field, knowing no field. */
+export type CountsByQueue = Record<string, Record<string, number>>;
+
+/** One process's snapshot of itself, for the cluster-wide model. */
+export interface ProcessSnapshot {
+  id: string;
+  host: string;
+  pid: number;
+  /** When it was published (the publishing process's clock, Unix ms). */
+  at: number;
+  /** Per queue, what the process counted since it started: only ever grows while it runs. */
+  counts: CountsByQueue;
+  /** JSON text the store keeps as it is: what the process holds now (slots, consumers). */
+  live: string;
+}
+
+/** What processSnapshotsRead returns: the snapshots, and the sums of those retired. */
+export interface ProcessSnapshots {
+  processes: ProcessSnapshot[];
+  retired: CountsByQueue;
 }
 
 export interface WorkerRegistration {

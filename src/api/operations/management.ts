@@ -8,7 +8,7 @@ import * as S from '../schemas.ts';
 export const MANAGEMENT_OPERATIONS = [
   op<{ history?: boolean }, unknown>({
     name: 'overview', summary: "Every queue's stats with its live queueing model (λ, μ, ρ, L, W), and the consumers; `history=true` adds the last hour",
-    description: 'Measured by the broker that answers, over a sliding window; aggregated at most once a second however often it is asked. Lists the queues the caller may read.',
+    description: 'Cluster-wide: aggregated by the broker that answers from what every process sharing the store publishes about itself (about once a second), over a sliding window; at most once a second however often it is asked. Lists the queues the caller may read.',
     action: 'read', queue: 'self',
     input: S.object({ history: { type: 'boolean', description: 'Add the last hour, one point per 10 s, for charts.' } }), output: S.overview,
     http: { method: 'GET', path: '/v1/overview', query: ['history'] }, ws: { call: 'overview' },

@@ -22,8 +22,8 @@ Output: a table with columns QUEUE, ${JOB_STATES.map((s) => s.toUpperCase()).joi
 With --json: an array of {"queue","counts":{<state>: n},"oldestReadyAgeMs","paused","model"},
 where "model" is the queue's queueing model as GET /v1/overview has it (λ, μ, S, c, ρ, L, W;
 see docs/queueing-model.md), or null for a queue newer than its last aggregation (at most
-a second). Rates need traffic through the process that measures them: use --url to read a
-broker's; on a store (--store) they are zeros. spool top shows them as a table.
+a second). The rates are cluster-wide, but measuring them takes a running process: read
+a broker's with --url; on a store (--store) they are zeros. spool top shows them as a table.
 Through a broker whose token may read only some queues, the others are left out.`,
   options: {},
   positionals: { min: 0, max: 1 },

@@ -34,15 +34,16 @@ export const top: Command = {
   summary: 'a live view of every queue: counts, rates and the queueing model',
   usage: ['top [--once]'],
   help: `Shows every queue with its counts (READY, ACTIVE, SCHED, DEAD) and its queueing model
-as the broker measures it over a sliding window: λ IN (jobs added per second), μ DONE
+as the broker measures it over a sliding window, for every process on the store: λ IN (jobs added per second), μ DONE
 (completed per second), FAILED (failed attempts per second), ρ (utilisation λ·S/c),
 SLOTS (c, worker slots subscribed), W (mean time from add to completion), OLDEST (age of
 the oldest ready job) and DRAIN (time to empty the ready jobs at the current rates).
 
 On a terminal it redraws every second; press q (or Ctrl-C) to quit. Otherwise, or with
 --once, it prints the table once. With --json: the overview once, as GET /v1/overview
-answers it. Rates need traffic through the process that measures them: use --url to
-watch a broker; on a store (--store) only the counts are live.
+answers it. The rates and slots are cluster-wide (every process on the store publishes
+its counts), but measuring them takes a running process: use --url to watch a broker;
+on a store (--store) only the counts are live.
 
 Options:
   --once   print once and exit, even on a terminal`,

@@ -96,6 +96,18 @@ export const api = {
   /** @param {string} queue */
   purge: (queue) => call('POST', `/v1/queues/${seg(queue)}/purge`),
   /**
+   * Deletes a queue with all its jobs and its settings. Refused (409 INVALID_STATE) while a job
+   * is active, unless `force`: then the active jobs go too, and their workers' acks fail STALE_LEASE.
+   * @param {string} queue @param {boolean} force
+   */
+  deleteQueue: (queue, force) => call('DELETE', `/v1/queues/${seg(queue)}`, { query: { force: force ? 'true' : undefined } }),
+  /**
+   * Adds one job (`addJobs` with a payload and its options).
+   * @param {string} queue
+   * @param {{ payload: unknown, name?: string, priority?: number, delayMs?: number, maxAttempts?: number }} job
+   */
+  addJob: (queue, job) => call('POST', `/v1/queues/${seg(queue)}/jobs`, { body: job }),
+  /**
    * A page of a queue's jobs. With a payload filter one call examines a bounded number of jobs:
    * the page may be short, or empty, while `next` is not null.
    * @param {string} queue

@@ -3,7 +3,8 @@
  *   #/                          overview
  *   #/queues/<queue>            one queue: settings, pause, purge, dead letters
  *   #/jobs?queue=&state=&name=&createdAfter=&createdBefore=&payloadPath=&payloadEquals=
- *                               the job browser (created* in Unix ms, as the API takes them)
+ *                               the job browser (created* in Unix ms, as the API takes them;
+ *                               queue=* is every queue: no queue name holds a `*`)
  *   #/job/<id>                  one job
  *   #/consumers                 connected consumers
  */
@@ -34,6 +35,9 @@ export function useRoute() {
   }, []);
   return route;
 }
+
+/** The job browser's queue for "every queue the token may read" (not a queue name: those never hold `*`). */
+export const ALL_QUEUES = '*';
 
 /** Links to each view. */
 export const to = {

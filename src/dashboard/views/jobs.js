@@ -1,17 +1,21 @@
-// The job browser: a queue's jobs filtered by state, name, creation time and a payload field, a
-// page at a time (the API's cursor), and a bulk action on everything the filter matches, batch
-// by batch, stoppable. The filter lives in the hash route, so a filtered view can be linked.
+// The job browser: a queue's jobs, or every queue's, filtered by state, name, creation time and a
+// payload field, a page at a time (the API's cursor), and a bulk action on everything the filter
+// matches, batch by batch, stoppable. The filter lives in the hash route, so a filtered view can
+// be linked. The API lists one queue per call: across queues the page walks them in name order
+// (listJobs per queue, bounded calls per page), so the order is by queue, then by creation.
 import { useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { api } from '../lib/api.js';
 import { useApp, useAsync, useLive } from '../lib/context.js';
 import { count, shortId, time } from '../lib/format.js';
-import { to } from '../lib/route.js';
+import { ALL_QUEUES, to } from '../lib/route.js';
 import { Actions, ConfirmDialog, ErrorNote, StateBadge } from '../components/common.js';
 
 /** @type {import('../types.js').JobState[]} */
 const STATES = ['ready', 'scheduled', 'active', 'completed', 'dead', 'cancelled'];
 const PAGE = 50;
+/** Across queues: most listJobs calls one page makes (each a queue that ran out before the page filled). */
+const QUEUE_CALLS = 20;
 /** Jobs per bulk call: small enough that progress moves and Stop acts soon. */
 const BULK_BATCH = 100;
 /** What the API takes as a payload field: 1–8 object keys joined by dots (as an HTML `pattern`, v flag). */
@@ -46,7 +50,7 @@ const apiFilter = (f) => ({
 /** The filter in words, for the table's caption and the bulk confirmation. @param {string} queue @param {Filter} f */
 function describe(queue, f) {
   const at = (/** @type {string} */ ms) => (/^\d+$/.test(ms) ? time(Number(ms)) : ms);
-  return `queue ${queue}${f.state ? `, state ${f.state}` : ''}${f.name ? `, name ${f.name}` : ''}`
+  return `${queue === ALL_QUEUES ? 'all queues' : `queue ${queue}`}${f.state ? `, state ${f.state}` : ''}${f.name ? `, name ${f.name}` : ''}`
     + `${f.createdAfter ? `, created from ${at(f.createdAfter)}` : ''}${f.createdBefore ? `, created to ${at(f.createdBefore)}` : ''}`
     + `${f.payloadPath ? `, payload ${f.payloadPath} = ${f.payloadEquals}` : ''}`;
 }
@@ -72,14 +76,65 @@ function msOfInput(value, endOfMinute) {
   return Number.isFinite(ms) ? String(Math.floor(ms / 60_000) * 60_000 + (endOfMinute ? 59_999 : 0)) : '';
 }
 
+/**
+ * Where a page starts: a queue and the cursor in it (none: its start).
+ * @typedef {{ queue: string, after?: string }} Position
+ */
+
+/**
+ * One page of jobs from `queues` (in that order) from `from`: a queue that runs out before the
+ * page is full hands over to the next, up to QUEUE_CALLS calls; a call that stops inside a queue
+ * (the page is full, or a payload search's bounded scan stopped) ends the page. With one queue
+ * this is one listJobs call, as the API pages. Across queues (`everywhere`), a queue deleted
+ * meanwhile counts as empty.
+ * @param {string[]} queues
+ * @param {import('../lib/api.js').JobFilter} filter
+ * @param {Position | undefined} from
+ * @param {boolean} everywhere
+ * @returns {Promise<{ jobs: any[], next: Position | null }>}
+ */
+async function crossPage(queues, filter, from, everywhere) {
+  /** @type {any[]} */
+  const jobs = [];
+  // Queues are compared by name, so a cursor stays good when the list of queues changes.
+  let i = from ? queues.findIndex((q) => q >= from.queue) : 0;
+  let after = from && queues[i] === from.queue ? from.after : undefined;
+  if (i < 0) return { jobs, next: null };
+  for (let calls = 0; calls < QUEUE_CALLS && i < queues.length && jobs.length < PAGE; calls++) {
+    const queue = /** @type {string} */ (queues[i]);
+    /** @type {{ jobs: any[], next: string | null }} */
+    let page;
+    try {
+      page = await api.listJobs(queue, { ...filter, after, limit: PAGE - jobs.length });
+    } catch (err) {
+      if (!everywhere || /** @type {any} */ (err).code !== 'QUEUE_NOT_FOUND') throw err;
+      page = { jobs: [], next: null };
+    }
+    jobs.push(...page.jobs);
+    if (page.next !== null) return { jobs, next: { queue, after: page.next } };
+    i++;
+    after = undefined;
+  }
+  return { jobs, next: i < queues.length ? { queue: /** @type {string} */ (queues[i]) } : null };
+}
+
 /** @param {{ query: URLSearchParams }} props */
 export function JobsView({ query }) {
   const live = useLive();
-  const queues = (live.overview?.queues ?? []).map((q) => q.queue);
+  const all = live.overview?.queues ?? [];
+  const queues = all.map((q) => q.queue);
   const queue = query.get('queue') ?? queues[0] ?? '';
   const filter = filterOf(query);
   const key = [queue, ...FILTER_KEYS.map((k) => filter[k])].join('|');
-  const stats = live.overview?.queues.find((q) => q.queue === queue);
+  const everywhere = queue === ALL_QUEUES;
+  // Every queue: the counts summed; the queues walked are those with a job in the state asked for.
+  const stats = everywhere
+    ? (live.overview ? { counts: Object.fromEntries(STATES.map((s) => [s, all.reduce((n, q) => n + q.counts[s], 0)])) } : undefined)
+    : live.overview?.queues.find((q) => q.queue === queue);
+  const targets = everywhere
+    ? all.filter((q) => (filter.state ? q.counts[/** @type {import('../types.js').JobState} */ (filter.state)] ?? 0 : STATES.reduce((n, s) => n + q.counts[s], 0)) > 0)
+      .map((q) => q.queue).sort()
+    : [queue];
   if (!live.overview && !queue) return html`<h1 tabindex="-1">Jobs</h1><p aria-busy="true">Loading…</p>`;
 
   /** @param {SubmitEvent} e */
@@ -123,7 +178,10 @@ export function JobsView({ query }) {
       <div class="field">
         <label for="filter-queue">Queue</label>
         ${queues.length
-          ? html`<select id="filter-queue" name="queue">${[...new Set([queue, ...queues])].filter(Boolean).map((q) => html`<option value=${q} selected=${q === queue}>${q}</option>`)}</select>`
+          ? html`<select id="filter-queue" name="queue">
+              <option value=${ALL_QUEUES} selected=${everywhere}>all queues</option>
+              ${[...new Set([queue, ...queues])].filter((q) => q && q !== ALL_QUEUES).map((q) => html`<option value=${q} selected=${q === queue}>${q}</option>`)}
+            </select>`
           : html`<input id="filter-queue" name="queue" defaultValue=${queue} required />`}
       </div>
       <div class="field">
@@ -161,17 +219,18 @@ export function JobsView({ query }) {
       </div>
       <div class="form-buttons"><button type="submit" class="primary">Show</button></div>
     </form>
-    ${queue ? html`<${JobList} key=${key} queue=${queue} filter=${filter} stats=${stats} />` : html`<p>No queue yet.</p>`}`;
+    ${queue ? html`<${JobList} key=${key} queue=${queue} queues=${targets} filter=${filter} stats=${stats} />` : html`<p>No queue yet.</p>`}`;
 }
 
-/** @param {{ queue: string, filter: Filter, stats: any }} props */
-function JobList({ queue, filter, stats }) {
-  // The cursors of the pages before this one, so "Previous" can go back.
-  const [cursors, setCursors] = useState(/** @type {(string | undefined)[]} */ ([]));
-  const [after, setAfter] = useState(/** @type {string | undefined} */ (undefined));
-  // Reload when the queue's counts move: the list stays current while you look at it.
+/** @param {{ queue: string, queues: string[], filter: Filter, stats: any }} props */
+function JobList({ queue, queues, filter, stats }) {
+  const everywhere = queue === ALL_QUEUES;
+  // Where the pages before this one started, so "Previous" can go back.
+  const [cursors, setCursors] = useState(/** @type {(Position | undefined)[]} */ ([]));
+  const [after, setAfter] = useState(/** @type {Position | undefined} */ (undefined));
+  // Reload when the counts move: the list stays current while you look at it.
   const changed = stats ? JSON.stringify(stats.counts) : '';
-  const page = useAsync(() => api.listJobs(queue, { ...apiFilter(filter), after, limit: PAGE }), [queue, ...FILTER_KEYS.map((k) => filter[k]), after, changed]);
+  const page = useAsync(() => crossPage(queues, apiFilter(filter), after, everywhere), [queues.join('\n'), ...FILTER_KEYS.map((k) => filter[k]), JSON.stringify(after ?? null), changed]);
   const jobs = page.data?.jobs ?? [];
   const next = page.data?.next ?? null;
   const filterText = describe(queue, filter);
@@ -184,22 +243,23 @@ function JobList({ queue, filter, stats }) {
 
   return html`
     <${ErrorNote} error=${page.error} />
-    <${Bulk} queue=${queue} filter=${filter} filterText=${filterText} estimate=${filter.state && !narrowed && stats ? stats.counts[filter.state] : null} onDone=${page.reload} />
+    <${Bulk} queues=${queues} filter=${filter} filterText=${filterText} estimate=${filter.state && !narrowed && stats ? stats.counts[filter.state] : null} onDone=${page.reload} />
     <div class="table-wrap">
       <table aria-busy=${page.loading ? 'true' : 'false'}>
-        <caption>Jobs of ${filterText}: page ${cursors.length + 1}${page.data ? `, ${jobs.length} shown` : ''}</caption>
+        <caption>Jobs of ${filterText}: page ${cursors.length + 1}${page.data ? `, ${jobs.length} shown` : ''}${everywhere ? ` (${count(queues.length)} ${queues.length === 1 ? 'queue' : 'queues'} with ${filter.state ? `${filter.state} ` : ''}jobs, by queue, then oldest first)` : ''}</caption>
         <thead><tr>
-          <th scope="col">Job</th><th scope="col">Name</th><th scope="col">State</th><th scope="col" class="num">Attempts</th>
+          <th scope="col">Job</th>${everywhere ? html`<th scope="col">Queue</th>` : null}<th scope="col">Name</th><th scope="col">State</th><th scope="col" class="num">Attempts</th>
           <th scope="col" class="num">Priority</th><th scope="col">Created</th><th scope="col">Runs at</th><th scope="col">Last error</th>
         </tr></thead>
         <tbody>
-          ${page.data && jobs.length === 0 && next === null ? html`<tr><td colspan="8">No job matches.</td></tr>` : null}
-          ${page.data && jobs.length === 0 && next !== null ? html`<tr data-searching><td colspan="8">
+          ${page.data && jobs.length === 0 && next === null ? html`<tr><td colspan=${everywhere ? 9 : 8}>No job matches.</td></tr>` : null}
+          ${page.data && jobs.length === 0 && next !== null ? html`<tr data-searching><td colspan=${everywhere ? 9 : 8}>
             No matches among the jobs examined so far — <button type="button" class="link" onClick=${onward}>Continue</button> searching from where this scan stopped.
           </td></tr>` : null}
           ${jobs.map((/** @type {any} */ j) => html`
             <tr key=${j.id} data-job=${j.id}>
               <th scope="row"><a class="mono" href=${to.job(j.id)} aria-label=${`job ${j.id}`}>${shortId(j.id)}</a></th>
+              ${everywhere ? html`<td data-queue=${j.queue}><a href=${to.queue(j.queue)}>${j.queue}</a></td>` : null}
               <td>${j.name}</td>
               <td data-state=${j.state}><${StateBadge} state=${j.state} /></td>
               <td class="num">${j.attempt}/${j.maxAttempts}</td>
@@ -226,8 +286,11 @@ function JobList({ queue, filter, stats }) {
  * @typedef {{ action: 'retry' | 'cancel' | 'delete', running: boolean, batches: number, matched: number, changed: number, skipped: number, outcome: string | null, error: any }} BulkRun
  */
 
-/** @param {{ queue: string, filter: Filter, filterText: string, estimate: number | null, onDone: () => void }} props */
-function Bulk({ queue, filter, filterText, estimate, onDone }) {
+/**
+ * The bulk action on `queues` one after the other (bulkJobs takes one queue), batch by batch.
+ * @param {{ queues: string[], filter: Filter, filterText: string, estimate: number | null, onDone: () => void }} props
+ */
+function Bulk({ queues, filter, filterText, estimate, onDone }) {
   const { announce, live } = useApp();
   const [asking, setAsking] = useState(/** @type {BulkRun['action'] | null} */ (null));
   const [run, setRun] = useState(/** @type {BulkRun | null} */ (null));
@@ -240,16 +303,19 @@ function Bulk({ queue, filter, filterText, estimate, onDone }) {
     /** @type {BulkRun} */
     let r = { action, running: true, batches: 0, matched: 0, changed: 0, skipped: 0, outcome: null, error: null };
     setRun(r);
-    /** @type {string | undefined} */
-    let after;
     try {
-      do {
-        // A batch with a payload filter may match nothing yet return `next` (where its bounded scan stopped): go on.
-        const batch = await api.bulk(queue, { action, ...apiFilter(filter), after, limit: BULK_BATCH }, abort.signal);
-        r = { ...r, batches: r.batches + 1, matched: r.matched + batch.matched, changed: r.changed + batch.changed, skipped: r.skipped + batch.skipped };
-        setRun(r);
-        after = batch.next ?? undefined;
-      } while (after && !abort.signal.aborted);
+      for (const queue of [...queues]) {
+        /** @type {string | undefined} */
+        let after;
+        do {
+          // A batch with a payload filter may match nothing yet return `next` (where its bounded scan stopped): go on.
+          const batch = await api.bulk(queue, { action, ...apiFilter(filter), after, limit: BULK_BATCH }, abort.signal);
+          r = { ...r, batches: r.batches + 1, matched: r.matched + batch.matched, changed: r.changed + batch.changed, skipped: r.skipped + batch.skipped };
+          setRun(r);
+          after = batch.next ?? undefined;
+        } while (after && !abort.signal.aborted);
+        if (abort.signal.aborted) break;
+      }
       r = { ...r, running: false, outcome: abort.signal.aborted ? 'stopped' : 'done' };
     } catch (err) {
       r = abort.signal.aborted ? { ...r, running: false, outcome: 'stopped' } : { ...r, running: false, outcome: 'failed', error: err };
@@ -285,7 +351,7 @@ function Bulk({ queue, filter, filterText, estimate, onDone }) {
         setAsking(null);
         if (a) void start(a);
       }}>
-      <p>${asking ? verbs[asking] : ''} every job of ${filterText}${estimate !== null ? ` (about ${count(estimate)})` : ''}, ${BULK_BATCH} at a time${filter.payloadPath ? ' (each batch searches a bounded number of jobs)' : ''}. Jobs the action does not apply to are skipped. You can stop between batches.</p>
+      <p>${asking ? verbs[asking] : ''} every job of ${filterText}${queues.length > 1 ? ` (${count(queues.length)} queues, one after the other)` : ''}${estimate !== null ? ` (about ${count(estimate)})` : ''}, ${BULK_BATCH} at a time${filter.payloadPath ? ' (each batch searches a bounded number of jobs)' : ''}. Jobs the action does not apply to are skipped. You can stop between batches.</p>
     <//>
   </section>`;
 }

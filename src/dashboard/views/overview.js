@@ -3,7 +3,7 @@
 import { html } from '../lib/html.js';
 import { useLive } from '../lib/context.js';
 import { count, duration, percent, rate, time } from '../lib/format.js';
-import { to } from '../lib/route.js';
+import { ALL_QUEUES, to } from '../lib/route.js';
 import { QueueChart } from '../components/chart.js';
 
 /** @type {import('../types.js').JobState[]} */
@@ -54,6 +54,9 @@ export function OverviewView() {
       Rates are measured by this broker over a sliding window (${o.queues[0] ? duration(o.queues[0].model.windowMs) : '–'});
       ρ needs workers connected to this broker; W follows from Little's law (L = λ·W); a dash means too little data to say.
     </p>
+    ${o.queues.length
+      ? html`<p class="across">Across every queue: <a href=${to.jobs({ queue: ALL_QUEUES, state: 'dead' })}>${count(o.queues.reduce((n, q) => n + q.counts.dead, 0))} dead jobs</a> · <a href=${to.jobs({ queue: ALL_QUEUES })}>all jobs</a></p>`
+      : null}
     <section aria-labelledby="charts-title">
       <h2 id="charts-title">Over time</h2>
       <div class="charts">

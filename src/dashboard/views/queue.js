@@ -1,6 +1,6 @@
-// One queue: its counts (live), the workers a target wait needs, pause and resume, purge
-// (confirmed), its settings as an editable form, and its dead letters.
-import { useState } from 'preact/hooks';
+// One queue: its counts (live), the workers a target wait needs, pause and resume, purge and
+// delete (confirmed), a form to add a job, its settings as an editable form, and its dead letters.
+import { useId, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { api } from '../lib/api.js';
 import { useApp, useAsync, useLive } from '../lib/context.js';
@@ -20,17 +20,22 @@ export function QueueView({ queue }) {
   const live = useLive();
   const stats = live.overview?.queues.find((q) => q.queue === queue);
   const [confirmPurge, setConfirmPurge] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [force, setForce] = useState(false);
+  // Deleted: nothing here may ask the broker about the queue again (each would be a 404) while the page goes to the overview.
+  const [gone, setGone] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(/** @type {any} */ (null));
-  const dead = useAsync(() => api.listJobs(queue, { state: 'dead', limit: DEAD_SHOWN }), [queue, stats?.counts.dead]);
+  const dead = useAsync(() => (gone ? Promise.resolve(null) : api.listJobs(queue, { state: 'dead', limit: DEAD_SHOWN })), [queue, stats?.counts.dead, gone]);
 
-  /** @param {string} what @param {() => Promise<any>} run @param {(r: any) => string} said */
-  const act = async (what, run, said) => {
+  /** @param {string} what @param {() => Promise<any>} run @param {(r: any) => string} said @param {() => void} [then] */
+  const act = async (what, run, said, then) => {
     setBusy(true);
     setError(null);
     try {
       const r = await run();
       announce(said(r));
+      then?.();
       await live.refresh();
     } catch (err) {
       setError(err);
@@ -40,6 +45,7 @@ export function QueueView({ queue }) {
     }
   };
 
+  if (gone) return html`<h1 tabindex="-1">Queue <span class="mono">${queue}</span></h1><p>Deleted.</p>`;
   return html`
     <h1 tabindex="-1">Queue <span class="mono">${queue}</span> ${stats?.paused ? html`<span class="badge paused" data-paused="true">paused</span>` : null}</h1>
     ${live.overview && !stats ? html`<p class="note">This queue is not in the overview: it has no jobs yet, or this token may not read it.</p>` : null}
@@ -59,6 +65,10 @@ export function QueueView({ queue }) {
         : html`<button type="button" disabled=${ro.disabled || busy} aria-describedby=${ro.describedBy} title=${ro.title}
             onClick=${() => act('Pause', () => api.pause(queue), () => `Queue ${queue} paused: it takes adds but delivers nothing`)}>Pause deliveries</button>`}
       <button type="button" class="danger" disabled=${ro.disabled || busy} aria-describedby=${ro.describedBy} title=${ro.title} onClick=${() => setConfirmPurge(true)}>Purge waiting jobs…</button>
+      <button type="button" class="danger" disabled=${ro.disabled || busy} aria-describedby=${ro.describedBy} title=${ro.title} onClick=${() => {
+        setForce(false);
+        setConfirmDelete(true);
+      }}>Delete queue…</button>
       <a class="button" href=${to.jobs({ queue })}>Browse jobs</a>`}
     <//>
     <${ErrorNote} error=${error} />
@@ -73,6 +83,21 @@ export function QueueView({ queue }) {
       }}>
       <p>Deletes every waiting job (${count((stats?.counts.ready ?? 0) + (stats?.counts.scheduled ?? 0))} ready or scheduled now). Running and finished jobs stay. This cannot be undone.</p>
     <//>
+    <${ConfirmDialog}
+      open=${confirmDelete}
+      title=${`Delete queue ${queue}?`}
+      confirmLabel="Delete queue"
+      onCancel=${() => setConfirmDelete(false)}
+      onConfirm=${() => {
+        setConfirmDelete(false);
+        void act('Delete', () => api.deleteQueue(queue, force), (r) => `Deleted queue ${queue} and its ${count(r.jobsDeleted)} ${r.jobsDeleted === 1 ? 'job' : 'jobs'}`, () => {
+          setGone(true);
+          location.hash = to.overview();
+        });
+      }}>
+      <${DeleteQueueText} queue=${queue} counts=${stats?.counts} force=${force} onForce=${setForce} />
+    <//>
+    <${AddJob} queue=${queue} />
     <${Settings} queue=${queue} />
     <section aria-labelledby="dead-title">
       <h2 id="dead-title">Dead letters</h2>
@@ -91,6 +116,115 @@ export function QueueView({ queue }) {
         </table></div>
         <p><a href=${to.jobs({ queue, state: 'dead' })}>All dead jobs of ${queue}, with bulk retry…</a></p>` : null}
     </section>`;
+}
+
+/**
+ * What deleting the queue takes with it, and the choice to take its running jobs too (`force`).
+ * @param {{ queue: string, counts: Record<string, number> | undefined, force: boolean, onForce: (force: boolean) => void }} props
+ */
+function DeleteQueueText({ queue, counts, force, onForce }) {
+  const id = useId();
+  const total = counts ? STATES.reduce((n, s) => n + (counts[s] ?? 0), 0) : null;
+  const active = counts?.active ?? 0;
+  return html`
+    <p data-delete-count=${total ?? ''}>Deletes queue <strong class="mono">${queue}</strong>, its settings and ${total === null
+      ? 'all its jobs'
+      : html`<strong>all ${count(total)} of its ${total === 1 ? 'job' : 'jobs'}</strong> (${STATES.filter((s) => counts?.[s]).map((s) => `${count(counts?.[s] ?? 0)} ${s}`).join(', ') || 'none now'})`},
+      in every state. Jobs added afterwards make the queue anew with default settings. This cannot be undone.</p>
+    <p class="check">
+      <input type="checkbox" id=${id} checked=${force} onChange=${(/** @type {any} */ e) => onForce(e.currentTarget.checked)} />
+      <label for=${id}>Also delete its running jobs${active ? ` (${count(active)} now)` : ''}: their handlers' results are then refused (STALE_LEASE). Without this, a queue with a running job is not deleted.</label>
+    </p>`;
+}
+
+/**
+ * Adds one job (addJobs): name, a JSON payload (checked here, the error said at the field),
+ * priority, delay and max attempts; empty fields are left out, so the queue's settings apply.
+ * @param {{ queue: string }} props
+ */
+function AddJob({ queue }) {
+  const { announce, live } = useApp();
+  const [payloadError, setPayloadError] = useState(/** @type {string | null} */ (null));
+  const [error, setError] = useState(/** @type {any} */ (null));
+  const [adding, setAdding] = useState(false);
+  const [added, setAdded] = useState(/** @type {{ id: string } | null} */ (null));
+  const payloadRef = useRef(/** @type {HTMLTextAreaElement | null} */ (null));
+
+  /** @param {SubmitEvent} e */
+  const submit = async (e) => {
+    e.preventDefault();
+    // The fields stay enabled while it is sent (a disabled button would drop the focus): a second submit waits.
+    if (adding) return;
+    const form = new FormData(/** @type {HTMLFormElement} */ (e.currentTarget));
+    const text = (/** @type {string} */ k) => String(form.get(k) ?? '').trim();
+    setError(null);
+    setAdded(null);
+    /** @type {unknown} */
+    let payload;
+    try {
+      payload = JSON.parse(text('payload'));
+    } catch (err) {
+      setPayloadError(`Not JSON: ${/** @type {Error} */ (err).message}`);
+      payloadRef.current?.focus();
+      return;
+    }
+    setPayloadError(null);
+    /** @type {{ payload: unknown, name?: string, priority?: number, delayMs?: number, maxAttempts?: number }} */
+    const job = { payload };
+    if (text('name')) job.name = text('name');
+    for (const k of /** @type {const} */ (['priority', 'delayMs', 'maxAttempts'])) if (text(k)) job[k] = Number(text(k));
+    setAdding(true);
+    try {
+      const j = await api.addJob(queue, job);
+      setAdded(j);
+      announce(`Added job ${j.id} to ${queue}`);
+      void live.refresh();
+    } catch (err) {
+      setError(err);
+      announce(`Adding the job failed: ${/** @type {Error} */ (err).message}`, 'error');
+    } finally {
+      setAdding(false);
+    }
+  };
+
+  /** @param {{ name: string, label: string, min: number, max: number, hint: string }} p */
+  const number = ({ name, label, min, max, hint }) => html`
+    <div class=${`field${error?.field === name ? ' invalid' : ''}`}>
+      <label for=${`add-${name}`}>${label}</label>
+      <input id=${`add-${name}`} name=${name} type="number" inputmode="numeric" min=${min} max=${max} step="1" aria-describedby=${`add-h-${name}`} />
+      <small id=${`add-h-${name}`}>${hint}</small>
+    </div>`;
+
+  return html`<section aria-labelledby="add-title">
+    <h2 id="add-title">Add a job</h2>
+    <${Actions} label="Add a job">${(/** @type {any} */ ro) => html`
+      <form class="add-job" aria-labelledby="add-title" onSubmit=${submit} onInput=${(/** @type {Event} */ e) => {
+        if (/** @type {HTMLElement} */ (e.target).id === 'add-payload') setPayloadError(null);
+      }}>
+        <fieldset disabled=${ro.disabled} aria-describedby=${ro.describedBy} aria-busy=${adding ? 'true' : 'false'}>
+          <legend class="visually-hidden">A job for ${queue}</legend>
+          <div class=${`field wide${payloadError || error?.field === 'payload' ? ' invalid' : ''}`}>
+            <label for="add-payload">Payload (JSON)</label>
+            <textarea id="add-payload" name="payload" ref=${payloadRef} rows="4" spellcheck="false" required defaultValue="{}"
+              aria-invalid=${payloadError ? 'true' : 'false'} aria-describedby=${payloadError ? 'add-payload-error' : 'add-h-payload'}></textarea>
+            ${payloadError
+              ? html`<small id="add-payload-error" class="field-error">${payloadError}</small>`
+              : html`<small id="add-h-payload">any JSON value: an object, an array, a string in quotes, a number…</small>`}
+          </div>
+          <div class=${`field${error?.field === 'name' ? ' invalid' : ''}`}>
+            <label for="add-name">Name</label>
+            <input id="add-name" name="name" autocomplete="off" aria-describedby="add-h-name" />
+            <small id="add-h-name">optional: what workers route on</small>
+          </div>
+          ${number({ name: 'priority', label: 'Priority', min: -1_000_000, max: 1_000_000, hint: 'higher runs first; empty: 0' })}
+          ${number({ name: 'delayMs', label: 'Delay (ms)', min: 0, max: 315_360_000_000, hint: 'runs no sooner; empty: now' })}
+          ${number({ name: 'maxAttempts', label: 'Max attempts', min: 1, max: 1000, hint: "empty: the queue's setting" })}
+          <div class="form-buttons"><button type="submit" class="primary" title=${ro.title}>Add job</button></div>
+        </fieldset>
+      </form>`}<//>
+    <${ErrorNote} error=${error} label="Not added" />
+    ${added ? html`<p class="note" data-added=${added.id}>Added <a class="mono" href=${to.job(added.id)} aria-label=${`job ${added.id}`}>${shortId(added.id)}</a>. <a href=${to.jobs({ queue })}>Browse the jobs of ${queue}</a></p>` : null}
+  </section>`;
 }
 
 /** @param {number} n */

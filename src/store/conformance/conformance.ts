@@ -1,4 +1,5 @@
 import { describe } from 'node:test';
+import { alertsSuite } from './alerts.ts';
 import { claimSuite } from './claim.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
@@ -36,6 +37,7 @@ function suites(target: HarnessTarget): void {
   fencingSuite(target);
   operatorSuite(target);
   operatorBulkSuite(target);
+  alertsSuite(target);
 }
 
 /**

@@ -78,6 +78,9 @@ export async function asLeader<T>(ctx: PgContext<Store>, name: string, holder: s
  * transaction (VACUUM cannot run in one) and never blocks other work.
  */
 export async function tablesVacuum(ctx: PgContext<Store>, minDeadRows = VACUUM_MIN_DEAD_ROWS): Promise<boolean> {
+  // The count deltas, appended by every change and deleted by each fold, are read whole by stats: keep them small too.
+  const [deltas] = await ctx.run(() => ctx.db.q(ctx.q.deltaDeadTuples), 'read table statistics');
+  if (deltas && (deltas.dead as number) >= minDeadRows) await ctx.run(() => ctx.db.q(`VACUUM ${ctx.schema}.queue_count_deltas`), 'vacuum the count deltas');
   const [row] = await ctx.run(() => ctx.db.q(ctx.q.deadTuples), 'read table statistics');
   if (!row || (row.dead as number) < minDeadRows) return false;
   await ctx.run(() => ctx.db.q(`VACUUM (ANALYZE) ${ctx.schema}.jobs`), 'vacuum the jobs table');

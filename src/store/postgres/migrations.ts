@@ -152,6 +152,138 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       ALTER TABLE ${s}.jobs_finished ADD COLUMN trace jsonb;
     `,
   },
+  {
+    version: 6,
+    name: 'job counts per queue and state, from deltas written by triggers',
+    sql: (s) => `
+      -- How many jobs each queue has in each state. Writers never update these rows (a row every
+      -- job change updated would serialize all writers): each statement that inserts, moves or
+      -- deletes jobs appends its net change per (queue, state) to queue_count_deltas, and the
+      -- leader folds the deltas into queue_counts (countsRollup). A count is queue_counts plus
+      -- the deltas not folded yet, read in one snapshot. Rows at 0 are deleted by the fold.
+      CREATE TABLE ${s}.queue_counts (
+        queue  text NOT NULL,
+        state  text NOT NULL,
+        n      bigint NOT NULL,
+        PRIMARY KEY (queue, state)
+      );
+      -- Insert-only for writers (no index: an append is all a job change costs); the fold deletes what it read.
+      CREATE TABLE ${s}.queue_count_deltas (
+        queue  text NOT NULL,
+        state  text NOT NULL,
+        d      bigint NOT NULL
+      );
+
+      -- Statement-level triggers with transition tables: one delta row per (queue, state) a
+      -- statement changed, however many jobs it changed, on both tables, so every path that
+      -- moves jobs between them (settle, cancel, retry, reap) or deletes them (retention, purge,
+      -- operator and queue delete) is counted. An update counts only the states it changed.
+      CREATE FUNCTION ${s}.queue_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO ${s}.queue_count_deltas (queue, state, d) SELECT queue, state, count(*) FROM new_rows GROUP BY queue, state;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION ${s}.queue_counts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO ${s}.queue_count_deltas (queue, state, d) SELECT queue, state, -count(*) FROM old_rows GROUP BY queue, state;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION ${s}.queue_counts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO ${s}.queue_count_deltas (queue, state, d)
+          SELECT queue, state, sum(d) FROM (
+            SELECT queue, state, -1 AS d FROM old_rows UNION ALL SELECT queue, state, 1 FROM new_rows) x
+          GROUP BY queue, state HAVING sum(d) <> 0;
+        RETURN NULL;
+      END $$;
+      -- Creating the triggers locks both tables against writes until this migration commits, so
+      -- the counts seeded below (one scan, at migration) miss nothing and count nothing twice.
+      CREATE TRIGGER jobs_count_insert AFTER INSERT ON ${s}.jobs REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.queue_counts_inserted();
+      CREATE TRIGGER jobs_count_delete AFTER DELETE ON ${s}.jobs REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.queue_counts_deleted();
+      CREATE TRIGGER jobs_count_update AFTER UPDATE ON ${s}.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.queue_counts_updated();
+      CREATE TRIGGER jobs_finished_count_insert AFTER INSERT ON ${s}.jobs_finished REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.queue_counts_inserted();
+      CREATE TRIGGER jobs_finished_count_delete AFTER DELETE ON ${s}.jobs_finished REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.queue_counts_deleted();
+      CREATE TRIGGER jobs_finished_count_update AFTER UPDATE ON ${s}.jobs_finished REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION ${s}.queue_counts_updated();
+      INSERT INTO ${s}.queue_counts (queue, state, n)
+        SELECT queue, state, count(*) FROM ${s}.jobs GROUP BY queue, state
+        UNION ALL SELECT queue, state, count(*) FROM ${s}.jobs_finished GROUP BY queue, state;
+    `,
+  },
+  {
+    version: 7,
+    name: 'process snapshots for the cluster-wide model',
+    sql: (s) => `
+      -- Each process on this schema publishes a snapshot of itself about once a second: per
+      -- queue, the counts it made since it started (JSON text, only ever growing), and what it
+      -- holds now (JSON text: worker slots, consumers). One row per process, written only by it.
+      CREATE TABLE ${s}.process_snapshots (
+        id      text PRIMARY KEY,
+        host    text NOT NULL,
+        pid     integer NOT NULL,
+        at      bigint NOT NULL,
+        counts  text NOT NULL,
+        live    text NOT NULL
+      );
+      -- The counts of processes that stopped publishing, summed per queue (JSON text of the
+      -- fields), added here by the leader in the transaction that deletes their snapshots: the
+      -- totals never go down.
+      CREATE TABLE ${s}.process_counts_retired (
+        queue   text PRIMARY KEY,
+        counts  text NOT NULL
+      );
+    `,
+  },
+  {
+    version: 8,
+    name: 'alert rules and events',
+    sql: (s) => `
+      -- Alert rules (src/alerts/rules.ts): the definition, the secret that signs webhook calls,
+      -- and where the rule stands, written by the leader's evaluation.
+      CREATE TABLE ${s}.alert_rules (
+        id           text PRIMARY KEY,
+        queue        text NOT NULL,
+        kind         text NOT NULL,
+        threshold    double precision NOT NULL,
+        for_ms       bigint NOT NULL,
+        webhook      text NOT NULL,
+        secret       text,
+        state        text NOT NULL DEFAULT 'ok',
+        since        bigint,
+        value        double precision,
+        evaluated_at bigint,
+        created_at   bigint NOT NULL,
+        updated_at   bigint NOT NULL
+      );
+      -- Firings and resolutions, newest with the largest id, each with its webhook call: the URL
+      -- and secret are copied so the last event of a deleted rule is still sent.
+      CREATE TABLE ${s}.alert_events (
+        id            bigserial PRIMARY KEY,
+        rule_id       text NOT NULL,
+        queue         text NOT NULL,
+        kind          text NOT NULL,
+        event         text NOT NULL,
+        value         double precision,
+        threshold     double precision NOT NULL,
+        reason        text NOT NULL,
+        at            bigint NOT NULL,
+        webhook       text NOT NULL,
+        secret        text,
+        delivery      text NOT NULL DEFAULT 'pending',
+        attempts      int NOT NULL DEFAULT 0,
+        next_at       bigint NOT NULL,
+        last_error    text,
+        delivered_at  bigint
+      );
+      CREATE INDEX alert_events_due ON ${s}.alert_events (next_at) WHERE delivery = 'pending';
+      CREATE INDEX alert_events_rule ON ${s}.alert_events (rule_id, id);
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

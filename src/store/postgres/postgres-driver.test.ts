@@ -64,6 +64,7 @@ describe('PostgreSQL driver', () => {
       const [job] = await store.jobsGet(['01900000-0000-7000-8000-000000000001']);
       assert.deepEqual([job?.payload, job?.trace], [{ old: true }, null], `from version ${old.version}: no trace context (version 5)`);
       assert.equal(await store.tokensExist(), false, 'the tokens table (version 2) exists');
+      assert.equal((await store.queueStats('q', 0))[0]!.counts.ready, 1, `from version ${old.version}: the job is counted (version 6 seeds the counts)`);
       await store.close();
     }
   });

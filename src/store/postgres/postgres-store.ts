@@ -4,7 +4,7 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, WorkerRegistration,
+  TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
@@ -21,6 +21,10 @@ import { mergeReports, reportedLeases, reportParams } from './report.ts';
 import { insertParams, pgRowToJob, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
+import * as snapshots from './snapshots.ts';
+import * as alerts from './alerts.ts';
+import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
+import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
 export { PG_OPTION_KEYS, type PostgresStoreOptions } from './pg-options.ts';
 
@@ -292,6 +296,18 @@ export class PostgresStore implements Store {
   tablesVacuum(): Promise<boolean> {
     return cluster.tablesVacuum(this.#ctx());
   }
+  countsRollup(): Promise<void> {
+    return queues.countsRollup(this.#ctx());
+  }
+
+  // Alert rules and events (see alerts.ts).
+  alertRulePut(rule: CheckedAlertRule, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return alerts.alertRulePut(this.#ctx(), rule, now, max); }
+  alertRuleDelete(id: string, now: number): Promise<boolean> { return alerts.alertRuleDelete(this.#ctx(), id, now); }
+  alertRules(): Promise<StoredAlertRule[]> { return alerts.alertRules(this.#ctx()); }
+  alertsEvaluated(evaluations: readonly AlertEvaluation[], now: number, eventsMax: number): Promise<void> { return alerts.alertsEvaluated(this.#ctx(), evaluations, now, eventsMax); }
+  alertEvents(p: { before?: number | undefined; limit: number; ruleId?: string | undefined }): Promise<AlertEvent[]> { return alerts.alertEvents(this.#ctx(), p); }
+  alertDeliveriesClaim(p: { now: number; leaseMs: number; limit: number }): Promise<AlertDelivery[]> { return alerts.alertDeliveriesClaim(this.#ctx(), p); }
+  alertDeliveryDone(id: number, outcome: AlertDeliveryOutcome): Promise<void> { return alerts.alertDeliveryDone(this.#ctx(), id, outcome); }
 
   // API tokens (see tokens.ts).
   tokensInsert(row: NewTokenRow): Promise<void> { return tokens.tokensInsert(this.#ctx(), row); }
@@ -301,6 +317,10 @@ export class PostgresStore implements Store {
   tokensExist(): Promise<boolean> { return tokens.tokensExist(this.#ctx()); }
   tokensEnabled(): Promise<boolean> { return tokens.tokensEnabled(this.#ctx()); }
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return tokens.tokensMarkUsed(this.#ctx(), uses); }
+  // Process snapshots for the cluster-wide model (see snapshots.ts).
+  processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return snapshots.processSnapshotPut(this.#ctx(), p, mustExist); }
+  processSnapshotsRead(): Promise<ProcessSnapshots> { return snapshots.processSnapshotsRead(this.#ctx()); }
+  processSnapshotsRetire(p: { before: number }): Promise<number> { return snapshots.processSnapshotsRetire(this.#ctx(), p.before); }
 
   #ctx(): PgJobsContext {
     return {

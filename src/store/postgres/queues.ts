@@ -10,6 +10,20 @@ export async function queueStats(ctx: PgContext<Store>, queue: string | null, no
   return statsFromRows(await ctx.run(() => ctx.db.q(ctx.q.stats, [queue]), 'read queue stats'), queue, now);
 }
 
+/**
+ * Folds the count deltas the triggers wrote into queue_counts, in a transaction (a savepoint
+ * in the leader's): the fold, then the rows it left at 0.
+ */
+export async function countsRollup(ctx: PgContext<Store>): Promise<void> {
+  await ctx.run(
+    () => ctx.transaction(async (tx) => {
+      await tx.q(ctx.q.countsRollup);
+      await tx.q(ctx.q.countsDropZero);
+    }),
+    'fold job count deltas',
+  );
+}
+
 export async function queueUpsert(ctx: PgContext<Store>, name: string, config: QueueConfig, now: number): Promise<void> {
   await ctx.run(() => ctx.db.q(ctx.q.queueUpsert, [name, JSON.stringify(config), now]), 'save queue settings');
 }

@@ -198,21 +198,44 @@ export function pgStatements(s: string, historyMax: number) {
       ORDER BY id LIMIT $4`,
     listFinished: `SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND state = $2 AND id > $3::uuid AND id <= $6::uuid AND ($5::text IS NULL OR name = $5)
       ORDER BY id LIMIT $4`,
-    listAll: `SELECT * FROM (
-        (SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND id > $2::uuid AND id <= $5::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)
-        UNION ALL
-        (SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND id > $2::uuid AND id <= $5::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)) x
+    // Across states: one bounded range of the (queue, state, id) indexes per state, merged in id order. The indexes
+    // give id order only within a state; walking the primary keys instead would pass every other queue's jobs.
+    listAll: `SELECT * FROM (${[
+        ...LIVE_STATES.map((st) => `SELECT ${liveAsFinished} FROM ${s}.jobs j WHERE queue = $1 AND state = '${st}'`),
+        ...FINISHED_STATES.map((st) => `SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND state = '${st}'`),
+      ].map((q) => `(${q} AND id > $2::uuid AND id <= $5::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)`).join(' UNION ALL ')}) x
       ORDER BY id LIMIT $3`,
     search: (where: 'live' | 'finished' | 'all', depth: number) => pgSearch(s, where, depth, liveAsFinished),
     nextDue: `SELECT min(run_at) AS at FROM ${s}.jobs WHERE state = 'scheduled'`,
-    stats: `SELECT name AS queue, 'queue' AS kind, NULL::text AS state, 0 AS n, NULL::bigint AS at, paused
+    // Never a count over the jobs: the counts kept by migration 6's triggers (queue_counts plus the
+    // deltas not folded yet, in this statement's one snapshot, so a concurrent fold is seen whole or
+    // not at all). The oldest ready time of each queue with ready jobs is a loose index scan of
+    // jobs_ready: from one priority present to the next lower one, then the first run_at of each,
+    // one index seek per step: twice the distinct priorities of its ready jobs, whatever their number.
+    stats: `WITH RECURSIVE counts AS (
+        SELECT queue, state, sum(n)::int AS n FROM (
+          SELECT queue, state, n FROM ${s}.queue_counts WHERE $1::text IS NULL OR queue = $1
+          UNION ALL SELECT queue, state, d FROM ${s}.queue_count_deltas WHERE $1::text IS NULL OR queue = $1) x
+        GROUP BY queue, state HAVING sum(n) <> 0),
+      p(queue, priority) AS (
+        SELECT queue, (SELECT priority FROM ${s}.jobs WHERE state = 'ready' AND queue = c.queue ORDER BY priority DESC LIMIT 1)
+        FROM counts c WHERE state = 'ready' AND n > 0
+        UNION ALL
+        SELECT queue, (SELECT priority FROM ${s}.jobs WHERE state = 'ready' AND queue = p.queue AND priority < p.priority ORDER BY priority DESC LIMIT 1)
+        FROM p WHERE priority IS NOT NULL)
+      SELECT name AS queue, 'queue' AS kind, NULL::text AS state, 0 AS n, NULL::bigint AS at, paused
         FROM ${s}.queues WHERE $1::text IS NULL OR name = $1
-      UNION ALL SELECT queue, 'count', state, count(*)::int, NULL, NULL FROM ${s}.jobs
-        WHERE $1::text IS NULL OR queue = $1 GROUP BY queue, state
-      UNION ALL SELECT queue, 'count', state, count(*)::int, NULL, NULL FROM ${s}.jobs_finished
-        WHERE $1::text IS NULL OR queue = $1 GROUP BY queue, state
-      UNION ALL SELECT queue, 'oldest', NULL, 0, min(run_at), NULL FROM ${s}.jobs
-        WHERE state = 'ready' AND ($1::text IS NULL OR queue = $1) GROUP BY queue`,
+      UNION ALL SELECT queue, 'count', state, n, NULL, NULL FROM counts
+      UNION ALL SELECT queue, 'oldest', NULL, 0,
+          min((SELECT run_at FROM ${s}.jobs WHERE state = 'ready' AND queue = p.queue AND priority = p.priority ORDER BY run_at LIMIT 1)), NULL
+        FROM p WHERE priority IS NOT NULL GROUP BY queue`,
+    // The leader's fold of the deltas into the counts (one statement: the deltas it deletes are the
+    // ones it adds), then the rows at 0 (a deleted queue's, a drained state's) go.
+    countsRollup: `WITH d AS (DELETE FROM ${s}.queue_count_deltas RETURNING queue, state, d)
+      INSERT INTO ${s}.queue_counts (queue, state, n)
+      SELECT queue, state, sum(d) FROM d GROUP BY queue, state HAVING sum(d) <> 0 ORDER BY queue, state
+      ON CONFLICT (queue, state) DO UPDATE SET n = ${s}.queue_counts.n + excluded.n`,
+    countsDropZero: `DELETE FROM ${s}.queue_counts WHERE n = 0`,
 
     workerRegister: `INSERT INTO ${s}.workers (id, host, pid, started_at, heartbeat_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)
       ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5`,
@@ -224,6 +247,7 @@ export function pgStatements(s: string, historyMax: number) {
     lockOrphaned: `SELECT id FROM ${s}.jobs WHERE state = 'active' AND worker_id = ANY($1::uuid[])
       LIMIT $2 FOR UPDATE SKIP LOCKED`,
     deadTuples: `SELECT n_dead_tup::int8 AS dead FROM pg_stat_user_tables WHERE relid = '${s}.jobs'::regclass`,
+    deltaDeadTuples: `SELECT n_dead_tup::int8 AS dead FROM pg_stat_user_tables WHERE relid = '${s}.queue_count_deltas'::regclass`,
     workersDeleteDead: `DELETE FROM ${s}.workers w WHERE w.expires_at <= $1
       AND NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.worker_id = w.id AND j.state = 'active')`,
 

@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ClosedError } from '../../core/errors.ts';
+import type { CountLedger } from './count-ledger.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
 
 interface PendingOp {
@@ -20,6 +21,8 @@ interface PendingOp {
  */
 export class GroupCommit {
   readonly #db: DatabaseSync;
+  /** The job counts the group's writes noted, written just before it commits (see count-ledger.ts). */
+  readonly #counts: CountLedger | null;
   #pending: PendingOp[] = [];
   #scheduled = false;
   #closed = false;
@@ -32,8 +35,9 @@ export class GroupCommit {
   /** Groups committed so far (for tests and metrics). */
   commits = 0;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, counts: CountLedger | null = null) {
     this.#db = db;
+    this.#counts = counts;
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -79,7 +83,9 @@ export class GroupCommit {
         try {
           results[i] = { ok: true, value: ops[i]!.run() };
           this.#releaseSavepoint.run();
+          this.#counts?.opKept();
         } catch (err) {
+          this.#counts?.opDropped();
           // Some errors (disk full, I/O) make SQLite roll back the whole transaction: then the group fails as one.
           if (!this.#db.isTransaction) throw err;
           this.#rollbackSavepoint.run();
@@ -87,9 +93,11 @@ export class GroupCommit {
           results[i] = { ok: false, error: translateSqliteError(err, 'write') };
         }
       }
+      this.#counts?.write();
       this.#commit.run();
       this.commits++;
     } catch (err) {
+      this.#counts?.groupDropped();
       // The transaction as a whole failed: nothing of this group is kept.
       try {
         if (this.#db.isTransaction) this.#rollback.run();

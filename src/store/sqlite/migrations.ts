@@ -129,6 +129,92 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN trace TEXT;
     `,
   },
+  {
+    version: 7,
+    name: 'job counts per queue and state',
+    sql: `
+      -- How many jobs each queue has in each state, so stats never count the jobs table. The
+      -- store keeps it (count-ledger.ts): each write notes how it moved jobs between states, and
+      -- the sums are added here in the same transaction, once per group commit. A row at 0 may
+      -- stay (reads skip it); a deleted queue's rows are deleted with it.
+      CREATE TABLE queue_counts (
+        queue  TEXT NOT NULL,
+        state  TEXT NOT NULL,
+        n      INTEGER NOT NULL,
+        PRIMARY KEY (queue, state)
+      ) WITHOUT ROWID;
+      -- One scan of the jobs at migration, under the write lock: the store counts from here on.
+      INSERT INTO queue_counts (queue, state, n) SELECT queue, state, count(*) FROM jobs GROUP BY queue, state;
+    `,
+  },
+  {
+    version: 8,
+    name: 'process snapshots for the cluster-wide model',
+    sql: `
+      -- Each process that shares this store publishes a snapshot of itself about once a second:
+      -- per queue, the counts it made since it started (JSON text, only ever growing), and what
+      -- it holds now (JSON text: worker slots, consumers). One row per process, written only by it.
+      CREATE TABLE process_snapshots (
+        id      TEXT PRIMARY KEY,
+        host    TEXT NOT NULL,
+        pid     INTEGER NOT NULL,
+        at      INTEGER NOT NULL,
+        counts  TEXT NOT NULL,
+        live    TEXT NOT NULL
+      ) WITHOUT ROWID;
+      -- The counts of processes that stopped publishing, summed per queue (JSON text of the
+      -- fields), added here in the transaction that deletes their snapshots: the totals never go down.
+      CREATE TABLE process_counts_retired (
+        queue   TEXT PRIMARY KEY,
+        counts  TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 9,
+    name: 'alert rules and events',
+    sql: `
+      -- Alert rules (src/alerts/rules.ts): the definition, the secret that signs webhook calls,
+      -- and where the rule stands, written by the leader's evaluation.
+      CREATE TABLE alert_rules (
+        id           TEXT PRIMARY KEY,
+        queue        TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        threshold    REAL NOT NULL,
+        for_ms       INTEGER NOT NULL,
+        webhook      TEXT NOT NULL,
+        secret       TEXT,
+        state        TEXT NOT NULL DEFAULT 'ok',
+        since        INTEGER,
+        value        REAL,
+        evaluated_at INTEGER,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- Firings and resolutions, newest with the largest id, each with its webhook call: the URL
+      -- and secret are copied so the last event of a deleted rule is still sent.
+      CREATE TABLE alert_events (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule_id       TEXT NOT NULL,
+        queue         TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        event         TEXT NOT NULL,
+        value         REAL,
+        threshold     REAL NOT NULL,
+        reason        TEXT NOT NULL,
+        at            INTEGER NOT NULL,
+        webhook       TEXT NOT NULL,
+        secret        TEXT,
+        delivery      TEXT NOT NULL DEFAULT 'pending',
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_at       INTEGER NOT NULL,
+        last_error    TEXT,
+        delivered_at  INTEGER
+      );
+      CREATE INDEX alert_events_due ON alert_events (next_at) WHERE delivery = 'pending';
+      CREATE INDEX alert_events_rule ON alert_events (rule_id, id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

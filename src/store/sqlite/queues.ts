@@ -2,6 +2,7 @@ import type { JobState, QueueStats } from '../../core/job.ts';
 import type { QueueDeleteParams, QueueDeleteResult, StoredQueue } from '../store.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
 import type { prepareStatements } from './statements.ts';
+import type { CountLedger } from './count-ledger.ts';
 
 /**
  * Queues for the SQLite store (its methods delegate here): stats and settings are read on
@@ -43,13 +44,15 @@ export function queueList(s: Statements): StoredQueue[] {
 }
 
 /** Deletes a queue's jobs (up to `p.limit`), and its row once it has none; run inside the group commit. */
-export function queueDelete(s: Statements, p: QueueDeleteParams): QueueDeleteResult {
+export function queueDelete(s: Statements, counts: CountLedger, p: QueueDeleteParams): QueueDeleteResult {
   const row = s.queueGet.get(p.name);
   const active = (s.queueActive.get(p.name) as { n: number }).n;
   if (active > 0 && !p.force) return { found: true, deleted: false, activeJobs: active, jobsDeleted: 0, leases: [] };
   const gone = s.queueDeleteJobs.all(p.name, p.force ? 1 : 0, p.limit) as { id: string; state: JobState; token: number }[];
+  for (const r of gone) counts.move(p.name, r.state, null);
   const remaining = (s.queueHasJobs.get(p.name) as { n: number }).n === 1;
   if (!remaining && row !== undefined) s.queueDeleteRow.run(p.name);
+  if (!remaining) counts.forgetQueue(p.name, () => s.queueCountsDelete.run(p.name)); // a deleted queue leaves no rows behind
   const found = row !== undefined || gone.length > 0;
   const leases = gone.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
   return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: gone.length, leases };

@@ -8,7 +8,7 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots,
 } from '../store.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -18,7 +18,12 @@ import * as reads from './reads.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import { refusedItemError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
+import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteTokens } from './tokens.ts';
+import { CountLedger } from './count-ledger.ts';
+import { SqliteAlerts } from './alerts.ts';
+import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
+import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
 /**
  * What an acknowledged write survives.
@@ -53,8 +58,12 @@ export class SqliteStore implements Store {
   readonly location: string;
   readonly #db: DatabaseSync;
   readonly #group: GroupCommit;
+  /** Job counts per queue and state, noted by every write below and written with its group. */
+  readonly #counts: CountLedger;
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #tokens: SqliteTokens;
+  readonly #snapshots: SqliteSnapshots;
+  readonly #alerts: SqliteAlerts;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -78,9 +87,12 @@ export class SqliteStore implements Store {
       durability: memory ? 'memory only (lost when the process exits)' : durability === 'fsync' ? 'fsync on commit' : 'no fsync (survives process crash, not power loss)',
     };
     this.#db = openDatabase(this.location, { memory, durability, busyTimeoutMs, maxDatabaseBytes: options.maxDatabaseBytes });
-    this.#group = new GroupCommit(this.#db);
+    this.#counts = new CountLedger(this.#db);
+    this.#group = new GroupCommit(this.#db, this.#counts);
     this.#s = prepareStatements(this.#db, historyMax);
     this.#tokens = new SqliteTokens(this.#db, this.#group);
+    this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
+    this.#alerts = new SqliteAlerts(this.#db, this.#group);
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -93,6 +105,7 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       for (const r of rows) {
         insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.createdAt, r.createdAt);
+        this.#counts.move(r.queue, null, r.state);
       }
       this.#createQueues(rows, null);
     });
@@ -105,6 +118,7 @@ export class SqliteStore implements Store {
         rows,
         (r): ItemOutcome => {
           insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.createdAt, r.createdAt);
+          this.#counts.move(r.queue, null, r.state);
           return STORED;
         },
         (r, err): ItemOutcome => ({ ok: false, error: refusedItemError(err, 'payload', `add job ${r.id} to ${r.queue}`) }),
@@ -130,8 +144,9 @@ export class SqliteStore implements Store {
 
   jobsClaim(p: ClaimParams): Promise<Job[]> {
     return this.#group.submit(() => {
-      this.#s.promoteQueue.run(p.now, p.queue, p.now);
+      this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
       const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.queue, p.limit) as unknown as JobRow[];
+      this.#counts.move(p.queue, 'ready', 'active', rows.length);
       return rows.map(rowToJob).sort(compareClaimOrder);
     });
   }
@@ -141,8 +156,9 @@ export class SqliteStore implements Store {
       this.#each(
         items,
         (it): LeaseResult => {
-          const changed = this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes;
-          return changed === 1 ? { ok: true as const } : this.#leaseMiss(it.lease);
+          if (this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes !== 1) return this.#leaseMiss(it.lease);
+          this.#counts.move(this.#queueOf(it.lease.jobId), 'active', 'completed');
+          return { ok: true as const };
         },
         (it, err) => this.#refused(err, 'result', `complete job ${it.lease.jobId}`),
       ),
@@ -155,9 +171,11 @@ export class SqliteStore implements Store {
         items,
         (it): FailResult => {
           const row = this.#s.fail.get(it.unrecoverable ? 1 : 0, it.retryAt, now, it.error, it.lease.jobId, it.lease.token) as
-            | { state: JobState; dead_reason: DeadReason | null }
+            | { queue: string; state: JobState; dead_reason: DeadReason | null }
             | undefined;
-          return row ? { ok: true as const, state: row.state, deadReason: row.dead_reason } : this.#leaseMiss(it.lease);
+          if (!row) return this.#leaseMiss(it.lease);
+          this.#counts.move(row.queue, 'active', row.state);
+          return { ok: true as const, state: row.state, deadReason: row.dead_reason };
         },
         (it, err) => this.#refused(err, 'error', `record the failure of job ${it.lease.jobId}`),
       ),
@@ -195,8 +213,9 @@ export class SqliteStore implements Store {
   jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
     return this.#group.submit(() =>
       leases.map((lease) => {
-        const changed = this.#s.release.run(now, now, lease.jobId, lease.token).changes;
-        return changed === 1 ? { ok: true as const } : this.#leaseMiss(lease);
+        if (this.#s.release.run(now, now, lease.jobId, lease.token).changes !== 1) return this.#leaseMiss(lease);
+        this.#counts.move(this.#queueOf(lease.jobId), 'active', 'ready');
+        return { ok: true as const };
       }),
     );
   }
@@ -207,6 +226,7 @@ export class SqliteStore implements Store {
         const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string; token: number } | undefined;
         if (!cur) return { found: false };
         const changed = this.#s.cancel.run(now, now, now, id).changes;
+        if (changed === 1) this.#counts.move(cur.queue, cur.state, 'cancelled');
         return { found: true, queue: cur.queue, previous: cur.state, token: cur.token, cancelled: changed === 1 };
       }),
     );
@@ -218,6 +238,7 @@ export class SqliteStore implements Store {
         const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
         if (!cur) return { found: false };
         const changed = this.#s.retry.run(now, now, id).changes;
+        if (changed === 1) this.#counts.move(cur.queue, cur.state, 'ready');
         return { found: true, queue: cur.queue, previous: cur.state, retried: changed === 1 };
       }),
     );
@@ -229,6 +250,7 @@ export class SqliteStore implements Store {
         const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
         if (!cur) return { found: false };
         const changed = this.#s.deleteJob.run(id).changes;
+        if (changed === 1) this.#counts.move(cur.queue, cur.state, null);
         return { found: true, queue: cur.queue, previous: cur.state, deleted: changed === 1 };
       }),
     );
@@ -237,6 +259,7 @@ export class SqliteStore implements Store {
   jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
     return this.#group.submit(() => {
       const rows = this.#s.reap.all(p.now, p.limit) as unknown as { id: string; token: number; queue: string; state: JobState; dead_reason: DeadReason | null }[];
+      for (const r of rows) this.#counts.move(r.queue, 'active', r.state);
       return rows.map((r) => ({ id: r.id, token: r.token, queue: r.queue, state: r.state, deadReason: r.dead_reason }));
     });
   }
@@ -244,19 +267,26 @@ export class SqliteStore implements Store {
   jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
     return this.#group.submit(() => {
       const rows = this.#s.promoteAll.all(p.now, p.now, p.limit) as unknown as { queue: string }[];
+      for (const r of rows) this.#counts.move(r.queue, 'scheduled', 'ready');
       return [...new Set(rows.map((r) => r.queue))];
     });
   }
 
   jobsPurge(p: { queue: string; limit: number }): Promise<number> {
-    return this.#group.submit(() => Number(this.#s.purge.run(p.queue, p.limit).changes));
+    return this.#group.submit(() => {
+      const rows = this.#s.purge.all(p.queue, p.limit) as { state: JobState }[];
+      for (const r of rows) this.#counts.move(p.queue, r.state, null);
+      return rows.length;
+    });
   }
 
   jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
     return this.#group.submit(() => {
       let deleted = 0;
       for (const state of ['completed', 'dead', 'cancelled'] as const) {
-        deleted += Number(this.#s.deleteFinished[state].run(p.before[state], p.limit - deleted).changes);
+        const rows = this.#s.deleteFinished[state].all(p.before[state], p.limit - deleted) as { queue: string }[];
+        for (const r of rows) this.#counts.move(r.queue, state, null);
+        deleted += rows.length;
         if (deleted >= p.limit) break;
       }
       return deleted;
@@ -318,8 +348,17 @@ export class SqliteStore implements Store {
   }
 
   queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> {
-    return this.#group.submit((): QueueDeleteResult => queues.queueDelete(this.#s, p));
+    return this.#group.submit((): QueueDeleteResult => queues.queueDelete(this.#s, this.#counts, p));
   }
+
+  // Alert rules and events (see alerts.ts).
+  alertRulePut(rule: CheckedAlertRule, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return this.#alerts.put(rule, now, max); }
+  alertRuleDelete(id: string, now: number): Promise<boolean> { return this.#alerts.delete(id, now); }
+  alertRules(): Promise<StoredAlertRule[]> { return this.#guard(() => this.#alerts.list()); }
+  alertsEvaluated(evaluations: readonly AlertEvaluation[], now: number, eventsMax: number): Promise<void> { return this.#alerts.evaluated(evaluations, now, eventsMax); }
+  alertEvents(p: { before?: number | undefined; limit: number; ruleId?: string | undefined }): Promise<AlertEvent[]> { return this.#guard(() => this.#alerts.events(p)); }
+  alertDeliveriesClaim(p: { now: number; leaseMs: number; limit: number }): Promise<AlertDelivery[]> { return this.#alerts.claim(p); }
+  alertDeliveryDone(id: number, outcome: AlertDeliveryOutcome): Promise<void> { return this.#alerts.done(id, outcome); }
 
   // API tokens (see tokens.ts).
   tokensInsert(row: NewTokenRow): Promise<void> { return this.#tokens.insert(row); }
@@ -329,6 +368,10 @@ export class SqliteStore implements Store {
   tokensExist(): Promise<boolean> { return this.#guard(() => this.#tokens.exist()); }
   tokensEnabled(): Promise<boolean> { return this.#guard(() => this.#tokens.enabled()); }
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return this.#tokens.markUsed(uses); }
+  // Process snapshots for the cluster-wide model (see snapshots.ts).
+  processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return this.#snapshots.put(p, mustExist); }
+  processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#guard(async () => this.#snapshots.read()); }
+  processSnapshotsRetire(p: { before: number }): Promise<number> { return this.#snapshots.retire(p.before); }
 
   /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */
   #assertOpen(): void {
@@ -362,6 +405,14 @@ export class SqliteStore implements Store {
    * failed statement alone and the transaction goes on, so only that item is `refused` and its
    * neighbours apply; a failure that ended the transaction (disk full, I/O) fails the call as a whole.
    */
+  /**
+   * The queue of a job this write just changed, for the counts. A lookup by key after the update
+   * costs a fraction of what RETURNING adds to an UPDATE that rewrites the row's history.
+   */
+  #queueOf(id: string): string {
+    return (this.#s.queueOf.get(id) as { queue: string }).queue;
+  }
+
   #each<I, R>(items: readonly I[], apply: (item: I) => R, refused: (item: I, err: unknown) => R): R[] {
     const out: R[] = new Array(items.length);
     for (let i = 0; i < items.length; i++) {

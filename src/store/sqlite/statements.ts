@@ -79,6 +79,24 @@ const search = (scan: string): string => `WITH scan AS MATERIALIZED (${scan})
 export const SEARCH_BY_STATE = search(`SELECT id FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 ORDER BY id LIMIT ?5`);
 export const SEARCH_ALL = search(queueIdsAfter('?1', '?3', '?4', '?5'));
 
+/**
+ * The oldest ready time of each queue with ready jobs (those of queue_counts matching `which`),
+ * without walking its ready jobs: a loose index scan of jobs_ready (queue, priority DESC, run_at,
+ * id) that hops from one priority present to the next lower one, one index seek each, then takes
+ * the first run_at of each priority, one seek each. So the cost is twice the number of distinct
+ * priorities among a queue's ready jobs, however many jobs it has.
+ */
+const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priority) AS (
+    SELECT queue, (SELECT priority FROM jobs INDEXED BY jobs_ready WHERE state = 'ready' AND queue = c.queue ORDER BY priority DESC LIMIT 1)
+    FROM queue_counts c WHERE ${which}
+    UNION ALL
+    SELECT queue, (SELECT priority FROM jobs INDEXED BY jobs_ready WHERE state = 'ready' AND queue = p.queue AND priority < p.priority
+                   ORDER BY priority DESC LIMIT 1)
+    FROM p WHERE priority IS NOT NULL)
+  SELECT queue, min((SELECT run_at FROM jobs INDEXED BY jobs_ready WHERE state = 'ready' AND queue = p.queue AND priority = p.priority
+                     ORDER BY run_at LIMIT 1)) AS at
+  FROM p WHERE priority IS NOT NULL GROUP BY queue`;
+
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
@@ -95,6 +113,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     complete: p(`UPDATE jobs SET state = 'completed', result = ?, lease_expires_at = NULL, finished_at = ?, updated_at = ?,
                    history = ${appendHistory(historyMax, 'completed')}
                  WHERE id = ? AND token = ? AND state = 'active'`),
+    queueOf: p(`SELECT queue FROM jobs WHERE id = ?`),
     // ?1 unrecoverable (0/1) · ?2 retryAt · ?3 now · ?4 error · ?5 id · ?6 token
     fail: p(`UPDATE jobs SET
                state = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN 'dead' WHEN ?2 > ?3 THEN 'scheduled' ELSE 'ready' END,
@@ -104,7 +123,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                last_error = ?4, lease_expires_at = NULL, updated_at = ?3,
                history = ${appendHistory(historyMax, 'failed', '?3', '?4')}
              WHERE id = ?5 AND token = ?6 AND state = 'active'
-             RETURNING state, dead_reason`),
+             RETURNING queue, state, dead_reason`),
     extend: p(`UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND token = ? AND state = 'active'`),
     // ?1 progress (JSON text; NULL: keep it) · ?2 lines (JSON array; NULL: none) · ?3 lines kept · ?4 now · ?5 id · ?6 token.
     // json(?1) refuses text that is not JSON, so a bad item fails alone (see SqliteStore#each) and nothing unreadable is stored.
@@ -135,9 +154,9 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
              RETURNING id, token, queue, state, dead_reason`),
     // One statement per state, with the state as a literal: a bound parameter would keep SQLite from using the partial index.
     deleteFinished: {
-      completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
-      dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
-      cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?)`),
+      completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING queue`),
+      dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING queue`),
+      cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING queue`),
     },
     // Operator delete: never an active job, checked by the statement that deletes.
     deleteJob: p(`DELETE FROM jobs WHERE id = ? AND state <> 'active'`),
@@ -158,21 +177,26 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     namedInRange: p(`SELECT ${JOB} FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 AND name = ?5
                      ORDER BY id LIMIT ?6`),
     namedIn: p(`SELECT ${JOB} FROM jobs WHERE id IN (SELECT value FROM json_each(?1)) AND name = ?2 ORDER BY id LIMIT ?3`),
-    purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?)`),
+    purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?) RETURNING state`),
     stateOf: p(`SELECT state, queue, token FROM jobs WHERE id = ?`),
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
     get: p(`SELECT ${JOB} FROM jobs WHERE id = ?`),
     logs: p(`SELECT logs FROM jobs WHERE id = ?`),
     // ?1 queue · (?2 state) · ?3 after · ?4 to (the id range of a time range) · ?5 limit
     listByState: p(`SELECT ${JOB} FROM jobs WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 ORDER BY id LIMIT ?5`),
-    listAll: p(`SELECT ${JOB} FROM jobs WHERE +queue = ?1 AND id > ?3 AND id <= ?4 ORDER BY id LIMIT ?5`), // "+queue": walk the primary key in id order, no sort
+    // Across states: the page's ids from one bounded range of jobs_queue_state per state, merged (index only), then
+    // the jobs by key. Walking the primary key in id order instead would pass every other queue's jobs on the way.
+    listAll: p(`SELECT ${JOB} FROM jobs WHERE id IN (${queueIdsAfter('?1', '?3', '?4', '?5')}) ORDER BY id`),
     searchByState: p(SEARCH_BY_STATE),
     searchAll: p(SEARCH_ALL),
     nextDue: p(`SELECT min(run_at) AS at FROM jobs WHERE state = 'scheduled'`),
-    countsAll: p(`SELECT queue, state, count(*) AS n FROM jobs GROUP BY queue, state`),
-    countsOne: p(`SELECT queue, state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state`),
-    oldestAll: p(`SELECT queue, min(run_at) AS at FROM jobs WHERE state = 'ready' GROUP BY queue`),
-    oldestOne: p(`SELECT queue, min(run_at) AS at FROM jobs WHERE state = 'ready' AND queue = ?`),
+    // Counts per queue and state, kept by the store (count-ledger.ts): never a count over the jobs.
+    countsAll: p(`SELECT queue, state, n FROM queue_counts WHERE n <> 0`),
+    countsOne: p(`SELECT queue, state, n FROM queue_counts WHERE queue = ? AND n <> 0`),
+    oldestAll: p(OLDEST_READY(`state = 'ready' AND n > 0`)),
+    oldestOne: p(OLDEST_READY(`queue = ?1 AND state = 'ready' AND n > 0`)),
+    // Run when a queue has no job left (deleted with the queue): its rows, whatever the deltas not yet written (count-ledger.ts forgets those).
+    queueCountsDelete: p(`DELETE FROM queue_counts WHERE queue = ?`),
     queueUpsert: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
                     ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`),
     // A queue's row, made by its first stored job: config '{}' means every setting at its default.

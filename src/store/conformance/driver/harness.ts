@@ -4,12 +4,16 @@ import type { NewJobRow, Store } from '../../store.ts';
 import type { DriverArea, DriverConformanceOptions, DriverData, DriverFactory, DriverSkip } from './types.ts';
 
 /** The optional Store methods the suite looks for. */
-export type OptionalMethod = 'onReady' | 'workerRegister' | 'workerHeartbeat' | 'workerUnregister' | 'workersReapDead' | 'asLeader' | 'leaderResign' | 'tablesVacuum';
+export type OptionalMethod = 'onReady' | 'workerRegister' | 'workerHeartbeat' | 'workerUnregister' | 'workersReapDead' | 'asLeader' | 'leaderResign' | 'tablesVacuum'
+  | 'processSnapshotPut' | 'processSnapshotsRead' | 'processSnapshotsRetire';
 
 /** What a test needs beyond the area: a second store on the data, a schema probe, a fault, an optional method. */
 export type Need = 'shared' | 'schema' | 'crossProcessNotify' | 'unreachable' | 'full' | OptionalMethod;
 
-const OPTIONAL_METHODS: readonly OptionalMethod[] = ['onReady', 'workerRegister', 'workerHeartbeat', 'workerUnregister', 'workersReapDead', 'asLeader', 'leaderResign', 'tablesVacuum'];
+const OPTIONAL_METHODS: readonly OptionalMethod[] = [
+  'onReady', 'workerRegister', 'workerHeartbeat', 'workerUnregister', 'workersReapDead', 'asLeader', 'leaderResign', 'tablesVacuum',
+  'processSnapshotPut', 'processSnapshotsRead', 'processSnapshotsRetire',
+];
 
 /** What the suite found out about the driver from one store it opened before defining the tests. */
 export interface DriverProbe {

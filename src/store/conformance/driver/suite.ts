@@ -8,6 +8,7 @@ import { listArea } from './jobs-list.ts';
 import { searchArea } from './jobs-search.ts';
 import { migrationsArea } from './migrations.ts';
 import { notifyArea } from './notify.ts';
+import { processSnapshotsArea } from './process-snapshots.ts';
 import { operatorArea } from './jobs-operator.ts';
 import { queuesArea } from './queues.ts';
 import { reportArea } from './jobs-report.ts';
@@ -46,6 +47,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     queuesArea(ctx);
     tokensArea(ctx);
     clusterArea(ctx);
+    processSnapshotsArea(ctx);
     notifyArea(ctx);
     migrationsArea(ctx);
     errorsArea(ctx);

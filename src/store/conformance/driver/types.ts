@@ -60,7 +60,7 @@ export interface SchemaProbe {
  * - `jobs`: insert, claim order, complete/fail/extend/release, cancel, retry, reap, promote, purge, retention, get, list.
  * - `queues`: the queue rows (upsert, get, list, pause, the row an insert creates) and queue stats.
  * - `tokens`: API tokens.
- * - `cluster`: the optional methods of shared stores (worker registry, leadership, vacuum).
+ * - `cluster`: the optional methods of shared stores (worker registry, leadership, vacuum, process snapshots).
  * - `notify`: `onReady` wake-ups across stores (capability `crossProcessNotify`).
  * - `migrations`: the schema version, opening data twice, refusing data of a newer version.
  * - `errors`: a closed store refuses calls; unreachable or full data gives StoreUnavailableError.
