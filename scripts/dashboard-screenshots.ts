@@ -6,6 +6,8 @@
 // Run it again after changing the dashboard, and look at the pictures before committing them.
 // SPOOL_TEST_CHROMIUM names another Chromium; SCREENSHOT_POINTS how many pushes the charts wait for.
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { connect } from '../src/client/connect.ts';
@@ -96,6 +98,15 @@ const producing = setInterval(() => {
 }, 200);
 await spool.queue('reports').add({ report: 'quarterly-revenue', pages: 5, flaky: true }, { name: 'quarterly' });
 
+// Alert rules, their webhook a receiver on loopback: dead webhooks fire (a partner's endpoint is gone), the others watch.
+const receiver = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
+await spool.setAlert({ id: 'webhooks-dead', queue: 'webhooks', kind: 'deadLetters', threshold: 0, webhook });
+await spool.setAlert({ id: 'emails-waiting', queue: 'emails', kind: 'oldestReadyAge', threshold: 30_000, forMs: 60_000, webhook, secret: 'sample-secret' });
+await spool.setAlert({ id: 'images-busy', queue: 'images', kind: 'utilisation', threshold: 0.85, forMs: 120_000, webhook });
+await spool.setAlert({ id: 'reports-unconsumed', queue: 'reports', kind: 'noWorkers', forMs: 30_000, webhook });
+
 const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-background-networking'] });
 try {
   const page = await signedIn('light');
@@ -139,6 +150,10 @@ try {
   await page.locator('tr[data-consumer]').nth(3).waitFor();
   await shoot(page, 'consumers');
 
+  await page.goto(`${broker.url}/#/alerts`);
+  await page.locator('table[data-table="alert-events"] [data-delivery="delivered"]').first().waitFor();
+  await shoot(page, 'alerts');
+
   // The dark theme (prefers-color-scheme), in a tab of its own: its charts start from the broker's history.
   const dark = await signedIn('dark');
   await chartsHave(dark, 10);
@@ -150,6 +165,7 @@ try {
   for (const r of remotes) await r.close();
   await broker.close();
   await spool.close();
+  receiver.close();
 }
 
 async function signedIn(colorScheme: 'light' | 'dark'): Promise<Page> {

@@ -33,7 +33,7 @@ export { Queue } from './api/queue.ts';
 export type { RemoteSpool, ConnectOptions } from './client/remote-spool.ts';
 export { Worker, WorkerShutdownError, type Handler, type JobContext, type RunningJob, type WorkerOptions } from './worker/worker.ts';
 export type { ConsumerApi, ConsumerOwner, Subscription, SubscriptionHandlers } from './worker/consumer.ts';
-export type { Overview, OverviewHistory, QueueOverview, QueueModel, ConsumerInfo, ProcessInfo } from './model/overview.ts';
+export type { Overview, OverviewHistory, QueueOverview, QueueModel, ConsumerInfo, ProcessInfo, AlertStatus } from './model/overview.ts';
 export { Telemetry, type QueueCounts, type TelemetryListener } from './engine/telemetry.ts';
 export { erlangC, meanQueueWaitMs, workersFor, MMC_ASSUMPTIONS } from './model/queueing.ts';
 export * from './core/errors.ts';
@@ -49,6 +49,7 @@ export type {
   ProcessSnapshot, ProcessSnapshots, CountsByQueue,
 } from './store/store.ts';
 export type { AlertStore, StoredAlertRule, NewAlertEvent, AlertEvaluation, AlertDelivery, AlertDeliveryOutcome } from './store/alert-store.ts';
-export type { AlertKind, AlertState, AlertRuleInput, AlertRule, AlertEvent, CheckedAlertRule } from './alerts/rules.ts';
+export type { AlertKind, AlertState, AlertRuleInput, AlertRule, AlertEvent } from './alerts/types.ts';
+export type { CheckedAlertRule } from './alerts/rules.ts';
 export type { AlertWebhookBody } from './alerts/webhook.ts';
 export { SqliteStore, type SqliteDurability, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';

@@ -186,9 +186,19 @@ const series: Schema = { type: 'array', items: { type: 'number' } };
 /** Every queue with its model, the consumers, and (asked for) an hour of history. */
 export const overview: Schema = {
   type: 'object',
-  required: ['at', 'queues', 'consumers'],
+  required: ['at', 'queues', 'consumers', 'alerts'],
   properties: {
     at: { type: 'integer' },
+    alerts: {
+      type: 'array', description: 'Every alert rule on a queue the caller may read, and where it stands as the leader last evaluated it (see `GET /v1/alerts`).',
+      items: {
+        type: 'object', required: ['id', 'queue', 'kind', 'threshold', 'forMs', 'state', 'since', 'value', 'evaluatedAt'],
+        properties: {
+          id: { type: 'string' }, queue: queueName, kind: { type: 'string' }, threshold: { type: 'number' }, forMs: { type: 'integer' },
+          state: { type: 'string', enum: ['ok', 'pending', 'firing'] }, since: { type: ['integer', 'null'] }, value: { type: ['number', 'null'] }, evaluatedAt: { type: ['integer', 'null'] },
+        },
+      },
+    },
     queues: { type: 'array', items: { type: 'object', required: [...(queueStats.required as string[]), 'model'], properties: { ...(queueStats.properties as Record<string, Schema>), model: queueModel } } },
     consumers: {
       type: 'array',

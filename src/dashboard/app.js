@@ -13,6 +13,7 @@ import { QueueView } from './views/queue.js';
 import { JobsView } from './views/jobs.js';
 import { JobView } from './views/job.js';
 import { ConsumersView } from './views/consumers.js';
+import { AlertsView } from './views/alerts.js';
 
 function App() {
   // 'checking' until the broker says whether this tab's token (or none) is good.
@@ -75,6 +76,7 @@ function Header({ session, onSignOut }) {
   const route = useRoute();
   const live = useLive();
   const current = (/** @type {string[]} */ ...views) => (views.includes(route.view) ? 'page' : undefined);
+  const firing = live.overview?.alerts.filter((a) => a.state === 'firing').length ?? 0;
   const who = session.tokenId === null ? 'no token needed' : `token ${session.tokenId} · ${session.scopes.join(', ')}`;
   return html`<header class="top">
     <a class="brand" href=${to.overview()}><img src="/dashboard/icon.svg" alt="" width="22" height="22" /> Spool</a>
@@ -83,6 +85,7 @@ function Header({ session, onSignOut }) {
         <li><a href=${to.overview()} aria-current=${current('overview', 'queue')}>Overview</a></li>
         <li><a href=${to.jobs()} aria-current=${current('jobs', 'job')}>Jobs</a></li>
         <li><a href=${to.consumers()} aria-current=${current('consumers')}>Consumers</a></li>
+        <li><a href=${to.alerts()} aria-current=${current('alerts')}>Alerts${firing > 0 ? html` <span class="badge alert-firing" aria-label=${`${firing} firing`}>${firing}</span>` : null}</a></li>
       </ul>
     </nav>
     <span class=${`live live-${live.status}`} title=${live.problem ?? ''}>${{ live: 'live', connecting: 'connecting…', polling: 'polling', offline: 'offline, reconnecting…' }[live.status]}</span>
@@ -114,6 +117,7 @@ function view(route) {
     case 'jobs': return html`<${JobsView} query=${route.query} />`;
     case 'job': return html`<${JobView} key=${route.params.id} id=${route.params.id} />`;
     case 'consumers': return html`<${ConsumersView} />`;
+    case 'alerts': return html`<${AlertsView} />`;
     default: return html`<h1 tabindex="-1">Not found</h1><p>No such view. <a href=${to.overview()}>Back to the overview</a>.</p>`;
   }
 }

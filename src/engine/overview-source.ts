@@ -55,6 +55,7 @@ export class OverviewSource {
       stats: () => d.store.queueStats(null, d.clock.now()),
       slots: () => cluster.slots(),
       consumers: () => cluster.consumers(),
+      alerts: async () => (await d.store.alertRules()).map(({ id, queue, kind, threshold, forMs, state, since, value, evaluatedAt }) => ({ id, queue, kind, threshold, forMs, state, since, value, evaluatedAt })),
     });
     const overview = await this.#sampler.overview();
     return history ? { ...overview, history: this.#sampler.history() } : overview;

@@ -1,4 +1,5 @@
 import type { QueueStats } from '../core/job.ts';
+import type { AlertRule } from '../alerts/types.ts';
 
 /**
  * The live queueing model of one queue (Little's law, L = λ·W), measured over a sliding window
@@ -61,12 +62,17 @@ export interface ConsumerInfo {
   process: ProcessInfo;
 }
 
+/** Where an alert rule stands, as the overview carries it (the rule's webhook stays out: see `alerts()`). */
+export type AlertStatus = Pick<AlertRule, 'id' | 'queue' | 'kind' | 'threshold' | 'forMs' | 'state' | 'since' | 'value' | 'evaluatedAt'>;
+
 /** What the dashboard and `spool top` show, aggregated by the broker at most once a second, over every process sharing the store. */
 export interface Overview {
   /** When it was aggregated (epoch ms). */
   at: number;
   queues: QueueOverview[];
   consumers: ConsumerInfo[];
+  /** Every alert rule and where it stands, as the leader last evaluated it. */
+  alerts: AlertStatus[];
 }
 
 /** The recent past of the overview for charts: one point per `stepMs`, oldest first, per queue. */

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { QueueStats } from '../core/job.ts';
 import type { QueueCounts } from '../engine/telemetry.ts';
-import type { ConsumerInfo, Overview, OverviewHistory, QueueOverview } from './overview.ts';
+import type { AlertStatus, ConsumerInfo, Overview, OverviewHistory, QueueOverview } from './overview.ts';
 import { queueModel, type CountsSample } from './queueing.ts';
 
 /** What the sampler reads, once a second at most. */
@@ -21,6 +21,8 @@ export interface SamplerSource {
   slots(): Map<string, { slots: number; inFlight: number }>;
   /** Consumers (the engine's: every live process's clients and in-process workers). */
   consumers(): ConsumerInfo[];
+  /** Optional: the alert rules and where they stand, read with the stats (none without it). */
+  alerts?(): Promise<AlertStatus[]>;
 }
 
 /** The sampler's bounds: every one a constant, stated here. */
@@ -132,7 +134,7 @@ export class ModelSampler {
 
   async #read(): Promise<Overview> {
     const started = this.#src.clock.now(); // the engine's clock, as the cache's age is (a test's manual clock moves neither)
-    const stats = await this.#src.stats();
+    const [stats, alerts] = await Promise.all([this.#src.stats(), this.#src.alerts?.() ?? []]);
     this.#ttlMs = Math.max(SAMPLER.tickMs, (this.#src.clock.now() - started) / SAMPLER.readShare);
     const at = this.#src.clock.now();
     const slots = this.#src.slots();
@@ -144,7 +146,7 @@ export class ModelSampler {
       const model = queueModel(first, last, { ready: s.counts.ready, active: s.counts.active, workers: slots.get(s.queue)?.slots ?? 0 });
       return { ...s, model };
     });
-    const value: Overview = { at, queues, consumers: this.#src.consumers() };
+    const value: Overview = { at, queues, consumers: this.#src.consumers(), alerts };
     this.#cached = { at: started, value }; // its age counts from when the store was asked: that is when its stats are of
     if (at - this.#lastStep >= SAMPLER.stepMs) this.#step(value);
     return value;

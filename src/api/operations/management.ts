@@ -19,6 +19,7 @@ export const MANAGEMENT_OPERATIONS = [
       return {
         ...o,
         queues,
+        alerts: o.alerts.filter((a) => ctx.access.can('read', a.queue)),
         consumers: o.consumers.map((c) => ({ ...c, queues: c.queues.filter((q) => readable.has(q.queue)) })).filter((c) => c.queues.length > 0 || ctx.access.can('admin')),
         ...(o.history ? { history: { ...o.history, queues: Object.fromEntries(Object.entries(o.history.queues).filter(([q]) => readable.has(q))) } } : {}),
       };

@@ -87,7 +87,7 @@ export function CapacityPanel({ queue, at }) {
         ${c.overloaded ? html`<strong class="error-text">λ·S ≥ c: the workers cannot keep up, and the wait grows for as long as this lasts. </strong>` : null}
         ${c.workersNeeded === null ? html`<strong>${neededWhyNot(c)} </strong>` : null}
         Assumes ${c.assumptions}. Bursts, priorities, retries and run times that depend on the payload break these: read the numbers as an estimate to start from.
-        Measured by this broker over the last ${duration(c.windowMs)}.</p>` : null}
+        Measured across the brokers sharing the store over the last ${duration(c.windowMs)}.</p>` : null}
     </div>
   </section>`;
 }

@@ -7,6 +7,7 @@
  *                               queue=* is every queue: no queue name holds a `*`)
  *   #/job/<id>                  one job
  *   #/consumers                 connected consumers
+ *   #/alerts                    alert rules, firings and resolutions
  */
 import { useEffect, useState } from 'preact/hooks';
 
@@ -21,6 +22,7 @@ export function parseRoute(hash = location.hash) {
   if (parts[0] === 'jobs') return { view: 'jobs', params: {}, query };
   if (parts[0] === 'job' && parts[1]) return { view: 'job', params: { id: parts[1] }, query };
   if (parts[0] === 'consumers') return { view: 'consumers', params: {}, query };
+  if (parts[0] === 'alerts') return { view: 'alerts', params: {}, query };
   if (parts.length === 0) return { view: 'overview', params: {}, query };
   return { view: 'not-found', params: {}, query };
 }
@@ -52,4 +54,5 @@ export const to = {
   /** @param {string} id */
   job: (id) => `#/job/${encodeURIComponent(id)}`,
   consumers: () => '#/consumers',
+  alerts: () => '#/alerts',
 };

@@ -36,7 +36,9 @@ export function OverviewView() {
           ${o.queues.length === 0 ? html`<tr><td colspan="15">No queues yet: add a job (<code>spool add</code>, <code>queue.add()</code>) and it appears here.</td></tr>` : null}
           ${o.queues.map((q) => html`
             <tr key=${q.queue} data-queue=${q.queue}>
-              <th scope="row"><a href=${to.queue(q.queue)}>${q.queue}</a>${q.paused ? html` <span class="badge paused">paused</span>` : null}</th>
+              <th scope="row"><a href=${to.queue(q.queue)}>${q.queue}</a>${q.paused ? html` <span class="badge paused">paused</span>` : null}${o.alerts
+                .filter((a) => a.queue === q.queue && a.state === 'firing')
+                .map((a) => html` <a key=${a.id} class="badge alert-firing" href=${to.alerts()} title=${`alert ${a.id} is firing`}>⚠ ${a.id}</a>`)}</th>
               ${STATES.map((s) => html`<td class="num" data-count=${s}>${q.counts[s] ? html`<a href=${to.jobs({ queue: q.queue, state: s })} aria-label=${`${count(q.counts[s])} ${s} jobs in ${q.queue}`}>${count(q.counts[s])}</a>` : '0'}</td>`)}
               <td class="num">${rate(q.model.arrivalRate)}</td>
               <td class="num">${rate(q.model.completionRate)}</td>
@@ -51,8 +53,8 @@ export function OverviewView() {
       </table>
     </div>
     <p id="overview-legend" class="note">
-      Rates are measured by this broker over a sliding window (${o.queues[0] ? duration(o.queues[0].model.windowMs) : '–'});
-      ρ needs workers connected to this broker; W follows from Little's law (L = λ·W); a dash means too little data to say.
+      Rates are measured over a sliding window, over every broker and process sharing the store (${o.queues[0] ? duration(o.queues[0].model.windowMs) : '–'});
+      ρ needs connected workers; W follows from Little's law (L = λ·W); a dash means too little data to say.
     </p>
     ${o.queues.length
       ? html`<p class="across">Across every queue: <a href=${to.jobs({ queue: ALL_QUEUES, state: 'dead' })}>${count(o.queues.reduce((n, q) => n + q.counts.dead, 0))} dead jobs</a> · <a href=${to.jobs({ queue: ALL_QUEUES })}>all jobs</a></p>`
