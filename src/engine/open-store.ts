@@ -16,6 +16,8 @@ export interface StoreSpecOptions {
   schema?: string | undefined;
   /** PostgreSQL: use LISTEN/NOTIFY (default true); false behind transaction-mode poolers. */
   notify?: boolean | undefined;
+  /** PostgreSQL: longest one operator read may run (limit `readTimeoutMs`). */
+  readTimeoutMs?: number | undefined;
 }
 
 const POSTGRES_URL_RE = /^postgres(ql)?:\/\//;
@@ -76,7 +78,7 @@ export async function openStore(spec: string = DEFAULT_DATA_DIR, options: StoreS
   const common = { durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax };
   if (spec === 'memory' || spec === ':memory:') return new SqliteStore({ ...common, path: ':memory:' });
   if (isPostgresSpec(spec)) {
-    return openPostgresStore({ url: spec, schema: options.schema, historyMax: options.historyMax, notify: options.notify });
+    return openPostgresStore({ url: spec, schema: options.schema, historyMax: options.historyMax, notify: options.notify, readTimeoutMs: options.readTimeoutMs });
   }
   const file = sqliteFileOf(spec)!;
   return new SqliteStore({ ...common, path: file });

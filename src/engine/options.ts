@@ -41,6 +41,8 @@ export interface OpenOptions {
   schema?: string;
   /** PostgreSQL store: wake consumers in other processes with LISTEN/NOTIFY (default true). Set false behind a transaction-mode pooler; consumers then poll. */
   notify?: boolean;
+  /** PostgreSQL store: longest one operator read (stats, listings, searches) may run. Default 10 s. */
+  readTimeoutMs?: number;
   /** Called with errors from background work (a failed claim, reap or cleanup). Default: console.error, at most once per kind per minute. */
   onError?: (err: unknown, during: string) => void;
   /** Random source for backoff jitter, injectable for tests. */
@@ -74,7 +76,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   store: true, durability: true, clock: true, maintenance: true, payloadMaxBytes: true, resultMaxBytes: true, errorMaxBytes: true,
   progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, searchScanMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
-  notify: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
+  notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
   alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
@@ -120,6 +122,7 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
   }
   checkLimit('busyTimeoutMs', options.busyTimeoutMs);
   checkLimit('historyMax', options.historyMax);
+  checkLimit('readTimeoutMs', options.readTimeoutMs);
   return {
     payloadMaxBytes: checkLimit('payloadMaxBytes', options.payloadMaxBytes),
     resultMaxBytes: checkLimit('resultMaxBytes', options.resultMaxBytes),

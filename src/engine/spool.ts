@@ -143,6 +143,7 @@ export class Spool implements SpoolClient {
         ? options.store
         : await openStore(options.store, {
             durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax, schema: options.schema, notify: options.notify,
+            readTimeoutMs: options.readTimeoutMs,
           });
     const spool = new Spool(store, options, settings);
     spool.#upkeep.start();

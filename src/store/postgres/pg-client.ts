@@ -64,10 +64,12 @@ class TxExecutor implements Executor {
 export class PgPool implements Executor {
   readonly #pool: pg.Pool;
 
-  constructor(url: string, max: number) {
+  /** `statementTimeoutMs`: PostgreSQL cancels any statement of this pool that runs longer (`statement_timeout`). */
+  constructor(url: string, max: number, statementTimeoutMs?: number) {
     this.#pool = new pg.Pool({
       connectionString: url,
       max,
+      ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 60_000,
       application_name: 'spool',

@@ -14,6 +14,8 @@ const HOST_UNKNOWN = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 const TIMED_OUT = new Set(['ETIMEDOUT', 'CONNECT_TIMEOUT']);
 /** SQLSTATE 3D000: the database named in the URL does not exist. */
 const NO_DATABASE = '3D000';
+/** SQLSTATE 57014: the statement was cancelled; with `statement_timeout` (only operator reads have one), it ran too long. */
+const CANCELLED = '57014';
 /** SQLSTATE 42501: insufficient privilege (at open: may not create the schema or its tables). */
 const NO_PRIVILEGE = '42501';
 /** node-postgres reports TLS trouble by message only (e.g. "The server does not support SSL connections"). */
@@ -46,6 +48,12 @@ export function translatePgError(err: unknown, doing: string, field: string | ((
   if (DATA_SQLSTATE.test(code)) {
     const detail = e.detail ? ` ${e.detail}` : '';
     return new InvalidArgumentError(typeof field === 'string' ? field : field(code), `cannot ${doing}: PostgreSQL refused a value (${code}: ${e.message}.${detail}) Nothing of it was written.`, { cause: err });
+  }
+  if (code === CANCELLED) {
+    return new StoreUnavailableError(
+      `cannot ${doing}: PostgreSQL cancelled it (${e.message}): an operator read may run for readTimeoutMs at most. Narrow it (one state, a time range, a smaller page) or raise readTimeoutMs. Nothing was changed.`,
+      { cause: err },
+    );
   }
   if (code === '53100') {
     return new StoreUnavailableError(`cannot ${doing}: PostgreSQL's disk is full (${e.message}). Free space and retry. Nothing from this call was written.`, { cause: err });

@@ -18,16 +18,18 @@ export interface PostgresStoreOptions {
   historyMax?: number;
   /** Run migrations on open (default true). With false, a database behind the latest schema is refused. */
   migrate?: boolean;
+  /** Longest one operator read may run (limit `readTimeoutMs`, default 10 s). */
+  readTimeoutMs?: number;
 }
 
 const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Every key of {@link PostgresStoreOptions}; others are refused. */
-const PG_OPTIONS: Record<keyof PostgresStoreOptions, true> = { url: true, schema: true, poolSize: true, notify: true, historyMax: true, migrate: true };
+const PG_OPTIONS: Record<keyof PostgresStoreOptions, true> = { url: true, schema: true, poolSize: true, notify: true, historyMax: true, migrate: true, readTimeoutMs: true };
 export const PG_OPTION_KEYS: readonly (keyof PostgresStoreOptions)[] = Object.keys(PG_OPTIONS) as (keyof PostgresStoreOptions)[];
 
 /** Checks the options of openPostgresStore (in this order), and gives the schema, limits and display location they set. */
-export function checkPgOptions(options: PostgresStoreOptions): { schema: string; poolSize: number; historyMax: number; location: string } {
+export function checkPgOptions(options: PostgresStoreOptions): { schema: string; poolSize: number; historyMax: number; readTimeoutMs: number; location: string } {
   checkOptionKeys(options, PG_OPTION_KEYS, 'openPostgresStore');
   if (options === undefined || typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url) || !URL.canParse(options.url)) {
     throw new InvalidArgumentError('url', `openPostgresStore needs a url like postgres://user:password@host:5432/database (got ${typeof options?.url === 'string' ? 'a string that is not a URL' : describe(options?.url)})`);
@@ -38,7 +40,8 @@ export function checkPgOptions(options: PostgresStoreOptions): { schema: string;
   const schema = options.schema ?? 'spool';
   if (!SCHEMA_RE.test(schema)) throw new InvalidArgumentError('schema', `schema must be a lowercase SQL identifier (got ${JSON.stringify(schema)})`);
   const historyMax = checkLimit('historyMax', options.historyMax);
+  const readTimeoutMs = checkLimit('readTimeoutMs', options.readTimeoutMs);
   const url = new URL(options.url);
   const location = `postgres://${url.hostname}:${url.port || 5432}${url.pathname} (schema ${schema})`;
-  return { schema, poolSize, historyMax, location };
+  return { schema, poolSize, historyMax, readTimeoutMs, location };
 }

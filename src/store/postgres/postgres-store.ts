@@ -52,11 +52,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
  * double-deliver each other's rows; every lease-bearing change checks state and
  * token in the same statement; finished jobs leave the hot `jobs` table.
  */
+/** Connections of the operator reads' pool (see PostgresStore.#reads), per process. */
+const READ_POOL_SIZE = 2;
+
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities;
   readonly location: string;
   readonly schema: string;
   readonly #pool: PgPool;
+  /**
+   * Operator reads (stats, listings, searches, log lines, alert events): connections of their
+   * own with a statement timeout, so a dashboard never holds the ones claims and acks need.
+   */
+  readonly #reads: PgPool;
   readonly #q: PgStatements;
   /** The pool, or for a view bound to a transaction (see asLeader), that transaction. */
   #db: Executor;
@@ -79,13 +87,14 @@ export class PostgresStore implements Store {
       this.location = p.location;
       this.capabilities = p.capabilities;
       this.#pool = p.#pool;
+      this.#reads = p.#reads;
       this.#q = p.#q;
       this.#notify = p.#notify;
       this.#db = bind.tx;
       this.#tx = bind.tx;
       return;
     }
-    const { schema, poolSize, historyMax, location } = checkPgOptions(options);
+    const { schema, poolSize, historyMax, readTimeoutMs, location } = checkPgOptions(options);
     this.schema = schema;
     this.#notify = options.notify !== false;
     this.location = location;
@@ -94,6 +103,7 @@ export class PostgresStore implements Store {
       durability: 'PostgreSQL commit (synchronous_commit as configured on the server)',
     };
     this.#pool = new PgPool(options.url, poolSize);
+    this.#reads = new PgPool(options.url, READ_POOL_SIZE, readTimeoutMs); // connections open on first use
     this.#q = pgStatements(schema, historyMax);
     this.#db = this.#pool;
   }
@@ -261,13 +271,13 @@ export class PostgresStore implements Store {
 
   // Reads of jobs (see reads.ts).
   jobsGet(ids: readonly string[]): Promise<(Job | null)[]> { return reads.jobsGet(this.#ctx(), ids); }
-  jobLogs(id: string): Promise<JobLogLine[] | null> { return reads.jobLogs(this.#ctx(), id); }
-  jobsList(p: ListParams): Promise<Job[]> { return reads.jobsList(this.#ctx(), p); }
-  jobsSearch(p: SearchParams): Promise<SearchPage> { return reads.jobsSearch(this.#ctx(), p); }
+  jobLogs(id: string): Promise<JobLogLine[] | null> { return reads.jobLogs(this.#readCtx(), id); }
+  jobsList(p: ListParams): Promise<Job[]> { return reads.jobsList(this.#readCtx(), p); }
+  jobsSearch(p: SearchParams): Promise<SearchPage> { return reads.jobsSearch(this.#readCtx(), p); }
   jobsNextDueAt(): Promise<number | null> { return reads.jobsNextDueAt(this.#ctx()); }
 
   // Queues (see queues.ts).
-  queueStats(queue: string | null, now: number): Promise<QueueStats[]> { return queues.queueStats(this.#ctx(), queue, now); }
+  queueStats(queue: string | null, now: number): Promise<QueueStats[]> { return queues.queueStats(this.#readCtx(), queue, now); }
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> { return queues.queueUpsert(this.#ctx(), name, config, now); }
   queueGet(name: string): Promise<StoredQueue | null> { return queues.queueGet(this.#ctx(), name); }
   queueList(): Promise<StoredQueue[]> { return queues.queueList(this.#ctx()); }
@@ -305,7 +315,7 @@ export class PostgresStore implements Store {
   alertRuleDelete(id: string, now: number): Promise<boolean> { return alerts.alertRuleDelete(this.#ctx(), id, now); }
   alertRules(): Promise<StoredAlertRule[]> { return alerts.alertRules(this.#ctx()); }
   alertsEvaluated(evaluations: readonly AlertEvaluation[], now: number, eventsMax: number): Promise<void> { return alerts.alertsEvaluated(this.#ctx(), evaluations, now, eventsMax); }
-  alertEvents(p: { before?: number | undefined; limit: number; ruleId?: string | undefined }): Promise<AlertEvent[]> { return alerts.alertEvents(this.#ctx(), p); }
+  alertEvents(p: { before?: number | undefined; limit: number; ruleId?: string | undefined }): Promise<AlertEvent[]> { return alerts.alertEvents(this.#readCtx(), p); }
   alertDeliveriesClaim(p: { now: number; leaseMs: number; limit: number }): Promise<AlertDelivery[]> { return alerts.alertDeliveriesClaim(this.#ctx(), p); }
   alertDeliveryDone(id: number, outcome: AlertDeliveryOutcome): Promise<void> { return alerts.alertDeliveryDone(this.#ctx(), id, outcome); }
 
@@ -321,6 +331,11 @@ export class PostgresStore implements Store {
   processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return snapshots.processSnapshotPut(this.#ctx(), p, mustExist); }
   processSnapshotsRead(): Promise<ProcessSnapshots> { return snapshots.processSnapshotsRead(this.#ctx()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return snapshots.processSnapshotsRetire(this.#ctx(), p.before); }
+
+  /** The context of an operator read: on the read pool, or, in a view bound to a transaction, in it. */
+  #readCtx(): PgJobsContext {
+    return { ...this.#ctx(), db: this.#tx ?? this.#reads };
+  }
 
   #ctx(): PgJobsContext {
     return {
@@ -340,6 +355,7 @@ export class PostgresStore implements Store {
     this.#closed = true;
     await this.#listener?.close();
     await this.#pool.end().catch(() => {});
+    await this.#reads.end().catch(() => {});
   }
 
   #notifyChannel(): string | null {
