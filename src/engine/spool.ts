@@ -157,10 +157,7 @@ export class Spool implements SpoolClient {
   }
 
   /** Stores settings for a queue and returns the full, validated settings. */
-  async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> {
-    this.#assertOpen();
-    return this.#queues.configure(checkQueueName(name), input);
-  }
+  async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> { return this.#open(this.#queues).configure(checkQueueName(name), input); }
 
   /** The queue's settings (defaults for those never set). @throws InvalidArgumentError for a bad name; QueueNotFoundError. */
   async queueConfig(name: string): Promise<QueueConfig> {
@@ -183,10 +180,7 @@ export class Spool implements SpoolClient {
   }
 
   /** The job with this id. @throws JobNotFoundError */
-  async get<P = unknown>(id: string): Promise<Job<P>> {
-    this.#assertOpen();
-    return this.#reads.get<P>(id);
-  }
+  async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#reads).get<P>(id); }
 
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
@@ -198,58 +192,34 @@ export class Spool implements SpoolClient {
    * searchScanMax jobs are examined: `next` is where that scan stopped, so the page may be
    * short, or empty, while `next` is not null.
    */
-  async listPage(queue: string, options: ListOptions = {}): Promise<JobPage> {
-    this.#assertOpen();
-    return this.#reads.listPage(queue, options);
-  }
+  async listPage(queue: string, options: ListOptions = {}): Promise<JobPage> { return this.#open(this.#reads).listPage(queue, options); }
 
   /** Sets an alert rule (a new id, or a replacement); see docs/operations.md, Alerts. @throws InvalidArgumentError */
-  setAlert(rule: AlertRuleInput): Promise<AlertRule> {
-    this.#assertOpen();
-    return this.#alerts.set(rule);
-  }
+  setAlert(rule: AlertRuleInput): Promise<AlertRule> { return this.#open(this.#alerts).set(rule); }
 
   /** Every alert rule with where it stands (its secret is never read back). */
-  alerts(): Promise<AlertRule[]> {
-    this.#assertOpen();
-    return this.#alerts.list();
-  }
+  alerts(): Promise<AlertRule[]> { return this.#open(this.#alerts).list(); }
 
   /** Deletes an alert rule; a firing one sends its resolution. @throws AlertNotFoundError */
-  deleteAlert(id: string): Promise<void> {
-    this.#assertOpen();
-    return this.#alerts.delete(id);
-  }
+  deleteAlert(id: string): Promise<void> { return this.#open(this.#alerts).delete(id); }
 
   /** Alert firings and resolutions with their webhook delivery, newest first. */
-  alertEvents(options?: AlertEventsOptions): Promise<AlertEvent[]> {
-    this.#assertOpen();
-    return this.#alerts.events(options);
-  }
+  alertEvents(options?: AlertEventsOptions): Promise<AlertEvent[]> { return this.#open(this.#alerts).events(options); }
 
   /**
    * Cancels a job that has not finished. A running handler is aborted through its signal.
    * @throws JobNotFoundError; InvalidStateError if the job already finished.
    */
-  cancel(id: string): Promise<void> {
-    this.#assertOpen();
-    return this.#operator.cancel(id);
-  }
+  cancel(id: string): Promise<void> { return this.#open(this.#operator).cancel(id); }
 
   /**
    * Runs a dead or cancelled job again with fresh attempts, or a scheduled job now.
    * @throws JobNotFoundError; InvalidStateError for completed, ready or active jobs.
    */
-  retry(id: string): Promise<void> {
-    this.#assertOpen();
-    return this.#operator.retry(id);
-  }
+  retry(id: string): Promise<void> { return this.#open(this.#operator).retry(id); }
 
   /** Deletes a job that is not running (cancel it first). @throws JobNotFoundError; InvalidStateError for an active job. */
-  deleteJob(id: string): Promise<void> {
-    this.#assertOpen();
-    return this.#operator.deleteJob(id);
-  }
+  deleteJob(id: string): Promise<void> { return this.#open(this.#operator).deleteJob(id); }
 
   /** Deletes a queue with its jobs and settings; refused while jobs run unless `force`. @see Operator.deleteQueue */
   async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
@@ -276,10 +246,7 @@ export class Spool implements SpoolClient {
    * counts, worker slots and consumers (the queues' counts are the store's, as in the overview).
    * The broker's Prometheus metrics report it, per process, to be summed across instances.
    */
-  async processOverview(): Promise<Overview> {
-    this.#assertOpen();
-    return this.#overview.processOverview();
-  }
+  async processOverview(): Promise<Overview> { return this.#open(this.#overview).processOverview(); }
 
   /**
    * Per queue, the worker slots subscribed to it in this process (in-process workers and a
@@ -296,10 +263,7 @@ export class Spool implements SpoolClient {
   }
 
   /** Counts per state and oldest ready age, for one queue or all. */
-  async stats(queue?: string): Promise<QueueStats[]> {
-    this.#assertOpen();
-    return this.#reads.stats(queue);
-  }
+  async stats(queue?: string): Promise<QueueStats[]> { return this.#open(this.#reads).stats(queue); }
 
   /**
    * Deletes every waiting (ready or scheduled) job of a queue, in bounded batches; jobs
@@ -336,36 +300,21 @@ export class Spool implements SpoolClient {
     return sub;
   }
 
-  ack(lease: Lease, result?: unknown): Promise<void> {
-    this.#assertOpen();
-    return this.#leases.ack(lease, result);
-  }
+  ack(lease: Lease, result?: unknown): Promise<void> { return this.#open(this.#leases).ack(lease, result); }
 
-  nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> {
-    this.#assertOpen();
-    return this.#leases.nack(lease, error, options);
-  }
+  nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> { return this.#open(this.#leases).nack(lease, error, options); }
 
-  extend(lease: Lease, leaseMs?: number): Promise<number> {
-    this.#assertOpen();
-    return this.#leases.extend(lease, leaseMs);
-  }
+  extend(lease: Lease, leaseMs?: number): Promise<number> { return this.#open(this.#leases).extend(lease, leaseMs); }
 
   release(lease: Lease): Promise<void> {
     return this.#leases.release(lease);
   }
 
   /** Stores a running job's progress and appends log lines; a handler calls job.progress() and job.log(). @throws StaleLeaseError */
-  report(lease: Lease, report: JobReport): Promise<void> {
-    this.#assertOpen();
-    return this.#leases.report(lease, report);
-  }
+  report(lease: Lease, report: JobReport): Promise<void> { return this.#open(this.#leases).report(lease, report); }
 
   /** A job's log lines (job.log()), oldest first. @throws JobNotFoundError */
-  async logs(id: string): Promise<JobLogLine[]> {
-    this.#assertOpen();
-    return this.#reads.logs(id);
-  }
+  async logs(id: string): Promise<JobLogLine[]> { return this.#open(this.#reads).logs(id); }
 
   /**
    * Runs `handler` for each job of `queue`, up to `concurrency` at once.
@@ -440,5 +389,11 @@ export class Spool implements SpoolClient {
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError();
+  }
+
+  /** `part`, once this Spool is known to be open: `this.#open(this.#reads).get(id)`. @throws ClosedError */
+  #open<T>(part: T): T {
+    this.#assertOpen();
+    return part;
   }
 }

@@ -244,30 +244,14 @@ export class PostgresStore implements Store {
     return this.#leaseResults(leases, idsOf(rows), () => ({ ok: true as const }));
   }
 
-  // Operator actions by id (see admin.ts).
-  jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
-    return admin.jobsCancel(this.#ctx(), ids, now);
-  }
-  jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
-    return admin.jobsRetry(this.#ctx(), ids, now);
-  }
-  jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> {
-    return admin.jobsDelete(this.#ctx(), ids);
-  }
-
-  // Upkeep (see admin.ts).
-  jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
-    return admin.jobsReapExpired(this.#ctx(), p);
-  }
-  jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
-    return admin.jobsPromoteDue(this.#ctx(), p);
-  }
-  jobsPurge(p: { queue: string; limit: number }): Promise<number> {
-    return admin.jobsPurge(this.#ctx(), p);
-  }
-  jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
-    return admin.jobsDeleteFinished(this.#ctx(), p);
-  }
+  // Operator actions by id, and upkeep (see admin.ts).
+  jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> { return admin.jobsCancel(this.#ctx(), ids, now); }
+  jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> { return admin.jobsRetry(this.#ctx(), ids, now); }
+  jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> { return admin.jobsDelete(this.#ctx(), ids); }
+  jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> { return admin.jobsReapExpired(this.#ctx(), p); }
+  jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> { return admin.jobsPromoteDue(this.#ctx(), p); }
+  jobsPurge(p: { queue: string; limit: number }): Promise<number> { return admin.jobsPurge(this.#ctx(), p); }
+  jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> { return admin.jobsDeleteFinished(this.#ctx(), p); }
 
   // Reads of jobs (see reads.ts).
   jobsGet(ids: readonly string[]): Promise<(Job | null)[]> { return reads.jobsGet(this.#ctx(), ids); }
@@ -285,30 +269,16 @@ export class PostgresStore implements Store {
   queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> { return queues.queueDelete(this.#ctx(), p); }
 
   // Many processes on one database: registry, leadership, upkeep (see cluster.ts).
-  workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
-    return cluster.workerRegister(this.#ctx(), w, now, ttlMs);
-  }
-  workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> {
-    return cluster.workerHeartbeat(this.#ctx(), id, now, ttlMs);
-  }
-  workerUnregister(id: string): Promise<void> {
-    return cluster.workerUnregister(this.#ctx(), id);
-  }
-  workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> {
-    return cluster.workersReapDead(this.#ctx(), p);
-  }
+  workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return cluster.workerRegister(this.#ctx(), w, now, ttlMs); }
+  workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return cluster.workerHeartbeat(this.#ctx(), id, now, ttlMs); }
+  workerUnregister(id: string): Promise<void> { return cluster.workerUnregister(this.#ctx(), id); }
+  workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> { return cluster.workersReapDead(this.#ctx(), p); }
   asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
     return cluster.asLeader(this.#ctx(), name, holder, leaseMs, duty);
   }
-  leaderResign(name: string, holder: string): Promise<void> {
-    return cluster.leaderResign(this.#ctx(), name, holder);
-  }
-  tablesVacuum(): Promise<boolean> {
-    return cluster.tablesVacuum(this.#ctx());
-  }
-  countsRollup(): Promise<void> {
-    return queues.countsRollup(this.#ctx());
-  }
+  leaderResign(name: string, holder: string): Promise<void> { return cluster.leaderResign(this.#ctx(), name, holder); }
+  tablesVacuum(): Promise<boolean> { return cluster.tablesVacuum(this.#ctx()); }
+  countsRollup(): Promise<void> { return queues.countsRollup(this.#ctx()); }
 
   // Alert rules and events (see alerts.ts).
   alertRulePut(rule: CheckedAlertRule, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return alerts.alertRulePut(this.#ctx(), rule, now, max); }
@@ -417,7 +387,6 @@ export class PostgresStore implements Store {
   #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
     return admin.reapLocked(this.#q, tx, ids, now, this.#notifyChannel());
   }
-
 }
 
 const STORED: ItemOutcome = Object.freeze({ ok: true as const });

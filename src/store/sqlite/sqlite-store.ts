@@ -13,6 +13,7 @@ import type {
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
+import * as admin from './admin.ts';
 import * as queues from './queues.ts';
 import * as reads from './reads.ts';
 import { rowToJob, type JobRow } from './rows.ts';
@@ -60,6 +61,8 @@ export class SqliteStore implements Store {
   readonly #group: GroupCommit;
   /** Job counts per queue and state, noted by every write below and written with its group. */
   readonly #counts: CountLedger;
+  /** What the writes of admin.ts need: the statements and the counts. */
+  readonly #w: admin.Writes;
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #tokens: SqliteTokens;
   readonly #snapshots: SqliteSnapshots;
@@ -90,6 +93,7 @@ export class SqliteStore implements Store {
     this.#counts = new CountLedger(this.#db);
     this.#group = new GroupCommit(this.#db, this.#counts);
     this.#s = prepareStatements(this.#db, historyMax);
+    this.#w = { s: this.#s, counts: this.#counts };
     this.#tokens = new SqliteTokens(this.#db, this.#group);
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
@@ -220,78 +224,17 @@ export class SqliteStore implements Store {
     );
   }
 
-  jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> {
-    return this.#group.submit(() =>
-      ids.map((id): CancelResult => {
-        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string; token: number } | undefined;
-        if (!cur) return { found: false };
-        const changed = this.#s.cancel.run(now, now, now, id).changes;
-        if (changed === 1) this.#counts.move(cur.queue, cur.state, 'cancelled');
-        return { found: true, queue: cur.queue, previous: cur.state, token: cur.token, cancelled: changed === 1 };
-      }),
-    );
-  }
-
-  jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> {
-    return this.#group.submit(() =>
-      ids.map((id): RetryResult => {
-        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
-        if (!cur) return { found: false };
-        const changed = this.#s.retry.run(now, now, id).changes;
-        if (changed === 1) this.#counts.move(cur.queue, cur.state, 'ready');
-        return { found: true, queue: cur.queue, previous: cur.state, retried: changed === 1 };
-      }),
-    );
-  }
-
-  jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> {
-    return this.#group.submit(() =>
-      ids.map((id): DeleteResult => {
-        const cur = this.#s.stateOf.get(id) as { state: JobState; queue: string } | undefined;
-        if (!cur) return { found: false };
-        const changed = this.#s.deleteJob.run(id).changes;
-        if (changed === 1) this.#counts.move(cur.queue, cur.state, null);
-        return { found: true, queue: cur.queue, previous: cur.state, deleted: changed === 1 };
-      }),
-    );
-  }
-
-  jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> {
-    return this.#group.submit(() => {
-      const rows = this.#s.reap.all(p.now, p.limit) as unknown as { id: string; token: number; queue: string; state: JobState; dead_reason: DeadReason | null }[];
-      for (const r of rows) this.#counts.move(r.queue, 'active', r.state);
-      return rows.map((r) => ({ id: r.id, token: r.token, queue: r.queue, state: r.state, deadReason: r.dead_reason }));
-    });
-  }
-
-  jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> {
-    return this.#group.submit(() => {
-      const rows = this.#s.promoteAll.all(p.now, p.now, p.limit) as unknown as { queue: string }[];
-      for (const r of rows) this.#counts.move(r.queue, 'scheduled', 'ready');
-      return [...new Set(rows.map((r) => r.queue))];
-    });
-  }
-
-  jobsPurge(p: { queue: string; limit: number }): Promise<number> {
-    return this.#group.submit(() => {
-      const rows = this.#s.purge.all(p.queue, p.limit) as { state: JobState }[];
-      for (const r of rows) this.#counts.move(p.queue, r.state, null);
-      return rows.length;
-    });
-  }
-
+  // Operator actions and upkeep (see admin.ts), each inside the group commit.
+  jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> { return this.#group.submit(() => admin.jobsCancel(this.#w, ids, now)); }
+  jobsRetry(ids: readonly string[], now: number): Promise<RetryResult[]> { return this.#group.submit(() => admin.jobsRetry(this.#w, ids, now)); }
+  jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> { return this.#group.submit(() => admin.jobsDelete(this.#w, ids)); }
+  jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> { return this.#group.submit(() => admin.jobsReapExpired(this.#w, p)); }
+  jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> { return this.#group.submit(() => admin.jobsPromoteDue(this.#w, p)); }
+  jobsPurge(p: { queue: string; limit: number }): Promise<number> { return this.#group.submit(() => admin.jobsPurge(this.#w, p)); }
   jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> {
-    return this.#group.submit(() => {
-      let deleted = 0;
-      for (const state of ['completed', 'dead', 'cancelled'] as const) {
-        const rows = this.#s.deleteFinished[state].all(p.before[state], p.limit - deleted) as { queue: string }[];
-        for (const r of rows) this.#counts.move(r.queue, state, null);
-        deleted += rows.length;
-        if (deleted >= p.limit) break;
-      }
-      return deleted;
-    });
+    return this.#group.submit(() => admin.jobsDeleteFinished(this.#w, p));
   }
+
 
   // Reads of jobs (see reads.ts).
   async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
