@@ -55,7 +55,7 @@ await spool.queue('webhooks').configure({ backoff: { type: 'fixed', delayMs: 300
 const remotes: RemoteSpool[] = [];
 const workers: Worker[] = [];
 async function worker(queue: string, client: string, concurrency: number, handler: Parameters<RemoteSpool['work']>[1]): Promise<void> {
-  const remote = await connect(broker.wsUrl, { token, client, onError: () => {} });
+  const remote = await connect(broker.wsUrl, { token, client, tags: { app: client.split('@')[1]!, region: 'eu-west-1' }, onError: () => {} });
   remotes.push(remote);
   workers.push(remote.work(queue, handler, { concurrency }));
 }

@@ -113,13 +113,15 @@ describe('dashboard (real broker, real Chromium)', () => {
     const added = await http('POST', '/v1/queues/fill/jobs', admin, { jobs: Array.from({ length: 20 }, (_, i) => ({ payload: { i } })) });
     assert.equal(added.status, 201);
     await waitText(page, 'tr[data-queue="fill"] td[data-count="ready"]', '20');
-    await remoteWorker('fill', 'dashboard-test-worker', async () => ({ ok: true }));
+    await remoteWorker('fill', 'dashboard-test-worker', async () => ({ ok: true }), { team: 'growth' });
     await waitText(page, 'tr[data-queue="fill"] td[data-count="completed"]', '20');
     await waitText(page, 'tr[data-queue="fill"] td[data-count="ready"]', '0');
     // The chart has the points the pushes brought.
     await page.waitForFunction(() => Number(document.querySelector('figure .chart[aria-label^="Chart of queue fill"]')?.getAttribute('data-points')) >= 2);
     await page.getByRole('link', { name: 'Consumers' }).click();
-    await waitText(page, 'tr[data-consumer]', /^dashboard-test-worker.*fill: 4 slots, 0 in flight/);
+    await waitText(page, 'tr[data-consumer]', /^dashboard-test-worker.*team=growth.*fill: 4 slots, 0 in flight/);
+    // The broker itself, leading its store's upkeep, with its clients.
+    await waitText(page, 'table[data-table="processes"] tbody tr:first-child', /this broker.*leads\s*[1-9]/);
     assert.deepEqual(errors, []);
   });
 

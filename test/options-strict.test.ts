@@ -214,7 +214,7 @@ describe('Spool.connect', () => {
     t.after(() => broker.close());
 
     const connectOptions: Required<ConnectOptions> = {
-      token: 'unused', client: 'options-test', reconnectBaseMs: 50, reconnectMaxMs: 500, connectTimeoutMs: 5000, sendBufferMaxBytes: 1024 * 1024,
+      token: 'unused', client: 'options-test', tags: { region: 'test' }, reconnectBaseMs: 50, reconnectMaxMs: 500, connectTimeoutMs: 5000, sendBufferMaxBytes: 1024 * 1024,
       ca: fixture('cert.pem'), clock: systemClock, random: Math.random, ...quiet,
     };
     assert.deepEqual(Object.keys(connectOptions).sort(), documentedKeys('Spool.connect'));

@@ -11,7 +11,7 @@ const rule = (over: Partial<AlertRule> = {}): AlertRule => ({
 });
 const queue = (utilisation: number | null, workers = 4): QueueOverview => ({
   queue: 'q', counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false,
-  model: { windowMs: 60_000, arrivalRate: 1, completionRate: 1, failureRate: 0, serviceTimeMs: 100, workers, utilisation, length: 0, meanWaitMs: null, drainEtaMs: null },
+  model: { windowMs: 60_000, arrivalRate: 1, completionRate: 1, failureRate: 0, deadRate: 0, serviceTimeMs: 100, workers, utilisation, length: 0, meanWaitMs: null, drainEtaMs: null },
 });
 
 /** Runs the rule through the given (time, ρ) readings, as the leader would tick by tick. */
@@ -68,5 +68,15 @@ describe('evaluateRule: the other kinds', () => {
     const dead = evaluateRule(rule({ kind: 'deadLetters', threshold: 2, forMs: 0 }), q, 0);
     assert.equal(dead.state, 'firing');
     assert.equal(dead.event!.reason, '3 dead jobs (threshold 2)');
+  });
+
+  it('deadRate fires while jobs go dead (dead letters growing) and resolves once none did for the window', () => {
+    const growing = { ...queue(null), model: { ...queue(null).model, deadRate: 0.05 } };
+    const r = rule({ kind: 'deadRate', threshold: 0, forMs: 0 });
+    const fired = evaluateRule(r, growing, 0);
+    assert.equal(fired.state, 'firing');
+    assert.equal(fired.event!.reason, '3.0 jobs went dead per minute over the last minute (threshold 0/s)');
+    const still = evaluateRule({ ...r, state: 'firing', since: 0 }, queue(null), 60_000);
+    assert.deepEqual([still.state, still.event?.event], ['ok', 'resolved']);
   });
 });

@@ -36,6 +36,12 @@ export const ALERT_KINDS: Record<AlertKind, KindSpec> = {
     threshold: { min: 0, max: Number.MAX_SAFE_INTEGER },
     describe: (v, t) => `${v} dead ${v === 1 ? 'job' : 'jobs'} (threshold ${t})`,
   },
+  deadRate: {
+    value: (q) => q?.model.deadRate ?? 0,
+    breached: (v, t) => v > t,
+    threshold: { min: 0, max: 1_000_000 },
+    describe: (v, t) => `${(v * 60).toFixed(1)} jobs went dead per minute over the last minute (threshold ${t}/s)`,
+  },
   utilisation: {
     value: (q) => q?.model.utilisation ?? 0,
     breached: (v, t) => v > t,

@@ -1,7 +1,7 @@
 /** The types of alert rules and events (kept apart from rules.ts, which checks them, so the dashboard's type check needs no Node module). */
 
 /** What a rule watches. */
-export type AlertKind = 'oldestReadyAge' | 'deadLetters' | 'utilisation' | 'noWorkers';
+export type AlertKind = 'oldestReadyAge' | 'deadLetters' | 'deadRate' | 'utilisation' | 'noWorkers';
 
 /** Where a rule stands: its condition does not hold, holds for less than `forMs`, or fired. */
 export type AlertState = 'ok' | 'pending' | 'firing';
@@ -12,7 +12,7 @@ export interface AlertRuleInput {
   id: string;
   queue: string;
   kind: AlertKind;
-  /** The level the value must exceed: ms for `oldestReadyAge`, dead jobs for `deadLetters`, ρ for `utilisation`; `noWorkers` takes none. */
+  /** The level the value must exceed: ms for `oldestReadyAge`, dead jobs for `deadLetters`, jobs/s for `deadRate`, ρ for `utilisation`; `noWorkers` takes none. */
   threshold?: number;
   /** How long the condition must hold before the rule fires, in ms. Default 0: at once. */
   forMs?: number;

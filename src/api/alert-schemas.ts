@@ -11,7 +11,7 @@ export const alertId: Schema = {
 };
 const kind: Schema = {
   type: 'string', enum: KINDS,
-  description: '`oldestReadyAge` (ms the oldest ready job has waited), `deadLetters` (dead jobs held), `utilisation` (ρ), `noWorkers` (no worker slots).',
+  description: '`oldestReadyAge` (ms the oldest ready job has waited), `deadLetters` (dead jobs held), `deadRate` (jobs gone dead per second over the model\'s window: dead letters growing), `utilisation` (ρ), `noWorkers` (no worker slots).',
 };
 const state: Schema = { type: 'string', enum: ['ok', 'pending', 'firing'] };
 const nullableNumber: Schema = { type: ['number', 'null'] };

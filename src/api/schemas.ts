@@ -146,12 +146,13 @@ const nullableNumber = (description: string): Schema => ({ type: ['number', 'nul
 /** The live queueing model of one queue (src/model/overview.ts says what each number is). */
 export const queueModel: Schema = {
   type: 'object',
-  required: ['windowMs', 'arrivalRate', 'completionRate', 'failureRate', 'serviceTimeMs', 'workers', 'utilisation', 'length', 'meanWaitMs', 'drainEtaMs'],
+  required: ['windowMs', 'arrivalRate', 'completionRate', 'failureRate', 'deadRate', 'serviceTimeMs', 'workers', 'utilisation', 'length', 'meanWaitMs', 'drainEtaMs'],
   properties: {
     windowMs: { type: 'integer', description: 'The window the rates are measured over.' },
     arrivalRate: rate('λ: jobs added per second.'),
     completionRate: rate('μ: jobs completed per second.'),
     failureRate: rate('Failed attempts per second.'),
+    deadRate: rate('Jobs that went dead per second (dead letters added).'),
     serviceTimeMs: nullableNumber('Mean handler run time per finished attempt.'),
     workers: { type: 'integer', description: 'c: worker slots consuming the queue through every live process sharing the store.' },
     utilisation: nullableNumber('ρ = λ·S / c.'),
@@ -186,9 +187,20 @@ const series: Schema = { type: 'array', items: { type: 'number' } };
 /** Every queue with its model, the consumers, and (asked for) an hour of history. */
 export const overview: Schema = {
   type: 'object',
-  required: ['at', 'queues', 'consumers', 'alerts'],
+  required: ['at', 'queues', 'consumers', 'processes', 'alerts'],
   properties: {
     at: { type: 'integer' },
+    processes: {
+      type: 'array', description: 'The live processes sharing the store (brokers, programs with Spool embedded), the one answering first.',
+      items: {
+        type: 'object', required: ['id', 'host', 'pid', 'lastSeenAt', 'leader', 'consumers'],
+        properties: {
+          id: { type: 'string' }, host: { type: 'string' }, pid: { type: 'integer' }, lastSeenAt: { type: 'integer', description: 'When it last published its snapshot.' },
+          leader: { type: 'boolean', description: "Whether it led the store's upkeep at its last tick (PostgreSQL: one process; SQLite: each process with maintenance)." },
+          consumers: { type: 'integer', description: 'Consumers connected to it.' },
+        },
+      },
+    },
     alerts: {
       type: 'array', description: 'Every alert rule on a queue the caller may read, and where it stands as the leader last evaluated it (see `GET /v1/alerts`).',
       items: {
@@ -203,10 +215,11 @@ export const overview: Schema = {
     consumers: {
       type: 'array',
       items: {
-        type: 'object', required: ['id', 'client', 'address', 'queues', 'connectedAt', 'lastSeenAt', 'process'],
+        type: 'object', required: ['id', 'client', 'tags', 'address', 'queues', 'connectedAt', 'lastSeenAt', 'process'],
         description: 'A consumer connected to any of the processes sharing the store (each publishes its own about once a second).',
         properties: {
-          id: { type: 'string' }, client: { type: 'string' }, address: { type: 'string' }, connectedAt: { type: 'integer' }, lastSeenAt: { type: 'integer' },
+          id: { type: 'string' }, client: { type: 'string' }, address: { type: 'string' },
+          tags: { type: 'object', additionalProperties: { type: 'string' }, description: 'The tags the client gave itself in hello (`Spool.connect({ tags })`); empty for in-process workers.' }, connectedAt: { type: 'integer' }, lastSeenAt: { type: 'integer' },
           queues: { type: 'array', items: { type: 'object', required: ['queue', 'slots', 'inFlight'], properties: { queue: queueName, slots: { type: 'integer' }, inFlight: { type: 'integer' } } } },
           process: {
             type: 'object', required: ['id', 'host', 'pid'], description: 'The Spool process (broker) it is connected to.',

@@ -14,6 +14,8 @@ export interface ConnectionOptions {
   token?: string;
   /** A name for the broker's logs. */
   client?: string;
+  /** Tags for the dashboard and the overview's consumers, e.g. `{ region: 'eu-west-1', gpu: 'a100' }`: at most 16 names (1–64 letters, digits, '.', '_', ':' or '-') to strings of at most 256 characters. */
+  tags?: Readonly<Record<string, string>>;
   /** First reconnect delay; each failed try doubles it, up to reconnectMaxMs, with full jitter. Default 100 ms. */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
@@ -187,7 +189,7 @@ export class Connection {
     this.#ws = ws;
     ws.on('open', () => {
       this.#lastHeard = performance.now();
-      ws.send(JSON.stringify({ op: 'hello', v: PROTOCOL_VERSION, ...(this.#o.client ? { client: this.#o.client } : {}) }));
+      ws.send(JSON.stringify({ op: 'hello', v: PROTOCOL_VERSION, ...(this.#o.client ? { client: this.#o.client } : {}), ...(this.#o.tags ? { tags: this.#o.tags } : {}) }));
     });
     ws.on('ping', () => (this.#lastHeard = performance.now()));
     ws.on('message', (data) => {

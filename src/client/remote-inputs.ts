@@ -2,6 +2,7 @@
  * A remote client's inputs checked before anything travels, as the engine checks them and in
  * the same words, and encoded as they travel.
  */
+import { checkTags } from '../core/tags.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { checkLimit, describe } from '../core/limits.ts';
 import type { JobTrace } from '../core/job.ts';
@@ -29,12 +30,13 @@ export function checkConnectArgs(urls: string | readonly string[], options: Conn
   }
   // Every key of ConnectOptions (the compiler keeps this complete); others are refused.
   const known: Record<keyof ConnectOptions, true> = {
-    token: true, client: true, reconnectBaseMs: true, reconnectMaxMs: true, connectTimeoutMs: true, sendBufferMaxBytes: true,
+    token: true, client: true, tags: true, reconnectBaseMs: true, reconnectMaxMs: true, connectTimeoutMs: true, sendBufferMaxBytes: true,
     ca: true, clock: true, log: true, random: true, onError: true,
   };
   checkOptionKeys(options, Object.keys(known), 'Spool.connect');
   checkOptionType(options.token, 'token', 'string');
   checkOptionType(options.client, 'client', 'string');
+  if (options.tags !== undefined) checkTags(options.tags);
   if (options.ca !== undefined && typeof options.ca !== 'string' && !Buffer.isBuffer(options.ca)) {
     throw new InvalidArgumentError('ca', 'ca must be PEM text (a string or Buffer)');
   }

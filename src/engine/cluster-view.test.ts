@@ -19,8 +19,9 @@ function fakeLocal() {
     counts: new Map<string, QueueCounts>(),
     slots: new Map<string, { slots: number; inFlight: number }>(),
     consumers: [] as Omit<ConsumerInfo, 'process'>[],
+    leading: false,
   };
-  return { local, view: { counts: () => new Map(local.counts), slots: () => new Map(local.slots), consumers: () => [...local.consumers] } };
+  return { local, view: { counts: () => new Map(local.counts), slots: () => new Map(local.slots), consumers: () => [...local.consumers], leading: () => local.leading } };
 }
 
 function setup() {
@@ -39,7 +40,7 @@ test('each view sums every process\'s counts (its own from memory), and the live
   try {
     a.counts.set('q', counts(10, 4));
     a.slots.set('q', { slots: 8, inFlight: 2 });
-    a.consumers.push({ id: 'in-process', client: 'workers in this process', address: '', queues: [{ queue: 'q', slots: 8, inFlight: 2 }], connectedAt: 1, lastSeenAt: 2 });
+    a.consumers.push({ id: 'in-process', client: 'workers in this process', tags: {}, address: '', queues: [{ queue: 'q', slots: 8, inFlight: 2 }], connectedAt: 1, lastSeenAt: 2 });
     b.counts.set('q', counts(1));
     await viewA.publish(false);
     await viewB.refresh();

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import type { ConsumerInfo, ProcessInfo } from '../model/overview.ts';
+import type { ConsumerInfo, ProcessInfo, ProcessStatus } from '../model/overview.ts';
 import { SAMPLER } from '../model/sampler.ts';
 import type { CountsByQueue, ProcessSnapshot, Store } from '../store/store.ts';
 import type { QueueCounts } from './telemetry.ts';
@@ -21,6 +21,8 @@ export const CLUSTER = {
 
 /** What this process knows of itself, from memory. */
 export interface LocalView {
+  /** Whether it leads the store's upkeep now. */
+  leading(): boolean;
   counts(): Map<string, QueueCounts>;
   slots(): Map<string, { slots: number; inFlight: number }>;
   /** Its consumers, without `process` (the view adds it). */
@@ -31,6 +33,7 @@ export interface LocalView {
 interface Live {
   slots: Record<string, { slots: number; inFlight: number }>;
   consumers: Omit<ConsumerInfo, 'process'>[];
+  leading: boolean;
 }
 
 type Slots = Map<string, { slots: number; inFlight: number }>;
@@ -69,7 +72,7 @@ export class ClusterView {
   #lastKey = '';
   #lastPutAt = -Infinity;
   /** The other processes (and the retired sums), as the last refresh read them. */
-  #others: { counts: Map<string, QueueCounts>; slots: Slots; consumers: ConsumerInfo[] } = { counts: new Map(), slots: new Map(), consumers: [] };
+  #others: { counts: Map<string, QueueCounts>; slots: Slots; consumers: ConsumerInfo[]; processes: ProcessStatus[] } = { counts: new Map(), slots: new Map(), consumers: [], processes: [] };
 
   constructor(o: { store: Store; clock: Clock; id: string; local: LocalView; onError: (err: unknown) => void }) {
     this.#store = o.store;
@@ -113,8 +116,8 @@ export class ClusterView {
 
   async #publish(force: boolean): Promise<void> {
     const counts = this.#local.counts();
-    const live: Live = { slots: Object.fromEntries(this.#local.slots()), consumers: this.#local.consumers().slice(0, CLUSTER.consumersMax) };
-    const key = JSON.stringify([[...counts], live.slots, live.consumers.map((c) => ({ ...c, lastSeenAt: 0 }))]);
+    const live: Live = { slots: Object.fromEntries(this.#local.slots()), consumers: this.#local.consumers().slice(0, CLUSTER.consumersMax), leading: this.#local.leading() };
+    const key = JSON.stringify([[...counts], live.slots, live.consumers.map((c) => ({ ...c, lastSeenAt: 0 })), live.leading]);
     const at = this.#clock.now();
     if (!force && key === this.#lastKey && at - this.#lastPutAt < CLUSTER.heartbeatMs) return;
     const snapshot = (): ProcessSnapshot => ({ ...this.process, at, counts: toRecord(minus(counts, this.#base)), live: JSON.stringify(live) });
@@ -148,6 +151,7 @@ export class ClusterView {
     add(counts, read.retired);
     const slots: Slots = new Map();
     const consumers: ConsumerInfo[] = [];
+    const processes: ProcessStatus[] = [];
     let mine = false;
     for (const p of read.processes) {
       if (p.id === this.process.id) {
@@ -158,15 +162,19 @@ export class ClusterView {
       if (now - p.at > CLUSTER.liveMs) continue;
       const live = parseLive(p.live);
       const process: ProcessInfo = { id: p.id, host: p.host, pid: p.pid };
+      processes.push({ ...process, lastSeenAt: p.at, leader: live.leading, consumers: live.consumers.length });
       for (const [queue, s] of Object.entries(live.slots)) {
         const sum = slots.get(queue) ?? { slots: 0, inFlight: 0 };
         slots.set(queue, { slots: sum.slots + (s.slots | 0), inFlight: sum.inFlight + (s.inFlight | 0) });
       }
       // An embedded process lists its own workers as 'in-process': named by process here, so ids stay unique.
-      for (const c of live.consumers) consumers.push({ ...c, id: c.id === 'in-process' ? `in-process@${p.id.slice(0, 8)}` : c.id, process });
+      for (const c of live.consumers) {
+        const tags = c.tags !== null && typeof c.tags === 'object' ? c.tags : {}; // a process of an older version publishes none
+        consumers.push({ ...c, tags, id: c.id === 'in-process' ? `in-process@${p.id.slice(0, 8)}` : c.id, process });
+      }
     }
     if (!mine && puts === this.#puts) this.#retired(); // no put overlapped the read: the row is really gone
-    this.#others = { counts, slots, consumers };
+    this.#others = { counts, slots, consumers, processes };
   }
 
   /** Every queue's cumulative counts in the cluster: every process's (this one's fresh) and the retired ones. */
@@ -188,6 +196,11 @@ export class ClusterView {
       out.set(queue, { slots: sum.slots + s.slots, inFlight: sum.inFlight + s.inFlight });
     }
     return out;
+  }
+
+  /** The live processes, this one first (it is live: it is asking). */
+  processes(): ProcessStatus[] {
+    return [{ ...this.process, lastSeenAt: this.#clock.now(), leader: this.#local.leading(), consumers: this.#local.consumers().length }, ...this.#others.processes];
   }
 
   /** Consumers of the live processes, this one's first, each with the process it is connected to. */
@@ -230,8 +243,9 @@ function parseLive(text: string): Live {
     return {
       slots: v?.slots !== null && typeof v?.slots === 'object' ? v.slots : {},
       consumers: Array.isArray(v?.consumers) ? v.consumers : [],
+      leading: v?.leading === true,
     };
   } catch {
-    return { slots: {}, consumers: [] };
+    return { slots: {}, consumers: [], leading: false };
   }
 }

@@ -17,6 +17,8 @@ export interface OverviewDeps {
   processId: string;
   /** A background error (publishing this process's snapshot failed). */
   onError(err: unknown): void;
+  /** Whether this process leads the store's upkeep now. */
+  leading(): boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export class OverviewSource {
     this.#d = deps;
     this.#cluster = new ClusterView({
       store: deps.store, clock: deps.clock, id: deps.processId, onError: deps.onError,
-      local: { counts: () => deps.telemetry.snapshot(), slots: () => this.consumerSlots(), consumers: () => this.consumers() },
+      local: { counts: () => deps.telemetry.snapshot(), slots: () => this.consumerSlots(), consumers: () => this.consumers(), leading: () => deps.leading() },
     });
   }
 
@@ -55,6 +57,7 @@ export class OverviewSource {
       stats: () => d.store.queueStats(null, d.clock.now()),
       slots: () => cluster.slots(),
       consumers: () => cluster.consumers(),
+      processes: () => cluster.processes(),
       alerts: async () => (await d.store.alertRules()).map(({ id, queue, kind, threshold, forMs, state, since, value, evaluatedAt }) => ({ id, queue, kind, threshold, forMs, state, since, value, evaluatedAt })),
     });
     const overview = await this.#sampler.overview();
@@ -89,8 +92,8 @@ export class OverviewSource {
       if (!info) {
         const now = this.#d.clock.now();
         info = o
-          ? { id, client: o.client, address: o.address, queues: [], connectedAt: o.connectedAt, lastSeenAt: o.lastSeenAt() }
-          : { id, client: 'workers in this process', address: '', queues: [], connectedAt: this.#openedAt, lastSeenAt: now };
+          ? { id, client: o.client, tags: o.tags, address: o.address, queues: [], connectedAt: o.connectedAt, lastSeenAt: o.lastSeenAt() }
+          : { id, client: 'workers in this process', tags: {}, address: '', queues: [], connectedAt: this.#openedAt, lastSeenAt: now };
         byOwner.set(id, info);
       }
       const inFlight = busy.get(sub) ?? 0;

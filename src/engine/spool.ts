@@ -63,6 +63,8 @@ export class Spool implements SpoolClient {
   readonly #operator: Operator;
   readonly #alerts: AlertRules;
   #closed = false;
+  /** Whether this process led the upkeep at its last tick (stores with leadership). */
+  #leading = false;
   #closing: Promise<void> | null = null;
 
   private constructor(store: Store, options: OpenOptions, settings: EngineSettings) {
@@ -103,6 +105,8 @@ export class Spool implements SpoolClient {
     this.#overview = new OverviewSource({
       clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch,
       processId: this.#membership?.id ?? randomUUID(), onError: (err) => this.reportError(err, 'publishing this process\'s snapshot'),
+      // On a store with leadership one process leads the upkeep; on one without, each process with maintenance runs its own.
+      leading: () => (store.asLeader ? this.#leading : options.maintenance !== false),
     });
     this.#leases = new LeaseOps({
       store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random, telemetry: this.telemetry,
@@ -125,7 +129,10 @@ export class Spool implements SpoolClient {
         },
       },
       probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
-      onLeadership: (led) => signals.emit({ type: 'leadership', led }),
+      onLeadership: (led) => {
+        this.#leading = led;
+        signals.emit({ type: 'leadership', led });
+      },
       leaderId: () => this.#membership?.id ?? null, wake: (queue) => this.#dispatch.wake(queue), markHealthy: () => this.#markHealthy(),
       services: [alertEvaluation(alertDeps), alertDelivery(alertDeps)],
     });
@@ -152,9 +159,7 @@ export class Spool implements SpoolClient {
   }
 
   /** A handle on a queue. Cheap: make as many as you like. @throws InvalidArgumentError for a bad name. */
-  queue<P = unknown>(name: string): Queue<P> {
-    return new Queue<P>(this, checkQueueName(name));
-  }
+  queue<P = unknown>(name: string): Queue<P> { return new Queue<P>(this, checkQueueName(name)); }
 
   /** Stores settings for a queue and returns the full, validated settings. */
   async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> { return this.#open(this.#queues).configure(checkQueueName(name), input); }
@@ -306,9 +311,7 @@ export class Spool implements SpoolClient {
 
   extend(lease: Lease, leaseMs?: number): Promise<number> { return this.#open(this.#leases).extend(lease, leaseMs); }
 
-  release(lease: Lease): Promise<void> {
-    return this.#leases.release(lease);
-  }
+  release(lease: Lease): Promise<void> { return this.#leases.release(lease); }
 
   /** Stores a running job's progress and appends log lines; a handler calls job.progress() and job.log(). @throws StaleLeaseError */
   report(lease: Lease, report: JobReport): Promise<void> { return this.#open(this.#leases).report(lease, report); }
@@ -333,14 +336,10 @@ export class Spool implements SpoolClient {
   }
 
   /** One pass of maintenance now: reap expired leases, promote due jobs. */
-  async runMaintenance(): Promise<void> {
-    await this.#upkeep.runNow();
-  }
+  runMaintenance(): Promise<void> { return this.#upkeep.runNow(); }
 
   /** Deletes finished jobs past their retention now; returns how many. */
-  async cleanup(): Promise<number> {
-    return this.#upkeep.cleanup();
-  }
+  cleanup(): Promise<number> { return this.#upkeep.cleanup(); }
 
   /** Stops workers gracefully, stops background work, and closes the store. Idempotent. */
   close(): Promise<void> {
@@ -360,22 +359,16 @@ export class Spool implements SpoolClient {
     return this.#closing;
   }
 
-  get isClosed(): boolean {
-    return this.#closed;
-  }
+  get isClosed(): boolean { return this.#closed; }
 
   /**
    * Whether this process can reach its store and claim right now. False during a
    * database outage, or after a refused heartbeat until the process has registered again.
    */
-  health(): HealthStatus {
-    return this.#signals.health.status;
-  }
+  health(): HealthStatus { return this.#signals.health.status; }
 
   /** This process's registration id in a shared store (null for stores without a registry). */
-  get nodeId(): string | null {
-    return this.#membership?.id ?? null;
-  }
+  get nodeId(): string | null { return this.#membership?.id ?? null; }
 
   /** Reports an error from work outside a handler (a failed ack, a release): a store outage is reported once, as the process turning unhealthy, not once per failed call. */
   reportError(err: unknown, during: string): void {

@@ -15,6 +15,8 @@ export interface QueueModel {
   completionRate: number;
   /** Failed attempts (retried or dead) per second. */
   failureRate: number;
+  /** Jobs that went dead (out of attempts, unrecoverable, or poison) per second: dead letters added. */
+  deadRate: number;
   /** Mean time a handler ran per finished attempt, in ms; null before one finished in the window. */
   serviceTimeMs: number | null;
   /** c: worker slots consuming from the queue through every live process (the concurrency of their subscribers). */
@@ -51,6 +53,8 @@ export interface ConsumerInfo {
   id: string;
   /** What the client called itself in hello (unchecked), e.g. `spool-worker@host`. */
   client: string;
+  /** The tags it gave itself (`Spool.connect({ tags })`); none for in-process workers. */
+  tags: Readonly<Record<string, string>>;
   /** The client's address. */
   address: string;
   /** Queues it subscribes to, each with its slots (credits granted in all) and jobs it holds now. */
@@ -62,6 +66,16 @@ export interface ConsumerInfo {
   process: ProcessInfo;
 }
 
+/** A live process sharing the store, as the overview lists it (the Workers view's brokers). */
+export interface ProcessStatus extends ProcessInfo {
+  /** When it last published its snapshot (about once a second while busy, every 5 s at least). */
+  lastSeenAt: number;
+  /** Whether it led the store's upkeep at its last tick (on PostgreSQL one process leads; on SQLite each process runs its own). */
+  leader: boolean;
+  /** Consumers connected to it (its clients, or its in-process workers as one). */
+  consumers: number;
+}
+
 /** Where an alert rule stands, as the overview carries it (the rule's webhook stays out: see `alerts()`). */
 export type AlertStatus = Pick<AlertRule, 'id' | 'queue' | 'kind' | 'threshold' | 'forMs' | 'state' | 'since' | 'value' | 'evaluatedAt'>;
 
@@ -71,6 +85,8 @@ export interface Overview {
   at: number;
   queues: QueueOverview[];
   consumers: ConsumerInfo[];
+  /** The live processes sharing the store (brokers, embedded programs), this one first. */
+  processes: ProcessStatus[];
   /** Every alert rule and where it stands, as the leader last evaluated it. */
   alerts: AlertStatus[];
 }

@@ -37,6 +37,7 @@ export function queueModel(first: CountsSample, last: CountsSample, now: QueueNo
   const arrivalRate = rate(delta('added'));
   const completionRate = rate(delta('completed'));
   const failureRate = rate(delta('failed') + delta('dead'));
+  const deadRate = rate(delta('dead'));
   const served = delta('serviceCount');
   const serviceTimeMs = served > 0 ? delta('serviceMsSum') / served : null;
   const length = now.ready + now.active;
@@ -47,7 +48,7 @@ export function queueModel(first: CountsSample, last: CountsSample, now: QueueNo
   const meanWaitMs = finished > 0 ? delta('systemMsSum') / finished : arrivalRate > 0 ? (length / arrivalRate) * 1000 : null;
   const net = completionRate - arrivalRate;
   const drainEtaMs = net > 0 ? (now.ready / net) * 1000 : now.ready === 0 ? 0 : null;
-  return { windowMs, arrivalRate, completionRate, failureRate, serviceTimeMs, workers: now.workers, utilisation, length, meanWaitMs, drainEtaMs };
+  return { windowMs, arrivalRate, completionRate, failureRate, deadRate, serviceTimeMs, workers: now.workers, utilisation, length, meanWaitMs, drainEtaMs };
 }
 
 /**

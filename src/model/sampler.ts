@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { QueueStats } from '../core/job.ts';
 import type { QueueCounts } from '../engine/telemetry.ts';
-import type { AlertStatus, ConsumerInfo, Overview, OverviewHistory, QueueOverview } from './overview.ts';
+import type { AlertStatus, ConsumerInfo, Overview, OverviewHistory, ProcessStatus, QueueOverview } from './overview.ts';
 import { queueModel, type CountsSample } from './queueing.ts';
 
 /** What the sampler reads, once a second at most. */
@@ -23,6 +23,14 @@ export interface SamplerSource {
   consumers(): ConsumerInfo[];
   /** Optional: the alert rules and where they stand, read with the stats (none without it). */
   alerts?(): Promise<AlertStatus[]>;
+  /** Optional: the live processes sharing the store (none without it). */
+  processes?(): ProcessStatus[];
+  /**
+   * Optional: what a read's duration is measured on (ms), default the real monotonic clock. The
+   * cache is stretched only by reads that really were slow: a test's manual clock may jump by
+   * seconds while a fast read is in flight, and that must not stretch it.
+   */
+  stopwatch?(): number;
 }
 
 /** The sampler's bounds: every one a constant, stated here. */
@@ -133,9 +141,11 @@ export class ModelSampler {
   }
 
   async #read(): Promise<Overview> {
-    const started = this.#src.clock.now(); // the engine's clock, as the cache's age is (a test's manual clock moves neither)
+    const started = this.#src.clock.now(); // the engine's clock: the cache's age is measured on it
+    const stopwatch = this.#src.stopwatch ?? (() => performance.now());
+    const readStarted = stopwatch();
     const [stats, alerts] = await Promise.all([this.#src.stats(), this.#src.alerts?.() ?? []]);
-    this.#ttlMs = Math.max(SAMPLER.tickMs, (this.#src.clock.now() - started) / SAMPLER.readShare);
+    this.#ttlMs = Math.max(SAMPLER.tickMs, (stopwatch() - readStarted) / SAMPLER.readShare);
     const at = this.#src.clock.now();
     const slots = this.#src.slots();
     const counts = this.#src.counts();
@@ -146,7 +156,7 @@ export class ModelSampler {
       const model = queueModel(first, last, { ready: s.counts.ready, active: s.counts.active, workers: slots.get(s.queue)?.slots ?? 0 });
       return { ...s, model };
     });
-    const value: Overview = { at, queues, consumers: this.#src.consumers(), alerts };
+    const value: Overview = { at, queues, consumers: this.#src.consumers(), processes: this.#src.processes?.() ?? [], alerts };
     this.#cached = { at: started, value }; // its age counts from when the store was asked: that is when its stats are of
     if (at - this.#lastStep >= SAMPLER.stepMs) this.#step(value);
     return value;

@@ -73,6 +73,8 @@ export interface HelloFrame {
   token?: string;
   /** A name for logs and the dashboard. */
   client?: string;
+  /** Tags for the dashboard and the overview's consumers, e.g. `{ "region": "eu-west-1" }` (at most 16; see core/tags.ts). */
+  tags?: Record<string, string>;
 }
 
 /**

@@ -196,7 +196,7 @@ describe('the state metrics', () => {
   function source() {
     const s = {
       health: { healthy: true, reason: null, since: 1 } as HealthStatus,
-      overview: { at: 0, queues: [], consumers: [], alerts: [] } as Overview | Error,
+      overview: { at: 0, queues: [], consumers: [], alerts: [], processes: [] } as Overview | Error,
     };
     return {
       s,
@@ -250,9 +250,9 @@ describe('the state metrics', () => {
     const state = new StateMetrics(registry, new QueueLabels(1), src);
     const queue = (name: string, ready: number, oldestReadyAgeMs: number, paused: boolean, arrivalRate: number, workers: number, utilisation: number) => ({
       queue: name, counts: { scheduled: 1, ready, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs, paused,
-      model: { windowMs: 60_000, arrivalRate, completionRate: arrivalRate / 2, failureRate: 0, serviceTimeMs: 10, workers, utilisation, length: ready, meanWaitMs: 1000, drainEtaMs: null },
+      model: { windowMs: 60_000, arrivalRate, completionRate: arrivalRate / 2, failureRate: 0, deadRate: 0, serviceTimeMs: 10, workers, utilisation, length: ready, meanWaitMs: 1000, drainEtaMs: null },
     });
-    s.overview = { at: 1, consumers: [], alerts: [], queues: [queue('q1', 1, 1000, false, 2, 4, 0.5), queue('q2', 2, 4000, true, 3, 1, 0.2), queue('q3', 4, 500, true, 1, 2, 0.1)] };
+    s.overview = { at: 1, consumers: [], alerts: [], processes: [], queues: [queue('q1', 1, 1000, false, 2, 4, 0.5), queue('q2', 2, 4000, true, 3, 1, 0.2), queue('q3', 4, 500, true, 1, 2, 0.1)] };
     await state.refresh();
     const m = await read(registry);
     const other = { queue: '_other' };
@@ -272,8 +272,8 @@ describe('the state metrics', () => {
     const { s, src } = source();
     const registry = new Registry();
     const state = new StateMetrics(registry, new QueueLabels(10), src);
-    const model = { windowMs: 1000, arrivalRate: 2, completionRate: 1, failureRate: 0, serviceTimeMs: 10, workers: 4, utilisation: 0.005, length: 3, meanWaitMs: 1500, drainEtaMs: null };
-    s.overview = { at: 1, consumers: [], alerts: [], queues: [{ queue: 'q', counts: { scheduled: 0, ready: 3, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 2500, paused: true, model }] };
+    const model = { windowMs: 1000, arrivalRate: 2, completionRate: 1, failureRate: 0, deadRate: 0, serviceTimeMs: 10, workers: 4, utilisation: 0.005, length: 3, meanWaitMs: 1500, drainEtaMs: null };
+    s.overview = { at: 1, consumers: [], alerts: [], processes: [], queues: [{ queue: 'q', counts: { scheduled: 0, ready: 3, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 2500, paused: true, model }] };
     await state.refresh();
     let m = await read(registry);
     assert.deepEqual(

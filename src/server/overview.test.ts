@@ -43,7 +43,7 @@ test('GET /v1/overview: every queue with its stats and model; history=true adds 
 });
 
 test('a remote worker is listed among the consumers with its slots; watch pushes the overview as it changes', async () => {
-  const client = await connect(broker.wsUrl, { client: 'billing-worker' });
+  const client = await connect(broker.wsUrl, { client: 'billing-worker', tags: { team: 'payments', region: 'eu-west-1' } });
   const release = Promise.withResolvers<void>();
   const worker = client.queue('bills').work(async () => release.promise, { concurrency: 3 });
   const raw = await RawWs.open(broker.wsUrl);
@@ -60,6 +60,9 @@ test('a remote worker is listed among the consumers with its slots; watch pushes
     assert.ok(consumer, JSON.stringify(o.consumers));
     assert.deepEqual(consumer.queues, [{ queue: 'bills', slots: 3, inFlight: 1 }]);
     assert.equal(consumer.client, 'billing-worker');
+    assert.deepEqual(consumer.tags, { team: 'payments', region: 'eu-west-1' });
+    // The processes sharing the store: this broker alone, leading its store's upkeep, with its one client.
+    assert.deepEqual(o.processes.map((p) => [p.pid, p.leader, p.consumers]), [[process.pid, true, 1]]);
     assert.match(consumer.address, /^(::ffff:)?127\.0\.0\.1:\d+$/);
     assert.ok(consumer.lastSeenAt >= consumer.connectedAt);
     assert.equal((await raw.request({ op: 'unwatch' })).op, 'ok');
@@ -85,4 +88,20 @@ test('a web page of another site cannot drive the broker: cross-site HTTP reques
   await assert.rejects(RawWs.open(broker.wsUrl, { headers: { origin: 'https://evil.example' } }));
   const ok = await RawWs.open(broker.wsUrl, { headers: { origin: broker.url } });
   await ok.close();
+});
+
+test('tags are checked where they are given (Spool.connect) and where they arrive (hello), naming the tag at fault', async () => {
+  await assert.rejects(connect(broker.wsUrl, { tags: { 'bad name': 'x' } }), (err: Error & { field?: string }) =>
+    err.field === 'tags.bad name' && /tag name "bad name" is not valid/.test(err.message));
+  await assert.rejects(connect(broker.wsUrl, { tags: { gpu: 7 as unknown as string } }), /tags\.gpu must be a string of at most 256 characters/);
+  await assert.rejects(connect(broker.wsUrl, { tags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`t${i}`, 'x'])) }), /at most 16 tags \(got 17\)/);
+  // A client in another language that sends a bad hello is told why.
+  const raw = await RawWs.open(broker.wsUrl, { hello: false });
+  try {
+    raw.send({ op: 'hello', v: 1, tags: { ok: 'yes', 'no way': 'x' } });
+    const reply = await raw.next((f) => f.op === 'error', 20_000);
+    assert.match(reply.error.message, /hello: tags: tag name "no way" is not valid/);
+  } finally {
+    await raw.close();
+  }
 });

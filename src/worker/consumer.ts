@@ -43,6 +43,8 @@ export interface ConsumerOwner {
   readonly id: string;
   /** What the client called itself (unchecked). */
   readonly client: string;
+  /** The tags the client gave itself in hello (checked). */
+  readonly tags: Readonly<Record<string, string>>;
   readonly address: string;
   readonly connectedAt: number;
   /** The last frame received from it. */

@@ -104,8 +104,8 @@ export class DashboardHarness {
   };
 
   /** A remote worker connected to the broker, as a consumer the dashboard lists. */
-  remoteWorker = async (queue: string, client: string, handler: Parameters<RemoteSpool['work']>[1]): Promise<Worker> => {
-    const remote = await connect(this.#up.broker.wsUrl, { token: this.#up.admin, client, onError: () => {} });
+  remoteWorker = async (queue: string, client: string, handler: Parameters<RemoteSpool['work']>[1], tags?: Record<string, string>): Promise<Worker> => {
+    const remote = await connect(this.#up.broker.wsUrl, { token: this.#up.admin, client, ...(tags ? { tags } : {}), onError: () => {} });
     this.#remotes.push(remote);
     const worker = remote.work(queue, handler, { concurrency: 4 });
     this.#workers.push(worker);

@@ -28,6 +28,8 @@ export const alert: Command = {
   help: `  set      sets a rule (a new id, or a replacement). --kind is one of
              oldestReadyAge  the oldest ready job has waited more than --threshold ms
              deadLetters     the queue holds more than --threshold dead jobs
+             deadRate        more than --threshold jobs per second went dead over the
+                             last minute (0: any; dead letters growing)
              utilisation     ρ is above --threshold (e.g. 0.85)
              noWorkers       no worker consumes from the queue (no --threshold)
            --for <ms>        how long the condition must hold before the rule fires (default 0)

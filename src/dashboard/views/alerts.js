@@ -5,14 +5,14 @@ import { useEffect } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { useAsync, useLive } from '../lib/context.js';
 import { call } from '../lib/api.js';
-import { count, duration, percent, time } from '../lib/format.js';
+import { count, duration, percent, rate, time } from '../lib/format.js';
 import { to } from '../lib/route.js';
 
 /** How long the page waits before reading the events again while a delivery is pending. */
 const PENDING_REFRESH_MS = 3000;
 
-/** @typedef {import('../types.d.ts').AlertStatus} AlertStatus */
-/** @typedef {import('../types.d.ts').AlertEvent} AlertEvent */
+/** @typedef {import('../types.js').AlertStatus} AlertStatus */
+/** @typedef {import('../types.js').AlertEvent} AlertEvent */
 
 /** A rule's value in its kind's unit. @param {string} kind @param {number | null} v */
 export function alertValue(kind, v) {
@@ -20,6 +20,7 @@ export function alertValue(kind, v) {
   if (kind === 'oldestReadyAge') return duration(v);
   if (kind === 'utilisation') return percent(v);
   if (kind === 'noWorkers') return `${count(v)} slots`;
+  if (kind === 'deadRate') return `${rate(v * 60)}/min`;
   return count(v);
 }
 
@@ -29,6 +30,7 @@ export function alertCondition(a) {
   switch (a.kind) {
     case 'oldestReadyAge': return `oldest ready job waited > ${duration(a.threshold)}${held}`;
     case 'deadLetters': return `dead jobs > ${count(a.threshold)}${held}`;
+    case 'deadRate': return `jobs going dead > ${rate(a.threshold * 60)}/min${held}`;
     case 'utilisation': return `ρ > ${percent(a.threshold)}${held}`;
     default: return `no worker consumes${held}`;
   }

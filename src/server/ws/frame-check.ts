@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../core/errors.ts';
+import { checkTags } from '../../core/tags.ts';
 import { describe } from '../../core/limits.ts';
 import type { ClientFrame } from '../../protocol/frames.ts';
 import { CALL_METHODS } from './calls.ts';
@@ -38,6 +39,13 @@ export function checkFrame(value: unknown, batchMax: number): ClientFrame {
   if (op === 'hello') {
     if (!isCount(value.v)) fail('"v" must be the protocol version, an integer');
     if (value.token !== undefined && typeof value.token !== 'string') fail('"token" must be a string');
+    if (value.tags !== undefined) {
+      try {
+        checkTags(value.tags);
+      } catch (err) {
+        fail((err as Error).message);
+      }
+    }
     return value as unknown as ClientFrame;
   }
   if (id === undefined) fail('"id" must be a non-negative integer');

@@ -73,6 +73,7 @@ export class Session {
   readonly #connectedAt = Date.now();
   #lastSeenAt = Date.now();
   #client = '';
+  #tags: Readonly<Record<string, string>> = {};
   #watching: NodeJS.Timeout | null = null;
 
   constructor(ws: WebSocket, options: SessionOptions) {
@@ -109,7 +110,7 @@ export class Session {
       this.#o.events?.failed('frame', error, err);
       return;
     }
-    if (frame.op === 'hello') return void this.#hello(frame.v, frame.token, frame.client);
+    if (frame.op === 'hello') return void this.#hello(frame.v, frame.token, frame.client, frame.tags);
     if (!this.#welcomed) {
       const error = { code: 'HELLO_REQUIRED', message: 'send a hello frame first' };
       this.#send({ op: 'error', ...('id' in frame ? { id: frame.id } : {}), error });
@@ -135,7 +136,7 @@ export class Session {
     ).finally(() => this.#requests--);
   }
 
-  async #hello(v: number, token: string | undefined, client: unknown): Promise<void> {
+  async #hello(v: number, token: string | undefined, client: unknown, tags: Record<string, string> | undefined): Promise<void> {
     if (this.#welcomed) return void this.#send({ op: 'error', error: { code: 'INVALID_ARGUMENT', message: 'hello was already sent' } });
     if (v !== PROTOCOL_VERSION) {
       const error = { code: 'UNSUPPORTED_VERSION', message: `this broker speaks protocol version ${PROTOCOL_VERSION}, not ${v}` };
@@ -154,6 +155,7 @@ export class Session {
     }
     this.#welcomed = true;
     this.#client = typeof client === 'string' ? client.slice(0, 200) : '';
+    this.#tags = tags ?? {}; // checked with the frame
     this.#o.events?.welcomed(client, this.#access!);
     this.#send({ op: 'welcome', v: PROTOCOL_VERSION, node: this.#o.node, heartbeatMs: this.#o.heartbeatMs, limits: this.#o.limits });
   }
@@ -271,7 +273,7 @@ export class Session {
 
   /** This connection as the overview lists it among the consumers. */
   #owner(peer: { id: string; address: string }): ConsumerOwner {
-    return { id: peer.id, client: this.#client, address: peer.address, connectedAt: this.#connectedAt, lastSeenAt: () => this.#lastSeenAt };
+    return { id: peer.id, client: this.#client, tags: this.#tags, address: peer.address, connectedAt: this.#connectedAt, lastSeenAt: () => this.#lastSeenAt };
   }
 
   /** Grants credits up to the connection's in-flight limit; more are not granted (the client learned the limit at welcome). */
