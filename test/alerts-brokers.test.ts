@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { Spool } from '../src/index.ts';
 import type { AlertWebhookBody } from '../src/alerts/webhook.ts';
+import { webhookReceiver } from '../src/store/conformance/webhook-receiver.ts';
 import { startBroker, until } from './support/broker.ts';
 import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
 
@@ -11,19 +10,10 @@ type Remote = Awaited<ReturnType<typeof Spool.connect>>;
 
 describe('alerts with two brokers on one PostgreSQL (real processes, a real webhook receiver)', () => {
   it('one webhook call per firing and per resolution, also after the leader is killed', { timeout: 120_000 }, async (t) => {
-    const calls: AlertWebhookBody[] = [];
-    const receiver = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => {
-        calls.push(JSON.parse(raw) as AlertWebhookBody);
-        res.statusCode = 204;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiver = await webhookReceiver();
     t.after(() => receiver.close());
-    const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
+    const webhook = receiver.url;
+    const calls = (): AlertWebhookBody[] => receiver.calls.map((c) => c.body);
 
     const url = testPgUrl();
     const schema = uniqueSchema('alerts');
@@ -42,14 +32,14 @@ describe('alerts with two brokers on one PostgreSQL (real processes, a real webh
     /** A job waits (no worker): the rule fires; a worker takes it: the rule resolves. Each call exactly once. */
     const cycle = async (round: number, through: Remote) => {
       await through.queue('work').add({ round });
-      await until(() => delivered(2 * round - 1), 30_000, () => `firing ${round} to be delivered (calls: ${JSON.stringify(calls)})`, 100);
-      assert.equal(calls.length, 2 * round - 1, 'one call for the firing');
-      assert.equal(calls.at(-1)!.event, 'firing');
+      await until(() => delivered(2 * round - 1), 30_000, () => `firing ${round} to be delivered (calls: ${JSON.stringify(calls())})`, 100);
+      assert.equal(calls().length, 2 * round - 1, 'one call for the firing');
+      assert.equal(calls().at(-1)!.event, 'firing');
       const worker = through.queue('work').work(async () => {});
-      await until(() => delivered(2 * round), 30_000, () => `resolution ${round} to be delivered (calls: ${JSON.stringify(calls)})`, 100);
+      await until(() => delivered(2 * round), 30_000, () => `resolution ${round} to be delivered (calls: ${JSON.stringify(calls())})`, 100);
       await worker.close();
-      assert.equal(calls.length, 2 * round, 'one call for the resolution');
-      assert.equal(calls.at(-1)!.event, 'resolved');
+      assert.equal(calls().length, 2 * round, 'one call for the resolution');
+      assert.equal(calls().at(-1)!.event, 'resolved');
     };
 
     await cycle(1, viaA);
@@ -58,8 +48,8 @@ describe('alerts with two brokers on one PostgreSQL (real processes, a real webh
     a.child.kill('SIGKILL'); // whichever led, the other evaluates now
     await a.exited;
     await cycle(3, viaB);
-    assert.deepEqual(calls.map((c) => c.event), ['firing', 'resolved', 'firing', 'resolved', 'firing', 'resolved']);
-    assert.equal(new Set(calls.map((c) => c.id)).size, 6, 'six events, each sent once');
-    assert.ok(calls.every((c) => c.attempt === 1));
+    assert.deepEqual(calls().map((c) => c.event), ['firing', 'resolved', 'firing', 'resolved', 'firing', 'resolved']);
+    assert.equal(new Set(calls().map((c) => c.id)).size, 6, 'six events, each sent once');
+    assert.ok(calls().every((c) => c.attempt === 1));
   });
 });

@@ -9,17 +9,8 @@ export interface StoredAlertRule extends AlertRule {
   secret: string | null;
 }
 
-/** A firing or resolution to record, with the webhook it goes to (copied, so a deleted rule's last event is still sent). */
-export interface NewAlertEvent {
-  ruleId: string;
-  queue: string;
-  kind: AlertKind;
-  event: 'firing' | 'resolved';
-  value: number | null;
-  threshold: number;
-  reason: string;
-  at: number;
-}
+/** A firing or resolution to record (the store adds its id and delivery, and copies the rule's webhook, so a deleted rule's last event is still sent). */
+export type NewAlertEvent = Pick<AlertEvent, 'ruleId' | 'queue' | 'kind' | 'event' | 'value' | 'threshold' | 'reason' | 'at'>;
 
 /** What the leader's evaluation found for one rule. */
 export interface AlertEvaluation {
