@@ -39,9 +39,11 @@ describe('client backpressure (real broker, real sockets)', () => {
     // Three subscriptions (on queues nobody adds to) are opened again at the reconnect, alongside the adds.
     for (const q of ['idle-1', 'idle-2', 'idle-3']) remote.work(q, async () => {});
     await remote.queue('again').add('before');
-    proxy.drop();
+    // The network stays down until the adds are waiting: the client cannot reconnect (and be healthy again) before the test sees it down.
+    proxy.drop({ hold: true });
     await waitFor('health to go down', () => !remote.health().healthy, 60_000); // generous: a loaded machine is slow, never wrong
     const adds = Promise.all(Array.from({ length: 300 }, (_, i) => remote.queue('again').add(i)));
+    proxy.resume();
     await waitFor('health to come back', () => remote.health().healthy, 60_000); // generous: a loaded machine is slow, never wrong
     assert.equal((await adds).length, 300);
     assert.equal((await spool.stats('again'))[0]!.counts.ready, 301);

@@ -42,10 +42,12 @@ export function gate(): { promise: Promise<void>; open: () => void } {
  * A TCP relay in front of a broker that counts TOO_MANY refusals in what the broker
  * sends (server frames are unmasked and uncompressed, so they can be read on the wire).
  */
-export async function countingProxy(t: TestContext, targetPort: number): Promise<{ port: number; tooMany: () => number; drop: () => void }> {
+export async function countingProxy(t: TestContext, targetPort: number): Promise<{ port: number; tooMany: () => number; drop: (options?: { hold?: boolean }) => void; resume: () => void }> {
   let tooMany = 0;
+  let holding = false;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
+    if (holding) return void client.destroy(); // the network is still down: the client must keep trying
     const upstream = tcpConnect(targetPort, '127.0.0.1');
     sockets.add(client).add(upstream);
     client.pipe(upstream);
@@ -68,10 +70,15 @@ export async function countingProxy(t: TestContext, targetPort: number): Promise
   return {
     port: (server.address() as AddressInfo).port,
     tooMany: () => tooMany,
-    /** Cuts every connection through the proxy, as a network failure would. */
-    drop: () => {
+    /** Cuts every connection through the proxy, as a network failure would; with `hold`, new ones are cut too until `resume`. */
+    drop: (options = {}) => {
+      holding = options.hold === true;
       for (const s of sockets) s.destroy();
       sockets.clear();
+    },
+    /** Lets connections through again after a `drop({ hold: true })`. */
+    resume: () => {
+      holding = false;
     },
   };
 }
