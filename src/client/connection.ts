@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION, SUBPROTOCOL, type ClientFrame, type DeliverFrame, type RevokeFrame, type ServerFrame, type SessionLimits, type WelcomeFrame,
 } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
+import { LIMITS } from '../core/limits.ts';
 
 /** How a client finds and reaches its brokers. */
 export interface ConnectionOptions {
@@ -289,7 +290,7 @@ export class Connection {
     if (wasUp) this.health.down(`lost the connection to the broker at ${this.#urls[this.#urlIndex % this.#urls.length]}; reconnecting`);
     this.#urlIndex++;
     this.#failures++;
-    const capMs = Math.min(this.#o.reconnectMaxMs ?? 5_000, (this.#o.reconnectBaseMs ?? 100) * 2 ** Math.min(this.#failures - 1, 16));
+    const capMs = Math.min(this.#o.reconnectMaxMs ?? LIMITS.reconnectMaxMs.default, (this.#o.reconnectBaseMs ?? LIMITS.reconnectBaseMs.default) * 2 ** Math.min(this.#failures - 1, 16));
     // Full jitter: clients that lost the same broker do not all come back at the same instant.
     this.#retryTimer = setTimeout(() => this.#dial(), Math.floor(this.#o.random() * capMs));
   }

@@ -72,7 +72,7 @@ export const LIMITS = {
   readTimeoutMs: { default: 10 * SECOND, min: 100, max: 10 * MINUTE, doc: "PostgreSQL: longest one operator read (queue stats, a page of jobs, a payload search, a job's log lines, alert events: what the dashboard, the CLI and the API read) may run before PostgreSQL cancels it. These reads have connections of their own (at most 2 per process), so they never wait for, or hold, the connections claims and acks use." },
   poolSize: { default: 10, min: 1, max: 1_000, doc: "PostgreSQL: connections in one process's pool (plus one for LISTEN when notify is on, and up to 2 for operator reads: see readTimeoutMs)." },
   reconnectBaseMs: { default: 100, min: 10, max: 1 * MINUTE, doc: 'Client: first reconnect delay; each failed try doubles it, up to reconnectMaxMs, with full jitter.' },
-  reconnectMaxMs: { default: 5 * SECOND, min: 10, max: 5 * MINUTE, doc: 'Client: longest reconnect delay; may not be below reconnectBaseMs.' },
+  reconnectMaxMs: { default: 1 * SECOND, min: 10, max: 5 * MINUTE, doc: 'Client: longest reconnect delay; may not be below reconnectBaseMs. With full jitter a client tries again within this long, so it is back within about a second of its broker; raise it for many thousands of clients per broker.' },
   connectTimeoutMs: { default: 10 * SECOND, min: 100, max: 10 * MINUTE, doc: 'Client: how long Spool.connect tries to reach a broker before it gives up.' },
   sendBufferMaxBytes: { default: 4 * MiB, min: 1 * KiB, max: 1024 * MiB, doc: 'Client: socket bytes queued for sending above which adds and lease operations wait.' },
 } as const satisfies Record<string, Bound>;

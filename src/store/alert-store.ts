@@ -2,7 +2,7 @@
  * The alert tables of a store: rules with where each stands, and the events they recorded
  * with their webhook delivery. Part of {@link Store}; kept apart because it is its own subject.
  */
-import type { AlertEvent, AlertKind, AlertRule, AlertState, CheckedAlertRule } from '../alerts/rules.ts';
+import type { AlertEvent, AlertRule, AlertState, CheckedAlertRule } from '../alerts/rules.ts';
 
 /** A rule as stored: what is read back, plus its secret. */
 export interface StoredAlertRule extends AlertRule {
