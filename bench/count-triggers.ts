@@ -28,7 +28,7 @@ async function cycle(store: Store): Promise<number> {
     const now = Date.now();
     const queue = `q${i % 10}`;
     const rows: NewJobRow[] = Array.from({ length: BATCH }, () => ({
-      id: newJobId(now), queue, name: 'n', payload: '{"n":1}', priority: 0, runAt: now, state: 'ready', maxAttempts: 3, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now,
+      id: newJobId(now), queue, name: 'n', payload: '{"n":1}', priority: 0, runAt: now, state: 'ready', maxAttempts: 3, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now,
     }));
     await store.jobsInsertMany(rows);
     const jobs = await store.jobsClaim({ queue, limit: BATCH, leaseMs: 30_000, now });

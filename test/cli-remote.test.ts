@@ -136,7 +136,7 @@ test('every job and queue command prints the same and exits the same on a store 
   assert.deepEqual((JSON.parse(local['stats --json']!.stdout) as QueueStats[]).map((s) => s.queue), ['bad', 'q']);
   is('jobs', 0, /^ID {2}STATE .*\n<id> {2}ready {2}first {2}3 {2}0\/5 {2}<time> {2}<time> {2}-\n<id> {2}ready {2}default .*\n\nnext page: spool jobs q --limit 2 --after <id>\n$/);
   assert.equal((JSON.parse(local['jobs --json']!.stdout) as { jobs: unknown[] }).jobs.length, 1);
-  is('job', 0, /^id: +<id>\nqueue: +q\nname: +first\nstate: +ready\n/m);
+  is('job', 0, /^id: +<id>\nqueue: +q\nname: +first\ngroup: +-\nstate: +ready\n/m);
   is('job, unknown', 3, /"code":"JOB_NOT_FOUND"/);
   is('cancel', 0, 'cancelled <id>\n');
   is('cancel, again', 4, /"code":"INVALID_STATE"/);

@@ -291,6 +291,38 @@ describe('dashboard (real broker, real Chromium)', () => {
   });
 
 
+  it('filters by group: kept in the URL, a Group column while a job of the page has one, the group in the job view', async () => {
+    const q = spool.queue('tenants');
+    const acme = await q.addMany([1, 2, 3].map((n) => ({ payload: n, group: 'acme' })));
+    await q.addMany([{ payload: 4, group: 'globex' }, { payload: 5 }]);
+    await spool.queue('ungrouped').add(1);
+    const { page, errors } = await signIn(admin);
+    await page.goto(`${broker.url}/#/jobs?queue=tenants`);
+    await waitText(page, 'table caption', /queue tenants: page 1, 5 shown/);
+    assert.deepEqual(await page.locator('tbody td[data-group]').allTextContents(), ['acme', 'acme', 'acme', 'globex', '–']);
+    await page.getByLabel('Group', { exact: true }).fill('acme');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await waitText(page, 'table caption', /queue tenants, group acme: page 1, 3 shown/);
+    assert.match(page.url(), /#\/jobs\?queue=tenants&group=acme$/);
+    const rows = await page.locator('tbody tr[data-job]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-job')));
+    assert.deepEqual(rows, acme.map((j) => j.id));
+    assert.equal(await page.getByLabel('Group', { exact: true }).inputValue(), 'acme', 'the field shows the filter of the URL');
+    // With a state: the group's dead jobs, none.
+    await page.getByLabel('State').selectOption('dead');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await waitText(page, 'table caption', /queue tenants, state dead, group acme: page 1, 0 shown/);
+    // The job view shows the group, a link to the group's jobs.
+    await page.goto(`${broker.url}/#/job/${acme[0]!.id}`);
+    await waitText(page, 'dd a[data-group]', 'acme');
+    await page.locator('dd a[data-group]').click();
+    await waitText(page, 'table caption', /queue tenants, group acme: page 1, 3 shown/);
+    // A page where no job has a group: no Group column.
+    await page.goto(`${broker.url}/#/jobs?queue=ungrouped`);
+    await waitText(page, 'table caption', /queue ungrouped: page 1, 1 shown/);
+    assert.equal(await page.locator('thead th', { hasText: 'Group' }).count(), 0);
+    assert.deepEqual(errors, []);
+  });
+
   it('with a view token: sees everything, every action is disabled with the reason, and the API refuses it', async () => {
     const [id] = await deadJobs('audit', 1);
     const { page, errors } = await signIn(view);

@@ -2,7 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { InvalidArgumentError } from '../core/errors.ts';
 import { describe } from '../core/limits.ts';
 import { nearest } from '../core/options.ts';
-import { checkJobId, checkJobName, checkJobState, checkQueueName } from '../core/validate.ts';
+import { checkIdempotencyKey, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName } from '../core/validate.ts';
 import type { Operation } from './operations.ts';
 import type { Schema } from './schemas.ts';
 
@@ -15,6 +15,8 @@ const DOMAIN: Readonly<Record<string, (value: unknown, field: string) => unknown
   jobId: checkJobId,
   after: checkJobId,
   name: checkJobName,
+  group: checkJobGroup,
+  idempotencyKey: checkIdempotencyKey,
   state: checkJobState,
 };
 

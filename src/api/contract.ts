@@ -33,6 +33,8 @@ export interface ListOptions {
   state?: JobState;
   /** Only jobs with this name. */
   name?: string;
+  /** Only jobs of this group (the `group` add option). An index serves it: a page reads the group's jobs alone. */
+  group?: string;
   /** Cursor: the last id of the previous page (or a payload search's `next`). */
   after?: string;
   /** Only jobs created at or after this time (Unix ms), by the time in their id. */
@@ -59,7 +61,7 @@ export interface JobPage {
 }
 
 /**
- * Which jobs a bulk action applies to: one queue, optionally one state, one job name, a
+ * Which jobs a bulk action applies to: one queue, optionally one state, one job name, one group, a
  * creation time range and a payload field (a batch with a payload filter examines at most
  * `searchScanMax` jobs).
  */
@@ -67,6 +69,8 @@ export interface JobFilter {
   queue: string;
   state?: JobState;
   name?: string;
+  /** Only jobs of this group. */
+  group?: string;
   createdAfter?: number;
   createdBefore?: number;
   payload?: PayloadFilter;

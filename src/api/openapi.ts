@@ -64,6 +64,7 @@ function operationObject(op: Operation): Record<string, unknown> {
   const parameters = [
     ...pathParams(b.path).map((name) => ({ name, in: 'path', required: true, schema: withRefs(inputProps[name]) })),
     ...(b.query ?? []).map((name) => ({ name, in: 'query', required: required.has(name), schema: withRefs(inputProps[name]) })),
+    ...(b.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: false, description: h.description, schema: withRefs(h.schema) })),
   ];
   const body = bodySchema(op);
   const ok = b.reply?.schema ?? op.output;

@@ -73,6 +73,8 @@ export interface HttpBinding {
    * from `traceparent`/`tracestate`, as HTTP instrumentation sends them).
    */
   fromHeaders?: (headers: Readonly<Record<string, string | string[] | undefined>>, input: Record<string, unknown>) => Record<string, unknown>;
+  /** Request headers `fromHeaders` reads that the OpenAPI document lists as parameters. */
+  headers?: readonly { name: string; description: string; schema: S.Schema }[];
   /** OpenAPI links from this response to other operations (e.g. receive → ack). */
   links?: Record<string, { operationId: string; description: string; requestBody?: unknown }>;
 }

@@ -65,8 +65,8 @@ export class Queue<P = unknown> {
     return this.#spool.setPaused(this.name, false);
   }
 
-  /** Retries, cancels or deletes one bounded batch of this queue's jobs in `state` (and with `name`); pass `next` back as `after`. */
-  bulk(action: BulkAction, filter: { state?: Job['state']; name?: string } = {}, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
+  /** Retries, cancels or deletes one bounded batch of this queue's jobs in `state` (and with `name`, in `group`); pass `next` back as `after`. */
+  bulk(action: BulkAction, filter: { state?: Job['state']; name?: string; group?: string } = {}, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
     return this.#spool.bulk(action, { queue: this.name, ...filter }, options);
   }
 

@@ -30,6 +30,10 @@ export const queueName: Schema = {
 };
 export const jobId: Schema = { type: 'string', pattern: JOB_ID_PATTERN, description: 'A job id (UUIDv7, lowercase).' };
 export const jobName: Schema = { type: 'string', minLength: 1, maxLength: JOB_NAME_MAX, description: 'Job name: well-formed text without U+0000. Default "default".' };
+export const jobGroup: Schema = {
+  type: 'string', minLength: 1, maxLength: JOB_NAME_MAX,
+  description: 'The group (tenant, customer) of the job: 1–128 characters of well-formed text without U+0000, as a job name.',
+};
 export const jobState: Schema = { type: 'string', enum: JOB_STATES };
 export const leaseToken: Schema = { type: 'integer', minimum: 1, description: 'The lease token of the delivery (`leaseToken` of the delivered job).' };
 /**
@@ -55,6 +59,12 @@ export const jobTrace: Schema = {
   description: "The W3C trace context of the span that added the job (null: none): a worker's `process` span links to it. `traceparent` is required.",
 };
 
+/** An add's idempotency key (AddOptions.idempotencyKey). */
+export const idempotencyKey: Schema = {
+  type: 'string', minLength: 1, maxLength: 128,
+  description: 'Makes the add idempotent: 1–128 characters of well-formed text without U+0000. Another add to the same queue with this key within the store\'s `idempotencyWindowMs` (a `Spool.open` option, default 24 h) stores nothing and answers with the job the key created (same id, its current state). Past the window the same key adds a new job. The TypeScript client sends a fresh one with every add that has none.',
+};
+
 /** The options of one add. `delayMs` and `runAt` exclude each other. */
 export const addOptions: Record<string, Schema> = {
   name: jobName,
@@ -64,6 +74,8 @@ export const addOptions: Record<string, Schema> = {
   maxAttempts: bounded('maxAttempts', 'Attempts before the job is dead; the queue\'s setting when absent.'),
   timeoutMs: bounded('timeoutMs', 'Longest one attempt may run (0: no limit); the queue\'s setting when absent.'),
   trace: { ...jobTrace, description: "The W3C trace context the job carries (`traceparent` required): its worker's `process` span links to it. Absent: the span active in the broker while it handles the request, if any; null: none." },
+  group: { ...jobGroup, description: 'The group (tenant, customer) the job belongs to: 1–128 characters of well-formed text without U+0000, as a job name. Absent: none (the job\'s `group` is null). Listings and bulk actions filter by it.' },
+  idempotencyKey: idempotencyKey,
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -115,6 +127,7 @@ const jobFields: Record<string, Schema> = {
   timeoutMs: { type: 'integer', description: 'Longest one attempt may run, in ms; 0: no limit.' },
   progress: { ...anyJson, description: 'The last value a handler reported with job.progress(), or null.' },
   trace: jobTrace,
+  group: { type: ['string', 'null'], description: 'The group (tenant, customer) the job was added with; null: none.' },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */

@@ -1,6 +1,6 @@
 /**
  * The two forms of `spool retry|cancel|delete`: one job by id, or every job of a queue that
- * matches a filter (`--queue q [--state s] [--name n]`), batch after batch of the `bulkJobs`
+ * matches a filter (`--queue q [--state s] [--name n] [--group g]`), batch after batch of the `bulkJobs`
  * operation until its cursor runs out.
  */
 import type { ParseArgsOptionDescriptor } from 'node:util';
@@ -21,6 +21,7 @@ export const BULK_OPTIONS = {
   queue: { type: 'string' },
   state: { type: 'string' },
   name: { type: 'string' },
+  group: { type: 'string' },
   batch: { type: 'string' },
 } as const satisfies Record<string, ParseArgsOptionDescriptor>;
 
@@ -29,23 +30,24 @@ const DOES: Readonly<Record<BulkAction, string>> = { retry: 'retries', cancel: '
 
 /** The usage line of the bulk form. */
 export function bulkUsage(action: BulkAction): string {
-  return `${action} --queue <queue> [--state <state>] [--name <name>] [--batch <n>]`;
+  return `${action} --queue <queue> [--state <state>] [--name <name>] [--group <group>] [--batch <n>]`;
 }
 
 /** The help text of the bulk form; `changes` says which states the action takes. */
 export function bulkHelp(action: BulkAction, changes: string): string {
   return `With --queue instead of an id, ${DOES[action]} every job of <queue> that matches
---state and --name (both optional: without them, every job of the queue), in batches, until
+--state, --name and --group (all optional: without them, every job of the queue), in batches, until
 none is left. ${changes};
 the other matched jobs are counted as skipped.
 
   --queue <queue>   the queue whose jobs to ${action}
   --state <state>   only jobs in this state: scheduled, ready, active, completed, dead, cancelled
   --name <name>     only jobs with this name
+  --group <group>   only jobs of this group (the group they were added with)
   --batch <n>       jobs per call, 1–${LIMITS.bulkBatchMax.max} (default ${LIMITS.bulkBatchMax.default})
 
 It asks nothing. When stderr is a terminal, a progress line is redrawn there.
-Output: "${PAST[action]} N [<state>] jobs of <queue> [with name <name>] (M matched, K skipped, B batches)".
+Output: "${PAST[action]} N [<state>] jobs of <queue> [with name <name>] [in group <group>] (M matched, K skipped, B batches)".
 With --json: {"matched","changed","skipped"}, the totals over every batch.`;
 }
 
@@ -65,7 +67,7 @@ export function oneOrMany(ctx: CommandContext, action: BulkAction): string | nul
     throw new UsageError(`${action}: missing the job id, or --queue for the jobs of a queue: spool ${action} <id> | spool ${bulkUsage(action)}`);
   }
   if (id !== undefined) {
-    const stray = ['state', 'name', 'batch'].find((o) => ctx.options[o] !== undefined);
+    const stray = ['state', 'name', 'group', 'batch'].find((o) => ctx.options[o] !== undefined);
     if (stray) throw new UsageError(`${action}: --${stray} goes with --queue (spool ${bulkUsage(action)}), not with a job id`);
     if (!isJobId(id)) {
       const queueLike = new RegExp(QUEUE_NAME_PATTERN).test(id);
@@ -94,11 +96,12 @@ export async function runBulk(ctx: CommandContext, action: BulkAction): Promise<
   const queue = stringOption(ctx.options, 'queue')!;
   const state = stringOption(ctx.options, 'state');
   const name = stringOption(ctx.options, 'name');
+  const group = stringOption(ctx.options, 'group');
   const limit = integerOption(ctx.options, 'batch');
   if (limit !== undefined && (limit < 1 || limit > LIMITS.bulkBatchMax.max)) {
     throw new UsageError(`--batch must be from 1 to ${LIMITS.bulkBatchMax.max} (got ${limit})`);
   }
-  const filter = { queue, ...(state === undefined ? {} : { state }), ...(name === undefined ? {} : { name }) };
+  const filter = { queue, ...(state === undefined ? {} : { state }), ...(name === undefined ? {} : { name }), ...(group === undefined ? {} : { group }) };
   const showProgress = process.stderr.isTTY === true && !ctx.json;
   const totals: BulkTotals = { matched: 0, changed: 0, skipped: 0 };
   let batches = 0;
@@ -121,7 +124,7 @@ export async function runBulk(ctx: CommandContext, action: BulkAction): Promise<
       progress.done();
     }
   });
-  const which = `${state === undefined ? '' : ` ${state}`} ${totals.changed === 1 ? 'job' : 'jobs'} of ${queue}${name === undefined ? '' : ` with name ${name}`}`;
+  const which = `${state === undefined ? '' : ` ${state}`} ${totals.changed === 1 ? 'job' : 'jobs'} of ${queue}${name === undefined ? '' : ` with name ${name}`}${group === undefined ? '' : ` in group ${group}`}`;
   printResult(ctx.json, totals, () =>
     `${PAST[action]} ${totals.changed}${which} (${totals.matched} matched, ${totals.skipped} skipped, ${batches} ${batches === 1 ? 'batch' : 'batches'})`,
   );

@@ -64,9 +64,9 @@ async function requirePgSchema(url: string, schema: string): Promise<void> {
     throw pgOpenError(err, { url, schema });
   }
   if (!found) {
-    const { database, host, port } = describePgTarget({ url, schema });
+    const { database, at } = describePgTarget({ url, schema });
     throw new StoreUnavailableError(
-      `no Spool schema named "${schema}" in database "${database}" on ${host}:${port}; check --schema (or SPOOL_SCHEMA), or run spool migrate to create it`,
+      `no Spool schema named "${schema}" in database "${database}" on ${at}; check --schema (or SPOOL_SCHEMA), or run spool migrate to create it`,
     );
   }
 }

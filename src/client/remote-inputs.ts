@@ -2,6 +2,7 @@
  * A remote client's inputs checked before anything travels, as the engine checks them and in
  * the same words, and encoded as they travel.
  */
+import { randomUUID } from 'node:crypto';
 import { checkTags } from '../core/tags.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { checkLimit, describe } from '../core/limits.ts';
@@ -87,7 +88,10 @@ export function toPublishItem(payload: unknown, options: AddOptions, now: number
   checkStorable(payload, 'payload');
   const { tx: _tx, runAt, trace: _trace, ...rest } = options;
   const trace = checked.trace === undefined ? active() : checked.trace;
+  // Every add carries a key, chosen here, when it is first sent, and kept when the connection
+  // re-sends it after a reconnect: a re-sent add whose first send was stored is not stored again.
+  const idempotencyKey = checked.idempotencyKey ?? randomUUID();
   return {
-    ...rest, payload, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }), ...(trace === null ? {} : { trace }),
+    ...rest, payload, idempotencyKey, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }), ...(trace === null ? {} : { trace }),
   };
 }

@@ -71,6 +71,11 @@ export interface Job<P = unknown> {
    * add option), or null: with OpenTelemetry on, a worker's `process` span links to it.
    */
   trace: JobTrace | null;
+  /**
+   * The group (tenant, customer) the job belongs to, from the `group` add option, or null when
+   * it was added without one. Listings and bulk actions can filter by it.
+   */
+  group: string | null;
 }
 
 /**

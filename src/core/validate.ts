@@ -25,15 +25,38 @@ export function checkQueueName(name: unknown, field = 'queue'): string {
 /** Longest job name, in UTF-16 code units. */
 export const JOB_NAME_MAX = 128;
 
-/** Job names: 1–128 characters of well-formed text without U+0000 (which PostgreSQL cannot store). */
-export function checkJobName(name: unknown): string {
-  if (name === undefined) return 'default';
+/**
+ * Job names: 1–128 characters of well-formed text without U+0000 (which PostgreSQL cannot store).
+ * The same rule checks a job's `group` (pass `field`: `group`); only a name defaults to `default`.
+ */
+export function checkJobName(name: unknown, field = 'name'): string {
+  if (name === undefined && field === 'name') return 'default';
+  const what = field === 'name' ? 'job name' : field;
   if (typeof name !== 'string' || name.length === 0 || name.length > JOB_NAME_MAX) {
-    throw new InvalidArgumentError('name', `job name must be a string of 1–${JOB_NAME_MAX} characters (got ${describe(name)})`);
+    throw new InvalidArgumentError(field, `${what} must be a string of 1–${JOB_NAME_MAX} characters (got ${describe(name)})`);
   }
   const problem = stringProblem(name);
-  if (problem) throw new InvalidArgumentError('name', `job name ${JSON.stringify(name)} ${problem}`);
+  if (problem) throw new InvalidArgumentError(field, `${what} ${JSON.stringify(name)} ${problem}`);
   return name;
+}
+
+/** Longest idempotency key, in UTF-16 code units. */
+export const IDEMPOTENCY_KEY_MAX = 128;
+
+/** An add's idempotency key: 1–128 characters of well-formed text without U+0000. @throws InvalidArgumentError naming `idempotencyKey` */
+export function checkIdempotencyKey(key: unknown): string {
+  const field = 'idempotencyKey';
+  if (typeof key !== 'string' || key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX) {
+    throw new InvalidArgumentError(field, `${field} must be a string of 1–${IDEMPOTENCY_KEY_MAX} characters (got ${describe(key)})`);
+  }
+  const problem = stringProblem(key);
+  if (problem) throw new InvalidArgumentError(field, `${field} ${JSON.stringify(key)} ${problem}`);
+  return key;
+}
+
+/** A job's group (tenant, customer): the rule of a job name ({@link checkJobName}), naming `group`. @throws InvalidArgumentError */
+export function checkJobGroup(group: unknown): string {
+  return checkJobName(group, 'group');
 }
 
 /**
@@ -227,13 +250,28 @@ export interface AddOptions {
    */
   trace?: JobTrace | null;
   /**
+   * The group the job belongs to (a tenant, a customer): 1–128 characters of well-formed text
+   * without U+0000, as a job name. Listings and bulk actions can filter by it. Left out: none
+   * (the job's `group` is null).
+   */
+  group?: string;
+  /**
+   * Makes the add idempotent: 1–128 characters of well-formed text without U+0000. Another add
+   * to the same queue with the same key within the store's `idempotencyWindowMs` (default 24 h)
+   * stores nothing and returns the job the key created (same id, its current state). Past the
+   * window the key is forgotten and the same key adds a new job. The remote client sets a fresh
+   * key on every add that has none, so its own re-sends after a reconnect never store a job
+   * twice; give your own key to deduplicate your own retries.
+   */
+  idempotencyKey?: string;
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
   tx?: unknown;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'tx']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'tx']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -243,11 +281,15 @@ export interface CheckedAddOptions {
   timeoutMs: number | undefined;
   /** undefined: not given (the engine takes the active span's); null: none. */
   trace: JobTrace | null | undefined;
+  /** null: none. */
+  group: string | null;
+  /** null: none. */
+  idempotencyKey: string | null;
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
@@ -276,6 +318,8 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     maxAttempts: o.maxAttempts === undefined ? undefined : checkLimit('maxAttempts', o.maxAttempts),
     timeoutMs: o.timeoutMs === undefined ? undefined : checkLimit('timeoutMs', o.timeoutMs),
     trace: o.trace === undefined ? undefined : checkJobTrace(o.trace),
+    group: o.group === undefined ? null : checkJobGroup(o.group),
+    idempotencyKey: o.idempotencyKey === undefined ? null : checkIdempotencyKey(o.idempotencyKey),
   };
 }
 

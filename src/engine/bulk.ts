@@ -3,13 +3,13 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import type { JobState, Lease } from '../core/job.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
-import { checkJobName, checkQueueName } from '../core/validate.ts';
+import { checkJobGroup, checkJobName, checkQueueName } from '../core/validate.ts';
 import type { PayloadMatch, Store } from '../store/store.ts';
 import { checkPayloadFilter, idRange } from './list-filter.ts';
 import { checkJobId, checkJobState } from '../core/validate.ts';
 
 export const BULK_ACTIONS: readonly BulkAction[] = ['retry', 'cancel', 'delete'];
-const FILTER_KEYS = ['queue', 'state', 'name', 'createdAfter', 'createdBefore', 'payload'];
+const FILTER_KEYS = ['queue', 'state', 'name', 'group', 'createdAfter', 'createdBefore', 'payload'];
 const OPTION_KEYS = ['after', 'limit'];
 
 /**
@@ -32,6 +32,7 @@ export interface CheckedFilter {
   queue: string;
   state?: JobState;
   name?: string;
+  group?: string;
   createdAfter?: number;
   createdBefore?: number;
   payload?: PayloadMatch;
@@ -39,19 +40,20 @@ export interface CheckedFilter {
 
 /**
  * Validates a bulk filter: `queue` (required), `state` (one of JOB_STATES), `name` (a job
- * name, exact match), `createdAfter`/`createdBefore` (Unix ms, inclusive) and `payload`
+ * name, exact match), `group` (a job group, exact match), `createdAfter`/`createdBefore` (Unix ms, inclusive) and `payload`
  * ({ path, equals }, as a list takes them), nothing else.
  * @throws InvalidArgumentError naming the key at fault.
  */
 export function checkJobFilter(filter: unknown): CheckedFilter {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
-    throw new InvalidArgumentError('filter', `bulk: the filter must be an object { queue, state?, name?, createdAfter?, createdBefore?, payload? } (got ${describe(filter)})`);
+    throw new InvalidArgumentError('filter', `bulk: the filter must be an object { queue, state?, name?, group?, createdAfter?, createdBefore?, payload? } (got ${describe(filter)})`);
   }
   checkOptionKeys(filter, FILTER_KEYS, 'bulk', 'filter key');
   const f = filter as Record<string, unknown>;
   const checked: CheckedFilter = { queue: checkQueueName(f.queue) };
   if (f.state !== undefined) checked.state = checkJobState(f.state);
   if (f.name !== undefined) checked.name = checkJobName(f.name);
+  if (f.group !== undefined) checked.group = checkJobGroup(f.group);
   idRange(undefined, f.createdAfter, f.createdBefore); // checks both, and their order
   if (f.createdAfter !== undefined) checked.createdAfter = f.createdAfter as number;
   if (f.createdBefore !== undefined) checked.createdBefore = f.createdBefore as number;
@@ -96,7 +98,7 @@ export async function bulkAction(
   if (!BULK_ACTIONS.includes(action)) {
     throw new InvalidArgumentError('action', `bulk: action must be one of ${BULK_ACTIONS.join(', ')} (got ${describe(action)})`);
   }
-  const { queue, state, name, createdAfter, createdBefore, payload } = checkJobFilter(filter);
+  const { queue, state, name, group, createdAfter, createdBefore, payload } = checkJobFilter(filter);
   checkOptionKeys(options, OPTION_KEYS, 'bulk');
   const after = options?.after === undefined ? undefined : checkJobId(options.after, 'after');
   const limit = checkLimit('bulkBatchMax', options?.limit, 'limit');
@@ -105,7 +107,7 @@ export async function bulkAction(
   if (payload) {
     // One bounded search: at most scanMax jobs examined, at most a page acted on; `next` is
     // where the scan stopped, so a batch may match none while the pass is not over.
-    const page = await store.jobsSearch({ queue, state, name, ...range, limit: Math.min(PAGE, limit), payload, scanMax });
+    const page = await store.jobsSearch({ queue, state, name, group, ...range, limit: Math.min(PAGE, limit), payload, scanMax });
     const ids = page.jobs.map((j) => j.id);
     const revoke: Lease[] = [];
     const changed = ids.length > 0 ? await apply(store, action, ids, now, revoke) : 0;
@@ -123,7 +125,7 @@ export async function bulkAction(
   const revoke: Lease[] = [];
   while (matched < limit) {
     const want = Math.min(PAGE, limit - matched);
-    const ids = (await store.jobsList({ queue, state, name, after: cursor, to: range.to, limit: want })).map((j) => j.id);
+    const ids = (await store.jobsList({ queue, state, name, group, after: cursor, to: range.to, limit: want })).map((j) => j.id);
     if (ids.length > 0) {
       changed += await apply(store, action, ids, now, revoke);
       matched += ids.length;

@@ -89,7 +89,7 @@ test('a publish happens when something changed or a heartbeat is due, not every 
 test('totals never go down: a retired process\'s counts stay in the sums, and one that comes back is not counted twice', async () => {
   const { clock, store, a, b, viewA, viewB } = setup();
   try {
-    await store.jobsInsertMany([{ id: '01900000-0000-7000-8000-000000000001', queue: 'q', name: 'x', payload: '1', priority: 0, runAt: clock.now(), state: 'ready', maxAttempts: 1, maxStalls: 1, timeoutMs: 0, trace: null, createdAt: clock.now() }]);
+    await store.jobsInsertMany([{ id: '01900000-0000-7000-8000-000000000001', queue: 'q', name: 'x', payload: '1', priority: 0, runAt: clock.now(), state: 'ready', maxAttempts: 1, maxStalls: 1, timeoutMs: 0, trace: null, group: null, createdAt: clock.now() }]);
     a.counts.set('q', counts(10, 5));
     b.counts.set('q', counts(1));
     await viewA.publish(false);
@@ -130,7 +130,7 @@ test('totals never go down: a retired process\'s counts stay in the sums, and on
 test('a view that reads its own row retired before it publishes again counts itself once', async () => {
   const { clock, store, a, viewA } = setup();
   try {
-    await store.jobsInsertMany([{ id: '01900000-0000-7000-8000-000000000001', queue: 'q', name: 'x', payload: '1', priority: 0, runAt: clock.now(), state: 'ready', maxAttempts: 1, maxStalls: 1, timeoutMs: 0, trace: null, createdAt: clock.now() }]);
+    await store.jobsInsertMany([{ id: '01900000-0000-7000-8000-000000000001', queue: 'q', name: 'x', payload: '1', priority: 0, runAt: clock.now(), state: 'ready', maxAttempts: 1, maxStalls: 1, timeoutMs: 0, trace: null, group: null, createdAt: clock.now() }]);
     a.counts.set('q', counts(7));
     await viewA.publish(false);
     await viewA.refresh();

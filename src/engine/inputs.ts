@@ -4,7 +4,7 @@ import { JOB_STATES, type Job, type JobReport, type JobState, type JobTrace, typ
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
-import { checkAddOptions, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
+import { checkAddOptions, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
 import type { ListParams, NewJobRow, PayloadMatch, Store } from '../store/store.ts';
 import { checkPayloadFilter, idRange } from './list-filter.ts';
 import { activeTrace } from '../tracing/tracing.ts';
@@ -22,7 +22,7 @@ export function buildJobRows<P>(
   queue: string,
   items: readonly AddItem<P>[],
   now: number,
-  limits: { payloadMaxBytes: number; addManyMax: number },
+  limits: { payloadMaxBytes: number; addManyMax: number; idempotencyWindowMs: number },
 ): { rows: NewJobRow[]; jobs: Job<P>[] } {
   if (!Array.isArray(items)) throw new InvalidArgumentError('items', `addMany takes an array of { payload, ...options } (got ${describe(items)})`);
   if (items.length > limits.addManyMax) {
@@ -53,7 +53,9 @@ export function buildJobRows<P>(
         maxStalls: 0,
         timeoutMs: options.timeoutMs ?? QUEUE_DEFAULT, // 0 is a job's own "no limit", so "not given" is another value
         trace: trace === null ? null : JSON.stringify(trace),
+        group: options.group,
         createdAt: now,
+        idempotency: options.idempotencyKey === null ? null : { key: options.idempotencyKey, since: now - limits.idempotencyWindowMs },
       };
     } catch (err) {
       if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`;
@@ -82,12 +84,12 @@ function newJobView<P>(row: NewJobRow, payload: P, trace: JobTrace | null): Job<
     id: row.id, queue: row.queue, name: row.name, payload, priority: row.priority, state: row.state, runAt: row.runAt,
     attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
     createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
-    timeoutMs: row.timeoutMs, progress: null, trace,
+    timeoutMs: row.timeoutMs, progress: null, trace, group: row.group,
   };
 }
 
 /** Every key of list options (the remote client checks them too). */
-export const LIST_OPTION_KEYS = ['state', 'name', 'after', 'createdAfter', 'createdBefore', 'payload', 'limit'] as const;
+export const LIST_OPTION_KEYS = ['state', 'name', 'group', 'after', 'createdAfter', 'createdBefore', 'payload', 'limit'] as const;
 
 /**
  * Validates list options into store parameters, and the payload filter, if any (a bounded
@@ -99,8 +101,9 @@ export function checkListParams(queue: string, options: ListOptions): { params: 
   if (options.state !== undefined) checkJobState(options.state);
   if (options.after !== undefined) checkJobId(options.after, 'after');
   const name = options.name === undefined ? undefined : checkJobName(options.name);
+  const group = options.group === undefined ? undefined : checkJobGroup(options.group);
   const range = idRange(options.after, options.createdAfter, options.createdBefore);
-  const params = { queue, state: options.state, name, ...range, limit: checkLimit('listLimit', options.limit, 'limit') };
+  const params = { queue, state: options.state, name, group, ...range, limit: checkLimit('listLimit', options.limit, 'limit') };
   return options.payload === undefined ? { params } : { params, payload: checkPayloadFilter(options.payload, 'list') };
 }
 

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.ts';
 import type { Job } from '../core/job.ts';
 import { Batcher } from '../core/batcher.ts';
-import type { ItemOutcome, NewJobRow, Store } from '../store/store.ts';
+import { JobNotFoundError } from '../core/errors.ts';
+import type { InsertExisting, ItemOutcome, NewJobRow, Store } from '../store/store.ts';
 import { applyQueueDefaults, buildJobRows, callerTransaction } from './inputs.ts';
 import type { AddItem, EngineSettings } from './options.ts';
 import type { QueueSettings } from './queue-settings.ts';
@@ -36,7 +37,7 @@ export class Intake {
     this.#inserts = new Batcher(async (rows) => {
       const outcomes = await deps.store.jobsInsertEach(rows);
       deps.markHealthy();
-      this.#afterInsert(outcomes.every((o) => o.ok) ? rows : rows.filter((_, i) => outcomes[i]!.ok));
+      this.#afterInsert(outcomes.every((o) => o.ok && o.existing === undefined) ? rows : rows.filter((_, i) => { const o = outcomes[i]!; return o.ok && o.existing === undefined; }));
       return outcomes;
     }, 10_000);
   }
@@ -49,17 +50,40 @@ export class Intake {
     applyQueueDefaults(rows, jobs, (await queues.state(queue)).config);
     const tx = callerTransaction(items, store);
     // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
-    if (tx !== undefined) await store.jobsInsertManyInTransaction!(tx, rows);
+    /** Per row, the id of the job its idempotency key already named (nothing stored for it), or null. */
+    let existing: InsertExisting | void = undefined;
+    if (tx !== undefined) existing = await store.jobsInsertManyInTransaction!(tx, rows);
     else if (rows.length === 1) {
       const outcome = await this.#inserts.push(rows[0]!);
       if (!outcome.ok) throw outcome.error;
+      if (outcome.existing !== undefined) existing = [outcome.existing];
     }
     else if (rows.length > 0) {
-      await store.jobsInsertMany(rows);
-      this.#afterInsert(rows);
+      existing = await store.jobsInsertMany(rows);
+      this.#afterInsert(existing ? rows.filter((_, i) => existing![i] === null) : rows);
     }
-    this.#d.telemetry.added(queue, rows.length);
-    return jobs;
+    if (!existing) {
+      this.#d.telemetry.added(queue, rows.length);
+      return jobs;
+    }
+    this.#d.telemetry.added(queue, existing.filter((id) => id === null).length);
+    return this.#replayed(jobs, existing);
+  }
+
+  /** The jobs of an add, those whose idempotency key named an earlier job replaced by it, as it is now. */
+  async #replayed<P>(jobs: Job<P>[], existing: InsertExisting): Promise<Job<P>[]> {
+    const ids = [...new Set(existing.filter((id): id is string => id !== null))];
+    if (ids.length === 0) return jobs;
+    const found = await this.#d.store.jobsGet(ids);
+    const byId = new Map(ids.map((id, i) => [id, found[i]]));
+    return jobs.map((job, i) => {
+      const id = existing[i];
+      if (id === null || id === undefined) return job;
+      // The key outlives a job deleted sooner (retention, an operator): the add stored nothing.
+      const earlier = byId.get(id);
+      if (!earlier) throw new JobNotFoundError(id);
+      return earlier as Job<P>;
+    });
   }
 
   #afterInsert(rows: readonly NewJobRow[]): void {

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { InvalidArgumentError, StoreUnavailableError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 import { openPostgresStore } from '../store/postgres/postgres-store.ts';
+import { canParsePgUrl, parsePgUrl } from '../store/postgres/pg-url.ts';
 import { SqliteStore, type SqliteDurability } from '../store/sqlite/sqlite-store.ts';
 
 /** The default data directory of the embedded store, relative to the working directory. */
@@ -39,7 +40,11 @@ export function isPostgresSpec(spec: string): boolean {
 export function checkStoreSpec(spec: string): void {
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(spec)?.[0] ?? '';
   const pgScheme = /^postgres(ql)?:$/i.test(scheme);
-  if (pgScheme && !(isPostgresSpec(spec) && URL.canParse(spec))) {
+  const unusable = pgScheme && isPostgresSpec(spec) ? parsePgUrl(spec) : null;
+  if (typeof unusable === 'string' && unusable.startsWith('target_session_attrs')) {
+    throw new StoreUnavailableError(`the store URL cannot be used (${redactUrl(spec)}): ${unusable}`);
+  }
+  if (pgScheme && !(isPostgresSpec(spec) && canParsePgUrl(spec))) {
     throw new StoreUnavailableError(
       `the store is not a valid PostgreSQL URL (${redactUrl(spec)}); write it as postgres://user:password@host:5432/database, ` +
         'with the scheme in lowercase and any special character of the password percent-encoded (@ as %40, / as %2F)',

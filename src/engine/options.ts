@@ -49,6 +49,8 @@ export interface OpenOptions {
   random?: () => number;
   heartbeatIntervalMs?: number;
   leaderLeaseMs?: number;
+  /** How long an add's `idempotencyKey` is remembered per queue (AddOptions.idempotencyKey). Default 24 h, at least 1 s, at most 30 days. */
+  idempotencyWindowMs?: number;
   /** Alert rules (see docs/operations.md, Alerts): most rules kept, events kept, one webhook call's timeout, calls per event. */
   alertRulesMax?: number;
   alertEventsMax?: number;
@@ -77,7 +79,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, searchScanMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
-  alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true,
+  alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true, idempotencyWindowMs: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -99,6 +101,8 @@ export interface EngineSettings {
   maintenanceIntervalMs: number;
   heartbeatIntervalMs: number;
   leaderLeaseMs: number;
+  /** How long an add's idempotency key is remembered. */
+  idempotencyWindowMs: number;
   alerts: { rulesMax: number; eventsMax: number; webhookTimeoutMs: number; deliveryAttempts: number };
   retention: { completed: number; dead: number; cancelled: number };
 }
@@ -138,6 +142,7 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     maintenanceIntervalMs: checkLimit('maintenanceIntervalMs', options.maintenanceIntervalMs),
     heartbeatIntervalMs: checkLimit('heartbeatIntervalMs', options.heartbeatIntervalMs),
     leaderLeaseMs: checkLimit('leaderLeaseMs', options.leaderLeaseMs),
+    idempotencyWindowMs: checkLimit('idempotencyWindowMs', options.idempotencyWindowMs),
     alerts: {
       rulesMax: checkLimit('alertRulesMax', options.alertRulesMax),
       eventsMax: checkLimit('alertEventsMax', options.alertEventsMax),

@@ -75,6 +75,27 @@ export function retention(settings: Pick<EngineSettings, 'retention'>): Service 
   };
 }
 
+/** Idempotency keys deleted per statement, and statements per tick: bounded, so one tick stays short. */
+const KEYS_BATCH = 1000;
+const KEYS_BATCHES_PER_TICK = 10;
+
+/**
+ * Forgets the idempotency keys of adds past `idempotencyWindowMs`, in bounded batches (what is
+ * left waits for the next tick). Only space: an insert already treats a key past the window as absent.
+ */
+export function publishKeyExpiry(settings: Pick<EngineSettings, 'idempotencyWindowMs'>): Service {
+  return {
+    name: 'publish-key-expiry',
+    scope: 'leader',
+    everyTicks: 1,
+    async run(store, { now }) {
+      for (let i = 0; i < KEYS_BATCHES_PER_TICK; i++) {
+        if ((await store.idempotencyKeysDelete({ before: now - settings.idempotencyWindowMs, limit: KEYS_BATCH })) < KEYS_BATCH) return;
+      }
+    },
+  };
+}
+
 /** How often the leader may vacuum the hot table (it does only when dead rows piled up). */
 const VACUUM_EVERY_MS = 5000;
 
@@ -105,8 +126,8 @@ export const countsRollup: Service = {
 };
 
 /** The services every engine runs, in order. */
-export function defaultServices(settings: Pick<EngineSettings, 'retention'>): Service[] {
-  return [leaseReaper, retention(settings), processRetirement, countsRollup, vacuum()];
+export function defaultServices(settings: Pick<EngineSettings, 'retention' | 'idempotencyWindowMs'>): Service[] {
+  return [leaseReaper, retention(settings), publishKeyExpiry(settings), processRetirement, countsRollup, vacuum()];
 }
 
 /**

@@ -51,6 +51,10 @@ export interface PublishItem {
   timeoutMs?: number;
   /** The producer's W3C trace context. Left out: none (never the broker's own context, which is not the producer's). */
   trace?: JobTrace | null;
+  /** The job's group (tenant, customer). Left out: none. */
+  group?: string;
+  /** The add's idempotency key (AddOptions.idempotencyKey). The TypeScript client sets a fresh one when the caller gives none. */
+  idempotencyKey?: string;
 }
 
 /** What the broker stored for a published job: a Job without its payload (the client has it). */
@@ -237,7 +241,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

@@ -32,6 +32,8 @@ export interface JobRow<J = unknown> {
   progress: J | null;
   /** The W3C trace context the job was added with; NULL when none. */
   trace: J | null;
+  /** The job's group (tenant); NULL when none. */
+  group_key: string | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -60,5 +62,6 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     timeoutMs: row.timeout_ms,
     progress: row.progress === null ? null : decodeJson(row.progress),
     trace: row.trace === null ? null : (decodeJson(row.trace) as JobTrace),
+    group: row.group_key ?? null,
   };
 }

@@ -64,7 +64,7 @@ async function apply(store: Store, ops: readonly Op[], t0: number): Promise<numb
       case 'add': {
         const rows: NewJobRow[] = Array.from({ length: o.n }, () => ({
           id: newJobId(now), queue: QUEUES[o.queue]!, name: 'n', payload: '{}', priority: o.priority,
-          runAt: o.delayed ? now + 3_000 : now, state: o.delayed ? 'scheduled' : 'ready', maxAttempts: 2, maxStalls: 2, timeoutMs: 0, trace: null, createdAt: now,
+          runAt: o.delayed ? now + 3_000 : now, state: o.delayed ? 'scheduled' : 'ready', maxAttempts: 2, maxStalls: 2, timeoutMs: 0, trace: null, group: null, createdAt: now,
         }));
         await (o.n % 2 === 0 ? store.jobsInsertMany(rows) : store.jobsInsertEach(rows));
         ids.push(...rows.map((r) => r.id));
@@ -181,7 +181,7 @@ describe('job counts kept by the store equal a fresh count of the jobs', () => {
     try {
       const now = 1_700_000_000_000;
       const row = (id: string, queue: string): NewJobRow => ({
-        id, queue, name: 'n', payload: '{}', priority: 0, runAt: now, state: 'ready', maxAttempts: 3, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now,
+        id, queue, name: 'n', payload: '{}', priority: 0, runAt: now, state: 'ready', maxAttempts: 3, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now,
       });
       const a = newJobId(now);
       await store.jobsInsertMany([row(a, 'qa')]);
@@ -256,7 +256,7 @@ describe('job counts kept by the store equal a fresh count of the jobs', () => {
         now += 10;
         const queue = QUEUES[(w + i) % QUEUES.length]!;
         const rows: NewJobRow[] = Array.from({ length: 5 }, (_, k) => ({
-          id: newJobId(now), queue, name: 'n', payload: '{}', priority: k % 2, runAt: now, state: 'ready', maxAttempts: 2, maxStalls: 2, timeoutMs: 0, trace: null, createdAt: now,
+          id: newJobId(now), queue, name: 'n', payload: '{}', priority: k % 2, runAt: now, state: 'ready', maxAttempts: 2, maxStalls: 2, timeoutMs: 0, trace: null, group: null, createdAt: now,
         }));
         await store.jobsInsertMany(rows);
         const jobs = await store.jobsClaim({ queue, limit: 4, leaseMs: 60_000, now, workerId: undefined });

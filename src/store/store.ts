@@ -2,6 +2,9 @@ import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '.
 import type { QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
+import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
+
+export type { CountsByQueue, ProcessSnapshot, ProcessSnapshots };
 
 export type { NewTokenRow, TokenInfo, TokenRow, TokenUse };
 
@@ -24,13 +27,15 @@ export interface Store extends AlertStore {
    * same transaction, the row of each queue that has none yet (with config `{}`: every setting
    * at its default), so a failed insert never leaves a queue behind.
    */
-  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void>;
+  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting>;
   /**
    * Inserts jobs that are independent of each other (the single adds of one tick, coalesced into
    * one call): one outcome per row, in order. A row the database refuses (a data error) fails
    * alone, with a SpoolError (INVALID_ARGUMENT for a value it cannot hold) naming the job, and
    * the others are stored; each queue with a stored row is created as by jobsInsertMany. Throws
    * only when the call fails as a whole (the store is unavailable): then nothing was stored.
+   * A row whose idempotency key the queue already holds is not stored: its outcome is ok with
+   * `existing`, the id of the job the key names.
    */
   jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]>;
   /**
@@ -38,7 +43,9 @@ export interface Store extends AlertStore {
    * exist if and only if it commits; creates queues as jobsInsertMany does, in that transaction.
    * Throws InvalidArgumentError for a `tx` it cannot use.
    */
-  jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[]): Promise<void>;
+  jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[]): Promise<void | InsertExisting>;
+  /** Deletes up to `limit` idempotency keys recorded before `before`; returns how many. */
+  idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number>;
   /** Promotes due scheduled jobs of the queue, then leases up to `limit` ready jobs in claim order. */
   jobsClaim(params: ClaimParams): Promise<Job[]>;
   /**
@@ -187,28 +194,6 @@ export interface Store extends AlertStore {
   processSnapshotsRetire?(params: { before: number }): Promise<number>;
 }
 
-/** Cumulative counters per queue (field name → value), as a process published them; the store sums them field by field, knowing no field. */
-export type CountsByQueue = Record<string, Record<string, number>>;
-
-/** One process's snapshot of itself, for the cluster-wide model. */
-export interface ProcessSnapshot {
-  id: string;
-  host: string;
-  pid: number;
-  /** When it was published (the publishing process's clock, Unix ms). */
-  at: number;
-  /** Per queue, what the process counted since it started: only ever grows while it runs. */
-  counts: CountsByQueue;
-  /** JSON text the store keeps as it is: what the process holds now (slots, consumers). */
-  live: string;
-}
-
-/** What processSnapshotsRead returns: the snapshots, and the sums of those retired. */
-export interface ProcessSnapshots {
-  processes: ProcessSnapshot[];
-  retired: CountsByQueue;
-}
-
 export interface WorkerRegistration {
   id: string;
   host: string;
@@ -237,8 +222,24 @@ export interface NewJobRow {
   timeoutMs: number;
   /** JSON text of the job's W3C trace context (a `JobTrace`), or null for none. */
   trace: string | null;
+  /** The job's group (tenant, customer), or null for none. Stored as `group_key`. */
+  group: string | null;
   createdAt: number;
+  /**
+   * The add's idempotency key, if any (see AddOptions.idempotencyKey). The store records
+   * (queue, key) → id in the transaction of the insert; when the queue already holds the key,
+   * recorded at or after `since` (older records are past the window: replaced), the row is not
+   * stored and the id the key names is returned instead (see {@link InsertExisting}). A key
+   * given twice in one call stores the first row only.
+   */
+  idempotency?: { key: string; since: number } | null;
 }
+
+/**
+ * Per row of an insert, in order: the id of the job its idempotency key already named (the row
+ * was not stored), or null (stored). Stores return nothing (void) when no row has a key.
+ */
+export type InsertExisting = readonly (string | null)[];
 
 export interface ClaimParams {
   queue: string;
@@ -296,7 +297,7 @@ export type LeaseResult = { ok: true } | LeaseMiss;
 export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | LeaseMiss;
 export type ExtendResult = { ok: true; leaseExpiresAt: number } | LeaseMiss;
 /** Outcome of one item of a call whose items succeed or fail alone (see Store.jobsInsertEach). */
-export type ItemOutcome = { ok: true } | { ok: false; error: Error };
+export type ItemOutcome = { ok: true; existing?: string } | { ok: false; error: Error };
 /** `token`: the job's lease token when it was found, so a cancelled lease is revoked by (job, token), never by job alone. */
 export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; token: number; cancelled: boolean };
 export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };
@@ -340,6 +341,11 @@ export interface ListParams {
   after?: string | undefined;
   /** Only jobs with this name (exact match). No index serves it: a page reads the queue's jobs (in `state`, if given) from the cursor until it has `limit` matches. */
   name?: string | undefined;
+  /**
+   * Only jobs of this group (exact match). An index holds it (queue, group_key, id): a page reads
+   * the group's jobs from the cursor, and a state or name filter applies to those alone.
+   */
+  group?: string | undefined;
   /**
    * Only ids ≤ this (inclusive): the upper end of a creation time range (jobIdBounds(ms).last).
    * Its lower end is folded into `after` (jobIdBounds(ms).below), so both ends are bounds of one

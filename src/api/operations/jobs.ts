@@ -1,4 +1,5 @@
 /** The operation rows on jobs: add, read, list, logs, cancel, retry, delete, bulk. */
+import { InvalidArgumentError } from '../../core/errors.ts';
 import type { Job, JobLogLine } from '../../core/job.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { traceFromHeaders } from '../../core/trace-context.ts';
@@ -9,8 +10,8 @@ import { payloadFilterOf, payloadQuerySchemas, type PayloadQuery } from '../payl
 import * as S from '../schemas.ts';
 
 /** The filters a list or bulk call takes on the wire (flat, so a query string holds them). */
-type ListInput = { state?: Job['state']; name?: string; after?: string; limit?: number; createdAfter?: number; createdBefore?: number } & PayloadQuery;
-const LIST_FILTER_FIELDS = ['createdAfter', 'createdBefore', 'payloadPath', 'payloadEquals'] as const;
+type ListInput = { state?: Job['state']; name?: string; group?: string; after?: string; limit?: number; createdAfter?: number; createdBefore?: number } & PayloadQuery;
+const LIST_FILTER_FIELDS = ['group', 'createdAfter', 'createdBefore', 'payloadPath', 'payloadEquals'] as const;
 
 /** List options from wire fields: the payload filter's two fields made one (see payload-query.ts). */
 function listOptionsOf({ payloadPath, payloadEquals, ...rest }: ListInput): ListOptions {
@@ -33,6 +34,24 @@ function addTraceFromHeaders(headers: Readonly<Record<string, string | string[] 
   return 'trace' in input || 'jobs' in input ? input : { ...input, trace };
 }
 
+/**
+ * An add's input from its headers: jobs that give no `trace` take the one of `traceparent`; a
+ * single add takes its `idempotencyKey` from the `Idempotency-Key` header (a batch gives one per job).
+ */
+function addFromHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, input: Record<string, unknown>): Record<string, unknown> {
+  const withTrace = addTraceFromHeaders(headers, input);
+  const header = headers['idempotency-key'];
+  if (header === undefined) return withTrace;
+  const key = Array.isArray(header) ? header.join(', ') : header;
+  if ('jobs' in withTrace) {
+    throw new InvalidArgumentError('idempotencyKey', 'the Idempotency-Key header is for a single add; in a batch, give each job its own idempotencyKey');
+  }
+  if ('idempotencyKey' in withTrace && withTrace.idempotencyKey !== key) {
+    throw new InvalidArgumentError('idempotencyKey', 'the Idempotency-Key header and the body\'s idempotencyKey differ: give one');
+  }
+  return { ...withTrace, idempotencyKey: key };
+}
+
 export const JOB_OPERATIONS = [
   op<{ queue: string; payload?: unknown; jobs?: AddItem[] } & Record<string, unknown>, unknown>({
     name: 'addJobs',
@@ -46,7 +65,8 @@ export const JOB_OPERATIONS = [
       ],
     },
     output: { oneOf: [S.job, { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: S.job } } }] },
-    http: { method: 'POST', path: '/v1/queues/{queue}/jobs', status: 201, fromHeaders: addTraceFromHeaders },
+    http: { method: 'POST', path: '/v1/queues/{queue}/jobs', status: 201, fromHeaders: addFromHeaders,
+      headers: [{ name: 'Idempotency-Key', description: 'A single add\'s `idempotencyKey` (see the body field): an add with a key the queue already holds, within the store\'s `idempotencyWindowMs`, stores nothing and answers 201 with the job the key created. A batch gives a key per job in its body instead.', schema: S.idempotencyKey }] },
     ws: { frame: 'publish' },
     inputRule: 'send "payload" (one job, with its options beside it) or "jobs" (a batch, options inside each job), not both; and delayMs or runAt, not both',
     errors: ['PAYLOAD_TOO_LARGE'],
@@ -69,11 +89,11 @@ export const JOB_OPERATIONS = [
   }),
   op<QueueInput & ListInput, JobPage>({
     name: 'listJobs', summary: "A page of a queue's jobs in id (creation) order; pass `next` as `after` for the next page",
-    description: 'Filters: state, name, a creation time range (createdAfter, createdBefore: Unix ms, both inclusive) and a payload field '
+    description: 'Filters: state, name, group, a creation time range (createdAfter, createdBefore: Unix ms, both inclusive) and a payload field '
       + '(payloadPath, payloadEquals). A payload filter has no index: one call examines at most searchScanMax jobs, and `next` is where '
       + 'that scan stopped, so a page may be short, or empty, while `next` is not null. Go on until `next` is null.',
     action: 'read', queue: 'input',
-    input: S.object({ ...queueIn, state: S.jobState, name: S.jobName, after: S.jobId, ...payloadQuerySchemas, limit: S.bounded('listLimit') }, ['queue']),
+    input: S.object({ ...queueIn, state: S.jobState, name: S.jobName, group: S.jobGroup, after: S.jobId, ...payloadQuerySchemas, limit: S.bounded('listLimit') }, ['queue']),
     output: listPage,
     http: { method: 'GET', path: '/v1/queues/{queue}/jobs', query: ['state', 'name', 'after', ...LIST_FILTER_FIELDS, 'limit'] }, ws: { call: 'list' }, errors: ['QUEUE_NOT_FOUND'],
     run: (host, { queue, ...input }) => host.listPage(queue, listOptionsOf(input)),
@@ -126,7 +146,7 @@ export const JOB_OPERATIONS = [
     description: 'Resumable: pass `next` back as `after` until it is null. Counts are per batch.',
     action: 'admin', queue: 'none',
     input: S.object({
-      ...queueIn, action: { type: 'string', enum: ['retry', 'cancel', 'delete'] }, state: S.jobState, name: S.jobName, ...payloadQuerySchemas,
+      ...queueIn, action: { type: 'string', enum: ['retry', 'cancel', 'delete'] }, state: S.jobState, name: S.jobName, group: S.jobGroup, ...payloadQuerySchemas,
       after: S.jobId, limit: S.bounded('bulkBatchMax'),
     }, ['queue', 'action']),
     output: {

@@ -33,6 +33,7 @@ Options:
   --priority <n>       higher runs first (default 0; write a negative one as --priority=-5)
   --delay <ms>         run no sooner than this many milliseconds from now
   --name <s>           job name (default "default")
+  --group <s>          the group (tenant, customer) of the job: spool jobs --group lists them
   --max-attempts <n>   attempts before the job is dead (default: the queue's setting)
   --timeout <ms>       longest one attempt may run; 0: no limit (default: the queue's timeoutMs)
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
@@ -51,6 +52,7 @@ line on stderr when stderr is a terminal.`,
     priority: { type: 'string' },
     delay: { type: 'string' },
     name: { type: 'string' },
+    group: { type: 'string' },
     'max-attempts': { type: 'string' },
     timeout: { type: 'string' },
     file: { type: 'string' },
@@ -83,12 +85,14 @@ function addOptions(ctx: CommandContext): AddOptions {
   const delayMs = integerOption(ctx.options, 'delay');
   const maxAttempts = integerOption(ctx.options, 'max-attempts');
   const name = stringOption(ctx.options, 'name');
+  const group = stringOption(ctx.options, 'group');
   const timeoutMs = integerOption(ctx.options, 'timeout');
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   if (priority !== undefined) options.priority = priority;
   if (delayMs !== undefined) options.delayMs = delayMs;
   if (maxAttempts !== undefined) options.maxAttempts = maxAttempts;
   if (name !== undefined) options.name = name;
+  if (group !== undefined) options.group = group;
   return options;
 }
 

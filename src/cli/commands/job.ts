@@ -49,6 +49,7 @@ function renderJob(j: Job): string {
     ['id', j.id],
     ['queue', j.queue],
     ['name', j.name],
+    ['group', j.group ?? '-'],
     ['state', j.state + (j.deadReason ? ` (${j.deadReason})` : '')],
     ['priority', String(j.priority)],
     ['attempt', `${j.attempt} of ${j.maxAttempts}`],

@@ -14,12 +14,13 @@ const ERROR_COLUMN_CHARS = 48;
 export const jobs: Command = {
   name: 'jobs',
   summary: 'list the jobs of a queue, a page at a time',
-  usage: ['jobs <queue> [--state <state>] [--name <name>] [--created-after <time>] [--created-before <time>] [--where <path>=<value>] [--limit <n>] [--after <id>]'],
+  usage: ['jobs <queue> [--state <state>] [--name <name>] [--group <group>] [--created-after <time>] [--created-before <time>] [--where <path>=<value>] [--limit <n>] [--after <id>]'],
   help: `Lists a queue's jobs in creation order.
 
 Options:
   --state <state>   only jobs in this state: scheduled, ready, active, completed, dead, cancelled
   --name <name>     only jobs with this name
+  --group <group>   only jobs of this group (the group they were added with)
   --created-after <time>    only jobs created at or after this time: ISO 8601
                     (2026-01-31T12:00:00Z) or Unix milliseconds
   --created-before <time>   only jobs created at or before this time (inclusive)
@@ -32,13 +33,14 @@ Options:
   --limit <n>       jobs per page, 1–1000 (default ${JOBS_DEFAULT_LIMIT})
   --after <id>      the cursor printed under the previous page: list the jobs after this id
 
-Output: a table (ID, STATE, NAME, PRI, ATTEMPT as attempt/maxAttempts, CREATED, UPDATED
-in local time, and the first line of the last error), then the command for the next page
+Output: a table (ID, STATE, NAME, GROUP when a job of the page has one, PRI, ATTEMPT as
+attempt/maxAttempts, CREATED, UPDATED in local time, and the first line of the last error), then the command for the next page
 when the page is full. With --json: {"jobs":[<job>…],"next":<id or null>}; pass "next"
 as --after to get the next page. A full page always gives a cursor, so the last page may be empty.`,
   options: {
     state: { type: 'string' },
     name: { type: 'string' },
+    group: { type: 'string' },
     limit: { type: 'string' },
     after: { type: 'string' },
     'created-after': { type: 'string' },
@@ -51,28 +53,33 @@ as --after to get the next page. A full page always gives a cursor, so the last 
     const queue = ctx.args[0]!;
     const state = stringOption(ctx.options, 'state');
     const name = stringOption(ctx.options, 'name');
+    const group = stringOption(ctx.options, 'group');
     const limit = integerOption(ctx.options, 'limit') ?? JOBS_DEFAULT_LIMIT;
     const after = stringOption(ctx.options, 'after');
     const createdAfter = timeOption(ctx.options, 'created-after');
     const createdBefore = timeOption(ctx.options, 'created-before');
     const where = whereOption(ctx.options);
     const filters = {
+      ...(group === undefined ? {} : { group }),
       ...(createdAfter === undefined ? {} : { createdAfter }), ...(createdBefore === undefined ? {} : { createdBefore }),
       ...(where === undefined ? {} : { payloadPath: where.path, payloadEquals: where.value }),
     };
     const input = { queue, limit, ...(state === undefined ? {} : { state }), ...(name === undefined ? {} : { name }), ...filters, ...(after === undefined ? {} : { after }) };
     const { jobs: list, next } = await runOperation<{ jobs: Job[]; next: string | null }>(ctx.target, 'listJobs', input);
     printResult(ctx.json, { jobs: list, next }, () => {
-      if (list.length === 0 && next === null) return after === undefined ? `no ${state ?? ''}${state ? ' ' : ''}jobs in ${queue}${name === undefined ? '' : ` with name ${name}`}` : 'no more jobs';
+      if (list.length === 0 && next === null) return after === undefined ? `no ${state ?? ''}${state ? ' ' : ''}jobs in ${queue}${name === undefined ? '' : ` with name ${name}`}${group === undefined ? '' : ` in group ${group}`}` : 'no more jobs';
+      // The GROUP column only when a job of the page has one.
+      const grouped = list.some((j) => j.group !== null);
       const rows = list.map((j) => [
-        j.id, j.state, j.name, String(j.priority), `${j.attempt}/${j.maxAttempts}`,
+        j.id, j.state, j.name, ...(grouped ? [j.group ?? '-'] : []), String(j.priority), `${j.attempt}/${j.maxAttempts}`,
         formatTime(j.createdAt), formatTime(j.updatedAt), progressText(j.progress), firstLine(j.lastError).slice(0, ERROR_COLUMN_CHARS),
       ]);
-      let text = table(['ID', 'STATE', 'NAME', 'PRI', 'ATTEMPT', 'CREATED', 'UPDATED', 'PROGRESS', 'LAST ERROR'], rows);
+      let text = table(['ID', 'STATE', 'NAME', ...(grouped ? ['GROUP'] : []), 'PRI', 'ATTEMPT', 'CREATED', 'UPDATED', 'PROGRESS', 'LAST ERROR'], rows);
       if (list.length === 0) text = 'no matches among the jobs examined so far';
       if (next) {
         const flags = [
           state ? ` --state ${state}` : '', name === undefined ? '' : ` --name ${shellWord(name)}`,
+          group === undefined ? '' : ` --group ${shellWord(group)}`,
           createdAfter === undefined ? '' : ` --created-after ${createdAfter}`, createdBefore === undefined ? '' : ` --created-before ${createdBefore}`,
           where === undefined ? '' : ` --where ${shellWord(`${where.path}=${where.value}`)}`,
         ].join('');

@@ -72,7 +72,7 @@ export async function call(method, path, options = {}) {
 /**
  * The filters `listJobs` and `bulkJobs` share: the creation range is Unix ms (both inclusive),
  * `payloadEquals` is read by the broker as JSON when it parses, else as a string.
- * @typedef {{ state?: string, name?: string, createdAfter?: number, createdBefore?: number, payloadPath?: string, payloadEquals?: string }} JobFilter
+ * @typedef {{ state?: string, name?: string, group?: string, createdAfter?: number, createdBefore?: number, payloadPath?: string, payloadEquals?: string }} JobFilter
  */
 
 /** `encodeURIComponent` for a path segment (queue names may hold `:`). */

@@ -2,7 +2,7 @@
  * Hash routes, so the page is one file and the broker needs no route per view:
  *   #/                          overview
  *   #/queues/<queue>            one queue: settings, pause, purge, dead letters
- *   #/jobs?queue=&state=&name=&createdAfter=&createdBefore=&payloadPath=&payloadEquals=
+ *   #/jobs?queue=&state=&name=&group=&createdAfter=&createdBefore=&payloadPath=&payloadEquals=
  *                               the job browser (created* in Unix ms, as the API takes them;
  *                               queue=* is every queue: no queue name holds a `*`)
  *   #/job/<id>                  one job
@@ -46,7 +46,7 @@ export const to = {
   overview: () => '#/',
   /** @param {string} queue */
   queue: (queue) => `#/queues/${encodeURIComponent(queue)}`,
-  /** @param {{ queue?: string, state?: string, name?: string, createdAfter?: string, createdBefore?: string, payloadPath?: string, payloadEquals?: string }} [filter] */
+  /** @param {{ queue?: string, state?: string, name?: string, group?: string, createdAfter?: string, createdBefore?: string, payloadPath?: string, payloadEquals?: string }} [filter] */
   jobs: (filter = {}) => {
     const q = new URLSearchParams(/** @type {[string, string][]} */ (Object.entries(filter).filter(([, v]) => v)));
     return `#/jobs${q.size ? `?${q}` : ''}`;

@@ -80,6 +80,7 @@ export function JobView({ id }) {
       <section aria-labelledby="details-title" class="card">
         <h2 id="details-title">Details</h2>
         <dl class="details">
+          <dt>group</dt><dd>${j.group ? html`<a href=${to.jobs({ queue: j.queue, group: j.group })} data-group=${j.group}>${j.group}</a>` : 'none'}</dd>
           <dt>attempts</dt><dd>${j.attempt} of ${j.maxAttempts}</dd>
           <dt>stalls</dt><dd>${j.stalls} of ${j.maxStalls}</dd>
           <dt>priority</dt><dd>${j.priority}</dd>

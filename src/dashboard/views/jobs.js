@@ -1,4 +1,4 @@
-// The job browser: a queue's jobs, or every queue's, filtered by state, name, creation time and a
+// The job browser: a queue's jobs, or every queue's, filtered by state, name, group, creation time and a
 // payload field, a page at a time (the API's cursor), and a bulk action on everything the filter
 // matches, batch by batch, stoppable. The filter lives in the hash route, so a filtered view can
 // be linked. The API lists one queue per call: across queues the page walks them in name order
@@ -23,11 +23,11 @@ const PAYLOAD_PATH_PATTERN = '[A-Za-z0-9_\\-]{1,64}(\\.[A-Za-z0-9_\\-]{1,64}){0,
 
 /**
  * The filter as the route holds it: text, the creation range in Unix ms (both inclusive).
- * @typedef {{ state: string, name: string, createdAfter: string, createdBefore: string, payloadPath: string, payloadEquals: string }} Filter
+ * @typedef {{ state: string, name: string, group: string, createdAfter: string, createdBefore: string, payloadPath: string, payloadEquals: string }} Filter
  */
 
 /** @type {(keyof Filter)[]} */
-const FILTER_KEYS = ['state', 'name', 'createdAfter', 'createdBefore', 'payloadPath', 'payloadEquals'];
+const FILTER_KEYS = ['state', 'name', 'group', 'createdAfter', 'createdBefore', 'payloadPath', 'payloadEquals'];
 
 /** @param {URLSearchParams} query @returns {Filter} */
 const filterOf = (query) => /** @type {Filter} */ (Object.fromEntries(FILTER_KEYS.map((k) => [k, query.get(k) ?? ''])));
@@ -41,6 +41,7 @@ const filterOf = (query) => /** @type {Filter} */ (Object.fromEntries(FILTER_KEY
 const apiFilter = (f) => ({
   state: f.state || undefined,
   name: f.name || undefined,
+  group: f.group || undefined,
   createdAfter: f.createdAfter ? Number(f.createdAfter) : undefined,
   createdBefore: f.createdBefore ? Number(f.createdBefore) : undefined,
   payloadPath: f.payloadPath || undefined,
@@ -50,7 +51,7 @@ const apiFilter = (f) => ({
 /** The filter in words, for the table's caption and the bulk confirmation. @param {string} queue @param {Filter} f */
 function describe(queue, f) {
   const at = (/** @type {string} */ ms) => (/^\d+$/.test(ms) ? time(Number(ms)) : ms);
-  return `${queue === ALL_QUEUES ? 'all queues' : `queue ${queue}`}${f.state ? `, state ${f.state}` : ''}${f.name ? `, name ${f.name}` : ''}`
+  return `${queue === ALL_QUEUES ? 'all queues' : `queue ${queue}`}${f.state ? `, state ${f.state}` : ''}${f.name ? `, name ${f.name}` : ''}${f.group ? `, group ${f.group}` : ''}`
     + `${f.createdAfter ? `, created from ${at(f.createdAfter)}` : ''}${f.createdBefore ? `, created to ${at(f.createdBefore)}` : ''}`
     + `${f.payloadPath ? `, payload ${f.payloadPath} = ${f.payloadEquals}` : ''}`;
 }
@@ -144,7 +145,7 @@ export function JobsView({ query }) {
     const form = new FormData(formEl);
     const text = (/** @type {string} */ k) => String(form.get(k) ?? '').trim();
     const next = {
-      queue: text('queue'), state: text('state'), name: text('name'),
+      queue: text('queue'), state: text('state'), name: text('name'), group: text('group'),
       createdAfter: msOfInput(form.get('createdAfter'), false), createdBefore: msOfInput(form.get('createdBefore'), true),
       payloadPath: text('payloadPath'), payloadEquals: text('payloadEquals'),
     };
@@ -195,6 +196,11 @@ export function JobsView({ query }) {
         <label for="filter-name">Name</label>
         <input id="filter-name" name="name" defaultValue=${filter.name} placeholder="any" autocomplete="off" />
       </div>
+      <div class="field">
+        <label for="filter-group">Group</label>
+        <input id="filter-group" name="group" defaultValue=${filter.group} placeholder="any" autocomplete="off" spellcheck="false" maxlength="128" aria-describedby="hint-group" />
+        <small id="hint-group">the job's group (tenant, customer), exactly</small>
+      </div>
       <div class="break" aria-hidden="true"></div>
       <div class="field">
         <label for="filter-from">Created from</label>
@@ -234,8 +240,11 @@ function JobList({ queue, queues, filter, stats }) {
   const jobs = page.data?.jobs ?? [];
   const next = page.data?.next ?? null;
   const filterText = describe(queue, filter);
+  // The Group column only when a job of the page has one.
+  const grouped = jobs.some((/** @type {any} */ j) => j.group !== null && j.group !== undefined);
+  const columns = 8 + (everywhere ? 1 : 0) + (grouped ? 1 : 0);
   // Only the state's count estimates a bulk run, and only with no other filter.
-  const narrowed = filter.name || filter.createdAfter || filter.createdBefore || filter.payloadPath;
+  const narrowed = filter.name || filter.group || filter.createdAfter || filter.createdBefore || filter.payloadPath;
   const onward = () => {
     setCursors([...cursors, after]);
     setAfter(next ?? undefined);
@@ -248,12 +257,12 @@ function JobList({ queue, queues, filter, stats }) {
       <table aria-busy=${page.loading ? 'true' : 'false'}>
         <caption>Jobs of ${filterText}: page ${cursors.length + 1}${page.data ? `, ${jobs.length} shown` : ''}${everywhere ? ` (${count(queues.length)} ${queues.length === 1 ? 'queue' : 'queues'} with ${filter.state ? `${filter.state} ` : ''}jobs, by queue, then oldest first)` : ''}</caption>
         <thead><tr>
-          <th scope="col">Job</th>${everywhere ? html`<th scope="col">Queue</th>` : null}<th scope="col">Name</th><th scope="col">State</th><th scope="col" class="num">Attempts</th>
+          <th scope="col">Job</th>${everywhere ? html`<th scope="col">Queue</th>` : null}<th scope="col">Name</th>${grouped ? html`<th scope="col">Group</th>` : null}<th scope="col">State</th><th scope="col" class="num">Attempts</th>
           <th scope="col" class="num">Priority</th><th scope="col">Created</th><th scope="col">Runs at</th><th scope="col">Last error</th>
         </tr></thead>
         <tbody>
-          ${page.data && jobs.length === 0 && next === null ? html`<tr><td colspan=${everywhere ? 9 : 8}>No job matches.</td></tr>` : null}
-          ${page.data && jobs.length === 0 && next !== null ? html`<tr data-searching><td colspan=${everywhere ? 9 : 8}>
+          ${page.data && jobs.length === 0 && next === null ? html`<tr><td colspan=${columns}>No job matches.</td></tr>` : null}
+          ${page.data && jobs.length === 0 && next !== null ? html`<tr data-searching><td colspan=${columns}>
             No matches among the jobs examined so far — <button type="button" class="link" onClick=${onward}>Continue</button> searching from where this scan stopped.
           </td></tr>` : null}
           ${jobs.map((/** @type {any} */ j) => html`
@@ -261,6 +270,7 @@ function JobList({ queue, queues, filter, stats }) {
               <th scope="row"><a class="mono" href=${to.job(j.id)} aria-label=${`job ${j.id}`}>${shortId(j.id)}</a></th>
               ${everywhere ? html`<td data-queue=${j.queue}><a href=${to.queue(j.queue)}>${j.queue}</a></td>` : null}
               <td>${j.name}</td>
+              ${grouped ? html`<td data-group=${j.group ?? ''}>${j.group ?? '–'}</td>` : null}
               <td data-state=${j.state}><${StateBadge} state=${j.state} /></td>
               <td class="num">${j.attempt}/${j.maxAttempts}</td>
               <td class="num">${j.priority}</td>

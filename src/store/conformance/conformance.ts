@@ -4,6 +4,8 @@ import { claimSuite } from './claim.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
 import { fencingSuite } from './fencing.ts';
+import { groupsSuite } from './groups.ts';
+import { idempotencySuite } from './idempotency.ts';
 import { jobFeaturesSuite } from './job-features.ts';
 import type { HarnessTarget, StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
@@ -32,6 +34,8 @@ function suites(target: HarnessTarget): void {
   settleSuite(target);
   leaseSuite(target);
   statsListSuite(target);
+  groupsSuite(target);
+  idempotencySuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);
   fencingSuite(target);

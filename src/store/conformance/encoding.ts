@@ -218,7 +218,7 @@ export function encodingSuite(target: HarnessTarget): void {
     // nothing of them goes through the public contract but setting up and reading back.
     suiteInProcessOnly(target, 'calls the store directly, past the engine checks')('at the store: independent items fail alone, atomic inserts fail whole', () => {
       const rowMaker = (now: number) => (queue: string, payload: string): NewJobRow => ({
-        id: newJobId(now), queue, name: 'default', payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now,
+        id: newJobId(now), queue, name: 'default', payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now,
       });
 
       it('a failed insert creates no queue; a stored one creates it with default settings', () =>

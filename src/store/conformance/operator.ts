@@ -114,7 +114,7 @@ export function operatorSuite(target: HarnessTarget): void {
         await assert.rejects(api.stats('q'), QueueNotFoundError);
         assert.equal((await api.get(kept.id)).state, 'ready');
         // A job added afterwards makes the queue anew, with default settings.
-        await store.jobsInsertMany([{ id: newJobId(clock.now()), queue: 'q', name: 'default', payload: '{}', priority: 0, runAt: clock.now(), state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: clock.now() }]);
+        await store.jobsInsertMany([{ id: newJobId(clock.now()), queue: 'q', name: 'default', payload: '{}', priority: 0, runAt: clock.now(), state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: clock.now() }]);
         assert.deepEqual((await store.queueGet('q'))?.config, {});
         assert.equal((await store.queueGet('q'))?.paused, false);
       }));

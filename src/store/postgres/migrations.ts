@@ -284,6 +284,41 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX alert_events_rule ON ${s}.alert_events (rule_id, id);
     `,
   },
+  {
+    version: 9,
+    name: 'job groups',
+    sql: (s) => `
+      -- The group (tenant, customer) a job belongs to, from the group add option; NULL when none
+      -- (every job added before this version). GROUP is an SQL keyword, hence group_key. In both
+      -- tables, at the end of each, as version 5's column: nullable without a default, so neither
+      -- table is rewritten; every statement that moves a job between them names it.
+      ALTER TABLE ${s}.jobs ADD COLUMN group_key text;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN group_key text;
+      -- A listing (or bulk action) by group reads the group's jobs of the queue in id order, from
+      -- the cursor, in each table; a state or name filter applies to those rows alone. Partial:
+      -- jobs without a group cost no index entry.
+      CREATE INDEX jobs_queue_group ON ${s}.jobs (queue, group_key, id) WHERE group_key IS NOT NULL;
+      CREATE INDEX jobs_finished_queue_group ON ${s}.jobs_finished (queue, group_key, id) WHERE group_key IS NOT NULL;
+    `,
+  },
+  {
+    version: 10,
+    name: 'publish keys',
+    sql: (s) => `
+      -- The idempotency keys of adds (AddOptions.idempotencyKey): which job a key of a queue
+      -- created, written in the transaction of the job's insert (INSERT … ON CONFLICT DO NOTHING:
+      -- of concurrent adds with one key, one wins). Kept for idempotencyWindowMs (the leader
+      -- deletes older rows in batches, by created_at); not tied to the job's row.
+      CREATE TABLE ${s}.publish_keys (
+        queue       text NOT NULL,
+        key         text NOT NULL,
+        job_id      uuid NOT NULL,
+        created_at  bigint NOT NULL,
+        PRIMARY KEY (queue, key)
+      );
+      CREATE INDEX publish_keys_created ON ${s}.publish_keys (created_at);
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

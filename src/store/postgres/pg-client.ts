@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { InvalidArgumentError } from '../../core/errors.ts';
+import { NO_WRITABLE_HOST, parsePgUrl, READ_ONLY_HOST, type PgSessionAttrs, type PgUrl } from './pg-url.ts';
 
 /** A result row. */
 export type Row = Record<string, any>;
@@ -56,36 +57,165 @@ class TxExecutor implements Executor {
   }
 }
 
+export { NO_WRITABLE_HOST, READ_ONLY_HOST };
+
+/**
+ * Rejects (code READ_ONLY_HOST) unless the server behind `client` accepts writes, as libpq's
+ * `target_session_attrs=read-write` (transaction_read_only off) or `primary` (not in recovery) do.
+ */
+async function checkTarget(client: pg.ClientBase, target: PgSessionAttrs, at: string): Promise<void> {
+  if (target === 'any') return;
+  const { rows } = await client.query(`SELECT pg_catalog.pg_is_in_recovery() AS standby, pg_catalog.current_setting('transaction_read_only') AS ro`);
+  const row = rows[0] as { standby: boolean; ro: string } | undefined;
+  const refused = row?.standby !== false || (target === 'read-write' && row.ro !== 'off');
+  if (refused) {
+    throw Object.assign(new Error(`${at} accepts no writes (${row?.standby ? 'a standby, in recovery' : 'transaction_read_only is on'})`), { code: READ_ONLY_HOST });
+  }
+}
+
+/**
+ * What to throw when no host gave a connection: with one host, its own error (unchanged from
+ * a single-host URL); with several, the first host's error when they all failed the same way
+ * (a wrong password, nothing listening), else one error (NO_WRITABLE_HOST) naming each host's
+ * failure. Never the password: messages name host and port only.
+ */
+function noHostError(failures: { at: string; err: unknown }[]): unknown {
+  const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code;
+  const first = failures[0]!.err;
+  if (failures.length === 1 || failures.every((f) => codeOf(f.err) === codeOf(first) && codeOf(first) !== READ_ONLY_HOST)) return first;
+  const each = failures.map((f) => {
+    const code = codeOf(f.err);
+    return code === READ_ONLY_HOST ? (f.err as Error).message : `${f.at}: ${typeof code === 'string' ? `${code} ` : ''}${(f.err as Error)?.message ?? String(f.err)}`;
+  });
+  return Object.assign(new Error(`no host accepts writes: ${each.join('; ')}`), { code: NO_WRITABLE_HOST, cause: first });
+}
+
+/**
+ * Opens one connection (the LISTEN connection, the short-lived ones at open) to the first
+ * host of `url` that connects and, unless `target_session_attrs=any`, accepts writes.
+ */
+export async function connectClient(url: string, config: Omit<pg.ClientConfig, 'connectionString'>): Promise<pg.Client> {
+  const parsed = parsePgUrl(url);
+  if (typeof parsed === 'string') throw new InvalidArgumentError('url', `the store URL is not usable: ${parsed}`);
+  const failures: { at: string; err: unknown }[] = [];
+  for (const { host, port, url: hostUrl } of parsed.hosts) {
+    const client = new pg.Client({ ...config, connectionString: hostUrl });
+    client.on('error', () => {}); // a connection lost while we look at it; the caller adds its own listener
+    try {
+      await client.connect();
+      await checkTarget(client, parsed.target, `${host}:${port}`);
+      return client;
+    } catch (err) {
+      failures.push({ at: `${host}:${port}`, err });
+      await client.end().catch(() => {});
+    }
+  }
+  throw noHostError(failures);
+}
+
 /**
  * The connection pool of one process (node-postgres). Idle connections that die with
  * the server are dropped quietly: the next query opens a fresh one, and the failures
  * callers see are rejected promises, never a crash.
+ *
+ * Several hosts (failover): node-postgres knows one host per pool, so this keeps one
+ * `pg.Pool` per host (made when first needed) and a current host. A pool's new connections
+ * are checked in its `onConnect` hook (pg-pool runs it before handing the connection out):
+ * one that does not accept writes is refused and closed. When the current host's pool cannot
+ * give a connection (the server died, restarts, or is a standby now), the hosts are tried in
+ * the order written and the first that gives a writable connection becomes current. Unlike
+ * libpq, a new connection does not start again from the first host while the current one
+ * works: a dead first host would cost every new connection a connect timeout, and a server
+ * that comes back after a failover (as a standby, or worse as a second primary) is not
+ * preferred over the promoted one. We chose a pool per host over a `Client` subclass passed
+ * to `pg.Pool`: a pg.Client connects once and cannot be pointed at another host after a
+ * failed attempt, so a subclass would have to reset node-postgres's private state.
+ * Connections to a server that goes away error and are dropped by their pool; a query that
+ * fails releases its connection with the error, which closes it (as `pg.Pool.query` does).
  */
 export class PgPool implements Executor {
-  readonly #pool: pg.Pool;
+  readonly #pools: (pg.Pool | null)[];
+  readonly #hosts: PgUrl['hosts'];
+  readonly #make: (i: number) => pg.Pool;
+  #current = 0;
 
   /** `statementTimeoutMs`: PostgreSQL cancels any statement of this pool that runs longer (`statement_timeout`). */
   constructor(url: string, max: number, statementTimeoutMs?: number) {
-    this.#pool = new pg.Pool({
-      connectionString: url,
-      max,
-      ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
-      connectionTimeoutMillis: 5000,
-      idleTimeoutMillis: 60_000,
-      application_name: 'spool',
-      types,
-    });
-    // An idle connection's error (server restart) must not crash the process; queries report outages.
-    this.#pool.on('error', () => {});
+    const parsed = parsePgUrl(url);
+    if (typeof parsed === 'string') throw new InvalidArgumentError('url', `the store URL is not usable: ${parsed}`);
+    this.#hosts = parsed.hosts;
+    this.#pools = parsed.hosts.map(() => null);
+    this.#make = (i) => {
+      const { host, port, url: hostUrl } = parsed.hosts[i]!;
+      const pool = new pg.Pool({
+        connectionString: hostUrl,
+        max,
+        ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
+        connectionTimeoutMillis: 5000,
+        idleTimeoutMillis: 60_000,
+        application_name: 'spool',
+        types,
+        ...(parsed.target === 'any' ? {} : { onConnect: (client: pg.ClientBase) => checkTarget(client, parsed.target, `${host}:${port}`) }),
+      } as pg.PoolConfig);
+      // An idle connection's error (server restart) must not crash the process; queries report outages.
+      pool.on('error', () => {});
+      return pool;
+    };
+  }
+
+  #pool(i: number): pg.Pool {
+    return (this.#pools[i] ??= this.#make(i));
+  }
+
+  /** A connection from the current host's pool, or from the first host (in order) that gives a writable one. */
+  async #connect(): Promise<pg.PoolClient> {
+    const current = this.#current;
+    let firstErr: unknown;
+    try {
+      return await this.#pool(current).connect();
+    } catch (err) {
+      // One host, or a wait for a free connection of a busy pool (the host is fine): nothing to fail over.
+      if (this.#hosts.length === 1 || /timeout exceeded when trying to connect/.test((err as Error)?.message ?? '')) throw err;
+      firstErr = err;
+    }
+    const failures: { at: string; err: unknown }[] = [];
+    for (let i = 0; i < this.#hosts.length; i++) {
+      const at = `${this.#hosts[i]!.host}:${this.#hosts[i]!.port}`;
+      if (i === current) {
+        failures.push({ at, err: firstErr }); // it just failed: not tried twice
+        continue;
+      }
+      try {
+        const client = await this.#pool(i).connect();
+        this.#current = i;
+        return client;
+      } catch (err) {
+        failures.push({ at, err });
+      }
+    }
+    throw noHostError(failures);
   }
 
   async q(text: string, params: readonly unknown[] = []): Promise<Rows> {
-    return asRows(await this.#pool.query({ name: params.length ? statementName(text) : undefined, text, values: params as unknown[] }));
+    const client = await this.#connect();
+    // A connection that dies during the query emits 'error'; unheard, that would crash the process.
+    const onError = () => {};
+    client.on('error', onError);
+    let failed: Error | undefined;
+    try {
+      return asRows(await client.query({ name: params.length ? statementName(text) : undefined, text, values: params as unknown[] }));
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(failed);
+    }
   }
 
   /** Runs `fn` in a transaction on one connection; rolls back if it throws. */
   async transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    const client = await this.#connect();
     let broken = false;
     // A checked-out client whose connection dies between queries emits 'error'; unheard, that
     // would crash the process. The failure reaches the caller through the next query instead.
@@ -109,8 +239,8 @@ export class PgPool implements Executor {
     }
   }
 
-  end(): Promise<void> {
-    return this.#pool.end();
+  async end(): Promise<void> {
+    await Promise.all(this.#pools.map((pool) => pool?.end()));
   }
 }
 
@@ -122,10 +252,9 @@ export type { TxExecutor };
  * client's error (see pgOpenError for a message).
  */
 export async function pgSchemaExists(url: string, schema: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, application_name: 'spool' });
+  const client = await connectClient(url, { connectionTimeoutMillis: 5000, application_name: 'spool' });
   client.on('error', () => {}); // a connection lost after the answer must not crash the process
   try {
-    await client.connect();
     const { rows } = await client.query(
       `SELECT EXISTS (
          SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -177,14 +306,20 @@ export class PgListener {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, application_name: 'spool-listen' });
+    const client = await connectClient(this.#url, { connectionTimeoutMillis: 5000, application_name: 'spool-listen' });
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));
     client.on('notification', (msg) => {
       if (msg.channel === this.#channel && msg.payload !== undefined) this.#onMessage(msg.payload);
     });
-    await client.connect();
-    await client.query(`LISTEN "${this.#channel}"`);
+    try {
+      await client.query(`LISTEN "${this.#channel}"`);
+    } catch (err) {
+      // e.g. a standby (LISTEN is refused in recovery) with target_session_attrs=any: the caller retries, not #lost.
+      client.removeAllListeners('end').removeAllListeners('error').on('error', () => {});
+      await client.end().catch(() => {});
+      throw err;
+    }
     if (this.#closed) {
       await client.end().catch(() => {});
       return;

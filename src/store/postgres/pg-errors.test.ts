@@ -31,6 +31,7 @@ describe('pgOpenError', () => {
       [pgError('42501', 'permission denied for database jobs'), /user "app" may not create or use schema "spool" \(42501: permission denied for database jobs\)\. Run spool migrate as a user who may, or grant it/],
       [pgError('57P03', 'the database system is starting up'), /cannot take this connection now \(57P03: the database system is starting up\)\. Retry in a moment\.$/],
       [new Error('The server does not support SSL connections'), /the TLS connection to db\.example:6543 failed \(The server does not support SSL connections\)\. Check sslmode/],
+      [pgError('NO_WRITABLE_HOST', 'no host accepts writes: 10.0.0.1:5432: ECONNREFUSED connect ECONNREFUSED 10.0.0.1:5432; 10.0.0.2:5432 accepts no writes (a standby, in recovery)'), /no host accepts writes: .* \(NO_WRITABLE_HOST\)\. Spool needs a primary: promote a standby, or check the hosts and target_session_attrs in the store URL\.$/],
       [pgError('XX000', 'something odd.'), /: something odd \(XX000\)\. Check the store URL and the server\.$/],
     ];
     for (const [err, says] of cases) assert.match(opened(err).message, says);
@@ -68,11 +69,22 @@ describe('translatePgError', () => {
     assert.ok(gone instanceof StoreUnavailableError);
     assert.match(gone.message, /^cannot read jobs: database "jobs" does not exist \(3D000\)\. Check the database name in the store URL\./);
   });
+
+  it('a write refused by a read-only server (a standby) and no writable host are StoreUnavailableError: retry', () => {
+    const ro = translatePgError(pgError('25006', 'cannot execute INSERT in a read-only transaction'), 'add jobs');
+    assert.ok(ro instanceof StoreUnavailableError);
+    assert.match(ro.message, /^cannot add jobs: the PostgreSQL server is read-only \(25006: /);
+    const none = translatePgError(pgError('NO_WRITABLE_HOST', 'no host accepts writes: …'), 'add jobs');
+    assert.ok(none instanceof StoreUnavailableError);
+    assert.match(none.message, /unreachable or restarting \(NO_WRITABLE_HOST: no host accepts writes/);
+  });
 });
 
 describe('describePgTarget', () => {
   it('host, port, database and user, never the password; defaults as libpq has them', () => {
-    assert.deepEqual(describePgTarget(target), { host: 'db.example', port: '6543', database: 'jobs', user: 'app', location: 'postgres://db.example:6543/jobs (schema spool)' });
-    assert.deepEqual(describePgTarget({ url: 'postgres://bob@db', schema: 's' }), { host: 'db', port: '5432', database: 'bob', user: 'bob', location: 'postgres://db:5432/bob (schema s)' });
+    assert.deepEqual(describePgTarget(target), { host: 'db.example', port: '6543', at: 'db.example:6543', database: 'jobs', user: 'app', location: 'postgres://db.example:6543/jobs (schema spool)' });
+    assert.deepEqual(describePgTarget({ url: 'postgres://bob@db', schema: 's' }), { host: 'db', port: '5432', at: 'db:5432', database: 'bob', user: 'bob', location: 'postgres://db:5432/bob (schema s)' });
+    const multi = describePgTarget({ url: 'postgres://app:s3cret@10.0.0.1:5432,10.0.0.2:5433/jobs?target_session_attrs=read-write', schema: 's' });
+    assert.deepEqual(multi, { host: '10.0.0.1', port: '5432', at: '10.0.0.1:5432,10.0.0.2:5433', database: 'jobs', user: 'app', location: 'postgres://10.0.0.1:5432,10.0.0.2:5433/jobs (schema s)' });
   });
 });

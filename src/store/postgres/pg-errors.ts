@@ -1,9 +1,12 @@
 import { InvalidArgumentError, SpoolError, StoreUnavailableError } from '../../core/errors.ts';
+import { NO_WRITABLE_HOST, parsePgUrl, READ_ONLY_HOST } from './pg-url.ts';
 
 /** Connection-level failures: the database is down, restarting or unreachable. */
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+const CONNECTION_CODES = new Set([NO_WRITABLE_HOST, READ_ONLY_HOST, 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
 /** SQLSTATE classes meaning "not now": connection exceptions, shutdown, insufficient resources. */
 const UNAVAILABLE_SQLSTATE = /^(08|57P0|53)/;
+/** SQLSTATE 25006: a write on a read-only server (a standby after a failover, reached with target_session_attrs=any). */
+const READ_ONLY_SQLSTATE = '25006';
 /** SQLSTATE class 28: the server refused the login (28P01 wrong password, 28000 no such role or no pg_hba.conf entry). */
 const LOGIN_SQLSTATE = /^28/;
 /** SQLSTATE 28P01: the password is wrong. */
@@ -65,6 +68,12 @@ export function translatePgError(err: unknown, doing: string, field: string | ((
   if (code === NO_DATABASE) {
     return new StoreUnavailableError(`cannot ${doing}: ${e.message} (${code}). Check the database name in the store URL. Nothing from this call was written.`, { cause: err });
   }
+  if (code === READ_ONLY_SQLSTATE) {
+    return new StoreUnavailableError(
+      `cannot ${doing}: the PostgreSQL server is read-only (${code}: ${e.message}): a standby, or a primary that failed over. Use a store URL that lists the hosts with target_session_attrs=read-write. Nothing from this call was written.`,
+      { cause: err },
+    );
+  }
   const lost = !code && LOST_MESSAGE.test(e?.message ?? '');
   if (lost || CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)) {
     return new StoreUnavailableError(
@@ -103,8 +112,7 @@ export function pgOpenError(err: unknown, target: PgTarget): unknown {
   // A statement PostgreSQL cannot run (class 42 but a missing privilege) or data it refuses: a bug of ours, whose stack helps.
   if ((/^42/.test(code) && code !== NO_PRIVILEGE) || DATA_SQLSTATE.test(code)) return err;
   const where = describePgTarget(target);
-  const { host, port, database, user } = where;
-  const at = `${host}:${port}`;
+  const { host, database, user, at } = where;
   let what: string;
   if (code === WRONG_PASSWORD) {
     what = `PostgreSQL refused the password of user "${user}" (${code}). Check the user name and password in the store URL`;
@@ -112,6 +120,8 @@ export function pgOpenError(err: unknown, target: PgTarget): unknown {
     what = `PostgreSQL refused the login of user "${user}" (${code}: ${message}). Check the user name in the store URL, and that the server lets it connect (pg_hba.conf)`;
   } else if (code === NO_DATABASE) {
     what = `there is no database "${database}" on ${at} (${code}). Check the database name in the store URL, or create it (createdb ${database})`;
+  } else if (code === NO_WRITABLE_HOST || code === READ_ONLY_HOST) {
+    what = `${message} (${code}). Spool needs a primary: promote a standby, or check the hosts and target_session_attrs in the store URL`;
   } else if (code === 'ECONNREFUSED') {
     what = `nothing accepts connections on ${at} (${code}). Check the host and port in the store URL, and that PostgreSQL is running`;
   } else if (HOST_UNKNOWN.has(code)) {
@@ -134,10 +144,13 @@ export function pgOpenError(err: unknown, target: PgTarget): unknown {
  * The parts of a postgres:// URL worth printing: host, port, database and user, and a
  * location `postgres://host:port/database (schema s)`. Never the password.
  */
-export function describePgTarget(target: PgTarget): { host: string; port: string; database: string; user: string; location: string } {
+export function describePgTarget(target: PgTarget): { host: string; port: string; at: string; database: string; user: string; location: string } {
   let url: URL | null = null;
+  // Several hosts (failover): user and database from the first; `at` lists every host:port.
+  const parsed = typeof target.url === 'string' ? parsePgUrl(target.url) : null;
+  const hosts = parsed && typeof parsed !== 'string' ? parsed.hosts : null;
   try {
-    url = new URL(target.url);
+    url = new URL(hosts ? hosts[0]!.url : target.url);
   } catch {
     // Described as unknown below: the caller validated the URL; this only guards the message.
   }
@@ -152,5 +165,6 @@ export function describePgTarget(target: PgTarget): { host: string; port: string
   const port = url?.port || '5432';
   const user = decode(url?.username || '') || '(the default user)';
   const database = decode(url?.pathname.replace(/^\//, '') ?? '') || decode(url?.username ?? '') || 'postgres';
-  return { host, port, database, user, location: `postgres://${host}:${port}/${database} (schema ${target.schema})` };
+  const at = hosts && hosts.length > 1 ? hosts.map((h) => `${h.host}:${h.port}`).join(',') : `${host}:${port}`;
+  return { host, port, at, database, user, location: `postgres://${at}/${database} (schema ${target.schema})` };
 }

@@ -21,7 +21,7 @@ describe('PostgreSQL driver', () => {
     try {
       const q = pgStatements(schema, 50);
       for (const [where, indexes] of [['live', ['jobs_queue_state']], ['finished', ['jobs_finished_queue_state']], ['all', ['jobs_queue_state', 'jobs_finished_queue_state']]] as const) {
-        const params = ['q', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 100, 10, '1', null, 'user', 'id', ...(where === 'all' ? [] : ['ready'])];
+        const params = ['q', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 100, 10, '1', null, null, 'user', 'id', ...(where === 'all' ? [] : ['ready'])];
         // An empty table's plan is whatever is cheapest for no rows: with sequential scans priced out,
         // the plan shows the access path the statement allows (a full scan would still appear, at its cost).
         const plan = await sql.begin(async (tx) => {
@@ -225,7 +225,7 @@ describe('worker registry and health', () => {
 describe('values PostgreSQL refuses (sent past the engine checks)', () => {
   const row = (queue: string, payload: string, name = 'default'): NewJobRow => {
     const now = Date.now();
-    return { id: newJobId(now), queue, name, payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now };
+    return { id: newJobId(now), queue, name, payload, priority: 0, runAt: now, state: 'ready', maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now };
   };
   const refusedWith = (error: unknown, field: string, code: string, id: string): true => {
     assert.ok(error instanceof InvalidArgumentError, `INVALID_ARGUMENT, not ${(error as Error)?.constructor?.name}: ${(error as Error)?.message}`);

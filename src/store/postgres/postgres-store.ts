@@ -2,7 +2,7 @@ import { ClosedError } from '../../core/errors.ts';
 import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots,
 } from '../store.ts';
@@ -18,18 +18,18 @@ import * as queues from './queues.ts';
 import * as reads from './reads.ts';
 import { migrateSchema } from './migrate.ts';
 import { mergeReports, reportedLeases, reportParams } from './report.ts';
-import { insertParams, pgRowToJob, type PgJobRow } from './rows.ts';
+import { idsOf, insertField, insertParams, leaseResults, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
 import * as snapshots from './snapshots.ts';
 import * as alerts from './alerts.ts';
+import { insertKeyed, resultRows } from './publish-keys.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
 export { PG_OPTION_KEYS, type PostgresStoreOptions } from './pg-options.ts';
 
 const NOTIFY_CHANNEL = 'spool_ready';
-
 
 /**
  * Opens a PostgreSQL store, migrating its schema under an advisory lock.
@@ -152,32 +152,56 @@ export class PostgresStore implements Store {
     return () => this.#listeners.delete(fn);
   }
 
-  async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void> {
+  async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
     if (rows.length === 0) return;
-    await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs', insertField);
+    const channel = this.#notifyChannel();
+    if (!rows.some((r) => r.idempotency)) {
+      await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, channel)), 'add jobs', insertField);
+      return;
+    }
+    return this.#run(() => this.#transaction((tx) => insertKeyed(this.#q, (text, params) => tx.q(text, params), rows, channel)), 'add jobs', insertField);
   }
 
   async jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     if (rows.length === 0) return [];
     const channel = this.#notifyChannel();
-    const { refused } = await this.#applyEach(
-      rows, (batch) => this.#db.q(this.#q.insert, insertParams(batch, channel)), 'add jobs', insertField, (r) => `add job ${r.id} to ${r.queue}`,
-    );
-    return rows.map((_, i): ItemOutcome => {
+    /** Rows not stored because their key named another job: that job's id (from the attempt that committed). */
+    const named = new Map<NewJobRow, string>();
+    const insert = (batch: readonly NewJobRow[]) => {
+      if (!batch.some((r) => r.idempotency)) return this.#db.q(this.#q.insert, insertParams(batch, channel));
+      return this.#transaction(async (tx) => {
+        for (const r of batch) named.delete(r);
+        const existing = await insertKeyed(this.#q, (text, params) => tx.q(text, params), batch, channel);
+        batch.forEach((r, i) => existing[i] && named.set(r, existing[i]));
+        return [];
+      });
+    };
+    const { refused } = await this.#applyEach(rows, insert, 'add jobs', insertField, (r) => `add job ${r.id} to ${r.queue}`);
+    return rows.map((r, i): ItemOutcome => {
       const error = refused?.get(i);
-      return error ? { ok: false, error } : STORED;
+      if (error) return { ok: false, error };
+      const existing = named.get(r);
+      return existing === undefined ? STORED : { ok: true, existing };
     });
   }
+
+  idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> { return this.#run(async () => (await this.#db.q(this.#q.publishKeysDelete, [p.before, p.limit])).count, 'delete expired idempotency keys'); }
 
   /**
    * Runs the insert inside a caller's transaction: the jobs exist if and only if it commits.
    * Takes a postgres.js transaction (`sql.begin(async (tx) => …)`) or a `pg` client inside BEGIN.
    * The NOTIFY that wakes consumers is part of the same transaction, so it fires on commit only.
    */
-  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[]): Promise<void> {
+  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
     if (rows.length === 0) return;
     const run = callerTransaction(tx);
-    await this.#run(() => run(this.#q.insert, insertParams(rows, this.#notifyChannel())), 'add jobs in your transaction', insertField);
+    const channel = this.#notifyChannel();
+    if (!rows.some((r) => r.idempotency)) {
+      await this.#run(() => run(this.#q.insert, insertParams(rows, channel)), 'add jobs in your transaction', insertField);
+      return;
+    }
+    // The keys are recorded in the caller's transaction too: a rollback leaves none behind.
+    return this.#run(() => insertKeyed(this.#q, async (text, params) => resultRows(await run(text, params)), rows, channel), 'add jobs in your transaction', insertField);
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
@@ -194,7 +218,7 @@ export class PostgresStore implements Store {
       (batch) => this.#db.q(this.#q.complete, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.result), now]),
       'complete jobs', 'result', (i) => `complete job ${i.lease.jobId}`,
     );
-    return this.#leaseResults(items.map((i) => i.lease), idsOf(rows), () => ({ ok: true as const }), refused);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), idsOf(rows), () => ({ ok: true as const }), refused);
   }
 
   async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
@@ -211,7 +235,7 @@ export class PostgresStore implements Store {
       'record failed attempts', 'error', (i) => `record the failed attempt of job ${i.lease.jobId}`,
     );
     const byId = new Map((rows as unknown as { id: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => [r.id, r]));
-    return this.#leaseResults(items.map((i) => i.lease), byId, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }), refused);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), byId, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }), refused);
   }
 
   async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
@@ -221,7 +245,7 @@ export class PostgresStore implements Store {
       'extend leases', 'leaseMs', (i) => `extend the lease of job ${i.lease.jobId}`,
     );
     const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));
-    return this.#leaseResults(items.map((i) => i.lease), byId, (at) => ({ ok: true as const, leaseExpiresAt: at }), refused);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), byId, (at) => ({ ok: true as const, leaseExpiresAt: at }), refused);
   }
 
   async jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
@@ -232,7 +256,7 @@ export class PostgresStore implements Store {
       'report progress and log lines', (_, item) => (item ? reportField(item) : 'progress or logs'), reportDoing,
     );
     // Keyed by lease, not job: of two leases of one job in a call, only the held one applied.
-    const results = await this.#leaseResults(merged.map((i) => i.lease), reportedLeases(rows), () => ({ ok: true as const }), refused, leaseKey);
+    const results = await leaseResults((ids) => this.#lookup(ids), merged.map((i) => i.lease), reportedLeases(rows), () => ({ ok: true as const }), refused, leaseKey);
     return of.map((m) => results[m]!);
   }
 
@@ -241,7 +265,7 @@ export class PostgresStore implements Store {
       () => this.#db.q(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()]),
       'release jobs',
     );
-    return this.#leaseResults(leases, idsOf(rows), () => ({ ok: true as const }));
+    return leaseResults((ids) => this.#lookup(ids), leases, idsOf(rows), () => ({ ok: true as const }));
   }
 
   // Operator actions by id, and upkeep (see admin.ts).
@@ -365,35 +389,8 @@ export class PostgresStore implements Store {
     return new Map((rows as unknown as { id: string; state: JobState; token: number; queue: string }[]).map((r) => [r.id, r]));
   }
 
-  /**
-   * One result per lease: `ok(hit)` for those the statement changed (in `hits`, keyed by `key`:
-   * the job id, or the lease), else the job's current state and token, read in one query, so
-   * the caller can say why.
-   */
-  async #leaseResults<H, R>(
-    leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R, refused: Map<number, Error> | null = null, key: (l: Lease) => string = (l) => l.jobId,
-  ): Promise<(R | LeaseMiss)[]> {
-    const misses = await this.#lookup(leases.filter((l, i) => !hits.has(key(l)) && !refused?.has(i)).map((l) => l.jobId));
-    return leases.map((l, i) => {
-      if (hits.has(key(l))) return ok(hits.get(key(l))!);
-      const error = refused?.get(i);
-      if (error) return { ok: false as const, state: null, token: null, error };
-      const cur = misses.get(l.jobId);
-      return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
-    });
-  }
-
   /** Ends the leases of `ids` (locked by the caller) as expired attempts: dead when used up, else ready. */
   #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
     return admin.reapLocked(this.#q, tx, ids, now, this.#notifyChannel());
   }
-}
-
-const STORED: ItemOutcome = Object.freeze({ ok: true as const });
-
-/** The input an insert's data error is about: U+0000 in text (22021) can only be in the name (JSON text escapes it); otherwise the payload. */
-const insertField = (sqlstate: string): string => (sqlstate === '22021' ? 'name' : 'payload');
-
-function idsOf(rows: readonly Record<string, unknown>[]): Map<string, true> {
-  return new Map(rows.map((r) => [r.id as string, true as const]));
 }

@@ -52,6 +52,7 @@ export async function queueDelete(ctx: PgContext<Store>, p: QueueDeleteParams): 
       const finished = live.length < p.limit ? (await tx.q(ctx.q.queueDeleteFinished, [p.name, p.limit - live.length])).count : 0;
       const remaining = (await tx.q(ctx.q.queueHasJobs, [p.name]))[0]!.remaining === true;
       if (!remaining && row.length > 0) await tx.q(ctx.q.queueDeleteRow, [p.name]);
+      if (!remaining) await tx.q(ctx.q.publishKeysDeleteQueue, [p.name]); // a queue made again later holds none of its old keys
       const found = row.length > 0 || live.length + finished > 0;
       const leases = live.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
       return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: live.length + finished, leases };

@@ -14,7 +14,7 @@ describe('PostgreSQL operator reads: their own connections, with a statement tim
     const sql = postgres(testPgUrl(), { max: 1, onnotice: () => {} });
     try {
       const now = Date.now();
-      await store.jobsInsertMany([{ id: newJobId(now), queue: 'q', name: 'n', payload: '{}', priority: 0, runAt: now, state: 'ready', maxAttempts: 3, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now }]);
+      await store.jobsInsertMany([{ id: newJobId(now), queue: 'q', name: 'n', payload: '{}', priority: 0, runAt: now, state: 'ready', maxAttempts: 3, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now }]);
       await sql.begin(async (tx) => {
         // Nothing may read the counts until this transaction ends: the reads wait for the lock.
         await tx.unsafe(`LOCK TABLE ${schema}.queue_counts IN ACCESS EXCLUSIVE MODE`);

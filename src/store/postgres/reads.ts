@@ -20,6 +20,12 @@ export async function jobLogs(ctx: PgContext<Store>, id: string): Promise<JobLog
 
 export async function jobsList(ctx: PgContext<Store>, p: ListParams): Promise<Job[]> {
   const after = p.after ?? NIL_ID;
+  if (p.group !== undefined) {
+    const where = p.state === undefined ? 'all' : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? 'finished' : 'live';
+    const params = [p.queue, p.group, after, p.to ?? ID_MAX, p.state ?? null, p.name ?? null, p.limit];
+    const rows = await ctx.run(() => ctx.db.q(ctx.q.listGroup(where), params), 'list jobs');
+    return (rows as unknown as PgJobRow[]).map(pgRowToJob);
+  }
   const text = p.state === undefined ? ctx.q.listAll : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? ctx.q.listFinished : ctx.q.listLive;
   const name = p.name ?? null;
   const to = p.to ?? ID_MAX;
@@ -30,7 +36,7 @@ export async function jobsList(ctx: PgContext<Store>, p: ListParams): Promise<Jo
 
 export async function jobsSearch(ctx: PgContext<Store>, p: SearchParams): Promise<SearchPage> {
   const where = p.state === undefined ? 'all' : p.state === 'completed' || p.state === 'dead' || p.state === 'cancelled' ? 'finished' : 'live';
-  const params = [p.queue, p.after ?? NIL_ID, p.to ?? ID_MAX, p.scanMax, p.limit, JSON.stringify(p.payload.equals), p.name ?? null, ...p.payload.path];
+  const params = [p.queue, p.after ?? NIL_ID, p.to ?? ID_MAX, p.scanMax, p.limit, JSON.stringify(p.payload.equals), p.name ?? null, p.group ?? null, ...p.payload.path];
   if (p.state !== undefined) params.push(p.state);
   const rows = (await ctx.run(() => ctx.db.q(ctx.q.search(where, p.payload.path.length), params), 'search jobs')) as unknown as (PgJobRow & { scan_n: number; scan_last: string | null })[];
   const jobs = rows.filter((r) => r.id !== null).map(pgRowToJob);

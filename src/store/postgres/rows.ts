@@ -1,8 +1,8 @@
-import type { Job, JobState, QueueStats } from '../../core/job.ts';
+import type { Job, JobState, Lease, QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import { rowToJob, type JobRow } from '../job-row.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
-import type { NewJobRow, StoredQueue } from '../store.ts';
+import type { ItemOutcome, LeaseMiss, NewJobRow, StoredQueue } from '../store.ts';
 
 /** A job row as node-postgres returns it: int8 as number, jsonb parsed. */
 export type PgJobRow = JobRow<unknown>;
@@ -23,12 +23,13 @@ export function toStoredQueue(row: QueueRow): StoredQueue {
   return { name: row.name, config: row.config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
-/** The parallel arrays the insert statement unnests, then the NOTIFY channel (or null). */
+/** The parallel arrays the insert statement unnests, the NOTIFY channel (or null), then the groups ($14). */
 export function insertParams(rows: readonly NewJobRow[], channel: string | null): unknown[] {
   return [
     rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
     rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
     rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), channel,
+    rows.map((r) => r.group),
   ];
 }
 
@@ -41,4 +42,33 @@ export function statsFromRows(rows: readonly Record<string, unknown>[], queue: s
     else if (r.kind === 'oldest') stats.oldestReady(r.queue, r.at);
   }
   return stats.build(queue);
+}
+
+/** An add that stored its job. */
+export const STORED: ItemOutcome = Object.freeze({ ok: true as const });
+
+/** The input an insert's data error is about: U+0000 in text (22021) can only be in the name (JSON text escapes it); otherwise the payload. */
+export const insertField = (sqlstate: string): string => (sqlstate === '22021' ? 'name' : 'payload');
+
+export function idsOf(rows: readonly Record<string, unknown>[]): Map<string, true> {
+  return new Map(rows.map((r) => [r.id as string, true as const]));
+}
+
+/**
+ * One result per lease: `ok(hit)` for those the statement changed (in `hits`, keyed by `key`:
+ * the job id, or the lease), else the job's current state and token, read in one query
+ * (`lookup`), so the caller can say why.
+ */
+export async function leaseResults<H, R>(
+  lookup: (ids: readonly string[]) => Promise<Map<string, { state: JobState; token: number }>>,
+  leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R, refused: Map<number, Error> | null = null, key: (l: Lease) => string = (l) => l.jobId,
+): Promise<(R | LeaseMiss)[]> {
+  const misses = await lookup(leases.filter((l, i) => !hits.has(key(l)) && !refused?.has(i)).map((l) => l.jobId));
+  return leases.map((l, i) => {
+    if (hits.has(key(l))) return ok(hits.get(key(l))!);
+    const error = refused?.get(i);
+    if (error) return { ok: false as const, state: null, token: null, error };
+    const cur = misses.get(l.jobId);
+    return { ok: false as const, state: cur?.state ?? null, token: cur?.token ?? null };
+  });
 }

@@ -6,7 +6,7 @@
  */
 
 const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace`;
+  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key`;
 const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
 /**
  * The columns a Job is read from (qualified by `t`), in the same order from both tables, so
@@ -14,7 +14,7 @@ const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
  * `logs`: they can be large, and only jobLogs reads them.
  */
 const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
-  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace'].map((c) => t + c).join(', ');
+  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key'].map((c) => t + c).join(', ');
 const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
 const LIVE_STATES = ['scheduled', 'ready', 'active'] as const;
 const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
@@ -36,7 +36,7 @@ export function pgStatements(s: string, historyMax: number) {
   const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
     `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
      SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, ${now}, ${result}, ${deadReason}
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, ${now}, ${result}, ${deadReason}
      FROM moved`;
   const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
 
@@ -45,10 +45,10 @@ export function pgStatements(s: string, historyMax: number) {
     // default), in one statement: a refused insert leaves no queue behind. New queues are
     // inserted in name order, so two inserts that both create queues cannot deadlock.
     insert: `WITH ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, created_at, updated_at)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, created_at, created_at
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[])
-          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace)
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, created_at, updated_at)
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, created_at, created_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[])
+          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key)
         RETURNING queue, state, created_at),
       qs AS (
         INSERT INTO ${s}.queues (name, config, created_at, updated_at)
@@ -56,6 +56,27 @@ export function pgStatements(s: string, historyMax: number) {
         ON CONFLICT (name) DO NOTHING),
       ${notify('ins', '$13', "state = 'ready'")}
       SELECT 1 WHERE ${forced}`,
+
+    // Idempotency keys of adds (publish_keys), in the insert's transaction, before it: drop the
+    // records of these keys past the window, record each key for its row unless the queue holds it
+    // (ON CONFLICT DO NOTHING waits for a concurrent insert of the key, so one of them wins), then
+    // read the id each key names, which a row whose id it is not must not be stored for. Keys are
+    // recorded in key order (the first row of a repeated key first), so two adds whose keys
+    // overlap wait for each other in one order and cannot deadlock.
+    // The expired records are locked in (queue, key) order before they go, as the claim below records
+    // keys in that order: two adds whose expired keys overlap wait for each other, never deadlock.
+    publishKeysExpire: `DELETE FROM ${s}.publish_keys p WHERE (p.queue, p.key) IN (
+        SELECT e.queue, e.key FROM ${s}.publish_keys e JOIN unnest($1::text[], $2::text[], $3::int8[]) AS t(queue, key, since)
+          ON e.queue = t.queue AND e.key = t.key AND e.created_at < t.since
+        ORDER BY e.queue, e.key FOR UPDATE OF e)`,
+    publishKeysClaim: `INSERT INTO ${s}.publish_keys (queue, key, job_id, created_at)
+      SELECT queue, key, job_id, created_at FROM unnest($1::text[], $2::text[], $3::uuid[], $4::int8[]) WITH ORDINALITY AS t(queue, key, job_id, created_at, n)
+      ORDER BY queue, key, n
+      ON CONFLICT (queue, key) DO NOTHING`,
+    publishKeysRead: `SELECT p.queue, p.key, p.job_id::text AS job_id FROM ${s}.publish_keys p
+      JOIN unnest($1::text[], $2::text[]) AS t(queue, key) ON p.queue = t.queue AND p.key = t.key`,
+    publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,
+    publishKeysDelete: `DELETE FROM ${s}.publish_keys WHERE ctid IN (SELECT ctid FROM ${s}.publish_keys WHERE created_at < $1 LIMIT $2)`,
 
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
     // maintenance ticks); rows another claimer holds are skipped, never waited for.
@@ -135,9 +156,9 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace)
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key)
       SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
-        timeout_ms, progress, logs, trace
+        timeout_ms, progress, logs, trace, group_key
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2
@@ -205,6 +226,16 @@ export function pgStatements(s: string, historyMax: number) {
         ...FINISHED_STATES.map((st) => `SELECT ${FINISHED_JOB} FROM ${s}.jobs_finished WHERE queue = $1 AND state = '${st}'`),
       ].map((q) => `(${q} AND id > $2::uuid AND id <= $5::uuid AND ($4::text IS NULL OR name = $4) ORDER BY id LIMIT $3)`).join(' UNION ALL ')}) x
       ORDER BY id LIMIT $3`,
+    // By group: ranges of the (queue, group_key, id) indexes from the cursor, in the table of the state ($5; null: both,
+    // each range cut by the limit, merged in id order); the state and name ($6) filters apply to the group's rows alone.
+    // $1 queue · $2 group · $3 after · $4 to · $5 state · $6 name · $7 limit.
+    listGroup: (where: 'live' | 'finished' | 'all') => {
+      const range = (from: string, cols: string) => `(SELECT ${cols} FROM ${from} WHERE queue = $1 AND group_key = $2 AND id > $3::uuid AND id <= $4::uuid
+        AND ($5::text IS NULL OR state = $5) AND ($6::text IS NULL OR name = $6) ORDER BY id LIMIT $7)`;
+      const live = range(`${s}.jobs j`, liveAsFinished);
+      const finished = range(`${s}.jobs_finished`, FINISHED_JOB);
+      return `SELECT * FROM (${where === 'live' ? live : where === 'finished' ? finished : `${live} UNION ALL ${finished}`}) x ORDER BY id LIMIT $7`;
+    },
     search: (where: 'live' | 'finished' | 'all', depth: number) => pgSearch(s, where, depth, liveAsFinished),
     nextDue: `SELECT min(run_at) AS at FROM ${s}.jobs WHERE state = 'scheduled'`,
     // Never a count over the jobs: the counts kept by migration 6's triggers (queue_counts plus the
@@ -272,7 +303,7 @@ export function pgStatements(s: string, historyMax: number) {
 /**
  * A bounded payload search (Store.jobsSearch) of the live table, the finished one, or both
  * (no state given), for a field `depth` keys deep. Parameters: $1 queue, $2 after, $3 to,
- * $4 scan bound, $5 limit, $6 value (JSON text), $7 name (null: any), $8… the keys, then $N the
+ * $4 scan bound, $5 limit, $6 value (JSON text), $7 name (null: any), $8 group (null: any), $9… the keys, then $N the
  * state (not in `all`). The scan reads at most $4 jobs of the (queue, state, id) index range;
  * the match is checked on those alone. Keys are followed with `->` and a text operand, which
  * reads object fields only (`#>` would take "0" as an array index; SQLite does not). jsonb
@@ -281,8 +312,8 @@ export function pgStatements(s: string, historyMax: number) {
  * and last id (a LEFT JOIN onto one row), so an empty page still says where the scan stopped.
  */
 function pgSearch(s: string, where: 'live' | 'finished' | 'all', depth: number, liveAsFinished: string): string {
-  const field = 'payload' + Array.from({ length: depth }, (_, i) => ` -> $${8 + i}::text`).join('');
-  const state = `$${8 + depth}`;
+  const field = 'payload' + Array.from({ length: depth }, (_, i) => ` -> $${9 + i}::text`).join('');
+  const state = `$${9 + depth}`;
   const range = (t: string, st: string) => `FROM ${t} WHERE queue = $1 AND state = ${st} AND id > $2::uuid AND id <= $3::uuid ORDER BY id LIMIT $4`;
   const live = (st: string) => `SELECT ${liveAsFinished} ${range(`${s}.jobs j`, st)}`;
   const finished = (st: string) => `SELECT ${FINISHED_JOB} ${range(`${s}.jobs_finished`, st)}`;
@@ -292,6 +323,6 @@ function pgSearch(s: string, where: 'live' | 'finished' | 'all', depth: number, 
     : `SELECT * FROM (${[...LIVE_STATES.map((st) => live(`'${st}'`)), ...FINISHED_STATES.map((st) => finished(`'${st}'`))].map((q) => `(${q})`).join(' UNION ALL ')}) x ORDER BY id LIMIT $4`;
   return `WITH scan AS MATERIALIZED (${scan})
     SELECT c.scan_n, c.scan_last, m.* FROM (SELECT count(*)::int AS scan_n, (SELECT id FROM scan ORDER BY id DESC LIMIT 1) AS scan_last FROM scan) c
-    LEFT JOIN LATERAL (SELECT * FROM scan WHERE ${field} = $6::jsonb AND ($7::text IS NULL OR name = $7) ORDER BY id LIMIT $5) m ON true
+    LEFT JOIN LATERAL (SELECT * FROM scan WHERE ${field} = $6::jsonb AND ($7::text IS NULL OR name = $7) AND ($8::text IS NULL OR group_key = $8) ORDER BY id LIMIT $5) m ON true
     ORDER BY m.id`;
 }

@@ -215,6 +215,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alert_events_rule ON alert_events (rule_id, id);
     `,
   },
+  {
+    version: 10,
+    name: 'job groups',
+    sql: `
+      -- The group (tenant, customer) a job belongs to, from the group add option; NULL when
+      -- none (every job added before this version). GROUP is an SQL keyword, hence group_key.
+      ALTER TABLE jobs ADD COLUMN group_key TEXT;
+      -- A listing (or bulk action) by group reads the group's jobs of the queue in id order, from
+      -- the cursor; a state or name filter applies to those rows alone. Partial: jobs without a
+      -- group cost no index entry.
+      CREATE INDEX jobs_queue_group ON jobs (queue, group_key, id) WHERE group_key IS NOT NULL;
+    `,
+  },
+  {
+    version: 11,
+    name: 'publish keys',
+    sql: `
+      -- The idempotency keys of adds (AddOptions.idempotencyKey): which job a key of a queue
+      -- created, written in the transaction of the job's insert. Kept for idempotencyWindowMs
+      -- (the leader deletes older rows in batches, by created_at); not tied to the job's row,
+      -- so a key outlives a job deleted sooner.
+      CREATE TABLE publish_keys (
+        queue       TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        job_id      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (queue, key)
+      );
+      CREATE INDEX publish_keys_created ON publish_keys (created_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

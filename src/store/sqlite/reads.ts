@@ -30,6 +30,7 @@ export function jobLogs(s: Statements, id: string): JobLogLine[] | null {
 }
 
 export async function jobsList(db: DatabaseSync, s: Statements, p: ListParams): Promise<Job[]> {
+  if (p.group !== undefined) return listGroup(db, s, p, p.group);
   if (p.name !== undefined) return listNamed(db, s, p, p.name);
   const rows = (p.state ? s.listByState : s.listAll).all(p.queue, p.state ?? null, p.after ?? '', p.to ?? ID_MAX, p.limit) as unknown as JobRow[];
   return rows.map(rowToJob);
@@ -38,7 +39,7 @@ export async function jobsList(db: DatabaseSync, s: Statements, p: ListParams): 
 export function jobsSearch(s: Statements, p: SearchParams): SearchPage {
   const m = p.payload;
   const rows = (p.state ? s.searchByState : s.searchAll).all(
-    p.queue, p.state ?? null, p.after ?? '', p.to ?? ID_MAX, p.scanMax, p.limit, sqliteJsonPath(m), sqliteKind(m), sqliteValue(m), p.name ?? null,
+    p.queue, p.state ?? null, p.after ?? '', p.to ?? ID_MAX, p.scanMax, p.limit, sqliteJsonPath(m), sqliteKind(m), sqliteValue(m), p.name ?? null, p.group ?? null,
   ) as unknown as (JobRow & { scan_n: number; scan_last: string | null })[];
   const jobs = rows.filter((r) => r.id !== null).map(rowToJob);
   return searchPage(jobs, p.limit, rows[0]?.scan_n ?? 0, rows[0]?.scan_last ?? null, p.scanMax);
@@ -62,6 +63,33 @@ async function listNamed(db: DatabaseSync, s: Statements, p: ListParams, name: s
     const rows = (p.state
       ? s.namedInRange.all(p.queue, p.state, after, last, name, p.limit - jobs.length)
       : s.namedIn.all(JSON.stringify(ids.map((r) => r.id)), name, p.limit - jobs.length)) as unknown as JobRow[];
+    for (const row of rows) jobs.push(rowToJob(row));
+    if (ids.length < NAME_SCAN_CHUNK) break;
+    after = last;
+  }
+  return jobs;
+}
+
+/**
+ * A list by group: a range of jobs_queue_group (queue, group_key, id) from the cursor. A state
+ * or name filter applies to the group's rows alone: the group's ids are read NAME_SCAN_CHUNK at
+ * a time (index only), and the rows of each chunk's range that pass the filter fetched, with the
+ * event loop running between steps (see listNamed).
+ */
+async function listGroup(db: DatabaseSync, s: Statements, p: ListParams, group: string): Promise<Job[]> {
+  const to = p.to ?? ID_MAX;
+  if (p.state === undefined && p.name === undefined) {
+    return (s.listGroup.all(p.queue, group, p.after ?? '', to, p.limit) as unknown as JobRow[]).map(rowToJob);
+  }
+  const jobs: Job[] = [];
+  let after = p.after ?? '';
+  for (let step = 0; jobs.length < p.limit; step++) {
+    if (step > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (!db.isOpen) throw new ClosedError('the store');
+    const ids = s.idsByGroup.all(p.queue, group, after, to, NAME_SCAN_CHUNK) as { id: string }[];
+    if (ids.length === 0) break;
+    const last = ids[ids.length - 1]!.id;
+    const rows = s.groupInRange.all(p.queue, group, after, last, p.state ?? null, p.name ?? null, p.limit - jobs.length) as unknown as JobRow[];
     for (const row of rows) jobs.push(rowToJob(row));
     if (ids.length < NAME_SCAN_CHUNK) break;
     after = last;

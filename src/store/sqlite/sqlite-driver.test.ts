@@ -108,7 +108,7 @@ describe('SQLite driver', () => {
       const now = 1_000_000;
       const rows = ['b', 'a', 'c'].map((queue, i) => ({
         id: `0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d6${i}`, queue, name: 'zzz', payload: '{}', priority: 0, state: 'ready' as const,
-        runAt: now, maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, createdAt: now,
+        runAt: now, maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now,
       }));
       await store.jobsInsertMany(rows);
       // Leases of different lengths, so the deadlines order them c, a, b.

@@ -6,7 +6,7 @@ import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots,
 } from '../store.ts';
@@ -104,15 +104,37 @@ export class SqliteStore implements Store {
     return this.#group.commits;
   }
 
-  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void> {
+  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
     const insert = this.#s.insert;
     return this.#group.submit(() => {
-      for (const r of rows) {
-        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.createdAt, r.createdAt);
+      let existing: (string | null)[] | undefined;
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        const named = r.idempotency ? this.#heldKey(r) : null;
+        if (r.idempotency) (existing ??= new Array<string | null>(rows.length).fill(null))[i] = named;
+        if (named !== null) continue;
+        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.createdAt, r.createdAt);
+        if (r.idempotency) this.#s.publishKeyPut.run(r.queue, r.idempotency.key, r.id, r.createdAt);
         this.#counts.move(r.queue, null, r.state);
       }
       this.#createQueues(rows, null);
+      return existing;
     });
+  }
+
+  /**
+   * The id of the job the idempotency key of `r` names, when its queue holds the key from within
+   * the window (the row is not to be stored), else null: the row is stored and the key recorded
+   * after it (replacing a record past the window), in the same transaction.
+   */
+  #heldKey(r: NewJobRow): string | null {
+    const k = r.idempotency!;
+    const held = this.#s.publishKeyGet.get(r.queue, k.key) as { job_id: string; created_at: number } | undefined;
+    return held !== undefined && held.created_at >= k.since ? held.job_id : null;
+  }
+
+  idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> {
+    return this.#group.submit(() => Number(this.#s.publishKeysDelete.run(p.before, p.limit).changes));
   }
 
   jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
@@ -121,7 +143,10 @@ export class SqliteStore implements Store {
       const outcomes = this.#each(
         rows,
         (r): ItemOutcome => {
-          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.createdAt, r.createdAt);
+          const named = r.idempotency ? this.#heldKey(r) : null;
+          if (named !== null) return { ok: true, existing: named };
+          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.createdAt, r.createdAt);
+          if (r.idempotency) this.#s.publishKeyPut.run(r.queue, r.idempotency.key, r.id, r.createdAt);
           this.#counts.move(r.queue, null, r.state);
           return STORED;
         },

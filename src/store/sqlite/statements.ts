@@ -42,7 +42,7 @@ const queueIdsAfter = (queue: string, after: string, to: string, limit: string):
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -60,10 +60,11 @@ const APPEND_LOGS = `CASE WHEN ?2 IS NULL AND json_array_length(logs) <= ?3 THEN
  * `number`, `true`, `false` or `null`, as json_type names them, integer and real both `number`),
  * ?9 the value (strings and numbers). Checking the kind first keeps a string from matching a
  * number, or an object's JSON text; a missing field has no kind, so it never equals null.
- * ?10: the job name too, when not NULL.
+ * ?10: the job name too, when not NULL; ?11: the job group, when not NULL.
  */
 const PAYLOAD_MATCH = `(CASE json_type(payload, ?7) WHEN 'integer' THEN 'number' WHEN 'real' THEN 'number' ELSE json_type(payload, ?7) END) = ?8
-  AND (?8 IN ('true', 'false', 'null') OR json_extract(payload, ?7) = ?9) AND (?10 IS NULL OR name = ?10)`;
+  AND (?8 IN ('true', 'false', 'null') OR json_extract(payload, ?7) = ?9) AND (?10 IS NULL OR name = ?10)
+  AND (?11 IS NULL OR group_key = ?11)`;
 
 /**
  * A bounded payload search: the ids `scan` reads (at most ?5, the bound), the jobs among them
@@ -100,8 +101,8 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
@@ -177,6 +178,16 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     namedInRange: p(`SELECT ${JOB} FROM jobs INDEXED BY jobs_queue_state WHERE queue = ?1 AND state = ?2 AND id > ?3 AND id <= ?4 AND name = ?5
                      ORDER BY id LIMIT ?6`),
     namedIn: p(`SELECT ${JOB} FROM jobs WHERE id IN (SELECT value FROM json_each(?1)) AND name = ?2 ORDER BY id LIMIT ?3`),
+    // Listing by group: a range of jobs_queue_group (?1 queue · ?2 group · ?3 after · ?4 to · ?5 limit). With a state or
+    // name filter, the group's ids a chunk at a time (index only), then the same range again up to the chunk's last id,
+    // its rows filtered (?5 state, ?6 name: NULL for any · ?7 limit): a filter reads the group's rows alone.
+    listGroup: p(`SELECT ${JOB} FROM jobs INDEXED BY jobs_queue_group WHERE queue = ?1 AND group_key = ?2 AND id > ?3 AND id <= ?4
+                  ORDER BY id LIMIT ?5`),
+    idsByGroup: p(`SELECT id FROM jobs INDEXED BY jobs_queue_group WHERE queue = ?1 AND group_key = ?2 AND id > ?3 AND id <= ?4
+                   ORDER BY id LIMIT ?5`),
+    groupInRange: p(`SELECT ${JOB} FROM jobs INDEXED BY jobs_queue_group WHERE queue = ?1 AND group_key = ?2 AND id > ?3 AND id <= ?4
+                       AND (?5 IS NULL OR state = ?5) AND (?6 IS NULL OR name = ?6)
+                     ORDER BY id LIMIT ?7`),
     purge: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state IN ('ready', 'scheduled') LIMIT ?) RETURNING state`),
     stateOf: p(`SELECT state, queue, token FROM jobs WHERE id = ?`),
     leaseOf: p(`SELECT state, token FROM jobs WHERE id = ?`),
@@ -201,6 +212,11 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                     ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`),
     // A queue's row, made by its first stored job: config '{}' means every setting at its default.
     queueCreate: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, '{}', ?, ?) ON CONFLICT (name) DO NOTHING`),
+    // Idempotency keys of adds (publish_keys): the job a key names, and when it was recorded.
+    publishKeyGet: p(`SELECT job_id, created_at FROM publish_keys WHERE queue = ? AND key = ?`),
+    publishKeyPut: p(`INSERT OR REPLACE INTO publish_keys (queue, key, job_id, created_at) VALUES (?, ?, ?, ?)`),
+    publishKeysDeleteQueue: p(`DELETE FROM publish_keys WHERE queue = ?`),
+    publishKeysDelete: p(`DELETE FROM publish_keys WHERE rowid IN (SELECT rowid FROM publish_keys WHERE created_at < ? LIMIT ?)`),
     queueGet: p(`SELECT * FROM queues WHERE name = ?`),
     queueList: p(`SELECT * FROM queues ORDER BY name`),
     queuePause: p(`UPDATE queues SET paused = ?, updated_at = ? WHERE name = ?`),

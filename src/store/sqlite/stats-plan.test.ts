@@ -34,7 +34,7 @@ describe('SQLite: the plans of the dashboard reads', () => {
     const now = 1_700_000_000_000;
     const rows: NewJobRow[] = Array.from({ length: 3_000 }, (_, i) => ({
       id: newJobId(now + i), queue: `q${i % 10}`, name: 'n', payload: '{}', priority: [-1_000_000, 0, 7, 1_000_000][i % 4]!,
-      runAt: i % 5 === 0 ? now + 60_000 : now + i, state: i % 5 === 0 ? 'scheduled' : 'ready', maxAttempts: 1, maxStalls: 1, timeoutMs: 0, trace: null, createdAt: now + i,
+      runAt: i % 5 === 0 ? now + 60_000 : now + i, state: i % 5 === 0 ? 'scheduled' : 'ready', maxAttempts: 1, maxStalls: 1, timeoutMs: 0, trace: null, group: i % 3 === 0 ? `g${i % 7}` : null, createdAt: now + i,
     }));
     await store.jobsInsertMany(rows);
     for (let q = 0; q < 10; q++) {
@@ -85,6 +85,9 @@ describe('SQLite: the plans of the dashboard reads', () => {
         ['get', s.get.sourceSQL, [rows[0]!.id]],
         ['listByState', s.listByState.sourceSQL, ['q3', 'ready', '', ID_MAX, 50]],
         ['listAll', s.listAll.sourceSQL, ['q3', null, '', ID_MAX, 50]],
+        ['listGroup', s.listGroup.sourceSQL, ['q3', 'g2', '', ID_MAX, 50]],
+        ['idsByGroup', s.idsByGroup.sourceSQL, ['q3', 'g2', '', ID_MAX, 50]],
+        ['groupInRange', s.groupInRange.sourceSQL, ['q3', 'g2', '', ID_MAX, 'dead', null, 50]],
       ];
       for (const [name, sql, params] of reads) {
         const lines = plan(db, sql, params);
@@ -97,6 +100,16 @@ describe('SQLite: the plans of the dashboard reads', () => {
       assert.equal(all.filter((l) => l === 'SEARCH jobs USING COVERING INDEX jobs_queue_state (queue=? AND state=? AND id>? AND id<?)').length, 6, all.join('\n'));
       assert.deepEqual((s.listAll.all('q3', null, '', ID_MAX, 50) as { id: string }[]).map((r) => r.id),
         (db.prepare(`SELECT id FROM jobs WHERE queue = 'q3' ORDER BY id LIMIT 50`).all() as { id: string }[]).map((r) => r.id));
+      // A page of one group: one range of jobs_queue_group from the cursor, the state or name filter on its rows alone.
+      const group = 'SEARCH jobs USING INDEX jobs_queue_group (queue=? AND group_key=? AND id>? AND id<?)';
+      assert.deepEqual(jobsAccess(plan(db, s.listGroup.sourceSQL, ['q3', 'g2', '', ID_MAX, 50])).reads, [group]);
+      assert.deepEqual(jobsAccess(plan(db, s.groupInRange.sourceSQL, ['q3', 'g2', '', ID_MAX, 'dead', 'n', 50])).reads, [group]);
+      assert.deepEqual(jobsAccess(plan(db, s.idsByGroup.sourceSQL, ['q3', 'g2', '', ID_MAX, 50])).reads, [group.replace('USING INDEX', 'USING COVERING INDEX')]);
+      const inGroup = `SELECT id FROM jobs WHERE queue = 'q3' AND group_key = 'g2'`;
+      assert.deepEqual((s.listGroup.all('q3', 'g2', '', ID_MAX, 50) as { id: string }[]).map((r) => r.id),
+        (db.prepare(`${inGroup} ORDER BY id LIMIT 50`).all() as { id: string }[]).map((r) => r.id));
+      assert.deepEqual((s.groupInRange.all('q3', 'g2', '', ID_MAX, 'dead', null, 50) as { id: string }[]).map((r) => r.id),
+        (db.prepare(`${inGroup} AND state = 'dead' ORDER BY id LIMIT 50`).all() as { id: string }[]).map((r) => r.id));
     } finally {
       db.close();
     }

@@ -129,7 +129,7 @@ export const workerId = (n: number): string => `01900000-0000-7000-9000-${n.toSt
 export function newRow(n: number, over: Partial<NewJobRow> = {}): NewJobRow {
   return {
     id: jobId(n), queue: 'q', name: 'default', payload: JSON.stringify({ n }), priority: 0,
-    runAt: T, state: 'ready', maxAttempts: 3, maxStalls: 2, timeoutMs: 0, trace: null, createdAt: T, ...over,
+    runAt: T, state: 'ready', maxAttempts: 3, maxStalls: 2, timeoutMs: 0, trace: null, group: null, createdAt: T, ...over,
   };
 }
 
@@ -141,6 +141,7 @@ export function storedJob(row: NewJobRow): Job {
     leaseToken: 0, leaseExpiresAt: null, createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null,
     lastError: null, result: null, deadReason: null, history: [], timeoutMs: row.timeoutMs, progress: null,
     trace: row.trace === null ? null : JSON.parse(row.trace),
+    group: row.group,
   };
 }
 

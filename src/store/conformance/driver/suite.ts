@@ -15,6 +15,7 @@ import { reportArea } from './jobs-report.ts';
 import { settleArea } from './jobs-settle.ts';
 import { tokensArea } from './tokens.ts';
 import { traceArea } from './jobs-trace.ts';
+import { groupArea } from './jobs-group.ts';
 import type { DriverConformanceOptions, DriverFactory } from './types.ts';
 import { upkeepArea } from './jobs-upkeep.ts';
 
@@ -40,6 +41,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     settleArea(ctx);
     reportArea(ctx);
     traceArea(ctx);
+    groupArea(ctx);
     operatorArea(ctx);
     upkeepArea(ctx);
     listArea(ctx);
