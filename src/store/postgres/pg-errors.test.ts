@@ -78,6 +78,17 @@ describe('translatePgError', () => {
     assert.ok(none instanceof StoreUnavailableError);
     assert.match(none.message, /unreachable or restarting \(NO_WRITABLE_HOST: no host accepts writes/);
   });
+
+  it('says nothing was written only when the call never reached a server; a connection lost mid-call may have committed', () => {
+    const refused = translatePgError(pgError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:5432'), 'add jobs');
+    assert.match((refused as Error).message, /retry the call\. Nothing from this call was written\.$/);
+    for (const lost of [pgError('ECONNRESET', 'read ECONNRESET'), pgError('57P01', 'terminating connection due to administrator command'), pgError('', 'Connection terminated unexpectedly')]) {
+      const err = translatePgError(lost, 'add jobs') as Error;
+      assert.ok(err instanceof StoreUnavailableError, String(err));
+      assert.match(err.message, /it may have taken effect: an add retried with the same idempotencyKey is stored once/);
+      assert.doesNotMatch(err.message, /Nothing from this call was written/);
+    }
+  });
 });
 
 describe('describePgTarget', () => {

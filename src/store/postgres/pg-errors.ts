@@ -3,6 +3,8 @@ import { NO_WRITABLE_HOST, parsePgUrl, READ_ONLY_HOST } from './pg-url.ts';
 
 /** Connection-level failures: the database is down, restarting or unreachable. */
 const CONNECTION_CODES = new Set([NO_WRITABLE_HOST, READ_ONLY_HOST, 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+/** Failures before anything was sent: no server took the call, so nothing of it was written. */
+const NEVER_SENT = new Set<string>(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'CONNECT_TIMEOUT', NO_WRITABLE_HOST, READ_ONLY_HOST]);
 /** SQLSTATE classes meaning "not now": connection exceptions, shutdown, insufficient resources. */
 const UNAVAILABLE_SQLSTATE = /^(08|57P0|53)/;
 /** SQLSTATE 25006: a write on a read-only server (a standby after a failover, reached with target_session_attrs=any). */
@@ -77,7 +79,11 @@ export function translatePgError(err: unknown, doing: string, field: string | ((
   const lost = !code && LOST_MESSAGE.test(e?.message ?? '');
   if (lost || CONNECTION_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code)) {
     return new StoreUnavailableError(
-      `cannot ${doing}: PostgreSQL is unreachable or restarting (${code}: ${e.message}). Spool reconnects by itself; retry the call. Nothing from this call was written.`,
+      `cannot ${doing}: PostgreSQL is unreachable or restarting (${code}: ${e.message}). Spool reconnects by itself; retry the call. ` +
+        (NEVER_SENT.has(code)
+          ? 'Nothing from this call was written.'
+          // A connection that broke mid-call may have broken after the commit: the call may have taken effect.
+          : 'If the connection broke as the call committed, it may have taken effect: an add retried with the same idempotencyKey is stored once (the TypeScript client keys every add).'),
       { cause: err },
     );
   }
