@@ -1,5 +1,5 @@
 import { ClosedError } from '../../core/errors.ts';
-import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
@@ -18,7 +18,7 @@ import * as queues from './queues.ts';
 import * as reads from './reads.ts';
 import { migrateSchema } from './migrate.ts';
 import { mergeReports, reportedLeases, reportParams } from './report.ts';
-import { idsOf, insertField, insertParams, leaseResults, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
+import { insertField, insertParams, leaseResults, leasesOf, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
 import * as snapshots from './snapshots.ts';
@@ -218,7 +218,7 @@ export class PostgresStore implements Store {
       (batch) => this.#db.q(this.#q.complete, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.result), now]),
       'complete jobs', 'result', (i) => `complete job ${i.lease.jobId}`,
     );
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), idsOf(rows), () => ({ ok: true as const }), refused);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), leasesOf(rows), () => ({ ok: true as const }), refused);
   }
 
   async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
@@ -234,8 +234,8 @@ export class PostgresStore implements Store {
       },
       'record failed attempts', 'error', (i) => `record the failed attempt of job ${i.lease.jobId}`,
     );
-    const byId = new Map((rows as unknown as { id: string; state: JobState; dead_reason: DeadReason | null }[]).map((r) => [r.id, r]));
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), byId, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }), refused);
+    const hits = leasesOf(rows as unknown as { id: string; token: number; state: JobState; dead_reason: DeadReason | null }[]);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), hits, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }), refused);
   }
 
   async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
@@ -244,8 +244,8 @@ export class PostgresStore implements Store {
       (batch) => this.#db.q(this.#q.extend, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => now + i.leaseMs), now, batch.map((i) => i.workerId ?? null)]),
       'extend leases', 'leaseMs', (i) => `extend the lease of job ${i.lease.jobId}`,
     );
-    const byId = new Map((rows as unknown as { id: string; lease_expires_at: number }[]).map((r) => [r.id, r.lease_expires_at]));
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), byId, (at) => ({ ok: true as const, leaseExpiresAt: at }), refused);
+    const hits = leasesOf(rows as unknown as { id: string; token: number; lease_expires_at: number }[]);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), hits, (r) => ({ ok: true as const, leaseExpiresAt: r.lease_expires_at }), refused);
   }
 
   async jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
@@ -256,7 +256,7 @@ export class PostgresStore implements Store {
       'report progress and log lines', (_, item) => (item ? reportField(item) : 'progress or logs'), reportDoing,
     );
     // Keyed by lease, not job: of two leases of one job in a call, only the held one applied.
-    const results = await leaseResults((ids) => this.#lookup(ids), merged.map((i) => i.lease), reportedLeases(rows), () => ({ ok: true as const }), refused, leaseKey);
+    const results = await leaseResults((ids) => this.#lookup(ids), merged.map((i) => i.lease), reportedLeases(rows), () => ({ ok: true as const }), refused);
     return of.map((m) => results[m]!);
   }
 
@@ -265,7 +265,7 @@ export class PostgresStore implements Store {
       () => this.#db.q(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()]),
       'release jobs',
     );
-    return leaseResults((ids) => this.#lookup(ids), leases, idsOf(rows), () => ({ ok: true as const }));
+    return leaseResults((ids) => this.#lookup(ids), leases, leasesOf(rows), () => ({ ok: true as const }));
   }
 
   // Operator actions by id, and upkeep (see admin.ts).

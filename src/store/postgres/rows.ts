@@ -1,4 +1,4 @@
-import type { Job, JobState, Lease, QueueStats } from '../../core/job.ts';
+import { leaseKey, type Job, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import { rowToJob, type JobRow } from '../job-row.ts';
 import { QueueStatsBuilder } from '../queue-stats.ts';
@@ -50,22 +50,23 @@ export const STORED: ItemOutcome = Object.freeze({ ok: true as const });
 /** The input an insert's data error is about: U+0000 in text (22021) can only be in the name (JSON text escapes it); otherwise the payload. */
 export const insertField = (sqlstate: string): string => (sqlstate === '22021' ? 'name' : 'payload');
 
-export function idsOf(rows: readonly Record<string, unknown>[]): Map<string, true> {
-  return new Map(rows.map((r) => [r.id as string, true as const]));
+/** The leases a statement changed (it returns `id` and `token`), keyed as leaseKey keys them. */
+export function leasesOf<R extends Record<string, unknown>>(rows: readonly R[]): Map<string, R> {
+  return new Map(rows.map((r) => [leaseKey({ jobId: r.id as string, token: r.token as number }), r]));
 }
 
 /**
- * One result per lease: `ok(hit)` for those the statement changed (in `hits`, keyed by `key`:
- * the job id, or the lease), else the job's current state and token, read in one query
- * (`lookup`), so the caller can say why.
+ * One result per lease: `ok(hit)` for those the statement changed (in `hits`, keyed by lease:
+ * job id and token, so that of two leases of one job in a call only the one held counts), else
+ * the job's current state and token, read in one query (`lookup`), so the caller can say why.
  */
 export async function leaseResults<H, R>(
   lookup: (ids: readonly string[]) => Promise<Map<string, { state: JobState; token: number }>>,
-  leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R, refused: Map<number, Error> | null = null, key: (l: Lease) => string = (l) => l.jobId,
+  leases: readonly Lease[], hits: Map<string, H>, ok: (hit: H) => R, refused: Map<number, Error> | null = null,
 ): Promise<(R | LeaseMiss)[]> {
-  const misses = await lookup(leases.filter((l, i) => !hits.has(key(l)) && !refused?.has(i)).map((l) => l.jobId));
+  const misses = await lookup(leases.filter((l, i) => !hits.has(leaseKey(l)) && !refused?.has(i)).map((l) => l.jobId));
   return leases.map((l, i) => {
-    if (hits.has(key(l))) return ok(hits.get(key(l))!);
+    if (hits.has(leaseKey(l))) return ok(hits.get(leaseKey(l))!);
     const error = refused?.get(i);
     if (error) return { ok: false as const, state: null, token: null, error };
     const cur = misses.get(l.jobId);

@@ -98,7 +98,7 @@ export function pgStatements(s: string, historyMax: number) {
         DELETE FROM ${s}.jobs j USING input i WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
         RETURNING j.*, i.result AS new_result)
       ${finish('completed', '$4', hist('', 'completed', '$4'), 'last_error', 'new_result')}
-      RETURNING id`,
+      RETURNING id, token`,
 
     // The first of a pair run in one transaction: attempts used up (or unrecoverable) → dead.
     failDead: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int8[], $5::int[]) AS t(id, token, error, retry_at, unrec)),
@@ -107,7 +107,7 @@ export function pgStatements(s: string, historyMax: number) {
         WHERE j.id = i.id AND j.token = i.token AND j.state = 'active' AND (i.unrec = 1 OR j.attempt >= j.max_attempts)
         RETURNING j.*, i.error AS new_error, i.unrec = 1 AS new_unrec)
       ${finish('dead', '$6', hist('', 'failed', '$6', 'new_error'), 'new_error', 'NULL::jsonb', "CASE WHEN new_unrec THEN 'unrecoverable' ELSE 'max-attempts' END")}
-      RETURNING id, state, dead_reason`,
+      RETURNING id, token, state, dead_reason`,
     // The second: attempts left → scheduled after backoff (or ready at once).
     failRetry: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int8[], $5::int[]) AS t(id, token, error, retry_at, unrec)),
       upd AS (
@@ -115,14 +115,14 @@ export function pgStatements(s: string, historyMax: number) {
           last_error = i.error, lease_expires_at = NULL, worker_id = NULL, updated_at = $6, history = ${hist('j.', 'failed', '$6', 'i.error')}
         FROM input i
         WHERE j.id = i.id AND j.token = i.token AND j.state = 'active' AND i.unrec = 0 AND j.attempt < j.max_attempts
-        RETURNING j.id, j.state, j.queue),
+        RETURNING j.id, j.token, j.state, j.queue),
       ${notify('upd', '$7', "state = 'ready'")}
-      SELECT id, state, NULL::text AS dead_reason FROM upd WHERE ${forced}`,
+      SELECT id, token, state, NULL::text AS dead_reason FROM upd WHERE ${forced}`,
 
     extend: `UPDATE ${s}.jobs j SET lease_expires_at = i.expires, updated_at = $4, worker_id = COALESCE(i.worker, j.worker_id)
       FROM unnest($1::uuid[], $2::int[], $3::int8[], $5::uuid[]) AS i(id, token, expires, worker)
       WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
-      RETURNING j.id, j.lease_expires_at`,
+      RETURNING j.id, j.token, j.lease_expires_at`,
 
     // Progress ($3: JSON text, NULL: keep it) and log lines ($4: a JSON array, NULL: none) of held
     // leases. The lines are appended and the last $6 kept: when old and new ones fit, a plain
@@ -142,9 +142,9 @@ export function pgStatements(s: string, historyMax: number) {
           history = ${hist('j.', 'released', '$3')}
         FROM unnest($1::uuid[], $2::int[]) AS i(id, token)
         WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
-        RETURNING j.id, j.queue),
+        RETURNING j.id, j.token, j.queue),
       ${notify('upd', '$4')}
-      SELECT id FROM upd WHERE ${forced}`,
+      SELECT id, token FROM upd WHERE ${forced}`,
 
     lockLive: `SELECT id, state, queue, token FROM ${s}.jobs WHERE id = ANY($1::uuid[]) FOR UPDATE`,
     cancel: `WITH moved AS (DELETE FROM ${s}.jobs WHERE id = ANY($1::uuid[]) RETURNING *)

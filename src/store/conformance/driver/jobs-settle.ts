@@ -30,6 +30,27 @@ export function settleArea(ctx: DriverContext): void {
         assert.deepEqual(await getJob(store, b!.id), { ...b!, ...done, result: null, history: [attempt(b!, T + 10, 'completed')] });
       }));
 
+    /** The same calls with several leases, as the engine batches the acks of one tick. */
+    const batchCalls = {
+      complete: (store: Store, leases: Lease[], now: number) => store.jobsComplete(leases.map((lease) => ({ lease, result: '1' })), now),
+      fail: (store: Store, leases: Lease[], now: number) => store.jobsFail(leases.map((lease) => ({ lease, error: 'boom', retryAt: now, unrecoverable: false })), now),
+      extend: (store: Store, leases: Lease[], now: number) => store.jobsExtend(leases.map((lease) => ({ lease, leaseMs: 1000 })), now),
+      release: (store: Store, leases: Lease[], now: number) => store.jobsRelease(leases, now),
+    };
+    for (const [call, run] of Object.entries(batchCalls)) {
+      it(`${call} of two leases of one job in one call (a late ack beside the holder's): only the held one succeeds`, { skip }, async () => {
+        for (const order of ['stale first', 'held first'] as const) {
+          await withStore(ctx, async (store) => {
+            const [job] = await insertAndClaim(store, [newRow(1)], 1);
+            const held = leaseOf(job!);
+            const stale = { jobId: job!.id, token: held.token - 1 };
+            const results = await run(store, order === 'stale first' ? [stale, held] : [held, stale], T + 1);
+            assert.deepEqual(results.map((r) => r.ok), order === 'stale first' ? [false, true] : [true, false], `${order}: ${JSON.stringify(results)}`);
+          });
+        }
+      });
+    }
+
     for (const [call, run] of Object.entries(leaseCalls)) {
       it(`${call} with a lease not held changes nothing and says why: the job's state and token now`, { skip }, () =>
         withStore(ctx, async (store) => {
