@@ -1,0 +1,42 @@
+/**
+ * What the runner tells a logging client (one JSON argument), how the client opens Spool
+ * (embedded on a store, or remote to brokers), and how it writes its events: one JSON line
+ * each on stdout, written synchronously (a pipe is synchronous on Linux), so every event
+ * written before a SIGKILL reaches the runner.
+ */
+import { writeSync } from 'node:fs';
+import { Spool } from '../../src/index.ts';
+import type { RemoteSpool } from '../../src/index.ts';
+
+export interface ClientConfig {
+  /** Name and incarnation, e.g. `worker-1#3`: written into every event. */
+  proc: string;
+  queue: string;
+  /** `embedded`: Spool.open on `store` (a SQLite file); `remote`: Spool.connect to `urls`. */
+  target: { kind: 'embedded'; store: string } | { kind: 'remote'; urls: string[] };
+  /** Producer: adds per second and adds in flight. Worker: jobs at once and ms each takes. */
+  rate?: number;
+  lanes?: number;
+  concurrency?: number;
+  workMs?: number;
+}
+
+export function readConfig(): ClientConfig {
+  return JSON.parse(process.argv[2] ?? '') as ClientConfig;
+}
+
+/** Writes one event as a JSON line on stdout, now. */
+export function emit(event: Record<string, unknown>): void {
+  writeSync(1, JSON.stringify({ ...event, at: Date.now() }) + '\n');
+}
+
+export async function openClient(config: ClientConfig): Promise<Spool | RemoteSpool> {
+  const log = (line: string) => process.stderr.write(`${config.proc}: ${line}\n`);
+  if (config.target.kind === 'embedded') {
+    return Spool.open({ store: config.target.store, maintenanceIntervalMs: 100, pollIntervalMs: 50, onError: (err) => log(String((err as Error)?.message ?? err)) });
+  }
+  return Spool.connect(config.target.urls, { reconnectBaseMs: 50, reconnectMaxMs: 500, log, onError: (err) => log(String((err as Error)?.message ?? err)) });
+}
+
+/** Error codes that say the operation was refused and nothing was written. Any other failure leaves the outcome unknown. */
+export const REFUSALS: ReadonlySet<string> = new Set(['INVALID_ARGUMENT', 'PAYLOAD_TOO_LARGE', 'UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'QUEUE_NOT_FOUND']);

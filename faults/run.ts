@@ -1,0 +1,114 @@
+// `npm run faults`: the fault schedules on every deployment, the history checked after each.
+// Options: --quick (3 cycles per deployment and fault), --cycles N (default 20), --seed N
+// (default: random, printed), --deployment embedded,broker-sqlite,brokers-postgres,
+// --fault kill-producer,kill-worker,kill-broker,stop-worker,partition-worker (default: every kind),
+// --write-docs (the table into docs/reliability.md, between its markers), --out DIR (every
+// session's history as JSON lines; failed sessions' histories are always written to a temp dir).
+// Exits 1 when the checker (or the run itself) fails. PostgreSQL: SPOOL_TEST_PG_URL, else a
+// throwaway one is started (test/support/start-postgres.ts).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEPLOYMENTS, type DeploymentName } from './deployments.ts';
+import { FAULT_KINDS, faultsOf, type FaultKind } from './schedules/random.ts';
+import { runSession, type SessionResult } from './session.ts';
+import { markdownTable } from './table.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const DOC = join(ROOT, 'docs', 'reliability.md');
+export const TABLE_START = '<!-- faults:table:start -->';
+export const TABLE_END = '<!-- faults:table:end -->';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    cycles: { type: 'string' },
+    seed: { type: 'string' },
+    deployment: { type: 'string' },
+    fault: { type: 'string' },
+    'write-docs': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const cycles = Number(values.cycles ?? (values.quick ? 3 : 20));
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const deployments = (values.deployment?.split(',') ?? [...DEPLOYMENTS]) as DeploymentName[];
+for (const d of deployments) if (!DEPLOYMENTS.includes(d)) throw new Error(`--deployment: unknown deployment ${d} (${DEPLOYMENTS.join(', ')})`);
+const faults = (values.fault?.split(',') ?? [...FAULT_KINDS]) as FaultKind[];
+for (const f of faults) if (!FAULT_KINDS.includes(f)) throw new Error(`--fault: unknown fault kind ${f} (${FAULT_KINDS.join(', ')})`);
+if (!Number.isInteger(cycles) || cycles < 1) throw new Error('--cycles: a positive integer');
+if (!Number.isInteger(seed)) throw new Error('--seed: an integer');
+
+const command = ['npm run faults --', ...(values.quick ? ['--quick'] : []), ...(values.cycles ? ['--cycles', String(cycles)] : []), '--seed', String(seed), ...(values.deployment ? ['--deployment', values.deployment] : []), ...(values.fault ? ['--fault', values.fault] : [])].join(' ');
+process.stderr.write(`faults: seed ${seed} (replay: ${command})\n`);
+
+let pgChild: ChildProcess | null = null;
+async function postgresUrl(): Promise<string> {
+  if (process.env.SPOOL_TEST_PG_URL) return process.env.SPOOL_TEST_PG_URL;
+  const child = spawn(process.execPath, [join(ROOT, 'test', 'support', 'start-postgres.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  pgChild = child;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
+    });
+    child.once('exit', (code) => reject(new Error(`PostgreSQL did not start (exit code ${code}); set SPOOL_TEST_PG_URL`)));
+  });
+}
+
+const startedAt = Date.now();
+const results: SessionResult[] = [];
+try {
+  const pgUrl = deployments.includes('brokers-postgres') ? await postgresUrl() : undefined;
+  for (const deployment of deployments) {
+    for (const fault of faultsOf(deployment).filter((f) => faults.includes(f))) {
+      const result = await runSession(deployment, fault, cycles, seed, { pgUrl, log: (line) => process.stderr.write(`  ${line}\n`) });
+      results.push(result);
+      const verdict = result.ok ? 'ok' : `FAIL: ${[...result.report.reasons, ...result.errors].join('; ')}`;
+      process.stderr.write(`${deployment} × ${fault}: ${verdict}\n`);
+      const keep = values.out ?? (result.ok ? null : mkdtempSync(join(tmpdir(), 'spool-faults-history-')));
+      if (keep) {
+        mkdirSync(keep, { recursive: true });
+        const file = join(keep, `${deployment}-${fault}.jsonl`);
+        writeFileSync(file, result.history.map((e) => JSON.stringify(e)).join('\n') + '\n');
+        if (!result.ok) process.stderr.write(`  its history: ${file}\n`);
+      }
+    }
+  }
+} finally {
+  if (pgChild) {
+    const child: ChildProcess = pgChild;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+const table = markdownTable(results);
+const failed = results.filter((r) => !r.ok);
+console.log(table);
+console.log(`\n${failed.length === 0 ? 'ok' : `FAILED: ${failed.map((r) => `${r.deployment} × ${r.fault}`).join(', ')}`} (seed ${seed}, ${Math.round((Date.now() - startedAt) / 1000)} s)`);
+
+if (values['write-docs']) {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {}
+  const doc = readFileSync(DOC, 'utf8');
+  const from = doc.indexOf(TABLE_START);
+  const to = doc.indexOf(TABLE_END);
+  if (from < 0 || to < from) throw new Error(`${DOC} has no ${TABLE_START} … ${TABLE_END} markers`);
+  const block = [
+    TABLE_START,
+    `Run with \`${command}\` at commit \`${commit}\` on ${new Date(startedAt).toISOString().slice(0, 10)} (Node ${process.version}, ${Math.round((Date.now() - startedAt) / 1000)} s):`,
+    '',
+    table,
+    '',
+  ].join('\n');
+  writeFileSync(DOC, doc.slice(0, from) + block + doc.slice(to));
+  process.stderr.write(`faults: the table is in ${DOC}\n`);
+}
+process.exitCode = failed.length === 0 ? 0 : 1;
