@@ -21,23 +21,56 @@ const DOC = join(ROOT, 'docs', 'reliability.md');
 export const TABLE_START = '<!-- faults:table:start -->';
 export const TABLE_END = '<!-- faults:table:end -->';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    cycles: { type: 'string' },
-    seed: { type: 'string' },
-    deployment: { type: 'string' },
-    fault: { type: 'string' },
-    'write-docs': { type: 'boolean', default: false },
-    out: { type: 'string' },
-  },
-});
-const cycles = Number(values.cycles ?? (values.quick ? 3 : 20));
-const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const USAGE = `usage: npm run faults -- [--quick] [--cycles N] [--seed N] [--deployment ${DEPLOYMENTS.join(',')}]
+                      [--fault ${FAULT_KINDS.join(',')}] [--write-docs] [--out DIR]
+  --quick        3 cycles per deployment and fault kind (the default is 20)
+  --cycles N     cycles per deployment and fault kind
+  --seed N       the schedule's seed (default: random, printed): the same seed gives the same schedule
+  --deployment   which deployments (default: all)
+  --fault        which fault kinds (default: all)
+  --write-docs   write the table into docs/reliability.md, between its markers
+  --out DIR      every session's history as JSON lines (a failed session's always goes to a temp dir)
+See docs/reliability.md.`;
+
+/** A usage mistake: said in one line with the usage, exit 2, no stack. */
+function usage(message: string): never {
+  process.stderr.write(`faults: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+let values: { quick: boolean; cycles?: string; seed?: string; deployment?: string; fault?: string; 'write-docs': boolean; out?: string; help: boolean };
+try {
+  ({ values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      cycles: { type: 'string' },
+      seed: { type: 'string' },
+      deployment: { type: 'string' },
+      fault: { type: 'string' },
+      'write-docs': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  }));
+} catch (err) {
+  usage((err as Error).message);
+}
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const integer = (name: string, text: string | undefined, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < (name === 'seed' ? 0 : 1)) usage(`--${name} needs ${name === 'seed' ? 'a non-negative' : 'a positive'} integer (got ${JSON.stringify(text)})`);
+  return n;
+};
+const cycles = integer('cycles', values.cycles, values.quick ? 3 : 20);
+const seed = integer('seed', values.seed, Math.floor(Math.random() * 2 ** 31));
 const deployments = (values.deployment?.split(',') ?? [...DEPLOYMENTS]) as DeploymentName[];
-for (const d of deployments) if (!DEPLOYMENTS.includes(d)) throw new Error(`--deployment: unknown deployment ${d} (${DEPLOYMENTS.join(', ')})`);
+for (const d of deployments) if (!DEPLOYMENTS.includes(d)) usage(`--deployment: unknown deployment ${JSON.stringify(d)} (${DEPLOYMENTS.join(', ')})`);
 const faults = (values.fault?.split(',') ?? [...FAULT_KINDS]) as FaultKind[];
-for (const f of faults) if (!FAULT_KINDS.includes(f)) throw new Error(`--fault: unknown fault kind ${f} (${FAULT_KINDS.join(', ')})`);
+for (const f of faults) if (!FAULT_KINDS.includes(f)) usage(`--fault: unknown fault kind ${JSON.stringify(f)} (${FAULT_KINDS.join(', ')})`);
 if (!Number.isInteger(cycles) || cycles < 1) throw new Error('--cycles: a positive integer');
 if (!Number.isInteger(seed)) throw new Error('--seed: an integer');
 
