@@ -12,7 +12,7 @@ const added = (callerId: string, jobId: string): HistoryEvent => ({ type: 'add',
 const unknownAdd = (callerId: string): HistoryEvent => ({ type: 'add', at: at(), proc: 'producer#1', callerId, outcome: 'unknown', error: 'socket closed' });
 const delivered = (jobId: string, callerId: string | null, token: number, proc = 'worker-0#1'): HistoryEvent => ({ type: 'delivered', at: at(), proc, jobId, callerId, attempt: token, token });
 const acked = (jobId: string, token: number, outcome: 'ok' | 'stale' | 'unknown' = 'ok', proc = 'worker-0#1'): HistoryEvent => ({ type: 'completed', at: at(), proc, jobId, token, outcome });
-const kill = (target: string, role: 'producer' | 'worker' | 'broker' = 'worker'): HistoryEvent => ({ type: 'fault', at: at(), proc: 'runner', action: 'kill', target, role });
+const kill = (target: string, role: 'producer' | 'worker' | 'broker' | 'postgres' = 'worker'): HistoryEvent => ({ type: 'fault', at: at(), proc: 'runner', action: 'kill', target, role });
 const done = (id: string, callerId: string, leaseToken = 1): StoredJob => ({ id, callerId, state: 'completed', leaseToken });
 
 /** One job added, delivered once and acked: the healthy history. */
@@ -110,5 +110,28 @@ describe('the history checker', () => {
       { type: 'fault', at: 500, proc: 'runner', action: 'kill', target: 'producer#1', role: 'producer' },
     ];
     assert.deepEqual(recoveryTimes(history).map((r) => r.recoveryMs), [300, null]);
+  });
+
+  it('measures the time back after a restart: from the next incarnation being ready to an add and an ack both after it', () => {
+    const history: HistoryEvent[] = [
+      { type: 'fault', at: 100, proc: 'runner', action: 'kill', target: 'postgres#1', role: 'postgres' },
+      { type: 'add', at: 120, proc: 'producer#1', callerId: 'c0', outcome: 'ok', jobId: 'j0' },
+      { type: 'fault', at: 300, proc: 'runner', action: 'start', target: 'postgres#2', role: 'postgres' },
+      // Another process's readiness is not the restart of postgres.
+      { type: 'fault', at: 400, proc: 'runner', action: 'ready', target: 'broker-0#2', role: 'broker' },
+      { type: 'fault', at: 900, proc: 'runner', action: 'ready', target: 'postgres#2', role: 'postgres' },
+      { type: 'completed', at: 1000, proc: 'worker-0#1', jobId: 'j0', token: 1, outcome: 'ok' },
+      { type: 'add', at: 1250, proc: 'producer#1', callerId: 'c1', outcome: 'ok', jobId: 'j1' },
+      { type: 'fault', at: 2000, proc: 'runner', action: 'stop', target: 'worker-0#1', role: 'worker' },
+    ];
+    const r = recoveryTimes(history);
+    assert.deepEqual(r.map((x) => [x.recoveryMs, x.readyAt, x.backAfterRestartMs]), [[900, 900, 350], [null, null, null]]);
+  });
+
+  it('counts a duplicate across a PostgreSQL stop as in flight at a kill', () => {
+    const history = [invoke('c1'), added('c1', 'j1'), delivered('j1', 'c1', 1), kill('postgres#1', 'postgres'), acked('j1', 1, 'unknown'), delivered('j1', 'c1', 2, 'worker-1#1'), acked('j1', 2, 'ok', 'worker-1#1')];
+    const r = check(history, [done('j1', 'c1', 2)]);
+    assert.equal(r.ok, true, r.reasons.join('; '));
+    assert.deepEqual(r.duplicateCauses, { 'in-flight-at-kill': 1, 'lease-expired': 0 });
   });
 });

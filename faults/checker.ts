@@ -173,8 +173,8 @@ export function check(history: readonly HistoryEvent[], finalJobs: readonly Stor
   };
 }
 
-/** Why `next` happened after `prev`: a kill of prev's worker or of a broker in between, else the lease ran out. */
+/** Why `next` happened after `prev`: a kill of prev's worker or of a broker, or PostgreSQL stopped, in between; else the lease ran out. */
 function causeOf(prev: DeliveredEvent, next: DeliveredEvent, faults: readonly FaultMarker[]): DuplicateCause {
-  const killed = faults.some((f) => f.action === 'kill' && f.at >= prev.at && f.at <= next.at && (f.target === prev.proc || f.role === 'broker'));
+  const killed = faults.some((f) => f.action === 'kill' && f.at >= prev.at && f.at <= next.at && (f.target === prev.proc || f.role === 'broker' || f.role === 'postgres'));
   return killed ? 'in-flight-at-kill' : 'lease-expired';
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Spool } from '../src/index.ts';
 import type { Role } from './events.ts';
 import { BrokerProcess, ClientProcess, History, type Managed } from './processes.ts';
+import { PostgresProcess } from './postgres.ts';
 import { Relay } from './relay.ts';
 import type { ClientConfig } from './clients/client-config.ts';
 
@@ -33,6 +34,8 @@ export interface Deployment {
   producer: ClientProcess;
   workers: ClientProcess[];
   brokers: BrokerProcess[];
+  /** The PostgreSQL server of the deployment's own, when it was made with `ownPostgres`. */
+  postgres: PostgresProcess | null;
   /** The processes a fault of `role` may hit. */
   targets(role: Role): Managed[];
   /** Cuts (or heals) the network between worker `worker` and every broker. */
@@ -40,7 +43,10 @@ export interface Deployment {
   /** Opens the store for the runner's reads (maintenance off). */
   reader(): Promise<Spool>;
   start(): Promise<void>;
-  /** Stops every process and deletes the SQLite files (the PostgreSQL schema is left: its name is unique). */
+  /**
+   * Stops every process and deletes the SQLite files (the PostgreSQL schema is left: its name is
+   * unique), and the deployment's own PostgreSQL with its data directory.
+   */
   dispose(): Promise<void>;
 }
 
@@ -49,19 +55,22 @@ let schemas = 0;
 
 /**
  * `relays`: each worker reaches each broker through a TCP relay of its own
- * ({@link Deployment.partition} cuts them), for the partition fault.
+ * ({@link Deployment.partition} cuts them), for the partition fault. `ownPostgres` (brokers-postgres):
+ * a PostgreSQL server of the deployment's own instead of `pgUrl`, for the faults that stop it.
  */
-export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean } = {}): Promise<Deployment> {
+export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean } = {}): Promise<Deployment> {
   const history = new History();
   const dir = mkdtempSync(join(tmpdir(), `spool-faults-${name}-`));
   const sqlite = join(dir, 'spool.db');
   let store = sqlite;
   let schema: string | null = null;
   const brokers: BrokerProcess[] = [];
+  const postgres = name === 'brokers-postgres' && options.ownPostgres ? await PostgresProcess.create(history) : null;
   if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await freePort(), BROKER_SETTINGS));
   if (name === 'brokers-postgres') {
-    if (!options.pgUrl) throw new Error('brokers-postgres needs a PostgreSQL URL (SPOOL_TEST_PG_URL)');
-    store = options.pgUrl;
+    const url = postgres?.url ?? options.pgUrl;
+    if (!url) throw new Error('brokers-postgres needs a PostgreSQL URL (SPOOL_TEST_PG_URL)');
+    store = url;
     schema = `faults_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
     for (let i = 0; i < 2; i++) brokers.push(new BrokerProcess(`broker-${i}`, history, store, await freePort(), [...BROKER_SETTINGS, ...PG_SETTINGS, '--schema', schema]));
   }
@@ -72,7 +81,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
   const workers = [0, 1].map((i) => new ClientProcess(`worker-${i}`, 'worker', history, () => ({
     queue: QUEUE, target: target(relays[i]?.map((r) => r.url)), concurrency: 4, workMs: WORK_MS,
   })));
-  const all: Managed[] = [...brokers, producer, ...workers];
+  const all: Managed[] = [...(postgres ? [postgres] : []), ...brokers, producer, ...workers];
   let readers: Spool[] = [];
   const reader = async () => {
     const spool = await Spool.open({ store, ...(schema ? { schema } : {}), maintenance: false, onError: () => {} });
@@ -85,6 +94,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     producer,
     workers,
     brokers,
+    postgres,
     targets: (role) => all.filter((p) => p.role === role),
     partition(worker, cut) {
       const own = relays[worker];
@@ -94,6 +104,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     },
     reader,
     async start() {
+      if (postgres) await postgres.start();
       for (const b of brokers) await b.start();
       // The queue's settings first (the store is created by the first broker, or by this open).
       const spool = await reader();
@@ -102,10 +113,11 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
       await producer.start();
     },
     async dispose() {
-      for (const p of all) if (p.alive()) await p.signal('SIGKILL');
+      for (const p of all) if (p !== postgres && p.alive()) await p.signal('SIGKILL');
       for (const r of relays.flat()) await r.close();
       for (const r of readers) await r.close().catch(() => {});
       readers = [];
+      await postgres?.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -24,10 +24,15 @@ export interface DeliveredEvent { type: 'delivered'; at: number; proc: string; j
  */
 export interface CompletedEvent { type: 'completed'; at: number; proc: string; jobId: string; token: number; outcome: 'ok' | 'stale' | 'unknown'; error?: string }
 
-/** What the runner did to a process: SIGKILL, SIGSTOP, SIGCONT, a (re)start, or a network partition of it and its end. */
-export interface FaultMarker { type: 'fault'; at: number; proc: 'runner'; action: 'kill' | 'stop' | 'cont' | 'start' | 'partition' | 'heal'; target: string; role: Role }
+/**
+ * What the runner did to a process: SIGKILL (for PostgreSQL: its immediate shutdown), SIGSTOP,
+ * SIGCONT, a (re)start, or a network partition of it and its end. `ready` follows each `start`
+ * once the process is back: a broker printed its serving line, PostgreSQL accepts connections;
+ * a client has no such line, so its `ready` is written as soon as it is spawned.
+ */
+export interface FaultMarker { type: 'fault'; at: number; proc: 'runner'; action: 'kill' | 'stop' | 'cont' | 'start' | 'ready' | 'partition' | 'heal'; target: string; role: Role }
 
-export type Role = 'producer' | 'worker' | 'broker';
+export type Role = 'producer' | 'worker' | 'broker' | 'postgres';
 export type HistoryEvent = AddInvoke | AddEvent | DeliveredEvent | CompletedEvent | FaultMarker;
 
 /** One job as the final read of the store found it. */

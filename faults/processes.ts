@@ -120,6 +120,7 @@ abstract class Process implements Managed {
     });
     this.#exited = new Promise((resolve) => child.on('close', () => resolve()));
     await this.ready();
+    this.history.push({ type: 'fault', at: Date.now(), proc: 'runner', action: 'ready', target: this.proc, role: this.role });
   }
 
   async signal(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void> {

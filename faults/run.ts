@@ -1,7 +1,8 @@
 // `npm run faults`: the fault schedules on every deployment, the history checked after each.
 // Options: --quick (3 cycles per deployment and fault), --cycles N (default 20), --seed N
 // (default: random, printed), --deployment embedded,broker-sqlite,brokers-postgres,
-// --fault kill-producer,kill-worker,kill-broker,stop-worker,partition-worker (default: every kind),
+// --fault kill-producer,kill-worker,kill-broker,stop-worker,partition-worker,restart-postgres
+// (default: every kind; restart-postgres applies to brokers-postgres only, on a PostgreSQL the runner owns),
 // --write-docs (the table into docs/reliability.md, between its markers), --out DIR (every
 // session's history as JSON lines; failed sessions' histories are always written to a temp dir).
 // Exits 1 when the checker (or the run itself) fails. PostgreSQL: SPOOL_TEST_PG_URL, else a
@@ -95,7 +96,9 @@ async function postgresUrl(): Promise<string> {
 const startedAt = Date.now();
 const results: SessionResult[] = [];
 try {
-  const pgUrl = deployments.includes('brokers-postgres') ? await postgresUrl() : undefined;
+  // restart-postgres sessions start (and stop) a PostgreSQL of their own: the shared one is for the other kinds.
+  const sharedPg = deployments.includes('brokers-postgres') && faultsOf('brokers-postgres').some((f) => f !== 'restart-postgres' && faults.includes(f));
+  const pgUrl = sharedPg ? await postgresUrl() : undefined;
   for (const deployment of deployments) {
     for (const fault of faultsOf(deployment).filter((f) => faults.includes(f))) {
       const result = await runSession(deployment, fault, cycles, seed, { pgUrl, log: (line) => process.stderr.write(`  ${line}\n`) });

@@ -10,7 +10,7 @@ import { makeDeployment, QUEUE, type DeploymentName } from './deployments.ts';
 import type { DeliveredEvent, HistoryEvent, StoredJob } from './events.ts';
 import type { ClientProcess, History } from './processes.ts';
 import { recoveryTimes } from './recovery.ts';
-import { schedule, type FaultKind } from './schedules/random.ts';
+import { RESTART_FAULTS, schedule, type FaultKind } from './schedules/random.ts';
 
 /** Longest any one state may take to come about (a broker restart, a failover, a drain) on a loaded machine. */
 const STATE_WAIT_MS = 60_000;
@@ -22,6 +22,12 @@ export interface SessionResult {
   report: CheckReport;
   /** Longest recovery of the session, ms (null: none measured). */
   maxRecoveryMs: number | null;
+  /**
+   * Longest time, over the restarts of the session, from the restarted process (or PostgreSQL)
+   * being back to an add and an ack both confirmed after it, ms (null: not a restarting fault kind,
+   * or none measured).
+   */
+  maxBackAfterRestartMs: number | null;
   /** Stops that caught a worker holding the SQLite write lock: every process stalled until SIGCONT (embedded only). */
   lockStalls: number;
   /** Problems of the run itself (a state that never came about), besides the checker's. */
@@ -56,7 +62,7 @@ function inFlight(history: History, worker: ClientProcess): DeliveredEvent[] {
 
 export async function runSession(deploymentName: DeploymentName, fault: FaultKind, cycles: number, seed: number, options: { pgUrl?: string; log?: (line: string) => void } = {}): Promise<SessionResult> {
   const log = options.log ?? (() => {});
-  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault === 'partition-worker' });
+  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault === 'partition-worker', ownPostgres: fault === 'restart-postgres' });
   const { history } = d;
   const errors: string[] = [];
   let report: CheckReport;
@@ -80,6 +86,8 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
     for (const [i, cycle] of schedule(seed, deploymentName, fault, cycles).entries()) {
       await sleep(cycle.runMs);
       const at = Date.now();
+      /** When the killed process (or PostgreSQL) was back; the cycle ends once an add and an ack were confirmed after that too. */
+      let backAt = at;
       if (fault === 'stop-worker' || fault === 'partition-worker') {
         const index = cycle.target % d.workers.length;
         const worker = d.workers[index]!;
@@ -111,20 +119,22 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
           () => `${worker.proc} to write the outcome of its late acks`,
         );
       } else {
-        const role = fault === 'kill-producer' ? 'producer' : fault === 'kill-worker' ? 'worker' : 'broker';
+        const role = fault === 'kill-producer' ? 'producer' : fault === 'kill-worker' ? 'worker' : fault === 'restart-postgres' ? 'postgres' : 'broker';
         const targets = d.targets(role);
         const victim = targets[cycle.target % targets.length]!;
+        // PostgreSQL: its immediate shutdown (every backend ends, no checkpoint), see faults/postgres.ts.
         await victim.signal('SIGKILL');
         await sleep(cycle.downMs);
         await victim.start();
+        backAt = Date.now();
       }
-      await history.until(() => okAfter(history, at), STATE_WAIT_MS, () => `a confirmed add and ack after the fault of cycle ${i + 1}`);
+      await history.until(() => okAfter(history, backAt), STATE_WAIT_MS, () => `a confirmed add and ack after the fault of cycle ${i + 1}${backAt > at ? ' and the restart' : ''}`);
       log(`${deploymentName} ${fault}: cycle ${i + 1}/${cycles} done`);
     }
     report = check(history.events, await drainAndRead(reader));
   } catch (err) {
     errors.push(String((err as Error)?.message ?? err));
-    const stderr = [...d.brokers, d.producer, ...d.workers].map((p) => p.stderr()).filter(Boolean).join('\n');
+    const stderr = [...(d.postgres ? [d.postgres] : []), ...d.brokers, d.producer, ...d.workers].map((p) => `${p.proc}: ${p.stderr()}`).filter((s) => !s.endsWith(': ')).join('\n');
     if (stderr) errors.push(`stderr of the processes:\n${stderr}`);
     // The faults end anyway (a stopped worker continued, a partition healed) and the queue gets
     // its chance to drain, so the report tells lost jobs from jobs a stuck cycle left running.
@@ -145,13 +155,16 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
   } finally {
     await d.dispose();
   }
-  const times = recoveryTimes(history.events).map((r) => r.recoveryMs).filter((t): t is number => t !== null);
+  const recoveries = recoveryTimes(history.events);
+  const times = recoveries.map((r) => r.recoveryMs).filter((t): t is number => t !== null);
+  const backTimes = RESTART_FAULTS.includes(fault) ? recoveries.map((r) => r.backAfterRestartMs).filter((t): t is number => t !== null) : [];
   return {
     deployment: deploymentName,
     fault,
     cycles,
     report,
     maxRecoveryMs: times.length ? Math.max(...times) : null,
+    maxBackAfterRestartMs: backTimes.length ? Math.max(...backTimes) : null,
     lockStalls,
     errors,
     ok: report.ok && errors.length === 0,

@@ -5,20 +5,29 @@
  */
 import type { DeploymentName } from '../deployments.ts';
 
-export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker'] as const;
+export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker', 'restart-postgres'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-/** The fault kinds a deployment has processes for (the embedded one has no broker, and no network to partition). */
+/**
+ * The fault kinds a deployment has processes for (the embedded one has no broker, and no network
+ * to partition; only the PostgreSQL one has a PostgreSQL to stop).
+ */
 export function faultsOf(deployment: DeploymentName): FaultKind[] {
-  return FAULT_KINDS.filter((f) => deployment !== 'embedded' || (f !== 'kill-broker' && f !== 'partition-worker'));
+  return FAULT_KINDS.filter((f) => {
+    if (f === 'restart-postgres') return deployment === 'brokers-postgres';
+    return deployment !== 'embedded' || (f !== 'kill-broker' && f !== 'partition-worker');
+  });
 }
+
+/** The fault kinds that kill a process (or stop PostgreSQL) and start it again: their table row has a time back after the restart. */
+export const RESTART_FAULTS: readonly FaultKind[] = ['kill-producer', 'kill-broker', 'restart-postgres'];
 
 export interface Cycle {
   /** How long the system runs before the fault strikes. */
   runMs: number;
   /** Which of the processes of the fault's role it hits (an index, taken modulo their number). */
   target: number;
-  /** How long the killed process stays down before it is started again. */
+  /** How long the killed process (or the stopped PostgreSQL) stays down before it is started again. */
   downMs: number;
 }
 
