@@ -51,6 +51,9 @@ export class QueueDispatcher {
   #again = false;
   #scheduled = false;
   #runDone: Promise<void> = Promise.resolve();
+  /** Where the next distribution starts in the subscribers' order: after the one served last. */
+  #cursor = 0;
+  #next = 0;
 
   constructor(hooks: DispatcherHooks) {
     this.#hooks = hooks;
@@ -134,12 +137,15 @@ export class QueueDispatcher {
 
   #distribute(jobs: Job[]): void {
     const batches = new Map<CreditSubscription, Job[]>();
+    const subs = [...this.#subs];
     let i = 0;
-    // Round-robin one job at a time, so subscribers share a short backlog fairly.
-    while (i < jobs.length) {
+    // Round-robin one job at a time, so subscribers share a short backlog fairly, starting after
+    // the subscriber served last: under a light load (a job or two per claim) the first one in
+    // line would otherwise get every job while the others sat idle with their credits.
+    while (i < jobs.length && subs.length > 0) {
       let gave = false;
-      for (const s of this.#subs) {
-        if (i >= jobs.length) break;
+      for (let k = 0; k < subs.length && i < jobs.length; k++) {
+        const s = subs[(this.#cursor + k) % subs.length]!;
         if (s.credits <= 0) continue;
         s.credits--;
         const job = jobs[i++]!;
@@ -148,7 +154,9 @@ export class QueueDispatcher {
         batch.push(job);
         this.#hooks.delivered(job, s);
         gave = true;
+        this.#next = (this.#cursor + k + 1) % subs.length;
       }
+      this.#cursor = this.#next;
       if (!gave) break;
     }
     if (i < jobs.length) this.#hooks.giveBack(jobs.slice(i));
