@@ -14,7 +14,7 @@ import { Spool } from '../src/index.ts';
 import type { Role } from './events.ts';
 import { BrokerProcess, ClientProcess, History, type Managed } from './processes.ts';
 import { PostgresProcess } from './postgres.ts';
-import { Relay } from './relay.ts';
+import { PartitionRelay as Relay } from '../test/support/relay.ts';
 import type { ClientConfig } from './clients/client-config.ts';
 
 export const DEPLOYMENTS = ['embedded', 'broker-sqlite', 'brokers-postgres'] as const;

@@ -6,57 +6,22 @@
  * (bounded), never for a time.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { Spool } from '../engine/spool.ts';
 import { connect } from './connect.ts';
 import { startBroker } from '../server/broker.ts';
 import { quiet, waitFor } from '../../test/support/remote.ts';
+import { PartitionRelay } from '../../test/support/relay.ts';
 
 /** Longest any one state may take to come about on a loaded CI machine. */
 const STATE_WAIT_MS = 20_000;
-
-/** A TCP relay to `targetPort` that can lose what the broker sends (while both ends think the connection is up), then end it. */
-async function replyDroppingRelay(t: TestContext, targetPort: number): Promise<{ port: number; connections: () => number; dropReplies: () => void; heal: () => void }> {
-  let dropping = false;
-  let connections = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    if (dropping) return void client.destroy();
-    connections++;
-    const upstream = tcpConnect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk: Buffer) => void upstream.write(chunk));
-    upstream.on('data', (chunk: Buffer) => {
-      if (!dropping) client.write(chunk);
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    connections: () => connections,
-    dropReplies: () => void (dropping = true),
-    heal: () => {
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      dropping = false;
-    },
-  };
-}
 
 describe('exactly-once publish across reconnects', () => {
   it('an add whose confirm was lost is sent again after the reconnect and answered with the job stored the first time', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     const broker = await startBroker(spool, { port: 0 });
-    const relay = await replyDroppingRelay(t, broker.port);
+    const relay = await PartitionRelay.open(broker.port);
+    t.after(() => relay.close());
     const client = await connect(`ws://127.0.0.1:${relay.port}/v1/ws`, { ...quiet, reconnectBaseMs: 20, reconnectMaxMs: 20 });
     t.after(async () => {
       relay.heal();
@@ -66,7 +31,7 @@ describe('exactly-once publish across reconnects', () => {
     });
 
     await spool.queue('orders').configure({}); // the queue exists, so the wait below can list it
-    relay.dropReplies();
+    relay.cut('replies');
     let settled = false;
     const added = client.queue('orders').add({ order: 42 }); // no key: the client chooses one
     void added.then(() => (settled = true), () => (settled = true));

@@ -5,7 +5,6 @@
  * Every step waits for a state (bounded), never for a time.
  */
 import assert from 'node:assert/strict';
-import { createServer, connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { inspect } from 'node:util';
 import { StaleLeaseError } from '../core/errors.ts';
@@ -15,72 +14,10 @@ import { connect } from './connect.ts';
 import { startBroker } from '../server/broker.ts';
 import type { RemoteSpool } from './remote-spool.ts';
 import { quiet, waitFor } from '../../test/support/remote.ts';
+import { PartitionRelay as Relay } from '../../test/support/relay.ts';
 
 /** Longest any one state may take to come about on a loaded CI machine. */
 const STATE_WAIT_MS = 20_000;
-
-/** Which bytes a partition loses: everything, or only what the broker sends (replies, deliveries). */
-type Cut = 'both' | 'replies';
-
-interface Relay {
-  port: number;
-  /** Connections the relay has carried to the broker. */
-  connections(): number;
-  /** Bytes from the client lost to a partition: an ack sent into it shows up here. */
-  lostRequestBytes(): number;
-  /**
-   * From now on the connections carried lose bytes (in both directions, or broker → client
-   * only) while both ends still think they are up, and new connections are refused.
-   */
-  cut(what: Cut): void;
-  /** Ends the partitioned connections (as the client's heartbeat watchdog would, later) and lets new ones through. */
-  heal(): void;
-}
-
-/** A TCP relay on loopback between one client and the broker at `targetPort`, which can be partitioned. */
-async function partitionableRelay(t: TestContext, targetPort: number): Promise<Relay> {
-  let cut: Cut | null = null;
-  let connections = 0;
-  let lost = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    if (cut) return void client.destroy(); // the broker cannot be reached during a partition
-    connections++;
-    const upstream = tcpConnect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk: Buffer) => {
-      if (cut === 'both') lost += chunk.length;
-      else upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      if (!cut) client.write(chunk);
-    });
-    // A close is forwarded only while the path is up: across a partition it would be lost too.
-    const forwardClose = (to: Socket) => () => {
-      if (!cut) to.destroy();
-    };
-    client.on('close', forwardClose(upstream));
-    upstream.on('close', forwardClose(client));
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    connections: () => connections,
-    lostRequestBytes: () => lost,
-    cut: (what) => (cut = what),
-    heal: () => {
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      cut = null;
-    },
-  };
-}
 
 /**
  * A memory Spool behind a broker; client A through a partitionable relay (reconnecting
@@ -89,7 +26,8 @@ async function partitionableRelay(t: TestContext, targetPort: number): Promise<R
 async function setup(t: TestContext): Promise<{ spool: Spool; relay: Relay; a: RemoteSpool; b: RemoteSpool; brokerUrl: string }> {
   const spool = await Spool.open({ store: 'memory', ...quiet });
   const broker = await startBroker(spool, { port: 0 });
-  const relay = await partitionableRelay(t, broker.port);
+  const relay = await Relay.open(broker.port);
+  t.after(() => relay.close());
   const a = await connect(`ws://127.0.0.1:${relay.port}/v1/ws`, { ...quiet, reconnectBaseMs: 20, reconnectMaxMs: 20 });
   const b = await connect(broker.wsUrl, quiet);
   t.after(async () => {

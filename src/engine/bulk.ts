@@ -28,15 +28,7 @@ export interface BulkOutcome {
 }
 
 /** A bulk filter, checked: what the store is asked for. */
-export interface CheckedFilter {
-  queue: string;
-  state?: JobState;
-  name?: string;
-  group?: string;
-  createdAfter?: number;
-  createdBefore?: number;
-  payload?: PayloadMatch;
-}
+export type CheckedFilter = Omit<JobFilter, 'payload'> & { payload?: PayloadMatch };
 
 /**
  * Validates a bulk filter: `queue` (required), `state` (one of JOB_STATES), `name` (a job
