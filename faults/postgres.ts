@@ -84,6 +84,10 @@ export class PostgresProcess implements Managed {
     return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
   stderr(): string {
     return this.#log.slice(-4000);
   }

@@ -60,6 +60,8 @@ export interface Managed {
   /** The current incarnation's name, e.g. `worker-1#2`. */
   readonly proc: string;
   alive(): boolean;
+  /** The current incarnation's process id (null before the first start). */
+  pid(): number | null;
   start(): Promise<void>;
   /** Sends `signal`, records the fault marker, and for SIGKILL waits for the exit. */
   signal(signal: 'SIGKILL' | 'SIGSTOP' | 'SIGCONT'): Promise<void>;
@@ -92,17 +94,25 @@ abstract class Process implements Managed {
     return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
   stderr(): string {
     return this.#stderr.slice(-4000);
   }
 
   protected abstract command(): string[];
+  /** Extra environment of the child (e.g. a clock of its own, see faults/clock.ts). */
+  protected environment(): Record<string, string> {
+    return {};
+  }
   protected abstract onLine(line: string): void;
   protected async ready(): Promise<void> {}
 
   async start(): Promise<void> {
     this.#incarnation++;
-    const env = { ...process.env };
+    const env = { ...process.env, ...this.environment() };
     delete env.SPOOL_STORE;
     const child = spawn(process.execPath, this.command(), { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.#child = child;
