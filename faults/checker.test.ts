@@ -112,6 +112,19 @@ describe('the history checker', () => {
     assert.deepEqual(recoveryTimes(history).map((r) => r.recoveryMs), [300, null]);
   });
 
+  it('a struck producer recovers with its own add (any incarnation), a struck worker with its own ack, not the other clients\'', () => {
+    const history: HistoryEvent[] = [
+      { type: 'fault', at: 100, proc: 'runner', action: 'partition', target: 'producer-0#1', role: 'producer', how: 'drop' },
+      { type: 'add', at: 150, proc: 'producer-1#1', callerId: 'c1', outcome: 'ok', jobId: 'j1' },
+      { type: 'completed', at: 160, proc: 'worker-0#1', jobId: 'j0', token: 1, outcome: 'ok' },
+      { type: 'fault', at: 200, proc: 'runner', action: 'kill', target: 'worker-1#1', role: 'worker' },
+      { type: 'add', at: 700, proc: 'producer-0#1', callerId: 'c2', outcome: 'ok', jobId: 'j2' },
+      { type: 'completed', at: 800, proc: 'worker-0#1', jobId: 'j1', token: 1, outcome: 'ok' },
+      { type: 'completed', at: 1200, proc: 'worker-1#2', jobId: 'j2', token: 1, outcome: 'ok' },
+    ];
+    assert.deepEqual(recoveryTimes(history).map((r) => r.recoveryMs), [600, 1000]);
+  });
+
   it('measures the time back after a restart: from the next incarnation being ready to an add and an ack both after it', () => {
     const history: HistoryEvent[] = [
       { type: 'fault', at: 100, proc: 'runner', action: 'kill', target: 'postgres#1', role: 'postgres' },

@@ -1,5 +1,5 @@
 /**
- * The three deployments a fault run covers, each with one producer and two workers:
+ * The three deployments a fault run covers, each with two producers and two workers:
  * - `embedded`: producer and workers each `Spool.open` the same SQLite file;
  * - `broker-sqlite`: one `spool serve` on a SQLite file, remote clients;
  * - `brokers-postgres`: two `spool serve` on one PostgreSQL schema, clients given both URLs.
@@ -14,7 +14,7 @@ import { Spool } from '../src/index.ts';
 import type { Role } from './events.ts';
 import { BrokerProcess, ClientProcess, History, type Managed } from './processes.ts';
 import { PostgresProcess } from './postgres.ts';
-import { PartitionRelay as Relay } from '../test/support/relay.ts';
+import { PartitionRelay as Relay, type PathFault } from '../test/support/relay.ts';
 import type { ClientConfig } from './clients/client-config.ts';
 
 export const DEPLOYMENTS = ['embedded', 'broker-sqlite', 'brokers-postgres'] as const;
@@ -24,6 +24,8 @@ export const QUEUE = 'faults';
 /** Lease length: short, so a killed or stopped worker's jobs come back quickly. Jobs take WORK_MS, far less. */
 export const VISIBILITY_MS = 1_000;
 const WORK_MS = 30;
+const PRODUCERS = 2;
+const WORKERS = 2;
 /** Background duties often, so leases are reaped within ~100 ms of running out. */
 const BROKER_SETTINGS = ['--set', 'maintenanceIntervalMs=100', '--set', 'pollIntervalMs=50'];
 const PG_SETTINGS = ['--set', 'heartbeatIntervalMs=500', '--set', 'leaderLeaseMs=1000'];
@@ -31,15 +33,15 @@ const PG_SETTINGS = ['--set', 'heartbeatIntervalMs=500', '--set', 'leaderLeaseMs
 export interface Deployment {
   name: DeploymentName;
   history: History;
-  producer: ClientProcess;
+  producers: ClientProcess[];
   workers: ClientProcess[];
   brokers: BrokerProcess[];
   /** The PostgreSQL server of the deployment's own, when it was made with `ownPostgres`. */
   postgres: PostgresProcess | null;
   /** The processes a fault of `role` may hit. */
   targets(role: Role): Managed[];
-  /** Cuts (or heals) the network between worker `worker` and every broker. */
-  partition(worker: number, cut: boolean): void;
+  /** Applies `fault` to the path between `client` and every broker (null: heals it). */
+  partition(client: ClientProcess, fault: PathFault | null, delayMs?: number): void;
   /** Opens the store for the runner's reads (maintenance off). */
   reader(): Promise<Spool>;
   start(): Promise<void>;
@@ -54,8 +56,8 @@ export interface Deployment {
 let schemas = 0;
 
 /**
- * `relays`: each worker reaches each broker through a TCP relay of its own
- * ({@link Deployment.partition} cuts them), for the partition fault. `ownPostgres` (brokers-postgres):
+ * `relays`: each client reaches each broker through a TCP relay of its own
+ * ({@link Deployment.partition} cuts them), for the partition faults. `ownPostgres` (brokers-postgres):
  * a PostgreSQL server of the deployment's own instead of `pgUrl`, for the faults that stop it.
  */
 export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean } = {}): Promise<Deployment> {
@@ -74,14 +76,24 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     schema = `faults_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
     for (let i = 0; i < 2; i++) brokers.push(new BrokerProcess(`broker-${i}`, history, store, await freePort(), [...BROKER_SETTINGS, ...PG_SETTINGS, '--schema', schema]));
   }
-  const relays: Relay[][] = [];
-  if (options.relays && brokers.length > 0) for (let i = 0; i < 2; i++) relays.push(await Promise.all(brokers.map((b) => Relay.open(b.port))));
-  const target = (urls = brokers.map((b) => b.url)): ClientConfig['target'] => (name === 'embedded' ? { kind: 'embedded', store: sqlite } : { kind: 'remote', urls });
-  const producer = new ClientProcess('producer', 'producer', history, () => ({ queue: QUEUE, target: target(), rate: options.rate ?? 100, lanes: 4 }));
-  const workers = [0, 1].map((i) => new ClientProcess(`worker-${i}`, 'worker', history, () => ({
-    queue: QUEUE, target: target(relays[i]?.map((r) => r.url)), concurrency: 4, workMs: WORK_MS,
-  })));
-  const all: Managed[] = [...(postgres ? [postgres] : []), ...brokers, producer, ...workers];
+  /** Each client's relays (one per broker), by the client's name. */
+  const relays = new Map<string, Relay[]>();
+  const openRelays = async (client: string) => {
+    if (options.relays && brokers.length > 0) relays.set(client, await Promise.all(brokers.map((b) => Relay.open(b.port))));
+  };
+  const target = (client: string): ClientConfig['target'] =>
+    name === 'embedded' ? { kind: 'embedded', store: sqlite } : { kind: 'remote', urls: (relays.get(client) ?? brokers).map((r) => r.url) };
+  const producers: ClientProcess[] = [];
+  for (let i = 0; i < PRODUCERS; i++) {
+    await openRelays(`producer-${i}`);
+    producers.push(new ClientProcess(`producer-${i}`, 'producer', history, () => ({ queue: QUEUE, target: target(`producer-${i}`), rate: (options.rate ?? 100) / PRODUCERS, lanes: 4 })));
+  }
+  const workers: ClientProcess[] = [];
+  for (let i = 0; i < WORKERS; i++) {
+    await openRelays(`worker-${i}`);
+    workers.push(new ClientProcess(`worker-${i}`, 'worker', history, () => ({ queue: QUEUE, target: target(`worker-${i}`), concurrency: 4, workMs: WORK_MS })));
+  }
+  const all: Managed[] = [...(postgres ? [postgres] : []), ...brokers, ...producers, ...workers];
   let readers: Spool[] = [];
   const reader = async () => {
     const spool = await Spool.open({ store, ...(schema ? { schema } : {}), maintenance: false, onError: () => {} });
@@ -91,16 +103,16 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
   return {
     name,
     history,
-    producer,
+    producers,
     workers,
     brokers,
     postgres,
     targets: (role) => all.filter((p) => p.role === role),
-    partition(worker, cut) {
-      const own = relays[worker];
-      if (!own) throw new Error(`worker ${worker} has no relays: make the deployment with relays`);
-      history.push({ type: 'fault', at: Date.now(), proc: 'runner', action: cut ? 'partition' : 'heal', target: workers[worker]!.proc, role: 'worker' });
-      for (const r of own) if (cut) r.cut(); else r.heal();
+    partition(client, fault, delayMs = 0) {
+      const own = relays.get(client.name);
+      if (!own) throw new Error(`${client.name} has no relays: make the deployment with relays`);
+      history.push({ type: 'fault', at: Date.now(), proc: 'runner', action: fault ? 'partition' : 'heal', target: client.proc, role: client.role, ...(fault ? { how: fault } : {}) });
+      for (const r of own) if (fault) r.apply(fault, delayMs); else r.heal();
     },
     reader,
     async start() {
@@ -110,11 +122,11 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
       const spool = await reader();
       await spool.queue(QUEUE).configure({ visibilityTimeoutMs: VISIBILITY_MS, maxAttempts: 1000, maxStalls: 100 });
       for (const w of workers) await w.start();
-      await producer.start();
+      for (const p of producers) await p.start();
     },
     async dispose() {
       for (const p of all) if (p !== postgres && p.alive()) await p.signal('SIGKILL');
-      for (const r of relays.flat()) await r.close();
+      for (const r of [...relays.values()].flat()) await r.close();
       for (const r of readers) await r.close().catch(() => {});
       readers = [];
       await postgres?.destroy();

@@ -30,7 +30,16 @@ export interface CompletedEvent { type: 'completed'; at: number; proc: string; j
  * once the process is back: a broker printed its serving line, PostgreSQL accepts connections;
  * a client has no such line, so its `ready` is written as soon as it is spawned.
  */
-export interface FaultMarker { type: 'fault'; at: number; proc: 'runner'; action: 'kill' | 'stop' | 'cont' | 'start' | 'ready' | 'partition' | 'heal'; target: string; role: Role }
+export interface FaultMarker {
+  type: 'fault';
+  at: number;
+  proc: 'runner';
+  action: 'kill' | 'stop' | 'cont' | 'start' | 'ready' | 'partition' | 'heal';
+  target: string;
+  role: Role;
+  /** A partition's kind: bytes dropped both ways, replies dropped, connections reset, or bytes delayed (test/support/relay.ts). */
+  how?: 'drop' | 'replies' | 'reset' | 'delay';
+}
 
 export type Role = 'producer' | 'worker' | 'broker' | 'postgres';
 export type HistoryEvent = AddInvoke | AddEvent | DeliveredEvent | CompletedEvent | FaultMarker;

@@ -4,8 +4,9 @@
  * What the system does in between is not replayed: it runs on real processes and real time.
  */
 import type { DeploymentName } from '../deployments.ts';
+import { PATH_FAULTS, type PathFault } from '../../test/support/relay.ts';
 
-export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker', 'restart-postgres'] as const;
+export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker', 'partition-producer', 'restart-postgres'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
@@ -15,7 +16,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export function faultsOf(deployment: DeploymentName): FaultKind[] {
   return FAULT_KINDS.filter((f) => {
     if (f === 'restart-postgres') return deployment === 'brokers-postgres';
-    return deployment !== 'embedded' || (f !== 'kill-broker' && f !== 'partition-worker');
+    return deployment !== 'embedded' || (f !== 'kill-broker' && !f.startsWith('partition-'));
   });
 }
 
@@ -27,8 +28,12 @@ export interface Cycle {
   runMs: number;
   /** Which of the processes of the fault's role it hits (an index, taken modulo their number). */
   target: number;
-  /** How long the killed process (or the stopped PostgreSQL) stays down before it is started again. */
+  /** How long the killed process (or the stopped PostgreSQL) stays down before it is started again; how long a producer stays partitioned. */
   downMs: number;
+  /** A partition's kind (partition faults): bytes dropped both ways, replies dropped, connections reset, bytes delayed. */
+  how: PathFault;
+  /** For `how: 'delay'`: how long each byte is held back, ms. */
+  delayMs: number;
 }
 
 /** mulberry32: a small seeded PRNG, [0, 1). */
@@ -56,5 +61,7 @@ export function schedule(seed: number, deployment: DeploymentName, fault: FaultK
     runMs: 200 + Math.floor(random() * 1000),
     target: Math.floor(random() * 1000),
     downMs: Math.floor(random() * 500),
+    how: PATH_FAULTS[Math.floor(random() * PATH_FAULTS.length)]!,
+    delayMs: 100 + Math.floor(random() * 900),
   }));
 }

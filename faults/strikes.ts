@@ -1,0 +1,136 @@
+/**
+ * How each kind of fault strikes one cycle of a session: what the runner does to the
+ * deployment, and the state it waits for before the fault ends. Every wait is for a state (an
+ * event in the history, a value read from the store), bounded by a generous deadline; the only
+ * timed pauses are the schedule's own (how long a process stays down, a producer cut off).
+ * Each strike returns when the struck part was back (a restarted process ready, a healed path):
+ * the session then waits for an add and an ack confirmed after that moment.
+ */
+import type { Deployment } from './deployments.ts';
+import type { DeliveredEvent } from './events.ts';
+import type { ClientProcess, History } from './processes.ts';
+import type { Cycle, FaultKind } from './schedules/random.ts';
+
+/** Longest any one state may take to come about (a broker restart, a failover, a drain) on a loaded machine. */
+export const STATE_WAIT_MS = 60_000;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves once `cond` (a read of the store) holds, asking every 100 ms; fails after STATE_WAIT_MS. */
+export async function untilStore(cond: () => Promise<boolean>, what: () => string): Promise<void> {
+  const deadline = Date.now() + STATE_WAIT_MS;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${STATE_WAIT_MS} ms waiting for ${what()}`);
+    await sleep(100);
+  }
+}
+
+export interface StrikeContext {
+  d: Deployment;
+  cycle: Cycle;
+  /** The runner's handle on the store (maintenance off). */
+  reader: Awaited<ReturnType<Deployment['reader']>>;
+  /** Counts a stop that caught a worker holding the SQLite write lock (see {@link holdWorker}). */
+  lockStall(): void;
+}
+
+type Strike = (c: StrikeContext) => Promise<number>;
+
+/** Deliveries to `worker`'s current incarnation that it has not yet written an ack outcome for. */
+function inFlight(history: History, worker: ClientProcess): DeliveredEvent[] {
+  const open = new Map<string, DeliveredEvent>();
+  for (const e of history.events) {
+    if (e.type === 'delivered' && e.proc === worker.proc) open.set(`${e.jobId}/${e.token}`, e);
+    if (e.type === 'completed' && e.proc === worker.proc) open.delete(`${e.jobId}/${e.token}`);
+  }
+  return [...open.values()];
+}
+
+/**
+ * A worker stopped (SIGSTOP) or cut off while it holds jobs, until none of them is still leased
+ * to it, so its acks come late; then it runs again (or the path heals) and its late acks must
+ * come back with an outcome (refused as stale, unless its lease was somehow still its own).
+ */
+const holdWorker = (how: 'stop' | 'partition'): Strike => async ({ d, cycle, reader, lockStall }) => {
+  const { history } = d;
+  const worker = d.workers[cycle.target % d.workers.length]!;
+  const at = Date.now();
+  await history.until(() => inFlight(history, worker).length > 0, STATE_WAIT_MS, () => `${worker.proc} to hold a job`);
+  if (how === 'stop') await worker.signal('SIGSTOP');
+  else d.partition(worker, cycle.how, cycle.delayMs);
+  const held = inFlight(history, worker);
+  // Past its leases: no job it held is still leased to it in the store (taken back and run
+  // elsewhere; or completed, when its ack went through just before the fault, or through a
+  // delayed path). On one SQLite file, a process stopped inside a write transaction holds the
+  // database lock: nobody can write (nor reap) until it runs again. Seen as another client's
+  // write refused for the lock, that ends the stop too (its late acks are then accepted: no
+  // other lease took the jobs).
+  let stalled = false;
+  await untilStore(async () => {
+    stalled = history.events.some((e) => e.at >= at && (e.type === 'add' || e.type === 'completed') && 'error' in e && /database lock/.test(e.error ?? ''));
+    if (stalled) return true;
+    const jobs = await Promise.all(held.map((h) => reader.get(h.jobId)));
+    return jobs.every((j, k) => j.state !== 'active' || j.leaseToken !== held[k]!.token);
+  }, () => `the jobs ${worker.proc} held to be taken back`);
+  if (stalled) lockStall();
+  if (how === 'stop') await worker.signal('SIGCONT');
+  else d.partition(worker, null);
+  const back = Date.now();
+  await history.until(
+    () => held.every((h) => history.events.some((e) => e.type === 'completed' && e.proc === worker.proc && e.jobId === h.jobId && e.token === h.token)),
+    STATE_WAIT_MS,
+    () => `${worker.proc} to write the outcome of its late acks`,
+  );
+  return back;
+};
+
+/** Adds `producer`'s current incarnation has begun and not yet written an outcome for. */
+function addsInFlight(history: History, producer: ClientProcess): number {
+  const open = new Set<string>();
+  for (const e of history.events) {
+    if (e.proc !== producer.proc) continue;
+    if (e.type === 'add-invoke') open.add(e.callerId);
+    if (e.type === 'add') open.delete(e.callerId);
+  }
+  return open.size;
+}
+
+/**
+ * A producer cut off (or slowed) while adds are in flight, for 0.5 to 1 s: the adds whose
+ * replies were lost are sent again after the heal with the same idempotency key, so each must
+ * be stored once.
+ */
+const partitionProducer: Strike = async ({ d, cycle }) => {
+  const producer = d.producers[cycle.target % d.producers.length]!;
+  await d.history.until(() => addsInFlight(d.history, producer) > 0, STATE_WAIT_MS, () => `${producer.proc} to have an add in flight`);
+  d.partition(producer, cycle.how, cycle.delayMs);
+  await sleep(500 + cycle.downMs);
+  d.partition(producer, null);
+  return Date.now();
+};
+
+/** A process SIGKILLed (PostgreSQL: its immediate shutdown, see faults/postgres.ts), down a while, started again. */
+const killAndRestart = (role: 'producer' | 'worker' | 'broker' | 'postgres'): Strike => async ({ d, cycle }) => {
+  const targets = d.targets(role);
+  const victim = targets[cycle.target % targets.length]!;
+  await victim.signal('SIGKILL');
+  await sleep(cycle.downMs);
+  await victim.start();
+  return Date.now();
+};
+
+export const STRIKES: Record<FaultKind, Strike> = {
+  'kill-producer': killAndRestart('producer'),
+  'kill-worker': killAndRestart('worker'),
+  'kill-broker': killAndRestart('broker'),
+  'restart-postgres': killAndRestart('postgres'),
+  'stop-worker': holdWorker('stop'),
+  'partition-worker': holdWorker('partition'),
+  'partition-producer': partitionProducer,
+};
+
+/** After a failed cycle: every fault ended (stopped workers continued, paths healed), so the queue can drain. */
+export async function endFaults(d: Deployment, fault: FaultKind): Promise<void> {
+  if (fault === 'stop-worker') for (const w of d.workers) if (w.alive()) await w.signal('SIGCONT');
+  if (fault.startsWith('partition-')) for (const c of [...d.producers, ...d.workers]) d.partition(c, null);
+}
