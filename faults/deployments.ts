@@ -7,6 +7,7 @@
  * wait for the drain and make the final read.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
 import { freePort } from '../test/support/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { Spool } from '../src/index.ts';
 import type { Role } from './events.ts';
 import { BrokerProcess, ClientProcess, History, type Managed } from './processes.ts';
 import { PostgresProcess } from './postgres.ts';
+import { SmallDisk } from './disk.ts';
 import { PartitionRelay as Relay, type PathFault } from '../test/support/relay.ts';
 import type { ClientConfig } from './clients/client-config.ts';
 
@@ -38,12 +40,16 @@ export interface Deployment {
   brokers: BrokerProcess[];
   /** The PostgreSQL server of the deployment's own, when it was made with `ownPostgres`. */
   postgres: PostgresProcess | null;
+  /** The small disk the store lives on, when it was made with `smallDiskMb`. */
+  disk: SmallDisk | null;
   /** The processes a fault of `role` may hit. */
   targets(role: Role): Managed[];
   /** Applies `fault` to the path between `client` and every broker (null: heals it). */
   partition(client: ClientProcess, fault: PathFault | null, delayMs?: number): void;
   /** Opens the store for the runner's reads (maintenance off). */
   reader(): Promise<Spool>;
+  /** SQLite's `PRAGMA integrity_check` of the file (`ok` when sound); null on PostgreSQL. */
+  integrity(): string | null;
   start(): Promise<void>;
   /**
    * Stops every process and deletes the SQLite files (the PostgreSQL schema is left: its name is
@@ -59,15 +65,17 @@ let schemas = 0;
  * `relays`: each client reaches each broker through a TCP relay of its own
  * ({@link Deployment.partition} cuts them), for the partition faults. `ownPostgres` (brokers-postgres):
  * a PostgreSQL server of the deployment's own instead of `pgUrl`, for the faults that stop it.
+ * `smallDiskMb`: the SQLite file (or the own PostgreSQL's data directory) on a tmpfs of that size, for the disk-full fault.
  */
-export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean } = {}): Promise<Deployment> {
+export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean; smallDiskMb?: number } = {}): Promise<Deployment> {
   const history = new History();
-  const dir = mkdtempSync(join(tmpdir(), `spool-faults-${name}-`));
+  const disk = options.smallDiskMb ? SmallDisk.mount(options.smallDiskMb) : null;
+  const dir = disk?.dir ?? mkdtempSync(join(tmpdir(), `spool-faults-${name}-`));
   const sqlite = join(dir, 'spool.db');
   let store = sqlite;
   let schema: string | null = null;
   const brokers: BrokerProcess[] = [];
-  const postgres = name === 'brokers-postgres' && options.ownPostgres ? await PostgresProcess.create(history) : null;
+  const postgres = name === 'brokers-postgres' && (options.ownPostgres || disk) ? await PostgresProcess.create(history, disk?.dir) : null;
   if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await freePort(), BROKER_SETTINGS));
   if (name === 'brokers-postgres') {
     const url = postgres?.url ?? options.pgUrl;
@@ -107,6 +115,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     workers,
     brokers,
     postgres,
+    disk,
     targets: (role) => all.filter((p) => p.role === role),
     partition(client, fault, delayMs = 0) {
       const own = relays.get(client.name);
@@ -115,6 +124,15 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
       for (const r of own) if (fault) r.apply(fault, delayMs); else r.heal();
     },
     reader,
+    integrity() {
+      if (schema) return null;
+      const db = new DatabaseSync(sqlite, { readOnly: true });
+      try {
+        return (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+      } finally {
+        db.close();
+      }
+    },
     async start() {
       if (postgres) await postgres.start();
       for (const b of brokers) await b.start();
@@ -130,7 +148,8 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
       for (const r of readers) await r.close().catch(() => {});
       readers = [];
       await postgres?.destroy();
-      rmSync(dir, { recursive: true, force: true });
+      if (disk) disk.dispose();
+      else rmSync(dir, { recursive: true, force: true });
     },
   };
 }

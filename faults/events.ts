@@ -26,7 +26,7 @@ export interface CompletedEvent { type: 'completed'; at: number; proc: string; j
 
 /**
  * What the runner did to a process: SIGKILL (for PostgreSQL: its immediate shutdown), SIGSTOP,
- * SIGCONT, a (re)start, or a network partition of it and its end. `ready` follows each `start`
+ * SIGCONT, a (re)start, or a network partition of it and its end; or to the store's disk: filled, freed. `ready` follows each `start`
  * once the process is back: a broker printed its serving line, PostgreSQL accepts connections;
  * a client has no such line, so its `ready` is written as soon as it is spawned.
  */
@@ -34,14 +34,15 @@ export interface FaultMarker {
   type: 'fault';
   at: number;
   proc: 'runner';
-  action: 'kill' | 'stop' | 'cont' | 'start' | 'ready' | 'partition' | 'heal';
+  action: 'kill' | 'stop' | 'cont' | 'start' | 'ready' | 'partition' | 'heal' | 'fill' | 'free';
   target: string;
   role: Role;
   /** A partition's kind: bytes dropped both ways, replies dropped, connections reset, or bytes delayed (test/support/relay.ts). */
   how?: 'drop' | 'replies' | 'reset' | 'delay';
 }
 
-export type Role = 'producer' | 'worker' | 'broker' | 'postgres';
+/** `disk`: the filesystem the store lives on (the disk-full fault fills it, then frees it). */
+export type Role = 'producer' | 'worker' | 'broker' | 'postgres' | 'disk';
 export type HistoryEvent = AddInvoke | AddEvent | DeliveredEvent | CompletedEvent | FaultMarker;
 
 /** One job as the final read of the store found it. */

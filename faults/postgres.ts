@@ -48,10 +48,10 @@ export class PostgresProcess implements Managed {
     this.#ids = ids;
   }
 
-  /** Creates the data directory (initdb); {@link start} runs the server. */
-  static async create(history: History): Promise<PostgresProcess> {
+  /** Creates the data directory (initdb) in `parent` (default: the temp directory); {@link start} runs the server. */
+  static async create(history: History, parent = tmpdir()): Promise<PostgresProcess> {
     const port = await freePort();
-    const dataDir = join(tmpdir(), `spool-faults-pg-${randomBytes(6).toString('hex')}`);
+    const dataDir = join(parent, `spool-faults-pg-${randomBytes(6).toString('hex')}`);
     const root = process.getuid?.() === 0;
     const init = new EmbeddedPostgres({
       databaseDir: dataDir,

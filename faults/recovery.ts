@@ -1,5 +1,5 @@
 /**
- * Recovery time after a fault (pure): from the fault marker (a kill, a stop, a partition) to the moment both an add and an
+ * Recovery time after a fault (pure): from the fault marker (a kill, a stop, a partition, the disk freed) to the moment both an add and an
  * ack have been confirmed `ok` after it: the add by the struck producer itself (any incarnation)
  * when the fault hit a producer, the ack by the struck worker itself when it hit a worker, and
  * otherwise by any client. So a producer cut off recovers when its own adds go through again,
@@ -35,7 +35,8 @@ export function recoveryTimes(history: readonly HistoryEvent[]): Recovery[] {
     return add === undefined || ack === undefined ? null : Math.max(add, ack) - t;
   };
   return history.flatMap((e, i) => {
-    if (e.type !== 'fault' || (e.action !== 'kill' && e.action !== 'stop' && e.action !== 'partition')) return [];
+    // A full disk is measured from the moment space came back: while it is full, nothing is expected to go through.
+    if (e.type !== 'fault' || (e.action !== 'kill' && e.action !== 'stop' && e.action !== 'partition' && e.action !== 'free')) return [];
     let readyAt: number | null = null;
     if (e.action === 'kill') {
       const ready = history.slice(i + 1).find((r) => r.type === 'fault' && r.action === 'ready' && r.target !== e.target && nameOf(r.target) === nameOf(e.target));

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEPLOYMENTS, type DeploymentName } from './deployments.ts';
-import { FAULT_KINDS, faultsOf, type FaultKind } from './schedules/random.ts';
+import { FAULT_KINDS, faultsOf, OWN_POSTGRES_FAULTS, type FaultKind } from './schedules/random.ts';
 import { runSession, type SessionResult } from './session.ts';
 import { markdownTable } from './table.ts';
 
@@ -96,8 +96,8 @@ async function postgresUrl(): Promise<string> {
 const startedAt = Date.now();
 const results: SessionResult[] = [];
 try {
-  // restart-postgres sessions start (and stop) a PostgreSQL of their own: the shared one is for the other kinds.
-  const sharedPg = deployments.includes('brokers-postgres') && faultsOf('brokers-postgres').some((f) => f !== 'restart-postgres' && faults.includes(f));
+  // restart-postgres and disk-full sessions start (and stop) a PostgreSQL of their own: the shared one is for the other kinds.
+  const sharedPg = deployments.includes('brokers-postgres') && faultsOf('brokers-postgres').some((f) => !OWN_POSTGRES_FAULTS.includes(f) && faults.includes(f));
   const pgUrl = sharedPg ? await postgresUrl() : undefined;
   for (const deployment of deployments) {
     for (const fault of faultsOf(deployment).filter((f) => faults.includes(f))) {

@@ -10,8 +10,12 @@ import { makeDeployment, QUEUE, type DeploymentName } from './deployments.ts';
 import type { HistoryEvent, StoredJob } from './events.ts';
 import type { History } from './processes.ts';
 import { recoveryTimes } from './recovery.ts';
-import { RESTART_FAULTS, schedule, type FaultKind } from './schedules/random.ts';
+import { OWN_POSTGRES_FAULTS, RESTART_FAULTS, schedule, type FaultKind } from './schedules/random.ts';
 import { endFaults, STATE_WAIT_MS, sleep, STRIKES, untilStore } from './strikes.ts';
+
+/** The disk-full fault's disk: room for the store of a session, then filled. PostgreSQL needs its WAL segments (16 MB each) and catalog. */
+const DISK_MB_SQLITE = 64;
+const DISK_MB_POSTGRES = 384;
 
 export interface SessionResult {
   deployment: DeploymentName;
@@ -48,7 +52,7 @@ const okAfter = (history: History, t: number) => {
 
 export async function runSession(deploymentName: DeploymentName, fault: FaultKind, cycles: number, seed: number, options: { pgUrl?: string; log?: (line: string) => void } = {}): Promise<SessionResult> {
   const log = options.log ?? (() => {});
-  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault.startsWith('partition-'), ownPostgres: fault === 'restart-postgres' });
+  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault.startsWith('partition-'), ownPostgres: OWN_POSTGRES_FAULTS.includes(fault), ...(fault === 'disk-full' ? { smallDiskMb: deploymentName === 'brokers-postgres' ? DISK_MB_POSTGRES : DISK_MB_SQLITE } : {}) });
   const { history } = d;
   const errors: string[] = [];
   let report: CheckReport;
@@ -77,6 +81,9 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
       log(`${deploymentName} ${fault}: cycle ${i + 1}/${cycles} done`);
     }
     report = check(history.events, await drainAndRead(reader));
+    // No fault may corrupt the SQLite file (a kill mid-write, a full disk): its own check must pass.
+    const integrity = d.integrity();
+    if (integrity !== null && integrity !== 'ok') errors.push(`PRAGMA integrity_check: ${integrity}`);
   } catch (err) {
     errors.push(String((err as Error)?.message ?? err));
     const stderr = [...(d.postgres ? [d.postgres] : []), ...d.brokers, ...d.producers, ...d.workers].map((p) => `${p.proc}: ${p.stderr()}`).filter((s) => !s.endsWith(': ')).join('\n');

@@ -119,6 +119,31 @@ const killAndRestart = (role: 'producer' | 'worker' | 'broker' | 'postgres'): St
   return Date.now();
 };
 
+/**
+ * The store's disk filled (a tmpfs, see faults/disk.ts) until a client is told an add or an
+ * ack failed, kept full a while, then freed. A PostgreSQL that shut itself down on the full disk
+ * is started again, as an operator would once space is back; brokers and clients must carry on
+ * by themselves.
+ */
+const fillDisk: Strike = async ({ d, cycle }) => {
+  const disk = d.disk;
+  if (!disk) throw new Error('the disk-full fault needs a deployment made with smallDiskMb');
+  const { history } = d;
+  const at = Date.now();
+  history.push({ type: 'fault', at, proc: 'runner', action: 'fill', target: 'disk', role: 'disk' });
+  disk.fill();
+  await history.until(
+    () => history.events.some((e) => e.at >= at && ((e.type === 'add' && e.outcome !== 'ok') || (e.type === 'completed' && e.outcome === 'unknown'))),
+    STATE_WAIT_MS,
+    () => 'a client to be told an add or an ack failed on the full disk',
+  );
+  await sleep(cycle.downMs);
+  disk.free();
+  history.push({ type: 'fault', at: Date.now(), proc: 'runner', action: 'free', target: 'disk', role: 'disk' });
+  if (d.postgres && !d.postgres.alive()) await d.postgres.start();
+  return Date.now();
+};
+
 export const STRIKES: Record<FaultKind, Strike> = {
   'kill-producer': killAndRestart('producer'),
   'kill-worker': killAndRestart('worker'),
@@ -127,10 +152,15 @@ export const STRIKES: Record<FaultKind, Strike> = {
   'stop-worker': holdWorker('stop'),
   'partition-worker': holdWorker('partition'),
   'partition-producer': partitionProducer,
+  'disk-full': fillDisk,
 };
 
 /** After a failed cycle: every fault ended (stopped workers continued, paths healed), so the queue can drain. */
 export async function endFaults(d: Deployment, fault: FaultKind): Promise<void> {
   if (fault === 'stop-worker') for (const w of d.workers) if (w.alive()) await w.signal('SIGCONT');
   if (fault.startsWith('partition-')) for (const c of [...d.producers, ...d.workers]) d.partition(c, null);
+  if (fault === 'disk-full') {
+    d.disk?.free();
+    if (d.postgres && !d.postgres.alive()) await d.postgres.start();
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * The fault schedules in CI: `npm run faults -- --quick --cycles 2`: two cycles per deployment
  * and fault kind (SIGKILL of a producer, a worker and a broker, SIGSTOP of a worker past its
- * lease, a worker and a producer partitioned from the brokers, PostgreSQL stopped and restarted),
- * on the embedded deployment, a broker on SQLite and two brokers on PostgreSQL: 16 sessions, about 1 to 2 minutes.
+ * lease, a worker and a producer partitioned from the brokers, PostgreSQL stopped and restarted,
+ * the store's disk filled then freed), on the embedded deployment, a broker on SQLite and two
+ * brokers on PostgreSQL: 19 sessions, about 2 minutes. The disk-full fault mounts a small tmpfs (root).
  * The restart-postgres session runs on a PostgreSQL of the runner's own, never the shared one. Fails when the history
  * checker fails; the seed is random and in the message, to replay it.
  */
@@ -30,6 +31,6 @@ it('the quick fault schedule passes the history checker on every deployment', { 
   const replay = `replay: npm run faults -- --quick --cycles 2 --seed ${seed}`;
   assert.equal(code, 0, `the fault run failed (${replay})\n${stdout}\n${stderr.slice(-8000)}`);
   const rows = stdout.split('\n').filter((l) => /^\| (embedded|broker-sqlite|brokers-postgres) \|/.test(l));
-  assert.equal(rows.length, 16, `a row per deployment and fault kind:\n${stdout}`);
+  assert.equal(rows.length, 19, `a row per deployment and fault kind:\n${stdout}`);
   assert.ok(rows.every((r) => r.endsWith('| ok |')), `every row ok (${replay}):\n${stdout}`);
 });
