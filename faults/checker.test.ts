@@ -102,6 +102,32 @@ describe('the history checker', () => {
     assert.deepEqual(r.storedTwice, [{ callerId: 'c1', jobIds: ['j1', 'j2'] }]);
   });
 
+  it('fails on a delayed job delivered sooner than 90 % of its delay, and on a lease taken back in less than half its length', () => {
+    const history: HistoryEvent[] = [
+      { type: 'add-invoke', at: 1000, proc: 'producer-0#1', callerId: 'late', delayMs: 1000 },
+      { type: 'add', at: 1010, proc: 'producer-0#1', callerId: 'late', outcome: 'ok', jobId: 'j1' },
+      { type: 'add-invoke', at: 1000, proc: 'producer-0#1', callerId: 'soon', delayMs: 1000 },
+      { type: 'add', at: 1010, proc: 'producer-0#1', callerId: 'soon', outcome: 'ok', jobId: 'j2' },
+      { type: 'delivered', at: 1900, proc: 'worker-0#1', jobId: 'j1', callerId: 'late', attempt: 1, token: 1 },
+      { type: 'delivered', at: 1899, proc: 'worker-0#1', jobId: 'j2', callerId: 'soon', attempt: 1, token: 1 },
+      // j1's lease (1000 ms) taken back after 400 ms, with no kill in between: early.
+      { type: 'delivered', at: 2300, proc: 'worker-1#1', jobId: 'j1', callerId: 'late', attempt: 2, token: 2 },
+      { type: 'completed', at: 2310, proc: 'worker-1#1', jobId: 'j1', token: 2, outcome: 'ok' },
+      { type: 'completed', at: 2310, proc: 'worker-0#1', jobId: 'j2', token: 1, outcome: 'ok' },
+    ];
+    const stored = [done('j1', 'late', 2), done('j2', 'soon')];
+    const withoutLeases = check(history, stored);
+    assert.deepEqual(withoutLeases.early.delays.map((f) => f.callerId), ['soon']);
+    assert.equal(withoutLeases.early.leases.length, 0, 'leases are judged only when their length is given');
+    const r = check(history, stored, { leaseMs: 1000 });
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.early.leases.map((f) => f.jobId), ['j1']);
+    assert.match(r.reasons.join('; '), /1 delayed jobs delivered early.*1 leases taken back early/);
+    // 500 ms later, the same redelivery is a lease that ran its course.
+    const onTime = history.map((e) => (e.type === 'delivered' && e.token === 2 ? { ...e, at: 2900 } : e));
+    assert.equal(check(onTime, stored, { leaseMs: 1000 }).early.leases.length, 0);
+  });
+
   it('measures recovery from a fault to the next confirmed add and ack', () => {
     const history: HistoryEvent[] = [
       { type: 'fault', at: 100, proc: 'runner', action: 'kill', target: 'broker-0#1', role: 'broker' },

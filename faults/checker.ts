@@ -15,9 +15,16 @@
  * - stored twice: two or more stored jobs carrying one caller id (a producer retried an add
  *   whose outcome it did not know; it passes the caller id as the add's idempotencyKey, so the
  *   store must keep one).
+ * - early: a delayed job first delivered sooner than 90 % of its delay after its add was begun
+ *   (a stepped clock may make Spool's time run at most 10 % fast, see src/core/clock.ts; nothing
+ *   else may bring a delayed job forward); and, when the lease length is given (the clock-step
+ *   sessions), a lease taken back in less than half its length: the next delivery of a job
+ *   (no kill in between) came sooner than that after the previous one. Half, because the
+ *   previous delivery may reach its worker late on a loaded machine; a reaper misled by a
+ *   clock step takes leases back within a maintenance tick.
  *
- * The verdict fails on lost, unexpected, redelivered-after-acknowledged-completion, phantom acks
- * and publishes stored twice. Duplicate deliveries are reported, not failed: at-least-once
+ * The verdict fails on lost, unexpected, redelivered-after-acknowledged-completion, phantom acks,
+ * publishes stored twice and early deliveries. Duplicate deliveries are reported, not failed: at-least-once
  * delivery allows them (a worker killed mid-job, a lease that ran out).
  */
 import type { AddEvent, CompletedEvent, DeliveredEvent, FaultMarker, HistoryEvent, StoredJob } from './events.ts';
@@ -50,17 +57,22 @@ export interface CheckReport {
   /** Extra deliveries per cause (a job delivered 3 times counts 2). */
   duplicateCauses: Record<DuplicateCause, number>;
   storedTwice: { callerId: string; jobIds: string[] }[];
+  early: { delays: Finding[]; leases: Finding[] };
 }
 
-export function check(history: readonly HistoryEvent[], finalJobs: readonly StoredJob[]): CheckReport {
+export function check(history: readonly HistoryEvent[], finalJobs: readonly StoredJob[], options: { leaseMs?: number } = {}): CheckReport {
   const invoked = new Set<string>();
+  /** Delayed adds: the delay and when the first try of the add began. */
+  const delayed = new Map<string, { at: number; delayMs: number }>();
   const adds: AddEvent[] = [];
   const deliveries: DeliveredEvent[] = [];
   const acks: CompletedEvent[] = [];
   const faults: FaultMarker[] = [];
   for (const e of history) {
-    if (e.type === 'add-invoke') invoked.add(e.callerId);
-    else if (e.type === 'add') {
+    if (e.type === 'add-invoke') {
+      invoked.add(e.callerId);
+      if (e.delayMs && !delayed.has(e.callerId)) delayed.set(e.callerId, { at: e.at, delayMs: e.delayMs });
+    } else if (e.type === 'add') {
       invoked.add(e.callerId);
       adds.push(e);
     } else if (e.type === 'delivered') deliveries.push(e);
@@ -120,14 +132,24 @@ export function check(history: readonly HistoryEvent[], finalJobs: readonly Stor
   }
   const duplicates: Duplicate[] = [];
   const duplicateCauses: Record<DuplicateCause, number> = { 'in-flight-at-kill': 0, 'lease-expired': 0 };
+  const early: CheckReport['early'] = { delays: [], leases: [] };
   for (const [jobId, list] of byJob) {
     const byToken = [...new Map(list.map((d) => [d.token, d])).values()].sort((a, b) => a.token - b.token);
+    const first = byToken[0]!;
+    const delay = first.callerId === null ? undefined : delayed.get(first.callerId);
+    if (delay && first.at - delay.at < delay.delayMs * 0.9) {
+      early.delays.push({ jobId, callerId: first.callerId, detail: `delayed ${delay.delayMs} ms, delivered ${first.at - delay.at} ms after its add began` });
+    }
     if (byToken.length < 2) continue;
     const causes: DuplicateCause[] = [];
     for (let i = 1; i < byToken.length; i++) {
-      const cause = causeOf(byToken[i - 1]!, byToken[i]!, faults);
+      const [prev, next] = [byToken[i - 1]!, byToken[i]!];
+      const cause = causeOf(prev, next, faults);
       causes.push(cause);
       duplicateCauses[cause]++;
+      if (options.leaseMs !== undefined && cause === 'lease-expired' && next.at - prev.at < options.leaseMs / 2) {
+        early.leases.push({ jobId, callerId: first.callerId, detail: `token ${prev.token} delivered to ${prev.proc}, taken back and delivered again ${next.at - prev.at} ms later (lease ${options.leaseMs} ms)` });
+      }
     }
     duplicates.push({ jobId, callerId: byToken[0]!.callerId, deliveries: byToken.length, causes });
   }
@@ -147,6 +169,8 @@ export function check(history: readonly HistoryEvent[], finalJobs: readonly Stor
   say(unexpected, 'unexpected');
   say(redeliveredAfterCompletion, 'redelivered after an acknowledged completion');
   say(phantomAcks, 'phantom acks');
+  say(early.delays, 'delayed jobs delivered early');
+  say(early.leases, 'leases taken back early');
   if (storedTwice.length > 0) reasons.push(`${storedTwice.length} publishes stored twice, e.g. caller id ${storedTwice[0]!.callerId}: jobs ${storedTwice[0]!.jobIds.join(', ')}`);
 
   return {
@@ -170,6 +194,7 @@ export function check(history: readonly HistoryEvent[], finalJobs: readonly Stor
     duplicates,
     duplicateCauses,
     storedTwice,
+    early,
   };
 }
 

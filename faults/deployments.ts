@@ -16,6 +16,7 @@ import type { Role } from './events.ts';
 import { BrokerProcess, ClientProcess, History, type Managed } from './processes.ts';
 import { PostgresProcess } from './postgres.ts';
 import { SmallDisk } from './disk.ts';
+import { SteppableClock } from './clock.ts';
 import { PartitionRelay as Relay, type PathFault } from '../test/support/relay.ts';
 import type { ClientConfig } from './clients/client-config.ts';
 
@@ -27,6 +28,9 @@ export const QUEUE = 'faults';
 export const VISIBILITY_MS = 1_000;
 const WORK_MS = 30;
 const PRODUCERS = 2;
+/** Every tenth add is delayed 1.5 s: delayed jobs must live through every fault, and never run early. */
+const DELAY_EVERY = 10;
+const DELAY_MS = 1_500;
 const WORKERS = 2;
 /** Background duties often, so leases are reaped within ~100 ms of running out. */
 const BROKER_SETTINGS = ['--set', 'maintenanceIntervalMs=100', '--set', 'pollIntervalMs=50'];
@@ -42,6 +46,11 @@ export interface Deployment {
   postgres: PostgresProcess | null;
   /** The small disk the store lives on, when it was made with `smallDiskMb`. */
   disk: SmallDisk | null;
+  /**
+   * With `steppableClocks`: the clocks the runner may step, one per broker (brokers run on
+   * machines of their own), or one for all the clients of the embedded deployment (one machine).
+   */
+  clocks: SteppableClock[];
   /** The processes a fault of `role` may hit. */
   targets(role: Role): Managed[];
   /** Applies `fault` to the path between `client` and every broker (null: heals it). */
@@ -66,8 +75,9 @@ let schemas = 0;
  * ({@link Deployment.partition} cuts them), for the partition faults. `ownPostgres` (brokers-postgres):
  * a PostgreSQL server of the deployment's own instead of `pgUrl`, for the faults that stop it.
  * `smallDiskMb`: the SQLite file (or the own PostgreSQL's data directory) on a tmpfs of that size, for the disk-full fault.
+ * `steppableClocks`: the brokers (embedded: the clients) on clocks the runner can step, for the clock-step fault.
  */
-export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean; smallDiskMb?: number } = {}): Promise<Deployment> {
+export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean; smallDiskMb?: number; steppableClocks?: boolean } = {}): Promise<Deployment> {
   const history = new History();
   const disk = options.smallDiskMb ? SmallDisk.mount(options.smallDiskMb) : null;
   const dir = disk?.dir ?? mkdtempSync(join(tmpdir(), `spool-faults-${name}-`));
@@ -76,13 +86,20 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
   let schema: string | null = null;
   const brokers: BrokerProcess[] = [];
   const postgres = name === 'brokers-postgres' && (options.ownPostgres || disk) ? await PostgresProcess.create(history, disk?.dir) : null;
-  if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await freePort(), BROKER_SETTINGS));
+  const clocks: SteppableClock[] = [];
+  /** A steppable clock's environment for a process (a new clock per broker; one for every embedded client). */
+  const clockEnv = (name: string) => {
+    if (!options.steppableClocks) return {};
+    if (name.startsWith('broker') || clocks.length === 0) clocks.push(new SteppableClock(dir, name));
+    return clocks.at(-1)!.env();
+  };
+  if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await freePort(), BROKER_SETTINGS, clockEnv('broker-0')));
   if (name === 'brokers-postgres') {
     const url = postgres?.url ?? options.pgUrl;
     if (!url) throw new Error('brokers-postgres needs a PostgreSQL URL (SPOOL_TEST_PG_URL)');
     store = url;
     schema = `faults_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
-    for (let i = 0; i < 2; i++) brokers.push(new BrokerProcess(`broker-${i}`, history, store, await freePort(), [...BROKER_SETTINGS, ...PG_SETTINGS, '--schema', schema]));
+    for (let i = 0; i < 2; i++) brokers.push(new BrokerProcess(`broker-${i}`, history, store, await freePort(), [...BROKER_SETTINGS, ...PG_SETTINGS, '--schema', schema], clockEnv(`broker-${i}`)));
   }
   /** Each client's relays (one per broker), by the client's name. */
   const relays = new Map<string, Relay[]>();
@@ -91,15 +108,16 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
   };
   const target = (client: string): ClientConfig['target'] =>
     name === 'embedded' ? { kind: 'embedded', store: sqlite } : { kind: 'remote', urls: (relays.get(client) ?? brokers).map((r) => r.url) };
+  const embeddedClock = () => (name === 'embedded' ? clockEnv('machine') : {});
   const producers: ClientProcess[] = [];
   for (let i = 0; i < PRODUCERS; i++) {
     await openRelays(`producer-${i}`);
-    producers.push(new ClientProcess(`producer-${i}`, 'producer', history, () => ({ queue: QUEUE, target: target(`producer-${i}`), rate: (options.rate ?? 100) / PRODUCERS, lanes: 4 })));
+    producers.push(new ClientProcess(`producer-${i}`, 'producer', history, () => ({ queue: QUEUE, target: target(`producer-${i}`), rate: (options.rate ?? 100) / PRODUCERS, lanes: 4, delayEvery: DELAY_EVERY, delayMs: DELAY_MS }), embeddedClock()));
   }
   const workers: ClientProcess[] = [];
   for (let i = 0; i < WORKERS; i++) {
     await openRelays(`worker-${i}`);
-    workers.push(new ClientProcess(`worker-${i}`, 'worker', history, () => ({ queue: QUEUE, target: target(`worker-${i}`), concurrency: 4, workMs: WORK_MS })));
+    workers.push(new ClientProcess(`worker-${i}`, 'worker', history, () => ({ queue: QUEUE, target: target(`worker-${i}`), concurrency: 4, workMs: WORK_MS }), embeddedClock()));
   }
   const all: Managed[] = [...(postgres ? [postgres] : []), ...brokers, ...producers, ...workers];
   let readers: Spool[] = [];
@@ -116,6 +134,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     brokers,
     postgres,
     disk,
+    clocks,
     targets: (role) => all.filter((p) => p.role === role),
     partition(client, fault, delayMs = 0) {
       const own = relays.get(client.name);

@@ -6,7 +6,7 @@
  */
 
 /** A producer is about to call add() for this caller id (written before the call, so a kill mid-call leaves a trace). */
-export interface AddInvoke { type: 'add-invoke'; at: number; proc: string; callerId: string }
+export interface AddInvoke { type: 'add-invoke'; at: number; proc: string; callerId: string; /** The add's delay, if it has one. */ delayMs?: number }
 
 /** How an add ended: confirmed with the job's id, refused with an error code, or unknown (the connection or the store went away first). */
 export type AddOutcome =
@@ -26,7 +26,7 @@ export interface CompletedEvent { type: 'completed'; at: number; proc: string; j
 
 /**
  * What the runner did to a process: SIGKILL (for PostgreSQL: its immediate shutdown), SIGSTOP,
- * SIGCONT, a (re)start, or a network partition of it and its end; or to the store's disk: filled, freed. `ready` follows each `start`
+ * SIGCONT, a (re)start, or a network partition of it and its end, a step of its wall clock; or to the store's disk: filled, freed. `ready` follows each `start`
  * once the process is back: a broker printed its serving line, PostgreSQL accepts connections;
  * a client has no such line, so its `ready` is written as soon as it is spawned.
  */
@@ -34,15 +34,17 @@ export interface FaultMarker {
   type: 'fault';
   at: number;
   proc: 'runner';
-  action: 'kill' | 'stop' | 'cont' | 'start' | 'ready' | 'partition' | 'heal' | 'fill' | 'free';
+  action: 'kill' | 'stop' | 'cont' | 'start' | 'ready' | 'partition' | 'heal' | 'fill' | 'free' | 'step';
   target: string;
   role: Role;
   /** A partition's kind: bytes dropped both ways, replies dropped, connections reset, or bytes delayed (test/support/relay.ts). */
   how?: 'drop' | 'replies' | 'reset' | 'delay';
+  /** A clock step's size, seconds (forward when positive). */
+  stepS?: number;
 }
 
-/** `disk`: the filesystem the store lives on (the disk-full fault fills it, then frees it). */
-export type Role = 'producer' | 'worker' | 'broker' | 'postgres' | 'disk';
+/** `disk`: the filesystem the store lives on (the disk-full fault fills it, then frees it); `machine`: the clock every embedded client runs on. */
+export type Role = 'producer' | 'worker' | 'broker' | 'postgres' | 'disk' | 'machine';
 export type HistoryEvent = AddInvoke | AddEvent | DeliveredEvent | CompletedEvent | FaultMarker;
 
 /** One job as the final read of the store found it. */

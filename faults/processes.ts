@@ -156,10 +156,16 @@ abstract class Process implements Managed {
 /** A producer or worker from faults/clients/, given its config (with the incarnation's name). */
 export class ClientProcess extends Process {
   readonly #config: () => Omit<ClientConfig, 'proc'>;
+  readonly #env: Record<string, string>;
 
-  constructor(name: string, role: 'producer' | 'worker', history: History, config: () => Omit<ClientConfig, 'proc'>) {
+  constructor(name: string, role: 'producer' | 'worker', history: History, config: () => Omit<ClientConfig, 'proc'>, env: Record<string, string> = {}) {
     super(name, role, history);
     this.#config = config;
+    this.#env = env;
+  }
+
+  protected override environment(): Record<string, string> {
+    return this.#env;
   }
 
   protected command(): string[] {
@@ -182,12 +188,18 @@ export class BrokerProcess extends Process {
   readonly port: number;
   readonly #store: string;
   readonly #extra: readonly string[];
+  readonly #env: Record<string, string>;
 
-  constructor(name: string, history: History, store: string, port: number, extra: readonly string[]) {
+  constructor(name: string, history: History, store: string, port: number, extra: readonly string[], env: Record<string, string> = {}) {
     super(name, 'broker', history);
     this.#store = store;
     this.port = port;
     this.#extra = extra;
+    this.#env = env;
+  }
+
+  protected override environment(): Record<string, string> {
+    return this.#env;
   }
 
   get url(): string {

@@ -6,9 +6,9 @@
  * timed pauses are the schedule's own (when a fault strikes, how long a process stays down).
  */
 import { check, type CheckReport } from './checker.ts';
-import { makeDeployment, QUEUE, type DeploymentName } from './deployments.ts';
+import { makeDeployment, QUEUE, VISIBILITY_MS, type DeploymentName } from './deployments.ts';
 import type { HistoryEvent, StoredJob } from './events.ts';
-import type { History } from './processes.ts';
+import type { ClientProcess, History } from './processes.ts';
 import { recoveryTimes } from './recovery.ts';
 import { OWN_POSTGRES_FAULTS, RESTART_FAULTS, schedule, type FaultKind } from './schedules/random.ts';
 import { endFaults, STATE_WAIT_MS, sleep, STRIKES, untilStore } from './strikes.ts';
@@ -38,25 +38,29 @@ export interface SessionResult {
   history: HistoryEvent[];
 }
 
-const okAfter = (history: History, t: number) => {
+/** An add and an ack confirmed at `t` or later: the add by `client` if it is a producer, the ack by it if it is a worker. */
+const okAfter = (history: History, t: number, client: ClientProcess | null = null) => {
+  const by = (proc: string, role: 'producer' | 'worker') => client === null || client.role !== role || proc.startsWith(`${client.name}#`);
   let add = false;
   let ack = false;
   for (let i = history.events.length - 1; i >= 0 && !(add && ack); i--) {
     const e = history.events[i]!;
     if (e.at < t) continue;
-    if (e.type === 'add' && e.outcome === 'ok') add = true;
-    if (e.type === 'completed' && e.outcome === 'ok') ack = true;
+    if (e.type === 'add' && e.outcome === 'ok' && by(e.proc, 'producer')) add = true;
+    if (e.type === 'completed' && e.outcome === 'ok' && by(e.proc, 'worker')) ack = true;
   }
   return add && ack;
 };
 
 export async function runSession(deploymentName: DeploymentName, fault: FaultKind, cycles: number, seed: number, options: { pgUrl?: string; log?: (line: string) => void } = {}): Promise<SessionResult> {
   const log = options.log ?? (() => {});
-  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault.startsWith('partition-'), ownPostgres: OWN_POSTGRES_FAULTS.includes(fault), ...(fault === 'disk-full' ? { smallDiskMb: deploymentName === 'brokers-postgres' ? DISK_MB_POSTGRES : DISK_MB_SQLITE } : {}) });
+  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault.startsWith('partition-'), ownPostgres: OWN_POSTGRES_FAULTS.includes(fault), ...(fault === 'disk-full' ? { smallDiskMb: deploymentName === 'brokers-postgres' ? DISK_MB_POSTGRES : DISK_MB_SQLITE } : {}), steppableClocks: fault === 'clock-step' });
   const { history } = d;
   const errors: string[] = [];
   let report: CheckReport;
   let lockStalls = 0;
+  // Leases are judged where nothing but a clock may take them back early (see faults/checker.ts).
+  const leaseCheck = fault === 'clock-step' ? { leaseMs: VISIBILITY_MS } : {};
   /** Stops the producers, waits for the queue to drain, stops the workers (their last events read), reads every job. */
   const drainAndRead = async (reader: Awaited<ReturnType<typeof d.reader>>): Promise<StoredJob[]> => {
     for (const p of d.producers) await p.stop();
@@ -76,11 +80,11 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
     for (const [i, cycle] of schedule(seed, deploymentName, fault, cycles).entries()) {
       await sleep(cycle.runMs);
       const at = Date.now();
-      const backAt = await STRIKES[fault]({ d, cycle, reader, lockStall: () => lockStalls++ });
-      await history.until(() => okAfter(history, backAt), STATE_WAIT_MS, () => `a confirmed add and ack after the fault of cycle ${i + 1}${backAt > at ? ' and the restart' : ''}`);
+      const { backAt, client } = await STRIKES[fault]({ d, cycle, reader, lockStall: () => lockStalls++ });
+      await history.until(() => okAfter(history, backAt, client), STATE_WAIT_MS, () => `a confirmed add and ack after the fault of cycle ${i + 1}${backAt > at ? ' and the restart' : ''}`);
       log(`${deploymentName} ${fault}: cycle ${i + 1}/${cycles} done`);
     }
-    report = check(history.events, await drainAndRead(reader));
+    report = check(history.events, await drainAndRead(reader), leaseCheck);
     // No fault may corrupt the SQLite file (a kill mid-write, a full disk): its own check must pass.
     const integrity = d.integrity();
     if (integrity !== null && integrity !== 'ok') errors.push(`PRAGMA integrity_check: ${integrity}`);
@@ -100,7 +104,7 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
       for (const p of [...d.producers, ...d.workers]) if (p.alive()) await p.signal('SIGKILL');
       stored = await d.reader().then((r) => readAll(r)).catch((e2: unknown) => (errors.push(`the final read failed: ${(e2 as Error)?.message ?? e2}`), []));
     }
-    report = check(history.events, stored);
+    report = check(history.events, stored, leaseCheck);
   } finally {
     await d.dispose();
   }

@@ -3,8 +3,9 @@
  * deployment, and the state it waits for before the fault ends. Every wait is for a state (an
  * event in the history, a value read from the store), bounded by a generous deadline; the only
  * timed pauses are the schedule's own (how long a process stays down, a producer cut off).
- * Each strike returns when the struck part was back (a restarted process ready, a healed path):
- * the session then waits for an add and an ack confirmed after that moment.
+ * Each strike returns when the struck part was back (a restarted process ready, a healed path),
+ * and the client it struck: the session then waits for an add and an ack confirmed after that
+ * moment, the add by the struck producer itself, the ack by the struck worker itself.
  */
 import type { Deployment } from './deployments.ts';
 import type { DeliveredEvent } from './events.ts';
@@ -34,7 +35,14 @@ export interface StrikeContext {
   lockStall(): void;
 }
 
-type Strike = (c: StrikeContext) => Promise<number>;
+export interface Struck {
+  /** When the struck part was back. */
+  backAt: number;
+  /** The client struck, if a client was. */
+  client: ClientProcess | null;
+}
+
+type Strike = (c: StrikeContext) => Promise<Struck>;
 
 /** Deliveries to `worker`'s current incarnation that it has not yet written an ack outcome for. */
 function inFlight(history: History, worker: ClientProcess): DeliveredEvent[] {
@@ -75,13 +83,13 @@ const holdWorker = (how: 'stop' | 'partition'): Strike => async ({ d, cycle, rea
   if (stalled) lockStall();
   if (how === 'stop') await worker.signal('SIGCONT');
   else d.partition(worker, null);
-  const back = Date.now();
+  const backAt = Date.now();
   await history.until(
     () => held.every((h) => history.events.some((e) => e.type === 'completed' && e.proc === worker.proc && e.jobId === h.jobId && e.token === h.token)),
     STATE_WAIT_MS,
     () => `${worker.proc} to write the outcome of its late acks`,
   );
-  return back;
+  return { backAt, client: worker };
 };
 
 /** Adds `producer`'s current incarnation has begun and not yet written an outcome for. */
@@ -106,7 +114,7 @@ const partitionProducer: Strike = async ({ d, cycle }) => {
   d.partition(producer, cycle.how, cycle.delayMs);
   await sleep(500 + cycle.downMs);
   d.partition(producer, null);
-  return Date.now();
+  return { backAt: Date.now(), client: producer };
 };
 
 /** A process SIGKILLed (PostgreSQL: its immediate shutdown, see faults/postgres.ts), down a while, started again. */
@@ -116,7 +124,7 @@ const killAndRestart = (role: 'producer' | 'worker' | 'broker' | 'postgres'): St
   await victim.signal('SIGKILL');
   await sleep(cycle.downMs);
   await victim.start();
-  return Date.now();
+  return { backAt: Date.now(), client: role === 'producer' || role === 'worker' ? (victim as ClientProcess) : null };
 };
 
 /**
@@ -141,7 +149,24 @@ const fillDisk: Strike = async ({ d, cycle }) => {
   disk.free();
   history.push({ type: 'fault', at: Date.now(), proc: 'runner', action: 'free', target: 'disk', role: 'disk' });
   if (d.postgres && !d.postgres.alive()) await d.postgres.start();
-  return Date.now();
+  return { backAt: Date.now(), client: null };
+};
+
+/**
+ * One clock stepped (a broker's; embedded: the machine's, every client's) to a new offset from
+ * the real time, 5 s to 10 min forward or back. Nothing is waited for: the check is that adds
+ * and acks go on, and in the end that no delayed job ran early and no lease was taken back
+ * early (the checker is given the lease length in these sessions).
+ */
+const stepClock: Strike = async ({ d, cycle }) => {
+  const clock = d.clocks[cycle.target % d.clocks.length];
+  if (!clock) throw new Error('the clock-step fault needs a deployment made with steppableClocks');
+  const seconds = 5 + Math.floor((cycle.delayMs / 1000) * 595);
+  const offsetS = (cycle.downMs % 2 === 0 ? 1 : -1) * seconds;
+  const target = d.name === 'embedded' ? 'machine' : d.brokers[cycle.target % d.brokers.length]!.proc;
+  d.history.push({ type: 'fault', at: Date.now(), proc: 'runner', action: 'step', target, role: d.name === 'embedded' ? 'machine' : 'broker', stepS: offsetS - clock.offsetS });
+  clock.step(offsetS);
+  return { backAt: Date.now(), client: null };
 };
 
 export const STRIKES: Record<FaultKind, Strike> = {
@@ -153,6 +178,7 @@ export const STRIKES: Record<FaultKind, Strike> = {
   'partition-worker': holdWorker('partition'),
   'partition-producer': partitionProducer,
   'disk-full': fillDisk,
+  'clock-step': stepClock,
 };
 
 /** After a failed cycle: every fault ended (stopped workers continued, paths healed), so the queue can drain. */

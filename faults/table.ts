@@ -1,7 +1,7 @@
 /** The results of a fault run as a Markdown table: one row per deployment and fault kind. */
 import type { SessionResult } from './session.ts';
 
-const HEADER = ['deployment', 'fault', 'cycles', 'acknowledged adds', 'lost', 'unexpected', 'duplicates (in flight at a kill / lease expired)', 'stored twice', 'phantom acks', 'redelivered after completion', 'stale acks', 'max recovery (ms)', 'back after restart (ms)', 'stops that held the SQLite lock', 'verdict'];
+const HEADER = ['deployment', 'fault', 'cycles', 'acknowledged adds', 'lost', 'unexpected', 'duplicates (in flight at a kill / lease expired)', 'stored twice', 'phantom acks', 'redelivered after completion', 'early (delays / leases)', 'stale acks', 'max recovery (ms)', 'back after restart (ms)', 'stops that held the SQLite lock', 'verdict'];
 
 export function resultRow(r: SessionResult): string[] {
   const rep = r.report;
@@ -17,6 +17,7 @@ export function resultRow(r: SessionResult): string[] {
     String(rep.storedTwice.length),
     String(rep.phantomAcks.length),
     String(rep.redeliveredAfterCompletion.length),
+    `${rep.early.delays.length} / ${rep.early.leases.length}`,
     String(rep.counts.acksStale),
     r.maxRecoveryMs === null ? '–' : String(r.maxRecoveryMs),
     r.maxBackAfterRestartMs === null ? '–' : String(r.maxBackAfterRestartMs),

@@ -17,6 +17,9 @@ export interface ClientConfig {
   /** Producer: adds per second and adds in flight. Worker: jobs at once and ms each takes. */
   rate?: number;
   lanes?: number;
+  /** Producer: every `delayEvery`-th add is delayed by `delayMs`, so delays live through the faults too. */
+  delayEvery?: number;
+  delayMs?: number;
   concurrency?: number;
   workMs?: number;
 }
@@ -25,9 +28,13 @@ export function readConfig(): ClientConfig {
   return JSON.parse(process.argv[2] ?? '') as ClientConfig;
 }
 
-/** Writes one event as a JSON line on stdout, now. */
+/**
+ * Writes one event as a JSON line on stdout, now. Its time is the wall clock when the process
+ * started plus the monotonic time since: a client whose wall clock the clock-step fault steps
+ * (embedded) still writes times the runner can compare with everyone else's.
+ */
 export function emit(event: Record<string, unknown>): void {
-  writeSync(1, JSON.stringify({ ...event, at: Date.now() }) + '\n');
+  writeSync(1, JSON.stringify({ ...event, at: Math.round(performance.timeOrigin + performance.now()) }) + '\n');
 }
 
 export async function openClient(config: ClientConfig): Promise<Spool | RemoteSpool> {

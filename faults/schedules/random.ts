@@ -6,7 +6,7 @@
 import type { DeploymentName } from '../deployments.ts';
 import { PATH_FAULTS, type PathFault } from '../../test/support/relay.ts';
 
-export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker', 'partition-producer', 'restart-postgres', 'disk-full'] as const;
+export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker', 'partition-producer', 'restart-postgres', 'disk-full', 'clock-step'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
