@@ -25,9 +25,105 @@ export function timerDelayMs(ms: number): number {
   return Number.isNaN(ms) ? 0 : Math.min(TIMER_MAX_MS, Math.max(0, ms));
 }
 
-/** The real wall clock. Timers are unref'd: a pending timer alone never keeps the process alive. */
+/** How fast steady time may run ahead of or behind the monotonic clock while it catches up: 10 %. */
+export const CLOCK_SLEW = 0.1;
+
+/** A steady clock (see {@link steadyTime}). */
+export interface SteadyTime {
+  /** Epoch milliseconds, whole: never less than the previous reading, never a jump. */
+  now(): number;
+  /** The wall clock minus steady time at the last reading, in ms: how far the wall clock was stepped and not yet caught up. */
+  offsetMs(): number;
+  /** The largest |offset| seen since start, in ms. */
+  maxOffsetMs(): number;
+}
+
+/**
+ * Time that follows the wall clock but never jumps and never goes backwards. It advances with
+ * the monotonic clock `mono` (ms, any origin) and is steered towards the wall clock `wall`
+ * (epoch ms) by at most `slew` of the monotonic time elapsed: with the default 0.1, it runs at
+ * most 10 % fast or slow. Normally the two agree and steady time is the wall clock; when the
+ * wall clock is stepped (an operator, NTP), steady time catches up over 10× the step (a 60 s
+ * step: 10 minutes), so a lease or delay is never more than 10 % short or long because of it.
+ * Each reading costs one call of each clock and allocates nothing.
+ */
+export function steadyTime(wall: () => number, mono: () => number, slew = CLOCK_SLEW): SteadyTime {
+  // Steady time is `base + (m + adj)`, m the monotonic reading. It is not one accumulated sum:
+  // epoch ms (~1.8e12) are spaced 2.4e-4 ms apart in a double, and readings many times a
+  // millisecond advance by less, so a sum would stand still. `adj` (the corrections taken so
+  // far, as large as the steps caught up) and `m` stay small enough to add exactly.
+  let lastM = mono();
+  const base = wall() - lastM;
+  let adj = 0;
+  let out = Math.floor(base + lastM);
+  let offset = 0;
+  let maxOffset = 0;
+  return {
+    now() {
+      let m = mono();
+      if (m < lastM) m = lastM;
+      const bound = slew * (m - lastM);
+      lastM = m;
+      const w = wall();
+      const diff = w - (base + (m + adj));
+      adj += diff > bound ? bound : diff < -bound ? -bound : diff;
+      const steady = base + (m + adj);
+      offset = w - steady;
+      const abs = offset < 0 ? -offset : offset;
+      if (abs > maxOffset) maxOffset = abs;
+      const t = Math.floor(steady);
+      if (t > out) out = t;
+      return out;
+    },
+    offsetMs: () => offset,
+    maxOffsetMs: () => maxOffset,
+  };
+}
+
+const systemTime = steadyTime(Date.now, () => performance.now());
+
+/**
+ * How far the machine's wall clock is from Spool's time, in ms (wall − Spool): non-zero, and
+ * shrinking by at most 10 % of elapsed time, after the wall clock was stepped.
+ */
+export function clockOffsetMs(): number {
+  systemTime.now();
+  return systemTime.offsetMs();
+}
+
+/** The largest |{@link clockOffsetMs}| this process has seen, in ms. */
+export function maxClockOffsetMs(): number {
+  systemTime.now();
+  return systemTime.maxOffsetMs();
+}
+
+/** The offset past which a step of the wall clock is worth telling the operator: 1 s. */
+export const CLOCK_STEP_NOTICE_MS = 1000;
+
+/**
+ * Notices steps of the machine's clock, once each: the returned function, called now and then
+ * (a maintenance tick), returns {@link clockOffsetMs} when it first exceeds `thresholdMs`, then
+ * null until the offset has come back under the threshold (the step is nearly caught up).
+ */
+export function clockStepWatch(thresholdMs = CLOCK_STEP_NOTICE_MS, offsetMs: () => number = clockOffsetMs): () => number | null {
+  let noticed = false;
+  return () => {
+    const offset = offsetMs();
+    const over = Math.abs(offset) > thresholdMs;
+    const news = over && !noticed;
+    noticed = over;
+    return news ? offset : null;
+  };
+}
+
+/**
+ * The real clock: the wall clock, made steady. If the machine's clock is stepped, Spool's time
+ * catches up at most 10 % fast or slow instead of jumping, so leases and delays are not cut
+ * short or held late by the step, and time never goes backwards within a process.
+ * Timers are unref'd: a pending timer alone never keeps the process alive.
+ */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => systemTime.now(),
   setTimeout(fn, ms) {
     const t = setTimeout(fn, timerDelayMs(ms));
     t.unref();

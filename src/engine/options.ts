@@ -71,7 +71,13 @@ export type SpoolEvent =
   /** The lease reaper ended `count` leases in one tick (expired, or held by dead processes): how many per queue. */
   | { type: 'leases-reaped'; count: number; queues: Record<string, number> }
   /** This process took (`led: true`) or lost the leadership of maintenance on a shared store. */
-  | { type: 'leadership'; led: boolean };
+  | { type: 'leadership'; led: boolean }
+  /**
+   * The machine's wall clock was stepped by more than a second (once per step; only with the
+   * system clock): `offsetMs` is the wall clock minus Spool's time, positive when it jumped
+   * forward. Spool's time does not jump: it catches up at most 10 % fast or slow.
+   */
+  | { type: 'clock-stepped'; offsetMs: number };
 
 /** Every key of {@link OpenOptions}: anything else given to Spool.open is refused (the compiler keeps this list complete). */
 const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {

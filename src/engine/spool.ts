@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { systemClock, type Clock } from '../core/clock.ts';
+import { clockStepWatch, systemClock, type Clock } from '../core/clock.ts';
 import { ClosedError } from '../core/errors.ts';
 import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
@@ -24,7 +24,7 @@ import { Upkeep } from './upkeep.ts';
 import { Operator } from './operator.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
-import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
+import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions, type SpoolEvent } from './options.ts';
 import { LeaseOps } from './leases.ts';
 import { Signals } from './signals.ts';
 import { Queue } from '../api/queue.ts';
@@ -135,6 +135,8 @@ export class Spool implements SpoolClient {
       },
       leaderId: () => this.#membership?.id ?? null, wake: (queue) => this.#dispatch.wake(queue), markHealthy: () => this.#markHealthy(),
       services: [alertEvaluation(alertDeps), alertDelivery(alertDeps)],
+      // A step of the machine's clock, told once per step (a ManualClock is never stepped).
+      ticked: this.clock === systemClock ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
     });
   }
 
@@ -389,4 +391,12 @@ export class Spool implements SpoolClient {
     this.#assertOpen();
     return part;
   }
+}
+
+/** Turns what a clock step watch notices into `clock-stepped` events. */
+function clockEvents(watch: () => number | null, emit: (event: SpoolEvent) => void): () => void {
+  return () => {
+    const offsetMs = watch();
+    if (offsetMs !== null) emit({ type: 'clock-stepped', offsetMs: Math.round(offsetMs) });
+  };
 }

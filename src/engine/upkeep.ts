@@ -22,6 +22,8 @@ export interface UpkeepDeps {
   wake(queue: string): void;
   /** A tick reached the store. */
   markHealthy(): void;
+  /** A tick began (before it touches the store). */
+  ticked?(): void;
   /** Services beyond the defaults (alerts), run after them. */
   services?: readonly Service[];
 }
@@ -81,6 +83,7 @@ export class Upkeep {
    */
   async #tick(tick: number): Promise<void> {
     const now = this.#d.clock.now();
+    this.#d.ticked?.();
     try {
       await this.#services.tick({ leaderId: this.#d.leaderId(), leaseMs: this.#d.settings.leaderLeaseMs, now, tick });
       await this.#promoteDue();

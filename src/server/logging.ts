@@ -3,6 +3,7 @@
  * pino-compatible logger. docs/operations.md ("Logs") lists every one; a test keeps the
  * two in step. API token secrets never reach a line: only a token's id is logged.
  */
+import { CLOCK_SLEW } from '../core/clock.ts';
 import { errorSpec } from '../core/error-codes.ts';
 import { SpoolError, StoreUnavailableError } from '../core/errors.ts';
 import type { OpenOptions, SpoolEvent } from '../engine/options.ts';
@@ -43,6 +44,7 @@ export const LOG_EVENTS = {
   'leases reaped': ['info'],
   'leadership acquired': ['info'],
   'leadership lost': ['warn'],
+  'clock stepped': ['warn'],
   'background error': ['error'],
 } as const satisfies Record<string, readonly LogLevel[]>;
 
@@ -132,8 +134,8 @@ export function statusOfCode(code: string): number {
 /**
  * What to give `Spool.open` so the engine's lines go to `logger`: health changes
  * (`unhealthy`, `healthy again`), `leases reaped` (one line per maintenance tick),
- * `leadership acquired` / `lost` (PostgreSQL), and other background errors, at most one
- * a minute per kind. `spool serve` uses it; a program embedding the broker can too.
+ * `leadership acquired` / `lost` (PostgreSQL), `clock stepped`, and other background errors,
+ * at most one a minute per kind. `spool serve` uses it; a program embedding the broker can too.
  * @example
  * const logger = pino();
  * const spool = await Spool.open({ store, ...engineLogOptions(logger) });
@@ -159,6 +161,8 @@ export function engineLogOptions(logger: BrokerLogger): Required<Pick<OpenOption
           return log.write('leases reaped', 'info', { count: event.count, queues: event.queues });
         case 'leadership':
           return event.led ? log.write('leadership acquired', 'info', { duty: 'maintenance' }) : log.write('leadership lost', 'warn', { duty: 'maintenance' });
+        case 'clock-stepped':
+          return log.write('clock stepped', 'warn', { offsetMs: event.offsetMs, catchUpS: Math.round(Math.abs(event.offsetMs) / CLOCK_SLEW / 1000) });
       }
     },
   };

@@ -259,6 +259,14 @@ describe('broker logs', () => {
     assert.deepEqual(changes, [true, false, true]);
   });
 
+  it('a step of the machine\'s clock is a warning: how far, and how long Spool takes to catch up', () => {
+    const written: { level: string; fields: object; msg: string }[] = [];
+    const at = (level: string) => (fields: object, msg: string) => void written.push({ level, fields, msg });
+    const { onEvent } = engineLogOptions({ trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
+    onEvent({ type: 'clock-stepped', offsetMs: -60_000 });
+    assert.deepEqual(written, [{ level: 'warn', fields: { offsetMs: -60_000, catchUpS: 600 }, msg: 'clock stepped' }]);
+  });
+
   it('startBroker refuses a logger that is not one; pino-pretty writes readable lines with the stack of an error', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());

@@ -39,6 +39,7 @@ const BROKER_FAMILIES: Record<string, Family['type']> = {
   spool_store_healthy: 'gauge',
   spool_store_outages_total: 'counter',
   spool_broker_connections: 'gauge',
+  spool_clock_offset_seconds: 'gauge', // the process's, with the default collectors (metrics-process.ts)
 };
 const isProcessFamily = (name: string) => name.startsWith('spool_process_') || name.startsWith('spool_nodejs_');
 const STATES = ['scheduled', 'ready', 'active', 'completed', 'dead', 'cancelled'] as const;
@@ -106,6 +107,7 @@ describe('GET /metrics', () => {
     assert.equal(value(m, 'spool_store_healthy'), 1);
     assert.equal(value(m, 'spool_store_outages_total'), 0);
     assert.ok(value(m, 'spool_process_cpu_user_seconds_total')! > 0, 'the process metrics, prefixed');
+    assert.ok(Math.abs(value(m, 'spool_clock_offset_seconds')!) < 0.05, 'the wall clock was not stepped');
 
     // Each family: the type it should have, a HELP, labels from a bounded set and never a job id.
     for (const [name, type] of Object.entries(BROKER_FAMILIES)) assert.equal(m.get(name)?.type, type, name);
