@@ -15,6 +15,7 @@ import { Spool } from '../src/index.ts';
 import type { Role } from './events.ts';
 import { BrokerProcess, ClientProcess, History, type Managed } from './processes.ts';
 import { PostgresProcess } from './postgres.ts';
+import { PostgresPair } from './postgres-pair.ts';
 import { SmallDisk } from './disk.ts';
 import { SteppableClock } from './clock.ts';
 import { PartitionRelay as Relay, type PathFault } from '../test/support/relay.ts';
@@ -44,6 +45,8 @@ export interface Deployment {
   brokers: BrokerProcess[];
   /** The PostgreSQL server of the deployment's own, when it was made with `ownPostgres`. */
   postgres: PostgresProcess | null;
+  /** The replicated PostgreSQL (a primary and a synchronous standby), when it was made with `replicatedPostgres`. */
+  pair: PostgresPair | null;
   /** The small disk the store lives on, when it was made with `smallDiskMb`. */
   disk: SmallDisk | null;
   /**
@@ -76,8 +79,10 @@ let schemas = 0;
  * a PostgreSQL server of the deployment's own instead of `pgUrl`, for the faults that stop it.
  * `smallDiskMb`: the SQLite file (or the own PostgreSQL's data directory) on a tmpfs of that size, for the disk-full fault.
  * `steppableClocks`: the brokers (embedded: the clients) on clocks the runner can step, for the clock-step fault.
+ * `replicatedPostgres` (brokers-postgres): a primary and a synchronous standby of the deployment's
+ * own, the brokers given both addresses, for the failover fault.
  */
-export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean; smallDiskMb?: number; steppableClocks?: boolean } = {}): Promise<Deployment> {
+export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean; smallDiskMb?: number; steppableClocks?: boolean; replicatedPostgres?: boolean } = {}): Promise<Deployment> {
   const history = new History();
   const disk = options.smallDiskMb ? SmallDisk.mount(options.smallDiskMb) : null;
   const dir = disk?.dir ?? mkdtempSync(join(tmpdir(), `spool-faults-${name}-`));
@@ -94,8 +99,9 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     return clocks.at(-1)!.env();
   };
   if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await freePort(), BROKER_SETTINGS, clockEnv('broker-0')));
+  const pair = name === 'brokers-postgres' && options.replicatedPostgres ? await PostgresPair.create(history) : null;
   if (name === 'brokers-postgres') {
-    const url = postgres?.url ?? options.pgUrl;
+    const url = pair?.url ?? postgres?.url ?? options.pgUrl;
     if (!url) throw new Error('brokers-postgres needs a PostgreSQL URL (SPOOL_TEST_PG_URL)');
     store = url;
     schema = `faults_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
@@ -135,6 +141,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     postgres,
     disk,
     clocks,
+    pair,
     targets: (role) => all.filter((p) => p.role === role),
     partition(client, fault, delayMs = 0) {
       const own = relays.get(client.name);
@@ -154,6 +161,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     },
     async start() {
       if (postgres) await postgres.start();
+      if (pair) await pair.start();
       for (const b of brokers) await b.start();
       // The queue's settings first (the store is created by the first broker, or by this open).
       const spool = await reader();
@@ -167,6 +175,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
       for (const r of readers) await r.close().catch(() => {});
       readers = [];
       await postgres?.destroy();
+      await pair?.destroy();
       if (disk) disk.dispose();
       else rmSync(dir, { recursive: true, force: true });
     },

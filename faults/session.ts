@@ -54,7 +54,7 @@ const okAfter = (history: History, t: number, client: ClientProcess | null = nul
 
 export async function runSession(deploymentName: DeploymentName, fault: FaultKind, cycles: number, seed: number, options: { pgUrl?: string; log?: (line: string) => void } = {}): Promise<SessionResult> {
   const log = options.log ?? (() => {});
-  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault.startsWith('partition-'), ownPostgres: OWN_POSTGRES_FAULTS.includes(fault), ...(fault === 'disk-full' ? { smallDiskMb: deploymentName === 'brokers-postgres' ? DISK_MB_POSTGRES : DISK_MB_SQLITE } : {}), steppableClocks: fault === 'clock-step' });
+  const d = await makeDeployment(deploymentName, { pgUrl: options.pgUrl, relays: fault.startsWith('partition-'), ownPostgres: OWN_POSTGRES_FAULTS.includes(fault) && fault !== 'failover-postgres', ...(fault === 'disk-full' ? { smallDiskMb: deploymentName === 'brokers-postgres' ? DISK_MB_POSTGRES : DISK_MB_SQLITE } : {}), steppableClocks: fault === 'clock-step', replicatedPostgres: fault === 'failover-postgres' });
   const { history } = d;
   const errors: string[] = [];
   let report: CheckReport;

@@ -169,6 +169,20 @@ const stepClock: Strike = async ({ d, cycle }) => {
   return { backAt: Date.now(), client: null };
 };
 
+/**
+ * The PostgreSQL primary killed (every process of it at once, as a machine dies) and its
+ * synchronous standby promoted; the brokers, given both addresses, must find the new primary by
+ * themselves. The dead node comes back as the new standby at the start of the next cycle
+ * (online, from a base backup of the new primary), so every failover starts from a synchronous pair.
+ */
+const failover: Strike = async ({ d }) => {
+  const pair = d.pair;
+  if (!pair) throw new Error('the failover fault needs a deployment made with replicatedPostgres');
+  if (pair.standbyUrl === null) await pair.rebuildStandby();
+  const { promotedAt } = await pair.failover();
+  return { backAt: promotedAt, client: null };
+};
+
 export const STRIKES: Record<FaultKind, Strike> = {
   'kill-producer': killAndRestart('producer'),
   'kill-worker': killAndRestart('worker'),
@@ -179,6 +193,7 @@ export const STRIKES: Record<FaultKind, Strike> = {
   'partition-producer': partitionProducer,
   'disk-full': fillDisk,
   'clock-step': stepClock,
+  'failover-postgres': failover,
 };
 
 /** After a failed cycle: every fault ended (stopped workers continued, paths healed), so the queue can drain. */

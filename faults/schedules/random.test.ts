@@ -14,8 +14,8 @@ it('the same seed, deployment and fault kind give the same cycles; another seed 
 });
 
 it('the embedded deployment has no broker to kill and no network to partition; only the PostgreSQL one a PostgreSQL to stop; every one a disk to fill', () => {
-  assert.deepEqual(faultsOf('embedded'), ['kill-producer', 'kill-worker', 'stop-worker', 'disk-full']);
-  assert.equal(faultsOf('brokers-postgres').length, 8);
+  assert.deepEqual(faultsOf('embedded'), ['kill-producer', 'kill-worker', 'stop-worker', 'disk-full', 'clock-step']);
+  assert.equal(faultsOf('brokers-postgres').length, 10);
   assert.ok(faultsOf('brokers-postgres').includes('restart-postgres'));
   assert.ok(!faultsOf('broker-sqlite').includes('restart-postgres'));
 });

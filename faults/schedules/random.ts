@@ -6,7 +6,7 @@
 import type { DeploymentName } from '../deployments.ts';
 import { PATH_FAULTS, type PathFault } from '../../test/support/relay.ts';
 
-export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker', 'partition-producer', 'restart-postgres', 'disk-full', 'clock-step'] as const;
+export const FAULT_KINDS = ['kill-producer', 'kill-worker', 'kill-broker', 'stop-worker', 'partition-worker', 'partition-producer', 'restart-postgres', 'disk-full', 'clock-step', 'failover-postgres'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /**
@@ -15,16 +15,16 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
  */
 export function faultsOf(deployment: DeploymentName): FaultKind[] {
   return FAULT_KINDS.filter((f) => {
-    if (f === 'restart-postgres') return deployment === 'brokers-postgres';
+    if (f === 'restart-postgres' || f === 'failover-postgres') return deployment === 'brokers-postgres';
     return deployment !== 'embedded' || (f !== 'kill-broker' && !f.startsWith('partition-'));
   });
 }
 
 /** The fault kinds whose brokers-postgres session runs a PostgreSQL of its own (stopped, or on a small disk), never the shared one. */
-export const OWN_POSTGRES_FAULTS: readonly FaultKind[] = ['restart-postgres', 'disk-full'];
+export const OWN_POSTGRES_FAULTS: readonly FaultKind[] = ['restart-postgres', 'disk-full', 'failover-postgres'];
 
 /** The fault kinds that kill a process (or stop PostgreSQL) and start it again: their table row has a time back after the restart. */
-export const RESTART_FAULTS: readonly FaultKind[] = ['kill-producer', 'kill-broker', 'restart-postgres'];
+export const RESTART_FAULTS: readonly FaultKind[] = ['kill-producer', 'kill-broker', 'restart-postgres', 'failover-postgres'];
 
 export interface Cycle {
   /** How long the system runs before the fault strikes. */
