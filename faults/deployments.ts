@@ -162,15 +162,15 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     async start() {
       if (postgres) await postgres.start();
       if (pair) await pair.start();
-      for (const b of brokers) await b.start();
+      await Promise.all(brokers.map((b) => b.start()));
       // The queue's settings first (the store is created by the first broker, or by this open).
       const spool = await reader();
       await spool.queue(QUEUE).configure({ visibilityTimeoutMs: VISIBILITY_MS, maxAttempts: 1000, maxStalls: 100 });
-      for (const w of workers) await w.start();
-      for (const p of producers) await p.start();
+      await Promise.all(workers.map((w) => w.start()));
+      await Promise.all(producers.map((p) => p.start()));
     },
     async dispose() {
-      for (const p of all) if (p !== postgres && p.alive()) await p.signal('SIGKILL');
+      await Promise.all(all.filter((p) => p !== postgres && p.alive()).map((p) => p.signal('SIGKILL')));
       for (const r of [...relays.values()].flat()) await r.close();
       for (const r of readers) await r.close().catch(() => {});
       readers = [];

@@ -101,10 +101,11 @@ try {
   const pgUrl = sharedPg ? await postgresUrl() : undefined;
   for (const deployment of deployments) {
     for (const fault of faultsOf(deployment).filter((f) => faults.includes(f))) {
+      const sessionStart = Date.now();
       const result = await runSession(deployment, fault, cycles, seed, { pgUrl, log: (line) => process.stderr.write(`  ${line}\n`) });
       results.push(result);
       const verdict = result.ok ? 'ok' : `FAIL: ${[...result.report.reasons, ...result.errors].join('; ')}`;
-      process.stderr.write(`${deployment} × ${fault}: ${verdict}\n`);
+      process.stderr.write(`${deployment} × ${fault}: ${verdict} (${((Date.now() - sessionStart) / 1000).toFixed(1)} s)\n`);
       const keep = values.out ?? (result.ok ? null : mkdtempSync(join(tmpdir(), 'spool-faults-history-')));
       if (keep) {
         mkdirSync(keep, { recursive: true });

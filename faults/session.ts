@@ -63,14 +63,14 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
   const leaseCheck = fault === 'clock-step' ? { leaseMs: VISIBILITY_MS } : {};
   /** Stops the producers, waits for the queue to drain, stops the workers (their last events read), reads every job. */
   const drainAndRead = async (reader: Awaited<ReturnType<typeof d.reader>>): Promise<StoredJob[]> => {
-    for (const p of d.producers) await p.stop();
+    await Promise.all(d.producers.map((p) => p.stop()));
     const queue = reader.queue(QUEUE);
     let counts = (await queue.stats()).counts;
     await untilStore(async () => {
       counts = (await queue.stats()).counts;
       return counts.ready + counts.active + counts.scheduled === 0;
     }, () => `the queue to drain (${JSON.stringify(counts)})`);
-    for (const w of d.workers) await w.stop();
+    await Promise.all(d.workers.map((w) => w.stop()));
     return readAll(reader);
   };
   try {
