@@ -2,7 +2,7 @@
  * A remote client's inputs checked before anything travels, as the engine checks them and in
  * the same words, and encoded as they travel.
  */
-import { randomUUID } from 'node:crypto';
+import { newJobId } from '../core/ids.ts';
 import { checkTags } from '../core/tags.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { checkLimit, describe } from '../core/limits.ts';
@@ -90,7 +90,10 @@ export function toPublishItem(payload: unknown, options: AddOptions, now: number
   const trace = checked.trace === undefined ? active() : checked.trace;
   // Every add carries a key, chosen here, when it is first sent, and kept when the connection
   // re-sends it after a reconnect: a re-sent add whose first send was stored is not stored again.
-  const idempotencyKey = checked.idempotencyKey ?? randomUUID();
+  // Time-ordered (a UUIDv7, as job ids), not random: the stores' key indexes then grow at their
+  // right edge, as the jobs' do, where random keys dirty a page of the index per add once it
+  // outgrows the page cache (measured: W1/W2 through a broker on SQLite 1.4–1.8 times slower).
+  const idempotencyKey = checked.idempotencyKey ?? newJobId();
   return {
     ...rest, payload, idempotencyKey, ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }), ...(trace === null ? {} : { trace }),
   };

@@ -44,7 +44,11 @@ export interface Store extends AlertStore {
    * Throws InvalidArgumentError for a `tx` it cannot use.
    */
   jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[]): Promise<void | InsertExisting>;
-  /** Deletes up to `limit` idempotency keys recorded before `before`; returns how many. */
+  /**
+   * Deletes up to `limit` idempotency keys recorded before `before`; returns how many. It may
+   * find fewer than there are (SQLite looks at the `limit` oldest-recorded only): the rest go on a
+   * later call. Only space: an insert already treats a key recorded before its `since` as absent.
+   */
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number>;
   /** Promotes due scheduled jobs of the queue, then leases up to `limit` ready jobs in claim order. */
   jobsClaim(params: ClaimParams): Promise<Job[]>;

@@ -102,6 +102,24 @@ export function idempotencySuite(target: HarnessTarget): void {
         assert.equal((await q.add(1, { idempotencyKey: 'k' })).id, second.id);
       }, { idempotencyWindowMs: 1000 }));
 
+    it('the expiry deletes keys recorded before its cut-off, a bounded batch at a time, and keeps the later ones', () =>
+      withHarness(target, async ({ api, store, clock }) => {
+        // The stores may find expired keys in any order (SQLite: in the order they were recorded,
+        // with no index on their time): what counts is how many go, and which keys still hold.
+        const q = api.queue('q');
+        const old = [await q.add(1, { idempotencyKey: 'a' }), await q.add(2, { idempotencyKey: 'b' }), await q.add(3, { idempotencyKey: 'c' })];
+        await clock.advance(500);
+        const kept = [await q.add(4, { idempotencyKey: 'd' }), await q.add(5, { idempotencyKey: 'e' })];
+        const before = old[0]!.createdAt + 1;
+        assert.equal(await store.idempotencyKeysDelete({ before, limit: 2 }), 2);
+        assert.equal(await store.idempotencyKeysDelete({ before, limit: 2 }), 1);
+        assert.equal(await store.idempotencyKeysDelete({ before, limit: 2 }), 0);
+        assert.deepEqual((await q.addMany([{ payload: 0, idempotencyKey: 'd' }, { payload: 0, idempotencyKey: 'e' }])).map((j) => j.id), kept.map((j) => j.id));
+        const again = await q.addMany(['a', 'b', 'c'].map((k) => ({ payload: 0, idempotencyKey: k })));
+        again.forEach((j, i) => assert.notEqual(j.id, old[i]!.id, 'a deleted key adds a new job'));
+        assert.equal((await q.list()).length, 8);
+      }));
+
     it('deleting a queue forgets its keys: the queue made again adds a new job with an old key', () =>
       withHarness(target, async ({ api }) => {
         const q = api.queue('q');

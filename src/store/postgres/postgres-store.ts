@@ -159,7 +159,7 @@ export class PostgresStore implements Store {
       await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, channel)), 'add jobs', insertField);
       return;
     }
-    return this.#run(() => this.#transaction((tx) => insertKeyed(this.#q, (text, params) => tx.q(text, params), rows, channel)), 'add jobs', insertField);
+    return this.#run(() => insertKeyed(this.#q, (text, params) => this.#db.q(text, params), rows, channel), 'add jobs', insertField);
   }
 
   async jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
@@ -169,12 +169,12 @@ export class PostgresStore implements Store {
     const named = new Map<NewJobRow, string>();
     const insert = (batch: readonly NewJobRow[]) => {
       if (!batch.some((r) => r.idempotency)) return this.#db.q(this.#q.insert, insertParams(batch, channel));
-      return this.#transaction(async (tx) => {
+      return (async () => {
         for (const r of batch) named.delete(r);
-        const existing = await insertKeyed(this.#q, (text, params) => tx.q(text, params), batch, channel);
+        const existing = await insertKeyed(this.#q, (text, params) => this.#db.q(text, params), batch, channel);
         batch.forEach((r, i) => existing[i] && named.set(r, existing[i]));
         return [];
-      });
+      })();
     };
     const { refused } = await this.#applyEach(rows, insert, 'add jobs', insertField, (r) => `add job ${r.id} to ${r.queue}`);
     return rows.map((r, i): ItemOutcome => {

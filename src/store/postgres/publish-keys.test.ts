@@ -8,6 +8,8 @@ import { after, describe, it } from 'node:test';
 import postgres from 'postgres';
 import { testPgUrl, uniqueSchema } from '../../../test/support/pg-url.ts';
 import { Spool } from '../../engine/spool.ts';
+import type { NewJobRow } from '../store.ts';
+import { openPostgresStore } from './postgres-store.ts';
 
 const sql = postgres(testPgUrl(), { max: 2, onnotice: () => {} });
 after(() => sql.end());
@@ -58,5 +60,22 @@ describe('PostgreSQL: idempotency keys and transactions', () => {
     assert.equal(x[0]!.id, y[1]!.id);
     assert.equal(x[1]!.id, y[0]!.id);
     assert.equal((await a.queue('q').list()).length, 3);
+  });
+
+  it('a batch whose keyed rows have different windows: each key is held, or taken over, by its own', async (t) => {
+    const store = await openPostgresStore({ url: testPgUrl(), schema: uniqueSchema() });
+    t.after(() => store.close());
+    let n = 0;
+    const row = (key: string, createdAt: number, since: number): NewJobRow => ({
+      id: `01900000-0000-7000-8000-${String(++n).padStart(12, '0')}`, queue: 'q', name: 'default', payload: '1', priority: 0, runAt: createdAt,
+      state: 'ready', maxAttempts: 3, maxStalls: 1, timeoutMs: 0, trace: null, group: null, createdAt, idempotency: { key, since },
+    });
+    const x = row('x', 1000, 0);
+    const y = row('y', 1000, 0);
+    assert.deepEqual(await store.jobsInsertMany([x, y]), [null, null]);
+    // x's window (1,000) ended at 2,000: taken over; y's (5,000) has not: held.
+    const x2 = row('x', 5000, 4000);
+    assert.deepEqual(await store.jobsInsertMany([x2, row('y', 5000, 0), row('x', 5000, 0)]), [null, y.id, x2.id]);
+    assert.deepEqual(await store.jobsInsertMany([row('x', 5001, 4500)]), [x2.id]);
   });
 });

@@ -3,19 +3,45 @@ import { insertParams } from './rows.ts';
 import type { PgStatements } from './statements.ts';
 
 /**
- * Idempotent adds on PostgreSQL: the keys of a batch are recorded in `publish_keys` in the
- * insert's transaction, before it, so a key names one job however many adds race with it, and a
- * rolled-back transaction leaves no key behind.
+ * Idempotent adds on PostgreSQL: the keys of a batch are recorded in `publish_keys` by the
+ * statement that inserts its jobs (`insertKeyed`), so a batch costs one round trip, as one
+ * without keys does; a key names one job however many adds race with it, and a rolled-back
+ * transaction (the caller's) leaves no key behind.
  */
 
-/** Runs one statement in the open transaction, giving its rows. */
+/** Runs one statement (alone, or in the caller's open transaction), giving its rows. */
 type Run = (text: string, params: unknown[]) => Promise<readonly Record<string, unknown>[]>;
 
-/** Inserts the rows of `rows` whose keys name no other job; returns, per row, the id of the job its key already names, or null. */
+/**
+ * Inserts the rows of `rows` whose keys name no other job (and those without a key); returns,
+ * per row, the id of the job its key already names (the row not stored), or null.
+ */
 export async function insertKeyed(q: PgStatements, run: Run, rows: readonly NewJobRow[], channel: string | null): Promise<(string | null)[]> {
-  const { toStore, existing } = await claimPublishKeys(q, run, rows);
-  if (toStore.length > 0) await run(q.insert, insertParams(toStore, channel));
-  return existing;
+  const params = insertParams(rows, channel);
+  params.push(rows.map((r) => r.idempotency?.key ?? null), rows.map((r) => r.idempotency?.since ?? null), sharedWindow(rows));
+  // Keys the statement names no job for are this insert's: the first row with the key was stored.
+  const named = new Map<string, string>();
+  for (const r of await run(q.insertKeyed, params)) named.set(`${r.queue as string}\0${r.key as string}`, r.job_id as string);
+  return rows.map((r) => {
+    if (!r.idempotency) return null;
+    const k = `${r.queue}\0${r.idempotency.key}`;
+    const id = named.get(k);
+    if (id !== undefined) return id;
+    named.set(k, r.id);
+    return null;
+  });
+}
+
+/** The window (created_at - since) of the keyed rows, when they all have the same one, else null. */
+function sharedWindow(rows: readonly NewJobRow[]): number | null {
+  let w: number | null = null;
+  for (const r of rows) {
+    if (!r.idempotency) continue;
+    const own = r.createdAt - r.idempotency.since;
+    if (w === null) w = own;
+    else if (own !== w) return null;
+  }
+  return w;
 }
 
 /** The rows of a caller's query result: postgres.js gives an array, `pg` an object with `rows`. */
@@ -23,28 +49,3 @@ export function resultRows(result: unknown): readonly Record<string, unknown>[] 
   if (Array.isArray(result)) return result as Record<string, unknown>[];
   return ((result as { rows?: Record<string, unknown>[] } | null)?.rows) ?? [];
 }
-
-
-/**
- * Records the idempotency keys of `rows` (those that have one) in the open transaction `run`
- * queries in, before their insert: a record past its window is replaced; of concurrent adds
- * with one key the first to record it wins (ON CONFLICT DO NOTHING waits for the other's
- * transaction), as does the first row with a key repeated in `rows`. Returns the rows to store
- * and, per row, the id of the job its key already names (not to be stored), or null.
- */
-async function claimPublishKeys(q: PgStatements, run: Run, rows: readonly NewJobRow[]): Promise<{ toStore: NewJobRow[]; existing: (string | null)[] }> {
-  const keyed = rows.filter((r) => r.idempotency);
-  const queues = keyed.map((r) => r.queue);
-  const keys = keyed.map((r) => r.idempotency!.key);
-  await run(q.publishKeysExpire, [queues, keys, keyed.map((r) => r.idempotency!.since)]);
-  await run(q.publishKeysClaim, [queues, keys, keyed.map((r) => r.id), keyed.map((r) => r.createdAt)]);
-  const held = new Map<string, string>();
-  for (const r of await run(q.publishKeysRead, [queues, keys])) held.set(`${r.queue as string}\0${r.key as string}`, r.job_id as string);
-  const existing = rows.map((r) => {
-    if (!r.idempotency) return null;
-    const id = held.get(`${r.queue}\0${r.idempotency.key}`);
-    return id === undefined || id === r.id ? null : id;
-  });
-  return { toStore: rows.filter((_, i) => existing[i] === null), existing };
-}
-

@@ -57,24 +57,42 @@ export function pgStatements(s: string, historyMax: number) {
       ${notify('ins', '$13', "state = 'ready'")}
       SELECT 1 WHERE ${forced}`,
 
-    // Idempotency keys of adds (publish_keys), in the insert's transaction, before it: drop the
-    // records of these keys past the window, record each key for its row unless the queue holds it
-    // (ON CONFLICT DO NOTHING waits for a concurrent insert of the key, so one of them wins), then
-    // read the id each key names, which a row whose id it is not must not be stored for. Keys are
-    // recorded in key order (the first row of a repeated key first), so two adds whose keys
-    // overlap wait for each other in one order and cannot deadlock.
-    // The expired records are locked in (queue, key) order before they go, as the claim below records
-    // keys in that order: two adds whose expired keys overlap wait for each other, never deadlock.
-    publishKeysExpire: `DELETE FROM ${s}.publish_keys p WHERE (p.queue, p.key) IN (
-        SELECT e.queue, e.key FROM ${s}.publish_keys e JOIN unnest($1::text[], $2::text[], $3::int8[]) AS t(queue, key, since)
-          ON e.queue = t.queue AND e.key = t.key AND e.created_at < t.since
-        ORDER BY e.queue, e.key FOR UPDATE OF e)`,
-    publishKeysClaim: `INSERT INTO ${s}.publish_keys (queue, key, job_id, created_at)
-      SELECT queue, key, job_id, created_at FROM unnest($1::text[], $2::text[], $3::uuid[], $4::int8[]) WITH ORDINALITY AS t(queue, key, job_id, created_at, n)
-      ORDER BY queue, key, n
-      ON CONFLICT (queue, key) DO NOTHING`,
-    publishKeysRead: `SELECT p.queue, p.key, p.job_id::text AS job_id FROM ${s}.publish_keys p
-      JOIN unnest($1::text[], $2::text[]) AS t(queue, key) ON p.queue = t.queue AND p.key = t.key`,
+    // An insert whose rows carry idempotency keys, in one statement (so one round trip, atomic
+    // without a transaction of its own): the insert above, plus $15 the keys (NULL: none) and
+    // $16 since (a held key recorded before it is past the window); $17, when every keyed row has
+    // the same window (created_at - since, as the engine's do), that window, so a held key finds its
+    // since without a scan of the batch (a re-sent batch of 1,000 would cost a million comparisons).
+    // Each key is recorded for the first of its rows, in (queue, key) order, so two adds whose
+    // keys overlap wait for each other in one order and cannot deadlock. A key the queue holds is
+    // "updated" to itself (DO UPDATE, not DO NOTHING), so RETURNING gives the id it names even
+    // when a concurrent add committed it after this statement began (ON CONFLICT waits for that
+    // add and sees its row; a plain read here would not); past the window, it is taken over. Only
+    // the rows whose id a key now names, and those without a key, are stored. Returns (queue, key,
+    // job_id) for the keys that name another job than this insert's (none, mostly: the reply of
+    // a batch stays small).
+    insertKeyed: `WITH t AS (
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::text[], $16::int8[])
+          WITH ORDINALITY AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, key, since, n)),
+      k AS (
+        INSERT INTO ${s}.publish_keys AS p (queue, key, job_id, created_at)
+        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL ORDER BY queue, key, n
+        ON CONFLICT (queue, key) DO UPDATE SET
+          (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
+                                         CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
+                                  FROM (SELECT coalesce(excluded.created_at - $17::int8,
+                                    (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
+        RETURNING p.queue, p.key, p.job_id),
+      ins AS (
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, created_at, updated_at)
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, created_at, created_at
+        FROM t WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)
+        RETURNING queue, state, created_at),
+      qs AS (
+        INSERT INTO ${s}.queues (name, config, created_at, updated_at)
+        SELECT queue, '{}'::jsonb, min(created_at), min(created_at) FROM ins GROUP BY queue ORDER BY queue
+        ON CONFLICT (name) DO NOTHING),
+      ${notify('ins', '$13', "state = 'ready'")}
+      SELECT queue, key, job_id::text AS job_id FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}`,
     publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,
     publishKeysDelete: `DELETE FROM ${s}.publish_keys WHERE ctid IN (SELECT ctid FROM ${s}.publish_keys WHERE created_at < $1 LIMIT $2)`,
 

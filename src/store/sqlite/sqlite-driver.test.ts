@@ -8,6 +8,7 @@ import { SchemaTooNewError, StoreUnavailableError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import type { NewJobRow } from '../store.ts';
 import { ACTIVE_EXPIRED, SEARCH_ALL, SEARCH_BY_STATE } from './statements.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-'));
@@ -57,6 +58,32 @@ describe('SQLite driver', () => {
       assert.equal((after.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, LATEST_SCHEMA_VERSION);
       after.close();
     }
+  });
+
+  it('idempotency keys: a v11 database keeps its keys past version 12; a refused keyed row leaves no key behind', async () => {
+    const row = (id: string, key: string, now = 1000): NewJobRow => ({
+      id, queue: 'q', name: 'default', payload: '1', priority: 0, runAt: now, state: 'ready', maxAttempts: 3, maxStalls: 1, timeoutMs: 0,
+      trace: null, group: null, createdAt: now, idempotency: { key, since: now - 500 },
+    });
+    const path = freshPath();
+    const db = new DatabaseSync(path);
+    for (const m of MIGRATIONS.filter((m) => m.version <= 11)) db.exec(m.sql);
+    db.exec('PRAGMA user_version = 11');
+    db.exec(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, updated_at)
+             VALUES ('01900000-0000-7000-8000-000000000001', 'q', 'default', '1', 0, 'ready', 0, 3, 1, 1000, 1000);
+             INSERT INTO publish_keys (queue, key, job_id, created_at) VALUES ('q', 'k', '01900000-0000-7000-8000-000000000001', 1000)`);
+    db.close();
+    const store = new SqliteStore({ path });
+    assert.deepEqual(await store.jobsInsertMany([row('01900000-0000-7000-8000-000000000002', 'k')]), ['01900000-0000-7000-8000-000000000001']);
+    // Job 1 exists: its row is refused (a duplicate id), and key k2 must not name it or anything else.
+    const [refused, stored] = await store.jobsInsertEach([row('01900000-0000-7000-8000-000000000001', 'k2'), row('01900000-0000-7000-8000-000000000003', 'k3')]);
+    assert.equal(refused!.ok, false);
+    assert.deepEqual(stored, { ok: true });
+    assert.deepEqual(await store.jobsInsertEach([row('01900000-0000-7000-8000-000000000004', 'k2')]), [{ ok: true }], 'k2 was not kept');
+    await store.close();
+    const after = new DatabaseSync(path);
+    assert.equal(after.prepare(`SELECT count(*) AS n FROM sqlite_schema WHERE name = 'publish_keys_created'`).get()!.n, 0, 'version 12 drops the index');
+    after.close();
   });
 
   it('refuses a database written by a newer schema, with a clear error', async () => {

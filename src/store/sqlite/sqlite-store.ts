@@ -19,6 +19,7 @@ import * as reads from './reads.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import { refusedItemError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
+import { storeRow } from './publish-keys.ts';
 import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteTokens } from './tokens.ts';
 import { CountLedger } from './count-ledger.ts';
@@ -105,32 +106,16 @@ export class SqliteStore implements Store {
   }
 
   jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
-    const insert = this.#s.insert;
     return this.#group.submit(() => {
       let existing: (string | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
-        const named = r.idempotency ? this.#heldKey(r) : null;
+        const named = storeRow(this.#w, this.#db, r);
         if (r.idempotency) (existing ??= new Array<string | null>(rows.length).fill(null))[i] = named;
-        if (named !== null) continue;
-        insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.createdAt, r.createdAt);
-        if (r.idempotency) this.#s.publishKeyPut.run(r.queue, r.idempotency.key, r.id, r.createdAt);
-        this.#counts.move(r.queue, null, r.state);
       }
       this.#createQueues(rows, null);
       return existing;
     });
-  }
-
-  /**
-   * The id of the job the idempotency key of `r` names, when its queue holds the key from within
-   * the window (the row is not to be stored), else null: the row is stored and the key recorded
-   * after it (replacing a record past the window), in the same transaction.
-   */
-  #heldKey(r: NewJobRow): string | null {
-    const k = r.idempotency!;
-    const held = this.#s.publishKeyGet.get(r.queue, k.key) as { job_id: string; created_at: number } | undefined;
-    return held !== undefined && held.created_at >= k.since ? held.job_id : null;
   }
 
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> {
@@ -138,17 +123,12 @@ export class SqliteStore implements Store {
   }
 
   jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
-    const insert = this.#s.insert;
     return this.#group.submit(() => {
       const outcomes = this.#each(
         rows,
         (r): ItemOutcome => {
-          const named = r.idempotency ? this.#heldKey(r) : null;
-          if (named !== null) return { ok: true, existing: named };
-          insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.createdAt, r.createdAt);
-          if (r.idempotency) this.#s.publishKeyPut.run(r.queue, r.idempotency.key, r.id, r.createdAt);
-          this.#counts.move(r.queue, null, r.state);
-          return STORED;
+          const named = storeRow(this.#w, this.#db, r);
+          return named === null ? STORED : { ok: true, existing: named };
         },
         (r, err): ItemOutcome => ({ ok: false, error: refusedItemError(err, 'payload', `add job ${r.id} to ${r.queue}`) }),
       );

@@ -212,11 +212,17 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                     ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`),
     // A queue's row, made by its first stored job: config '{}' means every setting at its default.
     queueCreate: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, '{}', ?, ?) ON CONFLICT (name) DO NOTHING`),
-    // Idempotency keys of adds (publish_keys): the job a key names, and when it was recorded.
+    // Idempotency keys of adds (publish_keys, see publish-keys.ts): record a key unless the queue holds it
+    // (the change count says which), read the one held, replace one past the window, forget one whose insert failed.
+    publishKeyClaim: p(`INSERT INTO publish_keys (queue, key, job_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (queue, key) DO NOTHING`),
     publishKeyGet: p(`SELECT job_id, created_at FROM publish_keys WHERE queue = ? AND key = ?`),
-    publishKeyPut: p(`INSERT OR REPLACE INTO publish_keys (queue, key, job_id, created_at) VALUES (?, ?, ?, ?)`),
+    publishKeyReplace: p(`INSERT OR REPLACE INTO publish_keys (queue, key, job_id, created_at) VALUES (?, ?, ?, ?)`),
+    publishKeyForget: p(`DELETE FROM publish_keys WHERE queue = ? AND key = ? AND job_id = ?`),
     publishKeysDeleteQueue: p(`DELETE FROM publish_keys WHERE queue = ?`),
-    publishKeysDelete: p(`DELETE FROM publish_keys WHERE rowid IN (SELECT rowid FROM publish_keys WHERE created_at < ? LIMIT ?)`),
+    // Expiry without an index on created_at (one less b-tree written per add): keys are recorded in
+    // rowid order, so the oldest are the first rowids. Of the first ?2, those recorded before ?1 go;
+    // one not yet expired (a clock that stepped back) holds the ones after it a little longer.
+    publishKeysDelete: p(`DELETE FROM publish_keys WHERE rowid IN (SELECT rowid FROM publish_keys ORDER BY rowid LIMIT ?2) AND created_at < ?1`),
     queueGet: p(`SELECT * FROM queues WHERE name = ?`),
     queueList: p(`SELECT * FROM queues ORDER BY name`),
     queuePause: p(`UPDATE queues SET paused = ?, updated_at = ? WHERE name = ?`),

@@ -1,0 +1,48 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { NewJobRow } from '../store.ts';
+import type { Writes } from './admin.ts';
+
+/**
+ * Idempotent adds on SQLite: the key of a row is recorded in `publish_keys` in the transaction
+ * of its insert (the group commit's), just before it. The hot path is a new key: one
+ * `INSERT … ON CONFLICT DO NOTHING` whose change count says whether the key was new, instead of a
+ * lookup and then an insert (RETURNING, measured, costs more than the two). A key already held
+ * costs a lookup more, rare: re-sent adds.
+ */
+
+/**
+ * Stores the job of `r` unless its idempotency key names a job already, within the window:
+ * returns that job's id (nothing stored), or null when `r` was stored (with its key, if any).
+ * A row whose insert fails records no key either, so the caller may go on with its neighbours.
+ */
+export function storeRow({ s, counts }: Writes, db: DatabaseSync, r: NewJobRow): string | null {
+  const k = r.idempotency;
+  if (k) {
+    const named = claimKey(s, r.queue, k, r.id, r.createdAt);
+    if (named !== null) return named;
+  }
+  try {
+    s.insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.createdAt, r.createdAt);
+  } catch (err) {
+    // A refused row (jobsInsertEach goes on with the others) must not leave its key naming no
+    // job. If the failure ended the transaction, the key went with it, and nothing may run outside it.
+    if (k && db.isTransaction) s.publishKeyForget.run(r.queue, k.key, r.id);
+    throw err;
+  }
+  counts.move(r.queue, null, r.state);
+  return null;
+}
+
+/**
+ * Records `key` of `queue` for job `id` unless the queue holds it from at or after `since`: then
+ * returns the id the key names. A record past the window is replaced by a new row (INSERT OR
+ * REPLACE, not an update), so rowid order stays the order keys were recorded in, which is what
+ * the expiry walks (publishKeysDelete).
+ */
+function claimKey(s: Writes['s'], queue: string, k: { key: string; since: number }, id: string, createdAt: number): string | null {
+  if (s.publishKeyClaim.run(queue, k.key, id, createdAt).changes === 1) return null;
+  const held = s.publishKeyGet.get(queue, k.key) as { job_id: string; created_at: number };
+  if (held.created_at >= k.since) return held.job_id;
+  s.publishKeyReplace.run(queue, k.key, id, createdAt);
+  return null;
+}
