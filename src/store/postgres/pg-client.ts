@@ -133,6 +133,27 @@ export async function connectClient(url: string, config: Omit<pg.ClientConfig, '
  * Connections to a server that goes away error and are dropped by their pool; a query that
  * fails releases its connection with the error, which closes it (as `pg.Pool.query` does).
  */
+/**
+ * SQLSTATEs of a transaction PostgreSQL chose to abort so that others could go on: 40P01 (a
+ * deadlock between transactions that lock rows in different orders, e.g. a broker starting
+ * while another's upkeep releases leases) and 40001 (a serialization failure). Nothing of the
+ * aborted transaction was written, so it is run again, up to {@link TRANSIENT_TRIES} times in
+ * all, after a short random pause that lets the other transaction finish.
+ */
+const TRANSIENT_SQLSTATES = new Set(['40P01', '40001']);
+export const TRANSIENT_TRIES = 4;
+
+async function againOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tried = 1; ; tried++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (tried >= TRANSIENT_TRIES || !TRANSIENT_SQLSTATES.has((err as { code?: string })?.code ?? '')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * tried));
+    }
+  }
+}
+
 export class PgPool implements Executor {
   readonly #pools: (pg.Pool | null)[];
   readonly #hosts: PgUrl['hosts'];
@@ -196,7 +217,12 @@ export class PgPool implements Executor {
     throw noHostError(failures);
   }
 
-  async q(text: string, params: readonly unknown[] = []): Promise<Rows> {
+  /** One statement on its own (autocommit); run again if PostgreSQL aborted it for a deadlock or a serialization failure. */
+  q(text: string, params: readonly unknown[] = []): Promise<Rows> {
+    return againOnConflict(() => this.#q(text, params));
+  }
+
+  async #q(text: string, params: readonly unknown[]): Promise<Rows> {
     const client = await this.#connect();
     // A connection that dies during the query emits 'error'; unheard, that would crash the process.
     const onError = () => {};
@@ -213,8 +239,16 @@ export class PgPool implements Executor {
     }
   }
 
-  /** Runs `fn` in a transaction on one connection; rolls back if it throws. */
-  async transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction on one connection; rolls back if it throws. A transaction
+   * PostgreSQL aborted for a deadlock or a serialization failure is run again from the start
+   * (so `fn` must keep its effects inside the transaction, as every caller does).
+   */
+  transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
+    return againOnConflict(() => this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: TxExecutor) => Promise<T>): Promise<T> {
     const client = await this.#connect();
     let broken = false;
     // A checked-out client whose connection dies between queries emits 'error'; unheard, that
