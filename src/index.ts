@@ -41,6 +41,8 @@ export * from './core/errors.ts';
 export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport, JobTrace } from './core/job.ts';
 export type { QueueConfig, QueueConfigInput, Backoff } from './core/queue-config.ts';
 export type { AddOptions } from './core/validate.ts';
+export type { DrainedOptions } from './core/drained.ts';
+export { EXPIRED_ERROR } from './core/job.ts';
 export { LIMITS } from './core/limits.ts';
 export { ManualClock, systemClock, type Clock } from './core/clock.ts';
 export type {

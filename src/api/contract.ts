@@ -9,6 +9,7 @@ import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Job, JobLogLine, JobState, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
+import type { DrainedOptions } from '../core/drained.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 import type { ConsumerApi } from '../worker/consumer.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
@@ -139,6 +140,12 @@ export interface SpoolOperations {
   bulk(action: BulkAction, filter: JobFilter, options?: { after?: string; limit?: number }): Promise<BulkResult>;
   /** Counts per state for one queue, or for all. */
   stats(queue?: string): Promise<QueueStats[]>;
+  /**
+   * Resolves when the queue has no job ready, scheduled or active (every job finished: completed,
+   * dead or cancelled). Waits at most `timeoutMs` (default 30 s, the `drainedWaitMs` limit).
+   * @throws DrainTimeoutError when the time runs out first; QueueNotFoundError
+   */
+  drained(queue: string, options?: DrainedOptions): Promise<void>;
   /** Deletes every waiting job of a queue; returns how many. */
   purge(queue: string): Promise<number>;
   /** Stops (or resumes) deliveries from a queue; adds are still accepted. */

@@ -1,6 +1,7 @@
 import type { Job, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/validate.ts';
+import type { DrainedOptions } from '../core/drained.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
 import type { AddItem, BulkAction, BulkResult, JobPage, ListOptions, QueueDeleted, SpoolOperations } from './contract.ts';
 
@@ -41,6 +42,18 @@ export class Queue<P = unknown> {
   async stats(): Promise<QueueStats> {
     const [s] = await this.#spool.stats(this.name);
     return s!;
+  }
+
+  /**
+   * Resolves when this queue has no job ready, scheduled or active: everything added so far has
+   * finished (completed, dead or cancelled). Waits at most `timeoutMs` (default 30 s).
+   * @example
+   * await queue.addMany(items);
+   * await queue.drained({ timeoutMs: 60_000 }); // throws DrainTimeoutError if jobs are still waiting or running
+   * @throws DrainTimeoutError when the time runs out first; QueueNotFoundError
+   */
+  drained(options?: DrainedOptions): Promise<void> {
+    return this.#spool.drained(this.name, options);
   }
 
   list(options?: ListOptions): Promise<Job[]> {

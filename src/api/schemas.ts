@@ -76,6 +76,7 @@ export const addOptions: Record<string, Schema> = {
   trace: { ...jobTrace, description: "The W3C trace context the job carries (`traceparent` required): its worker's `process` span links to it. Absent: the span active in the broker while it handles the request, if any; null: none." },
   group: { ...jobGroup, description: 'The group (tenant, customer) the job belongs to: 1–128 characters of well-formed text without U+0000, as a job name. Absent: none (the job\'s `group` is null). Listings and bulk actions filter by it.' },
   idempotencyKey: idempotencyKey,
+  ttlMs: bounded('ttlMs', 'Time to live (0: none): a job not started (first leased) within this many ms of its add is never run; it becomes dead with deadReason `expired`. Retries of a started job are not affected.'),
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -122,12 +123,13 @@ const jobFields: Record<string, Schema> = {
   runAt: { type: 'integer' }, attempt: { type: 'integer' }, maxAttempts: { type: 'integer' }, stalls: { type: 'integer' },
   maxStalls: { type: 'integer' }, leaseToken: { type: 'integer', description: 'The current lease token; 0 = never delivered. An ack must carry it.' },
   leaseExpiresAt: nullableInt, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' }, finishedAt: nullableInt,
-  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', null] },
+  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', 'expired', null] },
   history: { type: 'array', items: attempt },
   timeoutMs: { type: 'integer', description: 'Longest one attempt may run, in ms; 0: no limit.' },
   progress: { ...anyJson, description: 'The last value a handler reported with job.progress(), or null.' },
   trace: jobTrace,
   group: { type: ['string', 'null'], description: 'The group (tenant, customer) the job was added with; null: none.' },
+  expiresAt: { ...nullableInt, description: 'When the job must have started by (Unix ms: its add plus `ttlMs`); null: no TTL. Not started by then, it is dead (deadReason `expired`).' },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */

@@ -91,6 +91,23 @@ export function integerOption(options: OptionValues, name: string): number | und
   return Number(value);
 }
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * Reads a duration option: a whole number of milliseconds, or a whole number and a unit, ms, s,
+ * m, h or d (`1500`, `30s`, `15m`, `2h`). Bounds are the caller's to check.
+ * @throws UsageError when the text is neither.
+ * @example
+ * durationOption(ctx.options, 'timeout'); // 30000 for --timeout 30s, undefined when absent
+ */
+export function durationOption(options: OptionValues, name: string): number | undefined {
+  const value = options[name];
+  if (typeof value !== 'string') return undefined;
+  const match = /^\s*(\d{1,15})\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  if (!match) throw new UsageError(`--${name} must be a whole number of milliseconds, or with a unit, ms, s, m, h or d, e.g. --${name} 30s (got ${JSON.stringify(value)})`);
+  return Number(match[1]) * DURATION_UNITS_MS[(match[2] ?? 'ms') as keyof typeof DURATION_UNITS_MS];
+}
+
 /** Reads a string option. */
 export function stringOption(options: OptionValues, name: string): string | undefined {
   const value = options[name];

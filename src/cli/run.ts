@@ -22,6 +22,7 @@ import { serve } from './commands/serve.ts';
 import { stats } from './commands/stats.ts';
 import { token } from './commands/token.ts';
 import { top } from './commands/top.ts';
+import { wait } from './commands/wait.ts';
 import { work } from './commands/work.ts';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.ts';
 import { commandHelp, generalHelp } from './help.ts';
@@ -31,7 +32,7 @@ import { resolveTarget } from './target.ts';
 import { packageVersion } from './version.ts';
 
 /** Every command, in the order `spool --help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, add, stats, top, jobs, job, retry, cancel, del, pause, resume, purge, queue, alert, work, migrate, token];
+export const COMMANDS: readonly Command[] = [serve, add, stats, top, jobs, job, retry, cancel, del, pause, resume, purge, queue, alert, wait, work, migrate, token];
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code.

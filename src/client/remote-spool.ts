@@ -1,6 +1,7 @@
 import { Batcher } from '../core/batcher.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
+import { DrainTimeoutError, InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
+import { checkDrainedOptions, type DrainedOptions } from '../core/drained.ts';
 import type { HealthStatus } from '../core/health.ts';
 import { describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
@@ -12,6 +13,7 @@ import { checkPayloadFilter } from '../engine/list-filter.ts';
 import { payloadQueryOf } from '../api/payload-query.ts';
 import type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
+import type { DrainedReply } from '../api/operations/queues.ts';
 import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
@@ -31,6 +33,18 @@ export type ConnectOptions = Partial<Omit<ConnectionOptions, 'urls'>> & {
 };
 
 type LeaseOp = 'ack' | 'nack' | 'extend' | 'release';
+
+/** Longest wait one `drained` call asks of the broker: a broker's default receiveWaitMaxMs, which bounds its long polls. */
+const DRAIN_POLL_MS = LIMITS.receiveWaitMaxMs.default;
+
+/** `p`, or the signal's reason as soon as it aborts (the broker's wait then ends on its own, within DRAIN_POLL_MS). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 /**
  * A Spool on the far side of a WebSocket: the same queue, worker and job API as the
@@ -183,6 +197,25 @@ export class RemoteSpool implements SpoolClient {
 
   stats(queue?: string): Promise<QueueStats[]> {
     return this.#call('stats', queue === undefined ? {} : { queue }) as Promise<QueueStats[]>;
+  }
+
+  /**
+   * Asks the broker in long polls (the `drained` call, each at most a broker's default receiveWaitMaxMs) until
+   * the queue is drained or this client's own deadline has passed.
+   * @throws DrainTimeoutError; QueueNotFoundError
+   */
+  async drained(queue: string, options?: DrainedOptions): Promise<void> {
+    checkQueueName(queue);
+    const { timeoutMs, signal } = checkDrainedOptions(options);
+    signal?.throwIfAborted();
+    const deadline = this.clock.now() + timeoutMs;
+    for (;;) {
+      const waitMs = Math.max(0, Math.min(deadline - this.clock.now(), DRAIN_POLL_MS));
+      const asked = this.#call('drained', { queue, waitMs }) as Promise<DrainedReply>;
+      const { drained, ...left } = signal ? await untilAborted(asked, signal) : await asked;
+      if (drained) return;
+      if (this.clock.now() >= deadline) throw new DrainTimeoutError(queue, timeoutMs, left);
+    }
   }
 
   async purge(queue: string): Promise<number> {

@@ -16,7 +16,7 @@ import * as errorClasses from './errors.ts';
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError, JobTimeoutError,
   AlertNotFoundError, SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
-  UnrecoverableError, UnsupportedVersionError,
+  UnrecoverableError, UnsupportedVersionError, DrainTimeoutError,
 } from './errors.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -55,6 +55,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   SCHEMA_TOO_NEW: () => new SchemaTooNewError('spool.db', 9, 3),
   UNRECOVERABLE: () => new UnrecoverableError('user 7 does not exist'),
   TIMEOUT: () => new JobTimeoutError('01900000-0000-7000-8000-000000000000', 5000),
+  DRAIN_TIMEOUT: () => new DrainTimeoutError('orders', 30_000, { ready: 2, scheduled: 0, active: 1 }),
   SHUTDOWN: () => new WorkerShutdownError(),
   USAGE: () => new UsageError('unknown flag --nope'),
 };
@@ -63,7 +64,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
 const MORE_SAMPLES: readonly (() => SpoolError)[] = [() => new QueueBusyError('orders.eu', 2)];
 
 /** Classes that never cross the wire, so no client rebuilds them; their codes are never sent by a broker. */
-const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [UsageError, WorkerShutdownError, JobTimeoutError];
+const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [UsageError, WorkerShutdownError, JobTimeoutError, DrainTimeoutError];
 
 // ---------------------------------------------------------------------------------------
 // (a) Every code raised in src/ is registered.

@@ -31,6 +31,8 @@ export const EXIT = {
   INVALID_STATE: 4,
   /** The store cannot be used: missing, locked, unwritable, corrupt, or written by a newer Spool. */
   STORE_UNAVAILABLE: 5,
+  /** A wait ran out first: `spool wait` found the queue not drained within its `--timeout`. */
+  TIMED_OUT: 6,
   /** A second SIGINT/SIGTERM ended `serve` or `work` before its graceful shutdown finished. */
   FORCED_STOP: 130,
 } as const;
@@ -178,6 +180,10 @@ export const ERRORS = {
   TIMEOUT: {
     status: null, exit: EXIT.INTERNAL, fields: [],
     doc: 'an attempt ran longer than its job\'s `timeoutMs`: the handler\'s signal aborts with a `JobTimeoutError` and the attempt fails (never crosses the wire)',
+  },
+  DRAIN_TIMEOUT: {
+    status: null, exit: EXIT.TIMED_OUT, fields: [],
+    doc: '`queue.drained()` (or `spool wait`) ran out of time while the queue still had jobs ready, scheduled or active (`DrainTimeoutError`, raised where the wait began, never sent by a broker)',
   },
   SHUTDOWN: {
     status: null, exit: EXIT.INTERNAL, fields: [],

@@ -273,3 +273,22 @@ export class ConnectionLostError extends SpoolError {
     super('CONNECTION_LOST', 'the connection to the broker was lost');
   }
 }
+
+/**
+ * `queue.drained()` (or `spool wait`) gave up: the queue still had jobs ready, scheduled or
+ * active when its `timeoutMs` ran out. Raised where the wait began (a remote client's own
+ * deadline), never sent by a broker.
+ */
+export class DrainTimeoutError extends SpoolError {
+  readonly queue: string;
+  /** The wait that ran out, in ms. */
+  readonly timeoutMs: number;
+  /** What was still there at the last look: jobs ready, scheduled and active. */
+  readonly left: { ready: number; scheduled: number; active: number };
+  constructor(queue: string, timeoutMs: number, left: { ready: number; scheduled: number; active: number }) {
+    super('DRAIN_TIMEOUT', `queue ${JSON.stringify(queue)} was not drained within ${timeoutMs} ms: ${left.ready} ready, ${left.scheduled} scheduled, ${left.active} active`);
+    this.queue = queue;
+    this.timeoutMs = timeoutMs;
+    this.left = left;
+  }
+}

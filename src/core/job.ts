@@ -15,7 +15,10 @@ export type AttemptOutcome =
   | 'cancelled'; // the job was cancelled while running
 
 /** Why a job ended up dead. */
-export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable';
+export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable' | 'expired';
+
+/** The last error of a job that was not started within its `ttlMs` (its deadReason is `expired`). */
+export const EXPIRED_ERROR = 'expired: not started within ttlMs';
 
 /** The record of one delivery of a job. */
 export interface AttemptRecord {
@@ -76,6 +79,12 @@ export interface Job<P = unknown> {
    * it was added without one. Listings and bulk actions can filter by it.
    */
   group: string | null;
+  /**
+   * When the job must have started (been leased for the first time) by, in Unix ms: its add time
+   * plus the `ttlMs` add option; null when it was added without one. A job not started by then is
+   * never run: it becomes dead with deadReason `expired`. Once started, it no longer applies.
+   */
+  expiresAt: number | null;
 }
 
 /**

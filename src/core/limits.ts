@@ -42,6 +42,8 @@ export const LIMITS = {
   deadRetentionMs: { default: 14 * DAY, min: 0, max: 3650 * DAY, doc: 'How long dead jobs are kept for inspection and redrive.' },
   cancelledRetentionMs: { default: 1 * DAY, min: 0, max: 365 * DAY, doc: 'How long cancelled jobs are kept.' },
   timeoutMs: { default: 0, min: 0, max: 7 * DAY, doc: 'Longest one attempt of a job may run before its handler is aborted and the attempt fails with a timeout (0: no limit). A job option and a queue setting.' },
+  ttlMs: { default: 0, min: 0, max: 365 * DAY, doc: "Longest a job may wait to start (its first lease) after its add, from the `ttlMs` add option: past it, a job not yet started is never run but dead (deadReason `expired`); 0, the default: no limit. Once started, retries are not affected." },
+  drainedWaitMs: { default: 30 * SECOND, min: 0, max: 1 * HOUR, doc: "How long `queue.drained()` (and `spool wait`) waits for a queue to have nothing ready, scheduled or active before it fails with a timeout, unless given its own `timeoutMs`." },
   progressMaxBytes: { default: 4 * KiB, min: 64, max: 1 * MiB, doc: "Largest value `job.updateProgress()` stores, as UTF-8 JSON." },
   jobLogMax: { default: 100, min: 0, max: 1000, doc: 'Log lines (`job.log()`) kept per job; older lines are dropped first.' },
   jobLogLineMaxBytes: { default: 2 * KiB, min: 64, max: 16 * KiB, doc: 'Longest log line kept; longer lines are cut.' },

@@ -2,6 +2,7 @@ import { InvalidArgumentError, PayloadTooLargeError } from './errors.ts';
 import { isJobId } from './ids.ts';
 import { JOB_STATES, type JobState, type JobTrace } from './job.ts';
 import { checkLimit, describe, LIMITS } from './limits.ts';
+import { nearest } from './options.ts';
 import { checkJobTrace } from './trace-context.ts';
 
 const QUEUE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -265,13 +266,20 @@ export interface AddOptions {
    */
   idempotencyKey?: string;
   /**
+   * Time to live, in ms (0, the default: none): a job not started (first leased) within this
+   * long of its add is never run; it becomes dead with deadReason `expired` and lastError
+   * `expired: not started within ttlMs`. Once started, its retries are not affected. At most
+   * the `ttlMs` limit (365 days).
+   */
+  ttlMs?: number;
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
   tx?: unknown;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'tx']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'tx']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -285,17 +293,22 @@ export interface CheckedAddOptions {
   group: string | null;
   /** null: none. */
   idempotencyKey: string | null;
+  /** When the job must have started by (the add time plus ttlMs), or null: no TTL. */
+  expiresAt: number | null;
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o)) {
-    if (!ADD_OPTION_KEYS.has(key)) throw new InvalidArgumentError(key, `unknown add option ${JSON.stringify(key)}; known: ${[...ADD_OPTION_KEYS].join(', ')}`);
+    if (ADD_OPTION_KEYS.has(key)) continue;
+    const near = nearest(key, [...ADD_OPTION_KEYS]);
+    const hint = near === null ? `known: ${[...ADD_OPTION_KEYS].join(', ')}` : `did you mean ${JSON.stringify(near)}?`;
+    throw new InvalidArgumentError(key, `unknown add option ${JSON.stringify(key)}; ${hint}`);
   }
   // `tx` is the engine's business (it is per call, not per job); it is accepted here and used there.
   if (o.delayMs !== undefined && o.runAt !== undefined) {
@@ -320,7 +333,14 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     trace: o.trace === undefined ? undefined : checkJobTrace(o.trace),
     group: o.group === undefined ? null : checkJobGroup(o.group),
     idempotencyKey: o.idempotencyKey === undefined ? null : checkIdempotencyKey(o.idempotencyKey),
+    expiresAt: expiresAtOf(o.ttlMs, nowMs),
   };
+}
+
+/** The start deadline of a job added at `nowMs` with the `ttlMs` add option: null when none (absent or 0). */
+function expiresAtOf(ttlMs: unknown, nowMs: number): number | null {
+  const ttl = checkLimit('ttlMs', ttlMs);
+  return ttl === 0 ? null : nowMs + ttl;
 }
 
 /** A state name, one of JOB_STATES. @throws InvalidArgumentError */

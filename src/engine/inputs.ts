@@ -54,6 +54,7 @@ export function buildJobRows<P>(
         timeoutMs: options.timeoutMs ?? QUEUE_DEFAULT, // 0 is a job's own "no limit", so "not given" is another value
         trace: trace === null ? null : JSON.stringify(trace),
         group: options.group,
+        expiresAt: options.expiresAt,
         createdAt: now,
         idempotency: options.idempotencyKey === null ? null : { key: options.idempotencyKey, since: now - limits.idempotencyWindowMs },
       };
@@ -84,7 +85,7 @@ function newJobView<P>(row: NewJobRow, payload: P, trace: JobTrace | null): Job<
     id: row.id, queue: row.queue, name: row.name, payload, priority: row.priority, state: row.state, runAt: row.runAt,
     attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
     createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
-    timeoutMs: row.timeoutMs, progress: null, trace, group: row.group,
+    timeoutMs: row.timeoutMs, progress: null, trace, group: row.group, expiresAt: row.expiresAt ?? null,
   };
 }
 

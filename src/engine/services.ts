@@ -96,6 +96,27 @@ export function publishKeyExpiry(settings: Pick<EngineSettings, 'idempotencyWind
   };
 }
 
+/** Jobs past their start deadline moved to dead per statement, and statements per tick: bounded, so one tick stays short. */
+const EXPIRE_BATCH = 1000;
+const EXPIRE_BATCHES_PER_TICK = 10;
+
+/**
+ * Moves jobs not started by their deadline (the `ttlMs` add option) to dead, in bounded batches
+ * (what is left waits for the next tick), so they end up dead in a queue nobody claims from too.
+ * A claim does the same for its own queue before it leases, so a consumer never sees one.
+ */
+export const ttlSweep: Service = {
+  name: 'ttl-sweep',
+  scope: 'leader',
+  everyTicks: 1,
+  async run(store, { now }) {
+    for (let i = 0; i < EXPIRE_BATCHES_PER_TICK; i++) {
+      const per = await store.jobsExpire({ now, limit: EXPIRE_BATCH });
+      if (Object.values(per).reduce((a, b) => a + b, 0) < EXPIRE_BATCH) return;
+    }
+  },
+};
+
 /** How often the leader may vacuum the hot table (it does only when dead rows piled up). */
 const VACUUM_EVERY_MS = 5000;
 
@@ -127,7 +148,7 @@ export const countsRollup: Service = {
 
 /** The services every engine runs, in order. */
 export function defaultServices(settings: Pick<EngineSettings, 'retention' | 'idempotencyWindowMs'>): Service[] {
-  return [leaseReaper, retention(settings), publishKeyExpiry(settings), processRetirement, countsRollup, vacuum()];
+  return [leaseReaper, ttlSweep, retention(settings), publishKeyExpiry(settings), processRetirement, countsRollup, vacuum()];
 }
 
 /**

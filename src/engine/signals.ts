@@ -31,3 +31,10 @@ export class Signals {
     }
   }
 }
+/** Turns what a clock step watch notices into `clock-stepped` events. */
+export function clockEvents(watch: () => number | null, emit: (event: SpoolEvent) => void): () => void {
+  return () => {
+    const offsetMs = watch();
+    if (offsetMs !== null) emit({ type: 'clock-stepped', offsetMs: Math.round(offsetMs) });
+  };
+}

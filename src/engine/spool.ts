@@ -24,10 +24,12 @@ import { Upkeep } from './upkeep.ts';
 import { Operator } from './operator.ts';
 import { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
-import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions, type SpoolEvent } from './options.ts';
+import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
 import { LeaseOps } from './leases.ts';
-import { Signals } from './signals.ts';
+import { clockEvents, Signals } from './signals.ts';
 import { Queue } from '../api/queue.ts';
+import type { DrainedOptions } from '../core/drained.ts';
+import { waitDrained, type DrainDeps } from './drain.ts';
 import { QueueSettings } from './queue-settings.ts';
 import { loadTracing } from '../tracing/tracing.ts';
 import { AlertRules } from './alert-rules.ts';
@@ -62,6 +64,7 @@ export class Spool implements SpoolClient {
   readonly #claims: Claims;
   readonly #operator: Operator;
   readonly #alerts: AlertRules;
+  readonly #drain: DrainDeps;
   #closed = false;
   /** Whether this process led the upkeep at its last tick (stores with leadership). */
   #leading = false;
@@ -102,6 +105,7 @@ export class Spool implements SpoolClient {
       markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
     });
     this.#reads = new JobReads(store, this.clock, settings.searchScanMax);
+    this.#drain = { clock: this.clock, telemetry: this.telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await this.stats(q))[0]! };
     this.#overview = new OverviewSource({
       clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch,
       processId: this.#membership?.id ?? randomUUID(), onError: (err) => this.reportError(err, 'publishing this process\'s snapshot'),
@@ -190,9 +194,7 @@ export class Spool implements SpoolClient {
   async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#reads).get<P>(id); }
 
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
-  async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
-    return (await this.listPage(queue, options)).jobs;
-  }
+  async list(queue: string, options: ListOptions = {}): Promise<Job[]> { return (await this.listPage(queue, options)).jobs; }
 
   /**
    * A page of a queue's jobs and where to go on from. With a payload filter, at most
@@ -259,9 +261,7 @@ export class Spool implements SpoolClient {
    * Per queue, the worker slots subscribed to it in this process (in-process workers and a
    * broker's remote ones): `slots` is their unspent credits plus the jobs they hold, `inFlight` those jobs.
    */
-  consumerSlots(): Map<string, { slots: number; inFlight: number }> {
-    return this.#overview.consumerSlots();
-  }
+  consumerSlots(): Map<string, { slots: number; inFlight: number }> { return this.#overview.consumerSlots(); }
 
   /** Retries, cancels or deletes one bounded batch of the jobs matching `filter`. @see Operator.bulk */
   bulk(action: BulkAction, filter: JobFilter, options: { after?: string; limit?: number } = {}): Promise<BulkResult> {
@@ -271,6 +271,9 @@ export class Spool implements SpoolClient {
 
   /** Counts per state and oldest ready age, for one queue or all. */
   async stats(queue?: string): Promise<QueueStats[]> { return this.#open(this.#reads).stats(queue); }
+
+  /** Resolves when `queue` has no job ready, scheduled or active (see drain.ts). @throws DrainTimeoutError; QueueNotFoundError */
+  drained(queue: string, options?: DrainedOptions): Promise<void> { return waitDrained(this.#open(this.#drain), queue, options); }
 
   /**
    * Deletes every waiting (ready or scheduled) job of a queue, in bounded batches; jobs
@@ -393,10 +396,3 @@ export class Spool implements SpoolClient {
   }
 }
 
-/** Turns what a clock step watch notices into `clock-stepped` events. */
-function clockEvents(watch: () => number | null, emit: (event: SpoolEvent) => void): () => void {
-  return () => {
-    const offsetMs = watch();
-    if (offsetMs !== null) emit({ type: 'clock-stepped', offsetMs: Math.round(offsetMs) });
-  };
-}

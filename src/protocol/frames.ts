@@ -55,6 +55,8 @@ export interface PublishItem {
   group?: string;
   /** The add's idempotency key (AddOptions.idempotencyKey). The TypeScript client sets a fresh one when the caller gives none. */
   idempotencyKey?: string;
+  /** Time to live (AddOptions.ttlMs). */
+  ttlMs?: number;
 }
 
 /** What the broker stored for a published job: a Job without its payload (the client has it). */
@@ -241,7 +243,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

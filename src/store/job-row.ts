@@ -34,6 +34,8 @@ export interface JobRow<J = unknown> {
   trace: J | null;
   /** The job's group (tenant); NULL when none. */
   group_key: string | null;
+  /** The job's start deadline (ttlMs); NULL when none. */
+  expire_at: number | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -63,5 +65,6 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     progress: row.progress === null ? null : decodeJson(row.progress),
     trace: row.trace === null ? null : (decodeJson(row.trace) as JobTrace),
     group: row.group_key ?? null,
+    expiresAt: row.expire_at ?? null,
   };
 }

@@ -24,26 +24,26 @@ after(() => sql.end());
 const QUEUES = ['qa', 'qb', 'qc'];
 
 type Op =
-  | { op: 'add'; queue: number; n: number; priority: number; delayed: boolean }
+  | { op: 'add'; queue: number; n: number; priority: number; delayed: boolean; ttlMs: number | null }
   | { op: 'claim'; queue: number; limit: number }
   | { op: 'ack' | 'release'; k: number }
   | { op: 'nack'; k: number; mode: 'now' | 'backoff' | 'dead' }
   | { op: 'cancel' | 'retry' | 'delete'; k: number }
   | { op: 'purge'; queue: number; limit: number }
   | { op: 'queueDelete'; queue: number; force: boolean; limit: number }
-  | { op: 'retention' | 'reap' | 'promote' | 'rollup' }
+  | { op: 'retention' | 'reap' | 'promote' | 'rollup' | 'expire' }
   | { op: 'tick'; ms: number };
 
 const queue = fc.integer({ min: 0, max: QUEUES.length - 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ op: fc.constant('add' as const), queue, n: fc.integer({ min: 1, max: 6 }), priority: fc.constantFrom(-1_000_000, -3, 0, 0, 5, 1_000_000), delayed: fc.boolean() }), weight: 6 },
+  { arbitrary: fc.record({ op: fc.constant('add' as const), queue, n: fc.integer({ min: 1, max: 6 }), priority: fc.constantFrom(-1_000_000, -3, 0, 0, 5, 1_000_000), delayed: fc.boolean(), ttlMs: fc.constantFrom(null, null, 500, 4_000) }), weight: 6 },
   { arbitrary: fc.record({ op: fc.constant('claim' as const), queue, limit: fc.integer({ min: 1, max: 5 }) }), weight: 5 },
   { arbitrary: fc.record({ op: fc.constantFrom('ack' as const, 'release' as const), k: fc.nat() }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('nack' as const), k: fc.nat(), mode: fc.constantFrom('now' as const, 'backoff' as const, 'dead' as const) }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constantFrom('cancel' as const, 'retry' as const, 'delete' as const), k: fc.nat() }), weight: 3 },
   { arbitrary: fc.record({ op: fc.constant('purge' as const), queue, limit: fc.integer({ min: 1, max: 10 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('queueDelete' as const), queue, force: fc.boolean(), limit: fc.integer({ min: 1, max: 20 }) }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constantFrom('retention' as const, 'reap' as const, 'promote' as const, 'rollup' as const) }), weight: 2 },
+  { arbitrary: fc.record({ op: fc.constantFrom('retention' as const, 'reap' as const, 'promote' as const, 'rollup' as const, 'expire' as const) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 5_000 }) }), weight: 2 },
 );
 
@@ -65,6 +65,7 @@ async function apply(store: Store, ops: readonly Op[], t0: number): Promise<numb
         const rows: NewJobRow[] = Array.from({ length: o.n }, () => ({
           id: newJobId(now), queue: QUEUES[o.queue]!, name: 'n', payload: '{}', priority: o.priority,
           runAt: o.delayed ? now + 3_000 : now, state: o.delayed ? 'scheduled' : 'ready', maxAttempts: 2, maxStalls: 2, timeoutMs: 0, trace: null, group: null, createdAt: now,
+          expiresAt: o.ttlMs === null ? null : now + o.ttlMs,
         }));
         await (o.n % 2 === 0 ? store.jobsInsertMany(rows) : store.jobsInsertEach(rows));
         ids.push(...rows.map((r) => r.id));
@@ -116,6 +117,9 @@ async function apply(store: Store, ops: readonly Op[], t0: number): Promise<numb
         break;
       case 'rollup':
         await store.countsRollup?.();
+        break;
+      case 'expire':
+        await store.jobsExpire({ now, limit: 5 });
         break;
       case 'tick':
         now += o.ms;

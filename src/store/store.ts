@@ -4,9 +4,7 @@ import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
 
-export type { CountsByQueue, ProcessSnapshot, ProcessSnapshots };
-
-export type { NewTokenRow, TokenInfo, TokenRow, TokenUse };
+export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, TokenInfo, TokenRow, TokenUse };
 
 /**
  * The Store is the seam between the engine and a database. Every method is
@@ -50,8 +48,14 @@ export interface Store extends AlertStore {
    * later call. Only space: an insert already treats a key recorded before its `since` as absent.
    */
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number>;
-  /** Promotes due scheduled jobs of the queue, then leases up to `limit` ready jobs in claim order. */
+  /**
+   * Promotes due scheduled jobs of the queue, then leases up to `limit` ready jobs in claim order.
+   * Never leases a job past its start deadline (`expiresAt`, never started): up to `limit` of
+   * those it moves to dead (as jobsExpire does), in the same transaction.
+   */
   jobsClaim(params: ClaimParams): Promise<Job[]>;
+  /** Moves up to `limit` never-started jobs with `expiresAt` ≤ `now` to dead (`expired`); how many per queue. Index of deadlines only. */
+  jobsExpire(params: { now: number; limit: number }): Promise<Record<string, number>>;
   /**
    * Acks, nacks and extends take items that are independent of each other (the calls of one
    * tick): one result per item. An item whose data the database refuses gets a miss with
@@ -228,6 +232,8 @@ export interface NewJobRow {
   trace: string | null;
   /** The job's group (tenant, customer), or null for none. Stored as `group_key`. */
   group: string | null;
+  /** The job's start deadline (createdAt + ttlMs); null or absent for none. Stored as `expire_at`. */
+  expiresAt?: number | null;
   createdAt: number;
   /**
    * The add's idempotency key, if any (see AddOptions.idempotencyKey). The store records

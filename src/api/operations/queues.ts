@@ -1,5 +1,6 @@
 /** The operation rows on queues: stats, settings, delete, pause, resume, purge. */
 import type { QueueStats } from '../../core/job.ts';
+import { DrainTimeoutError } from '../../core/errors.ts';
 import { resolveQueueConfig, type QueueConfigInput } from '../../core/queue-config.ts';
 import { op, queueIn, type QueueInput } from '../operation-kit.ts';
 import type { Operation, OperationHost } from '../operations.ts';
@@ -7,6 +8,14 @@ import * as S from '../schemas.ts';
 
 const purged: S.Schema = { type: 'object', required: ['purged'], properties: { purged: { type: 'integer' } } };
 const named = (config: S.Schema): S.Schema => ({ type: 'object', required: ['name', 'config'], properties: { name: S.queueName, config } });
+
+/** The answer of a `drained` long poll: whether the queue is drained, else what it still had. */
+export type DrainedReply = { drained: boolean; ready: number; scheduled: number; active: number };
+const count: S.Schema = { type: 'integer', minimum: 0 };
+const drainedReply: S.Schema = {
+  type: 'object', required: ['drained', 'ready', 'scheduled', 'active'],
+  properties: { drained: { type: 'boolean' }, ready: count, scheduled: count, active: count },
+};
 
 const statsOf = async (host: OperationHost, queue: string): Promise<QueueStats> => (await host.stats(queue))[0]!;
 
@@ -31,6 +40,25 @@ export const QUEUE_OPERATIONS = [
     input: S.object(queueIn, ['queue']), output: S.queueStats,
     http: { method: 'GET', path: '/v1/queues/{queue}/stats' }, ws: null, errors: ['QUEUE_NOT_FOUND'],
     run: (host, { queue }) => statsOf(host, queue),
+  }),
+  op<QueueInput & { waitMs?: number }, DrainedReply>({
+    name: 'queueDrained', summary: 'Long poll: whether a queue has no job ready, scheduled or active, waiting up to `waitMs` for it',
+    description: 'Answers `drained: true` as soon as the queue has nothing ready, scheduled or active (every job finished), or '
+      + '`drained: false` with what it still had when `waitMs` ran out (0, the default: look once). The TypeScript client\'s '
+      + '`queue.drained()` and `spool wait` ask again until their own deadline.',
+    action: 'read', queue: 'input',
+    input: S.object({ ...queueIn, waitMs: S.bounded('receiveWaitMaxMs', 'How long to wait for the queue to drain; at most the broker\'s receiveWaitMaxMs.') }, ['queue']),
+    output: drainedReply,
+    http: { method: 'GET', path: '/v1/queues/{queue}/drained', query: ['waitMs'] }, ws: { call: 'drained' }, errors: ['QUEUE_NOT_FOUND'],
+    async run(host, { queue, waitMs }, ctx) {
+      try {
+        await host.drained(queue, { timeoutMs: waitMs ?? 0, signal: ctx.signal });
+        return { drained: true, ready: 0, scheduled: 0, active: 0 };
+      } catch (err) {
+        if (err instanceof DrainTimeoutError) return { drained: false, ...err.left };
+        throw err;
+      }
+    },
   }),
   op<QueueInput, { name: string; config: unknown }>({
     name: 'getQueue', summary: "A queue's settings",

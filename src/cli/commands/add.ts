@@ -6,7 +6,7 @@ import { SpoolError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { checkAddOptions, type AddOptions } from '../../core/validate.ts';
-import { integerOption, stringOption } from '../args.ts';
+import { durationOption, integerOption, stringOption } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
 import { Progress } from '../format.ts';
@@ -36,6 +36,8 @@ Options:
   --group <s>          the group (tenant, customer) of the job: spool jobs --group lists them
   --max-attempts <n>   attempts before the job is dead (default: the queue's setting)
   --timeout <ms>       longest one attempt may run; 0: no limit (default: the queue's timeoutMs)
+  --ttl <duration>     time to live: a job not started within it of its add is never run but
+                       dead (deadReason "expired"); ms, or with a unit: 90s, 15m, 12h, 7d
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
@@ -55,6 +57,7 @@ line on stderr when stderr is a terminal.`,
     group: { type: 'string' },
     'max-attempts': { type: 'string' },
     timeout: { type: 'string' },
+    ttl: { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -87,7 +90,9 @@ function addOptions(ctx: CommandContext): AddOptions {
   const name = stringOption(ctx.options, 'name');
   const group = stringOption(ctx.options, 'group');
   const timeoutMs = integerOption(ctx.options, 'timeout');
+  const ttlMs = durationOption(ctx.options, 'ttl');
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+  if (ttlMs !== undefined) options.ttlMs = ttlMs;
   if (priority !== undefined) options.priority = priority;
   if (delayMs !== undefined) options.delayMs = delayMs;
   if (maxAttempts !== undefined) options.maxAttempts = maxAttempts;

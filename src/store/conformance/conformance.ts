@@ -1,6 +1,7 @@
 import { describe } from 'node:test';
 import { alertsSuite } from './alerts.ts';
 import { claimSuite } from './claim.ts';
+import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
 import { fencingSuite } from './fencing.ts';
@@ -13,6 +14,7 @@ import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
+import { ttlSuite } from './ttl.ts';
 import { workerSuite } from './worker.ts';
 
 export type { StoreFactory } from './harness.ts';
@@ -36,6 +38,8 @@ function suites(target: HarnessTarget): void {
   statsListSuite(target);
   groupsSuite(target);
   idempotencySuite(target);
+  ttlSuite(target);
+  drainedSuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);
   fencingSuite(target);

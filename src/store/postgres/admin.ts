@@ -105,6 +105,13 @@ export async function jobsReapExpired(ctx: PgJobsContext, p: { now: number; limi
   );
 }
 
+export async function jobsExpire(ctx: PgJobsContext, p: { now: number; limit: number }): Promise<Record<string, number>> {
+  const rows = await ctx.run(() => ctx.db.q(ctx.q.expire, [p.limit, p.now]), 'dead jobs past their start deadline');
+  const per: Record<string, number> = {};
+  for (const { queue } of rows as unknown as { queue: string }[]) per[queue] = (per[queue] ?? 0) + 1;
+  return per;
+}
+
 export async function jobsPromoteDue(ctx: PgJobsContext, p: { now: number; limit: number }): Promise<string[]> {
   const rows = await ctx.run(() => ctx.db.q(ctx.q.promote, [p.now, p.limit, ctx.notifyChannel]), 'promote due jobs');
   return [...new Set((rows as unknown as { queue: string }[]).map((r) => r.queue))];

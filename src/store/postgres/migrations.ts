@@ -319,6 +319,21 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX publish_keys_created ON ${s}.publish_keys (created_at);
     `,
   },
+  {
+    version: 11,
+    name: 'job start deadlines',
+    sql: (s) => `
+      -- When a job must have started (first leased) by: its add time plus the ttlMs add option;
+      -- NULL when none (every job added before this version). Past it, a job never started
+      -- (token 0) is dead, reason 'expired', instead of run. In both tables, as version 9's column.
+      ALTER TABLE ${s}.jobs ADD COLUMN expire_at bigint;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN expire_at bigint;
+      -- The claim and the leader's sweep find a queue's expired jobs by deadline. Partial: a job
+      -- without a deadline, or one that has started, costs no index entry (live jobs with token 0
+      -- are the scheduled and ready ones never leased).
+      CREATE INDEX jobs_expiring ON ${s}.jobs (queue, expire_at) WHERE expire_at IS NOT NULL AND token = 0;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

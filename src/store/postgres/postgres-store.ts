@@ -274,6 +274,7 @@ export class PostgresStore implements Store {
   jobsDelete(ids: readonly string[], _now: number): Promise<DeleteResult[]> { return admin.jobsDelete(this.#ctx(), ids); }
   jobsReapExpired(p: { now: number; limit: number }): Promise<ReapedJob[]> { return admin.jobsReapExpired(this.#ctx(), p); }
   jobsPromoteDue(p: { now: number; limit: number }): Promise<string[]> { return admin.jobsPromoteDue(this.#ctx(), p); }
+  jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> { return admin.jobsExpire(this.#ctx(), p); }
   jobsPurge(p: { queue: string; limit: number }): Promise<number> { return admin.jobsPurge(this.#ctx(), p); }
   jobsDeleteFinished(p: { before: Record<'completed' | 'dead' | 'cancelled', number>; limit: number }): Promise<number> { return admin.jobsDeleteFinished(this.#ctx(), p); }
 

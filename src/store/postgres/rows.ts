@@ -23,13 +23,13 @@ export function toStoredQueue(row: QueueRow): StoredQueue {
   return { name: row.name, config: row.config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
-/** The parallel arrays the insert statement unnests, the NOTIFY channel (or null), then the groups ($14). */
+/** The parallel arrays the insert statement unnests, the NOTIFY channel (or null), then the groups ($14) and start deadlines ($15). */
 export function insertParams(rows: readonly NewJobRow[], channel: string | null): unknown[] {
   return [
     rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
     rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
     rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), channel,
-    rows.map((r) => r.group),
+    rows.map((r) => r.group), rows.map((r) => r.expiresAt ?? null),
   ];
 }
 

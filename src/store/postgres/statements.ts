@@ -5,8 +5,10 @@
  * Batch statements take parallel arrays and `unnest` them.
  */
 
+import { EXPIRED_ERROR } from '../../core/job.ts';
+
 const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key`;
+  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, expire_at`;
 const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
 /**
  * The columns a Job is read from (qualified by `t`), in the same order from both tables, so
@@ -14,11 +16,13 @@ const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
  * `logs`: they can be large, and only jobLogs reads them.
  */
 const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
-  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key'].map((c) => t + c).join(', ');
+  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at'].map((c) => t + c).join(', ');
 const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
 const LIVE_STATES = ['scheduled', 'ready', 'active'] as const;
 const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
 const LEASE_EXPIRED = `'lease expired: the worker died, stalled, or lost its connection'`;
+/** Live jobs never leased whose start deadline has passed by $2 (an index of them: jobs_expiring). */
+const PAST_DEADLINE = `expire_at IS NOT NULL AND token = 0 AND expire_at <= $2`;
 
 export type PgStatements = ReturnType<typeof pgStatements>;
 
@@ -36,7 +40,7 @@ export function pgStatements(s: string, historyMax: number) {
   const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
     `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
      SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, ${now}, ${result}, ${deadReason}
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, ${now}, ${result}, ${deadReason}
      FROM moved`;
   const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
 
@@ -45,10 +49,10 @@ export function pgStatements(s: string, historyMax: number) {
     // default), in one statement: a refused insert leaves no queue behind. New queues are
     // inserted in name order, so two inserts that both create queues cannot deadlock.
     insert: `WITH ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, created_at, updated_at)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, created_at, created_at
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[])
-          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key)
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at
+        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[])
+          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at)
         RETURNING queue, state, created_at),
       qs AS (
         INSERT INTO ${s}.queues (name, config, created_at, updated_at)
@@ -58,8 +62,8 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT 1 WHERE ${forced}`,
 
     // An insert whose rows carry idempotency keys, in one statement (so one round trip, atomic
-    // without a transaction of its own): the insert above, plus $15 the keys (NULL: none) and
-    // $16 since (a held key recorded before it is past the window); $17, when every keyed row has
+    // without a transaction of its own): the insert above, plus $16 the keys (NULL: none) and
+    // $17 since (a held key recorded before it is past the window); $18, when every keyed row has
     // the same window (created_at - since, as the engine's do), that window, so a held key finds its
     // since without a scan of the batch (a re-sent batch of 1,000 would cost a million comparisons).
     // Each key is recorded for the first of its rows, in (queue, key) order, so two adds whose
@@ -71,20 +75,20 @@ export function pgStatements(s: string, historyMax: number) {
     // job_id) for the keys that name another job than this insert's (none, mostly: the reply of
     // a batch stays small).
     insertKeyed: `WITH t AS (
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::text[], $16::int8[])
-          WITH ORDINALITY AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, key, since, n)),
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::text[], $17::int8[])
+          WITH ORDINALITY AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, key, since, n)),
       k AS (
         INSERT INTO ${s}.publish_keys AS p (queue, key, job_id, created_at)
         SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL ORDER BY queue, key, n
         ON CONFLICT (queue, key) DO UPDATE SET
           (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
                                          CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
-                                  FROM (SELECT coalesce(excluded.created_at - $17::int8,
+                                  FROM (SELECT coalesce(excluded.created_at - $18::int8,
                                     (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
         RETURNING p.queue, p.key, p.job_id),
       ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, created_at, updated_at)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, created_at, created_at
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at
         FROM t WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)
         RETURNING queue, state, created_at),
       qs AS (
@@ -97,18 +101,32 @@ export function pgStatements(s: string, historyMax: number) {
     publishKeysDelete: `DELETE FROM ${s}.publish_keys WHERE ctid IN (SELECT ctid FROM ${s}.publish_keys WHERE created_at < $1 LIMIT $2)`,
 
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
-    // maintenance ticks); rows another claimer holds are skipped, never waited for.
-    claim: `WITH r AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready'
+    // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
+    // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
+    // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
+    claim: `WITH x AS (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
+      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
+      r AS (
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})
         ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})
         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id
       RETURNING ${jobColumns('j.')}`,
+    // The leader's sweep ($2 now, $1 limit): jobs past their start deadline, a seek of jobs_expiring per queue.
+    expire: `WITH x AS (
+        SELECT e.id FROM ${s}.queues q CROSS JOIN LATERAL (
+          SELECT id FROM ${s}.jobs WHERE queue = q.name AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $1 FOR UPDATE SKIP LOCKED) e
+        LIMIT $1),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) AND token = 0 RETURNING *)
+      ${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")}
+      RETURNING queue`,
 
     // JSON travels as text and is cast here: a driver that knows the parameter is jsonb would encode a string twice.
     complete: `WITH input AS (SELECT id, token, result::jsonb AS result FROM unnest($1::uuid[], $2::int[], $3::text[]) AS t(id, token, result)),
@@ -179,7 +197,7 @@ export function pgStatements(s: string, historyMax: number) {
         timeout_ms, progress, logs, trace, group_key
       FROM moved
       RETURNING id, queue`,
-    retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2
+    retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2, expire_at = NULL
       WHERE id = ANY($1::uuid[]) AND state = 'scheduled' RETURNING id, queue`,
 
     lockExpired: `SELECT id FROM ${s}.jobs WHERE state = 'active' AND lease_expires_at <= $1

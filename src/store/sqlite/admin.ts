@@ -37,6 +37,25 @@ export function jobsRetry({ s, counts }: Writes, ids: readonly string[], now: nu
   });
 }
 
+/**
+ * Moves jobs never started and past their start deadline to dead (ready ones first), at most
+ * `limit`, of `queue` (expireQueue: a claim's) or of every queue (expireAll); how many per queue.
+ */
+export function jobsExpire({ s, counts }: Writes, which: 'expireQueue' | 'expireAll', now: number, limit: number, queue?: string): Record<string, number> {
+  const per: Record<string, number> = {};
+  let left = limit;
+  for (const state of ['ready', 'scheduled'] as const) {
+    if (left === 0) break;
+    const args = queue === undefined ? [now, left] : [now, left, queue];
+    for (const { queue: q } of s[which][state].all(...args) as { queue: string }[]) {
+      per[q] = (per[q] ?? 0) + 1;
+      counts.move(q, state, 'dead');
+      left--;
+    }
+  }
+  return per;
+}
+
 export function jobsDelete({ s, counts }: Writes, ids: readonly string[]): DeleteResult[] {
   return ids.map((id): DeleteResult => {
     const cur = s.stateOf.get(id) as Current | undefined;

@@ -256,6 +256,20 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX publish_keys_created;
     `,
   },
+  {
+    version: 13,
+    name: 'job start deadlines',
+    sql: `
+      -- When a job must have started (first leased) by: its add time plus the ttlMs add option;
+      -- NULL when none (every job added before this version). Past it, a job never started
+      -- (token 0) is dead, reason 'expired', instead of run.
+      ALTER TABLE jobs ADD COLUMN expire_at INTEGER;
+      -- The claim and the leader's sweep find a queue's expired jobs per state by deadline.
+      -- Partial: a job without a deadline, or one that has started, costs no index entry, so a
+      -- queue without TTLs costs the claim one empty seek.
+      CREATE INDEX jobs_expiring ON jobs (queue, state, expire_at) WHERE expire_at IS NOT NULL AND token = 0;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

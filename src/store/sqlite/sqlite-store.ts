@@ -153,11 +153,16 @@ export class SqliteStore implements Store {
 
   jobsClaim(p: ClaimParams): Promise<Job[]> {
     return this.#group.submit(() => {
+      admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
-      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.queue, p.limit) as unknown as JobRow[];
+      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.queue, p.now, p.limit) as unknown as JobRow[];
       this.#counts.move(p.queue, 'ready', 'active', rows.length);
       return rows.map(rowToJob).sort(compareClaimOrder);
     });
+  }
+
+  jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
+    return this.#group.submit(() => admin.jobsExpire(this.#w, 'expireAll', p.now, p.limit));
   }
 
   jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {

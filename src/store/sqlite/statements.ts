@@ -3,7 +3,7 @@
  * migrations.ts only; docs/operations.md lists the index each one relies on.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { JOB_STATES } from '../../core/job.ts';
+import { EXPIRED_ERROR, JOB_STATES } from '../../core/job.ts';
 
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
 function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
@@ -42,7 +42,7 @@ const queueIdsAfter = (queue: string, after: string, to: string, limit: string):
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -81,6 +81,17 @@ export const SEARCH_BY_STATE = search(`SELECT id FROM jobs INDEXED BY jobs_queue
 export const SEARCH_ALL = search(queueIdsAfter('?1', '?3', '?4', '?5'));
 
 /**
+ * Moves jobs of `state` (ready or scheduled) never started and past their start deadline to
+ * dead, at most ?2, now ?1; `queues` picks the queues: one (?3), or every one (a seek of
+ * jobs_expiring per queue). Only jobs with a deadline are read: the partial index holds no other.
+ */
+const EXPIRE = (state: 'ready' | 'scheduled', queues: string): string => `UPDATE jobs
+  SET state = 'dead', dead_reason = 'expired', last_error = '${EXPIRED_ERROR}', finished_at = ?1, updated_at = ?1
+  WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_expiring
+               WHERE ${queues} AND state = '${state}' AND expire_at IS NOT NULL AND token = 0 AND expire_at <= ?1 LIMIT ?2)
+  RETURNING queue`;
+
+/**
  * The oldest ready time of each queue with ready jobs (those of queue_counts matching `which`),
  * without walking its ready jobs: a loose index scan of jobs_ready (queue, priority DESC, run_at,
  * id) that hops from one priority present to the next lower one, one index seek each, then takes
@@ -101,16 +112,20 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
                    WHERE id IN (SELECT id FROM jobs WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?)
                    RETURNING queue`),
     claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?
-              WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' ORDER BY priority DESC, run_at, id LIMIT ?)
+              WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
+                           ORDER BY priority DESC, run_at, id LIMIT ?)
               RETURNING ${JOB}`),
+    // Expired jobs of one queue (the claim's, ?3) or of every queue (the leader's sweep); see EXPIRE.
+    expireQueue: { ready: p(EXPIRE('ready', 'queue = ?3')), scheduled: p(EXPIRE('scheduled', 'queue = ?3')) },
+    expireAll: { ready: p(EXPIRE('ready', 'queue IN (SELECT name FROM queues)')), scheduled: p(EXPIRE('scheduled', 'queue IN (SELECT name FROM queues)')) },
     complete: p(`UPDATE jobs SET state = 'completed', result = ?, lease_expires_at = NULL, finished_at = ?, updated_at = ?,
                    history = ${appendHistory(historyMax, 'completed')}
                  WHERE id = ? AND token = ? AND state = 'active'`),
@@ -139,7 +154,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     retry: p(`UPDATE jobs SET
                 attempt = CASE WHEN state = 'scheduled' THEN attempt ELSE 0 END,
                 stalls = CASE WHEN state = 'scheduled' THEN stalls ELSE 0 END,
-                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL
+                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL, expire_at = NULL
               WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled')`),
     // ?1 now · ?2 limit
     reap: p(`UPDATE jobs SET

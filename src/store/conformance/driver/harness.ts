@@ -142,6 +142,7 @@ export function storedJob(row: NewJobRow): Job {
     lastError: null, result: null, deadReason: null, history: [], timeoutMs: row.timeoutMs, progress: null,
     trace: row.trace === null ? null : JSON.parse(row.trace),
     group: row.group,
+    expiresAt: row.expiresAt ?? null,
   };
 }
 

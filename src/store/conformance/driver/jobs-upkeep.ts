@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { EXPIRED_ERROR } from '../../../core/job.ts';
 import { getJob, insertAndClaim, jobId, leaseOf, newRow, T, withStore, type DriverContext } from './harness.ts';
 
 const LEASE_EXPIRED = 'lease expired: the worker died, stalled, or lost its connection';
@@ -45,6 +46,30 @@ export function upkeepArea(ctx: DriverContext): void {
         assert.deepEqual((await store.jobsReapExpired({ now: T + 1000, limit: 1 })).map((r) => r.queue), ['c']);
         assert.deepEqual((await store.jobsReapExpired({ now: T + 1000, limit: 1 })).map((r) => r.queue), ['a']);
         assert.deepEqual((await store.jobsReapExpired({ now: T + 1000, limit: 10 })).map((r) => r.queue), ['b']);
+      }));
+
+    it('expire: jobs never started past their deadline (at it, not before) go dead in every queue, at most `limit`; a claim never leases one', { skip }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([
+          newRow(1, { queue: 'a', expiresAt: T + 100 }), newRow(2, { queue: 'b', state: 'scheduled', runAt: T + 5000, expiresAt: T + 100 }),
+          newRow(3, { queue: 'a', expiresAt: T + 500 }), newRow(4, { queue: 'a' }), newRow(5, { queue: 'c', expiresAt: T + 100 }),
+        ]);
+        const [started] = await store.jobsClaim({ queue: 'c', limit: 1, leaseMs: 10_000, now: T });
+        assert.equal(started!.expiresAt, T + 100);
+        assert.deepEqual(await store.jobsExpire({ now: T + 99, limit: 10 }), {});
+        const first = await store.jobsExpire({ now: T + 100, limit: 1 });
+        const second = await store.jobsExpire({ now: T + 100, limit: 10 });
+        assert.deepEqual({ ...first, ...second }, { a: 1, b: 1 }, 'the started job of c is not touched');
+        assert.deepEqual(await getJob(store, jobId(1)), {
+          ...(await getJob(store, jobId(1))), state: 'dead', deadReason: 'expired', lastError: EXPIRED_ERROR, finishedAt: T + 100, updatedAt: T + 100,
+        });
+        assert.equal((await getJob(store, jobId(2))).deadReason, 'expired');
+        // The claim moves job 3 to dead itself, and leases job 4 only.
+        const claimed = await store.jobsClaim({ queue: 'a', limit: 10, leaseMs: 1000, now: T + 500 });
+        assert.deepEqual(claimed.map((j) => j.id), [jobId(4)]);
+        assert.deepEqual([(await getJob(store, jobId(3))).state, (await getJob(store, jobId(3))).deadReason], ['dead', 'expired']);
+        const stats = await store.queueStats('a', T + 500);
+        assert.deepEqual([stats[0]!.counts.dead, stats[0]!.counts.active], [2, 1]);
       }));
 
     it('promote moves due scheduled jobs (earliest first, at most `limit`) to ready and returns their queues', { skip }, () =>
