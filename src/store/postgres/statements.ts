@@ -43,22 +43,28 @@ export function pgStatements(s: string, historyMax: number) {
             NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, ${now}, ${result}, ${deadReason}
      FROM moved`;
   const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
-
-  return {
-    // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
-    // default), in one statement: a refused insert leaves no queue behind. New queues are
-    // inserted in name order, so two inserts that both create queues cannot deadlock.
-    insert: `WITH ins AS (
+  /**
+   * CTEs `ins` (the new jobs, taken from `from`, a row source with the insert's columns), `qs`
+   * (the row of each queue that has none yet, inserted in name order, so two inserts that both
+   * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
+   */
+  const insertJobs = (from: string) => `ins AS (
         INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
         SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[])
-          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at)
+        FROM ${from}
         RETURNING queue, state, created_at),
       qs AS (
         INSERT INTO ${s}.queues (name, config, created_at, updated_at)
         SELECT queue, '{}'::jsonb, min(created_at), min(created_at) FROM ins GROUP BY queue ORDER BY queue
         ON CONFLICT (name) DO NOTHING),
-      ${notify('ins', '$13', "state = 'ready'")}
+      ${notify('ins', '$13', "state = 'ready'")}`;
+
+  return {
+    // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
+    // default), in one statement: a refused insert leaves no queue behind. New queues are
+    // inserted in name order, so two inserts that both create queues cannot deadlock.
+    insert: `WITH ${insertJobs(`unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[])
+          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at)`)}
       SELECT 1 WHERE ${forced}`,
 
     // An insert whose rows carry idempotency keys, in one statement (so one round trip, atomic
@@ -86,16 +92,7 @@ export function pgStatements(s: string, historyMax: number) {
                                   FROM (SELECT coalesce(excluded.created_at - $18::int8,
                                     (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
         RETURNING p.queue, p.key, p.job_id),
-      ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at
-        FROM t WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)
-        RETURNING queue, state, created_at),
-      qs AS (
-        INSERT INTO ${s}.queues (name, config, created_at, updated_at)
-        SELECT queue, '{}'::jsonb, min(created_at), min(created_at) FROM ins GROUP BY queue ORDER BY queue
-        ON CONFLICT (name) DO NOTHING),
-      ${notify('ins', '$13', "state = 'ready'")}
+      ${insertJobs('t WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)')}
       SELECT queue, key, job_id::text AS job_id FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}`,
     publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,
     publishKeysDelete: `DELETE FROM ${s}.publish_keys WHERE ctid IN (SELECT ctid FROM ${s}.publish_keys WHERE created_at < $1 LIMIT $2)`,
