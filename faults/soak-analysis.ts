@@ -62,25 +62,28 @@ export interface Flatness {
   reasons: string[];
 }
 
-/** RSS is judged by its high-water mark per window of this length, so a garbage collection's dip does not tilt the line. */
-export const RSS_WINDOW_MS = 30_000;
+/**
+ * RSS is judged by its median per window of this length: a collection that gives memory back for
+ * a while, or a burst (a fault's backlog) that takes more for a few seconds, moves single samples
+ * by 10–20 MB either way; a leak moves every window's median.
+ */
+export const RSS_WINDOW_MS = 60_000;
 
 /**
  * Judges one incarnation's samples. RSS: the slope over `[slopeFrom, ∞)` (the second half: the
  * first half holds the heap's warm-up, JIT and buffers sized to the load, which is growth but not
- * a leak) of the highest RSS of each {@link RSS_WINDOW_MS} window: a leak raises every window's
- * peak, while a collection that gives memory back for a while only lowers some samples. Fds: the median of the first and of the last `edge` samples, not single samples, so a
+ * a leak) of the median RSS of each {@link RSS_WINDOW_MS} window. Fds: the median of the first and of the last `edge` samples, not single samples, so a
  * reconnect in progress at either end (a socket more or less) does not decide it.
  */
 export function flatness(samples: readonly Sample[], slopeFrom: number, edge = 10): Flatness | null {
   if (samples.length < 2) return null;
   const late = samples.filter((s) => s.at >= slopeFrom);
-  const peaks = new Map<number, number>();
+  const windows = new Map<number, number[]>();
   for (const s of late) {
     const w = Math.floor((s.at - slopeFrom) / RSS_WINDOW_MS);
-    peaks.set(w, Math.max(peaks.get(w) ?? 0, s.rssKb));
+    windows.set(w, [...(windows.get(w) ?? []), s.rssKb]);
   }
-  const perMin = slope([...peaks].map(([w, kb]) => ({ x: ((w + 0.5) * RSS_WINDOW_MS) / 60_000, y: kb / 1024 })));
+  const perMin = slope([...windows].map(([w, kb]) => ({ x: ((w + 0.5) * RSS_WINDOW_MS) / 60_000, y: median(kb)! / 1024 })));
   const fdsStart = median(samples.slice(0, edge).map((s) => s.fds))!;
   const fdsEnd = median(samples.slice(-edge).map((s) => s.fds))!;
   const reasons: string[] = [];
