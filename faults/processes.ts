@@ -20,6 +20,11 @@ process.once('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
+/** Whether `child` was started and has neither exited nor been killed. */
+export function running(child: ChildProcess | null): boolean {
+  return child !== null && child.exitCode === null && child.signalCode === null;
+}
+
 /** The append-only history of a run, and a way to wait on it. */
 export class History {
   readonly events: HistoryEvent[] = [];
@@ -91,7 +96,7 @@ abstract class Process implements Managed {
   }
 
   alive(): boolean {
-    return this.#child !== null && this.#child.exitCode === null && this.#child.signalCode === null;
+    return running(this.#child);
   }
 
   pid(): number | null {
