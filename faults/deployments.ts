@@ -82,7 +82,7 @@ let schemas = 0;
  * `replicatedPostgres` (brokers-postgres): a primary and a synchronous standby of the deployment's
  * own, the brokers given both addresses, for the failover fault.
  */
-export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean; smallDiskMb?: number; steppableClocks?: boolean; replicatedPostgres?: boolean } = {}): Promise<Deployment> {
+export async function makeDeployment(name: DeploymentName, options: { pgUrl?: string; rate?: number; relays?: boolean; ownPostgres?: boolean; smallDiskMb?: number; steppableClocks?: boolean; replicatedPostgres?: boolean; processEnv?: Record<string, string> } = {}): Promise<Deployment> {
   const history = new History();
   const disk = options.smallDiskMb ? SmallDisk.mount(options.smallDiskMb) : null;
   const dir = disk?.dir ?? mkdtempSync(join(tmpdir(), `spool-faults-${name}-`));
@@ -93,10 +93,11 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
   const postgres = name === 'brokers-postgres' && (options.ownPostgres || disk) ? await PostgresProcess.create(history, disk?.dir) : null;
   const clocks: SteppableClock[] = [];
   /** A steppable clock's environment for a process (a new clock per broker; one for every embedded client). */
-  const clockEnv = (name: string) => {
-    if (!options.steppableClocks) return {};
+  const clockEnv = (name: string): Record<string, string> => {
+    const extra = options.processEnv ?? {};
+    if (!options.steppableClocks) return extra;
     if (name.startsWith('broker') || clocks.length === 0) clocks.push(new SteppableClock(dir, name));
-    return clocks.at(-1)!.env();
+    return { ...extra, ...clocks.at(-1)!.env() };
   };
   if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await freePort(), BROKER_SETTINGS, clockEnv('broker-0')));
   const pair = name === 'brokers-postgres' && options.replicatedPostgres ? await PostgresPair.create(history) : null;
@@ -114,7 +115,7 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
   };
   const target = (client: string): ClientConfig['target'] =>
     name === 'embedded' ? { kind: 'embedded', store: sqlite } : { kind: 'remote', urls: (relays.get(client) ?? brokers).map((r) => r.url) };
-  const embeddedClock = () => (name === 'embedded' ? clockEnv('machine') : {});
+  const embeddedClock = () => (name === 'embedded' ? clockEnv('machine') : (options.processEnv ?? {}));
   const producers: ClientProcess[] = [];
   for (let i = 0; i < PRODUCERS; i++) {
     await openRelays(`producer-${i}`);

@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { commandLine, currentCommit, rewriteBetween } from './command-line.ts';
 import { check, type CheckReport } from './checker.ts';
 import { DEPLOYMENTS, makeDeployment, type Deployment, type DeploymentName } from './deployments.ts';
@@ -36,6 +37,8 @@ const STOP_MS = 2_000;
 /** An incarnation started during the soak is sampled for fds from this long after its start (its clients reconnect first). */
 const SETTLE_MS = 5_000;
 const STATE_WAIT_MS = 120_000;
+/** Every process of the peak run and the soak collects its garbage once a minute (faults/soak-gc.ts): RSS then shows what is retained. */
+const PROCESS_ENV = { NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc', `--import=${pathToFileURL(join(import.meta.dirname, 'soak-gc.ts')).href}`].filter(Boolean).join(' ') };
 
 const USAGE = `usage: npm run faults:soak -- [--deployment ${DEPLOYMENTS.join(',')}] [--minutes N] [--fault-every S]
                            [--seed N] [--quick] [--write-docs]
@@ -106,7 +109,7 @@ const addsOk = (d: Deployment, from: number, to: number) => d.history.events.fil
  * backlog would weigh on the soak's memory figures.
  */
 async function measurePeak(name: DeploymentName, pgUrl: string | undefined): Promise<{ acks: number; steps: string[] }> {
-  const options = { pgUrl, rate: PEAK_FIRST };
+  const options = { pgUrl, rate: PEAK_FIRST, processEnv: PROCESS_ENV };
   const d = await makeDeployment(name, options);
   const steps: string[] = [];
   let peak = 0;
@@ -198,7 +201,7 @@ async function soak(name: DeploymentName, pgUrl: string | undefined): Promise<So
   const peak = await measurePeak(name, pgUrl);
   const rate = Math.max(1, Math.round(peak.acks * LOAD));
   log(`${name}: peak ${peak.acks.toFixed(0)} acks/s; soak at ${rate}/s for ${minutes} min, a fault every ${faultEvery} s`);
-  const d = await makeDeployment(name, { pgUrl, rate });
+  const d = await makeDeployment(name, { pgUrl, rate, processEnv: PROCESS_ENV });
   const errors: string[] = [];
   const soakMs = minutes * 60_000;
   const faults: SoakResult['faults'] = [];
