@@ -38,7 +38,11 @@ const STOP_MS = 2_000;
 const SETTLE_MS = 5_000;
 const STATE_WAIT_MS = 120_000;
 /** Every process of the peak run and the soak collects its garbage once a minute (faults/soak-gc.ts): RSS then shows what is retained. */
-const PROCESS_ENV = { NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc', `--import=${pathToFileURL(join(import.meta.dirname, 'soak-gc.ts')).href}`].filter(Boolean).join(' ') };
+const HEAP_DIR = mkdtempSync(join(tmpdir(), 'spool-soak-heap-'));
+const PROCESS_ENV = {
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc', `--import=${pathToFileURL(join(import.meta.dirname, 'soak-gc.ts')).href}`].filter(Boolean).join(' '),
+  SPOOL_SOAK_HEAP_DIR: HEAP_DIR,
+};
 
 const USAGE = `usage: npm run faults:soak -- [--deployment ${DEPLOYMENTS.join(',')}] [--minutes N] [--fault-every S]
                            [--seed N] [--quick] [--write-docs]
@@ -270,6 +274,7 @@ async function soak(name: DeploymentName, pgUrl: string | undefined): Promise<So
   const dir = mkdtempSync(join(tmpdir(), `spool-soak-${name}-`));
   writeFileSync(join(dir, 'series.json'), JSON.stringify({ t0, faults, p99, latency, samples: Object.fromEntries(samples) }));
   log(`${name}: per-second series in ${join(dir, 'series.json')}`);
+  log(`${name}: each process's heap every 10 s in ${HEAP_DIR} (faults/soak-gc.ts)`);
   const ok = errors.length === 0 && report !== null && report.ok && latency.ok && processes.every((p) => !p.judged || p.flat?.ok === true);
   return { deployment: name, peak: peak.acks, peakSteps: peak.steps, rate, minutes, faults, processes, latency, undelivered, report, errors, ok };
 }
