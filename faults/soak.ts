@@ -15,7 +15,7 @@ import type { Managed } from './processes.ts';
 import { prng } from './schedules/random.ts';
 import { BACK_BOUND_MS, flatness, latencyVerdict, p99PerSecond, type Flatness, type LatencyVerdict, type Sample } from './soak-analysis.ts';
 import { soakTables } from './soak-table.ts';
-import { sampleOf } from './soak-probe.ts';
+import { sampleOf, youngGenerationKb } from './soak-probe.ts';
 import { drainAndRead, sharedPostgres } from './store-read.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -225,7 +225,8 @@ async function soak(name: DeploymentName, pgUrl: string | undefined): Promise<So
         if (!s) continue;
         let entry = samples.get(p.proc);
         if (!entry) samples.set(p.proc, (entry = { name: p.name, startedAt: at, samples: [] }));
-        entry.samples.push({ at, ...s });
+        const youngKb = youngGenerationKb(HEAP_DIR, pid!);
+        entry.samples.push({ at, ...s, ...(youngKb === undefined ? {} : { youngKb }) });
       }
     }, 1000);
     // The last strike is at least one interval before the end, so every fault has its full span to recover in.
