@@ -22,6 +22,8 @@ export interface ClaimDeps {
   closed(): boolean;
   /** A rule held jobs of `queue` back until `at` (a rate limit's next token): wake its consumers then. */
   held(queue: string, at: number): void;
+  /** Jobs may be admitted from `queue` now (a queue sharing its limiter gave tokens back). */
+  wake(queue: string): void;
   /** A report that could not be made (tokens not given back: the bucket keeps fewer, never more). */
   reportError(err: unknown, during: string): void;
 }
@@ -34,7 +36,7 @@ export class Claims {
   constructor(deps: ClaimDeps) {
     this.#d = deps;
     // Pause first: a paused queue takes no tokens.
-    this.#admission = new Admission([pauseRule, rateLimitRule(deps.store, deps.clock)]);
+    this.#admission = new Admission([pauseRule, rateLimitRule(deps.store, deps.clock, deps.wake)]);
   }
 
   /** The dispatcher's claim: one that fails is reported and takes nothing. */

@@ -15,8 +15,14 @@ export function rateBucket(queue: string, limit: RateLimit): RateBucket {
  * together than the bucket holds), is admitted that many, and gives back the tokens of jobs it
  * did not find. When it got fewer than it asked for, `retryAt` is when the next token is due.
  * A queue without a limit costs nothing: no store call.
+ *
+ * Tokens given back may be what another queue of the same limiter was refused a moment before
+ * (it took while they were out): `wake` is called for the queues of this process that were held
+ * on that bucket, so they take them now rather than at the next token.
  */
-export function rateLimitRule(store: Store, clock: Clock): AdmissionRule {
+export function rateLimitRule(store: Store, clock: Clock, wake: (queue: string) => void): AdmissionRule {
+  /** Per bucket, the queues of this process refused tokens since the bucket last gave some back. */
+  const refused = new Map<string, Set<string>>();
   return {
     name: 'rate-limit',
     async admit(queue, want, state): Promise<number | Admitted> {
@@ -24,11 +30,20 @@ export function rateLimitRule(store: Store, clock: Clock): AdmissionRule {
       if (!limit) return want;
       const bucket = rateBucket(queue, limit);
       const got = await store.rateLimitTake({ ...bucket, want, now: clock.now() });
+      if (got.taken < want && limit.limiter !== null) {
+        let queues = refused.get(bucket.name);
+        if (!queues) refused.set(bucket.name, (queues = new Set()));
+        queues.add(queue);
+      }
       return {
         admitted: got.taken,
         retryAt: got.taken < want ? got.nextAt : null,
         settle: async (leased) => {
-          if (leased < got.taken) await store.rateLimitGiveBack({ ...bucket, count: got.taken - leased });
+          if (leased >= got.taken) return;
+          await store.rateLimitGiveBack({ ...bucket, count: got.taken - leased });
+          const queues = refused.get(bucket.name);
+          refused.delete(bucket.name);
+          for (const q of queues ?? []) if (q !== queue) wake(q);
         },
       };
     },

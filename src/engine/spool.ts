@@ -90,7 +90,7 @@ export class Spool implements SpoolClient {
     this.#claims = new Claims({
       store, clock: this.clock, queues: this.#queues, membership: this.#membership, telemetry: this.telemetry,
       markHealthy: () => this.#markHealthy(), closed: () => this.#closed,
-      held: (queue, at) => this.#held.hold(queue, at), reportError: (err, during) => this.reportError(err, during),
+      held: (queue, at) => this.#held.hold(queue, at), wake: (queue) => this.#dispatch.wake(queue), reportError: (err, during) => this.reportError(err, during),
       probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
     });
     this.#dispatch = new Dispatch(
