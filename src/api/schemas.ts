@@ -176,6 +176,10 @@ export const queueStats: Schema = {
     counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
     oldestReadyAgeMs: { type: 'integer' },
     paused: { type: 'boolean' },
+    heldUntil: {
+      type: ['integer', 'null'],
+      description: 'Only for a queue with a rate limit: while the limit holds ready jobs back (no token left), when its next token is due (Unix ms); null while it holds nothing back.',
+    },
   },
 };
 

@@ -109,7 +109,7 @@ export class Spool implements SpoolClient {
       store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry,
       markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
     });
-    this.#reads = new JobReads(store, this.clock, settings.searchScanMax);
+    this.#reads = new JobReads(store, this.clock, settings.searchScanMax, async (queue) => (await this.#queues.get(queue)).rateLimit);
     this.#drain = { clock: this.clock, telemetry: this.telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await this.stats(q))[0]! };
     this.#overview = new OverviewSource({
       clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch,

@@ -62,8 +62,9 @@ export function rateLimitsSuite(target: HarnessTarget): void {
         const w = recordStarts(h, 'q');
         await h.settled();
         assert.deepEqual(w.starts, [t0, t0], 'the burst at once');
-        const { counts } = await q.stats();
+        const { counts, heldUntil } = await q.stats();
         assert.deepEqual([counts.ready, counts.completed, counts.dead], [5, 2, 0]);
+        assert.equal(heldUntil, t0 + 500, 'the stats say the limit holds jobs back, and until when');
         await advance(h, 499);
         assert.equal(w.starts.length, 2, 'no token yet');
         await advance(h, 1);
@@ -73,6 +74,8 @@ export function rateLimitsSuite(target: HarnessTarget): void {
         await advance(h, 500);
         await advance(h, 500);
         assert.deepEqual(w.starts.slice(2), [t0 + 500, t0 + 1000, t0 + 1500, t0 + 2000, t0 + 2500]);
+        assert.equal((await q.stats()).heldUntil, null, 'nothing left to hold back');
+        assert.equal((await h.api.queue('other').add('x'), (await h.api.stats('other'))[0]!.heldUntil), undefined, 'a queue without a limit has no heldUntil');
         await w.close();
         for (const id of w.ids) {
           const job = await h.api.get(id);
