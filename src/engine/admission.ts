@@ -55,6 +55,7 @@ export class Admission {
       admitted: n,
       retryAt,
       settle: async (leased) => {
+        if (settles.length === 0) return; // the common case: no rule reserved anything
         // Every rule hears the outcome, even when one fails to take its report.
         const results = await Promise.allSettled(settles.map((s) => s(Math.min(leased, n))));
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
