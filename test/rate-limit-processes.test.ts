@@ -1,7 +1,8 @@
 // Two processes on one store (two engines on one PostgreSQL schema, and on one SQLite file),
 // each with its own workers on a rate-limited queue: together they never start more jobs than
 // the limit allows, counted on a shared manual clock. Both wake at the next token on their own
-// (no fallback poll within the test's time).
+// (no fallback poll within the test's time). Then the same with two real worker processes on
+// PostgreSQL, on the machine's clock, held to a bound that a slow machine only makes looser.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,8 @@ import { Spool } from '../src/engine/spool.ts';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
+import { waitFor } from '../src/store/conformance/worker.ts';
+import { startFixture } from './support/child.ts';
 import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
 
 type SharedStores = () => Promise<{ a: Store; b: Store; cleanup: () => void }>;
@@ -148,3 +151,37 @@ for (const [name, open] of Object.entries(stores)) {
       }));
   });
 }
+
+describe('rate limits across real processes (postgres)', () => {
+  it('two worker processes together start no more than burst + rate · elapsed jobs at any moment', { timeout: 120_000 }, async (t) => {
+    const url = testPgUrl();
+    const schema = uniqueSchema('rate');
+    const parent = await Spool.open({ store: url, schema, maintenance: false });
+    const rate = 20;
+    const burst = 5;
+    const jobs = 60;
+    await parent.queue('work').configure({ rateLimit: { rate, perMs: 1000, burst } });
+    const workers = [0, 1].map(() => startFixture('pg-worker.ts', [url, schema, 'work', '10', '1000', '0']));
+    t.after(async () => {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await parent.close();
+    });
+    await waitFor(() => workers.every((w) => w.lines.includes('ready')), 30_000, 'workers to start');
+    // The bucket is made, full, by the first take, which follows this instant: by any time s, at
+    // most burst + rate · (s − t0) / 1000 jobs can have been leased, so at most that many started.
+    // A slower run only loosens the bound; two processes that did not share the bucket would
+    // start up to twice that as soon as they both ran.
+    const t0 = Date.now();
+    await parent.queue('work').addMany(Array.from({ length: jobs }, (_, i) => ({ payload: i })));
+    const starts = () => workers.flatMap((w) => w.lines.filter((l) => l.startsWith('start ')).map((l) => Number(l.split(' ')[3])));
+    await waitFor(() => workers.reduce((n, w) => n + w.lines.filter((l) => l.startsWith('acked ')).length, 0) >= jobs, 60_000, `${jobs} jobs acked`);
+    const all = starts().sort((a, b) => a - b);
+    assert.equal(all.length, jobs, 'each job started once');
+    all.forEach((s, i) => {
+      const bound = burst + (rate * (s - t0)) / 1000;
+      assert.ok(i + 1 <= bound, `${i + 1} jobs started by ${s - t0} ms, more than the bucket allows (${bound.toFixed(1)})`);
+    });
+    const per = workers.map((w) => w.lines.filter((l) => l.startsWith('start ')).length);
+    assert.equal(per[0]! + per[1]!, jobs, `started per process: ${per.join(', ')}`);
+  });
+});
