@@ -107,14 +107,19 @@ describe('queue.configure', () => {
       /^queue\.configure: unknown backoff setting "delay"; did you mean "delayMs"\?$/);
     await refuses(() => q.configure({ visibilityTimeoutMs: 5 }), 'visibilityTimeoutMs', /visibilityTimeoutMs must be at least 100 \(got 5\)/);
     await refuses(() => q.configure({ backoff: { maxDelayMs: -1 } }), 'backoff.maxDelayMs', /backoff\.maxDelayMs must be at least 0/);
+    await refuses(() => q.configure({ rateLimit: { rate: 5, perMS: 1000 } } as never), 'rateLimit.perMS',
+      /^queue\.configure: unknown rateLimit setting "perMS"; did you mean "perMs"\?$/);
+    await refuses(() => q.configure({ ratelimit: { rate: 5 } } as never), 'ratelimit', /did you mean "rateLimit"\?/);
+    await refuses(() => q.configure({ rateLimit: { rate: 2_000_000 } }), 'rateLimit.rate', /rateLimit\.rate must be at most 1000000/);
   });
 
   it('accepts every documented setting', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
-    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxStalls', 'timeoutMs', 'visibilityTimeoutMs']);
-    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
-    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
+    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxStalls', 'rateLimit', 'timeoutMs', 'visibilityTimeoutMs']);
+    const rateLimit = { rate: 5, perMs: 1000, burst: 10, limiter: 'smtp' };
+    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit });
+    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit });
   });
 });
 

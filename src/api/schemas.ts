@@ -89,6 +89,24 @@ export const backoff: Schema = object({
   maxDelayMs: bounded('backoffMaxDelayMs'),
 });
 
+const limiterName: Schema = {
+  type: ['string', 'null'], pattern: QUEUE_NAME_PATTERN, minLength: 1, maxLength: 128,
+  description: "A bucket several queues share (1–128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit); every queue naming it must give the same rate, perMs and burst. Null or absent: the queue's own bucket.",
+};
+
+/** A queue's rate limit as given: replaces the current one whole; null removes it. */
+export const rateLimitInput: Schema = {
+  type: ['object', 'null'],
+  properties: {
+    rate: { ...bounded('rateLimitRate'), description: LIMITS.rateLimitRate.doc },
+    perMs: bounded('rateLimitPerMs'),
+    burst: { ...bounded('rateLimitBurst'), description: `${LIMITS.rateLimitBurst.doc}` },
+    limiter: limiterName,
+  },
+  additionalProperties: false,
+  description: 'A token bucket on the starts of the queue\'s jobs (`rate` required); jobs over it stay queued. Replaces the current limit whole; null removes it.',
+};
+
 /** The settings a caller may change; anything left out keeps its value. */
 export const queueConfigInput: Schema = object({
   visibilityTimeoutMs: bounded('visibilityTimeoutMs'),
@@ -96,6 +114,7 @@ export const queueConfigInput: Schema = object({
   maxStalls: bounded('maxStalls'),
   backoff,
   timeoutMs: bounded('timeoutMs'),
+  rateLimit: rateLimitInput,
 });
 
 export const queueConfig: Schema = {
@@ -104,6 +123,11 @@ export const queueConfig: Schema = {
   properties: {
     visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' }, timeoutMs: { type: 'integer' },
     backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
+    rateLimit: {
+      type: ['object', 'null'], required: ['rate', 'perMs', 'burst', 'limiter'],
+      properties: { rate: { type: 'integer' }, perMs: { type: 'integer' }, burst: { type: 'integer' }, limiter: { type: ['string', 'null'] } },
+      description: 'The rate limit (null: none).',
+    },
   },
 };
 
@@ -152,6 +176,10 @@ export const queueStats: Schema = {
     counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
     oldestReadyAgeMs: { type: 'integer' },
     paused: { type: 'boolean' },
+    heldUntil: {
+      type: ['integer', 'null'],
+      description: 'Only for a queue with a rate limit: while the limit holds ready jobs back (no token left), when its next token is due (Unix ms); null while it holds nothing back.',
+    },
   },
 };
 

@@ -135,6 +135,11 @@ export interface QueueStats {
   /** Milliseconds the oldest ready job has waited, 0 if none. */
   oldestReadyAgeMs: number;
   paused: boolean;
+  /**
+   * Only for a queue with a rate limit: while the limit holds ready jobs back (its bucket has no
+   * whole token), when the next token is due (Unix ms); null while it holds nothing back.
+   */
+  heldUntil?: number | null;
 }
 
 /** An empty count record. */

@@ -78,6 +78,9 @@ export const LIMITS = {
   reconnectMaxMs: { default: 1 * SECOND, min: 10, max: 5 * MINUTE, doc: 'Client: longest reconnect delay; may not be below reconnectBaseMs. With full jitter a client tries again within this long, so it is back within about a second of its broker; raise it for many thousands of clients per broker.' },
   connectTimeoutMs: { default: 10 * SECOND, min: 100, max: 10 * MINUTE, doc: 'Client: how long Spool.connect tries to reach a broker before it gives up.' },
   sendBufferMaxBytes: { default: 4 * MiB, min: 1 * KiB, max: 1024 * MiB, doc: 'Client: socket bytes queued for sending above which adds and lease operations wait.' },
+  rateLimitRate: { default: 1, min: 1, max: 1_000_000, doc: "A queue's `rateLimit.rate` (required in a rate limit): jobs admitted per `perMs`, on average (a token bucket refilled continuously)." },
+  rateLimitPerMs: { default: 1 * SECOND, min: 1, max: 1 * DAY, doc: "A queue's `rateLimit.perMs`: the period `rate` is counted over." },
+  rateLimitBurst: { default: 1, min: 1, max: 1_000_000, doc: "A queue's `rateLimit.burst`: the bucket's size, the most jobs admitted at once after a quiet time; left out, it is `rate`. Over any `perMs`, at most `rate + burst` jobs start." },
 } as const satisfies Record<string, Bound>;
 
 export type LimitName = keyof typeof LIMITS;

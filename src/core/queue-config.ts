@@ -19,10 +19,38 @@ export interface QueueConfig {
   backoff: Backoff;
   /** Default `timeoutMs` of new jobs: longest one attempt may run (0: no limit). */
   timeoutMs: number;
+  /** How fast jobs of the queue may start (a token bucket), or null: no limit. See docs/scheduling.md, Rate limits. */
+  rateLimit: RateLimit | null;
 }
 
+/**
+ * A token bucket on the starts of a queue's jobs: it holds up to `burst` tokens, gains `rate`
+ * tokens every `perMs` (continuously), and every job leased takes one. Jobs over the limit stay
+ * queued. Over any window of `perMs`, at most `rate + burst` jobs start.
+ */
+export interface RateLimit {
+  /** Tokens added per `perMs`: the long-run rate. */
+  rate: number;
+  /** The period `rate` is counted over, in ms (default 1000). */
+  perMs: number;
+  /** The bucket's size: the most jobs that start at once after a quiet time (default: `rate`). */
+  burst: number;
+  /**
+   * A name shared by several queues that draw on one bucket (e.g. `'smtp'`), or null: the queue
+   * has a bucket of its own. Every queue naming a limiter must give it the same rate, perMs and burst.
+   */
+  limiter: string | null;
+}
+
+/** What `rateLimit` takes: `rate` is required, the rest have defaults; null removes the limit. */
+export type RateLimitInput = { rate: number; perMs?: number; burst?: number; limiter?: string | null };
+
 /** The settings a caller may pass; anything left out keeps its current (or default) value. */
-export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff'>> & { backoff?: Partial<Backoff> & { type?: Backoff['type'] } };
+export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff' | 'rateLimit'>> & {
+  backoff?: Partial<Backoff> & { type?: Backoff['type'] };
+  /** Replaces the queue's rate limit as a whole (fields left out take their defaults); null removes it. */
+  rateLimit?: RateLimitInput | null;
+};
 
 export function defaultQueueConfig(): QueueConfig {
   return {
@@ -31,6 +59,7 @@ export function defaultQueueConfig(): QueueConfig {
     maxStalls: checkLimit('maxStalls', undefined),
     backoff: { type: 'exponential', delayMs: checkLimit('backoffDelayMs', undefined), maxDelayMs: checkLimit('backoffMaxDelayMs', undefined) },
     timeoutMs: checkLimit('timeoutMs', undefined),
+    rateLimit: null,
   };
 }
 
@@ -48,7 +77,37 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     maxStalls: i.maxStalls === undefined ? base.maxStalls : checkLimit('maxStalls', i.maxStalls),
     backoff: i.backoff === undefined ? base.backoff : resolveBackoff(i.backoff, base.backoff),
     timeoutMs: i.timeoutMs === undefined ? base.timeoutMs : checkLimit('timeoutMs', i.timeoutMs),
+    // A settings row stored before rate limits existed has no such key: no limit.
+    rateLimit: i.rateLimit === undefined ? (base.rateLimit ?? null) : resolveRateLimit(i.rateLimit),
   };
+}
+
+const RATE_LIMIT_KEYS = ['rate', 'perMs', 'burst', 'limiter'] as const;
+/** Limiter names: as queue names, 1–128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit. */
+const LIMITER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** A rate limit as given (replacing the current one as a whole), or null for none. @throws InvalidArgumentError */
+export function resolveRateLimit(input: unknown): RateLimit | null {
+  if (input === null) return null;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidArgumentError('rateLimit', `rateLimit must be an object like { rate: 10, perMs: 1000 } or null for none (got ${describe(input)})`);
+  }
+  checkOptionKeys(input, RATE_LIMIT_KEYS, 'queue.configure', 'rateLimit setting', 'rateLimit.');
+  const r = input as Record<string, unknown>;
+  if (r.rate === undefined) throw new InvalidArgumentError('rateLimit.rate', 'rateLimit.rate is required: the jobs admitted per perMs, e.g. { rate: 10, perMs: 1000 }');
+  const rate = checkLimit('rateLimitRate', r.rate, 'rateLimit.rate');
+  const perMs = checkLimit('rateLimitPerMs', r.perMs, 'rateLimit.perMs');
+  const burst = r.burst === undefined ? rate : checkLimit('rateLimitBurst', r.burst, 'rateLimit.burst');
+  const limiter = r.limiter ?? null;
+  if (limiter !== null && (typeof limiter !== 'string' || !LIMITER_NAME_RE.test(limiter))) {
+    throw new InvalidArgumentError('rateLimit.limiter', `rateLimit.limiter ${describe(limiter)} is not valid: use 1–128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit, or null`);
+  }
+  return { rate, perMs, burst, limiter };
+}
+
+/** Whether two rate limits have the same rate, period and burst (what queues sharing a limiter must agree on). */
+export function sameRate(a: RateLimit, b: RateLimit): boolean {
+  return a.rate === b.rate && a.perMs === b.perMs && a.burst === b.burst;
 }
 
 const BACKOFF_KEYS = ['type', 'delayMs', 'maxDelayMs'] as const;

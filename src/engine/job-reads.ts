@@ -3,7 +3,9 @@ import { JobNotFoundError, QueueNotFoundError } from '../core/errors.ts';
 import type { Job, JobLogLine, QueueStats } from '../core/job.ts';
 import { checkJobId, checkQueueName } from '../core/validate.ts';
 import type { JobPage } from '../api/contract.ts';
+import type { RateLimit } from '../core/queue-config.ts';
 import type { Store } from '../store/store.ts';
+import { rateBucket } from './rate-limit.ts';
 import { checkListParams } from './inputs.ts';
 import type { ListOptions } from './options.ts';
 
@@ -12,11 +14,14 @@ export class JobReads {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #searchScanMax: number;
+  readonly #rateLimitOf: (queue: string) => Promise<RateLimit | null>;
 
-  constructor(store: Store, clock: Clock, searchScanMax: number) {
+  /** @param rateLimitOf a queue's rate limit, as the claims see it (cached settings). */
+  constructor(store: Store, clock: Clock, searchScanMax: number, rateLimitOf: (queue: string) => Promise<RateLimit | null>) {
     this.#store = store;
     this.#clock = clock;
     this.#searchScanMax = searchScanMax;
+    this.#rateLimitOf = rateLimitOf;
   }
 
   async get<P>(id: string): Promise<Job<P>> {
@@ -35,7 +40,18 @@ export class JobReads {
 
   async stats(queue?: string): Promise<QueueStats[]> {
     if (queue !== undefined) await this.requireQueue(checkQueueName(queue));
-    return this.#store.queueStats(queue ?? null, this.#clock.now());
+    const now = this.#clock.now();
+    const stats = await this.#store.queueStats(queue ?? null, now);
+    return Promise.all(stats.map((s) => this.#withHold(s, now)));
+  }
+
+  /** Adds `heldUntil` to the stats of a queue with a rate limit: a read of its bucket, only while it has ready jobs. */
+  async #withHold(stats: QueueStats, now: number): Promise<QueueStats> {
+    const limit = await this.#rateLimitOf(stats.queue);
+    if (!limit) return stats;
+    if (stats.counts.ready === 0 || stats.paused) return { ...stats, heldUntil: null };
+    const bucket = await this.#store.rateLimitRead({ ...rateBucket(stats.queue, limit), now });
+    return { ...stats, heldUntil: bucket.tokens === 0 ? bucket.nextAt : null };
   }
 
   async logs(id: string): Promise<JobLogLine[]> {

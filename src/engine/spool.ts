@@ -31,6 +31,7 @@ import { Queue } from '../api/queue.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import { waitDrained, type DrainDeps } from './drain.ts';
 import { QueueSettings } from './queue-settings.ts';
+import { HeldQueues } from './held-queues.ts';
 import { loadTracing } from '../tracing/tracing.ts';
 import { AlertRules } from './alert-rules.ts';
 import { alertDelivery, alertEvaluation } from '../alerts/services.ts';
@@ -65,6 +66,8 @@ export class Spool implements SpoolClient {
   readonly #operator: Operator;
   readonly #alerts: AlertRules;
   readonly #drain: DrainDeps;
+  /** Queues a rate limit holds back, each with a timer for its next token. */
+  readonly #held: HeldQueues;
   #closed = false;
   /** Whether this process led the upkeep at its last tick (stores with leadership). */
   #leading = false;
@@ -83,9 +86,11 @@ export class Spool implements SpoolClient {
           onRecovered: () => this.#dispatch.wakeAll(),
         })
       : null;
+    this.#held = new HeldQueues(this.clock, (queue) => this.#dispatch.wake(queue));
     this.#claims = new Claims({
       store, clock: this.clock, queues: this.#queues, membership: this.#membership, telemetry: this.telemetry,
       markHealthy: () => this.#markHealthy(), closed: () => this.#closed,
+      held: (queue, at) => this.#held.hold(queue, at), wake: (queue) => this.#dispatch.wake(queue), reportError: (err, during) => this.reportError(err, during),
       probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
     });
     this.#dispatch = new Dispatch(
@@ -104,7 +109,7 @@ export class Spool implements SpoolClient {
       store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry,
       markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
     });
-    this.#reads = new JobReads(store, this.clock, settings.searchScanMax);
+    this.#reads = new JobReads(store, this.clock, settings.searchScanMax, async (queue) => (await this.#queues.get(queue)).rateLimit);
     this.#drain = { clock: this.clock, telemetry: this.telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await this.stats(q))[0]! };
     this.#overview = new OverviewSource({
       clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch,
@@ -168,7 +173,11 @@ export class Spool implements SpoolClient {
   queue<P = unknown>(name: string): Queue<P> { return new Queue<P>(this, checkQueueName(name)); }
 
   /** Stores settings for a queue and returns the full, validated settings. */
-  async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> { return this.#open(this.#queues).configure(checkQueueName(name), input); }
+  async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> {
+    const config = await this.#open(this.#queues).configure(checkQueueName(name), input);
+    this.#dispatch.wake(name); // a limit raised or removed may admit jobs now
+    return config;
+  }
 
   /** The queue's settings (defaults for those never set). @throws InvalidArgumentError for a bad name; QueueNotFoundError. */
   async queueConfig(name: string): Promise<QueueConfig> {
@@ -352,6 +361,7 @@ export class Spool implements SpoolClient {
       await Promise.all([...this.#workers].map((w) => w.close()));
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
+      this.#held.stop();
       await this.#overview.stop(); // after a last snapshot of this process
       await this.#upkeep.stop(); // waits for a running tick, then for the upkeep the services started
       if (this.#membership) {

@@ -4,7 +4,9 @@ import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
 
-export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, TokenInfo, TokenRow, TokenUse };
+import type { RateBucket, RateTaken } from './rate-bucket.ts';
+
+export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, TokenInfo, TokenRow, TokenUse };
 
 /**
  * The Store is the seam between the engine and a database. Every method is
@@ -151,6 +153,25 @@ export interface Store extends AlertStore {
    * that no longer exist are ignored. Brokers call it at most once per token per interval, not per request.
    */
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void>;
+
+  // Rate limits: token buckets the claims of every process sharing the store draw on (see
+  // src/store/rate-bucket.ts for the arithmetic, docs/scheduling.md for the guarantee).
+
+  /**
+   * Takes up to `want` whole tokens from bucket `name` at `now`, atomically: of concurrent takes
+   * (other processes, other brokers), none sees tokens another took. A bucket never used starts
+   * full (`burst` tokens). Parameters that differ from those stored (the limit was changed)
+   * convert what it holds, in whole tokens, at most the new burst. Returns what was taken, the
+   * whole tokens left, and when the next whole token is due (`now` if one is left).
+   */
+  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken>;
+  /**
+   * Gives back `count` tokens a claim took and did not use (the queue had fewer jobs), up to the
+   * bucket's size; nothing when the bucket's parameters are no longer these.
+   */
+  rateLimitGiveBack(p: RateBucket & { count: number }): Promise<void>;
+  /** What bucket `name` holds at `now` (taking nothing): a full bucket when never used. */
+  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken>;
 
   close(): Promise<void>;
 

@@ -12,6 +12,7 @@ import type { HarnessTarget, StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
+import { rateLimitsSuite } from './rate-limits.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
 import { ttlSuite } from './ttl.ts';
@@ -39,6 +40,7 @@ function suites(target: HarnessTarget): void {
   groupsSuite(target);
   idempotencySuite(target);
   ttlSuite(target);
+  rateLimitsSuite(target);
   drainedSuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);

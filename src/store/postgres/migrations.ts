@@ -334,6 +334,27 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_expiring ON ${s}.jobs (queue, expire_at) WHERE expire_at IS NOT NULL AND token = 0;
     `,
   },
+  {
+    version: 13,
+    name: 'rate limit buckets',
+    sql: (s) => `
+      -- The token buckets of rate limits (queue setting rateLimit), one row per bucket: a queue's
+      -- own ('queue:<name>') or a limiter several queues share ('limiter:<name>'). Counted in
+      -- integer units (a token is per_ms units; rate units accrue per ms), refilled by the take,
+      -- one UPDATE that locks the row, so concurrent takes of any process queue up on it and none
+      -- reads tokens another took. Version 12 is left to another change.
+      CREATE TABLE ${s}.rate_limits (
+        name        text PRIMARY KEY,
+        units       bigint NOT NULL,
+        updated_at  bigint NOT NULL,
+        rate        bigint NOT NULL,
+        per_ms      bigint NOT NULL,
+        burst       bigint NOT NULL,
+        -- What the last take took: its UPDATE returns it (RETURNING sees only the new row).
+        taken       bigint NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

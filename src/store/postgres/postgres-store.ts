@@ -5,6 +5,7 @@ import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots,
+  RateBucket, RateTaken,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
@@ -22,6 +23,7 @@ import { insertField, insertParams, leaseResults, leasesOf, pgRowToJob, STORED, 
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
 import * as snapshots from './snapshots.ts';
+import * as rateLimits from './rate-limits.ts';
 import * as alerts from './alerts.ts';
 import { insertKeyed, resultRows } from './publish-keys.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
@@ -326,6 +328,10 @@ export class PostgresStore implements Store {
   processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return snapshots.processSnapshotPut(this.#ctx(), p, mustExist); }
   processSnapshotsRead(): Promise<ProcessSnapshots> { return snapshots.processSnapshotsRead(this.#ctx()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return snapshots.processSnapshotsRetire(this.#ctx(), p.before); }
+  // Rate limit buckets (see rate-limits.ts).
+  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return rateLimits.rateLimitTake(this.#ctx(), p); }
+  rateLimitGiveBack(p: RateBucket & { count: number }): Promise<void> { return rateLimits.rateLimitGiveBack(this.#ctx(), p); }
+  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return rateLimits.rateLimitRead(this.#ctx(), p); }
 
   /** The context of an operator read: on the read pool, or, in a view bound to a transaction, in it. */
   #readCtx(): PgJobsContext {

@@ -8,7 +8,7 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken,
 } from '../store.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -24,6 +24,7 @@ import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteTokens } from './tokens.ts';
 import { CountLedger } from './count-ledger.ts';
 import { SqliteAlerts } from './alerts.ts';
+import { SqliteRateLimits } from './rate-limits.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -68,6 +69,7 @@ export class SqliteStore implements Store {
   readonly #tokens: SqliteTokens;
   readonly #snapshots: SqliteSnapshots;
   readonly #alerts: SqliteAlerts;
+  readonly #rateLimits: SqliteRateLimits;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -98,6 +100,7 @@ export class SqliteStore implements Store {
     this.#tokens = new SqliteTokens(this.#db, this.#group);
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
+    this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -325,6 +328,10 @@ export class SqliteStore implements Store {
   processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return this.#snapshots.put(p, mustExist); }
   processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#guard(async () => this.#snapshots.read()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return this.#snapshots.retire(p.before); }
+  // Rate limit buckets (see rate-limits.ts).
+  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return this.#rateLimits.take(p); }
+  rateLimitGiveBack(p: RateBucket & { count: number }): Promise<void> { return this.#rateLimits.giveBack(p); }
+  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return this.#guard(async () => this.#rateLimits.read(p)); }
 
   /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */
   #assertOpen(): void {

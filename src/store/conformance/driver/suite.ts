@@ -11,6 +11,7 @@ import { notifyArea } from './notify.ts';
 import { processSnapshotsArea } from './process-snapshots.ts';
 import { operatorArea } from './jobs-operator.ts';
 import { queuesArea } from './queues.ts';
+import { rateLimitsArea } from './rate-limits.ts';
 import { reportArea } from './jobs-report.ts';
 import { settleArea } from './jobs-settle.ts';
 import { tokensArea } from './tokens.ts';
@@ -50,6 +51,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     tokensArea(ctx);
     clusterArea(ctx);
     processSnapshotsArea(ctx);
+    rateLimitsArea(ctx);
     notifyArea(ctx);
     migrationsArea(ctx);
     errorsArea(ctx);
