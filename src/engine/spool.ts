@@ -316,6 +316,16 @@ export class Spool implements SpoolClient {
 
   extend(lease: Lease, leaseMs?: number): Promise<number> { return this.#open(this.#leases).extend(lease, leaseMs); }
 
+  /**
+   * Leases whose holder is gone (a broker's connection to a remote worker closed): each is made
+   * to end within `withinMs` from now, so the lease reaper takes it back then, unless it was
+   * settled, taken back or extended since its holder last set `expiresAt` (a newer lease, or
+   * the worker back through another connection, is never touched). Returns how many were shortened.
+   */
+  async abandonLeases(items: readonly { lease: Lease; expiresAt: number }[], withinMs: number): Promise<number> {
+    return this.#open(this.#leases).shorten(items, this.clock.now() + withinMs);
+  }
+
   release(lease: Lease): Promise<void> { return this.#leases.release(lease); }
 
   /** Stores a running job's progress and appends log lines; a handler calls job.progress() and job.log(). @throws StaleLeaseError */
