@@ -111,6 +111,42 @@ describe('a dead worker\'s jobs come back within two heartbeats, not at their vi
   }
 });
 
+describe('a remote worker that stops answering (real processes, a partition)', () => {
+  it('its broker closes the silent connection at the next ping and shortens its leases: the jobs run elsewhere within two heartbeats after that', { timeout: 120_000 }, async (t) => {
+    const broker = await startBroker(t, join(tempDir(t), 'data'), 0, ['--set', `wsHeartbeatMs=${HEARTBEAT_MS}`, '--set', 'maintenanceIntervalMs=100']);
+    const relay = await PartitionRelay.open(broker.port);
+    t.after(() => relay.close());
+    const client = await Spool.connect(broker.wsUrl);
+    t.after(() => client.close());
+    const ids = await addHeld(client, HELD);
+    const victim = startFixture('remote-stuck-worker.ts', [`ws://127.0.0.1:${relay.port}${new URL(broker.wsUrl).pathname}`, 'work', String(HELD)]);
+    t.after(() => void victim.child.kill('SIGKILL'));
+    await until(() => victim.lines.length === HELD, 30_000, () => `the worker to take its jobs (${victim.lines.join(' | ')}; ${victim.stderr()})`);
+
+    // Every byte lost both ways, the sockets left open: only the broker's pings can tell.
+    relay.cut('both');
+    const cutAt = Date.now();
+    const seen = new Map<string, number>();
+    const worker = client.queue('work').work(async (job) => void seen.set(job.id, job.attempt), { concurrency: HELD });
+    t.after(() => worker.close());
+    await until(() => ids.every((id) => seen.get(id) === 2), GENEROUS_MS, () => `the silent worker's jobs to run elsewhere (seen ${JSON.stringify([...seen])})`);
+    const back = await Promise.all(ids.map(async (id) => {
+      const job = await client.get(id);
+      assert.equal(job.history[0]!.outcome, 'expired');
+      return job.history[0]!.endedAt - cutAt;
+    }));
+    // The connection closed 1–2 heartbeats after the cut (no pong by the next ping), its leases 1.5 heartbeats after that.
+    console.log(`remote worker cut off: leases taken back ${span(back)} after the cut (wsHeartbeatMs ${HEARTBEAT_MS})`);
+    assert.ok(Math.max(...back) < GENEROUS_MS);
+    assert.ok(broker.lines.some((l) => l.includes('"leases abandoned"')));
+    await worker.close();
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    await client.close();
+    await stopBroker(broker);
+  });
+});
+
 describe('a worker that comes back in time keeps its jobs (real processes)', () => {
   it('a remote worker whose connection to its broker is reset reconnects to the same broker, extends and acks its jobs', { timeout: 120_000 }, async (t) => {
     // A heartbeat long enough for any reconnect (the client tries again within 50–500 ms): the abandoned leases end 1.5 s after the reset.
