@@ -249,7 +249,6 @@ export class PostgresStore implements Store {
   }
 
   async jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> {
-    if (items.length === 0) return [];
     const rows = await this.#run(
       () => this.#db.q(this.#q.shorten, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.expiresAt), items.map((i) => i.until), now]),
       'shorten leases',
