@@ -149,8 +149,8 @@ describe('a remote worker that stops answering (real processes, a partition)', (
 
 describe('a worker that comes back in time keeps its jobs (real processes)', () => {
   it('a remote worker whose connection to its broker is reset reconnects to the same broker, extends and acks its jobs', { timeout: 120_000 }, async (t) => {
-    // A heartbeat long enough for any reconnect (the client tries again within 50–500 ms): the abandoned leases end 1.5 s after the reset.
-    const broker = await startBroker(t, join(tempDir(t), 'data'), 0, ['--set', 'wsHeartbeatMs=1000', '--set', 'maintenanceIntervalMs=100']);
+    // A heartbeat long enough for any reconnect (the client tries again within 50–500 ms): the abandoned leases end 6 s after the reset.
+    const broker = await startBroker(t, join(tempDir(t), 'data'), 0, ['--set', 'wsHeartbeatMs=4000', '--set', 'maintenanceIntervalMs=100']);
     const relay = await PartitionRelay.open(broker.port);
     t.after(() => relay.close());
     const client = await Spool.connect(broker.wsUrl);
@@ -179,8 +179,8 @@ describe('a worker that comes back in time keeps its jobs (real processes)', () 
 
   it('a remote worker whose broker is killed reconnects to a second broker on PostgreSQL, extends and acks its jobs', { timeout: 120_000 }, async (t) => {
     const url = testPgUrl();
-    // Brokers beat every 2 s: broker A's leases are taken back 3 s after its last beat unless the client extends them through B first.
-    const args = ['--schema', uniqueSchema('reassign'), '--set', 'heartbeatIntervalMs=2000', '--set', 'leaderLeaseMs=500', '--set', 'maintenanceIntervalMs=100'];
+    // Brokers beat every 4 s: broker A's leases are taken back 6 s after its last beat unless the client extends them through B first.
+    const args = ['--schema', uniqueSchema('reassign'), '--set', 'heartbeatIntervalMs=4000', '--set', 'leaderLeaseMs=500', '--set', 'maintenanceIntervalMs=100'];
     const a = await startBroker(t, url, 0, args);
     const b = await startBroker(t, url, 0, args);
     const client = await Spool.connect(b.wsUrl);
