@@ -146,6 +146,19 @@ export class LeaseOps {
     }
   }
 
+  /**
+   * Brings forward the end of leases whose holder is gone (see Store.jobsShorten): each ends by
+   * `until` unless it was settled, taken back, or extended since its holder last set `expiresAt`.
+   * Returns how many were shortened; none on a store that cannot (the leases then run their course).
+   */
+  async shorten(items: readonly { lease: Lease; expiresAt: number }[], until: number): Promise<number> {
+    const { store, clock } = this.#d;
+    const due = items.filter((i) => i.expiresAt > until);
+    if (!store.jobsShorten || due.length === 0) return 0;
+    const done = await store.jobsShorten(due.map((i) => ({ lease: i.lease, expiresAt: i.expiresAt, until })), clock.now());
+    return done.filter(Boolean).length;
+  }
+
   async release(lease: Lease): Promise<void> {
     checkLease(lease);
     const [r] = await this.#d.store.jobsRelease([lease], this.#d.clock.now());

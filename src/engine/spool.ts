@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { clockStepWatch, systemClock, type Clock } from '../core/clock.ts';
 import { ClosedError } from '../core/errors.ts';
 import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
-import { checkLimit } from '../core/limits.ts';
+import { checkLimit, LIMITS } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import type { Store } from '../store/store.ts';
@@ -38,6 +38,17 @@ import { alertDelivery, alertEvaluation } from '../alerts/services.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 
 export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
+
+/**
+ * The settings the maintenance tick runs on. On a store with a registry of processes, the tick
+ * (and so the lease reaper) runs at least every half heartbeat: a dead process's registration
+ * lapses 1.5 heartbeats after its last one, and its leases are then back within two.
+ */
+function upkeepSettings(settings: EngineSettings, store: Store): EngineSettings {
+  if (!store.workerRegister) return settings;
+  const halfHeartbeatMs = Math.max(LIMITS.maintenanceIntervalMs.min, Math.floor(settings.heartbeatIntervalMs / 2));
+  return settings.maintenanceIntervalMs <= halfHeartbeatMs ? settings : { ...settings, maintenanceIntervalMs: halfHeartbeatMs };
+}
 
 /**
  * An embedded Spool: the engine over a store, in this process.
@@ -129,7 +140,7 @@ export class Spool implements SpoolClient {
     this.#alerts = new AlertRules(store, this.clock, settings.alerts);
     const alertDeps = { overview: () => this.#overview.overview(false), settings: settings.alerts };
     this.#upkeep = new Upkeep({
-      store, clock: this.clock, settings, background: options.maintenance !== false,
+      store, clock: this.clock, settings: upkeepSettings(settings, store), background: options.maintenance !== false,
       effects: {
         revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue),
         reaped: (queues) => {
@@ -324,6 +335,16 @@ export class Spool implements SpoolClient {
   nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> { return this.#open(this.#leases).nack(lease, error, options); }
 
   extend(lease: Lease, leaseMs?: number): Promise<number> { return this.#open(this.#leases).extend(lease, leaseMs); }
+
+  /**
+   * Leases whose holder is gone (a broker's connection to a remote worker closed): each is made
+   * to end within `withinMs` from now, so the lease reaper takes it back then, unless it was
+   * settled, taken back or extended since its holder last set `expiresAt` (a newer lease, or
+   * the worker back through another connection, is never touched). Returns how many were shortened.
+   */
+  async abandonLeases(items: readonly { lease: Lease; expiresAt: number }[], withinMs: number): Promise<number> {
+    return this.#open(this.#leases).shorten(items, this.clock.now() + withinMs);
+  }
 
   release(lease: Lease): Promise<void> { return this.#leases.release(lease); }
 

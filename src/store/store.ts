@@ -176,6 +176,17 @@ export interface Store extends AlertStore {
   close(): Promise<void>;
 
   /**
+   * Optional: brings forward the end of leases whose holder is gone (a broker's connection to a
+   * remote worker closed), so the lease reaper takes them back soon rather than at their
+   * visibility timeout. Fenced twice: an item applies only while the job is active under
+   * `lease` (its token) and its lease still ends at `expiresAt`, the end its holder last set;
+   * a newer lease, or the same lease extended since (the worker reconnected elsewhere), is
+   * never touched. A lease already ending by `until` is left as it is. Returns, per item,
+   * whether it was shortened.
+   */
+  jobsShorten?(items: readonly ShortenItem[], now: number): Promise<boolean[]>;
+
+  /**
    * Optional: subscribes to "jobs became ready in <queue>" announced by any process
    * (capability `crossProcessNotify`). Returns the unsubscribe function.
    */
@@ -189,8 +200,12 @@ export interface Store extends AlertStore {
   /** Renews a registration. False when it is gone: the process was presumed dead and its leases were taken back. */
   workerHeartbeat?(id: string, now: number, ttlMs: number): Promise<boolean>;
   workerUnregister?(id: string): Promise<void>;
-  /** Ends the leases held by dead processes (as expired attempts) and forgets those processes. */
-  workersReapDead?(params: { now: number; limit: number }): Promise<ReapedJob[]>;
+  /**
+   * Ends the leases held by dead processes (as expired attempts) and forgets those processes.
+   * `self`, the calling process's own registration, is never presumed dead: a process that
+   * runs this is alive, whatever its registration says (it may have paused past it).
+   */
+  workersReapDead?(params: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]>;
   /** Runs `duty` only while this process holds leadership `name`; see the driver for the fencing it gives. */
   asLeader?<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }>;
   leaderResign?(name: string, holder: string): Promise<void>;
@@ -314,6 +329,15 @@ export interface ExtendItem {
    * the lease no longer dies with the process that first delivered it.
    */
   workerId?: string;
+}
+
+/** One lease to end sooner: see Store.jobsShorten. */
+export interface ShortenItem {
+  lease: Lease;
+  /** When the lease ends as its holder last knew it (from the claim or its last extend): the fence. */
+  expiresAt: number;
+  /** The new end of the lease (earlier than `expiresAt`). */
+  until: number;
 }
 
 /**

@@ -5,7 +5,7 @@ import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots,
-  RateBucket, RateTaken,
+  RateBucket, RateTaken, ShortenItem,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
@@ -250,6 +250,15 @@ export class PostgresStore implements Store {
     return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), hits, (r) => ({ ok: true as const, leaseExpiresAt: r.lease_expires_at }), refused);
   }
 
+  async jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> {
+    const rows = await this.#run(
+      () => this.#db.q(this.#q.shorten, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.expiresAt), items.map((i) => i.until), now]),
+      'shorten leases',
+    );
+    const hit = new Set((rows as unknown as { id: string; token: number }[]).map((r) => `${r.id}/${r.token}`));
+    return items.map((i) => hit.has(`${i.lease.jobId}/${i.lease.token}`));
+  }
+
   async jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
     checkKeepLogs(keepLogs);
     const { merged, of } = mergeReports(items);
@@ -299,7 +308,7 @@ export class PostgresStore implements Store {
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return cluster.workerRegister(this.#ctx(), w, now, ttlMs); }
   workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return cluster.workerHeartbeat(this.#ctx(), id, now, ttlMs); }
   workerUnregister(id: string): Promise<void> { return cluster.workerUnregister(this.#ctx(), id); }
-  workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> { return cluster.workersReapDead(this.#ctx(), p); }
+  workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return cluster.workersReapDead(this.#ctx(), p); }
   asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
     return cluster.asLeader(this.#ctx(), name, holder, leaseMs, duty);
   }

@@ -157,6 +157,12 @@ export function pgStatements(s: string, historyMax: number) {
       WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
       RETURNING j.id, j.token, j.lease_expires_at`,
 
+    // Leases whose holder is gone, brought forward to i.until, fenced by token and by the end their holder last set (see Store.jobsShorten).
+    shorten: `UPDATE ${s}.jobs j SET lease_expires_at = i.until, updated_at = $5
+      FROM unnest($1::uuid[], $2::int[], $3::int8[], $4::int8[]) AS i(id, token, known, until)
+      WHERE j.id = i.id AND j.token = i.token AND j.state = 'active' AND j.lease_expires_at = i.known AND j.lease_expires_at > i.until
+      RETURNING j.id, j.token`,
+
     // Progress ($3: JSON text, NULL: keep it) and log lines ($4: a JSON array, NULL: none) of held
     // leases. The lines are appended and the last $6 kept: when old and new ones fit, a plain
     // concatenation; else the concatenation numbered, its last $6 aggregated back in order.
@@ -306,13 +312,14 @@ export function pgStatements(s: string, historyMax: number) {
     workerHeartbeat: `UPDATE ${s}.workers SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 RETURNING id`,
     workerUnregister: `DELETE FROM ${s}.workers WHERE id = $1`,
     // Workers that stopped beating (a small table: cheap to ask every tick).
-    deadWorkers: `SELECT id FROM ${s}.workers WHERE expires_at <= $1`,
+    // The caller ($2) is never presumed dead by itself: it is running.
+    deadWorkers: `SELECT id FROM ${s}.workers WHERE expires_at <= $1 AND ($2::uuid IS NULL OR id <> $2::uuid)`,
     // Active jobs of those workers: their leases end now, not at their visibility timeout.
     lockOrphaned: `SELECT id FROM ${s}.jobs WHERE state = 'active' AND worker_id = ANY($1::uuid[])
       LIMIT $2 FOR UPDATE SKIP LOCKED`,
     deadTuples: `SELECT n_dead_tup::int8 AS dead FROM pg_stat_user_tables WHERE relid = '${s}.jobs'::regclass`,
     deltaDeadTuples: `SELECT n_dead_tup::int8 AS dead FROM pg_stat_user_tables WHERE relid = '${s}.queue_count_deltas'::regclass`,
-    workersDeleteDead: `DELETE FROM ${s}.workers w WHERE w.expires_at <= $1
+    workersDeleteDead: `DELETE FROM ${s}.workers w WHERE w.expires_at <= $1 AND ($2::uuid IS NULL OR w.id <> $2::uuid)
       AND NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.worker_id = w.id AND j.state = 'active')`,
 
     leaderAcquire: `INSERT INTO ${s}.leaders (name, holder, epoch, expires_at)

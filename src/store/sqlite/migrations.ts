@@ -288,6 +288,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 16,
+    name: 'worker registry',
+    sql: `
+      -- Processes using this file, with heartbeats (as on PostgreSQL): a process that stops
+      -- beating is presumed dead once expires_at passes, and its leases are taken back then
+      -- rather than at their visibility timeout.
+      CREATE TABLE workers (
+        id           TEXT PRIMARY KEY,
+        host         TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+      );
+      -- The process a lease belongs to, set by the claim's own UPDATE (and by an extend that
+      -- names one); NULL for jobs leased before this version or by a process without a
+      -- registration. Meaningful only while the job is active; no index (see ACTIVE_ORPHANED).
+      ALTER TABLE jobs ADD COLUMN worker_id TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

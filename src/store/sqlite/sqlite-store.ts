@@ -8,7 +8,7 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration,
 } from '../store.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -25,6 +25,7 @@ import { SqliteTokens } from './tokens.ts';
 import { CountLedger } from './count-ledger.ts';
 import { SqliteAlerts } from './alerts.ts';
 import { SqliteRateLimits } from './rate-limits.ts';
+import { SqliteWorkers } from './workers.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -70,6 +71,7 @@ export class SqliteStore implements Store {
   readonly #snapshots: SqliteSnapshots;
   readonly #alerts: SqliteAlerts;
   readonly #rateLimits: SqliteRateLimits;
+  readonly #workers: SqliteWorkers;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -101,6 +103,7 @@ export class SqliteStore implements Store {
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
     this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
+    this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -158,7 +161,7 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
-      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.queue, p.now, p.limit) as unknown as JobRow[];
+      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
       this.#counts.move(p.queue, 'ready', 'active', rows.length);
       return rows.map(rowToJob).sort(compareClaimOrder);
     });
@@ -205,12 +208,16 @@ export class SqliteStore implements Store {
         items,
         (it): ExtendResult => {
           const expires = now + it.leaseMs;
-          const changed = this.#s.extend.run(expires, now, it.lease.jobId, it.lease.token).changes;
+          const changed = this.#s.extend.run(expires, now, it.workerId ?? null, it.lease.jobId, it.lease.token).changes;
           return changed === 1 ? { ok: true as const, leaseExpiresAt: expires } : this.#leaseMiss(it.lease);
         },
         (it, err) => this.#refused(err, 'leaseMs', `extend the lease of job ${it.lease.jobId}`),
       ),
     );
+  }
+
+  jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> {
+    return this.#group.submit(() => items.map((it) => Number(this.#s.shorten.run(it.until, now, it.lease.jobId, it.lease.token, it.expiresAt).changes) === 1));
   }
 
   jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
@@ -324,6 +331,11 @@ export class SqliteStore implements Store {
   tokensExist(): Promise<boolean> { return this.#guard(() => this.#tokens.exist()); }
   tokensEnabled(): Promise<boolean> { return this.#guard(() => this.#tokens.enabled()); }
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return this.#tokens.markUsed(uses); }
+  // The registry of processes sharing the file (see workers.ts).
+  workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return this.#workers.register(w, now, ttlMs); }
+  workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return this.#workers.heartbeat(id, now, ttlMs); }
+  workerUnregister(id: string): Promise<void> { return this.#workers.unregister(id); }
+  workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return this.#workers.reapDead(p); }
   // Process snapshots for the cluster-wide model (see snapshots.ts).
   processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return this.#snapshots.put(p, mustExist); }
   processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#guard(async () => this.#snapshots.read()); }

@@ -48,6 +48,7 @@ function everyCall(store: Store): [string, () => Promise<unknown>][] {
     ['asLeader', store.asLeader && (() => store.asLeader!('duty', workerId(1), 1000, async () => 1))],
     ['leaderResign', store.leaderResign && (() => store.leaderResign!('duty', workerId(1)))],
     ['tablesVacuum', store.tablesVacuum && (() => store.tablesVacuum!())],
+    ['jobsShorten', store.jobsShorten && (() => store.jobsShorten!([{ lease, expiresAt: T + 1000, until: T }], T))],
   ];
   return calls.filter((c): c is [string, () => Promise<unknown>] => c[1] !== undefined);
 }
