@@ -16,7 +16,7 @@ import * as errorClasses from './errors.ts';
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError, JobTimeoutError,
   AlertNotFoundError, SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
-  UnrecoverableError, UnsupportedVersionError, DrainTimeoutError,
+  UnrecoverableError, UnsupportedVersionError, DrainTimeoutError, QueueFullError,
 } from './errors.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -58,6 +58,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   DRAIN_TIMEOUT: () => new DrainTimeoutError('orders', 30_000, { ready: 2, scheduled: 0, active: 1 }),
   SHUTDOWN: () => new WorkerShutdownError(),
   USAGE: () => new UsageError('unknown flag --nope'),
+  QUEUE_FULL: () => new QueueFullError('orders', 10, 1000),
 };
 
 /** Classes that share a code with another (a subclass), each sent and rebuilt by its fields. */

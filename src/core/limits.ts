@@ -78,6 +78,8 @@ export const LIMITS = {
   reconnectMaxMs: { default: 1 * SECOND, min: 10, max: 5 * MINUTE, doc: 'Client: longest reconnect delay; may not be below reconnectBaseMs. With full jitter a client tries again within this long, so it is back within about a second of its broker; raise it for many thousands of clients per broker.' },
   connectTimeoutMs: { default: 10 * SECOND, min: 100, max: 10 * MINUTE, doc: 'Client: how long Spool.connect tries to reach a broker before it gives up.' },
   sendBufferMaxBytes: { default: 4 * MiB, min: 1 * KiB, max: 1024 * MiB, doc: 'Client: socket bytes queued for sending above which adds and lease operations wait.' },
+  maxLength: { default: 0, min: 0, max: 100_000_000, doc: "A queue setting: most jobs waiting to start (ready and scheduled) a queue holds; an add past it is refused (`overflow: 'reject'`) or drops the oldest waiting jobs (`'drop-oldest'`). null or 0, the default: no bound." },
+  queueFullWaitMs: { default: 10 * SECOND, min: 0, max: 5 * MINUTE, doc: "How long an add to a full bounded queue (overflow `reject`) waits for room (woken when jobs leave the queue) before it fails with QUEUE_FULL; `Spool.open` and `Spool.connect` option. The HTTP add route never waits: it answers 429 at once." },
 } as const satisfies Record<string, Bound>;
 
 export type LimitName = keyof typeof LIMITS;

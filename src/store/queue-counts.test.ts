@@ -138,10 +138,11 @@ interface Truth {
 /** What queueStats(null, now) must say, from a fresh count of the tables. */
 function expected(t: Truth, now: number): QueueStats[] {
   const by = new Map<string, QueueStats>();
-  const entry = (q: string) => by.get(q) ?? by.set(q, { queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false }).get(q)!;
+  const entry = (q: string) => by.get(q) ?? by.set(q, { queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' }).get(q)!;
   for (const q of t.queues) entry(q);
   for (const c of t.counts) entry(c.queue).counts[c.state] = c.n;
   for (const o of t.oldest) entry(o.queue).oldestReadyAgeMs = Math.max(0, now - o.at);
+  for (const s of by.values()) s.length = s.counts.ready + s.counts.scheduled;
   return [...by.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1));
 }
 

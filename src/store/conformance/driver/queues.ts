@@ -5,7 +5,7 @@ import type { QueueConfig } from '../../../core/queue-config.ts';
 import { insertAndClaim, leaseOf, newRow, T, withStore, type DriverContext } from './harness.ts';
 
 const config = (visibilityTimeoutMs: number): QueueConfig => ({
-  visibilityTimeoutMs, maxAttempts: 4, maxStalls: 2, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 0,
+  visibilityTimeoutMs, maxAttempts: 4, maxStalls: 2, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 0, maxLength: null, overflow: 'reject',
 });
 
 /** Queue rows (queueUpsert, queueGet, queueList, queueSetPaused, the row an insert creates) and queueStats. */
