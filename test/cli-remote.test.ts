@@ -147,7 +147,7 @@ test('every job and queue command prints the same and exits the same on a store 
   is('pause --json', 0, '{"queue":"q","paused":true}\n');
   assert.equal((JSON.parse(local['stats q, paused']!.stdout) as QueueStats[])[0]!.paused, true);
   is('resume', 0, '{"queue":"q","paused":false}\n');
-  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\n$/);
+  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\nmaxLength: +none\noverflow: +reject\n$/);
   is('queue set', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +7\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +fixed\nbackoff\.delayMs: +250\n$/);
   is('queue get --json', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0}}\n');
   is('queue set, unknown', 2, /"code":"USAGE"/, /^spool: --set maxAtempts: no such queue setting; did you mean maxAttempts\?/);

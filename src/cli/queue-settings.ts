@@ -4,7 +4,7 @@ import { UsageError } from './exit-codes.ts';
 
 /** The queue settings `spool queue set --set name=value` takes; `backoff.*` are the fields of the backoff. */
 export const QUEUE_SETTING_NAMES = [
-  'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
+  'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs', 'maxLength', 'overflow',
 ] as const;
 
 type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
@@ -31,7 +31,8 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
     }
     if (seen.has(name)) throw new UsageError(`--set ${name} is given twice`);
     seen.add(name);
-    const value = name === 'backoff.type' ? raw : integer(name as SettingName, raw);
+    // maxLength takes `none` (or 0) for no bound; backoff.type and overflow are words.
+    const value = name === 'backoff.type' || name === 'overflow' ? raw : name === 'maxLength' && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
     else config[name] = value;
   }
@@ -56,6 +57,8 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['backoff.type', backoff.type],
     ['backoff.delayMs', String(backoff.delayMs)],
     ...(backoff.maxDelayMs === undefined ? [] : [['backoff.maxDelayMs', String(backoff.maxDelayMs)] as [string, string]]),
+    ['maxLength', config.maxLength === null || config.maxLength === undefined ? 'none' : String(config.maxLength)],
+    ['overflow', config.overflow ?? 'reject'],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');
