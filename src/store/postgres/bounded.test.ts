@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import pg from 'pg';
 import { testPgUrl, uniqueSchema } from '../../../test/support/pg-url.ts';
 import { connect } from '../../client/connect.ts';
 import { QueueFullError } from '../../core/errors.ts';
@@ -48,5 +49,25 @@ describe('bounded queues on PostgreSQL, several Spools on one schema', () => {
     assert.deepEqual([stats.counts.ready, stats.counts.dead], [10, 40]);
     const dropped = (await spools[0].queue('shed').list({ state: 'dead', limit: 100 })).map((j) => j.deadReason);
     assert.ok(dropped.length === 40 && dropped.every((r) => r === 'dropped'));
+  });
+
+  it("an add in the caller's transaction is checked before it writes and never waits: refused, the transaction can still commit", async (t) => {
+    // The default queueFullWaitMs (10 s): a wait would hold the queue's lock in the caller's transaction.
+    const spool = await Spool.open({ store: testPgUrl(), schema: uniqueSchema('bounded'), maintenance: false, onError: () => {} });
+    const client = new pg.Client({ connectionString: testPgUrl() });
+    t.after(async () => { await client.end(); await spool.close(); });
+    await client.connect();
+    const q = spool.queue('tx');
+    await q.configure({ maxLength: 2 });
+    await q.add({ n: 1 });
+    await client.query('BEGIN');
+    await assert.rejects(q.addMany([{ payload: 2, tx: client }, { payload: 3, tx: client }]), QueueFullError);
+    await q.add(4, { tx: client });
+    await client.query('COMMIT');
+    assert.deepEqual((await q.list()).map((j) => j.payload), [{ n: 1 }, 4]);
+    await client.query('BEGIN');
+    await assert.rejects(q.add(5, { tx: client }), QueueFullError);
+    await client.query('COMMIT');
+    assert.equal((await q.stats()).length, 2);
   });
 });
