@@ -82,7 +82,7 @@ describe('Spool.open', () => {
       progressMaxBytes: 256, jobLogMax: 10, jobLogLineMaxBytes: 128,
       maintenanceIntervalMs: 100, pollIntervalMs: 100, settingsRefreshMs: 0, completedRetentionMs: 0, deadRetentionMs: 0, cancelledRetentionMs: 0,
       busyTimeoutMs: 100, historyMax: 10, heartbeatIntervalMs: 1000, leaderLeaseMs: 1000,
-      alertRulesMax: 10, alertEventsMax: 100, alertWebhookTimeoutMs: 1000, alertDeliveryAttempts: 3, readTimeoutMs: 5000, idempotencyWindowMs: 60_000,
+      alertRulesMax: 10, alertEventsMax: 100, alertWebhookTimeoutMs: 1000, alertDeliveryAttempts: 3, readTimeoutMs: 5000, idempotencyWindowMs: 60_000, queueFullWaitMs: 0,
       store: 'memory', durability: 'no-fsync', clock: systemClock, maintenance: false, schema: 'spool', notify: true, random: Math.random, onEvent: () => {}, ...quiet,
     };
     assert.deepEqual(Object.keys(options).sort(), [...OPEN_OPTION_KEYS].sort());
@@ -116,10 +116,10 @@ describe('queue.configure', () => {
   it('accepts every documented setting', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
-    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxStalls', 'rateLimit', 'timeoutMs', 'visibilityTimeoutMs']);
+    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'rateLimit', 'timeoutMs', 'visibilityTimeoutMs']);
     const rateLimit = { rate: 5, perMs: 1000, burst: 10, limiter: 'smtp' };
-    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit });
-    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit });
+    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit, maxLength: 100, overflow: 'drop-oldest' });
+    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit, maxLength: 100, overflow: 'drop-oldest' });
   });
 });
 
@@ -220,7 +220,7 @@ describe('Spool.connect', () => {
 
     const connectOptions: Required<ConnectOptions> = {
       token: 'unused', client: 'options-test', tags: { region: 'test' }, reconnectBaseMs: 50, reconnectMaxMs: 500, connectTimeoutMs: 5000, sendBufferMaxBytes: 1024 * 1024,
-      ca: fixture('cert.pem'), clock: systemClock, random: Math.random, ...quiet,
+      ca: fixture('cert.pem'), clock: systemClock, random: Math.random, queueFullWaitMs: 1000, ...quiet,
     };
     assert.deepEqual(Object.keys(connectOptions).sort(), documentedKeys('Spool.connect'));
     const remote: RemoteSpool = await RemoteSpool.connect(broker.wsUrl, connectOptions);

@@ -115,13 +115,17 @@ export const queueConfigInput: Schema = object({
   backoff,
   timeoutMs: bounded('timeoutMs'),
   rateLimit: rateLimitInput,
+  maxLength: { type: ['integer', 'null'], minimum: LIMITS.maxLength.min, maximum: LIMITS.maxLength.max, description: `${LIMITS.maxLength.doc} Default null.` },
+  overflow: { enum: ['reject', 'drop-oldest'], description: "What an add to the queue when it holds maxLength waiting jobs does: 'reject' (429 QUEUE_FULL, the default) or 'drop-oldest' (the oldest waiting jobs become dead, deadReason `dropped`)." },
 });
 
 export const queueConfig: Schema = {
   type: 'object',
-  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs'],
+  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow'],
   properties: {
     visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' }, timeoutMs: { type: 'integer' },
+    maxLength: { type: ['integer', 'null'], description: 'Most jobs waiting to start (ready and scheduled); null: no bound.' },
+    overflow: { enum: ['reject', 'drop-oldest'] },
     backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
     rateLimit: {
       type: ['object', 'null'], required: ['rate', 'perMs', 'burst', 'limiter'],
@@ -147,7 +151,7 @@ const jobFields: Record<string, Schema> = {
   runAt: { type: 'integer' }, attempt: { type: 'integer' }, maxAttempts: { type: 'integer' }, stalls: { type: 'integer' },
   maxStalls: { type: 'integer' }, leaseToken: { type: 'integer', description: 'The current lease token; 0 = never delivered. An ack must carry it.' },
   leaseExpiresAt: nullableInt, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' }, finishedAt: nullableInt,
-  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', 'expired', null] },
+  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', 'expired', 'dropped', null] },
   history: { type: 'array', items: attempt },
   timeoutMs: { type: 'integer', description: 'Longest one attempt may run, in ms; 0: no limit.' },
   progress: { ...anyJson, description: 'The last value a handler reported with job.progress(), or null.' },
@@ -170,7 +174,7 @@ export const job: Schema = { type: 'object', required: ['id', 'queue', 'name', '
 
 export const queueStats: Schema = {
   type: 'object',
-  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused'],
+  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused', 'length', 'maxLength', 'overflow'],
   properties: {
     queue: queueName,
     counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
@@ -180,6 +184,9 @@ export const queueStats: Schema = {
       type: ['integer', 'null'],
       description: 'Only for a queue with a rate limit: while the limit holds ready jobs back (no token left), when its next token is due (Unix ms); null while it holds nothing back.',
     },
+    length: { type: 'integer', description: "Jobs waiting to start (ready and scheduled): what the queue's maxLength bounds." },
+    maxLength: { type: ['integer', 'null'], description: "The queue's bound (its maxLength setting); null: none." },
+    overflow: { enum: ['reject', 'drop-oldest'], description: 'What an add to the full queue does.' },
   },
 };
 
@@ -189,7 +196,7 @@ const nullableNumber = (description: string): Schema => ({ type: ['number', 'nul
 /** The live queueing model of one queue (src/model/overview.ts says what each number is). */
 export const queueModel: Schema = {
   type: 'object',
-  required: ['windowMs', 'arrivalRate', 'completionRate', 'failureRate', 'deadRate', 'serviceTimeMs', 'workers', 'utilisation', 'length', 'meanWaitMs', 'drainEtaMs'],
+  required: ['windowMs', 'arrivalRate', 'completionRate', 'failureRate', 'deadRate', 'serviceTimeMs', 'workers', 'utilisation', 'length', 'meanWaitMs', 'drainEtaMs', 'dropRate', 'dropped'],
   properties: {
     windowMs: { type: 'integer', description: 'The window the rates are measured over.' },
     arrivalRate: rate('λ: jobs added per second.'),
@@ -202,6 +209,8 @@ export const queueModel: Schema = {
     length: { type: 'integer', description: 'L: ready and active jobs.' },
     meanWaitMs: nullableNumber("W: mean time from add to completion in the window (Little's law's L / λ when nothing completed)."),
     drainEtaMs: nullableNumber('Time to drain the ready jobs at the current rates; null when they grow.'),
+    dropRate: rate('Waiting jobs dropped per second by adds to the full queue (maxLength, overflow drop-oldest).'),
+    dropped: { type: 'integer', description: 'Waiting jobs dropped by adds to the full queue so far, over every process sharing the store.' },
   },
 };
 

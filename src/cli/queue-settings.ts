@@ -9,7 +9,7 @@ import { UsageError } from './exit-codes.ts';
  */
 export const QUEUE_SETTING_NAMES = [
   'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
-  'rateLimit', 'rateLimit.rate', 'rateLimit.perMs', 'rateLimit.burst', 'rateLimit.limiter',
+  'rateLimit', 'rateLimit.rate', 'rateLimit.perMs', 'rateLimit.burst', 'rateLimit.limiter', 'maxLength', 'overflow',
 ] as const;
 
 type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
@@ -42,7 +42,9 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
       config.rateLimit = null;
       continue;
     }
-    const value = name === 'backoff.type' || name === 'rateLimit.limiter' ? raw : integer(name as SettingName, raw);
+    // maxLength takes `none` (or 0) for no bound; backoff.type, rateLimit.limiter and overflow are words.
+    const value = name === 'backoff.type' || name === 'rateLimit.limiter' || name === 'overflow' ? raw
+      : name === 'maxLength' && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
     else if (name.startsWith('rateLimit.')) rateLimit[name.slice('rateLimit.'.length)] = value;
     else config[name] = value;
@@ -73,6 +75,8 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['backoff.delayMs', String(backoff.delayMs)],
     ...(backoff.maxDelayMs === undefined ? [] : [['backoff.maxDelayMs', String(backoff.maxDelayMs)] as [string, string]]),
     ...rateLimitRows(config),
+    ['maxLength', config.maxLength === null || config.maxLength === undefined ? 'none' : String(config.maxLength)],
+    ['overflow', config.overflow ?? 'reject'],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');

@@ -15,10 +15,13 @@ export type AttemptOutcome =
   | 'cancelled'; // the job was cancelled while running
 
 /** Why a job ended up dead. */
-export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable' | 'expired';
+export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable' | 'expired' | 'dropped';
 
 /** The last error of a job that was not started within its `ttlMs` (its deadReason is `expired`). */
 export const EXPIRED_ERROR = 'expired: not started within ttlMs';
+
+/** The last error of a waiting job an add to its full queue dropped (overflow `drop-oldest`; its deadReason is `dropped`). */
+export const DROPPED_ERROR = 'dropped: the oldest waiting job of a full queue (maxLength, overflow drop-oldest)';
 
 /** The record of one delivery of a job. */
 export interface AttemptRecord {
@@ -140,6 +143,15 @@ export interface QueueStats {
    * whole token), when the next token is due (Unix ms); null while it holds nothing back.
    */
   heldUntil?: number | null;
+  /** Jobs waiting to start (ready and scheduled): what the queue's `maxLength` bounds. */
+  length: number;
+  /**
+   * The queue's bound (its `maxLength` setting), null when it has none; filled in by the engine
+   * from the queue's settings (at most settingsRefreshMs old): a store's own stats leave it null.
+   */
+  maxLength: number | null;
+  /** What an add past `maxLength` does (its `overflow` setting). */
+  overflow: 'reject' | 'drop-oldest';
 }
 
 /** An empty count record. */

@@ -81,6 +81,8 @@ export const LIMITS = {
   rateLimitRate: { default: 1, min: 1, max: 1_000_000, doc: "A queue's `rateLimit.rate` (required in a rate limit): jobs admitted per `perMs`, on average (a token bucket refilled continuously)." },
   rateLimitPerMs: { default: 1 * SECOND, min: 1, max: 1 * DAY, doc: "A queue's `rateLimit.perMs`: the period `rate` is counted over." },
   rateLimitBurst: { default: 1, min: 1, max: 1_000_000, doc: "A queue's `rateLimit.burst`: the bucket's size, the most jobs admitted at once after a quiet time; left out, it is `rate`. Over any `perMs`, at most `rate + burst` jobs start." },
+  maxLength: { default: 0, min: 0, max: 100_000_000, doc: "A queue setting: most jobs waiting to start (ready and scheduled) a queue holds; an add past it is refused (`overflow: 'reject'`) or drops the oldest waiting jobs (`'drop-oldest'`). null or 0, the default: no bound." },
+  queueFullWaitMs: { default: 10 * SECOND, min: 0, max: 5 * MINUTE, doc: "How long an add to a full bounded queue (overflow `reject`) waits for room (woken when jobs leave the queue) before it fails with QUEUE_FULL; `Spool.open` and `Spool.connect` option. The HTTP add route never waits: it answers 429 at once." },
 } as const satisfies Record<string, Bound>;
 
 export type LimitName = keyof typeof LIMITS;

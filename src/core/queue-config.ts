@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from './errors.ts';
 import { checkLimit, describe } from './limits.ts';
-import { checkOptionKeys, QUEUE_SETTING_KEYS } from './options.ts';
+import { checkOptionKeys, nearest, QUEUE_SETTING_KEYS } from './options.ts';
 
 /** How failed jobs wait before their next attempt. */
 export type Backoff =
@@ -21,6 +21,29 @@ export interface QueueConfig {
   timeoutMs: number;
   /** How fast jobs of the queue may start (a token bucket), or null: no limit. See docs/scheduling.md, Rate limits. */
   rateLimit: RateLimit | null;
+  /**
+   * Most jobs waiting to start (ready and scheduled) the queue holds; null: no bound (the
+   * default). Active jobs do not count: they are bounded by the workers' concurrency already.
+   * Checked by the store in the add's own transaction (see docs/scheduling.md, "Bounded queues").
+   */
+  maxLength: number | null;
+  /** What an add past `maxLength` does: `reject` (QueueFullError, the default) or `drop-oldest` (the oldest waiting jobs become dead, deadReason `dropped`). */
+  overflow: Overflow;
+}
+
+/** What an add to a full bounded queue does. */
+export type Overflow = 'reject' | 'drop-oldest';
+export const OVERFLOWS: readonly Overflow[] = ['reject', 'drop-oldest'];
+
+/** A queue's bound as the engine passes it to the store with each row of an add. */
+export interface QueueBound {
+  maxLength: number;
+  overflow: Overflow;
+}
+
+/** The bound of a queue's settings, or null when it has none. */
+export function queueBound(config: QueueConfig): QueueBound | null {
+  return config.maxLength === null ? null : { maxLength: config.maxLength, overflow: config.overflow };
 }
 
 /**
@@ -60,6 +83,8 @@ export function defaultQueueConfig(): QueueConfig {
     backoff: { type: 'exponential', delayMs: checkLimit('backoffDelayMs', undefined), maxDelayMs: checkLimit('backoffMaxDelayMs', undefined) },
     timeoutMs: checkLimit('timeoutMs', undefined),
     rateLimit: null,
+    maxLength: null,
+    overflow: 'reject',
   };
 }
 
@@ -79,6 +104,9 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     timeoutMs: i.timeoutMs === undefined ? base.timeoutMs : checkLimit('timeoutMs', i.timeoutMs),
     // A settings row stored before rate limits existed has no such key: no limit.
     rateLimit: i.rateLimit === undefined ? (base.rateLimit ?? null) : resolveRateLimit(i.rateLimit),
+    // Settings stored before bounded queues existed have neither field: unbounded, reject.
+    maxLength: i.maxLength === undefined ? (base.maxLength ?? null) : i.maxLength === null ? null : checkLimit('maxLength', i.maxLength) || null,
+    overflow: i.overflow === undefined ? (base.overflow ?? 'reject') : checkOverflow(i.overflow),
   };
 }
 
@@ -108,6 +136,12 @@ export function resolveRateLimit(input: unknown): RateLimit | null {
 /** Whether two rate limits have the same rate, period and burst (what queues sharing a limiter must agree on). */
 export function sameRate(a: RateLimit, b: RateLimit): boolean {
   return a.rate === b.rate && a.perMs === b.perMs && a.burst === b.burst;
+}
+
+function checkOverflow(value: unknown): Overflow {
+  if (typeof value === 'string' && (OVERFLOWS as readonly string[]).includes(value)) return value as Overflow;
+  const near = typeof value === 'string' ? nearest(value, OVERFLOWS) : null;
+  throw new InvalidArgumentError('overflow', `overflow must be 'reject' or 'drop-oldest' (got ${describe(value)})${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`);
 }
 
 const BACKOFF_KEYS = ['type', 'delayMs', 'maxDelayMs'] as const;

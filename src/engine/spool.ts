@@ -18,6 +18,7 @@ import { Telemetry } from './telemetry.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import { Intake } from './intake.ts';
+import { Room } from './room.ts';
 import { JobReads } from './job-reads.ts';
 import { OverviewSource } from './overview-source.ts';
 import { Upkeep } from './upkeep.ts';
@@ -72,6 +73,8 @@ export class Spool implements SpoolClient {
   readonly #upkeep: Upkeep;
   readonly #membership: Membership | null;
   readonly #intake: Intake;
+  /** Adds waiting for room in full bounded queues. */
+  readonly #room: Room;
   readonly #leases: LeaseOps;
   readonly #claims: Claims;
   readonly #operator: Operator;
@@ -116,8 +119,11 @@ export class Spool implements SpoolClient {
       this.#inflight,
     );
     store.onReady?.((queue) => this.#dispatch.wake(queue));
+    this.#room = new Room(this.clock, settings.pollIntervalMs);
+    // Jobs this process leases leave their queue's waiting jobs: adds waiting for room try again.
+    this.telemetry.listen({ claimed: (queue) => this.#room.freed(queue) });
     this.#intake = new Intake({
-      store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry,
+      store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry, room: this.#room,
       markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
     });
     this.#reads = new JobReads(store, this.clock, settings.searchScanMax, async (queue) => (await this.#queues.get(queue)).rateLimit);
@@ -187,6 +193,7 @@ export class Spool implements SpoolClient {
   async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> {
     const config = await this.#open(this.#queues).configure(checkQueueName(name), input);
     this.#dispatch.wake(name); // a limit raised or removed may admit jobs now
+    this.#room.freed(name); // a bound raised or removed: waiting adds try again
     return config;
   }
 
@@ -208,6 +215,16 @@ export class Spool implements SpoolClient {
     this.#assertOpen();
     checkQueueName(queue);
     return this.#intake.addMany<P>(queue, items);
+  }
+
+  /**
+   * For brokers: adds as `add` (one item) or `addMany` (atomic) do, but waits at most `waitMs` for
+   * room in a full bounded queue (0: QueueFullError at once), instead of this process's queueFullWaitMs.
+   */
+  async addWaiting<P>(queue: string, items: readonly AddItem<P>[], waitMs: number): Promise<Job<P>[]> {
+    this.#assertOpen();
+    checkQueueName(queue);
+    return this.#intake.addMany<P>(queue, items, checkLimit('queueFullWaitMs', waitMs, 'waitMs'));
   }
 
   /** The job with this id. @throws JobNotFoundError */

@@ -93,6 +93,11 @@ export interface PublishFrame {
   queue: string;
   jobs: PublishItem[];
   atomic?: boolean;
+  /**
+   * How long the broker may hold the add while a bounded queue is full (overflow `reject`),
+   * waiting for room, before it answers QUEUE_FULL: the client's queueFullWaitMs. Absent: 0.
+   */
+  waitMs?: number;
 }
 
 export interface AckFrame {

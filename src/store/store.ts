@@ -1,5 +1,5 @@
 import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '../core/job.ts';
-import type { QueueConfig } from '../core/queue-config.ts';
+import type { QueueBound, QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
@@ -27,7 +27,7 @@ export interface Store extends AlertStore {
    * same transaction, the row of each queue that has none yet (with config `{}`: every setting
    * at its default), so a failed insert never leaves a queue behind.
    */
-  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting>;
+  jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting>;
   /**
    * Inserts jobs that are independent of each other (the single adds of one tick, coalesced into
    * one call): one outcome per row, in order. A row the database refuses (a data error) fails
@@ -43,7 +43,7 @@ export interface Store extends AlertStore {
    * exist if and only if it commits; creates queues as jobsInsertMany does, in that transaction.
    * Throws InvalidArgumentError for a `tx` it cannot use.
    */
-  jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[]): Promise<void | InsertExisting>;
+  jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting>;
   /**
    * Deletes up to `limit` idempotency keys recorded before `before`; returns how many. It may
    * find fewer than there are (SQLite looks at the `limit` oldest-recorded only): the rest go on a
@@ -279,6 +279,23 @@ export interface NewJobRow {
    * given twice in one call stores the first row only.
    */
   idempotency?: { key: string; since: number } | null;
+  /**
+   * The bound of the row's queue (its `maxLength` and `overflow` settings), or null/absent for an
+   * unbounded queue, which costs nothing more. The store enforces it exactly, in the insert's own
+   * transaction, counting the queue's jobs waiting to start (ready and scheduled) after the insert,
+   * so an idempotent replay (nothing stored) never counts:
+   * - `reject`: a row that would take the count past `maxLength` is not stored: jobsInsertMany
+   *   throws QueueFullError (nothing of the call is stored), jobsInsertEach gives that row the
+   *   error and stores the others that fit.
+   * - `drop-oldest`: the rows are stored, then the oldest waiting jobs of the queue (by id: the
+   *   order of their adds), as many as the count is over `maxLength`, become dead with deadReason
+   *   `dropped` (so a batch larger than the bound keeps its newest `maxLength` jobs waiting).
+   * Stores shared by processes serialize the bounded inserts of a queue (PostgreSQL: an advisory
+   * lock on the queue held to the end of the transaction), so concurrent adds never together
+   * pass the bound. Jobs that come back to waiting (a retry, a released or reaped lease) are
+   * never refused: the bound is on adds.
+   */
+  bound?: QueueBound | null;
 }
 
 /**
@@ -286,6 +303,14 @@ export interface NewJobRow {
  * was not stored), or null (stored). Stores return nothing (void) when no row has a key.
  */
 export type InsertExisting = readonly (string | null)[];
+
+/**
+ * What an insert tells besides its outcome: the jobs it dropped from bounded queues (overflow
+ * `drop-oldest`), added to `dropped` per queue. The caller counts them (telemetry).
+ */
+export interface InsertReport {
+  dropped: Record<string, number>;
+}
 
 export interface ClaimParams {
   queue: string;
@@ -352,7 +377,7 @@ export type LeaseResult = { ok: true } | LeaseMiss;
 export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | LeaseMiss;
 export type ExtendResult = { ok: true; leaseExpiresAt: number } | LeaseMiss;
 /** Outcome of one item of a call whose items succeed or fail alone (see Store.jobsInsertEach). */
-export type ItemOutcome = { ok: true; existing?: string } | { ok: false; error: Error };
+export type ItemOutcome = { ok: true; existing?: string; dropped?: number } | { ok: false; error: Error };
 /** `token`: the job's lease token when it was found, so a cancelled lease is revoked by (job, token), never by job alone. */
 export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; token: number; cancelled: boolean };
 export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };

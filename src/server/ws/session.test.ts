@@ -248,6 +248,7 @@ describe('malformed frames', () => {
       [{ op: 'fly', id: 1 }, 'unknown op'],
       [{ op: 'publish' }, '"id"'],
       [{ op: 'publish', id: 2, queue: 'q', jobs: [] }, 'non-empty'],
+      [{ op: 'publish', id: 5, queue: 'q', jobs: [{ payload: 1 }], waitMs: 300_001 }, '"waitMs" must be an integer from 0 to 300000'],
       [{ op: 'ack', id: 3, leases: [{ jobId: 1 }] }, 'each lease'],
       [{ op: 'call', id: 4, method: 'drop' }, '"method"'],
       [{ op: 'credit', sub: -1, n: 1 }, '"sub" and "n"'],

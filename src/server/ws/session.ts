@@ -186,9 +186,11 @@ export class Session {
       case 'publish': {
         authorize(access, OPERATION.addJobs!.action as Action, frame.queue);
         const jobs = frame.jobs as unknown as Record<string, unknown>[];
-        if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, jobs.map(toAddItem))).map(withoutPayload) };
+        // A full bounded queue holds the add up to the wait the client asked for (its queueFullWaitMs).
+        const waitMs = frame.waitMs ?? 0;
+        if (frame.atomic) return { jobs: (await spool.addWaiting(frame.queue, jobs.map(toAddItem), waitMs)).map(withoutPayload) };
         // Each job succeeds or fails alone, a field the wire does not carry included.
-        const results = await Promise.all(jobs.map((job) => settle(Promise.resolve(job).then(toAddItem).then(({ payload, ...options }) => spool.add(frame.queue, payload, options)).then(withoutPayload))));
+        const results = await Promise.all(jobs.map((job) => settle(Promise.resolve(job).then(toAddItem).then(async (item) => (await spool.addWaiting(frame.queue, [item], waitMs))[0]!).then(withoutPayload))));
         return { results };
       }
       case 'ack':

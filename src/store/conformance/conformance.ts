@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { alertsSuite } from './alerts.ts';
+import { boundedSuite } from './bounded.ts';
 import { claimSuite } from './claim.ts';
 import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
@@ -48,6 +49,7 @@ function suites(target: HarnessTarget): void {
   operatorSuite(target);
   operatorBulkSuite(target);
   alertsSuite(target);
+  boundedSuite(target);
 }
 
 /**

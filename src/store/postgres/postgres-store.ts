@@ -4,7 +4,7 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots,
+  TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
@@ -26,6 +26,7 @@ import * as snapshots from './snapshots.ts';
 import * as rateLimits from './rate-limits.ts';
 import * as alerts from './alerts.ts';
 import { insertKeyed, resultRows } from './publish-keys.ts';
+import { boundedQueues, PgBounds, type Run as BoundRun } from './bounds.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -154,9 +155,30 @@ export class PostgresStore implements Store {
     return () => this.#listeners.delete(fn);
   }
 
-  async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
+  /** Bounded queues' inserts (bounds.ts). */
+  get #bounds(): PgBounds {
+    return new PgBounds(this.#q, this.schema);
+  }
+
+  /** Inserts `rows` through `run` (plain, or keyed when a row has an idempotency key). */
+  async #insertWith(run: BoundRun, rows: readonly NewJobRow[], channel: string | null): Promise<void | InsertExisting> {
+    if (!rows.some((r) => r.idempotency)) {
+      await run(this.#q.insert, insertParams(rows, channel));
+      return;
+    }
+    return insertKeyed(this.#q, run, rows, channel);
+  }
+
+  async jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     if (rows.length === 0) return;
     const channel = this.#notifyChannel();
+    if (rows.some((r) => r.bound)) {
+      // One transaction: the queues' locks, the insert and the counts after it; a refusal rolls it all back.
+      return this.#run(() => this.#transaction((tx) => {
+        const run: BoundRun = (text, params) => tx.q(text, params);
+        return this.#bounds.insertMany(run, rows, (batch) => this.#insertWith(run, batch, channel), report);
+      }), 'add jobs', insertField);
+    }
     if (!rows.some((r) => r.idempotency)) {
       await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, channel)), 'add jobs', insertField);
       return;
@@ -166,6 +188,39 @@ export class PostgresStore implements Store {
 
   async jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     if (rows.length === 0) return [];
+    if (rows.some((r) => r.bound)) return this.#insertEachBounded(rows);
+    return this.#insertEachPlain(rows);
+  }
+
+  /**
+   * jobsInsertEach with rows of bounded queues: the other rows as usual, then each bounded queue's
+   * rows in a transaction of their own under its lock (bounds.ts). A bounded queue's transaction
+   * that fails as a whole fails its rows alone.
+   */
+  async #insertEachBounded(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
+    const outcomes = new Array<ItemOutcome>(rows.length);
+    const plain = rows.flatMap((r, i) => (r.bound ? [] : [i]));
+    if (plain.length > 0) (await this.#insertEachPlain(plain.map((i) => rows[i]!))).forEach((o, j) => (outcomes[plain[j]!] = o));
+    const channel = this.#notifyChannel();
+    for (const [queue, bound] of boundedQueues(rows)) {
+      const mine = rows.flatMap((r, i) => (r.bound && r.queue === queue ? [i] : []));
+      const batch = mine.map((i) => rows[i]!);
+      let results: ItemOutcome[];
+      try {
+        results = await this.#run(() => this.#transaction((tx) => {
+          const run: BoundRun = (text, params) => tx.q(text, params);
+          return this.#bounds.insertEach(run, queue, bound, batch, (one) => this.#insertWith(run, one, channel), (fn) => tx.savepoint(() => fn()),
+            (r, err) => translatePgError(err, `add job ${r.id} to ${r.queue}`, insertField) as Error);
+        }), 'add jobs', insertField);
+      } catch (err) {
+        results = batch.map(() => ({ ok: false, error: err as Error }));
+      }
+      results.forEach((o, j) => (outcomes[mine[j]!] = o));
+    }
+    return outcomes;
+  }
+
+  async #insertEachPlain(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     const channel = this.#notifyChannel();
     /** Rows not stored because their key named another job: that job's id (from the attempt that committed). */
     const named = new Map<NewJobRow, string>();
@@ -194,10 +249,16 @@ export class PostgresStore implements Store {
    * Takes a postgres.js transaction (`sql.begin(async (tx) => …)`) or a `pg` client inside BEGIN.
    * The NOTIFY that wakes consumers is part of the same transaction, so it fires on commit only.
    */
-  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
+  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     if (rows.length === 0) return;
     const run = callerTransaction(tx);
     const channel = this.#notifyChannel();
+    if (rows.some((r) => r.bound)) {
+      // The queues' locks are held until the caller's transaction ends. The bound is checked before
+      // the insert: the caller might commit after a refusal, which must leave nothing over the bound.
+      const inTx: BoundRun = async (text, params) => resultRows(await run(text, params));
+      return this.#run(() => this.#bounds.insertMany(inTx, rows, (batch) => this.#insertWith(inTx, batch, channel), report, true), 'add jobs in your transaction', insertField);
+    }
     if (!rows.some((r) => r.idempotency)) {
       await this.#run(() => run(this.#q.insert, insertParams(rows, channel)), 'add jobs in your transaction', insertField);
       return;

@@ -5,7 +5,7 @@
  * Batch statements take parallel arrays and `unnest` them.
  */
 
-import { EXPIRED_ERROR } from '../../core/job.ts';
+import { DROPPED_ERROR, EXPIRED_ERROR } from '../../core/job.ts';
 
 const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
   lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, expire_at`;
@@ -337,8 +337,30 @@ export function pgStatements(s: string, historyMax: number) {
     queueGet: `SELECT * FROM ${s}.queues WHERE name = $1`,
     queueList: `SELECT * FROM ${s}.queues ORDER BY name`,
     queuePause: `UPDATE ${s}.queues SET paused = $2, updated_at = $3 WHERE name = $1`,
+
+    // Bounded queues (bounds.ts). The inserts into one bounded queue take this lock, held to the
+    // end of their transaction, so no two of them count at once; $1 is the schema-qualified queue name.
+    boundLock: `SELECT pg_advisory_xact_lock(${BOUND_LOCK}, hashtext($1)) IS NULL AS waited`,
+    // The queue's jobs waiting to start: its counts plus the deltas not folded yet, in one
+    // snapshot, taken after the lock, so every bounded insert committed before it is counted.
+    boundWaiting: `SELECT coalesce(sum(n), 0)::int8 AS n FROM (
+        SELECT n FROM ${s}.queue_counts WHERE queue = $1 AND state IN ('ready', 'scheduled')
+        UNION ALL SELECT d FROM ${s}.queue_count_deltas WHERE queue = $1 AND state IN ('ready', 'scheduled')) x`,
+    // Drops the $2 oldest waiting jobs of queue $1 (by id: the order of their adds; one seek of
+    // jobs_queue_state per state) to dead, reason 'dropped', at $3. A job a claim holds at that
+    // moment is passed over when the claim commits (it is no longer waiting: the count fell too).
+    boundDrop: `WITH x AS (
+        SELECT id FROM ((SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' ORDER BY id LIMIT $2)
+          UNION ALL (SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'scheduled' ORDER BY id LIMIT $2)) o
+        ORDER BY id LIMIT $2),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) AND state IN ('ready', 'scheduled') RETURNING *)
+      ${finish('dead', '$3', 'history', `'${DROPPED_ERROR}'`, 'NULL::jsonb', "'dropped'")}
+      RETURNING id`,
   };
 }
+
+/** The advisory lock class of bounded inserts (pg_advisory_xact_lock(class, hashtext(queue))); the migration's is 0x5f00_1000. */
+const BOUND_LOCK = 0x5f00_2000;
 
 /**
  * A bounded payload search (Store.jobsSearch) of the live table, the finished one, or both

@@ -8,8 +8,9 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
 } from '../store.ts';
+import type { QueueBound } from '../../core/queue-config.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
@@ -23,6 +24,7 @@ import { storeRow } from './publish-keys.ts';
 import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteTokens } from './tokens.ts';
 import { CountLedger } from './count-ledger.ts';
+import { SqliteBounds } from './bounds.ts';
 import { SqliteAlerts } from './alerts.ts';
 import { SqliteRateLimits } from './rate-limits.ts';
 import { SqliteWorkers } from './workers.ts';
@@ -72,6 +74,7 @@ export class SqliteStore implements Store {
   readonly #alerts: SqliteAlerts;
   readonly #rateLimits: SqliteRateLimits;
   readonly #workers: SqliteWorkers;
+  readonly #bounds: SqliteBounds;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -104,6 +107,7 @@ export class SqliteStore implements Store {
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
     this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
+    this.#bounds = new SqliteBounds(this.#db, this.#counts);
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -111,7 +115,7 @@ export class SqliteStore implements Store {
     return this.#group.commits;
   }
 
-  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
+  jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     return this.#group.submit(() => {
       let existing: (string | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
@@ -120,6 +124,15 @@ export class SqliteStore implements Store {
         if (r.idempotency) (existing ??= new Array<string | null>(rows.length).fill(null))[i] = named;
       }
       this.#createQueues(rows, null);
+      // Bounded queues are checked once the whole batch is in: a refusal throws, and the group
+      // commit rolls the call back as one (all or nothing).
+      let last = '';
+      for (const r of rows) {
+        if (!r.bound || r.queue === last) continue;
+        last = r.queue;
+        const dropped = this.#bounds.settle(r.queue, r.bound, r.createdAt);
+        if (dropped > 0 && report) report.dropped[r.queue] = (report.dropped[r.queue] ?? 0) + dropped;
+      }
       return existing;
     });
   }
@@ -133,6 +146,7 @@ export class SqliteStore implements Store {
       const outcomes = this.#each(
         rows,
         (r): ItemOutcome => {
+          if (r.bound) return this.#storeBounded(r, r.bound);
           const named = storeRow(this.#w, this.#db, r);
           return named === null ? STORED : { ok: true, existing: named };
         },
@@ -140,6 +154,21 @@ export class SqliteStore implements Store {
       );
       this.#createQueues(rows, outcomes);
       return outcomes;
+    });
+  }
+
+  /** Stores one row of a bounded queue, alone: refused (QueueFullError) when it does not fit. */
+  #storeBounded(r: NewJobRow, bound: QueueBound): ItemOutcome {
+    return this.#bounds.alone((): ItemOutcome => {
+      const named = storeRow(this.#w, this.#db, r);
+      if (named !== null) return { ok: true, existing: named };
+      try {
+        const dropped = this.#bounds.settle(r.queue, bound, r.createdAt);
+        return dropped > 0 ? { ok: true, dropped } : STORED;
+      } catch (err) {
+        this.#counts.move(r.queue, r.state, null); // the savepoint takes the row back; so must the counts
+        throw err;
+      }
     });
   }
 

@@ -4,6 +4,7 @@ import { clusterArea } from './cluster.ts';
 import { errorsArea } from './errors.ts';
 import { DriverContext, probeDriver } from './harness.ts';
 import { insertArea } from './jobs-insert.ts';
+import { boundedArea } from './jobs-bounded.ts';
 import { listArea } from './jobs-list.ts';
 import { searchArea } from './jobs-search.ts';
 import { migrationsArea } from './migrations.ts';
@@ -55,5 +56,6 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     notifyArea(ctx);
     migrationsArea(ctx);
     errorsArea(ctx);
+    boundedArea(ctx);
   });
 }
