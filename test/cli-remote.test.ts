@@ -155,8 +155,8 @@ test('every job and queue command prints the same and exits the same on a store 
   is('queue set, unknown', 2, /"code":"USAGE"/, /^spool: --set maxAtempts: no such queue setting; did you mean maxAttempts\?/);
   is('queue set, out of bounds', 2, /"code":"INVALID_ARGUMENT"/, /^spool: visibilityTimeoutMs must be at least 100 \(got 5\)\n$/);
   is('queue set, nothing', 2, '', /give at least one --set/);
-  is('queue set, rate limit', 0, /\nbackoff\.delayMs: +250\nrateLimit\.rate: +5\nrateLimit\.perMs: +1000\nrateLimit\.burst: +5\nrateLimit\.limiter: +smtp\n$/);
-  is('queue set, no rate limit', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0,"rateLimit":null}}\n');
+  is('queue set, rate limit', 0, /\nbackoff\.delayMs: +250\nrateLimit\.rate: +5\nrateLimit\.perMs: +1000\nrateLimit\.burst: +5\nrateLimit\.limiter: +smtp\nmaxLength: +none\noverflow: +reject\n$/);
+  is('queue set, no rate limit', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0,"rateLimit":null,"maxLength":null,"overflow":"reject"}}\n');
   is('cancel --queue', 0, '{"matched":7,"changed":7,"skipped":0}\n');
   is('retry --queue', 0, 'retried 7 cancelled jobs of q (7 matched, 0 skipped, 1 batch)\n');
   is('delete --queue --name', 0, 'deleted 1 job of q with name first (1 matched, 0 skipped, 1 batch)\n');
