@@ -5,13 +5,18 @@ import { UsageError } from './exit-codes.ts';
 /** The queue settings `spool queue set --set name=value` takes; `backoff.*` are the fields of the backoff. */
 export const QUEUE_SETTING_NAMES = [
   'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
+  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights',
 ] as const;
+
+/** Settings whose value is a word, not an integer. */
+const WORDS: readonly string[] = ['backoff.type', 'policy'];
 
 type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 
 /**
  * Parses repeated `--set name=value` flags into the input of `configureQueue`. Numbers must be
- * integers and backoff.type a word; bounds are checked by the operation (exit 2, naming the setting).
+ * integers, backoff.type and policy words, fairWeights a JSON object (`{"acme":2}`); bounds are
+ * checked by the operation (exit 2, naming the setting).
  * @throws UsageError for a malformed flag, an unknown name (naming the nearest), a non-integer or a setting given twice.
  * @example
  * parseQueueSettings(['maxAttempts=10', 'backoff.type=fixed']); // { maxAttempts: 10, backoff: { type: 'fixed' } }
@@ -31,7 +36,7 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
     }
     if (seen.has(name)) throw new UsageError(`--set ${name} is given twice`);
     seen.add(name);
-    const value = name === 'backoff.type' ? raw : integer(name as SettingName, raw);
+    const value = WORDS.includes(name) ? raw : name === 'fairWeights' ? jsonObject(name, raw) : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
     else config[name] = value;
   }
@@ -42,6 +47,14 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
 function integer(name: SettingName, raw: string): number {
   if (!/^[-+]?\d+$/.test(raw.trim())) throw new UsageError(`--set ${name} needs an integer (got ${JSON.stringify(raw)})`);
   return Number(raw);
+}
+
+function jsonObject(name: SettingName, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new UsageError(`--set ${name} needs a JSON object of group → weight, e.g. --set '${name}={"acme":2}' (got ${JSON.stringify(raw)})`);
+  }
 }
 
 /** A queue's settings as `name: value` lines, named as `--set` takes them. */
@@ -56,6 +69,11 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['backoff.type', backoff.type],
     ['backoff.delayMs', String(backoff.delayMs)],
     ...(backoff.maxDelayMs === undefined ? [] : [['backoff.maxDelayMs', String(backoff.maxDelayMs)] as [string, string]]),
+    ['policy', config.policy],
+    ['agingMs', String(config.agingMs)],
+    ['sjfCostFactor', String(config.sjfCostFactor)],
+    ['sjfLearnPct', String(config.sjfLearnPct)],
+    ['fairWeights', JSON.stringify(config.fairWeights)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');

@@ -1,12 +1,25 @@
 import { InvalidArgumentError } from './errors.ts';
-import { checkLimit, describe } from './limits.ts';
-import { checkOptionKeys, QUEUE_SETTING_KEYS } from './options.ts';
+import { checkLimit, describe, LIMITS } from './limits.ts';
+import { checkOptionKeys, nearest, QUEUE_SETTING_KEYS } from './options.ts';
 
 /** How failed jobs wait before their next attempt. */
 export type Backoff =
   | { type: 'fixed'; delayMs: number }
   /** delay = min(maxDelayMs, delayMs · 2^(attempt-1)), then a random value between half and all of it. */
   | { type: 'exponential'; delayMs: number; maxDelayMs: number };
+
+/**
+ * How a queue orders its ready jobs (see docs/scheduling.md):
+ * - `fifo` (the default): by priority, highest first, then by the time the job became ready.
+ * - `priority`: by priority with aging: a job gains one level per `agingMs` of waiting.
+ * - `sjf`: shortest job first, by the `cost` add option or the queue's learned run time of the
+ *   job's name, aged by `sjfCostFactor` so long jobs are not starved.
+ * - `fair`: fair share across the jobs' `group` (tenant), weighted by `fairWeights`.
+ */
+export type SchedulingPolicy = 'fifo' | 'priority' | 'sjf' | 'fair';
+
+/** Every scheduling policy, the default first. */
+export const SCHEDULING_POLICIES: readonly SchedulingPolicy[] = ['fifo', 'priority', 'sjf', 'fair'];
 
 /** Per-queue settings, stored with the queue. */
 export interface QueueConfig {
@@ -19,10 +32,44 @@ export interface QueueConfig {
   backoff: Backoff;
   /** Default `timeoutMs` of new jobs: longest one attempt may run (0: no limit). */
   timeoutMs: number;
+  /** How ready jobs are ordered: `fifo` (default), `priority` (with aging), `sjf` or `fair`. */
+  policy: SchedulingPolicy;
+  /** Policy `priority`: ms of waiting worth one priority level. */
+  agingMs: number;
+  /** Policy `sjf`: ms of waiting one ms of a job's cost is worth. */
+  sjfCostFactor: number;
+  /** Policy `sjf`: weight in percent of the newest run time in a job name's learned estimate. */
+  sjfLearnPct: number;
+  /** Policy `fair`: weight per group (a group left out, and jobs without a group, weigh 1). */
+  fairWeights: Record<string, number>;
 }
 
 /** The settings a caller may pass; anything left out keeps its current (or default) value. */
 export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff'>> & { backoff?: Partial<Backoff> & { type?: Backoff['type'] } };
+
+/**
+ * What the store needs to order a job of a queue that is not `fifo` (null for `fifo`): the
+ * policy and its parameter. `weights` (fair) maps a group to its weight; others weigh 1.
+ */
+export type JobOrder =
+  | { policy: 'priority'; agingMs: number }
+  | { policy: 'sjf'; costFactor: number }
+  | { policy: 'fair'; weights: Readonly<Record<string, number>> };
+
+/** The order parameters of a queue's settings: null for `fifo`, whose claims never read a sort key. */
+export function jobOrderOf(config: QueueConfig): JobOrder | null {
+  switch (config.policy) {
+    case 'priority': return { policy: 'priority', agingMs: config.agingMs };
+    case 'sjf': return { policy: 'sjf', costFactor: config.sjfCostFactor };
+    case 'fair': return { policy: 'fair', weights: config.fairWeights };
+    default: return null;
+  }
+}
+
+/** Whether two orders key jobs alike (the same policy and parameters): a change of order recomputes the waiting jobs' keys. */
+export function sameJobOrder(a: JobOrder | null, b: JobOrder | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
 export function defaultQueueConfig(): QueueConfig {
   return {
@@ -31,6 +78,11 @@ export function defaultQueueConfig(): QueueConfig {
     maxStalls: checkLimit('maxStalls', undefined),
     backoff: { type: 'exponential', delayMs: checkLimit('backoffDelayMs', undefined), maxDelayMs: checkLimit('backoffMaxDelayMs', undefined) },
     timeoutMs: checkLimit('timeoutMs', undefined),
+    policy: 'fifo',
+    agingMs: checkLimit('agingMs', undefined),
+    sjfCostFactor: checkLimit('sjfCostFactor', undefined),
+    sjfLearnPct: checkLimit('sjfLearnPct', undefined),
+    fairWeights: {},
   };
 }
 
@@ -48,7 +100,38 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     maxStalls: i.maxStalls === undefined ? base.maxStalls : checkLimit('maxStalls', i.maxStalls),
     backoff: i.backoff === undefined ? base.backoff : resolveBackoff(i.backoff, base.backoff),
     timeoutMs: i.timeoutMs === undefined ? base.timeoutMs : checkLimit('timeoutMs', i.timeoutMs),
+    policy: i.policy === undefined ? base.policy : checkPolicy(i.policy),
+    agingMs: i.agingMs === undefined ? base.agingMs : checkLimit('agingMs', i.agingMs),
+    sjfCostFactor: i.sjfCostFactor === undefined ? base.sjfCostFactor : checkLimit('sjfCostFactor', i.sjfCostFactor),
+    sjfLearnPct: i.sjfLearnPct === undefined ? base.sjfLearnPct : checkLimit('sjfLearnPct', i.sjfLearnPct),
+    fairWeights: i.fairWeights === undefined ? base.fairWeights : checkFairWeights(i.fairWeights),
   };
+}
+
+/** A scheduling policy, refused naming the nearest valid one. @throws InvalidArgumentError */
+export function checkPolicy(value: unknown): SchedulingPolicy {
+  if ((SCHEDULING_POLICIES as readonly unknown[]).includes(value)) return value as SchedulingPolicy;
+  const near = typeof value === 'string' ? nearest(value, SCHEDULING_POLICIES) : null;
+  const hint = near === null ? `one of ${SCHEDULING_POLICIES.map((p) => `'${p}'`).join(', ')}` : `did you mean '${near}'?`;
+  throw new InvalidArgumentError('policy', `unknown scheduling policy ${describe(value)}; ${hint}`);
+}
+
+/** `fairWeights`: an object of at most fairWeightsMax groups (each a valid group name), each weight an integer within fairWeight. @throws InvalidArgumentError */
+function checkFairWeights(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError('fairWeights', `fairWeights must be an object of group → weight, like { acme: 2 } (got ${describe(value)})`);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const max = LIMITS.fairWeightsMax.max;
+  if (entries.length > max) throw new InvalidArgumentError('fairWeights', `fairWeights may name at most ${max} groups (got ${entries.length})`);
+  const out: Record<string, number> = {};
+  for (const [group, weight] of entries) {
+    if (group.length < 1 || group.length > 128 || group.includes('\0') || !group.isWellFormed()) {
+      throw new InvalidArgumentError('fairWeights', `fairWeights: ${describe(group)} is not a group name (1–128 characters of well-formed text without U+0000)`);
+    }
+    out[group] = checkLimit('fairWeight', weight, `fairWeights[${JSON.stringify(group)}]`);
+  }
+  return out;
 }
 
 const BACKOFF_KEYS = ['type', 'delayMs', 'maxDelayMs'] as const;

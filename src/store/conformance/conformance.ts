@@ -12,6 +12,7 @@ import type { HarnessTarget, StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
+import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
 import { ttlSuite } from './ttl.ts';
@@ -46,6 +47,7 @@ function suites(target: HarnessTarget): void {
   operatorSuite(target);
   operatorBulkSuite(target);
   alertsSuite(target);
+  policiesSuite(target);
 }
 
 /**
