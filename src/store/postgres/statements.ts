@@ -48,12 +48,12 @@ export function pgStatements(s: string, historyMax: number) {
    * (the row of each queue that has none yet, inserted in name order, so two inserts that both
    * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
    */
-  const insertJobs = (from: string, fair: boolean) => `${fair ? `${fairTags(from)},` : ''}
+  const insertJobs = (source: string, where: string, fair: boolean) => `${fair ? `${fairTags(source, where)},` : ''}
       ins AS (
         INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
         SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost,
           ${sortKey(fair)}
-        FROM ${from}
+        FROM ${source} ${fair ? 'LEFT JOIN tg ON tg.n = t.n' : ''} ${where}
         RETURNING queue, state, created_at),
       qs AS (
         INSERT INTO ${s}.queues (name, config, created_at, updated_at)
@@ -69,19 +69,19 @@ export function pgStatements(s: string, historyMax: number) {
   const sortKey = (fair: boolean) => `CASE t.policy
           WHEN 'priority' THEN t.run_at - t.priority * t.w
           WHEN 'sjf' THEN t.run_at + coalesce(t.cost, (SELECT e.mean_ms FROM ${s}.run_estimates e WHERE e.queue = t.queue AND e.name = t.name), 0) * t.w
-          ${fair ? `WHEN 'fair' THEN (SELECT ft.last_tag - (fg.cnt - fr.k) / fg.w FROM fr
-            JOIN fg ON fg.queue = fr.queue AND fg.g = fr.g JOIN ft ON ft.queue = fr.queue AND ft.group_key = fr.g WHERE fr.n = t.n)` : ''}
+          ${fair ? `WHEN 'fair' THEN tg.tag` : ''}
           END`;
   /**
    * Fair rows: `fr` ranks them per (queue, group) in order, `fg` counts them per group, `fv` is
    * each queue's virtual time (the smallest key among its ready jobs, or the largest tag issued),
    * and `ft` moves each group's last tag on by its rows, from max(V, last): the k-th of n rows of
-   * a group of weight w gets last − (n − k) / w. The upsert locks the group's row, so two adds of
-   * one group take turns and never issue the same tags; groups are locked in (queue, group) order.
+   * a group of weight w gets last − (n − k) / w (`tg`, joined to the rows by their ordinal). The
+   * upsert locks the group's row, so two adds of one group take turns and never issue the same
+   * tags; groups are locked in (queue, group) order.
    */
-  const fairTags = (from: string) => `fr AS (
+  const fairTags = (source: string, where: string) => `fr AS (
         SELECT n, queue, g, w, row_number() OVER (PARTITION BY queue, g ORDER BY n) AS k
-        FROM (SELECT t.n, t.queue, coalesce(t.group_key, '') AS g, t.w, t.policy FROM ${from}) x WHERE policy = 'fair'),
+        FROM (SELECT t.n, t.queue, coalesce(t.group_key, '') AS g, t.w, t.policy FROM ${source} ${where}) x WHERE policy = 'fair'),
       fg AS (SELECT queue, g, count(*) AS cnt, min(w) AS w FROM fr GROUP BY queue, g),
       fv AS (
         SELECT q.queue, coalesce(
@@ -93,10 +93,13 @@ export function pgStatements(s: string, historyMax: number) {
         SELECT fg.queue, fg.g, fv.v + fg.cnt / fg.w FROM fg JOIN fv ON fv.queue = fg.queue ORDER BY fg.queue, fg.g
         ON CONFLICT (queue, group_key) DO UPDATE SET last_tag = greatest(excluded.last_tag,
           f.last_tag + (SELECT fg.cnt / fg.w FROM fg WHERE fg.queue = excluded.queue AND fg.g = excluded.group_key))
-        RETURNING f.queue, f.group_key, f.last_tag)`;
+        RETURNING f.queue, f.group_key, f.last_tag),
+      tg AS (
+        SELECT fr.n, ft.last_tag - (fg.cnt - fr.k) / fg.w AS tag
+        FROM fr JOIN fg ON fg.queue = fr.queue AND fg.g = fr.g JOIN ft ON ft.queue = fr.queue AND ft.group_key = fr.g)`;
   const unnestRows = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[])`;
   const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w';
-  const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, fair)}
+  const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, '', fair)}
       SELECT 1 WHERE ${forced}`;
   const keyedInsert = (fair: boolean) => `WITH t AS (
         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::int8[])
@@ -110,7 +113,7 @@ export function pgStatements(s: string, historyMax: number) {
                                   FROM (SELECT coalesce(excluded.created_at - $21::int8,
                                     (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
         RETURNING p.queue, p.key, p.job_id),
-      ${insertJobs('t WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)', fair)}
+      ${insertJobs('t', 'WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)', fair)}
       SELECT queue, key, job_id::text AS job_id FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}`;
 
   return {
