@@ -147,9 +147,9 @@ test('every job and queue command prints the same and exits the same on a store 
   is('pause --json', 0, '{"queue":"q","paused":true}\n');
   assert.equal((JSON.parse(local['stats q, paused']!.stdout) as QueueStats[])[0]!.paused, true);
   is('resume', 0, '{"queue":"q","paused":false}\n');
-  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\n$/);
-  is('queue set', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +7\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +fixed\nbackoff\.delayMs: +250\n$/);
-  is('queue get --json', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0}}\n');
+  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\n$/);
+  is('queue set', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +7\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +fixed\nbackoff\.delayMs: +250\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\n$/);
+  is('queue get --json', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0,"policy":"fifo","agingMs":60000,"sjfCostFactor":10,"sjfLearnPct":20,"fairWeights":{}}}\n');
   is('queue set, unknown', 2, /"code":"USAGE"/, /^spool: --set maxAtempts: no such queue setting; did you mean maxAttempts\?/);
   is('queue set, out of bounds', 2, /"code":"INVALID_ARGUMENT"/, /^spool: visibilityTimeoutMs must be at least 100 \(got 5\)\n$/);
   is('queue set, nothing', 2, '', /give at least one --set/);
