@@ -112,9 +112,14 @@ describe('queue.configure', () => {
   it('accepts every documented setting', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
-    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxStalls', 'timeoutMs', 'visibilityTimeoutMs']);
-    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
-    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
+    assert.deepEqual(documentedKeys('queue.configure'), [
+      'agingMs', 'backoff', 'fairWeights', 'maxAttempts', 'maxStalls', 'policy', 'sjfCostFactor', 'sjfLearnPct', 'timeoutMs', 'visibilityTimeoutMs',
+    ]);
+    const input = {
+      visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500,
+      policy: 'fair', agingMs: 2000, sjfCostFactor: 3, sjfLearnPct: 40, fairWeights: { acme: 2 },
+    } as const;
+    assert.deepEqual(await spool.queue('q').configure(input), input);
   });
 });
 
