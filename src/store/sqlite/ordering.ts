@@ -41,9 +41,17 @@ function virtualTime(s: Statements, queue: string): number {
   return (s.maxFairTag.get(queue) as { k: number | null }).k ?? 0;
 }
 
-/** Folds the run time of an applied ack into its job name's estimate (sjf queues only send one). */
+/**
+ * Folds the run time of an applied ack into its job name's estimate (sjf queues only send one).
+ * An estimate is a hint: a statement that fails here (SQLite undoes it alone) must not report the
+ * ack, which is applied, as refused; the name's next samples teach the estimate.
+ */
 export function learn(s: Statements, l: NonNullable<CompleteItem['learn']>): void {
-  s.estimateLearn.run(l.queue, l.name, l.runMs, l.weightPct);
+  try {
+    s.estimateLearn.run(l.queue, l.name, l.runMs, l.weightPct);
+  } catch {
+    // See above: the ack stands.
+  }
 }
 
 /** Before a queue's settings are stored: when its order changes, gives its live jobs the keys the new order gives. */
