@@ -116,10 +116,15 @@ describe('queue.configure', () => {
   it('accepts every documented setting', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
-    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'rateLimit', 'timeoutMs', 'visibilityTimeoutMs']);
-    const rateLimit = { rate: 5, perMs: 1000, burst: 10, limiter: 'smtp' };
-    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit, maxLength: 100, overflow: 'drop-oldest' });
-    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500, rateLimit, maxLength: 100, overflow: 'drop-oldest' });
+    assert.deepEqual(documentedKeys('queue.configure'), [
+      'agingMs', 'backoff', 'fairWeights', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'policy', 'rateLimit', 'sjfCostFactor', 'sjfLearnPct', 'timeoutMs', 'visibilityTimeoutMs',
+    ]);
+    const input = {
+      visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500,
+      rateLimit: { rate: 5, perMs: 1000, burst: 10, limiter: 'smtp' }, maxLength: 100, overflow: 'drop-oldest',
+      policy: 'fair', agingMs: 2000, sjfCostFactor: 3, sjfLearnPct: 40, fairWeights: { acme: 2 },
+    } as const;
+    assert.deepEqual(await spool.queue('q').configure(input), input);
   });
 });
 

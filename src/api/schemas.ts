@@ -8,6 +8,7 @@ import { JOB_ID_PATTERN } from '../core/ids.ts';
 import { JOB_STATES } from '../core/job.ts';
 import { LIMITS, type LimitName } from '../core/limits.ts';
 import { JOB_NAME_MAX, QUEUE_NAME_PATTERN } from '../core/validate.ts';
+import { SCHEDULING_POLICIES } from '../core/queue-config.ts';
 import { TRACEPARENT_PATTERN, TRACESTATE_MAX, TRACESTATE_PATTERN } from '../core/trace-context.ts';
 
 /** A JSON Schema (the subset Spool writes: 2020-12 keywords). */
@@ -77,6 +78,10 @@ export const addOptions: Record<string, Schema> = {
   group: { ...jobGroup, description: 'The group (tenant, customer) the job belongs to: 1–128 characters of well-formed text without U+0000, as a job name. Absent: none (the job\'s `group` is null). Listings and bulk actions filter by it.' },
   idempotencyKey: idempotencyKey,
   ttlMs: bounded('ttlMs', 'Time to live (0: none): a job not started (first leased) within this many ms of its add is never run; it becomes dead with deadReason `expired`. Retries of a started job are not affected.'),
+  cost: {
+    type: 'number', exclusiveMinimum: 0, maximum: LIMITS.cost.max,
+    description: `The job's expected run time in ms: a positive number (fractions allowed), at most ${LIMITS.cost.max}. A queue with policy \`sjf\` serves cheaper jobs first; absent, that queue uses its learned estimate for the job's name.`,
+  },
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -117,15 +122,26 @@ export const queueConfigInput: Schema = object({
   rateLimit: rateLimitInput,
   maxLength: { type: ['integer', 'null'], minimum: LIMITS.maxLength.min, maximum: LIMITS.maxLength.max, description: `${LIMITS.maxLength.doc} Default null.` },
   overflow: { enum: ['reject', 'drop-oldest'], description: "What an add to the queue when it holds maxLength waiting jobs does: 'reject' (429 QUEUE_FULL, the default) or 'drop-oldest' (the oldest waiting jobs become dead, deadReason `dropped`)." },
+  policy: { type: 'string', enum: SCHEDULING_POLICIES, description: 'How ready jobs are ordered: `fifo` (the default: priority, then ready time), `priority` (priority with aging), `sjf` (shortest job first, by cost) or `fair` (fair share across groups). See docs/scheduling.md.' },
+  agingMs: bounded('agingMs'),
+  sjfCostFactor: bounded('sjfCostFactor'),
+  sjfLearnPct: bounded('sjfLearnPct'),
+  fairWeights: {
+    type: 'object', maxProperties: LIMITS.fairWeightsMax.max,
+    additionalProperties: { type: 'integer', minimum: LIMITS.fairWeight.min, maximum: LIMITS.fairWeight.max },
+    description: `Policy \`fair\`: the weight of each group named (an integer ${LIMITS.fairWeight.min}–${LIMITS.fairWeight.max}; others weigh 1), at most ${LIMITS.fairWeightsMax.max} groups. Replaces the whole map.`,
+  },
 });
 
 export const queueConfig: Schema = {
   type: 'object',
-  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow'],
+  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights'],
   properties: {
     visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' }, timeoutMs: { type: 'integer' },
     maxLength: { type: ['integer', 'null'], description: 'Most jobs waiting to start (ready and scheduled); null: no bound.' },
     overflow: { enum: ['reject', 'drop-oldest'] },
+    policy: { enum: SCHEDULING_POLICIES }, agingMs: { type: 'integer' }, sjfCostFactor: { type: 'integer' }, sjfLearnPct: { type: 'integer' },
+    fairWeights: { type: 'object', additionalProperties: { type: 'integer' } },
     backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
     rateLimit: {
       type: ['object', 'null'], required: ['rate', 'perMs', 'burst', 'limiter'],
@@ -158,6 +174,7 @@ const jobFields: Record<string, Schema> = {
   trace: jobTrace,
   group: { type: ['string', 'null'], description: 'The group (tenant, customer) the job was added with; null: none.' },
   expiresAt: { ...nullableInt, description: 'When the job must have started by (Unix ms: its add plus `ttlMs`); null: no TTL. Not started by then, it is dead (deadReason `expired`).' },
+  cost: { type: ['number', 'null'], description: 'The cost the job was added with (its expected run time in ms); null: none.' },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */

@@ -10,13 +10,18 @@ import { UsageError } from './exit-codes.ts';
 export const QUEUE_SETTING_NAMES = [
   'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
   'rateLimit', 'rateLimit.rate', 'rateLimit.perMs', 'rateLimit.burst', 'rateLimit.limiter', 'maxLength', 'overflow',
+  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights',
 ] as const;
+
+/** Settings whose value is a word, not an integer. */
+const WORDS: readonly string[] = ['backoff.type', 'policy'];
 
 type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 
 /**
  * Parses repeated `--set name=value` flags into the input of `configureQueue`. Numbers must be
- * integers and backoff.type a word; bounds are checked by the operation (exit 2, naming the setting).
+ * integers, backoff.type and policy words, fairWeights a JSON object (`{"acme":2}`); bounds are
+ * checked by the operation (exit 2, naming the setting).
  * @throws UsageError for a malformed flag, an unknown name (naming the nearest), a non-integer or a setting given twice.
  * @example
  * parseQueueSettings(['maxAttempts=10', 'backoff.type=fixed']); // { maxAttempts: 10, backoff: { type: 'fixed' } }
@@ -42,8 +47,9 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
       config.rateLimit = null;
       continue;
     }
-    // maxLength takes `none` (or 0) for no bound; backoff.type, rateLimit.limiter and overflow are words.
-    const value = name === 'backoff.type' || name === 'rateLimit.limiter' || name === 'overflow' ? raw
+    // maxLength takes `none` (or 0) for no bound; backoff.type, policy, rateLimit.limiter and overflow are words; fairWeights is JSON.
+    const value = WORDS.includes(name) || name === 'rateLimit.limiter' || name === 'overflow' ? raw
+      : name === 'fairWeights' ? jsonObject(name, raw)
       : name === 'maxLength' && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
     else if (name.startsWith('rateLimit.')) rateLimit[name.slice('rateLimit.'.length)] = value;
@@ -62,6 +68,14 @@ function integer(name: SettingName, raw: string): number {
   return Number(raw);
 }
 
+function jsonObject(name: SettingName, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new UsageError(`--set ${name} needs a JSON object of group → weight, e.g. --set '${name}={"acme":2}' (got ${JSON.stringify(raw)})`);
+  }
+}
+
 /** A queue's settings as `name: value` lines, named as `--set` takes them. */
 export function renderQueueConfig(name: string, config: QueueConfig): string {
   const backoff = config.backoff as { type: string; delayMs: number; maxDelayMs?: number };
@@ -77,6 +91,11 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ...rateLimitRows(config),
     ['maxLength', config.maxLength === null || config.maxLength === undefined ? 'none' : String(config.maxLength)],
     ['overflow', config.overflow ?? 'reject'],
+    ['policy', config.policy],
+    ['agingMs', String(config.agingMs)],
+    ['sjfCostFactor', String(config.sjfCostFactor)],
+    ['sjfLearnPct', String(config.sjfLearnPct)],
+    ['fairWeights', JSON.stringify(config.fairWeights)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');

@@ -88,6 +88,11 @@ export interface Job<P = unknown> {
    * never run: it becomes dead with deadReason `expired`. Once started, it no longer applies.
    */
   expiresAt: number | null;
+  /**
+   * The job's declared cost (its expected run time in ms), from the `cost` add option, or null
+   * when it was added without one. A queue with policy `sjf` serves cheaper jobs first.
+   */
+  cost: number | null;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from './errors.ts';
-import { checkLimit, describe } from './limits.ts';
+import { checkLimit, describe, LIMITS } from './limits.ts';
 import { checkOptionKeys, nearest, QUEUE_SETTING_KEYS } from './options.ts';
 
 /** How failed jobs wait before their next attempt. */
@@ -7,6 +7,19 @@ export type Backoff =
   | { type: 'fixed'; delayMs: number }
   /** delay = min(maxDelayMs, delayMs · 2^(attempt-1)), then a random value between half and all of it. */
   | { type: 'exponential'; delayMs: number; maxDelayMs: number };
+
+/**
+ * How a queue orders its ready jobs (see docs/scheduling.md):
+ * - `fifo` (the default): by priority, highest first, then by the time the job became ready.
+ * - `priority`: by priority with aging: a job gains one level per `agingMs` of waiting.
+ * - `sjf`: shortest job first, by the `cost` add option or the queue's learned run time of the
+ *   job's name, aged by `sjfCostFactor` so long jobs are not starved.
+ * - `fair`: fair share across the jobs' `group` (tenant), weighted by `fairWeights`.
+ */
+export type SchedulingPolicy = 'fifo' | 'priority' | 'sjf' | 'fair';
+
+/** Every scheduling policy, the default first. */
+export const SCHEDULING_POLICIES: readonly SchedulingPolicy[] = ['fifo', 'priority', 'sjf', 'fair'];
 
 /** Per-queue settings, stored with the queue. */
 export interface QueueConfig {
@@ -29,6 +42,16 @@ export interface QueueConfig {
   maxLength: number | null;
   /** What an add past `maxLength` does: `reject` (QueueFullError, the default) or `drop-oldest` (the oldest waiting jobs become dead, deadReason `dropped`). */
   overflow: Overflow;
+  /** How ready jobs are ordered: `fifo` (default), `priority` (with aging), `sjf` or `fair`. */
+  policy: SchedulingPolicy;
+  /** Policy `priority`: ms of waiting worth one priority level. */
+  agingMs: number;
+  /** Policy `sjf`: ms of waiting one ms of a job's cost is worth. */
+  sjfCostFactor: number;
+  /** Policy `sjf`: weight in percent of the newest run time in a job name's learned estimate. */
+  sjfLearnPct: number;
+  /** Policy `fair`: weight per group (a group left out, and jobs without a group, weigh 1). */
+  fairWeights: Record<string, number>;
 }
 
 /** What an add to a full bounded queue does. */
@@ -75,6 +98,30 @@ export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff' | 'rateLimit'
   rateLimit?: RateLimitInput | null;
 };
 
+/**
+ * What the store needs to order a job of a queue that is not `fifo` (null for `fifo`): the
+ * policy and its parameter. `weights` (fair) maps a group to its weight; others weigh 1.
+ */
+export type JobOrder =
+  | { policy: 'priority'; agingMs: number }
+  | { policy: 'sjf'; costFactor: number }
+  | { policy: 'fair'; weights: Readonly<Record<string, number>> };
+
+/** The order parameters of a queue's settings: null for `fifo`, whose claims never read a sort key. */
+export function jobOrderOf(config: QueueConfig): JobOrder | null {
+  switch (config.policy) {
+    case 'priority': return { policy: 'priority', agingMs: config.agingMs };
+    case 'sjf': return { policy: 'sjf', costFactor: config.sjfCostFactor };
+    case 'fair': return { policy: 'fair', weights: config.fairWeights };
+    default: return null;
+  }
+}
+
+/** Whether two orders key jobs alike (the same policy and parameters): a change of order recomputes the waiting jobs' keys. */
+export function sameJobOrder(a: JobOrder | null, b: JobOrder | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export function defaultQueueConfig(): QueueConfig {
   return {
     visibilityTimeoutMs: checkLimit('visibilityTimeoutMs', undefined),
@@ -85,6 +132,11 @@ export function defaultQueueConfig(): QueueConfig {
     rateLimit: null,
     maxLength: null,
     overflow: 'reject',
+    policy: 'fifo',
+    agingMs: checkLimit('agingMs', undefined),
+    sjfCostFactor: checkLimit('sjfCostFactor', undefined),
+    sjfLearnPct: checkLimit('sjfLearnPct', undefined),
+    fairWeights: {},
   };
 }
 
@@ -107,6 +159,11 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     // Settings stored before bounded queues existed have neither field: unbounded, reject.
     maxLength: i.maxLength === undefined ? (base.maxLength ?? null) : i.maxLength === null ? null : checkLimit('maxLength', i.maxLength) || null,
     overflow: i.overflow === undefined ? (base.overflow ?? 'reject') : checkOverflow(i.overflow),
+    policy: i.policy === undefined ? base.policy : checkPolicy(i.policy),
+    agingMs: i.agingMs === undefined ? base.agingMs : checkLimit('agingMs', i.agingMs),
+    sjfCostFactor: i.sjfCostFactor === undefined ? base.sjfCostFactor : checkLimit('sjfCostFactor', i.sjfCostFactor),
+    sjfLearnPct: i.sjfLearnPct === undefined ? base.sjfLearnPct : checkLimit('sjfLearnPct', i.sjfLearnPct),
+    fairWeights: i.fairWeights === undefined ? base.fairWeights : checkFairWeights(i.fairWeights),
   };
 }
 
@@ -142,6 +199,32 @@ function checkOverflow(value: unknown): Overflow {
   if (typeof value === 'string' && (OVERFLOWS as readonly string[]).includes(value)) return value as Overflow;
   const near = typeof value === 'string' ? nearest(value, OVERFLOWS) : null;
   throw new InvalidArgumentError('overflow', `overflow must be 'reject' or 'drop-oldest' (got ${describe(value)})${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`);
+}
+
+/** A scheduling policy, refused naming the nearest valid one. @throws InvalidArgumentError */
+export function checkPolicy(value: unknown): SchedulingPolicy {
+  if ((SCHEDULING_POLICIES as readonly unknown[]).includes(value)) return value as SchedulingPolicy;
+  const near = typeof value === 'string' ? nearest(value, SCHEDULING_POLICIES) : null;
+  const hint = near === null ? `one of ${SCHEDULING_POLICIES.map((p) => `'${p}'`).join(', ')}` : `did you mean '${near}'?`;
+  throw new InvalidArgumentError('policy', `unknown scheduling policy ${describe(value)}; ${hint}`);
+}
+
+/** `fairWeights`: an object of at most fairWeightsMax groups (each a valid group name), each weight an integer within fairWeight. @throws InvalidArgumentError */
+function checkFairWeights(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError('fairWeights', `fairWeights must be an object of group → weight, like { acme: 2 } (got ${describe(value)})`);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const max = LIMITS.fairWeightsMax.max;
+  if (entries.length > max) throw new InvalidArgumentError('fairWeights', `fairWeights may name at most ${max} groups (got ${entries.length})`);
+  const out: Record<string, number> = {};
+  for (const [group, weight] of entries) {
+    if (group.length < 1 || group.length > 128 || group.includes('\0') || !group.isWellFormed()) {
+      throw new InvalidArgumentError('fairWeights', `fairWeights: ${describe(group)} is not a group name (1–128 characters of well-formed text without U+0000)`);
+    }
+    out[group] = checkLimit('fairWeight', weight, `fairWeights[${JSON.stringify(group)}]`);
+  }
+  return out;
 }
 
 const BACKOFF_KEYS = ['type', 'delayMs', 'maxDelayMs'] as const;

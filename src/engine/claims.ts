@@ -62,7 +62,8 @@ export class Claims {
       await membership?.start();
       const started = performance.now();
       const now = clock.now();
-      const jobs = await store.jobsClaim({ queue, limit: ticket.admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: membership?.id });
+      const byKey = state.config.policy !== 'fifo';
+      const jobs = await store.jobsClaim({ queue, limit: ticket.admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: membership?.id, ...(byKey ? { byKey } : {}) });
       leased = jobs.length;
       this.#d.markHealthy();
       telemetry.claimed(queue, jobs, performance.now() - started, now);

@@ -53,12 +53,25 @@ export class LeaseOps {
   async ack(lease: Lease, result?: unknown): Promise<void> {
     checkLease(lease);
     const json = result === undefined ? null : encodeJson(result, this.#d.settings.resultMaxBytes, 'result');
-    const r = await this.#completes.push({ lease, result: json });
+    const learn = this.#learn(lease);
+    const r = await this.#completes.push(learn === undefined ? { lease, result: json } : { lease, result: json, learn });
     if (!r.ok && r.error) throw r.error; // the store refused this result: the lease is still held
     const delivery = this.#d.inflight.get(lease);
     this.#d.inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     if (delivery) this.#settled(delivery, 'completed');
+  }
+
+  /**
+   * What an ack teaches the store: the run time of a job this process delivered, when its queue's
+   * policy is sjf as last read (never a read of its own: an ack of another queue costs nothing).
+   */
+  #learn(lease: Lease): CompleteItem['learn'] {
+    const d = this.#d.inflight.get(lease);
+    if (!d) return undefined;
+    const config = this.#d.queues.cached(d.queue);
+    if (config?.policy !== 'sjf') return undefined;
+    return { queue: d.queue, name: d.name, runMs: Math.max(0, this.#d.clock.now() - d.startedAt), weightPct: config.sjfLearnPct };
   }
 
   /** Counts an attempt this process delivered, with how long it ran and how long since its job was added. */

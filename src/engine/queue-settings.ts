@@ -51,6 +51,11 @@ export class QueueSettings {
     return load;
   }
 
+  /** The queue's settings as last read, whatever their age, without reading the store; undefined when never read. */
+  cached(queue: string): QueueConfig | undefined {
+    return this.#entries.get(queue)?.config;
+  }
+
   /** The queue's settings (defaults if it was never configured), no older than the refresh interval. */
   async get(queue: string): Promise<QueueConfig> {
     return (await this.state(queue)).config;

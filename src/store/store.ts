@@ -1,5 +1,5 @@
 import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '../core/job.ts';
-import type { QueueBound, QueueConfig } from '../core/queue-config.ts';
+import type { JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
@@ -111,7 +111,15 @@ export interface Store extends AlertStore {
   jobsNextDueAt(): Promise<number | null>;
 
   queueStats(queue: string | null, now: number): Promise<QueueStats[]>;
+  /**
+   * Stores a queue's settings. When the queue's order (`jobOrderOf` of its settings) changes, the same
+   * transaction recomputes the key of every waiting (ready or scheduled) job of the queue as
+   * an insert with the new order would (`fifo`: no key; `fair`: each group's jobs in id order,
+   * from the largest tag issued so far, and each group's last tag set to its last job's).
+   */
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void>;
+  /** The learned run time estimate of a job name in a queue, in ms (see CompleteItem.learn); null when none. */
+  runEstimateGet(queue: string, name: string): Promise<number | null>;
   queueGet(name: string): Promise<StoredQueue | null>;
   queueList(): Promise<StoredQueue[]>;
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void>;
@@ -296,6 +304,21 @@ export interface NewJobRow {
    * never refused: the bound is on adds.
    */
   bound?: QueueBound | null;
+  /** The declared cost (AddOptions.cost); null or absent for none. Stored as `cost`. */
+  cost?: number | null;
+  /**
+   * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
+   * `fifo`, no key (its claims read the priority index alone). The store computes the key in
+   * the insert's transaction and stores it as `sort_key`:
+   * - `priority`: runAt − priority × agingMs;
+   * - `sjf`: runAt + c × costFactor, with c the declared cost, else the queue's learned
+   *   estimate for the job's name (see {@link CompleteItem.learn}), else 0;
+   * - `fair`: a virtual finish tag max(V, last[group]) + 1 / weight, with V the smallest key
+   *   among the queue's ready keyed jobs (or the largest tag issued in the queue if none) and
+   *   last[group] the group's last tag, kept per (queue, group) and updated in the same
+   *   transaction; jobs without a group form one group.
+   */
+  order?: JobOrder | null;
 }
 
 /**
@@ -319,12 +342,25 @@ export interface ClaimParams {
   now: number;
   /** The claiming process's registration, so its leases can be released if it dies. */
   workerId?: string | undefined;
+  /**
+   * Claim by sort key (the queue's policy is not `fifo`): ready jobs with a key, lowest key
+   * then id first; when those run out, jobs without one (added by a process that had not yet
+   * seen the queue's policy) in the fifo order. Absent or false: the fifo order alone.
+   */
+  byKey?: boolean | undefined;
 }
 
 export interface CompleteItem {
   lease: Lease;
   /** JSON text or null. */
   result: string | null;
+  /**
+   * Queues with policy `sjf`: learn this run. When the ack applies, the store folds `runMs`
+   * into its estimate for (`queue`, `name`), an exponentially weighted mean giving the newest
+   * sample `weightPct` percent (the first sample is taken as it is). Several samples of one
+   * name in one call may be folded as their mean.
+   */
+  learn?: { queue: string; name: string; runMs: number; weightPct: number };
 }
 
 export interface FailItem {

@@ -14,6 +14,7 @@ import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { rateLimitsSuite } from './rate-limits.ts';
+import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
 import { ttlSuite } from './ttl.ts';
@@ -50,6 +51,7 @@ function suites(target: HarnessTarget): void {
   operatorBulkSuite(target);
   alertsSuite(target);
   boundedSuite(target);
+  policiesSuite(target);
 }
 
 /**

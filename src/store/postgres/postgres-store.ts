@@ -1,5 +1,5 @@
 import { ClosedError } from '../../core/errors.ts';
-import { compareClaimOrder, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
@@ -19,7 +19,7 @@ import * as queues from './queues.ts';
 import * as reads from './reads.ts';
 import { migrateSchema } from './migrate.ts';
 import { mergeReports, reportedLeases, reportParams } from './report.ts';
-import { insertField, insertParams, leaseResults, leasesOf, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
+import { insertField, insertStatement, leaseResults, leasesOf, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
 import * as snapshots from './snapshots.ts';
@@ -163,7 +163,7 @@ export class PostgresStore implements Store {
   /** Inserts `rows` through `run` (plain, or keyed when a row has an idempotency key). */
   async #insertWith(run: BoundRun, rows: readonly NewJobRow[], channel: string | null): Promise<void | InsertExisting> {
     if (!rows.some((r) => r.idempotency)) {
-      await run(this.#q.insert, insertParams(rows, channel));
+      await run(...insertStatement(this.#q, rows, channel));
       return;
     }
     return insertKeyed(this.#q, run, rows, channel);
@@ -180,7 +180,7 @@ export class PostgresStore implements Store {
       }), 'add jobs', insertField);
     }
     if (!rows.some((r) => r.idempotency)) {
-      await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, channel)), 'add jobs', insertField);
+      await this.#run(() => this.#db.q(...insertStatement(this.#q, rows, channel)), 'add jobs', insertField);
       return;
     }
     return this.#run(() => insertKeyed(this.#q, (text, params) => this.#db.q(text, params), rows, channel), 'add jobs', insertField);
@@ -225,7 +225,7 @@ export class PostgresStore implements Store {
     /** Rows not stored because their key named another job: that job's id (from the attempt that committed). */
     const named = new Map<NewJobRow, string>();
     const insert = (batch: readonly NewJobRow[]) => {
-      if (!batch.some((r) => r.idempotency)) return this.#db.q(this.#q.insert, insertParams(batch, channel));
+      if (!batch.some((r) => r.idempotency)) return this.#db.q(...insertStatement(this.#q, batch, channel));
       return (async () => {
         for (const r of batch) named.delete(r);
         const existing = await insertKeyed(this.#q, (text, params) => this.#db.q(text, params), batch, channel);
@@ -260,7 +260,7 @@ export class PostgresStore implements Store {
       return this.#run(() => this.#bounds.insertMany(inTx, rows, (batch) => this.#insertWith(inTx, batch, channel), report, true), 'add jobs in your transaction', insertField);
     }
     if (!rows.some((r) => r.idempotency)) {
-      await this.#run(() => run(this.#q.insert, insertParams(rows, channel)), 'add jobs in your transaction', insertField);
+      await this.#run(() => run(...insertStatement(this.#q, rows, channel)), 'add jobs in your transaction', insertField);
       return;
     }
     // The keys are recorded in the caller's transaction too: a rollback leaves none behind.
@@ -268,11 +268,27 @@ export class PostgresStore implements Store {
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
+    if (p.byKey) return this.#claimByKey(p);
     const rows = await this.#run(
       () => this.#db.q(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
       `claim from ${p.queue}`,
     );
     return (rows as unknown as PgJobRow[]).map(pgRowToJob).sort(compareClaimOrder);
+  }
+
+  /**
+   * A queue that is not fifo: jobs by sort key, then, when those run out, any without a key (added
+   * by a process that had not yet seen the policy) by the fifo claim.
+   */
+  async #claimByKey(p: ClaimParams): Promise<Job[]> {
+    const rows = (await this.#run(
+      () => this.#db.q(this.#q.claimByKey, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
+      `claim from ${p.queue}`,
+    )) as unknown as (PgJobRow & { sort_key: number })[];
+    rows.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const jobs = rows.map(({ sort_key: _, ...row }) => pgRowToJob(row));
+    if (jobs.length < p.limit) jobs.push(...(await this.jobsClaim({ ...p, limit: p.limit - jobs.length, byKey: false })));
+    return jobs;
   }
 
   async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
@@ -281,7 +297,25 @@ export class PostgresStore implements Store {
       (batch) => this.#db.q(this.#q.complete, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.result), now]),
       'complete jobs', 'result', (i) => `complete job ${i.lease.jobId}`,
     );
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), leasesOf(rows), () => ({ ok: true as const }), refused);
+    const done = leasesOf(rows);
+    const learned = items.filter((i) => i.learn && done.has(leaseKey(i.lease))).map((i) => i.learn!);
+    if (learned.length > 0) await this.#learn(learned);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), done, () => ({ ok: true as const }), refused);
+  }
+
+  /** Policy sjf: folds the run times of applied acks into their names' estimates. An estimate is a hint: a failure to store one fails no ack. */
+  async #learn(samples: readonly NonNullable<CompleteItem['learn']>[]): Promise<void> {
+    const params = [samples.map((l) => l.queue), samples.map((l) => l.name), samples.map((l) => l.runMs), samples.map((l) => l.weightPct)];
+    try {
+      await this.#db.q(this.#q.estimatesLearn, params);
+    } catch {
+      // The acks are stored; the next samples of the name teach the estimate.
+    }
+  }
+
+  async runEstimateGet(queue: string, name: string): Promise<number | null> {
+    const rows = await this.#run(() => this.#db.q(this.#q.estimateGet, [queue, name]), 'read a run time estimate');
+    return rows[0] ? (rows[0].mean_ms as number) : null;
   }
 
   async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {

@@ -271,13 +271,42 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 14,
+    name: 'scheduling policies',
+    sql: `
+      -- The cost add option (expected run time in ms); NULL when none.
+      ALTER TABLE jobs ADD COLUMN cost REAL;
+      -- The job's key in the order of a queue whose policy is not fifo (priority with aging, sjf,
+      -- fair), computed at its add (and again for waiting jobs when the policy changes); NULL in a
+      -- fifo queue, whose claims read jobs_ready alone.
+      ALTER TABLE jobs ADD COLUMN sort_key REAL;
+      -- Claims of such queues: lowest key first. Partial: a fifo job costs no index entry.
+      CREATE INDEX jobs_sorted ON jobs (queue, sort_key, id) WHERE state = 'ready' AND sort_key IS NOT NULL;
+      -- Policy fair: the last virtual finish tag issued to each group of a queue ('' for jobs without a group).
+      CREATE TABLE fair_tags (
+        queue     TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        last_tag  REAL NOT NULL,
+        PRIMARY KEY (queue, group_key)
+      ) WITHOUT ROWID;
+      -- Policy sjf: the learned run time of each job name of a queue (an exponentially weighted mean).
+      CREATE TABLE run_estimates (
+        queue    TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        mean_ms  REAL NOT NULL,
+        samples  INTEGER NOT NULL,
+        PRIMARY KEY (queue, name)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 15,
     name: 'rate limit buckets',
     sql: `
       -- The token buckets of rate limits (queue setting rateLimit), one row per bucket: a queue's
       -- own ('queue:<name>') or a limiter several queues share ('limiter:<name>'). Counted in
       -- integer units (a token is per_ms units; rate units accrue per ms), refilled lazily by
-      -- the take, which stores the parameters it used. Version 14 is left to another change.
+      -- the take, which stores the parameters it used.
       CREATE TABLE rate_limits (
         name        TEXT PRIMARY KEY,
         units       INTEGER NOT NULL,

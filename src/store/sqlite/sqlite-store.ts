@@ -16,6 +16,7 @@ import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
 import * as queues from './queues.ts';
+import * as ordering from './ordering.ts';
 import * as reads from './reads.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import { refusedItemError } from './sqlite-errors.ts';
@@ -190,10 +191,27 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
+      if (p.byKey) return this.#claimByKey(p);
       const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
       this.#counts.move(p.queue, 'ready', 'active', rows.length);
       return rows.map(rowToJob).sort(compareClaimOrder);
     });
+  }
+
+  /**
+   * A queue that is not fifo: jobs by sort key, then, when those run out, any without a key (added
+   * by a process that had not yet seen the policy) in the fifo order. Inside the group's transaction.
+   */
+  #claimByKey(p: ClaimParams): Job[] {
+    const keyed = this.#s.claimByKey.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as (JobRow & { sort_key: number })[];
+    keyed.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const jobs = keyed.map(rowToJob);
+    if (jobs.length < p.limit) {
+      const rest = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit - jobs.length) as unknown as JobRow[];
+      jobs.push(...rest.map(rowToJob).sort(compareClaimOrder));
+    }
+    this.#counts.move(p.queue, 'ready', 'active', jobs.length);
+    return jobs;
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
@@ -207,6 +225,7 @@ export class SqliteStore implements Store {
         (it): LeaseResult => {
           if (this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes !== 1) return this.#leaseMiss(it.lease);
           this.#counts.move(this.#queueOf(it.lease.jobId), 'active', 'completed');
+          if (it.learn) ordering.learn(this.#s, it.learn);
           return { ok: true as const };
         },
         (it, err) => this.#refused(err, 'result', `complete job ${it.lease.jobId}`),
@@ -319,8 +338,14 @@ export class SqliteStore implements Store {
 
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
     return this.#group.submit(() => {
+      ordering.rekeyOnChange(this.#s, name, (this.#s.queueGet.get(name) as { config: string } | undefined)?.config, config);
       this.#s.queueUpsert.run(name, JSON.stringify(config), now, now);
     });
+  }
+
+  async runEstimateGet(queue: string, name: string): Promise<number | null> {
+    this.#assertOpen();
+    return (this.#s.estimateGet.get(queue, name) as { k: number } | undefined)?.k ?? null;
   }
 
   async queueGet(name: string): Promise<StoredQueue | null> {

@@ -77,7 +77,7 @@ const queueIdsAfter = (queue: string, after: string, to: string, limit: string):
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -147,8 +147,8 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
@@ -159,6 +159,37 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
               WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
                            ORDER BY priority DESC, run_at, id LIMIT ?)
               RETURNING ${JOB}`),
+    // The claim of a queue whose policy is not fifo: lowest sort key first (see ordering.ts).
+    claimByKey: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
+              WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_sorted
+                           WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
+                           ORDER BY sort_key, id LIMIT ?)
+              RETURNING ${JOB}, sort_key`),
+    // Ordering (ordering.ts): the smallest key among a queue's ready jobs, the largest fair tag issued in it,
+    // a group's last tag and its update, a name's learned run time and its update.
+    minReadyKey: p(`SELECT sort_key AS k FROM jobs INDEXED BY jobs_sorted WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL ORDER BY sort_key LIMIT 1`),
+    maxFairTag: p(`SELECT max(last_tag) AS k FROM fair_tags WHERE queue = ?`),
+    fairTagGet: p(`SELECT last_tag AS k FROM fair_tags WHERE queue = ? AND group_key = ?`),
+    fairTagPut: p(`INSERT INTO fair_tags (queue, group_key, last_tag) VALUES (?, ?, ?) ON CONFLICT (queue, group_key) DO UPDATE SET last_tag = excluded.last_tag`),
+    estimateGet: p(`SELECT mean_ms AS k FROM run_estimates WHERE queue = ? AND name = ?`),
+    // ?1 queue · ?2 name · ?3 run time · ?4 weight of the new sample in percent
+    estimateLearn: p(`INSERT INTO run_estimates (queue, name, mean_ms, samples) VALUES (?1, ?2, ?3, 1)
+                      ON CONFLICT (queue, name) DO UPDATE SET mean_ms = mean_ms + (excluded.mean_ms - mean_ms) * ?4 / 100.0, samples = samples + 1`),
+    // A policy change: the keys of the queue's live jobs (?1 queue), computed as an add would.
+    rekeyNone: p(`UPDATE jobs SET sort_key = NULL WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active') AND sort_key IS NOT NULL`),
+    rekeyPriority: p(`UPDATE jobs SET sort_key = run_at - priority * ?2 WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active')`),
+    rekeySjf: p(`UPDATE jobs SET sort_key = run_at + coalesce(cost, (SELECT mean_ms FROM run_estimates e WHERE e.queue = jobs.queue AND e.name = jobs.name), 0) * ?2
+                 WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active')`),
+    // ?2 the tag to start from · ?3 the weights (JSON object of group → weight; others weigh 1)
+    rekeyFair: p(`UPDATE jobs SET sort_key = ?2 + r.n * 1.0 / coalesce((SELECT value FROM json_each(?3) WHERE key = jobs.group_key), 1)
+                  FROM (SELECT id, row_number() OVER (PARTITION BY group_key ORDER BY id) AS n
+                        FROM jobs WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active')) r
+                  WHERE jobs.id = r.id`),
+    fairTagsReset: p(`DELETE FROM fair_tags WHERE queue = ?`),
+    fairTagsFromJobs: p(`INSERT INTO fair_tags (queue, group_key, last_tag)
+                         SELECT queue, coalesce(group_key, ''), max(sort_key) FROM jobs
+                         WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active') GROUP BY group_key`),
+    estimatesDeleteQueue: p(`DELETE FROM run_estimates WHERE queue = ?`),
     // Expired jobs of one queue (the claim's, ?3) or of every queue (the leader's sweep); see EXPIRE.
     expireQueue: { ready: p(EXPIRE('ready', 'queue = ?3')), scheduled: p(EXPIRE('scheduled', 'queue = ?3')) },
     expireAll: { ready: p(EXPIRE('ready', 'queue IN (SELECT name FROM queues)')), scheduled: p(EXPIRE('scheduled', 'queue IN (SELECT name FROM queues)')) },

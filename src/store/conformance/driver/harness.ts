@@ -143,6 +143,7 @@ export function storedJob(row: NewJobRow): Job {
     trace: row.trace === null ? null : JSON.parse(row.trace),
     group: row.group,
     expiresAt: row.expiresAt ?? null,
+    cost: row.cost ?? null,
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { claimArea } from './jobs-claim.ts';
+import { orderArea } from './jobs-order.ts';
 import { clusterArea } from './cluster.ts';
 import { errorsArea } from './errors.ts';
 import { DriverContext, probeDriver } from './harness.ts';
@@ -40,6 +41,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     const ctx = new DriverContext(factory, await probeDriver(factory), options);
     insertArea(ctx);
     claimArea(ctx);
+    orderArea(ctx);
     settleArea(ctx);
     reportArea(ctx);
     traceArea(ctx);
