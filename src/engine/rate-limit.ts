@@ -40,7 +40,7 @@ export function rateLimitRule(store: Store, clock: Clock, wake: (queue: string) 
         retryAt: got.taken < want ? got.nextAt : null,
         settle: async (leased) => {
           if (leased >= got.taken) return;
-          await store.rateLimitGiveBack({ ...bucket, count: got.taken - leased });
+          await store.rateLimitGiveBack({ ...bucket, count: got.taken - leased, since: got.at });
           const queues = refused.get(bucket.name);
           refused.delete(bucket.name);
           for (const q of queues ?? []) if (q !== queue) wake(q);

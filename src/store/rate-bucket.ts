@@ -26,11 +26,15 @@ export interface RateBucketRow {
   burst: number;
 }
 
-/** What a take did: how many tokens it took, the whole tokens left, and when the next whole one is due (now, if one is left). */
+/**
+ * What a take did: how many tokens it took, the whole tokens left, when the next whole one is due
+ * (now, if one is left), and `at`, the bucket's time after it (what a give-back of these tokens names).
+ */
 export interface RateTaken {
   taken: number;
   tokens: number;
   nextAt: number;
+  at: number;
 }
 
 /** A new bucket: full. */
@@ -57,7 +61,7 @@ export function take(row: RateBucketRow, b: RateBucket, want: number, now: numbe
   const units = refilled(row, b, now);
   const taken = Math.min(want, Math.floor(units / b.perMs));
   const after: RateBucketRow = { units: units - taken * b.perMs, updatedAt: Math.max(row.updatedAt, now), rate: b.rate, perMs: b.perMs, burst: b.burst };
-  return { row: after, taken: { taken, tokens: Math.floor(after.units / b.perMs), nextAt: nextTokenAt(after, now) } };
+  return { row: after, taken: { taken, tokens: Math.floor(after.units / b.perMs), nextAt: nextTokenAt(after, now), at: after.updatedAt } };
 }
 
 /** When `row` next holds a whole token: `now` if it holds one. */
@@ -69,9 +73,12 @@ export function nextTokenAt(row: RateBucketRow, now: number): number {
 /**
  * Gives `count` unused tokens back (a claim found fewer jobs than it was admitted), up to the
  * bucket's size, under its stored parameters only: a bucket whose limit changed meanwhile keeps
- * what it has. Never more than the bucket would hold had the tokens not been taken.
+ * what it has. Only while the bucket's time is still `since`, the `at` of the take that took them:
+ * once a later take refilled the bucket, the refill may have made up for them already (a bucket
+ * that reached its size while they were out would hold them twice), so they are dropped. Dropped
+ * tokens only ever hold jobs back; never more than the bucket would hold had they not been taken.
  */
-export function giveBack(row: RateBucketRow, b: RateBucket, count: number): RateBucketRow | null {
-  if (row.rate !== b.rate || row.perMs !== b.perMs || row.burst !== b.burst) return null;
+export function giveBack(row: RateBucketRow, b: RateBucket, count: number, since: number): RateBucketRow | null {
+  if (row.rate !== b.rate || row.perMs !== b.perMs || row.burst !== b.burst || row.updatedAt !== since) return null;
   return { ...row, units: Math.min(row.burst * row.perMs, row.units + count * row.perMs) };
 }

@@ -175,9 +175,10 @@ export interface Store extends AlertStore {
   rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken>;
   /**
    * Gives back `count` tokens a claim took and did not use (the queue had fewer jobs), up to the
-   * bucket's size; nothing when the bucket's parameters are no longer these.
+   * bucket's size; nothing when the bucket's parameters are no longer these, or when its time is
+   * no longer `since` (the `at` of the take: another take refilled it since; see rate-bucket.ts giveBack).
    */
-  rateLimitGiveBack(p: RateBucket & { count: number }): Promise<void>;
+  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void>;
   /** What bucket `name` holds at `now` (taking nothing): a full bucket when never used. */
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken>;
 

@@ -434,7 +434,7 @@ export class PostgresStore implements Store {
   processSnapshotsRetire(p: { before: number }): Promise<number> { return snapshots.processSnapshotsRetire(this.#ctx(), p.before); }
   // Rate limit buckets (see rate-limits.ts).
   rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return rateLimits.rateLimitTake(this.#ctx(), p); }
-  rateLimitGiveBack(p: RateBucket & { count: number }): Promise<void> { return rateLimits.rateLimitGiveBack(this.#ctx(), p); }
+  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void> { return rateLimits.rateLimitGiveBack(this.#ctx(), p); }
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return rateLimits.rateLimitRead(this.#ctx(), p); }
 
   /** The context of an operator read: on the read pool, or, in a view bound to a transaction, in it. */

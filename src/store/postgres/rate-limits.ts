@@ -49,16 +49,16 @@ export async function rateLimitTake(ctx: PgContext<Store>, p: RateBucket & { wan
     }
     const r = rows[0]!;
     const row = toRow(r);
-    return { taken: r.taken, tokens: Math.floor(r.units / r.per_ms), nextAt: nextTokenAt(row, p.now) };
+    return { taken: r.taken, tokens: Math.floor(r.units / r.per_ms), nextAt: nextTokenAt(row, p.now), at: r.updated_at };
   }, `take from rate limit ${p.name}`);
 }
 
-export async function rateLimitGiveBack(ctx: PgContext<Store>, p: RateBucket & { count: number }): Promise<void> {
+export async function rateLimitGiveBack(ctx: PgContext<Store>, p: RateBucket & { count: number; since: number }): Promise<void> {
   await ctx.run(
     () => ctx.db.q(
       `UPDATE ${ctx.schema}.rate_limits SET units = LEAST(burst * per_ms, units + $2::bigint * per_ms)
-       WHERE name = $1 AND rate = $3::bigint AND per_ms = $4::bigint AND burst = $5::bigint`,
-      [p.name, p.count, p.rate, p.perMs, p.burst],
+       WHERE name = $1 AND rate = $3::bigint AND per_ms = $4::bigint AND burst = $5::bigint AND updated_at = $6::bigint`,
+      [p.name, p.count, p.rate, p.perMs, p.burst, p.since],
     ),
     `give tokens back to rate limit ${p.name}`,
   );

@@ -38,10 +38,10 @@ export class SqliteRateLimits {
     });
   }
 
-  giveBack(p: RateBucket & { count: number }): Promise<void> {
+  giveBack(p: RateBucket & { count: number; since: number }): Promise<void> {
     return this.#group.submit(() => {
       const row = this.#row(p.name);
-      const after = row && giveBack(row, p, p.count);
+      const after = row && giveBack(row, p, p.count, p.since);
       if (after) this.#put(p.name, after);
     });
   }

@@ -396,7 +396,7 @@ export class SqliteStore implements Store {
   processSnapshotsRetire(p: { before: number }): Promise<number> { return this.#snapshots.retire(p.before); }
   // Rate limit buckets (see rate-limits.ts).
   rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return this.#rateLimits.take(p); }
-  rateLimitGiveBack(p: RateBucket & { count: number }): Promise<void> { return this.#rateLimits.giveBack(p); }
+  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void> { return this.#rateLimits.giveBack(p); }
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return this.#guard(async () => this.#rateLimits.read(p)); }
 
   /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */

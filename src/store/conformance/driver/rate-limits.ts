@@ -31,16 +31,33 @@ export function rateLimitsArea(ctx: DriverContext): void {
 
     it('tokens given back return up to the bucket size; a bucket whose parameters changed keeps what it has', { skip: ctx.skip('rate-limits') }, () =>
       withStore(ctx, async (store) => {
-        await store.rateLimitTake({ ...B, want: 3, now: T });
-        await store.rateLimitGiveBack({ ...B, count: 2 });
+        const first = await store.rateLimitTake({ ...B, want: 3, now: T });
+        assert.equal(first.at, T);
+        await store.rateLimitGiveBack({ ...B, count: 2, since: first.at });
         assert.equal((await store.rateLimitRead({ ...B, now: T })).tokens, 2);
-        await store.rateLimitGiveBack({ ...B, count: 5 });
+        await store.rateLimitGiveBack({ ...B, count: 5, since: first.at });
         assert.equal((await store.rateLimitRead({ ...B, now: T })).tokens, 3, 'never more than burst');
         await store.rateLimitTake({ ...B, want: 3, now: T });
-        await store.rateLimitGiveBack({ ...B, rate: 9, count: 3 });
+        await store.rateLimitGiveBack({ ...B, rate: 9, count: 3, since: T });
         assert.equal((await store.rateLimitRead({ ...B, now: T })).tokens, 0, 'given back under other parameters: ignored');
-        await store.rateLimitGiveBack({ ...B, name: 'queue:never-used', count: 3 });
-        assert.deepEqual(await store.rateLimitRead({ ...B, name: 'queue:never-used', now: T }), { taken: 0, tokens: 3, nextAt: T });
+        await store.rateLimitGiveBack({ ...B, name: 'queue:never-used', count: 3, since: T });
+        assert.deepEqual(await store.rateLimitRead({ ...B, name: 'queue:never-used', now: T }), { taken: 0, tokens: 3, nextAt: T, at: T });
+      }));
+
+    it('tokens given back after another take refilled the bucket are dropped: the refill made up for them', { skip: ctx.skip('rate-limits') }, () =>
+      withStore(ctx, async (store) => {
+        // 3 a second, burst 3. A takes all 3 at T and finds no job; before its give-back lands, B
+        // takes at T + 1 s, the bucket refilled to 3, and leases them. A's 3 must not come back:
+        // with them, 6 jobs would start within a moment, over rate + burst.
+        const a = await store.rateLimitTake({ ...B, want: 3, now: T });
+        assert.equal((await store.rateLimitTake({ ...B, want: 3, now: T + 1000 })).taken, 3);
+        await store.rateLimitGiveBack({ ...B, count: 3, since: a.at });
+        assert.equal((await store.rateLimitRead({ ...B, now: T + 1000 })).tokens, 0);
+        // A take at the same instant refilled nothing: a give-back then still counts.
+        const c = await store.rateLimitTake({ ...B, want: 3, now: T + 2000 });
+        assert.equal((await store.rateLimitTake({ ...B, want: 1, now: T + 2000 })).taken, 0);
+        await store.rateLimitGiveBack({ ...B, count: 2, since: c.at });
+        assert.equal((await store.rateLimitRead({ ...B, now: T + 2000 })).tokens, 2);
       }));
 
     it('new parameters convert what the bucket holds to whole tokens, at most the new burst; time going back refills nothing', { skip: ctx.skip('rate-limits') }, () =>
