@@ -1,24 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RateBucket } from '../../rate-bucket.ts';
+import type { RateBucket, RateTaken } from '../../rate-bucket.ts';
 import { T, withData, withStore, type DriverContext } from './harness.ts';
 
 /** 2 tokens a second, 3 at most: a token every 500 ms. */
 const B: RateBucket = { name: 'queue:q', rate: 2, perMs: 1000, burst: 3 };
+/** What a take or read said, without its `at` (the bucket's time, checked where it matters). */
+const noAt = ({ at: _at, ...rest }: RateTaken): Omit<RateTaken, 'at'> => rest;
 
 /** The token buckets of rate limits: take, refill, give back, parameter changes, concurrent takes. */
 export function rateLimitsArea(ctx: DriverContext): void {
   describe('rate limits', () => {
     it('a bucket never used starts full; a take gets at most what it holds and says when the next token is due', { skip: ctx.skip('rate-limits') }, () =>
       withStore(ctx, async (store) => {
-        assert.deepEqual(await store.rateLimitRead({ ...B, now: T }), { taken: 0, tokens: 3, nextAt: T }, 'a read takes nothing and makes nothing');
-        assert.deepEqual(await store.rateLimitTake({ ...B, want: 5, now: T }), { taken: 3, tokens: 0, nextAt: T + 500 });
-        assert.deepEqual(await store.rateLimitTake({ ...B, want: 1, now: T + 499 }), { taken: 0, tokens: 0, nextAt: T + 500 });
-        assert.deepEqual(await store.rateLimitTake({ ...B, want: 5, now: T + 500 }), { taken: 1, tokens: 0, nextAt: T + 1000 });
+        assert.deepEqual(noAt(await store.rateLimitRead({ ...B, now: T })), { taken: 0, tokens: 3, nextAt: T }, 'a read takes nothing and makes nothing');
+        assert.deepEqual(noAt(await store.rateLimitTake({ ...B, want: 5, now: T })), { taken: 3, tokens: 0, nextAt: T + 500 });
+        assert.deepEqual(noAt(await store.rateLimitTake({ ...B, want: 1, now: T + 499 })), { taken: 0, tokens: 0, nextAt: T + 500 });
+        assert.deepEqual(noAt(await store.rateLimitTake({ ...B, want: 5, now: T + 500 })), { taken: 1, tokens: 0, nextAt: T + 1000 });
         // 750 ms later: 1.5 tokens, one taken, half a token left: the next is due in 250 ms.
-        assert.deepEqual(await store.rateLimitTake({ ...B, want: 5, now: T + 1250 }), { taken: 1, tokens: 0, nextAt: T + 1500 });
-        assert.deepEqual(await store.rateLimitRead({ ...B, now: T + 1_000_000 }), { taken: 0, tokens: 3, nextAt: T + 1_000_000 }, 'refilled up to burst, no more');
-        assert.deepEqual(await store.rateLimitTake({ ...B, want: 2, now: T + 1_000_000 }), { taken: 2, tokens: 1, nextAt: T + 1_000_000 });
+        assert.deepEqual(noAt(await store.rateLimitTake({ ...B, want: 5, now: T + 1250 })), { taken: 1, tokens: 0, nextAt: T + 1500 });
+        assert.deepEqual(noAt(await store.rateLimitRead({ ...B, now: T + 1_000_000 })), { taken: 0, tokens: 3, nextAt: T + 1_000_000 }, 'refilled up to burst, no more');
+        assert.deepEqual(noAt(await store.rateLimitTake({ ...B, want: 2, now: T + 1_000_000 })), { taken: 2, tokens: 1, nextAt: T + 1_000_000 });
       }));
 
     it('buckets are kept by name: a take from one leaves the others', { skip: ctx.skip('rate-limits') }, () =>
@@ -46,18 +48,18 @@ export function rateLimitsArea(ctx: DriverContext): void {
 
     it('tokens given back after another take refilled the bucket are dropped: the refill made up for them', { skip: ctx.skip('rate-limits') }, () =>
       withStore(ctx, async (store) => {
-        // 3 a second, burst 3. A takes all 3 at T and finds no job; before its give-back lands, B
-        // takes at T + 1 s, the bucket refilled to 3, and leases them. A's 3 must not come back:
+        // Burst 3. A takes all 3 at T and finds no job; before its give-back lands, B takes at
+        // T + 10 s, the bucket refilled to 3, and leases them. A's 3 must not come back:
         // with them, 6 jobs would start within a moment, over rate + burst.
         const a = await store.rateLimitTake({ ...B, want: 3, now: T });
-        assert.equal((await store.rateLimitTake({ ...B, want: 3, now: T + 1000 })).taken, 3);
+        assert.equal((await store.rateLimitTake({ ...B, want: 3, now: T + 10_000 })).taken, 3);
         await store.rateLimitGiveBack({ ...B, count: 3, since: a.at });
-        assert.equal((await store.rateLimitRead({ ...B, now: T + 1000 })).tokens, 0);
+        assert.equal((await store.rateLimitRead({ ...B, now: T + 10_000 })).tokens, 0);
         // A take at the same instant refilled nothing: a give-back then still counts.
-        const c = await store.rateLimitTake({ ...B, want: 3, now: T + 2000 });
-        assert.equal((await store.rateLimitTake({ ...B, want: 1, now: T + 2000 })).taken, 0);
+        const c = await store.rateLimitTake({ ...B, want: 3, now: T + 20_000 });
+        assert.equal((await store.rateLimitTake({ ...B, want: 1, now: T + 20_000 })).taken, 0);
         await store.rateLimitGiveBack({ ...B, count: 2, since: c.at });
-        assert.equal((await store.rateLimitRead({ ...B, now: T + 2000 })).tokens, 2);
+        assert.equal((await store.rateLimitRead({ ...B, now: T + 20_000 })).tokens, 2);
       }));
 
     it('new parameters convert what the bucket holds to whole tokens, at most the new burst; time going back refills nothing', { skip: ctx.skip('rate-limits') }, () =>
@@ -65,12 +67,12 @@ export function rateLimitsArea(ctx: DriverContext): void {
         await store.rateLimitTake({ ...B, want: 1, now: T }); // 2 left
         await store.rateLimitTake({ ...B, want: 0, now: T + 250 }); // 2.5 left: the half token is lost in a conversion
         const wider = { ...B, rate: 10, perMs: 60_000, burst: 10 };
-        assert.deepEqual(await store.rateLimitTake({ ...wider, want: 5, now: T + 250 }), { taken: 2, tokens: 0, nextAt: T + 250 + 6000 });
+        assert.deepEqual(noAt(await store.rateLimitTake({ ...wider, want: 5, now: T + 250 })), { taken: 2, tokens: 0, nextAt: T + 250 + 6000 });
         const narrow = { ...B, rate: 1, perMs: 1000, burst: 1 };
         await store.rateLimitTake({ ...wider, want: 0, now: T + 1_000_000 }); // full again: 10
-        assert.deepEqual(await store.rateLimitRead({ ...narrow, now: T + 1_000_000 }), { taken: 0, tokens: 1, nextAt: T + 1_000_000 }, 'capped at the new burst');
+        assert.deepEqual(noAt(await store.rateLimitRead({ ...narrow, now: T + 1_000_000 })), { taken: 0, tokens: 1, nextAt: T + 1_000_000 }, 'capped at the new burst');
         assert.equal((await store.rateLimitTake({ ...narrow, want: 1, now: T + 1_000_000 })).taken, 1);
-        assert.deepEqual(await store.rateLimitTake({ ...narrow, want: 1, now: T + 500_000 }), { taken: 0, tokens: 0, nextAt: T + 1_001_000 }, 'a clock behind the bucket adds nothing');
+        assert.deepEqual(noAt(await store.rateLimitTake({ ...narrow, want: 1, now: T + 500_000 })), { taken: 0, tokens: 0, nextAt: T + 1_001_000 }, 'a clock behind the bucket adds nothing');
       }));
 
     it('concurrent takes never hand out a token twice', { skip: ctx.skip('rate-limits') }, () =>
