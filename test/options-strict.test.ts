@@ -82,7 +82,7 @@ describe('Spool.open', () => {
       progressMaxBytes: 256, jobLogMax: 10, jobLogLineMaxBytes: 128,
       maintenanceIntervalMs: 100, pollIntervalMs: 100, settingsRefreshMs: 0, completedRetentionMs: 0, deadRetentionMs: 0, cancelledRetentionMs: 0,
       busyTimeoutMs: 100, historyMax: 10, heartbeatIntervalMs: 1000, leaderLeaseMs: 1000,
-      alertRulesMax: 10, alertEventsMax: 100, alertWebhookTimeoutMs: 1000, alertDeliveryAttempts: 3, readTimeoutMs: 5000, idempotencyWindowMs: 60_000,
+      alertRulesMax: 10, alertEventsMax: 100, alertWebhookTimeoutMs: 1000, alertDeliveryAttempts: 3, readTimeoutMs: 5000, idempotencyWindowMs: 60_000, queueFullWaitMs: 0,
       store: 'memory', durability: 'no-fsync', clock: systemClock, maintenance: false, schema: 'spool', notify: true, random: Math.random, onEvent: () => {}, ...quiet,
     };
     assert.deepEqual(Object.keys(options).sort(), [...OPEN_OPTION_KEYS].sort());
@@ -107,14 +107,24 @@ describe('queue.configure', () => {
       /^queue\.configure: unknown backoff setting "delay"; did you mean "delayMs"\?$/);
     await refuses(() => q.configure({ visibilityTimeoutMs: 5 }), 'visibilityTimeoutMs', /visibilityTimeoutMs must be at least 100 \(got 5\)/);
     await refuses(() => q.configure({ backoff: { maxDelayMs: -1 } }), 'backoff.maxDelayMs', /backoff\.maxDelayMs must be at least 0/);
+    await refuses(() => q.configure({ rateLimit: { rate: 5, perMS: 1000 } } as never), 'rateLimit.perMS',
+      /^queue\.configure: unknown rateLimit setting "perMS"; did you mean "perMs"\?$/);
+    await refuses(() => q.configure({ ratelimit: { rate: 5 } } as never), 'ratelimit', /did you mean "rateLimit"\?/);
+    await refuses(() => q.configure({ rateLimit: { rate: 2_000_000 } }), 'rateLimit.rate', /rateLimit\.rate must be at most 1000000/);
   });
 
   it('accepts every documented setting', async (t) => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
-    assert.deepEqual(documentedKeys('queue.configure'), ['backoff', 'maxAttempts', 'maxStalls', 'timeoutMs', 'visibilityTimeoutMs']);
-    const config = await spool.queue('q').configure({ visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
-    assert.deepEqual(config, { visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500 });
+    assert.deepEqual(documentedKeys('queue.configure'), [
+      'agingMs', 'backoff', 'fairWeights', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'policy', 'rateLimit', 'sjfCostFactor', 'sjfLearnPct', 'timeoutMs', 'visibilityTimeoutMs',
+    ]);
+    const input = {
+      visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500,
+      rateLimit: { rate: 5, perMs: 1000, burst: 10, limiter: 'smtp' }, maxLength: 100, overflow: 'drop-oldest',
+      policy: 'fair', agingMs: 2000, sjfCostFactor: 3, sjfLearnPct: 40, fairWeights: { acme: 2 },
+    } as const;
+    assert.deepEqual(await spool.queue('q').configure(input), input);
   });
 });
 
@@ -215,7 +225,7 @@ describe('Spool.connect', () => {
 
     const connectOptions: Required<ConnectOptions> = {
       token: 'unused', client: 'options-test', tags: { region: 'test' }, reconnectBaseMs: 50, reconnectMaxMs: 500, connectTimeoutMs: 5000, sendBufferMaxBytes: 1024 * 1024,
-      ca: fixture('cert.pem'), clock: systemClock, random: Math.random, ...quiet,
+      ca: fixture('cert.pem'), clock: systemClock, random: Math.random, queueFullWaitMs: 1000, ...quiet,
     };
     assert.deepEqual(Object.keys(connectOptions).sort(), documentedKeys('Spool.connect'));
     const remote: RemoteSpool = await RemoteSpool.connect(broker.wsUrl, connectOptions);

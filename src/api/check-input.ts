@@ -2,7 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { InvalidArgumentError } from '../core/errors.ts';
 import { describe } from '../core/limits.ts';
 import { nearest } from '../core/options.ts';
-import { checkIdempotencyKey, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName } from '../core/validate.ts';
+import { checkIdempotencyKey, checkJobCost, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName } from '../core/validate.ts';
 import type { Operation } from './operations.ts';
 import type { Schema } from './schemas.ts';
 
@@ -18,6 +18,7 @@ const DOMAIN: Readonly<Record<string, (value: unknown, field: string) => unknown
   group: checkJobGroup,
   idempotencyKey: checkIdempotencyKey,
   state: checkJobState,
+  cost: checkJobCost,
 };
 
 // One compiler for every operation's input schema; each schema is compiled once, on first use.
@@ -69,6 +70,10 @@ function toInvalidArgument(op: Operation, e: ErrorObject | undefined, input: unk
       return new InvalidArgumentError(field, `${field} must be at least ${String(p.limit)} (got ${describe(value)})`);
     case 'maximum':
       return new InvalidArgumentError(field, `${field} must be at most ${String(p.limit)} (got ${describe(value)})`);
+    case 'exclusiveMinimum':
+      return new InvalidArgumentError(field, `${field} must be greater than ${String(p.limit)} (got ${describe(value)})`);
+    case 'maxProperties':
+      return new InvalidArgumentError(field, `${field} may have at most ${String(p.limit)} entries`);
     case 'minItems':
       return new InvalidArgumentError(field, `${field} must hold at least ${String(p.limit)} item(s)`);
     case 'maxItems':

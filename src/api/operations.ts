@@ -7,7 +7,7 @@
  * and the client, and a test. The shared row helpers are in operation-kit.ts.
  */
 import type { Job } from '../core/job.ts';
-import type { SpoolClient } from './contract.ts';
+import type { AddItem, SpoolClient } from './contract.ts';
 import { ALERT_OPERATIONS } from './operations/alerts.ts';
 import { JOB_OPERATIONS } from './operations/jobs.ts';
 import { LEASE_OPERATIONS } from './operations/leases.ts';
@@ -31,6 +31,12 @@ export interface Access {
 export interface OperationHost extends SpoolClient {
   /** Leases up to `limit` ready jobs now. */
   claim(queue: string, limit?: number): Promise<Job[]>;
+  /**
+   * Adds as `add` (one item) or `addMany` (atomic) do, waiting at most `waitMs` for room in a full
+   * bounded queue (0: QueueFullError at once). The HTTP route passes 0; a WebSocket publish the
+   * wait its client asked for.
+   */
+  addWaiting<P>(queue: string, items: readonly AddItem<P>[], waitMs: number): Promise<Job<P>[]>;
 }
 
 /** What the transport gives an operation besides its input. */

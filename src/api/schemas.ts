@@ -8,6 +8,7 @@ import { JOB_ID_PATTERN } from '../core/ids.ts';
 import { JOB_STATES } from '../core/job.ts';
 import { LIMITS, type LimitName } from '../core/limits.ts';
 import { JOB_NAME_MAX, QUEUE_NAME_PATTERN } from '../core/validate.ts';
+import { SCHEDULING_POLICIES } from '../core/queue-config.ts';
 import { TRACEPARENT_PATTERN, TRACESTATE_MAX, TRACESTATE_PATTERN } from '../core/trace-context.ts';
 
 /** A JSON Schema (the subset Spool writes: 2020-12 keywords). */
@@ -77,6 +78,10 @@ export const addOptions: Record<string, Schema> = {
   group: { ...jobGroup, description: 'The group (tenant, customer) the job belongs to: 1–128 characters of well-formed text without U+0000, as a job name. Absent: none (the job\'s `group` is null). Listings and bulk actions filter by it.' },
   idempotencyKey: idempotencyKey,
   ttlMs: bounded('ttlMs', 'Time to live (0: none): a job not started (first leased) within this many ms of its add is never run; it becomes dead with deadReason `expired`. Retries of a started job are not affected.'),
+  cost: {
+    type: 'number', exclusiveMinimum: 0, maximum: LIMITS.cost.max,
+    description: `The job's expected run time in ms: a positive number (fractions allowed), at most ${LIMITS.cost.max}. A queue with policy \`sjf\` serves cheaper jobs first; absent, that queue uses its learned estimate for the job's name.`,
+  },
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -89,6 +94,24 @@ export const backoff: Schema = object({
   maxDelayMs: bounded('backoffMaxDelayMs'),
 });
 
+const limiterName: Schema = {
+  type: ['string', 'null'], pattern: QUEUE_NAME_PATTERN, minLength: 1, maxLength: 128,
+  description: "A bucket several queues share (1–128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit); every queue naming it must give the same rate, perMs and burst. Null or absent: the queue's own bucket.",
+};
+
+/** A queue's rate limit as given: replaces the current one whole; null removes it. */
+export const rateLimitInput: Schema = {
+  type: ['object', 'null'],
+  properties: {
+    rate: { ...bounded('rateLimitRate'), description: LIMITS.rateLimitRate.doc },
+    perMs: bounded('rateLimitPerMs'),
+    burst: { ...bounded('rateLimitBurst'), description: `${LIMITS.rateLimitBurst.doc}` },
+    limiter: limiterName,
+  },
+  additionalProperties: false,
+  description: 'A token bucket on the starts of the queue\'s jobs (`rate` required); jobs over it stay queued. Replaces the current limit whole; null removes it.',
+};
+
 /** The settings a caller may change; anything left out keeps its value. */
 export const queueConfigInput: Schema = object({
   visibilityTimeoutMs: bounded('visibilityTimeoutMs'),
@@ -96,14 +119,35 @@ export const queueConfigInput: Schema = object({
   maxStalls: bounded('maxStalls'),
   backoff,
   timeoutMs: bounded('timeoutMs'),
+  rateLimit: rateLimitInput,
+  maxLength: { type: ['integer', 'null'], minimum: LIMITS.maxLength.min, maximum: LIMITS.maxLength.max, description: `${LIMITS.maxLength.doc} Default null.` },
+  overflow: { enum: ['reject', 'drop-oldest'], description: "What an add to the queue when it holds maxLength waiting jobs does: 'reject' (429 QUEUE_FULL, the default) or 'drop-oldest' (the oldest waiting jobs become dead, deadReason `dropped`)." },
+  policy: { type: 'string', enum: SCHEDULING_POLICIES, description: 'How ready jobs are ordered: `fifo` (the default: priority, then ready time), `priority` (priority with aging), `sjf` (shortest job first, by cost) or `fair` (fair share across groups). See docs/scheduling.md.' },
+  agingMs: bounded('agingMs'),
+  sjfCostFactor: bounded('sjfCostFactor'),
+  sjfLearnPct: bounded('sjfLearnPct'),
+  fairWeights: {
+    type: 'object', maxProperties: LIMITS.fairWeightsMax.max,
+    additionalProperties: { type: 'integer', minimum: LIMITS.fairWeight.min, maximum: LIMITS.fairWeight.max },
+    description: `Policy \`fair\`: the weight of each group named (an integer ${LIMITS.fairWeight.min}–${LIMITS.fairWeight.max}; others weigh 1), at most ${LIMITS.fairWeightsMax.max} groups. Replaces the whole map.`,
+  },
 });
 
 export const queueConfig: Schema = {
   type: 'object',
-  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs'],
+  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights'],
   properties: {
     visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' }, timeoutMs: { type: 'integer' },
+    maxLength: { type: ['integer', 'null'], description: 'Most jobs waiting to start (ready and scheduled); null: no bound.' },
+    overflow: { enum: ['reject', 'drop-oldest'] },
+    policy: { enum: SCHEDULING_POLICIES }, agingMs: { type: 'integer' }, sjfCostFactor: { type: 'integer' }, sjfLearnPct: { type: 'integer' },
+    fairWeights: { type: 'object', additionalProperties: { type: 'integer' } },
     backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
+    rateLimit: {
+      type: ['object', 'null'], required: ['rate', 'perMs', 'burst', 'limiter'],
+      properties: { rate: { type: 'integer' }, perMs: { type: 'integer' }, burst: { type: 'integer' }, limiter: { type: ['string', 'null'] } },
+      description: 'The rate limit (null: none).',
+    },
   },
 };
 
@@ -123,13 +167,14 @@ const jobFields: Record<string, Schema> = {
   runAt: { type: 'integer' }, attempt: { type: 'integer' }, maxAttempts: { type: 'integer' }, stalls: { type: 'integer' },
   maxStalls: { type: 'integer' }, leaseToken: { type: 'integer', description: 'The current lease token; 0 = never delivered. An ack must carry it.' },
   leaseExpiresAt: nullableInt, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' }, finishedAt: nullableInt,
-  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', 'expired', null] },
+  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', 'expired', 'dropped', null] },
   history: { type: 'array', items: attempt },
   timeoutMs: { type: 'integer', description: 'Longest one attempt may run, in ms; 0: no limit.' },
   progress: { ...anyJson, description: 'The last value a handler reported with job.progress(), or null.' },
   trace: jobTrace,
   group: { type: ['string', 'null'], description: 'The group (tenant, customer) the job was added with; null: none.' },
   expiresAt: { ...nullableInt, description: 'When the job must have started by (Unix ms: its add plus `ttlMs`); null: no TTL. Not started by then, it is dead (deadReason `expired`).' },
+  cost: { type: ['number', 'null'], description: 'The cost the job was added with (its expected run time in ms); null: none.' },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */
@@ -146,12 +191,19 @@ export const job: Schema = { type: 'object', required: ['id', 'queue', 'name', '
 
 export const queueStats: Schema = {
   type: 'object',
-  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused'],
+  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused', 'length', 'maxLength', 'overflow'],
   properties: {
     queue: queueName,
     counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
     oldestReadyAgeMs: { type: 'integer' },
     paused: { type: 'boolean' },
+    heldUntil: {
+      type: ['integer', 'null'],
+      description: 'Only for a queue with a rate limit: while the limit holds ready jobs back (no token left), when its next token is due (Unix ms); null while it holds nothing back.',
+    },
+    length: { type: 'integer', description: "Jobs waiting to start (ready and scheduled): what the queue's maxLength bounds." },
+    maxLength: { type: ['integer', 'null'], description: "The queue's bound (its maxLength setting); null: none." },
+    overflow: { enum: ['reject', 'drop-oldest'], description: 'What an add to the full queue does.' },
   },
 };
 
@@ -161,7 +213,7 @@ const nullableNumber = (description: string): Schema => ({ type: ['number', 'nul
 /** The live queueing model of one queue (src/model/overview.ts says what each number is). */
 export const queueModel: Schema = {
   type: 'object',
-  required: ['windowMs', 'arrivalRate', 'completionRate', 'failureRate', 'deadRate', 'serviceTimeMs', 'workers', 'utilisation', 'length', 'meanWaitMs', 'drainEtaMs'],
+  required: ['windowMs', 'arrivalRate', 'completionRate', 'failureRate', 'deadRate', 'serviceTimeMs', 'workers', 'utilisation', 'length', 'meanWaitMs', 'drainEtaMs', 'dropRate', 'dropped'],
   properties: {
     windowMs: { type: 'integer', description: 'The window the rates are measured over.' },
     arrivalRate: rate('λ: jobs added per second.'),
@@ -174,6 +226,8 @@ export const queueModel: Schema = {
     length: { type: 'integer', description: 'L: ready and active jobs.' },
     meanWaitMs: nullableNumber("W: mean time from add to completion in the window (Little's law's L / λ when nothing completed)."),
     drainEtaMs: nullableNumber('Time to drain the ready jobs at the current rates; null when they grow.'),
+    dropRate: rate('Waiting jobs dropped per second by adds to the full queue (maxLength, overflow drop-oldest).'),
+    dropped: { type: 'integer', description: 'Waiting jobs dropped by adds to the full queue so far, over every process sharing the store.' },
   },
 };
 

@@ -13,6 +13,7 @@ const EXIT_MEANING: Readonly<Record<ExitCode, string>> = {
   [EXIT.INVALID_STATE]: 'the job\'s state does not allow it',
   [EXIT.STORE_UNAVAILABLE]: 'store unavailable or too new, or the broker of --url unreachable',
   [EXIT.TIMED_OUT]: 'a wait ran out first: the queue was not drained within --timeout',
+  [EXIT.QUEUE_FULL]: 'a bounded queue was full: the add was refused at its maxLength; add again later',
   [EXIT.FORCED_STOP]: 'serve/work stopped by a second signal before graceful shutdown finished',
 };
 

@@ -2,16 +2,26 @@ import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { nearest } from '../core/options.ts';
 import { UsageError } from './exit-codes.ts';
 
-/** The queue settings `spool queue set --set name=value` takes; `backoff.*` are the fields of the backoff. */
+/**
+ * The queue settings `spool queue set --set name=value` takes; `backoff.*` are the fields of the
+ * backoff, `rateLimit.*` those of the rate limit (given whole: the fields left out take their
+ * defaults), and `rateLimit=none` removes it.
+ */
 export const QUEUE_SETTING_NAMES = [
   'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
+  'rateLimit', 'rateLimit.rate', 'rateLimit.perMs', 'rateLimit.burst', 'rateLimit.limiter', 'maxLength', 'overflow',
+  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights',
 ] as const;
+
+/** Settings whose value is a word, not an integer. */
+const WORDS: readonly string[] = ['backoff.type', 'policy'];
 
 type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 
 /**
  * Parses repeated `--set name=value` flags into the input of `configureQueue`. Numbers must be
- * integers and backoff.type a word; bounds are checked by the operation (exit 2, naming the setting).
+ * integers, backoff.type and policy words, fairWeights a JSON object (`{"acme":2}`); bounds are
+ * checked by the operation (exit 2, naming the setting).
  * @throws UsageError for a malformed flag, an unknown name (naming the nearest), a non-integer or a setting given twice.
  * @example
  * parseQueueSettings(['maxAttempts=10', 'backoff.type=fixed']); // { maxAttempts: 10, backoff: { type: 'fixed' } }
@@ -19,6 +29,7 @@ type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
   const config: Record<string, unknown> = {};
   const backoff: Record<string, unknown> = {};
+  const rateLimit: Record<string, unknown> = {};
   const seen = new Set<string>();
   for (const item of items) {
     const eq = item.indexOf('=');
@@ -31,17 +42,38 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
     }
     if (seen.has(name)) throw new UsageError(`--set ${name} is given twice`);
     seen.add(name);
-    const value = name === 'backoff.type' ? raw : integer(name as SettingName, raw);
+    if (name === 'rateLimit') {
+      if (raw !== 'none') throw new UsageError(`--set rateLimit takes only none (no limit); set a limit with --set rateLimit.rate=<n> and the other rateLimit.* (got ${JSON.stringify(raw)})`);
+      config.rateLimit = null;
+      continue;
+    }
+    // maxLength takes `none` (or 0) for no bound; backoff.type, policy, rateLimit.limiter and overflow are words; fairWeights is JSON.
+    const value = WORDS.includes(name) || name === 'rateLimit.limiter' || name === 'overflow' ? raw
+      : name === 'fairWeights' ? jsonObject(name, raw)
+      : name === 'maxLength' && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
+    else if (name.startsWith('rateLimit.')) rateLimit[name.slice('rateLimit.'.length)] = value;
     else config[name] = value;
   }
   if (Object.keys(backoff).length > 0) config.backoff = backoff;
+  if (Object.keys(rateLimit).length > 0) {
+    if (config.rateLimit === null) throw new UsageError('--set rateLimit=none goes alone, without rateLimit.*');
+    config.rateLimit = rateLimit;
+  }
   return config as QueueConfigInput;
 }
 
 function integer(name: SettingName, raw: string): number {
   if (!/^[-+]?\d+$/.test(raw.trim())) throw new UsageError(`--set ${name} needs an integer (got ${JSON.stringify(raw)})`);
   return Number(raw);
+}
+
+function jsonObject(name: SettingName, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new UsageError(`--set ${name} needs a JSON object of group → weight, e.g. --set '${name}={"acme":2}' (got ${JSON.stringify(raw)})`);
+  }
 }
 
 /** A queue's settings as `name: value` lines, named as `--set` takes them. */
@@ -56,7 +88,27 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['backoff.type', backoff.type],
     ['backoff.delayMs', String(backoff.delayMs)],
     ...(backoff.maxDelayMs === undefined ? [] : [['backoff.maxDelayMs', String(backoff.maxDelayMs)] as [string, string]]),
+    ...rateLimitRows(config),
+    ['maxLength', config.maxLength === null || config.maxLength === undefined ? 'none' : String(config.maxLength)],
+    ['overflow', config.overflow ?? 'reject'],
+    ['policy', config.policy],
+    ['agingMs', String(config.agingMs)],
+    ['sjfCostFactor', String(config.sjfCostFactor)],
+    ['sjfLearnPct', String(config.sjfLearnPct)],
+    ['fairWeights', JSON.stringify(config.fairWeights)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');
+}
+
+/** The rate limit's lines: `rateLimit: none`, or its fields (the limiter only when shared). */
+function rateLimitRows(config: QueueConfig): [string, string][] {
+  const r = config.rateLimit ?? null; // a broker without rate limits answers without the field
+  if (r === null) return [['rateLimit', 'none']];
+  return [
+    ['rateLimit.rate', String(r.rate)],
+    ['rateLimit.perMs', String(r.perMs)],
+    ['rateLimit.burst', String(r.burst)],
+    ...(r.limiter === null ? [] : [['rateLimit.limiter', r.limiter] as [string, string]]),
+  ];
 }

@@ -20,7 +20,7 @@ import type { ConnectOptions } from './remote-spool.ts';
  */
 export function checkConnectArgs(urls: string | readonly string[], options: ConnectOptions): {
   list: string[];
-  limits: { reconnectBaseMs: number; reconnectMaxMs: number; connectTimeoutMs: number; sendBufferMaxBytes: number };
+  limits: { reconnectBaseMs: number; reconnectMaxMs: number; connectTimeoutMs: number; sendBufferMaxBytes: number; queueFullWaitMs: number };
 } {
   const list = typeof urls === 'string' ? [urls] : [...urls];
   if (list.length === 0) throw new InvalidArgumentError('urls', 'Spool.connect needs at least one broker URL, e.g. ws://127.0.0.1:7600');
@@ -32,7 +32,7 @@ export function checkConnectArgs(urls: string | readonly string[], options: Conn
   // Every key of ConnectOptions (the compiler keeps this complete); others are refused.
   const known: Record<keyof ConnectOptions, true> = {
     token: true, client: true, tags: true, reconnectBaseMs: true, reconnectMaxMs: true, connectTimeoutMs: true, sendBufferMaxBytes: true,
-    ca: true, clock: true, log: true, random: true, onError: true,
+    ca: true, clock: true, log: true, random: true, onError: true, queueFullWaitMs: true,
   };
   checkOptionKeys(options, Object.keys(known), 'Spool.connect');
   checkOptionType(options.token, 'token', 'string');
@@ -52,6 +52,7 @@ export function checkConnectArgs(urls: string | readonly string[], options: Conn
     reconnectBaseMs, reconnectMaxMs,
     connectTimeoutMs: checkLimit('connectTimeoutMs', options.connectTimeoutMs),
     sendBufferMaxBytes: checkLimit('sendBufferMaxBytes', options.sendBufferMaxBytes),
+    queueFullWaitMs: checkLimit('queueFullWaitMs', options.queueFullWaitMs),
   };
   return { list, limits };
 }

@@ -30,6 +30,12 @@ import { RemoteSubscription } from './remote-subscription.ts';
 export type ConnectOptions = Partial<Omit<ConnectionOptions, 'urls'>> & {
   /** Called with errors from background work (a failed ack, a refused subscription). Default: console.error. */
   onError?: (err: unknown, during: string) => void;
+  /**
+   * How long an add to a full bounded queue (`maxLength`, overflow `reject`) waits for room before
+   * it throws QueueFullError, as an in-process Spool's add does: the broker holds the add and tries
+   * again when jobs leave the queue. 0: refuse at once. Default 10 s, at most 5 min.
+   */
+  queueFullWaitMs?: number;
 };
 
 type LeaseOp = 'ack' | 'nack' | 'extend' | 'release';
@@ -58,6 +64,8 @@ export class RemoteSpool implements SpoolClient {
   readonly clock: Clock;
   readonly #conn: Connection;
   readonly #onError: (err: unknown, during: string) => void;
+  /** How long the broker may hold an add while a bounded queue is full (ConnectOptions.queueFullWaitMs). */
+  readonly #queueFullWaitMs: number;
   readonly #subs = new Map<number, RemoteSubscription>();
   readonly #publishers = new Map<string, Batcher<PublishItem, ItemResult>>();
   readonly #leaseOps = new Map<LeaseOp, Batcher<LeaseItem & Record<string, unknown>, ItemResult>>();
@@ -68,8 +76,9 @@ export class RemoteSpool implements SpoolClient {
   #nextSub = 1;
   #closing: Promise<void> | null = null;
 
-  private constructor(conn: Connection, clock: Clock, onError: (err: unknown, during: string) => void) {
+  private constructor(conn: Connection, clock: Clock, onError: (err: unknown, during: string) => void, queueFullWaitMs: number) {
     this.#conn = conn;
+    this.#queueFullWaitMs = queueFullWaitMs;
     this.clock = clock;
     this.#onError = onError;
     conn.onUp = () => {
@@ -104,7 +113,7 @@ export class RemoteSpool implements SpoolClient {
     const conn = new Connection({ ...options, ...limits, urls: list, clock, log: options.log ?? ((line) => console.error(line)), random: options.random ?? Math.random });
     await loadTracing(); // once per process; without @opentelemetry/api, tracing stays off
     await conn.start();
-    return new RemoteSpool(conn, clock, onError);
+    return new RemoteSpool(conn, clock, onError, limits.queueFullWaitMs);
   }
 
   queue<P = unknown>(name: string): Queue<P> {
@@ -152,13 +161,13 @@ export class RemoteSpool implements SpoolClient {
         throw err;
       }
     });
-    const { value } = await this.#conn.request({ op: 'publish', queue, jobs, atomic: true });
+    const { value } = await this.#conn.request({ op: 'publish', queue, jobs, atomic: true, waitMs: this.#queueFullWaitMs });
     return (value as { jobs: PublishedJob[] }).jobs.map((job, i) => ({ ...job, payload: items[i]!.payload }));
   }
 
   async #publish(queue: string, items: PublishItem[]): Promise<ItemResult[]> {
     await this.#conn.writable();
-    const { value } = await this.#conn.request({ op: 'publish', queue, jobs: items });
+    const { value } = await this.#conn.request({ op: 'publish', queue, jobs: items, waitMs: this.#queueFullWaitMs });
     return (value as { results: ItemResult[] }).results;
   }
 

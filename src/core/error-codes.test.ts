@@ -16,7 +16,7 @@ import * as errorClasses from './errors.ts';
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError, JobTimeoutError,
   AlertNotFoundError, SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
-  UnrecoverableError, UnsupportedVersionError, DrainTimeoutError,
+  UnrecoverableError, UnsupportedVersionError, DrainTimeoutError, QueueFullError,
 } from './errors.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -58,6 +58,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   DRAIN_TIMEOUT: () => new DrainTimeoutError('orders', 30_000, { ready: 2, scheduled: 0, active: 1 }),
   SHUTDOWN: () => new WorkerShutdownError(),
   USAGE: () => new UsageError('unknown flag --nope'),
+  QUEUE_FULL: () => new QueueFullError('orders', 10, 1000),
 };
 
 /** Classes that share a code with another (a subclass), each sent and rebuilt by its fields. */
@@ -169,7 +170,7 @@ describe('every code raised in src/ is in ERRORS', () => {
 
   it('fails on an unregistered code (the check is not vacuous)', () => {
     const probe = [
-      `throw new SpoolError('QUEUE_FULL', 'x');`,
+      `throw new SpoolError('NOPE_0', 'x');`,
       `class X extends SpoolError { constructor() { super('NOPE_1', 'x'); } }`,
       `send({ op: 'error', error: { code: 'NOPE_2', message } });`,
       `if (err.code === 'NOPE_3' && typeof err.code === 'string') return;`,
@@ -182,7 +183,7 @@ describe('every code raised in src/ is in ERRORS', () => {
     for (const re of PATTERNS) for (const m of text.matchAll(re)) found.push({ code: m[1]!, file: 'probe', line: lineOf(text, m.index) });
     for (const re of STATUS_PATTERNS) for (const m of text.matchAll(re)) found.push({ code: m[2]!, file: 'probe', line: lineOf(text, m.index) });
     for (const m of text.matchAll(LIST_PATTERN)) for (const c of m[1]!.matchAll(/'([^']*)'/g)) found.push({ code: c[1]!, file: 'probe', line: 7 });
-    assert.deepEqual(new Set(unregistered(found).map((u) => u.split(' ')[1])), new Set(['QUEUE_FULL', 'NOPE_1', 'NOPE_2', 'NOPE_3', 'NOPE_4', 'NOPE_5', 'NOPE_6']));
+    assert.deepEqual(new Set(unregistered(found).map((u) => u.split(' ')[1])), new Set(['NOPE_0', 'NOPE_1', 'NOPE_2', 'NOPE_3', 'NOPE_4', 'NOPE_5', 'NOPE_6']));
   });
 });
 

@@ -10,7 +10,7 @@
  */
 import {
   AlertNotFoundError, ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
-  QueueBusyError, QueueNotFoundError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
+  QueueBusyError, QueueFullError, QueueNotFoundError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError, type SpoolError,
 } from './errors.ts';
 
@@ -33,6 +33,8 @@ export const EXIT = {
   STORE_UNAVAILABLE: 5,
   /** A wait ran out first: `spool wait` found the queue not drained within its `--timeout`. */
   TIMED_OUT: 6,
+  /** A bounded queue was full: an add was refused at its `maxLength` (overflow `reject`). Add again later. */
+  QUEUE_FULL: 7,
   /** A second SIGINT/SIGTERM ended `serve` or `work` before its graceful shutdown finished. */
   FORCED_STOP: 130,
 } as const;
@@ -192,6 +194,11 @@ export const ERRORS = {
   USAGE: {
     status: null, exit: EXIT.USAGE, fields: [],
     doc: 'the `spool` command line was wrong: unknown command or flag, missing argument, bad JSON (`UsageError`, CLI only)',
+  },
+  QUEUE_FULL: {
+    status: 429, exit: EXIT.QUEUE_FULL, fields: ['queue', 'maxLength', 'retryAfterMs'],
+    doc: 'an add to a bounded queue (`maxLength`, overflow `reject`) that holds its bound of jobs waiting to start; nothing was stored (HTTP: a `Retry-After` header says when to add again)',
+    rebuild: (w) => new QueueFullError(text(w, 'queue'), count(w, 'maxLength') ?? 0, count(w, 'retryAfterMs') ?? undefined),
   },
 } satisfies Record<string, ErrorSpec>;
 

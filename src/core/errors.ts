@@ -292,3 +292,23 @@ export class DrainTimeoutError extends SpoolError {
     this.left = left;
   }
 }
+
+/**
+ * An add was refused: the queue holds its `maxLength` of jobs waiting to start (ready and
+ * scheduled) and its `overflow` is `reject`. Nothing was stored. `queue.add` waited
+ * `queueFullWaitMs` for room before it threw; wait for workers to take jobs, then add again
+ * (over HTTP: 429, retry after `Retry-After`). HTTP 429.
+ */
+export class QueueFullError extends SpoolError {
+  readonly queue: string;
+  /** The queue's bound when the add was refused. */
+  readonly maxLength: number;
+  /** How long to wait before adding again, as the broker suggests. */
+  readonly retryAfterMs: number;
+  constructor(queue: string, maxLength: number, retryAfterMs = 1000) {
+    super('QUEUE_FULL', `queue ${queue} is full: it holds its maxLength of ${maxLength} jobs waiting to start; nothing was stored. Add again once workers have taken jobs (retry after ${retryAfterMs} ms), or raise the queue's maxLength`);
+    this.queue = queue;
+    this.maxLength = maxLength;
+    this.retryAfterMs = retryAfterMs;
+  }
+}

@@ -15,10 +15,13 @@ export type AttemptOutcome =
   | 'cancelled'; // the job was cancelled while running
 
 /** Why a job ended up dead. */
-export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable' | 'expired';
+export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable' | 'expired' | 'dropped';
 
 /** The last error of a job that was not started within its `ttlMs` (its deadReason is `expired`). */
 export const EXPIRED_ERROR = 'expired: not started within ttlMs';
+
+/** The last error of a waiting job an add to its full queue dropped (overflow `drop-oldest`; its deadReason is `dropped`). */
+export const DROPPED_ERROR = 'dropped: the oldest waiting job of a full queue (maxLength, overflow drop-oldest)';
 
 /** The record of one delivery of a job. */
 export interface AttemptRecord {
@@ -85,6 +88,11 @@ export interface Job<P = unknown> {
    * never run: it becomes dead with deadReason `expired`. Once started, it no longer applies.
    */
   expiresAt: number | null;
+  /**
+   * The job's declared cost (its expected run time in ms), from the `cost` add option, or null
+   * when it was added without one. A queue with policy `sjf` serves cheaper jobs first.
+   */
+  cost: number | null;
 }
 
 /**
@@ -135,6 +143,20 @@ export interface QueueStats {
   /** Milliseconds the oldest ready job has waited, 0 if none. */
   oldestReadyAgeMs: number;
   paused: boolean;
+  /**
+   * Only for a queue with a rate limit: while the limit holds ready jobs back (its bucket has no
+   * whole token), when the next token is due (Unix ms); null while it holds nothing back.
+   */
+  heldUntil?: number | null;
+  /** Jobs waiting to start (ready and scheduled): what the queue's `maxLength` bounds. */
+  length: number;
+  /**
+   * The queue's bound (its `maxLength` setting), null when it has none; filled in by the engine
+   * from the queue's settings (at most settingsRefreshMs old): a store's own stats leave it null.
+   */
+  maxLength: number | null;
+  /** What an add past `maxLength` does (its `overflow` setting). */
+  overflow: 'reject' | 'drop-oldest';
 }
 
 /** An empty count record. */

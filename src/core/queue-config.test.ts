@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from './errors.ts';
 import { checkLimit, LIMITS } from './limits.ts';
-import { backoffDelayMs, defaultQueueConfig, resolveQueueConfig } from './queue-config.ts';
+import { backoffDelayMs, checkPolicy, defaultQueueConfig, jobOrderOf, resolveQueueConfig, sameJobOrder, SCHEDULING_POLICIES } from './queue-config.ts';
 
 test('exponential backoff doubles up to its ceiling, with jitter between half and all of it', () => {
   const b = { type: 'exponential', delayMs: 100, maxDelayMs: 1000 } as const;
@@ -54,4 +54,23 @@ test('docs/configuration.md lists every limit with its default, min and max', as
   const table = doc.slice(doc.indexOf('## Limits'), doc.indexOf('\n## ', doc.indexOf('## Limits') + 1));
   const rows = [...table.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]);
   assert.deepEqual(rows.sort(), Object.keys(LIMITS).sort());
+});
+
+test('policy: the four policies, refused otherwise naming the nearest; the order a store keys jobs by', () => {
+  assert.equal(defaultQueueConfig().policy, 'fifo');
+  for (const policy of SCHEDULING_POLICIES) assert.equal(checkPolicy(policy), policy);
+  assert.throws(() => checkPolicy('FIFO'), /did you mean 'fifo'\?/);
+  assert.throws(() => checkPolicy('sfj'), /did you mean 'sjf'\?/);
+  assert.throws(() => checkPolicy('round-robin'), /one of 'fifo', 'priority', 'sjf', 'fair'/);
+  assert.throws(() => checkPolicy(undefined), /unknown scheduling policy undefined/);
+  const config = resolveQueueConfig({ policy: 'priority', agingMs: 250 });
+  assert.deepEqual(jobOrderOf(config), { policy: 'priority', agingMs: 250 });
+  assert.equal(jobOrderOf(defaultQueueConfig()), null, 'fifo: no key');
+  assert.deepEqual(jobOrderOf(resolveQueueConfig({ policy: 'sjf', sjfCostFactor: 3 })), { policy: 'sjf', costFactor: 3 });
+  assert.deepEqual(jobOrderOf(resolveQueueConfig({ policy: 'fair', fairWeights: { a: 2 } })), { policy: 'fair', weights: { a: 2 } });
+  // A setting of another policy does not change the order: no rekeying.
+  assert.ok(sameJobOrder(jobOrderOf(config), jobOrderOf(resolveQueueConfig({ sjfCostFactor: 99 }, config))));
+  assert.ok(!sameJobOrder(jobOrderOf(config), jobOrderOf(resolveQueueConfig({ agingMs: 251 }, config))));
+  // A queue stored before policies existed reads as fifo with the defaults.
+  assert.deepEqual(resolveQueueConfig({ visibilityTimeoutMs: 1000 }), { ...defaultQueueConfig(), visibilityTimeoutMs: 1000 });
 });

@@ -1,12 +1,25 @@
 import { InvalidArgumentError } from './errors.ts';
-import { checkLimit, describe } from './limits.ts';
-import { checkOptionKeys, QUEUE_SETTING_KEYS } from './options.ts';
+import { checkLimit, describe, LIMITS } from './limits.ts';
+import { checkOptionKeys, nearest, QUEUE_SETTING_KEYS } from './options.ts';
 
 /** How failed jobs wait before their next attempt. */
 export type Backoff =
   | { type: 'fixed'; delayMs: number }
   /** delay = min(maxDelayMs, delayMs · 2^(attempt-1)), then a random value between half and all of it. */
   | { type: 'exponential'; delayMs: number; maxDelayMs: number };
+
+/**
+ * How a queue orders its ready jobs (see docs/scheduling.md):
+ * - `fifo` (the default): by priority, highest first, then by the time the job became ready.
+ * - `priority`: by priority with aging: a job gains one level per `agingMs` of waiting.
+ * - `sjf`: shortest job first, by the `cost` add option or the queue's learned run time of the
+ *   job's name, aged by `sjfCostFactor` so long jobs are not starved.
+ * - `fair`: fair share across the jobs' `group` (tenant), weighted by `fairWeights`.
+ */
+export type SchedulingPolicy = 'fifo' | 'priority' | 'sjf' | 'fair';
+
+/** Every scheduling policy, the default first. */
+export const SCHEDULING_POLICIES: readonly SchedulingPolicy[] = ['fifo', 'priority', 'sjf', 'fair'];
 
 /** Per-queue settings, stored with the queue. */
 export interface QueueConfig {
@@ -19,10 +32,95 @@ export interface QueueConfig {
   backoff: Backoff;
   /** Default `timeoutMs` of new jobs: longest one attempt may run (0: no limit). */
   timeoutMs: number;
+  /** How fast jobs of the queue may start (a token bucket), or null: no limit. See docs/scheduling.md, Rate limits. */
+  rateLimit: RateLimit | null;
+  /**
+   * Most jobs waiting to start (ready and scheduled) the queue holds; null: no bound (the
+   * default). Active jobs do not count: they are bounded by the workers' concurrency already.
+   * Checked by the store in the add's own transaction (see docs/scheduling.md, "Bounded queues").
+   */
+  maxLength: number | null;
+  /** What an add past `maxLength` does: `reject` (QueueFullError, the default) or `drop-oldest` (the oldest waiting jobs become dead, deadReason `dropped`). */
+  overflow: Overflow;
+  /** How ready jobs are ordered: `fifo` (default), `priority` (with aging), `sjf` or `fair`. */
+  policy: SchedulingPolicy;
+  /** Policy `priority`: ms of waiting worth one priority level. */
+  agingMs: number;
+  /** Policy `sjf`: ms of waiting one ms of a job's cost is worth. */
+  sjfCostFactor: number;
+  /** Policy `sjf`: weight in percent of the newest run time in a job name's learned estimate. */
+  sjfLearnPct: number;
+  /** Policy `fair`: weight per group (a group left out, and jobs without a group, weigh 1). */
+  fairWeights: Record<string, number>;
 }
 
+/** What an add to a full bounded queue does. */
+export type Overflow = 'reject' | 'drop-oldest';
+export const OVERFLOWS: readonly Overflow[] = ['reject', 'drop-oldest'];
+
+/** A queue's bound as the engine passes it to the store with each row of an add. */
+export interface QueueBound {
+  maxLength: number;
+  overflow: Overflow;
+}
+
+/** The bound of a queue's settings, or null when it has none. */
+export function queueBound(config: QueueConfig): QueueBound | null {
+  return config.maxLength === null ? null : { maxLength: config.maxLength, overflow: config.overflow };
+}
+
+/**
+ * A token bucket on the starts of a queue's jobs: it holds up to `burst` tokens, gains `rate`
+ * tokens every `perMs` (continuously), and every job leased takes one. Jobs over the limit stay
+ * queued. Over any window of `perMs`, at most `rate + burst` jobs start.
+ */
+export interface RateLimit {
+  /** Tokens added per `perMs`: the long-run rate. */
+  rate: number;
+  /** The period `rate` is counted over, in ms (default 1000). */
+  perMs: number;
+  /** The bucket's size: the most jobs that start at once after a quiet time (default: `rate`). */
+  burst: number;
+  /**
+   * A name shared by several queues that draw on one bucket (e.g. `'smtp'`), or null: the queue
+   * has a bucket of its own. Every queue naming a limiter must give it the same rate, perMs and burst.
+   */
+  limiter: string | null;
+}
+
+/** What `rateLimit` takes: `rate` is required, the rest have defaults; null removes the limit. */
+export type RateLimitInput = { rate: number; perMs?: number; burst?: number; limiter?: string | null };
+
 /** The settings a caller may pass; anything left out keeps its current (or default) value. */
-export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff'>> & { backoff?: Partial<Backoff> & { type?: Backoff['type'] } };
+export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff' | 'rateLimit'>> & {
+  backoff?: Partial<Backoff> & { type?: Backoff['type'] };
+  /** Replaces the queue's rate limit as a whole (fields left out take their defaults); null removes it. */
+  rateLimit?: RateLimitInput | null;
+};
+
+/**
+ * What the store needs to order a job of a queue that is not `fifo` (null for `fifo`): the
+ * policy and its parameter. `weights` (fair) maps a group to its weight; others weigh 1.
+ */
+export type JobOrder =
+  | { policy: 'priority'; agingMs: number }
+  | { policy: 'sjf'; costFactor: number }
+  | { policy: 'fair'; weights: Readonly<Record<string, number>> };
+
+/** The order parameters of a queue's settings: null for `fifo`, whose claims never read a sort key. */
+export function jobOrderOf(config: QueueConfig): JobOrder | null {
+  switch (config.policy) {
+    case 'priority': return { policy: 'priority', agingMs: config.agingMs };
+    case 'sjf': return { policy: 'sjf', costFactor: config.sjfCostFactor };
+    case 'fair': return { policy: 'fair', weights: config.fairWeights };
+    default: return null;
+  }
+}
+
+/** Whether two orders key jobs alike (the same policy and parameters): a change of order recomputes the waiting jobs' keys. */
+export function sameJobOrder(a: JobOrder | null, b: JobOrder | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
 export function defaultQueueConfig(): QueueConfig {
   return {
@@ -31,6 +129,14 @@ export function defaultQueueConfig(): QueueConfig {
     maxStalls: checkLimit('maxStalls', undefined),
     backoff: { type: 'exponential', delayMs: checkLimit('backoffDelayMs', undefined), maxDelayMs: checkLimit('backoffMaxDelayMs', undefined) },
     timeoutMs: checkLimit('timeoutMs', undefined),
+    rateLimit: null,
+    maxLength: null,
+    overflow: 'reject',
+    policy: 'fifo',
+    agingMs: checkLimit('agingMs', undefined),
+    sjfCostFactor: checkLimit('sjfCostFactor', undefined),
+    sjfLearnPct: checkLimit('sjfLearnPct', undefined),
+    fairWeights: {},
   };
 }
 
@@ -48,7 +154,77 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     maxStalls: i.maxStalls === undefined ? base.maxStalls : checkLimit('maxStalls', i.maxStalls),
     backoff: i.backoff === undefined ? base.backoff : resolveBackoff(i.backoff, base.backoff),
     timeoutMs: i.timeoutMs === undefined ? base.timeoutMs : checkLimit('timeoutMs', i.timeoutMs),
+    // A settings row stored before rate limits existed has no such key: no limit.
+    rateLimit: i.rateLimit === undefined ? (base.rateLimit ?? null) : resolveRateLimit(i.rateLimit),
+    // Settings stored before bounded queues existed have neither field: unbounded, reject.
+    maxLength: i.maxLength === undefined ? (base.maxLength ?? null) : i.maxLength === null ? null : checkLimit('maxLength', i.maxLength) || null,
+    overflow: i.overflow === undefined ? (base.overflow ?? 'reject') : checkOverflow(i.overflow),
+    policy: i.policy === undefined ? base.policy : checkPolicy(i.policy),
+    agingMs: i.agingMs === undefined ? base.agingMs : checkLimit('agingMs', i.agingMs),
+    sjfCostFactor: i.sjfCostFactor === undefined ? base.sjfCostFactor : checkLimit('sjfCostFactor', i.sjfCostFactor),
+    sjfLearnPct: i.sjfLearnPct === undefined ? base.sjfLearnPct : checkLimit('sjfLearnPct', i.sjfLearnPct),
+    fairWeights: i.fairWeights === undefined ? base.fairWeights : checkFairWeights(i.fairWeights),
   };
+}
+
+const RATE_LIMIT_KEYS = ['rate', 'perMs', 'burst', 'limiter'] as const;
+/** Limiter names: as queue names, 1–128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit. */
+const LIMITER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** A rate limit as given (replacing the current one as a whole), or null for none. @throws InvalidArgumentError */
+export function resolveRateLimit(input: unknown): RateLimit | null {
+  if (input === null) return null;
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidArgumentError('rateLimit', `rateLimit must be an object like { rate: 10, perMs: 1000 } or null for none (got ${describe(input)})`);
+  }
+  checkOptionKeys(input, RATE_LIMIT_KEYS, 'queue.configure', 'rateLimit setting', 'rateLimit.');
+  const r = input as Record<string, unknown>;
+  if (r.rate === undefined) throw new InvalidArgumentError('rateLimit.rate', 'rateLimit.rate is required: the jobs admitted per perMs, e.g. { rate: 10, perMs: 1000 }');
+  const rate = checkLimit('rateLimitRate', r.rate, 'rateLimit.rate');
+  const perMs = checkLimit('rateLimitPerMs', r.perMs, 'rateLimit.perMs');
+  const burst = r.burst === undefined ? rate : checkLimit('rateLimitBurst', r.burst, 'rateLimit.burst');
+  const limiter = r.limiter ?? null;
+  if (limiter !== null && (typeof limiter !== 'string' || !LIMITER_NAME_RE.test(limiter))) {
+    throw new InvalidArgumentError('rateLimit.limiter', `rateLimit.limiter ${describe(limiter)} is not valid: use 1–128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit, or null`);
+  }
+  return { rate, perMs, burst, limiter };
+}
+
+/** Whether two rate limits have the same rate, period and burst (what queues sharing a limiter must agree on). */
+export function sameRate(a: RateLimit, b: RateLimit): boolean {
+  return a.rate === b.rate && a.perMs === b.perMs && a.burst === b.burst;
+}
+
+function checkOverflow(value: unknown): Overflow {
+  if (typeof value === 'string' && (OVERFLOWS as readonly string[]).includes(value)) return value as Overflow;
+  const near = typeof value === 'string' ? nearest(value, OVERFLOWS) : null;
+  throw new InvalidArgumentError('overflow', `overflow must be 'reject' or 'drop-oldest' (got ${describe(value)})${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`);
+}
+
+/** A scheduling policy, refused naming the nearest valid one. @throws InvalidArgumentError */
+export function checkPolicy(value: unknown): SchedulingPolicy {
+  if ((SCHEDULING_POLICIES as readonly unknown[]).includes(value)) return value as SchedulingPolicy;
+  const near = typeof value === 'string' ? nearest(value, SCHEDULING_POLICIES) : null;
+  const hint = near === null ? `one of ${SCHEDULING_POLICIES.map((p) => `'${p}'`).join(', ')}` : `did you mean '${near}'?`;
+  throw new InvalidArgumentError('policy', `unknown scheduling policy ${describe(value)}; ${hint}`);
+}
+
+/** `fairWeights`: an object of at most fairWeightsMax groups (each a valid group name), each weight an integer within fairWeight. @throws InvalidArgumentError */
+function checkFairWeights(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError('fairWeights', `fairWeights must be an object of group → weight, like { acme: 2 } (got ${describe(value)})`);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const max = LIMITS.fairWeightsMax.max;
+  if (entries.length > max) throw new InvalidArgumentError('fairWeights', `fairWeights may name at most ${max} groups (got ${entries.length})`);
+  const out: Record<string, number> = {};
+  for (const [group, weight] of entries) {
+    if (group.length < 1 || group.length > 128 || group.includes('\0') || !group.isWellFormed()) {
+      throw new InvalidArgumentError('fairWeights', `fairWeights: ${describe(group)} is not a group name (1–128 characters of well-formed text without U+0000)`);
+    }
+    out[group] = checkLimit('fairWeight', weight, `fairWeights[${JSON.stringify(group)}]`);
+  }
+  return out;
 }
 
 const BACKOFF_KEYS = ['type', 'delayMs', 'maxDelayMs'] as const;

@@ -273,13 +273,20 @@ export interface AddOptions {
    */
   ttlMs?: number;
   /**
+   * The job's expected run time in ms: a positive finite number (fractions allowed) up to the
+   * `cost` limit (1 day). A queue with policy `sjf` serves cheaper jobs first (aged by its
+   * `sjfCostFactor`); left out, that queue uses its learned estimate for the job's name. Other
+   * policies keep it with the job and ignore it.
+   */
+  cost?: number;
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
   tx?: unknown;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'tx']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'tx']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -295,11 +302,13 @@ export interface CheckedAddOptions {
   idempotencyKey: string | null;
   /** When the job must have started by (the add time plus ttlMs), or null: no TTL. */
   expiresAt: number | null;
+  /** The declared cost (expected run time in ms), or null: none. */
+  cost: number | null;
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null, cost: null };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
@@ -334,7 +343,17 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     group: o.group === undefined ? null : checkJobGroup(o.group),
     idempotencyKey: o.idempotencyKey === undefined ? null : checkIdempotencyKey(o.idempotencyKey),
     expiresAt: expiresAtOf(o.ttlMs, nowMs),
+    cost: o.cost === undefined ? null : checkJobCost(o.cost),
   };
+}
+
+/** The `cost` add option: a positive finite number of ms, at most the `cost` limit. @throws InvalidArgumentError */
+export function checkJobCost(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError('cost', `cost must be a positive finite number: the job's expected run time in ms (got ${describe(value)})`);
+  }
+  if (value > LIMITS.cost.max) throw new InvalidArgumentError('cost', `cost must be at most ${LIMITS.cost.max} (got ${value})`);
+  return value;
 }
 
 /** The start deadline of a job added at `nowMs` with the `ttlMs` add option: null when none (absent or 0). */

@@ -1,7 +1,8 @@
 import type { Clock } from '../core/clock.ts';
 import type { Job } from '../core/job.ts';
 import type { Store } from '../store/store.ts';
-import { Admission } from './admission.ts';
+import { Admission, pauseRule } from './admission.ts';
+import { rateLimitRule } from './rate-limit.ts';
 import type { Membership } from './membership.ts';
 import type { QueueSettings } from './queue-settings.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -19,15 +20,23 @@ export interface ClaimDeps {
   probeFailed(err: unknown, during: string, startedAt: number): void;
   /** Whether the Spool closed (a claim admitted while it closed takes nothing). */
   closed(): boolean;
+  /** A rule held jobs of `queue` back until `at` (a rate limit's next token): wake its consumers then. */
+  held(queue: string, at: number): void;
+  /** Jobs may be admitted from `queue` now (a queue sharing its limiter gave tokens back). */
+  wake(queue: string): void;
+  /** A report that could not be made (tokens not given back: the bucket keeps fewer, never more). */
+  reportError(err: unknown, during: string): void;
 }
 
 /** How jobs are leased from the store: every claim passes admission, then one store call. */
 export class Claims {
   readonly #d: ClaimDeps;
-  readonly #admission = new Admission();
+  readonly #admission: Admission;
 
   constructor(deps: ClaimDeps) {
     this.#d = deps;
+    // Pause first: a paused queue takes no tokens.
+    this.#admission = new Admission([pauseRule, rateLimitRule(deps.store, deps.clock, deps.wake)]);
   }
 
   /** The dispatcher's claim: one that fails is reported and takes nothing. */
@@ -44,16 +53,27 @@ export class Claims {
   async claim(queue: string, limit: number): Promise<Job[]> {
     const { store, clock, queues, membership, telemetry } = this.#d;
     // Settings and the paused flag as every process sees them, at most settingsRefreshMs old;
-    // every claim passes the admission rules (pause today).
+    // every claim passes the admission rules (pause, rate limit).
     const state = await queues.state(queue);
-    const admitted = await this.#admission.admit(queue, limit, state);
-    if (admitted === 0 || this.#d.closed()) return [];
-    await membership?.start();
-    const started = performance.now();
-    const now = clock.now();
-    const jobs = await store.jobsClaim({ queue, limit: admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: membership?.id });
-    this.#d.markHealthy();
-    telemetry.claimed(queue, jobs, performance.now() - started, now);
-    return jobs;
+    const ticket = await this.#admission.admit(queue, limit, state);
+    let leased = 0;
+    try {
+      if (ticket.admitted === 0 || this.#d.closed()) return [];
+      await membership?.start();
+      const started = performance.now();
+      const now = clock.now();
+      const byKey = state.config.policy !== 'fifo';
+      const jobs = await store.jobsClaim({ queue, limit: ticket.admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: membership?.id, ...(byKey ? { byKey } : {}) });
+      leased = jobs.length;
+      this.#d.markHealthy();
+      telemetry.claimed(queue, jobs, performance.now() - started, now);
+      return jobs;
+    } finally {
+      // Unused tokens go back in the background (the claim's jobs need not wait for it); a claim
+      // that found fewer jobs than admitted emptied the queue, so only one that used every job
+      // admitted, and was held back, waits for the next token.
+      void ticket.settle(leased).catch((err: unknown) => this.#d.reportError(err, `give back the rate limit tokens of ${queue}`));
+      if (ticket.retryAt !== null && leased === ticket.admitted && !this.#d.closed()) this.#d.held(queue, ticket.retryAt);
+    }
   }
 }

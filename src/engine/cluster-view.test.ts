@@ -11,7 +11,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { CLUSTER, ClusterView } from './cluster-view.ts';
 import type { QueueCounts } from './telemetry.ts';
 
-const counts = (added: number, completed = 0): QueueCounts => ({ added, claimed: completed, completed, failed: 0, dead: 0, expired: 0, serviceMsSum: completed * 10, serviceCount: completed, systemMsSum: 0, systemCount: 0 });
+const counts = (added: number, completed = 0): QueueCounts => ({ added, claimed: completed, completed, failed: 0, dead: 0, expired: 0, serviceMsSum: completed * 10, serviceCount: completed, systemMsSum: 0, systemCount: 0, dropped: 0 });
 
 /** A process's memory, as the test sets it. */
 function fakeLocal() {

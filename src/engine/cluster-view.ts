@@ -38,8 +38,8 @@ interface Live {
 
 type Slots = Map<string, { slots: number; inFlight: number }>;
 
-const FIELDS = ['added', 'claimed', 'completed', 'failed', 'dead', 'expired', 'serviceMsSum', 'serviceCount', 'systemMsSum', 'systemCount'] as const satisfies readonly (keyof QueueCounts)[];
-const zero = (): QueueCounts => ({ added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0 });
+const FIELDS = ['added', 'claimed', 'completed', 'failed', 'dead', 'expired', 'serviceMsSum', 'serviceCount', 'systemMsSum', 'systemCount', 'dropped'] as const satisfies readonly (keyof QueueCounts)[];
+const zero = (): QueueCounts => ({ added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0, dropped: 0 });
 
 /**
  * The queueing model's inputs for the whole cluster, not just this process. Each process that

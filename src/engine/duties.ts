@@ -3,15 +3,18 @@ import type { EngineSettings } from './options.ts';
 
 const BATCH = 1000;
 
-/** Ends expired leases, and the leases of dead processes where the store keeps a registry. */
-export async function reapLeases(store: Store, now: number): Promise<ReapedJob[]> {
+/**
+ * Ends expired leases, and the leases of dead processes where the store keeps a registry
+ * (never those of `self`, the process running this, which is alive whatever its registration says).
+ */
+export async function reapLeases(store: Store, now: number, self: string | null = null): Promise<ReapedJob[]> {
   const reaped: ReapedJob[] = [];
   for (;;) {
     const batch = await store.jobsReapExpired({ now, limit: BATCH });
     reaped.push(...batch);
     if (batch.length < BATCH) break;
   }
-  if (store.workersReapDead) reaped.push(...(await store.workersReapDead({ now, limit: 10 * BATCH })));
+  if (store.workersReapDead) reaped.push(...(await store.workersReapDead({ now, limit: 10 * BATCH, self })));
   return reaped;
 }
 

@@ -4,6 +4,8 @@ import type { CreditSubscription } from './dispatcher.ts';
 interface Delivery {
   attempt: number;
   queue: string;
+  /** The job's name: a queue with policy sjf learns its run time at the ack. */
+  name: string;
   sub: CreditSubscription | null;
   /** When it was delivered, and when its job was added: the run time and time in the system at its ack. */
   startedAt: number;
@@ -28,7 +30,7 @@ export class Inflight {
   }
 
   delivered(job: Job, sub: CreditSubscription | null): void {
-    this.#byLease.set(keyOf({ jobId: job.id, token: job.leaseToken }), { attempt: job.attempt, queue: job.queue, sub, startedAt: this.#now(), createdAt: job.createdAt });
+    this.#byLease.set(keyOf({ jobId: job.id, token: job.leaseToken }), { attempt: job.attempt, queue: job.queue, name: job.name, sub, startedAt: this.#now(), createdAt: job.createdAt });
   }
 
   /** Per subscriber: its deliveries not settled yet. */

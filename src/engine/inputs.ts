@@ -3,7 +3,7 @@ import { isJobId, newJobId } from '../core/ids.ts';
 import { JOB_STATES, type Job, type JobReport, type JobState, type JobTrace, type Lease } from '../core/job.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
-import type { QueueConfig } from '../core/queue-config.ts';
+import { jobOrderOf, type QueueConfig } from '../core/queue-config.ts';
 import { checkAddOptions, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
 import type { ListParams, NewJobRow, PayloadMatch, Store } from '../store/store.ts';
 import { checkPayloadFilter, idRange } from './list-filter.ts';
@@ -55,6 +55,7 @@ export function buildJobRows<P>(
         trace: trace === null ? null : JSON.stringify(trace),
         group: options.group,
         expiresAt: options.expiresAt,
+        cost: options.cost,
         createdAt: now,
         idempotency: options.idempotencyKey === null ? null : { key: options.idempotencyKey, since: now - limits.idempotencyWindowMs },
       };
@@ -70,10 +71,12 @@ export function buildJobRows<P>(
 /** A job option left out, to be filled in from the queue's settings by {@link applyQueueDefaults}. */
 const QUEUE_DEFAULT = -1;
 
-/** Fills in the queue's maxAttempts and timeoutMs (where the job gave none) and maxStalls. */
+/** Fills in the queue's maxAttempts and timeoutMs (where the job gave none) and maxStalls, and its order (not fifo). */
 export function applyQueueDefaults<P>(rows: NewJobRow[], jobs: Job<P>[], config: QueueConfig): void {
+  const order = jobOrderOf(config);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
+    if (order !== null) row.order = order;
     if (row.maxAttempts === 0) row.maxAttempts = jobs[i]!.maxAttempts = config.maxAttempts;
     if (row.timeoutMs === QUEUE_DEFAULT) row.timeoutMs = jobs[i]!.timeoutMs = config.timeoutMs;
     row.maxStalls = jobs[i]!.maxStalls = config.maxStalls;
@@ -85,7 +88,7 @@ function newJobView<P>(row: NewJobRow, payload: P, trace: JobTrace | null): Job<
     id: row.id, queue: row.queue, name: row.name, payload, priority: row.priority, state: row.state, runAt: row.runAt,
     attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
     createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
-    timeoutMs: row.timeoutMs, progress: null, trace, group: row.group, expiresAt: row.expiresAt ?? null,
+    timeoutMs: row.timeoutMs, progress: null, trace, group: row.group, expiresAt: row.expiresAt ?? null, cost: row.cost ?? null,
   };
 }
 

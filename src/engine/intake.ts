@@ -1,11 +1,13 @@
 import type { Clock } from '../core/clock.ts';
 import type { Job } from '../core/job.ts';
 import { Batcher } from '../core/batcher.ts';
-import { JobNotFoundError } from '../core/errors.ts';
-import type { InsertExisting, ItemOutcome, NewJobRow, Store } from '../store/store.ts';
+import { JobNotFoundError, QueueFullError } from '../core/errors.ts';
+import { queueBound } from '../core/queue-config.ts';
+import type { InsertExisting, InsertReport, ItemOutcome, NewJobRow, Store } from '../store/store.ts';
 import { applyQueueDefaults, buildJobRows, callerTransaction } from './inputs.ts';
 import type { AddItem, EngineSettings } from './options.ts';
 import type { QueueSettings } from './queue-settings.ts';
+import type { Room } from './room.ts';
 import type { Telemetry } from './telemetry.ts';
 
 export interface IntakeDeps {
@@ -14,6 +16,8 @@ export interface IntakeDeps {
   settings: EngineSettings;
   queues: QueueSettings;
   telemetry: Telemetry;
+  /** Where adds to a full bounded queue wait for room. */
+  room: Room;
   /** A store call succeeded. */
   markHealthy(): void;
   /** Jobs became ready in `queue`. */
@@ -42,26 +46,53 @@ export class Intake {
     }, 10_000);
   }
 
-  /** Stores the jobs of a checked queue name and counts them; returns them. All are stored, or none. */
-  async addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]> {
+  /**
+   * Stores the jobs of a checked queue name and counts them; returns them. All are stored, or none.
+   * A bounded queue that is full (overflow `reject`) makes the add wait for room up to `waitMs`
+   * (the engine's queueFullWaitMs unless given), trying again each time jobs leave the queue; past
+   * it, QueueFullError. An add in the caller's own transaction never waits: it may hold the queue's lock.
+   */
+  async addMany<P>(queue: string, items: readonly AddItem<P>[], waitMs: number = this.#d.settings.queueFullWaitMs): Promise<Job<P>[]> {
+    const { clock, room } = this.#d;
+    const deadline = clock.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.#addOnce<P>(queue, items);
+      } catch (err) {
+        if (!(err instanceof QueueFullError) || callerTransaction(items, this.#d.store) !== undefined) throw err;
+        const leftMs = deadline - clock.now();
+        if (leftMs <= 0) throw err;
+        await room.wait(queue, leftMs);
+      }
+    }
+  }
+
+  async #addOnce<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]> {
     const { store, clock, settings, queues } = this.#d;
     const { rows, jobs } = buildJobRows<P>(queue, items, clock.now(), settings);
     // Only valid input reaches here. A new queue's row is written by the insert, in its transaction.
-    applyQueueDefaults(rows, jobs, (await queues.state(queue)).config);
+    const config = (await queues.state(queue)).config;
+    applyQueueDefaults(rows, jobs, config);
+    // The bound as this process read it (at most settingsRefreshMs old); the store enforces it.
+    const bound = queueBound(config);
+    if (bound) for (const r of rows) r.bound = bound;
+    const report: InsertReport | undefined = bound?.overflow === 'drop-oldest' ? { dropped: {} } : undefined;
     const tx = callerTransaction(items, store);
     // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
     /** Per row, the id of the job its idempotency key already named (nothing stored for it), or null. */
     let existing: InsertExisting | void = undefined;
-    if (tx !== undefined) existing = await store.jobsInsertManyInTransaction!(tx, rows);
+    if (tx !== undefined) existing = await store.jobsInsertManyInTransaction!(tx, rows, report);
     else if (rows.length === 1) {
       const outcome = await this.#inserts.push(rows[0]!);
       if (!outcome.ok) throw outcome.error;
       if (outcome.existing !== undefined) existing = [outcome.existing];
+      if (outcome.dropped) this.#d.telemetry.dropped(queue, outcome.dropped);
     }
     else if (rows.length > 0) {
-      existing = await store.jobsInsertMany(rows);
+      existing = await store.jobsInsertMany(rows, report);
       this.#afterInsert(existing ? rows.filter((_, i) => existing![i] === null) : rows);
     }
+    if (report) for (const [q, n] of Object.entries(report.dropped)) this.#d.telemetry.dropped(q, n);
     if (!existing) {
       this.#d.telemetry.added(queue, rows.length);
       return jobs;

@@ -3,20 +3,42 @@ import { JobNotFoundError, QueueNotFoundError } from '../core/errors.ts';
 import type { Job, JobLogLine, QueueStats } from '../core/job.ts';
 import { checkJobId, checkQueueName } from '../core/validate.ts';
 import type { JobPage } from '../api/contract.ts';
-import type { Store } from '../store/store.ts';
+import type { RateLimit } from '../core/queue-config.ts';
+import type { Store, StoredQueue } from '../store/store.ts';
+import { defaultQueueConfig, resolveQueueConfig } from '../core/queue-config.ts';
+import { rateBucket } from './rate-limit.ts';
 import { checkListParams } from './inputs.ts';
 import type { ListOptions } from './options.ts';
+
+/**
+ * The stats with each queue's bound (`maxLength`, `overflow`) from its stored settings: the rows
+ * given, or all of them in one read of the queues table (small: a row per queue).
+ */
+export async function withBounds(store: Store, stats: QueueStats[], rows?: readonly StoredQueue[]): Promise<QueueStats[]> {
+  if (stats.length === 0) return stats;
+  const configs = new Map((rows ?? (await store.queueList())).map((q) => [q.name, resolveQueueConfig(q.config, defaultQueueConfig())]));
+  for (const s of stats) {
+    const config = configs.get(s.queue);
+    if (!config) continue;
+    s.maxLength = config.maxLength;
+    s.overflow = config.overflow;
+  }
+  return stats;
+}
 
 /** Reads of jobs and queues. Reads never create a queue: a name no job or setting made is QueueNotFoundError. */
 export class JobReads {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #searchScanMax: number;
+  readonly #rateLimitOf: (queue: string) => Promise<RateLimit | null>;
 
-  constructor(store: Store, clock: Clock, searchScanMax: number) {
+  /** @param rateLimitOf a queue's rate limit, as the claims see it (cached settings). */
+  constructor(store: Store, clock: Clock, searchScanMax: number, rateLimitOf: (queue: string) => Promise<RateLimit | null>) {
     this.#store = store;
     this.#clock = clock;
     this.#searchScanMax = searchScanMax;
+    this.#rateLimitOf = rateLimitOf;
   }
 
   async get<P>(id: string): Promise<Job<P>> {
@@ -34,8 +56,24 @@ export class JobReads {
   }
 
   async stats(queue?: string): Promise<QueueStats[]> {
-    if (queue !== undefined) await this.requireQueue(checkQueueName(queue));
-    return this.#store.queueStats(queue ?? null, this.#clock.now());
+    const now = this.#clock.now();
+    let stats: QueueStats[];
+    if (queue === undefined) stats = await withBounds(this.#store, await this.#store.queueStats(null, now));
+    else {
+      const stored = await this.#store.queueGet(checkQueueName(queue));
+      if (stored === null) throw new QueueNotFoundError(queue);
+      stats = await withBounds(this.#store, await this.#store.queueStats(queue, now), [stored]);
+    }
+    return Promise.all(stats.map((s) => this.#withHold(s, now)));
+  }
+
+  /** Adds `heldUntil` to the stats of a queue with a rate limit: a read of its bucket, only while it has ready jobs. */
+  async #withHold(stats: QueueStats, now: number): Promise<QueueStats> {
+    const limit = await this.#rateLimitOf(stats.queue);
+    if (!limit) return stats;
+    if (stats.counts.ready === 0 || stats.paused) return { ...stats, heldUntil: null };
+    const bucket = await this.#store.rateLimitRead({ ...rateBucket(stats.queue, limit), now });
+    return { ...stats, heldUntil: bucket.tokens === 0 ? bucket.nextAt : null };
   }
 
   async logs(id: string): Promise<JobLogLine[]> {

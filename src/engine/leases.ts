@@ -53,12 +53,25 @@ export class LeaseOps {
   async ack(lease: Lease, result?: unknown): Promise<void> {
     checkLease(lease);
     const json = result === undefined ? null : encodeJson(result, this.#d.settings.resultMaxBytes, 'result');
-    const r = await this.#completes.push({ lease, result: json });
+    const learn = this.#learn(lease);
+    const r = await this.#completes.push(learn === undefined ? { lease, result: json } : { lease, result: json, learn });
     if (!r.ok && r.error) throw r.error; // the store refused this result: the lease is still held
     const delivery = this.#d.inflight.get(lease);
     this.#d.inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     if (delivery) this.#settled(delivery, 'completed');
+  }
+
+  /**
+   * What an ack teaches the store: the run time of a job this process delivered, when its queue's
+   * policy is sjf as last read (never a read of its own: an ack of another queue costs nothing).
+   */
+  #learn(lease: Lease): CompleteItem['learn'] {
+    const d = this.#d.inflight.get(lease);
+    if (!d) return undefined;
+    const config = this.#d.queues.cached(d.queue);
+    if (config?.policy !== 'sjf') return undefined;
+    return { queue: d.queue, name: d.name, runMs: Math.max(0, this.#d.clock.now() - d.startedAt), weightPct: config.sjfLearnPct };
   }
 
   /** Counts an attempt this process delivered, with how long it ran and how long since its job was added. */
@@ -144,6 +157,19 @@ export class LeaseOps {
       if (r.error) throw r.error; // the store refused this item: the lease is still held
       throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     }
+  }
+
+  /**
+   * Brings forward the end of leases whose holder is gone (see Store.jobsShorten): each ends by
+   * `until` unless it was settled, taken back, or extended since its holder last set `expiresAt`.
+   * Returns how many were shortened; none on a store that cannot (the leases then run their course).
+   */
+  async shorten(items: readonly { lease: Lease; expiresAt: number }[], until: number): Promise<number> {
+    const { store, clock } = this.#d;
+    const due = items.filter((i) => i.expiresAt > until);
+    if (!store.jobsShorten || due.length === 0) return 0;
+    const done = await store.jobsShorten(due.map((i) => ({ lease: i.lease, expiresAt: i.expiresAt, until })), clock.now());
+    return done.filter(Boolean).length;
   }
 
   async release(lease: Lease): Promise<void> {

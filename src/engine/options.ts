@@ -60,6 +60,12 @@ export interface OpenOptions {
   log?: (line: string) => void;
   /** Hears what background work did, for logs and metrics: health changes, leases reaped (one event per tick), leadership taken or lost. */
   onEvent?: (event: SpoolEvent) => void;
+  /**
+   * How long an add to a full bounded queue (`maxLength`, overflow `reject`) waits for room before
+   * it throws QueueFullError; woken when this process leases jobs of the queue, else every
+   * `pollIntervalMs`. 0: refuse at once. Default 10 s, at most 5 min.
+   */
+  queueFullWaitMs?: number;
 }
 
 /** What {@link OpenOptions.onEvent} hears. */
@@ -86,6 +92,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
   alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true, idempotencyWindowMs: true,
+  queueFullWaitMs: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -111,6 +118,8 @@ export interface EngineSettings {
   idempotencyWindowMs: number;
   alerts: { rulesMax: number; eventsMax: number; webhookTimeoutMs: number; deliveryAttempts: number };
   retention: { completed: number; dead: number; cancelled: number };
+  /** How long an add waits for room in a full bounded queue. */
+  queueFullWaitMs: number;
 }
 
 /**
@@ -160,5 +169,6 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
       dead: checkLimit('deadRetentionMs', options.deadRetentionMs),
       cancelled: checkLimit('cancelledRetentionMs', options.cancelledRetentionMs),
     },
+    queueFullWaitMs: checkLimit('queueFullWaitMs', options.queueFullWaitMs),
   };
 }

@@ -1,3 +1,4 @@
+import { withBounds } from './job-reads.ts';
 import type { Clock } from '../core/clock.ts';
 import { ModelSampler } from '../model/sampler.ts';
 import type { ConsumerInfo, Overview, OverviewHistory } from '../model/overview.ts';
@@ -54,7 +55,7 @@ export class OverviewSource {
       clock: d.clock,
       ...(cluster.shared ? { refresh: () => cluster.refresh() } : {}),
       counts: () => cluster.counts(),
-      stats: () => d.store.queueStats(null, d.clock.now()),
+      stats: async () => withBounds(d.store, await d.store.queueStats(null, d.clock.now())),
       slots: () => cluster.slots(),
       consumers: () => cluster.consumers(),
       processes: () => cluster.processes(),

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.ts';
-import { defaultQueueConfig, resolveQueueConfig, type QueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
-import { QueueNotFoundError } from '../core/errors.ts';
+import { defaultQueueConfig, resolveQueueConfig, sameRate, type QueueConfig, type QueueConfigInput } from '../core/queue-config.ts';
+import { InvalidArgumentError, QueueNotFoundError } from '../core/errors.ts';
 import type { Store } from '../store/store.ts';
 
 /** A queue's settings and paused flag as this process last read them. */
@@ -51,6 +51,11 @@ export class QueueSettings {
     return load;
   }
 
+  /** The queue's settings as last read, whatever their age, without reading the store; undefined when never read. */
+  cached(queue: string): QueueConfig | undefined {
+    return this.#entries.get(queue)?.config;
+  }
+
   /** The queue's settings (defaults if it was never configured), no older than the refresh interval. */
   async get(queue: string): Promise<QueueConfig> {
     return (await this.state(queue)).config;
@@ -60,6 +65,7 @@ export class QueueSettings {
   async configure(queue: string, input: QueueConfigInput): Promise<QueueConfig> {
     const current = await this.#load(queue); // merge over what the store holds now, not over a cached copy
     const config = resolveQueueConfig(input, current.config);
+    await this.#checkLimiter(queue, config);
     const now = this.#clock.now();
     await this.#store.queueUpsert(queue, config, now);
     this.#entries.set(queue, { config, paused: current.paused, readAt: now });
@@ -77,6 +83,26 @@ export class QueueSettings {
   /** Forgets what was read of a queue (it was deleted): its next use reads the store again. */
   forget(queue: string): void {
     this.#entries.delete(queue);
+  }
+
+  /**
+   * Refuses a shared limiter with other parameters than another queue gives it: one bucket has
+   * one rate. Checked against the settings stored now (two configures racing through different
+   * processes could both pass; the bucket then follows whichever claims last).
+   */
+  async #checkLimiter(queue: string, config: QueueConfig): Promise<void> {
+    const limit = config.rateLimit;
+    if (limit?.limiter == null) return;
+    for (const other of await this.#store.queueList()) {
+      if (other.name === queue) continue;
+      const theirs = resolveQueueConfig(other.config, defaultQueueConfig()).rateLimit;
+      if (theirs?.limiter !== limit.limiter || sameRate(theirs, limit)) continue;
+      throw new InvalidArgumentError(
+        'rateLimit',
+        `queue ${JSON.stringify(other.name)} shares limiter ${JSON.stringify(limit.limiter)} with rate ${theirs.rate} per ${theirs.perMs} ms, burst ${theirs.burst}: ` +
+          'every queue sharing a limiter must give it the same rate, perMs and burst (to change them, move the queues to a new limiter name)',
+      );
+    }
   }
 
   async #load(queue: string): Promise<Entry & { stored: boolean }> {

@@ -4,6 +4,7 @@ import type { Lease } from '../core/job.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { runServices, type Service, type ServiceEffects } from './services.ts';
+import { Spool } from './spool.ts';
 
 function recorder() {
   const log: string[] = [];
@@ -66,4 +67,18 @@ test('a failing upkeep service is reported by name and does not fail the tick', 
   } finally {
     await store.close();
   }
+});
+
+test('on a store with a registry, the lease reaper runs at least every half heartbeat, whatever maintenanceIntervalMs says', { timeout: 30_000 }, async (t) => {
+  // A tick a minute, a heartbeat of 200 ms: the tick runs every 100 ms, or a dead process's jobs would wait a minute.
+  const spool = await Spool.open({ store: 'memory', heartbeatIntervalMs: 200, maintenanceIntervalMs: 60_000 });
+  t.after(() => spool.close());
+  const dead = '00000000-0000-7000-8000-00000000dead';
+  const now = spool.clock.now();
+  await spool.store.workerRegister!({ id: dead, host: 'gone', pid: 1 }, now, 1);
+  await spool.queue('q').add({});
+  const [job] = await spool.store.jobsClaim({ queue: 'q', limit: 1, leaseMs: 600_000, now, workerId: dead });
+  while ((await spool.get(job!.id)).state === 'active') await new Promise((r) => setTimeout(r, 10));
+  const back = await spool.get(job!.id);
+  assert.deepEqual([back.state, back.history.map((h) => h.outcome)], ['ready', ['expired']]);
 });

@@ -27,6 +27,8 @@ export interface ServiceRun {
   readonly now: number;
   /** Ticks since this process started maintenance (services that run less often count on it). */
   readonly tick: number;
+  /** This process's registration in a shared store (never presumed dead by itself), or null. */
+  readonly self: string | null;
   /** Queues an effect for after the commit. */
   after(effect: (e: ServiceEffects) => void): void;
 }
@@ -50,8 +52,8 @@ export const leaseReaper: Service = {
   name: 'lease-reaper',
   scope: 'leader',
   everyTicks: 1,
-  async run(store, { now, after }) {
-    const reaped = await reapLeases(store, now);
+  async run(store, { now, after, self }) {
+    const reaped = await reapLeases(store, now, self);
     if (reaped.length === 0) return;
     after((e) => {
       const queues = new Map<string, number>();
@@ -163,7 +165,7 @@ export async function runServices(
 ): Promise<{ led: boolean; upkeep: Promise<void> }> {
   const due = services.filter((s) => p.tick % s.everyTicks === 0);
   const pending: ((e: ServiceEffects) => void)[] = [];
-  const run: ServiceRun = { now: p.now, tick: p.tick, after: (effect) => void pending.push(effect) };
+  const run: ServiceRun = { now: p.now, tick: p.tick, self: p.leaderId, after: (effect) => void pending.push(effect) };
   const duty = async (s: Store): Promise<void> => {
     for (const service of due) if (service.scope === 'leader') await service.run(s, run);
   };

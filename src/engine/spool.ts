@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { clockStepWatch, systemClock, type Clock } from '../core/clock.ts';
 import { ClosedError } from '../core/errors.ts';
 import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
-import { checkLimit } from '../core/limits.ts';
+import { checkLimit, LIMITS } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName, type AddOptions } from '../core/validate.ts';
 import type { Store } from '../store/store.ts';
@@ -18,6 +18,7 @@ import { Telemetry } from './telemetry.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import { Intake } from './intake.ts';
+import { Room } from './room.ts';
 import { JobReads } from './job-reads.ts';
 import { OverviewSource } from './overview-source.ts';
 import { Upkeep } from './upkeep.ts';
@@ -31,12 +32,24 @@ import { Queue } from '../api/queue.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import { waitDrained, type DrainDeps } from './drain.ts';
 import { QueueSettings } from './queue-settings.ts';
+import { HeldQueues } from './held-queues.ts';
 import { loadTracing } from '../tracing/tracing.ts';
 import { AlertRules } from './alert-rules.ts';
 import { alertDelivery, alertEvaluation } from '../alerts/services.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 
 export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
+
+/**
+ * The settings the maintenance tick runs on. On a store with a registry of processes, the tick
+ * (and so the lease reaper) runs at least every half heartbeat: a dead process's registration
+ * lapses 1.5 heartbeats after its last one, and its leases are then back within two.
+ */
+function upkeepSettings(settings: EngineSettings, store: Store): EngineSettings {
+  if (!store.workerRegister) return settings;
+  const halfHeartbeatMs = Math.max(LIMITS.maintenanceIntervalMs.min, Math.floor(settings.heartbeatIntervalMs / 2));
+  return settings.maintenanceIntervalMs <= halfHeartbeatMs ? settings : { ...settings, maintenanceIntervalMs: halfHeartbeatMs };
+}
 
 /**
  * An embedded Spool: the engine over a store, in this process.
@@ -60,11 +73,15 @@ export class Spool implements SpoolClient {
   readonly #upkeep: Upkeep;
   readonly #membership: Membership | null;
   readonly #intake: Intake;
+  /** Adds waiting for room in full bounded queues. */
+  readonly #room: Room;
   readonly #leases: LeaseOps;
   readonly #claims: Claims;
   readonly #operator: Operator;
   readonly #alerts: AlertRules;
   readonly #drain: DrainDeps;
+  /** Queues a rate limit holds back, each with a timer for its next token. */
+  readonly #held: HeldQueues;
   #closed = false;
   /** Whether this process led the upkeep at its last tick (stores with leadership). */
   #leading = false;
@@ -83,9 +100,11 @@ export class Spool implements SpoolClient {
           onRecovered: () => this.#dispatch.wakeAll(),
         })
       : null;
+    this.#held = new HeldQueues(this.clock, (queue) => this.#dispatch.wake(queue));
     this.#claims = new Claims({
       store, clock: this.clock, queues: this.#queues, membership: this.#membership, telemetry: this.telemetry,
       markHealthy: () => this.#markHealthy(), closed: () => this.#closed,
+      held: (queue, at) => this.#held.hold(queue, at), wake: (queue) => this.#dispatch.wake(queue), reportError: (err, during) => this.reportError(err, during),
       probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
     });
     this.#dispatch = new Dispatch(
@@ -100,11 +119,14 @@ export class Spool implements SpoolClient {
       this.#inflight,
     );
     store.onReady?.((queue) => this.#dispatch.wake(queue));
+    this.#room = new Room(this.clock, settings.pollIntervalMs);
+    // Jobs this process leases leave their queue's waiting jobs: adds waiting for room try again.
+    this.telemetry.listen({ claimed: (queue) => this.#room.freed(queue) });
     this.#intake = new Intake({
-      store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry,
+      store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry, room: this.#room,
       markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
     });
-    this.#reads = new JobReads(store, this.clock, settings.searchScanMax);
+    this.#reads = new JobReads(store, this.clock, settings.searchScanMax, async (queue) => (await this.#queues.get(queue)).rateLimit);
     this.#drain = { clock: this.clock, telemetry: this.telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await this.stats(q))[0]! };
     this.#overview = new OverviewSource({
       clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch,
@@ -124,7 +146,7 @@ export class Spool implements SpoolClient {
     this.#alerts = new AlertRules(store, this.clock, settings.alerts);
     const alertDeps = { overview: () => this.#overview.overview(false), settings: settings.alerts };
     this.#upkeep = new Upkeep({
-      store, clock: this.clock, settings, background: options.maintenance !== false,
+      store, clock: this.clock, settings: upkeepSettings(settings, store), background: options.maintenance !== false,
       effects: {
         revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue),
         reaped: (queues) => {
@@ -168,7 +190,12 @@ export class Spool implements SpoolClient {
   queue<P = unknown>(name: string): Queue<P> { return new Queue<P>(this, checkQueueName(name)); }
 
   /** Stores settings for a queue and returns the full, validated settings. */
-  async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> { return this.#open(this.#queues).configure(checkQueueName(name), input); }
+  async configureQueue(name: string, input: QueueConfigInput): Promise<QueueConfig> {
+    const config = await this.#open(this.#queues).configure(checkQueueName(name), input);
+    this.#dispatch.wake(name); // a limit raised or removed may admit jobs now
+    this.#room.freed(name); // a bound raised or removed: waiting adds try again
+    return config;
+  }
 
   /** The queue's settings (defaults for those never set). @throws InvalidArgumentError for a bad name; QueueNotFoundError. */
   async queueConfig(name: string): Promise<QueueConfig> {
@@ -188,6 +215,16 @@ export class Spool implements SpoolClient {
     this.#assertOpen();
     checkQueueName(queue);
     return this.#intake.addMany<P>(queue, items);
+  }
+
+  /**
+   * For brokers: adds as `add` (one item) or `addMany` (atomic) do, but waits at most `waitMs` for
+   * room in a full bounded queue (0: QueueFullError at once), instead of this process's queueFullWaitMs.
+   */
+  async addWaiting<P>(queue: string, items: readonly AddItem<P>[], waitMs: number): Promise<Job<P>[]> {
+    this.#assertOpen();
+    checkQueueName(queue);
+    return this.#intake.addMany<P>(queue, items, checkLimit('queueFullWaitMs', waitMs, 'waitMs'));
   }
 
   /** The job with this id. @throws JobNotFoundError */
@@ -316,6 +353,16 @@ export class Spool implements SpoolClient {
 
   extend(lease: Lease, leaseMs?: number): Promise<number> { return this.#open(this.#leases).extend(lease, leaseMs); }
 
+  /**
+   * Leases whose holder is gone (a broker's connection to a remote worker closed): each is made
+   * to end within `withinMs` from now, so the lease reaper takes it back then, unless it was
+   * settled, taken back or extended since its holder last set `expiresAt` (a newer lease, or
+   * the worker back through another connection, is never touched). Returns how many were shortened.
+   */
+  async abandonLeases(items: readonly { lease: Lease; expiresAt: number }[], withinMs: number): Promise<number> {
+    return this.#open(this.#leases).shorten(items, this.clock.now() + withinMs);
+  }
+
   release(lease: Lease): Promise<void> { return this.#leases.release(lease); }
 
   /** Stores a running job's progress and appends log lines; a handler calls job.progress() and job.log(). @throws StaleLeaseError */
@@ -352,6 +399,7 @@ export class Spool implements SpoolClient {
       await Promise.all([...this.#workers].map((w) => w.close()));
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
+      this.#held.stop();
       await this.#overview.stop(); // after a last snapshot of this process
       await this.#upkeep.stop(); // waits for a running tick, then for the upkeep the services started
       if (this.#membership) {

@@ -19,6 +19,8 @@ export interface QueueCounts {
   /** Sum and count of the times from add to completion of jobs completed through this process. */
   systemMsSum: number;
   systemCount: number;
+  /** Waiting jobs that adds through this process dropped from a full bounded queue (overflow `drop-oldest`). */
+  dropped: number;
 }
 
 /** Hears each event as it happens, for histograms (Prometheus); the counts are kept either way. */
@@ -29,9 +31,11 @@ export interface TelemetryListener {
   /** An attempt this process delivered ended: how long it ran and how long since the job was added (null when not known here). */
   settled?(queue: string, outcome: 'completed' | 'failed' | 'dead', serviceMs: number | null, sinceAddedMs: number | null): void;
   expired?(queue: string, count: number): void;
+  /** Adds dropped `count` waiting jobs of a full bounded queue (overflow `drop-oldest`). */
+  dropped?(queue: string, count: number): void;
 }
 
-const zero = (): QueueCounts => ({ added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0 });
+const zero = (): QueueCounts => ({ added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0, dropped: 0 });
 
 /**
  * The engine's counts of what it did, per queue: the measurements behind the queueing model
@@ -91,6 +95,12 @@ export class Telemetry {
       this.#of(queue).expired += count;
       for (const l of this.#listeners) l.expired?.(queue, count);
     }
+  }
+
+  dropped(queue: string, count: number): void {
+    if (count <= 0) return;
+    this.#of(queue).dropped += count;
+    for (const l of this.#listeners) l.dropped?.(queue, count);
   }
 
   #of(queue: string): QueueCounts {

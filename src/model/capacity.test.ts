@@ -5,7 +5,7 @@ import type { QueueModel } from './overview.ts';
 import { MMC_ASSUMPTIONS } from './queueing.ts';
 
 const model = (m: Partial<QueueModel>): QueueModel => ({
-  windowMs: 60_000, arrivalRate: 0, completionRate: 0, failureRate: 0, deadRate: 0, serviceTimeMs: null, workers: 0, utilisation: null, length: 0, meanWaitMs: null, drainEtaMs: null, ...m,
+  windowMs: 60_000, arrivalRate: 0, completionRate: 0, failureRate: 0, deadRate: 0, serviceTimeMs: null, workers: 0, utilisation: null, length: 0, meanWaitMs: null, drainEtaMs: null, dropRate: 0, dropped: 0, ...m,
 });
 
 test("a measured queue: today's wait by M/M/c and the fewest workers for the target", () => {

@@ -98,7 +98,7 @@ test('a queue that appears between two samples counts its first adds towards λ'
   const sampler = new ModelSampler({
     clock,
     counts: () => new Map([...counts].map(([q, c]) => [q, { ...c }])),
-    stats: async () => [...counts.keys()].map((queue) => ({ queue, counts: { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 0, paused: false })),
+    stats: async () => [...counts.keys()].map((queue) => ({ queue, counts: { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' as const })),
     slots: () => new Map(),
     consumers: () => [],
   });
@@ -114,5 +114,5 @@ test('a queue that appears between two samples counts its first adds towards λ'
 });
 
 function zeroCounts() {
-  return { added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0 };
+  return { added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0, dropped: 0 };
 }

@@ -32,6 +32,10 @@ export interface QueueModel {
   meanWaitMs: number | null;
   /** Time to drain the ready jobs at the current rates, ready / (μ − λ); null when μ ≤ λ. */
   drainEtaMs: number | null;
+  /** Waiting jobs dropped per second by adds to the queue while full (bounded, overflow `drop-oldest`). */
+  dropRate: number;
+  /** Waiting jobs dropped so far by adds to the full queue, summed over every process sharing the store (as long as they have counted). */
+  dropped: number;
 }
 
 /** One queue in the overview: its stats and its model. */

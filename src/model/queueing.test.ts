@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { QueueCounts } from '../engine/telemetry.ts';
 import { erlangC, meanQueueWaitMs, queueModel, workersFor } from './queueing.ts';
 
-const counts = (c: Partial<QueueCounts>): QueueCounts => ({ added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0, ...c });
+const counts = (c: Partial<QueueCounts>): QueueCounts => ({ added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0, dropped: 0, ...c });
 const close = (actual: number, expected: number, tolerance: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
 

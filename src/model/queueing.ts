@@ -48,7 +48,9 @@ export function queueModel(first: CountsSample, last: CountsSample, now: QueueNo
   const meanWaitMs = finished > 0 ? delta('systemMsSum') / finished : arrivalRate > 0 ? (length / arrivalRate) * 1000 : null;
   const net = completionRate - arrivalRate;
   const drainEtaMs = net > 0 ? (now.ready / net) * 1000 : now.ready === 0 ? 0 : null;
-  return { windowMs, arrivalRate, completionRate, failureRate, deadRate, serviceTimeMs, workers: now.workers, utilisation, length, meanWaitMs, drainEtaMs };
+  const dropRate = rate(delta('dropped'));
+  const dropped = last.counts.dropped ?? 0;
+  return { windowMs, arrivalRate, completionRate, failureRate, deadRate, serviceTimeMs, workers: now.workers, utilisation, length, meanWaitMs, drainEtaMs, dropRate, dropped };
 }
 
 /**

@@ -51,7 +51,7 @@ export const SAMPLER = {
   historyPoints: 360,
 } as const;
 
-const EMPTY: QueueCounts = { added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0 };
+const EMPTY: QueueCounts = { added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0, dropped: 0 };
 
 /**
  * Turns the engine's counts into the live queueing model: reads them once a second into a

@@ -57,6 +57,8 @@ export interface PublishItem {
   idempotencyKey?: string;
   /** Time to live (AddOptions.ttlMs). */
   ttlMs?: number;
+  /** The job's expected run time in ms (AddOptions.cost). */
+  cost?: number;
 }
 
 /** What the broker stored for a published job: a Job without its payload (the client has it). */
@@ -93,6 +95,11 @@ export interface PublishFrame {
   queue: string;
   jobs: PublishItem[];
   atomic?: boolean;
+  /**
+   * How long the broker may hold the add while a bounded queue is full (overflow `reject`),
+   * waiting for room, before it answers QUEUE_FULL: the client's queueFullWaitMs. Absent: 0.
+   */
+  waitMs?: number;
 }
 
 export interface AckFrame {
@@ -243,7 +250,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

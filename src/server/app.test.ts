@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { testPgUrl, uniqueSchema } from '../../test/support/pg-url.ts';
+import { ManualClock } from '../core/clock.ts';
 import { Spool } from '../engine/spool.ts';
 import { buildHttpApi, routesOf } from './app.ts';
 import { isDashboardRoute } from './dashboard.ts';
@@ -104,6 +105,29 @@ describe('HTTP API (real sockets)', () => {
     assert.ok(Date.now() - t < 15_000, 'delivered when added, not at the end of the wait');
     const empty = await call('POST', '/v1/queues/lp-empty/receive', { waitMs: 50 });
     assert.deepEqual(empty.json.jobs, []);
+  });
+
+  it('long poll on a rate-limited queue: a waiting receive gets the job when the next token is due', async () => {
+    const clock = new ManualClock();
+    const limited = await Spool.open({ store: 'memory', clock, pollIntervalMs: 60_000, maintenanceIntervalMs: 60_000 });
+    const api = buildHttpApi(limited);
+    await api.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const url = `http://127.0.0.1:${(api.server.address() as { port: number }).port}/v1/queues/slow/receive`;
+      const receive = async (body: unknown) => (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { jobs: { payload: unknown }[] };
+      await limited.queue('slow').configure({ rateLimit: { rate: 1, perMs: 60_000 } });
+      await limited.queue('slow').addMany([{ payload: 1 }, { payload: 2 }]);
+      assert.deepEqual((await receive({ max: 5 })).jobs.map((j) => j.payload), [1], 'the burst of 1');
+      assert.deepEqual((await receive({ max: 5 })).jobs, [], 'no token: nothing, the job stays ready');
+      const waiting = receive({ max: 5, waitMs: 20_000 });
+      // Once the receive waits (its subscription is open), the token falls due on the manual clock.
+      while (!limited.consumerSlots().has('slow')) await new Promise((r) => setTimeout(r, 5));
+      await clock.advance(60_000);
+      assert.deepEqual((await waiting).jobs.map((j) => j.payload), [2]);
+    } finally {
+      await api.close();
+      await limited.close();
+    }
   });
 
   it("a client's mistakes are 4xx with { code, message }, never 5xx", async () => {

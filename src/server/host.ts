@@ -1,4 +1,5 @@
 import type { OperationHost } from '../api/operations.ts';
+import type { Lease } from '../core/job.ts';
 import type { Store } from '../store/store.ts';
 
 /**
@@ -10,4 +11,10 @@ export interface BrokerHost extends OperationHost {
   readonly store: Store;
   /** This process's registration id in a shared store, if any. */
   readonly nodeId: string | null;
+  /**
+   * Makes leases whose holder is gone end within `withinMs` (see Spool.abandonLeases): a
+   * connection that closed holding them calls it, so its jobs come back without waiting for
+   * their visibility timeout, unless the worker reconnects and extends them first.
+   */
+  abandonLeases(items: readonly { lease: Lease; expiresAt: number }[], withinMs: number): Promise<number>;
 }

@@ -24,7 +24,12 @@ export function toHttpError(err: unknown): HttpError {
     const status = errorSpec(err.code)?.status ?? 500;
     // RFC 9110: a 401 must say which scheme would work.
     // The same body as on the WebSocket: code, message and the error's fields (jobId, currentState…).
-    return { status, body: errorToWire(err), ...(status === 401 ? { headers: { 'www-authenticate': 'Bearer' } } : {}) };
+    // A 429 says when to try again (RFC 9110 Retry-After, in whole seconds) when the error knows.
+    const retryAfterMs = status === 429 ? (err as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+    const headers: Record<string, string> | undefined = status === 401 ? { 'www-authenticate': 'Bearer' }
+      : typeof retryAfterMs === 'number' ? { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }
+      : undefined;
+    return { status, body: errorToWire(err), ...(headers ? { headers } : {}) };
   }
   const e = err as { statusCode?: number; code?: string; message?: string; validation?: unknown };
   if (e?.validation) return { status: 400, body: { code: 'INVALID_ARGUMENT', message: e.message ?? 'invalid request' } };

@@ -46,6 +46,7 @@ export const LOG_EVENTS = {
   'leadership lost': ['warn'],
   'clock stepped': ['warn'],
   'background error': ['error'],
+  'leases abandoned': ['info'],
 } as const satisfies Record<string, readonly LogLevel[]>;
 
 export type LogEvent = keyof typeof LOG_EVENTS;

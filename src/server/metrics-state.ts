@@ -27,6 +27,8 @@ interface Row {
   /** Only for a queue of its own: a utilisation or a mean wait does not add up over queues. */
   utilisation: number | null;
   meanWaitMs: number | null;
+  /** Only for a bounded queue of its own. */
+  maxLength: number | null;
 }
 
 /**
@@ -38,7 +40,7 @@ export class StateMetrics {
   readonly #source: StateSource;
   readonly #labels: QueueLabels;
   readonly #jobs: Gauge<'queue' | 'state'>;
-  readonly #perQueue: Record<'oldestReady' | 'paused' | 'arrival' | 'completion' | 'failure' | 'workers' | 'utilisation' | 'meanWait', Gauge<'queue'>>;
+  readonly #perQueue: Record<'oldestReady' | 'paused' | 'arrival' | 'completion' | 'failure' | 'workers' | 'utilisation' | 'meanWait' | 'maxLength', Gauge<'queue'>>;
   readonly #healthy: Gauge;
   readonly #outages: Counter;
   readonly #connections: Gauge;
@@ -58,6 +60,7 @@ export class StateMetrics {
       failure: gauge('spool_queue_failure_rate', 'Failed attempts (retried or dead) per second through this broker, over the last minute.'),
       workers: gauge('spool_queue_consumer_slots', 'c: worker slots consuming from the queue through this broker.'),
       utilisation: gauge('spool_queue_utilisation_ratio', "ρ = λ·S / c: the share of the workers' time the arrivals need (absent without workers or a service time; not given for _other)."),
+      maxLength: gauge('spool_queue_max_length', "The queue's bound (maxLength): most jobs waiting to start it holds (absent for an unbounded queue; not given for _other)."),
       meanWait: gauge('spool_queue_mean_wait_seconds', 'W: mean time from add to completion over the last minute, or L / λ (absent when nothing arrives or completes; not given for _other).'),
     };
     this.#healthy = new Gauge({ name: 'spool_store_healthy', help: '1 while this broker can reach its store and claim, else 0.', registers });
@@ -107,6 +110,7 @@ export class StateMetrics {
       g.workers.set(l, row.workers);
       if (row.utilisation !== null) g.utilisation.set(l, row.utilisation);
       if (row.meanWaitMs !== null) g.meanWait.set(l, row.meanWaitMs / 1000);
+      if (row.maxLength !== null) g.maxLength.set(l, row.maxLength);
     }
   }
 
@@ -122,6 +126,7 @@ export class StateMetrics {
           jobs: { ...q.counts }, oldestReadyAgeMs: q.oldestReadyAgeMs, paused: q.paused ? 1 : 0,
           arrivalRate: m.arrivalRate, completionRate: m.completionRate, failureRate: m.failureRate, workers: m.workers,
           utilisation: label === OTHER_QUEUE ? null : m.utilisation, meanWaitMs: label === OTHER_QUEUE ? null : m.meanWaitMs,
+          maxLength: label === OTHER_QUEUE ? null : q.maxLength,
         });
         continue;
       }

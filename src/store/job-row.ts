@@ -36,6 +36,8 @@ export interface JobRow<J = unknown> {
   group_key: string | null;
   /** The job's start deadline (ttlMs); NULL when none. */
   expire_at: number | null;
+  /** The job's declared cost; NULL when none. */
+  cost: number | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -66,5 +68,6 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     trace: row.trace === null ? null : (decodeJson(row.trace) as JobTrace),
     group: row.group_key ?? null,
     expiresAt: row.expire_at ?? null,
+    cost: row.cost ?? null,
   };
 }

@@ -15,7 +15,7 @@ export class QueueStatsBuilder {
 
   #entry(queue: string): QueueStats {
     let s = this.#byQueue.get(queue);
-    if (!s) this.#byQueue.set(queue, (s = { queue, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false }));
+    if (!s) this.#byQueue.set(queue, (s = { queue, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' }));
     return s;
   }
 
@@ -33,6 +33,7 @@ export class QueueStatsBuilder {
 
   build(asked: string | null): QueueStats[] {
     if (asked !== null) this.#entry(asked);
+    for (const s of this.#byQueue.values()) s.length = s.counts.ready + s.counts.scheduled;
     return [...this.#byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : 1));
   }
 }

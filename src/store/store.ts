@@ -1,10 +1,12 @@
 import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '../core/job.ts';
-import type { QueueConfig } from '../core/queue-config.ts';
+import type { JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
 
-export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, TokenInfo, TokenRow, TokenUse };
+import type { RateBucket, RateTaken } from './rate-bucket.ts';
+
+export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, TokenInfo, TokenRow, TokenUse };
 
 /**
  * The Store is the seam between the engine and a database. Every method is
@@ -25,7 +27,7 @@ export interface Store extends AlertStore {
    * same transaction, the row of each queue that has none yet (with config `{}`: every setting
    * at its default), so a failed insert never leaves a queue behind.
    */
-  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting>;
+  jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting>;
   /**
    * Inserts jobs that are independent of each other (the single adds of one tick, coalesced into
    * one call): one outcome per row, in order. A row the database refuses (a data error) fails
@@ -41,7 +43,7 @@ export interface Store extends AlertStore {
    * exist if and only if it commits; creates queues as jobsInsertMany does, in that transaction.
    * Throws InvalidArgumentError for a `tx` it cannot use.
    */
-  jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[]): Promise<void | InsertExisting>;
+  jobsInsertManyInTransaction?(tx: unknown, rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting>;
   /**
    * Deletes up to `limit` idempotency keys recorded before `before`; returns how many. It may
    * find fewer than there are (SQLite looks at the `limit` oldest-recorded only): the rest go on a
@@ -109,7 +111,15 @@ export interface Store extends AlertStore {
   jobsNextDueAt(): Promise<number | null>;
 
   queueStats(queue: string | null, now: number): Promise<QueueStats[]>;
+  /**
+   * Stores a queue's settings. When the queue's order (`jobOrderOf` of its settings) changes, the same
+   * transaction recomputes the key of every waiting (ready or scheduled) job of the queue as
+   * an insert with the new order would (`fifo`: no key; `fair`: each group's jobs in id order,
+   * from the largest tag issued so far, and each group's last tag set to its last job's).
+   */
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void>;
+  /** The learned run time estimate of a job name in a queue, in ms (see CompleteItem.learn); null when none. */
+  runEstimateGet(queue: string, name: string): Promise<number | null>;
   queueGet(name: string): Promise<StoredQueue | null>;
   queueList(): Promise<StoredQueue[]>;
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void>;
@@ -152,7 +162,38 @@ export interface Store extends AlertStore {
    */
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void>;
 
+  // Rate limits: token buckets the claims of every process sharing the store draw on (see
+  // src/store/rate-bucket.ts for the arithmetic, docs/scheduling.md for the guarantee).
+
+  /**
+   * Takes up to `want` whole tokens from bucket `name` at `now`, atomically: of concurrent takes
+   * (other processes, other brokers), none sees tokens another took. A bucket never used starts
+   * full (`burst` tokens). Parameters that differ from those stored (the limit was changed)
+   * convert what it holds, in whole tokens, at most the new burst. Returns what was taken, the
+   * whole tokens left, and when the next whole token is due (`now` if one is left).
+   */
+  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken>;
+  /**
+   * Gives back `count` tokens a claim took and did not use (the queue had fewer jobs), up to the
+   * bucket's size; nothing when the bucket's parameters are no longer these, or when its time is
+   * no longer `since` (the `at` of the take: another take refilled it since; see rate-bucket.ts giveBack).
+   */
+  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void>;
+  /** What bucket `name` holds at `now` (taking nothing): a full bucket when never used. */
+  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken>;
+
   close(): Promise<void>;
+
+  /**
+   * Optional: brings forward the end of leases whose holder is gone (a broker's connection to a
+   * remote worker closed), so the lease reaper takes them back soon rather than at their
+   * visibility timeout. Fenced twice: an item applies only while the job is active under
+   * `lease` (its token) and its lease still ends at `expiresAt`, the end its holder last set;
+   * a newer lease, or the same lease extended since (the worker reconnected elsewhere), is
+   * never touched. A lease already ending by `until` is left as it is. Returns, per item,
+   * whether it was shortened.
+   */
+  jobsShorten?(items: readonly ShortenItem[], now: number): Promise<boolean[]>;
 
   /**
    * Optional: subscribes to "jobs became ready in <queue>" announced by any process
@@ -168,8 +209,12 @@ export interface Store extends AlertStore {
   /** Renews a registration. False when it is gone: the process was presumed dead and its leases were taken back. */
   workerHeartbeat?(id: string, now: number, ttlMs: number): Promise<boolean>;
   workerUnregister?(id: string): Promise<void>;
-  /** Ends the leases held by dead processes (as expired attempts) and forgets those processes. */
-  workersReapDead?(params: { now: number; limit: number }): Promise<ReapedJob[]>;
+  /**
+   * Ends the leases held by dead processes (as expired attempts) and forgets those processes.
+   * `self`, the calling process's own registration, is never presumed dead: a process that
+   * runs this is alive, whatever its registration says (it may have paused past it).
+   */
+  workersReapDead?(params: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]>;
   /** Runs `duty` only while this process holds leadership `name`; see the driver for the fencing it gives. */
   asLeader?<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }>;
   leaderResign?(name: string, holder: string): Promise<void>;
@@ -243,6 +288,38 @@ export interface NewJobRow {
    * given twice in one call stores the first row only.
    */
   idempotency?: { key: string; since: number } | null;
+  /**
+   * The bound of the row's queue (its `maxLength` and `overflow` settings), or null/absent for an
+   * unbounded queue, which costs nothing more. The store enforces it exactly, in the insert's own
+   * transaction, counting the queue's jobs waiting to start (ready and scheduled) after the insert,
+   * so an idempotent replay (nothing stored) never counts:
+   * - `reject`: a row that would take the count past `maxLength` is not stored: jobsInsertMany
+   *   throws QueueFullError (nothing of the call is stored), jobsInsertEach gives that row the
+   *   error and stores the others that fit.
+   * - `drop-oldest`: the rows are stored, then the oldest waiting jobs of the queue (by id: the
+   *   order of their adds), as many as the count is over `maxLength`, become dead with deadReason
+   *   `dropped` (so a batch larger than the bound keeps its newest `maxLength` jobs waiting).
+   * Stores shared by processes serialize the bounded inserts of a queue (PostgreSQL: an advisory
+   * lock on the queue held to the end of the transaction), so concurrent adds never together
+   * pass the bound. Jobs that come back to waiting (a retry, a released or reaped lease) are
+   * never refused: the bound is on adds.
+   */
+  bound?: QueueBound | null;
+  /** The declared cost (AddOptions.cost); null or absent for none. Stored as `cost`. */
+  cost?: number | null;
+  /**
+   * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
+   * `fifo`, no key (its claims read the priority index alone). The store computes the key in
+   * the insert's transaction and stores it as `sort_key`:
+   * - `priority`: runAt − priority × agingMs;
+   * - `sjf`: runAt + c × costFactor, with c the declared cost, else the queue's learned
+   *   estimate for the job's name (see {@link CompleteItem.learn}), else 0;
+   * - `fair`: a virtual finish tag max(V, last[group]) + 1 / weight, with V the smallest key
+   *   among the queue's ready keyed jobs (or the largest tag issued in the queue if none) and
+   *   last[group] the group's last tag, kept per (queue, group) and updated in the same
+   *   transaction; jobs without a group form one group.
+   */
+  order?: JobOrder | null;
 }
 
 /**
@@ -251,6 +328,14 @@ export interface NewJobRow {
  */
 export type InsertExisting = readonly (string | null)[];
 
+/**
+ * What an insert tells besides its outcome: the jobs it dropped from bounded queues (overflow
+ * `drop-oldest`), added to `dropped` per queue. The caller counts them (telemetry).
+ */
+export interface InsertReport {
+  dropped: Record<string, number>;
+}
+
 export interface ClaimParams {
   queue: string;
   limit: number;
@@ -258,12 +343,25 @@ export interface ClaimParams {
   now: number;
   /** The claiming process's registration, so its leases can be released if it dies. */
   workerId?: string | undefined;
+  /**
+   * Claim by sort key (the queue's policy is not `fifo`): ready jobs with a key, lowest key
+   * then id first; when those run out, jobs without one (added by a process that had not yet
+   * seen the queue's policy) in the fifo order. Absent or false: the fifo order alone.
+   */
+  byKey?: boolean | undefined;
 }
 
 export interface CompleteItem {
   lease: Lease;
   /** JSON text or null. */
   result: string | null;
+  /**
+   * Queues with policy `sjf`: learn this run. When the ack applies, the store folds `runMs`
+   * into its estimate for (`queue`, `name`), an exponentially weighted mean giving the newest
+   * sample `weightPct` percent (the first sample is taken as it is). Several samples of one
+   * name in one call may be folded as their mean.
+   */
+  learn?: { queue: string; name: string; runMs: number; weightPct: number };
 }
 
 export interface FailItem {
@@ -295,6 +393,15 @@ export interface ExtendItem {
   workerId?: string;
 }
 
+/** One lease to end sooner: see Store.jobsShorten. */
+export interface ShortenItem {
+  lease: Lease;
+  /** When the lease ends as its holder last knew it (from the claim or its last extend): the fence. */
+  expiresAt: number;
+  /** The new end of the lease (earlier than `expiresAt`). */
+  until: number;
+}
+
 /**
  * Why an operation that needs a held lease did not apply: the job's current state and token (the
  * lease is stale), or, with `error`, the database refused this item's data (e.g. a value PostgreSQL
@@ -307,7 +414,7 @@ export type LeaseResult = { ok: true } | LeaseMiss;
 export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | LeaseMiss;
 export type ExtendResult = { ok: true; leaseExpiresAt: number } | LeaseMiss;
 /** Outcome of one item of a call whose items succeed or fail alone (see Store.jobsInsertEach). */
-export type ItemOutcome = { ok: true; existing?: string } | { ok: false; error: Error };
+export type ItemOutcome = { ok: true; existing?: string; dropped?: number } | { ok: false; error: Error };
 /** `token`: the job's lease token when it was found, so a cancelled lease is revoked by (job, token), never by job alone. */
 export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; token: number; cancelled: boolean };
 export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };

@@ -69,11 +69,12 @@ export const JOB_OPERATIONS = [
       headers: [{ name: 'Idempotency-Key', description: 'A single add\'s `idempotencyKey` (see the body field): an add with a key the queue already holds, within the store\'s `idempotencyWindowMs`, stores nothing and answers 201 with the job the key created. A batch gives a key per job in its body instead.', schema: S.idempotencyKey }] },
     ws: { frame: 'publish' },
     inputRule: 'send "payload" (one job, with its options beside it) or "jobs" (a batch, options inside each job), not both; and delayMs or runAt, not both',
-    errors: ['PAYLOAD_TOO_LARGE'],
+    errors: ['PAYLOAD_TOO_LARGE', 'QUEUE_FULL'],
+    // A full bounded queue answers at once (429 QUEUE_FULL, Retry-After): an HTTP caller retries itself.
     async run(host, { queue, jobs, payload, ...options }) {
-      if (jobs) return { jobs: await host.addMany(queue, jobs) };
+      if (jobs) return { jobs: await host.addWaiting(queue, jobs, 0) };
       const { queue: _q, ...rest } = options as Record<string, unknown>;
-      return host.add(queue, payload, rest);
+      return (await host.addWaiting(queue, [{ ...rest, payload }], 0))[0]!;
     },
   }),
   op<JobInput, Job>({

@@ -38,6 +38,8 @@ Options:
   --timeout <ms>       longest one attempt may run; 0: no limit (default: the queue's timeoutMs)
   --ttl <duration>     time to live: a job not started within it of its add is never run but
                        dead (deadReason "expired"); ms, or with a unit: 90s, 15m, 12h, 7d
+  --cost <ms>          the job's expected run time in ms (a positive number): a queue with
+                       policy sjf serves cheaper jobs first (default: its learned estimate)
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
@@ -58,6 +60,7 @@ line on stderr when stderr is a terminal.`,
     'max-attempts': { type: 'string' },
     timeout: { type: 'string' },
     ttl: { type: 'string' },
+    cost: { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -98,6 +101,12 @@ function addOptions(ctx: CommandContext): AddOptions {
   if (maxAttempts !== undefined) options.maxAttempts = maxAttempts;
   if (name !== undefined) options.name = name;
   if (group !== undefined) options.group = group;
+  const cost = stringOption(ctx.options, 'cost');
+  if (cost !== undefined) {
+    // A number as written (fractions allowed); checkAddOptions then refuses one that is not positive or over the limit.
+    if (!/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(cost)) throw new UsageError(`--cost must be a number of ms (got ${JSON.stringify(cost)})`);
+    options.cost = Number(cost);
+  }
   return options;
 }
 

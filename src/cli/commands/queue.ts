@@ -16,11 +16,12 @@ export const queue: Command = {
   help: `  get      shows the queue's settings (the defaults when it was never configured).
            Output: one "name: value" line each, named as --set takes them.
            With --json: {"name","config":{"visibilityTimeoutMs","maxAttempts","maxStalls",
-           "backoff":{"type","delayMs","maxDelayMs"},"timeoutMs"}}.
+           "backoff":{"type","delayMs","maxDelayMs"},"timeoutMs","rateLimit"}}.
   set      changes the settings given with --set; the others keep their values.
            --set <name>=<value>  repeatable; name is one of
                                  ${QUEUE_SETTING_NAMES.join(', ')}
-                                 (see docs/configuration.md); backoff.type is fixed or exponential
+                                 (see docs/configuration.md); backoff.type is fixed or exponential;
+                                 rateLimit.* set the rate limit whole (rate required), rateLimit=none removes it
            Output: the settings after the change, as get prints them.
            Exit code 2 for an unknown setting (the message names the nearest) or a value out of bounds.
            Jobs already added keep their maxAttempts, maxStalls and timeoutMs; every process obeys the

@@ -19,7 +19,10 @@ export const stats: Command = {
 the oldest ready job has waited, and whether the queue is paused.
 
 Output: a table with columns QUEUE, ${JOB_STATES.map((s) => s.toUpperCase()).join(', ')}, OLDEST READY, PAUSED.
-With --json: an array of {"queue","counts":{<state>: n},"oldestReadyAgeMs","paused","model"},
+With --json: an array of {"queue","counts":{<state>: n},"oldestReadyAgeMs","paused","length",
+"maxLength","overflow","model"} (length: the jobs ready and scheduled, which a bounded
+queue's maxLength counts; and "heldUntil" for a queue with a rate limit: when its next token
+is due while it holds jobs back),
 where "model" is the queue's queueing model as GET /v1/overview has it (λ, μ, S, c, ρ, L, W;
 see docs/queueing-model.md), or null for a queue newer than its last aggregation (at most
 a second). The rates are cluster-wide, but measuring them takes a running process: read

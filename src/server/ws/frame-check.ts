@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../core/errors.ts';
 import { checkTags } from '../../core/tags.ts';
-import { describe } from '../../core/limits.ts';
+import { describe, LIMITS } from '../../core/limits.ts';
 import type { ClientFrame } from '../../protocol/frames.ts';
 import { CALL_METHODS } from './calls.ts';
 
@@ -55,6 +55,10 @@ export function checkFrame(value: unknown, batchMax: number): ClientFrame {
     if (!Array.isArray(value.jobs) || value.jobs.length === 0) fail('"jobs" must be a non-empty array');
     if ((value.jobs as unknown[]).length > batchMax) fail(`at most ${batchMax} jobs per frame`);
     if (!(value.jobs as unknown[]).every((j) => isObject(j) && 'payload' in j)) fail('each job must be an object with a "payload"');
+    const waitMs = value.waitMs;
+    if (waitMs !== undefined && !(Number.isInteger(waitMs) && (waitMs as number) >= 0 && (waitMs as number) <= LIMITS.queueFullWaitMs.max)) {
+      fail(`"waitMs" must be an integer from 0 to ${LIMITS.queueFullWaitMs.max}`);
+    }
     return value as unknown as ClientFrame;
   }
   if (LEASE_OPS.has(op)) {

@@ -166,6 +166,43 @@ describe('subscribe, credit, deliver, settle', () => {
     assert.equal((await spool.get(job.id)).state, 'completed');
   });
 
+  test('a connection that closes holding leases: those it still holds end 1.5 heartbeats later; settled ones, and ones extended elsewhere since, are left alone', async () => {
+    await spool.queue('abandon').configure({ visibilityTimeoutMs: 600_000 });
+    const ids = (await spool.queue('abandon').addMany([1, 2, 3, 4].map((n) => ({ payload: n })))).map((j) => j.id);
+    const ws = await open();
+    await ws.ok({ op: 'subscribe', sub: 1, queue: 'abandon', credits: 4 });
+    const jobs: { id: string; leaseToken: number; leaseExpiresAt: number }[] = [];
+    while (jobs.length < 4) jobs.push(...(await ws.next((f) => f.op === 'deliver')).jobs);
+    const [acked, held, movedAway, extended] = ids.map((id) => jobs.find((j) => j.id === id)!);
+    const lease = (j: { id: string; leaseToken: number }) => ({ jobId: j.id, token: j.leaseToken });
+    assert.deepEqual((await ws.ok({ op: 'ack', leases: [lease(acked!)] })).results, [{ ok: true }]);
+    assert.equal((await ws.ok({ op: 'extend', leases: [lease(extended!)] })).results[0].ok, true);
+    // The worker is back on another connection and extends one lease there: it is no longer this connection's to give up.
+    const other = await open();
+    // A later end than the one the first connection knows: wait for the clock to move on from the delivery.
+    while (Date.now() <= movedAway!.leaseExpiresAt - 600_000 + 2) await new Promise((r) => setImmediate(r));
+    assert.equal((await other.ok({ op: 'extend', leases: [lease(movedAway!)] })).results[0].ok, true);
+    const movedEnd = (await spool.get(movedAway!.id)).leaseExpiresAt!;
+
+    const closedAt = Date.now();
+    ws.ws.terminate();
+    const withinMs = 15_000; // 1.5 × the broker's wsHeartbeatMs (10 s)
+    const shortened = async (id: string) => (await spool.get(id)).leaseExpiresAt! <= Date.now() + withinMs;
+    for (let i = 0; !((await shortened(held!.id)) && (await shortened(extended!.id))); i++) {
+      assert.ok(i < 500, 'the leases the connection held to be shortened');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const j of [held!, extended!]) {
+      const end = (await spool.get(j.id)).leaseExpiresAt!;
+      assert.ok(end >= closedAt + withinMs && end <= Date.now() + withinMs, `${j.id}: ends 1.5 heartbeats after the close (${end - closedAt} ms)`);
+    }
+    assert.equal((await spool.get(acked!.id)).state, 'completed');
+    assert.equal((await spool.get(movedAway!.id)).leaseExpiresAt, movedEnd, 'extended through another connection: untouched');
+    // Back in time, the worker extends the shortened lease: the full visibility timeout again.
+    const again = await other.ok({ op: 'extend', leases: [lease(held!)] });
+    assert.ok(again.results[0].value > Date.now() + 500_000);
+  });
+
   test('a subscription id is unique per connection', async () => {
     const ws = await open();
     await ws.ok({ op: 'subscribe', sub: 1, queue: 'dup', credits: 0 });
@@ -211,6 +248,7 @@ describe('malformed frames', () => {
       [{ op: 'fly', id: 1 }, 'unknown op'],
       [{ op: 'publish' }, '"id"'],
       [{ op: 'publish', id: 2, queue: 'q', jobs: [] }, 'non-empty'],
+      [{ op: 'publish', id: 5, queue: 'q', jobs: [{ payload: 1 }], waitMs: 300_001 }, '"waitMs" must be an integer from 0 to 300000'],
       [{ op: 'ack', id: 3, leases: [{ jobId: 1 }] }, 'each lease'],
       [{ op: 'call', id: 4, method: 'drop' }, '"method"'],
       [{ op: 'credit', sub: -1, n: 1 }, '"sub" and "n"'],

@@ -27,6 +27,12 @@ export interface SessionOptions {
   events?: SessionEvents;
   /** The connection's id on this broker and the peer's address, for the overview's consumers. */
   peer?: { id: string; address: string };
+  /**
+   * The connection closed while holding leases (delivered here, or extended here after a
+   * reconnect, and not settled): each with the end its holder last set. Called once, after the
+   * requests still running on the connection have ended.
+   */
+  abandoned?(leases: { lease: Lease; expiresAt: number }[]): void;
 }
 
 /** What a session tells the broker's log. */
@@ -58,7 +64,9 @@ function withoutPayload(job: Job): PublishedJob {
 /**
  * One WebSocket connection: reads frames, runs them against the engine, answers each
  * request once. Jobs delivered here stay leased when the connection drops — the client
- * may reconnect (to any broker on a shared store) and settle them while their lease lasts.
+ * may reconnect (to any broker on a shared store) and settle them while their lease lasts;
+ * the broker is told which (`abandoned`), so it can make them end sooner than their
+ * visibility timeout (within two heartbeats) unless the client is back to extend them.
  */
 export class Session {
   readonly #ws: WebSocket;
@@ -69,6 +77,15 @@ export class Session {
   readonly #subs = new Map<number, RemoteSub>();
   /** Leases delivered on this connection and not settled: `jobId/token` → its queue. Bounded by limits.inflightMax. */
   readonly #delivered = new Map<string, string>();
+  /**
+   * Leases this connection holds (delivered here, or extended here after a reconnect) and not
+   * settled: `jobId/token` → the lease and the end last set for it. Bounded by limits.inflightMax
+   * plus the leases one request may carry: beyond, an extended lease is not tracked (it then
+   * runs to its own end if the connection drops).
+   */
+  readonly #held = new Map<string, { lease: Lease; expiresAt: number }>();
+  /** Lease operations running: a close waits for them before it reports what is still held. */
+  readonly #running = new Set<Promise<unknown>>();
   #requests = 0;
   readonly #connectedAt = Date.now();
   #lastSeenAt = Date.now();
@@ -169,9 +186,11 @@ export class Session {
       case 'publish': {
         authorize(access, OPERATION.addJobs!.action as Action, frame.queue);
         const jobs = frame.jobs as unknown as Record<string, unknown>[];
-        if (frame.atomic) return { jobs: (await spool.addMany(frame.queue, jobs.map(toAddItem))).map(withoutPayload) };
+        // A full bounded queue holds the add up to the wait the client asked for (its queueFullWaitMs).
+        const waitMs = frame.waitMs ?? 0;
+        if (frame.atomic) return { jobs: (await spool.addWaiting(frame.queue, jobs.map(toAddItem), waitMs)).map(withoutPayload) };
         // Each job succeeds or fails alone, a field the wire does not carry included.
-        const results = await Promise.all(jobs.map((job) => settle(Promise.resolve(job).then(toAddItem).then(({ payload, ...options }) => spool.add(frame.queue, payload, options)).then(withoutPayload))));
+        const results = await Promise.all(jobs.map((job) => settle(Promise.resolve(job).then(toAddItem).then(async (item) => (await spool.addWaiting(frame.queue, [item], waitMs))[0]!).then(withoutPayload))));
         return { results };
       }
       case 'ack':
@@ -235,14 +254,26 @@ export class Session {
     const results = await Promise.all(leases.map((l) => {
       const refusal = denied.get(l.jobId);
       if (refusal) return settle(Promise.reject(refusal));
-      return settle(run(l).then((value) => {
-        if (settles) this.#delivered.delete(leaseKey(l));
+      const key = leaseKey(l);
+      const op = run(l).then((value) => {
+        if (settles) {
+          this.#delivered.delete(key);
+          this.#held.delete(key);
+        } else if (typeof value === 'number' && (this.#held.has(key) || this.#held.size < this.#o.limits.inflightMax + this.#o.limits.batchMax)) {
+          this.#held.set(key, { lease: lease(l), expiresAt: value }); // an extend: the lease's new end
+        }
         return value;
       }, (err) => {
         // A stale lease is settled as far as this connection is concerned: it frees the slot.
-        if (settles && err instanceof SpoolError && err.code === 'STALE_LEASE') this.#delivered.delete(leaseKey(l));
+        if (err instanceof SpoolError && err.code === 'STALE_LEASE') {
+          if (settles) this.#delivered.delete(key);
+          this.#held.delete(key);
+        }
         throw err;
-      }));
+      });
+      this.#running.add(op);
+      void op.then(() => this.#running.delete(op), () => this.#running.delete(op));
+      return settle(op);
     }));
     return { results };
   }
@@ -256,10 +287,15 @@ export class Session {
       sub: this.#o.spool.subscribe(queue, {
         deliver: (jobs) => {
           remote.granted = Math.max(0, remote.granted - jobs.length);
-          for (const job of jobs) this.#delivered.set(leaseKey({ jobId: job.id, token: job.leaseToken }), queue);
+          for (const job of jobs) {
+            const key = leaseKey({ jobId: job.id, token: job.leaseToken });
+            this.#delivered.set(key, queue);
+            if (job.leaseExpiresAt !== null) this.#held.set(key, { lease: { jobId: job.id, token: job.leaseToken }, expiresAt: job.leaseExpiresAt });
+          }
           this.#send({ op: 'deliver', sub: id, jobs });
         },
         revoke: (l, reason) => {
+          this.#held.delete(leaseKey(l));
           if (!this.#delivered.delete(leaseKey(l))) return;
           this.#send({ op: 'revoke', sub: id, jobId: l.jobId, token: l.token, error: errorToWire(reason) });
         },
@@ -293,6 +329,13 @@ export class Session {
     this.#unwatch();
     for (const r of this.#subs.values()) r.sub.close();
     this.#subs.clear();
+    const abandoned = this.#o.abandoned;
+    if (!abandoned) return;
+    // What the requests still running settle or extend is known once they end; then what is left is held by no one here.
+    void Promise.allSettled([...this.#running]).then(() => {
+      if (this.#held.size > 0) abandoned([...this.#held.values()]);
+      this.#held.clear();
+    });
   }
 }
 

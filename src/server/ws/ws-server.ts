@@ -3,6 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SpoolError, UnauthorizedError } from '../../core/errors.ts';
+import type { Lease } from '../../core/job.ts';
 import type { Spool } from '../../engine/spool.ts';
 import { CLOSE, SUBPROTOCOL, WS_PATH, type SessionLimits } from '../../protocol/frames.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
@@ -54,6 +55,18 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
   const alive = new WeakMap<WebSocket, boolean>();
   const log = options.log ?? new BrokerLog(false);
   let connections = 0;
+  /** Set once the broker closes: its clients reconnect elsewhere and extend, so their leases are left as they are. */
+  let closing = false;
+  // A closed connection's leases end within 1.5 heartbeats; the lease reaper (every maintenanceIntervalMs, at most
+  // half a heartbeat) takes them back within 2, unless the worker reconnects (to any broker) and extends them first.
+  const abandonWithinMs = Math.round(options.heartbeatMs * 1.5);
+  const abandoned = (about: Record<string, unknown>) => (leases: { lease: Lease; expiresAt: number }[]) => {
+    if (closing) return;
+    spool.abandonLeases(leases, abandonWithinMs).then(
+      (shortened) => log.write('leases abandoned', 'info', { ...about, leases: leases.length, shortened, withinMs: abandonWithinMs }),
+      (err) => log.write('background error', 'error', { during: 'shortening the leases of a closed connection', err }),
+    );
+  };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -98,7 +111,10 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
           },
         };
         const peer = { id: `${options.node.slice(0, 8)}-${about.conn as number}`, address: remote };
-        const session = new Session(ws, { spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate, events, peer });
+        const session = new Session(ws, {
+          spool, limits: options.limits, heartbeatMs: options.heartbeatMs, node: options.node, access, authenticate: options.authenticate, events, peer,
+          abandoned: abandoned(about),
+        });
         const helloTimer = setTimeout(() => {
           if (!session.welcomed) ws.close(CLOSE.timeout, 'no hello');
         }, options.helloTimeoutMs);
@@ -137,6 +153,7 @@ export function attachWebSocket(server: Server, spool: Spool, options: WebSocket
       return wss.clients.size;
     },
     async close() {
+      closing = true;
       clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.close(CLOSE.goingAway, 'broker shutting down');

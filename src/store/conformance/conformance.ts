@@ -1,5 +1,6 @@
 import { describe } from 'node:test';
 import { alertsSuite } from './alerts.ts';
+import { boundedSuite } from './bounded.ts';
 import { claimSuite } from './claim.ts';
 import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
@@ -12,6 +13,8 @@ import type { HarnessTarget, StoreFactory } from './harness.ts';
 import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
+import { rateLimitsSuite } from './rate-limits.ts';
+import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
 import { ttlSuite } from './ttl.ts';
@@ -39,6 +42,7 @@ function suites(target: HarnessTarget): void {
   groupsSuite(target);
   idempotencySuite(target);
   ttlSuite(target);
+  rateLimitsSuite(target);
   drainedSuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);
@@ -46,6 +50,8 @@ function suites(target: HarnessTarget): void {
   operatorSuite(target);
   operatorBulkSuite(target);
   alertsSuite(target);
+  boundedSuite(target);
+  policiesSuite(target);
 }
 
 /**

@@ -36,13 +36,14 @@ export async function workerUnregister(ctx: PgContext<Store>, id: string): Promi
   await ctx.run(() => ctx.db.q(ctx.q.workerUnregister, [id]), 'unregister this process');
 }
 
-export async function workersReapDead(ctx: PgContext<Store>, p: { now: number; limit: number }): Promise<ReapedJob[]> {
+export async function workersReapDead(ctx: PgContext<Store>, p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> {
+  const self = p.self ?? null;
   return ctx.run(
     () => ctx.transaction(async (tx) => {
-      const dead = (await tx.q(ctx.q.deadWorkers, [p.now])).map((r) => r.id as string);
+      const dead = (await tx.q(ctx.q.deadWorkers, [p.now, self])).map((r) => r.id as string);
       if (dead.length === 0) return [];
       const reaped = await ctx.reap(tx, (await tx.q(ctx.q.lockOrphaned, [dead, p.limit])).map((r) => r.id as string), p.now);
-      await tx.q(ctx.q.workersDeleteDead, [p.now]);
+      await tx.q(ctx.q.workersDeleteDead, [p.now, self]);
       return reaped;
     }),
     'release the leases of dead workers',

@@ -334,6 +334,55 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_expiring ON ${s}.jobs (queue, expire_at) WHERE expire_at IS NOT NULL AND token = 0;
     `,
   },
+  {
+    version: 12,
+    name: 'scheduling policies',
+    sql: (s) => `
+      -- The cost add option (expected run time in ms), and the job's key in the order of a queue
+      -- whose policy is not fifo (computed at its add, and again for live jobs when the policy
+      -- changes; NULL in a fifo queue). In both tables: an operator retry brings both back.
+      ALTER TABLE ${s}.jobs ADD COLUMN cost double precision, ADD COLUMN sort_key double precision;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN cost double precision, ADD COLUMN sort_key double precision;
+      -- Claims of such queues: lowest key first. Partial: a fifo job costs no index entry.
+      CREATE INDEX jobs_sorted ON ${s}.jobs (queue, sort_key, id) WHERE state = 'ready' AND sort_key IS NOT NULL;
+      -- Policy fair: the last virtual finish tag issued to each group of a queue ('' for jobs without a group).
+      CREATE TABLE ${s}.fair_tags (
+        queue     text NOT NULL,
+        group_key text NOT NULL,
+        last_tag  double precision NOT NULL,
+        PRIMARY KEY (queue, group_key)
+      );
+      -- Policy sjf: the learned run time of each job name of a queue (an exponentially weighted mean).
+      CREATE TABLE ${s}.run_estimates (
+        queue    text NOT NULL,
+        name     text NOT NULL,
+        mean_ms  double precision NOT NULL,
+        samples  bigint NOT NULL,
+        PRIMARY KEY (queue, name)
+      );
+    `,
+  },
+  {
+    version: 13,
+    name: 'rate limit buckets',
+    sql: (s) => `
+      -- The token buckets of rate limits (queue setting rateLimit), one row per bucket: a queue's
+      -- own ('queue:<name>') or a limiter several queues share ('limiter:<name>'). Counted in
+      -- integer units (a token is per_ms units; rate units accrue per ms), refilled by the take,
+      -- one UPDATE that locks the row, so concurrent takes of any process queue up on it and none
+      -- reads tokens another took.
+      CREATE TABLE ${s}.rate_limits (
+        name        text PRIMARY KEY,
+        units       bigint NOT NULL,
+        updated_at  bigint NOT NULL,
+        rate        bigint NOT NULL,
+        per_ms      bigint NOT NULL,
+        burst       bigint NOT NULL,
+        -- What the last take took: its UPDATE returns it (RETURNING sees only the new row).
+        taken       bigint NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

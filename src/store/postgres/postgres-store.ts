@@ -1,10 +1,11 @@
 import { ClosedError } from '../../core/errors.ts';
-import { compareClaimOrder, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots,
+  TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots, InsertReport,
+  RateBucket, RateTaken, ShortenItem,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
@@ -18,12 +19,14 @@ import * as queues from './queues.ts';
 import * as reads from './reads.ts';
 import { migrateSchema } from './migrate.ts';
 import { mergeReports, reportedLeases, reportParams } from './report.ts';
-import { insertField, insertParams, leaseResults, leasesOf, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
+import { insertField, insertStatement, leaseResults, leasesOf, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
 import * as snapshots from './snapshots.ts';
+import * as rateLimits from './rate-limits.ts';
 import * as alerts from './alerts.ts';
 import { insertKeyed, resultRows } from './publish-keys.ts';
+import { boundedQueues, PgBounds, type Run as BoundRun } from './bounds.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -152,11 +155,32 @@ export class PostgresStore implements Store {
     return () => this.#listeners.delete(fn);
   }
 
-  async jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
+  /** Bounded queues' inserts (bounds.ts). */
+  get #bounds(): PgBounds {
+    return new PgBounds(this.#q, this.schema);
+  }
+
+  /** Inserts `rows` through `run` (plain, or keyed when a row has an idempotency key). */
+  async #insertWith(run: BoundRun, rows: readonly NewJobRow[], channel: string | null): Promise<void | InsertExisting> {
+    if (!rows.some((r) => r.idempotency)) {
+      await run(...insertStatement(this.#q, rows, channel));
+      return;
+    }
+    return insertKeyed(this.#q, run, rows, channel);
+  }
+
+  async jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     if (rows.length === 0) return;
     const channel = this.#notifyChannel();
+    if (rows.some((r) => r.bound)) {
+      // One transaction: the queues' locks, the insert and the counts after it; a refusal rolls it all back.
+      return this.#run(() => this.#transaction((tx) => {
+        const run: BoundRun = (text, params) => tx.q(text, params);
+        return this.#bounds.insertMany(run, rows, (batch) => this.#insertWith(run, batch, channel), report);
+      }), 'add jobs', insertField);
+    }
     if (!rows.some((r) => r.idempotency)) {
-      await this.#run(() => this.#db.q(this.#q.insert, insertParams(rows, channel)), 'add jobs', insertField);
+      await this.#run(() => this.#db.q(...insertStatement(this.#q, rows, channel)), 'add jobs', insertField);
       return;
     }
     return this.#run(() => insertKeyed(this.#q, (text, params) => this.#db.q(text, params), rows, channel), 'add jobs', insertField);
@@ -164,11 +188,44 @@ export class PostgresStore implements Store {
 
   async jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     if (rows.length === 0) return [];
+    if (rows.some((r) => r.bound)) return this.#insertEachBounded(rows);
+    return this.#insertEachPlain(rows);
+  }
+
+  /**
+   * jobsInsertEach with rows of bounded queues: the other rows as usual, then each bounded queue's
+   * rows in a transaction of their own under its lock (bounds.ts). A bounded queue's transaction
+   * that fails as a whole fails its rows alone.
+   */
+  async #insertEachBounded(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
+    const outcomes = new Array<ItemOutcome>(rows.length);
+    const plain = rows.flatMap((r, i) => (r.bound ? [] : [i]));
+    if (plain.length > 0) (await this.#insertEachPlain(plain.map((i) => rows[i]!))).forEach((o, j) => (outcomes[plain[j]!] = o));
+    const channel = this.#notifyChannel();
+    for (const [queue, bound] of boundedQueues(rows)) {
+      const mine = rows.flatMap((r, i) => (r.bound && r.queue === queue ? [i] : []));
+      const batch = mine.map((i) => rows[i]!);
+      let results: ItemOutcome[];
+      try {
+        results = await this.#run(() => this.#transaction((tx) => {
+          const run: BoundRun = (text, params) => tx.q(text, params);
+          return this.#bounds.insertEach(run, queue, bound, batch, (one) => this.#insertWith(run, one, channel), (fn) => tx.savepoint(() => fn()),
+            (r, err) => translatePgError(err, `add job ${r.id} to ${r.queue}`, insertField) as Error);
+        }), 'add jobs', insertField);
+      } catch (err) {
+        results = batch.map(() => ({ ok: false, error: err as Error }));
+      }
+      results.forEach((o, j) => (outcomes[mine[j]!] = o));
+    }
+    return outcomes;
+  }
+
+  async #insertEachPlain(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     const channel = this.#notifyChannel();
     /** Rows not stored because their key named another job: that job's id (from the attempt that committed). */
     const named = new Map<NewJobRow, string>();
     const insert = (batch: readonly NewJobRow[]) => {
-      if (!batch.some((r) => r.idempotency)) return this.#db.q(this.#q.insert, insertParams(batch, channel));
+      if (!batch.some((r) => r.idempotency)) return this.#db.q(...insertStatement(this.#q, batch, channel));
       return (async () => {
         for (const r of batch) named.delete(r);
         const existing = await insertKeyed(this.#q, (text, params) => this.#db.q(text, params), batch, channel);
@@ -192,12 +249,18 @@ export class PostgresStore implements Store {
    * Takes a postgres.js transaction (`sql.begin(async (tx) => …)`) or a `pg` client inside BEGIN.
    * The NOTIFY that wakes consumers is part of the same transaction, so it fires on commit only.
    */
-  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
+  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     if (rows.length === 0) return;
     const run = callerTransaction(tx);
     const channel = this.#notifyChannel();
+    if (rows.some((r) => r.bound)) {
+      // The queues' locks are held until the caller's transaction ends. The bound is checked before
+      // the insert: the caller might commit after a refusal, which must leave nothing over the bound.
+      const inTx: BoundRun = async (text, params) => resultRows(await run(text, params));
+      return this.#run(() => this.#bounds.insertMany(inTx, rows, (batch) => this.#insertWith(inTx, batch, channel), report, true), 'add jobs in your transaction', insertField);
+    }
     if (!rows.some((r) => r.idempotency)) {
-      await this.#run(() => run(this.#q.insert, insertParams(rows, channel)), 'add jobs in your transaction', insertField);
+      await this.#run(() => run(...insertStatement(this.#q, rows, channel)), 'add jobs in your transaction', insertField);
       return;
     }
     // The keys are recorded in the caller's transaction too: a rollback leaves none behind.
@@ -205,11 +268,27 @@ export class PostgresStore implements Store {
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
+    if (p.byKey) return this.#claimByKey(p);
     const rows = await this.#run(
       () => this.#db.q(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
       `claim from ${p.queue}`,
     );
     return (rows as unknown as PgJobRow[]).map(pgRowToJob).sort(compareClaimOrder);
+  }
+
+  /**
+   * A queue that is not fifo: jobs by sort key, then, when those run out, any without a key (added
+   * by a process that had not yet seen the policy) by the fifo claim.
+   */
+  async #claimByKey(p: ClaimParams): Promise<Job[]> {
+    const rows = (await this.#run(
+      () => this.#db.q(this.#q.claimByKey, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
+      `claim from ${p.queue}`,
+    )) as unknown as (PgJobRow & { sort_key: number })[];
+    rows.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const jobs = rows.map(({ sort_key: _, ...row }) => pgRowToJob(row));
+    if (jobs.length < p.limit) jobs.push(...(await this.jobsClaim({ ...p, limit: p.limit - jobs.length, byKey: false })));
+    return jobs;
   }
 
   async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
@@ -218,7 +297,25 @@ export class PostgresStore implements Store {
       (batch) => this.#db.q(this.#q.complete, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.result), now]),
       'complete jobs', 'result', (i) => `complete job ${i.lease.jobId}`,
     );
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), leasesOf(rows), () => ({ ok: true as const }), refused);
+    const done = leasesOf(rows);
+    const learned = items.filter((i) => i.learn && done.has(leaseKey(i.lease))).map((i) => i.learn!);
+    if (learned.length > 0) await this.#learn(learned);
+    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), done, () => ({ ok: true as const }), refused);
+  }
+
+  /** Policy sjf: folds the run times of applied acks into their names' estimates. An estimate is a hint: a failure to store one fails no ack. */
+  async #learn(samples: readonly NonNullable<CompleteItem['learn']>[]): Promise<void> {
+    const params = [samples.map((l) => l.queue), samples.map((l) => l.name), samples.map((l) => l.runMs), samples.map((l) => l.weightPct)];
+    try {
+      await this.#db.q(this.#q.estimatesLearn, params);
+    } catch {
+      // The acks are stored; the next samples of the name teach the estimate.
+    }
+  }
+
+  async runEstimateGet(queue: string, name: string): Promise<number | null> {
+    const rows = await this.#run(() => this.#db.q(this.#q.estimateGet, [queue, name]), 'read a run time estimate');
+    return rows[0] ? (rows[0].mean_ms as number) : null;
   }
 
   async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
@@ -246,6 +343,15 @@ export class PostgresStore implements Store {
     );
     const hits = leasesOf(rows as unknown as { id: string; token: number; lease_expires_at: number }[]);
     return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), hits, (r) => ({ ok: true as const, leaseExpiresAt: r.lease_expires_at }), refused);
+  }
+
+  async jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> {
+    const rows = await this.#run(
+      () => this.#db.q(this.#q.shorten, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.expiresAt), items.map((i) => i.until), now]),
+      'shorten leases',
+    );
+    const hit = new Set((rows as unknown as { id: string; token: number }[]).map((r) => `${r.id}/${r.token}`));
+    return items.map((i) => hit.has(`${i.lease.jobId}/${i.lease.token}`));
   }
 
   async jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
@@ -297,7 +403,7 @@ export class PostgresStore implements Store {
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return cluster.workerRegister(this.#ctx(), w, now, ttlMs); }
   workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return cluster.workerHeartbeat(this.#ctx(), id, now, ttlMs); }
   workerUnregister(id: string): Promise<void> { return cluster.workerUnregister(this.#ctx(), id); }
-  workersReapDead(p: { now: number; limit: number }): Promise<ReapedJob[]> { return cluster.workersReapDead(this.#ctx(), p); }
+  workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return cluster.workersReapDead(this.#ctx(), p); }
   asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
     return cluster.asLeader(this.#ctx(), name, holder, leaseMs, duty);
   }
@@ -326,6 +432,10 @@ export class PostgresStore implements Store {
   processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return snapshots.processSnapshotPut(this.#ctx(), p, mustExist); }
   processSnapshotsRead(): Promise<ProcessSnapshots> { return snapshots.processSnapshotsRead(this.#ctx()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return snapshots.processSnapshotsRetire(this.#ctx(), p.before); }
+  // Rate limit buckets (see rate-limits.ts).
+  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return rateLimits.rateLimitTake(this.#ctx(), p); }
+  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void> { return rateLimits.rateLimitGiveBack(this.#ctx(), p); }
+  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return rateLimits.rateLimitRead(this.#ctx(), p); }
 
   /** The context of an operator read: on the read pool, or, in a view bound to a transaction, in it. */
   #readCtx(): PgJobsContext {

@@ -1,5 +1,5 @@
 import type { NewJobRow } from '../store.ts';
-import { insertParams } from './rows.ts';
+import { hasFairRows, insertParams } from './rows.ts';
 import type { PgStatements } from './statements.ts';
 
 /**
@@ -21,7 +21,7 @@ export async function insertKeyed(q: PgStatements, run: Run, rows: readonly NewJ
   params.push(rows.map((r) => r.idempotency?.key ?? null), rows.map((r) => r.idempotency?.since ?? null), sharedWindow(rows));
   // Keys the statement names no job for are this insert's: the first row with the key was stored.
   const named = new Map<string, string>();
-  for (const r of await run(q.insertKeyed, params)) named.set(`${r.queue as string}\0${r.key as string}`, r.job_id as string);
+  for (const r of await run(hasFairRows(rows) ? q.insertKeyedFair : q.insertKeyed, params)) named.set(`${r.queue as string}\0${r.key as string}`, r.job_id as string);
   return rows.map((r) => {
     if (!r.idempotency) return null;
     const k = `${r.queue}\0${r.idempotency.key}`;

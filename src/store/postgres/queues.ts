@@ -1,5 +1,5 @@
 import type { JobState, QueueStats } from '../../core/job.ts';
-import type { QueueConfig } from '../../core/queue-config.ts';
+import { jobOrderOf, resolveQueueConfig, sameJobOrder, type JobOrder, type QueueConfig } from '../../core/queue-config.ts';
 import type { QueueDeleteParams, QueueDeleteResult, Store, StoredQueue } from '../store.ts';
 import type { PgContext } from './cluster.ts';
 import { statsFromRows, toStoredQueue, type QueueRow } from './rows.ts';
@@ -24,8 +24,35 @@ export async function countsRollup(ctx: PgContext<Store>): Promise<void> {
   );
 }
 
+/**
+ * Stores a queue's settings. When its order changes (its policy, or the parameter of it), the
+ * same transaction gives the queue's live jobs the keys the new order gives (see rekey); the
+ * queue's row is locked first, so two changes of one queue take turns.
+ */
 export async function queueUpsert(ctx: PgContext<Store>, name: string, config: QueueConfig, now: number): Promise<void> {
-  await ctx.run(() => ctx.db.q(ctx.q.queueUpsert, [name, JSON.stringify(config), now]), 'save queue settings');
+  await ctx.run(
+    () => ctx.transaction(async (tx) => {
+      const stored = await tx.q(ctx.q.queueConfigLock, [name]);
+      const before = stored[0] ? jobOrderOf(resolveQueueConfig(stored[0].config)) : null;
+      const after = jobOrderOf(config);
+      if (!sameJobOrder(before, after)) await rekey(tx, ctx.q, name, after);
+      await tx.q(ctx.q.queueUpsert, [name, JSON.stringify(config), now]);
+    }),
+    'save queue settings',
+  );
+}
+
+type Tx = { q(text: string, params?: unknown[]): Promise<readonly Record<string, unknown>[]> };
+
+async function rekey(tx: Tx, q: PgContext<Store>['q'], queue: string, order: JobOrder | null): Promise<void> {
+  if (order === null) await tx.q(q.rekeyNone, [queue]);
+  else if (order.policy === 'priority') await tx.q(q.rekeyPriority, [queue, order.agingMs]);
+  else if (order.policy === 'sjf') await tx.q(q.rekeySjf, [queue, order.costFactor]);
+  else {
+    await tx.q(q.rekeyFair, [queue, JSON.stringify(order.weights)]);
+    await tx.q(q.fairTagsReset, [queue]);
+    await tx.q(q.fairTagsFromJobs, [queue]);
+  }
 }
 
 export async function queueGet(ctx: PgContext<Store>, name: string): Promise<StoredQueue | null> {
@@ -53,6 +80,8 @@ export async function queueDelete(ctx: PgContext<Store>, p: QueueDeleteParams): 
       const remaining = (await tx.q(ctx.q.queueHasJobs, [p.name]))[0]!.remaining === true;
       if (!remaining && row.length > 0) await tx.q(ctx.q.queueDeleteRow, [p.name]);
       if (!remaining) await tx.q(ctx.q.publishKeysDeleteQueue, [p.name]); // a queue made again later holds none of its old keys
+      if (!remaining) await tx.q(ctx.q.fairTagsReset, [p.name]); // nor its fair tags and learned run times
+      if (!remaining) await tx.q(ctx.q.estimatesDeleteQueue, [p.name]);
       const found = row.length > 0 || live.length + finished > 0;
       const leases = live.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));
       return { found, deleted: found && !remaining, activeJobs: leases.length, jobsDeleted: live.length + finished, leases };

@@ -23,14 +23,35 @@ export function toStoredQueue(row: QueueRow): StoredQueue {
   return { name: row.name, config: row.config as QueueConfig, paused: row.paused, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
-/** The parallel arrays the insert statement unnests, the NOTIFY channel (or null), then the groups ($14) and start deadlines ($15). */
+/**
+ * The parallel arrays the insert statement unnests, the NOTIFY channel (or null), then the groups
+ * ($14), start deadlines ($15), costs ($16), and each row's order ($17 its policy, NULL for fifo;
+ * $18 its parameter: agingMs, costFactor, or the weight of the row's group).
+ */
 export function insertParams(rows: readonly NewJobRow[], channel: string | null): unknown[] {
   return [
     rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
     rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
     rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), channel,
-    rows.map((r) => r.group), rows.map((r) => r.expiresAt ?? null),
+    rows.map((r) => r.group), rows.map((r) => r.expiresAt ?? null), rows.map((r) => r.cost ?? null),
+    rows.map((r) => r.order?.policy ?? null), rows.map(orderParameter),
   ];
+}
+
+/** The statement and parameters of an insert of rows without idempotency keys: the one that issues fair tags when a row needs one. */
+export function insertStatement(q: { insert: string; insertFair: string }, rows: readonly NewJobRow[], channel: string | null): [string, unknown[]] {
+  return [hasFairRows(rows) ? q.insertFair : q.insert, insertParams(rows, channel)];
+}
+
+/** Whether an insert of `rows` needs the statement that issues fair tags. */
+export const hasFairRows = (rows: readonly NewJobRow[]): boolean => rows.some((r) => r.order?.policy === 'fair');
+
+function orderParameter(r: NewJobRow): number | null {
+  const o = r.order;
+  if (!o) return null;
+  if (o.policy === 'priority') return o.agingMs;
+  if (o.policy === 'sjf') return o.costFactor;
+  return r.group === null ? 1 : o.weights[r.group] ?? 1;
 }
 
 /** Stats from the rows of the `stats` statement (one row per queue, per count, per oldest ready time). */

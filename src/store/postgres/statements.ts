@@ -5,10 +5,10 @@
  * Batch statements take parallel arrays and `unnest` them.
  */
 
-import { EXPIRED_ERROR } from '../../core/job.ts';
+import { DROPPED_ERROR, EXPIRED_ERROR } from '../../core/job.ts';
 
 const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, expire_at`;
+  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key`;
 const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
 /**
  * The columns a Job is read from (qualified by `t`), in the same order from both tables, so
@@ -16,7 +16,7 @@ const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
  * `logs`: they can be large, and only jobLogs reads them.
  */
 const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
-  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at'].map((c) => t + c).join(', ');
+  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at', 'cost'].map((c) => t + c).join(', ');
 const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
 const LIVE_STATES = ['scheduled', 'ready', 'active'] as const;
 const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
@@ -40,7 +40,7 @@ export function pgStatements(s: string, historyMax: number) {
   const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
     `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
      SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, ${now}, ${result}, ${deadReason}
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, ${now}, ${result}, ${deadReason}
      FROM moved`;
   const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
   /**
@@ -48,10 +48,12 @@ export function pgStatements(s: string, historyMax: number) {
    * (the row of each queue that has none yet, inserted in name order, so two inserts that both
    * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
    */
-  const insertJobs = (from: string) => `ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at
-        FROM ${from}
+  const insertJobs = (source: string, where: string, fair: boolean) => `${fair ? `${fairTags(source, where)},` : ''}
+      ins AS (
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost,
+          ${sortKey(fair)}
+        FROM ${source} ${fair ? 'LEFT JOIN tg ON tg.n = t.n' : ''} ${where}
         RETURNING queue, state, created_at),
       qs AS (
         INSERT INTO ${s}.queues (name, config, created_at, updated_at)
@@ -59,17 +61,72 @@ export function pgStatements(s: string, historyMax: number) {
         ON CONFLICT (name) DO NOTHING),
       ${notify('ins', '$13', "state = 'ready'")}`;
 
+  /**
+   * The sort key of a new job (`t`: its row, with `policy` and `w` from JobOrder: agingMs,
+   * costFactor or the group's weight), NULL for fifo: see NewJobRow.order. A fair row's tag comes
+   * from the CTEs of {@link fairTags}.
+   */
+  const sortKey = (fair: boolean) => `CASE t.policy
+          WHEN 'priority' THEN t.run_at - t.priority * t.w
+          WHEN 'sjf' THEN t.run_at + coalesce(t.cost, (SELECT e.mean_ms FROM ${s}.run_estimates e WHERE e.queue = t.queue AND e.name = t.name), 0) * t.w
+          ${fair ? `WHEN 'fair' THEN tg.tag` : ''}
+          END`;
+  /**
+   * Fair rows: `fr` ranks them per (queue, group) in order, `fg` counts them per group, `fv` is
+   * each queue's virtual time (the smallest key among its ready jobs, or the largest tag issued),
+   * and `ft` moves each group's last tag on by its rows, from max(V, last): the k-th of n rows of
+   * a group of weight w gets last − (n − k) / w (`tg`, joined to the rows by their ordinal). The
+   * upsert locks the group's row, so two adds of one group take turns and never issue the same
+   * tags; groups are locked in (queue, group) order.
+   */
+  const fairTags = (source: string, where: string) => `fr AS (
+        SELECT n, queue, g, w, row_number() OVER (PARTITION BY queue, g ORDER BY n) AS k
+        FROM (SELECT t.n, t.queue, coalesce(t.group_key, '') AS g, t.w, t.policy FROM ${source} ${where}) x WHERE policy = 'fair'),
+      fg AS (SELECT queue, g, count(*) AS cnt, min(w) AS w FROM fr GROUP BY queue, g),
+      fv AS (
+        SELECT q.queue, coalesce(
+          (SELECT j.sort_key FROM ${s}.jobs j WHERE j.queue = q.queue AND j.state = 'ready' AND j.sort_key IS NOT NULL ORDER BY j.sort_key LIMIT 1),
+          (SELECT max(f.last_tag) FROM ${s}.fair_tags f WHERE f.queue = q.queue), 0) AS v
+        FROM (SELECT DISTINCT queue FROM fg) q),
+      ft AS (
+        INSERT INTO ${s}.fair_tags AS f (queue, group_key, last_tag)
+        SELECT fg.queue, fg.g, fv.v + fg.cnt / fg.w FROM fg JOIN fv ON fv.queue = fg.queue ORDER BY fg.queue, fg.g
+        ON CONFLICT (queue, group_key) DO UPDATE SET last_tag = greatest(excluded.last_tag,
+          f.last_tag + (SELECT fg.cnt / fg.w FROM fg WHERE fg.queue = excluded.queue AND fg.g = excluded.group_key))
+        RETURNING f.queue, f.group_key, f.last_tag),
+      tg AS (
+        SELECT fr.n, ft.last_tag - (fg.cnt - fr.k) / fg.w AS tag
+        FROM fr JOIN fg ON fg.queue = fr.queue AND fg.g = fr.g JOIN ft ON ft.queue = fr.queue AND ft.group_key = fr.g)`;
+  const unnestRows = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[])`;
+  const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w';
+  const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, '', fair)}
+      SELECT 1 WHERE ${forced}`;
+  const keyedInsert = (fair: boolean) => `WITH t AS (
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::int8[])
+          WITH ORDINALITY AS t(${rowColumns}, key, since, n)),
+      k AS (
+        INSERT INTO ${s}.publish_keys AS p (queue, key, job_id, created_at)
+        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL ORDER BY queue, key, n
+        ON CONFLICT (queue, key) DO UPDATE SET
+          (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
+                                         CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
+                                  FROM (SELECT coalesce(excluded.created_at - $21::int8,
+                                    (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
+        RETURNING p.queue, p.key, p.job_id),
+      ${insertJobs('t', 'WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)', fair)}
+      SELECT queue, key, job_id::text AS job_id FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}`;
+
   return {
     // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
     // default), in one statement: a refused insert leaves no queue behind. New queues are
     // inserted in name order, so two inserts that both create queues cannot deadlock.
-    insert: `WITH ${insertJobs(`unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[])
-          AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at)`)}
-      SELECT 1 WHERE ${forced}`,
+    insert: plainInsert(false),
+    // The same, for rows of a queue with policy fair: their tags are issued by the same statement.
+    insertFair: plainInsert(true),
 
     // An insert whose rows carry idempotency keys, in one statement (so one round trip, atomic
-    // without a transaction of its own): the insert above, plus $16 the keys (NULL: none) and
-    // $17 since (a held key recorded before it is past the window); $18, when every keyed row has
+    // without a transaction of its own): the insert above, plus $19 the keys (NULL: none) and
+    // $20 since (a held key recorded before it is past the window); $21, when every keyed row has
     // the same window (created_at - since, as the engine's do), that window, so a held key finds its
     // since without a scan of the batch (a re-sent batch of 1,000 would cost a million comparisons).
     // Each key is recorded for the first of its rows, in (queue, key) order, so two adds whose
@@ -80,20 +137,8 @@ export function pgStatements(s: string, historyMax: number) {
     // the rows whose id a key now names, and those without a key, are stored. Returns (queue, key,
     // job_id) for the keys that name another job than this insert's (none, mostly: the reply of
     // a batch stays small).
-    insertKeyed: `WITH t AS (
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::text[], $17::int8[])
-          WITH ORDINALITY AS t(id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, key, since, n)),
-      k AS (
-        INSERT INTO ${s}.publish_keys AS p (queue, key, job_id, created_at)
-        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL ORDER BY queue, key, n
-        ON CONFLICT (queue, key) DO UPDATE SET
-          (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
-                                         CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
-                                  FROM (SELECT coalesce(excluded.created_at - $18::int8,
-                                    (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
-        RETURNING p.queue, p.key, p.job_id),
-      ${insertJobs('t WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)')}
-      SELECT queue, key, job_id::text AS job_id FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}`,
+    insertKeyed: keyedInsert(false),
+    insertKeyedFair: keyedInsert(true),
     publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,
     publishKeysDelete: `DELETE FROM ${s}.publish_keys WHERE ctid IN (SELECT ctid FROM ${s}.publish_keys WHERE created_at < $1 LIMIT $2)`,
 
@@ -116,6 +161,47 @@ export function pgStatements(s: string, historyMax: number) {
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id
       RETURNING ${jobColumns('j.')}`,
+    // The claim of a queue whose policy is not fifo: as above, by sort key (see NewJobRow.order); the
+    // rows' keys come back too, so the store can give the jobs in that order.
+    claimByKey: `WITH x AS (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
+      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
+      r AS (
+        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        ORDER BY sort_key, id LIMIT $3 FOR UPDATE SKIP LOCKED),
+      d AS (
+        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
+      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+        started_at = $2, updated_at = $2, worker_id = $5::uuid
+      FROM picked WHERE j.id = picked.id
+      RETURNING ${jobColumns('j.')}, picked.sort_key`,
+    // Policy sjf: the run times of applied acks folded into their names' estimates, per (queue, name) as their mean
+    // ($1 queues · $2 names · $3 run times · $4 the weight of a new sample in percent), in key order.
+    estimatesLearn: `WITH t AS (
+        SELECT queue, name, avg(run_ms) AS m, count(*) AS c, max(pct) AS pct
+        FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) AS t(queue, name, run_ms, pct) GROUP BY queue, name)
+      INSERT INTO ${s}.run_estimates AS e (queue, name, mean_ms, samples) SELECT queue, name, m, c FROM t ORDER BY queue, name
+      ON CONFLICT (queue, name) DO UPDATE SET samples = e.samples + excluded.samples,
+        mean_ms = e.mean_ms + (excluded.mean_ms - e.mean_ms) * (SELECT t.pct FROM t WHERE t.queue = excluded.queue AND t.name = excluded.name) / 100.0`,
+    estimateGet: `SELECT mean_ms FROM ${s}.run_estimates WHERE queue = $1 AND name = $2`,
+    estimatesDeleteQueue: `DELETE FROM ${s}.run_estimates WHERE queue = $1`,
+    // A policy change ($1 queue), in the transaction that stores the settings: the keys of the queue's live jobs, as an add gives them.
+    queueConfigLock: `SELECT config FROM ${s}.queues WHERE name = $1 FOR UPDATE`,
+    rekeyNone: `UPDATE ${s}.jobs SET sort_key = NULL WHERE queue = $1 AND sort_key IS NOT NULL`,
+    rekeyPriority: `UPDATE ${s}.jobs SET sort_key = run_at - priority * $2::float8 WHERE queue = $1`,
+    rekeySjf: `UPDATE ${s}.jobs j SET sort_key = run_at + coalesce(cost, (SELECT e.mean_ms FROM ${s}.run_estimates e WHERE e.queue = j.queue AND e.name = j.name), 0) * $2::float8
+      WHERE queue = $1`,
+    // ?2 the weights (JSON object of group → weight; others weigh 1): each group's jobs in id order from the largest tag issued.
+    rekeyFair: `WITH start AS (SELECT coalesce(max(last_tag), 0) AS v FROM ${s}.fair_tags WHERE queue = $1),
+      r AS (SELECT id, row_number() OVER (PARTITION BY group_key ORDER BY id) AS n, coalesce(($2::jsonb ->> group_key)::float8, 1) AS w
+            FROM ${s}.jobs WHERE queue = $1)
+      UPDATE ${s}.jobs j SET sort_key = (SELECT v FROM start) + r.n / r.w FROM r WHERE j.id = r.id`,
+    fairTagsReset: `DELETE FROM ${s}.fair_tags WHERE queue = $1`,
+    fairTagsFromJobs: `INSERT INTO ${s}.fair_tags (queue, group_key, last_tag)
+      SELECT queue, coalesce(group_key, ''), max(sort_key) FROM ${s}.jobs WHERE queue = $1 GROUP BY queue, group_key`,
     // The leader's sweep ($2 now, $1 limit): jobs past their start deadline, a seek of jobs_expiring per queue.
     expire: `WITH x AS (
         SELECT e.id FROM ${s}.queues q CROSS JOIN LATERAL (
@@ -157,6 +243,12 @@ export function pgStatements(s: string, historyMax: number) {
       WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
       RETURNING j.id, j.token, j.lease_expires_at`,
 
+    // Leases whose holder is gone, brought forward to i.until, fenced by token and by the end their holder last set (see Store.jobsShorten).
+    shorten: `UPDATE ${s}.jobs j SET lease_expires_at = i.until, updated_at = $5
+      FROM unnest($1::uuid[], $2::int[], $3::int8[], $4::int8[]) AS i(id, token, known, until)
+      WHERE j.id = i.id AND j.token = i.token AND j.state = 'active' AND j.lease_expires_at = i.known AND j.lease_expires_at > i.until
+      RETURNING j.id, j.token`,
+
     // Progress ($3: JSON text, NULL: keep it) and log lines ($4: a JSON array, NULL: none) of held
     // leases. The lines are appended and the last $6 kept: when old and new ones fit, a plain
     // concatenation; else the concatenation numbered, its last $6 aggregated back in order.
@@ -189,9 +281,9 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key)
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key)
       SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
-        timeout_ms, progress, logs, trace, group_key
+        timeout_ms, progress, logs, trace, group_key, cost, sort_key
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2, expire_at = NULL
@@ -306,13 +398,14 @@ export function pgStatements(s: string, historyMax: number) {
     workerHeartbeat: `UPDATE ${s}.workers SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 RETURNING id`,
     workerUnregister: `DELETE FROM ${s}.workers WHERE id = $1`,
     // Workers that stopped beating (a small table: cheap to ask every tick).
-    deadWorkers: `SELECT id FROM ${s}.workers WHERE expires_at <= $1`,
+    // The caller ($2) is never presumed dead by itself: it is running.
+    deadWorkers: `SELECT id FROM ${s}.workers WHERE expires_at <= $1 AND ($2::uuid IS NULL OR id <> $2::uuid)`,
     // Active jobs of those workers: their leases end now, not at their visibility timeout.
     lockOrphaned: `SELECT id FROM ${s}.jobs WHERE state = 'active' AND worker_id = ANY($1::uuid[])
       LIMIT $2 FOR UPDATE SKIP LOCKED`,
     deadTuples: `SELECT n_dead_tup::int8 AS dead FROM pg_stat_user_tables WHERE relid = '${s}.jobs'::regclass`,
     deltaDeadTuples: `SELECT n_dead_tup::int8 AS dead FROM pg_stat_user_tables WHERE relid = '${s}.queue_count_deltas'::regclass`,
-    workersDeleteDead: `DELETE FROM ${s}.workers w WHERE w.expires_at <= $1
+    workersDeleteDead: `DELETE FROM ${s}.workers w WHERE w.expires_at <= $1 AND ($2::uuid IS NULL OR w.id <> $2::uuid)
       AND NOT EXISTS (SELECT 1 FROM ${s}.jobs j WHERE j.worker_id = w.id AND j.state = 'active')`,
 
     leaderAcquire: `INSERT INTO ${s}.leaders (name, holder, epoch, expires_at)
@@ -330,8 +423,30 @@ export function pgStatements(s: string, historyMax: number) {
     queueGet: `SELECT * FROM ${s}.queues WHERE name = $1`,
     queueList: `SELECT * FROM ${s}.queues ORDER BY name`,
     queuePause: `UPDATE ${s}.queues SET paused = $2, updated_at = $3 WHERE name = $1`,
+
+    // Bounded queues (bounds.ts). The inserts into one bounded queue take this lock, held to the
+    // end of their transaction, so no two of them count at once; $1 is the schema-qualified queue name.
+    boundLock: `SELECT pg_advisory_xact_lock(${BOUND_LOCK}, hashtext($1)) IS NULL AS waited`,
+    // The queue's jobs waiting to start: its counts plus the deltas not folded yet, in one
+    // snapshot, taken after the lock, so every bounded insert committed before it is counted.
+    boundWaiting: `SELECT coalesce(sum(n), 0)::int8 AS n FROM (
+        SELECT n FROM ${s}.queue_counts WHERE queue = $1 AND state IN ('ready', 'scheduled')
+        UNION ALL SELECT d FROM ${s}.queue_count_deltas WHERE queue = $1 AND state IN ('ready', 'scheduled')) x`,
+    // Drops the $2 oldest waiting jobs of queue $1 (by id: the order of their adds; one seek of
+    // jobs_queue_state per state) to dead, reason 'dropped', at $3. A job a claim holds at that
+    // moment is passed over when the claim commits (it is no longer waiting: the count fell too).
+    boundDrop: `WITH x AS (
+        SELECT id FROM ((SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' ORDER BY id LIMIT $2)
+          UNION ALL (SELECT id FROM ${s}.jobs WHERE queue = $1 AND state = 'scheduled' ORDER BY id LIMIT $2)) o
+        ORDER BY id LIMIT $2),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) AND state IN ('ready', 'scheduled') RETURNING *)
+      ${finish('dead', '$3', 'history', `'${DROPPED_ERROR}'`, 'NULL::jsonb', "'dropped'")}
+      RETURNING id`,
   };
 }
+
+/** The advisory lock class of bounded inserts (pg_advisory_xact_lock(class, hashtext(queue))); the migration's is 0x5f00_1000. */
+const BOUND_LOCK = 0x5f00_2000;
 
 /**
  * A bounded payload search (Store.jobsSearch) of the live table, the finished one, or both

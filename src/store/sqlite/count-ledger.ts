@@ -34,6 +34,12 @@ export class CountLedger {
     if (to !== null) this.#add(`${queue}\n${to}`, n);
   }
 
+  /** What the group's writes so far, the running one included, noted for (`queue`, `state`) and not yet written. */
+  noted(queue: string, state: JobState): number {
+    const key = `${queue}\n${state}`;
+    return (this.#group.get(key) ?? 0) + (this.#op.get(key) ?? 0);
+  }
+
   /** The running write deleted every job of `queue` and its count rows (`deleteRows` does that now). */
   forgetQueue(queue: string, deleteRows: () => void): void {
     deleteRows();

@@ -270,6 +270,74 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_expiring ON jobs (queue, state, expire_at) WHERE expire_at IS NOT NULL AND token = 0;
     `,
   },
+  {
+    version: 14,
+    name: 'scheduling policies',
+    sql: `
+      -- The cost add option (expected run time in ms); NULL when none.
+      ALTER TABLE jobs ADD COLUMN cost REAL;
+      -- The job's key in the order of a queue whose policy is not fifo (priority with aging, sjf,
+      -- fair), computed at its add (and again for waiting jobs when the policy changes); NULL in a
+      -- fifo queue, whose claims read jobs_ready alone.
+      ALTER TABLE jobs ADD COLUMN sort_key REAL;
+      -- Claims of such queues: lowest key first. Partial: a fifo job costs no index entry.
+      CREATE INDEX jobs_sorted ON jobs (queue, sort_key, id) WHERE state = 'ready' AND sort_key IS NOT NULL;
+      -- Policy fair: the last virtual finish tag issued to each group of a queue ('' for jobs without a group).
+      CREATE TABLE fair_tags (
+        queue     TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        last_tag  REAL NOT NULL,
+        PRIMARY KEY (queue, group_key)
+      ) WITHOUT ROWID;
+      -- Policy sjf: the learned run time of each job name of a queue (an exponentially weighted mean).
+      CREATE TABLE run_estimates (
+        queue    TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        mean_ms  REAL NOT NULL,
+        samples  INTEGER NOT NULL,
+        PRIMARY KEY (queue, name)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 15,
+    name: 'rate limit buckets',
+    sql: `
+      -- The token buckets of rate limits (queue setting rateLimit), one row per bucket: a queue's
+      -- own ('queue:<name>') or a limiter several queues share ('limiter:<name>'). Counted in
+      -- integer units (a token is per_ms units; rate units accrue per ms), refilled lazily by
+      -- the take, which stores the parameters it used.
+      CREATE TABLE rate_limits (
+        name        TEXT PRIMARY KEY,
+        units       INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        rate        INTEGER NOT NULL,
+        per_ms      INTEGER NOT NULL,
+        burst       INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 16,
+    name: 'worker registry',
+    sql: `
+      -- Processes using this file, with heartbeats (as on PostgreSQL): a process that stops
+      -- beating is presumed dead once expires_at passes, and its leases are taken back then
+      -- rather than at their visibility timeout.
+      CREATE TABLE workers (
+        id           TEXT PRIMARY KEY,
+        host         TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        started_at   INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+      );
+      -- The process a lease belongs to, set by the claim's own UPDATE (and by an extend that
+      -- names one); NULL for jobs leased before this version or by a process without a
+      -- registration. Meaningful only while the job is active; no index (see ACTIVE_ORPHANED).
+      ALTER TABLE jobs ADD COLUMN worker_id TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

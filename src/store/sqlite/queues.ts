@@ -53,6 +53,8 @@ export function queueDelete(s: Statements, counts: CountLedger, p: QueueDeletePa
   const remaining = (s.queueHasJobs.get(p.name) as { n: number }).n === 1;
   if (!remaining && row !== undefined) s.queueDeleteRow.run(p.name);
   if (!remaining) s.publishKeysDeleteQueue.run(p.name); // a queue made again later holds none of its old keys
+  if (!remaining) s.fairTagsReset.run(p.name); // nor its fair tags and learned run times
+  if (!remaining) s.estimatesDeleteQueue.run(p.name);
   if (!remaining) counts.forgetQueue(p.name, () => s.queueCountsDelete.run(p.name)); // a deleted queue leaves no rows behind
   const found = row !== undefined || gone.length > 0;
   const leases = gone.filter((r) => r.state === 'active').map((r) => ({ jobId: r.id, token: r.token }));

@@ -8,13 +8,15 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
 } from '../store.ts';
+import type { QueueBound } from '../../core/queue-config.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
 import * as queues from './queues.ts';
+import * as ordering from './ordering.ts';
 import * as reads from './reads.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import { refusedItemError } from './sqlite-errors.ts';
@@ -23,7 +25,10 @@ import { storeRow } from './publish-keys.ts';
 import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteTokens } from './tokens.ts';
 import { CountLedger } from './count-ledger.ts';
+import { SqliteBounds } from './bounds.ts';
 import { SqliteAlerts } from './alerts.ts';
+import { SqliteRateLimits } from './rate-limits.ts';
+import { SqliteWorkers } from './workers.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -68,6 +73,9 @@ export class SqliteStore implements Store {
   readonly #tokens: SqliteTokens;
   readonly #snapshots: SqliteSnapshots;
   readonly #alerts: SqliteAlerts;
+  readonly #rateLimits: SqliteRateLimits;
+  readonly #workers: SqliteWorkers;
+  readonly #bounds: SqliteBounds;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -98,6 +106,9 @@ export class SqliteStore implements Store {
     this.#tokens = new SqliteTokens(this.#db, this.#group);
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
+    this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
+    this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
+    this.#bounds = new SqliteBounds(this.#db, this.#counts);
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -105,7 +116,7 @@ export class SqliteStore implements Store {
     return this.#group.commits;
   }
 
-  jobsInsertMany(rows: readonly NewJobRow[]): Promise<void | InsertExisting> {
+  jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     return this.#group.submit(() => {
       let existing: (string | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
@@ -114,6 +125,15 @@ export class SqliteStore implements Store {
         if (r.idempotency) (existing ??= new Array<string | null>(rows.length).fill(null))[i] = named;
       }
       this.#createQueues(rows, null);
+      // Bounded queues are checked once the whole batch is in: a refusal throws, and the group
+      // commit rolls the call back as one (all or nothing).
+      let last = '';
+      for (const r of rows) {
+        if (!r.bound || r.queue === last) continue;
+        last = r.queue;
+        const dropped = this.#bounds.settle(r.queue, r.bound, r.createdAt);
+        if (dropped > 0 && report) report.dropped[r.queue] = (report.dropped[r.queue] ?? 0) + dropped;
+      }
       return existing;
     });
   }
@@ -127,6 +147,7 @@ export class SqliteStore implements Store {
       const outcomes = this.#each(
         rows,
         (r): ItemOutcome => {
+          if (r.bound) return this.#storeBounded(r, r.bound);
           const named = storeRow(this.#w, this.#db, r);
           return named === null ? STORED : { ok: true, existing: named };
         },
@@ -134,6 +155,21 @@ export class SqliteStore implements Store {
       );
       this.#createQueues(rows, outcomes);
       return outcomes;
+    });
+  }
+
+  /** Stores one row of a bounded queue, alone: refused (QueueFullError) when it does not fit. */
+  #storeBounded(r: NewJobRow, bound: QueueBound): ItemOutcome {
+    return this.#bounds.alone((): ItemOutcome => {
+      const named = storeRow(this.#w, this.#db, r);
+      if (named !== null) return { ok: true, existing: named };
+      try {
+        const dropped = this.#bounds.settle(r.queue, bound, r.createdAt);
+        return dropped > 0 ? { ok: true, dropped } : STORED;
+      } catch (err) {
+        this.#counts.move(r.queue, r.state, null); // the savepoint takes the row back; so must the counts
+        throw err;
+      }
     });
   }
 
@@ -155,10 +191,27 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
-      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.queue, p.now, p.limit) as unknown as JobRow[];
+      if (p.byKey) return this.#claimByKey(p);
+      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
       this.#counts.move(p.queue, 'ready', 'active', rows.length);
       return rows.map(rowToJob).sort(compareClaimOrder);
     });
+  }
+
+  /**
+   * A queue that is not fifo: jobs by sort key, then, when those run out, any without a key (added
+   * by a process that had not yet seen the policy) in the fifo order. Inside the group's transaction.
+   */
+  #claimByKey(p: ClaimParams): Job[] {
+    const keyed = this.#s.claimByKey.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as (JobRow & { sort_key: number })[];
+    keyed.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const jobs = keyed.map(rowToJob);
+    if (jobs.length < p.limit) {
+      const rest = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit - jobs.length) as unknown as JobRow[];
+      jobs.push(...rest.map(rowToJob).sort(compareClaimOrder));
+    }
+    this.#counts.move(p.queue, 'ready', 'active', jobs.length);
+    return jobs;
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
@@ -172,6 +225,7 @@ export class SqliteStore implements Store {
         (it): LeaseResult => {
           if (this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes !== 1) return this.#leaseMiss(it.lease);
           this.#counts.move(this.#queueOf(it.lease.jobId), 'active', 'completed');
+          if (it.learn) ordering.learn(this.#s, it.learn);
           return { ok: true as const };
         },
         (it, err) => this.#refused(err, 'result', `complete job ${it.lease.jobId}`),
@@ -202,12 +256,16 @@ export class SqliteStore implements Store {
         items,
         (it): ExtendResult => {
           const expires = now + it.leaseMs;
-          const changed = this.#s.extend.run(expires, now, it.lease.jobId, it.lease.token).changes;
+          const changed = this.#s.extend.run(expires, now, it.workerId ?? null, it.lease.jobId, it.lease.token).changes;
           return changed === 1 ? { ok: true as const, leaseExpiresAt: expires } : this.#leaseMiss(it.lease);
         },
         (it, err) => this.#refused(err, 'leaseMs', `extend the lease of job ${it.lease.jobId}`),
       ),
     );
+  }
+
+  jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> {
+    return this.#group.submit(() => items.map((it) => Number(this.#s.shorten.run(it.until, now, it.lease.jobId, it.lease.token, it.expiresAt).changes) === 1));
   }
 
   jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
@@ -280,8 +338,14 @@ export class SqliteStore implements Store {
 
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
     return this.#group.submit(() => {
+      ordering.rekeyOnChange(this.#s, name, (this.#s.queueGet.get(name) as { config: string } | undefined)?.config, config);
       this.#s.queueUpsert.run(name, JSON.stringify(config), now, now);
     });
+  }
+
+  async runEstimateGet(queue: string, name: string): Promise<number | null> {
+    this.#assertOpen();
+    return (this.#s.estimateGet.get(queue, name) as { k: number } | undefined)?.k ?? null;
   }
 
   async queueGet(name: string): Promise<StoredQueue | null> {
@@ -321,10 +385,19 @@ export class SqliteStore implements Store {
   tokensExist(): Promise<boolean> { return this.#guard(() => this.#tokens.exist()); }
   tokensEnabled(): Promise<boolean> { return this.#guard(() => this.#tokens.enabled()); }
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return this.#tokens.markUsed(uses); }
+  // The registry of processes sharing the file (see workers.ts).
+  workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return this.#workers.register(w, now, ttlMs); }
+  workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return this.#workers.heartbeat(id, now, ttlMs); }
+  workerUnregister(id: string): Promise<void> { return this.#workers.unregister(id); }
+  workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return this.#workers.reapDead(p); }
   // Process snapshots for the cluster-wide model (see snapshots.ts).
   processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return this.#snapshots.put(p, mustExist); }
   processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#guard(async () => this.#snapshots.read()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return this.#snapshots.retire(p.before); }
+  // Rate limit buckets (see rate-limits.ts).
+  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return this.#rateLimits.take(p); }
+  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void> { return this.#rateLimits.giveBack(p); }
+  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return this.#guard(async () => this.#rateLimits.read(p)); }
 
   /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */
   #assertOpen(): void {

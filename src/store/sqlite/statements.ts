@@ -28,6 +28,41 @@ export const ACTIVE_EXPIRED = `
   ORDER BY lease_expires_at LIMIT ?2`;
 
 /**
+ * Ends the leases of the active jobs `ids` selects (a query of ids; ?1 is now) as expired
+ * attempts: back to ready, or dead when stalls or attempts are used up.
+ */
+export function reapWhere(historyMax: number, ids: string): string {
+  return `UPDATE jobs SET
+               stalls = stalls + 1,
+               state = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
+               dead_reason = CASE WHEN stalls + 1 >= max_stalls THEN 'poison' WHEN attempt >= max_attempts THEN 'max-attempts' ELSE NULL END,
+               finished_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN ?1 ELSE NULL END,
+               run_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN run_at ELSE ?1 END,
+               last_error = 'lease expired: the worker died, stalled, or lost its connection',
+               lease_expires_at = NULL, updated_at = ?1,
+               history = ${appendHistory(historyMax, 'expired', '?1')}
+             WHERE id IN (${ids})
+             RETURNING id, token, queue, state, dead_reason`;
+}
+
+/**
+ * Ids of active jobs leased to a process presumed dead (registration ended by ?1, and not the
+ * caller ?3), at most ?2. Read per queue from jobs_queue_state as ACTIVE_EXPIRED is: no index on
+ * worker_id, so a claim and an ack write no more than before; the statement runs only when a
+ * dead process was found, and reads the active jobs, bounded by what consumers hold.
+ */
+export const ACTIVE_ORPHANED = `
+  WITH RECURSIVE live_queues(q) AS (
+    SELECT (SELECT min(queue) FROM jobs)
+    UNION ALL
+    SELECT (SELECT min(queue) FROM jobs WHERE queue > live_queues.q) FROM live_queues WHERE live_queues.q IS NOT NULL
+  )
+  SELECT id FROM jobs INDEXED BY jobs_queue_state
+  WHERE queue IN (SELECT q FROM live_queues WHERE q IS NOT NULL) AND state = 'active'
+    AND worker_id IN (SELECT id FROM workers WHERE expires_at <= ?1 AND id IS NOT ?3)
+  LIMIT ?2`;
+
+/**
  * The next `limit` ids of queue `queue` after `after` and up to `to` (parameter names), in id
  * order, across every state: one ordered range of jobs_queue_state per state, merged. Index
  * only: no job row is read.
@@ -42,7 +77,7 @@ const queueIdsAfter = (queue: string, after: string, to: string, limit: string):
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -112,17 +147,49 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
                    WHERE id IN (SELECT id FROM jobs WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?)
                    RETURNING queue`),
-    claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?
+    // The claiming process's registration (worker_id) is set in the same UPDATE: the registry costs a claim nothing.
+    claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
               WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
                            ORDER BY priority DESC, run_at, id LIMIT ?)
               RETURNING ${JOB}`),
+    // The claim of a queue whose policy is not fifo: lowest sort key first (see ordering.ts).
+    claimByKey: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
+              WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_sorted
+                           WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
+                           ORDER BY sort_key, id LIMIT ?)
+              RETURNING ${JOB}, sort_key`),
+    // Ordering (ordering.ts): the smallest key among a queue's ready jobs, the largest fair tag issued in it,
+    // a group's last tag and its update, a name's learned run time and its update.
+    minReadyKey: p(`SELECT sort_key AS k FROM jobs INDEXED BY jobs_sorted WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL ORDER BY sort_key LIMIT 1`),
+    maxFairTag: p(`SELECT max(last_tag) AS k FROM fair_tags WHERE queue = ?`),
+    fairTagGet: p(`SELECT last_tag AS k FROM fair_tags WHERE queue = ? AND group_key = ?`),
+    fairTagPut: p(`INSERT INTO fair_tags (queue, group_key, last_tag) VALUES (?, ?, ?) ON CONFLICT (queue, group_key) DO UPDATE SET last_tag = excluded.last_tag`),
+    estimateGet: p(`SELECT mean_ms AS k FROM run_estimates WHERE queue = ? AND name = ?`),
+    // ?1 queue · ?2 name · ?3 run time · ?4 weight of the new sample in percent
+    estimateLearn: p(`INSERT INTO run_estimates (queue, name, mean_ms, samples) VALUES (?1, ?2, ?3, 1)
+                      ON CONFLICT (queue, name) DO UPDATE SET mean_ms = mean_ms + (excluded.mean_ms - mean_ms) * ?4 / 100.0, samples = samples + 1`),
+    // A policy change: the keys of the queue's live jobs (?1 queue), computed as an add would.
+    rekeyNone: p(`UPDATE jobs SET sort_key = NULL WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active') AND sort_key IS NOT NULL`),
+    rekeyPriority: p(`UPDATE jobs SET sort_key = run_at - priority * ?2 WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active')`),
+    rekeySjf: p(`UPDATE jobs SET sort_key = run_at + coalesce(cost, (SELECT mean_ms FROM run_estimates e WHERE e.queue = jobs.queue AND e.name = jobs.name), 0) * ?2
+                 WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active')`),
+    // ?2 the tag to start from · ?3 the weights (JSON object of group → weight; others weigh 1)
+    rekeyFair: p(`UPDATE jobs SET sort_key = ?2 + r.n * 1.0 / coalesce((SELECT value FROM json_each(?3) WHERE key = jobs.group_key), 1)
+                  FROM (SELECT id, row_number() OVER (PARTITION BY group_key ORDER BY id) AS n
+                        FROM jobs WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active')) r
+                  WHERE jobs.id = r.id`),
+    fairTagsReset: p(`DELETE FROM fair_tags WHERE queue = ?`),
+    fairTagsFromJobs: p(`INSERT INTO fair_tags (queue, group_key, last_tag)
+                         SELECT queue, coalesce(group_key, ''), max(sort_key) FROM jobs
+                         WHERE queue = ?1 AND state IN ('ready', 'scheduled', 'active') GROUP BY group_key`),
+    estimatesDeleteQueue: p(`DELETE FROM run_estimates WHERE queue = ?`),
     // Expired jobs of one queue (the claim's, ?3) or of every queue (the leader's sweep); see EXPIRE.
     expireQueue: { ready: p(EXPIRE('ready', 'queue = ?3')), scheduled: p(EXPIRE('scheduled', 'queue = ?3')) },
     expireAll: { ready: p(EXPIRE('ready', 'queue IN (SELECT name FROM queues)')), scheduled: p(EXPIRE('scheduled', 'queue IN (SELECT name FROM queues)')) },
@@ -140,7 +207,11 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                history = ${appendHistory(historyMax, 'failed', '?3', '?4')}
              WHERE id = ?5 AND token = ?6 AND state = 'active'
              RETURNING queue, state, dead_reason`),
-    extend: p(`UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND token = ? AND state = 'active'`),
+    // An extend naming a process (worker_id, ?3) moves the lease to it; NULL leaves the owner.
+    extend: p(`UPDATE jobs SET lease_expires_at = ?1, updated_at = ?2, worker_id = coalesce(?3, worker_id) WHERE id = ?4 AND token = ?5 AND state = 'active'`),
+    // ?1 until · ?2 now · ?3 id · ?4 token · ?5 the end its holder last set (the fence; see Store.jobsShorten).
+    shorten: p(`UPDATE jobs SET lease_expires_at = ?1, updated_at = ?2
+                WHERE id = ?3 AND token = ?4 AND state = 'active' AND lease_expires_at = ?5 AND lease_expires_at > ?1`),
     // ?1 progress (JSON text; NULL: keep it) · ?2 lines (JSON array; NULL: none) · ?3 lines kept · ?4 now · ?5 id · ?6 token.
     // json(?1) refuses text that is not JSON, so a bad item fails alone (see SqliteStore#each) and nothing unreadable is stored.
     report: p(`UPDATE jobs SET progress = coalesce(json(?1), progress), logs = ${APPEND_LOGS}, updated_at = ?4
@@ -157,17 +228,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                 state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL, expire_at = NULL
               WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled')`),
     // ?1 now · ?2 limit
-    reap: p(`UPDATE jobs SET
-               stalls = stalls + 1,
-               state = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN 'dead' ELSE 'ready' END,
-               dead_reason = CASE WHEN stalls + 1 >= max_stalls THEN 'poison' WHEN attempt >= max_attempts THEN 'max-attempts' ELSE NULL END,
-               finished_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN ?1 ELSE NULL END,
-               run_at = CASE WHEN stalls + 1 >= max_stalls OR attempt >= max_attempts THEN run_at ELSE ?1 END,
-               last_error = 'lease expired: the worker died, stalled, or lost its connection',
-               lease_expires_at = NULL, updated_at = ?1,
-               history = ${appendHistory(historyMax, 'expired', '?1')}
-             WHERE id IN (${ACTIVE_EXPIRED})
-             RETURNING id, token, queue, state, dead_reason`),
+    reap: p(reapWhere(historyMax, ACTIVE_EXPIRED)),
     // One statement per state, with the state as a literal: a bound parameter would keep SQLite from using the partial index.
     deleteFinished: {
       completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING queue`),

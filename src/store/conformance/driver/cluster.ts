@@ -50,6 +50,18 @@ export function clusterArea(ctx: DriverContext): void {
         assert.deepEqual(await store.workersReapDead!({ now: T + 5000, limit: 10 }), [{ id: job!.id, token: 1, queue: 'q', state: 'ready', deadReason: null }]);
       }));
 
+    it('a process is never presumed dead by itself: with `self`, its lapsed registration and its leases are left alone', { skip: registry }, () =>
+      withStore(ctx, async (store) => {
+        const me = { id: workerId(1), host: 'a', pid: 1 };
+        await store.workerRegister!(me, T, 1000);
+        await store.jobsInsertMany([newRow(1)]);
+        const [job] = await store.jobsClaim({ queue: 'q', limit: 1, leaseMs: 600_000, now: T, workerId: me.id });
+        assert.deepEqual(await store.workersReapDead!({ now: T + 5000, limit: 10, self: me.id }), [], 'the caller is running');
+        assert.equal(await store.workerHeartbeat!(me.id, T + 5001, 1000), true, 'and still registered');
+        assert.deepEqual(await store.workersReapDead!({ now: T + 7000, limit: 10, self: workerId(2) }), [{ id: job!.id, token: 1, queue: 'q', state: 'ready', deadReason: null }], 'to any other process it is dead');
+        assert.equal(await store.workerHeartbeat!(me.id, T + 7001, 1000), false);
+      }));
+
     it('unregister: the process is gone, its heartbeat refused', { skip: ctx.skip('cluster', 'workerRegister', 'workerHeartbeat', 'workerUnregister') }, () =>
       withStore(ctx, async (store) => {
         await store.workerRegister!({ id: workerId(1), host: 'a', pid: 1 }, T, 60_000);

@@ -28,7 +28,7 @@ function everyCall(store: Store): [string, () => Promise<unknown>][] {
     ['jobsList', () => store.jobsList({ queue: 'q', limit: 10 })],
     ['jobsNextDueAt', () => store.jobsNextDueAt()],
     ['queueStats', () => store.queueStats(null, T)],
-    ['queueUpsert', () => store.queueUpsert('q', { visibilityTimeoutMs: 1000, maxAttempts: 1, maxStalls: 1, backoff: { type: 'fixed', delayMs: 1 }, timeoutMs: 0 }, T)],
+    ['queueUpsert', () => store.queueUpsert('q', { visibilityTimeoutMs: 1000, maxAttempts: 1, maxStalls: 1, backoff: { type: 'fixed', delayMs: 1 }, timeoutMs: 0, rateLimit: null, maxLength: null, overflow: 'reject', policy: 'fifo', agingMs: 1000, sjfCostFactor: 1, sjfLearnPct: 20, fairWeights: {} }, T)],
     ['queueGet', () => store.queueGet('q')],
     ['queueList', () => store.queueList()],
     ['queueSetPaused', () => store.queueSetPaused('q', true, T)],
@@ -38,6 +38,9 @@ function everyCall(store: Store): [string, () => Promise<unknown>][] {
     ['tokensDelete', () => store.tokensDelete(['aaaaaaaaaaaa'])],
     ['tokenGet', () => store.tokenGet('aaaaaaaaaaaa')],
     ['tokensExist', () => store.tokensExist()],
+    ['rateLimitTake', () => store.rateLimitTake({ name: 'queue:q', rate: 1, perMs: 1000, burst: 1, want: 1, now: T })],
+    ['rateLimitGiveBack', () => store.rateLimitGiveBack({ name: 'queue:q', rate: 1, perMs: 1000, burst: 1, count: 1, since: T })],
+    ['rateLimitRead', () => store.rateLimitRead({ name: 'queue:q', rate: 1, perMs: 1000, burst: 1, now: T })],
     ['workerRegister', store.workerRegister && (() => store.workerRegister!({ id: workerId(1), host: 'h', pid: 1 }, T, 1000))],
     ['workerHeartbeat', store.workerHeartbeat && (() => store.workerHeartbeat!(workerId(1), T, 1000))],
     ['workerUnregister', store.workerUnregister && (() => store.workerUnregister!(workerId(1)))],
@@ -45,6 +48,7 @@ function everyCall(store: Store): [string, () => Promise<unknown>][] {
     ['asLeader', store.asLeader && (() => store.asLeader!('duty', workerId(1), 1000, async () => 1))],
     ['leaderResign', store.leaderResign && (() => store.leaderResign!('duty', workerId(1)))],
     ['tablesVacuum', store.tablesVacuum && (() => store.tablesVacuum!())],
+    ['jobsShorten', store.jobsShorten && (() => store.jobsShorten!([{ lease, expiresAt: T + 1000, until: T }], T))],
   ];
   return calls.filter((c): c is [string, () => Promise<unknown>] => c[1] !== undefined);
 }

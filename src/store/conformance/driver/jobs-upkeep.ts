@@ -39,6 +39,43 @@ export function upkeepArea(ctx: DriverContext): void {
         assert.deepEqual(await getJob(store, jobId(2)), { ...spent!, ...dead, deadReason: 'max-attempts', history: [record] });
       }));
 
+    const shorten = ctx.skip('jobs', 'jobsShorten');
+    it('shorten brings a lease\'s end forward only while the lease still ends where its holder last set it; the reaper then takes it back', { skip: shorten }, () =>
+      withStore(ctx, async (store) => {
+        const [job] = await insertAndClaim(store, [newRow(1, { queue: 'r' })], 1, T, 600_000);
+        const lease = leaseOf(job!);
+        assert.deepEqual(await store.jobsShorten!([{ lease, expiresAt: T + 599_999, until: T + 1000 }], T + 10), [false], 'another end than the one known: untouched');
+        assert.deepEqual(await store.jobsShorten!([{ lease: { ...lease, token: 2 }, expiresAt: T + 600_000, until: T + 1000 }], T + 10), [false], 'another token: untouched');
+        assert.equal((await getJob(store, job!.id)).leaseExpiresAt, T + 600_000);
+        assert.deepEqual(await store.jobsShorten!([{ lease, expiresAt: T + 600_000, until: T + 1000 }], T + 10), [true]);
+        assert.deepEqual([(await getJob(store, job!.id)).leaseExpiresAt, (await getJob(store, job!.id)).updatedAt], [T + 1000, T + 10]);
+        assert.deepEqual(await store.jobsShorten!([{ lease, expiresAt: T + 1000, until: T + 2000 }], T + 20), [false], 'never lengthened');
+        assert.deepEqual(await store.jobsReapExpired({ now: T + 999, limit: 10 }), []);
+        assert.deepEqual(await store.jobsReapExpired({ now: T + 1000, limit: 10 }), [{ id: job!.id, token: 1, queue: 'r', state: 'ready', deadReason: null }]);
+      }));
+
+    it('shorten never touches a newer lease of the job, nor the same lease extended since its holder last set it', { skip: shorten }, () =>
+      withStore(ctx, async (store) => {
+        // The old lease (token 1) was taken back and the job leased again (token 2): shortening token 1 does nothing.
+        const [job] = await insertAndClaim(store, [newRow(1, { queue: 'r' })], 1, T, 1000);
+        await store.jobsReapExpired({ now: T + 1000, limit: 10 });
+        const [again] = await store.jobsClaim({ queue: 'r', limit: 1, leaseMs: 600_000, now: T + 1001 });
+        assert.deepEqual([again!.id, again!.leaseToken], [job!.id, 2]);
+        assert.deepEqual(await store.jobsShorten!([{ lease: leaseOf(job!), expiresAt: T + 1000, until: T + 1100 }], T + 1002), [false]);
+        assert.deepEqual(await store.jobsShorten!([{ lease: leaseOf(job!), expiresAt: T + 601_001, until: T + 1100 }], T + 1002), [false], 'not even given the newer lease\'s end');
+        assert.deepEqual([(await getJob(store, job!.id)).state, (await getJob(store, job!.id)).leaseExpiresAt], ['active', T + 601_001]);
+        // The same lease extended since (the worker came back through another connection): left as the extend set it.
+        const [other] = await insertAndClaim(store, [newRow(2, { queue: 's' })], 1, T + 1002, 1000);
+        assert.deepEqual(await store.jobsExtend([{ lease: leaseOf(other!), leaseMs: 600_000 }], T + 1500), [{ ok: true, leaseExpiresAt: T + 601_500 }]);
+        assert.deepEqual(await store.jobsShorten!([
+          { lease: leaseOf(other!), expiresAt: T + 2002, until: T + 1600 },
+          { lease: leaseOf(again!), expiresAt: T + 601_001, until: T + 2000 },
+        ], T + 1600), [false, true], 'each item alone');
+        assert.equal((await getJob(store, other!.id)).leaseExpiresAt, T + 601_500);
+        assert.equal((await getJob(store, job!.id)).leaseExpiresAt, T + 2000);
+        assert.deepEqual(await store.jobsShorten!([], T + 700), []);
+      }));
+
     it('reap takes at most `limit`, oldest deadline first, in every queue', { skip }, () =>
       withStore(ctx, async (store) => {
         await store.jobsInsertMany([newRow(1, { queue: 'b' }), newRow(2, { queue: 'a' }), newRow(3, { queue: 'c' })]);

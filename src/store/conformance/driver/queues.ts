@@ -4,8 +4,12 @@ import { emptyCounts } from '../../../core/job.ts';
 import type { QueueConfig } from '../../../core/queue-config.ts';
 import { insertAndClaim, leaseOf, newRow, T, withStore, type DriverContext } from './harness.ts';
 
+/** What a store's stats say of a queue's bound: its waiting jobs (ready and scheduled); the bound itself is the engine's to fill in. */
+const unbounded = (length: number) => ({ length, maxLength: null, overflow: 'reject' as const });
+
 const config = (visibilityTimeoutMs: number): QueueConfig => ({
-  visibilityTimeoutMs, maxAttempts: 4, maxStalls: 2, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 0,
+  visibilityTimeoutMs, maxAttempts: 4, maxStalls: 2, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 0, rateLimit: null, maxLength: null, overflow: 'reject',
+  policy: 'fifo', agingMs: 60_000, sjfCostFactor: 10, sjfLearnPct: 20, fairWeights: {},
 });
 
 /** Queue rows (queueUpsert, queueGet, queueList, queueSetPaused, the row an insert creates) and queueStats. */
@@ -61,11 +65,11 @@ export function queuesArea(ctx: DriverContext): void {
         await store.jobsClaim({ queue: 'q', limit: 1, leaseMs: 1000, now: T });
         await store.jobsCancel([newRow(6).id], T);
         await store.queueSetPaused('b', true, T);
-        const qStats = { queue: 'q', counts: { ...emptyCounts(), ready: 1, active: 1, scheduled: 1, completed: 1, dead: 1, cancelled: 1 }, oldestReadyAgeMs: 1100, paused: false };
-        const bStats = { queue: 'b', counts: { ...emptyCounts(), ready: 1 }, oldestReadyAgeMs: 1040, paused: true };
+        const qStats = { queue: 'q', counts: { ...emptyCounts(), ready: 1, active: 1, scheduled: 1, completed: 1, dead: 1, cancelled: 1 }, oldestReadyAgeMs: 1100, paused: false, ...unbounded(2) };
+        const bStats = { queue: 'b', counts: { ...emptyCounts(), ready: 1 }, oldestReadyAgeMs: 1040, paused: true, ...unbounded(1) };
         assert.deepEqual(await store.queueStats('q', T + 1000), [qStats]);
         assert.deepEqual(await store.queueStats(null, T + 1000), [bStats, qStats]);
-        assert.deepEqual(await store.queueStats('none', T), [{ queue: 'none', counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false }]);
+        assert.deepEqual(await store.queueStats('none', T), [{ queue: 'none', counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, ...unbounded(0) }]);
       }));
   });
 }

@@ -1,9 +1,11 @@
 import { describe } from 'node:test';
 import { claimArea } from './jobs-claim.ts';
+import { orderArea } from './jobs-order.ts';
 import { clusterArea } from './cluster.ts';
 import { errorsArea } from './errors.ts';
 import { DriverContext, probeDriver } from './harness.ts';
 import { insertArea } from './jobs-insert.ts';
+import { boundedArea } from './jobs-bounded.ts';
 import { listArea } from './jobs-list.ts';
 import { searchArea } from './jobs-search.ts';
 import { migrationsArea } from './migrations.ts';
@@ -11,6 +13,7 @@ import { notifyArea } from './notify.ts';
 import { processSnapshotsArea } from './process-snapshots.ts';
 import { operatorArea } from './jobs-operator.ts';
 import { queuesArea } from './queues.ts';
+import { rateLimitsArea } from './rate-limits.ts';
 import { reportArea } from './jobs-report.ts';
 import { settleArea } from './jobs-settle.ts';
 import { tokensArea } from './tokens.ts';
@@ -38,6 +41,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     const ctx = new DriverContext(factory, await probeDriver(factory), options);
     insertArea(ctx);
     claimArea(ctx);
+    orderArea(ctx);
     settleArea(ctx);
     reportArea(ctx);
     traceArea(ctx);
@@ -50,8 +54,10 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     tokensArea(ctx);
     clusterArea(ctx);
     processSnapshotsArea(ctx);
+    rateLimitsArea(ctx);
     notifyArea(ctx);
     migrationsArea(ctx);
     errorsArea(ctx);
+    boundedArea(ctx);
   });
 }

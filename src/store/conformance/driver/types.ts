@@ -66,7 +66,7 @@ export interface SchemaProbe {
  * - `errors`: a closed store refuses calls; unreachable or full data gives StoreUnavailableError.
  * - `closed-error`: a closed store refuses every call with ClosedError in particular.
  */
-export type DriverArea = 'jobs' | 'queues' | 'tokens' | 'cluster' | 'notify' | 'migrations' | 'errors' | 'closed-error';
+export type DriverArea = 'jobs' | 'queues' | 'tokens' | 'cluster' | 'notify' | 'migrations' | 'errors' | 'closed-error' | 'rate-limits';
 
 /** Areas a driver does not support, and why: the tests are reported as skipped with this reason. */
 export interface DriverSkip {
