@@ -29,12 +29,17 @@ export function readConfig(): ClientConfig {
 }
 
 /**
- * Writes one event as a JSON line on stdout, now. Its time is the wall clock when the process
- * started plus the monotonic time since: a client whose wall clock the clock-step fault steps
- * (embedded) still writes times the runner can compare with everyone else's.
+ * Writes one event as a JSON line on stdout, now, stamped with the machine's wall clock, which
+ * every process and the runner share. A client whose wall clock the clock-step fault steps
+ * (embedded: libfaketime, FAKETIME_TIMESTAMP_FILE set) stamps the wall clock of its start plus the
+ * monotonic time since, which the fault does not touch. Only then: the monotonic clock and the
+ * wall clock drift apart (seen here: 15 ms in 3 s), so a process alive for minutes would stamp its
+ * events seconds off the others', as if a job had been delivered before it was added.
  */
+const stepped = process.env.FAKETIME_TIMESTAMP_FILE !== undefined;
 export function emit(event: Record<string, unknown>): void {
-  writeSync(1, JSON.stringify({ ...event, at: Math.round(performance.timeOrigin + performance.now()) }) + '\n');
+  const at = stepped ? Math.round(performance.timeOrigin + performance.now()) : Date.now();
+  writeSync(1, JSON.stringify({ ...event, at }) + '\n');
 }
 
 export async function openClient(config: ClientConfig): Promise<Spool | RemoteSpool> {
