@@ -119,7 +119,9 @@ abstract class Process implements Managed {
     this.#incarnation++;
     const env = { ...process.env, ...this.environment() };
     delete env.SPOOL_STORE;
-    const child = spawn(process.execPath, this.command(), { stdio: ['ignore', 'pipe', 'pipe'], env });
+    // SPOOL_FAULTS_NODE_ARGS: options for Node itself (the soak pins V8's young generation with them).
+    const nodeArgs = env.SPOOL_FAULTS_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, ...this.command()], { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.#child = child;
     live.add(child);
     child.on('exit', () => live.delete(child));

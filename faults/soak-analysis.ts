@@ -20,11 +20,7 @@ export const BACK_BOUND_MS = 5_000;
  */
 export const HOLD_MS = 3_000;
 
-/**
- * One second of a process: its RSS, open fds and, when its heap log says (faults/soak-gc.ts), the
- * size V8 gave its young generation at that moment.
- */
-export interface Sample { at: number; rssKb: number; fds: number; youngKb?: number }
+export interface Sample { at: number; rssKb: number; fds: number }
 
 /** Least-squares slope of y over x; 0 for fewer than two distinct x. */
 export function slope(points: readonly { x: number; y: number }[]): number {
@@ -76,10 +72,7 @@ export const RSS_WINDOW_MS = 60_000;
 /**
  * Judges one incarnation's samples. RSS: the slope over `[slopeFrom, ∞)` (the second half: the
  * first half holds the heap's warm-up, JIT and buffers sized to the load, which is growth but not
- * a leak) of the median RSS of each {@link RSS_WINDOW_MS} window, less the young generation's
- * size where it is known: V8 grows the young generation in steps, up to a fixed cap (128 MB seen
- * here), as the allocation rate asks, and keeps it: a buffer of bounded size, not memory retained.
- * A broker's step from 32 to 128 MB of it read as a slope of 7 MB/min. Fds: the median of the first and of the last `edge` samples, not single samples, so a
+ * a leak) of the median RSS of each {@link RSS_WINDOW_MS} window. Fds: the median of the first and of the last `edge` samples, not single samples, so a
  * reconnect in progress at either end (a socket more or less) does not decide it.
  */
 export function flatness(samples: readonly Sample[], slopeFrom: number, edge = 10): Flatness | null {
@@ -88,7 +81,7 @@ export function flatness(samples: readonly Sample[], slopeFrom: number, edge = 1
   const windows = new Map<number, number[]>();
   for (const s of late) {
     const w = Math.floor((s.at - slopeFrom) / RSS_WINDOW_MS);
-    windows.set(w, [...(windows.get(w) ?? []), s.rssKb - (s.youngKb ?? 0)]);
+    windows.set(w, [...(windows.get(w) ?? []), s.rssKb]);
   }
   const perMin = slope([...windows].map(([w, kb]) => ({ x: ((w + 0.5) * RSS_WINDOW_MS) / 60_000, y: median(kb)! / 1024 })));
   const fdsStart = median(samples.slice(0, edge).map((s) => s.fds))!;

@@ -40,6 +40,6 @@ export function soakTables(results: readonly SoakResult[]): string {
   return [
     table(['deployment', 'peak (acks/s)', 'rate used (adds/s)', 'minutes', 'faults', 'baseline p99 (ms)', 'normal ≤ (ms)', 'max back to normal, ms from the fault\'s end (from its strike)', 'checker', 'verdict'], summary),
     '',
-    table(['deployment', 'process', 'span', 'RSS start (MB)', 'RSS end (MB)', 'RSS less young generation: slope, 2nd half (MB/min)', 'open fds start → end', 'verdict'], procs),
+    table(['deployment', 'process', 'span', 'RSS start (MB)', 'RSS end (MB)', 'RSS slope, 2nd half (MB/min)', 'open fds start → end', 'verdict'], procs),
   ].join('\n');
 }

@@ -15,7 +15,7 @@ import type { Managed } from './processes.ts';
 import { prng } from './schedules/random.ts';
 import { BACK_BOUND_MS, flatness, latencyVerdict, p99PerSecond, type Flatness, type LatencyVerdict, type Sample } from './soak-analysis.ts';
 import { soakTables } from './soak-table.ts';
-import { sampleOf, youngGenerationKb } from './soak-probe.ts';
+import { sampleOf } from './soak-probe.ts';
 import { drainAndRead, sharedPostgres } from './store-read.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -37,11 +37,17 @@ const STOP_MS = 2_000;
 /** An incarnation started during the soak is sampled for fds from this long after its start (its clients reconnect first). */
 const SETTLE_MS = 5_000;
 const STATE_WAIT_MS = 120_000;
-/** Every process of the peak run and the soak collects its garbage once a minute (faults/soak-gc.ts): RSS then shows what is retained. */
+/**
+ * Every process of the peak run and the soak collects its garbage once a minute (faults/soak-gc.ts)
+ * and runs with a young generation of fixed size (2 × 16 MB semi-spaces): RSS then shows what is
+ * retained. Left to itself, V8 grows the young generation in steps up to 128 MB as the allocation
+ * rate asks and shrinks it when idle; a broker's RSS went up 80 MB in one such step.
+ */
 const HEAP_DIR = mkdtempSync(join(tmpdir(), 'spool-soak-heap-'));
 const PROCESS_ENV = {
   NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc', `--import=${pathToFileURL(join(import.meta.dirname, 'soak-gc.ts')).href}`].filter(Boolean).join(' '),
   SPOOL_SOAK_HEAP_DIR: HEAP_DIR,
+  SPOOL_FAULTS_NODE_ARGS: '--min-semi-space-size=16 --max-semi-space-size=16',
 };
 
 const USAGE = `usage: npm run faults:soak -- [--deployment ${DEPLOYMENTS.join(',')}] [--minutes N] [--fault-every S]
@@ -225,8 +231,7 @@ async function soak(name: DeploymentName, pgUrl: string | undefined): Promise<So
         if (!s) continue;
         let entry = samples.get(p.proc);
         if (!entry) samples.set(p.proc, (entry = { name: p.name, startedAt: at, samples: [] }));
-        const youngKb = youngGenerationKb(HEAP_DIR, pid!);
-        entry.samples.push({ at, ...s, ...(youngKb === undefined ? {} : { youngKb }) });
+        entry.samples.push({ at, ...s });
       }
     }, 1000);
     // The last strike is at least one interval before the end, so every fault has its full span to recover in.
