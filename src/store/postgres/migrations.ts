@@ -383,6 +383,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 15,
+    name: 'unique keys',
+    sql: (s) => `
+      -- The add option uniqueKey: at most one live job of a queue per key. jobs holds only live
+      -- jobs (finished ones move to jobs_finished, without the key), so a job frees its key in the
+      -- statement that finishes it, and the index is partial: jobs without a key are not in it.
+      ALTER TABLE ${s}.jobs ADD COLUMN unique_key text;
+      CREATE UNIQUE INDEX jobs_unique ON ${s}.jobs (queue, unique_key) WHERE unique_key IS NOT NULL;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
