@@ -31,6 +31,11 @@ test('spool add --unique-key: a second add prints the first job\'s id, says it i
     const file = await spool(dir, ['add', 'reports', '--file', '-', '--unique-key', 'k', ...target], { input: '1\n2\n' });
     assert.equal(file.code, 2);
     assert.match(file.stderr, /--unique-key is for one job/);
+    const windowed = JSON.parse(await ok(dir, ['add', 'reports', '1', '--unique-key', 'w', '--unique-window', '15m', '--json', ...target])) as Job;
+    assert.equal(windowed.duplicate, undefined);
+    const lone = await spool(dir, ['add', 'reports', '1', '--unique-window', '15m', ...target]);
+    assert.equal(lone.code, 2);
+    assert.match(lone.stderr, /uniqueWindowMs goes with a uniqueKey/);
     const bad = await spool(dir, ['add', 'reports', '1', '--unique-key', '', ...target]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /uniqueKey must be a string of 1–128 characters/);

@@ -89,6 +89,7 @@ export const addOptions: Record<string, Schema> = {
     description: `The job's expected run time in ms: a positive number (fractions allowed), at most ${LIMITS.cost.max}. A queue with policy \`sjf\` serves cheaper jobs first; absent, that queue uses its learned estimate for the job's name.`,
   },
   uniqueKey: uniqueKey,
+  uniqueWindowMs: bounded('uniqueWindowMs', 'With `uniqueKey`: how long after its add the job holds its key even once finished (completed, dead, cancelled), so no job with the key is added again within it. 0 (default): only while it is scheduled, ready or active.'),
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 

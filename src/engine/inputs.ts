@@ -59,6 +59,7 @@ export function buildJobRows<P>(
         createdAt: now,
         idempotency: options.idempotencyKey === null ? null : { key: options.idempotencyKey, since: now - limits.idempotencyWindowMs },
         uniqueKey: options.uniqueKey,
+        uniqueUntil: options.uniqueUntil,
       };
     } catch (err) {
       if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`;

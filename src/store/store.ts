@@ -334,6 +334,13 @@ export interface NewJobRow {
    * a dead or cancelled job brings it back without its key.
    */
   uniqueKey?: string | null;
+  /**
+   * With a unique key: until when (createdAt + uniqueWindowMs) the job holds it even once
+   * finished (completed, dead, cancelled): a row whose key a finished job of the queue holds
+   * until after the insert's `createdAt` is a duplicate of it too (the live holder, if any,
+   * first). Null or absent: only while live. A deleted job (retention, an operator) holds nothing.
+   */
+  uniqueUntil?: number | null;
 }
 
 /** A row not stored because a live job of its queue holds its unique key: that job's id. */

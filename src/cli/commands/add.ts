@@ -43,6 +43,10 @@ Options:
   --unique-key <s>     deduplicate: while a job of the queue with this key is scheduled, ready
                        or active, store nothing and print that job's id (a note on stderr says
                        it is a duplicate; exit code 0). Not with --file
+  --unique-window <duration>
+                       with --unique-key: the job holds its key this long after its add even
+                       once finished (ms, or 90s, 15m, 12h, 7d; at most 30d). Default: only
+                       while scheduled, ready or active
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
@@ -65,6 +69,7 @@ line on stderr when stderr is a terminal.`,
     ttl: { type: 'string' },
     cost: { type: 'string' },
     'unique-key': { type: 'string' },
+    'unique-window': { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -117,6 +122,8 @@ function addOptions(ctx: CommandContext): AddOptions {
   }
   const uniqueKey = stringOption(ctx.options, 'unique-key');
   if (uniqueKey !== undefined) options.uniqueKey = uniqueKey;
+  const uniqueWindowMs = durationOption(ctx.options, 'unique-window');
+  if (uniqueWindowMs !== undefined) options.uniqueWindowMs = uniqueWindowMs;
   return options;
 }
 

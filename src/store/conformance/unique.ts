@@ -180,6 +180,46 @@ export function uniqueSuite(target: HarnessTarget): void {
         assert.equal((await q.list({ limit: 1000 })).length, 1 + 1 + 50);
       }));
 
+    it('uniqueWindowMs: a finished job holds the key until its add plus the window; then it is free', () =>
+      withHarness(target, async ({ api, spool, clock }) => {
+        const q = api.queue('q');
+        const first = await q.add(1, { uniqueKey: 'k', uniqueWindowMs: 1000 });
+        const [job] = await spool.claim('q');
+        await clock.advance(100);
+        await api.ack(lease(job!));
+        const within = await q.add(2, { uniqueKey: 'k' });
+        assert.equal(within.id, first.id, 'completed, inside its window: still held');
+        assert.equal(within.duplicate, true);
+        assert.equal(within.state, 'completed');
+        await clock.advance(899);
+        assert.equal((await q.add(3, { uniqueKey: 'k', uniqueWindowMs: 5000 })).id, first.id, 'the last ms of the window');
+        await clock.advance(1);
+        const next = await q.add(4, { uniqueKey: 'k', uniqueWindowMs: 5000 });
+        assert.notEqual(next.id, first.id);
+        assert.equal(next.duplicate, undefined);
+        // Cancelled inside its window, it still holds the key; deleted, it holds nothing.
+        await api.cancel(next.id);
+        assert.equal((await q.add(5, { uniqueKey: 'k' })).id, next.id);
+        await api.deleteJob(next.id);
+        assert.equal((await q.add(6, { uniqueKey: 'k' })).duplicate, undefined);
+      }));
+
+    it('uniqueWindowMs needs a uniqueKey and stays within its bounds', () =>
+      withHarness(target, async ({ api }) => {
+        const q = api.queue('q');
+        const refused = async (p: Promise<unknown>, message: RegExp) => assert.rejects(p, (e: unknown) => {
+          assert.ok(e instanceof InvalidArgumentError, String(e));
+          assert.equal(e.field, 'uniqueWindowMs');
+          assert.match(e.message, message);
+          return true;
+        });
+        await refused(q.add(1, { uniqueWindowMs: 1000 }), /goes with a uniqueKey/);
+        await refused(q.add(1, { uniqueKey: 'k', uniqueWindowMs: -1 }), /at least 0/);
+        await refused(q.add(1, { uniqueKey: 'k', uniqueWindowMs: 30 * 86_400_000 + 1 }), /at most 2592000000/);
+        await refused(q.add(1, { uniqueKey: 'k', uniqueWindowMs: 1.5 }), /integer/);
+        assert.equal((await api.stats()).length, 0);
+      }));
+
     it('bad keys are refused, naming uniqueKey, and store nothing', () =>
       withHarness(target, async ({ api }) => {
         const q = api.queue('q');

@@ -71,7 +71,7 @@ function lostUniqueRace(err: unknown): boolean {
 
 async function insertOnce(q: PgStatements, run: Run, rows: readonly NewJobRow[], channel: string | null): Promise<(string | Duplicate | null)[]> {
   const params = insertParams(rows, channel);
-  params.push(rows.map((r) => r.idempotency?.key ?? null), rows.map((r) => r.idempotency?.since ?? null), sharedWindow(rows), rows.map((r) => r.uniqueKey ?? null));
+  params.push(rows.map((r) => r.idempotency?.key ?? null), rows.map((r) => r.idempotency?.since ?? null), sharedWindow(rows), rows.map((r) => r.uniqueKey ?? null), rows.map((r) => (r.uniqueKey ? r.uniqueUntil ?? null : null)));
   // Keys the statement names no job for are this insert's: the first row with the key was stored.
   const named = new Map<string, string>();
   const holders = new Map<number, string>();

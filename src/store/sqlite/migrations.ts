@@ -348,6 +348,10 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN unique_key TEXT;
       CREATE UNIQUE INDEX jobs_unique ON jobs (queue, unique_key)
         WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'ready', 'active');
+      -- uniqueWindowMs: until when a job holds its key once finished (created_at + the window).
+      -- Only jobs added with a window are in the index that finds them.
+      ALTER TABLE jobs ADD COLUMN unique_until INTEGER;
+      CREATE INDEX jobs_unique_window ON jobs (queue, unique_key, unique_until) WHERE unique_until IS NOT NULL;
     `,
   },
 ];

@@ -147,10 +147,12 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // The live job of a queue holding a unique key (index jobs_unique: its WHERE is the index's).
     uniqueHolder: p(`SELECT id FROM jobs WHERE queue = ? AND unique_key = ? AND unique_key IS NOT NULL AND state IN ('scheduled', 'ready', 'active')`),
+    // A finished job of a queue still holding a unique key by its window at ?3 (index jobs_unique_window), the latest window first.
+    uniqueWindowHolder: p(`SELECT id FROM jobs WHERE queue = ?1 AND unique_key = ?2 AND unique_until IS NOT NULL AND unique_until > ?3 ORDER BY unique_until DESC LIMIT 1`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?

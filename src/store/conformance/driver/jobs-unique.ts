@@ -98,6 +98,27 @@ export function uniqueArea(ctx: DriverContext): void {
         assert.deepEqual(await store.jobsInsertEach([keyed(6, 'u', { idempotency: idem('a') })]), [{ ok: true, existing: jobId(1) }]);
       }));
 
+    it('uniqueUntil: a finished job holds its key until then (a live holder first); a deleted or redriven one holds nothing', { skip }, () =>
+      withStore(ctx, async (store) => {
+        const [done] = await insertAndClaim(store, [keyed(1, 'k', { uniqueUntil: T + 100 })]);
+        await store.jobsComplete([{ lease: leaseOf(done!), result: null }], T + 10);
+        assert.equal(await tryInsert(store, keyed(2, 'k', { createdAt: T + 99 })), jobId(1));
+        assert.equal(await tryInsert(store, keyed(3, 'k', { createdAt: T + 100, uniqueUntil: T + 1000 })), 'stored');
+        assert.equal(await tryInsert(store, keyed(4, 'k', { createdAt: T + 101 })), jobId(3), 'the live holder');
+        await store.jobsCancel([jobId(3)], T + 200);
+        assert.equal(await tryInsert(store, keyed(5, 'k', { createdAt: T + 300 })), jobId(3), 'cancelled, inside its window');
+        await store.jobsRetry([jobId(3)], T + 400);
+        assert.equal(await tryInsert(store, keyed(6, 'k', { createdAt: T + 500, uniqueUntil: T + 2000 })), 'stored', 'the redriven job holds nothing');
+        await store.jobsCancel([jobId(6)], T + 600);
+        await store.jobsDelete([jobId(6)], T + 700);
+        assert.equal(await tryInsert(store, keyed(7, 'k', { createdAt: T + 800 })), 'stored', 'deleted: nothing holds the key');
+        // A window that ended before the job finished keeps nothing.
+        const [late] = await insertAndClaim(store, [keyed(8, 'late', { queue: 'q2', uniqueUntil: T + 5 })]);
+        assert.equal(late!.id, jobId(8));
+        await store.jobsComplete([{ lease: leaseOf(late!), result: null }], T + 10);
+        assert.equal(await tryInsert(store, keyed(9, 'late', { queue: 'q2', createdAt: T + 11 })), 'stored');
+      }));
+
     it('two stores on one data, 50 concurrent inserts of one key: exactly one is stored, the others name it', { skip: ctx.skip('jobs', 'shared') }, () =>
       withData(ctx, async (d) => {
         const stores = [await d.open(), await d.open()];
