@@ -63,10 +63,13 @@ export async function insertKeyed(q: PgStatements, run: Run, rows: readonly NewJ
   return out;
 }
 
+/** SQLSTATE 23505, unique_violation (a PostgreSQL code, not one of Spool's). */
+const UNIQUE_VIOLATION = '23505';
+
 /** Whether `err` is a unique_violation of jobs_unique (pg: `constraint`; postgres.js: `constraint_name`). */
 function lostUniqueRace(err: unknown): boolean {
   const e = err as { code?: unknown; constraint?: unknown; constraint_name?: unknown } | null;
-  return e?.code === '23505' && (e.constraint ?? e.constraint_name) === 'jobs_unique';
+  return e?.code === UNIQUE_VIOLATION && (e.constraint ?? e.constraint_name) === 'jobs_unique';
 }
 
 async function insertOnce(q: PgStatements, run: Run, rows: readonly NewJobRow[], channel: string | null): Promise<(string | Duplicate | null)[]> {
