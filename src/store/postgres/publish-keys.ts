@@ -50,6 +50,9 @@ export async function insertKeyed(q: PgStatements, run: Run, rows: readonly NewJ
   }
   if (sameAs.size === 0) return results;
   const out: (string | Duplicate | null)[] = [];
+  // Rows whose earlier namesake turned out a replay (its idempotency key named an older job,
+  // which need not hold the unique key): sent again on their own, once the others are in.
+  const again: number[] = [];
   let j = 0;
   for (let i = 0; i < rows.length; i++) {
     const first = sameAs.get(i);
@@ -57,8 +60,17 @@ export async function insertKeyed(q: PgStatements, run: Run, rows: readonly NewJ
       out.push(results[j++]!);
       continue;
     }
-    const became = out[first]!;
-    out.push({ duplicateOf: became === null ? rows[first]!.id : typeof became === 'string' ? became : became.duplicateOf });
+    const became = out[first];
+    if (typeof became === 'string' || became === undefined) {
+      again.push(i);
+      out.push(null);
+      continue;
+    }
+    out.push({ duplicateOf: became === null ? rows[first]!.id : became.duplicateOf });
+  }
+  if (again.length > 0) {
+    const later = await insertKeyed(q, run, again.map((i) => rows[i]!), channel, inTransaction);
+    again.forEach((i, k) => (out[i] = later[k]!));
   }
   return out;
 }

@@ -96,6 +96,15 @@ export function uniqueArea(ctx: DriverContext): void {
         assert.deepEqual(await store.jobsInsertEach([keyed(4, 'u', { idempotency: idem('b') })]), [{ ok: true }]);
         assert.deepEqual(await store.jobsInsertEach([keyed(5, 'u', { idempotency: idem('b') })]), [{ ok: true, existing: jobId(4) }]);
         assert.deepEqual(await store.jobsInsertEach([keyed(6, 'u', { idempotency: idem('a') })]), [{ ok: true, existing: jobId(1) }]);
+        // In one call: a re-sent add (its idempotency key names job 1, cancelled, which holds no
+        // unique key) before a new add with the same unique key. The new one is judged on its own.
+        await store.jobsCancel([jobId(4)], T + 2);
+        assert.deepEqual(await store.jobsInsertEach([keyed(7, 'u', { idempotency: idem('a') }), keyed(8, 'u'), keyed(9, 'u')]), [
+          { ok: true, existing: jobId(1) }, { ok: true }, { ok: true, duplicateOf: jobId(8) },
+        ]);
+        await store.jobsCancel([jobId(8)], T + 3);
+        assert.deepEqual(await store.jobsInsertMany([keyed(10, 'u', { idempotency: idem('a') }), keyed(11, 'u', { idempotency: idem('c') })]), [jobId(1), null]);
+        assert.equal((await getJob(store, jobId(11))).state, 'ready');
       }));
 
     it('uniqueUntil: a finished job holds its key until then (a live holder first); a deleted or redriven one holds nothing', { skip }, () =>
