@@ -66,6 +66,12 @@ export const idempotencyKey: Schema = {
   description: 'Makes the add idempotent: 1–128 characters of well-formed text without U+0000. Another add to the same queue with this key within the store\'s `idempotencyWindowMs` (a `Spool.open` option, default 24 h) stores nothing and answers with the job the key created (same id, its current state). Past the window the same key adds a new job. The TypeScript client sends a fresh one with every add that has none.',
 };
 
+/** An add's unique key (AddOptions.uniqueKey). */
+export const uniqueKey: Schema = {
+  type: 'string', minLength: 1, maxLength: 128,
+  description: 'Deduplicates the job: 1–128 characters of well-formed text without U+0000. While a job of the queue with this key is live (scheduled, ready or active), an add with the key stores nothing and answers with that job, marked `duplicate: true` (HTTP status 201 all the same). Once it completed, died, was cancelled or deleted, the key is free. Unlike `idempotencyKey`, it holds for as long as the job is live, not for a time window, and a finished job no longer holds it.',
+};
+
 /** The options of one add. `delayMs` and `runAt` exclude each other. */
 export const addOptions: Record<string, Schema> = {
   name: jobName,
@@ -82,6 +88,8 @@ export const addOptions: Record<string, Schema> = {
     type: 'number', exclusiveMinimum: 0, maximum: LIMITS.cost.max,
     description: `The job's expected run time in ms: a positive number (fractions allowed), at most ${LIMITS.cost.max}. A queue with policy \`sjf\` serves cheaper jobs first; absent, that queue uses its learned estimate for the job's name.`,
   },
+  uniqueKey: uniqueKey,
+  uniqueWindowMs: bounded('uniqueWindowMs', 'With `uniqueKey`: how long after its add the job holds its key even once finished (completed, dead, cancelled), so no job with the key is added again within it. 0 (default): only while it is scheduled, ready or active.'),
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -175,6 +183,7 @@ const jobFields: Record<string, Schema> = {
   group: { type: ['string', 'null'], description: 'The group (tenant, customer) the job was added with; null: none.' },
   expiresAt: { ...nullableInt, description: 'When the job must have started by (Unix ms: its add plus `ttlMs`); null: no TTL. Not started by then, it is dead (deadReason `expired`).' },
   cost: { type: ['number', 'null'], description: 'The cost the job was added with (its expected run time in ms); null: none.' },
+  duplicate: { const: true, description: 'Only in the answer of an add: the add stored nothing, because this live job (scheduled, ready or active) holds its `uniqueKey`.' },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */

@@ -93,6 +93,11 @@ export interface Job<P = unknown> {
    * when it was added without one. A queue with policy `sjf` serves cheaper jobs first.
    */
   cost: number | null;
+  /**
+   * Set (true) only on a job that an add returned instead of storing a new one: the add's
+   * `uniqueKey` was held by this live job. Absent everywhere else (reads, deliveries).
+   */
+  duplicate?: true;
 }
 
 /**

@@ -58,6 +58,8 @@ export function buildJobRows<P>(
         cost: options.cost,
         createdAt: now,
         idempotency: options.idempotencyKey === null ? null : { key: options.idempotencyKey, since: now - limits.idempotencyWindowMs },
+        uniqueKey: options.uniqueKey,
+        uniqueUntil: options.uniqueUntil,
       };
     } catch (err) {
       if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`;

@@ -18,6 +18,7 @@ import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
 import { ttlSuite } from './ttl.ts';
+import { uniqueSuite } from './unique.ts';
 import { workerSuite } from './worker.ts';
 
 export type { StoreFactory } from './harness.ts';
@@ -52,6 +53,7 @@ function suites(target: HarnessTarget): void {
   alertsSuite(target);
   boundedSuite(target);
   policiesSuite(target);
+  uniqueSuite(target);
 }
 
 /**

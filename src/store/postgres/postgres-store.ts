@@ -2,7 +2,7 @@ import { ClosedError } from '../../core/errors.ts';
 import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem,
@@ -160,13 +160,13 @@ export class PostgresStore implements Store {
     return new PgBounds(this.#q, this.schema);
   }
 
-  /** Inserts `rows` through `run` (plain, or keyed when a row has an idempotency key). */
+  /** Inserts `rows` through `run`, in a transaction (plain, or keyed when a row has an idempotency or unique key). */
   async #insertWith(run: BoundRun, rows: readonly NewJobRow[], channel: string | null): Promise<void | InsertExisting> {
-    if (!rows.some((r) => r.idempotency)) {
+    if (!hasKeys(rows)) {
       await run(...insertStatement(this.#q, rows, channel));
       return;
     }
-    return insertKeyed(this.#q, run, rows, channel);
+    return insertKeyed(this.#q, run, rows, channel, true);
   }
 
   async jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
@@ -179,7 +179,7 @@ export class PostgresStore implements Store {
         return this.#bounds.insertMany(run, rows, (batch) => this.#insertWith(run, batch, channel), report);
       }), 'add jobs', insertField);
     }
-    if (!rows.some((r) => r.idempotency)) {
+    if (!hasKeys(rows)) {
       await this.#run(() => this.#db.q(...insertStatement(this.#q, rows, channel)), 'add jobs', insertField);
       return;
     }
@@ -222,10 +222,10 @@ export class PostgresStore implements Store {
 
   async #insertEachPlain(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     const channel = this.#notifyChannel();
-    /** Rows not stored because their key named another job: that job's id (from the attempt that committed). */
-    const named = new Map<NewJobRow, string>();
+    /** Rows not stored because a key named another job: that job's id, or the holder of its unique key (from the attempt that committed). */
+    const named = new Map<NewJobRow, string | Duplicate>();
     const insert = (batch: readonly NewJobRow[]) => {
-      if (!batch.some((r) => r.idempotency)) return this.#db.q(...insertStatement(this.#q, batch, channel));
+      if (!hasKeys(batch)) return this.#db.q(...insertStatement(this.#q, batch, channel));
       return (async () => {
         for (const r of batch) named.delete(r);
         const existing = await insertKeyed(this.#q, (text, params) => this.#db.q(text, params), batch, channel);
@@ -238,7 +238,8 @@ export class PostgresStore implements Store {
       const error = refused?.get(i);
       if (error) return { ok: false, error };
       const existing = named.get(r);
-      return existing === undefined ? STORED : { ok: true, existing };
+      if (existing === undefined) return STORED;
+      return typeof existing === 'string' ? { ok: true, existing } : { ok: true, duplicateOf: existing.duplicateOf };
     });
   }
 
@@ -259,12 +260,12 @@ export class PostgresStore implements Store {
       const inTx: BoundRun = async (text, params) => resultRows(await run(text, params));
       return this.#run(() => this.#bounds.insertMany(inTx, rows, (batch) => this.#insertWith(inTx, batch, channel), report, true), 'add jobs in your transaction', insertField);
     }
-    if (!rows.some((r) => r.idempotency)) {
+    if (!hasKeys(rows)) {
       await this.#run(() => run(...insertStatement(this.#q, rows, channel)), 'add jobs in your transaction', insertField);
       return;
     }
     // The keys are recorded in the caller's transaction too: a rollback leaves none behind.
-    return this.#run(() => insertKeyed(this.#q, async (text, params) => resultRows(await run(text, params)), rows, channel), 'add jobs in your transaction', insertField);
+    return this.#run(() => insertKeyed(this.#q, async (text, params) => resultRows(await run(text, params)), rows, channel, true), 'add jobs in your transaction', insertField);
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
@@ -504,4 +505,9 @@ export class PostgresStore implements Store {
   #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
     return admin.reapLocked(this.#q, tx, ids, now, this.#notifyChannel());
   }
+}
+
+/** Whether an insert of `rows` needs the keyed statement: a row has an idempotency key or a unique key. */
+function hasKeys(rows: readonly NewJobRow[]): boolean {
+  return rows.some((r) => r.idempotency || r.uniqueKey);
 }

@@ -38,9 +38,10 @@ export function pgStatements(s: string, historyMax: number) {
   const forced = `(SELECT count(*) FROM n) >= 0`;
   /** Columns for INSERT INTO jobs_finished … SELECT from a CTE `moved` of live rows. */
   const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
-    `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
+    `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS}, unique_key, unique_until)
      SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, ${now}, ${result}, ${deadReason}
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, ${now}, ${result}, ${deadReason},
+            CASE WHEN unique_until > ${now}::int8 THEN unique_key END, unique_until
      FROM moved`;
   const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
   /**
@@ -48,11 +49,11 @@ export function pgStatements(s: string, historyMax: number) {
    * (the row of each queue that has none yet, inserted in name order, so two inserts that both
    * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
    */
-  const insertJobs = (source: string, where: string, fair: boolean) => `${fair ? `${fairTags(source, where)},` : ''}
+  const insertJobs = (source: string, where: string, fair: boolean, unique = false) => `${fair ? `${fairTags(source, where)},` : ''}
       ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key${unique ? ', unique_key, unique_until' : ''})
         SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost,
-          ${sortKey(fair)}
+          ${sortKey(fair)}${unique ? ', ukey, uuntil' : ''}
         FROM ${source} ${fair ? 'LEFT JOIN tg ON tg.n = t.n' : ''} ${where}
         RETURNING queue, state, created_at),
       qs AS (
@@ -102,19 +103,29 @@ export function pgStatements(s: string, historyMax: number) {
   const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, '', fair)}
       SELECT 1 WHERE ${forced}`;
   const keyedInsert = (fair: boolean) => `WITH t AS (
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::int8[])
-          WITH ORDINALITY AS t(${rowColumns}, key, since, n)),
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::int8[], $22::text[], $23::int8[])
+          WITH ORDINALITY AS t(${rowColumns}, key, since, ukey, uuntil, n)),
+      h AS (
+        SELECT n, holder FROM (
+          SELECT t.n, coalesce(
+            (SELECT j.id FROM ${s}.jobs j WHERE j.queue = t.queue AND j.unique_key = t.ukey),
+            (SELECT f.id FROM ${s}.jobs_finished f WHERE f.queue = t.queue AND f.unique_key = t.ukey AND f.unique_until > t.created_at
+             ORDER BY f.unique_until DESC LIMIT 1)) AS holder
+          FROM t WHERE t.ukey IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM ${s}.publish_keys p WHERE p.queue = t.queue AND p.key = t.key AND p.created_at >= t.since)) x
+        WHERE holder IS NOT NULL),
       k AS (
         INSERT INTO ${s}.publish_keys AS p (queue, key, job_id, created_at)
-        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL ORDER BY queue, key, n
+        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL AND n NOT IN (SELECT n FROM h) ORDER BY queue, key, n
         ON CONFLICT (queue, key) DO UPDATE SET
           (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
                                          CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
                                   FROM (SELECT coalesce(excluded.created_at - $21::int8,
                                     (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
         RETURNING p.queue, p.key, p.job_id),
-      ${insertJobs('t', 'WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)', fair)}
-      SELECT queue, key, job_id::text AS job_id FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}`;
+      ${insertJobs('t', 'WHERE (t.key IS NULL OR t.id IN (SELECT job_id FROM k)) AND t.n NOT IN (SELECT n FROM h)', fair, true)}
+      SELECT queue, key, job_id::text AS job_id, NULL::int8 AS n FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}
+      UNION ALL SELECT NULL, NULL, holder::text, n FROM h`;
 
   return {
     // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
@@ -137,6 +148,16 @@ export function pgStatements(s: string, historyMax: number) {
     // the rows whose id a key now names, and those without a key, are stored. Returns (queue, key,
     // job_id) for the keys that name another job than this insert's (none, mostly: the reply of
     // a batch stays small).
+    // Unique keys ($22, NULL: none; $23 their windows' ends) ride on the same statement: `h` finds
+    // the live job holding each row's key (index jobs_unique), else a finished one whose window
+    // holds it past the row's created_at (jobs_finished_unique: a job keeps its key in
+    // jobs_finished only while its window is open when it finishes), unless the row's
+    // idempotency key is held (a replay wins);
+    // such a row is neither stored nor given an idempotency key, and comes back as (NULL, NULL,
+    // holder, its ordinal n). A holder committed after the statement's snapshot is not seen: the
+    // insert then fails on jobs_unique (waiting for the other add to commit first), and the
+    // caller runs the statement again (publish-keys.ts), which sees it. One batch never carries
+    // one unique key twice (the caller keeps the first row).
     insertKeyed: keyedInsert(false),
     insertKeyedFair: keyedInsert(true),
     publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,

@@ -6,7 +6,7 @@ import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
 } from '../store.ts';
@@ -118,11 +118,11 @@ export class SqliteStore implements Store {
 
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     return this.#group.submit(() => {
-      let existing: (string | null)[] | undefined;
+      let existing: (string | Duplicate | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
         const named = storeRow(this.#w, this.#db, r);
-        if (r.idempotency) (existing ??= new Array<string | null>(rows.length).fill(null))[i] = named;
+        if (named !== null) (existing ??= new Array<string | Duplicate | null>(rows.length).fill(null))[i] = named;
       }
       this.#createQueues(rows, null);
       // Bounded queues are checked once the whole batch is in: a refusal throws, and the group
@@ -148,8 +148,7 @@ export class SqliteStore implements Store {
         rows,
         (r): ItemOutcome => {
           if (r.bound) return this.#storeBounded(r, r.bound);
-          const named = storeRow(this.#w, this.#db, r);
-          return named === null ? STORED : { ok: true, existing: named };
+          return outcomeOf(storeRow(this.#w, this.#db, r));
         },
         (r, err): ItemOutcome => ({ ok: false, error: refusedItemError(err, 'payload', `add job ${r.id} to ${r.queue}`) }),
       );
@@ -162,7 +161,7 @@ export class SqliteStore implements Store {
   #storeBounded(r: NewJobRow, bound: QueueBound): ItemOutcome {
     return this.#bounds.alone((): ItemOutcome => {
       const named = storeRow(this.#w, this.#db, r);
-      if (named !== null) return { ok: true, existing: named };
+      if (named !== null) return outcomeOf(named);
       try {
         const dropped = this.#bounds.settle(r.queue, bound, r.createdAt);
         return dropped > 0 ? { ok: true, dropped } : STORED;
@@ -455,3 +454,9 @@ export class SqliteStore implements Store {
 }
 
 const STORED: ItemOutcome = Object.freeze({ ok: true as const });
+
+/** The outcome of a row storeRow did not store, or of one it stored (null). */
+function outcomeOf(named: string | Duplicate | null): ItemOutcome {
+  if (named === null) return STORED;
+  return typeof named === 'string' ? { ok: true, existing: named } : { ok: true, duplicateOf: named.duplicateOf };
+}

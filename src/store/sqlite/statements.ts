@@ -147,8 +147,12 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    // The live job of a queue holding a unique key (index jobs_unique: its WHERE is the index's).
+    uniqueHolder: p(`SELECT id FROM jobs WHERE queue = ? AND unique_key = ? AND unique_key IS NOT NULL AND state IN ('scheduled', 'ready', 'active')`),
+    // A finished job of a queue still holding a unique key by its window at ?3 (index jobs_unique_window), the latest window first.
+    uniqueWindowHolder: p(`SELECT id FROM jobs WHERE queue = ?1 AND unique_key = ?2 AND unique_until IS NOT NULL AND unique_until > ?3 ORDER BY unique_until DESC LIMIT 1`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
@@ -225,7 +229,9 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     retry: p(`UPDATE jobs SET
                 attempt = CASE WHEN state = 'scheduled' THEN attempt ELSE 0 END,
                 stalls = CASE WHEN state = 'scheduled' THEN stalls ELSE 0 END,
-                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL, expire_at = NULL
+                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL, expire_at = NULL,
+                -- A finished job comes back without its unique key: another live job may hold it by now.
+                unique_key = CASE WHEN state = 'scheduled' THEN unique_key ELSE NULL END
               WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled')`),
     // ?1 now · ?2 limit
     reap: p(reapWhere(historyMax, ACTIVE_EXPIRED)),
