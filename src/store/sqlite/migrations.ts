@@ -338,6 +338,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN worker_id TEXT;
     `,
   },
+  {
+    version: 17,
+    name: 'concurrency keys',
+    sql: `
+      -- The concurrencyKey add option (the key a queue's concurrencyLimit counts active jobs by);
+      -- NULL when none. No index: a claim of a limited queue reads the queue's ready and active
+      -- jobs by jobs_queue_state, and queues without limits never read the column.
+      ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -23,7 +23,7 @@ export function storeRow({ s, counts }: Writes, db: DatabaseSync, r: NewJobRow):
     if (named !== null) return named;
   }
   try {
-    s.insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.expiresAt ?? null, r.createdAt, r.createdAt, r.cost ?? null, sortKeyOf(s, r));
+    s.insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.expiresAt ?? null, r.createdAt, r.createdAt, r.cost ?? null, sortKeyOf(s, r), r.concurrencyKey ?? null);
   } catch (err) {
     // A refused row (jobsInsertEach goes on with the others) must not leave its key naming no
     // job. If the failure ended the transaction, the key went with it, and nothing may run outside it.
