@@ -59,6 +59,8 @@ export interface PublishItem {
   ttlMs?: number;
   /** The job's expected run time in ms (AddOptions.cost). */
   cost?: number;
+  /** The key the queue limits concurrency by (AddOptions.concurrencyKey). */
+  concurrencyKey?: string;
 }
 
 /** What the broker stored for a published job: a Job without its payload (the client has it). */
@@ -250,7 +252,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'concurrencyKey'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

@@ -40,6 +40,9 @@ Options:
                        dead (deadReason "expired"); ms, or with a unit: 90s, 15m, 12h, 7d
   --cost <ms>          the job's expected run time in ms (a positive number): a queue with
                        policy sjf serves cheaper jobs first (default: its learned estimate)
+  --concurrency-key <s>
+                       the key the queue's concurrencyLimit counts active jobs by (a tenant,
+                       a customer): at most that many jobs of one key run at once
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
@@ -61,6 +64,7 @@ line on stderr when stderr is a terminal.`,
     timeout: { type: 'string' },
     ttl: { type: 'string' },
     cost: { type: 'string' },
+    'concurrency-key': { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -107,6 +111,8 @@ function addOptions(ctx: CommandContext): AddOptions {
     if (!/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(cost)) throw new UsageError(`--cost must be a number of ms (got ${JSON.stringify(cost)})`);
     options.cost = Number(cost);
   }
+  const concurrencyKey = stringOption(ctx.options, 'concurrency-key');
+  if (concurrencyKey !== undefined) options.concurrencyKey = concurrencyKey;
   return options;
 }
 
