@@ -146,6 +146,21 @@ export function concurrencySuite(target: HarnessTarget): void {
         await w.close();
       }));
 
+    it('with a rate limit: a token is taken per job leased, and those a claim could not use (keys at their limits) are given back', () =>
+      withHarness(target, async (h) => {
+        const q = h.api.queue('q');
+        await q.configure({ concurrencyLimit: 1, rateLimit: { rate: 1, perMs: 60_000, burst: 3 } });
+        await q.addMany(Array.from({ length: 5 }, (_, i) => ({ payload: i, concurrencyKey: 'k' })));
+        for (let i = 0; i < 3; i++) {
+          const got = await h.spool.claim('q', 3);
+          assert.equal(got.length, 1, `claim ${i}: one job of the key (tokens given back: ${i} used so far)`);
+          await h.settled();
+          await h.api.ack(lease(got[0]!));
+        }
+        assert.deepEqual(await h.spool.claim('q', 3), [], 'the burst is spent: three jobs started, whatever the key allowed');
+        assert.equal((await q.stats()).counts.ready, 2);
+      }));
+
     for (const policy of ['priority', 'sjf', 'fair'] as const) {
       it(`holds under policy ${policy} (the claim by sort key)`, () =>
         withHarness(target, async (h) => {
@@ -229,10 +244,10 @@ export function concurrencySuite(target: HarnessTarget): void {
         );
         let run = 0;
         await fc.assert(
-          fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.array(op, { minLength: 5, maxLength: 40 }), async (limit, groupFifo, ops) => {
+          fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.constantFrom('fifo' as const, 'fair' as const), fc.array(op, { minLength: 5, maxLength: 40 }), async (limit, groupFifo, policy, ops) => {
             const name = `prop-${run++}`;
             const q = h.api.queue(name);
-            await q.configure({ concurrencyLimit: limit, concurrencyLimits: { c: 1 }, groupFifo, visibilityTimeoutMs: LEASE_MS, maxAttempts: 3, backoff: { type: 'fixed', delayMs: 500 } });
+            await q.configure({ policy, concurrencyLimit: limit, concurrencyLimits: { c: 1 }, groupFifo, visibilityTimeoutMs: LEASE_MS, maxAttempts: 3, backoff: { type: 'fixed', delayMs: 500 } });
             const held = new Map<string, Job>();
             const order = new Map<string, string[]>(); // group → ids in add order
             const started = new Map<string, string[]>(); // group → ids in the order they first started
@@ -271,7 +286,7 @@ export function concurrencySuite(target: HarnessTarget): void {
               for (const [g, ids] of started) assert.deepEqual(ids, order.get(g)!.slice(0, ids.length), `group ${g} started out of order`);
             }
           }),
-          { numRuns: 15 },
+          { numRuns: 20 },
         );
       }));
   });
