@@ -39,7 +39,7 @@ export { Telemetry, type QueueCounts, type TelemetryListener } from './engine/te
 export { erlangC, meanQueueWaitMs, workersFor, MMC_ASSUMPTIONS } from './model/queueing.ts';
 export * from './core/errors.ts';
 export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport, JobTrace } from './core/job.ts';
-export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy } from './core/queue-config.ts';
+export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy, ConcurrencyRule } from './core/queue-config.ts';
 export type { AddOptions } from './core/validate.ts';
 export type { DrainedOptions } from './core/drained.ts';
 export { EXPIRED_ERROR, DROPPED_ERROR } from './core/job.ts';

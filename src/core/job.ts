@@ -98,6 +98,12 @@ export interface Job<P = unknown> {
    * `uniqueKey` was held by this live job. Absent everywhere else (reads, deliveries).
    */
   duplicate?: true;
+  /**
+   * The key the job's queue limits concurrency by (the `concurrencyKey` add option: a tenant, a
+   * customer, an account), or null when it was added without one. A queue's `concurrencyLimit`
+   * (or its `concurrencyLimits` entry for the key) caps how many jobs of one key are active at once.
+   */
+  concurrencyKey: string | null;
 }
 
 /**

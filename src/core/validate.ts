@@ -74,6 +74,11 @@ export function checkJobGroup(group: unknown): string {
   return checkJobName(group, 'group');
 }
 
+/** A job's concurrency key: the rule of a job group ({@link checkJobGroup}), naming `concurrencyKey`. @throws InvalidArgumentError */
+export function checkConcurrencyKey(key: unknown): string {
+  return checkJobName(key, 'concurrencyKey');
+}
+
 /**
  * In JSON.stringify's output, what may hide a value no store can keep: the escape of U+0000,
  * the escape of an unpaired surrogate (Node writes lone surrogates as `\udXXX`), or a `null`,
@@ -294,6 +299,13 @@ export interface AddOptions {
    */
   cost?: number;
   /**
+   * The key the queue limits concurrency by (a tenant, a customer, an account): 1–128 characters
+   * of well-formed text without U+0000, as a group. While the queue's `concurrencyLimit` (or its
+   * `concurrencyLimits` entry for the key) of jobs with this key are active, across every
+   * process, no other job with the key starts. Left out: none (the job is not limited).
+   */
+  concurrencyKey?: string;
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
@@ -319,7 +331,7 @@ export interface AddOptions {
   uniqueWindowMs?: number;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'tx', 'uniqueKey', 'uniqueWindowMs']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'tx', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -341,11 +353,12 @@ export interface CheckedAddOptions {
   uniqueKey: string | null;
   /** Until when (the add time plus uniqueWindowMs) a finished job still holds its unique key; null: no window. */
   uniqueUntil: number | null;
+  concurrencyKey: string | null;
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null, cost: null, uniqueKey: null, uniqueUntil: null };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null, cost: null, uniqueKey: null, uniqueUntil: null, concurrencyKey: null };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
@@ -383,6 +396,7 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     cost: o.cost === undefined ? null : checkJobCost(o.cost),
     uniqueKey: o.uniqueKey === undefined ? null : checkUniqueKey(o.uniqueKey),
     uniqueUntil: uniqueUntilOf(o, nowMs),
+    concurrencyKey: o.concurrencyKey === undefined ? null : checkConcurrencyKey(o.concurrencyKey),
   };
 }
 

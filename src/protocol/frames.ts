@@ -63,6 +63,8 @@ export interface PublishItem {
   uniqueKey?: string;
   /** How long the job holds its unique key after its add, even once finished (AddOptions.uniqueWindowMs). */
   uniqueWindowMs?: number;
+  /** The key the queue limits concurrency by (AddOptions.concurrencyKey). */
+  concurrencyKey?: string;
 }
 
 /**
@@ -257,7 +259,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'uniqueKey', 'uniqueWindowMs'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

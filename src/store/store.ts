@@ -1,5 +1,5 @@
 import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '../core/job.ts';
-import type { JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
+import type { ConcurrencyRule, JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
@@ -308,6 +308,8 @@ export interface NewJobRow {
   bound?: QueueBound | null;
   /** The declared cost (AddOptions.cost); null or absent for none. Stored as `cost`. */
   cost?: number | null;
+  /** The concurrency key (AddOptions.concurrencyKey); null or absent for none. Stored as `concurrency_key`. */
+  concurrencyKey?: string | null;
   /**
    * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
    * `fifo`, no key (its claims read the priority index alone). The store computes the key in
@@ -376,6 +378,22 @@ export interface ClaimParams {
    * seen the queue's policy) in the fifo order. Absent or false: the fifo order alone.
    */
   byKey?: boolean | undefined;
+  /**
+   * The queue's per-key concurrency limits and group FIFO (absent: none, and the claim is the
+   * plain one). Each job leased must leave, counting the jobs active when the claim runs and
+   * those it leases together:
+   * - at most the key's limit (`limits[key]`, else `limit`; neither: none) active jobs of its
+   *   `concurrencyKey`; jobs without a key are not limited;
+   * - with `groupFifo`, at most one active job of its `group`, and only the group's first job by
+   *   id among those waiting (ready or scheduled) is leased, so a group's jobs start in the order
+   *   of their adds and a job waiting for a retry holds its group back; jobs without a group are
+   *   not affected.
+   * The active jobs are the slots: a settle, release or reap frees one in the statement that
+   * ends the lease. Stores shared by processes serialize such claims of a queue (PostgreSQL: an
+   * advisory lock on the queue held to the end of the claim's transaction) so that concurrent
+   * claims never together pass a limit. Order otherwise as without (byKey or fifo).
+   */
+  concurrency?: ConcurrencyRule | undefined;
 }
 
 export interface CompleteItem {

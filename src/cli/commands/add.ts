@@ -47,6 +47,9 @@ Options:
                        with --unique-key: the job holds its key this long after its add even
                        once finished (ms, or 90s, 15m, 12h, 7d; at most 30d). Default: only
                        while scheduled, ready or active
+  --concurrency-key <s>
+                       the key the queue's concurrencyLimit counts active jobs by (a tenant,
+                       a customer): at most that many jobs of one key run at once
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
@@ -70,6 +73,7 @@ line on stderr when stderr is a terminal.`,
     cost: { type: 'string' },
     'unique-key': { type: 'string' },
     'unique-window': { type: 'string' },
+    'concurrency-key': { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -124,6 +128,8 @@ function addOptions(ctx: CommandContext): AddOptions {
   if (uniqueKey !== undefined) options.uniqueKey = uniqueKey;
   const uniqueWindowMs = durationOption(ctx.options, 'unique-window');
   if (uniqueWindowMs !== undefined) options.uniqueWindowMs = uniqueWindowMs;
+  const concurrencyKey = stringOption(ctx.options, 'concurrency-key');
+  if (concurrencyKey !== undefined) options.concurrencyKey = concurrencyKey;
   return options;
 }
 

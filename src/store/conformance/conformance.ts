@@ -2,6 +2,7 @@ import { describe } from 'node:test';
 import { alertsSuite } from './alerts.ts';
 import { boundedSuite } from './bounded.ts';
 import { claimSuite } from './claim.ts';
+import { concurrencySuite } from './concurrency.ts';
 import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
@@ -54,6 +55,7 @@ function suites(target: HarnessTarget): void {
   boundedSuite(target);
   policiesSuite(target);
   uniqueSuite(target);
+  concurrencySuite(target);
 }
 
 /**

@@ -384,6 +384,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 14,
+    name: 'concurrency keys',
+    sql: (s) => `
+      -- The concurrencyKey add option (the key a queue's concurrencyLimit counts active jobs by);
+      -- NULL when none. In both tables: an operator retry brings it back. No index: a claim of a
+      -- limited queue reads the queue's ready and active jobs, and other claims never read it.
+      ALTER TABLE ${s}.jobs ADD COLUMN concurrency_key text;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN concurrency_key text;
+    `,
+  },
+  {
     version: 15,
     name: 'unique keys',
     sql: (s) => `

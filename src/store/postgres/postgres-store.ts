@@ -1,6 +1,6 @@
 import { ClosedError } from '../../core/errors.ts';
 import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
-import type { QueueConfig } from '../../core/queue-config.ts';
+import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
@@ -8,6 +8,7 @@ import type {
   RateBucket, RateTaken, ShortenItem,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
+import { inClaimOrder } from '../concurrency-claim.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import { checkPgOptions, type PostgresStoreOptions } from './pg-options.ts';
 import * as admin from './admin.ts';
@@ -269,6 +270,7 @@ export class PostgresStore implements Store {
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
+    if (p.concurrency) return this.#claimLimited(p, p.concurrency);
     if (p.byKey) return this.#claimByKey(p);
     const rows = await this.#run(
       () => this.#db.q(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
@@ -290,6 +292,20 @@ export class PostgresStore implements Store {
     const jobs = rows.map(({ sort_key: _, ...row }) => pgRowToJob(row));
     if (jobs.length < p.limit) jobs.push(...(await this.jobsClaim({ ...p, limit: p.limit - jobs.length, byKey: false })));
     return jobs;
+  }
+
+  /**
+   * A queue with per-key limits or group FIFO: its claims take turns on the queue's advisory lock,
+   * so each one's statement counts the active jobs every earlier claim leased (they committed
+   * before the lock was free), and no two claims together pass a key's limit.
+   */
+  async #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Promise<Job[]> {
+    const rows = (await this.#run(() => this.#transaction(async (tx) => {
+      await tx.q(this.#q.claimLock, [`${this.schema}.${p.queue}`]);
+      return tx.q(p.byKey ? this.#q.claimLimitedByKey : this.#q.claimLimited,
+        [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, rule.limit, JSON.stringify(rule.limits), rule.groupFifo]);
+    }), `claim from ${p.queue}`)) as unknown as (PgJobRow & { sort_key: number | null })[];
+    return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: pgRowToJob(row) })), p.byKey === true);
   }
 
   async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {

@@ -339,6 +339,16 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 17,
+    name: 'concurrency keys',
+    sql: `
+      -- The concurrencyKey add option (the key a queue's concurrencyLimit counts active jobs by);
+      -- NULL when none. No index: a claim of a limited queue reads the queue's ready and active
+      -- jobs by jobs_queue_state, and queues without limits never read the column.
+      ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
+    `,
+  },
+  {
     version: 18,
     name: 'unique keys',
     sql: `

@@ -4,7 +4,7 @@ import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
 import { compareClaimOrder, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
-import type { QueueConfig } from '../../core/queue-config.ts';
+import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
@@ -12,6 +12,7 @@ import type {
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
+import { inClaimOrder } from '../concurrency-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
@@ -190,6 +191,7 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
+      if (p.concurrency) return this.#claimLimited(p, p.concurrency);
       if (p.byKey) return this.#claimByKey(p);
       const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
       this.#counts.move(p.queue, 'ready', 'active', rows.length);
@@ -211,6 +213,18 @@ export class SqliteStore implements Store {
     }
     this.#counts.move(p.queue, 'ready', 'active', jobs.length);
     return jobs;
+  }
+
+  /**
+   * A queue with per-key limits or group FIFO: one statement that counts the queue's active jobs
+   * per key and group and leases what fits. Inside the group's transaction, which every process
+   * writing the file takes in turn, so it counts every lease made before it.
+   */
+  #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Job[] {
+    const statement = p.byKey ? this.#s.claimLimitedByKey : this.#s.claimLimited;
+    const rows = statement.all(p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0) as unknown as (JobRow & { sort_key: number | null })[];
+    this.#counts.move(p.queue, 'ready', 'active', rows.length);
+    return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: rowToJob(row) })), p.byKey === true);
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
