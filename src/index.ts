@@ -39,14 +39,14 @@ export { Telemetry, type QueueCounts, type TelemetryListener } from './engine/te
 export { erlangC, meanQueueWaitMs, workersFor, MMC_ASSUMPTIONS } from './model/queueing.ts';
 export * from './core/errors.ts';
 export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport, JobTrace } from './core/job.ts';
-export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy } from './core/queue-config.ts';
+export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy, ConcurrencyRule } from './core/queue-config.ts';
 export type { AddOptions } from './core/validate.ts';
 export type { DrainedOptions } from './core/drained.ts';
 export { EXPIRED_ERROR, DROPPED_ERROR } from './core/job.ts';
 export { LIMITS } from './core/limits.ts';
 export { ManualClock, systemClock, type Clock } from './core/clock.ts';
 export type {
-  Store, WorkerRegistration, StoreCapabilities, NewJobRow, InsertExisting, InsertReport, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, ShortenItem, LeaseMiss,
+  Store, WorkerRegistration, StoreCapabilities, NewJobRow, InsertExisting, Duplicate, InsertReport, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, ShortenItem, LeaseMiss,
   LeaseResult, FailResult, ExtendResult, ItemOutcome, CancelResult, RetryResult, DeleteResult, QueueDeleteParams, QueueDeleteResult,
   ReapedJob, ListParams, SearchParams, SearchPage, PayloadMatch, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
   ProcessSnapshot, ProcessSnapshots, CountsByQueue, RateBucket, RateTaken,

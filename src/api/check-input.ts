@@ -2,7 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { InvalidArgumentError } from '../core/errors.ts';
 import { describe } from '../core/limits.ts';
 import { nearest } from '../core/options.ts';
-import { checkIdempotencyKey, checkJobCost, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName } from '../core/validate.ts';
+import { checkConcurrencyKey, checkIdempotencyKey, checkJobCost, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName, checkUniqueKey } from '../core/validate.ts';
 import type { Operation } from './operations.ts';
 import type { Schema } from './schemas.ts';
 
@@ -19,6 +19,8 @@ const DOMAIN: Readonly<Record<string, (value: unknown, field: string) => unknown
   idempotencyKey: checkIdempotencyKey,
   state: checkJobState,
   cost: checkJobCost,
+  uniqueKey: checkUniqueKey,
+  concurrencyKey: checkConcurrencyKey,
 };
 
 // One compiler for every operation's input schema; each schema is compiled once, on first use.

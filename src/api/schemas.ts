@@ -66,6 +66,12 @@ export const idempotencyKey: Schema = {
   description: 'Makes the add idempotent: 1–128 characters of well-formed text without U+0000. Another add to the same queue with this key within the store\'s `idempotencyWindowMs` (a `Spool.open` option, default 24 h) stores nothing and answers with the job the key created (same id, its current state). Past the window the same key adds a new job. The TypeScript client sends a fresh one with every add that has none.',
 };
 
+/** An add's unique key (AddOptions.uniqueKey). */
+export const uniqueKey: Schema = {
+  type: 'string', minLength: 1, maxLength: 128,
+  description: 'Deduplicates the job: 1–128 characters of well-formed text without U+0000. While a job of the queue with this key is live (scheduled, ready or active), an add with the key stores nothing and answers with that job, marked `duplicate: true` (HTTP status 201 all the same). Once it completed, died, was cancelled or deleted, the key is free. Unlike `idempotencyKey`, it holds for as long as the job is live, not for a time window, and a finished job no longer holds it.',
+};
+
 /** The options of one add. `delayMs` and `runAt` exclude each other. */
 export const addOptions: Record<string, Schema> = {
   name: jobName,
@@ -82,6 +88,9 @@ export const addOptions: Record<string, Schema> = {
     type: 'number', exclusiveMinimum: 0, maximum: LIMITS.cost.max,
     description: `The job's expected run time in ms: a positive number (fractions allowed), at most ${LIMITS.cost.max}. A queue with policy \`sjf\` serves cheaper jobs first; absent, that queue uses its learned estimate for the job's name.`,
   },
+  uniqueKey: uniqueKey,
+  uniqueWindowMs: bounded('uniqueWindowMs', 'With `uniqueKey`: how long after its add the job holds its key even once finished (completed, dead, cancelled), so no job with the key is added again within it. 0 (default): only while it is scheduled, ready or active.'),
+  concurrencyKey: { ...jobGroup, description: "The key the queue limits concurrency by (a tenant, a customer): 1–128 characters of well-formed text without U+0000, as a group. While the queue's `concurrencyLimit` (or its `concurrencyLimits` entry for the key) of jobs with this key are active, no other starts. Absent: none (not limited)." },
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -131,17 +140,27 @@ export const queueConfigInput: Schema = object({
     additionalProperties: { type: 'integer', minimum: LIMITS.fairWeight.min, maximum: LIMITS.fairWeight.max },
     description: `Policy \`fair\`: the weight of each group named (an integer ${LIMITS.fairWeight.min}–${LIMITS.fairWeight.max}; others weigh 1), at most ${LIMITS.fairWeightsMax.max} groups. Replaces the whole map.`,
   },
+  concurrencyLimit: { type: ['integer', 'null'], minimum: LIMITS.concurrencyLimit.min, maximum: LIMITS.concurrencyLimit.max, description: `${LIMITS.concurrencyLimit.doc} Default null.` },
+  concurrencyLimits: {
+    type: 'object', maxProperties: LIMITS.concurrencyLimitsMax.max,
+    additionalProperties: { type: 'integer', minimum: 1, maximum: LIMITS.concurrencyLimit.max },
+    description: `The limit of each concurrency key named (an integer 1–${LIMITS.concurrencyLimit.max}), instead of concurrencyLimit; at most ${LIMITS.concurrencyLimitsMax.max} keys. Replaces the whole map.`,
+  },
+  groupFifo: { type: 'boolean', description: "FIFO per message group: at most one job of a `group` active at once, and a group's jobs start in the order they were added (a job waiting for a retry holds its group back). Default false." },
 });
 
 export const queueConfig: Schema = {
   type: 'object',
-  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights'],
+  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo'],
   properties: {
     visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' }, timeoutMs: { type: 'integer' },
     maxLength: { type: ['integer', 'null'], description: 'Most jobs waiting to start (ready and scheduled); null: no bound.' },
     overflow: { enum: ['reject', 'drop-oldest'] },
     policy: { enum: SCHEDULING_POLICIES }, agingMs: { type: 'integer' }, sjfCostFactor: { type: 'integer' }, sjfLearnPct: { type: 'integer' },
     fairWeights: { type: 'object', additionalProperties: { type: 'integer' } },
+    concurrencyLimit: { type: ['integer', 'null'], description: 'Most active jobs of one concurrency key; null: none.' },
+    concurrencyLimits: { type: 'object', additionalProperties: { type: 'integer' }, description: 'The limits of the keys named.' },
+    groupFifo: { type: 'boolean', description: 'At most one job of a group active, started in add order.' },
     backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
     rateLimit: {
       type: ['object', 'null'], required: ['rate', 'perMs', 'burst', 'limiter'],
@@ -175,6 +194,8 @@ const jobFields: Record<string, Schema> = {
   group: { type: ['string', 'null'], description: 'The group (tenant, customer) the job was added with; null: none.' },
   expiresAt: { ...nullableInt, description: 'When the job must have started by (Unix ms: its add plus `ttlMs`); null: no TTL. Not started by then, it is dead (deadReason `expired`).' },
   cost: { type: ['number', 'null'], description: 'The cost the job was added with (its expected run time in ms); null: none.' },
+  duplicate: { const: true, description: 'Only in the answer of an add: the add stored nothing, because this live job (scheduled, ready or active) holds its `uniqueKey`.' },
+  concurrencyKey: { type: ['string', 'null'], description: 'The concurrency key the job was added with; null: none.' },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */

@@ -10,7 +10,7 @@ import { UsageError } from './exit-codes.ts';
 export const QUEUE_SETTING_NAMES = [
   'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
   'rateLimit', 'rateLimit.rate', 'rateLimit.perMs', 'rateLimit.burst', 'rateLimit.limiter', 'maxLength', 'overflow',
-  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights',
+  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo',
 ] as const;
 
 /** Settings whose value is a word, not an integer. */
@@ -20,7 +20,8 @@ type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 
 /**
  * Parses repeated `--set name=value` flags into the input of `configureQueue`. Numbers must be
- * integers, backoff.type and policy words, fairWeights a JSON object (`{"acme":2}`); bounds are
+ * integers, backoff.type and policy words, fairWeights and concurrencyLimits JSON objects (`{"acme":2}`),
+ * groupFifo true or false, concurrencyLimit an integer or `none`; bounds are
  * checked by the operation (exit 2, naming the setting).
  * @throws UsageError for a malformed flag, an unknown name (naming the nearest), a non-integer or a setting given twice.
  * @example
@@ -49,8 +50,9 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
     }
     // maxLength takes `none` (or 0) for no bound; backoff.type, policy, rateLimit.limiter and overflow are words; fairWeights is JSON.
     const value = WORDS.includes(name) || name === 'rateLimit.limiter' || name === 'overflow' ? raw
-      : name === 'fairWeights' ? jsonObject(name, raw)
-      : name === 'maxLength' && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
+      : name === 'fairWeights' || name === 'concurrencyLimits' ? jsonObject(name, raw)
+      : name === 'groupFifo' ? boolean(name, raw)
+      : (name === 'maxLength' || name === 'concurrencyLimit') && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
     else if (name.startsWith('rateLimit.')) rateLimit[name.slice('rateLimit.'.length)] = value;
     else config[name] = value;
@@ -72,8 +74,15 @@ function jsonObject(name: SettingName, raw: string): unknown {
   try {
     return JSON.parse(raw);
   } catch {
-    throw new UsageError(`--set ${name} needs a JSON object of group → weight, e.g. --set '${name}={"acme":2}' (got ${JSON.stringify(raw)})`);
+    const what = name === 'concurrencyLimits' ? 'key → limit' : 'group → weight';
+    throw new UsageError(`--set ${name} needs a JSON object of ${what}, e.g. --set '${name}={"acme":2}' (got ${JSON.stringify(raw)})`);
   }
+}
+
+function boolean(name: SettingName, raw: string): boolean {
+  if (raw.trim() === 'true') return true;
+  if (raw.trim() === 'false') return false;
+  throw new UsageError(`--set ${name} needs true or false (got ${JSON.stringify(raw)})`);
 }
 
 /** A queue's settings as `name: value` lines, named as `--set` takes them. */
@@ -96,6 +105,10 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['sjfCostFactor', String(config.sjfCostFactor)],
     ['sjfLearnPct', String(config.sjfLearnPct)],
     ['fairWeights', JSON.stringify(config.fairWeights)],
+    // A broker without per-key concurrency answers without these fields.
+    ['concurrencyLimit', config.concurrencyLimit === null || config.concurrencyLimit === undefined ? 'none' : String(config.concurrencyLimit)],
+    ['concurrencyLimits', JSON.stringify(config.concurrencyLimits ?? {})],
+    ['groupFifo', String(config.groupFifo ?? false)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');

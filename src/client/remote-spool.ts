@@ -132,7 +132,7 @@ export class RemoteSpool implements SpoolClient {
     // The context is taken here, in the caller's process: the broker cannot see the producer's span.
     const r = await publisher.push(toPublishItem(payload, options, this.clock.now(), activeTrace));
     if (!r.ok) throw errorFromWire(r.error);
-    return { ...(r.value as PublishedJob), payload };
+    return withPayload(r.value as PublishedJob, payload);
   }
 
   /** Adds many jobs atomically: all are stored, or none. */
@@ -162,7 +162,7 @@ export class RemoteSpool implements SpoolClient {
       }
     });
     const { value } = await this.#conn.request({ op: 'publish', queue, jobs, atomic: true, waitMs: this.#queueFullWaitMs });
-    return (value as { jobs: PublishedJob[] }).jobs.map((job, i) => ({ ...job, payload: items[i]!.payload }));
+    return (value as { jobs: PublishedJob[] }).jobs.map((job, i) => withPayload(job, items[i]!.payload));
   }
 
   async #publish(queue: string, items: PublishItem[]): Promise<ItemResult[]> {
@@ -392,4 +392,9 @@ export class RemoteSpool implements SpoolClient {
   get isClosed(): boolean {
     return this.#closing !== null;
   }
+}
+
+/** A published job with the payload the add sent, unless it is a duplicate: then the broker sent the holder's own. */
+function withPayload<P>(job: PublishedJob, payload: P): Job<P> {
+  return (job.duplicate ? job : { ...job, payload }) as Job<P>;
 }

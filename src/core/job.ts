@@ -93,6 +93,17 @@ export interface Job<P = unknown> {
    * when it was added without one. A queue with policy `sjf` serves cheaper jobs first.
    */
   cost: number | null;
+  /**
+   * Set (true) only on a job that an add returned instead of storing a new one: the add's
+   * `uniqueKey` was held by this live job. Absent everywhere else (reads, deliveries).
+   */
+  duplicate?: true;
+  /**
+   * The key the job's queue limits concurrency by (the `concurrencyKey` add option: a tenant, a
+   * customer, an account), or null when it was added without one. A queue's `concurrencyLimit`
+   * (or its `concurrencyLimits` entry for the key) caps how many jobs of one key are active at once.
+   */
+  concurrencyKey: string | null;
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from './errors.ts';
 import { checkLimit, LIMITS } from './limits.ts';
-import { backoffDelayMs, checkPolicy, defaultQueueConfig, jobOrderOf, resolveQueueConfig, sameJobOrder, SCHEDULING_POLICIES } from './queue-config.ts';
+import { backoffDelayMs, checkPolicy, concurrencyRuleOf, defaultQueueConfig, jobOrderOf, resolveQueueConfig, sameJobOrder, SCHEDULING_POLICIES } from './queue-config.ts';
 
 test('exponential backoff doubles up to its ceiling, with jitter between half and all of it', () => {
   const b = { type: 'exponential', delayMs: 100, maxDelayMs: 1000 } as const;
@@ -73,4 +73,18 @@ test('policy: the four policies, refused otherwise naming the nearest; the order
   assert.ok(!sameJobOrder(jobOrderOf(config), jobOrderOf(resolveQueueConfig({ agingMs: 251 }, config))));
   // A queue stored before policies existed reads as fifo with the defaults.
   assert.deepEqual(resolveQueueConfig({ visibilityTimeoutMs: 1000 }), { ...defaultQueueConfig(), visibilityTimeoutMs: 1000 });
+});
+
+test('per-key concurrency and group FIFO: a claim rule only when the queue has one, settings stored before them read as none', () => {
+  assert.equal(concurrencyRuleOf(defaultQueueConfig()), null, 'no rule: the plain claim');
+  assert.equal(concurrencyRuleOf(resolveQueueConfig({ concurrencyLimit: 0 })), null, '0 is none');
+  assert.deepEqual(concurrencyRuleOf(resolveQueueConfig({ concurrencyLimit: 3 })), { limit: 3, limits: {}, groupFifo: false });
+  assert.deepEqual(concurrencyRuleOf(resolveQueueConfig({ concurrencyLimits: { vip: 5 } })), { limit: null, limits: { vip: 5 }, groupFifo: false });
+  assert.deepEqual(concurrencyRuleOf(resolveQueueConfig({ groupFifo: true })), { limit: null, limits: {}, groupFifo: true });
+  // A settings row written before these settings existed has none of the keys.
+  const { concurrencyLimit: _a, concurrencyLimits: _b, groupFifo: _c, ...old } = defaultQueueConfig();
+  assert.equal(concurrencyRuleOf(resolveQueueConfig({ maxAttempts: 2 }, old as never)), null);
+  assert.throws(() => resolveQueueConfig({ concurrencyLimits: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, 1])) }), /at most 1000 keys/);
+  assert.throws(() => resolveQueueConfig({ concurrencyLimits: { '': 1 } }), /not a concurrency key/);
+  assert.throws(() => resolveQueueConfig({ concurrencyLimit: 1_000_001 }), /at most 1000000/);
 });

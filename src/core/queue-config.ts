@@ -52,6 +52,20 @@ export interface QueueConfig {
   sjfLearnPct: number;
   /** Policy `fair`: weight per group (a group left out, and jobs without a group, weigh 1). */
   fairWeights: Record<string, number>;
+  /**
+   * Most jobs of one `concurrencyKey` (the add option) active at once in the queue, across every
+   * process; null: no limit (the default). A key named in `concurrencyLimits` has that limit
+   * instead. Jobs without a key are not limited. See docs/scheduling.md, "Per-key concurrency".
+   */
+  concurrencyLimit: number | null;
+  /** Per-key limits that replace `concurrencyLimit` for the keys named (at most `concurrencyLimitsMax` keys). */
+  concurrencyLimits: Record<string, number>;
+  /**
+   * FIFO per message group: at most one job of a `group` active at once, and a group's jobs start
+   * in the order they were added (a job waiting for a retry holds its group back). Jobs without
+   * a group are not affected. See docs/scheduling.md, "FIFO per group".
+   */
+  groupFifo: boolean;
 }
 
 /** What an add to a full bounded queue does. */
@@ -137,6 +151,9 @@ export function defaultQueueConfig(): QueueConfig {
     sjfCostFactor: checkLimit('sjfCostFactor', undefined),
     sjfLearnPct: checkLimit('sjfLearnPct', undefined),
     fairWeights: {},
+    concurrencyLimit: null,
+    concurrencyLimits: {},
+    groupFifo: false,
   };
 }
 
@@ -164,6 +181,11 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
     sjfCostFactor: i.sjfCostFactor === undefined ? base.sjfCostFactor : checkLimit('sjfCostFactor', i.sjfCostFactor),
     sjfLearnPct: i.sjfLearnPct === undefined ? base.sjfLearnPct : checkLimit('sjfLearnPct', i.sjfLearnPct),
     fairWeights: i.fairWeights === undefined ? base.fairWeights : checkFairWeights(i.fairWeights),
+    // Settings stored before per-key concurrency existed have none of these: no limits, no group FIFO.
+    concurrencyLimit: i.concurrencyLimit === undefined ? (base.concurrencyLimit ?? null)
+      : i.concurrencyLimit === null ? null : checkLimit('concurrencyLimit', i.concurrencyLimit) || null,
+    concurrencyLimits: i.concurrencyLimits === undefined ? (base.concurrencyLimits ?? {}) : checkConcurrencyLimits(i.concurrencyLimits),
+    groupFifo: i.groupFifo === undefined ? (base.groupFifo ?? false) : checkGroupFifo(i.groupFifo),
   };
 }
 
@@ -225,6 +247,53 @@ function checkFairWeights(value: unknown): Record<string, number> {
     out[group] = checkLimit('fairWeight', weight, `fairWeights[${JSON.stringify(group)}]`);
   }
   return out;
+}
+
+/** `concurrencyLimits`: an object of at most concurrencyLimitsMax keys (each a valid concurrency key), each limit within concurrencyLimit. @throws InvalidArgumentError */
+function checkConcurrencyLimits(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError('concurrencyLimits', `concurrencyLimits must be an object of key → limit, like { 'tenant-a': 5 } (got ${describe(value)})`);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const max = LIMITS.concurrencyLimitsMax.max;
+  if (entries.length > max) throw new InvalidArgumentError('concurrencyLimits', `concurrencyLimits may name at most ${max} keys (got ${entries.length})`);
+  const out: Record<string, number> = {};
+  for (const [key, limit] of entries) {
+    if (key.length < 1 || key.length > 128 || key.includes('\0') || !key.isWellFormed()) {
+      throw new InvalidArgumentError('concurrencyLimits', `concurrencyLimits: ${describe(key)} is not a concurrency key (1–128 characters of well-formed text without U+0000)`);
+    }
+    const field = `concurrencyLimits[${JSON.stringify(key)}]`;
+    if (limit === 0) throw new InvalidArgumentError(field, `${field} must be at least 1 (leave the key out for the queue's concurrencyLimit)`);
+    out[key] = checkLimit('concurrencyLimit', limit, field);
+  }
+  return out;
+}
+
+function checkGroupFifo(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError('groupFifo', `groupFifo must be true or false (got ${describe(value)})`);
+  return value;
+}
+
+/**
+ * What a claim of a queue with per-key limits or group FIFO passes to the store (see
+ * ClaimParams.concurrency); null when the queue has neither, so its claims run the plain statement.
+ */
+export interface ConcurrencyRule {
+  /** The limit of a key not in `limits`; null: none. */
+  limit: number | null;
+  /** Limits of the keys named. */
+  limits: Readonly<Record<string, number>>;
+  /** At most one job of a group active, started in the order of the adds. */
+  groupFifo: boolean;
+}
+
+/** The concurrency rule of a queue's settings, or null when it has none (the claim path of today). */
+export function concurrencyRuleOf(config: QueueConfig): ConcurrencyRule | null {
+  const limits = config.concurrencyLimits ?? {};
+  const limit = config.concurrencyLimit ?? null;
+  const groupFifo = config.groupFifo === true;
+  if (limit === null && Object.keys(limits).length === 0 && !groupFifo) return null;
+  return { limit, limits, groupFifo };
 }
 
 const BACKOFF_KEYS = ['type', 'delayMs', 'maxDelayMs'] as const;

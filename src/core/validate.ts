@@ -55,9 +55,28 @@ export function checkIdempotencyKey(key: unknown): string {
   return key;
 }
 
+/** Longest unique key, in UTF-16 code units. */
+export const UNIQUE_KEY_MAX = 128;
+
+/** An add's unique key: 1–128 characters of well-formed text without U+0000. @throws InvalidArgumentError naming `uniqueKey` */
+export function checkUniqueKey(key: unknown): string {
+  const field = 'uniqueKey';
+  if (typeof key !== 'string' || key.length === 0 || key.length > UNIQUE_KEY_MAX) {
+    throw new InvalidArgumentError(field, `${field} must be a string of 1–${UNIQUE_KEY_MAX} characters (got ${describe(key)})`);
+  }
+  const problem = stringProblem(key);
+  if (problem) throw new InvalidArgumentError(field, `${field} ${JSON.stringify(key)} ${problem}`);
+  return key;
+}
+
 /** A job's group (tenant, customer): the rule of a job name ({@link checkJobName}), naming `group`. @throws InvalidArgumentError */
 export function checkJobGroup(group: unknown): string {
   return checkJobName(group, 'group');
+}
+
+/** A job's concurrency key: the rule of a job group ({@link checkJobGroup}), naming `concurrencyKey`. @throws InvalidArgumentError */
+export function checkConcurrencyKey(key: unknown): string {
+  return checkJobName(key, 'concurrencyKey');
 }
 
 /**
@@ -280,13 +299,39 @@ export interface AddOptions {
    */
   cost?: number;
   /**
+   * The key the queue limits concurrency by (a tenant, a customer, an account): 1–128 characters
+   * of well-formed text without U+0000, as a group. While the queue's `concurrencyLimit` (or its
+   * `concurrencyLimits` entry for the key) of jobs with this key are active, across every
+   * process, no other job with the key starts. Left out: none (the job is not limited).
+   */
+  concurrencyKey?: string;
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
   tx?: unknown;
+  /**
+   * Deduplicates the job: 1–128 characters of well-formed text without U+0000. While a job of
+   * the queue with this key is live (scheduled, ready or active), another add with the key
+   * stores nothing and returns that job, marked `duplicate: true`; once it has completed, died,
+   * been cancelled or deleted, the key is free (unless `uniqueWindowMs` holds it longer) and
+   * the same key adds a new job. Enforced by the
+   * store (a unique index over live jobs), across processes and brokers. Unlike
+   * `idempotencyKey` (a re-sent add returns the job it created, for a time window, whatever
+   * its state), it says "at most one such job pending or running" (see docs/scheduling.md,
+   * Deduplication).
+   */
+  uniqueKey?: string;
+  /**
+   * With `uniqueKey`: the job holds its key for this many ms after its add even once it has
+   * finished (completed, dead or cancelled; not deleted), so no other job with the key is added
+   * within it (a throttle: at most one job per key per window). 0, the default: only while it
+   * is live. At most the `uniqueWindowMs` limit (30 days).
+   */
+  uniqueWindowMs?: number;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'tx']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'tx', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -304,11 +349,16 @@ export interface CheckedAddOptions {
   expiresAt: number | null;
   /** The declared cost (expected run time in ms), or null: none. */
   cost: number | null;
+  /** null: none. */
+  uniqueKey: string | null;
+  /** Until when (the add time plus uniqueWindowMs) a finished job still holds its unique key; null: no window. */
+  uniqueUntil: number | null;
+  concurrencyKey: string | null;
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null, cost: null };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null, cost: null, uniqueKey: null, uniqueUntil: null, concurrencyKey: null };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
@@ -344,6 +394,9 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     idempotencyKey: o.idempotencyKey === undefined ? null : checkIdempotencyKey(o.idempotencyKey),
     expiresAt: expiresAtOf(o.ttlMs, nowMs),
     cost: o.cost === undefined ? null : checkJobCost(o.cost),
+    uniqueKey: o.uniqueKey === undefined ? null : checkUniqueKey(o.uniqueKey),
+    uniqueUntil: uniqueUntilOf(o, nowMs),
+    concurrencyKey: o.concurrencyKey === undefined ? null : checkConcurrencyKey(o.concurrencyKey),
   };
 }
 
@@ -354,6 +407,15 @@ export function checkJobCost(value: unknown): number {
   }
   if (value > LIMITS.cost.max) throw new InvalidArgumentError('cost', `cost must be at most ${LIMITS.cost.max} (got ${value})`);
   return value;
+}
+
+/** Until when a job added at `nowMs` holds its unique key once finished: null without a window (absent or 0). @throws InvalidArgumentError */
+function uniqueUntilOf(o: Record<string, unknown>, nowMs: number): number | null {
+  const windowMs = checkLimit('uniqueWindowMs', o.uniqueWindowMs);
+  if (o.uniqueWindowMs !== undefined && o.uniqueKey === undefined) {
+    throw new InvalidArgumentError('uniqueWindowMs', 'uniqueWindowMs goes with a uniqueKey: give the key the window holds');
+  }
+  return windowMs === 0 ? null : nowMs + windowMs;
 }
 
 /** The start deadline of a job added at `nowMs` with the `ttlMs` add option: null when none (absent or 0). */

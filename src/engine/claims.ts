@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.ts';
 import type { Job } from '../core/job.ts';
+import { concurrencyRuleOf } from '../core/queue-config.ts';
 import type { Store } from '../store/store.ts';
 import { Admission, pauseRule } from './admission.ts';
 import { rateLimitRule } from './rate-limit.ts';
@@ -63,7 +64,12 @@ export class Claims {
       const started = performance.now();
       const now = clock.now();
       const byKey = state.config.policy !== 'fifo';
-      const jobs = await store.jobsClaim({ queue, limit: ticket.admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: membership?.id, ...(byKey ? { byKey } : {}) });
+      // A queue without per-key limits or group FIFO passes no rule: its claim is the plain statement.
+      const concurrency = concurrencyRuleOf(state.config);
+      const jobs = await store.jobsClaim({
+        queue, limit: ticket.admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: membership?.id,
+        ...(byKey ? { byKey } : {}), ...(concurrency ? { concurrency } : {}),
+      });
       leased = jobs.length;
       this.#d.markHealthy();
       telemetry.claimed(queue, jobs, performance.now() - started, now);

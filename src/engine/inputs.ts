@@ -56,8 +56,11 @@ export function buildJobRows<P>(
         group: options.group,
         expiresAt: options.expiresAt,
         cost: options.cost,
+        concurrencyKey: options.concurrencyKey,
         createdAt: now,
         idempotency: options.idempotencyKey === null ? null : { key: options.idempotencyKey, since: now - limits.idempotencyWindowMs },
+        uniqueKey: options.uniqueKey,
+        uniqueUntil: options.uniqueUntil,
       };
     } catch (err) {
       if (items.length > 1 && err instanceof Error) err.message = `items[${i}]: ${err.message}`;
@@ -89,6 +92,7 @@ function newJobView<P>(row: NewJobRow, payload: P, trace: JobTrace | null): Job<
     attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
     createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
     timeoutMs: row.timeoutMs, progress: null, trace, group: row.group, expiresAt: row.expiresAt ?? null, cost: row.cost ?? null,
+    concurrencyKey: row.concurrencyKey ?? null,
   };
 }
 

@@ -41,7 +41,8 @@ export class Intake {
     this.#inserts = new Batcher(async (rows) => {
       const outcomes = await deps.store.jobsInsertEach(rows);
       deps.markHealthy();
-      this.#afterInsert(outcomes.every((o) => o.ok && o.existing === undefined) ? rows : rows.filter((_, i) => { const o = outcomes[i]!; return o.ok && o.existing === undefined; }));
+      const stored = (o: ItemOutcome) => o.ok && o.existing === undefined && o.duplicateOf === undefined;
+      this.#afterInsert(outcomes.every(stored) ? rows : rows.filter((_, i) => stored(outcomes[i]!)));
       return outcomes;
     }, 10_000);
   }
@@ -86,6 +87,7 @@ export class Intake {
       const outcome = await this.#inserts.push(rows[0]!);
       if (!outcome.ok) throw outcome.error;
       if (outcome.existing !== undefined) existing = [outcome.existing];
+      else if (outcome.duplicateOf !== undefined) existing = [{ duplicateOf: outcome.duplicateOf }];
       if (outcome.dropped) this.#d.telemetry.dropped(queue, outcome.dropped);
     }
     else if (rows.length > 0) {
@@ -101,19 +103,25 @@ export class Intake {
     return this.#replayed(jobs, existing);
   }
 
-  /** The jobs of an add, those whose idempotency key named an earlier job replaced by it, as it is now. */
+  /**
+   * The jobs of an add, those not stored replaced by the job that was there, as it is now: the
+   * job an idempotency key named, or the live job holding a unique key (marked `duplicate`).
+   */
   async #replayed<P>(jobs: Job<P>[], existing: InsertExisting): Promise<Job<P>[]> {
-    const ids = [...new Set(existing.filter((id): id is string => id !== null))];
+    const idOf = (e: InsertExisting[number] | undefined) => (e === null || e === undefined ? null : typeof e === 'string' ? e : e.duplicateOf);
+    const ids = [...new Set(existing.map(idOf).filter((id): id is string => id !== null))];
     if (ids.length === 0) return jobs;
     const found = await this.#d.store.jobsGet(ids);
     const byId = new Map(ids.map((id, i) => [id, found[i]]));
     return jobs.map((job, i) => {
-      const id = existing[i];
-      if (id === null || id === undefined) return job;
+      const e = existing[i];
+      const id = idOf(e);
+      if (id === null) return job;
       // The key outlives a job deleted sooner (retention, an operator): the add stored nothing.
+      // A holder of a unique key may have been deleted since the insert too.
       const earlier = byId.get(id);
       if (!earlier) throw new JobNotFoundError(id);
-      return earlier as Job<P>;
+      return (typeof e === 'string' ? earlier : { ...earlier, duplicate: true }) as Job<P>;
     });
   }
 

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { StaleLeaseError, UnrecoverableError } from '../core/errors.ts';
 import type { JobLogLine, JobReport, JobState, Lease } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
-import { backoffDelayMs } from '../core/queue-config.ts';
+import { backoffDelayMs, concurrencyRuleOf } from '../core/queue-config.ts';
 import { encodeJson } from '../core/validate.ts';
 import type { CompleteItem, ExtendItem, FailItem, LeaseResult, ReportItem, Store } from '../store/store.ts';
 import { Batcher } from '../core/batcher.ts';
@@ -59,7 +59,20 @@ export class LeaseOps {
     const delivery = this.#d.inflight.get(lease);
     this.#d.inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
-    if (delivery) this.#settled(delivery, 'completed');
+    if (delivery) {
+      this.#settled(delivery, 'completed');
+      this.#slotFreed(delivery.queue);
+    }
+  }
+
+  /**
+   * A job of `queue` left `active`: under per-key limits or group FIFO that may let a held job
+   * start, so its consumers claim again (a worker's new credit can reach the claim before its
+   * ack reaches the store). Queues without them pay a cached read.
+   */
+  #slotFreed(queue: string): void {
+    const config = this.#d.queues.cached(queue);
+    if (config && concurrencyRuleOf(config) !== null) this.#d.wake(queue);
   }
 
   /**
@@ -106,6 +119,7 @@ export class LeaseOps {
     if (delivery) this.#settled(delivery, r.state === 'dead' ? 'dead' : 'failed');
     else this.#d.telemetry.settled(info.queue, r.state === 'dead' ? 'dead' : 'failed', null, null);
     if (r.state === 'ready') this.#d.wake(info.queue);
+    else this.#slotFreed(info.queue);
     if (r.state === 'scheduled') this.#d.noteDue(item.retryAt);
     return r.state;
   }

@@ -59,10 +59,19 @@ export interface PublishItem {
   ttlMs?: number;
   /** The job's expected run time in ms (AddOptions.cost). */
   cost?: number;
+  /** The add's unique key (AddOptions.uniqueKey). */
+  uniqueKey?: string;
+  /** How long the job holds its unique key after its add, even once finished (AddOptions.uniqueWindowMs). */
+  uniqueWindowMs?: number;
+  /** The key the queue limits concurrency by (AddOptions.concurrencyKey). */
+  concurrencyKey?: string;
 }
 
-/** What the broker stored for a published job: a Job without its payload (the client has it). */
-export type PublishedJob = Omit<Job, 'payload'>;
+/**
+ * What the broker stored for a published job: a Job without its payload (the client has it);
+ * for a duplicate (`duplicate: true`: the add's uniqueKey was held), the holding job whole, with its own payload.
+ */
+export type PublishedJob = Omit<Job, 'payload'> & { payload?: unknown };
 
 export interface LeaseItem {
   jobId: string;
@@ -250,7 +259,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

@@ -38,6 +38,8 @@ export interface JobRow<J = unknown> {
   expire_at: number | null;
   /** The job's declared cost; NULL when none. */
   cost: number | null;
+  /** The job's concurrency key; NULL when none. */
+  concurrency_key: string | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -69,5 +71,6 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     group: row.group_key ?? null,
     expiresAt: row.expire_at ?? null,
     cost: row.cost ?? null,
+    concurrencyKey: row.concurrency_key ?? null,
   };
 }

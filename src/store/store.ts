@@ -1,5 +1,5 @@
 import type { DeadReason, Job, JobLogLine, JobState, Lease, QueueStats } from '../core/job.ts';
-import type { JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
+import type { ConcurrencyRule, JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
@@ -35,7 +35,8 @@ export interface Store extends AlertStore {
    * the others are stored; each queue with a stored row is created as by jobsInsertMany. Throws
    * only when the call fails as a whole (the store is unavailable): then nothing was stored.
    * A row whose idempotency key the queue already holds is not stored: its outcome is ok with
-   * `existing`, the id of the job the key names.
+   * `existing`, the id of the job the key names; one whose unique key a live job of the queue
+   * holds is not stored either: ok with `duplicateOf`, that job's id.
    */
   jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]>;
   /**
@@ -307,6 +308,8 @@ export interface NewJobRow {
   bound?: QueueBound | null;
   /** The declared cost (AddOptions.cost); null or absent for none. Stored as `cost`. */
   cost?: number | null;
+  /** The concurrency key (AddOptions.concurrencyKey); null or absent for none. Stored as `concurrency_key`. */
+  concurrencyKey?: string | null;
   /**
    * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
    * `fifo`, no key (its claims read the priority index alone). The store computes the key in
@@ -320,13 +323,39 @@ export interface NewJobRow {
    *   transaction; jobs without a group form one group.
    */
   order?: JobOrder | null;
+  /**
+   * The add's unique key (AddOptions.uniqueKey); null or absent for none, which costs nothing
+   * more. Stored as `unique_key`, under a unique index over the live (scheduled, ready, active)
+   * jobs of the queue that have one: while a live job of the queue holds the key, the row is not
+   * stored and the holder's id is returned instead, as `{ duplicateOf }` (see
+   * {@link InsertExisting}). Nothing else is written for a duplicate: not its idempotency key
+   * either (an idempotency key the queue already holds is checked first, and wins). A key given
+   * twice in one call stores the first row only; the later rows are duplicates of it. A job
+   * leaves the index when it leaves the live states, in the statements that already move it
+   * (complete, fail to dead, cancel, delete): nothing more on those paths. An operator retry of
+   * a dead or cancelled job brings it back without its key.
+   */
+  uniqueKey?: string | null;
+  /**
+   * With a unique key: until when (createdAt + uniqueWindowMs) the job holds it even once
+   * finished (completed, dead, cancelled): a row whose key a finished job of the queue holds
+   * until after the insert's `createdAt` is a duplicate of it too (the live holder, if any,
+   * first). Null or absent: only while live. A deleted job (retention, an operator) holds nothing.
+   */
+  uniqueUntil?: number | null;
+}
+
+/** A row not stored because a live job of its queue holds its unique key: that job's id. */
+export interface Duplicate {
+  duplicateOf: string;
 }
 
 /**
  * Per row of an insert, in order: the id of the job its idempotency key already named (the row
- * was not stored), or null (stored). Stores return nothing (void) when no row has a key.
+ * was not stored), `{ duplicateOf }` when a live job holds its unique key (not stored either),
+ * or null (stored). Stores return nothing (void) when no row has a key of either kind.
  */
-export type InsertExisting = readonly (string | null)[];
+export type InsertExisting = readonly (string | Duplicate | null)[];
 
 /**
  * What an insert tells besides its outcome: the jobs it dropped from bounded queues (overflow
@@ -349,6 +378,22 @@ export interface ClaimParams {
    * seen the queue's policy) in the fifo order. Absent or false: the fifo order alone.
    */
   byKey?: boolean | undefined;
+  /**
+   * The queue's per-key concurrency limits and group FIFO (absent: none, and the claim is the
+   * plain one). Each job leased must leave, counting the jobs active when the claim runs and
+   * those it leases together:
+   * - at most the key's limit (`limits[key]`, else `limit`; neither: none) active jobs of its
+   *   `concurrencyKey`; jobs without a key are not limited;
+   * - with `groupFifo`, at most one active job of its `group`, and only the group's first job by
+   *   id among those waiting (ready or scheduled) is leased, so a group's jobs start in the order
+   *   of their adds and a job waiting for a retry holds its group back; jobs without a group are
+   *   not affected.
+   * The active jobs are the slots: a settle, release or reap frees one in the statement that
+   * ends the lease. Stores shared by processes serialize such claims of a queue (PostgreSQL: an
+   * advisory lock on the queue held to the end of the claim's transaction) so that concurrent
+   * claims never together pass a limit. Order otherwise as without (byKey or fifo).
+   */
+  concurrency?: ConcurrencyRule | undefined;
 }
 
 export interface CompleteItem {
@@ -414,7 +459,7 @@ export type LeaseResult = { ok: true } | LeaseMiss;
 export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | LeaseMiss;
 export type ExtendResult = { ok: true; leaseExpiresAt: number } | LeaseMiss;
 /** Outcome of one item of a call whose items succeed or fail alone (see Store.jobsInsertEach). */
-export type ItemOutcome = { ok: true; existing?: string; dropped?: number } | { ok: false; error: Error };
+export type ItemOutcome = { ok: true; existing?: string; duplicateOf?: string; dropped?: number } | { ok: false; error: Error };
 /** `token`: the job's lease token when it was found, so a cancelled lease is revoked by (job, token), never by job alone. */
 export type CancelResult = { found: false } | { found: true; queue: string; previous: JobState; token: number; cancelled: boolean };
 export type RetryResult = { found: false } | { found: true; queue: string; previous: JobState; retried: boolean };

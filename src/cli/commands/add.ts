@@ -11,7 +11,7 @@ import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
 import { Progress } from '../format.ts';
 import { runOperation, withOperations, type Call } from '../operation.ts';
-import { printResult } from '../output.ts';
+import { note, printResult } from '../output.ts';
 
 /** Jobs per `addJobs` call (one transaction) when adding from a file: at most addManyMax. */
 export const ADD_FILE_BATCH_SIZE = Math.min(1000, LIMITS.addManyMax.default);
@@ -40,6 +40,16 @@ Options:
                        dead (deadReason "expired"); ms, or with a unit: 90s, 15m, 12h, 7d
   --cost <ms>          the job's expected run time in ms (a positive number): a queue with
                        policy sjf serves cheaper jobs first (default: its learned estimate)
+  --unique-key <s>     deduplicate: while a job of the queue with this key is scheduled, ready
+                       or active, store nothing and print that job's id (a note on stderr says
+                       it is a duplicate; exit code 0). Not with --file
+  --unique-window <duration>
+                       with --unique-key: the job holds its key this long after its add even
+                       once finished (ms, or 90s, 15m, 12h, 7d; at most 30d). Default: only
+                       while scheduled, ready or active
+  --concurrency-key <s>
+                       the key the queue's concurrencyLimit counts active jobs by (a tenant,
+                       a customer): at most that many jobs of one key run at once
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
@@ -49,7 +59,7 @@ Options:
   --batch <n>          with --file: jobs per transaction (default ${ADD_FILE_BATCH_SIZE}); a batch of more
                        than addManyMax jobs is refused: ${LIMITS.addManyMax.default} on a store, the broker's own through one
 
-Output: the job id (with --json, the job). With --file: "added N jobs to <queue> in X s
+Output: the job id (with --json, the job; a duplicate has "duplicate": true). With --file: "added N jobs to <queue> in X s
 (Y jobs/s)" (with --json, {"queue","added","seconds","jobsPerSecond"}), and a progress
 line on stderr when stderr is a terminal.`,
   options: {
@@ -61,6 +71,9 @@ line on stderr when stderr is a terminal.`,
     timeout: { type: 'string' },
     ttl: { type: 'string' },
     cost: { type: 'string' },
+    'unique-key': { type: 'string' },
+    'unique-window': { type: 'string' },
+    'concurrency-key': { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -78,9 +91,13 @@ line on stderr when stderr is a terminal.`,
     }
     const options = addOptions(ctx);
     checkAddOptions(options, Date.now()); // fail on a bad flag before touching the store or reading the file
+    if (file !== undefined && options.uniqueKey !== undefined) {
+      throw new UsageError('--unique-key is for one job: with --file, every line would share it and all but the first would be duplicates');
+    }
     if (file !== undefined) return addFromFile(ctx, queue, file, options, batch ?? ADD_FILE_BATCH_SIZE);
     const payload = parseJsonArgument(text!);
     const job = await runOperation<Job>(ctx.target, 'addJobs', { queue, payload, ...options });
+    if (job.duplicate && !ctx.json) note(`duplicate: job ${job.id} (${job.state}) holds unique key ${JSON.stringify(options.uniqueKey)}; nothing was added`);
     printResult(ctx.json, job, () => job.id);
   },
 };
@@ -107,6 +124,12 @@ function addOptions(ctx: CommandContext): AddOptions {
     if (!/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(cost)) throw new UsageError(`--cost must be a number of ms (got ${JSON.stringify(cost)})`);
     options.cost = Number(cost);
   }
+  const uniqueKey = stringOption(ctx.options, 'unique-key');
+  if (uniqueKey !== undefined) options.uniqueKey = uniqueKey;
+  const uniqueWindowMs = durationOption(ctx.options, 'unique-window');
+  if (uniqueWindowMs !== undefined) options.uniqueWindowMs = uniqueWindowMs;
+  const concurrencyKey = stringOption(ctx.options, 'concurrency-key');
+  if (concurrencyKey !== undefined) options.concurrencyKey = concurrencyKey;
   return options;
 }
 

@@ -55,8 +55,12 @@ interface RemoteSub {
   granted: number;
 }
 
-/** A job without its payload: what a publish confirm sends back (the client has the payload). */
+/**
+ * A job without its payload: what a publish confirm sends back (the client has the payload).
+ * A duplicate (its uniqueKey held by another job) keeps the payload: it is that job's, not the add's.
+ */
 function withoutPayload(job: Job): PublishedJob {
+  if (job.duplicate) return job;
   const { payload: _payload, ...rest } = job;
   return rest;
 }

@@ -2,6 +2,7 @@ import { describe } from 'node:test';
 import { alertsSuite } from './alerts.ts';
 import { boundedSuite } from './bounded.ts';
 import { claimSuite } from './claim.ts';
+import { concurrencySuite } from './concurrency.ts';
 import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
@@ -18,6 +19,7 @@ import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
 import { ttlSuite } from './ttl.ts';
+import { uniqueSuite } from './unique.ts';
 import { workerSuite } from './worker.ts';
 
 export type { StoreFactory } from './harness.ts';
@@ -52,6 +54,8 @@ function suites(target: HarnessTarget): void {
   alertsSuite(target);
   boundedSuite(target);
   policiesSuite(target);
+  uniqueSuite(target);
+  concurrencySuite(target);
 }
 
 /**

@@ -94,19 +94,19 @@ export class PgBounds {
     let lastStored = -1;
     for (const [i, r] of rows.entries()) {
       // Without a key the row is stored for sure: refused before any write. With one, it may be a
-      // replay (nothing stored, nothing counted), which only the insert tells.
-      if (bound.overflow === 'reject' && !r.idempotency && waiting >= bound.maxLength) {
+      // replay or a duplicate (nothing stored, nothing counted), which only the insert tells.
+      if (bound.overflow === 'reject' && !r.idempotency && !r.uniqueKey && waiting >= bound.maxLength) {
         outcomes.push({ ok: false, error: new QueueFullError(queue, bound.maxLength) });
         continue;
       }
       try {
         const outcome = await alone(async (): Promise<ItemOutcome> => {
           const named = (await insert([r]))?.[0] ?? null;
-          if (named !== null) return { ok: true, existing: named };
+          if (named !== null) return typeof named === 'string' ? { ok: true, existing: named } : { ok: true, duplicateOf: named.duplicateOf };
           if (bound.overflow === 'reject' && waiting + 1 > bound.maxLength) throw new QueueFullError(queue, bound.maxLength);
           return { ok: true };
         });
-        if (outcome.ok && outcome.existing === undefined) {
+        if (outcome.ok && outcome.existing === undefined && outcome.duplicateOf === undefined) {
           waiting++;
           lastStored = i;
         }

@@ -383,6 +383,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'concurrency keys',
+    sql: (s) => `
+      -- The concurrencyKey add option (the key a queue's concurrencyLimit counts active jobs by);
+      -- NULL when none. In both tables: an operator retry brings it back. No index: a claim of a
+      -- limited queue reads the queue's ready and active jobs, and other claims never read it.
+      ALTER TABLE ${s}.jobs ADD COLUMN concurrency_key text;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN concurrency_key text;
+    `,
+  },
+  {
+    version: 15,
+    name: 'unique keys',
+    sql: (s) => `
+      -- The add option uniqueKey: at most one live job of a queue per key. jobs holds only live
+      -- jobs (finished ones move to jobs_finished), so a job frees its key in the statement that
+      -- finishes it, and the index is partial: jobs without a key are not in it.
+      ALTER TABLE ${s}.jobs ADD COLUMN unique_key text, ADD COLUMN unique_until bigint;
+      CREATE UNIQUE INDEX jobs_unique ON ${s}.jobs (queue, unique_key) WHERE unique_key IS NOT NULL;
+      -- uniqueWindowMs: a finished job keeps its key (until unique_until, its add plus the window)
+      -- only when the window is still open as it finishes; only those rows are in the index.
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN unique_key text, ADD COLUMN unique_until bigint;
+      CREATE INDEX jobs_finished_unique ON ${s}.jobs_finished (queue, unique_key, unique_until) WHERE unique_key IS NOT NULL;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

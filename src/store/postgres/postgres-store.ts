@@ -1,13 +1,14 @@
 import { ClosedError } from '../../core/errors.ts';
 import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
-import type { QueueConfig } from '../../core/queue-config.ts';
+import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem,
 } from '../store.ts';
 import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
+import { inClaimOrder } from '../concurrency-claim.ts';
 import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import { checkPgOptions, type PostgresStoreOptions } from './pg-options.ts';
 import * as admin from './admin.ts';
@@ -160,13 +161,13 @@ export class PostgresStore implements Store {
     return new PgBounds(this.#q, this.schema);
   }
 
-  /** Inserts `rows` through `run` (plain, or keyed when a row has an idempotency key). */
+  /** Inserts `rows` through `run`, in a transaction (plain, or keyed when a row has an idempotency or unique key). */
   async #insertWith(run: BoundRun, rows: readonly NewJobRow[], channel: string | null): Promise<void | InsertExisting> {
-    if (!rows.some((r) => r.idempotency)) {
+    if (!hasKeys(rows)) {
       await run(...insertStatement(this.#q, rows, channel));
       return;
     }
-    return insertKeyed(this.#q, run, rows, channel);
+    return insertKeyed(this.#q, run, rows, channel, true);
   }
 
   async jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
@@ -179,7 +180,7 @@ export class PostgresStore implements Store {
         return this.#bounds.insertMany(run, rows, (batch) => this.#insertWith(run, batch, channel), report);
       }), 'add jobs', insertField);
     }
-    if (!rows.some((r) => r.idempotency)) {
+    if (!hasKeys(rows)) {
       await this.#run(() => this.#db.q(...insertStatement(this.#q, rows, channel)), 'add jobs', insertField);
       return;
     }
@@ -222,10 +223,10 @@ export class PostgresStore implements Store {
 
   async #insertEachPlain(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     const channel = this.#notifyChannel();
-    /** Rows not stored because their key named another job: that job's id (from the attempt that committed). */
-    const named = new Map<NewJobRow, string>();
+    /** Rows not stored because a key named another job: that job's id, or the holder of its unique key (from the attempt that committed). */
+    const named = new Map<NewJobRow, string | Duplicate>();
     const insert = (batch: readonly NewJobRow[]) => {
-      if (!batch.some((r) => r.idempotency)) return this.#db.q(...insertStatement(this.#q, batch, channel));
+      if (!hasKeys(batch)) return this.#db.q(...insertStatement(this.#q, batch, channel));
       return (async () => {
         for (const r of batch) named.delete(r);
         const existing = await insertKeyed(this.#q, (text, params) => this.#db.q(text, params), batch, channel);
@@ -238,7 +239,8 @@ export class PostgresStore implements Store {
       const error = refused?.get(i);
       if (error) return { ok: false, error };
       const existing = named.get(r);
-      return existing === undefined ? STORED : { ok: true, existing };
+      if (existing === undefined) return STORED;
+      return typeof existing === 'string' ? { ok: true, existing } : { ok: true, duplicateOf: existing.duplicateOf };
     });
   }
 
@@ -259,15 +261,16 @@ export class PostgresStore implements Store {
       const inTx: BoundRun = async (text, params) => resultRows(await run(text, params));
       return this.#run(() => this.#bounds.insertMany(inTx, rows, (batch) => this.#insertWith(inTx, batch, channel), report, true), 'add jobs in your transaction', insertField);
     }
-    if (!rows.some((r) => r.idempotency)) {
+    if (!hasKeys(rows)) {
       await this.#run(() => run(...insertStatement(this.#q, rows, channel)), 'add jobs in your transaction', insertField);
       return;
     }
     // The keys are recorded in the caller's transaction too: a rollback leaves none behind.
-    return this.#run(() => insertKeyed(this.#q, async (text, params) => resultRows(await run(text, params)), rows, channel), 'add jobs in your transaction', insertField);
+    return this.#run(() => insertKeyed(this.#q, async (text, params) => resultRows(await run(text, params)), rows, channel, true), 'add jobs in your transaction', insertField);
   }
 
   async jobsClaim(p: ClaimParams): Promise<Job[]> {
+    if (p.concurrency) return this.#claimLimited(p, p.concurrency);
     if (p.byKey) return this.#claimByKey(p);
     const rows = await this.#run(
       () => this.#db.q(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
@@ -289,6 +292,20 @@ export class PostgresStore implements Store {
     const jobs = rows.map(({ sort_key: _, ...row }) => pgRowToJob(row));
     if (jobs.length < p.limit) jobs.push(...(await this.jobsClaim({ ...p, limit: p.limit - jobs.length, byKey: false })));
     return jobs;
+  }
+
+  /**
+   * A queue with per-key limits or group FIFO: its claims take turns on the queue's advisory lock,
+   * so each one's statement counts the active jobs every earlier claim leased (they committed
+   * before the lock was free), and no two claims together pass a key's limit.
+   */
+  async #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Promise<Job[]> {
+    const rows = (await this.#run(() => this.#transaction(async (tx) => {
+      await tx.q(this.#q.claimLock, [`${this.schema}.${p.queue}`]);
+      return tx.q(p.byKey ? this.#q.claimLimitedByKey : this.#q.claimLimited,
+        [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, rule.limit, JSON.stringify(rule.limits), rule.groupFifo]);
+    }), `claim from ${p.queue}`)) as unknown as (PgJobRow & { sort_key: number | null })[];
+    return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: pgRowToJob(row) })), p.byKey === true);
   }
 
   async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
@@ -504,4 +521,9 @@ export class PostgresStore implements Store {
   #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
     return admin.reapLocked(this.#q, tx, ids, now, this.#notifyChannel());
   }
+}
+
+/** Whether an insert of `rows` needs the keyed statement: a row has an idempotency key or a unique key. */
+function hasKeys(rows: readonly NewJobRow[]): boolean {
+  return rows.some((r) => r.idempotency || r.uniqueKey);
 }

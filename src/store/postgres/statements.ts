@@ -6,9 +6,10 @@
  */
 
 import { DROPPED_ERROR, EXPIRED_ERROR } from '../../core/job.ts';
+import { concurrencyPick } from '../concurrency-claim.ts';
 
 const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key`;
+  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, concurrency_key`;
 const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
 /**
  * The columns a Job is read from (qualified by `t`), in the same order from both tables, so
@@ -16,7 +17,7 @@ const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
  * `logs`: they can be large, and only jobLogs reads them.
  */
 const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
-  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at', 'cost'].map((c) => t + c).join(', ');
+  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at', 'cost', 'concurrency_key'].map((c) => t + c).join(', ');
 const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
 const LIVE_STATES = ['scheduled', 'ready', 'active'] as const;
 const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
@@ -38,9 +39,10 @@ export function pgStatements(s: string, historyMax: number) {
   const forced = `(SELECT count(*) FROM n) >= 0`;
   /** Columns for INSERT INTO jobs_finished … SELECT from a CTE `moved` of live rows. */
   const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
-    `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS})
+    `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS}, unique_key, unique_until)
      SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, ${now}, ${result}, ${deadReason}
+            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, concurrency_key, ${now}, ${result}, ${deadReason},
+            CASE WHEN unique_until > ${now}::int8 THEN unique_key END, unique_until
      FROM moved`;
   const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
   /**
@@ -48,11 +50,11 @@ export function pgStatements(s: string, historyMax: number) {
    * (the row of each queue that has none yet, inserted in name order, so two inserts that both
    * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
    */
-  const insertJobs = (source: string, where: string, fair: boolean) => `${fair ? `${fairTags(source, where)},` : ''}
+  const insertJobs = (source: string, where: string, fair: boolean, unique = false) => `${fair ? `${fairTags(source, where)},` : ''}
       ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost,
-          ${sortKey(fair)}
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, concurrency_key, sort_key${unique ? ', unique_key, unique_until' : ''})
+        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost, concurrency_key,
+          ${sortKey(fair)}${unique ? ', ukey, uuntil' : ''}
         FROM ${source} ${fair ? 'LEFT JOIN tg ON tg.n = t.n' : ''} ${where}
         RETURNING queue, state, created_at),
       qs AS (
@@ -97,24 +99,49 @@ export function pgStatements(s: string, historyMax: number) {
       tg AS (
         SELECT fr.n, ft.last_tag - (fg.cnt - fr.k) / fg.w AS tag
         FROM fr JOIN fg ON fg.queue = fr.queue AND fg.g = fr.g JOIN ft ON ft.queue = fr.queue AND ft.group_key = fr.g)`;
-  const unnestRows = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[])`;
-  const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w';
+  const unnestRows = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[])`;
+  const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w, concurrency_key';
   const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, '', fair)}
       SELECT 1 WHERE ${forced}`;
   const keyedInsert = (fair: boolean) => `WITH t AS (
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::int8[])
-          WITH ORDINALITY AS t(${rowColumns}, key, since, n)),
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::int8[], $23::text[], $24::int8[])
+          WITH ORDINALITY AS t(${rowColumns}, key, since, ukey, uuntil, n)),
+      h AS (
+        SELECT n, holder FROM (
+          SELECT t.n, coalesce(
+            (SELECT j.id FROM ${s}.jobs j WHERE j.queue = t.queue AND j.unique_key = t.ukey),
+            (SELECT f.id FROM ${s}.jobs_finished f WHERE f.queue = t.queue AND f.unique_key = t.ukey AND f.unique_until > t.created_at
+             ORDER BY f.unique_until DESC LIMIT 1)) AS holder
+          FROM t WHERE t.ukey IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM ${s}.publish_keys p WHERE p.queue = t.queue AND p.key = t.key AND p.created_at >= t.since)) x
+        WHERE holder IS NOT NULL),
       k AS (
         INSERT INTO ${s}.publish_keys AS p (queue, key, job_id, created_at)
-        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL ORDER BY queue, key, n
+        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL AND n NOT IN (SELECT n FROM h) ORDER BY queue, key, n
         ON CONFLICT (queue, key) DO UPDATE SET
           (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
                                          CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
-                                  FROM (SELECT coalesce(excluded.created_at - $21::int8,
+                                  FROM (SELECT coalesce(excluded.created_at - $22::int8,
                                     (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
         RETURNING p.queue, p.key, p.job_id),
-      ${insertJobs('t', 'WHERE t.key IS NULL OR t.id IN (SELECT job_id FROM k)', fair)}
-      SELECT queue, key, job_id::text AS job_id FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}`;
+      ${insertJobs('t', 'WHERE (t.key IS NULL OR t.id IN (SELECT job_id FROM k)) AND t.n NOT IN (SELECT n FROM h)', fair, true)}
+      SELECT queue, key, job_id::text AS job_id, NULL::int8 AS n FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}
+      UNION ALL SELECT NULL, NULL, holder::text, n FROM h`;
+
+  const limitedClaim = (byKey: boolean) => `WITH x AS (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
+      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
+      picked AS (${concurrencyPick({
+        table: `${s}.jobs`, queue: '$1', limit: '$3', defaultLimit: '$6::int', groupFifo: '$8::boolean', yes: 'true',
+        states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR $8::boolean OR run_at <= $2)`,
+        eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE})`,
+        keyLimit: `($7::jsonb ->> ck)::int`,
+      }, byKey)})
+      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+        started_at = $2, updated_at = $2, worker_id = $5::uuid
+      FROM picked WHERE j.id = picked.id AND j.state IN ('ready', 'scheduled')
+      RETURNING ${jobColumns('j.')}, picked.sort_key`;
 
   return {
     // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
@@ -125,8 +152,8 @@ export function pgStatements(s: string, historyMax: number) {
     insertFair: plainInsert(true),
 
     // An insert whose rows carry idempotency keys, in one statement (so one round trip, atomic
-    // without a transaction of its own): the insert above, plus $19 the keys (NULL: none) and
-    // $20 since (a held key recorded before it is past the window); $21, when every keyed row has
+    // without a transaction of its own): the insert above, plus $19 the rows' concurrency keys, $20 the keys (NULL: none) and
+    // $21 since (a held key recorded before it is past the window); $22, when every keyed row has
     // the same window (created_at - since, as the engine's do), that window, so a held key finds its
     // since without a scan of the batch (a re-sent batch of 1,000 would cost a million comparisons).
     // Each key is recorded for the first of its rows, in (queue, key) order, so two adds whose
@@ -137,6 +164,16 @@ export function pgStatements(s: string, historyMax: number) {
     // the rows whose id a key now names, and those without a key, are stored. Returns (queue, key,
     // job_id) for the keys that name another job than this insert's (none, mostly: the reply of
     // a batch stays small).
+    // Unique keys ($23, NULL: none; $24 their windows' ends) ride on the same statement: `h` finds
+    // the live job holding each row's key (index jobs_unique), else a finished one whose window
+    // holds it past the row's created_at (jobs_finished_unique: a job keeps its key in
+    // jobs_finished only while its window is open when it finishes), unless the row's
+    // idempotency key is held (a replay wins);
+    // such a row is neither stored nor given an idempotency key, and comes back as (NULL, NULL,
+    // holder, its ordinal n). A holder committed after the statement's snapshot is not seen: the
+    // insert then fails on jobs_unique (waiting for the other add to commit first), and the
+    // caller runs the statement again (publish-keys.ts), which sees it. One batch never carries
+    // one unique key twice (the caller keeps the first row).
     insertKeyed: keyedInsert(false),
     insertKeyedFair: keyedInsert(true),
     publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,
@@ -178,6 +215,14 @@ export function pgStatements(s: string, historyMax: number) {
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id
       RETURNING ${jobColumns('j.')}, picked.sort_key`,
+    // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), fifo
+    // order and by sort key: run after the queue's claim lock (claimLock), so the active jobs it counts
+    // are every claim's that committed. $6 the limit of a key not named (NULL: none) · $7 the limits of
+    // the keys named (JSON) · $8 group FIFO. Expired jobs move to dead as in claim; they are never picked.
+    claimLimited: limitedClaim(false),
+    claimLimitedByKey: limitedClaim(true),
+    // Serializes the limited claims of a queue ($1, schema-qualified) to the end of the transaction.
+    claimLock: `SELECT pg_advisory_xact_lock(${CLAIM_LOCK}, hashtext($1)) IS NULL AS waited`,
     // Policy sjf: the run times of applied acks folded into their names' estimates, per (queue, name) as their mean
     // ($1 queues · $2 names · $3 run times · $4 the weight of a new sample in percent), in key order.
     estimatesLearn: `WITH t AS (
@@ -281,9 +326,9 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key)
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key)
       SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
-        timeout_ms, progress, logs, trace, group_key, cost, sort_key
+        timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2, expire_at = NULL
@@ -444,6 +489,9 @@ export function pgStatements(s: string, historyMax: number) {
       RETURNING id`,
   };
 }
+
+/** The advisory lock class of claims of queues with concurrency limits (pg_advisory_xact_lock(class, hashtext(queue))). */
+const CLAIM_LOCK = 0x5f00_3000;
 
 /** The advisory lock class of bounded inserts (pg_advisory_xact_lock(class, hashtext(queue))); the migration's is 0x5f00_1000. */
 const BOUND_LOCK = 0x5f00_2000;

@@ -338,6 +338,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN worker_id TEXT;
     `,
   },
+  {
+    version: 17,
+    name: 'concurrency keys',
+    sql: `
+      -- The concurrencyKey add option (the key a queue's concurrencyLimit counts active jobs by);
+      -- NULL when none. No index: a claim of a limited queue reads the queue's ready and active
+      -- jobs by jobs_queue_state, and queues without limits never read the column.
+      ALTER TABLE jobs ADD COLUMN concurrency_key TEXT;
+    `,
+  },
+  {
+    version: 18,
+    name: 'unique keys',
+    sql: `
+      -- The add option uniqueKey: at most one live job (scheduled, ready, active) of a queue per
+      -- key. A job leaves the index when its state leaves the live ones, in the UPDATE that
+      -- finishes it; jobs without a key are not in it (nothing on their ack path).
+      ALTER TABLE jobs ADD COLUMN unique_key TEXT;
+      CREATE UNIQUE INDEX jobs_unique ON jobs (queue, unique_key)
+        WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'ready', 'active');
+      -- uniqueWindowMs: until when a job holds its key once finished (created_at + the window).
+      -- Only jobs added with a window are in the index that finds them.
+      ALTER TABLE jobs ADD COLUMN unique_until INTEGER;
+      CREATE INDEX jobs_unique_window ON jobs (queue, unique_key, unique_until) WHERE unique_until IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { NewJobRow } from '../store.ts';
+import type { Duplicate, NewJobRow } from '../store.ts';
 import type { Writes } from './admin.ts';
 import { sortKeyOf } from './ordering.ts';
 
@@ -13,17 +13,30 @@ import { sortKeyOf } from './ordering.ts';
 
 /**
  * Stores the job of `r` unless its idempotency key names a job already, within the window:
- * returns that job's id (nothing stored), or null when `r` was stored (with its key, if any).
- * A row whose insert fails records no key either, so the caller may go on with its neighbours.
+ * returns that job's id (nothing stored); or unless a live job of its queue holds its unique
+ * key: returns `{ duplicateOf }` that job's id (nothing stored, its idempotency key not
+ * recorded), or a finished one that holds it by its window (uniqueUntil) past the insert's
+ * createdAt; or null when `r` was stored (with its keys, if any). A row whose insert fails
+ * records no key either, so the caller may go on with its neighbours. One writer at a time, so
+ * the lookup of the unique key's holder and the insert cannot interleave with another add; the
+ * unique index (jobs_unique) stands behind it.
  */
-export function storeRow({ s, counts }: Writes, db: DatabaseSync, r: NewJobRow): string | null {
+export function storeRow({ s, counts }: Writes, db: DatabaseSync, r: NewJobRow): string | Duplicate | null {
   const k = r.idempotency;
   if (k) {
     const named = claimKey(s, r.queue, k, r.id, r.createdAt);
     if (named !== null) return named;
   }
+  const u = r.uniqueKey ?? null;
+  if (u !== null) {
+    const holder = (s.uniqueHolder.get(r.queue, u) ?? s.uniqueWindowHolder.get(r.queue, u, r.createdAt)) as { id: string } | undefined;
+    if (holder) {
+      if (k) s.publishKeyForget.run(r.queue, k.key, r.id);
+      return { duplicateOf: holder.id };
+    }
+  }
   try {
-    s.insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.expiresAt ?? null, r.createdAt, r.createdAt, r.cost ?? null, sortKeyOf(s, r));
+    s.insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.expiresAt ?? null, r.createdAt, r.createdAt, r.cost ?? null, sortKeyOf(s, r), u, u === null ? null : r.uniqueUntil ?? null, r.concurrencyKey ?? null);
   } catch (err) {
     // A refused row (jobsInsertEach goes on with the others) must not leave its key naming no
     // job. If the failure ended the transaction, the key went with it, and nothing may run outside it.

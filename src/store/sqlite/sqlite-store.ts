@@ -4,14 +4,15 @@ import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
 import { compareClaimOrder, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
-import type { QueueConfig } from '../../core/queue-config.ts';
+import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
+import { inClaimOrder } from '../concurrency-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
@@ -118,11 +119,11 @@ export class SqliteStore implements Store {
 
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
     return this.#group.submit(() => {
-      let existing: (string | null)[] | undefined;
+      let existing: (string | Duplicate | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
         const named = storeRow(this.#w, this.#db, r);
-        if (r.idempotency) (existing ??= new Array<string | null>(rows.length).fill(null))[i] = named;
+        if (named !== null) (existing ??= new Array<string | Duplicate | null>(rows.length).fill(null))[i] = named;
       }
       this.#createQueues(rows, null);
       // Bounded queues are checked once the whole batch is in: a refusal throws, and the group
@@ -148,8 +149,7 @@ export class SqliteStore implements Store {
         rows,
         (r): ItemOutcome => {
           if (r.bound) return this.#storeBounded(r, r.bound);
-          const named = storeRow(this.#w, this.#db, r);
-          return named === null ? STORED : { ok: true, existing: named };
+          return outcomeOf(storeRow(this.#w, this.#db, r));
         },
         (r, err): ItemOutcome => ({ ok: false, error: refusedItemError(err, 'payload', `add job ${r.id} to ${r.queue}`) }),
       );
@@ -162,7 +162,7 @@ export class SqliteStore implements Store {
   #storeBounded(r: NewJobRow, bound: QueueBound): ItemOutcome {
     return this.#bounds.alone((): ItemOutcome => {
       const named = storeRow(this.#w, this.#db, r);
-      if (named !== null) return { ok: true, existing: named };
+      if (named !== null) return outcomeOf(named);
       try {
         const dropped = this.#bounds.settle(r.queue, bound, r.createdAt);
         return dropped > 0 ? { ok: true, dropped } : STORED;
@@ -191,6 +191,7 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
+      if (p.concurrency) return this.#claimLimited(p, p.concurrency);
       if (p.byKey) return this.#claimByKey(p);
       const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
       this.#counts.move(p.queue, 'ready', 'active', rows.length);
@@ -212,6 +213,18 @@ export class SqliteStore implements Store {
     }
     this.#counts.move(p.queue, 'ready', 'active', jobs.length);
     return jobs;
+  }
+
+  /**
+   * A queue with per-key limits or group FIFO: one statement that counts the queue's active jobs
+   * per key and group and leases what fits. Inside the group's transaction, which every process
+   * writing the file takes in turn, so it counts every lease made before it.
+   */
+  #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Job[] {
+    const statement = p.byKey ? this.#s.claimLimitedByKey : this.#s.claimLimited;
+    const rows = statement.all(p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0) as unknown as (JobRow & { sort_key: number | null })[];
+    this.#counts.move(p.queue, 'ready', 'active', rows.length);
+    return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: rowToJob(row) })), p.byKey === true);
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
@@ -455,3 +468,9 @@ export class SqliteStore implements Store {
 }
 
 const STORED: ItemOutcome = Object.freeze({ ok: true as const });
+
+/** The outcome of a row storeRow did not store, or of one it stored (null). */
+function outcomeOf(named: string | Duplicate | null): ItemOutcome {
+  if (named === null) return STORED;
+  return typeof named === 'string' ? { ok: true, existing: named } : { ok: true, duplicateOf: named.duplicateOf };
+}

@@ -4,6 +4,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { EXPIRED_ERROR, JOB_STATES } from '../../core/job.ts';
+import { concurrencyPick } from '../concurrency-claim.ts';
 
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
 function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
@@ -72,12 +73,23 @@ const queueIdsAfter = (queue: string, after: string, to: string, limit: string):
 ).join(' UNION ALL ')}) ORDER BY id LIMIT ${limit}`;
 
 
+/** See claimLimited below. */
+const limitedClaim = (byKey: boolean): string => `UPDATE jobs
+  SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
+  WHERE id IN (SELECT id FROM (${concurrencyPick({
+    table: 'jobs', queue: '?4', limit: '?5', defaultLimit: '?6', groupFifo: '?8', yes: '1',
+    states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR ?8 = 1)`,
+    eligible: `state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?2)`,
+    keyLimit: '(SELECT value FROM json_each(?7) WHERE key = ck)',
+  }, byKey)}))
+  RETURNING ${JOB}, sort_key`;
+
 /**
  * The columns a Job is read from: every one but `logs`, which can be large and which only
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost, concurrency_key`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -147,8 +159,12 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until, concurrency_key)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    // The live job of a queue holding a unique key (index jobs_unique: its WHERE is the index's).
+    uniqueHolder: p(`SELECT id FROM jobs WHERE queue = ? AND unique_key = ? AND unique_key IS NOT NULL AND state IN ('scheduled', 'ready', 'active')`),
+    // A finished job of a queue still holding a unique key by its window at ?3 (index jobs_unique_window), the latest window first.
+    uniqueWindowHolder: p(`SELECT id FROM jobs WHERE queue = ?1 AND unique_key = ?2 AND unique_until IS NOT NULL AND unique_until > ?3 ORDER BY unique_until DESC LIMIT 1`),
     // Only due rows are scanned (maintenance promotes them every tick), whatever the queue's backlog of future jobs.
     promoteQueue: p(`UPDATE jobs INDEXED BY jobs_scheduled SET state = 'ready', updated_at = ? WHERE state = 'scheduled' AND queue = ? AND run_at <= ?`),
     promoteAll: p(`UPDATE jobs SET state = 'ready', updated_at = ?
@@ -165,6 +181,12 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                            WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
                            ORDER BY sort_key, id LIMIT ?)
               RETURNING ${JOB}, sort_key`),
+    // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), in fifo
+    // order and by sort key: ?1 lease end · ?2 now · ?3 worker · ?4 queue · ?5 limit · ?6 the limit of a key not
+    // named (NULL: none) · ?7 the limits of the keys named (JSON) · ?8 group FIFO (0/1). Due jobs were promoted
+    // and expired ones moved to dead just before, in the same transaction (see SqliteStore.jobsClaim).
+    claimLimited: p(limitedClaim(false)),
+    claimLimitedByKey: p(limitedClaim(true)),
     // Ordering (ordering.ts): the smallest key among a queue's ready jobs, the largest fair tag issued in it,
     // a group's last tag and its update, a name's learned run time and its update.
     minReadyKey: p(`SELECT sort_key AS k FROM jobs INDEXED BY jobs_sorted WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL ORDER BY sort_key LIMIT 1`),
@@ -225,7 +247,9 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     retry: p(`UPDATE jobs SET
                 attempt = CASE WHEN state = 'scheduled' THEN attempt ELSE 0 END,
                 stalls = CASE WHEN state = 'scheduled' THEN stalls ELSE 0 END,
-                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL, expire_at = NULL
+                state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL, expire_at = NULL,
+                -- A finished job comes back without its unique key: another live job may hold it by now.
+                unique_key = CASE WHEN state = 'scheduled' THEN unique_key ELSE NULL END
               WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled')`),
     // ?1 now · ?2 limit
     reap: p(reapWhere(historyMax, ACTIVE_EXPIRED)),

@@ -144,6 +144,7 @@ export function storedJob(row: NewJobRow): Job {
     group: row.group,
     expiresAt: row.expiresAt ?? null,
     cost: row.cost ?? null,
+    concurrencyKey: row.concurrencyKey ?? null,
   };
 }
 

@@ -49,6 +49,33 @@ export function claimArea(ctx: DriverContext): void {
         assert.deepEqual((await store.jobsClaim({ queue: 'q', limit: 10, leaseMs: 1000, now: T + 1000 })).map((j) => j.id), [jobId(1)]);
       }));
 
+    it('with a concurrency rule: at most a key\'s limit active (the batch counted too), the group\'s first waiting job alone under group FIFO, in claim order', { skip }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([
+          newRow(1, { concurrencyKey: 'a', priority: 1 }),
+          newRow(2, { concurrencyKey: 'a' }),
+          newRow(3, { concurrencyKey: 'a' }),
+          newRow(4, { concurrencyKey: 'vip' }),
+          newRow(5, { concurrencyKey: 'vip' }),
+          newRow(6),
+          newRow(7, { group: 'g', state: 'scheduled', runAt: T + 1000 }),
+          newRow(8, { group: 'g' }),
+          newRow(9, { group: 'h', priority: -1 }),
+          newRow(10, { group: 'h', priority: 5 }),
+        ]);
+        const concurrency = { limit: 2, limits: { vip: 1 }, groupFifo: true };
+        const claim = async (limit: number) => (await store.jobsClaim({ queue: 'q', limit, leaseMs: 1000, now: T, concurrency })).map((j) => j.id);
+        assert.deepEqual(await claim(100), [jobId(1), jobId(2), jobId(4), jobId(6), jobId(9)],
+          'a: 2 of 3; vip: 1; no key: free; g waits for its scheduled first job; h: its first job, whatever the priorities');
+        assert.deepEqual(await claim(100), [], 'every key and group is full');
+        assert.equal((await getJob(store, jobId(1))).concurrencyKey, 'a');
+        await store.jobsComplete([{ lease: { jobId: jobId(1), token: 1 }, result: null }], T);
+        await store.jobsRelease([{ jobId: jobId(9), token: 1 }], T);
+        assert.deepEqual(await claim(100), [jobId(3), jobId(9)], 'an ack freed a slot of a; the released job is its group\'s first again');
+        assert.deepEqual(await store.jobsClaim({ queue: 'q', limit: 100, leaseMs: 1000, now: T + 1000, concurrency }).then((js) => js.map((j) => j.id)), [jobId(7)],
+          'g\'s first job is due: it starts, and g\'s second waits for it');
+      }));
+
     it('an empty or unknown queue gives nothing', { skip }, () =>
       withStore(ctx, async (store) => {
         assert.deepEqual(await store.jobsClaim({ queue: 'nowhere', limit: 5, leaseMs: 1000, now: T }), []);

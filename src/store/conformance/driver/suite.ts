@@ -21,6 +21,7 @@ import { traceArea } from './jobs-trace.ts';
 import { groupArea } from './jobs-group.ts';
 import type { DriverConformanceOptions, DriverFactory } from './types.ts';
 import { upkeepArea } from './jobs-upkeep.ts';
+import { uniqueArea } from './jobs-unique.ts';
 
 /**
  * The driver-level conformance suite: calls a Store directly (no engine) and checks each
@@ -59,5 +60,6 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     migrationsArea(ctx);
     errorsArea(ctx);
     boundedArea(ctx);
+    uniqueArea(ctx);
   });
 }

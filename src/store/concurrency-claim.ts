@@ -1,0 +1,80 @@
+/**
+ * The SQL that picks the jobs a claim of a queue with per-key concurrency limits or group FIFO
+ * may lease (see ClaimParams.concurrency), shared by the drivers: each gives its own parameters
+ * and expressions. The slots are the queue's active jobs themselves, so what a claim counts is
+ * always what the statements that lease and settle left: nothing else to keep in step.
+ *
+ * It reads the queue's active jobs and its ready ones (plus, under group FIFO, its scheduled
+ * ones, which hold their group back): per claim, the queue's live jobs, not one index range.
+ */
+
+import { compareClaimOrder, type Job } from '../core/job.ts';
+
+/** How a driver spells the parts of the pick. */
+export interface ConcurrencyDialect {
+  /** The jobs table (schema-qualified). */
+  table: string;
+  /** The queue parameter. */
+  queue: string;
+  /** The most jobs to pick. */
+  limit: string;
+  /** Parameter: the limit of a key not in the map (NULL: none). */
+  defaultLimit: string;
+  /** Parameter: 1 (true) under group FIFO. */
+  groupFifo: string;
+  /** Whether a row of `live` may be leased now (its state, its run time, its start deadline). */
+  eligible: string;
+  /** Which rows the candidates are read from, beside the queue (states). */
+  states: string;
+  /** The limit of the row's key `ck` from the map parameter (NULL when the map does not name it). */
+  keyLimit: string;
+  /** A true value and a false one, as the driver's booleans compare. */
+  yes: string;
+}
+
+/** The claim order: fifo, or by sort key with unkeyed jobs after the keyed ones in fifo order. */
+export function claimOrder(byKey: boolean, t = ''): string {
+  return byKey
+    ? `(${t}sort_key IS NULL), ${t}sort_key, (CASE WHEN ${t}sort_key IS NULL THEN ${t}priority END) DESC, (CASE WHEN ${t}sort_key IS NULL THEN ${t}run_at END), ${t}id`
+    : `${t}priority DESC, ${t}run_at, ${t}id`;
+}
+
+/**
+ * A query of the ids to lease, in claim order: the eligible jobs that pass group FIFO (the
+ * group's first waiting job by id, and none of the group active) and fit their key's limit
+ * once the key's active jobs and the jobs of the key picked before them in claim order are
+ * counted, so a batch never takes a key past its limit either.
+ */
+export function concurrencyPick(d: ConcurrencyDialect, byKey: boolean): string {
+  const order = claimOrder(byKey);
+  return `WITH live AS (
+      SELECT id, state, priority, run_at, sort_key, concurrency_key AS ck, group_key AS gk,
+        CASE WHEN ${d.eligible} THEN 1 ELSE 0 END AS ok
+      FROM ${d.table} WHERE queue = ${d.queue} AND ${d.states}),
+    grouped AS (
+      SELECT live.*, CASE WHEN ${d.groupFifo} = ${d.yes} AND gk IS NOT NULL THEN
+          CASE WHEN sum(CASE WHEN state = 'active' THEN 1 ELSE 0 END) OVER (PARTITION BY gk) = 0
+                AND row_number() OVER (PARTITION BY gk, (state = 'active') ORDER BY id) = 1 THEN 1 ELSE 0 END
+        ELSE 1 END AS gok,
+        CASE WHEN ck IS NULL THEN NULL ELSE coalesce(${d.keyLimit}, ${d.defaultLimit}) END AS lim
+      FROM live),
+    ranked AS (
+      SELECT grouped.*,
+        sum(CASE WHEN state = 'active' THEN 1 ELSE 0 END) OVER (PARTITION BY ck) AS busy,
+        sum(ok * gok) OVER (PARTITION BY ck ORDER BY ${order} ROWS UNBOUNDED PRECEDING) AS pos
+      FROM grouped)
+    SELECT id, sort_key FROM ranked
+    WHERE ok = 1 AND gok = 1 AND (lim IS NULL OR busy + pos <= lim)
+    ORDER BY ${order} LIMIT ${d.limit}`;
+}
+
+/** The jobs a limited claim leased (with their sort keys), in claim order: what the statement's ORDER BY picked by. */
+export function inClaimOrder(leased: { key: number | null; job: Job }[], byKey: boolean): Job[] {
+  if (!byKey) return leased.map((l) => l.job).sort(compareClaimOrder);
+  leased.sort((a, b) => {
+    if (a.key !== null && b.key !== null) return a.key - b.key || (a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0);
+    if (a.key !== null || b.key !== null) return a.key === null ? 1 : -1;
+    return compareClaimOrder(a.job, b.job);
+  });
+  return leased.map((l) => l.job);
+}

@@ -1,0 +1,97 @@
+// Four worker processes on a queue with per-key concurrency limits, on PostgreSQL and on one SQLite
+// file; one of them is killed with SIGKILL while it runs jobs. From the start and end times the
+// workers log (a handler's run lies inside its job's lease, which holds the slot), no moment has
+// more jobs of a key running than its limit, counting the killed worker's jobs as running until
+// their leases were taken back (the `expired` attempt in their history). Nothing waits for a time:
+// the test waits for states, and a slow machine only stretches the run.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { Spool } from '../src/index.ts';
+import { until } from './support/broker.ts';
+import { startFixture, type Child } from './support/child.ts';
+import { tempDir } from './support/cli.ts';
+import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
+
+/** How far apart the reaper's steady clock and the workers' wall clocks may read (see the killed worker's runs). */
+const CLOCK_SLACK_MS = 50;
+const LIMIT = 2;
+const LIMITS = { c: 1 };
+const KEYS = ['a', 'b', 'c', null] as const;
+const JOBS = 80;
+const HEARTBEAT_MS = 300;
+const WORK_MS = 60;
+const GENEROUS_MS = 90_000;
+
+interface Run { key: string; start: number; end: number }
+
+/** The most runs of one key that overlap at any moment; a run ending at t does not overlap one starting at t. */
+function busiest(runs: readonly Run[]): number {
+  const events = runs.flatMap((r) => [[r.start, 1], [r.end, -1]] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let now = 0;
+  let max = 0;
+  for (const [, d] of events) max = Math.max(max, (now += d));
+  return max;
+}
+
+async function runWorkers(t: TestContext, store: string, schema: string): Promise<void> {
+  const spool = await Spool.open({ store, ...(schema === '-' ? {} : { schema }), maintenance: false, heartbeatIntervalMs: HEARTBEAT_MS });
+  t.after(() => spool.close());
+  const q = spool.queue('work');
+  // A long visibility timeout: the killed worker's leases can only come back by its lapsed registration.
+  await q.configure({ concurrencyLimit: LIMIT, concurrencyLimits: LIMITS, visibilityTimeoutMs: 10 * 60_000, maxStalls: 5 });
+  const workers: Child[] = [0, 1, 2, 3].map(() => startFixture('keyed-worker.ts', [store, schema, 'work', '4', String(HEARTBEAT_MS), String(WORK_MS)]));
+  t.after(() => { for (const w of workers) w.child.kill('SIGKILL'); });
+  await until(() => workers.every((w) => w.lines.includes('ready')), 30_000, () => `workers to start (${workers.map((w) => w.stderr()).join(' | ')})`);
+  await q.addMany(Array.from({ length: JOBS }, (_, i) => {
+    const key = KEYS[i % KEYS.length]!;
+    return { payload: i, ...(key === null ? {} : { concurrencyKey: key }) };
+  }));
+
+  // Kill one worker while it runs a job (a start without its end), once some jobs have run.
+  const victim = workers[0]!;
+  const running = (w: Child) => {
+    const ended = new Set(w.lines.filter((l) => l.startsWith('end ')).map((l) => l.split(' ')[1]));
+    return w.lines.filter((l) => l.startsWith('start ') && !ended.has(l.split(' ')[1]));
+  };
+  await until(() => victim.lines.filter((l) => l.startsWith('end ')).length >= 2 && running(victim).length > 0, GENEROUS_MS, () => 'the victim to run a job');
+  victim.child.kill('SIGKILL');
+  await victim.exited;
+  await until(async () => (await q.stats()).counts.completed === JOBS, GENEROUS_MS, () => 'every job to complete');
+
+  const runs: Run[] = [];
+  for (const w of workers) {
+    const ends = new Map(w.lines.filter((l) => l.startsWith('end ')).map((l) => [l.split(' ')[1]!, Number(l.split(' ')[2])]));
+    for (const line of w.lines.filter((l) => l.startsWith('start '))) {
+      const [, id, key, at] = line.split(' ') as [string, string, string, string];
+      let end = ends.get(id);
+      if (end === undefined) {
+        // Killed mid-run: its slot was held until the lease was taken back.
+        const job = await spool.get(id);
+        const expired = job.history.find((h) => h.outcome === 'expired');
+        assert.ok(expired, `${id} of the killed worker was taken back (history ${JSON.stringify(job.history)})`);
+        // Read off the reaping process's clock, which is steady (it follows the wall clock the
+        // workers stamp with, slewed: a few ms apart at times); the slack keeps a job of the key
+        // started just after the reap, on a clock a little behind, from reading as overlapping it.
+        end = expired.endedAt - CLOCK_SLACK_MS;
+      }
+      runs.push({ key, start: Number(at), end });
+    }
+  }
+  assert.ok(runs.length >= JOBS, `every job ran (${runs.length} runs)`);
+  for (const key of ['a', 'b', 'c']) {
+    const limit = key === 'c' ? LIMITS.c : LIMIT;
+    const most = busiest(runs.filter((r) => r.key === key));
+    assert.ok(most <= limit, `key ${key}: ${most} ran at once, limit ${limit}`);
+    assert.ok(most >= 1);
+  }
+  console.log(`per key at once: ${['a', 'b', 'c', '-'].map((k) => `${k} ${busiest(runs.filter((r) => r.key === k))}`).join(', ')}; ${runs.length} runs`);
+}
+
+describe('per-key concurrency across real processes (one SIGKILLed)', () => {
+  it('PostgreSQL: four worker processes never run more than a key\'s limit at once', { timeout: 180_000 }, (t) =>
+    runWorkers(t, testPgUrl(), uniqueSchema('keys')));
+
+  it('one SQLite file: four worker processes never run more than a key\'s limit at once', { timeout: 180_000 }, (t) =>
+    runWorkers(t, join(tempDir(t), 'spool.db'), '-'));
+});
