@@ -40,7 +40,7 @@ export { erlangC, meanQueueWaitMs, workersFor, MMC_ASSUMPTIONS } from './model/q
 export * from './core/errors.ts';
 export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport, JobTrace } from './core/job.ts';
 export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy, ConcurrencyRule } from './core/queue-config.ts';
-export type { AddOptions } from './core/validate.ts';
+export type { AddOptions } from './core/add-options.ts';
 export type { DrainedOptions } from './core/drained.ts';
 export { EXPIRED_ERROR, DROPPED_ERROR } from './core/job.ts';
 export { LIMITS } from './core/limits.ts';

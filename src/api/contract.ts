@@ -8,7 +8,7 @@ import type { HealthStatus } from '../core/health.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Job, JobLogLine, JobState, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
-import type { AddOptions } from '../core/validate.ts';
+import type { AddOptions } from '../core/add-options.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 import type { ConsumerApi } from '../worker/consumer.ts';

@@ -1,6 +1,6 @@
 import type { Job, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
-import type { AddOptions } from '../core/validate.ts';
+import type { AddOptions } from '../core/add-options.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
 import type { AddItem, BulkAction, BulkResult, JobPage, ListOptions, QueueDeleted, SpoolOperations } from './contract.ts';

@@ -4,8 +4,6 @@ import { JOB_STATES, type JobState } from './job.ts';
 import { describe, LIMITS } from './limits.ts';
 
 // The add options (their type and their check) live in add-options.ts.
-export { checkAddOptions } from './add-options.ts';
-export type { AddOptions, CheckedAddOptions } from './add-options.ts';
 
 const QUEUE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** The queue-name rule as a pattern, for the API description. */

@@ -4,7 +4,8 @@ import { JOB_STATES, type Job, type JobReport, type JobState, type JobTrace, typ
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import { jobOrderOf, type QueueConfig } from '../core/queue-config.ts';
-import { checkAddOptions, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
+import { checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName, encodeJson } from '../core/validate.ts';
+import { checkAddOptions } from '../core/add-options.ts';
 import type { ListParams, NewJobRow, PayloadMatch, Store } from '../store/store.ts';
 import { checkPayloadFilter, idRange } from './list-filter.ts';
 import { activeTrace } from '../tracing/tracing.ts';

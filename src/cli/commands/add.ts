@@ -5,7 +5,7 @@ import type { AddItem } from '../../api/contract.ts';
 import { SpoolError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import { LIMITS } from '../../core/limits.ts';
-import { checkAddOptions, type AddOptions } from '../../core/validate.ts';
+import { checkAddOptions, type AddOptions } from '../../core/add-options.ts';
 import { durationOption, integerOption, stringOption } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
