@@ -20,7 +20,7 @@ export const REPO_DIR = join(BENCH_DIR, '..');
 /** The page `--write-docs` updates. */
 const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
 export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,W3-policies,C1000,W5-scale] [--runs N] [--w7-seconds S]
-                        [--scale] [--quick] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
+                        [--scale] [--quick] [--interleave] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
   --json          print only the JSON array of results on stdout
   --target        targets to measure (default: every implemented one); the variants (${VARIANT_IDS.join(', ')}) only when named:
                   spool-server-nometrics is spool-server without /metrics, e.g. --target spool-server,spool-server-nometrics --workload W3
@@ -34,6 +34,8 @@ export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.jo
   --scale         add W5-scale to the workloads (the default set, or those --workload names)
   --runs          runs per workload; figures are their median (default ${RUNS_DEFAULT}, 1 with --quick; the workload definition asks for 3)
   --w7-seconds    length of the W7 window (default ${W7_SECONDS_DEFAULT}, ${W7_SECONDS_QUICK} with --quick; the workload definition asks for 60)
+  --interleave    take each target's runs in turns (run 1 of every workload, then run 2, …) rather than all runs of one
+                  workload in a row: for figures read as ratios of one another (the W3 variants / W3) on a shared machine
   --quick         smoke-run sizes: every workload on about a fiftieth of its jobs (W4 for 1 s); the figures only show that the runs work
   --write-docs    render the charts into docs/bench/*.svg, save docs/bench/results.json, and update the generated
                   section of docs/benchmarks.md (between its bench-report markers): table, charts, machine, date, command
@@ -52,6 +54,8 @@ export interface Options {
   w7Seconds: number;
   cpuProfDir: string | null;
   quick: boolean;
+  /** Take each target's runs in turns across its workloads (run 1 of each, then run 2, …). */
+  interleave: boolean;
   /** Show the progress bar (stderr is a terminal, no --json, no --no-progress). */
   progress: boolean;
   /** The Markdown page to update, or null. */
@@ -71,6 +75,7 @@ export function parseOptions(argv: string[]): Options {
       'w7-seconds': { type: 'string' },
       'cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      interleave: { type: 'boolean', default: false },
       scale: { type: 'boolean', default: false },
       'write-docs': { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -115,6 +120,7 @@ export function parseOptions(argv: string[]): Options {
     w7Seconds,
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
     quick,
+    interleave: values.interleave,
     progress: values.progress && !values.json && process.stderr.isTTY === true,
     reportPage: values['write-docs'] ? DOCS_PAGE : values.report === undefined ? null : resolve(values.report),
     from: values.from === undefined ? null : resolve(values.from),
