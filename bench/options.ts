@@ -19,19 +19,23 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = join(BENCH_DIR, '..');
 /** The page `--write-docs` updates. */
 const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
-export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,C1000,W5-scale] [--runs N] [--w7-seconds S]
-                        [--scale] [--quick] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
+export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,W3-policies,C1000,W5-scale] [--runs N] [--w7-seconds S]
+                        [--scale] [--quick] [--interleave] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
   --json          print only the JSON array of results on stdout
   --target        targets to measure (default: every implemented one); the variants (${VARIANT_IDS.join(', ')}) only when named:
                   spool-server-nometrics is spool-server without /metrics, e.g. --target spool-server,spool-server-nometrics --workload W3
   --workload      workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
                   W3-2w and W7 run only on targets several processes can share;
+                  W3-policies (W3, W3-priority, W3-sjf, W3-fair, W3-rate: W3 on a queue with a scheduling policy
+                  or a rate limit that does not bind, each with its ratio to W3) only on the Spool targets;
                   C1000 (the broker's RSS with 1,000 idle client connections) only on broker targets;
                   W5-scale (not in the default) is the scaling view: the W5 drain rate and W6 peak RSS at
                   backlogs of 10,000, 100,000, 300,000 and 1,000,000 (figures W5-10k … W5-1m, W6-10k … W6)
   --scale         add W5-scale to the workloads (the default set, or those --workload names)
   --runs          runs per workload; figures are their median (default ${RUNS_DEFAULT}, 1 with --quick; the workload definition asks for 3)
   --w7-seconds    length of the W7 window (default ${W7_SECONDS_DEFAULT}, ${W7_SECONDS_QUICK} with --quick; the workload definition asks for 60)
+  --interleave    take each target's runs in turns (run 1 of every workload, then run 2, …) rather than all runs of one
+                  workload in a row: for figures read as ratios of one another (the W3 variants / W3) on a shared machine
   --quick         smoke-run sizes: every workload on about a fiftieth of its jobs (W4 for 1 s); the figures only show that the runs work
   --write-docs    render the charts into docs/bench/*.svg, save docs/bench/results.json, and update the generated
                   section of docs/benchmarks.md (between its bench-report markers): table, charts, machine, date, command
@@ -50,6 +54,8 @@ export interface Options {
   w7Seconds: number;
   cpuProfDir: string | null;
   quick: boolean;
+  /** Take each target's runs in turns across its workloads (run 1 of each, then run 2, …). */
+  interleave: boolean;
   /** Show the progress bar (stderr is a terminal, no --json, no --no-progress). */
   progress: boolean;
   /** The Markdown page to update, or null. */
@@ -69,6 +75,7 @@ export function parseOptions(argv: string[]): Options {
       'w7-seconds': { type: 'string' },
       'cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
+      interleave: { type: 'boolean', default: false },
       scale: { type: 'boolean', default: false },
       'write-docs': { type: 'boolean', default: false },
       report: { type: 'string' },
@@ -113,6 +120,7 @@ export function parseOptions(argv: string[]): Options {
     w7Seconds,
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
     quick,
+    interleave: values.interleave,
     progress: values.progress && !values.json && process.stderr.isTTY === true,
     reportPage: values['write-docs'] ? DOCS_PAGE : values.report === undefined ? null : resolve(values.report),
     from: values.from === undefined ? null : resolve(values.from),

@@ -38,6 +38,7 @@ import { describeMachine } from './report/machine.ts';
 import { ProgressDisplay } from './report/progress.ts';
 import type { BenchResults, ReportEntry, RunFailure } from './report/results.ts';
 import { formatJson, formatNumber, formatTable, ratioLines, round } from './report/table.ts';
+import { runOrder } from './run-order.ts';
 import { summarize } from './stats.ts';
 import { isTargetImplemented, skipReason, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
 import { figuresFor, FIGURES, type RunKind } from './workloads/catalog.ts';
@@ -170,42 +171,41 @@ async function measure(options: Options): Promise<Measured> {
       const merged = new Map<string, LatencyHistogram>();
       const failedKinds = new Set<RunKind>();
       let durability: string | null = null;
-      for (const kind of kinds) {
-        for (let run = 1; run <= runs; run++) {
-          const label = `${target} ${kind} run ${run}/${runs}`;
-          if (!progress.active) note(`bench: ${label}…`);
-          progress.startRun(label);
-          const startedAt = performance.now();
-          let result: ChildResult;
-          try {
-            result = await runChild(target, kind, run, options);
-          } catch (err) {
-            const message = (err as Error)?.message ?? String(err);
-            failures.push({ target, run: kind, message });
-            failedKinds.add(kind);
-            note(`bench: ${message}; ${target}'s ${kind} figures are left out`);
-            progress.finishRun();
-            progress.skipRuns(runs - run);
-            break;
-          }
+      for (const { kind, run } of runOrder(kinds, runs, options.interleave)) {
+        if (failedKinds.has(kind)) continue; // its remaining runs were counted as skipped when it failed
+        const label = `${target} ${kind} run ${run}/${runs}`;
+        if (!progress.active) note(`bench: ${label}…`);
+        progress.startRun(label);
+        const startedAt = performance.now();
+        let result: ChildResult;
+        try {
+          result = await runChild(target, kind, run, options);
+        } catch (err) {
+          const message = (err as Error)?.message ?? String(err);
+          failures.push({ target, run: kind, message });
+          failedKinds.add(kind);
+          note(`bench: ${message}; ${target}'s ${kind} figures are left out`);
           progress.finishRun();
-          const seconds = (performance.now() - startedAt) / 1000;
-          note(`bench: ${label}: ${describeRun(result.figures)} (${seconds.toFixed(1)} s)`);
-          if (durability !== null && durability !== result.durability) {
-            throw new Error(`${target} reported two durabilities in one bench: ${JSON.stringify(durability)} and ${JSON.stringify(result.durability)}`);
-          }
-          durability = result.durability;
-          for (const [id, value] of Object.entries(result.figures)) {
-            let list = samples.get(id);
-            if (!list) samples.set(id, (list = []));
-            list.push(value);
-          }
-          for (const [id, encoded] of Object.entries(result.histograms ?? {})) {
-            const h = LatencyHistogram.decode(encoded);
-            const into = merged.get(id);
-            if (into) into.add(h);
-            else merged.set(id, h);
-          }
+          progress.skipRuns(runs - run);
+          continue;
+        }
+        progress.finishRun();
+        const seconds = (performance.now() - startedAt) / 1000;
+        note(`bench: ${label}: ${describeRun(result.figures)} (${seconds.toFixed(1)} s)`);
+        if (durability !== null && durability !== result.durability) {
+          throw new Error(`${target} reported two durabilities in one bench: ${JSON.stringify(durability)} and ${JSON.stringify(result.durability)}`);
+        }
+        durability = result.durability;
+        for (const [id, value] of Object.entries(result.figures)) {
+          let list = samples.get(id);
+          if (!list) samples.set(id, (list = []));
+          list.push(value);
+        }
+        for (const [id, encoded] of Object.entries(result.histograms ?? {})) {
+          const h = LatencyHistogram.decode(encoded);
+          const into = merged.get(id);
+          if (into) into.add(h);
+          else merged.set(id, h);
         }
       }
       if (kinds.length > 0) note(`bench: ${target} done in ${((performance.now() - targetStartedAt) / 1000).toFixed(0)} s`);

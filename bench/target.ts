@@ -1,6 +1,24 @@
 import type { BenchPayload } from './payload.ts';
 
 /**
+ * Queue settings of the W3 variants (W3-priority, W3-sjf, W3-fair, W3-rate): a subset of
+ * Spool's queue settings, written in Spool's words. Peers have no such settings and do not
+ * run these variants.
+ */
+export interface BenchQueueSettings {
+  policy?: 'fifo' | 'priority' | 'sjf' | 'fair';
+  rateLimit?: { rate: number; perMs?: number; burst?: number };
+}
+
+/** One job of a bulk add with the add options the W3 variants give (Spool's `priority`, `cost`, `group`). */
+export interface BenchJob {
+  payload: BenchPayload;
+  priority?: number;
+  cost?: number;
+  group?: string;
+}
+
+/**
  * What a workload needs from a system under test. Workloads W1–W6 are written
  * once against this interface; each deployment (Spool embedded, Spool over the
  * network, a peer such as BullMQ) implements it in `bench/targets/`.
@@ -24,6 +42,13 @@ export interface Target {
   addOne(payload: BenchPayload): Promise<void>;
   /** Adds the jobs in one bulk call; resolves once the target acknowledged all of them. */
   addBatch(payloads: readonly BenchPayload[]): Promise<void>;
+  /**
+   * Targets with Spool's queue settings (the W3 variants): configures the benchmark queue.
+   * Called after setup, before anything is added.
+   */
+  configureQueue?(settings: BenchQueueSettings): Promise<void>;
+  /** Targets with Spool's queue settings: adds the jobs, each with its options, in one bulk call. */
+  addJobs?(jobs: readonly BenchJob[]): Promise<void>;
   /** Starts one worker that runs a no-op handler, `concurrency` jobs at once. */
   startWorker(options: WorkerSpec): Promise<TargetWorker>;
   /** Job counts of the benchmark queue, read from the store (the truth, not the worker's tally). */

@@ -68,6 +68,22 @@ test('ratios: W5 1m / 10k and W3-2w / W3, where both figures are there', () => {
   ]);
 });
 
+test('ratios: each W3 variant over W3 of the same target, against its bar', () => {
+  const lines = ratioLines([
+    entry('spool-postgres', 'W3', 20_000, 19_000, 21_000, 'jobs/s'),
+    entry('spool-postgres', 'W3-priority', 19_000, 18_000, 20_000, 'jobs/s'),
+    entry('spool-postgres', 'W3-fair', 15_000, 14_000, 16_000, 'jobs/s'),
+    entry('spool-postgres', 'W3-rate', 17_900, 17_000, 18_000, 'jobs/s'),
+  ]);
+  assert.deepEqual(lines, [
+    'spool-postgres W3-priority / W3: 0.950 (bar ≥ 0.80: met)',
+    'spool-postgres W3-fair / W3: 0.750 (bar ≥ 0.80: missed)',
+    'spool-postgres W3-rate / W3: 0.895 (bar ≥ 0.90: missed)',
+  ]);
+  // Without W3 there is nothing to compare with.
+  assert.deepEqual(ratioLines([entry('spool-postgres', 'W3-sjf', 19_000, 18_000, 20_000, 'jobs/s')]), []);
+});
+
 test('ratios: a target beside its variant without metrics, per throughput figure', () => {
   const lines = ratioLines([
     entry('spool-server', 'W3', 36_000, 35_000, 37_000, 'jobs/s'), entry('spool-server', 'W4-p99', 2, 2, 2, 'ms'),

@@ -6,7 +6,7 @@
  * @example
  * process.stdout.write(formatTable(entries, 3));
  */
-import { FIGURES, type FigureSpec } from '../workloads/catalog.ts';
+import { FIGURES, QUEUE_SETTING_RUNS, type FigureSpec } from '../workloads/catalog.ts';
 import type { ReportEntry } from './results.ts';
 
 /** What each figure measures, for the docs table. */
@@ -14,6 +14,10 @@ export const FIGURE_LABELS: Readonly<Record<string, string>> = {
   W1: 'enqueue-single',
   W2: 'enqueue-bulk (batches of 1,000)',
   W3: 'drain 100,000, one worker',
+  'W3-priority': 'W3, policy priority (three levels)',
+  'W3-sjf': 'W3, policy sjf (costs 1–100 ms)',
+  'W3-fair': 'W3, policy fair (ten groups)',
+  'W3-rate': 'W3, rate limit 1,000,000/s (not binding)',
   'W3-2w': 'drain 100,000, two worker processes',
   'W4-p50': 'add→handler-start p50',
   'W4-p90': 'add→handler-start p90',
@@ -64,7 +68,7 @@ export function formatJson(entries: readonly ReportEntry[]): string {
   return `${JSON.stringify(plain, null, 2)}\n`;
 }
 
-/** The ratios the workload states: W5 at 1,000,000 over 10,000, two worker processes over one; and a target over its variant without metrics. */
+/** The ratios the workload states: W5 at 1,000,000 over 10,000, two worker processes over one, each W3 variant over W3; and a target over its variant without metrics. */
 export function ratioLines(entries: readonly ReportEntry[]): string[] {
   const out: string[] = [];
   for (const target of new Set(entries.map((e) => e.target))) {
@@ -75,6 +79,13 @@ export function ratioLines(entries: readonly ReportEntry[]): string[] {
     const one = value('W3');
     const two = value('W3-2w');
     if (one && two) out.push(`${target} W3-2w / W3 (two worker processes / one): ${(two / one).toFixed(2)}`);
+    // The W3 variants against W3 of the same run: what a policy or a limit costs the drain.
+    for (const { run, bar } of QUEUE_SETTING_RUNS) {
+      const variant = value(run);
+      if (!one || !variant) continue;
+      const ratio = variant / one;
+      out.push(`${target} ${run} / W3: ${ratio.toFixed(3)} (bar ≥ ${bar.toFixed(2)}: ${ratio >= bar ? 'met' : 'missed'})`);
+    }
     // A target measured beside its variant without metrics: what serving /metrics costs, per throughput figure.
     for (const e of entries) {
       if (e.target !== target || e.unit !== 'jobs/s') continue;

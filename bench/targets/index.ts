@@ -1,5 +1,5 @@
 import type { Target, TargetContext } from '../target.ts';
-import { BROKER_RUNS, MULTI_PROCESS_RUNS, type RunKind } from '../workloads/catalog.ts';
+import { BROKER_RUNS, MULTI_PROCESS_RUNS, QUEUE_SETTING_RUNS, type RunKind } from '../workloads/catalog.ts';
 import { isPeerId, LazyPeerTarget, PEER_IDS, PEERS, peerSkipReason, type PeerId } from './peers.ts';
 import { SpoolEmbeddedTarget } from './spool-embedded.ts';
 import { SpoolPostgresTarget } from './spool-postgres.ts';
@@ -21,6 +21,8 @@ interface TargetInfo {
   singleProcessNote?: string;
   /** It is a broker process with client processes: the broker runs (C1000) run on it. */
   broker?: boolean;
+  /** It has Spool's queue settings (`configureQueue`, `addJobs`): the W3 variants run on it. */
+  queueSettings?: boolean;
   /** It needs a PostgreSQL server (the runner starts one, or uses SPOOL_BENCH_PG_URL). */
   needsPostgres: boolean;
   /** Run kinds it does not run, with the reason printed when they are skipped. */
@@ -46,11 +48,12 @@ const TARGETS: Partial<Record<TargetId, TargetInfo>> = {
     create: (context) => new SpoolEmbeddedTarget(context),
     multiProcess: false,
     singleProcessNote: 'the embedded deployment is one process (several processes on one SQLite file work, but that is not this deployment)',
+    queueSettings: true,
     needsPostgres: false,
   },
-  'spool-server': { create: (context) => new SpoolServerTarget(context), multiProcess: true, broker: true, needsPostgres: false },
-  'spool-server-nometrics': { create: (context) => new SpoolServerNoMetricsTarget(context), multiProcess: true, broker: true, needsPostgres: false },
-  'spool-postgres': { create: (context) => new SpoolPostgresTarget(context), multiProcess: true, needsPostgres: true },
+  'spool-server': { create: (context) => new SpoolServerTarget(context), multiProcess: true, broker: true, queueSettings: true, needsPostgres: false },
+  'spool-server-nometrics': { create: (context) => new SpoolServerNoMetricsTarget(context), multiProcess: true, broker: true, queueSettings: true, needsPostgres: false },
+  'spool-postgres': { create: (context) => new SpoolPostgresTarget(context), multiProcess: true, queueSettings: true, needsPostgres: true },
   ...Object.fromEntries(PEER_IDS.map((id) => [id, peerTarget(id)])),
 };
 
@@ -83,6 +86,9 @@ export function skipReason(id: TargetId, run: RunKind): string | null {
     return `it needs several processes sharing one store, and ${info.singleProcessNote ?? 'it is a single-process target'}`;
   }
   if (BROKER_RUNS.includes(run) && !info.broker) return `it measures a broker process with its client connections, and ${id} has no broker`;
+  if (QUEUE_SETTING_RUNS.some((r) => r.run === run) && !info.queueSettings) {
+    return `it is W3 on a queue with Spool's scheduling policies or rate limit, which ${id} does not have`;
+  }
   return null;
 }
 

@@ -1,6 +1,6 @@
 import { Spool, type Handler, type OpenOptions, type Queue, type QueueStats, type Worker, type WorkerOptions } from '../../src/index.ts';
 import type { BenchPayload } from '../payload.ts';
-import type { BrokerMemory, JobCounts, Target, TargetWorker, WorkerSpec } from '../target.ts';
+import type { BenchJob, BenchQueueSettings, BrokerMemory, JobCounts, Target, TargetWorker, WorkerSpec } from '../target.ts';
 
 /** The queue every Spool target uses. */
 export const QUEUE_NAME = 'bench';
@@ -44,6 +44,14 @@ export abstract class SpoolTarget<S extends BenchSpool> implements Target {
 
   async addBatch(payloads: readonly BenchPayload[]): Promise<void> {
     await this.#queueOrThrow().addMany(payloads.map((payload) => ({ payload })));
+  }
+
+  async configureQueue(settings: BenchQueueSettings): Promise<void> {
+    await this.#queueOrThrow().configure(settings);
+  }
+
+  async addJobs(jobs: readonly BenchJob[]): Promise<void> {
+    await this.#queueOrThrow().addMany(jobs);
   }
 
   async startWorker(spec: WorkerSpec): Promise<TargetWorker> {

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, FIGURES, MULTI_PROCESS_RUNS, SCALE_POINTS, selectWorkloads } from './catalog.ts';
+import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, FIGURES, MULTI_PROCESS_RUNS, QUEUE_SETTING_RUNS, SCALE_POINTS, selectWorkloads } from './catalog.ts';
 
 test('the default selection runs every kind and reports every figure', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
-  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
-  assert.deepEqual(s.figures, ['W1', 'W2', 'W3', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss']);
+  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
+  assert.deepEqual(s.figures, [
+    'W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss',
+  ]);
 });
 
 test('W6 alone runs the 1,000,000-job drain and reports only W6', () => {
@@ -26,8 +28,27 @@ test('a single-process target drops the multi-process and broker figures', () =>
   const s = selectWorkloads(DEFAULT_WORKLOADS);
   assert.deepEqual(
     figuresFor(s, (run) => !MULTI_PROCESS_RUNS.includes(run) && !BROKER_RUNS.includes(run)),
-    ['W1', 'W2', 'W3', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
+    ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
   );
+});
+
+test('W3-policies selects W3 and its variants; W3 alone does not', () => {
+  assert.deepEqual(selectWorkloads('w3-policies'), {
+    runs: ['W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate'],
+    figures: ['W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate'],
+  });
+  assert.deepEqual(selectWorkloads('W3'), { runs: ['W3'], figures: ['W3'] });
+  assert.deepEqual(selectWorkloads('W3-sjf,W3'), { runs: ['W3', 'W3-sjf'], figures: ['W3', 'W3-sjf'] });
+  // A target without queue settings (a peer) keeps W3 and drops the variants.
+  const variants = QUEUE_SETTING_RUNS.map((r) => r.run);
+  assert.deepEqual(figuresFor(selectWorkloads('W3-policies'), (run) => !variants.includes(run)), ['W3']);
+});
+
+test('every W3 variant is a drain figure with its bar: policies 80 % of W3, a limit that does not bind 90 %', () => {
+  for (const { run, bar } of QUEUE_SETTING_RUNS) {
+    assert.equal(FIGURES.find((f) => f.id === run)?.unit, 'jobs/s');
+    assert.equal(bar, run === 'W3-rate' ? 0.9 : 0.8);
+  }
 });
 
 test('an unknown workload is refused by name', () => {

@@ -1,5 +1,5 @@
-import { benchPayloads } from '../payload.ts';
-import type { Target, TargetWorker } from '../target.ts';
+import { benchPayloads, type BenchPayload } from '../payload.ts';
+import type { BenchJob, BenchQueueSettings, Target, TargetWorker } from '../target.ts';
 import { check, count, waitCompleted, type RunContext } from './run-context.ts';
 
 /** W3 settings: a backlog of 100,000 ready jobs drained by one worker of concurrency 64. */
@@ -26,13 +26,44 @@ export interface DrainResult {
 }
 
 /**
- * Fills the target with `backlog` ready jobs in batches (untimed) and checks they are all
- * waiting. Returns the counts after the fill.
+ * A W3 variant: the queue settings configured before the fill, and the add options of job `n`
+ * (the payload's `n`).
  */
-export async function fillBacklog(ctx: RunContext, backlog: number): Promise<Awaited<ReturnType<RunContext['target']['jobCounts']>>> {
+export interface DrainVariant {
+  settings: BenchQueueSettings;
+  job(payload: BenchPayload): BenchJob;
+}
+
+/**
+ * The W3 variants (catalog.ts, QUEUE_SETTING_RUNS). Each keeps W3's backlog, worker and
+ * payloads, and adds only what its feature needs: three priority levels, a cost, ten groups,
+ * or a rate limit far above any drain rate (1,000,000 jobs/s, the largest `rate`).
+ */
+export const DRAIN_VARIANTS = {
+  'W3-priority': { settings: { policy: 'priority' }, job: (payload) => ({ payload, priority: payload.n % 3 }) },
+  // Costs 1–100 ms, spread over the backlog so that the claim order differs from the add order.
+  'W3-sjf': { settings: { policy: 'sjf' }, job: (payload) => ({ payload, cost: 1 + ((payload.n * 37) % 100) }) },
+  'W3-fair': { settings: { policy: 'fair' }, job: (payload) => ({ payload, group: `tenant-${payload.n % 10}` }) },
+  'W3-rate': { settings: { rateLimit: { rate: 1_000_000, perMs: 1_000 } }, job: (payload) => ({ payload }) },
+  // 'W3-keyed' (a per-key concurrency limit that does not bind) goes here when per-key limits land.
+} as const satisfies Record<string, DrainVariant>;
+
+/**
+ * Fills the target with `backlog` ready jobs in batches (untimed) and checks they are all
+ * waiting. Returns the counts after the fill. With a variant, its settings are configured
+ * first and each job gets its add options.
+ */
+export async function fillBacklog(ctx: RunContext, backlog: number, variant?: DrainVariant): Promise<Awaited<ReturnType<RunContext['target']['jobCounts']>>> {
+  const { target } = ctx;
+  if (variant) {
+    check(target.configureQueue !== undefined && target.addJobs !== undefined, `${target.id} has no queue settings for a W3 variant`);
+    await target.configureQueue(variant.settings);
+  }
   for (let first = 0; first < backlog; first += FILL_BATCH_SIZE) {
     const n = Math.min(FILL_BATCH_SIZE, backlog - first);
-    await ctx.target.addBatch(benchPayloads(first, n));
+    const payloads = benchPayloads(first, n);
+    if (variant) await target.addJobs!(payloads.map(variant.job));
+    else await target.addBatch(payloads);
     ctx.progress?.('fill', first + n, backlog);
   }
   const counts = await ctx.target.jobCounts();
@@ -48,13 +79,13 @@ export async function fillBacklog(ctx: RunContext, backlog: number): Promise<Awa
  * @example
  * const { jobsPerS } = await drainBacklog(ctx, 100_000, 64);
  */
-export async function drainBacklog(ctx: RunContext, backlog: number, concurrency: number): Promise<DrainResult> {
+export async function drainBacklog(ctx: RunContext, backlog: number, concurrency: number, variant?: DrainVariant): Promise<DrainResult> {
   const { target, log } = ctx;
   const memory = new MemorySampler(target);
   memory.start();
   try {
     const fillStartedAt = performance.now();
-    const before = await fillBacklog(ctx, backlog);
+    const before = await fillBacklog(ctx, backlog, variant);
     const fillMs = performance.now() - fillStartedAt;
     const verbose = backlog >= 1_000_000;
     if (verbose) log(`filled ${count(backlog)} jobs in ${(fillMs / 1000).toFixed(1)} s (peak RSS so far ${memory.peakMiB().toFixed(0)} MiB); draining…`);

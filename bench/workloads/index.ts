@@ -1,6 +1,6 @@
 import type { RunKind } from './catalog.ts';
 import { C1000, idleConnectionsRss } from './connections.ts';
-import { drainBacklog, W3, W5 } from './drain.ts';
+import { drainBacklog, DRAIN_VARIANTS, W3, W5 } from './drain.ts';
 import { enqueueBulk, enqueueSingle, W1, W2 } from './enqueue.ts';
 import { addToStartLatency, W4 } from './latency.ts';
 import { drainWithProcesses, endToEndMixed, W3_2W } from './multi-process.ts';
@@ -30,6 +30,11 @@ async function w5Drain(ctx: RunContext, backlog: number, rate: string, rss: stri
   return { [rate]: r.jobsPerS, [rss]: r.peakRssMiB };
 }
 
+/** A W3 variant: W3 on a queue configured with a policy or a limit (drain.ts, DRAIN_VARIANTS). */
+async function w3Variant(ctx: RunContext, id: keyof typeof DRAIN_VARIANTS): Promise<RunFigures> {
+  return { [id]: (await drainBacklog(ctx, sized(ctx, W3.backlog), W3.concurrency, DRAIN_VARIANTS[id])).jobsPerS };
+}
+
 /**
  * One run of each kind, as a child process executes it.
  * @example
@@ -39,6 +44,10 @@ export const RUNS: Record<RunKind, (ctx: RunContext) => Promise<RunFigures>> = {
   W1: (ctx) => enqueueSingle(ctx, sized(ctx, W1.jobs)),
   W2: (ctx) => enqueueBulk(ctx, sized(ctx, W2.jobs)),
   W3: async (ctx) => ({ W3: (await drainBacklog(ctx, sized(ctx, W3.backlog), W3.concurrency)).jobsPerS }),
+  'W3-priority': (ctx) => w3Variant(ctx, 'W3-priority'),
+  'W3-sjf': (ctx) => w3Variant(ctx, 'W3-sjf'),
+  'W3-fair': (ctx) => w3Variant(ctx, 'W3-fair'),
+  'W3-rate': (ctx) => w3Variant(ctx, 'W3-rate'),
   'W3-2w': (ctx) => drainWithProcesses(ctx, sized(ctx, W3_2W.backlog)),
   // W4 keeps its rate (1,000 jobs/s); --quick shortens the 10 s to 1 s.
   W4: (ctx) => addToStartLatency(ctx, W4.ratePerS, ctx.options.quick ? 1_000 : W4.durationMs),
