@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ManualClock, settle } from '../src/core/clock.ts';
+import { ManualClock } from '../src/core/clock.ts';
 import type { Job } from '../src/core/job.ts';
 import { Spool } from '../src/engine/spool.ts';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
@@ -16,6 +16,7 @@ import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { waitFor } from '../src/store/conformance/worker.ts';
 import { startFixture } from './support/child.ts';
+import { tracked } from './support/tracked-store.ts';
 import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
 
 type SharedStores = () => Promise<{ a: Store; b: Store; cleanup: () => void }>;
@@ -34,32 +35,6 @@ const stores: Record<string, SharedStores> = {
   },
 };
 
-/** A store whose calls in flight can be waited for: "the step's effects have landed". */
-function tracked(store: Store): Store & { quiet(): Promise<void> } {
-  const pending = new Set<Promise<unknown>>();
-  const quiet = async () => {
-    for (;;) {
-      await settle(5);
-      if (pending.size === 0) return;
-      await Promise.allSettled([...pending]);
-    }
-  };
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === 'quiet') return quiet;
-      const value = Reflect.get(target, key, target) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const r = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (r instanceof Promise) {
-          pending.add(r);
-          void r.finally(() => pending.delete(r)).catch(() => {});
-        }
-        return r;
-      };
-    },
-  }) as Store & { quiet(): Promise<void> };
-}
 
 const RATE = 3;
 const PER_MS = 1000;

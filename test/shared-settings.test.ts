@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ManualClock, settle } from '../src/core/clock.ts';
+import { ManualClock } from '../src/core/clock.ts';
 import type { Job } from '../src/core/job.ts';
 import { Spool } from '../src/engine/spool.ts';
 import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { tracked } from './support/tracked-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
 
@@ -33,35 +34,6 @@ const stores: Record<string, SharedStores> = {
   },
 };
 
-/**
- * Wraps a store so a test can wait until none of its calls is in flight: with a manual clock,
- * "B had its chance to claim" means B's poll fired and every store call it started has answered.
- */
-function tracked(store: Store): Store & { quiet(): Promise<void> } {
-  const pending = new Set<Promise<unknown>>();
-  const quiet = async () => {
-    for (;;) {
-      await settle(5);
-      if (pending.size === 0) return;
-      await Promise.allSettled([...pending]);
-    }
-  };
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === 'quiet') return quiet;
-      const value = Reflect.get(target, key, target) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const r = (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (r instanceof Promise) {
-          pending.add(r);
-          void r.finally(() => pending.delete(r)).catch(() => {});
-        }
-        return r;
-      };
-    },
-  }) as Store & { quiet(): Promise<void> };
-}
 
 /** Moves the shared clock in steps until `cond` holds, at most `maxMs` of clock time; returns the time moved. */
 async function advanceUntil(clock: ManualClock, b: Spool, cond: () => boolean | Promise<boolean>, maxMs: number, stepMs = 100): Promise<number> {

@@ -70,16 +70,7 @@ export interface TraceJob {
 }
 
 /** A small, fast, seeded generator (mulberry32): the same seed gives the same trace everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = prng;
 
 /** E[S] and E[S²] of the service time. */
 export function serviceMoments(spec: TraceSpec): { m1: number; m2: number } {
@@ -128,4 +119,5 @@ export function makeTrace(spec: TraceSpec): TraceJob[] {
     }
   }
   return jobs;
-}
+}import { prng } from '../../faults/schedules/random.ts';
+
