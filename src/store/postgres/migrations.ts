@@ -5,6 +5,8 @@
  * transaction-level advisory lock, so concurrent starters migrate once.
  * Never edit a released migration: add the next number.
  */
+import { SCHEDULING_MIGRATIONS } from './migrations-scheduling.ts';
+
 export interface PgMigration {
   version: number;
   name: string;
@@ -334,81 +336,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_expiring ON ${s}.jobs (queue, expire_at) WHERE expire_at IS NOT NULL AND token = 0;
     `,
   },
-  {
-    version: 12,
-    name: 'scheduling policies',
-    sql: (s) => `
-      -- The cost add option (expected run time in ms), and the job's key in the order of a queue
-      -- whose policy is not fifo (computed at its add, and again for live jobs when the policy
-      -- changes; NULL in a fifo queue). In both tables: an operator retry brings both back.
-      ALTER TABLE ${s}.jobs ADD COLUMN cost double precision, ADD COLUMN sort_key double precision;
-      ALTER TABLE ${s}.jobs_finished ADD COLUMN cost double precision, ADD COLUMN sort_key double precision;
-      -- Claims of such queues: lowest key first. Partial: a fifo job costs no index entry.
-      CREATE INDEX jobs_sorted ON ${s}.jobs (queue, sort_key, id) WHERE state = 'ready' AND sort_key IS NOT NULL;
-      -- Policy fair: the last virtual finish tag issued to each group of a queue ('' for jobs without a group).
-      CREATE TABLE ${s}.fair_tags (
-        queue     text NOT NULL,
-        group_key text NOT NULL,
-        last_tag  double precision NOT NULL,
-        PRIMARY KEY (queue, group_key)
-      );
-      -- Policy sjf: the learned run time of each job name of a queue (an exponentially weighted mean).
-      CREATE TABLE ${s}.run_estimates (
-        queue    text NOT NULL,
-        name     text NOT NULL,
-        mean_ms  double precision NOT NULL,
-        samples  bigint NOT NULL,
-        PRIMARY KEY (queue, name)
-      );
-    `,
-  },
-  {
-    version: 13,
-    name: 'rate limit buckets',
-    sql: (s) => `
-      -- The token buckets of rate limits (queue setting rateLimit), one row per bucket: a queue's
-      -- own ('queue:<name>') or a limiter several queues share ('limiter:<name>'). Counted in
-      -- integer units (a token is per_ms units; rate units accrue per ms), refilled by the take,
-      -- one UPDATE that locks the row, so concurrent takes of any process queue up on it and none
-      -- reads tokens another took.
-      CREATE TABLE ${s}.rate_limits (
-        name        text PRIMARY KEY,
-        units       bigint NOT NULL,
-        updated_at  bigint NOT NULL,
-        rate        bigint NOT NULL,
-        per_ms      bigint NOT NULL,
-        burst       bigint NOT NULL,
-        -- What the last take took: its UPDATE returns it (RETURNING sees only the new row).
-        taken       bigint NOT NULL DEFAULT 0
-      );
-    `,
-  },
-  {
-    version: 14,
-    name: 'concurrency keys',
-    sql: (s) => `
-      -- The concurrencyKey add option (the key a queue's concurrencyLimit counts active jobs by);
-      -- NULL when none. In both tables: an operator retry brings it back. No index: a claim of a
-      -- limited queue reads the queue's ready and active jobs, and other claims never read it.
-      ALTER TABLE ${s}.jobs ADD COLUMN concurrency_key text;
-      ALTER TABLE ${s}.jobs_finished ADD COLUMN concurrency_key text;
-    `,
-  },
-  {
-    version: 15,
-    name: 'unique keys',
-    sql: (s) => `
-      -- The add option uniqueKey: at most one live job of a queue per key. jobs holds only live
-      -- jobs (finished ones move to jobs_finished), so a job frees its key in the statement that
-      -- finishes it, and the index is partial: jobs without a key are not in it.
-      ALTER TABLE ${s}.jobs ADD COLUMN unique_key text, ADD COLUMN unique_until bigint;
-      CREATE UNIQUE INDEX jobs_unique ON ${s}.jobs (queue, unique_key) WHERE unique_key IS NOT NULL;
-      -- uniqueWindowMs: a finished job keeps its key (until unique_until, its add plus the window)
-      -- only when the window is still open as it finishes; only those rows are in the index.
-      ALTER TABLE ${s}.jobs_finished ADD COLUMN unique_key text, ADD COLUMN unique_until bigint;
-      CREATE INDEX jobs_finished_unique ON ${s}.jobs_finished (queue, unique_key, unique_until) WHERE unique_key IS NOT NULL;
-    `,
-  },
+  ...SCHEDULING_MIGRATIONS,
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
