@@ -5,7 +5,7 @@ import { checkDrainedOptions, type DrainedOptions } from '../core/drained.ts';
 import type { HealthStatus } from '../core/health.ts';
 import { describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
-import { leaseKey, type Job, type JobLogLine, type JobReport, type JobState, type JobTrace, type Lease, type QueueStats } from '../core/job.ts';
+import type { Job, JobLogLine, JobReport, JobState, JobTrace, Lease, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName } from '../core/validate.ts';
 import type { AddOptions } from '../core/add-options.ts';
@@ -15,7 +15,7 @@ import { payloadQueryOf } from '../api/payload-query.ts';
 import type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
 import type { DrainedReply } from '../api/operations/queues.ts';
-import type { CallMethod, ItemResult, LeaseItem, PublishedJob, PublishItem } from '../protocol/frames.ts';
+import type { CallMethod, ItemResult, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
@@ -26,6 +26,7 @@ import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { checkBulk, checkConnectArgs, checkStorable, toPublishItem } from './remote-inputs.ts';
 import { RemoteSubscription } from './remote-subscription.ts';
+import { RemoteLeases } from './remote-leases.ts';
 
 /** Options for {@link Spool.connect}. */
 export type ConnectOptions = Partial<Omit<ConnectionOptions, 'urls'>> & {
@@ -38,8 +39,6 @@ export type ConnectOptions = Partial<Omit<ConnectionOptions, 'urls'>> & {
    */
   queueFullWaitMs?: number;
 };
-
-type LeaseOp = 'ack' | 'nack' | 'extend' | 'release';
 
 /** Longest wait one `drained` call asks of the broker: a broker's default receiveWaitMaxMs, which bounds its long polls. */
 const DRAIN_POLL_MS = LIMITS.receiveWaitMaxMs.default;
@@ -69,35 +68,35 @@ export class RemoteSpool implements SpoolClient {
   readonly #queueFullWaitMs: number;
   readonly #subs = new Map<number, RemoteSubscription>();
   readonly #publishers = new Map<string, Batcher<PublishItem, ItemResult>>();
-  readonly #leaseOps = new Map<LeaseOp, Batcher<LeaseItem & Record<string, unknown>, ItemResult>>();
+  /** Lease operations, batched per op, and the leases this client holds. */
+  readonly #leases: RemoteLeases;
   readonly #workers = new Set<Worker<any>>();
-  /** Leases delivered to this client's subscriptions and not settled: `jobId/token` → the lease and its subscription. */
-  readonly #held = new Map<string, { lease: Lease; sub: RemoteSubscription }>();
   #everUp = false;
   #nextSub = 1;
   #closing: Promise<void> | null = null;
 
   private constructor(conn: Connection, clock: Clock, onError: (err: unknown, during: string) => void, queueFullWaitMs: number) {
     this.#conn = conn;
+    this.#leases = new RemoteLeases(conn);
     this.#queueFullWaitMs = queueFullWaitMs;
     this.clock = clock;
     this.#onError = onError;
     conn.onUp = () => {
       for (const sub of this.#subs.values()) sub.reopen();
-      if (this.#everUp) this.#reclaimHeld();
+      if (this.#everUp) this.#leases.reclaimHeld();
       this.#everUp = true;
     };
     conn.onPush = (frame) => {
       const sub = this.#subs.get(frame.sub);
       if (frame.op === 'revoke') {
         const lease = { jobId: frame.jobId, token: frame.token };
-        this.#held.delete(leaseKey(lease));
+        this.#leases.forget(lease);
         return sub?.handlers.revoke(lease, errorFromWire(frame.error));
       }
       if (sub && !sub.closed) {
         for (const job of frame.jobs) {
           const lease = { jobId: job.id, token: job.leaseToken };
-          this.#held.set(leaseKey(lease), { lease, sub });
+          this.#leases.hold(lease, sub);
         }
         return sub.delivered(frame.jobs);
       }
@@ -272,7 +271,7 @@ export class RemoteSpool implements SpoolClient {
 
   async ack(lease: Lease, result?: unknown): Promise<void> {
     if (result !== undefined) checkStorable(result, 'result');
-    await this.#leaseOp('ack', { ...lease, ...(result === undefined ? {} : { result }) });
+    await this.#leases.op('ack', { ...lease, ...(result === undefined ? {} : { result }) });
   }
 
   async nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> {
@@ -280,15 +279,15 @@ export class RemoteSpool implements SpoolClient {
     // cut at the largest errorMaxBytes any broker keeps (the broker cuts it to its own).
     const text = errorText(error, LIMITS.errorMaxBytes.max);
     const unrecoverable = options.unrecoverable === true || error instanceof UnrecoverableError || (error as { code?: unknown } | null)?.code === 'UNRECOVERABLE';
-    return (await this.#leaseOp('nack', { ...lease, error: text, ...(unrecoverable ? { unrecoverable: true } : {}) })) as JobState;
+    return (await this.#leases.op('nack', { ...lease, error: text, ...(unrecoverable ? { unrecoverable: true } : {}) })) as JobState;
   }
 
   async extend(lease: Lease, leaseMs?: number): Promise<number> {
-    return (await this.#leaseOp('extend', { ...lease, ...(leaseMs === undefined ? {} : { leaseMs }) })) as number;
+    return (await this.#leases.op('extend', { ...lease, ...(leaseMs === undefined ? {} : { leaseMs }) })) as number;
   }
 
   async release(lease: Lease): Promise<void> {
-    await this.#leaseOp('release', { ...lease });
+    await this.#leases.op('release', { ...lease });
   }
 
   async report(lease: Lease, report: JobReport): Promise<void> {
@@ -324,41 +323,6 @@ export class RemoteSpool implements SpoolClient {
 
   async logs(id: string): Promise<JobLogLine[]> {
     return ((await this.#call('logs', { jobId: id })) as { lines: JobLogLine[] }).lines;
-  }
-
-  /**
-   * After a reconnect, extends every lease this client holds through the new broker: on a
-   * shared store that broker takes the leases over, so they do not die with the broker that
-   * delivered them. A lease that is already gone is revoked, which aborts its handler.
-   */
-  #reclaimHeld(): void {
-    for (const [key, { lease, sub }] of this.#held) {
-      this.extend(lease).catch((err) => {
-        if ((err as { code?: string }).code !== 'STALE_LEASE' || !this.#held.delete(key)) return;
-        sub.handlers.revoke(lease, err as Error);
-      });
-    }
-  }
-
-  async #leaseOp(op: LeaseOp, item: LeaseItem & Record<string, unknown>): Promise<unknown> {
-    if (op !== 'extend') this.#held.delete(leaseKey(item));
-    let batcher = this.#leaseOps.get(op);
-    if (!batcher) {
-      batcher = new Batcher(async (leases) => {
-        const { value, resent } = await this.#conn.request({ op, leases } as never);
-        const results = (value as { results: ItemResult[] }).results;
-        // An ack sent again after a reconnect may find its own first copy already applied: then
-        // the job was completed under this very lease token. Completed under another token, a
-        // later attempt finished it after this lease had expired, and this ack was not applied.
-        const ownAck = (r: ItemResult, i: number) =>
-          !r.ok && r.error.code === 'STALE_LEASE' && r.error.currentState === 'completed' && r.error.currentToken === leases[i]!.token;
-        return resent && op === 'ack' ? results.map((r, i) => (ownAck(r, i) ? { ok: true } : r)) : results;
-      }, this.#conn.limits.batchMax);
-      this.#leaseOps.set(op, batcher);
-    }
-    const r = await batcher.push(item);
-    if (!r.ok) throw errorFromWire(r.error);
-    return r.value;
   }
 
   work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options: WorkerOptions = {}): Worker<P, R> {

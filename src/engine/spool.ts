@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { clockStepWatch, systemClock, type Clock } from '../core/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { ClosedError } from '../core/errors.ts';
 import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
-import { checkLimit, LIMITS } from '../core/limits.ts';
+import { checkLimit } from '../core/limits.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import { checkQueueName } from '../core/validate.ts';
 import type { AddOptions } from '../core/add-options.ts';
@@ -10,47 +9,36 @@ import type { Store } from '../store/store.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import type { AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
-import { Dispatch } from './dispatch.ts';
+import type { Dispatch } from './dispatch.ts';
 import { purgeQueue } from './duties.ts';
 import type { HealthStatus } from '../core/health.ts';
-import { Claims } from './claims.ts';
+import type { Claims } from './claims.ts';
 import { Inflight } from './inflight.ts';
 import { Telemetry } from './telemetry.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
-import { Intake } from './intake.ts';
-import { Room } from './room.ts';
-import { JobReads } from './job-reads.ts';
-import { OverviewSource } from './overview-source.ts';
-import { Upkeep } from './upkeep.ts';
-import { Operator } from './operator.ts';
-import { Membership } from './membership.ts';
+import type { Intake } from './intake.ts';
+import type { Room } from './room.ts';
+import type { JobReads } from './job-reads.ts';
+import type { OverviewSource } from './overview-source.ts';
+import type { Upkeep } from './upkeep.ts';
+import type { Operator } from './operator.ts';
+import type { Membership } from './membership.ts';
 import { openStore } from './open-store.ts';
 import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
-import { LeaseOps } from './leases.ts';
-import { clockEvents, Signals } from './signals.ts';
+import type { LeaseOps } from './leases.ts';
+import type { Signals } from './signals.ts';
 import { Queue } from '../api/queue.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import { waitDrained, type DrainDeps } from './drain.ts';
-import { QueueSettings } from './queue-settings.ts';
-import { HeldQueues } from './held-queues.ts';
+import type { QueueSettings } from './queue-settings.ts';
+import type { HeldQueues } from './held-queues.ts';
 import { loadTracing } from '../tracing/tracing.ts';
-import { AlertRules } from './alert-rules.ts';
-import { alertDelivery, alertEvaluation } from '../alerts/services.ts';
+import type { AlertRules } from './alert-rules.ts';
+import { wireSpoolParts } from './spool-parts.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 
 export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
-
-/**
- * The settings the maintenance tick runs on. On a store with a registry of processes, the tick
- * (and so the lease reaper) runs at least every half heartbeat: a dead process's registration
- * lapses 1.5 heartbeats after its last one, and its leases are then back within two.
- */
-function upkeepSettings(settings: EngineSettings, store: Store): EngineSettings {
-  if (!store.workerRegister) return settings;
-  const halfHeartbeatMs = Math.max(LIMITS.maintenanceIntervalMs.min, Math.floor(settings.heartbeatIntervalMs / 2));
-  return settings.maintenanceIntervalMs <= halfHeartbeatMs ? settings : { ...settings, maintenanceIntervalMs: halfHeartbeatMs };
-}
 
 /**
  * An embedded Spool: the engine over a store, in this process.
@@ -84,87 +72,31 @@ export class Spool implements SpoolClient {
   /** Queues a rate limit holds back, each with a timer for its next token. */
   readonly #held: HeldQueues;
   #closed = false;
-  /** Whether this process led the upkeep at its last tick (stores with leadership). */
-  #leading = false;
   #closing: Promise<void> | null = null;
 
   private constructor(store: Store, options: OpenOptions, settings: EngineSettings) {
     this.store = store;
     this.clock = options.clock ?? systemClock;
-    this.#queues = new QueueSettings(store, this.clock, settings.settingsRefreshMs);
-    const signals = (this.#signals = new Signals(this.clock, options)); // onEvent, the log of health changes, onError
-    // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
-    this.#membership = store.workerRegister
-      ? new Membership({
-          store, clock: this.clock, health: this.#signals.health, intervalMs: settings.heartbeatIntervalMs,
-          onError: (err, startedAt) => this.#signals.outages.probeFailed(err, 'heartbeat', startedAt),
-          onRecovered: () => this.#dispatch.wakeAll(),
-        })
-      : null;
-    this.#held = new HeldQueues(this.clock, (queue) => this.#dispatch.wake(queue));
-    this.#claims = new Claims({
-      store, clock: this.clock, queues: this.#queues, membership: this.#membership, telemetry: this.telemetry,
-      markHealthy: () => this.#markHealthy(), closed: () => this.#closed,
-      held: (queue, at) => this.#held.hold(queue, at), wake: (queue) => this.#dispatch.wake(queue), reportError: (err, during) => this.reportError(err, during),
-      probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
+    const parts = wireSpoolParts(store, options, settings, {
+      clock: this.clock, inflight: this.#inflight, telemetry: this.telemetry,
+      markHealthy: () => this.#markHealthy(), closed: () => this.#closed, reportError: (err, during) => this.reportError(err, during),
+      release: (lease) => this.release(lease), stats: (queue) => this.stats(queue),
     });
-    this.#dispatch = new Dispatch(
-      this.clock,
-      {
-        claimBatchMax: settings.claimBatchMax,
-        pollIntervalMs: settings.pollIntervalMs,
-        claim: (queue, limit) => this.#claims.claimOrNone(queue, limit),
-        release: (lease) => this.release(lease).catch((err) => this.reportError(err, 'release')),
-        ready: (queue) => this.#queues.get(queue),
-      },
-      this.#inflight,
-    );
-    store.onReady?.((queue) => this.#dispatch.wake(queue));
-    this.#room = new Room(this.clock, settings.pollIntervalMs);
-    // Jobs this process leases leave their queue's waiting jobs: adds waiting for room try again.
-    this.telemetry.listen({ claimed: (queue) => this.#room.freed(queue) });
-    this.#intake = new Intake({
-      store, clock: this.clock, settings, queues: this.#queues, telemetry: this.telemetry, room: this.#room,
-      markHealthy: () => this.#markHealthy(), wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
-    });
-    this.#reads = new JobReads(store, this.clock, settings.searchScanMax, async (queue) => (await this.#queues.get(queue)).rateLimit);
-    this.#drain = { clock: this.clock, telemetry: this.telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await this.stats(q))[0]! };
-    this.#overview = new OverviewSource({
-      clock: this.clock, store, telemetry: this.telemetry, inflight: this.#inflight, dispatch: this.#dispatch,
-      processId: this.#membership?.id ?? randomUUID(), onError: (err) => this.reportError(err, 'publishing this process\'s snapshot'),
-      // On a store with leadership one process leads the upkeep; on one without, each process with maintenance runs its own.
-      leading: () => (store.asLeader ? this.#leading : options.maintenance !== false),
-    });
-    this.#leases = new LeaseOps({
-      store, clock: this.clock, settings, inflight: this.#inflight, queues: this.#queues, random: options.random ?? Math.random, telemetry: this.telemetry,
-      wake: (queue) => this.#dispatch.wake(queue), noteDue: (at) => this.#upkeep.noteDue(at),
-      owner: async () => (this.#membership ? (await this.#membership.start(), this.#membership.id) : undefined),
-    });
-    this.#operator = new Operator({
-      store, clock: this.clock, revoke: (lease, reason) => this.#inflight.revoke(lease, reason),
-      wake: (queue) => this.#dispatch.wake(queue), forgetQueue: (queue) => this.#queues.forget(queue), searchScanMax: settings.searchScanMax,
-    });
-    this.#alerts = new AlertRules(store, this.clock, settings.alerts);
-    const alertDeps = { overview: () => this.#overview.overview(false), settings: settings.alerts };
-    this.#upkeep = new Upkeep({
-      store, clock: this.clock, settings: upkeepSettings(settings, store), background: options.maintenance !== false,
-      effects: {
-        revoke: (lease, reason) => this.#inflight.revoke(lease, reason), wake: (queue) => this.#dispatch.wake(queue),
-        reaped: (queues) => {
-          this.telemetry.expired(queues);
-          signals.emit({ type: 'leases-reaped', count: Object.values(queues).reduce((a, b) => a + b, 0), queues });
-        },
-      },
-      probeFailed: (err, during, startedAt) => this.#signals.outages.probeFailed(err, during, startedAt),
-      onLeadership: (led) => {
-        this.#leading = led;
-        signals.emit({ type: 'leadership', led });
-      },
-      leaderId: () => this.#membership?.id ?? null, wake: (queue) => this.#dispatch.wake(queue), markHealthy: () => this.#markHealthy(),
-      services: [alertEvaluation(alertDeps), alertDelivery(alertDeps)],
-      // A step of the machine's clock, told once per step (a ManualClock is never stepped).
-      ticked: this.clock === systemClock ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
-    });
+    this.#signals = parts.signals;
+    this.#queues = parts.queues;
+    this.#membership = parts.membership;
+    this.#held = parts.held;
+    this.#claims = parts.claims;
+    this.#dispatch = parts.dispatch;
+    this.#room = parts.room;
+    this.#intake = parts.intake;
+    this.#reads = parts.reads;
+    this.#drain = parts.drain;
+    this.#overview = parts.overview;
+    this.#leases = parts.leases;
+    this.#operator = parts.operator;
+    this.#alerts = parts.alerts;
+    this.#upkeep = parts.upkeep;
   }
 
   /**
