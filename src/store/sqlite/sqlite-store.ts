@@ -1,17 +1,16 @@
 import { resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
-import { compareClaimOrder, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
+import { compareClaimOrder, type Job, type JobLogLine, type Lease, type QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
 import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
-import { checkKeepLogs, logLinesJson, reportDoing, reportField } from '../job-report.ts';
 import { inClaimOrder } from '../concurrency-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
@@ -19,6 +18,7 @@ import * as admin from './admin.ts';
 import * as queues from './queues.ts';
 import * as ordering from './ordering.ts';
 import * as reads from './reads.ts';
+import * as leases from './leases.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 import { refusedItemError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
@@ -70,6 +70,8 @@ export class SqliteStore implements Store {
   readonly #counts: CountLedger;
   /** What the writes of admin.ts need: the statements and the counts. */
   readonly #w: admin.Writes;
+  /** What the lease operations of leases.ts need: the database besides. */
+  readonly #l: leases.LeaseWrites;
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #tokens: SqliteTokens;
   readonly #snapshots: SqliteSnapshots;
@@ -104,6 +106,7 @@ export class SqliteStore implements Store {
     this.#group = new GroupCommit(this.#db, this.#counts);
     this.#s = prepareStatements(this.#db, historyMax);
     this.#w = { s: this.#s, counts: this.#counts };
+    this.#l = { db: this.#db, s: this.#s, counts: this.#counts };
     this.#tokens = new SqliteTokens(this.#db, this.#group);
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
@@ -145,7 +148,8 @@ export class SqliteStore implements Store {
 
   jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
     return this.#group.submit(() => {
-      const outcomes = this.#each(
+      const outcomes = leases.each(
+        this.#db,
         rows,
         (r): ItemOutcome => {
           if (r.bound) return this.#storeBounded(r, r.bound);
@@ -231,79 +235,15 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => admin.jobsExpire(this.#w, 'expireAll', p.now, p.limit));
   }
 
-  jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
-    return this.#group.submit(() =>
-      this.#each(
-        items,
-        (it): LeaseResult => {
-          if (this.#s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes !== 1) return this.#leaseMiss(it.lease);
-          this.#counts.move(this.#queueOf(it.lease.jobId), 'active', 'completed');
-          if (it.learn) ordering.learn(this.#s, it.learn);
-          return { ok: true as const };
-        },
-        (it, err) => this.#refused(err, 'result', `complete job ${it.lease.jobId}`),
-      ),
-    );
-  }
-
-  jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
-    return this.#group.submit(() =>
-      this.#each(
-        items,
-        (it): FailResult => {
-          const row = this.#s.fail.get(it.unrecoverable ? 1 : 0, it.retryAt, now, it.error, it.lease.jobId, it.lease.token) as
-            | { queue: string; state: JobState; dead_reason: DeadReason | null }
-            | undefined;
-          if (!row) return this.#leaseMiss(it.lease);
-          this.#counts.move(row.queue, 'active', row.state);
-          return { ok: true as const, state: row.state, deadReason: row.dead_reason };
-        },
-        (it, err) => this.#refused(err, 'error', `record the failure of job ${it.lease.jobId}`),
-      ),
-    );
-  }
-
-  jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
-    return this.#group.submit(() =>
-      this.#each(
-        items,
-        (it): ExtendResult => {
-          const expires = now + it.leaseMs;
-          const changed = this.#s.extend.run(expires, now, it.workerId ?? null, it.lease.jobId, it.lease.token).changes;
-          return changed === 1 ? { ok: true as const, leaseExpiresAt: expires } : this.#leaseMiss(it.lease);
-        },
-        (it, err) => this.#refused(err, 'leaseMs', `extend the lease of job ${it.lease.jobId}`),
-      ),
-    );
-  }
-
-  jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> {
-    return this.#group.submit(() => items.map((it) => Number(this.#s.shorten.run(it.until, now, it.lease.jobId, it.lease.token, it.expiresAt).changes) === 1));
-  }
-
+  // Lease operations (see leases.ts), each inside the group commit.
+  jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> { return this.#group.submit(() => leases.jobsComplete(this.#l, items, now)); }
+  jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> { return this.#group.submit(() => leases.jobsFail(this.#l, items, now)); }
+  jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> { return this.#group.submit(() => leases.jobsExtend(this.#l, items, now)); }
+  jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> { return this.#group.submit(() => leases.jobsShorten(this.#l, items, now)); }
   jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
-    return this.#group.submit(() => {
-      checkKeepLogs(keepLogs);
-      return this.#each(
-        items,
-        (it): LeaseResult => {
-          const changed = this.#s.report.run(it.progress ?? null, logLinesJson(it), keepLogs, now, it.lease.jobId, it.lease.token).changes;
-          return changed === 1 ? { ok: true as const } : this.#leaseMiss(it.lease);
-        },
-        (it, err) => this.#refused(err, reportField(it), reportDoing(it)),
-      );
-    });
+    return this.#group.submit(() => leases.jobsReport(this.#l, items, now, keepLogs));
   }
-
-  jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
-    return this.#group.submit(() =>
-      leases.map((lease) => {
-        if (this.#s.release.run(now, now, lease.jobId, lease.token).changes !== 1) return this.#leaseMiss(lease);
-        this.#counts.move(this.#queueOf(lease.jobId), 'active', 'ready');
-        return { ok: true as const };
-      }),
-    );
-  }
+  jobsRelease(leaseList: readonly Lease[], now: number): Promise<LeaseResult[]> { return this.#group.submit(() => leases.jobsRelease(this.#l, leaseList, now)); }
 
   // Operator actions and upkeep (see admin.ts), each inside the group commit.
   jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> { return this.#group.submit(() => admin.jobsCancel(this.#w, ids, now)); }
@@ -426,44 +366,6 @@ export class SqliteStore implements Store {
     if (!this.#db.isOpen) return;
     this.#group.close();
     this.#db.close();
-  }
-
-  /** Why a lease-bearing operation matched no row: the job's state and token now. */
-  #leaseMiss(lease: Lease): LeaseMiss {
-    const cur = this.#s.leaseOf.get(lease.jobId) as { state: JobState; token: number } | undefined;
-    return { ok: false, state: cur?.state ?? null, token: cur?.token ?? null };
-  }
-
-  /** An item whose statement SQLite refused: the job is unchanged (its lease still held), and the error says why. */
-  #refused(err: unknown, field: string, doing: string): LeaseMiss {
-    return { ok: false, state: null, token: null, error: refusedItemError(err, field, doing) };
-  }
-
-  /**
-   * Applies independent items one statement each, inside the group's transaction. SQLite undoes a
-   * failed statement alone and the transaction goes on, so only that item is `refused` and its
-   * neighbours apply; a failure that ended the transaction (disk full, I/O) fails the call as a whole.
-   */
-  /**
-   * The queue of a job this write just changed, for the counts. A lookup by key after the update
-   * costs a fraction of what RETURNING adds to an UPDATE that rewrites the row's history.
-   */
-  #queueOf(id: string): string {
-    return (this.#s.queueOf.get(id) as { queue: string }).queue;
-  }
-
-  #each<I, R>(items: readonly I[], apply: (item: I) => R, refused: (item: I, err: unknown) => R): R[] {
-    const out: R[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      try {
-        out[i] = apply(item);
-      } catch (err) {
-        if (!this.#db.isTransaction) throw err;
-        out[i] = refused(item, err);
-      }
-    }
-    return out;
   }
 }
 
