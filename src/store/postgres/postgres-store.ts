@@ -1,15 +1,13 @@
 import { ClosedError } from '../../core/errors.ts';
-import { compareClaimOrder, leaseKey, type DeadReason, type Job, type JobLogLine, type JobState, type Lease, type QueueStats } from '../../core/job.ts';
-import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
+import type { Job, JobLogLine, JobState, Lease, QueueStats } from '../../core/job.ts';
+import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem,
 } from '../store.ts';
-import { checkKeepLogs, reportDoing, reportField } from '../job-report.ts';
-import { inClaimOrder } from '../concurrency-claim.ts';
-import { callerTransaction, PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
+import { PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import { checkPgOptions, type PostgresStoreOptions } from './pg-options.ts';
 import * as admin from './admin.ts';
 import type { PgJobsContext } from './admin.ts';
@@ -19,15 +17,16 @@ import * as cluster from './cluster.ts';
 import * as queues from './queues.ts';
 import * as reads from './reads.ts';
 import { migrateSchema } from './migrate.ts';
-import { mergeReports, reportedLeases, reportParams } from './report.ts';
-import { insertField, insertStatement, leaseResults, leasesOf, pgRowToJob, STORED, type PgJobRow } from './rows.ts';
 import { pgStatements, type PgStatements } from './statements.ts';
 import * as tokens from './tokens.ts';
 import * as snapshots from './snapshots.ts';
 import * as rateLimits from './rate-limits.ts';
 import * as alerts from './alerts.ts';
-import { insertKeyed, resultRows } from './publish-keys.ts';
-import { boundedQueues, PgBounds, type Run as BoundRun } from './bounds.ts';
+import * as claims from './claims.ts';
+import * as inserts from './inserts.ts';
+import type { PgInsertContext } from './inserts.ts';
+import * as leases from './leases.ts';
+import type { PgLeaseContext } from './leases.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -156,240 +155,28 @@ export class PostgresStore implements Store {
     return () => this.#listeners.delete(fn);
   }
 
-  /** Bounded queues' inserts (bounds.ts). */
-  get #bounds(): PgBounds {
-    return new PgBounds(this.#q, this.schema);
-  }
-
-  /** Inserts `rows` through `run`, in a transaction (plain, or keyed when a row has an idempotency or unique key). */
-  async #insertWith(run: BoundRun, rows: readonly NewJobRow[], channel: string | null): Promise<void | InsertExisting> {
-    if (!hasKeys(rows)) {
-      await run(...insertStatement(this.#q, rows, channel));
-      return;
-    }
-    return insertKeyed(this.#q, run, rows, channel, true);
-  }
-
-  async jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
-    if (rows.length === 0) return;
-    const channel = this.#notifyChannel();
-    if (rows.some((r) => r.bound)) {
-      // One transaction: the queues' locks, the insert and the counts after it; a refusal rolls it all back.
-      return this.#run(() => this.#transaction((tx) => {
-        const run: BoundRun = (text, params) => tx.q(text, params);
-        return this.#bounds.insertMany(run, rows, (batch) => this.#insertWith(run, batch, channel), report);
-      }), 'add jobs', insertField);
-    }
-    if (!hasKeys(rows)) {
-      await this.#run(() => this.#db.q(...insertStatement(this.#q, rows, channel)), 'add jobs', insertField);
-      return;
-    }
-    return this.#run(() => insertKeyed(this.#q, (text, params) => this.#db.q(text, params), rows, channel), 'add jobs', insertField);
-  }
-
-  async jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
-    if (rows.length === 0) return [];
-    if (rows.some((r) => r.bound)) return this.#insertEachBounded(rows);
-    return this.#insertEachPlain(rows);
-  }
-
-  /**
-   * jobsInsertEach with rows of bounded queues: the other rows as usual, then each bounded queue's
-   * rows in a transaction of their own under its lock (bounds.ts). A bounded queue's transaction
-   * that fails as a whole fails its rows alone.
-   */
-  async #insertEachBounded(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
-    const outcomes = new Array<ItemOutcome>(rows.length);
-    const plain = rows.flatMap((r, i) => (r.bound ? [] : [i]));
-    if (plain.length > 0) (await this.#insertEachPlain(plain.map((i) => rows[i]!))).forEach((o, j) => (outcomes[plain[j]!] = o));
-    const channel = this.#notifyChannel();
-    for (const [queue, bound] of boundedQueues(rows)) {
-      const mine = rows.flatMap((r, i) => (r.bound && r.queue === queue ? [i] : []));
-      const batch = mine.map((i) => rows[i]!);
-      let results: ItemOutcome[];
-      try {
-        results = await this.#run(() => this.#transaction((tx) => {
-          const run: BoundRun = (text, params) => tx.q(text, params);
-          return this.#bounds.insertEach(run, queue, bound, batch, (one) => this.#insertWith(run, one, channel), (fn) => tx.savepoint(() => fn()),
-            (r, err) => translatePgError(err, `add job ${r.id} to ${r.queue}`, insertField) as Error);
-        }), 'add jobs', insertField);
-      } catch (err) {
-        results = batch.map(() => ({ ok: false, error: err as Error }));
-      }
-      results.forEach((o, j) => (outcomes[mine[j]!] = o));
-    }
-    return outcomes;
-  }
-
-  async #insertEachPlain(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> {
-    const channel = this.#notifyChannel();
-    /** Rows not stored because a key named another job: that job's id, or the holder of its unique key (from the attempt that committed). */
-    const named = new Map<NewJobRow, string | Duplicate>();
-    const insert = (batch: readonly NewJobRow[]) => {
-      if (!hasKeys(batch)) return this.#db.q(...insertStatement(this.#q, batch, channel));
-      return (async () => {
-        for (const r of batch) named.delete(r);
-        const existing = await insertKeyed(this.#q, (text, params) => this.#db.q(text, params), batch, channel);
-        batch.forEach((r, i) => existing[i] && named.set(r, existing[i]));
-        return [];
-      })();
-    };
-    const { refused } = await this.#applyEach(rows, insert, 'add jobs', insertField, (r) => `add job ${r.id} to ${r.queue}`);
-    return rows.map((r, i): ItemOutcome => {
-      const error = refused?.get(i);
-      if (error) return { ok: false, error };
-      const existing = named.get(r);
-      if (existing === undefined) return STORED;
-      return typeof existing === 'string' ? { ok: true, existing } : { ok: true, duplicateOf: existing.duplicateOf };
-    });
-  }
+  // Inserts (see inserts.ts).
+  jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> { return inserts.jobsInsertMany(this.#insertCtx(), rows, report); }
+  jobsInsertEach(rows: readonly NewJobRow[]): Promise<ItemOutcome[]> { return inserts.jobsInsertEach(this.#insertCtx(), rows); }
 
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> { return this.#run(async () => (await this.#db.q(this.#q.publishKeysDelete, [p.before, p.limit])).count, 'delete expired idempotency keys'); }
 
-  /**
-   * Runs the insert inside a caller's transaction: the jobs exist if and only if it commits.
-   * Takes a postgres.js transaction (`sql.begin(async (tx) => …)`) or a `pg` client inside BEGIN.
-   * The NOTIFY that wakes consumers is part of the same transaction, so it fires on commit only.
-   */
-  async jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
-    if (rows.length === 0) return;
-    const run = callerTransaction(tx);
-    const channel = this.#notifyChannel();
-    if (rows.some((r) => r.bound)) {
-      // The queues' locks are held until the caller's transaction ends. The bound is checked before
-      // the insert: the caller might commit after a refusal, which must leave nothing over the bound.
-      const inTx: BoundRun = async (text, params) => resultRows(await run(text, params));
-      return this.#run(() => this.#bounds.insertMany(inTx, rows, (batch) => this.#insertWith(inTx, batch, channel), report, true), 'add jobs in your transaction', insertField);
-    }
-    if (!hasKeys(rows)) {
-      await this.#run(() => run(...insertStatement(this.#q, rows, channel)), 'add jobs in your transaction', insertField);
-      return;
-    }
-    // The keys are recorded in the caller's transaction too: a rollback leaves none behind.
-    return this.#run(() => insertKeyed(this.#q, async (text, params) => resultRows(await run(text, params)), rows, channel, true), 'add jobs in your transaction', insertField);
+  /** Runs the insert inside a caller's transaction: the jobs exist if and only if it commits (see inserts.ts). */
+  jobsInsertManyInTransaction(tx: unknown, rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
+    return inserts.jobsInsertManyInTransaction(this.#insertCtx(), tx, rows, report);
   }
 
-  async jobsClaim(p: ClaimParams): Promise<Job[]> {
-    if (p.concurrency) return this.#claimLimited(p, p.concurrency);
-    if (p.byKey) return this.#claimByKey(p);
-    const rows = await this.#run(
-      () => this.#db.q(this.#q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
-      `claim from ${p.queue}`,
-    );
-    return (rows as unknown as PgJobRow[]).map(pgRowToJob).sort(compareClaimOrder);
-  }
+  // Claims (see claims.ts).
+  jobsClaim(p: ClaimParams): Promise<Job[]> { return claims.jobsClaim(this.#ctx(), p); }
 
-  /**
-   * A queue that is not fifo: jobs by sort key, then, when those run out, any without a key (added
-   * by a process that had not yet seen the policy) by the fifo claim.
-   */
-  async #claimByKey(p: ClaimParams): Promise<Job[]> {
-    const rows = (await this.#run(
-      () => this.#db.q(this.#q.claimByKey, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
-      `claim from ${p.queue}`,
-    )) as unknown as (PgJobRow & { sort_key: number })[];
-    rows.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const jobs = rows.map(({ sort_key: _, ...row }) => pgRowToJob(row));
-    if (jobs.length < p.limit) jobs.push(...(await this.jobsClaim({ ...p, limit: p.limit - jobs.length, byKey: false })));
-    return jobs;
-  }
-
-  /**
-   * A queue with per-key limits or group FIFO: its claims take turns on the queue's advisory lock,
-   * so each one's statement counts the active jobs every earlier claim leased (they committed
-   * before the lock was free), and no two claims together pass a key's limit.
-   */
-  async #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Promise<Job[]> {
-    const rows = (await this.#run(() => this.#transaction(async (tx) => {
-      await tx.q(this.#q.claimLock, [`${this.schema}.${p.queue}`]);
-      return tx.q(p.byKey ? this.#q.claimLimitedByKey : this.#q.claimLimited,
-        [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, rule.limit, JSON.stringify(rule.limits), rule.groupFifo]);
-    }), `claim from ${p.queue}`)) as unknown as (PgJobRow & { sort_key: number | null })[];
-    return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: pgRowToJob(row) })), p.byKey === true);
-  }
-
-  async jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> {
-    const { rows, refused } = await this.#applyEach(
-      items,
-      (batch) => this.#db.q(this.#q.complete, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.result), now]),
-      'complete jobs', 'result', (i) => `complete job ${i.lease.jobId}`,
-    );
-    const done = leasesOf(rows);
-    const learned = items.filter((i) => i.learn && done.has(leaseKey(i.lease))).map((i) => i.learn!);
-    if (learned.length > 0) await this.#learn(learned);
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), done, () => ({ ok: true as const }), refused);
-  }
-
-  /** Policy sjf: folds the run times of applied acks into their names' estimates. An estimate is a hint: a failure to store one fails no ack. */
-  async #learn(samples: readonly NonNullable<CompleteItem['learn']>[]): Promise<void> {
-    const params = [samples.map((l) => l.queue), samples.map((l) => l.name), samples.map((l) => l.runMs), samples.map((l) => l.weightPct)];
-    try {
-      await this.#db.q(this.#q.estimatesLearn, params);
-    } catch {
-      // The acks are stored; the next samples of the name teach the estimate.
-    }
-  }
-
-  async runEstimateGet(queue: string, name: string): Promise<number | null> {
-    const rows = await this.#run(() => this.#db.q(this.#q.estimateGet, [queue, name]), 'read a run time estimate');
-    return rows[0] ? (rows[0].mean_ms as number) : null;
-  }
-
-  async jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> {
-    const channel = this.#notifyChannel();
-    const { rows, refused } = await this.#applyEach(
-      items,
-      (batch) => {
-        const params = [
-          batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => i.error),
-          batch.map((i) => i.retryAt), batch.map((i) => (i.unrecoverable ? 1 : 0)), now,
-        ];
-        return this.#transaction(async (tx) => [...(await tx.q(this.#q.failDead, params)), ...(await tx.q(this.#q.failRetry, [...params, channel]))]);
-      },
-      'record failed attempts', 'error', (i) => `record the failed attempt of job ${i.lease.jobId}`,
-    );
-    const hits = leasesOf(rows as unknown as { id: string; token: number; state: JobState; dead_reason: DeadReason | null }[]);
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), hits, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }), refused);
-  }
-
-  async jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {
-    const { rows, refused } = await this.#applyEach(
-      items,
-      (batch) => this.#db.q(this.#q.extend, [batch.map((i) => i.lease.jobId), batch.map((i) => i.lease.token), batch.map((i) => now + i.leaseMs), now, batch.map((i) => i.workerId ?? null)]),
-      'extend leases', 'leaseMs', (i) => `extend the lease of job ${i.lease.jobId}`,
-    );
-    const hits = leasesOf(rows as unknown as { id: string; token: number; lease_expires_at: number }[]);
-    return leaseResults((ids) => this.#lookup(ids), items.map((i) => i.lease), hits, (r) => ({ ok: true as const, leaseExpiresAt: r.lease_expires_at }), refused);
-  }
-
-  async jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> {
-    const rows = await this.#run(
-      () => this.#db.q(this.#q.shorten, [items.map((i) => i.lease.jobId), items.map((i) => i.lease.token), items.map((i) => i.expiresAt), items.map((i) => i.until), now]),
-      'shorten leases',
-    );
-    const hit = new Set((rows as unknown as { id: string; token: number }[]).map((r) => `${r.id}/${r.token}`));
-    return items.map((i) => hit.has(`${i.lease.jobId}/${i.lease.token}`));
-  }
-
-  async jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> {
-    checkKeepLogs(keepLogs);
-    const { merged, of } = mergeReports(items);
-    const { rows, refused } = await this.#applyEach(
-      merged, (batch) => this.#db.q(this.#q.report, reportParams(batch, now, keepLogs)),
-      'report progress and log lines', (_, item) => (item ? reportField(item) : 'progress or logs'), reportDoing,
-    );
-    // Keyed by lease, not job: of two leases of one job in a call, only the held one applied.
-    const results = await leaseResults((ids) => this.#lookup(ids), merged.map((i) => i.lease), reportedLeases(rows), () => ({ ok: true as const }), refused);
-    return of.map((m) => results[m]!);
-  }
-
-  async jobsRelease(leases: readonly Lease[], now: number): Promise<LeaseResult[]> {
-    const rows = await this.#run(
-      () => this.#db.q(this.#q.release, [leases.map((l) => l.jobId), leases.map((l) => l.token), now, this.#notifyChannel()]),
-      'release jobs',
-    );
-    return leaseResults((ids) => this.#lookup(ids), leases, leasesOf(rows), () => ({ ok: true as const }));
-  }
+  // Held leases, and run time estimates (see leases.ts).
+  jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> { return leases.jobsComplete(this.#leaseCtx(), items, now); }
+  runEstimateGet(queue: string, name: string): Promise<number | null> { return leases.runEstimateGet(this.#leaseCtx(), queue, name); }
+  jobsFail(items: readonly FailItem[], now: number): Promise<FailResult[]> { return leases.jobsFail(this.#leaseCtx(), items, now); }
+  jobsExtend(items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> { return leases.jobsExtend(this.#leaseCtx(), items, now); }
+  jobsShorten(items: readonly ShortenItem[], now: number): Promise<boolean[]> { return leases.jobsShorten(this.#leaseCtx(), items, now); }
+  jobsReport(items: readonly ReportItem[], now: number, keepLogs: number): Promise<LeaseResult[]> { return leases.jobsReport(this.#leaseCtx(), items, now, keepLogs); }
+  jobsRelease(leaseList: readonly Lease[], now: number): Promise<LeaseResult[]> { return leases.jobsRelease(this.#leaseCtx(), leaseList, now); }
 
   // Operator actions by id, and upkeep (see admin.ts).
   jobsCancel(ids: readonly string[], now: number): Promise<CancelResult[]> { return admin.jobsCancel(this.#ctx(), ids, now); }
@@ -459,6 +246,16 @@ export class PostgresStore implements Store {
     return { ...this.#ctx(), db: this.#tx ?? this.#reads };
   }
 
+  /** The context of the lease operations (leases.ts): {@link #ctx} and this store's applyEach. */
+  #leaseCtx(): PgLeaseContext {
+    return { ...this.#ctx(), applyEach: (items, run, doing, field, doingItem) => this.#applyEach(items, run, doing, field, doingItem) };
+  }
+
+  /** The context of the insert paths (inserts.ts): {@link #leaseCtx}, with a run that names the field a refusal blames. */
+  #insertCtx(): PgInsertContext {
+    return { ...this.#leaseCtx(), run: (fn, doing, field) => this.#run(fn, doing, field) };
+  }
+
   #ctx(): PgJobsContext {
     return {
       db: this.#db, q: this.#q, schema: this.schema,
@@ -521,9 +318,4 @@ export class PostgresStore implements Store {
   #reap(tx: TxExecutor, ids: string[], now: number): Promise<ReapedJob[]> {
     return admin.reapLocked(this.#q, tx, ids, now, this.#notifyChannel());
   }
-}
-
-/** Whether an insert of `rows` needs the keyed statement: a row has an idempotency key or a unique key. */
-function hasKeys(rows: readonly NewJobRow[]): boolean {
-  return rows.some((r) => r.idempotency || r.uniqueKey);
 }

@@ -6,24 +6,9 @@
  */
 
 import { DROPPED_ERROR, EXPIRED_ERROR } from '../../core/job.ts';
-import { concurrencyPick } from '../concurrency-claim.ts';
-
-const LIVE_COLUMNS = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-  lease_expires_at, started_at, worker_id, created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, concurrency_key`;
-const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reason`;
-/**
- * The columns a Job is read from (qualified by `t`), in the same order from both tables, so
- * the two can be read with UNION ALL whatever order the migrations gave their columns. Not
- * `logs`: they can be large, and only jobLogs reads them.
- */
-const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
-  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at', 'cost', 'concurrency_key'].map((c) => t + c).join(', ');
-const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
-const LIVE_STATES = ['scheduled', 'ready', 'active'] as const;
-const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;
-const LEASE_EXPIRED = `'lease expired: the worker died, stalled, or lost its connection'`;
-/** Live jobs never leased whose start deadline has passed by $2 (an index of them: jobs_expiring). */
-const PAST_DEADLINE = `expire_at IS NOT NULL AND token = 0 AND expire_at <= $2`;
+import { claimStatements } from './claim-statements.ts';
+import { insertStatements } from './insert-statements.ts';
+import { FINISHED_JOB, FINISHED_STATES, finishOf, forced, LEASE_EXPIRED, liveAsFinished, LIVE_STATES, notify, PAST_DEADLINE } from './statement-parts.ts';
 
 export type PgStatements = ReturnType<typeof pgStatements>;
 
@@ -33,206 +18,12 @@ export function pgStatements(s: string, historyMax: number) {
     `(CASE WHEN jsonb_array_length(${t}history) >= ${historyMax} THEN ${t}history - 0 ELSE ${t}history END) || jsonb_build_array(jsonb_build_object(` +
     `'attempt', ${t}attempt, 'token', ${t}token, 'startedAt', ${t}started_at, 'endedAt', ${endedAt}::bigint, 'outcome', '${outcome}'` +
     `${error ? `, 'error', ${error}` : ''}))`;
-  /** Runs pg_notify for each distinct queue of CTE `from` (when a channel is given), and forces it to run. */
-  const notify = (from: string, channel: string, where = 'true') =>
-    `n AS (SELECT pg_notify(${channel}, queue) FROM (SELECT DISTINCT queue FROM ${from} WHERE ${where}) q WHERE ${channel}::text IS NOT NULL)`;
-  const forced = `(SELECT count(*) FROM n) >= 0`;
-  /** Columns for INSERT INTO jobs_finished … SELECT from a CTE `moved` of live rows. */
-  const finish = (state: string, now: string, history: string, lastError = 'last_error', result = 'NULL::jsonb', deadReason = 'NULL::text', stalls = 'stalls') =>
-    `INSERT INTO ${s}.jobs_finished (${FINISHED_COLUMNS}, unique_key, unique_until)
-     SELECT id, queue, name, payload, priority, '${state}', run_at, attempt, max_attempts, ${stalls}, max_stalls, token,
-            NULL, started_at, worker_id, created_at, ${now}, ${lastError}, ${history}, timeout_ms, progress, logs, trace, group_key, expire_at, cost, sort_key, concurrency_key, ${now}, ${result}, ${deadReason},
-            CASE WHEN unique_until > ${now}::int8 THEN unique_key END, unique_until
-     FROM moved`;
-  const liveAsFinished = `${jobColumns()}, NULL::bigint AS finished_at, NULL::jsonb AS result, NULL::text AS dead_reason`;
-  /**
-   * CTEs `ins` (the new jobs, taken from `from`, a row source with the insert's columns), `qs`
-   * (the row of each queue that has none yet, inserted in name order, so two inserts that both
-   * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
-   */
-  const insertJobs = (source: string, where: string, fair: boolean, unique = false) => `${fair ? `${fairTags(source, where)},` : ''}
-      ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, concurrency_key, sort_key${unique ? ', unique_key, unique_until' : ''})
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost, concurrency_key,
-          ${sortKey(fair)}${unique ? ', ukey, uuntil' : ''}
-        FROM ${source} ${fair ? 'LEFT JOIN tg ON tg.n = t.n' : ''} ${where}
-        RETURNING queue, state, created_at),
-      qs AS (
-        INSERT INTO ${s}.queues (name, config, created_at, updated_at)
-        SELECT queue, '{}'::jsonb, min(created_at), min(created_at) FROM ins GROUP BY queue ORDER BY queue
-        ON CONFLICT (name) DO NOTHING),
-      ${notify('ins', '$13', "state = 'ready'")}`;
-
-  /**
-   * The sort key of a new job (`t`: its row, with `policy` and `w` from JobOrder: agingMs,
-   * costFactor or the group's weight), NULL for fifo: see NewJobRow.order. A fair row's tag comes
-   * from the CTEs of {@link fairTags}.
-   */
-  const sortKey = (fair: boolean) => `CASE t.policy
-          WHEN 'priority' THEN t.run_at - t.priority * t.w
-          WHEN 'sjf' THEN t.run_at + coalesce(t.cost, (SELECT e.mean_ms FROM ${s}.run_estimates e WHERE e.queue = t.queue AND e.name = t.name), 0) * t.w
-          ${fair ? `WHEN 'fair' THEN tg.tag` : ''}
-          END`;
-  /**
-   * Fair rows: `fr` ranks them per (queue, group) in order, `fg` counts them per group, `fv` is
-   * each queue's virtual time (the smallest key among its ready jobs, or the largest tag issued),
-   * and `ft` moves each group's last tag on by its rows, from max(V, last): the k-th of n rows of
-   * a group of weight w gets last − (n − k) / w (`tg`, joined to the rows by their ordinal). The
-   * upsert locks the group's row, so two adds of one group take turns and never issue the same
-   * tags; groups are locked in (queue, group) order.
-   */
-  const fairTags = (source: string, where: string) => `fr AS (
-        SELECT n, queue, g, w, row_number() OVER (PARTITION BY queue, g ORDER BY n) AS k
-        FROM (SELECT t.n, t.queue, coalesce(t.group_key, '') AS g, t.w, t.policy FROM ${source} ${where}) x WHERE policy = 'fair'),
-      fg AS (SELECT queue, g, count(*) AS cnt, min(w) AS w FROM fr GROUP BY queue, g),
-      fv AS (
-        SELECT q.queue, coalesce(
-          (SELECT j.sort_key FROM ${s}.jobs j WHERE j.queue = q.queue AND j.state = 'ready' AND j.sort_key IS NOT NULL ORDER BY j.sort_key LIMIT 1),
-          (SELECT max(f.last_tag) FROM ${s}.fair_tags f WHERE f.queue = q.queue), 0) AS v
-        FROM (SELECT DISTINCT queue FROM fg) q),
-      ft AS (
-        INSERT INTO ${s}.fair_tags AS f (queue, group_key, last_tag)
-        SELECT fg.queue, fg.g, fv.v + fg.cnt / fg.w FROM fg JOIN fv ON fv.queue = fg.queue ORDER BY fg.queue, fg.g
-        ON CONFLICT (queue, group_key) DO UPDATE SET last_tag = greatest(excluded.last_tag,
-          f.last_tag + (SELECT fg.cnt / fg.w FROM fg WHERE fg.queue = excluded.queue AND fg.g = excluded.group_key))
-        RETURNING f.queue, f.group_key, f.last_tag),
-      tg AS (
-        SELECT fr.n, ft.last_tag - (fg.cnt - fr.k) / fg.w AS tag
-        FROM fr JOIN fg ON fg.queue = fr.queue AND fg.g = fr.g JOIN ft ON ft.queue = fr.queue AND ft.group_key = fr.g)`;
-  const unnestRows = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[])`;
-  const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w, concurrency_key';
-  const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, '', fair)}
-      SELECT 1 WHERE ${forced}`;
-  const keyedInsert = (fair: boolean) => `WITH t AS (
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::int8[], $23::text[], $24::int8[])
-          WITH ORDINALITY AS t(${rowColumns}, key, since, ukey, uuntil, n)),
-      h AS (
-        SELECT n, holder FROM (
-          SELECT t.n, coalesce(
-            (SELECT j.id FROM ${s}.jobs j WHERE j.queue = t.queue AND j.unique_key = t.ukey),
-            (SELECT f.id FROM ${s}.jobs_finished f WHERE f.queue = t.queue AND f.unique_key = t.ukey AND f.unique_until > t.created_at
-             ORDER BY f.unique_until DESC LIMIT 1)) AS holder
-          FROM t WHERE t.ukey IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM ${s}.publish_keys p WHERE p.queue = t.queue AND p.key = t.key AND p.created_at >= t.since)) x
-        WHERE holder IS NOT NULL),
-      k AS (
-        INSERT INTO ${s}.publish_keys AS p (queue, key, job_id, created_at)
-        SELECT DISTINCT ON (queue, key) queue, key, id, created_at FROM t WHERE key IS NOT NULL AND n NOT IN (SELECT n FROM h) ORDER BY queue, key, n
-        ON CONFLICT (queue, key) DO UPDATE SET
-          (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
-                                         CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
-                                  FROM (SELECT coalesce(excluded.created_at - $22::int8,
-                                    (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
-        RETURNING p.queue, p.key, p.job_id),
-      ${insertJobs('t', 'WHERE (t.key IS NULL OR t.id IN (SELECT job_id FROM k)) AND t.n NOT IN (SELECT n FROM h)', fair, true)}
-      SELECT queue, key, job_id::text AS job_id, NULL::int8 AS n FROM k WHERE job_id NOT IN (SELECT id FROM t) AND ${forced}
-      UNION ALL SELECT NULL, NULL, holder::text, n FROM h`;
-
-  const limitedClaim = (byKey: boolean) => `WITH x AS (
-        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
-      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
-      picked AS (${concurrencyPick({
-        table: `${s}.jobs`, queue: '$1', limit: '$3', defaultLimit: '$6::int', groupFifo: '$8::boolean', yes: 'true',
-        states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR $8::boolean OR run_at <= $2)`,
-        eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE})`,
-        keyLimit: `($7::jsonb ->> ck)::int`,
-      }, byKey)})
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
-        started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id AND j.state IN ('ready', 'scheduled')
-      RETURNING ${jobColumns('j.')}, picked.sort_key`;
+  const finish = finishOf(s);
 
   return {
-    // The jobs, and the row of each queue that has none yet (config '{}': every setting at its
-    // default), in one statement: a refused insert leaves no queue behind. New queues are
-    // inserted in name order, so two inserts that both create queues cannot deadlock.
-    insert: plainInsert(false),
-    // The same, for rows of a queue with policy fair: their tags are issued by the same statement.
-    insertFair: plainInsert(true),
+    ...insertStatements(s),
+    ...claimStatements(s),
 
-    // An insert whose rows carry idempotency keys, in one statement (so one round trip, atomic
-    // without a transaction of its own): the insert above, plus $19 the rows' concurrency keys, $20 the keys (NULL: none) and
-    // $21 since (a held key recorded before it is past the window); $22, when every keyed row has
-    // the same window (created_at - since, as the engine's do), that window, so a held key finds its
-    // since without a scan of the batch (a re-sent batch of 1,000 would cost a million comparisons).
-    // Each key is recorded for the first of its rows, in (queue, key) order, so two adds whose
-    // keys overlap wait for each other in one order and cannot deadlock. A key the queue holds is
-    // "updated" to itself (DO UPDATE, not DO NOTHING), so RETURNING gives the id it names even
-    // when a concurrent add committed it after this statement began (ON CONFLICT waits for that
-    // add and sees its row; a plain read here would not); past the window, it is taken over. Only
-    // the rows whose id a key now names, and those without a key, are stored. Returns (queue, key,
-    // job_id) for the keys that name another job than this insert's (none, mostly: the reply of
-    // a batch stays small).
-    // Unique keys ($23, NULL: none; $24 their windows' ends) ride on the same statement: `h` finds
-    // the live job holding each row's key (index jobs_unique), else a finished one whose window
-    // holds it past the row's created_at (jobs_finished_unique: a job keeps its key in
-    // jobs_finished only while its window is open when it finishes), unless the row's
-    // idempotency key is held (a replay wins);
-    // such a row is neither stored nor given an idempotency key, and comes back as (NULL, NULL,
-    // holder, its ordinal n). A holder committed after the statement's snapshot is not seen: the
-    // insert then fails on jobs_unique (waiting for the other add to commit first), and the
-    // caller runs the statement again (publish-keys.ts), which sees it. One batch never carries
-    // one unique key twice (the caller keeps the first row).
-    insertKeyed: keyedInsert(false),
-    insertKeyedFair: keyedInsert(true),
-    publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,
-    publishKeysDelete: `DELETE FROM ${s}.publish_keys WHERE ctid IN (SELECT ctid FROM ${s}.publish_keys WHERE created_at < $1 LIMIT $2)`,
-
-    // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
-    // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
-    // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
-    // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
-    claim: `WITH x AS (
-        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
-      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
-      r AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})
-        ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
-      d AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})
-        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
-        started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}`,
-    // The claim of a queue whose policy is not fifo: as above, by sort key (see NewJobRow.order); the
-    // rows' keys come back too, so the store can give the jobs in that order.
-    claimByKey: `WITH x AS (
-        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
-      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
-      r AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
-        ORDER BY sort_key, id LIMIT $3 FOR UPDATE SKIP LOCKED),
-      d AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
-        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
-        started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}, picked.sort_key`,
-    // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), fifo
-    // order and by sort key: run after the queue's claim lock (claimLock), so the active jobs it counts
-    // are every claim's that committed. $6 the limit of a key not named (NULL: none) · $7 the limits of
-    // the keys named (JSON) · $8 group FIFO. Expired jobs move to dead as in claim; they are never picked.
-    claimLimited: limitedClaim(false),
-    claimLimitedByKey: limitedClaim(true),
-    // Serializes the limited claims of a queue ($1, schema-qualified) to the end of the transaction.
-    claimLock: `SELECT pg_advisory_xact_lock(${CLAIM_LOCK}, hashtext($1)) IS NULL AS waited`,
-    // Policy sjf: the run times of applied acks folded into their names' estimates, per (queue, name) as their mean
-    // ($1 queues · $2 names · $3 run times · $4 the weight of a new sample in percent), in key order.
-    estimatesLearn: `WITH t AS (
-        SELECT queue, name, avg(run_ms) AS m, count(*) AS c, max(pct) AS pct
-        FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) AS t(queue, name, run_ms, pct) GROUP BY queue, name)
-      INSERT INTO ${s}.run_estimates AS e (queue, name, mean_ms, samples) SELECT queue, name, m, c FROM t ORDER BY queue, name
-      ON CONFLICT (queue, name) DO UPDATE SET samples = e.samples + excluded.samples,
-        mean_ms = e.mean_ms + (excluded.mean_ms - e.mean_ms) * (SELECT t.pct FROM t WHERE t.queue = excluded.queue AND t.name = excluded.name) / 100.0`,
-    estimateGet: `SELECT mean_ms FROM ${s}.run_estimates WHERE queue = $1 AND name = $2`,
-    estimatesDeleteQueue: `DELETE FROM ${s}.run_estimates WHERE queue = $1`,
     // A policy change ($1 queue), in the transaction that stores the settings: the keys of the queue's live jobs, as an add gives them.
     queueConfigLock: `SELECT config FROM ${s}.queues WHERE name = $1 FOR UPDATE`,
     rekeyNone: `UPDATE ${s}.jobs SET sort_key = NULL WHERE queue = $1 AND sort_key IS NOT NULL`,
@@ -489,9 +280,6 @@ export function pgStatements(s: string, historyMax: number) {
       RETURNING id`,
   };
 }
-
-/** The advisory lock class of claims of queues with concurrency limits (pg_advisory_xact_lock(class, hashtext(queue))). */
-const CLAIM_LOCK = 0x5f00_3000;
 
 /** The advisory lock class of bounded inserts (pg_advisory_xact_lock(class, hashtext(queue))); the migration's is 0x5f00_1000. */
 const BOUND_LOCK = 0x5f00_2000;
