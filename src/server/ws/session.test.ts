@@ -185,10 +185,10 @@ describe('subscribe, credit, deliver, settle', () => {
     assert.equal((await other.ok({ op: 'extend', leases: [lease(movedAway!)] })).results[0].ok, true);
     const movedEnd = (await spool.get(movedAway!.id)).leaseExpiresAt!;
 
-    const closedAt = Date.now();
+    const closedAt = spool.clock.now(); // the broker shortens by the engine's steady clock
     ws.ws.terminate();
     const withinMs = 15_000; // 1.5 × the broker's wsHeartbeatMs (10 s)
-    const shortened = async (id: string) => (await spool.get(id)).leaseExpiresAt! <= Date.now() + withinMs;
+    const shortened = async (id: string) => (await spool.get(id)).leaseExpiresAt! <= spool.clock.now() + withinMs;
     // Waited for, not timed: the close reaches the broker when a loaded machine gets to it.
     const deadline = Date.now() + 120_000;
     while (!((await shortened(held!.id)) && (await shortened(extended!.id)))) {
@@ -197,7 +197,7 @@ describe('subscribe, credit, deliver, settle', () => {
     }
     for (const j of [held!, extended!]) {
       const end = (await spool.get(j.id)).leaseExpiresAt!;
-      assert.ok(end >= closedAt + withinMs && end <= Date.now() + withinMs, `${j.id}: ends 1.5 heartbeats after the close (${end - closedAt} ms)`);
+      assert.ok(end >= closedAt + withinMs && end <= spool.clock.now() + withinMs, `${j.id}: ends 1.5 heartbeats after the close (${end - closedAt} ms)`);
     }
     assert.equal((await spool.get(acked!.id)).state, 'completed');
     assert.equal((await spool.get(movedAway!.id)).leaseExpiresAt, movedEnd, 'extended through another connection: untouched');
