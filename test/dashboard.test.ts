@@ -183,10 +183,22 @@ describe('dashboard (real broker, real Chromium)', () => {
     });
     const { page, errors } = await signIn(admin);
     const job = (await http('POST', '/v1/queues/reports/jobs', admin, { payload: { report: 'q3-revenue' } })).json as { id: string };
+    // While the job runs, each read of it is answered only once the next one is asked for (the
+    // pushes come faster than the answers, as on a loaded machine): the page must show them anyway,
+    // not supersede every answer and stay at "Loading…".
+    let holding = true;
+    let releaseHeld: (() => void) | null = null;
+    await page.route(`**/v1/jobs/${job.id}`, async (route) => {
+      releaseHeld?.();
+      if (holding) await new Promise<void>((resolve) => (releaseHeld = resolve));
+      await route.continue();
+    });
     await page.goto(`${broker.url}/#/job/${job.id}`);
     await waitText(page, '[data-job-state]', 'active');
     await waitText(page, 'table.log tbody', /rendering page 1/);
     await waitText(page, '#progress-title + p', /50%/);
+    holding = false;
+    releaseHeld?.();
     assert.match((await page.getByRole('region', { name: 'Payload' }).textContent()) ?? '', /"report": "q3-revenue"/);
     release();
     await waitText(page, '[data-job-state]', 'completed');

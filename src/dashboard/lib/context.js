@@ -26,8 +26,8 @@ export function useLive() {
 }
 
 /**
- * An async read: its value, its error, and `reload`. A newer load wins over an older one
- * still in flight, so a slow answer never replaces a fresher one. When `deps` change the last
+ * An async read: its value, its error, and `reload`. An answer is shown unless a newer load's
+ * already is, so a slow answer never replaces a fresher one. When `deps` change the last
  * value stays shown until the new one arrives, so a view refreshed by the live overview does
  * not flicker (views of another thing, another job or filter, are mounted afresh by key).
  * @template T
@@ -38,14 +38,24 @@ export function useLive() {
 export function useAsync(load, deps) {
   const [state, setState] = useState(/** @type {{ data: T | undefined, error: any, loading: boolean }} */ ({ data: undefined, error: null, loading: true }));
   const seq = useRef(0);
+  // The newest load whose answer is on screen. A load's answer is shown unless a later one's already
+  // is: superseding every load that has not finished would starve the page when pushes come faster
+  // than answers (a loaded machine), leaving it at "Loading…" for good.
+  const shown = useRef(0);
   const reload = useCallback(async () => {
     const mine = ++seq.current;
     setState((s) => ({ ...s, loading: true }));
     try {
       const data = await load();
-      if (mine === seq.current) setState({ data, error: null, loading: false });
+      if (mine > shown.current) {
+        shown.current = mine;
+        setState({ data, error: null, loading: mine !== seq.current });
+      }
     } catch (error) {
-      if (mine === seq.current) setState((s) => ({ data: s.data, error, loading: false }));
+      if (mine > shown.current) {
+        shown.current = mine;
+        setState((s) => ({ data: s.data, error, loading: mine !== seq.current }));
+      }
     }
   }, deps);
   useEffect(() => {
