@@ -187,10 +187,10 @@ describe('dashboard (real broker, real Chromium)', () => {
     // pushes come faster than the answers, as on a loaded machine): the page must show them anyway,
     // not supersede every answer and stay at "Loading…".
     let holding = true;
-    let releaseHeld: (() => void) | null = null;
+    const held: { release: (() => void) | null } = { release: null };
     await page.route(`**/v1/jobs/${job.id}`, async (route) => {
-      releaseHeld?.();
-      if (holding) await new Promise<void>((resolve) => (releaseHeld = resolve));
+      held.release?.();
+      if (holding) await new Promise<void>((resolve) => (held.release = resolve));
       await route.continue();
     });
     await page.goto(`${broker.url}/#/job/${job.id}`);
@@ -198,7 +198,7 @@ describe('dashboard (real broker, real Chromium)', () => {
     await waitText(page, 'table.log tbody', /rendering page 1/);
     await waitText(page, '#progress-title + p', /50%/);
     holding = false;
-    releaseHeld?.();
+    held.release?.();
     assert.match((await page.getByRole('region', { name: 'Payload' }).textContent()) ?? '', /"report": "q3-revenue"/);
     release();
     await waitText(page, '[data-job-state]', 'completed');

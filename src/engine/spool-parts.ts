@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { clockStepWatch, systemClock, type Clock } from '../core/clock.ts';
+import { clockStepWatch, type Clock } from '../core/clock.ts';
 import type { Lease, QueueStats } from '../core/job.ts';
 import { LIMITS } from '../core/limits.ts';
 import type { Store } from '../store/store.ts';
@@ -141,8 +141,8 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     },
     leaderId: () => membership?.id ?? null, wake: (queue) => dispatch.wake(queue), markHealthy: () => host.markHealthy(),
     services: [alertEvaluation(alertDeps), alertDelivery(alertDeps)],
-    // A step of the machine's clock, told once per step (a ManualClock is never stepped).
-    ticked: clock === systemClock ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
+    // A step of the machine's clock, told once per step (a caller's clock, a ManualClock, is never stepped).
+    ticked: options.clock === undefined ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
   });
   return { signals, queues, membership, held, claims, dispatch, room, intake, reads, drain, overview, leases, operator, alerts, upkeep };
 }

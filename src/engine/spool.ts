@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.ts';
+import { ClockSync } from './clock-sync.ts';
 import { ClosedError } from '../core/errors.ts';
 import type { Job, JobLogLine, JobReport, JobState, Lease, QueueStats } from '../core/job.ts';
 import { checkLimit } from '../core/limits.ts';
@@ -74,9 +75,14 @@ export class Spool implements SpoolClient {
   #closed = false;
   #closing: Promise<void> | null = null;
 
-  private constructor(store: Store, options: OpenOptions, settings: EngineSettings) {
+  /** On a store with a server clock (PostgreSQL), what keeps this process's time on it. */
+  readonly #clockSync: ClockSync | null;
+
+  private constructor(store: Store, options: OpenOptions, settings: EngineSettings, clockSync: ClockSync | null) {
     this.store = store;
-    this.clock = options.clock ?? systemClock;
+    this.#clockSync = clockSync;
+    // Without a clock of the caller's: the store server's where it has one, else this machine's.
+    this.clock = options.clock ?? clockSync?.clock ?? systemClock;
     const parts = wireSpoolParts(store, options, settings, {
       clock: this.clock, inflight: this.#inflight, telemetry: this.telemetry,
       markHealthy: () => this.#markHealthy(), closed: () => this.#closed, reportError: (err, during) => this.reportError(err, during),
@@ -113,7 +119,14 @@ export class Spool implements SpoolClient {
             durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax, schema: options.schema, notify: options.notify,
             readTimeoutMs: options.readTimeoutMs,
           });
-    const spool = new Spool(store, options, settings);
+    let clockSync: ClockSync | null = null;
+    try {
+      clockSync = options.clock === undefined ? await ClockSync.start(store) : null;
+    } catch (err) {
+      if (store !== options.store) await store.close().catch(() => {});
+      throw err;
+    }
+    const spool = new Spool(store, options, settings, clockSync);
     spool.#upkeep.start();
     if (options.maintenance !== false) spool.#overview.startPublishing(); // background work, as maintenance is
     return spool;
@@ -335,6 +348,7 @@ export class Spool implements SpoolClient {
       this.#held.stop();
       await this.#overview.stop(); // after a last snapshot of this process
       await this.#upkeep.stop(); // waits for a running tick, then for the upkeep the services started
+      await this.#clockSync?.stop();
       if (this.#membership) {
         await this.store.leaderResign?.('maintenance', this.#membership.id).catch(() => {});
         await this.#membership.stop();

@@ -224,6 +224,13 @@ export interface Store extends AlertStore {
   workerHeartbeat?(id: string, now: number, ttlMs: number): Promise<boolean>;
   workerUnregister?(id: string): Promise<void>;
   /**
+   * Optional, for a store served by a machine of its own (PostgreSQL): the server's clock, in
+   * epoch ms. Every process on the store keeps its time by it (src/core/shared-clock.ts), so a
+   * delay or lease set by one process ends at the same moment for every other, whatever their
+   * machines' clocks say.
+   */
+  storeTime?(): Promise<number>;
+  /**
    * Ends the leases held by dead processes (as expired attempts) and forgets those processes.
    * `self`, the calling process's own registration, is never presumed dead: a process that
    * runs this is alive, whatever its registration says (it may have paused past it).

@@ -27,6 +27,12 @@ export async function workerRegister(ctx: PgContext<Store>, w: WorkerRegistratio
   await ctx.run(() => ctx.db.q(ctx.q.workerRegister, [w.id, w.host, w.pid, now, now + ttlMs]), 'register this process');
 }
 
+/** The database server's clock, in epoch ms (fractional). */
+export async function storeTime(ctx: PgContext<Store>): Promise<number> {
+  const rows = await ctx.run(() => ctx.db.q(ctx.q.storeTime), 'read the database clock');
+  return Number(rows[0]!.t);
+}
+
 export async function workerHeartbeat(ctx: PgContext<Store>, id: string, now: number, ttlMs: number): Promise<boolean> {
   const rows = await ctx.run(() => ctx.db.q(ctx.q.workerHeartbeat, [id, now, now + ttlMs]), 'send a heartbeat');
   return rows.length === 1;

@@ -207,6 +207,7 @@ export class PostgresStore implements Store {
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return cluster.workerRegister(this.#ctx(), w, now, ttlMs); }
   workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return cluster.workerHeartbeat(this.#ctx(), id, now, ttlMs); }
   workerUnregister(id: string): Promise<void> { return cluster.workerUnregister(this.#ctx(), id); }
+  storeTime(): Promise<number> { return cluster.storeTime(this.#ctx()); }
   workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return cluster.workersReapDead(this.#ctx(), p); }
   asLeader<T>(name: string, holder: string, leaseMs: number, duty: (store: Store) => Promise<T>): Promise<{ led: true; value: T } | { led: false }> {
     return cluster.asLeader(this.#ctx(), name, holder, leaseMs, duty);

@@ -233,6 +233,8 @@ export function pgStatements(s: string, historyMax: number) {
       ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5`,
     workerHeartbeat: `UPDATE ${s}.workers SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 RETURNING id`,
     workerUnregister: `DELETE FROM ${s}.workers WHERE id = $1`,
+    // The database server's clock (not the transaction's start): every process's time is set by it.
+    storeTime: `SELECT extract(epoch from clock_timestamp()) * 1000 AS t`,
     // Workers that stopped beating (a small table: cheap to ask every tick).
     // The caller ($2) is never presumed dead by itself: it is running.
     deadWorkers: `SELECT id FROM ${s}.workers WHERE expires_at <= $1 AND ($2::uuid IS NULL OR id <> $2::uuid)`,
