@@ -3,6 +3,7 @@ import { alertsSuite } from './alerts.ts';
 import { boundedSuite } from './bounded.ts';
 import { claimSuite } from './claim.ts';
 import { concurrencySuite } from './concurrency.ts';
+import { delaysSuite } from './delays.ts';
 import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
@@ -36,6 +37,7 @@ export interface StoreConformanceOptions {
 
 function suites(target: HarnessTarget): void {
   enqueueSuite(target);
+  delaysSuite(target);
   encodingSuite(target);
   claimSuite(target);
   settleSuite(target);
