@@ -104,6 +104,11 @@ export interface Job<P = unknown> {
    * (or its `concurrencyLimits` entry for the key) caps how many jobs of one key are active at once.
    */
   concurrencyKey: string | null;
+  /**
+   * The resource tags a worker must carry to lease the job (the `requires` add option, e.g.
+   * `['gpu', 'region:eu']`), without repeats and sorted; empty when any worker may take it.
+   */
+  requires: string[];
 }
 
 /**

@@ -5,8 +5,8 @@ import { QueueDispatcher, type CreditSubscription } from './dispatcher.ts';
 import type { Inflight } from './inflight.ts';
 
 export interface DispatchHooks {
-  /** Leases up to `limit` jobs of `queue`; reports its own failures and then resolves to none. */
-  claim(queue: string, limit: number): Promise<Job[]>;
+  /** Leases up to `limit` jobs of `queue` a worker with `tags` may take; reports its own failures and then resolves to none. */
+  claim(queue: string, limit: number, tags: readonly string[]): Promise<Job[]>;
   /** Gives a claimed job back (its subscriber went away meanwhile). */
   release(lease: Lease): Promise<void>;
   /** Resolves once the queue's settings are known, so the first claim can use them. */
@@ -86,7 +86,7 @@ export class Dispatch {
     if (d) return d;
     const dispatcher = new QueueDispatcher({
       claimBatchMax: this.#hooks.claimBatchMax,
-      claim: (limit) => this.#hooks.claim(queue, limit),
+      claim: (limit, tags) => this.#hooks.claim(queue, limit, tags),
       giveBack: (jobs) => {
         for (const j of jobs) {
           const p = this.#hooks.release({ jobId: j.id, token: j.leaseToken });

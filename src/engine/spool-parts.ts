@@ -92,7 +92,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     {
       claimBatchMax: settings.claimBatchMax,
       pollIntervalMs: settings.pollIntervalMs,
-      claim: (queue, limit) => claims.claimOrNone(queue, limit),
+      claim: (queue, limit, tags) => claims.claimOrNone(queue, limit, tags),
       release: (lease) => host.release(lease).catch((err) => host.reportError(err, 'release')),
       ready: (queue) => queues.get(queue),
     },

@@ -65,6 +65,12 @@ export interface NewJobRow {
   /** The concurrency key (AddOptions.concurrencyKey); null or absent for none. Stored as `concurrency_key`. */
   concurrencyKey?: string | null;
   /**
+   * The resource tags the job requires (AddOptions.requires), canonical (sorted, without
+   * repeats) and joined by commas, e.g. `gpu,region:eu`; null or absent for none. Stored as
+   * `requires`; only a claim whose `tags` include every one of them leases the job.
+   */
+  requires?: string | null;
+  /**
    * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
    * `fifo`, no key (its claims read the priority index alone). The store computes the key in
    * the insert's transaction and stores it as `sort_key`:
@@ -148,6 +154,13 @@ export interface ClaimParams {
    * claims never together pass a limit. Order otherwise as without (byKey or fifo).
    */
   concurrency?: ConcurrencyRule | undefined;
+  /**
+   * The claiming worker's resource tags, canonical (sorted, without repeats). Every claim leases
+   * only jobs whose `requires` are all among them: jobs without `requires` are anyone's, and a
+   * claim without tags (absent or empty) takes only those. Jobs it cannot take are passed over,
+   * never moved; the claim order among the others is unchanged.
+   */
+  tags?: readonly string[] | undefined;
 }
 
 export interface CompleteItem {

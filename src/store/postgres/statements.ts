@@ -117,9 +117,9 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key)
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires)
       SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
-        timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key
+        timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2, expire_at = NULL

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Job, Lease } from '../../../core/job.ts';
+import { requiresOf } from '../../../core/resource-tags.ts';
 import type { NewJobRow, Store } from '../../store.ts';
 import type { DriverArea, DriverConformanceOptions, DriverData, DriverFactory, DriverSkip } from './types.ts';
 
@@ -145,6 +146,7 @@ export function storedJob(row: NewJobRow): Job {
     expiresAt: row.expiresAt ?? null,
     cost: row.cost ?? null,
     concurrencyKey: row.concurrencyKey ?? null,
+    requires: requiresOf(row.requires),
   };
 }
 
