@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import { describe } from '../core/limits.ts';
 import { nearest } from '../core/options.ts';
 import { checkConcurrencyKey, checkIdempotencyKey, checkJobCost, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName, checkUniqueKey } from '../core/validate.ts';
+import { checkResourceTags } from '../core/resource-tags.ts';
 import type { Operation } from './operations.ts';
 import type { Schema } from './schemas.ts';
 
@@ -21,6 +22,7 @@ const DOMAIN: Readonly<Record<string, (value: unknown, field: string) => unknown
   cost: checkJobCost,
   uniqueKey: checkUniqueKey,
   concurrencyKey: checkConcurrencyKey,
+  requires: checkResourceTags,
 };
 
 // One compiler for every operation's input schema; each schema is compiled once, on first use.
