@@ -220,7 +220,7 @@ export const job: Schema = { type: 'object', required: ['id', 'queue', 'name', '
 
 export const queueStats: Schema = {
   type: 'object',
-  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused', 'length', 'maxLength', 'overflow'],
+  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused', 'length', 'maxLength', 'overflow', 'unservable'],
   properties: {
     queue: queueName,
     counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
@@ -233,6 +233,10 @@ export const queueStats: Schema = {
     length: { type: 'integer', description: "Jobs waiting to start (ready and scheduled): what the queue's maxLength bounds." },
     maxLength: { type: ['integer', 'null'], description: "The queue's bound (its maxLength setting); null: none." },
     overflow: { enum: ['reject', 'drop-oldest'], description: 'What an add to the full queue does.' },
+    unservable: {
+      type: 'integer', minimum: 0,
+      description: "Ready jobs no live worker can take: their `requires` are not all among the tags of any worker consuming the queue in a live process (registration renewed within its heartbeat bound). Jobs without `requires` never count; 0 when every ready job can be taken.",
+    },
   },
 };
 

@@ -3,6 +3,7 @@ import type { Job, Lease } from '../core/job.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { QueueDispatcher, type CreditSubscription } from './dispatcher.ts';
 import type { Inflight } from './inflight.ts';
+import type { ConsumerAnnouncement } from '../store/queue-stats.ts';
 
 export interface DispatchHooks {
   /** Leases up to `limit` jobs of `queue` a worker with `tags` may take; reports its own failures and then resolves to none. */
@@ -13,6 +14,8 @@ export interface DispatchHooks {
   ready(queue: string): Promise<unknown>;
   readonly claimBatchMax: number;
   readonly pollIntervalMs: number;
+  /** What this process consumes changed (a subscriber came or went): see {@link Dispatch.consumers}. */
+  changed?(): void;
 }
 
 /**
@@ -50,6 +53,20 @@ export class Dispatch {
     const out = new Map<string, number>();
     for (const [queue, d] of this.#dispatchers) if (d.subscriberCount > 0) out.set(queue, d.credits);
     return out;
+  }
+
+  /** What this process consumes, for the registry: per queue and set of resource tags, its subscribers' capacity together. */
+  consumers(): ConsumerAnnouncement[] {
+    const out = new Map<string, ConsumerAnnouncement>();
+    for (const [queue, d] of this.#dispatchers) {
+      for (const sub of d.subscriptions()) {
+        const key = `${queue}\n${sub.tagKey}`;
+        const a = out.get(key);
+        if (a) a.capacity += sub.capacity;
+        else out.set(key, { queue, tags: [...sub.tags], capacity: sub.capacity });
+      }
+    }
+    return [...out.values()];
   }
 
   /** Jobs may be ready in `queue`: its subscribers (if any) claim. */
@@ -95,6 +112,7 @@ export class Dispatch {
         }
       },
       delivered: (job, sub) => this.#inflight.delivered(job, sub),
+      changed: () => this.#hooks.changed?.(),
     });
     this.#dispatchers.set(queue, dispatcher);
     void this.#hooks.ready(queue).then(() => dispatcher.wake(), () => dispatcher.wake());

@@ -55,6 +55,8 @@ export interface DispatcherHooks {
   /** Records a delivery so cancels and reaps can reach the subscriber. */
   delivered(job: Job, to: CreditSubscription): void;
   readonly claimBatchMax: number;
+  /** A subscriber came or went (what the process consumes changed). */
+  changed?(): void;
 }
 
 /**
@@ -82,11 +84,12 @@ export class QueueDispatcher {
   subscribe(handlers: SubscriptionHandlers): CreditSubscription {
     const sub = new CreditSubscription(this, handlers);
     this.#subs.add(sub);
+    this.#hooks.changed?.();
     return sub;
   }
 
   remove(sub: CreditSubscription): void {
-    this.#subs.delete(sub);
+    if (this.#subs.delete(sub)) this.#hooks.changed?.();
   }
 
   get subscriberCount(): number {

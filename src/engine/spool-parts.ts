@@ -78,6 +78,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
         store, clock, health: signals.health, intervalMs: settings.heartbeatIntervalMs,
         onError: (err, startedAt) => signals.outages.probeFailed(err, 'heartbeat', startedAt),
         onRecovered: () => dispatch.wakeAll(),
+        consumers: () => dispatch.consumers(),
       })
     : null;
   const held = new HeldQueues(clock, (queue) => dispatch.wake(queue));
@@ -95,6 +96,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
       claim: (queue, limit, tags) => claims.claimOrNone(queue, limit, tags),
       release: (lease) => host.release(lease).catch((err) => host.reportError(err, 'release')),
       ready: (queue) => queues.get(queue),
+      changed: () => membership?.announce(),
     },
     inflight,
   );

@@ -1,11 +1,18 @@
 /** The rows, parameters and results of the Store's methods (the interface itself is in store.ts, which re-exports these). */
 import type { DeadReason, Job, JobLogLine, JobState, Lease } from '../core/job.ts';
+import type { ConsumerAnnouncement } from './queue-stats.ts';
 import type { ConcurrencyRule, JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
 
 export interface WorkerRegistration {
   id: string;
   host: string;
   pid: number;
+  /**
+   * What the process consumes (resource-aware dispatch): per queue and set of resource tags, the
+   * capacity of its consumers. Absent: none yet. Queue stats count the ready jobs whose
+   * `requires` no live registration's consumers of their queue cover (QueueStats.unservable).
+   */
+  consumers?: readonly ConsumerAnnouncement[];
 }
 
 export interface StoreCapabilities {

@@ -15,6 +15,7 @@ import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { rateLimitsSuite } from './rate-limits.ts';
+import { resourcesSuite } from './resources.ts';
 import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
@@ -56,6 +57,7 @@ function suites(target: HarnessTarget): void {
   policiesSuite(target);
   uniqueSuite(target);
   concurrencySuite(target);
+  resourcesSuite(target);
 }
 
 /**

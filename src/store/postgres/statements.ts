@@ -229,8 +229,21 @@ export function pgStatements(s: string, historyMax: number) {
       ON CONFLICT (queue, state) DO UPDATE SET n = ${s}.queue_counts.n + excluded.n`,
     countsDropZero: `DELETE FROM ${s}.queue_counts WHERE n = 0`,
 
-    workerRegister: `INSERT INTO ${s}.workers (id, host, pid, started_at, heartbeat_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)
-      ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5`,
+    workerRegister: `INSERT INTO ${s}.workers (id, host, pid, started_at, heartbeat_at, expires_at, consumers) VALUES ($1, $2, $3, $4, $4, $5, $6::jsonb)
+      ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5, consumers = $6::jsonb`,
+    workerAnnounce: `UPDATE ${s}.workers SET consumers = $2::jsonb WHERE id = $1`,
+    // Resource-aware dispatch: the distinct required tag sets among each queue's ready jobs (a loose scan
+    // of the partial index jobs_requires, one seek per set), what live processes consume, the ready jobs of one set.
+    requiresSets: `WITH RECURSIVE r(queue, requires) AS (
+        SELECT q.name, (SELECT requires FROM ${s}.jobs WHERE queue = q.name AND requires IS NOT NULL AND state = 'ready' ORDER BY requires LIMIT 1)
+        FROM ${s}.queues q WHERE $1::text IS NULL OR q.name = $1
+        UNION ALL
+        SELECT queue, (SELECT requires FROM ${s}.jobs WHERE queue = r.queue AND requires IS NOT NULL AND state = 'ready' AND requires > r.requires
+                       ORDER BY requires LIMIT 1)
+        FROM r WHERE requires IS NOT NULL)
+      SELECT queue, requires FROM r WHERE requires IS NOT NULL`,
+    liveConsumers: `SELECT consumers FROM ${s}.workers WHERE expires_at > $1 AND consumers <> '[]'::jsonb`,
+    requiresCount: `SELECT count(*)::int AS n FROM ${s}.jobs WHERE queue = $1 AND requires = $2 AND requires IS NOT NULL AND state = 'ready'`,
     workerHeartbeat: `UPDATE ${s}.workers SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 RETURNING id`,
     workerUnregister: `DELETE FROM ${s}.workers WHERE id = $1`,
     // Workers that stopped beating (a small table: cheap to ask every tick).

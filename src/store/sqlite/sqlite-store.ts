@@ -8,7 +8,7 @@ import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport, ConsumerAnnouncement,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import { inClaimOrder } from '../concurrency-claim.ts';
@@ -341,6 +341,7 @@ export class SqliteStore implements Store {
   // The registry of processes sharing the file (see workers.ts).
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return this.#workers.register(w, now, ttlMs); }
   workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return this.#workers.heartbeat(id, now, ttlMs); }
+  workerAnnounce(id: string, consumers: readonly ConsumerAnnouncement[]): Promise<void> { return this.#workers.announce(id, consumers); }
   workerUnregister(id: string): Promise<void> { return this.#workers.unregister(id); }
   workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return this.#workers.reapDead(p); }
   // Process snapshots for the cluster-wide model (see snapshots.ts).

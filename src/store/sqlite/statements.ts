@@ -164,6 +164,21 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
                      ORDER BY run_at LIMIT 1)) AS at
   FROM p WHERE priority IS NOT NULL GROUP BY queue`;
 
+/**
+ * The distinct `requires` of the ready jobs of each queue with ready jobs (those of queue_counts
+ * matching `which`): a loose index scan of jobs_requires, one seek from each set to the next, so
+ * the cost is the number of distinct sets, however many jobs carry them.
+ */
+const REQUIRES_SETS = (which: string): string => `WITH RECURSIVE r(queue, requires) AS (
+    SELECT queue, (SELECT requires FROM jobs INDEXED BY jobs_requires WHERE queue = c.queue AND requires IS NOT NULL AND state = 'ready'
+                   ORDER BY requires LIMIT 1)
+    FROM queue_counts c WHERE ${which}
+    UNION ALL
+    SELECT queue, (SELECT requires FROM jobs INDEXED BY jobs_requires WHERE queue = r.queue AND requires IS NOT NULL AND state = 'ready'
+                   AND requires > r.requires ORDER BY requires LIMIT 1)
+    FROM r WHERE requires IS NOT NULL)
+  SELECT queue, requires FROM r WHERE requires IS NOT NULL`;
+
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
@@ -314,6 +329,12 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     countsOne: p(`SELECT queue, state, n FROM queue_counts WHERE queue = ? AND n <> 0`),
     oldestAll: p(OLDEST_READY(`state = 'ready' AND n > 0`)),
     oldestOne: p(OLDEST_READY(`queue = ?1 AND state = 'ready' AND n > 0`)),
+    // Resource-aware dispatch: the distinct required tag sets among each queue's ready jobs (one seek of the
+    // partial index jobs_requires per set), what live processes consume (?1 now), and the ready jobs of one set.
+    requiresSetsAll: p(REQUIRES_SETS(`state = 'ready' AND n > 0`)),
+    requiresSetsOne: p(REQUIRES_SETS(`queue = ?1 AND state = 'ready' AND n > 0`)),
+    liveConsumers: p(`SELECT consumers FROM workers WHERE expires_at > ?1 AND consumers <> '[]'`),
+    requiresCount: p(`SELECT count(*) AS n FROM jobs INDEXED BY jobs_requires WHERE queue = ?1 AND requires = ?2 AND requires IS NOT NULL AND state = 'ready'`),
     // Run when a queue has no job left (deleted with the queue): its rows, whatever the deltas not yet written (count-ledger.ts forgets those).
     queueCountsDelete: p(`DELETE FROM queue_counts WHERE queue = ?`),
     queueUpsert: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)

@@ -6,14 +6,14 @@ import type { DriverArea, DriverConformanceOptions, DriverData, DriverFactory, D
 
 /** The optional Store methods the suite looks for. */
 export type OptionalMethod = 'onReady' | 'workerRegister' | 'workerHeartbeat' | 'workerUnregister' | 'workersReapDead' | 'asLeader' | 'leaderResign' | 'tablesVacuum'
-  | 'processSnapshotPut' | 'processSnapshotsRead' | 'processSnapshotsRetire' | 'jobsShorten';
+  | 'workerAnnounce' | 'processSnapshotPut' | 'processSnapshotsRead' | 'processSnapshotsRetire' | 'jobsShorten';
 
 /** What a test needs beyond the area: a second store on the data, a schema probe, a fault, an optional method. */
 export type Need = 'shared' | 'schema' | 'crossProcessNotify' | 'unreachable' | 'full' | OptionalMethod;
 
 const OPTIONAL_METHODS: readonly OptionalMethod[] = [
   'onReady', 'workerRegister', 'workerHeartbeat', 'workerUnregister', 'workersReapDead', 'asLeader', 'leaderResign', 'tablesVacuum',
-  'processSnapshotPut', 'processSnapshotsRead', 'processSnapshotsRetire', 'jobsShorten',
+  'workerAnnounce', 'processSnapshotPut', 'processSnapshotsRead', 'processSnapshotsRetire', 'jobsShorten',
 ];
 
 /** What the suite found out about the driver from one store it opened before defining the tests. */
