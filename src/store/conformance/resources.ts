@@ -27,6 +27,17 @@ export function resourcesSuite(target: HarnessTarget): void {
         assert.throws(() => q.work(async () => {}, { tags: ['no spaces'] }), (e: Error) => e instanceof InvalidArgumentError && e.field === 'tags');
       }));
 
+    it('the pull claim takes tags too; without them it takes only jobs without requires', () =>
+      withHarness(target, async (h) => {
+        const pull = h.api.queue('pull');
+        const g = await pull.add('g', { requires: ['gpu'] });
+        const p = await pull.add('p');
+        assert.deepEqual((await h.spool.claim('pull', 10)).map((j) => j.id), [p.id]);
+        assert.deepEqual((await h.spool.claim('pull', 10, { tags: ['gpu'] })).map((j) => j.id), [g.id]);
+        await assert.rejects(h.spool.claim('pull', 1, { tags: ['no spaces'] }), (e: Error) => e instanceof InvalidArgumentError && e.field === 'tags');
+        await assert.rejects(h.spool.claim('pull', 1, { tag: ['gpu'] } as never), /did you mean "tags"\?/);
+      }));
+
     it('a gpu worker and a plain one on a queue: gpu jobs run on the gpu worker alone, plain jobs on both; unservable counts the gpu jobs until a gpu worker is live', () =>
       withHarness(target, async (h) => {
         const q = h.api.queue<{ n: number }>('render');
