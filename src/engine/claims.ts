@@ -12,7 +12,7 @@ export interface ClaimDeps {
   store: Store;
   clock: Clock;
   queues: QueueSettings;
-  /** A shared store's registration: a process registers at its first claim. */
+  /** A shared store's registration: a process registers at its first claim (or when a consumer starts). */
   membership: Membership | null;
   telemetry: Telemetry;
   /** A claim reached the store. */

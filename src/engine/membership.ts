@@ -51,12 +51,19 @@ export class Membership {
   }
 
   /**
-   * What the process consumes changed: once registered, the registry is told (one write at a
-   * time; changes made meanwhile go in the next). Before that, the registration carries it.
+   * What the process consumes changed: the registry is told (one write at a time; changes made
+   * meanwhile go in the next); not yet registered, the process registers with it.
    */
   announce(): void {
     this.#dirty = true;
-    if (this.#started === null || this.#announcing || this.#stopped || !this.#store.workerAnnounce) return;
+    if (this.#stopped) return;
+    // A consumer registers the process even before its first claim (a paused queue's workers claim
+    // nothing), so what it consumes counts at once; a failed registration is retried by the next claim.
+    if (this.#started === null) {
+      void this.start().catch(() => {});
+      return;
+    }
+    if (this.#announcing || !this.#store.workerAnnounce) return;
     this.#announcing = (async () => {
       try {
         await this.#started?.catch(() => {}); // a failed registration is the claim's to report; the next one carries the change

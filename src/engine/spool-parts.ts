@@ -72,7 +72,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   let leading = false;
   const queues = new QueueSettings(store, clock, settings.settingsRefreshMs);
   const signals = new Signals(clock, options); // onEvent, the log of health changes, onError
-  // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
+  // Processes that consume from a shared store register (lazily, when a consumer starts or at their first claim) and send heartbeats.
   const membership = store.workerRegister
     ? new Membership({
         store, clock, health: signals.health, intervalMs: settings.heartbeatIntervalMs,

@@ -38,6 +38,21 @@ export function resourcesSuite(target: HarnessTarget): void {
         await assert.rejects(h.spool.claim('pull', 1, { tag: ['gpu'] } as never), /did you mean "tags"\?/);
       }));
 
+    it('a worker of a paused queue counts as live for unservable: it registers when it starts, not at its first claim', () =>
+      withHarness(target, async (h) => {
+        const q = h.api.queue('held');
+        await q.add('g', { requires: ['gpu'] });
+        await q.pause();
+        assert.equal((await statsOf(h, 'held')).unservable, 1);
+        const gpu = q.work(async () => {}, { tags: ['gpu'] });
+        try {
+          await waitFor(async () => (await statsOf(h, 'held')).unservable === 0, 20_000, 'the gpu worker to be announced');
+          assert.equal((await statsOf(h, 'held')).counts.ready, 1, 'paused: nothing was claimed');
+        } finally {
+          await gpu.close();
+        }
+      }));
+
     it('a gpu worker and a plain one on a queue: gpu jobs run on the gpu worker alone, plain jobs on both; unservable counts the gpu jobs until a gpu worker is live', () =>
       withHarness(target, async (h) => {
         const q = h.api.queue<{ n: number }>('render');
