@@ -46,7 +46,7 @@ export { EXPIRED_ERROR, DROPPED_ERROR } from './core/job.ts';
 export { LIMITS } from './core/limits.ts';
 export { ManualClock, systemClock, type Clock } from './core/clock.ts';
 export type {
-  Store, WorkerRegistration, StoreCapabilities, NewJobRow, InsertExisting, Duplicate, InsertReport, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, ShortenItem, LeaseMiss,
+  Store, WorkerRegistration, ConsumerAnnouncement, StoreCapabilities, NewJobRow, InsertExisting, Duplicate, InsertReport, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, ShortenItem, LeaseMiss,
   LeaseResult, FailResult, ExtendResult, ItemOutcome, CancelResult, RetryResult, DeleteResult, QueueDeleteParams, QueueDeleteResult,
   ReapedJob, ListParams, SearchParams, SearchPage, PayloadMatch, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
   ProcessSnapshot, ProcessSnapshots, CountsByQueue, RateBucket, RateTaken,

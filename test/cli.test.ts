@@ -76,6 +76,19 @@ test('add prints the id and job shows the job with every option applied', async 
   assert.equal((await okJson<Job>(dir, ['job', delayed.id, '--store', store])).state, 'scheduled');
 });
 
+test('add --requires stores the resource tags; job shows them; stats counts the jobs no live worker can take', async (t) => {
+  const dir = tempDir(t);
+  const store = join(dir, 'data');
+  const job = await okJson<Job>(dir, ['add', 'renders', '{"scene":7}', '--store', store, '--requires', 'region:eu,gpu']);
+  assert.deepEqual(job.requires, ['gpu', 'region:eu']);
+  assert.match(await ok(dir, ['job', job.id, '--store', store]), /^requires: +gpu,region:eu$/m);
+  await ok(dir, ['add', 'renders', '{"thumb":7}', '--store', store]);
+  const [stats] = await okJson<QueueStats[]>(dir, ['stats', 'renders', '--store', store]);
+  assert.deepEqual([stats!.counts.ready, stats!.unservable], [2, 1], 'no worker is live: the gpu job cannot be taken');
+  assert.match(await ok(dir, ['stats', '--store', store]), /UNSERVABLE\n.*renders .* 1\s*$/s);
+  await spool(dir, ['add', 'renders', '{}', '--store', store, '--requires', 'no spaces']).then((r) => assert.equal(r.code, 2, r.stderr));
+});
+
 test('add --timeout sets the job\'s timeout; job shows progress; job logs prints its lines; an unknown queue exits 3', async (t) => {
   const dir = tempDir(t);
   const store = join(dir, 'data');

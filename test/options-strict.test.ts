@@ -155,7 +155,7 @@ describe('spool.work', () => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
     assert.deepEqual([...WORKER_OPTION_KEYS].sort(), documentedKeys('spool.work'));
-    const options: Required<WorkerOptions> = { concurrency: 2, shutdownTimeoutMs: 1000 };
+    const options: Required<WorkerOptions> = { concurrency: 2, shutdownTimeoutMs: 1000, tags: ['gpu'] };
     const worker = spool.work('q', async () => 'ok', options);
     assert.equal(worker.concurrency, 2);
     await worker.close();

@@ -10,7 +10,7 @@ const rule = (over: Partial<AlertRule> = {}): AlertRule => ({
   state: 'ok', since: null, value: null, evaluatedAt: null, createdAt: 0, updatedAt: 7, ...over,
 });
 const queue = (utilisation: number | null, workers = 4): QueueOverview => ({
-  queue: 'q', counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject',
+  queue: 'q', counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject', unservable: 0,
   model: { windowMs: 60_000, arrivalRate: 1, completionRate: 1, failureRate: 0, deadRate: 0, serviceTimeMs: 100, workers, utilisation, length: 0, meanWaitMs: null, drainEtaMs: null, dropRate: 0, dropped: 0 },
 });
 

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../core/errors.ts';
 import { describe } from '../core/limits.ts';
 import { nearest } from '../core/options.ts';
 import { checkConcurrencyKey, checkIdempotencyKey, checkJobCost, checkJobGroup, checkJobId, checkJobName, checkJobState, checkQueueName, checkUniqueKey } from '../core/validate.ts';
+import { checkResourceTags } from '../core/resource-tags.ts';
 import type { Operation } from './operations.ts';
 import type { Schema } from './schemas.ts';
 
@@ -21,7 +22,12 @@ const DOMAIN: Readonly<Record<string, (value: unknown, field: string) => unknown
   cost: checkJobCost,
   uniqueKey: checkUniqueKey,
   concurrencyKey: checkConcurrencyKey,
+  requires: checkResourceTags,
+  tags: checkResourceTags,
 };
+
+/** List fields whose validator, given the whole list, says best what is wrong with one item (it names the list, as in-process). */
+const DOMAIN_LISTS: ReadonlySet<string> = new Set(['requires', 'tags']);
 
 // One compiler for every operation's input schema; each schema is compiled once, on first use.
 const ajv = new Ajv2020({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false, verbose: true });
@@ -54,6 +60,9 @@ function toInvalidArgument(op: Operation, e: ErrorObject | undefined, input: unk
   const p = e.params as Record<string, unknown>;
   const own = DOMAIN[path.at(-1) ?? ''];
   if (own && path === fullPath && path.length === 1 && !['additionalProperties', 'required'].includes(e.keyword)) own(value, field); // throws its own error
+  if (path === fullPath && path.length === 2 && DOMAIN_LISTS.has(path[0]!) && /^\d+$/.test(path[1]!)) {
+    DOMAIN[path[0]!]!((root as Record<string, unknown>)[path[0]!], path[0]!); // throws its own error, naming the list
+  }
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(p.additionalProperty);

@@ -30,7 +30,7 @@ export interface Access {
 /** What an operation runs against: the public contract, plus a pull claim for HTTP receive. */
 export interface OperationHost extends SpoolClient {
   /** Leases up to `limit` ready jobs now. */
-  claim(queue: string, limit?: number): Promise<Job[]>;
+  claim(queue: string, limit?: number, options?: { tags?: readonly string[] }): Promise<Job[]>;
   /**
    * Adds as `add` (one item) or `addMany` (atomic) do, waiting at most `waitMs` for room in a full
    * bounded queue (0: QueueFullError at once). The HTTP route passes 0; a WebSocket publish the

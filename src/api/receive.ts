@@ -7,8 +7,8 @@ import type { OperationHost } from './operations.ts';
  * never handed to a request that is gone (the subscription closes first, and a claim
  * in flight then gives its jobs back).
  */
-export async function receive(spool: OperationHost, queue: string, max: number, waitMs: number, aborted: AbortSignal): Promise<Job[]> {
-  const now = await spool.claim(queue, max);
+export async function receive(spool: OperationHost, queue: string, max: number, waitMs: number, aborted: AbortSignal, tags: readonly string[] = []): Promise<Job[]> {
+  const now = await spool.claim(queue, max, { tags });
   if (now.length > 0 || waitMs === 0 || aborted.aborted) return now;
   return new Promise<Job[]>((resolve) => {
     let done = false;
@@ -21,6 +21,8 @@ export async function receive(spool: OperationHost, queue: string, max: number, 
       resolve(jobs);
     };
     const sub = spool.subscribe(queue, {
+      tags,
+      capacity: max,
       deliver: (jobs) => finish(jobs),
       revoke: () => {},
     });

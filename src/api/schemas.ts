@@ -6,6 +6,7 @@
  */
 import { JOB_ID_PATTERN } from '../core/ids.ts';
 import { JOB_STATES } from '../core/job.ts';
+import { RESOURCE_TAG_PATTERN } from '../core/resource-tags.ts';
 import { LIMITS, type LimitName } from '../core/limits.ts';
 import { JOB_NAME_MAX, QUEUE_NAME_PATTERN } from '../core/validate.ts';
 import { SCHEDULING_POLICIES } from '../core/queue-config.ts';
@@ -73,6 +74,11 @@ export const uniqueKey: Schema = {
 };
 
 /** The options of one add. `delayMs` and `runAt` exclude each other. */
+/** A list of resource tags (a job's `requires`, a worker's `tags`). */
+export const resourceTags = (description: string): Schema => ({
+  type: 'array', maxItems: LIMITS.resourceTagsMax.max, items: { type: 'string', pattern: RESOURCE_TAG_PATTERN }, description,
+});
+
 export const addOptions: Record<string, Schema> = {
   name: jobName,
   priority: bounded('priority'),
@@ -91,6 +97,7 @@ export const addOptions: Record<string, Schema> = {
   uniqueKey: uniqueKey,
   uniqueWindowMs: bounded('uniqueWindowMs', 'With `uniqueKey`: how long after its add the job holds its key even once finished (completed, dead, cancelled), so no job with the key is added again within it. 0 (default): only while it is scheduled, ready or active.'),
   concurrencyKey: { ...jobGroup, description: "The key the queue limits concurrency by (a tenant, a customer): 1–128 characters of well-formed text without U+0000, as a group. While the queue's `concurrencyLimit` (or its `concurrencyLimits` entry for the key) of jobs with this key are active, no other starts. Absent: none (not limited)." },
+  requires: resourceTags("The resource tags a worker must carry to take the job (e.g. `[\"gpu\", \"region:eu\"]`): only a worker whose `tags` include every one leases it. Stored without repeats, sorted. Absent or empty: any worker."),
 };
 const notBoth: Schema = { not: { required: ['delayMs', 'runAt'] } };
 
@@ -196,6 +203,7 @@ const jobFields: Record<string, Schema> = {
   cost: { type: ['number', 'null'], description: 'The cost the job was added with (its expected run time in ms); null: none.' },
   duplicate: { const: true, description: 'Only in the answer of an add: the add stored nothing, because this live job (scheduled, ready or active) holds its `uniqueKey`.' },
   concurrencyKey: { type: ['string', 'null'], description: 'The concurrency key the job was added with; null: none.' },
+  requires: { type: 'array', items: { type: 'string' }, description: 'The resource tags a worker must carry to take the job, sorted; empty: any worker.' },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */
@@ -212,7 +220,7 @@ export const job: Schema = { type: 'object', required: ['id', 'queue', 'name', '
 
 export const queueStats: Schema = {
   type: 'object',
-  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused', 'length', 'maxLength', 'overflow'],
+  required: ['queue', 'counts', 'oldestReadyAgeMs', 'paused', 'length', 'maxLength', 'overflow', 'unservable'],
   properties: {
     queue: queueName,
     counts: { type: 'object', required: [...JOB_STATES], properties: Object.fromEntries(JOB_STATES.map((s) => [s, { type: 'integer' }])) },
@@ -225,6 +233,10 @@ export const queueStats: Schema = {
     length: { type: 'integer', description: "Jobs waiting to start (ready and scheduled): what the queue's maxLength bounds." },
     maxLength: { type: ['integer', 'null'], description: "The queue's bound (its maxLength setting); null: none." },
     overflow: { enum: ['reject', 'drop-oldest'], description: 'What an add to the full queue does.' },
+    unservable: {
+      type: 'integer', minimum: 0,
+      description: "Ready jobs no live worker can take: their `requires` are not all among the tags of any worker consuming the queue in a live process (registration renewed within its heartbeat bound). Jobs without `requires` never count; 0 when every ready job can be taken.",
+    },
   },
 };
 

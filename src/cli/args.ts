@@ -123,3 +123,8 @@ export function stringsOption(options: OptionValues, name: string): string[] {
   const value = options[name];
   return typeof value === 'string' ? [value] : Array.isArray(value) ? [...(value as readonly string[])] : [];
 }
+
+/** A comma-separated list of resource tags (`--requires`, `spool work --tags`); empty items are dropped, checkResourceTags checks the rest. */
+export function tagList(text: string): string[] {
+  return text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+}

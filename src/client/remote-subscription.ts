@@ -46,7 +46,10 @@ export class RemoteSubscription implements Subscription {
     this.#unsent = 0;
     if (this.closed) return;
     const credits = this.#credits;
-    this.#conn.request({ op: 'subscribe', sub: this.id, queue: this.queue, credits }, false).then(
+    // The worker's resource tags and capacity travel with every open: the broker deals by them.
+    const { tags, capacity } = this.handlers;
+    const frame = { op: 'subscribe' as const, sub: this.id, queue: this.queue, credits, ...(tags && tags.length > 0 ? { tags: [...tags] } : {}), ...(capacity ? { capacity } : {}) };
+    this.#conn.request(frame, false).then(
       () => {
         this.#open = true;
         this.#schedule();

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from './errors.ts';
 import type { JobTrace } from './job.ts';
 import { checkLimit, describe, LIMITS } from './limits.ts';
 import { nearest } from './options.ts';
+import { checkResourceTags } from './resource-tags.ts';
 import { checkJobTrace } from './trace-context.ts';
 import { checkConcurrencyKey, checkIdempotencyKey, checkJobCost, checkJobGroup, checkJobName, checkUniqueKey } from './validate.ts';
 
@@ -70,6 +71,14 @@ export interface AddOptions {
    */
   concurrencyKey?: string;
   /**
+   * The resource tags a worker must carry to take the job (e.g. `['gpu', 'region:eu']`): only a
+   * worker whose `tags` include every one of them leases it (see docs/scheduling.md,
+   * Resource-aware dispatch). Each tag is 1–64 letters, digits, '.', '_', ':' or '-', starting
+   * with a letter or digit; at most `resourceTagsMax` (16). Stored without repeats, sorted. Left
+   * out or empty: any worker may take the job.
+   */
+  requires?: readonly string[];
+  /**
    * PostgreSQL store: add the job inside your own open transaction — a `postgres` (postgres.js)
    * transaction `sql` or a `pg` client inside BEGIN. The job exists if and only if that transaction commits.
    */
@@ -95,7 +104,7 @@ export interface AddOptions {
   uniqueWindowMs?: number;
 }
 
-const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'tx', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey']);
+const ADD_OPTION_KEYS = new Set(['name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'tx', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey', 'requires']);
 
 export interface CheckedAddOptions {
   name: string;
@@ -118,11 +127,13 @@ export interface CheckedAddOptions {
   /** Until when (the add time plus uniqueWindowMs) a finished job still holds its unique key; null: no window. */
   uniqueUntil: number | null;
   concurrencyKey: string | null;
+  /** Canonical (sorted, without repeats); empty: none. */
+  requires: string[];
 }
 
 /** Validates add options against the current time. @throws InvalidArgumentError */
 export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOptions {
-  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null, cost: null, uniqueKey: null, uniqueUntil: null, concurrencyKey: null };
+  if (options === undefined) return { name: 'default', priority: 0, runAt: nowMs, maxAttempts: undefined, timeoutMs: undefined, trace: undefined, group: null, idempotencyKey: null, expiresAt: null, cost: null, uniqueKey: null, uniqueUntil: null, concurrencyKey: null, requires: [] };
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', `add options must be an object (got ${describe(options)})`);
   }
@@ -161,6 +172,7 @@ export function checkAddOptions(options: unknown, nowMs: number): CheckedAddOpti
     uniqueKey: o.uniqueKey === undefined ? null : checkUniqueKey(o.uniqueKey),
     uniqueUntil: uniqueUntilOf(o, nowMs),
     concurrencyKey: o.concurrencyKey === undefined ? null : checkConcurrencyKey(o.concurrencyKey),
+    requires: o.requires === undefined ? [] : checkResourceTags(o.requires, 'requires'),
   };
 }
 

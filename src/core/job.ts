@@ -104,6 +104,11 @@ export interface Job<P = unknown> {
    * (or its `concurrencyLimits` entry for the key) caps how many jobs of one key are active at once.
    */
   concurrencyKey: string | null;
+  /**
+   * The resource tags a worker must carry to lease the job (the `requires` add option, e.g.
+   * `['gpu', 'region:eu']`), without repeats and sorted; empty when any worker may take it.
+   */
+  requires: string[];
 }
 
 /**
@@ -168,6 +173,13 @@ export interface QueueStats {
   maxLength: number | null;
   /** What an add past `maxLength` does (its `overflow` setting). */
   overflow: 'reject' | 'drop-oldest';
+  /**
+   * Ready jobs of the queue that no live worker can take: their `requires` (resource tags) are
+   * not all among the tags of any worker consuming the queue whose process's registration is
+   * live (renewed within its heartbeat bound). Jobs without `requires` never count. 0 when every
+   * ready job can be taken.
+   */
+  unservable: number;
 }
 
 /** An empty count record. */

@@ -92,6 +92,7 @@ export const LIMITS = {
   uniqueWindowMs: { default: 0, min: 0, max: 30 * DAY, doc: "Add option `uniqueWindowMs` (with a `uniqueKey`): how long after its add a job holds its unique key even once it has finished (completed, dead or cancelled), so that no job with the key is added again within it; 0, the default: the key is free as soon as the job is no longer scheduled, ready or active." },
   concurrencyLimit: { default: 0, min: 0, max: 1_000_000, doc: "A queue setting: most jobs of one `concurrencyKey` (add option) active at once, across every process; a key in `concurrencyLimits` has its own limit (1 to this). null or 0, the default: none. Jobs without a key are not limited." },
   concurrencyLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `concurrencyLimits` may name.' },
+  resourceTagsMax: { default: 16, min: 0, max: 16, doc: 'Most resource tags a job may require (add option `requires`) or a worker may carry (worker option `tags`); each tag is 1–64 letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit.' },
 } as const satisfies Record<string, Bound>;
 
 export type LimitName = keyof typeof LIMITS;

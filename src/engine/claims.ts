@@ -12,7 +12,7 @@ export interface ClaimDeps {
   store: Store;
   clock: Clock;
   queues: QueueSettings;
-  /** A shared store's registration: a process registers at its first claim. */
+  /** A shared store's registration: a process registers at its first claim (or when a consumer starts). */
   membership: Membership | null;
   telemetry: Telemetry;
   /** A claim reached the store. */
@@ -41,17 +41,18 @@ export class Claims {
   }
 
   /** The dispatcher's claim: one that fails is reported and takes nothing. */
-  async claimOrNone(queue: string, limit: number): Promise<Job[]> {
+  async claimOrNone(queue: string, limit: number, tags: readonly string[] = []): Promise<Job[]> {
     const at = this.#d.clock.now();
     try {
-      return await this.claim(queue, limit);
+      return await this.claim(queue, limit, tags);
     } catch (err) {
       this.#d.probeFailed(err, `claim from ${queue}`, at);
       return [];
     }
   }
 
-  async claim(queue: string, limit: number): Promise<Job[]> {
+  /** Leases up to `limit` jobs of `queue` whose required resource tags are all among `tags` (canonical). */
+  async claim(queue: string, limit: number, tags: readonly string[] = []): Promise<Job[]> {
     const { store, clock, queues, membership, telemetry } = this.#d;
     // Settings and the paused flag as every process sees them, at most settingsRefreshMs old;
     // every claim passes the admission rules (pause, rate limit).
@@ -68,7 +69,7 @@ export class Claims {
       const concurrency = concurrencyRuleOf(state.config);
       const jobs = await store.jobsClaim({
         queue, limit: ticket.admitted, leaseMs: state.config.visibilityTimeoutMs, now, workerId: membership?.id,
-        ...(byKey ? { byKey } : {}), ...(concurrency ? { concurrency } : {}),
+        ...(byKey ? { byKey } : {}), ...(concurrency ? { concurrency } : {}), ...(tags.length > 0 ? { tags } : {}),
       });
       leased = jobs.length;
       this.#d.markHealthy();

@@ -3,16 +3,19 @@ import type { Job, Lease } from '../core/job.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { QueueDispatcher, type CreditSubscription } from './dispatcher.ts';
 import type { Inflight } from './inflight.ts';
+import type { ConsumerAnnouncement } from '../store/queue-stats.ts';
 
 export interface DispatchHooks {
-  /** Leases up to `limit` jobs of `queue`; reports its own failures and then resolves to none. */
-  claim(queue: string, limit: number): Promise<Job[]>;
+  /** Leases up to `limit` jobs of `queue` a worker with `tags` may take; reports its own failures and then resolves to none. */
+  claim(queue: string, limit: number, tags: readonly string[]): Promise<Job[]>;
   /** Gives a claimed job back (its subscriber went away meanwhile). */
   release(lease: Lease): Promise<void>;
   /** Resolves once the queue's settings are known, so the first claim can use them. */
   ready(queue: string): Promise<unknown>;
   readonly claimBatchMax: number;
   readonly pollIntervalMs: number;
+  /** What this process consumes changed (a subscriber came or went): see {@link Dispatch.consumers}. */
+  changed?(): void;
 }
 
 /**
@@ -52,6 +55,20 @@ export class Dispatch {
     return out;
   }
 
+  /** What this process consumes, for the registry: per queue and set of resource tags, its subscribers' capacity together. */
+  consumers(): ConsumerAnnouncement[] {
+    const out = new Map<string, ConsumerAnnouncement>();
+    for (const [queue, d] of this.#dispatchers) {
+      for (const sub of d.subscriptions()) {
+        const key = `${queue}\n${sub.tagKey}`;
+        const a = out.get(key);
+        if (a) a.capacity += sub.capacity;
+        else out.set(key, { queue, tags: [...sub.tags], capacity: sub.capacity });
+      }
+    }
+    return [...out.values()];
+  }
+
   /** Jobs may be ready in `queue`: its subscribers (if any) claim. */
   wake(queue: string): void {
     this.#dispatchers.get(queue)?.wake();
@@ -86,7 +103,7 @@ export class Dispatch {
     if (d) return d;
     const dispatcher = new QueueDispatcher({
       claimBatchMax: this.#hooks.claimBatchMax,
-      claim: (limit) => this.#hooks.claim(queue, limit),
+      claim: (limit, tags) => this.#hooks.claim(queue, limit, tags),
       giveBack: (jobs) => {
         for (const j of jobs) {
           const p = this.#hooks.release({ jobId: j.id, token: j.leaseToken });
@@ -95,6 +112,7 @@ export class Dispatch {
         }
       },
       delivered: (job, sub) => this.#inflight.delivered(job, sub),
+      changed: () => this.#hooks.changed?.(),
     });
     this.#dispatchers.set(queue, dispatcher);
     void this.#hooks.ready(queue).then(() => dispatcher.wake(), () => dispatcher.wake());

@@ -41,3 +41,71 @@ test('a batch is dealt one job at a time round the subscribers that have credits
   await d.idle();
   assert.deepEqual(got, { a: ['j0', 'j2', 'j3', 'j4'], b: ['j1'] });
 });
+
+test('each job goes to the least loaded subscriber: the smallest share of its capacity in use', async () => {
+  const backlog = ['j0', 'j1', 'j2'];
+  const d = dispatcher(backlog, 3);
+  const got: Record<string, string[]> = { a: [], b: [] };
+  // a runs 3 of 4 (load 0.75), b 1 of 4 (load 0.25): a round-robin deal would give a the first job.
+  const a = d.subscribe({ capacity: 4, deliver: (jobs) => void got.a!.push(...jobs.map((j) => j.id)), revoke: () => {} });
+  const b = d.subscribe({ capacity: 4, deliver: (jobs) => void got.b!.push(...jobs.map((j) => j.id)), revoke: () => {} });
+  a.addCredits(1);
+  b.addCredits(3);
+  await d.idle();
+  // b: 0.25 → 0.5 → 0.75; then a and b are both at 0.75 and the tie goes round, to a (after b, served last).
+  assert.deepEqual(got, { a: ['j2'], b: ['j0', 'j1'] });
+});
+
+test('loads are relative to capacity: a subscriber of 10 takes jobs before one of 2 that runs one', async () => {
+  const backlog = ['j0', 'j1', 'j2', 'j3'];
+  const d = dispatcher(backlog, 4);
+  const got: Record<string, string[]> = { small: [], big: [] };
+  const small = d.subscribe({ capacity: 2, deliver: (jobs) => void got.small!.push(...jobs.map((j) => j.id)), revoke: () => {} });
+  const big = d.subscribe({ capacity: 10, deliver: (jobs) => void got.big!.push(...jobs.map((j) => j.id)), revoke: () => {} });
+  small.addCredits(1); // 1 of 2 in use: 0.5
+  big.addCredits(9); // 1 of 10 in use: 0.1
+  await d.idle();
+  // big: 0.1 → 0.2 → 0.3 → 0.4 → 0.5: four jobs before it reaches small's load.
+  assert.deepEqual(got, { small: [], big: ['j0', 'j1', 'j2', 'j3'] });
+});
+
+test('subscribers with different resource tags: one claim per tag set, each job only to a subscriber whose tags cover it', async () => {
+  const backlog: { id: string; requires: string[] }[] = [
+    { id: 'g0', requires: ['gpu'] }, { id: 'p0', requires: [] }, { id: 'g1', requires: ['gpu'] }, { id: 'p1', requires: [] },
+    { id: 'e0', requires: ['gpu', 'region:eu'] }, { id: 'p2', requires: [] },
+  ];
+  const asked: string[] = [];
+  const d = new QueueDispatcher({
+    claimBatchMax: 100,
+    claim: async (limit, tags) => {
+      asked.push(tags.join(','));
+      const out: Job[] = [];
+      for (let i = 0; i < backlog.length && out.length < limit;) {
+        if (backlog[i]!.requires.every((t) => tags.includes(t))) out.push(backlog.splice(i, 1)[0] as unknown as Job);
+        else i++;
+      }
+      return out;
+    },
+    giveBack: () => assert.fail('every job claimed has an able subscriber'),
+    delivered: () => {},
+  });
+  const got: Record<string, string[]> = { plain: [], gpu: [] };
+  for (const [name, tags] of [['plain', []], ['gpu', ['gpu']]] as const) {
+    const sub = d.subscribe({
+      tags, capacity: 2,
+      deliver: (jobs) => { got[name]!.push(...jobs.map((j) => j.id)); queueMicrotask(() => sub.addCredits(jobs.length)); },
+      revoke: () => {},
+    });
+    sub.addCredits(2);
+  }
+  for (let i = 0; i < 10 && backlog.length > 1; i++) {
+    d.wake();
+    await d.idle();
+  }
+  assert.deepEqual(backlog.map((j) => j.id), ['e0'], 'nobody here has region:eu');
+  assert.deepEqual(got.gpu!.filter((id) => id.startsWith('g')).sort(), ['g0', 'g1']);
+  assert.deepEqual(got.plain!.filter((id) => id.startsWith('g')), [], 'no gpu job went to the plain subscriber');
+  assert.deepEqual([...got.plain!, ...got.gpu!].filter((id) => id.startsWith('p')).sort(), ['p0', 'p1', 'p2']);
+  assert.ok(got.plain!.length > 0, 'the plain subscriber took plain jobs');
+  assert.deepEqual([...new Set(asked)].sort(), ['', 'gpu'], 'claims were made per tag set');
+});

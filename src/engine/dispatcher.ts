@@ -1,21 +1,41 @@
 import type { Job } from '../core/job.ts';
+import { covers } from '../core/resource-tags.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 
-/** A subscriber as the dispatcher sees it: its handlers and unspent credits. */
+/** A subscriber as the dispatcher sees it: its handlers, resource tags and unspent credits. */
 export class CreditSubscription implements Subscription {
   credits = 0;
   closed = false;
   readonly handlers: SubscriptionHandlers;
+  /** The subscriber's resource tags (canonical), and them as one key: subscribers with equal tags claim together. */
+  readonly tags: readonly string[];
+  readonly tagKey: string;
   readonly #dispatcher: QueueDispatcher;
+  /** The most credits it has held at once: its capacity when it announced none. */
+  #peak = 0;
 
   constructor(dispatcher: QueueDispatcher, handlers: SubscriptionHandlers) {
     this.#dispatcher = dispatcher;
     this.handlers = handlers;
+    this.tags = handlers.tags ?? [];
+    this.tagKey = this.tags.join(',');
+  }
+
+  /** Jobs it can hold at once: the capacity it announced (a worker's concurrency), else the most credits it held. */
+  get capacity(): number {
+    return Math.max(1, this.handlers.capacity ?? 0, this.#peak);
+  }
+
+  /** Its share of capacity in use (0: idle, 1: full): the jobs it holds over its capacity. */
+  get load(): number {
+    const capacity = this.capacity;
+    return (capacity - this.credits) / capacity;
   }
 
   addCredits(n: number): void {
     if (this.closed) return;
     this.credits += n;
+    if (this.credits > this.#peak) this.#peak = this.credits;
     this.#dispatcher.wake();
   }
 
@@ -28,21 +48,24 @@ export class CreditSubscription implements Subscription {
 }
 
 export interface DispatcherHooks {
-  /** Leases up to `limit` jobs of the queue. Reports its own failures and then resolves to no jobs. */
-  claim(limit: number): Promise<Job[]>;
+  /** Leases up to `limit` jobs of the queue that a worker with `tags` may take. Reports its own failures and then resolves to no jobs. */
+  claim(limit: number, tags: readonly string[]): Promise<Job[]>;
   /** Hands back jobs no subscriber could take (all closed meanwhile). */
   giveBack(jobs: Job[]): void;
   /** Records a delivery so cancels and reaps can reach the subscriber. */
   delivered(job: Job, to: CreditSubscription): void;
   readonly claimBatchMax: number;
+  /** A subscriber came or went (what the process consumes changed). */
+  changed?(): void;
 }
 
 /**
  * Push dispatch for one queue. Subscribers announce credits; a wake-up
- * (an add, a returned credit, a due timer, a reaped lease, a poll) claims up
- * to the total credit in one store call and spreads the jobs across
- * subscribers. Wake-ups during a claim are remembered, never lost, and many
- * wake-ups in one tick cost one claim.
+ * (an add, a returned credit, a due timer, a reaped lease, a poll) claims, per
+ * set of resource tags among the subscribers, up to those subscribers' credit
+ * in one store call, and deals each job to the least loaded subscriber able to
+ * take it. Wake-ups during a claim are remembered, never lost, and many
+ * wake-ups in one tick cost one claim per tag set.
  */
 export class QueueDispatcher {
   readonly #subs = new Set<CreditSubscription>();
@@ -51,9 +74,8 @@ export class QueueDispatcher {
   #again = false;
   #scheduled = false;
   #runDone: Promise<void> = Promise.resolve();
-  /** Where the next distribution starts in the subscribers' order: after the one served last. */
+  /** Where the next deal starts looking in the subscribers' order: after the one served last. */
   #cursor = 0;
-  #next = 0;
 
   constructor(hooks: DispatcherHooks) {
     this.#hooks = hooks;
@@ -62,11 +84,12 @@ export class QueueDispatcher {
   subscribe(handlers: SubscriptionHandlers): CreditSubscription {
     const sub = new CreditSubscription(this, handlers);
     this.#subs.add(sub);
+    this.#hooks.changed?.();
     return sub;
   }
 
   remove(sub: CreditSubscription): void {
-    this.#subs.delete(sub);
+    if (this.#subs.delete(sub)) this.#hooks.changed?.();
   }
 
   get subscriberCount(): number {
@@ -122,44 +145,66 @@ export class QueueDispatcher {
     try {
       do {
         this.#again = false;
-        let want = 0;
-        for (const s of this.#subs) want += s.credits;
-        want = Math.min(want, this.#hooks.claimBatchMax);
-        if (want === 0) break;
-        const jobs = await this.#hooks.claim(want); // on failure: none; the next wake-up or poll tries again
-        this.#distribute(jobs);
-        if (jobs.length === want) this.#again = true;
+        // One claim per tag set with credit, more tags first: the store leases only jobs a
+        // subscriber of the set can take, so no job is claimed that nobody here could run.
+        const sets = new Map<string, readonly string[]>();
+        for (const s of this.#subs) if (s.credits > 0 && !sets.has(s.tagKey)) sets.set(s.tagKey, s.tags);
+        if (sets.size === 0) break;
+        for (const tags of [...sets.values()].sort((a, b) => b.length - a.length)) {
+          // The set's credit now: an earlier claim of this pass may have dealt jobs to its subscribers.
+          let want = 0;
+          for (const s of this.#subs) if (s.tagKey === tags.join(',')) want += s.credits;
+          want = Math.min(want, this.#hooks.claimBatchMax);
+          if (want === 0) continue;
+          const jobs = await this.#hooks.claim(want, tags); // on failure: none; the next wake-up or poll tries again
+          this.#distribute(jobs);
+          if (jobs.length === want) this.#again = true;
+        }
       } while (this.#again);
     } finally {
       this.#running = false;
     }
   }
 
+  /**
+   * Deals each job to the least loaded subscriber (the smallest share of its capacity in use)
+   * whose tags cover the job's `requires`; among equally loaded ones, the first after the one
+   * served last, so under a light load (a job or two per claim) the jobs go round the
+   * subscribers rather than all to the first in line. Jobs were claimed for the credit of
+   * subscribers able to take them, so none is left over unless those closed meanwhile.
+   * O(jobs × subscribers) per claim.
+   */
   #distribute(jobs: Job[]): void {
     const batches = new Map<CreditSubscription, Job[]>();
     const subs = [...this.#subs];
-    let i = 0;
-    // Round-robin one job at a time, so subscribers share a short backlog fairly, starting after
-    // the subscriber served last: under a light load (a job or two per claim) the first one in
-    // line would otherwise get every job while the others sat idle with their credits.
-    while (i < jobs.length && subs.length > 0) {
-      let gave = false;
-      for (let k = 0; k < subs.length && i < jobs.length; k++) {
-        const s = subs[(this.#cursor + k) % subs.length]!;
-        if (s.credits <= 0) continue;
-        s.credits--;
-        const job = jobs[i++]!;
-        let batch = batches.get(s);
-        if (!batch) batches.set(s, (batch = []));
-        batch.push(job);
-        this.#hooks.delivered(job, s);
-        gave = true;
-        this.#next = (this.#cursor + k + 1) % subs.length;
+    const n = subs.length;
+    const left: Job[] = [];
+    for (const job of jobs) {
+      let best = -1;
+      let bestLoad = Infinity;
+      for (let k = 0; k < n; k++) {
+        const at = (this.#cursor + k) % n;
+        const s = subs[at]!;
+        if (s.credits <= 0 || !covers(s.tags, job.requires ?? [])) continue;
+        const load = s.load;
+        if (load < bestLoad) {
+          best = at;
+          bestLoad = load;
+        }
       }
-      this.#cursor = this.#next;
-      if (!gave) break;
+      if (best < 0) {
+        left.push(job);
+        continue;
+      }
+      const s = subs[best]!;
+      s.credits--;
+      let batch = batches.get(s);
+      if (!batch) batches.set(s, (batch = []));
+      batch.push(job);
+      this.#hooks.delivered(job, s);
+      this.#cursor = (best + 1) % n;
     }
-    if (i < jobs.length) this.#hooks.giveBack(jobs.slice(i));
+    if (left.length > 0) this.#hooks.giveBack(left);
     for (const [s, batch] of batches) s.handlers.deliver(batch);
   }
 }

@@ -1,3 +1,4 @@
+import { requiresOf, requiresText } from '../core/resource-tags.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { isJobId, newJobId } from '../core/ids.ts';
 import { JOB_STATES, type Job, type JobReport, type JobState, type JobTrace, type Lease } from '../core/job.ts';
@@ -58,6 +59,7 @@ export function buildJobRows<P>(
         expiresAt: options.expiresAt,
         cost: options.cost,
         concurrencyKey: options.concurrencyKey,
+        requires: requiresText(options.requires),
         createdAt: now,
         idempotency: options.idempotencyKey === null ? null : { key: options.idempotencyKey, since: now - limits.idempotencyWindowMs },
         uniqueKey: options.uniqueKey,
@@ -93,7 +95,7 @@ function newJobView<P>(row: NewJobRow, payload: P, trace: JobTrace | null): Job<
     attempt: 0, maxAttempts: row.maxAttempts, stalls: 0, maxStalls: row.maxStalls, leaseToken: 0, leaseExpiresAt: null,
     createdAt: row.createdAt, updatedAt: row.createdAt, finishedAt: null, lastError: null, result: null, deadReason: null, history: [],
     timeoutMs: row.timeoutMs, progress: null, trace, group: row.group, expiresAt: row.expiresAt ?? null, cost: row.cost ?? null,
-    concurrencyKey: row.concurrencyKey ?? null,
+    concurrencyKey: row.concurrencyKey ?? null, requires: requiresOf(row.requires),
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import type { Store } from '../store/store.ts';
+import type { ConsumerAnnouncement, Store } from '../store/store.ts';
 import type { Health } from '../core/health.ts';
 
 /**
@@ -11,6 +11,9 @@ import type { Health } from '../core/health.ts';
  * visibility timeout. If a heartbeat is refused (this process was presumed dead,
  * e.g. after a long pause, and its leases were taken back), the process reports
  * itself unhealthy and registers again.
+ *
+ * The registration carries what the process consumes (queues, resource tags, capacity), written
+ * again whenever that changes, so queue stats can tell ready jobs no live worker can take.
  */
 export class Membership {
   readonly id = randomUUID();
@@ -20,17 +23,62 @@ export class Membership {
   readonly #intervalMs: number;
   readonly #onError: (err: unknown, startedAt: number) => void;
   readonly #onRecovered: () => void;
+  readonly #consumers: () => ConsumerAnnouncement[];
+  /** What the process consumes changed since the registry was last told. */
+  #dirty = false;
+  #announcing: Promise<void> | null = null;
   #timer: TimerHandle | null = null;
   #stopped = false;
   #beating: Promise<void> | null = null;
 
-  constructor(options: { store: Store; clock: Clock; health: Health; intervalMs: number; onError: (err: unknown, startedAt: number) => void; onRecovered: () => void }) {
+  constructor(options: {
+    store: Store; clock: Clock; health: Health; intervalMs: number; onError: (err: unknown, startedAt: number) => void; onRecovered: () => void;
+    /** What the process consumes now (see WorkerRegistration.consumers); absent: nothing announced. */
+    consumers?: () => ConsumerAnnouncement[];
+  }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#health = options.health;
     this.#intervalMs = options.intervalMs;
     this.#onError = options.onError;
     this.#onRecovered = options.onRecovered;
+    this.#consumers = options.consumers ?? (() => []);
+  }
+
+  #registration() {
+    this.#dirty = false;
+    return { id: this.id, host: hostname(), pid: process.pid, consumers: this.#consumers() };
+  }
+
+  /**
+   * What the process consumes changed: the registry is told (one write at a time; changes made
+   * meanwhile go in the next); not yet registered, the process registers with it.
+   */
+  announce(): void {
+    this.#dirty = true;
+    if (this.#stopped) return;
+    // A consumer registers the process even before its first claim (a paused queue's workers claim
+    // nothing), so what it consumes counts at once; a failed registration is retried by the next claim.
+    if (this.#started === null) {
+      void this.start().catch(() => {});
+      return;
+    }
+    if (this.#announcing || !this.#store.workerAnnounce) return;
+    this.#announcing = (async () => {
+      try {
+        await this.#started?.catch(() => {}); // a failed registration is the claim's to report; the next one carries the change
+        while (this.#dirty && !this.#stopped) {
+          this.#dirty = false;
+          await this.#store.workerAnnounce!(this.id, this.#consumers());
+        }
+      } catch (err) {
+        // The next change or registration tells it again.
+        this.#dirty = true;
+        this.#onError(err, this.#clock.now());
+      } finally {
+        this.#announcing = null;
+      }
+    })();
   }
 
   /** How long a registration lives without a heartbeat. */
@@ -48,7 +96,7 @@ export class Membership {
   /** Registers (once; later calls wait for the first) and starts heartbeats. */
   start(): Promise<void> {
     this.#started ??= (async () => {
-      await this.#store.workerRegister!({ id: this.id, host: hostname(), pid: process.pid }, this.#clock.now(), this.ttlMs);
+      await this.#store.workerRegister!(this.#registration(), this.#clock.now(), this.ttlMs);
       this.#schedule();
     })().catch((err) => {
       this.#started = null; // the next claim tries again
@@ -63,6 +111,7 @@ export class Membership {
     await this.#started.catch(() => {});
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     await this.#beating?.catch(() => {});
+    await this.#announcing;
     await this.#store.workerUnregister!(this.id).catch(() => {});
   }
 
@@ -88,7 +137,7 @@ export class Membership {
       }
       if (!ok) {
         this.#health.down('heartbeat refused: this process was presumed dead and its jobs went back to their queues; registering again');
-        await this.#store.workerRegister!({ id: this.id, host: hostname(), pid: process.pid }, this.#clock.now(), this.ttlMs);
+        await this.#store.workerRegister!(this.#registration(), this.#clock.now(), this.ttlMs);
         ok = true;
       }
       if (this.#health.up()) this.#onRecovered();

@@ -72,12 +72,13 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   let leading = false;
   const queues = new QueueSettings(store, clock, settings.settingsRefreshMs);
   const signals = new Signals(clock, options); // onEvent, the log of health changes, onError
-  // Processes that consume from a shared store register (lazily, at their first claim) and send heartbeats.
+  // Processes that consume from a shared store register (lazily, when a consumer starts or at their first claim) and send heartbeats.
   const membership = store.workerRegister
     ? new Membership({
         store, clock, health: signals.health, intervalMs: settings.heartbeatIntervalMs,
         onError: (err, startedAt) => signals.outages.probeFailed(err, 'heartbeat', startedAt),
         onRecovered: () => dispatch.wakeAll(),
+        consumers: () => dispatch.consumers(),
       })
     : null;
   const held = new HeldQueues(clock, (queue) => dispatch.wake(queue));
@@ -92,9 +93,10 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     {
       claimBatchMax: settings.claimBatchMax,
       pollIntervalMs: settings.pollIntervalMs,
-      claim: (queue, limit) => claims.claimOrNone(queue, limit),
+      claim: (queue, limit, tags) => claims.claimOrNone(queue, limit, tags),
       release: (lease) => host.release(lease).catch((err) => host.reportError(err, 'release')),
       ready: (queue) => queues.get(queue),
+      changed: () => membership?.announce(),
     },
     inflight,
   );

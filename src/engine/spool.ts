@@ -17,6 +17,7 @@ import type { Claims } from './claims.ts';
 import { Inflight } from './inflight.ts';
 import { Telemetry } from './telemetry.ts';
 import { checkOptionKeys } from '../core/options.ts';
+import { checkResourceTags } from '../core/resource-tags.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Intake } from './intake.ts';
 import type { Room } from './room.ts';
@@ -275,12 +276,17 @@ export class Spool implements SpoolClient {
     if (!paused) this.#dispatch.wake(queue);
   }
 
-  /** Pull API: leases up to `limit` ready jobs now. Prefer {@link work} or {@link subscribe}, which are pushed jobs. */
-  async claim(queue: string, limit = 1): Promise<Job[]> {
+  /**
+   * Pull API: leases up to `limit` ready jobs now. Prefer {@link work} or {@link subscribe}, which are pushed jobs.
+   * `tags`: the caller's resource tags (as WorkerOptions.tags); without them, only jobs without `requires` are leased.
+   */
+  async claim(queue: string, limit = 1, options: { tags?: readonly string[] } = {}): Promise<Job[]> {
     this.#assertOpen();
     checkQueueName(queue);
     checkLimit('claimBatchMax', limit, 'limit');
-    const jobs = await this.#claims.claim(queue, limit);
+    checkOptionKeys(options, ['tags'], 'claim');
+    const tags = options.tags === undefined ? [] : checkResourceTags(options.tags, 'tags');
+    const jobs = await this.#claims.claim(queue, limit, tags);
     for (const job of jobs) this.#inflight.delivered(job, null);
     return jobs;
   }

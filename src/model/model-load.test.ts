@@ -98,7 +98,7 @@ test('a queue that appears between two samples counts its first adds towards λ'
   const sampler = new ModelSampler({
     clock,
     counts: () => new Map([...counts].map(([q, c]) => [q, { ...c }])),
-    stats: async () => [...counts.keys()].map((queue) => ({ queue, counts: { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' as const })),
+    stats: async () => [...counts.keys()].map((queue) => ({ queue, counts: { scheduled: 0, ready: 0, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' as const, unservable: 0 })),
     slots: () => new Map(),
     consumers: () => [],
   });

@@ -65,6 +65,8 @@ export interface PublishItem {
   uniqueWindowMs?: number;
   /** The key the queue limits concurrency by (AddOptions.concurrencyKey). */
   concurrencyKey?: string;
+  /** The resource tags a worker must carry to take the job (AddOptions.requires). */
+  requires?: readonly string[];
 }
 
 /**
@@ -135,13 +137,20 @@ export interface ReleaseFrame {
   leases: LeaseItem[];
 }
 
-/** Opens a push subscription `sub` (a client-chosen number) with an initial credit. */
+/**
+ * Opens a push subscription `sub` (a client-chosen number) with an initial credit. `tags`: the
+ * worker's resource tags (WorkerOptions.tags; absent: none), so only jobs whose `requires` they
+ * cover are pushed to it; `capacity`: how many jobs it runs at once (its concurrency), which the
+ * broker deals by (least loaded first) and announces for the stats.
+ */
 export interface SubscribeFrame {
   op: 'subscribe';
   id: number;
   sub: number;
   queue: string;
   credits: number;
+  tags?: string[];
+  capacity?: number;
 }
 
 export interface UnsubscribeFrame {
@@ -259,7 +268,7 @@ export interface LeaseValues {
 }
 
 /** The fields a published job may carry over the wire: its payload and the add options (never `tx`, which only an in-process caller has). */
-export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey'] as const;
+export const PUBLISH_FIELDS = ['payload', 'name', 'priority', 'delayMs', 'runAt', 'maxAttempts', 'timeoutMs', 'trace', 'group', 'idempotencyKey', 'ttlMs', 'cost', 'uniqueKey', 'uniqueWindowMs', 'concurrencyKey', 'requires'] as const;
 
 /**
  * A published job as the engine's `addMany` item. A field the wire does not carry is refused,

@@ -94,6 +94,20 @@ describe('HTTP API (real sockets)', () => {
     assert.deepEqual((await call('POST', '/v1/queues/admin/purge')).json, { purged: 5 });
   });
 
+  it('resource tags: an add requires them, a receive offers them; a receive without them takes only jobs without requires', async () => {
+    const gpu = await call('POST', '/v1/queues/tagged/jobs', { payload: 'g', requires: ['region:eu', 'gpu'] });
+    assert.equal(gpu.status, 201);
+    assert.deepEqual(gpu.json.requires, ['gpu', 'region:eu']);
+    const plain = await call('POST', '/v1/queues/tagged/jobs', { payload: 'p' });
+    assert.deepEqual((await call('POST', '/v1/queues/tagged/receive', { max: 10 })).json.jobs.map((j: { id: string }) => j.id), [plain.json.id]);
+    assert.deepEqual((await call('POST', '/v1/queues/tagged/receive', { max: 10, tags: ['gpu'] })).json.jobs, [], 'gpu alone is not enough');
+    assert.deepEqual((await call('POST', '/v1/queues/tagged/receive', { max: 10, tags: ['gpu', 'region:eu'] })).json.jobs.map((j: { id: string }) => j.id), [gpu.json.id]);
+    const bad = await call('POST', '/v1/queues/tagged/jobs', { payload: 'x', requires: ['no spaces'] });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.field, 'requires');
+    assert.equal((await call('GET', '/v1/queues/tagged/stats')).json.unservable, 0);
+  });
+
   it('long poll: a waiting receive gets a job added after it began', async () => {
     // The wait is the longest allowed; an answer well before its end can only come from the add.
     const t = Date.now();

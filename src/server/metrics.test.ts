@@ -253,7 +253,7 @@ describe('the state metrics', () => {
     const registry = new Registry();
     const state = new StateMetrics(registry, new QueueLabels(1), src);
     const queue = (name: string, ready: number, oldestReadyAgeMs: number, paused: boolean, arrivalRate: number, workers: number, utilisation: number) => ({
-      queue: name, counts: { scheduled: 1, ready, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs, paused, length: ready + 1, maxLength: null, overflow: 'reject' as const,
+      queue: name, counts: { scheduled: 1, ready, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs, paused, length: ready + 1, maxLength: null, overflow: 'reject' as const, unservable: 0,
       model: { windowMs: 60_000, arrivalRate, completionRate: arrivalRate / 2, failureRate: 0, deadRate: 0, serviceTimeMs: 10, workers, utilisation, length: ready, meanWaitMs: 1000, drainEtaMs: null, dropRate: 0, dropped: 0 },
     });
     s.overview = { at: 1, consumers: [], alerts: [], processes: [], queues: [queue('q1', 1, 1000, false, 2, 4, 0.5), queue('q2', 2, 4000, true, 3, 1, 0.2), queue('q3', 4, 500, true, 1, 2, 0.1)] };
@@ -277,7 +277,7 @@ describe('the state metrics', () => {
     const registry = new Registry();
     const state = new StateMetrics(registry, new QueueLabels(10), src);
     const model = { windowMs: 1000, arrivalRate: 2, completionRate: 1, failureRate: 0, deadRate: 0, serviceTimeMs: 10, workers: 4, utilisation: 0.005, length: 3, meanWaitMs: 1500, drainEtaMs: null, dropRate: 0, dropped: 0 };
-    s.overview = { at: 1, consumers: [], alerts: [], processes: [], queues: [{ queue: 'q', counts: { scheduled: 0, ready: 3, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 2500, paused: true, length: 3, maxLength: null, overflow: 'reject', model }] };
+    s.overview = { at: 1, consumers: [], alerts: [], processes: [], queues: [{ queue: 'q', counts: { scheduled: 0, ready: 3, active: 0, completed: 0, dead: 0, cancelled: 0 }, oldestReadyAgeMs: 2500, paused: true, length: 3, maxLength: null, overflow: 'reject', unservable: 0, model }] };
     await state.refresh();
     let m = await read(registry);
     assert.deepEqual(

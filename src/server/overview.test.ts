@@ -105,3 +105,17 @@ test('tags are checked where they are given (Spool.connect) and where they arriv
     await raw.close();
   }
 });
+
+test('resource tags and capacity in subscribe are checked where they arrive, naming what is wrong', async () => {
+  const raw = await RawWs.open(broker.wsUrl);
+  try {
+    raw.send({ op: 'subscribe', id: 1, sub: 1, queue: 'q', credits: 1, tags: ['gpu', 'no way'] });
+    assert.match((await raw.next((f) => f.op === 'error' && f.id === 1, 20_000)).error.message, /subscribe: tags: tag "no way" is not valid/);
+    raw.send({ op: 'subscribe', id: 2, sub: 2, queue: 'q', credits: 1, capacity: 0 });
+    assert.match((await raw.next((f) => f.op === 'error' && f.id === 2, 20_000)).error.message, /"capacity" must be an integer from 1 to 10000/);
+    raw.send({ op: 'subscribe', id: 3, sub: 3, queue: 'q', credits: 1, tags: ['gpu'], capacity: 4 });
+    assert.equal((await raw.next((f) => (f.op === 'ok' || f.op === 'error') && f.id === 3, 20_000)).op, 'ok');
+  } finally {
+    await raw.close();
+  }
+});

@@ -1,3 +1,4 @@
+import { requiresOf } from '../core/resource-tags.ts';
 import type { AttemptRecord, DeadReason, Job, JobState, JobTrace } from '../core/job.ts';
 
 /**
@@ -40,6 +41,8 @@ export interface JobRow<J = unknown> {
   cost: number | null;
   /** The job's concurrency key; NULL when none. */
   concurrency_key: string | null;
+  /** The job's required resource tags joined by commas; NULL when none. */
+  requires: string | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -72,5 +75,6 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     expiresAt: row.expire_at ?? null,
     cost: row.cost ?? null,
     concurrencyKey: row.concurrency_key ?? null,
+    requires: requiresOf(row.requires),
   };
 }

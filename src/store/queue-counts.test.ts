@@ -138,7 +138,7 @@ interface Truth {
 /** What queueStats(null, now) must say, from a fresh count of the tables. */
 function expected(t: Truth, now: number): QueueStats[] {
   const by = new Map<string, QueueStats>();
-  const entry = (q: string) => by.get(q) ?? by.set(q, { queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' }).get(q)!;
+  const entry = (q: string) => by.get(q) ?? by.set(q, { queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject', unservable: 0 }).get(q)!;
   for (const q of t.queues) entry(q);
   for (const c of t.counts) entry(c.queue).counts[c.state] = c.n;
   for (const o of t.oldest) entry(o.queue).oldestReadyAgeMs = Math.max(0, now - o.at);
@@ -168,7 +168,7 @@ describe('job counts kept by the store equal a fresh count of the jobs', () => {
           assert.deepEqual(sortedStats(await store.queueStats(null, t)), want);
           for (const q of QUEUES) {
             const one = want.filter((s) => s.queue === q);
-            assert.deepEqual(await store.queueStats(q, t), one.length > 0 ? one : [{ queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' }]);
+            assert.deepEqual(await store.queueStats(q, t), one.length > 0 ? one : [{ queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject', unservable: 0 }]);
           }
           // Nothing negative or stale is kept: no counter row below 0, none for a queue with no jobs and no row.
           assert.deepEqual(db.prepare('SELECT * FROM queue_counts WHERE n < 0').all(), []);
@@ -226,7 +226,7 @@ describe('job counts kept by the store equal a fresh count of the jobs', () => {
           assert.deepEqual(sortedStats(await store.queueStats(null, t)), want, 'after the fold');
           for (const q of QUEUES) {
             const one = want.filter((s) => s.queue === q);
-            assert.deepEqual(await store.queueStats(q, t), one.length > 0 ? one : [{ queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject' }]);
+            assert.deepEqual(await store.queueStats(q, t), one.length > 0 ? one : [{ queue: q, counts: emptyCounts(), oldestReadyAgeMs: 0, paused: false, length: 0, maxLength: null, overflow: 'reject', unservable: 0 }]);
           }
           // The fold keeps no row at 0 (a deleted queue's) and none below it.
           assert.deepEqual([...(await sql.unsafe(`SELECT * FROM ${schema}.queue_counts WHERE n <= 0`))], []);

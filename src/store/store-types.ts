@@ -1,11 +1,18 @@
 /** The rows, parameters and results of the Store's methods (the interface itself is in store.ts, which re-exports these). */
 import type { DeadReason, Job, JobLogLine, JobState, Lease } from '../core/job.ts';
+import type { ConsumerAnnouncement } from './queue-stats.ts';
 import type { ConcurrencyRule, JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
 
 export interface WorkerRegistration {
   id: string;
   host: string;
   pid: number;
+  /**
+   * What the process consumes (resource-aware dispatch): per queue and set of resource tags, the
+   * capacity of its consumers. Absent: none yet. Queue stats count the ready jobs whose
+   * `requires` no live registration's consumers of their queue cover (QueueStats.unservable).
+   */
+  consumers?: readonly ConsumerAnnouncement[];
 }
 
 export interface StoreCapabilities {
@@ -64,6 +71,12 @@ export interface NewJobRow {
   cost?: number | null;
   /** The concurrency key (AddOptions.concurrencyKey); null or absent for none. Stored as `concurrency_key`. */
   concurrencyKey?: string | null;
+  /**
+   * The resource tags the job requires (AddOptions.requires), canonical (sorted, without
+   * repeats) and joined by commas, e.g. `gpu,region:eu`; null or absent for none. Stored as
+   * `requires`; only a claim whose `tags` include every one of them leases the job.
+   */
+  requires?: string | null;
   /**
    * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
    * `fifo`, no key (its claims read the priority index alone). The store computes the key in
@@ -148,6 +161,13 @@ export interface ClaimParams {
    * claims never together pass a limit. Order otherwise as without (byKey or fifo).
    */
   concurrency?: ConcurrencyRule | undefined;
+  /**
+   * The claiming worker's resource tags, canonical (sorted, without repeats). Every claim leases
+   * only jobs whose `requires` are all among them: jobs without `requires` are anyone's, and a
+   * claim without tags (absent or empty) takes only those. Jobs it cannot take are passed over,
+   * never moved; the claim order among the others is unchanged.
+   */
+  tags?: readonly string[] | undefined;
 }
 
 export interface CompleteItem {

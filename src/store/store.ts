@@ -1,6 +1,7 @@
 import type { Job, JobLogLine, Lease, QueueStats } from '../core/job.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
+import type { ConsumerAnnouncement } from './queue-stats.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
 
@@ -12,6 +13,7 @@ import type {
   WorkerRegistration,
 } from './store-types.ts';
 
+export type { ConsumerAnnouncement };
 export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, TokenInfo, TokenRow, TokenUse };
 // The rows, parameters and results of the methods below live in store-types.ts.
 export type {
@@ -222,6 +224,8 @@ export interface Store extends AlertStore {
   workerRegister?(worker: WorkerRegistration, now: number, ttlMs: number): Promise<void>;
   /** Renews a registration. False when it is gone: the process was presumed dead and its leases were taken back. */
   workerHeartbeat?(id: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Replaces what a registered process consumes (WorkerRegistration.consumers); nothing when it is not registered. */
+  workerAnnounce?(id: string, consumers: readonly ConsumerAnnouncement[]): Promise<void>;
   workerUnregister?(id: string): Promise<void>;
   /**
    * Optional, for a store served by a machine of its own (PostgreSQL): the server's clock, in

@@ -35,6 +35,13 @@ export interface SubscriptionHandlers {
   revoke(lease: Lease, reason: Error): void;
   /** Who consumes, for the overview's list of consumers (a broker's client); absent for a worker in this process. */
   readonly owner?: ConsumerOwner;
+  /**
+   * The subscriber's resource tags, canonical (see checkResourceTags): only jobs whose
+   * `requires` are all among them are delivered to it. Absent or empty: jobs without `requires` only.
+   */
+  readonly tags?: readonly string[];
+  /** How many jobs it runs at once (a worker's concurrency): its load is the jobs it holds over this. Absent: the most credits it held. */
+  readonly capacity?: number;
 }
 
 /** A remote consumer as the broker knows it. */

@@ -4,6 +4,7 @@ import { InvalidArgumentError, JobTimeoutError, SpoolError, StaleLeaseError, Unr
 import { leaseKey, type Job, type JobReport, type JobState, type Lease } from '../core/job.ts';
 import { checkLimit, describe } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
+import { checkResourceTags } from '../core/resource-tags.ts';
 import { startProcessSpan, type ProcessSpan } from '../tracing/tracing.ts';
 import type { ConsumerApi, Subscription } from './consumer.ts';
 
@@ -39,10 +40,18 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long `close()` waits for running handlers before releasing their jobs. Default 30 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * The resource tags this worker offers (e.g. `['gpu', 'region:eu']`): it takes jobs whose
+   * `requires` are all among them, and jobs without `requires`. Each tag is 1–64 letters,
+   * digits, '.', '_', ':' or '-', starting with a letter or digit; at most `resourceTagsMax`
+   * (16). Left out: none, so it takes only jobs without `requires` (see docs/scheduling.md,
+   * Resource-aware dispatch).
+   */
+  tags?: readonly string[];
 }
 
 /** Every key of {@link WorkerOptions}; others are refused. */
-const WORKER_OPTIONS: Record<keyof WorkerOptions, true> = { concurrency: true, shutdownTimeoutMs: true };
+const WORKER_OPTIONS: Record<keyof WorkerOptions, true> = { concurrency: true, shutdownTimeoutMs: true, tags: true };
 export const WORKER_OPTION_KEYS: readonly (keyof WorkerOptions)[] = Object.keys(WORKER_OPTIONS) as (keyof WorkerOptions)[];
 
 /** The reason a handler's signal carries when the worker shuts down past its deadline. */
@@ -92,6 +101,8 @@ function isUnstorableResult(err: unknown): boolean {
 export class Worker<P = unknown, R = unknown> extends EventEmitter {
   readonly queue: string;
   readonly concurrency: number;
+  /** Its resource tags, canonical (sorted, without repeats). */
+  readonly tags: readonly string[];
   readonly #api: ConsumerApi;
   readonly #handler: Handler<P, R>;
   readonly #shutdownTimeoutMs: number;
@@ -117,6 +128,7 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     this.#handler = handler;
     this.concurrency = checkLimit('concurrency', options.concurrency);
     this.#shutdownTimeoutMs = checkLimit('shutdownTimeoutMs', options.shutdownTimeoutMs);
+    this.tags = options.tags === undefined ? [] : checkResourceTags(options.tags, 'tags');
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
@@ -129,6 +141,8 @@ export class Worker<P = unknown, R = unknown> extends EventEmitter {
     if (this.#sub || this.#stopping) return;
     this.#keepAlive = setInterval(() => {}, 2 ** 30);
     this.#sub = this.#api.subscribe(this.queue, {
+      tags: this.tags,
+      capacity: this.concurrency,
       deliver: (jobs) => {
         for (const job of jobs) this.#run(job as Job<P>);
       },

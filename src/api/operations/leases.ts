@@ -1,18 +1,19 @@
 /** The operation rows on leases: receive, ack, nack, extend, report. */
 import type { Job } from '../../core/job.ts';
 import { LIMITS } from '../../core/limits.ts';
+import { checkResourceTags } from '../../core/resource-tags.ts';
 import { leaseBatch, op, queueIn, results, settleEach, type QueueInput } from '../operation-kit.ts';
 import type { Operation } from '../operations.ts';
 import { receive } from '../receive.ts';
 import * as S from '../schemas.ts';
 
 export const LEASE_OPERATIONS = [
-  op<QueueInput & { max?: number; waitMs?: number }, { jobs: Job[] }>({
+  op<QueueInput & { max?: number; waitMs?: number; tags?: string[] }, { jobs: Job[] }>({
     name: 'receive',
     summary: 'Lease up to `max` jobs, waiting up to `waitMs` for the first (long poll)',
     description: 'Each job carries `id` and `leaseToken`: settle it with ack, nack or extend before `leaseExpiresAt`.',
     action: 'consume', queue: 'input',
-    input: S.object({ ...queueIn, max: { type: 'integer', minimum: 1, maximum: LIMITS.claimBatchMax.max, description: 'Default 1.' }, waitMs: S.bounded('receiveWaitMaxMs', 'How long to wait for a first job; at most the broker\'s receiveWaitMaxMs.') }, ['queue']),
+    input: S.object({ ...queueIn, max: { type: 'integer', minimum: 1, maximum: LIMITS.claimBatchMax.max, description: 'Default 1.' }, waitMs: S.bounded('receiveWaitMaxMs', 'How long to wait for a first job; at most the broker\'s receiveWaitMaxMs.'), tags: S.resourceTags('The resource tags the caller offers (as a worker\'s `tags`): jobs whose `requires` are all among them are received too. Absent: only jobs without `requires`.') }, ['queue']),
     output: { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: S.job } } },
     http: {
       method: 'POST', path: '/v1/queues/{queue}/receive',
@@ -23,7 +24,7 @@ export const LEASE_OPERATIONS = [
       },
     },
     ws: { frame: 'subscribe' },
-    run: async (host, { queue, max, waitMs }, ctx) => ({ jobs: await receive(host, queue, max ?? 1, waitMs ?? 0, ctx.signal) }),
+    run: async (host, { queue, max, waitMs, tags }, ctx) => ({ jobs: await receive(host, queue, max ?? 1, waitMs ?? 0, ctx.signal, tags === undefined ? [] : checkResourceTags(tags, 'tags')) }),
   }),
   op<{ leases: { jobId: string; token: number; result?: unknown }[] }, unknown>({
     name: 'ack', summary: 'Complete leased jobs, one outcome per lease (a stale lease fails alone)',

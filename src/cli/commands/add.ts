@@ -6,7 +6,7 @@ import { SpoolError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { checkAddOptions, type AddOptions } from '../../core/add-options.ts';
-import { durationOption, integerOption, stringOption } from '../args.ts';
+import { durationOption, integerOption, stringOption, tagList } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
 import { Progress } from '../format.ts';
@@ -50,6 +50,9 @@ Options:
   --concurrency-key <s>
                        the key the queue's concurrencyLimit counts active jobs by (a tenant,
                        a customer): at most that many jobs of one key run at once
+  --requires <tags>    resource tags a worker must carry to take the job, comma-separated
+                       (e.g. gpu,region:eu): only a worker whose --tags include all of them
+                       takes it (default: any worker)
   --file <path>        read payloads from a file, one JSON value per line; "-" reads stdin.
                        Every line is a payload (the options above apply to all of them);
                        blank lines are skipped. Jobs are written ${ADD_FILE_BATCH_SIZE} per transaction
@@ -74,6 +77,7 @@ line on stderr when stderr is a terminal.`,
     'unique-key': { type: 'string' },
     'unique-window': { type: 'string' },
     'concurrency-key': { type: 'string' },
+    requires: { type: 'string' },
     file: { type: 'string' },
     batch: { type: 'string' },
   },
@@ -130,6 +134,8 @@ function addOptions(ctx: CommandContext): AddOptions {
   if (uniqueWindowMs !== undefined) options.uniqueWindowMs = uniqueWindowMs;
   const concurrencyKey = stringOption(ctx.options, 'concurrency-key');
   if (concurrencyKey !== undefined) options.concurrencyKey = concurrencyKey;
+  const requires = stringOption(ctx.options, 'requires');
+  if (requires !== undefined) options.requires = tagList(requires);
   return options;
 }
 

@@ -61,6 +61,8 @@ function renderJob(j: Job): string {
     ['lease', j.leaseExpiresAt === null ? '-' : `token ${j.leaseToken}, expires ${formatTime(j.leaseExpiresAt)}`],
     ['timeout', j.timeoutMs > 0 ? formatDuration(j.timeoutMs) : 'none'],
     ['progress', j.progress === null ? '-' : JSON.stringify(j.progress)],
+    // Only for a job that requires resource tags: other jobs' output stays as it was.
+    ...(j.requires.length > 0 ? [['requires', j.requires.join(',')] as [string, string]] : []),
   ];
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
   const lines = fields.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`);

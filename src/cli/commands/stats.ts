@@ -18,9 +18,11 @@ export const stats: Command = {
   help: `Shows, for every queue (or just [queue]), how many jobs are in each state, how long
 the oldest ready job has waited, and whether the queue is paused.
 
-Output: a table with columns QUEUE, ${JOB_STATES.map((s) => s.toUpperCase()).join(', ')}, OLDEST READY, PAUSED.
+Output: a table with columns QUEUE, ${JOB_STATES.map((s) => s.toUpperCase()).join(', ')}, OLDEST READY, PAUSED,
+and UNSERVABLE when some queue has ready jobs no live worker can take (their --requires tags
+are not all among any live worker's --tags).
 With --json: an array of {"queue","counts":{<state>: n},"oldestReadyAgeMs","paused","length",
-"maxLength","overflow","model"} (length: the jobs ready and scheduled, which a bounded
+"maxLength","overflow","unservable","model"} (length: the jobs ready and scheduled, which a bounded
 queue's maxLength counts; and "heldUntil" for a queue with a rate limit: when its next token
 is due while it holds jobs back),
 where "model" is the queue's queueing model as GET /v1/overview has it (λ, μ, S, c, ρ, L, W;
@@ -43,13 +45,16 @@ Through a broker whose token may read only some queues, the others are left out.
     });
     printResult(ctx.json, rows, () => {
       if (rows.length === 0) return 'no queues yet';
+      // Shown only when it says something: jobs waiting for a worker with tags nobody live has.
+      const unservable = rows.some((s) => s.unservable > 0);
       return table(
-        ['QUEUE', ...JOB_STATES.map((s) => s.toUpperCase()), 'OLDEST READY', 'PAUSED'],
+        ['QUEUE', ...JOB_STATES.map((s) => s.toUpperCase()), 'OLDEST READY', 'PAUSED', ...(unservable ? ['UNSERVABLE'] : [])],
         rows.map((s) => [
           s.queue,
           ...JOB_STATES.map((state) => String(s.counts[state])),
           s.counts.ready > 0 ? formatDuration(s.oldestReadyAgeMs) : '-',
           s.paused ? 'yes' : 'no',
+          ...(unservable ? [String(s.unservable)] : []),
         ]),
       );
     });

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Job, JobState } from '../../core/job.ts';
 import type { Handler } from '../../worker/worker.ts';
-import { integerOption } from '../args.ts';
+import { integerOption, stringOption, tagList } from '../args.ts';
 import type { Command } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
 import { firstLine } from '../format.ts';
@@ -30,6 +30,9 @@ Options:
   --concurrency <n>         handlers running at once (default 1)
   --shutdown-timeout <ms>   how long a graceful stop waits for running handlers before
                             giving their jobs back (default 30000)
+  --tags <tags>             resource tags this worker offers, comma-separated (e.g.
+                            gpu,region:eu): it also takes jobs added with --requires
+                            among them (default: none, only jobs without --requires)
 
 Output (stderr): one line when it starts, one per failed attempt, and a summary when it stops.
 With --json, the summary is printed to stdout as {"queue","completed","failed"}; whatever
@@ -39,6 +42,7 @@ one exits at once (130), and the jobs it was running run again after their lease
   options: {
     concurrency: { type: 'string' },
     'shutdown-timeout': { type: 'string' },
+    tags: { type: 'string' },
   },
   positionals: { min: 2, max: 2 },
   longRunning: true,
@@ -47,6 +51,8 @@ one exits at once (130), and the jobs it was running run again after their lease
     const [queue, modulePath] = ctx.args as [string, string];
     const concurrency = integerOption(ctx.options, 'concurrency');
     const shutdownTimeoutMs = integerOption(ctx.options, 'shutdown-timeout');
+    const tagText = stringOption(ctx.options, 'tags');
+    const tags = tagText === undefined ? undefined : tagList(tagText);
     const handler = await loadHandler(modulePath);
     const stop = waitForStop();
     try {
@@ -55,7 +61,7 @@ one exits at once (130), and the jobs it was running run again after their lease
       let failed = 0;
       let worker;
       try {
-        worker = spool.work(queue, handler, { concurrency, shutdownTimeoutMs });
+        worker = spool.work(queue, handler, { concurrency, shutdownTimeoutMs, ...(tags ? { tags } : {}) });
       } catch (err) {
         await spool.close();
         throw err;
@@ -67,7 +73,7 @@ one exits at once (130), and the jobs it was running run again after their lease
         note(`job ${job.id} failed (attempt ${job.attempt}/${job.maxAttempts}, now ${state}): ${message}`);
       });
       worker.on('error', (err: unknown) => note(`spool work: ${(err as Error)?.message ?? String(err)}`));
-      note(`spool work: ${queue} from ${location}, concurrency ${worker.concurrency}, handler ${resolve(modulePath)}. Stop with Ctrl+C.`);
+      note(`spool work: ${queue} from ${location}, concurrency ${worker.concurrency}${worker.tags.length > 0 ? `, tags ${worker.tags.join(',')}` : ''}, handler ${resolve(modulePath)}. Stop with Ctrl+C.`);
       const signal = await stop.received;
       note(`spool work: ${signal}, finishing ${worker.running} running job(s)`);
       await worker.close();

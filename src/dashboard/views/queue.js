@@ -53,6 +53,8 @@ export function QueueView({ queue }) {
       <dl class="counts" aria-label="Jobs per state">
         ${STATES.map((s) => html`<div key=${s}><dt>${s}</dt><dd data-count=${s}><a href=${to.jobs({ queue, state: s })}>${count(stats.counts[s])}</a></dd></div>`)}
         <div><dt>oldest ready</dt><dd>${stats.oldestReadyAgeMs ? duration(stats.oldestReadyAgeMs) : '–'}</dd></div>
+        ${stats.unservable > 0 ? html`
+          <div><dt>unservable</dt><dd data-unservable title="ready jobs whose required tags no live worker of this queue has">${count(stats.unservable)}</dd></div>` : null}
         ${stats.maxLength === null ? null : html`
           <div><dt>waiting / bound</dt><dd data-bound=${stats.overflow} title=${`overflow: ${stats.overflow}`}>${count(stats.length)} / ${count(stats.maxLength)}</dd></div>
           <div><dt>dropped</dt><dd data-dropped>${count(stats.model.dropped)}</dd></div>`}

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../core/errors.ts';
 import { checkTags } from '../../core/tags.ts';
+import { checkResourceTags } from '../../core/resource-tags.ts';
 import { describe, LIMITS } from '../../core/limits.ts';
 import type { ClientFrame } from '../../protocol/frames.ts';
 import { CALL_METHODS } from './calls.ts';
@@ -73,6 +74,17 @@ export function checkFrame(value: unknown, batchMax: number): ClientFrame {
   if (op === 'subscribe') {
     if (!isCount(value.sub) || !isCount(value.credits)) fail('"sub" and "credits" must be non-negative integers');
     if (typeof value.queue !== 'string') fail('"queue" must be a string');
+    if (value.tags !== undefined) {
+      try {
+        value.tags = checkResourceTags(value.tags, 'tags'); // canonical: the broker groups its subscribers by them
+      } catch (err) {
+        fail((err as Error).message);
+      }
+    }
+    const capacity = value.capacity;
+    if (capacity !== undefined && !(Number.isSafeInteger(capacity) && (capacity as number) >= 1 && (capacity as number) <= LIMITS.concurrency.max)) {
+      fail(`"capacity" must be an integer from 1 to ${LIMITS.concurrency.max}`);
+    }
     return value as unknown as ClientFrame;
   }
   if (op === 'unsubscribe') {

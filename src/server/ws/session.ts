@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import { InvalidArgumentError, SpoolError } from '../../core/errors.ts';
 import { leaseKey, type Job, type Lease } from '../../core/job.ts';
 import {
-  CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits, type WireError,
+  CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits, type SubscribeFrame, type WireError,
 } from '../../protocol/frames.ts';
 import { errorToWire } from '../../protocol/wire-errors.ts';
 import type { ConsumerOwner, Subscription } from '../../worker/consumer.ts';
@@ -206,7 +206,7 @@ export class Session {
       case 'extend':
         return this.#leaseOp(frame.leases, (l) => spool.extend(lease(l), l.leaseMs), false);
       case 'subscribe':
-        return this.#subscribe(frame.sub, frame.queue, frame.credits);
+        return this.#subscribe(frame);
       case 'unsubscribe': {
         this.#subs.get(frame.sub)?.sub.close();
         this.#subs.delete(frame.sub);
@@ -282,7 +282,8 @@ export class Session {
     return { results };
   }
 
-  #subscribe(id: number, queue: string, credits: number): undefined {
+  #subscribe(frame: SubscribeFrame): undefined {
+    const { sub: id, queue, credits } = frame;
     authorize(this.#access!, OPERATION.receive!.action as Action, queue);
     if (this.#subs.has(id)) throw new InvalidArgumentError('sub', `subscription ${id} is already open on this connection; pick another "sub"`);
     const remote: RemoteSub = {
@@ -304,6 +305,9 @@ export class Session {
           this.#send({ op: 'revoke', sub: id, jobId: l.jobId, token: l.token, error: errorToWire(reason) });
         },
         ...(this.#o.peer ? { owner: this.#owner(this.#o.peer) } : {}),
+        // Checked and made canonical with the frame (frame-check.ts).
+        ...(frame.tags ? { tags: frame.tags } : {}),
+        ...(frame.capacity ? { capacity: frame.capacity } : {}),
       }),
     };
     this.#subs.set(id, remote);

@@ -16,6 +16,7 @@ import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { rateLimitsSuite } from './rate-limits.ts';
+import { resourcesSuite } from './resources.ts';
 import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
@@ -58,6 +59,7 @@ function suites(target: HarnessTarget): void {
   policiesSuite(target);
   uniqueSuite(target);
   concurrencySuite(target);
+  resourcesSuite(target);
 }
 
 /**

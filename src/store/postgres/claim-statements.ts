@@ -16,7 +16,7 @@ export function claimStatements(s: string) {
       picked AS (${concurrencyPick({
         table: `${s}.jobs`, queue: '$1', limit: '$3', defaultLimit: '$6::int', groupFifo: '$8::boolean', yes: 'true',
         states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR $8::boolean OR run_at <= $2)`,
-        eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE})`,
+        eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE}) AND ${covered('$9')}`,
         keyLimit: `($7::jsonb ->> ck)::int`,
       }, byKey)})
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
@@ -26,7 +26,7 @@ export function claimStatements(s: string) {
 
   return {
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
-    // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
+    // maintenance ticks), whose required tags the worker's ($6) cover; rows another claimer holds are skipped, never waited for. Jobs past their
     // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
     // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
     claim: `WITH x AS (
@@ -34,10 +34,10 @@ export function claimStatements(s: string) {
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}
         ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}
         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
@@ -51,10 +51,10 @@ export function claimStatements(s: string) {
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}
         ORDER BY sort_key, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}
         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
@@ -64,7 +64,7 @@ export function claimStatements(s: string) {
     // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), fifo
     // order and by sort key: run after the queue's claim lock (claimLock), so the active jobs it counts
     // are every claim's that committed. $6 the limit of a key not named (NULL: none) · $7 the limits of
-    // the keys named (JSON) · $8 group FIFO. Expired jobs move to dead as in claim; they are never picked.
+    // the keys named (JSON) · $8 group FIFO · $9 the worker's tags. Expired jobs move to dead as in claim; they are never picked.
     claimLimited: limitedClaim(false),
     claimLimitedByKey: limitedClaim(true),
     // Serializes the limited claims of a queue ($1, schema-qualified) to the end of the transaction.
@@ -81,6 +81,13 @@ export function claimStatements(s: string) {
     estimatesDeleteQueue: `DELETE FROM ${s}.run_estimates WHERE queue = $1`,
   };
 }
+
+/**
+ * Whether the claiming worker's tags (`tags`: a text[] parameter) cover the row's `requires`
+ * (tags joined by commas; NULL: none, and nothing more is computed). Rows it fails are passed
+ * over in claim order, never locked (the filter is applied before FOR UPDATE locks a row).
+ */
+const covered = (tags: string): string => `(requires IS NULL OR string_to_array(requires, ',') <@ ${tags}::text[])`;
 
 /** The advisory lock class of claims of queues with concurrency limits (pg_advisory_xact_lock(class, hashtext(queue))). */
 const CLAIM_LOCK = 0x5f00_3000;

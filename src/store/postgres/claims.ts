@@ -11,7 +11,7 @@ export async function jobsClaim(ctx: PgContext<Store>, p: ClaimParams): Promise<
   if (p.concurrency) return claimLimited(ctx, p, p.concurrency);
   if (p.byKey) return claimByKey(ctx, p);
   const rows = await ctx.run(
-    () => ctx.db.q(ctx.q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
+    () => ctx.db.q(ctx.q.claim, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, p.tags ?? []]),
     `claim from ${p.queue}`,
   );
   return (rows as unknown as PgJobRow[]).map(pgRowToJob).sort(compareClaimOrder);
@@ -23,7 +23,7 @@ export async function jobsClaim(ctx: PgContext<Store>, p: ClaimParams): Promise<
  */
 async function claimByKey(ctx: PgContext<Store>, p: ClaimParams): Promise<Job[]> {
   const rows = (await ctx.run(
-    () => ctx.db.q(ctx.q.claimByKey, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null]),
+    () => ctx.db.q(ctx.q.claimByKey, [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, p.tags ?? []]),
     `claim from ${p.queue}`,
   )) as unknown as (PgJobRow & { sort_key: number })[];
   rows.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -41,7 +41,7 @@ async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: Concurr
   const rows = (await ctx.run(() => ctx.transaction(async (tx) => {
     await tx.q(ctx.q.claimLock, [`${ctx.schema}.${p.queue}`]);
     return tx.q(p.byKey ? ctx.q.claimLimitedByKey : ctx.q.claimLimited,
-      [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, rule.limit, JSON.stringify(rule.limits), rule.groupFifo]);
+      [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, rule.limit, JSON.stringify(rule.limits), rule.groupFifo, p.tags ?? []]);
   }), `claim from ${p.queue}`)) as unknown as (PgJobRow & { sort_key: number | null })[];
   return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: pgRowToJob(row) })), p.byKey === true);
 }

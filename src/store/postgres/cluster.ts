@@ -1,4 +1,4 @@
-import type { ReapedJob, Store, WorkerRegistration } from '../store.ts';
+import type { ConsumerAnnouncement, ReapedJob, Store, WorkerRegistration } from '../store.ts';
 import type { Executor, TxExecutor } from './pg-client.ts';
 import type { PgStatements } from './statements.ts';
 
@@ -24,7 +24,11 @@ export interface PgContext<S> {
 const VACUUM_MIN_DEAD_ROWS = 20_000;
 
 export async function workerRegister(ctx: PgContext<Store>, w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
-  await ctx.run(() => ctx.db.q(ctx.q.workerRegister, [w.id, w.host, w.pid, now, now + ttlMs]), 'register this process');
+  await ctx.run(() => ctx.db.q(ctx.q.workerRegister, [w.id, w.host, w.pid, now, now + ttlMs, JSON.stringify(w.consumers ?? [])]), 'register this process');
+}
+
+export async function workerAnnounce(ctx: PgContext<Store>, id: string, consumers: readonly ConsumerAnnouncement[]): Promise<void> {
+  await ctx.run(() => ctx.db.q(ctx.q.workerAnnounce, [id, JSON.stringify(consumers)]), 'announce this process\'s consumers');
 }
 
 /** The database server's clock, in epoch ms (fractional). */

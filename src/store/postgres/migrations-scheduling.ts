@@ -81,4 +81,21 @@ export const SCHEDULING_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_finished_unique ON ${s}.jobs_finished (queue, unique_key, unique_until) WHERE unique_key IS NOT NULL;
     `,
   },
+  {
+    version: 17,
+    name: 'resource tags',
+    sql: (s) => `
+      -- The add option requires: the resource tags a worker must carry to lease the job, sorted
+      -- and joined by commas; NULL when none. In both tables: an operator retry brings it back.
+      -- A claim passes over the jobs its worker cannot take (it filters the rows it reads in
+      -- claim order). The partial index lets the stats count the ready jobs no live worker can
+      -- take by their distinct tag sets; jobs without tags are not in it.
+      ALTER TABLE ${s}.jobs ADD COLUMN requires text;
+      ALTER TABLE ${s}.jobs_finished ADD COLUMN requires text;
+      CREATE INDEX jobs_requires ON ${s}.jobs (queue, requires) WHERE requires IS NOT NULL AND state = 'ready';
+      -- What each process consumes (resource-aware dispatch): a JSON array of
+      -- {"queue", "tags", "capacity"}, rewritten when its consumers change; the stats read it.
+      ALTER TABLE ${s}.workers ADD COLUMN consumers jsonb NOT NULL DEFAULT '[]';
+    `,
+  },
 ];

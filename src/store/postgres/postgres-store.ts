@@ -4,7 +4,7 @@ import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ProcessSnapshot, ProcessSnapshots, InsertReport,
+  TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ConsumerAnnouncement, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem,
 } from '../store.ts';
 import { PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
@@ -206,6 +206,7 @@ export class PostgresStore implements Store {
   // Many processes on one database: registry, leadership, upkeep (see cluster.ts).
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return cluster.workerRegister(this.#ctx(), w, now, ttlMs); }
   workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return cluster.workerHeartbeat(this.#ctx(), id, now, ttlMs); }
+  workerAnnounce(id: string, consumers: readonly ConsumerAnnouncement[]): Promise<void> { return cluster.workerAnnounce(this.#ctx(), id, consumers); }
   workerUnregister(id: string): Promise<void> { return cluster.workerUnregister(this.#ctx(), id); }
   storeTime(): Promise<number> { return cluster.storeTime(this.#ctx()); }
   workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return cluster.workersReapDead(this.#ctx(), p); }

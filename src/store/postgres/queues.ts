@@ -3,11 +3,29 @@ import { jobOrderOf, resolveQueueConfig, sameJobOrder, type JobOrder, type Queue
 import type { QueueDeleteParams, QueueDeleteResult, Store, StoredQueue } from '../store.ts';
 import type { PgContext } from './cluster.ts';
 import { statsFromRows, toStoredQueue, type QueueRow } from './rows.ts';
+import { unservableSets } from '../queue-stats.ts';
 
 /** Queues for the PostgreSQL store (its methods delegate here): stats, settings, pause, delete. */
 
 export async function queueStats(ctx: PgContext<Store>, queue: string | null, now: number): Promise<QueueStats[]> {
-  return statsFromRows(await ctx.run(() => ctx.db.q(ctx.q.stats, [queue]), 'read queue stats'), queue, now);
+  const stats = statsFromRows(await ctx.run(() => ctx.db.q(ctx.q.stats, [queue]), 'read queue stats'), queue, now);
+  await countUnservable(ctx, stats, queue, now);
+  return stats;
+}
+
+/**
+ * QueueStats.unservable: the distinct required tag sets among the ready jobs (one index seek
+ * each), and for those no live process's consumers of the queue cover, their ready jobs counted.
+ */
+async function countUnservable(ctx: PgContext<Store>, stats: QueueStats[], queue: string | null, now: number): Promise<void> {
+  const sets = (await ctx.run(() => ctx.db.q(ctx.q.requiresSets, [queue]), 'read queue stats')) as unknown as { queue: string; requires: string }[];
+  if (sets.length === 0) return;
+  const consumers = (await ctx.run(() => ctx.db.q(ctx.q.liveConsumers, [now]), 'read queue stats')).map((r) => r.consumers);
+  for (const u of unservableSets(sets, consumers)) {
+    const [row] = await ctx.run(() => ctx.db.q(ctx.q.requiresCount, [u.queue, u.requires]), 'read queue stats');
+    const entry = stats.find((s) => s.queue === u.queue);
+    if (entry) entry.unservable += (row as { n: number }).n;
+  }
 }
 
 /**

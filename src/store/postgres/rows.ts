@@ -27,7 +27,7 @@ export function toStoredQueue(row: QueueRow): StoredQueue {
  * The parallel arrays the insert statement unnests, the NOTIFY channel (or null), then the groups
  * ($14), start deadlines ($15), costs ($16), and each row's order ($17 its policy, NULL for fifo;
  * $18 its parameter: agingMs, costFactor, or the weight of the row's group), then the concurrency
- * keys ($19).
+ * keys ($19) and the required resource tags ($20).
  */
 export function insertParams(rows: readonly NewJobRow[], channel: string | null): unknown[] {
   return [
@@ -36,6 +36,7 @@ export function insertParams(rows: readonly NewJobRow[], channel: string | null)
     rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), channel,
     rows.map((r) => r.group), rows.map((r) => r.expiresAt ?? null), rows.map((r) => r.cost ?? null),
     rows.map((r) => r.order?.policy ?? null), rows.map(orderParameter), rows.map((r) => r.concurrencyKey ?? null),
+    rows.map((r) => r.requires ?? null),
   ];
 }
 

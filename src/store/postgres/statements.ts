@@ -117,9 +117,9 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key)
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires)
       SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
-        timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key
+        timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2, expire_at = NULL
@@ -229,8 +229,21 @@ export function pgStatements(s: string, historyMax: number) {
       ON CONFLICT (queue, state) DO UPDATE SET n = ${s}.queue_counts.n + excluded.n`,
     countsDropZero: `DELETE FROM ${s}.queue_counts WHERE n = 0`,
 
-    workerRegister: `INSERT INTO ${s}.workers (id, host, pid, started_at, heartbeat_at, expires_at) VALUES ($1, $2, $3, $4, $4, $5)
-      ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5`,
+    workerRegister: `INSERT INTO ${s}.workers (id, host, pid, started_at, heartbeat_at, expires_at, consumers) VALUES ($1, $2, $3, $4, $4, $5, $6::jsonb)
+      ON CONFLICT (id) DO UPDATE SET heartbeat_at = $4, expires_at = $5, consumers = $6::jsonb`,
+    workerAnnounce: `UPDATE ${s}.workers SET consumers = $2::jsonb WHERE id = $1`,
+    // Resource-aware dispatch: the distinct required tag sets among each queue's ready jobs (a loose scan
+    // of the partial index jobs_requires, one seek per set), what live processes consume, the ready jobs of one set.
+    requiresSets: `WITH RECURSIVE r(queue, requires) AS (
+        SELECT q.name, (SELECT requires FROM ${s}.jobs WHERE queue = q.name AND requires IS NOT NULL AND state = 'ready' ORDER BY requires LIMIT 1)
+        FROM ${s}.queues q WHERE $1::text IS NULL OR q.name = $1
+        UNION ALL
+        SELECT queue, (SELECT requires FROM ${s}.jobs WHERE queue = r.queue AND requires IS NOT NULL AND state = 'ready' AND requires > r.requires
+                       ORDER BY requires LIMIT 1)
+        FROM r WHERE requires IS NOT NULL)
+      SELECT queue, requires FROM r WHERE requires IS NOT NULL`,
+    liveConsumers: `SELECT consumers FROM ${s}.workers WHERE expires_at > $1 AND consumers <> '[]'::jsonb`,
+    requiresCount: `SELECT count(*)::int AS n FROM ${s}.jobs WHERE queue = $1 AND requires = $2 AND requires IS NOT NULL AND state = 'ready'`,
     workerHeartbeat: `UPDATE ${s}.workers SET heartbeat_at = $2, expires_at = $3 WHERE id = $1 RETURNING id`,
     workerUnregister: `DELETE FROM ${s}.workers WHERE id = $1`,
     // The database server's clock (not the transaction's start): every process's time is set by it.

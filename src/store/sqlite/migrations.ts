@@ -364,6 +364,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_unique_window ON jobs (queue, unique_key, unique_until) WHERE unique_until IS NOT NULL;
     `,
   },
+  {
+    version: 20,
+    name: 'resource tags',
+    sql: `
+      -- The add option requires: the resource tags a worker must carry to lease the job, sorted
+      -- and joined by commas; NULL when none. A claim passes over the jobs its worker cannot
+      -- take (no index: it filters the rows it reads in claim order). The partial index lets the
+      -- stats count the waiting jobs no live worker can take by their distinct tag sets, without
+      -- reading the queue's other jobs; jobs without tags are not in it.
+      ALTER TABLE jobs ADD COLUMN requires TEXT;
+      CREATE INDEX jobs_requires ON jobs (queue, requires) WHERE requires IS NOT NULL AND state = 'ready';
+      -- What each process consumes (resource-aware dispatch): a JSON array of
+      -- {"queue", "tags", "capacity"}, rewritten when its consumers change; the stats read it.
+      ALTER TABLE workers ADD COLUMN consumers TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

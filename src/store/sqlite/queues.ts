@@ -1,6 +1,6 @@
 import type { JobState, QueueStats } from '../../core/job.ts';
 import type { QueueDeleteParams, QueueDeleteResult, StoredQueue } from '../store.ts';
-import { QueueStatsBuilder } from '../queue-stats.ts';
+import { QueueStatsBuilder, unservableSets } from '../queue-stats.ts';
 import type { prepareStatements } from './statements.ts';
 import type { CountLedger } from './count-ledger.ts';
 
@@ -31,6 +31,10 @@ export function queueStats(s: Statements, queue: string | null, now: number): Qu
   for (const c of counts) stats.count(c.queue, c.state, c.n);
   const oldest = (queue === null ? s.oldestAll.all() : s.oldestOne.all(queue)) as { queue: string; at: number | null }[];
   for (const o of oldest) stats.oldestReady(o.queue, o.at);
+  // Ready jobs no live worker can take: the sets of required tags no live consumer covers, each counted.
+  const sets = (queue === null ? s.requiresSetsAll.all() : s.requiresSetsOne.all(queue)) as { queue: string; requires: string }[];
+  const consumers = sets.length === 0 ? [] : (s.liveConsumers.all(now) as { consumers: string }[]).map((r) => r.consumers);
+  for (const u of unservableSets(sets, consumers)) stats.unservable(u.queue, (s.requiresCount.get(u.queue, u.requires) as { n: number }).n);
   return stats.build(queue);
 }
 

@@ -8,7 +8,7 @@ import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport, ConsumerAnnouncement,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import { inClaimOrder } from '../concurrency-claim.ts';
@@ -197,7 +197,7 @@ export class SqliteStore implements Store {
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
       if (p.concurrency) return this.#claimLimited(p, p.concurrency);
       if (p.byKey) return this.#claimByKey(p);
-      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
+      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, tagsParam(p), p.limit) as unknown as JobRow[];
       this.#counts.move(p.queue, 'ready', 'active', rows.length);
       return rows.map(rowToJob).sort(compareClaimOrder);
     });
@@ -208,11 +208,11 @@ export class SqliteStore implements Store {
    * by a process that had not yet seen the policy) in the fifo order. Inside the group's transaction.
    */
   #claimByKey(p: ClaimParams): Job[] {
-    const keyed = this.#s.claimByKey.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as (JobRow & { sort_key: number })[];
+    const keyed = this.#s.claimByKey.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, tagsParam(p), p.limit) as unknown as (JobRow & { sort_key: number })[];
     keyed.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const jobs = keyed.map(rowToJob);
     if (jobs.length < p.limit) {
-      const rest = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit - jobs.length) as unknown as JobRow[];
+      const rest = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, tagsParam(p), p.limit - jobs.length) as unknown as JobRow[];
       jobs.push(...rest.map(rowToJob).sort(compareClaimOrder));
     }
     this.#counts.move(p.queue, 'ready', 'active', jobs.length);
@@ -226,7 +226,7 @@ export class SqliteStore implements Store {
    */
   #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Job[] {
     const statement = p.byKey ? this.#s.claimLimitedByKey : this.#s.claimLimited;
-    const rows = statement.all(p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0) as unknown as (JobRow & { sort_key: number | null })[];
+    const rows = statement.all(p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0, tagsParam(p)) as unknown as (JobRow & { sort_key: number | null })[];
     this.#counts.move(p.queue, 'ready', 'active', rows.length);
     return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: rowToJob(row) })), p.byKey === true);
   }
@@ -341,6 +341,7 @@ export class SqliteStore implements Store {
   // The registry of processes sharing the file (see workers.ts).
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return this.#workers.register(w, now, ttlMs); }
   workerHeartbeat(id: string, now: number, ttlMs: number): Promise<boolean> { return this.#workers.heartbeat(id, now, ttlMs); }
+  workerAnnounce(id: string, consumers: readonly ConsumerAnnouncement[]): Promise<void> { return this.#workers.announce(id, consumers); }
   workerUnregister(id: string): Promise<void> { return this.#workers.unregister(id); }
   workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return this.#workers.reapDead(p); }
   // Process snapshots for the cluster-wide model (see snapshots.ts).
@@ -375,4 +376,9 @@ const STORED: ItemOutcome = Object.freeze({ ok: true as const });
 function outcomeOf(named: string | Duplicate | null): ItemOutcome {
   if (named === null) return STORED;
   return typeof named === 'string' ? { ok: true, existing: named } : { ok: true, duplicateOf: named.duplicateOf };
+}
+
+/** The claiming worker's tags as the claim statements take them: a JSON array. */
+function tagsParam(p: ClaimParams): string {
+  return p.tags && p.tags.length > 0 ? JSON.stringify(p.tags) : '[]';
 }

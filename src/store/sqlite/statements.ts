@@ -73,13 +73,21 @@ const queueIdsAfter = (queue: string, after: string, to: string, limit: string):
 ).join(' UNION ALL ')}) ORDER BY id LIMIT ${limit}`;
 
 
+/**
+ * Whether the claiming worker's tags (`tags`: a parameter, a JSON array of strings) cover the
+ * row's `requires` (tags joined by commas; NULL: none, and nothing more is read). The stored
+ * tags never hold a quote or a backslash (RESOURCE_TAG_PATTERN), so quoting them makes a JSON array.
+ */
+const COVERED = (tags: string): string => `(requires IS NULL OR NOT EXISTS (
+    SELECT 1 FROM json_each('["' || replace(requires, ',', '","') || '"]') r WHERE r.value NOT IN (SELECT value FROM json_each(${tags}))))`;
+
 /** See claimLimited below. */
 const limitedClaim = (byKey: boolean): string => `UPDATE jobs
   SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
   WHERE id IN (SELECT id FROM (${concurrencyPick({
     table: 'jobs', queue: '?4', limit: '?5', defaultLimit: '?6', groupFifo: '?8', yes: '1',
     states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR ?8 = 1)`,
-    eligible: `state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?2)`,
+    eligible: `state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?2) AND ${COVERED('?9')}`,
     keyLimit: '(SELECT value FROM json_each(?7) WHERE key = ck)',
   }, byKey)}))
   RETURNING ${JOB}, sort_key`;
@@ -89,7 +97,7 @@ const limitedClaim = (byKey: boolean): string => `UPDATE jobs
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost, concurrency_key`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost, concurrency_key, requires`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -156,11 +164,26 @@ const OLDEST_READY = (which: string): string => `WITH RECURSIVE p(queue, priorit
                      ORDER BY run_at LIMIT 1)) AS at
   FROM p WHERE priority IS NOT NULL GROUP BY queue`;
 
+/**
+ * The distinct `requires` of the ready jobs of each queue with ready jobs (those of queue_counts
+ * matching `which`): a loose index scan of jobs_requires, one seek from each set to the next, so
+ * the cost is the number of distinct sets, however many jobs carry them.
+ */
+const REQUIRES_SETS = (which: string): string => `WITH RECURSIVE r(queue, requires) AS (
+    SELECT queue, (SELECT requires FROM jobs INDEXED BY jobs_requires WHERE queue = c.queue AND requires IS NOT NULL AND state = 'ready'
+                   ORDER BY requires LIMIT 1)
+    FROM queue_counts c WHERE ${which}
+    UNION ALL
+    SELECT queue, (SELECT requires FROM jobs INDEXED BY jobs_requires WHERE queue = r.queue AND requires IS NOT NULL AND state = 'ready'
+                   AND requires > r.requires ORDER BY requires LIMIT 1)
+    FROM r WHERE requires IS NOT NULL)
+  SELECT queue, requires FROM r WHERE requires IS NOT NULL`;
+
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
-    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until, concurrency_key)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until, concurrency_key, requires)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // The live job of a queue holding a unique key (index jobs_unique: its WHERE is the index's).
     uniqueHolder: p(`SELECT id FROM jobs WHERE queue = ? AND unique_key = ? AND unique_key IS NOT NULL AND state IN ('scheduled', 'ready', 'active')`),
     // A finished job of a queue still holding a unique key by its window at ?3 (index jobs_unique_window), the latest window first.
@@ -173,17 +196,17 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     // The claiming process's registration (worker_id) is set in the same UPDATE: the registry costs a claim nothing.
     claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
               WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
-                           ORDER BY priority DESC, run_at, id LIMIT ?)
+                           AND ${COVERED('?')} ORDER BY priority DESC, run_at, id LIMIT ?)
               RETURNING ${JOB}`),
     // The claim of a queue whose policy is not fifo: lowest sort key first (see ordering.ts).
     claimByKey: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
               WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_sorted
                            WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
-                           ORDER BY sort_key, id LIMIT ?)
+                           AND ${COVERED('?')} ORDER BY sort_key, id LIMIT ?)
               RETURNING ${JOB}, sort_key`),
     // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), in fifo
     // order and by sort key: ?1 lease end · ?2 now · ?3 worker · ?4 queue · ?5 limit · ?6 the limit of a key not
-    // named (NULL: none) · ?7 the limits of the keys named (JSON) · ?8 group FIFO (0/1). Due jobs were promoted
+    // named (NULL: none) · ?7 the limits of the keys named (JSON) · ?8 group FIFO (0/1) · ?9 the worker's tags (JSON). Due jobs were promoted
     // and expired ones moved to dead just before, in the same transaction (see SqliteStore.jobsClaim).
     claimLimited: p(limitedClaim(false)),
     claimLimitedByKey: p(limitedClaim(true)),
@@ -306,6 +329,12 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     countsOne: p(`SELECT queue, state, n FROM queue_counts WHERE queue = ? AND n <> 0`),
     oldestAll: p(OLDEST_READY(`state = 'ready' AND n > 0`)),
     oldestOne: p(OLDEST_READY(`queue = ?1 AND state = 'ready' AND n > 0`)),
+    // Resource-aware dispatch: the distinct required tag sets among each queue's ready jobs (one seek of the
+    // partial index jobs_requires per set), what live processes consume (?1 now), and the ready jobs of one set.
+    requiresSetsAll: p(REQUIRES_SETS(`state = 'ready' AND n > 0`)),
+    requiresSetsOne: p(REQUIRES_SETS(`queue = ?1 AND state = 'ready' AND n > 0`)),
+    liveConsumers: p(`SELECT consumers FROM workers WHERE expires_at > ?1 AND consumers <> '[]'`),
+    requiresCount: p(`SELECT count(*) AS n FROM jobs INDEXED BY jobs_requires WHERE queue = ?1 AND requires = ?2 AND requires IS NOT NULL AND state = 'ready'`),
     // Run when a queue has no job left (deleted with the queue): its rows, whatever the deltas not yet written (count-ledger.ts forgets those).
     queueCountsDelete: p(`DELETE FROM queue_counts WHERE queue = ?`),
     queueUpsert: p(`INSERT INTO queues (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)

@@ -56,6 +56,9 @@ describe('SQLite: the plans of the dashboard reads', () => {
         ['countsOne', s.countsOne.sourceSQL, ['q3']],
         ['oldestAll', s.oldestAll.sourceSQL, []],
         ['oldestOne', s.oldestOne.sourceSQL, ['q3']],
+        ['requiresSetsAll', s.requiresSetsAll.sourceSQL, []],
+        ['requiresSetsOne', s.requiresSetsOne.sourceSQL, ['q3']],
+        ['requiresCount', s.requiresCount.sourceSQL, ['q3', 'gpu']],
       ];
       for (const [name, sql, params] of stats) {
         const lines = plan(db, sql, params);

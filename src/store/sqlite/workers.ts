@@ -1,6 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { DeadReason, JobState } from '../../core/job.ts';
-import type { ReapedJob, WorkerRegistration } from '../store.ts';
+import type { ConsumerAnnouncement, ReapedJob, WorkerRegistration } from '../store.ts';
 import type { CountLedger } from './count-ledger.ts';
 import type { GroupCommit } from './group-commit.ts';
 import { ACTIVE_ORPHANED, reapWhere } from './statements.ts';
@@ -15,14 +15,15 @@ import { ACTIVE_ORPHANED, reapWhere } from './statements.ts';
 export class SqliteWorkers {
   readonly #group: GroupCommit;
   readonly #counts: CountLedger;
-  readonly #s: Record<'register' | 'heartbeat' | 'unregister' | 'anyDead' | 'reap' | 'deleteDead', StatementSync>;
+  readonly #s: Record<'register' | 'heartbeat' | 'announce' | 'unregister' | 'anyDead' | 'reap' | 'deleteDead', StatementSync>;
 
   constructor(db: DatabaseSync, group: GroupCommit, counts: CountLedger, historyMax: number) {
     this.#group = group;
     this.#counts = counts;
     this.#s = {
-      register: db.prepare(`INSERT INTO workers (id, host, pid, started_at, heartbeat_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)
-                            ON CONFLICT (id) DO UPDATE SET heartbeat_at = ?4, expires_at = ?5`),
+      register: db.prepare(`INSERT INTO workers (id, host, pid, started_at, heartbeat_at, expires_at, consumers) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)
+                            ON CONFLICT (id) DO UPDATE SET heartbeat_at = ?4, expires_at = ?5, consumers = ?6`),
+      announce: db.prepare(`UPDATE workers SET consumers = ?2 WHERE id = ?1`),
       heartbeat: db.prepare(`UPDATE workers SET heartbeat_at = ?2, expires_at = ?3 WHERE id = ?1`),
       unregister: db.prepare(`DELETE FROM workers WHERE id = ?`),
       // A small table: cheap to ask every maintenance tick.
@@ -33,7 +34,11 @@ export class SqliteWorkers {
   }
 
   register(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> {
-    return this.#group.submit(() => void this.#s.register.run(w.id, w.host, w.pid, now, now + ttlMs));
+    return this.#group.submit(() => void this.#s.register.run(w.id, w.host, w.pid, now, now + ttlMs, JSON.stringify(w.consumers ?? [])));
+  }
+
+  announce(id: string, consumers: readonly ConsumerAnnouncement[]): Promise<void> {
+    return this.#group.submit(() => void this.#s.announce.run(id, JSON.stringify(consumers)));
   }
 
   heartbeat(id: string, now: number, ttlMs: number): Promise<boolean> {

@@ -111,6 +111,28 @@ export function clusterArea(ctx: DriverContext): void {
         assert.deepEqual(await b.jobsGet([jobId(2)]), [null], 'the failed duty wrote nothing');
       }));
 
+    it('unservable: ready jobs whose required tags no live registration\'s consumers of their queue cover, counted per queue', { skip: ctx.skip('cluster', 'workerRegister', 'workerHeartbeat', 'workerAnnounce') }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([
+          newRow(1, { requires: 'gpu' }), newRow(2, { requires: 'gpu' }), newRow(3), newRow(4, { requires: 'gpu,region:eu' }),
+          newRow(5, { requires: 'gpu', state: 'scheduled', runAt: T + 60_000 }), newRow(6, { queue: 'r', requires: 'gpu' }),
+        ]);
+        const unservable = async (now = T) => Object.fromEntries((await store.queueStats(null, now)).map((s) => [s.queue, s.unservable]));
+        assert.deepEqual(await unservable(), { q: 3, r: 1 }, 'no process: every ready job that requires tags (not the scheduled one)');
+        await store.workerRegister!({ id: workerId(1), host: 'a', pid: 1, consumers: [{ queue: 'q', tags: [], capacity: 1 }] }, T, 1000);
+        assert.deepEqual(await unservable(), { q: 3, r: 1 }, 'a consumer without tags takes none of them');
+        await store.workerAnnounce!(workerId(1), [{ queue: 'q', tags: [], capacity: 1 }, { queue: 'q', tags: ['gpu'], capacity: 2 }]);
+        assert.deepEqual(await unservable(), { q: 1, r: 1 }, 'a gpu consumer of q takes jobs 1 and 2, not 4 (region:eu too), nor r\'s');
+        assert.equal((await store.queueStats('q', T))[0]!.unservable, 1, 'the same for one queue');
+        await store.workerRegister!({ id: workerId(2), host: 'b', pid: 2, consumers: [{ queue: 'q', tags: ['gpu', 'region:eu', 'ssd'], capacity: 1 }] }, T, 1000);
+        assert.deepEqual(await unservable(), { q: 0, r: 1 }, 'a superset covers job 4');
+        assert.equal(await store.workerHeartbeat!(workerId(1), T + 500, 5000), true);
+        assert.deepEqual(await unservable(T + 1000), { q: 1, r: 1 }, 'the second registration lapsed: its consumers no longer count');
+        assert.deepEqual(await unservable(T + 5500), { q: 3, r: 1 }, 'neither is live');
+        await store.jobsClaim({ queue: 'q', limit: 10, leaseMs: 1000, now: T, tags: ['gpu'] });
+        assert.deepEqual(await unservable(T + 5500), { q: 1, r: 1 }, 'active jobs do not count');
+      }));
+
     it('tablesVacuum says whether it did anything, and leaves the data as it was', { skip: ctx.skip('cluster', 'tablesVacuum') }, () =>
       withStore(ctx, async (store) => {
         await store.jobsInsertMany([newRow(1), newRow(2)]);

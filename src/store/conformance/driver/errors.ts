@@ -43,6 +43,7 @@ function everyCall(store: Store): [string, () => Promise<unknown>][] {
     ['rateLimitRead', () => store.rateLimitRead({ name: 'queue:q', rate: 1, perMs: 1000, burst: 1, now: T })],
     ['workerRegister', store.workerRegister && (() => store.workerRegister!({ id: workerId(1), host: 'h', pid: 1 }, T, 1000))],
     ['workerHeartbeat', store.workerHeartbeat && (() => store.workerHeartbeat!(workerId(1), T, 1000))],
+    ['workerAnnounce', store.workerAnnounce && (() => store.workerAnnounce!(workerId(1), []))],
     ['workerUnregister', store.workerUnregister && (() => store.workerUnregister!(workerId(1)))],
     ['workersReapDead', store.workersReapDead && (() => store.workersReapDead!({ now: T, limit: 10 }))],
     ['asLeader', store.asLeader && (() => store.asLeader!('duty', workerId(1), 1000, async () => 1))],

@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import type { Job, Lease } from '../../../core/job.ts';
+import { requiresOf } from '../../../core/resource-tags.ts';
 import type { NewJobRow, Store } from '../../store.ts';
 import type { DriverArea, DriverConformanceOptions, DriverData, DriverFactory, DriverSkip } from './types.ts';
 
 /** The optional Store methods the suite looks for. */
 export type OptionalMethod = 'onReady' | 'workerRegister' | 'workerHeartbeat' | 'workerUnregister' | 'workersReapDead' | 'asLeader' | 'leaderResign' | 'tablesVacuum'
-  | 'processSnapshotPut' | 'processSnapshotsRead' | 'processSnapshotsRetire' | 'jobsShorten';
+  | 'workerAnnounce' | 'processSnapshotPut' | 'processSnapshotsRead' | 'processSnapshotsRetire' | 'jobsShorten';
 
 /** What a test needs beyond the area: a second store on the data, a schema probe, a fault, an optional method. */
 export type Need = 'shared' | 'schema' | 'crossProcessNotify' | 'unreachable' | 'full' | OptionalMethod;
 
 const OPTIONAL_METHODS: readonly OptionalMethod[] = [
   'onReady', 'workerRegister', 'workerHeartbeat', 'workerUnregister', 'workersReapDead', 'asLeader', 'leaderResign', 'tablesVacuum',
-  'processSnapshotPut', 'processSnapshotsRead', 'processSnapshotsRetire', 'jobsShorten',
+  'workerAnnounce', 'processSnapshotPut', 'processSnapshotsRead', 'processSnapshotsRetire', 'jobsShorten',
 ];
 
 /** What the suite found out about the driver from one store it opened before defining the tests. */
@@ -145,6 +146,7 @@ export function storedJob(row: NewJobRow): Job {
     expiresAt: row.expiresAt ?? null,
     cost: row.cost ?? null,
     concurrencyKey: row.concurrencyKey ?? null,
+    requires: requiresOf(row.requires),
   };
 }
 

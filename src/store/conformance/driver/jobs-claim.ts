@@ -76,6 +76,46 @@ export function claimArea(ctx: DriverContext): void {
           'g\'s first job is due: it starts, and g\'s second waits for it');
       }));
 
+    it('resource tags: a claim leases only jobs whose required tags are all among its tags, passing over the others in claim order', { skip }, () =>
+      withStore(ctx, async (store) => {
+        await store.jobsInsertMany([
+          newRow(1, { requires: 'gpu', priority: 9 }),
+          newRow(2, { requires: 'gpu,region:eu', priority: 8 }),
+          newRow(3, { priority: 7 }),
+          newRow(4, { requires: 'region:eu', state: 'scheduled', runAt: T - 1, priority: 6 }),
+          newRow(5, { priority: 5 }),
+          newRow(6, { requires: 'gpu', priority: 4 }),
+        ]);
+        const claim = async (limit: number, tags?: string[]) => (await store.jobsClaim({ queue: 'q', limit, leaseMs: 1000, now: T, ...(tags ? { tags } : {}) })).map((j) => j.id);
+        assert.deepEqual(await claim(1), [jobId(3)], 'no tags: the first job without required tags, past the tagged ones');
+        assert.deepEqual(await claim(10, []), [jobId(5)], 'empty tags: the same; the tagged jobs stay');
+        assert.deepEqual(await claim(10, ['region:eu']), [jobId(4)], 'a subset of a job\'s tags is not enough (job 2); a due scheduled job is taken');
+        assert.deepEqual(await claim(10, ['gpu', 'region:eu', 'ssd']), [jobId(1), jobId(2), jobId(6)], 'a superset takes them, in claim order');
+        const job = await getJob(store, jobId(2));
+        assert.deepEqual(job.requires, ['gpu', 'region:eu']);
+        assert.deepEqual((await getJob(store, jobId(3))).requires, []);
+        await store.jobsFail([{ lease: { jobId: jobId(2), token: 1 }, error: 'x', retryAt: T, unrecoverable: true }], T);
+        await store.jobsRetry([jobId(2)], T);
+        assert.deepEqual(await claim(10, ['ssd']), [], 'a retried job keeps its required tags');
+        assert.deepEqual(await claim(10, ['gpu', 'region:eu']), [jobId(2)]);
+      }));
+
+    it('resource tags hold by sort key and under a concurrency rule too', { skip }, () =>
+      withStore(ctx, async (store) => {
+        const order = { policy: 'priority' as const, agingMs: 0 };
+        await store.jobsInsertMany([
+          newRow(1, { requires: 'gpu', order }), newRow(2, { order }),
+          newRow(3, { queue: 'c', requires: 'gpu', concurrencyKey: 'k' }), newRow(4, { queue: 'c', concurrencyKey: 'k' }), newRow(5, { queue: 'c', requires: 'gpu', concurrencyKey: 'k' }),
+        ]);
+        const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id);
+        assert.deepEqual(ids(await store.jobsClaim({ queue: 'q', limit: 10, leaseMs: 1000, now: T, byKey: true })), [jobId(2)]);
+        assert.deepEqual(ids(await store.jobsClaim({ queue: 'q', limit: 10, leaseMs: 1000, now: T, byKey: true, tags: ['gpu'] })), [jobId(1)]);
+        const concurrency = { limit: 2, limits: {}, groupFifo: false };
+        assert.deepEqual(ids(await store.jobsClaim({ queue: 'c', limit: 10, leaseMs: 1000, now: T, concurrency })), [jobId(4)]);
+        assert.deepEqual(ids(await store.jobsClaim({ queue: 'c', limit: 10, leaseMs: 1000, now: T, concurrency, tags: ['gpu'] })), [jobId(3)],
+          'the key\'s limit counts the active job the tagless claim took');
+      }));
+
     it('an empty or unknown queue gives nothing', { skip }, () =>
       withStore(ctx, async (store) => {
         assert.deepEqual(await store.jobsClaim({ queue: 'nowhere', limit: 5, leaseMs: 1000, now: T }), []);

@@ -5,7 +5,7 @@ import type { QueueConfig } from '../../../core/queue-config.ts';
 import { insertAndClaim, leaseOf, newRow, T, withStore, type DriverContext } from './harness.ts';
 
 /** What a store's stats say of a queue's bound: its waiting jobs (ready and scheduled); the bound itself is the engine's to fill in. */
-const unbounded = (length: number) => ({ length, maxLength: null, overflow: 'reject' as const });
+const unbounded = (length: number) => ({ length, maxLength: null, overflow: 'reject' as const, unservable: 0 });
 
 const config = (visibilityTimeoutMs: number): QueueConfig => ({
   visibilityTimeoutMs, maxAttempts: 4, maxStalls: 2, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 0, rateLimit: null, maxLength: null, overflow: 'reject',
