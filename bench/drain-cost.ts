@@ -5,7 +5,7 @@
  * shares the cores; CPU time per job moves by a few percent. One process, each variant in turn
  * on a fresh SQLite data directory, default settings (durability `fsync`).
  *
- *   node bench/drain-cost.ts                      # W3, W3-priority, W3-sjf, W3-fair, W3-rate, W3-sjf-one-cost; 100,000 jobs
+ *   node bench/drain-cost.ts                      # W3, W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed, W3-sjf-one-cost; 100,000 jobs
  *   node bench/drain-cost.ts --jobs 20000 --rounds 2
  *
  * `W3-sjf-one-cost` is W3-sjf with every job at the same cost: the sjf order is then the add

@@ -4,7 +4,7 @@
  */
 
 import { EXPIRED_ERROR } from '../../core/job.ts';
-import { concurrencyPick } from '../concurrency-claim.ts';
+import { concurrencyPick, windowedRead } from '../concurrency-claim.ts';
 import { finishOf, jobColumns, PAST_DEADLINE } from './statement-parts.ts';
 
 export function claimStatements(s: string) {
@@ -23,6 +23,19 @@ export function claimStatements(s: string) {
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id AND j.state IN ('ready', 'scheduled')
       RETURNING ${jobColumns('j.')}, picked.sort_key`;
+
+  // Per-key limits without group FIFO: expired jobs move to dead as below (at most $3), then the read of a
+  // window of $4 ready jobs and due scheduled ones, and of the active jobs per key (see concurrency-claim.ts).
+  const windowRead = (byKey: boolean) => `WITH x AS (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
+      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
+      w AS (${windowedRead({
+        table: `${s}.jobs`, queue: '$1', yes: 'true', window: '$4::int',
+        eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE})`,
+        byFifo: '', bySortKey: '', byState: '', due: `state = 'scheduled' AND run_at <= $2`,
+      }, byKey)})
+      SELECT * FROM w ORDER BY rn`;
 
   return {
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
@@ -67,6 +80,15 @@ export function claimStatements(s: string) {
     // the keys named (JSON) · $8 group FIFO. Expired jobs move to dead as in claim; they are never picked.
     claimLimited: limitedClaim(false),
     claimLimitedByKey: limitedClaim(true),
+    claimWindow: windowRead(false),
+    claimWindowByKey: windowRead(true),
+    // The queue's active jobs ($1), counted after the claim lock: whether a claim can reach a key's limit at all.
+    activeCount: `SELECT count(*) AS n FROM ${s}.jobs WHERE queue = $1 AND state = 'active'`,
+    // The lease of the jobs a windowed pick chose ($1 the ids · $2 now · $3 lease end · $4 worker), in the pick's transaction.
+    claimIds: `UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $3,
+        started_at = $2, updated_at = $2, worker_id = $4::uuid
+      WHERE j.id = ANY($1::uuid[]) AND j.state IN ('ready', 'scheduled')
+      RETURNING ${jobColumns('j.')}, j.sort_key`,
     // Serializes the limited claims of a queue ($1, schema-qualified) to the end of the transaction.
     claimLock: `SELECT pg_advisory_xact_lock(${CLAIM_LOCK}, hashtext($1)) IS NULL AS waited`,
     // Policy sjf: the run times of applied acks folded into their names' estimates, per (queue, name) as their mean
