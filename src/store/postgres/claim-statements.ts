@@ -92,11 +92,14 @@ export function claimStatements(s: string) {
     // Serializes the limited claims of a queue ($1, schema-qualified) to the end of the transaction.
     claimLock: `SELECT pg_advisory_xact_lock(${CLAIM_LOCK}, hashtext($1)) IS NULL AS waited`,
     // Policy sjf: the run times of applied acks folded into their names' estimates, per (queue, name) as their mean
-    // ($1 queues · $2 names · $3 run times · $4 the weight of a new sample in percent), in key order.
+    // ($1 queues · $2 names · $3 run times · $4 the weight of a new sample in percent), in key order. An estimate
+    // is a hint, so its commit does not wait for the WAL flush (synchronous_commit off for this transaction alone):
+    // the acks it follows were flushed by their own statement, and the ack batch does not pay a second flush.
     estimatesLearn: `WITH t AS (
         SELECT queue, name, avg(run_ms) AS m, count(*) AS c, max(pct) AS pct
         FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) AS t(queue, name, run_ms, pct) GROUP BY queue, name)
-      INSERT INTO ${s}.run_estimates AS e (queue, name, mean_ms, samples) SELECT queue, name, m, c FROM t ORDER BY queue, name
+      INSERT INTO ${s}.run_estimates AS e (queue, name, mean_ms, samples)
+        SELECT queue, name, m, c FROM t WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL ORDER BY queue, name
       ON CONFLICT (queue, name) DO UPDATE SET samples = e.samples + excluded.samples,
         mean_ms = e.mean_ms + (excluded.mean_ms - e.mean_ms) * (SELECT t.pct FROM t WHERE t.queue = excluded.queue AND t.name = excluded.name) / 100.0`,
     estimateGet: `SELECT mean_ms FROM ${s}.run_estimates WHERE queue = $1 AND name = $2`,
