@@ -86,11 +86,14 @@ export function concurrencyPick(d: ConcurrencyDialect, byKey: boolean): string {
  * after the claims before it) plus `limit`, so no key can pass its limit whatever the claim takes.
  */
 export function cannotBind(rule: ConcurrencyRule, active: number, limit: number): boolean {
-  if (rule.groupFifo) return false;
-  const need = active + limit;
-  if (rule.limit !== null && rule.limit < need) return false;
-  for (const k in rule.limits) if (rule.limits[k]! < need) return false;
-  return true;
+  return !rule.groupFifo && active + limit <= smallestLimit(rule);
+}
+
+/** The smallest limit of any key under `rule` (the default and each named one); Infinity when none. */
+export function smallestLimit(rule: ConcurrencyRule): number {
+  let min = rule.limit ?? Infinity;
+  for (const k in rule.limits) min = Math.min(min, rule.limits[k]!);
+  return min;
 }
 
 /** How a driver spells the parts of a windowed read (per-key limits without group FIFO). */

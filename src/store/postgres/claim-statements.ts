@@ -37,53 +37,60 @@ export function claimStatements(s: string) {
       }, byKey)})
       SELECT * FROM w ORDER BY rn`;
 
-  return {
-    // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
-    // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
-    // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
-    // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
-    claim: `WITH x AS (
+  // The claims below, with `guard` added to the choice of ready and due jobs: '' for none, or NO_KEY_AT_LIMIT.
+  const plainClaim = (guard: string) => `WITH x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})${guard}
         ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})${guard}
         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}`,
-    // The claim of a queue whose policy is not fifo: as above, by sort key (see NewJobRow.order); the
-    // rows' keys come back too, so the store can give the jobs in that order.
-    claimByKey: `WITH x AS (
+      RETURNING ${jobColumns('j.')}`;
+  const byKeyClaim = (guard: string) => `WITH x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})${guard}
         ORDER BY sort_key, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})${guard}
         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}, picked.sort_key`,
+      RETURNING ${jobColumns('j.')}, picked.sort_key`;
+  // Per-key limits that cannot bind ($6: the smallest limit of the queue's keys): the queue's active jobs, counted
+  // after the claim lock, plus the claim's $3 within it, so the plain claim passes no key's limit. Else it leases nothing.
+  const NO_KEY_AT_LIMIT = ` AND (SELECT count(*) FROM ${s}.jobs WHERE queue = $1 AND state = 'active') + $3 <= $6::int`;
+
+  return {
+    // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
+    // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
+    // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
+    // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
+    claim: plainClaim(''),
+    // The claim of a queue whose policy is not fifo: as above, by sort key (see NewJobRow.order); the
+    // rows' keys come back too, so the store can give the jobs in that order.
+    claimByKey: byKeyClaim(''),
     // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), fifo
     // order and by sort key: run after the queue's claim lock (claimLock), so the active jobs it counts
     // are every claim's that committed. $6 the limit of a key not named (NULL: none) · $7 the limits of
     // the keys named (JSON) · $8 group FIFO. Expired jobs move to dead as in claim; they are never picked.
     claimLimited: limitedClaim(false),
     claimLimitedByKey: limitedClaim(true),
+    claimGuarded: plainClaim(NO_KEY_AT_LIMIT),
+    claimByKeyGuarded: byKeyClaim(NO_KEY_AT_LIMIT),
     claimWindow: windowRead(false),
     claimWindowByKey: windowRead(true),
-    // The queue's active jobs ($1), counted after the claim lock: whether a claim can reach a key's limit at all.
-    activeCount: `SELECT count(*) AS n FROM ${s}.jobs WHERE queue = $1 AND state = 'active'`,
     // The lease of the jobs a windowed pick chose ($1 the ids · $2 now · $3 lease end · $4 worker), in the pick's transaction.
     claimIds: `UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $3,
         started_at = $2, updated_at = $2, worker_id = $4::uuid

@@ -1,6 +1,6 @@
 import { compareClaimOrder, type Job } from '../../core/job.ts';
 import type { ConcurrencyRule } from '../../core/queue-config.ts';
-import { cannotBind, firstWindow, inClaimOrder, nextWindow, pickFromWindow, type WindowRow } from '../concurrency-claim.ts';
+import { firstWindow, inClaimOrder, smallestLimit, nextWindow, pickFromWindow, type WindowRow } from '../concurrency-claim.ts';
 import type { ClaimParams, Store } from '../store.ts';
 import type { PgContext } from './cluster.ts';
 import { pgRowToJob, type PgJobRow } from './rows.ts';
@@ -32,6 +32,9 @@ async function claimByKey(ctx: PgContext<Store>, p: ClaimParams): Promise<Job[]>
   return jobs;
 }
 
+/** The largest int parameter: a limit of none. */
+const INT_MAX = 2 ** 31 - 1;
+
 /**
  * A queue with per-key limits or group FIFO: its claims take turns on the queue's advisory lock,
  * so each one's pick counts the active jobs every earlier claim leased (they committed before the
@@ -43,12 +46,16 @@ async function claimByKey(ctx: PgContext<Store>, p: ClaimParams): Promise<Job[]>
 async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: ConcurrencyRule): Promise<Job[]> {
   const rows = (await ctx.run(() => ctx.transaction(async (tx) => {
     await tx.q(ctx.q.claimLock, [`${ctx.schema}.${p.queue}`]);
-    if (!rule.groupFifo && cannotBind(rule, Number((await tx.q(ctx.q.activeCount, [p.queue]))[0]!.n), p.limit)) {
-      // No key can reach its limit: the plain claim of the queue's order, under the lock all the same.
-      const args = (limit: number) => [p.queue, p.now, limit, p.now + p.leaseMs, p.workerId ?? null];
-      const first = await tx.q(p.byKey ? ctx.q.claimByKey : ctx.q.claim, args(p.limit));
-      if (!p.byKey || first.length >= p.limit) return first;
-      return [...first, ...(await tx.q(ctx.q.claim, args(p.limit - first.length)))];
+    if (!rule.groupFifo) {
+      // The plain claim of the queue's order, when no key can reach its limit (see cannotBind; the
+      // statement counts the active jobs itself, under the lock). It leases nothing otherwise, and
+      // nothing when no job is ready: then the windowed pick below settles which.
+      const args = (limit: number) => [p.queue, p.now, limit, p.now + p.leaseMs, p.workerId ?? null, Math.min(smallestLimit(rule), INT_MAX)];
+      const first = await tx.q(p.byKey ? ctx.q.claimByKeyGuarded : ctx.q.claimGuarded, args(p.limit));
+      if (first.length > 0) {
+        if (!p.byKey || first.length >= p.limit) return first;
+        return [...first, ...(await tx.q(ctx.q.claimGuarded, args(p.limit - first.length)))];
+      }
     }
     if (rule.groupFifo) {
       return tx.q(p.byKey ? ctx.q.claimLimitedByKey : ctx.q.claimLimited,
