@@ -121,6 +121,9 @@ export const WINDOW_MIN = 32;
 /** How much larger each further window is than the last. */
 export const WINDOW_GROWTH = 8;
 
+/** The largest window: the largest 32-bit integer, a LIMIT every driver takes (a backlog past it is read no further). */
+export const WINDOW_MAX = 2 ** 31 - 1;
+
 /** The first window of a claim of `limit` jobs. */
 export function firstWindow(limit: number): number {
   return Math.max(WINDOW_MIN, limit * WINDOW_FIRST_FACTOR);
@@ -132,8 +135,8 @@ export function firstWindow(limit: number): number {
  * window held every ready job (then a read of the whole backlog would yield no more).
  */
 export function nextWindow(window: number, read: number, picked: number, limit: number): number | null {
-  if (picked >= limit || read < window) return null;
-  return window * WINDOW_GROWTH;
+  if (picked >= limit || read < window || window >= WINDOW_MAX) return null;
+  return Math.min(window * WINDOW_GROWTH, WINDOW_MAX);
 }
 
 /**
