@@ -5,8 +5,9 @@
  * shares the cores; CPU time per job moves by a few percent. One process, each variant in turn
  * on a fresh SQLite data directory, default settings (durability `fsync`).
  *
- *   node bench/drain-cost.ts                      # W3, W3-priority, W3-sjf, W3-fair, W3-rate, W3-sjf-one-cost; 100,000 jobs
+ *   node bench/drain-cost.ts                      # W3, W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed, W3-sjf-one-cost; 100,000 jobs
  *   node bench/drain-cost.ts --jobs 20000 --rounds 2
+ *   node bench/drain-cost.ts --variants W3,W3-keyed --rounds 3   # W3 and the variants named, each round in turn
  *
  * `W3-sjf-one-cost` is W3-sjf with every job at the same cost: the sjf order is then the add
  * order, which tells the cost of the policy from the cost of serving jobs out of add order.
@@ -26,9 +27,12 @@ const VARIANTS: Record<string, DrainVariant | null> = {
   'W3-sjf-one-cost': { settings: { policy: 'sjf' }, job: (payload) => ({ payload, cost: 50 }) },
 };
 
-const { values } = parseArgs({ options: { jobs: { type: 'string', default: String(W3.backlog) }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { jobs: { type: 'string', default: String(W3.backlog) }, rounds: { type: 'string', default: '1' }, variants: { type: 'string' } } });
 const jobs = Number(values.jobs);
 const rounds = Number(values.rounds);
+// W3 always: the others are read against it.
+const chosen = values.variants === undefined ? Object.keys(VARIANTS) : ['W3', ...values.variants.split(',').map((v) => v.trim()).filter((v) => v !== 'W3')];
+for (const id of chosen) if (!(id in VARIANTS)) throw new Error(`unknown variant ${JSON.stringify(id)}: use ${Object.keys(VARIANTS).join(', ')}`);
 
 function writtenBytes(): number {
   return Number(/write_bytes: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
@@ -66,8 +70,8 @@ async function measure(variant: DrainVariant | null): Promise<{ jobsPerS: number
 
 const results = new Map<string, { cpu: number[]; kib: number[]; rate: number[] }>();
 for (let round = 1; round <= rounds; round++) {
-  for (const [id, variant] of Object.entries(VARIANTS)) {
-    const r = await measure(variant);
+  for (const id of chosen) {
+    const r = await measure(VARIANTS[id]!);
     const into = results.get(id) ?? { cpu: [], kib: [], rate: [] };
     into.cpu.push(r.cpuUsPerJob);
     into.kib.push(r.writtenKiBPerJob);

@@ -26,8 +26,9 @@ export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.jo
                   spool-server-nometrics is spool-server without /metrics, e.g. --target spool-server,spool-server-nometrics --workload W3
   --workload      workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
                   W3-2w and W7 run only on targets several processes can share;
-                  W3-policies (W3, W3-priority, W3-sjf, W3-fair, W3-rate: W3 on a queue with a scheduling policy
-                  or a rate limit that does not bind, each with its ratio to W3) only on the Spool targets;
+                  W3-policies (W3, W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed: W3 on a queue with a scheduling
+                  policy, or a rate limit or per-key concurrency limit that does not bind, each with its ratio to W3)
+                  only on the Spool targets;
                   C1000 (the broker's RSS with 1,000 idle client connections) only on broker targets;
                   W5-scale (not in the default) is the scaling view: the W5 drain rate and W6 peak RSS at
                   backlogs of 10,000, 100,000, 300,000 and 1,000,000 (figures W5-10k … W5-1m, W6-10k … W6)

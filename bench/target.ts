@@ -1,21 +1,23 @@
 import type { BenchPayload } from './payload.ts';
 
 /**
- * Queue settings of the W3 variants (W3-priority, W3-sjf, W3-fair, W3-rate): a subset of
+ * Queue settings of the W3 variants (W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed): a subset of
  * Spool's queue settings, written in Spool's words. Peers have no such settings and do not
  * run these variants.
  */
 export interface BenchQueueSettings {
   policy?: 'fifo' | 'priority' | 'sjf' | 'fair';
   rateLimit?: { rate: number; perMs?: number; burst?: number };
+  concurrencyLimit?: number;
 }
 
-/** One job of a bulk add with the add options the W3 variants give (Spool's `priority`, `cost`, `group`). */
+/** One job of a bulk add with the add options the W3 variants give (Spool's `priority`, `cost`, `group`, `concurrencyKey`). */
 export interface BenchJob {
   payload: BenchPayload;
   priority?: number;
   cost?: number;
   group?: string;
+  concurrencyKey?: string;
 }
 
 /**

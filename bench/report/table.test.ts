@@ -74,11 +74,13 @@ test('ratios: each W3 variant over W3 of the same target, against its bar', () =
     entry('spool-postgres', 'W3-priority', 19_000, 18_000, 20_000, 'jobs/s'),
     entry('spool-postgres', 'W3-fair', 15_000, 14_000, 16_000, 'jobs/s'),
     entry('spool-postgres', 'W3-rate', 17_900, 17_000, 18_000, 'jobs/s'),
+    entry('spool-postgres', 'W3-keyed', 18_500, 18_000, 19_000, 'jobs/s'),
   ]);
   assert.deepEqual(lines, [
     'spool-postgres W3-priority / W3: 0.950 (bar ≥ 0.80: met)',
     'spool-postgres W3-fair / W3: 0.750 (bar ≥ 0.80: missed)',
     'spool-postgres W3-rate / W3: 0.895 (bar ≥ 0.90: missed)',
+    'spool-postgres W3-keyed / W3: 0.925 (bar ≥ 0.90: met)',
   ]);
   // Without W3 there is nothing to compare with.
   assert.deepEqual(ratioLines([entry('spool-postgres', 'W3-sjf', 19_000, 18_000, 20_000, 'jobs/s')]), []);

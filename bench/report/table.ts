@@ -18,6 +18,7 @@ export const FIGURE_LABELS: Readonly<Record<string, string>> = {
   'W3-sjf': 'W3, policy sjf (costs 1–100 ms)',
   'W3-fair': 'W3, policy fair (ten groups)',
   'W3-rate': 'W3, rate limit 1,000,000/s (not binding)',
+  'W3-keyed': 'W3, per-key limit 1,000, ten keys (not binding)',
   'W3-2w': 'drain 100,000, two worker processes',
   'W4-p50': 'add→handler-start p50',
   'W4-p90': 'add→handler-start p90',

@@ -4,9 +4,9 @@ import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, FIGURES, MULTI_PROCESS_RUNS
 
 test('the default selection runs every kind and reports every figure', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
-  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
+  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
   assert.deepEqual(s.figures, [
-    'W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss',
+    'W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss',
   ]);
 });
 
@@ -28,14 +28,14 @@ test('a single-process target drops the multi-process and broker figures', () =>
   const s = selectWorkloads(DEFAULT_WORKLOADS);
   assert.deepEqual(
     figuresFor(s, (run) => !MULTI_PROCESS_RUNS.includes(run) && !BROKER_RUNS.includes(run)),
-    ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
+    ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
   );
 });
 
 test('W3-policies selects W3 and its variants; W3 alone does not', () => {
   assert.deepEqual(selectWorkloads('w3-policies'), {
-    runs: ['W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate'],
-    figures: ['W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate'],
+    runs: ['W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed'],
+    figures: ['W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed'],
   });
   assert.deepEqual(selectWorkloads('W3'), { runs: ['W3'], figures: ['W3'] });
   assert.deepEqual(selectWorkloads('W3-sjf,W3'), { runs: ['W3', 'W3-sjf'], figures: ['W3', 'W3-sjf'] });
@@ -47,7 +47,7 @@ test('W3-policies selects W3 and its variants; W3 alone does not', () => {
 test('every W3 variant is a drain figure with its bar: policies 80 % of W3, a limit that does not bind 90 %', () => {
   for (const { run, bar } of QUEUE_SETTING_RUNS) {
     assert.equal(FIGURES.find((f) => f.id === run)?.unit, 'jobs/s');
-    assert.equal(bar, run === 'W3-rate' ? 0.9 : 0.8);
+    assert.equal(bar, run === 'W3-rate' || run === 'W3-keyed' ? 0.9 : 0.8);
   }
 });
 

@@ -12,9 +12,9 @@
  * 10,000, 100,000, 300,000 and 1,000,000. Its ends are W5-10k / W5-1m and W6;
  * it adds the runs W5-100k and W5-300k, and the RSS of every size (W6-10k,
  * W6-100k, W6-300k; W6 is the 1,000,000 one).
- * The W3 variants (W3-priority, W3-sjf, W3-fair, W3-rate; `--workload W3-policies` selects
- * them with W3) are W3 on a queue configured with a scheduling policy or a rate limit that
- * does not bind: what the feature costs the drain, as a ratio to W3 in the same run. They
+ * The W3 variants (W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed; `--workload W3-policies`
+ * selects them with W3) are W3 on a queue configured with a scheduling policy, or a rate limit
+ * or a per-key concurrency limit that does not bind: what the feature costs the drain, as a ratio to W3 in the same run. They
  * need Spool's queue settings: only the Spool targets run them.
  * @example
  * selectWorkloads('W3,W6'); // { runs: ['W3', 'W5-1m'], figures: ['W3', 'W6'] }
@@ -22,7 +22,7 @@
 
 /** What one child process runs once. */
 export const RUN_KINDS = [
-  'W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000',
+  'W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000',
 ] as const;
 /** One of {@link RUN_KINDS}. */
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -34,16 +34,17 @@ export const MULTI_PROCESS_RUNS: readonly RunKind[] = ['W3-2w', 'W7'];
 export const BROKER_RUNS: readonly RunKind[] = ['C1000'];
 
 /**
- * The W3 variants: run kinds that configure Spool's queue settings (a policy, a rate limit)
- * before the backlog is filled, each with the share of W3 it must keep (issue 15: policies
- * ≥ 80 %, a limit that does not bind ≥ 90 %). Only targets with queue settings run them.
- * W3-keyed (a per-key concurrency limit, ≥ 90 %) joins them when per-key limits land.
+ * The W3 variants: run kinds that configure Spool's queue settings (a policy, a rate limit, a
+ * per-key concurrency limit) before the backlog is filled, each with the share of W3 it must
+ * keep (issue 15: policies ≥ 80 %, a limit that does not bind ≥ 90 %). Only targets with queue
+ * settings run them.
  */
 export const QUEUE_SETTING_RUNS: readonly { run: RunKind; bar: number }[] = [
   { run: 'W3-priority', bar: 0.8 },
   { run: 'W3-sjf', bar: 0.8 },
   { run: 'W3-fair', bar: 0.8 },
   { run: 'W3-rate', bar: 0.9 },
+  { run: 'W3-keyed', bar: 0.9 },
 ];
 
 /** One figure of the report, in report order. */
@@ -69,6 +70,7 @@ export const FIGURES: readonly FigureSpec[] = [
   { id: 'W3-sjf', workload: 'W3-sjf', alsoIn: ['W3-policies'], unit: 'jobs/s', run: 'W3-sjf', decimals: 0 },
   { id: 'W3-fair', workload: 'W3-fair', alsoIn: ['W3-policies'], unit: 'jobs/s', run: 'W3-fair', decimals: 0 },
   { id: 'W3-rate', workload: 'W3-rate', alsoIn: ['W3-policies'], unit: 'jobs/s', run: 'W3-rate', decimals: 0 },
+  { id: 'W3-keyed', workload: 'W3-keyed', alsoIn: ['W3-policies'], unit: 'jobs/s', run: 'W3-keyed', decimals: 0 },
   { id: 'W3-2w', workload: 'W3-2w', unit: 'jobs/s', run: 'W3-2w', decimals: 0 },
   { id: 'W4-p50', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
   { id: 'W4-p90', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
@@ -123,7 +125,7 @@ export function selectWorkloads(list: string): Selection {
     const family = FIGURES.filter((f) => [f.workload, ...(f.alsoIn ?? [])].some((w) => w.toUpperCase() === token));
     const matched = family.length > 0 ? family : exact;
     if (matched.length === 0) {
-      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W3-2w, W3-policies (W3-priority, W3-sjf, W3-fair, W3-rate), C1000, W5-scale, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
+      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W3-2w, W3-policies (W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed), C1000, W5-scale, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
     }
     for (const f of matched) figures.add(f.id);
   }

@@ -57,6 +57,12 @@ test('W3-fair: the ten groups take turns', { timeout: 30_000 }, async () => {
   }
 });
 
+test('W3-keyed: ten keys under a limit that does not bind: served in add order, the whole backlog drained', { timeout: 30_000 }, async () => {
+  const keys = new Set([...Array(300).keys()].map((n) => DRAIN_VARIANTS['W3-keyed'].job({ user: 0, action: '', to: '', n }).concurrencyKey));
+  assert.equal(keys.size, 10);
+  assert.deepEqual(await startOrder(DRAIN_VARIANTS['W3-keyed']), [...Array(300).keys()]);
+});
+
 test('W3-rate: a limit far above the drain rate lets the whole backlog through', { timeout: 30_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'spool-bench-test-'));
   const targetContext: TargetContext = { dataDir };

@@ -37,7 +37,8 @@ export interface DrainVariant {
 /**
  * The W3 variants (catalog.ts, QUEUE_SETTING_RUNS). Each keeps W3's backlog, worker and
  * payloads, and adds only what its feature needs: three priority levels, a cost, ten groups,
- * or a rate limit far above any drain rate (1,000,000 jobs/s, the largest `rate`).
+ * a rate limit far above any drain rate (1,000,000 jobs/s, the largest `rate`), or a per-key
+ * concurrency limit that never binds (ten keys, 1,000 each: the worker holds at most 64 jobs).
  */
 export const DRAIN_VARIANTS = {
   'W3-priority': { settings: { policy: 'priority' }, job: (payload) => ({ payload, priority: payload.n % 3 }) },
@@ -45,7 +46,7 @@ export const DRAIN_VARIANTS = {
   'W3-sjf': { settings: { policy: 'sjf' }, job: (payload) => ({ payload, cost: 1 + ((payload.n * 37) % 100) }) },
   'W3-fair': { settings: { policy: 'fair' }, job: (payload) => ({ payload, group: `tenant-${payload.n % 10}` }) },
   'W3-rate': { settings: { rateLimit: { rate: 1_000_000, perMs: 1_000 } }, job: (payload) => ({ payload }) },
-  // 'W3-keyed' (a per-key concurrency limit that does not bind) goes here when per-key limits land.
+  'W3-keyed': { settings: { concurrencyLimit: 1_000 }, job: (payload) => ({ payload, concurrencyKey: `tenant-${payload.n % 10}` }) },
 } as const satisfies Record<string, DrainVariant>;
 
 /**

@@ -48,6 +48,7 @@ export const RUNS: Record<RunKind, (ctx: RunContext) => Promise<RunFigures>> = {
   'W3-sjf': (ctx) => w3Variant(ctx, 'W3-sjf'),
   'W3-fair': (ctx) => w3Variant(ctx, 'W3-fair'),
   'W3-rate': (ctx) => w3Variant(ctx, 'W3-rate'),
+  'W3-keyed': (ctx) => w3Variant(ctx, 'W3-keyed'),
   'W3-2w': (ctx) => drainWithProcesses(ctx, sized(ctx, W3_2W.backlog)),
   // W4 keeps its rate (1,000 jobs/s); --quick shortens the 10 s to 1 s.
   W4: (ctx) => addToStartLatency(ctx, W4.ratePerS, ctx.options.quick ? 1_000 : W4.durationMs),

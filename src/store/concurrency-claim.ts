@@ -4,11 +4,23 @@
  * and expressions. The slots are the queue's active jobs themselves, so what a claim counts is
  * always what the statements that lease and settle left: nothing else to keep in step.
  *
- * It reads the queue's active jobs and its ready ones (plus, under group FIFO, its scheduled
- * ones, which hold their group back): per claim, the queue's live jobs, not one index range.
+ * Two forms. Under group FIFO, one statement reads the queue's active, ready and scheduled jobs
+ * and picks: a group's first waiting job may be anywhere in the claim order (concurrencyPick).
+ * With per-key limits alone, a statement reads the queue's active jobs counted per key (as many
+ * as consumers hold) and a window of the first ready jobs in claim order, from the claim's own
+ * index (windowedRead), and the store picks from it (pickFromWindow): the jobs a claim takes are
+ * the first that fit in claim order, and whether one fits depends only on the active jobs and the
+ * jobs before it, so a window that yields the claim's limit yields what a read of the whole
+ * backlog would. A window that yields fewer (keys at their limits) is read again, larger, until
+ * it yields enough or holds every ready job (nextWindow).
+ *
+ * Before either, a claim that cannot take any key to its limit (cannotBind: every limit is at
+ * least the queue's active jobs plus the claim's size, and no group FIFO) is the plain claim of
+ * the queue's order: a limit far above what runs costs the claim one count of the active jobs.
  */
 
 import { compareClaimOrder, type Job } from '../core/job.ts';
+import type { ConcurrencyRule } from '../core/queue-config.ts';
 
 /** How a driver spells the parts of the pick. */
 export interface ConcurrencyDialect {
@@ -66,6 +78,126 @@ export function concurrencyPick(d: ConcurrencyDialect, byKey: boolean): string {
     SELECT id, sort_key FROM ranked
     WHERE ok = 1 AND gok = 1 AND (lim IS NULL OR busy + pos <= lim)
     ORDER BY ${order} LIMIT ${d.limit}`;
+}
+
+/**
+ * Whether a claim of `limit` jobs under `rule` can be the plain claim: no group FIFO, and every
+ * key's limit (the default and each named one) at least `active` (the queue's active jobs, counted
+ * after the claims before it) plus `limit`, so no key can pass its limit whatever the claim takes.
+ */
+export function cannotBind(rule: ConcurrencyRule, active: number, limit: number): boolean {
+  return !rule.groupFifo && active + limit <= smallestLimit(rule);
+}
+
+/** The smallest limit of any key under `rule` (the default and each named one); Infinity when none. */
+export function smallestLimit(rule: ConcurrencyRule): number {
+  let min = rule.limit ?? Infinity;
+  for (const k in rule.limits) min = Math.min(min, rule.limits[k]!);
+  return min;
+}
+
+/** How a driver spells the parts of a windowed read (per-key limits without group FIFO). */
+export interface WindowDialect {
+  /** The jobs table (schema-qualified), the queue parameter, a true value as the driver's booleans compare. */
+  table: string;
+  queue: string;
+  yes: string;
+  /** The window parameter: how many ready jobs, in claim order, the read returns at most. */
+  window: string;
+  /** Whether a row may be leased now (its state, its run time, its start deadline). */
+  eligible: string;
+  /** Index hints of the ready jobs in fifo order, in sort key order, and of a queue's jobs by state ('' for none). */
+  byFifo: string;
+  bySortKey: string;
+  byState: string;
+  /** Due jobs still `scheduled` that a claim may lease too (PostgreSQL: a claim leases them; null: none, they were promoted). */
+  due: string | null;
+}
+
+/** The first window a claim of `limit` jobs reads: twice its limit, so a few held keys do not make it read again. */
+export const WINDOW_FIRST_FACTOR = 2;
+/** The smallest first window, so small claims still look past a few held keys at once. */
+export const WINDOW_MIN = 32;
+/** How much larger each further window is than the last. */
+export const WINDOW_GROWTH = 8;
+
+/** The largest window: the largest 32-bit integer, a LIMIT every driver takes (a backlog past it is read no further). */
+export const WINDOW_MAX = 2 ** 31 - 1;
+
+/** The first window of a claim of `limit` jobs. */
+export function firstWindow(limit: number): number {
+  return Math.max(WINDOW_MIN, limit * WINDOW_FIRST_FACTOR);
+}
+
+/**
+ * The next window to read after one of `window` jobs that held `read` ready jobs and yielded
+ * `picked` of the claim's `limit`, or null when the claim is done: it has its limit, or the
+ * window held every ready job (then a read of the whole backlog would yield no more).
+ */
+export function nextWindow(window: number, read: number, picked: number, limit: number): number | null {
+  if (picked >= limit || read < window || window >= WINDOW_MAX) return null;
+  return Math.min(window * WINDOW_GROWTH, WINDOW_MAX);
+}
+
+/**
+ * A query of a window of the queue's ready jobs in claim order (`id`, key `ck`, `ok` 1 when it
+ * may be leased now), followed by the queue's active jobs counted per key (`id` NULL, `busy`):
+ * what pickFromWindow needs. Each ready job is read from the claim's own index, so the cost is
+ * the window, whatever the backlog; the active jobs are as many as consumers hold.
+ */
+export function windowedRead(d: WindowDialect, byKey: boolean): string {
+  const order = claimOrder(byKey);
+  const cols = `id, priority, run_at, sort_key, concurrency_key AS ck, CASE WHEN ${d.eligible} THEN 1 ELSE 0 END AS ok`;
+  const ready = (hint: string, where: string, by: string, limit = d.window): string =>
+    `SELECT * FROM (SELECT ${cols} FROM ${d.table}${hint} WHERE queue = ${d.queue} AND state = 'ready'${where} ORDER BY ${by} LIMIT ${limit}) r`;
+  const due = d.due === null ? '' : ` UNION ALL SELECT * FROM (SELECT ${cols} FROM ${d.table} WHERE ${d.due} AND queue = ${d.queue} ORDER BY run_at LIMIT ${d.window}) s`;
+  // By sort key, jobs without a key come after every keyed one: read them only when the keyed
+  // ones do not fill the window (a LIMIT of 0 reads nothing).
+  const sources = byKey
+    ? `keyed AS (${ready(d.bySortKey, ' AND sort_key IS NOT NULL', 'sort_key, id')}),
+    unkeyed AS (${ready(d.byFifo, ' AND sort_key IS NULL', claimOrder(false), `(CASE WHEN (SELECT count(*) FROM keyed) < ${d.window} THEN ${d.window} ELSE 0 END)`)}),
+    cand AS (SELECT * FROM (SELECT * FROM keyed UNION ALL SELECT * FROM unkeyed${due}) c ORDER BY ${order} LIMIT ${d.window})`
+    : `cand AS (SELECT * FROM (${ready(d.byFifo, '', claimOrder(false))}${due}) c ORDER BY ${order} LIMIT ${d.window})`;
+  return `WITH ${sources}
+    SELECT id, ck, ok, 0 AS busy, row_number() OVER (ORDER BY ${order}) AS rn FROM cand
+    UNION ALL
+    SELECT NULL, concurrency_key, 0, count(*), 0 FROM ${d.table}${d.byState}
+    WHERE queue = ${d.queue} AND state = 'active' AND concurrency_key IS NOT NULL GROUP BY concurrency_key
+    ORDER BY rn`;
+}
+
+/** A row of windowedRead: a ready job of the window (id set), or a key's count of active jobs (id null). */
+export interface WindowRow {
+  id: string | null;
+  ck: string | null;
+  ok: number | boolean;
+  busy: number | string;
+}
+
+/**
+ * The ids to lease from a window (windowedRead's rows), in claim order, and how many ready jobs
+ * the window held: the eligible jobs that fit their key's limit once the key's active jobs and the
+ * jobs of the key picked before them are counted, at most `limit`. A key at its limit is passed
+ * over, never waited for.
+ */
+export function pickFromWindow(rows: readonly WindowRow[], rule: ConcurrencyRule, limit: number): { ids: string[]; read: number } {
+  const held = new Map<string, number>();
+  for (const r of rows) if (r.id === null && r.ck !== null) held.set(r.ck, Number(r.busy));
+  const ids: string[] = [];
+  let read = 0;
+  for (const r of rows) {
+    if (r.id === null) continue;
+    read++;
+    if (ids.length >= limit || !r.ok) continue;
+    if (r.ck !== null) {
+      const max = Object.hasOwn(rule.limits, r.ck) ? rule.limits[r.ck]! : rule.limit;
+      const n = held.get(r.ck) ?? 0;
+      if (max !== null && n >= max) continue;
+      held.set(r.ck, n + 1);
+    }
+    ids.push(r.id);
+  }
+  return { ids, read };
 }
 
 /** The jobs a limited claim leased (with their sort keys), in claim order: what the statement's ORDER BY picked by. */

@@ -161,6 +161,39 @@ export function concurrencySuite(target: HarnessTarget): void {
         assert.equal((await q.stats()).counts.ready, 2);
       }));
 
+    // A claim that cannot take any key to its limit is the plain claim (concurrency-claim.ts, cannotBind);
+    // one that could is picked job by job: the boundary between the two.
+    it('a limit far above what runs takes whole claims; near it, a claim takes only up to it', () =>
+      withHarness(target, async (h) => {
+        const q = h.api.queue('q');
+        await q.configure({ concurrencyLimit: 5, concurrencyLimits: { big: 1000 } });
+        await q.addMany(Array.from({ length: 10 }, (_, i) => ({ payload: i, concurrencyKey: 'a' })));
+        assert.deepEqual(perKey(await h.spool.claim('q', 3)), { a: 3 }, 'active 0 + 3 within the limit');
+        assert.deepEqual(perKey(await h.spool.claim('q', 3)), { a: 2 }, 'active 3: only 2 more fit');
+        assert.deepEqual(await h.spool.claim('q', 3), []);
+        await q.addMany(Array.from({ length: 40 }, (_, i) => ({ payload: i, concurrencyKey: 'big' })));
+        assert.deepEqual(perKey(await h.spool.claim('q', 30)), { big: 30 });
+        assert.deepEqual(perKey(await active(h, 'q')), { a: 5, big: 30 });
+      }));
+
+    // A claim reads the ready jobs a window at a time in claim order (concurrency-claim.ts): jobs
+    // of keys at their limits beyond the first window must not hide the jobs behind them.
+    for (const policy of ['fifo', 'priority'] as const) {
+      it(`under policy ${policy}, hundreds of jobs of a key at its limit ahead of the others: a claim passes over them all, in claim order`, () =>
+        withHarness(target, async (h) => {
+          const q = h.api.queue('q');
+          await q.configure({ policy, concurrencyLimit: 1 });
+          await q.addMany(Array.from({ length: 600 }, (_, i) => ({ payload: i, concurrencyKey: 'a', priority: 5 })));
+          const later = await q.addMany(['b', 'c', 'b', 'c', null, null, null].map((k, i) => ({ payload: i, ...(k ? { concurrencyKey: k } : {}) })));
+          const got = await h.spool.claim('q', 10);
+          assert.deepEqual(perKey(got), { a: 1, b: 1, c: 1, '-': 3 });
+          const first = [later[0]!, later[1]!, ...later.slice(4)].map((j) => j.id);
+          assert.deepEqual(got.filter((j) => j.concurrencyKey !== 'a').map((j) => j.id).sort(), first.sort(), 'the first job of each key');
+          assert.equal(got.find((j) => j.concurrencyKey === 'a')!.payload, 0, 'the first of the held key');
+          assert.deepEqual(await h.spool.claim('q', 10), [], 'every key at its limit, the rest of the backlog passed over');
+        }));
+    }
+
     for (const policy of ['priority', 'sjf', 'fair'] as const) {
       it(`holds under policy ${policy} (the claim by sort key)`, () =>
         withHarness(target, async (h) => {

@@ -11,10 +11,10 @@ import type {
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport, ConsumerAnnouncement,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
-import { inClaimOrder } from '../concurrency-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
+import * as claims from './claims.ts';
 import * as queues from './queues.ts';
 import * as ordering from './ordering.ts';
 import * as reads from './reads.ts';
@@ -195,40 +195,8 @@ export class SqliteStore implements Store {
     return this.#group.submit(() => {
       admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
-      if (p.concurrency) return this.#claimLimited(p, p.concurrency);
-      if (p.byKey) return this.#claimByKey(p);
-      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, tagsParam(p), p.limit) as unknown as JobRow[];
-      this.#counts.move(p.queue, 'ready', 'active', rows.length);
-      return rows.map(rowToJob).sort(compareClaimOrder);
+      return claims.jobsClaim(this.#w, p);
     });
-  }
-
-  /**
-   * A queue that is not fifo: jobs by sort key, then, when those run out, any without a key (added
-   * by a process that had not yet seen the policy) in the fifo order. Inside the group's transaction.
-   */
-  #claimByKey(p: ClaimParams): Job[] {
-    const keyed = this.#s.claimByKey.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, tagsParam(p), p.limit) as unknown as (JobRow & { sort_key: number })[];
-    keyed.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const jobs = keyed.map(rowToJob);
-    if (jobs.length < p.limit) {
-      const rest = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, tagsParam(p), p.limit - jobs.length) as unknown as JobRow[];
-      jobs.push(...rest.map(rowToJob).sort(compareClaimOrder));
-    }
-    this.#counts.move(p.queue, 'ready', 'active', jobs.length);
-    return jobs;
-  }
-
-  /**
-   * A queue with per-key limits or group FIFO: one statement that counts the queue's active jobs
-   * per key and group and leases what fits. Inside the group's transaction, which every process
-   * writing the file takes in turn, so it counts every lease made before it.
-   */
-  #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Job[] {
-    const statement = p.byKey ? this.#s.claimLimitedByKey : this.#s.claimLimited;
-    const rows = statement.all(p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0, tagsParam(p)) as unknown as (JobRow & { sort_key: number | null })[];
-    this.#counts.move(p.queue, 'ready', 'active', rows.length);
-    return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: rowToJob(row) })), p.byKey === true);
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
@@ -376,9 +344,4 @@ const STORED: ItemOutcome = Object.freeze({ ok: true as const });
 function outcomeOf(named: string | Duplicate | null): ItemOutcome {
   if (named === null) return STORED;
   return typeof named === 'string' ? { ok: true, existing: named } : { ok: true, duplicateOf: named.duplicateOf };
-}
-
-/** The claiming worker's tags as the claim statements take them: a JSON array. */
-function tagsParam(p: ClaimParams): string {
-  return p.tags && p.tags.length > 0 ? JSON.stringify(p.tags) : '[]';
 }

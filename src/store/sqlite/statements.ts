@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { EXPIRED_ERROR, JOB_STATES } from '../../core/job.ts';
-import { concurrencyPick } from '../concurrency-claim.ts';
+import { concurrencyPick, windowedRead } from '../concurrency-claim.ts';
 
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
 function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
@@ -80,6 +80,16 @@ const queueIdsAfter = (queue: string, after: string, to: string, limit: string):
  */
 const COVERED = (tags: string): string => `(requires IS NULL OR NOT EXISTS (
     SELECT 1 FROM json_each('["' || replace(requires, ',', '","') || '"]') r WHERE r.value NOT IN (SELECT value FROM json_each(${tags}))))`;
+
+/**
+ * The read of a claim under per-key limits without group FIFO (see claims.ts): ?1 now · ?2 queue ·
+ * ?3 the window · ?4 the claiming worker's tags. Ready jobs from the claim's own index, active ones from jobs_queue_state.
+ */
+const windowRead = (byKey: boolean): string => windowedRead({
+  table: 'jobs', queue: '?2', yes: '1', window: '?3',
+  eligible: `state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?1) AND ${COVERED('?4')}`,
+  byFifo: ' INDEXED BY jobs_ready', bySortKey: ' INDEXED BY jobs_sorted', byState: ' INDEXED BY jobs_queue_state', due: null,
+}, byKey);
 
 /** See claimLimited below. */
 const limitedClaim = (byKey: boolean): string => `UPDATE jobs
@@ -210,6 +220,15 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     // and expired ones moved to dead just before, in the same transaction (see SqliteStore.jobsClaim).
     claimLimited: p(limitedClaim(false)),
     claimLimitedByKey: p(limitedClaim(true)),
+    // Per-key limits without group FIFO: the read of a window (windowRead), then the lease of the jobs picked
+    // from it (?1 lease end · ?2 now · ?3 worker · ?4 the ids, a JSON array), in the same transaction.
+    claimWindow: p(windowRead(false)),
+    claimWindowByKey: p(windowRead(true)),
+    // The queue's count of active jobs the store keeps (count-ledger.ts): whether a claim can reach a key's limit at all.
+    activeCount: p(`SELECT coalesce(sum(n), 0) AS n FROM queue_counts WHERE queue = ? AND state = 'active'`),
+    claimIds: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
+                 WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'ready'
+                 RETURNING ${JOB}, sort_key`),
     // Ordering (ordering.ts): the smallest key among a queue's ready jobs, the largest fair tag issued in it,
     // a group's last tag and its update, a name's learned run time and its update.
     minReadyKey: p(`SELECT sort_key AS k FROM jobs INDEXED BY jobs_sorted WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL ORDER BY sort_key LIMIT 1`),

@@ -116,6 +116,22 @@ export function claimArea(ctx: DriverContext): void {
           'the key\'s limit counts the active job the tagless claim took');
       }));
 
+    it('with per-key limits alone: the jobs of keys at their limits are passed over however many come first, in claim order', { skip }, () =>
+      withStore(ctx, async (store) => {
+        // More jobs of the held key than a claim's first window (concurrency-claim.ts) ahead of the others.
+        await store.jobsInsertMany([
+          ...Array.from({ length: 100 }, (_, i) => newRow(i + 1, { concurrencyKey: 'vip', priority: 2 })),
+          newRow(101, { concurrencyKey: 'a' }),
+          newRow(102, { concurrencyKey: 'a', priority: 1 }),
+          newRow(103),
+        ]);
+        const concurrency = { limit: 1, limits: { vip: 1 }, groupFifo: false };
+        const claim = async (limit: number) => (await store.jobsClaim({ queue: 'q', limit, leaseMs: 1000, now: T, concurrency })).map((j) => j.id);
+        assert.deepEqual(await claim(2), [jobId(1), jobId(102)], 'vip: its first; then a\'s first in claim order, 99 held jobs later');
+        assert.deepEqual(await claim(5), [jobId(103)], 'vip and a at their limits: only the job without a key');
+        assert.deepEqual(await claim(5), []);
+      }));
+
     it('an empty or unknown queue gives nothing', { skip }, () =>
       withStore(ctx, async (store) => {
         assert.deepEqual(await store.jobsClaim({ queue: 'nowhere', limit: 5, leaseMs: 1000, now: T }), []);
