@@ -9,7 +9,7 @@
  * meet it), then a row in docs/protocol.md's errors table.
  */
 import {
-  AlertNotFoundError, ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
+  AlertNotFoundError, ScheduleNotFoundError, ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
   QueueBusyError, QueueFullError, QueueNotFoundError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError, type SpoolError,
 } from './errors.ts';
@@ -114,6 +114,11 @@ export const ERRORS = {
     status: 404, exit: EXIT.NOT_FOUND, fields: ['alertId'],
     doc: 'no alert rule has this id',
     rebuild: (w) => new AlertNotFoundError(text(w, 'alertId')),
+  },
+  SCHEDULE_NOT_FOUND: {
+    status: 404, exit: EXIT.NOT_FOUND, fields: ['schedule'],
+    doc: 'no cron or repeat schedule has this name',
+    rebuild: (w) => new ScheduleNotFoundError(text(w, 'schedule')),
   },
   NOT_FOUND: {
     status: 404, exit: EXIT.INTERNAL, fields: [],
