@@ -25,7 +25,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Usage error: unknown command or flag, missing argument, bad JSON or a value out of bounds. */
   USAGE: 2,
-  /** No job, queue, API token or alert rule by that id or name. */
+  /** No job, queue, API token, alert rule or schedule by that id or name. */
   NOT_FOUND: 3,
   /** The job's state does not allow the operation (e.g. retrying a completed job). */
   INVALID_STATE: 4,
