@@ -67,7 +67,6 @@ export function planSlots(slots: Slots, s: Pick<Schedule, 'everyMs' | 'catchUp'>
 export class Cron {
   readonly #d: CronDeps;
   #timer: TimerHandle | null = null;
-  #timerAt = Infinity;
   #running: Promise<void> | null = null;
   #again = false;
   #stopped = true;
@@ -169,14 +168,12 @@ export class Cron {
   #arm(at: number): void {
     if (this.#stopped) return;
     if (this.#timer) this.#d.clock.clearTimeout(this.#timer);
-    this.#timerAt = at;
     this.#timer = this.#d.clock.setTimeout(() => this.#pass(), Math.max(0, at - this.#d.clock.now()));
   }
 
   /** Fires what is due, then arms the timer at the next slot, or the next maintenance interval if sooner. */
   #pass(): Promise<void> {
     this.#timer = null;
-    this.#timerAt = Infinity;
     const run = (async () => {
       const { store, clock, settings } = this.#d;
       let next: number | null = null;
