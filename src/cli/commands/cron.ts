@@ -23,7 +23,7 @@ export const cron: Command = {
   summary: 'list, add, remove, pause or resume cron and repeat schedules',
   usage: [
     'cron list',
-    "cron add <name> --queue <queue> (--cron '<expression>' [--tz <zone>] | --every <duration>) [--payload <json>] [--catch-up skip|run-once] [--job-name <name>] [--priority <n>] [--max-attempts <n>] [--paused]",
+    "cron add <name> --queue <queue> (--cron '<expression>' [--tz <zone>] or --every <duration>) [--payload <json>] [--catch-up <policy>] [--job-name <name>] [--priority <n>] [--max-attempts <n>] [--paused]",
     'cron rm <name>',
     'cron pause <name>',
     'cron resume <name>',
@@ -38,7 +38,7 @@ export const cron: Command = {
            --every <d>       instead of --cron: every <d> (1500, 30s, 15m, 2h, 1d), at the
                              multiples of it since the Unix epoch
            --payload <json>  every job's payload (default null)
-           --catch-up <p>    slots missed while no process ran (past cronGraceMs): skip (default)
+           --catch-up <policy>  slots missed while no process ran (past cronGraceMs): skip (default)
                              adds none, run-once adds one job for the latest
            --job-name, --priority, --max-attempts   the jobs' options
            --paused          stored paused
