@@ -34,8 +34,9 @@ export interface ScheduleStore {
   /** Every schedule, by name; or the one named. */
   schedules(name?: string): Promise<Schedule[]>;
   /**
-   * Pauses or resumes a schedule; resuming sets its next slot from `nextAt` (given its latest
-   * slot fired): slots that passed while it was paused get no job. False when there is none.
+   * Pauses or resumes a schedule; resuming a paused one sets its next slot from `nextAt` (given
+   * its latest slot fired): slots that passed while it was paused get no job. Pausing, or resuming
+   * one not paused, keeps its next slot. False when there is none.
    */
   scheduleSetPaused(name: string, paused: boolean, nextAt: (lastSlot: number | null) => number | null, now: number): Promise<boolean>;
   /** Up to `limit` schedules not paused whose next slot is at or before `now`, earliest first. */

@@ -54,10 +54,11 @@ export async function schedules(ctx: PgContext<Store>, name?: string): Promise<S
 export function scheduleSetPaused(ctx: PgContext<Store>, name: string, paused: boolean, nextAt: NextAt, now: number): Promise<boolean> {
   const s = ctx.schema;
   return ctx.run(() => ctx.transaction(async (tx) => {
-    const old = (await tx.q(`SELECT next_at, last_slot FROM ${s}.schedules WHERE name = $1 FOR UPDATE`, [name]))[0] as
-      { next_at: string | number | null; last_slot: string | number | null } | undefined;
+    const old = (await tx.q(`SELECT next_at, last_slot, paused FROM ${s}.schedules WHERE name = $1 FOR UPDATE`, [name]))[0] as
+      { next_at: string | number | null; last_slot: string | number | null; paused: boolean } | undefined;
     if (!old) return false;
-    const next = paused ? old.next_at : nextAt(old.last_slot === null ? null : Number(old.last_slot));
+    // Only a resume moves the next slot: pausing keeps it, and resuming a running schedule must not skip a slot due now.
+    const next = paused || !old.paused ? old.next_at : nextAt(old.last_slot === null ? null : Number(old.last_slot));
     await tx.q(`UPDATE ${s}.schedules SET paused = $2, next_at = $3, updated_at = greatest(updated_at + 1, $4) WHERE name = $1`, [name, paused, next, now]);
     return true;
   }), `${paused ? 'pause' : 'resume'} schedule ${name}`);

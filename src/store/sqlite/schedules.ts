@@ -66,7 +66,8 @@ export class SqliteSchedules {
     return this.#group.submit(() => {
       const old = this.#s.get.get(name) as unknown as ScheduleRow | undefined;
       if (!old) return false;
-      const next = paused ? old.next_at : nextAt(old.last_slot === null ? null : Number(old.last_slot));
+      // Only a resume moves the next slot: pausing keeps it, and resuming a running schedule must not skip a slot due now.
+      const next = paused || !old.paused ? old.next_at : nextAt(old.last_slot === null ? null : Number(old.last_slot));
       this.#s.pause.run(paused ? 1 : 0, next, now, name);
       return true;
     });

@@ -65,6 +65,8 @@ export function schedulesArea(ctx: DriverContext): void {
         assert.equal(await store.scheduleSetPaused('a', false, nextAfter(T + 5500), T + 5500), true);
         const [resumed] = await store.schedules('a');
         assert.deepEqual([resumed!.paused, resumed!.nextAt], [false, T + 6000]);
+        assert.equal(await store.scheduleSetPaused('a', false, nextAfter(T + 9500), T + 9500), true);
+        assert.equal((await store.schedules('a'))[0]!.nextAt, T + 6000, 'resuming a running schedule keeps its next slot (due now or not)');
         assert.equal(await store.scheduleSetPaused('nope', true, nextAfter(T), T), false);
         assert.deepEqual(await store.jobsGet([jobId(3), jobId(4)]), [null, null]);
       }));
