@@ -46,8 +46,8 @@ export const cron: Command = {
   rm       deletes a schedule (the jobs it added stay). Output: "deleted schedule <name>".
   pause    its slots add no job until it is resumed.
   resume   goes on from its next slot after now (slots passed while paused add none).
-  Schedules fire in every process that runs maintenance (spool serve, spool work, an
-  embedded Spool): with none running, slots pass without jobs (see docs/cron.md).`,
+  Schedules fire in every process that runs maintenance (spool serve, spool work on a
+  store, an embedded Spool): with none running, slots pass without jobs (see docs/cron.md).`,
   options: {
     queue: { type: 'string' }, cron: { type: 'string' }, every: { type: 'string' }, tz: { type: 'string' }, payload: { type: 'string' },
     'catch-up': { type: 'string' }, 'job-name': { type: 'string' }, priority: { type: 'string' }, 'max-attempts': { type: 'string' }, paused: { type: 'boolean' },
