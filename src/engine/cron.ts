@@ -125,17 +125,32 @@ export class Cron {
     while (this.#running) await this.#running.catch(() => {});
   }
 
-  /** Fires the schedules due now (once, whatever else runs). For tests and Spool.runMaintenance. */
-  async fireDue(): Promise<void> {
+  /**
+   * Fires the schedules due now (once, whatever else runs). For tests and Spool.runMaintenance.
+   * A schedule whose firing fails (its queue is full) is reported and left due for the next
+   * look; it does not hold back the others.
+   */
+  async fireDue(): Promise<boolean> {
     const { store, clock } = this.#d;
+    let any = false;
     for (;;) {
       const due = await store.schedulesDue(clock.now(), DUE_BATCH);
-      for (const s of due) await this.#fire(s);
-      if (due.length < DUE_BATCH) return;
+      let applied = false;
+      for (const s of due) {
+        try {
+          if (await this.#fire(s)) applied = true;
+        } catch (err) {
+          this.#d.reportError(err, `firing schedule ${s.name}`);
+        }
+      }
+      any ||= applied;
+      // A full batch in which nothing applied (all failing, or fired elsewhere) is left to the next look.
+      if (due.length < DUE_BATCH || !applied) return any;
     }
   }
 
-  async #fire(s: Schedule): Promise<void> {
+  /** Whether this process's firing applied (false: another process fired the slot first). */
+  async #fire(s: Schedule): Promise<boolean> {
     const { store, clock, settings, queues } = this.#d;
     const now = clock.now();
     const plan = planSlots(slotsOf(s), s, s.nextAt!, now, settings.cron.graceMs);
@@ -153,6 +168,7 @@ export class Cron {
       lastSlot: plan.slots.at(-1) ?? null, missed: plan.missed, rows,
     });
     if (applied && rows.length > 0) this.#d.added(s.queue, rows.length);
+    return applied;
   }
 
   /** A schedule changed here (or the timer is to be armed first): look again now. */
@@ -177,17 +193,22 @@ export class Cron {
     const run = (async () => {
       const { store, clock, settings } = this.#d;
       let next: number | null = null;
+      let applied = false;
       try {
         do {
           this.#again = false;
-          await this.fireDue();
+          applied = await this.fireDue();
           next = await store.schedulesNextAt();
         } while (this.#again && !this.#stopped);
       } catch (err) {
         this.#d.reportError(err, 'firing cron schedules');
       }
-      const recheck = clock.now() + settings.maintenanceIntervalMs;
-      this.#arm(next === null ? recheck : Math.min(next, recheck));
+      const now = clock.now();
+      const recheck = now + settings.maintenanceIntervalMs;
+      // A slot still due: look again at once if this pass got somewhere (a slot fell due meanwhile),
+      // else (its firing fails: a full queue) at the next interval, not in a loop.
+      const due = next !== null && next <= now;
+      this.#arm(next === null ? recheck : due ? (applied ? now : recheck) : Math.min(next, recheck));
     })();
     this.#running = run;
     return run.finally(() => {

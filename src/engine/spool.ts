@@ -344,7 +344,7 @@ export class Spool implements SpoolClient {
   }
 
   /** One pass of maintenance now: reap expired leases, promote due jobs, fire the schedules due. */
-  runMaintenance(): Promise<void> { return this.#upkeep.runNow().then(() => this.#cron.fireDue()); }
+  runMaintenance(): Promise<void> { return this.#upkeep.runNow().then(async () => void (await this.#cron.fireDue())); }
 
   /** Deletes finished jobs past their retention now; returns how many. */
   cleanup(): Promise<number> { return this.#upkeep.cleanup(); }

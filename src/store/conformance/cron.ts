@@ -88,6 +88,23 @@ export function cronSuite(target: HarnessTarget): void {
         await assert.rejects(api.unschedule('r'), (err: Error) => err instanceof ScheduleNotFoundError);
       }));
 
+    it('a schedule whose bounded queue is full holds back no other; its slot gets its job once there is room, within the grace', () =>
+      withHarness(target, async ({ api, clock, settled }) => {
+        await api.configureQueue('full', { maxLength: 1 });
+        await api.queue('full').add('filler');
+        await api.schedule('blocked', { queue: 'full', everyMs: 10 * S });
+        await api.schedule('free', { queue: 'free', everyMs: 10 * S });
+        await clock.advance(10 * S);
+        await settled();
+        assert.deepEqual((await jobsOf(api, 'free')).map((j) => j.runAt), [T0 + 10 * S]);
+        assert.deepEqual((await jobsOf(api, 'full')).map((j) => j.payload), ['filler']);
+        assert.equal((await api.schedules()).find((s) => s.name === 'blocked')!.nextAt, T0 + 10 * S, 'still due');
+        assert.equal(await api.purge('full'), 1);
+        await clock.advance(2 * S); // the next look, within cronGraceMs of the slot
+        await settled();
+        assert.deepEqual((await jobsOf(api, 'full')).map((j) => j.runAt), [T0 + 10 * S]);
+      }));
+
     it('refuses a bad expression, time zone or option, naming the field (and the nearest valid one), and schedules past schedulesMax', () =>
       withHarness(target, async ({ api }) => {
         await refused(api.schedule('x', { queue: 'q', cron: '61 * * * * *' }), 'cron', /cron "61 \* \* \* \* \*" is not valid/);
