@@ -54,5 +54,7 @@ export type {
 export type { AlertStore, StoredAlertRule, NewAlertEvent, AlertEvaluation, AlertDelivery, AlertDeliveryOutcome } from './store/alert-store.ts';
 export type { AlertKind, AlertState, AlertRuleInput, AlertRule, AlertEvent } from './alerts/types.ts';
 export type { CheckedAlertRule } from './alerts/rules.ts';
+export type { ScheduleStore, ScheduleFiring } from './store/schedule-store.ts';
+export type { Schedule, ScheduleInput, ScheduleJobOptions, ScheduleDefinition, CatchUp } from './core/schedule.ts';
 export type { AlertWebhookBody } from './alerts/webhook.ts';
 export { SqliteStore, type SqliteDurability, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';

@@ -11,6 +11,7 @@ import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/add-options.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
+import type { Schedule, ScheduleInput } from '../core/schedule.ts';
 import type { ConsumerApi } from '../worker/consumer.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
 
@@ -156,6 +157,16 @@ export interface SpoolOperations {
   queueConfig(name: string): Promise<QueueConfig>;
   /** Deletes a queue and all its jobs; refused while jobs are running unless `force`. */
   deleteQueue(name: string, options?: { force?: boolean }): Promise<QueueDeleted>;
+  /** Creates or replaces a cron or repeat schedule (see docs/cron.md); returns it as stored, with `nextAt`. */
+  schedule(name: string, input: ScheduleInput): Promise<Schedule>;
+  /** Every schedule, by name, with its next slot and counts. */
+  schedules(): Promise<Schedule[]>;
+  /** Deletes a schedule (the jobs it added stay). @throws ScheduleNotFoundError */
+  unschedule(name: string): Promise<void>;
+  /** Pauses a schedule: its slots get no job until resumed. @throws ScheduleNotFoundError */
+  pauseSchedule(name: string): Promise<Schedule>;
+  /** Resumes a schedule from its next slot after now. @throws ScheduleNotFoundError */
+  resumeSchedule(name: string): Promise<Schedule>;
   /** Sets an alert rule (a new id, or a replacement); see docs/operations.md, Alerts. */
   setAlert(rule: AlertRuleInput): Promise<AlertRule>;
   /** Every alert rule with where it stands. */

@@ -13,6 +13,7 @@ import { JOB_OPERATIONS } from './operations/jobs.ts';
 import { LEASE_OPERATIONS } from './operations/leases.ts';
 import { MANAGEMENT_OPERATIONS } from './operations/management.ts';
 import { QUEUE_OPERATIONS } from './operations/queues.ts';
+import { SCHEDULE_OPERATIONS } from './operations/schedules.ts';
 import type * as S from './schemas.ts';
 
 /**
@@ -120,6 +121,7 @@ export const OPERATIONS = [
   ...LEASE_OPERATIONS,
   ...MANAGEMENT_OPERATIONS,
   ...ALERT_OPERATIONS,
+  ...SCHEDULE_OPERATIONS,
 ] as const satisfies readonly Operation[];
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];

@@ -20,7 +20,7 @@ const OPERATOR: OperationContext = {
  * queue define things. The others need a store that exists, so a mistyped `--store` is
  * an error (exit 5) instead of a new, empty store.
  */
-const CREATES_STORE: ReadonlySet<OperationName> = new Set(['addJobs', 'configureQueue']);
+const CREATES_STORE: ReadonlySet<OperationName> = new Set(['addJobs', 'configureQueue', 'setSchedule']);
 
 /** Runs one operation of the table where the command runs; see {@link withOperations}. */
 export type Call = <T = unknown>(name: OperationName, input: Record<string, unknown>) => Promise<T>;

@@ -20,6 +20,7 @@ import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import { checkAlertId, checkAlertRule, type AlertEvent, type AlertRule, type AlertRuleInput } from '../alerts/rules.ts';
+import { checkSchedule, checkScheduleName, type Schedule, type ScheduleInput } from '../core/schedule.ts';
 import { activeTrace, loadTracing } from '../tracing/tracing.ts';
 import type { Subscription, SubscriptionHandlers } from '../worker/consumer.ts';
 import { Worker, type Handler, type WorkerOptions } from '../worker/worker.ts';
@@ -319,6 +320,27 @@ export class RemoteSpool implements SpoolClient {
   async alertEvents(options: AlertEventsOptions = {}): Promise<AlertEvent[]> {
     checkOptionKeys(options, ['ruleId', 'before', 'limit'], 'alertEvents');
     return ((await this.#call('alertEvents', { ...options })) as { events: AlertEvent[] }).events;
+  }
+
+  async schedule(name: string, input: ScheduleInput): Promise<Schedule> {
+    checkSchedule(name, input, LIMITS.payloadMaxBytes.max); // as the engine checks it, so the same mistake reads the same either way
+    return (await this.#call('schedule', { ...input, name })) as Schedule;
+  }
+
+  async schedules(): Promise<Schedule[]> {
+    return ((await this.#call('schedules', {})) as { schedules: Schedule[] }).schedules;
+  }
+
+  async unschedule(name: string): Promise<void> {
+    await this.#call('unschedule', { name: checkScheduleName(name) });
+  }
+
+  async pauseSchedule(name: string): Promise<Schedule> {
+    return (await this.#call('pauseSchedule', { name: checkScheduleName(name) })) as Schedule;
+  }
+
+  async resumeSchedule(name: string): Promise<Schedule> {
+    return (await this.#call('resumeSchedule', { name: checkScheduleName(name) })) as Schedule;
   }
 
   async logs(id: string): Promise<JobLogLine[]> {

@@ -15,7 +15,7 @@ import { ALL_FIELDS, ERRORS, EXIT, errorSpec, type ErrorCode, type ErrorSpec } f
 import * as errorClasses from './errors.ts';
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError, JobTimeoutError,
-  AlertNotFoundError, SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
+  AlertNotFoundError, ScheduleNotFoundError, SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError, DrainTimeoutError, QueueFullError,
 } from './errors.ts';
 
@@ -40,6 +40,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   JOB_NOT_FOUND: () => new JobNotFoundError('01J0000000000000000000000A'),
   TOKEN_NOT_FOUND: () => new TokenNotFoundError('0123456789ab'),
   ALERT_NOT_FOUND: () => new AlertNotFoundError('orders-stuck'),
+  SCHEDULE_NOT_FOUND: () => new ScheduleNotFoundError('nightly'),
   NOT_FOUND: () => new SpoolError('NOT_FOUND', 'no route GET /v2'),
   STALE_LEASE: () => new StaleLeaseError('01J0000000000000000000000A', 3, 'completed', 4),
   INVALID_STATE: () => new InvalidStateError('01J0000000000000000000000A', 'completed', 'cannot retry a completed job'),

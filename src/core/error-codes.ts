@@ -9,7 +9,7 @@
  * meet it), then a row in docs/protocol.md's errors table.
  */
 import {
-  AlertNotFoundError, ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
+  AlertNotFoundError, ScheduleNotFoundError, ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError,
   QueueBusyError, QueueFullError, QueueNotFoundError, SchemaTooNewError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
   UnrecoverableError, UnsupportedVersionError, type SpoolError,
 } from './errors.ts';
@@ -25,7 +25,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Usage error: unknown command or flag, missing argument, bad JSON or a value out of bounds. */
   USAGE: 2,
-  /** No job, queue, API token or alert rule by that id or name. */
+  /** No job, queue, API token, alert rule or schedule by that id or name. */
   NOT_FOUND: 3,
   /** The job's state does not allow the operation (e.g. retrying a completed job). */
   INVALID_STATE: 4,
@@ -114,6 +114,11 @@ export const ERRORS = {
     status: 404, exit: EXIT.NOT_FOUND, fields: ['alertId'],
     doc: 'no alert rule has this id',
     rebuild: (w) => new AlertNotFoundError(text(w, 'alertId')),
+  },
+  SCHEDULE_NOT_FOUND: {
+    status: 404, exit: EXIT.NOT_FOUND, fields: ['schedule'],
+    doc: 'no cron or repeat schedule has this name',
+    rebuild: (w) => new ScheduleNotFoundError(text(w, 'schedule')),
   },
   NOT_FOUND: {
     status: 404, exit: EXIT.INTERNAL, fields: [],

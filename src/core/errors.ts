@@ -82,6 +82,15 @@ export class AlertNotFoundError extends SpoolError {
   }
 }
 
+/** No cron or repeat schedule has this name. */
+export class ScheduleNotFoundError extends SpoolError {
+  readonly schedule: string;
+  constructor(schedule: string) {
+    super('SCHEDULE_NOT_FOUND', `no schedule named ${schedule}; see spool cron list`);
+    this.schedule = schedule;
+  }
+}
+
 export class TokenNotFoundError extends SpoolError {
   readonly tokenId: string;
   constructor(tokenId: string) {

@@ -56,6 +56,10 @@ export interface OpenOptions {
   alertEventsMax?: number;
   alertWebhookTimeoutMs?: number;
   alertDeliveryAttempts?: number;
+  /** Cron and repeat schedules (see docs/cron.md): most schedules a store keeps. Default 1000. */
+  schedulesMax?: number;
+  /** How late a schedule's slot may still be fired; older slots are missed (the schedule's catchUp decides). Default 5 s. */
+  cronGraceMs?: number;
   /** Where one-line notices go (health changes). Default console.error. */
   log?: (line: string) => void;
   /** Hears what background work did, for logs and metrics: health changes, leases reaped (one event per tick), leadership taken or lost. */
@@ -92,7 +96,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
   alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true, idempotencyWindowMs: true,
-  queueFullWaitMs: true,
+  queueFullWaitMs: true, schedulesMax: true, cronGraceMs: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -120,6 +124,8 @@ export interface EngineSettings {
   retention: { completed: number; dead: number; cancelled: number };
   /** How long an add waits for room in a full bounded queue. */
   queueFullWaitMs: number;
+  /** Cron and repeat schedules: most kept, and how late a slot may still be fired. */
+  cron: { schedulesMax: number; graceMs: number };
 }
 
 /**
@@ -170,5 +176,6 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
       cancelled: checkLimit('cancelledRetentionMs', options.cancelledRetentionMs),
     },
     queueFullWaitMs: checkLimit('queueFullWaitMs', options.queueFullWaitMs),
+    cron: { schedulesMax: checkLimit('schedulesMax', options.schedulesMax), graceMs: checkLimit('cronGraceMs', options.cronGraceMs) },
   };
 }

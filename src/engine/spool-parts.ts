@@ -21,6 +21,7 @@ import type { DrainDeps } from './drain.ts';
 import { QueueSettings } from './queue-settings.ts';
 import { HeldQueues } from './held-queues.ts';
 import { AlertRules } from './alert-rules.ts';
+import { Cron } from './cron.ts';
 import { alertDelivery, alertEvaluation } from '../alerts/services.ts';
 
 /**
@@ -62,6 +63,7 @@ export interface SpoolParts {
   leases: LeaseOps;
   operator: Operator;
   alerts: AlertRules;
+  cron: Cron;
   upkeep: Upkeep;
 }
 
@@ -126,6 +128,13 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     wake: (queue) => dispatch.wake(queue), forgetQueue: (queue) => queues.forget(queue), searchScanMax: settings.searchScanMax,
   });
   const alerts = new AlertRules(store, clock, settings.alerts);
+  const cron = new Cron({
+    store, clock, settings, queues, reportError: (err, during) => host.reportError(err, during),
+    added: (queue, count) => {
+      telemetry.added(queue, count);
+      dispatch.wake(queue);
+    },
+  });
   const alertDeps = { overview: () => overview.overview(false), settings: settings.alerts };
   const upkeep: Upkeep = new Upkeep({
     store, clock, settings: upkeepSettings(settings, store), background: options.maintenance !== false,
@@ -146,5 +155,5 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     // A step of the machine's clock, told once per step (a caller's clock, a ManualClock, is never stepped).
     ticked: options.clock === undefined ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
   });
-  return { signals, queues, membership, held, claims, dispatch, room, intake, reads, drain, overview, leases, operator, alerts, upkeep };
+  return { signals, queues, membership, held, claims, dispatch, room, intake, reads, drain, overview, leases, operator, alerts, cron, upkeep };
 }

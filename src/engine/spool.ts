@@ -39,6 +39,8 @@ import { loadTracing } from '../tracing/tracing.ts';
 import type { AlertRules } from './alert-rules.ts';
 import { wireSpoolParts } from './spool-parts.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
+import type { Cron } from './cron.ts';
+import type { Schedule, ScheduleInput } from '../core/schedule.ts';
 
 export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
 
@@ -70,6 +72,7 @@ export class Spool implements SpoolClient {
   readonly #claims: Claims;
   readonly #operator: Operator;
   readonly #alerts: AlertRules;
+  readonly #cron: Cron;
   readonly #drain: DrainDeps;
   /** Queues a rate limit holds back, each with a timer for its next token. */
   readonly #held: HeldQueues;
@@ -103,6 +106,7 @@ export class Spool implements SpoolClient {
     this.#leases = parts.leases;
     this.#operator = parts.operator;
     this.#alerts = parts.alerts;
+    this.#cron = parts.cron;
     this.#upkeep = parts.upkeep;
   }
 
@@ -130,6 +134,7 @@ export class Spool implements SpoolClient {
     const spool = new Spool(store, options, settings, clockSync);
     spool.#upkeep.start();
     if (options.maintenance !== false) spool.#overview.startPublishing(); // background work, as maintenance is
+    if (options.maintenance !== false) spool.#cron.start(); // every such process fires schedules: one slot, one job (cron.ts)
     return spool;
   }
 
@@ -176,7 +181,6 @@ export class Spool implements SpoolClient {
 
   /** The job with this id. @throws JobNotFoundError */
   async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#reads).get<P>(id); }
-
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> { return (await this.listPage(queue, options)).jobs; }
 
@@ -189,15 +193,23 @@ export class Spool implements SpoolClient {
 
   /** Sets an alert rule (a new id, or a replacement); see docs/operations.md, Alerts. @throws InvalidArgumentError */
   setAlert(rule: AlertRuleInput): Promise<AlertRule> { return this.#open(this.#alerts).set(rule); }
-
   /** Every alert rule with where it stands (its secret is never read back). */
   alerts(): Promise<AlertRule[]> { return this.#open(this.#alerts).list(); }
-
   /** Deletes an alert rule; a firing one sends its resolution. @throws AlertNotFoundError */
   deleteAlert(id: string): Promise<void> { return this.#open(this.#alerts).delete(id); }
-
   /** Alert firings and resolutions with their webhook delivery, newest first. */
   alertEvents(options?: AlertEventsOptions): Promise<AlertEvent[]> { return this.#open(this.#alerts).events(options); }
+
+  /** Creates or replaces a cron or repeat schedule (docs/cron.md): each slot adds one job, once across every process sharing the store. */
+  schedule(name: string, input: ScheduleInput): Promise<Schedule> { return this.#open(this.#cron).set(name, input); }
+  /** Every schedule, by name, with its next slot and counts. */
+  schedules(): Promise<Schedule[]> { return this.#open(this.#cron).list(); }
+  /** Deletes a schedule (the jobs it added stay). @throws ScheduleNotFoundError */
+  unschedule(name: string): Promise<void> { return this.#open(this.#cron).delete(name); }
+  /** Pauses a schedule: its slots get no job until it is resumed. @throws ScheduleNotFoundError */
+  pauseSchedule(name: string): Promise<Schedule> { return this.#open(this.#cron).setPaused(name, true); }
+  /** Resumes a schedule from its next slot after now (slots passed while paused get no job). @throws ScheduleNotFoundError */
+  resumeSchedule(name: string): Promise<Schedule> { return this.#open(this.#cron).setPaused(name, false); }
 
   /**
    * Cancels a job that has not finished. A running handler is aborted through its signal.
@@ -300,9 +312,7 @@ export class Spool implements SpoolClient {
   }
 
   ack(lease: Lease, result?: unknown): Promise<void> { return this.#open(this.#leases).ack(lease, result); }
-
   nack(lease: Lease, error: unknown, options: { unrecoverable?: boolean } = {}): Promise<JobState> { return this.#open(this.#leases).nack(lease, error, options); }
-
   extend(lease: Lease, leaseMs?: number): Promise<number> { return this.#open(this.#leases).extend(lease, leaseMs); }
 
   /**
@@ -339,8 +349,8 @@ export class Spool implements SpoolClient {
     return worker;
   }
 
-  /** One pass of maintenance now: reap expired leases, promote due jobs. */
-  runMaintenance(): Promise<void> { return this.#upkeep.runNow(); }
+  /** One pass of maintenance now: reap expired leases, promote due jobs, fire the schedules due. */
+  runMaintenance(): Promise<void> { return this.#upkeep.runNow().then(async () => void (await this.#cron.fireDue())); }
 
   /** Deletes finished jobs past their retention now; returns how many. */
   cleanup(): Promise<number> { return this.#upkeep.cleanup(); }
@@ -352,6 +362,7 @@ export class Spool implements SpoolClient {
       await this.#dispatch.stop(); // a claim in flight hands its jobs back (their subscribers are gone) before the store closes
       this.#closed = true;
       this.#held.stop();
+      await this.#cron.stop();
       await this.#overview.stop(); // after a last snapshot of this process
       await this.#upkeep.stop(); // waits for a running tick, then for the upkeep the services started
       await this.#clockSync?.stop();
@@ -377,18 +388,14 @@ export class Spool implements SpoolClient {
   get nodeId(): string | null { return this.#membership?.id ?? null; }
 
   /** Reports an error from work outside a handler (a failed ack, a release): a store outage is reported once, as the process turning unhealthy, not once per failed call. */
-  reportError(err: unknown, during: string): void {
-    this.#signals.outages.report(err, during);
-  }
+  reportError(err: unknown, during: string): void { this.#signals.outages.report(err, during); }
 
   #markHealthy(): void {
     // A registered process is declared healthy by its heartbeat, which re-registers first if it must.
     if (!this.#membership?.started && this.#signals.health.up()) this.#dispatch.wakeAll();
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw new ClosedError();
-  }
+  #assertOpen(): void { if (this.#closed) throw new ClosedError(); }
 
   /** `part`, once this Spool is known to be open: `this.#open(this.#reads).get(id)`. @throws ClosedError */
   #open<T>(part: T): T {

@@ -159,6 +159,37 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
     },
   },
   alertEvents: { everyone: true, request: async () => ({ path: '/v1/alert-events?limit=10' }), check: (_who, json) => assert.ok(Array.isArray(json.events)) },
+  setSchedule: { request: async () => ({ path: '/v1/schedules/nightly', body: { queue: Q, cron: '0 30 2 * * *', timezone: 'Europe/Berlin' } }) },
+  deleteSchedule: {
+    request: async () => {
+      await spool.schedule('doomed', { queue: Q, everyMs: 60_000 });
+      return { path: '/v1/schedules/doomed' };
+    },
+  },
+  pauseSchedule: {
+    request: async () => {
+      await spool.schedule('to-pause', { queue: Q, everyMs: 60_000 });
+      return { path: '/v1/schedules/to-pause/pause' };
+    },
+  },
+  resumeSchedule: {
+    request: async () => {
+      await spool.schedule('to-resume', { queue: Q, everyMs: 60_000, paused: true });
+      return { path: '/v1/schedules/to-resume/resume' };
+    },
+  },
+  // The schedule listing leaves out the schedules of queues the caller may not read.
+  listSchedules: {
+    everyone: true,
+    request: async () => {
+      for (const queue of [Q, 'other']) await spool.schedule(`on-${queue}`, { queue, everyMs: 60_000 });
+      return { path: '/v1/schedules' };
+    },
+    check: (who, json) => {
+      const mine = json.schedules.filter((s: { name: string }) => s.name.startsWith('on-'));
+      assert.deepEqual(mine.map((s: { queue: string }) => s.queue).sort(), { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], view: [Q, 'other'], admin: [Q, 'other'] }[who], who);
+    },
+  },
   ack: settle('/v1/ack', {}),
   nack: settle('/v1/nack', { error: 'no' }),
   extend: settle('/v1/extend', { leaseMs: 60_000 }),

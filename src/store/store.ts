@@ -2,6 +2,7 @@ import type { Job, JobLogLine, Lease, QueueStats } from '../core/job.ts';
 import type { QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { ConsumerAnnouncement } from './queue-stats.ts';
+import type { ScheduleStore } from './schedule-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
 
@@ -32,7 +33,7 @@ export type {
  * Time never comes from the store: the engine passes `now`, so a test clock
  * governs leases and delays on every driver alike.
  */
-export interface Store extends AlertStore {
+export interface Store extends AlertStore, ScheduleStore {
   readonly capabilities: StoreCapabilities;
   /** Human-readable location, e.g. the SQLite file path. */
   readonly location: string;

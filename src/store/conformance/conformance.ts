@@ -3,6 +3,7 @@ import { alertsSuite } from './alerts.ts';
 import { boundedSuite } from './bounded.ts';
 import { claimSuite } from './claim.ts';
 import { concurrencySuite } from './concurrency.ts';
+import { cronSuite } from './cron.ts';
 import { delaysSuite } from './delays.ts';
 import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
@@ -60,6 +61,7 @@ function suites(target: HarnessTarget): void {
   uniqueSuite(target);
   concurrencySuite(target);
   resourcesSuite(target);
+  cronSuite(target);
 }
 
 /**

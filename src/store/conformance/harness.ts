@@ -114,8 +114,9 @@ export async function openHarness(
   target: HarnessTarget,
   options: Omit<OpenOptions, 'store' | 'clock'> = {},
   storeOptions: StoreTestOptions = {},
+  clockStartMs?: number,
 ): Promise<Harness & { close(): Promise<void> }> {
-  const clock = new ManualClock();
+  const clock = new ManualClock(clockStartMs);
   const { store, quiet } = tracked(await target.factory(storeOptions));
   const spool = await Spool.open({ store, clock, random: () => 0.5, onError: () => {}, ...options });
   if (target.mode === 'in-process') {
@@ -155,14 +156,15 @@ export async function openHarness(
   }
 }
 
-/** Runs `fn` with a fresh harness and always closes it. */
+/** Runs `fn` with a fresh harness and always closes it; its manual clock starts at `clockStartMs` (default 2026-01-01). */
 export async function withHarness(
   target: HarnessTarget,
   fn: (h: Harness) => Promise<void>,
   options: Omit<OpenOptions, 'store' | 'clock'> = {},
   storeOptions: StoreTestOptions = {},
+  clockStartMs?: number,
 ): Promise<void> {
-  const h = await openHarness(target, options, storeOptions);
+  const h = await openHarness(target, options, storeOptions, clockStartMs);
   try {
     await fn(h);
   } finally {

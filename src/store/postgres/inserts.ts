@@ -129,3 +129,15 @@ export async function jobsInsertManyInTransaction(ctx: PgInsertContext, tx: unkn
 function hasKeys(rows: readonly NewJobRow[]): boolean {
   return rows.some((r) => r.idempotency || r.uniqueKey);
 }
+
+/**
+ * jobsInsertMany's insert inside a transaction of the store's own (a schedule's firing, which
+ * adds its jobs in the transaction of its compare-and-set): bounded queues locked as there.
+ */
+export async function insertManyInTx(ctx: PgInsertContext, tx: { q(text: string, params?: readonly unknown[]): Promise<unknown> }, rows: readonly NewJobRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const run: BoundRun = async (text, params) => resultRows(await tx.q(text, params));
+  const channel = ctx.notifyChannel;
+  if (rows.some((r) => r.bound)) await bounds(ctx).insertMany(run, rows, (batch) => insertWith(ctx, run, batch, channel), undefined);
+  else await insertWith(ctx, run, rows, channel);
+}

@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL store's migrations from version 12 on (scheduling policies, rate limits,
- * concurrency keys, unique keys), appended to PG_MIGRATIONS in migrations.ts. Never edit a
+ * concurrency keys, unique keys, cron schedules), appended to PG_MIGRATIONS in migrations.ts. Never edit a
  * released migration: add the next number.
  */
 import type { PgMigration } from './migrations.ts';
@@ -96,6 +96,36 @@ export const SCHEDULING_MIGRATIONS: readonly PgMigration[] = [
       -- What each process consumes (resource-aware dispatch): a JSON array of
       -- {"queue", "tags", "capacity"}, rewritten when its consumers change; the stats read it.
       ALTER TABLE ${s}.workers ADD COLUMN consumers jsonb NOT NULL DEFAULT '[]';
+    `,
+  },
+  {
+    version: 19,
+    name: 'cron schedules',
+    sql: (s) => `
+      -- Cron and repeat schedules (src/core/schedule.ts): the definition, and the next slot a job
+      -- is added for. A firing moves next_at forward with a compare-and-set on (next_at,
+      -- updated_at) in the transaction that adds the slot's jobs: that pair is the slot's key,
+      -- so of processes firing one slot, one adds its job. last_slot only grows, and a replace
+      -- or resume sets next_at past it, so a slot never comes round again.
+      CREATE TABLE ${s}.schedules (
+        name        text PRIMARY KEY,
+        queue       text NOT NULL,
+        cron        text,
+        timezone    text,
+        every_ms    bigint,
+        payload     text NOT NULL,
+        job         text NOT NULL,
+        catch_up    text NOT NULL,
+        paused      boolean NOT NULL DEFAULT false,
+        next_at     bigint,
+        last_slot   bigint,
+        fired       bigint NOT NULL DEFAULT 0,
+        missed      bigint NOT NULL DEFAULT 0,
+        created_at  bigint NOT NULL,
+        updated_at  bigint NOT NULL
+      );
+      -- Every process reads the earliest next slot to arm its timer.
+      CREATE INDEX schedules_next ON ${s}.schedules (next_at) WHERE NOT paused AND next_at IS NOT NULL;
     `,
   },
 ];

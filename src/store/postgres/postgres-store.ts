@@ -22,6 +22,9 @@ import * as tokens from './tokens.ts';
 import * as snapshots from './snapshots.ts';
 import * as rateLimits from './rate-limits.ts';
 import * as alerts from './alerts.ts';
+import * as schedules from './schedules.ts';
+import type { ScheduleFiring } from '../schedule-store.ts';
+import type { Schedule, ScheduleDefinition } from '../../core/schedule.ts';
 import * as claims from './claims.ts';
 import * as inserts from './inserts.ts';
 import type { PgInsertContext } from './inserts.ts';
@@ -216,6 +219,15 @@ export class PostgresStore implements Store {
   leaderResign(name: string, holder: string): Promise<void> { return cluster.leaderResign(this.#ctx(), name, holder); }
   tablesVacuum(): Promise<boolean> { return cluster.tablesVacuum(this.#ctx()); }
   countsRollup(): Promise<void> { return queues.countsRollup(this.#ctx()); }
+
+  // Cron and repeat schedules (see schedules.ts).
+  schedulePut(def: ScheduleDefinition, nextAt: (lastSlot: number | null) => number | null, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return schedules.schedulePut(this.#ctx(), def, nextAt, now, max); }
+  scheduleDelete(name: string): Promise<boolean> { return schedules.scheduleDelete(this.#ctx(), name); }
+  schedules(name?: string): Promise<Schedule[]> { return schedules.schedules(this.#readCtx(), name); }
+  scheduleSetPaused(name: string, paused: boolean, nextAt: (lastSlot: number | null) => number | null, now: number): Promise<boolean> { return schedules.scheduleSetPaused(this.#ctx(), name, paused, nextAt, now); }
+  schedulesDue(now: number, limit: number): Promise<Schedule[]> { return schedules.schedulesDue(this.#ctx(), now, limit); }
+  schedulesNextAt(): Promise<number | null> { return schedules.schedulesNextAt(this.#ctx()); }
+  scheduleFire(firing: ScheduleFiring): Promise<boolean> { return schedules.scheduleFire(this.#insertCtx(), firing); }
 
   // Alert rules and events (see alerts.ts).
   alertRulePut(rule: CheckedAlertRule, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return alerts.alertRulePut(this.#ctx(), rule, now, max); }

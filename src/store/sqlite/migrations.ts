@@ -380,6 +380,36 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE workers ADD COLUMN consumers TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 22,
+    name: 'cron schedules',
+    sql: `
+      -- Cron and repeat schedules (src/core/schedule.ts): the definition, and the next slot a job
+      -- is added for. A firing moves next_at forward with a compare-and-set on (next_at,
+      -- updated_at) in the transaction that adds the slot's jobs: that pair is the slot's key,
+      -- so of processes firing one slot, one adds its job. last_slot only grows, and a replace
+      -- or resume sets next_at past it, so a slot never comes round again.
+      CREATE TABLE schedules (
+        name        TEXT PRIMARY KEY,
+        queue       TEXT NOT NULL,
+        cron        TEXT,
+        timezone    TEXT,
+        every_ms    INTEGER,
+        payload     TEXT NOT NULL,
+        job         TEXT NOT NULL,
+        catch_up    TEXT NOT NULL,
+        paused      INTEGER NOT NULL DEFAULT 0,
+        next_at     INTEGER,
+        last_slot   INTEGER,
+        fired       INTEGER NOT NULL DEFAULT 0,
+        missed      INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- Every process reads the earliest next slot to arm its timer.
+      CREATE INDEX schedules_next ON schedules (next_at) WHERE paused = 0 AND next_at IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

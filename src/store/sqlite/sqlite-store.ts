@@ -28,6 +28,9 @@ import { SqliteTokens } from './tokens.ts';
 import { CountLedger } from './count-ledger.ts';
 import { SqliteBounds } from './bounds.ts';
 import { SqliteAlerts } from './alerts.ts';
+import { SqliteSchedules } from './schedules.ts';
+import type { ScheduleFiring } from '../schedule-store.ts';
+import type { Schedule, ScheduleDefinition } from '../../core/schedule.ts';
 import { SqliteRateLimits } from './rate-limits.ts';
 import { SqliteWorkers } from './workers.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
@@ -76,6 +79,7 @@ export class SqliteStore implements Store {
   readonly #tokens: SqliteTokens;
   readonly #snapshots: SqliteSnapshots;
   readonly #alerts: SqliteAlerts;
+  readonly #schedules: SqliteSchedules;
   readonly #rateLimits: SqliteRateLimits;
   readonly #workers: SqliteWorkers;
   readonly #bounds: SqliteBounds;
@@ -110,6 +114,7 @@ export class SqliteStore implements Store {
     this.#tokens = new SqliteTokens(this.#db, this.#group);
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
+    this.#schedules = new SqliteSchedules(this.#db, this.#group, (rows) => void this.#insertMany(rows));
     this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
@@ -121,7 +126,12 @@ export class SqliteStore implements Store {
   }
 
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
-    return this.#group.submit(() => {
+    return this.#group.submit(() => this.#insertMany(rows, report));
+  }
+
+  /** jobsInsertMany's work, inside a group's transaction (a firing of a schedule uses it too). */
+  #insertMany(rows: readonly NewJobRow[], report?: InsertReport): void | InsertExisting {
+    {
       let existing: (string | Duplicate | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
@@ -139,7 +149,7 @@ export class SqliteStore implements Store {
         if (dropped > 0 && report) report.dropped[r.queue] = (report.dropped[r.queue] ?? 0) + dropped;
       }
       return existing;
-    });
+    }
   }
 
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> {
@@ -288,6 +298,15 @@ export class SqliteStore implements Store {
   queueDelete(p: QueueDeleteParams, _now: number): Promise<QueueDeleteResult> {
     return this.#group.submit((): QueueDeleteResult => queues.queueDelete(this.#s, this.#counts, p));
   }
+
+  // Cron and repeat schedules (see schedules.ts).
+  schedulePut(def: ScheduleDefinition, nextAt: (lastSlot: number | null) => number | null, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return this.#schedules.put(def, nextAt, now, max); }
+  scheduleDelete(name: string): Promise<boolean> { return this.#schedules.delete(name); }
+  schedules(name?: string): Promise<Schedule[]> { return this.#guard(() => this.#schedules.list(name)); }
+  scheduleSetPaused(name: string, paused: boolean, nextAt: (lastSlot: number | null) => number | null, now: number): Promise<boolean> { return this.#schedules.setPaused(name, paused, nextAt, now); }
+  schedulesDue(now: number, limit: number): Promise<Schedule[]> { return this.#guard(() => this.#schedules.due(now, limit)); }
+  schedulesNextAt(): Promise<number | null> { return this.#guard(() => this.#schedules.nextAt()); }
+  scheduleFire(firing: ScheduleFiring): Promise<boolean> { return this.#schedules.fire(firing); }
 
   // Alert rules and events (see alerts.ts).
   alertRulePut(rule: CheckedAlertRule, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return this.#alerts.put(rule, now, max); }

@@ -22,6 +22,7 @@ import { groupArea } from './jobs-group.ts';
 import type { DriverConformanceOptions, DriverFactory } from './types.ts';
 import { upkeepArea } from './jobs-upkeep.ts';
 import { uniqueArea } from './jobs-unique.ts';
+import { schedulesArea } from './schedules.ts';
 
 /**
  * The driver-level conformance suite: calls a Store directly (no engine) and checks each
@@ -61,5 +62,6 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     errorsArea(ctx);
     boundedArea(ctx);
     uniqueArea(ctx);
+    schedulesArea(ctx);
   });
 }

@@ -65,8 +65,9 @@ export interface SchemaProbe {
  * - `migrations`: the schema version, opening data twice, refusing data of a newer version.
  * - `errors`: a closed store refuses calls; unreachable or full data gives StoreUnavailableError.
  * - `closed-error`: a closed store refuses every call with ClosedError in particular.
+ * - `schedules`: cron and repeat schedules (ScheduleStore): the rows, and one firing per slot.
  */
-export type DriverArea = 'jobs' | 'queues' | 'tokens' | 'cluster' | 'notify' | 'migrations' | 'errors' | 'closed-error' | 'rate-limits';
+export type DriverArea = 'jobs' | 'queues' | 'tokens' | 'cluster' | 'notify' | 'migrations' | 'errors' | 'closed-error' | 'rate-limits' | 'schedules';
 
 /** Areas a driver does not support, and why: the tests are reported as skipped with this reason. */
 export interface DriverSkip {
