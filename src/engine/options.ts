@@ -53,6 +53,8 @@ export interface OpenOptions {
   idempotencyWindowMs?: number;
   /** Alert rules (see docs/operations.md, Alerts): most rules kept, events kept, one webhook call's timeout, calls per event. */
   alertRulesMax?: number;
+  /** Most topic bindings a store keeps (see docs/routing.md). */
+  bindingsMax?: number;
   alertEventsMax?: number;
   alertWebhookTimeoutMs?: number;
   alertDeliveryAttempts?: number;
@@ -92,7 +94,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
   alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true, idempotencyWindowMs: true,
-  queueFullWaitMs: true,
+  queueFullWaitMs: true, bindingsMax: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -120,6 +122,8 @@ export interface EngineSettings {
   retention: { completed: number; dead: number; cancelled: number };
   /** How long an add waits for room in a full bounded queue. */
   queueFullWaitMs: number;
+  /** Most topic bindings a bind lets the store hold. */
+  bindingsMax: number;
 }
 
 /**
@@ -170,5 +174,6 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
       cancelled: checkLimit('cancelledRetentionMs', options.cancelledRetentionMs),
     },
     queueFullWaitMs: checkLimit('queueFullWaitMs', options.queueFullWaitMs),
+    bindingsMax: checkLimit('bindingsMax', options.bindingsMax),
   };
 }

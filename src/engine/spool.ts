@@ -19,6 +19,8 @@ import { Telemetry } from './telemetry.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Intake } from './intake.ts';
+import type { Routing } from './routing.ts';
+import type { Binding, Bindings, PublishOptions, Published } from '../core/publish.ts';
 import type { Room } from './room.ts';
 import type { JobReads } from './job-reads.ts';
 import type { OverviewSource } from './overview-source.ts';
@@ -63,6 +65,7 @@ export class Spool implements SpoolClient {
   readonly #upkeep: Upkeep;
   readonly #membership: Membership | null;
   readonly #intake: Intake;
+  readonly #routing: Routing;
   /** Adds waiting for room in full bounded queues. */
   readonly #room: Room;
   readonly #leases: LeaseOps;
@@ -96,6 +99,7 @@ export class Spool implements SpoolClient {
     this.#dispatch = parts.dispatch;
     this.#room = parts.room;
     this.#intake = parts.intake;
+    this.#routing = parts.routing;
     this.#reads = parts.reads;
     this.#drain = parts.drain;
     this.#overview = parts.overview;
@@ -172,6 +176,38 @@ export class Spool implements SpoolClient {
     checkQueueName(queue);
     return this.#intake.addMany<P>(queue, items, checkLimit('queueFullWaitMs', waitMs, 'waitMs'));
   }
+
+  /**
+   * Publishes to a topic (docs/routing.md): one job per queue a binding routes the topic to, all
+   * written in one transaction or none. A topic that matches no binding is counted and goes to the
+   * unrouted queue, if one is set. Waits up to queueFullWaitMs for room in a full bounded queue.
+   * @throws InvalidArgumentError for a bad topic or option; QueueFullError (nothing written).
+   */
+  async publish<P>(topic: string, payload: P, options?: PublishOptions): Promise<Published<P>> {
+    this.#assertOpen();
+    return this.#routing.publish<P>(topic, payload, options);
+  }
+
+  /**
+   * For brokers: publishes as `publish` does, calling `authorize` with the queues the topic routes
+   * to before anything is written, and waiting at most `waitMs` for room in a full bounded queue.
+   */
+  async publishChecked<P>(topic: string, payload: P, options: PublishOptions | undefined, waitMs: number, authorize: (queues: readonly string[]) => void): Promise<Published<P>> {
+    this.#assertOpen();
+    return this.#routing.publish<P>(topic, payload, options, checkLimit('queueFullWaitMs', waitMs, 'waitMs'), authorize);
+  }
+
+  /** Routes topics matching `pattern` to `queue` (a binding already there stays as it is). @throws InvalidArgumentError */
+  bind(pattern: string, queue: string): Promise<Binding> { return this.#open(this.#routing).bind(pattern, queue); }
+
+  /** Removes a binding; `removed: false` when there was none. */
+  unbind(pattern: string, queue: string): Promise<{ removed: boolean }> { return this.#open(this.#routing).unbind(pattern, queue); }
+
+  /** Every binding, the unrouted queue and the count of publishes that matched no binding. */
+  bindings(): Promise<Bindings> { return this.#open(this.#routing).bindings(); }
+
+  /** Sets where publishes that match no binding go (null: nowhere; they are only counted). */
+  setUnroutedQueue(queue: string | null): Promise<void> { return this.#open(this.#routing).setUnroutedQueue(queue); }
 
   /** The job with this id. @throws JobNotFoundError */
   async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#reads).get<P>(id); }

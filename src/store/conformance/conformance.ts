@@ -19,6 +19,7 @@ import { rateLimitsSuite } from './rate-limits.ts';
 import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
+import { topicsSuite } from './topics.ts';
 import { ttlSuite } from './ttl.ts';
 import { uniqueSuite } from './unique.ts';
 import { workerSuite } from './worker.ts';
@@ -56,6 +57,7 @@ function suites(target: HarnessTarget): void {
   alertsSuite(target);
   boundedSuite(target);
   policiesSuite(target);
+  topicsSuite(target);
   uniqueSuite(target);
   concurrencySuite(target);
 }

@@ -9,6 +9,7 @@ import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
+  PublishItem, PublishOutcome, RoutingRow,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import { inClaimOrder } from '../concurrency-claim.ts';
@@ -30,6 +31,7 @@ import { SqliteBounds } from './bounds.ts';
 import { SqliteAlerts } from './alerts.ts';
 import { SqliteRateLimits } from './rate-limits.ts';
 import { SqliteWorkers } from './workers.ts';
+import { SqliteRouting } from './routing.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -79,6 +81,7 @@ export class SqliteStore implements Store {
   readonly #rateLimits: SqliteRateLimits;
   readonly #workers: SqliteWorkers;
   readonly #bounds: SqliteBounds;
+  readonly #routing: SqliteRouting;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -113,6 +116,7 @@ export class SqliteStore implements Store {
     this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
+    this.#routing = new SqliteRouting(this.#db, this.#group, (rows, report) => void this.#insertAll(rows, report));
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -121,7 +125,12 @@ export class SqliteStore implements Store {
   }
 
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
-    return this.#group.submit(() => {
+    return this.#group.submit(() => this.#insertAll(rows, report));
+  }
+
+  /** The body of jobsInsertMany, inside a running group: throws to refuse every row. */
+  #insertAll(rows: readonly NewJobRow[], report?: InsertReport): InsertExisting | undefined {
+    {
       let existing: (string | Duplicate | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!;
@@ -139,8 +148,15 @@ export class SqliteStore implements Store {
         if (dropped > 0 && report) report.dropped[r.queue] = (report.dropped[r.queue] ?? 0) + dropped;
       }
       return existing;
-    });
+    }
   }
+
+  // Topic routing (routing.ts).
+  routingRead(): Promise<RoutingRow> { return this.#routing.read(); }
+  bindingPut(p: { pattern: string; queue: string; now: number; max: number }): Promise<boolean> { return this.#routing.put(p); }
+  bindingDelete(p: { pattern: string; queue: string }): Promise<boolean> { return this.#routing.delete(p); }
+  unroutedQueueSet(queue: string | null): Promise<void> { return this.#routing.setUnroutedQueue(queue); }
+  topicPublishEach(items: readonly PublishItem[]): Promise<PublishOutcome[]> { return this.#routing.publishEach(items); }
 
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> {
     return this.#group.submit(() => Number(this.#s.publishKeysDelete.run(p.before, p.limit).changes));
