@@ -111,6 +111,7 @@ export class Routing {
       const outcome = await this.#publishes.push({ version: routing.version, rows, unrouted });
       if (outcome.status === 'stored') {
         this.#stored(rows, outcome.dropped);
+        this.#d.telemetry.published(unrouted);
         return { topic, jobs, unrouted };
       }
       if (outcome.status === 'stale') {

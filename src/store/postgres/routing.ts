@@ -4,7 +4,7 @@ import type { PublishItem, PublishOutcome, RoutingRow } from '../routing-rows.ts
 import type { TxExecutor } from './pg-client.ts';
 import { PgBounds } from './bounds.ts';
 import type { PgInsertContext } from './inserts.ts';
-import { insertField, insertStatement } from './rows.ts';
+import { hasFairRows, insertField, insertStatement } from './rows.ts';
 
 /**
  * Topic routing on PostgreSQL (the store's routing methods delegate here). Bind, unbind and the
@@ -65,26 +65,38 @@ export async function unroutedQueueSet(ctx: PgInsertContext, queue: string | nul
 }
 
 /**
- * The publishes of a tick. Those without a bounded queue share one transaction and one insert
- * statement (the common case: as cheap as the adds of a tick); if it fails, each is tried again
- * alone, so one refused publish fails alone. A publish to a bounded queue has a transaction of its
- * own (the queues' advisory locks, taken in name order, held by it alone).
+ * The publishes of a tick. Those without a bounded queue and routed by one version share one
+ * statement (the common case: one round trip, as cheap as the adds of a tick); if it fails, each
+ * is tried again alone, so one refused publish fails alone. A publish to a bounded queue has a
+ * transaction of its own (the queues' advisory locks, taken in name order, held by it alone).
  */
 export async function topicPublishEach(ctx: PgInsertContext, items: readonly PublishItem[]): Promise<PublishOutcome[]> {
   const outcomes = new Array<PublishOutcome>(items.length);
-  const plain = items.flatMap((it, i) => (it.rows.some((r) => r.bound) ? [] : [i]));
-  if (plain.length > 1) {
+  const byVersion = new Map<number, number[]>();
+  items.forEach((it, i) => {
+    if (it.rows.some((r) => r.bound)) return;
+    let group = byVersion.get(it.version);
+    if (!group) byVersion.set(it.version, (group = []));
+    group.push(i);
+  });
+  for (const [version, group] of byVersion) {
+    if (group.length < 2) continue;
     try {
-      const done = await ctx.run(() => ctx.transaction((tx) => publishIn(ctx, tx, plain.map((i) => items[i]!))), 'publish', insertField);
-      done.forEach((o, j) => (outcomes[plain[j]!] = o));
+      const stored = await publishPlain(ctx, version, group.map((i) => items[i]!));
+      for (const i of group) outcomes[i] = stored ? { status: 'stored' } : { status: 'stale' };
     } catch {
       // One of them is refused (or the connection failed): each alone tells which.
     }
   }
   for (let i = 0; i < items.length; i++) {
     if (outcomes[i] !== undefined) continue;
+    const item = items[i]!;
     try {
-      outcomes[i] = (await ctx.run(() => ctx.transaction((tx) => publishIn(ctx, tx, [items[i]!])), 'publish', insertField))[0]!;
+      if (item.rows.some((r) => r.bound)) {
+        outcomes[i] = (await ctx.run(() => ctx.transaction((tx) => publishIn(ctx, tx, [item])), 'publish', insertField))[0]!;
+      } else {
+        outcomes[i] = (await publishPlain(ctx, item.version, [item])) ? { status: 'stored' } : { status: 'stale' };
+      }
     } catch (err) {
       outcomes[i] = { status: 'error', error: err as Error };
     }
@@ -92,7 +104,17 @@ export async function topicPublishEach(ctx: PgInsertContext, items: readonly Pub
   return outcomes;
 }
 
-/** Publishes `items` in `tx`: those routed by the current version are written, the others are stale. */
+/** Publishes `items` (no bounded queue, all routed by `version`) in one statement; false: stale, nothing written. */
+async function publishPlain(ctx: PgInsertContext, version: number, items: readonly PublishItem[]): Promise<boolean> {
+  const rows = items.flatMap((it) => it.rows);
+  const unrouted = items.filter((it) => it.unrouted).length;
+  const [, params] = insertStatement(ctx.q, rows, ctx.notifyChannel);
+  const text = hasFairRows(rows) ? ctx.q.publishFair : ctx.q.publish;
+  const [r] = await ctx.run(() => ctx.db.q(text, [...params, version, unrouted]), 'publish', insertField);
+  return Number(r!.version) === version;
+}
+
+/** Publishes `items` in `tx` (a transaction: bounded queues' locks): those routed by the current version are written, the others are stale. */
 async function publishIn(ctx: PgInsertContext, tx: TxExecutor, items: readonly PublishItem[]): Promise<PublishOutcome[]> {
   const q = sql(ctx.schema);
   const [v] = await tx.q(q.versionShared);
