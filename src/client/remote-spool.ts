@@ -83,7 +83,7 @@ export class RemoteSpool implements SpoolClient {
     this.#conn = conn;
     this.#leases = new RemoteLeases(conn);
     this.#queueFullWaitMs = queueFullWaitMs;
-    this.#topics = new RemoteTopics(async (method, params, resend = true) => (await conn.request({ op: 'call', method, params }, resend)).value, queueFullWaitMs);
+    this.#topics = new RemoteTopics(async (method, params, resend = true) => (await conn.request({ op: 'call', method, params }, resend)).value, queueFullWaitMs, () => conn.limits.batchMax);
     this.clock = clock;
     this.#onError = onError;
     conn.onUp = () => {

@@ -1,9 +1,15 @@
+import { Batcher } from '../core/batcher.ts';
 import type { Job } from '../core/job.ts';
+import { errorFromWire } from '../protocol/wire-errors.ts';
+import type { WireError } from '../protocol/frames.ts';
 import { checkPublishOptionKeys, type Binding, type Bindings, type PublishOptions, type Published } from '../core/publish.ts';
 import { checkTopic, checkTopicPattern } from '../core/topics.ts';
 import { checkQueueName } from '../core/validate.ts';
 import { activeTrace } from '../tracing/tracing.ts';
 import { checkStorable } from './remote-inputs.ts';
+
+/** The outcome of one message of a `publishMany` call. */
+type MessageResult = { ok: true; value: Published<unknown> } | { ok: false; error: WireError };
 
 /** Sends a call; `resend: false` for one that must not be applied twice (see Connection.request). */
 export type RemoteCall = (method: string, params: Record<string, unknown>, resend?: boolean) => Promise<unknown>;
@@ -17,10 +23,16 @@ export type RemoteCall = (method: string, params: Record<string, unknown>, resen
 export class RemoteTopics {
   readonly #call: RemoteCall;
   readonly #waitMs: number;
+  /** The publishes of one tick travel in one `publishMany` call (so the broker writes them in one store call). */
+  readonly #publishes: Batcher<Record<string, unknown>, MessageResult>;
 
-  constructor(call: RemoteCall, queueFullWaitMs: number) {
+  constructor(call: RemoteCall, queueFullWaitMs: number, batchMax: () => number) {
     this.#call = call;
     this.#waitMs = queueFullWaitMs;
+    this.#publishes = new Batcher(async (messages) => {
+      const { results } = (await this.#call('publishMany', { messages, waitMs: this.#waitMs }, false)) as { results: MessageResult[] };
+      return results;
+    }, Math.max(1, batchMax()));
   }
 
   async publish<P>(topic: string, payload: P, options: PublishOptions = {}): Promise<Published<P>> {
@@ -29,14 +41,15 @@ export class RemoteTopics {
     checkPublishOptionKeys(options);
     checkStorable(payload, 'payload');
     const { runAt, trace, ...rest } = options;
-    const params: Record<string, unknown> = {
-      topic, payload, ...rest, waitMs: this.#waitMs,
+    const message: Record<string, unknown> = {
+      topic, payload, ...rest,
       // The context is taken here, in the caller's process: the broker cannot see the producer's span.
       trace: trace !== undefined ? trace : activeTrace(),
       ...(runAt === undefined ? {} : { runAt: runAt instanceof Date ? runAt.getTime() : runAt }),
     };
-    const out = (await this.#call('publishTopic', params, false)) as Published<unknown>;
-    return { ...out, jobs: out.jobs.map((j) => ({ ...j, payload }) as Job<P>) };
+    const r = await this.#publishes.push(message);
+    if (!r.ok) throw errorFromWire(r.error);
+    return { ...r.value, jobs: r.value.jobs.map((j) => ({ ...j, payload }) as Job<P>) };
   }
 
   async bind(pattern: string, queue: string): Promise<Binding> {

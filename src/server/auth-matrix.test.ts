@@ -166,6 +166,19 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
     },
     ok: 201,
   },
+  // Each message is its own publish: one the token may not make fails alone, so every caller gets 200.
+  publishMany: {
+    everyone: true,
+    request: async () => {
+      await spool.bind('orders.#', Q);
+      return { path: '/v1/publish', body: { messages: [{ topic: 'orders.created', payload: 1 }, { topic: 'nowhere.at.all', payload: 2 }] } };
+    },
+    check: (who, json) => {
+      const [orders, nowhere] = json.results;
+      assert.equal(orders.ok ? 'ok' : orders.error.code, who === 'publishOrders' || who === 'admin' ? 'ok' : 'FORBIDDEN', who);
+      assert.equal(nowhere.ok ? 'ok' : nowhere.error.code, ['publishOrders', 'publishOther', 'admin'].includes(who) ? 'ok' : 'FORBIDDEN', who);
+    },
+  },
   listBindings: {},
   bind: { request: async () => ({ path: '/v1/bindings', body: { pattern: 'orders.*.created', queue: Q } }), ok: 201 },
   unbind: { request: async () => ({ path: `/v1/bindings?pattern=${encodeURIComponent('orders.#')}&queue=${Q}` }) },

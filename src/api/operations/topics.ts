@@ -1,8 +1,10 @@
 /** The operation rows for topics (docs/routing.md): publish, bind, unbind, the bindings, the unrouted queue. */
 import { checkPublishOptionKeys, PUBLISH_OPTION_KEYS, type Binding, type Bindings, type PublishOptions, type Published } from '../../core/publish.ts';
 import { checkTopic, checkTopicPattern, TOPIC_MAX, TOPIC_PATTERN, TOPIC_PATTERN_PATTERN } from '../../core/topics.ts';
+import { LIMITS } from '../../core/limits.ts';
+import { errorToWire } from '../../protocol/wire-errors.ts';
 import { op } from '../operation-kit.ts';
-import type { Operation } from '../operations.ts';
+import type { Operation, OperationContext, OperationHost } from '../operations.ts';
 import * as S from '../schemas.ts';
 
 const topic: S.Schema = {
@@ -36,6 +38,24 @@ const published: S.Schema = {
 const publishOptions: Record<string, S.Schema> = Object.fromEntries(PUBLISH_OPTION_KEYS.map((k) => [k, S.addOptions[k]!]));
 
 type PublishInput = { topic: string; payload: unknown; waitMs?: number } & PublishOptions;
+type Message = { topic: string; payload: unknown } & PublishOptions;
+
+const notBoth: S.Schema = { not: { required: ['delayMs', 'runAt'] } };
+const message: S.Schema = S.object({ topic, payload: S.anyJson, ...publishOptions }, ['topic', 'payload'], notBoth);
+const messageResult: S.Schema = {
+  oneOf: [
+    { type: 'object', required: ['ok', 'value'], properties: { ok: { const: true }, value: published } },
+    { type: 'object', required: ['ok', 'error'], properties: { ok: { const: false }, error: S.error } },
+  ],
+};
+
+/** One publish of a caller: `publish` on every queue its topic routes to (on any queue when it routes nowhere). */
+function publishAs(host: OperationHost, ctx: OperationContext, { topic: t, payload, ...options }: Message, waitMs: number): Promise<Published> {
+  return host.publishChecked(t, payload, options, waitMs, (queues) => {
+    if (queues.length === 0) ctx.authorize('publish');
+    for (const q of queues) ctx.authorize('publish', q);
+  });
+}
 
 export const TOPIC_OPERATIONS = [
   op<PublishInput, Published>({
@@ -43,7 +63,7 @@ export const TOPIC_OPERATIONS = [
     description: 'Needs `publish` on every queue the topic routes to (a topic that routes nowhere: on any queue). A topic that matches no binding is counted '
       + 'and goes to the unrouted queue if one is set. A full bounded queue (overflow `reject`) fails the whole publish with QUEUE_FULL after `waitMs` (default 0).',
     action: 'publish', queue: 'self',
-    input: S.object({ topic, payload: S.anyJson, ...publishOptions, waitMs: S.bounded('queueFullWaitMs', 'How long to wait for room in a full bounded queue; 0 (default): answer QUEUE_FULL at once.') }, ['topic', 'payload'], { not: { required: ['delayMs', 'runAt'] } }),
+    input: S.object({ topic, payload: S.anyJson, ...publishOptions, waitMs: S.bounded('queueFullWaitMs', 'How long to wait for room in a full bounded queue; 0 (default): answer QUEUE_FULL at once.') }, ['topic', 'payload'], notBoth),
     output: published,
     http: { method: 'POST', path: '/v1/topics/{topic}/messages', status: 201 }, ws: { call: 'publishTopic' },
     inputRule: 'give delayMs or runAt, not both',
@@ -52,11 +72,28 @@ export const TOPIC_OPERATIONS = [
       checkTopic(t);
       checkPublishOptionKeys(options);
     },
-    run: (host, { topic: t, payload, waitMs, ...options }, ctx) =>
-      host.publishChecked(t, payload, options, waitMs ?? 0, (queues) => {
-        if (queues.length === 0) ctx.authorize('publish');
-        for (const q of queues) ctx.authorize('publish', q);
-      }),
+    run: (host, { waitMs, ...m }, ctx) => publishAs(host, ctx, m, waitMs ?? 0),
+  }),
+  op<{ messages: Message[]; waitMs?: number }, { results: unknown[] }>({
+    name: 'publishMany', summary: 'Publish many messages, each to its topic: one outcome per message, in order (each all or nothing on its own)',
+    description: 'What the TypeScript client sends for the publishes of one tick. Each message is a publish of its own, with the permission rule of `publish`: '
+      + 'one refused (FORBIDDEN, QUEUE_FULL, a bad option) fails alone and the others are written.',
+    action: 'publish', queue: 'self',
+    input: S.object({
+      messages: { type: 'array', minItems: 1, maxItems: LIMITS.addManyMax.max, items: message },
+      waitMs: S.bounded('queueFullWaitMs', 'How long each message may wait for room in a full bounded queue; 0 (default): QUEUE_FULL at once.'),
+    }, ['messages']),
+    output: { type: 'object', required: ['results'], properties: { results: { type: 'array', items: messageResult } } },
+    http: { method: 'POST', path: '/v1/publish' }, ws: { call: 'publishMany' },
+    async run(host, { messages, waitMs }, ctx) {
+      // Started together: the engine writes the publishes of one tick in one store call.
+      return {
+        results: await Promise.all(messages.map((m) => publishAs(host, ctx, m, waitMs ?? 0).then(
+          (value) => ({ ok: true, value }),
+          (err: unknown) => ({ ok: false, error: errorToWire(err) }),
+        ))),
+      };
+    },
   }),
   op<Record<string, never>, Bindings>({
     name: 'listBindings', summary: 'Every binding, the unrouted queue and the count of publishes that matched no binding',
