@@ -179,7 +179,19 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
       assert.equal(nowhere.ok ? 'ok' : nowhere.error.code, ['publishOrders', 'publishOther', 'admin'].includes(who) ? 'ok' : 'FORBIDDEN', who);
     },
   },
-  listBindings: {},
+  // A listing leaves out the bindings to queues the caller may not read.
+  listBindings: {
+    everyone: true,
+    request: async () => {
+      await spool.bind('audit.#', Q);
+      await spool.bind('audit.#', 'other');
+      return { path: '/v1/bindings' };
+    },
+    check: (who, json) => {
+      const queues = [...new Set(json.bindings.filter((b: { pattern: string }) => b.pattern === 'audit.#').map((b: { queue: string }) => b.queue))].sort();
+      assert.deepEqual(queues, { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], view: [Q, 'other'], admin: [Q, 'other'] }[who], who);
+    },
+  },
   bind: { request: async () => ({ path: '/v1/bindings', body: { pattern: 'orders.*.created', queue: Q } }), ok: 201 },
   unbind: { request: async () => ({ path: `/v1/bindings?pattern=${encodeURIComponent('orders.#')}&queue=${Q}` }) },
   setUnroutedQueue: { request: async () => ({ path: '/v1/bindings/unrouted-queue', body: { queue: null } }) },

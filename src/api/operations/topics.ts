@@ -96,11 +96,16 @@ export const TOPIC_OPERATIONS = [
     },
   }),
   op<Record<string, never>, Bindings>({
-    name: 'listBindings', summary: 'Every binding, the unrouted queue and the count of publishes that matched no binding',
-    action: 'admin', queue: 'none',
+    name: 'listBindings', summary: 'The bindings to queues the caller may read, the unrouted queue and the count of publishes that matched no binding',
+    description: 'Lists the bindings whose queue the caller may read (all of them for `admin`); the unrouted queue shows as null to a caller that may not read it.',
+    action: 'read', queue: 'self',
     input: S.object({}), output: bindings,
     http: { method: 'GET', path: '/v1/bindings' }, ws: { call: 'bindings' },
-    run: (host) => host.bindings(),
+    async run(host, _input, ctx) {
+      const r = await host.bindings();
+      const readable = (q: string | null) => q !== null && ctx.access.can('read', q);
+      return { ...r, bindings: r.bindings.filter((b) => readable(b.queue)), unroutedQueue: readable(r.unroutedQueue) ? r.unroutedQueue : null };
+    },
   }),
   op<{ pattern: string; queue: string }, Binding>({
     name: 'bind', summary: 'Route topics matching a pattern to a queue (a binding already there stays as it is)',
