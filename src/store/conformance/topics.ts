@@ -114,6 +114,26 @@ export function topicsSuite(target: HarnessTarget): void {
         assert.deepEqual((await h.api.list('small', { state: 'ready' })).map((j) => j.payload), [3, 4]);
       }));
 
+    it('the publishes of one tick are written together, yet each on its own: one refused fails alone', () =>
+      withHarness(target, async (h) => {
+        await h.api.queue('tiny').configure({ maxLength: 1 });
+        await h.api.bind('a.#', 'wide');
+        await h.api.bind('b.#', 'wide');
+        await h.api.bind('b.#', 'tiny');
+        await h.api.publish('b.first', 0); // tiny is full now
+        // Started in one tick: the engine (and the remote client) send them in one call.
+        const outcomes = [h.api.publish('a.one', 1), h.api.publish('b.two', 2), h.api.publish('a.three', 3), h.api.publish('nothing', 4)]
+          .map((p) => p.then((out) => out.jobs.map((j) => j.queue), (err: unknown) => err));
+        await h.settled();
+        await h.clock.advance(LIMITS.queueFullWaitMs.default);
+        await h.settled();
+        const [one, two, three, nothing] = await Promise.all(outcomes);
+        assert.deepEqual([one, three, nothing], [['wide'], ['wide'], []]);
+        assert.ok(two instanceof QueueFullError, `expected QueueFullError, got ${String(two)}`);
+        assert.deepEqual(await payloads(h, 'wide'), [0, 1, 3], 'the refused publish left no copy in wide');
+        assert.equal((await h.api.bindings()).unrouted, 1);
+      }));
+
     it('refuses bad topics, patterns and options, naming what is wrong; at most bindingsMax bindings', () =>
       withHarness(target, async (h) => {
         const refused = async (p: Promise<unknown>, field: string, text: RegExp) => {

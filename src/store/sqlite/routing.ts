@@ -2,26 +2,30 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { InvalidArgumentError } from '../../core/errors.ts';
 import type { InsertReport, NewJobRow } from '../store-types.ts';
 import type { PublishItem, PublishOutcome, RoutingRow, StoredBinding } from '../routing-rows.ts';
+import type { CountLedger } from './count-ledger.ts';
 import type { GroupCommit } from './group-commit.ts';
+import { translateSqliteError } from './sqlite-errors.ts';
 
 type Name = 'version' | 'routing' | 'bindings' | 'count' | 'insert' | 'delete' | 'bump' | 'unroutedQueue' | 'unrouted';
 
 /**
  * Topic routing on SQLite (the store's routing methods delegate here). Writes go through the
  * group commit: one writer at a time, so a publish's version check and its inserts see no
- * concurrent bind; each publish runs in its own savepoint, so one that fails (a full bounded
- * queue) takes back its copies alone.
+ * concurrent bind; a publish that fails (a full bounded queue) takes back its copies alone.
  */
 export class SqliteRouting {
   readonly #db: DatabaseSync;
   readonly #group: GroupCommit;
+  /** The job counts: a publish's savepoint rolled back drops what its inserts noted. */
+  readonly #counts: CountLedger;
   readonly #s: Record<Name, StatementSync>;
   /** Inserts rows as jobsInsertMany does, inside the running group (throws to refuse them all). */
   readonly #insert: (rows: readonly NewJobRow[], report: InsertReport) => void;
 
-  constructor(db: DatabaseSync, group: GroupCommit, insert: (rows: readonly NewJobRow[], report: InsertReport) => void) {
+  constructor(db: DatabaseSync, group: GroupCommit, counts: CountLedger, insert: (rows: readonly NewJobRow[], report: InsertReport) => void) {
     this.#db = db;
     this.#group = group;
+    this.#counts = counts;
     this.#insert = insert;
     this.#s = {
       version: db.prepare(`SELECT version FROM topic_routing WHERE id = 1`),
@@ -32,7 +36,7 @@ export class SqliteRouting {
       delete: db.prepare(`DELETE FROM topic_bindings WHERE pattern = ? AND queue = ?`),
       bump: db.prepare(`UPDATE topic_routing SET version = version + 1 WHERE id = 1`),
       unroutedQueue: db.prepare(`UPDATE topic_routing SET unrouted_queue = ?, version = version + 1 WHERE id = 1`),
-      unrouted: db.prepare(`UPDATE topic_routing SET unrouted = unrouted + 1 WHERE id = 1`),
+      unrouted: db.prepare(`UPDATE topic_routing SET unrouted = unrouted + ? WHERE id = 1`),
     };
   }
 
@@ -74,14 +78,53 @@ export class SqliteRouting {
     return this.#group.submit(() => void this.#s.unroutedQueue.run(queue));
   }
 
+  /**
+   * The publishes of a tick, in one operation of the group: the version is read once; the
+   * publishes routed by it (none to a bounded queue) are written together in one savepoint, and
+   * if that fails, each in a savepoint of its own, so one refused publish fails alone. A
+   * publish to a bounded queue always has its own (its bound settled on its own rows).
+   */
   publishEach(items: readonly PublishItem[]): Promise<PublishOutcome[]> {
-    // Each publish is its own operation of the group: its own savepoint, its own outcome.
-    return Promise.all(items.map((item) => this.#group.submit((): PublishOutcome => {
-      if (Number((this.#s.version.get() as { version: number }).version) !== item.version) return { status: 'stale' };
-      const report: InsertReport = { dropped: {} };
-      if (item.rows.length > 0) this.#insert(item.rows, report);
-      if (item.unrouted) this.#s.unrouted.run();
-      return Object.keys(report.dropped).length > 0 ? { status: 'stored', dropped: report.dropped } : { status: 'stored' };
-    }).catch((err: unknown): PublishOutcome => ({ status: 'error', error: err as Error }))));
+    return this.#group.submit((): PublishOutcome[] => {
+      const version = Number((this.#s.version.get() as { version: number }).version);
+      const out = new Array<PublishOutcome>(items.length);
+      const fresh: number[] = [];
+      items.forEach((it, i) => (it.version === version ? fresh.push(i) : (out[i] = { status: 'stale' })));
+      const together = fresh.length > 1 && !fresh.some((i) => items[i]!.rows.some((r) => r.bound));
+      if (together && this.#alone(() => this.#write(fresh.map((i) => items[i]!))).status === 'stored') {
+        for (const i of fresh) out[i] = { status: 'stored' };
+        return out;
+      }
+      for (const i of fresh) out[i] = this.#alone(() => this.#write([items[i]!]));
+      return out;
+    });
+  }
+
+  /** Writes the rows of `items` and counts the unrouted ones; throws to refuse them all. */
+  #write(items: readonly PublishItem[]): Record<string, number> {
+    const report: InsertReport = { dropped: {} };
+    const rows = items.length === 1 ? items[0]!.rows : items.flatMap((it) => it.rows);
+    if (rows.length > 0) this.#insert(rows, report);
+    const unrouted = items.filter((it) => it.unrouted).length;
+    if (unrouted > 0) this.#s.unrouted.run(unrouted);
+    return report.dropped;
+  }
+
+  /** Runs `write` in a savepoint of its own within the group's operation, with its counts kept or dropped with it. */
+  #alone(write: () => Record<string, number>): PublishOutcome {
+    this.#db.exec('SAVEPOINT publish');
+    try {
+      const dropped = write();
+      this.#db.exec('RELEASE publish');
+      this.#counts.opKept();
+      return Object.keys(dropped).length > 0 ? { status: 'stored', dropped } : { status: 'stored' };
+    } catch (err) {
+      // Disk full or an I/O error ends the transaction: the group fails as one.
+      if (!this.#db.isTransaction) throw err;
+      this.#db.exec('ROLLBACK TO publish');
+      this.#db.exec('RELEASE publish');
+      this.#counts.opDropped();
+      return { status: 'error', error: translateSqliteError(err, 'publish') as Error };
+    }
   }
 }

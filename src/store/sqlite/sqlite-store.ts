@@ -116,7 +116,7 @@ export class SqliteStore implements Store {
     this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
-    this.#routing = new SqliteRouting(this.#db, this.#group, (rows, report) => void this.#insertAll(rows, report));
+    this.#routing = new SqliteRouting(this.#db, this.#group, this.#counts, (rows, report) => void this.#insertAll(rows, report));
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
