@@ -27,7 +27,7 @@ import type { OverviewSource } from './overview-source.ts';
 import type { Upkeep } from './upkeep.ts';
 import type { Operator } from './operator.ts';
 import type { Membership } from './membership.ts';
-import { openStore } from './open-store.ts';
+import { openEngineStore } from './open-store.ts';
 import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
 import type { LeaseOps } from './leases.ts';
 import type { Signals } from './signals.ts';
@@ -116,20 +116,7 @@ export class Spool implements SpoolClient {
   static async open(options: OpenOptions = {}): Promise<Spool> {
     const settings = resolveSettings(options); // before anything touches the disk
     await loadTracing(); // once per process; without @opentelemetry/api, tracing stays off
-    const store =
-      typeof options.store === 'object' && options.store !== null
-        ? options.store
-        : await openStore(options.store, {
-            durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax, schema: options.schema, notify: options.notify,
-            readTimeoutMs: options.readTimeoutMs,
-          });
-    let clockSync: ClockSync | null = null;
-    try {
-      clockSync = options.clock === undefined ? await ClockSync.start(store) : null;
-    } catch (err) {
-      if (store !== options.store) await store.close().catch(() => {});
-      throw err;
-    }
+    const { store, clockSync } = await openEngineStore(options);
     const spool = new Spool(store, options, settings, clockSync);
     spool.#upkeep.start();
     if (options.maintenance !== false) spool.#overview.startPublishing(); // background work, as maintenance is
@@ -177,37 +164,16 @@ export class Spool implements SpoolClient {
     return this.#intake.addMany<P>(queue, items, checkLimit('queueFullWaitMs', waitMs, 'waitMs'));
   }
 
-  /**
-   * Publishes to a topic (docs/routing.md): one job per queue a binding routes the topic to, all
-   * written in one transaction or none. A topic that matches no binding is counted and goes to the
-   * unrouted queue, if one is set. Waits up to queueFullWaitMs for room in a full bounded queue.
-   * @throws InvalidArgumentError for a bad topic or option; QueueFullError (nothing written).
-   */
-  async publish<P>(topic: string, payload: P, options?: PublishOptions): Promise<Published<P>> {
-    this.#assertOpen();
-    return this.#routing.publish<P>(topic, payload, options);
-  }
-
-  /**
-   * For brokers: publishes as `publish` does, calling `authorize` with the queues the topic routes
-   * to before anything is written, and waiting at most `waitMs` for room in a full bounded queue.
-   */
-  async publishChecked<P>(topic: string, payload: P, options: PublishOptions | undefined, waitMs: number, authorize: (queues: readonly string[]) => void): Promise<Published<P>> {
-    this.#assertOpen();
-    return this.#routing.publish<P>(topic, payload, options, checkLimit('queueFullWaitMs', waitMs, 'waitMs'), authorize);
-  }
-
-  /** Routes topics matching `pattern` to `queue` (a binding already there stays as it is). @throws InvalidArgumentError */
+  // Topics (docs/routing.md; each is documented on SpoolOperations): one job per bound queue, all or none.
+  publish<P>(topic: string, payload: P, options?: PublishOptions): Promise<Published<P>> { return this.#open(this.#routing).publish<P>(topic, payload, options); }
   bind(pattern: string, queue: string): Promise<Binding> { return this.#open(this.#routing).bind(pattern, queue); }
-
-  /** Removes a binding; `removed: false` when there was none. */
   unbind(pattern: string, queue: string): Promise<{ removed: boolean }> { return this.#open(this.#routing).unbind(pattern, queue); }
-
-  /** Every binding, the unrouted queue and the count of publishes that matched no binding. */
   bindings(): Promise<Bindings> { return this.#open(this.#routing).bindings(); }
-
-  /** Sets where publishes that match no binding go (null: nowhere; they are only counted). */
   setUnroutedQueue(queue: string | null): Promise<void> { return this.#open(this.#routing).setUnroutedQueue(queue); }
+  /** For brokers: `publish`, with `authorize` shown the queues before anything is written, waiting at most `waitMs` for room. */
+  publishChecked<P>(topic: string, payload: P, options: PublishOptions | undefined, waitMs: number, authorize: (queues: readonly string[]) => void): Promise<Published<P>> {
+    return this.#open(this.#routing).publish<P>(topic, payload, options, checkLimit('queueFullWaitMs', waitMs, 'waitMs'), authorize);
+  }
 
   /** The job with this id. @throws JobNotFoundError */
   async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#reads).get<P>(id); }
