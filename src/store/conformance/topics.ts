@@ -27,6 +27,9 @@ export function topicsSuite(target: HarnessTarget): void {
         assert.deepEqual(await payloads(h, 'audit'), [{ order: 1 }, { order: 2 }]);
         assert.deepEqual(await payloads(h, 'billing'), [{ order: 1 }]);
         assert.deepEqual(await h.api.stats('shipping').catch((e: Error) => e.name), 'QueueNotFoundError', 'a queue no publish reached is not made');
+        const later = await h.api.publish('orders.eu.created', { order: 3 }, { delayMs: 60_000, group: 'acme' });
+        assert.deepEqual(later.jobs.map((j) => [j.queue, j.state, j.runAt - h.clock.now(), j.group]), [['audit', 'scheduled', 60_000, 'acme'], ['billing', 'scheduled', 60_000, 'acme']]);
+        for (const job of later.jobs) assert.equal((await h.api.get(job.id)).state, 'scheduled');
       }));
 
     it('each copy is an ordinary job of its queue: its own retries, dead letters and settings', () =>
@@ -43,6 +46,22 @@ export function topicsSuite(target: HarnessTarget): void {
         await h.spool.claim('lenient', 1); // nothing: its retry waits for its backoff
         assert.equal((await h.api.get(jobs[0]!.id)).state, 'scheduled');
         assert.equal((await h.api.get(jobs[1]!.id)).state, 'dead');
+      }));
+
+    it('copies follow their queue\'s policy (fair tags, priority aging) as adds to it do', () =>
+      withHarness(target, async (h) => {
+        const sends: [string, string, { group: string; priority?: number }][] = [['t.a', 'a1', { group: 'a' }], ['t.a', 'a2', { group: 'a' }], ['t.b', 'b1', { group: 'b', priority: 5 }], ['t.a', 'a3', { group: 'a' }]];
+        for (const policy of ['fair', 'priority'] as const) {
+          await h.api.queue(`${policy}-published`).configure({ policy });
+          await h.api.queue(`${policy}-added`).configure({ policy });
+          await h.api.bind('t.#', `${policy}-published`);
+        }
+        for (const [topic, payload, options] of sends) {
+          await h.api.publish(topic, payload, options);
+          for (const policy of ['fair', 'priority']) await h.api.add(`${policy}-added`, payload, options);
+        }
+        const order = async (queue: string) => (await h.spool.claim(queue, 4)).map((j) => j.payload);
+        for (const policy of ['fair', 'priority']) assert.deepEqual(await order(`${policy}-published`), await order(`${policy}-added`), policy);
       }));
 
     it('a publish that matches no binding is counted; with an unrouted queue set, it goes there', () =>
