@@ -98,6 +98,7 @@ export class Routing {
   async publish<P>(topic: string, payload: P, options: PublishOptions | undefined, waitMs: number = this.#d.settings.queueFullWaitMs,
     authorize?: (queues: readonly string[]) => void): Promise<Published<P>> {
     checkTopic(topic);
+    options ??= undefined; // null too, as add takes it: no options
     checkPublishOptionKeys(options);
     const { clock, room } = this.#d;
     const deadline = clock.now() + waitMs;
