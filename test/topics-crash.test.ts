@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Spool } from '../src/index.ts';
+import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
 import { waitFor } from '../src/store/conformance/worker.ts';
 import { startFixture } from './support/child.ts';
 import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
@@ -30,6 +31,9 @@ async function seqs(spool: Spool, queue: string): Promise<string[]> {
  */
 async function killedPublisher(store: string, schema: string): Promise<void> {
   const spool = await Spool.open({ store, ...(schema ? { schema } : {}), maintenance: false });
+  /** On PostgreSQL: the store, to see the publisher's connections (named `pgApp`). */
+  const pg = spool.store instanceof PostgresStore ? spool.store : null;
+  const pgApp = `publisher_${schema}`;
   try {
     // Three queues, one of them bound by two matching patterns (still one copy), and a binding that does not match.
     await spool.bind('orders.#', 'audit');
@@ -39,15 +43,19 @@ async function killedPublisher(store: string, schema: string): Promise<void> {
     await spool.bind('orders.us.#', 'us');
     const acknowledged: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const { child, lines, exited, stderr } = startFixture('topic-publisher.ts', [store, schema, TOPIC, String(round)]);
+      const { child, lines, exited, stderr } = startFixture('topic-publisher.ts', [pg ? `${store}${store.includes('?') ? '&' : '?'}application_name=${pgApp}` : store, schema, TOPIC, String(round)]);
       await waitFor(() => lines.length > 20 || child.exitCode !== null, 30_000, 'the publisher to start publishing');
       assert.equal(child.exitCode, null, `the publisher runs: ${stderr()}`);
+      if (pg) assert.ok(Number((await pg.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1`, [pgApp]))[0]!.n) > 0, 'the publisher\'s connections carry its name');
       await new Promise((r) => setTimeout(r, Math.random() * 100)); // a moment of the stream to kill in
       child.kill('SIGKILL');
       await exited;
       assert.equal(child.signalCode, 'SIGKILL');
       acknowledged.push(...lines);
 
+      // A publish the child sent just before the kill may still commit: PostgreSQL ends the
+      // statement of a connection whose client is gone. Its backends end after that: wait for it.
+      if (pg) await waitFor(async () => Number((await pg.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1`, [pgApp]))[0]!.n) === 0, 30_000, 'the killed publisher\'s connections to end');
       const copies = await Promise.all(QUEUES.map((q) => seqs(spool, q)));
       const all = new Set(copies.flat());
       for (const [i, queue] of QUEUES.entries()) {
