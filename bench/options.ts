@@ -19,13 +19,15 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = join(BENCH_DIR, '..');
 /** The page `--write-docs` updates. */
 const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
-export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W3-2w,W3-policies,C1000,W5-scale] [--runs N] [--w7-seconds S]
+export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W1-topics,W3-2w,W3-policies,C1000,W5-scale] [--runs N] [--w7-seconds S]
                         [--scale] [--quick] [--interleave] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
   --json          print only the JSON array of results on stdout
   --target        targets to measure (default: every implemented one); the variants (${VARIANT_IDS.join(', ')}) only when named:
                   spool-server-nometrics is spool-server without /metrics, e.g. --target spool-server,spool-server-nometrics --workload W3
   --workload      workloads or figures to measure, e.g. W3,W4 or W4-p99 (default: ${DEFAULT_WORKLOADS});
                   W3-2w and W7 run only on targets several processes can share;
+                  W1-topics (W1, W1-topic, W1-fanout10: W1 as publishes to a topic bound to one queue and to ten,
+                  each with its ratio to W1 in jobs written per second) only on the Spool targets;
                   W3-policies (W3, W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed: W3 on a queue with a scheduling
                   policy, or a rate limit or per-key concurrency limit that does not bind, each with its ratio to W3)
                   only on the Spool targets;

@@ -51,6 +51,15 @@ export interface Target {
   configureQueue?(settings: BenchQueueSettings): Promise<void>;
   /** Targets with Spool's queue settings: adds the jobs, each with its options, in one bulk call. */
   addJobs?(jobs: readonly BenchJob[]): Promise<void>;
+  /**
+   * Targets with topics (Spool's publish and bindings: the W1 topic runs): binds `pattern` to the
+   * benchmark queue and to `extraQueues` more queues. Called after setup, before anything is published.
+   */
+  bindTopic?(pattern: string, extraQueues: number): Promise<void>;
+  /** Targets with topics: publishes one payload to `topic`; resolves once every copy is acknowledged. */
+  publish?(topic: string, payload: BenchPayload): Promise<void>;
+  /** Targets with topics: the waiting jobs of each of the `extraQueues` more queues bindTopic bound. */
+  extraQueueWaiting?(extraQueues: number): Promise<number[]>;
   /** Starts one worker that runs a no-op handler, `concurrency` jobs at once. */
   startWorker(options: WorkerSpec): Promise<TargetWorker>;
   /** Job counts of the benchmark queue, read from the store (the truth, not the worker's tally). */

@@ -42,6 +42,7 @@ export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, D
 export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy, ConcurrencyRule } from './core/queue-config.ts';
 export type { AddOptions } from './core/add-options.ts';
 export type { DrainedOptions } from './core/drained.ts';
+export type { PublishOptions, Published, Binding, Bindings } from './core/publish.ts';
 export { EXPIRED_ERROR, DROPPED_ERROR } from './core/job.ts';
 export { LIMITS } from './core/limits.ts';
 export { ManualClock, systemClock, type Clock } from './core/clock.ts';
@@ -49,7 +50,7 @@ export type {
   Store, WorkerRegistration, ConsumerAnnouncement, StoreCapabilities, NewJobRow, InsertExisting, Duplicate, InsertReport, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, ShortenItem, LeaseMiss,
   LeaseResult, FailResult, ExtendResult, ItemOutcome, CancelResult, RetryResult, DeleteResult, QueueDeleteParams, QueueDeleteResult,
   ReapedJob, ListParams, SearchParams, SearchPage, PayloadMatch, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
-  ProcessSnapshot, ProcessSnapshots, CountsByQueue, RateBucket, RateTaken,
+  ProcessSnapshot, ProcessSnapshots, CountsByQueue, RateBucket, RateTaken, PublishItem, PublishOutcome, RoutingRow, StoredBinding,
 } from './store/store.ts';
 export type { AlertStore, StoredAlertRule, NewAlertEvent, AlertEvaluation, AlertDelivery, AlertDeliveryOutcome } from './store/alert-store.ts';
 export type { AlertKind, AlertState, AlertRuleInput, AlertRule, AlertEvent } from './alerts/types.ts';

@@ -86,6 +86,18 @@ test('ratios: each W3 variant over W3 of the same target, against its bar', () =
   assert.deepEqual(ratioLines([entry('spool-postgres', 'W3-sjf', 19_000, 18_000, 20_000, 'jobs/s')]), []);
 });
 
+test('ratios: each topic run over W1 of the same target, in jobs written per second, against its bar', () => {
+  const lines = ratioLines([
+    entry('spool-embedded', 'W1', 10_000, 9_000, 11_000, 'jobs/s'),
+    entry('spool-embedded', 'W1-topic', 8_500, 8_000, 9_000, 'jobs/s'),
+    entry('spool-embedded', 'W1-fanout10', 4_000, 3_000, 5_000, 'jobs/s'),
+  ]);
+  assert.deepEqual(lines, [
+    'spool-embedded W1-topic / W1 (jobs written per second): 0.850 (bar ≥ 0.80: met)',
+    'spool-embedded W1-fanout10 / W1 (jobs written per second): 0.400 (bar ≥ 0.50: missed)',
+  ]);
+});
+
 test('ratios: a target beside its variant without metrics, per throughput figure', () => {
   const lines = ratioLines([
     entry('spool-server', 'W3', 36_000, 35_000, 37_000, 'jobs/s'), entry('spool-server', 'W4-p99', 2, 2, 2, 'ms'),

@@ -6,12 +6,14 @@
  * @example
  * process.stdout.write(formatTable(entries, 3));
  */
-import { FIGURES, QUEUE_SETTING_RUNS, type FigureSpec } from '../workloads/catalog.ts';
+import { FIGURES, QUEUE_SETTING_RUNS, TOPIC_RUNS, type FigureSpec } from '../workloads/catalog.ts';
 import type { ReportEntry } from './results.ts';
 
 /** What each figure measures, for the docs table. */
 export const FIGURE_LABELS: Readonly<Record<string, string>> = {
   W1: 'enqueue-single',
+  'W1-topic': 'W1 as publishes to a topic bound to one queue',
+  'W1-fanout10': 'W1 as publishes fanned out to ten queues (copies/s)',
   W2: 'enqueue-bulk (batches of 1,000)',
   W3: 'drain 100,000, one worker',
   'W3-priority': 'W3, policy priority (three levels)',
@@ -86,6 +88,14 @@ export function ratioLines(entries: readonly ReportEntry[]): string[] {
       if (!one || !variant) continue;
       const ratio = variant / one;
       out.push(`${target} ${run} / W3: ${ratio.toFixed(3)} (bar ≥ ${bar.toFixed(2)}: ${ratio >= bar ? 'met' : 'missed'})`);
+    }
+    // The topic runs against W1 of the same run: what routing costs an add, per copy written.
+    const w1 = value('W1');
+    for (const { run, bar } of TOPIC_RUNS) {
+      const topic = value(run);
+      if (!w1 || !topic) continue;
+      const ratio = topic / w1;
+      out.push(`${target} ${run} / W1 (jobs written per second): ${ratio.toFixed(3)} (bar ≥ ${bar.toFixed(2)}: ${ratio >= bar ? 'met' : 'missed'})`);
     }
     // A target measured beside its variant without metrics: what serving /metrics costs, per throughput figure.
     for (const e of entries) {

@@ -1,5 +1,5 @@
 import type { Target, TargetContext } from '../target.ts';
-import { BROKER_RUNS, MULTI_PROCESS_RUNS, QUEUE_SETTING_RUNS, type RunKind } from '../workloads/catalog.ts';
+import { BROKER_RUNS, MULTI_PROCESS_RUNS, QUEUE_SETTING_RUNS, TOPIC_RUNS, type RunKind } from '../workloads/catalog.ts';
 import { isPeerId, LazyPeerTarget, PEER_IDS, PEERS, peerSkipReason, type PeerId } from './peers.ts';
 import { SpoolEmbeddedTarget } from './spool-embedded.ts';
 import { SpoolPostgresTarget } from './spool-postgres.ts';
@@ -89,6 +89,8 @@ export function skipReason(id: TargetId, run: RunKind): string | null {
   if (QUEUE_SETTING_RUNS.some((r) => r.run === run) && !info.queueSettings) {
     return `it is W3 on a queue with Spool's scheduling policies or rate limit, which ${id} does not have`;
   }
+  // Spool's targets are those with queue settings; they all have topics too.
+  if (TOPIC_RUNS.some((r) => r.run === run) && !info.queueSettings) return `it publishes to Spool's topics (bindings to queues), which ${id} does not have`;
   return null;
 }
 

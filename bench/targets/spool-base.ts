@@ -11,6 +11,8 @@ export const QUEUE_NAME = 'bench';
  */
 export interface BenchSpool {
   queue<P = unknown>(name: string): Queue<P>;
+  bind(pattern: string, queue: string): Promise<unknown>;
+  publish<P>(topic: string, payload: P): Promise<unknown>;
   work<P = unknown, R = unknown>(queue: string, handler: Handler<P, R>, options?: WorkerOptions): Worker<P, R>;
   stats(queue?: string): Promise<QueueStats[]>;
   close(): Promise<void>;
@@ -52,6 +54,26 @@ export abstract class SpoolTarget<S extends BenchSpool> implements Target {
 
   async addJobs(jobs: readonly BenchJob[]): Promise<void> {
     await this.#queueOrThrow().addMany(jobs);
+  }
+
+  async bindTopic(pattern: string, extraQueues: number): Promise<void> {
+    await this.spool.bind(pattern, QUEUE_NAME);
+    for (let i = 1; i <= extraQueues; i++) {
+      await this.spool.queue(`${QUEUE_NAME}-${i}`).configure({}); // the queue rows exist before the timed publishes, as the bench queue's
+      await this.spool.bind(pattern, `${QUEUE_NAME}-${i}`);
+    }
+  }
+
+  async publish(topic: string, payload: BenchPayload): Promise<void> {
+    await this.spool.publish(topic, payload);
+  }
+
+  async extraQueueWaiting(extraQueues: number): Promise<number[]> {
+    const stats = await this.spool.stats();
+    return Array.from({ length: extraQueues }, (_, i) => {
+      const c = stats.find((s) => s.queue === `${QUEUE_NAME}-${i + 1}`)?.counts;
+      return c ? c.ready + c.scheduled : 0;
+    });
   }
 
   async startWorker(spec: WorkerSpec): Promise<TargetWorker> {

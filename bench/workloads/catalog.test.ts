@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, FIGURES, MULTI_PROCESS_RUNS, QUEUE_SETTING_RUNS, SCALE_POINTS, selectWorkloads } from './catalog.ts';
+import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, FIGURES, MULTI_PROCESS_RUNS, QUEUE_SETTING_RUNS, SCALE_POINTS, selectWorkloads, TOPIC_RUNS } from './catalog.ts';
 
 test('the default selection runs every kind and reports every figure', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
-  assert.deepEqual(s.runs, ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
+  assert.deepEqual(s.runs, ['W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
   assert.deepEqual(s.figures, [
-    'W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss',
+    'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss',
   ]);
 });
 
@@ -28,7 +28,7 @@ test('a single-process target drops the multi-process and broker figures', () =>
   const s = selectWorkloads(DEFAULT_WORKLOADS);
   assert.deepEqual(
     figuresFor(s, (run) => !MULTI_PROCESS_RUNS.includes(run) && !BROKER_RUNS.includes(run)),
-    ['W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
+    ['W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
   );
 });
 
@@ -71,4 +71,12 @@ test('every scaling point names a rate and an RSS figure of the catalog', () => 
     assert.equal(FIGURES.find((f) => f.id === p.rate)?.unit, 'jobs/s');
     assert.equal(FIGURES.find((f) => f.id === p.rss)?.unit, 'MiB');
   }
+});
+
+test('W1-topics selects W1 with its topic runs, each with its bar against W1 (one queue 80 %, ten queues 50 %); targets without topics keep W1', () => {
+  assert.deepEqual(selectWorkloads('w1-topics'), { runs: ['W1', 'W1-topic', 'W1-fanout10'], figures: ['W1', 'W1-topic', 'W1-fanout10'] });
+  assert.deepEqual(TOPIC_RUNS, [{ run: 'W1-topic', bar: 0.8 }, { run: 'W1-fanout10', bar: 0.5 }]);
+  for (const { run } of TOPIC_RUNS) assert.equal(FIGURES.find((f) => f.id === run)?.unit, 'jobs/s');
+  const topicRuns = TOPIC_RUNS.map((r) => r.run);
+  assert.deepEqual(figuresFor(selectWorkloads('W1-topics'), (run) => !topicRuns.includes(run)), ['W1']);
 });

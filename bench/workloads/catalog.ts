@@ -22,7 +22,7 @@
 
 /** What one child process runs once. */
 export const RUN_KINDS = [
-  'W1', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000',
+  'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000',
 ] as const;
 /** One of {@link RUN_KINDS}. */
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -47,6 +47,17 @@ export const QUEUE_SETTING_RUNS: readonly { run: RunKind; bar: number }[] = [
   { run: 'W3-keyed', bar: 0.9 },
 ];
 
+/**
+ * The W1 topic runs: W1 with `publish` to a topic bound to one queue, and to ten (a tenth as
+ * many publishes: as many jobs), each with the share of W1's jobs/s it must keep, counting
+ * every copy (topics issue: one queue ≥ 80 %, ten ≥ 50 %). `--workload W1-topics` selects them
+ * with W1. Only targets with topics (Spool's) run them.
+ */
+export const TOPIC_RUNS: readonly { run: RunKind; bar: number }[] = [
+  { run: 'W1-topic', bar: 0.8 },
+  { run: 'W1-fanout10', bar: 0.5 },
+];
+
 /** One figure of the report, in report order. */
 export interface FigureSpec {
   id: string;
@@ -63,7 +74,9 @@ export interface FigureSpec {
 
 /** Every figure of the report, in the order of the JSON output and the table. */
 export const FIGURES: readonly FigureSpec[] = [
-  { id: 'W1', workload: 'W1', unit: 'jobs/s', run: 'W1', decimals: 0 },
+  { id: 'W1', workload: 'W1', alsoIn: ['W1-topics'], unit: 'jobs/s', run: 'W1', decimals: 0 },
+  { id: 'W1-topic', workload: 'W1-topic', alsoIn: ['W1-topics'], unit: 'jobs/s', run: 'W1-topic', decimals: 0 },
+  { id: 'W1-fanout10', workload: 'W1-fanout10', alsoIn: ['W1-topics'], unit: 'jobs/s', run: 'W1-fanout10', decimals: 0 },
   { id: 'W2', workload: 'W2', unit: 'jobs/s', run: 'W2', decimals: 0 },
   { id: 'W3', workload: 'W3', alsoIn: ['W3-policies'], unit: 'jobs/s', run: 'W3', decimals: 0 },
   { id: 'W3-priority', workload: 'W3-priority', alsoIn: ['W3-policies'], unit: 'jobs/s', run: 'W3-priority', decimals: 0 },
@@ -90,7 +103,7 @@ export const FIGURES: readonly FigureSpec[] = [
 ];
 
 /** The workloads run when `--workload` is not given. */
-export const DEFAULT_WORKLOADS = 'W1,W2,W3,W3-policies,W3-2w,W4,W5,W6,W7,C1000';
+export const DEFAULT_WORKLOADS = 'W1,W1-topics,W2,W3,W3-policies,W3-2w,W4,W5,W6,W7,C1000';
 
 /** What a `--workload` list asks for. */
 export interface Selection {
@@ -125,7 +138,7 @@ export function selectWorkloads(list: string): Selection {
     const family = FIGURES.filter((f) => [f.workload, ...(f.alsoIn ?? [])].some((w) => w.toUpperCase() === token));
     const matched = family.length > 0 ? family : exact;
     if (matched.length === 0) {
-      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W3-2w, W3-policies (W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed), C1000, W5-scale, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
+      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W1-topics (W1-topic, W1-fanout10), W3-2w, W3-policies (W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed), C1000, W5-scale, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
     }
     for (const f of matched) figures.add(f.id);
   }

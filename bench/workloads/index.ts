@@ -2,6 +2,7 @@ import type { RunKind } from './catalog.ts';
 import { C1000, idleConnectionsRss } from './connections.ts';
 import { drainBacklog, DRAIN_VARIANTS, W3, W5 } from './drain.ts';
 import { enqueueBulk, enqueueSingle, W1, W2 } from './enqueue.ts';
+import { publishTopic, TOPIC_RUN_SHAPES } from './topics.ts';
 import { addToStartLatency, W4 } from './latency.ts';
 import { drainWithProcesses, endToEndMixed, W3_2W } from './multi-process.ts';
 import type { RunContext, RunFigures, RunOptions } from './run-context.ts';
@@ -42,6 +43,8 @@ async function w3Variant(ctx: RunContext, id: keyof typeof DRAIN_VARIANTS): Prom
  */
 export const RUNS: Record<RunKind, (ctx: RunContext) => Promise<RunFigures>> = {
   W1: (ctx) => enqueueSingle(ctx, sized(ctx, W1.jobs)),
+  'W1-topic': (ctx) => publishTopic(ctx, 'W1-topic', sized(ctx, TOPIC_RUN_SHAPES['W1-topic'].publishes)),
+  'W1-fanout10': (ctx) => publishTopic(ctx, 'W1-fanout10', sized(ctx, TOPIC_RUN_SHAPES['W1-fanout10'].publishes)),
   W2: (ctx) => enqueueBulk(ctx, sized(ctx, W2.jobs)),
   W3: async (ctx) => ({ W3: (await drainBacklog(ctx, sized(ctx, W3.backlog), W3.concurrency)).jobsPerS }),
   'W3-priority': (ctx) => w3Variant(ctx, 'W3-priority'),

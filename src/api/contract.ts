@@ -9,6 +9,7 @@ import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Job, JobLogLine, JobState, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/add-options.ts';
+import type { Binding, Bindings, PublishOptions, Published } from '../core/publish.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 import type { Schedule, ScheduleInput } from '../core/schedule.ts';
@@ -118,6 +119,20 @@ export interface SpoolOperations {
   add<P>(queue: string, payload: P, options?: AddOptions): Promise<Job<P>>;
   /** Adds many jobs atomically: all are stored, or none. */
   addMany<P>(queue: string, items: readonly AddItem<P>[]): Promise<Job<P>[]>;
+  /**
+   * Publishes to a topic (docs/routing.md): one job per queue a binding routes the topic to, all
+   * written together or none. A topic that matches no binding is counted, and sent to the
+   * unrouted queue if one is set.
+   */
+  publish<P>(topic: string, payload: P, options?: PublishOptions): Promise<Published<P>>;
+  /** Routes topics matching `pattern` (`*` one word, `#` zero or more) to `queue`; a binding already there stays. */
+  bind(pattern: string, queue: string): Promise<Binding>;
+  /** Removes a binding; `removed: false` when there was none. */
+  unbind(pattern: string, queue: string): Promise<{ removed: boolean }>;
+  /** Every binding, the unrouted queue and the count of publishes that matched no binding. */
+  bindings(): Promise<Bindings>;
+  /** Sets where publishes that match no binding go (null: nowhere; they are only counted). */
+  setUnroutedQueue(queue: string | null): Promise<void>;
   /** The job with this id. @throws JobNotFoundError */
   get<P = unknown>(id: string): Promise<Job<P>>;
   /**

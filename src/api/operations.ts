@@ -14,6 +14,8 @@ import { LEASE_OPERATIONS } from './operations/leases.ts';
 import { MANAGEMENT_OPERATIONS } from './operations/management.ts';
 import { QUEUE_OPERATIONS } from './operations/queues.ts';
 import { SCHEDULE_OPERATIONS } from './operations/schedules.ts';
+import { TOPIC_OPERATIONS } from './operations/topics.ts';
+import type { PublishOptions, Published } from '../core/publish.ts';
 import type * as S from './schemas.ts';
 
 /**
@@ -38,6 +40,11 @@ export interface OperationHost extends SpoolClient {
    * wait its client asked for.
    */
   addWaiting<P>(queue: string, items: readonly AddItem<P>[], waitMs: number): Promise<Job<P>[]>;
+  /**
+   * Publishes as `publish` does, calling `authorize` with the queues the topic routes to before
+   * anything is written, and waiting at most `waitMs` for room in a full bounded queue.
+   */
+  publishChecked<P>(topic: string, payload: P, options: PublishOptions | undefined, waitMs: number, authorize: (queues: readonly string[]) => void): Promise<Published<P>>;
 }
 
 /** What the transport gives an operation besides its input. */
@@ -122,6 +129,7 @@ export const OPERATIONS = [
   ...MANAGEMENT_OPERATIONS,
   ...ALERT_OPERATIONS,
   ...SCHEDULE_OPERATIONS,
+  ...TOPIC_OPERATIONS,
 ] as const satisfies readonly Operation[];
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];

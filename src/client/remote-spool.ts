@@ -28,6 +28,8 @@ import { Connection, type ConnectionOptions } from './connection.ts';
 import { checkBulk, checkConnectArgs, checkStorable, toPublishItem } from './remote-inputs.ts';
 import { RemoteSubscription } from './remote-subscription.ts';
 import { RemoteLeases } from './remote-leases.ts';
+import { RemoteTopics } from './remote-topics.ts';
+import type { Binding, Bindings, PublishOptions, Published } from '../core/publish.ts';
 
 /** Options for {@link Spool.connect}. */
 export type ConnectOptions = Partial<Omit<ConnectionOptions, 'urls'>> & {
@@ -67,6 +69,8 @@ export class RemoteSpool implements SpoolClient {
   readonly #onError: (err: unknown, during: string) => void;
   /** How long the broker may hold an add while a bounded queue is full (ConnectOptions.queueFullWaitMs). */
   readonly #queueFullWaitMs: number;
+  /** Publish, bind, unbind (remote-topics.ts). */
+  readonly #topics: RemoteTopics;
   readonly #subs = new Map<number, RemoteSubscription>();
   readonly #publishers = new Map<string, Batcher<PublishItem, ItemResult>>();
   /** Lease operations, batched per op, and the leases this client holds. */
@@ -80,6 +84,7 @@ export class RemoteSpool implements SpoolClient {
     this.#conn = conn;
     this.#leases = new RemoteLeases(conn);
     this.#queueFullWaitMs = queueFullWaitMs;
+    this.#topics = new RemoteTopics(async (method, params, resend = true) => (await conn.request({ op: 'call', method, params }, resend)).value, queueFullWaitMs, () => conn.limits.batchMax);
     this.clock = clock;
     this.#onError = onError;
     conn.onUp = () => {
@@ -303,6 +308,12 @@ export class RemoteSpool implements SpoolClient {
     checkOptionKeys(options, ['history'], 'overview');
     return (await this.#call('overview', options.history === true ? { history: true } : {})) as Overview & { history?: OverviewHistory };
   }
+
+  publish<P>(topic: string, payload: P, options?: PublishOptions): Promise<Published<P>> { return this.#topics.publish(topic, payload, options); }
+  bind(pattern: string, queue: string): Promise<Binding> { return this.#topics.bind(pattern, queue); }
+  unbind(pattern: string, queue: string): Promise<{ removed: boolean }> { return this.#topics.unbind(pattern, queue); }
+  bindings(): Promise<Bindings> { return this.#topics.bindings(); }
+  setUnroutedQueue(queue: string | null): Promise<void> { return this.#topics.setUnroutedQueue(queue); }
 
   async setAlert(rule: AlertRuleInput): Promise<AlertRule> {
     checkAlertRule(rule); // as the engine checks it, so the same mistake reads the same either way

@@ -60,6 +60,7 @@ export const LIMITS = {
   capacityTargetWaitMs: { default: 1 * SECOND, min: 1, max: 1 * DAY, doc: 'The target mean wait before a job starts that a capacity answer (`GET /v1/queues/{queue}/capacity`, the dashboard) counts the workers for.' },
   alertForMs: { default: 0, min: 0, max: 1 * DAY, doc: "How long an alert rule's condition must hold before it fires (a rule's `forMs`)." },
   idempotencyWindowMs: { default: 1 * DAY, min: 1 * SECOND, max: 30 * DAY, doc: "How long an add's `idempotencyKey` is remembered (per queue): another add with the key within it returns the job the key created and stores nothing; past it the key is forgotten and the same key adds a new job." },
+  bindingsMax: { default: 10_000, min: 1, max: 1_000_000, doc: 'Most topic bindings (pattern → queue) a store keeps; another `bind` is refused. Every process holds them all, compiled, to route publishes (see docs/routing.md).' },
   alertRulesMax: { default: 1000, min: 1, max: 100_000, doc: 'Most alert rules a store keeps; setting another is refused.' },
   alertEventsMax: { default: 1000, min: 10, max: 1_000_000, doc: 'Alert firings and resolutions kept for the dashboard and `spool alert events`; the oldest delivered ones are deleted first.' },
   alertWebhookTimeoutMs: { default: 5 * SECOND, min: 100, max: 1 * MINUTE, doc: "How long one alert webhook call may take before it counts as failed." },

@@ -14,6 +14,7 @@ import { JobsView } from './views/jobs.js';
 import { JobView } from './views/job.js';
 import { ConsumersView } from './views/consumers.js';
 import { AlertsView } from './views/alerts.js';
+import { BindingsView } from './views/bindings.js';
 
 function App() {
   // 'checking' until the broker says whether this tab's token (or none) is good.
@@ -85,6 +86,7 @@ function Header({ session, onSignOut }) {
         <li><a href=${to.overview()} aria-current=${current('overview', 'queue')}>Overview</a></li>
         <li><a href=${to.jobs()} aria-current=${current('jobs', 'job')}>Jobs</a></li>
         <li><a href=${to.consumers()} aria-current=${current('consumers')}>Consumers</a></li>
+        <li><a href=${to.bindings()} aria-current=${current('bindings')}>Bindings</a></li>
         <li><a href=${to.alerts()} aria-current=${current('alerts')}>Alerts${firing > 0 ? html` <span class="badge alert-firing" aria-label=${`${firing} firing`}>${firing}</span>` : null}</a></li>
       </ul>
     </nav>
@@ -118,6 +120,7 @@ function view(route) {
     case 'job': return html`<${JobView} key=${route.params.id} id=${route.params.id} />`;
     case 'consumers': return html`<${ConsumersView} />`;
     case 'alerts': return html`<${AlertsView} />`;
+    case 'bindings': return html`<${BindingsView} />`;
     default: return html`<h1 tabindex="-1">Not found</h1><p>No such view. <a href=${to.overview()}>Back to the overview</a>.</p>`;
   }
 }

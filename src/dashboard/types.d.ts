@@ -4,3 +4,4 @@ export type { AlertStatus, ConsumerInfo, Overview, OverviewHistory, QueueOvervie
 export type { AlertEvent } from '../alerts/types.ts';
 export type { Job, JobLogLine, JobState } from '../core/job.ts';
 export type { QueueCapacity } from '../model/capacity.ts';
+export type { Binding, Bindings } from '../core/binding.ts';

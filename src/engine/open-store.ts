@@ -4,6 +4,8 @@ import type { Store } from '../store/store.ts';
 import { openPostgresStore } from '../store/postgres/postgres-store.ts';
 import { canParsePgUrl, parsePgUrl } from '../store/postgres/pg-url.ts';
 import { SqliteStore, type SqliteDurability } from '../store/sqlite/sqlite-store.ts';
+import { ClockSync } from './clock-sync.ts';
+import type { OpenOptions } from './options.ts';
 
 /** The default data directory of the embedded store, relative to the working directory. */
 export const DEFAULT_DATA_DIR = './spool-data';
@@ -95,4 +97,25 @@ export function sqliteFileOf(spec: string): string | null {
   if (spec.startsWith('sqlite:')) return resolve(spec.slice('sqlite:'.length));
   if (/\.(db|sqlite|sqlite3)$/.test(spec)) return resolve(spec);
   return resolve(join(spec, SQLITE_FILE_NAME));
+}
+
+/**
+ * The store `Spool.open` runs on (the one given, or the one its spec names, opened) and, unless
+ * the caller gave a clock, what keeps this process's time on the store's (null without one). A
+ * store opened here is closed again when the clock cannot start.
+ */
+export async function openEngineStore(options: OpenOptions): Promise<{ store: Store; clockSync: ClockSync | null }> {
+  const store =
+    typeof options.store === 'object' && options.store !== null
+      ? options.store
+      : await openStore(options.store, {
+          durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax, schema: options.schema, notify: options.notify,
+          readTimeoutMs: options.readTimeoutMs,
+        });
+  try {
+    return { store, clockSync: options.clock === undefined ? await ClockSync.start(store) : null };
+  } catch (err) {
+    if (store !== options.store) await store.close().catch(() => {});
+    throw err;
+  }
 }

@@ -53,6 +53,8 @@ export interface OpenOptions {
   idempotencyWindowMs?: number;
   /** Alert rules (see docs/operations.md, Alerts): most rules kept, events kept, one webhook call's timeout, calls per event. */
   alertRulesMax?: number;
+  /** Most topic bindings a store keeps (see docs/routing.md). */
+  bindingsMax?: number;
   alertEventsMax?: number;
   alertWebhookTimeoutMs?: number;
   alertDeliveryAttempts?: number;
@@ -96,7 +98,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
   alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true, idempotencyWindowMs: true,
-  queueFullWaitMs: true, schedulesMax: true, cronGraceMs: true,
+  queueFullWaitMs: true, schedulesMax: true, cronGraceMs: true, bindingsMax: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -126,6 +128,8 @@ export interface EngineSettings {
   queueFullWaitMs: number;
   /** Cron and repeat schedules: most kept, and how late a slot may still be fired. */
   cron: { schedulesMax: number; graceMs: number };
+  /** Most topic bindings a bind lets the store hold. */
+  bindingsMax: number;
 }
 
 /**
@@ -177,5 +181,6 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     },
     queueFullWaitMs: checkLimit('queueFullWaitMs', options.queueFullWaitMs),
     cron: { schedulesMax: checkLimit('schedulesMax', options.schedulesMax), graceMs: checkLimit('cronGraceMs', options.cronGraceMs) },
+    bindingsMax: checkLimit('bindingsMax', options.bindingsMax),
   };
 }

@@ -8,6 +8,7 @@ import { Claims } from './claims.ts';
 import type { Inflight } from './inflight.ts';
 import type { Telemetry } from './telemetry.ts';
 import { Intake } from './intake.ts';
+import { Routing } from './routing.ts';
 import { Room } from './room.ts';
 import { JobReads } from './job-reads.ts';
 import { OverviewSource } from './overview-source.ts';
@@ -57,6 +58,7 @@ export interface SpoolParts {
   dispatch: Dispatch;
   room: Room;
   intake: Intake;
+  routing: Routing;
   reads: JobReads;
   drain: DrainDeps;
   overview: OverviewSource;
@@ -110,6 +112,10 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     store, clock, settings, queues, telemetry, room,
     markHealthy: () => host.markHealthy(), wake: (queue) => dispatch.wake(queue), noteDue: (at) => upkeep.noteDue(at),
   });
+  const routing = new Routing({
+    store, clock, settings, queues, telemetry, room,
+    markHealthy: () => host.markHealthy(), wake: (queue) => dispatch.wake(queue), noteDue: (at) => upkeep.noteDue(at),
+  });
   const reads = new JobReads(store, clock, settings.searchScanMax, async (queue) => (await queues.get(queue)).rateLimit);
   const drain: DrainDeps = { clock, telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await host.stats(q))[0]! };
   const overview = new OverviewSource({
@@ -155,5 +161,5 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     // A step of the machine's clock, told once per step (a caller's clock, a ManualClock, is never stepped).
     ticked: options.clock === undefined ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
   });
-  return { signals, queues, membership, held, claims, dispatch, room, intake, reads, drain, overview, leases, operator, alerts, cron, upkeep };
+  return { signals, queues, membership, held, claims, dispatch, room, intake, routing, reads, drain, overview, leases, operator, alerts, cron, upkeep };
 }

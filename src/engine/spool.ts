@@ -20,13 +20,15 @@ import { checkOptionKeys } from '../core/options.ts';
 import { checkResourceTags } from '../core/resource-tags.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Intake } from './intake.ts';
+import type { Routing } from './routing.ts';
+import type { Binding, Bindings, PublishOptions, Published } from '../core/publish.ts';
 import type { Room } from './room.ts';
 import type { JobReads } from './job-reads.ts';
 import type { OverviewSource } from './overview-source.ts';
 import type { Upkeep } from './upkeep.ts';
 import type { Operator } from './operator.ts';
 import type { Membership } from './membership.ts';
-import { openStore } from './open-store.ts';
+import { openEngineStore } from './open-store.ts';
 import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
 import type { LeaseOps } from './leases.ts';
 import type { Signals } from './signals.ts';
@@ -66,6 +68,7 @@ export class Spool implements SpoolClient {
   readonly #upkeep: Upkeep;
   readonly #membership: Membership | null;
   readonly #intake: Intake;
+  readonly #routing: Routing;
   /** Adds waiting for room in full bounded queues. */
   readonly #room: Room;
   readonly #leases: LeaseOps;
@@ -100,6 +103,7 @@ export class Spool implements SpoolClient {
     this.#dispatch = parts.dispatch;
     this.#room = parts.room;
     this.#intake = parts.intake;
+    this.#routing = parts.routing;
     this.#reads = parts.reads;
     this.#drain = parts.drain;
     this.#overview = parts.overview;
@@ -117,20 +121,7 @@ export class Spool implements SpoolClient {
   static async open(options: OpenOptions = {}): Promise<Spool> {
     const settings = resolveSettings(options); // before anything touches the disk
     await loadTracing(); // once per process; without @opentelemetry/api, tracing stays off
-    const store =
-      typeof options.store === 'object' && options.store !== null
-        ? options.store
-        : await openStore(options.store, {
-            durability: options.durability, busyTimeoutMs: options.busyTimeoutMs, historyMax: options.historyMax, schema: options.schema, notify: options.notify,
-            readTimeoutMs: options.readTimeoutMs,
-          });
-    let clockSync: ClockSync | null = null;
-    try {
-      clockSync = options.clock === undefined ? await ClockSync.start(store) : null;
-    } catch (err) {
-      if (store !== options.store) await store.close().catch(() => {});
-      throw err;
-    }
+    const { store, clockSync } = await openEngineStore(options);
     const spool = new Spool(store, options, settings, clockSync);
     spool.#upkeep.start();
     if (options.maintenance !== false) spool.#overview.startPublishing(); // background work, as maintenance is
@@ -177,6 +168,17 @@ export class Spool implements SpoolClient {
     this.#assertOpen();
     checkQueueName(queue);
     return this.#intake.addMany<P>(queue, items, checkLimit('queueFullWaitMs', waitMs, 'waitMs'));
+  }
+
+  // Topics (docs/routing.md; each is documented on SpoolOperations): one job per bound queue, all or none.
+  publish<P>(topic: string, payload: P, options?: PublishOptions): Promise<Published<P>> { return this.#open(this.#routing).publish<P>(topic, payload, options); }
+  bind(pattern: string, queue: string): Promise<Binding> { return this.#open(this.#routing).bind(pattern, queue); }
+  unbind(pattern: string, queue: string): Promise<{ removed: boolean }> { return this.#open(this.#routing).unbind(pattern, queue); }
+  bindings(): Promise<Bindings> { return this.#open(this.#routing).bindings(); }
+  setUnroutedQueue(queue: string | null): Promise<void> { return this.#open(this.#routing).setUnroutedQueue(queue); }
+  /** For brokers: `publish`, with `authorize` shown the queues before anything is written, waiting at most `waitMs` for room. */
+  publishChecked<P>(topic: string, payload: P, options: PublishOptions | undefined, waitMs: number, authorize: (queues: readonly string[]) => void): Promise<Published<P>> {
+    return this.#open(this.#routing).publish<P>(topic, payload, options, checkLimit('queueFullWaitMs', waitMs, 'waitMs'), authorize);
   }
 
   /** The job with this id. @throws JobNotFoundError */

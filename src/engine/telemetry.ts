@@ -33,6 +33,8 @@ export interface TelemetryListener {
   expired?(queue: string, count: number): void;
   /** Adds dropped `count` waiting jobs of a full bounded queue (overflow `drop-oldest`). */
   dropped?(queue: string, count: number): void;
+  /** A publish to a topic was written; `unrouted`: its topic matched no binding (docs/routing.md). */
+  published?(unrouted: boolean): void;
 }
 
 const zero = (): QueueCounts => ({ added: 0, claimed: 0, completed: 0, failed: 0, dead: 0, expired: 0, serviceMsSum: 0, serviceCount: 0, systemMsSum: 0, systemCount: 0, dropped: 0 });
@@ -63,6 +65,11 @@ export class Telemetry {
 
   forget(queue: string): void {
     this.#counts.delete(queue);
+  }
+
+  /** A publish was written (its copies are counted as adds of their queues). */
+  published(unrouted: boolean): void {
+    for (const l of this.#listeners) l.published?.(unrouted);
   }
 
   added(queue: string, count: number): void {

@@ -190,6 +190,42 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
       assert.deepEqual(mine.map((s: { queue: string }) => s.queue).sort(), { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], view: [Q, 'other'], admin: [Q, 'other'] }[who], who);
     },
   },
+  publish: {
+    request: async () => {
+      await spool.bind('orders.#', Q);
+      return { path: '/v1/topics/orders.created/messages', body: { payload: 1 } };
+    },
+    ok: 201,
+  },
+  // Each message is its own publish: one the token may not make fails alone, so every caller gets 200.
+  publishMany: {
+    everyone: true,
+    request: async () => {
+      await spool.bind('orders.#', Q);
+      return { path: '/v1/publish', body: { messages: [{ topic: 'orders.created', payload: 1 }, { topic: 'nowhere.at.all', payload: 2 }] } };
+    },
+    check: (who, json) => {
+      const [orders, nowhere] = json.results;
+      assert.equal(orders.ok ? 'ok' : orders.error.code, who === 'publishOrders' || who === 'admin' ? 'ok' : 'FORBIDDEN', who);
+      assert.equal(nowhere.ok ? 'ok' : nowhere.error.code, ['publishOrders', 'publishOther', 'admin'].includes(who) ? 'ok' : 'FORBIDDEN', who);
+    },
+  },
+  // A listing leaves out the bindings to queues the caller may not read.
+  listBindings: {
+    everyone: true,
+    request: async () => {
+      await spool.bind('audit.#', Q);
+      await spool.bind('audit.#', 'other');
+      return { path: '/v1/bindings' };
+    },
+    check: (who, json) => {
+      const queues = [...new Set(json.bindings.filter((b: { pattern: string }) => b.pattern === 'audit.#').map((b: { queue: string }) => b.queue))].sort();
+      assert.deepEqual(queues, { publishOrders: [Q], consumeOrders: [Q], publishOther: ['other'], view: [Q, 'other'], admin: [Q, 'other'] }[who], who);
+    },
+  },
+  bind: { request: async () => ({ path: '/v1/bindings', body: { pattern: 'orders.*.created', queue: Q } }), ok: 201 },
+  unbind: { request: async () => ({ path: `/v1/bindings?pattern=${encodeURIComponent('orders.#')}&queue=${Q}` }) },
+  setUnroutedQueue: { request: async () => ({ path: '/v1/bindings/unrouted-queue', body: { queue: null } }) },
   ack: settle('/v1/ack', {}),
   nack: settle('/v1/nack', { error: 'no' }),
   extend: settle('/v1/extend', { leaseMs: 60_000 }),
@@ -275,6 +311,21 @@ describe('authorization matrix (required mode, real sockets)', () => {
         }
       }
     }
+  });
+
+  it('a publish needs publish on every queue its topic routes to (on any queue when it routes nowhere); refused, it writes nothing', async () => {
+    await spool.bind('mixed.#', Q);
+    await spool.bind('mixed.#', 'other');
+    const before = (await spool.stats()).map((s) => [s.queue, s.counts.ready]);
+    const mixed = await call('POST', '/v1/topics/mixed.x/messages', 'publishOrders', { payload: 1 });
+    assert.deepEqual([mixed.status, mixed.json.code], [403, 'FORBIDDEN']);
+    assert.match(mixed.json.message, /lacks publish:other/);
+    assert.deepEqual((await spool.stats()).map((s) => [s.queue, s.counts.ready]), before, 'no copy was written');
+    assert.equal((await call('POST', '/v1/topics/mixed.x/messages', 'admin', { payload: 1 })).status, 201);
+    const nowhere = (who: Who) => call('POST', '/v1/topics/nowhere.at.all/messages', who, { payload: 1 });
+    assert.deepEqual([(await nowhere('consumeOrders')).status, (await nowhere('publishOther')).status, (await nowhere('view')).status], [403, 201, 403]);
+    await spool.unbind('mixed.#', Q);
+    await spool.unbind('mixed.#', 'other');
   });
 
   it('an unknown route is 401 without a token, so it says nothing about which routes exist', async () => {

@@ -23,6 +23,7 @@ export class EventMetrics {
   readonly #dead: Counter<'queue'>;
   readonly #expired: Counter<'queue'>;
   readonly #dropped: Counter<'queue'>;
+  readonly #published: Counter<'routing'>;
   readonly #claimSeconds: Histogram<'queue'>;
   readonly #queuedSeconds: Histogram<'queue'>;
   readonly #turnaroundSeconds: Histogram<'queue'>;
@@ -38,6 +39,10 @@ export class EventMetrics {
     this.#dead = counter('spool_jobs_dead_total', 'Failed attempts reported to this broker that left their job dead (out of attempts, or unrecoverable).');
     this.#expired = counter('spool_leases_expired_total', "Leases that ran out and were taken back by this broker's reaper (on a shared store, by the leader's).");
     this.#dropped = counter('spool_jobs_dropped_total', 'Waiting jobs that adds through this broker dropped from a full bounded queue (maxLength, overflow drop-oldest): dead, deadReason dropped.');
+    this.#published = new Counter({
+      name: 'spool_publishes_total', labelNames: ['routing'], registers,
+      help: 'Publishes to topics written through this broker: routing="routed" (matched a binding), "unrouted" (matched none: counted, and sent to the unrouted queue if one is set).',
+    });
     const histogram = (name: string, help: string, buckets: number[]) => new Histogram({ name, help, labelNames: ['queue'], buckets, registers });
     this.#claimSeconds = histogram('spool_claim_duration_seconds', 'How long the store took for one claim that leased at least one job.', CLAIM_BUCKETS);
     this.#queuedSeconds = histogram('spool_job_queued_seconds', 'From when a job was due (added, or its delay or retry backoff over) to its claim.', JOB_BUCKETS);
@@ -58,6 +63,7 @@ export class EventMetrics {
       },
       expired: (queue, count) => this.#expired.inc(this.#labels.of(queue), count),
       dropped: (queue, count) => this.#dropped.inc(this.#labels.of(queue), count),
+      published: (unrouted) => this.#published.inc({ routing: unrouted ? 'unrouted' : 'routed' }),
     };
   }
 

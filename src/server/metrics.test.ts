@@ -25,6 +25,7 @@ const BROKER_FAMILIES: Record<string, Family['type']> = {
   spool_jobs_dead_total: 'counter',
   spool_leases_expired_total: 'counter',
   spool_jobs_dropped_total: 'counter',
+  spool_publishes_total: 'counter',
   spool_claim_duration_seconds: 'histogram',
   spool_job_queued_seconds: 'histogram',
   spool_job_turnaround_seconds: 'histogram',
@@ -66,6 +67,8 @@ describe('GET /metrics', () => {
     const kinds = ['ok', 'ok', 'ok', 'ok', 'dead', 'dead', 'retry'];
     const added = await remote.queue<{ kind: string }>('emails').addMany(kinds.map((kind) => ({ payload: { kind } })));
     await remote.queue('reports').addMany([{ payload: 1 }, { payload: 2 }]);
+    await remote.bind('audit.#', 'audit');
+    for (const topic of ['audit.login', 'audit.logout', 'nobody.listens']) await remote.publish(topic, { topic });
     const worker = remote.queue<{ kind: string }>('emails').work(async (job) => {
       if (job.payload.kind === 'dead') throw new UnrecoverableError('cannot be sent');
       if (job.payload.kind === 'retry') throw new Error('try later');
@@ -98,6 +101,8 @@ describe('GET /metrics', () => {
     assert.equal(value(m, 'spool_jobs_failed_total', { queue: 'emails' }), 1);
     assert.equal(value(m, 'spool_jobs_claimed_total', { queue: 'reports' }), undefined, 'nothing was claimed from reports');
     assert.equal(value(m, 'spool_leases_expired_total', { queue: 'emails' }), undefined, 'no lease expired');
+    assert.deepEqual([value(m, 'spool_publishes_total', { routing: 'routed' }), value(m, 'spool_publishes_total', { routing: 'unrouted' })], [2, 1]);
+    assert.equal(value(m, 'spool_jobs_added_total', { queue: 'audit' }), 2, 'each copy is an add of its queue');
     // The histograms: one wait per job claimed, one turnaround per completion, one duration per claim.
     assert.equal(value(m, 'spool_job_queued_seconds', { queue: 'emails' }, 'spool_job_queued_seconds_count'), 7);
     assert.equal(value(m, 'spool_job_turnaround_seconds', { queue: 'emails' }, 'spool_job_turnaround_seconds_count'), 4);
@@ -120,10 +125,11 @@ describe('GET /metrics', () => {
       assert.ok(f.name in BROKER_FAMILIES, `${f.name} is a family the test knows`);
       for (const s of f.samples) {
         for (const [label, v] of Object.entries(s.labels)) {
-          assert.ok(['queue', 'state', 'le'].includes(label), `${s.name} has label ${label}`);
+          assert.ok(['queue', 'state', 'le', 'routing'].includes(label), `${s.name} has label ${label}`);
           assert.ok(!ids.has(v), `${s.name} has a job id as a label`);
         }
-        if ('queue' in s.labels) assert.ok(['emails', 'reports'].includes(s.labels.queue!), `${s.name}: queue ${s.labels.queue}`);
+        if ('queue' in s.labels) assert.ok(['emails', 'reports', 'audit'].includes(s.labels.queue!), `${s.name}: queue ${s.labels.queue}`);
+        if ('routing' in s.labels) assert.ok(['routed', 'unrouted'].includes(s.labels.routing!), `${s.name}: routing ${s.labels.routing}`);
       }
     }
 

@@ -7,6 +7,7 @@ import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
 
 import type { RateBucket, RateTaken } from './rate-bucket.ts';
+import type { PublishItem, PublishOutcome, RoutingRow } from './routing-rows.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult,
   InsertExisting, InsertReport, ItemOutcome, LeaseResult, ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult,
@@ -15,6 +16,7 @@ import type {
 } from './store-types.ts';
 
 export type { ConsumerAnnouncement };
+export type { PublishItem, PublishOutcome, RoutingRow, StoredBinding } from './routing-rows.ts';
 export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, TokenInfo, TokenRow, TokenUse };
 // The rows, parameters and results of the methods below live in store-types.ts.
 export type {
@@ -198,6 +200,31 @@ export interface Store extends AlertStore, ScheduleStore {
   rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void>;
   /** What bucket `name` holds at `now` (taking nothing): a full bucket when never used. */
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken>;
+
+  // Topic routing (docs/routing.md): bindings of patterns to queues, and publishes that write one
+  // copy per bound queue in the transaction that checks the routing they were made by.
+
+  /** The routing in one consistent read. */
+  routingRead(): Promise<RoutingRow>;
+  /**
+   * Stores a binding and raises the routing version, in one transaction; false (nothing changed)
+   * when the store already holds it. Refused (InvalidArgumentError, field `pattern`) when the
+   * store holds `max` bindings already.
+   */
+  bindingPut(p: { pattern: string; queue: string; now: number; max: number }): Promise<boolean>;
+  /** Deletes a binding and raises the routing version; false (nothing changed) when there was none. */
+  bindingDelete(p: { pattern: string; queue: string }): Promise<boolean>;
+  /** Sets (or, with null, clears) the unrouted queue and raises the routing version. */
+  unroutedQueueSet(queue: string | null): Promise<void>;
+  /**
+   * Publishes that are independent of each other (those of one tick): one outcome per item, in
+   * order. Each is one transaction (PostgreSQL: a batch of them may share one) that reads the
+   * routing version (PostgreSQL: FOR SHARE, so no bind or unbind commits between that read and
+   * the publish's commit), then, if it is the item's, inserts every row as jobsInsertMany does
+   * (queues created, bounds enforced: a full `reject` queue fails the whole item) and counts an
+   * unrouted item. Throws only when the call fails as a whole: then nothing of it was stored.
+   */
+  topicPublishEach(items: readonly PublishItem[]): Promise<PublishOutcome[]>;
 
   close(): Promise<void>;
 

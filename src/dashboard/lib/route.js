@@ -8,6 +8,7 @@
  *   #/job/<id>                  one job
  *   #/consumers                 connected consumers
  *   #/alerts                    alert rules, firings and resolutions
+ *   #/bindings                  topic bindings and the unrouted queue
  */
 import { useEffect, useState } from 'preact/hooks';
 
@@ -23,6 +24,7 @@ export function parseRoute(hash = location.hash) {
   if (parts[0] === 'job' && parts[1]) return { view: 'job', params: { id: parts[1] }, query };
   if (parts[0] === 'consumers') return { view: 'consumers', params: {}, query };
   if (parts[0] === 'alerts') return { view: 'alerts', params: {}, query };
+  if (parts[0] === 'bindings') return { view: 'bindings', params: {}, query };
   if (parts.length === 0) return { view: 'overview', params: {}, query };
   return { view: 'not-found', params: {}, query };
 }
@@ -55,4 +57,5 @@ export const to = {
   job: (id) => `#/job/${encodeURIComponent(id)}`,
   consumers: () => '#/consumers',
   alerts: () => '#/alerts',
+  bindings: () => '#/bindings',
 };

@@ -21,6 +21,7 @@ import { resourcesSuite } from './resources.ts';
 import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
+import { topicsSuite } from './topics.ts';
 import { ttlSuite } from './ttl.ts';
 import { uniqueSuite } from './unique.ts';
 import { workerSuite } from './worker.ts';
@@ -58,6 +59,7 @@ function suites(target: HarnessTarget): void {
   alertsSuite(target);
   boundedSuite(target);
   policiesSuite(target);
+  topicsSuite(target);
   uniqueSuite(target);
   concurrencySuite(target);
   resourcesSuite(target);

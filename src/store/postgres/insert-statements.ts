@@ -64,6 +64,16 @@ export function insertStatements(s: string) {
   const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w, concurrency_key, requires';
   const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, '', fair)}
       SELECT 1 WHERE ${forced}`;
+  /**
+   * A publish (routing.ts): the plain insert, in one statement, only if the routing version is
+   * still $20, read FOR SHARE so a bind or unbind waits for the statement and one committed before
+   * it is seen (the newest version of a locked row); $21 publishes that matched nothing are counted
+   * with it. Returns the version read: another than $20 means nothing was written (stale).
+   */
+  const publishInsert = (fair: boolean) => `WITH rv AS (SELECT version FROM ${s}.topic_routing WHERE id = 1 FOR SHARE),
+      ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, 'WHERE (SELECT version FROM rv) = $20::int8', fair)},
+      uc AS (UPDATE ${s}.topic_unrouted SET count = count + $21::int8 WHERE id = 1 AND $21::int8 > 0 AND (SELECT version FROM rv) = $20::int8 RETURNING 1)
+      SELECT (SELECT version FROM rv) AS version, (SELECT count(*) FROM uc) AS counted WHERE ${forced}`;
   const keyedInsert = (fair: boolean) => `WITH t AS (
         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::text[], $22::int8[], $24::text[], $25::int8[])
           WITH ORDINALITY AS t(${rowColumns}, key, since, ukey, uuntil, n)),
@@ -120,6 +130,8 @@ export function insertStatements(s: string) {
     // insert then fails on jobs_unique (waiting for the other add to commit first), and the
     // caller runs the statement again (publish-keys.ts), which sees it. One batch never carries
     // one unique key twice (the caller keeps the first row).
+    publish: publishInsert(false),
+    publishFair: publishInsert(true),
     insertKeyed: keyedInsert(false),
     insertKeyedFair: keyedInsert(true),
     publishKeysDeleteQueue: `DELETE FROM ${s}.publish_keys WHERE queue = $1`,

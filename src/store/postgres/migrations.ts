@@ -6,6 +6,7 @@
  * Never edit a released migration: add the next number.
  */
 import { SCHEDULING_MIGRATIONS } from './migrations-scheduling.ts';
+import { ROUTING_MIGRATIONS } from './migrations-routing.ts';
 
 export interface PgMigration {
   version: number;
@@ -337,6 +338,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   ...SCHEDULING_MIGRATIONS,
+  ...ROUTING_MIGRATIONS,
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -5,7 +5,7 @@ import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ConsumerAnnouncement, ProcessSnapshot, ProcessSnapshots, InsertReport,
-  RateBucket, RateTaken, ShortenItem,
+  RateBucket, RateTaken, ShortenItem, PublishItem, PublishOutcome, RoutingRow,
 } from '../store.ts';
 import { PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
 import { checkPgOptions, type PostgresStoreOptions } from './pg-options.ts';
@@ -27,6 +27,7 @@ import type { ScheduleFiring } from '../schedule-store.ts';
 import type { Schedule, ScheduleDefinition } from '../../core/schedule.ts';
 import * as claims from './claims.ts';
 import * as inserts from './inserts.ts';
+import * as routing from './routing.ts';
 import type { PgInsertContext } from './inserts.ts';
 import * as leases from './leases.ts';
 import type { PgLeaseContext } from './leases.ts';
@@ -157,6 +158,13 @@ export class PostgresStore implements Store {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
   }
+
+  // Topic routing (see routing.ts).
+  routingRead(): Promise<RoutingRow> { return routing.routingRead(this.#insertCtx()); }
+  bindingPut(p: { pattern: string; queue: string; now: number; max: number }): Promise<boolean> { return routing.bindingPut(this.#insertCtx(), p); }
+  bindingDelete(p: { pattern: string; queue: string }): Promise<boolean> { return routing.bindingDelete(this.#insertCtx(), p); }
+  unroutedQueueSet(queue: string | null): Promise<void> { return routing.unroutedQueueSet(this.#insertCtx(), queue); }
+  topicPublishEach(items: readonly PublishItem[]): Promise<PublishOutcome[]> { return routing.topicPublishEach(this.#insertCtx(), items); }
 
   // Inserts (see inserts.ts).
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> { return inserts.jobsInsertMany(this.#insertCtx(), rows, report); }

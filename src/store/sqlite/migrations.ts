@@ -410,6 +410,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX schedules_next ON schedules (next_at) WHERE paused = 0 AND next_at IS NOT NULL;
     `,
   },
+  {
+    version: 23,
+    name: 'topic routing',
+    sql: `
+      -- Bindings of topic patterns to queues (docs/routing.md); a pair at most once.
+      CREATE TABLE topic_bindings (
+        pattern    TEXT NOT NULL,
+        queue      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (pattern, queue)
+      ) WITHOUT ROWID;
+      -- One row: the routing version (raised by every change of the bindings or of the unrouted
+      -- queue, checked by each publish in its transaction), the unrouted queue, and the count of
+      -- publishes that matched no binding.
+      CREATE TABLE topic_routing (
+        id             INTEGER PRIMARY KEY CHECK (id = 1),
+        version        INTEGER NOT NULL,
+        unrouted_queue TEXT,
+        unrouted       INTEGER NOT NULL
+      );
+      INSERT INTO topic_routing (id, version, unrouted_queue, unrouted) VALUES (1, 0, NULL, 0);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

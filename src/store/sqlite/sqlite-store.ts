@@ -8,7 +8,7 @@ import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
-  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport, ConsumerAnnouncement,
+  TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport, ConsumerAnnouncement, PublishItem, PublishOutcome, RoutingRow,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -33,6 +33,7 @@ import type { ScheduleFiring } from '../schedule-store.ts';
 import type { Schedule, ScheduleDefinition } from '../../core/schedule.ts';
 import { SqliteRateLimits } from './rate-limits.ts';
 import { SqliteWorkers } from './workers.ts';
+import { SqliteRouting } from './routing.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -83,6 +84,7 @@ export class SqliteStore implements Store {
   readonly #rateLimits: SqliteRateLimits;
   readonly #workers: SqliteWorkers;
   readonly #bounds: SqliteBounds;
+  readonly #routing: SqliteRouting;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -114,10 +116,11 @@ export class SqliteStore implements Store {
     this.#tokens = new SqliteTokens(this.#db, this.#group);
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
-    this.#schedules = new SqliteSchedules(this.#db, this.#group, (rows) => void this.#insertMany(rows));
+    this.#schedules = new SqliteSchedules(this.#db, this.#group, (rows) => void this.#insertAll(rows));
     this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
+    this.#routing = new SqliteRouting(this.#db, this.#group, this.#counts, (rows, report) => void this.#insertAll(rows, report));
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -126,11 +129,11 @@ export class SqliteStore implements Store {
   }
 
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
-    return this.#group.submit(() => this.#insertMany(rows, report));
+    return this.#group.submit(() => this.#insertAll(rows, report));
   }
 
-  /** jobsInsertMany's work, inside a group's transaction (a firing of a schedule uses it too). */
-  #insertMany(rows: readonly NewJobRow[], report?: InsertReport): void | InsertExisting {
+  /** The body of jobsInsertMany, inside a running group: throws to refuse every row. */
+  #insertAll(rows: readonly NewJobRow[], report?: InsertReport): InsertExisting | undefined {
     {
       let existing: (string | Duplicate | null)[] | undefined;
       for (let i = 0; i < rows.length; i++) {
@@ -151,6 +154,13 @@ export class SqliteStore implements Store {
       return existing;
     }
   }
+
+  // Topic routing (routing.ts).
+  routingRead(): Promise<RoutingRow> { return this.#routing.read(); }
+  bindingPut(p: { pattern: string; queue: string; now: number; max: number }): Promise<boolean> { return this.#routing.put(p); }
+  bindingDelete(p: { pattern: string; queue: string }): Promise<boolean> { return this.#routing.delete(p); }
+  unroutedQueueSet(queue: string | null): Promise<void> { return this.#routing.setUnroutedQueue(queue); }
+  topicPublishEach(items: readonly PublishItem[]): Promise<PublishOutcome[]> { return this.#routing.publishEach(items); }
 
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> {
     return this.#group.submit(() => Number(this.#s.publishKeysDelete.run(p.before, p.limit).changes));
