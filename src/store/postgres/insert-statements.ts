@@ -66,13 +66,13 @@ export function insertStatements(s: string) {
       SELECT 1 WHERE ${forced}`;
   /**
    * A publish (routing.ts): the plain insert, in one statement, only if the routing version is
-   * still $20, read FOR SHARE so a bind or unbind waits for the statement and one committed before
-   * it is seen (the newest version of a locked row); $21 publishes that matched nothing are counted
-   * with it. Returns the version read: another than $20 means nothing was written (stale).
+   * still $21, read FOR SHARE so a bind or unbind waits for the statement and one committed before
+   * it is seen (the newest version of a locked row); $22 publishes that matched nothing are counted
+   * with it. Returns the version read: another than $21 means nothing was written (stale).
    */
   const publishInsert = (fair: boolean) => `WITH rv AS (SELECT version FROM ${s}.topic_routing WHERE id = 1 FOR SHARE),
-      ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, 'WHERE (SELECT version FROM rv) = $20::int8', fair)},
-      uc AS (UPDATE ${s}.topic_unrouted SET count = count + $21::int8 WHERE id = 1 AND $21::int8 > 0 AND (SELECT version FROM rv) = $20::int8 RETURNING 1)
+      ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, 'WHERE (SELECT version FROM rv) = $21::int8', fair)},
+      uc AS (UPDATE ${s}.topic_unrouted SET count = count + $22::int8 WHERE id = 1 AND $22::int8 > 0 AND (SELECT version FROM rv) = $21::int8 RETURNING 1)
       SELECT (SELECT version FROM rv) AS version, (SELECT count(*) FROM uc) AS counted WHERE ${forced}`;
   const keyedInsert = (fair: boolean) => `WITH t AS (
         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::text[], $22::int8[], $24::text[], $25::int8[])
