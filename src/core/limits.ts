@@ -76,6 +76,8 @@ export const LIMITS = {
   helloTimeoutMs: { default: 10 * SECOND, min: 100, max: 5 * MINUTE, doc: 'Server: how long a new WebSocket connection has to send hello.' },
   metricsQueuesMax: { default: 1000, min: 0, max: 10_000, doc: 'Server: most queues `GET /metrics` labels by name; the figures of further queues are summed under `queue="_other"`.' },
   tokenCacheMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: "Broker: how long a verified API token (and, in auto mode, that the store has never had one) is trusted before the store is asked again; a revoked token keeps working at most this long. A broker records a token's last use at most once per this interval (at least 1 s)." },
+  sqsClockSkewMs: { default: 5 * MINUTE, min: 1 * SECOND, max: 1 * HOUR, doc: 'SQS endpoint: how far the signing time of a request (X-Amz-Date) may be from the broker\'s clock; further is refused with RequestExpired.' },
+  sqsRedriveIntervalMs: { default: 1 * SECOND, min: 10, max: 1 * MINUTE, doc: 'SQS endpoint: how often the dead-lettered messages of queues with a RedrivePolicy are moved to their dead-letter queue.' },
   tokenTtlMs: { default: 0, min: 0, max: 5 * 365 * DAY, doc: 'Broker: how long an API token is accepted after it is made (spool token create --ttl); 0, the default, for a token that never expires.' },
   busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },
   readTimeoutMs: { default: 10 * SECOND, min: 100, max: 10 * MINUTE, doc: "PostgreSQL: longest one operator read (queue stats, a page of jobs, a payload search, a job's log lines, alert events: what the dashboard, the CLI and the API read) may run before PostgreSQL cancels it. These reads have connections of their own (at most 2 per process), so they never wait for, or hold, the connections claims and acks use." },
@@ -91,6 +93,7 @@ export const LIMITS = {
   queueFullWaitMs: { default: 10 * SECOND, min: 0, max: 5 * MINUTE, doc: "How long an add to a full bounded queue (overflow `reject`) waits for room (woken when jobs leave the queue) before it fails with QUEUE_FULL; `Spool.open` and `Spool.connect` option. The HTTP add route never waits: it answers 429 at once." },
   uniqueWindowMs: { default: 0, min: 0, max: 30 * DAY, doc: "Add option `uniqueWindowMs` (with a `uniqueKey`): how long after its add a job holds its unique key even once it has finished (completed, dead or cancelled), so that no job with the key is added again within it; 0, the default: the key is free as soon as the job is no longer scheduled, ready or active." },
   concurrencyLimit: { default: 0, min: 0, max: 1_000_000, doc: "A queue setting: most jobs of one `concurrencyKey` (add option) active at once, across every process; a key in `concurrencyLimits` has its own limit (1 to this). null or 0, the default: none. Jobs without a key are not limited." },
+  queueLabelsMax: { default: 100, min: 0, max: 100, doc: 'A queue setting: most `labels` (name → text) one queue holds.' },
   concurrencyLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `concurrencyLimits` may name.' },
 } as const satisfies Record<string, Bound>;
 
