@@ -4,6 +4,7 @@ import { drainBacklog, DRAIN_VARIANTS, W3, W5 } from './drain.ts';
 import { enqueueBulk, enqueueSingle, W1, W2 } from './enqueue.ts';
 import { addToStartLatency, W4 } from './latency.ts';
 import { drainWithProcesses, endToEndMixed, W3_2W } from './multi-process.ts';
+import { SQS_LOOP, sqsLoops } from './sqs.ts';
 import type { RunContext, RunFigures, RunOptions } from './run-context.ts';
 
 /** The scaling view's sizes between W5's two (W5-scale): drain rate and peak RSS at each. */
@@ -57,6 +58,7 @@ export const RUNS: Record<RunKind, (ctx: RunContext) => Promise<RunFigures>> = {
   'W5-1m': (ctx) => w5Drain(ctx, W5.largeBacklog, 'W5-1m', 'W6'),
   W7: (ctx) => endToEndMixed(ctx),
   C1000: (ctx) => (ctx.options.quick ? idleConnectionsRss(ctx, 100, C1000.processes, 1_000) : idleConnectionsRss(ctx)),
+  SQS: (ctx) => sqsLoops(ctx, sized(ctx, SQS_LOOP.messages, SQS_LOOP.loops * SQS_LOOP.batch)),
 };
 
 export type { ProgressFn, RunContext, RunFigures, RunOptions } from './run-context.ts';
