@@ -87,6 +87,8 @@ export async function startSqsEndpoint(host: BrokerHost, options: SqsEndpointOpt
   // The signature covers the body's bytes: keep them as they came.
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyMaxBytes }, (_req, body, done) => done(null, body));
   const cache = new QueueCache(1000);
+  // Requests in progress, so a close ends their long polls at once instead of waiting up to 20 s.
+  const inProgress = new Set<AbortController>();
   const credentials = options.auth ? new SqsCredentials(host.store, host.clock, options.auth.cacheMs) : null;
   const scheme = options.tls ? 'https' : 'http';
 
@@ -126,7 +128,9 @@ export async function startSqsEndpoint(host: BrokerHost, options: SqsEndpointOpt
         throw new SqsError('InvalidAction', `The action ${action ?? '(none)'} is not valid for this endpoint.`);
       }
       const gone = new AbortController();
+      inProgress.add(gone);
       reply.raw.on('close', () => {
+        inProgress.delete(gone);
         if (!reply.raw.writableEnded) gone.abort();
       });
       const ctx = new SqsContext(host, principal, gone.signal, region, `${scheme}://${req.headers.host ?? `${options.host}:${options.port}`}`, cache);
@@ -155,6 +159,7 @@ export async function startSqsEndpoint(host: BrokerHost, options: SqsEndpointOpt
     port,
     async close() {
       sweep.stop();
+      for (const c of inProgress) c.abort();
       await app.close();
     },
   };
