@@ -98,6 +98,12 @@ describe('principals', () => {
     assert.equal(viewingPublisher.can('admin'), false);
   });
 
+  it('sqs grants no action of its own: the SQS endpoint accepts the token, the other scopes say what it may do', () => {
+    const sqsOnly = p('sqs');
+    for (const action of ['read', 'publish', 'consume', 'admin'] as const) assert.equal(sqsOnly.can(action, 'q'), false, action);
+    assert.equal(p('sqs', 'consume:q').can('consume', 'q'), true);
+  });
+
   it('admin allows everything; so does ALL_ACCESS, which has no token', () => {
     for (const principal of [p('admin'), ALL_ACCESS]) {
       for (const action of ['publish', 'consume', 'read', 'admin'] as const) assert.equal(principal.can(action, 'any.queue'), true);
