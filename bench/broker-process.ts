@@ -36,6 +36,8 @@ export interface BrokerProcess {
   readonly wsUrl: string;
   /** What an acknowledged write survives, as the broker reports it (`fsync on commit`). */
   readonly durability: string;
+  /** The SQS endpoint, when started with `sqsPort`. */
+  readonly sqsUrl?: string;
   /** SIGTERM, then waits for the graceful stop (the store closed, a CPU profile written); SIGKILL after 30 s. Idempotent. */
   stop(): Promise<void>;
 }
@@ -47,21 +49,23 @@ interface ServingLine {
   durability: string;
   url: string;
   wsUrl: string;
+  sqsUrl?: string;
 }
 
 /**
- * Starts `node src/cli/main.ts serve --store <dataDir> [--schema s] --port 0 --json` and waits
+ * Starts `node src/cli/main.ts serve --store <dataDir> [--schema s] --port 0 --json [--sqs-port 0]` and waits
  * for its serving line. With `metrics: false`, the same broker with `--no-metrics` (no
  * `/metrics`). Its stderr is passed on, prefixed `[broker]`, except
  * the routine shutdown notes.
  * @throws when it exits or stays silent before serving.
  */
-export function startBrokerProcess(options: { dataDir: string; cpuProf?: CpuProf | null; schema?: string; metrics?: boolean }): Promise<BrokerProcess> {
+export function startBrokerProcess(options: { dataDir: string; cpuProf?: CpuProf | null; schema?: string; metrics?: boolean; sqs?: boolean }): Promise<BrokerProcess> {
   const { cpuProf } = options;
   const nodeArgs = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf.dir}`, `--cpu-prof-name=${cpuProf.name}`] : [];
   const schema = options.schema ? ['--schema', options.schema] : [];
   const noMetrics = options.metrics === false ? ['--no-metrics'] : [];
-  const child = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'serve', '--store', options.dataDir, ...schema, '--port', '0', '--json', ...noMetrics], {
+  const sqs = options.sqs ? ['--sqs-port', '0'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'serve', '--store', options.dataDir, ...schema, '--port', '0', '--json', ...noMetrics, ...sqs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderrTail = '';
@@ -115,6 +119,7 @@ function brokerHandle(child: ChildProcess, serving: ServingLine): BrokerProcess 
     pid: child.pid!,
     wsUrl: serving.wsUrl,
     durability: serving.durability,
+    ...(serving.sqsUrl ? { sqsUrl: serving.sqsUrl } : {}),
     stop() {
       stopping ??= (async () => {
         child.kill('SIGTERM');

@@ -19,7 +19,7 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = join(BENCH_DIR, '..');
 /** The page `--write-docs` updates. */
 const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
-export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W1-topics,W3-2w,W3-policies,C1000,W5-scale] [--runs N] [--w7-seconds S]
+export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W1-topics,W3-2w,W3-policies,C1000,SQS,W5-scale] [--runs N] [--w7-seconds S]
                         [--scale] [--quick] [--interleave] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
   --json          print only the JSON array of results on stdout
   --target        targets to measure (default: every implemented one); the variants (${VARIANT_IDS.join(', ')}) only when named:
@@ -32,6 +32,8 @@ export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.jo
                   policy, or a rate limit or per-key concurrency limit that does not bind, each with its ratio to W3)
                   only on the Spool targets;
                   C1000 (the broker's RSS with 1,000 idle client connections) only on broker targets;
+                  SQS (not in the default) the SQS endpoint's loop through the AWS SDK and the same loop through
+                  the WebSocket client, on a broker of its own (broker targets only; see docs/sqs.md)
                   W5-scale (not in the default) is the scaling view: the W5 drain rate and W6 peak RSS at
                   backlogs of 10,000, 100,000, 300,000 and 1,000,000 (figures W5-10k … W5-1m, W6-10k … W6)
   --scale         add W5-scale to the workloads (the default set, or those --workload names)

@@ -116,8 +116,8 @@ test('token usage errors exit 2 (a --ttl out of the limit tokenTtlMs too); readi
     [['token', 'create', '--scope', 'admin', '--ttl', '30'], /--ttl must be a whole number and a unit/, 'USAGE'],
     [['token', 'create', '--scope', 'admin', '--ttl=-1d'], /--ttl must be a whole number and a unit/, 'USAGE'],
     [['token', 'create', '--scope', 'admin', '--ttl', `${maxDays + 1}d`], new RegExp(`--ttl must be at most ${maxDays}d \\(the limit tokenTtlMs\\) \\(got ${maxDays + 1}d\\)`), 'USAGE'],
-    [['token', 'list', '--scope', 'admin'], /--scope, --name and --ttl go with token create/, 'USAGE'],
-    [['token', 'list', '--ttl', '1d'], /--scope, --name and --ttl go with token create/, 'USAGE'],
+    [['token', 'list', '--scope', 'admin'], /--scope, --sqs, --name and --ttl go with token create/, 'USAGE'],
+    [['token', 'list', '--ttl', '1d'], /--scope, --sqs, --name and --ttl go with token create/, 'USAGE'],
     [['token', 'revoke'], /missing the token id/, 'USAGE'],
     [['token', 'revoke', 'nope'], /is not a token id/, 'INVALID_ARGUMENT'],
   ];

@@ -117,13 +117,13 @@ describe('queue.configure', () => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
     assert.deepEqual(documentedKeys('queue.configure'), [
-      'agingMs', 'backoff', 'concurrencyLimit', 'concurrencyLimits', 'fairWeights', 'groupFifo', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'policy', 'rateLimit', 'sjfCostFactor', 'sjfLearnPct', 'timeoutMs', 'visibilityTimeoutMs',
+      'agingMs', 'backoff', 'concurrencyLimit', 'concurrencyLimits', 'fairWeights', 'groupFifo', 'labels', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'policy', 'rateLimit', 'sjfCostFactor', 'sjfLearnPct', 'timeoutMs', 'visibilityTimeoutMs',
     ]);
     const input = {
       visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500,
       rateLimit: { rate: 5, perMs: 1000, burst: 10, limiter: 'smtp' }, maxLength: 100, overflow: 'drop-oldest',
       policy: 'fair', agingMs: 2000, sjfCostFactor: 3, sjfLearnPct: 40, fairWeights: { acme: 2 },
-      concurrencyLimit: 3, concurrencyLimits: { 'tenant-a': 5 }, groupFifo: true,
+      concurrencyLimit: 3, concurrencyLimits: { 'tenant-a': 5 }, groupFifo: true, labels: { team: 'billing' },
     } as const;
     assert.deepEqual(await spool.queue('q').configure(input), input);
   });
@@ -219,6 +219,7 @@ describe('Spool.connect', () => {
       bodyMaxBytes: LIMITS.bodyMaxBytes.default, idleTimeoutMs: 5000, receiveWaitMaxMs: 1000, connectionsMax: 10, consumerInflightMax: 100,
       requestsInflightMax: 100, wsHeartbeatMs: 1000, helloTimeoutMs: 1000, addManyMax: 100, metrics: true, metricsQueuesMax: 10,
       host: '127.0.0.1', port: 0, tls: { cert: fixture('cert.pem'), key: fixture('key.pem') }, auth: new Authenticator(spool.store, { mode: 'off' }), logger: false,
+      sqs: { port: 0 },
     };
     assert.deepEqual(Object.keys(brokerOptions).sort(), [...BROKER_OPTION_KEYS].sort());
     const broker = await startBroker(spool, brokerOptions);

@@ -37,6 +37,8 @@ export const FIGURE_LABELS: Readonly<Record<string, string>> = {
   W7: 'mixed: completed in the window',
   'W7-p99': 'mixed: add→completion p99',
   'C1000-rss': 'broker RSS, 1,000 idle sessions',
+  'SQS-sdk': 'SQS loop, AWS SDK (send 10, receive 10, delete 10)',
+  'SQS-ws': 'the same loop, WebSocket client',
 };
 
 /** Decimal places of a figure: the catalog's, or by unit for an id it does not know. */
@@ -96,6 +98,12 @@ export function ratioLines(entries: readonly ReportEntry[]): string[] {
       if (!w1 || !topic) continue;
       const ratio = topic / w1;
       out.push(`${target} ${run} / W1 (jobs written per second): ${ratio.toFixed(3)} (bar ≥ ${bar.toFixed(2)}: ${ratio >= bar ? 'met' : 'missed'})`);
+    }
+    // The SQS endpoint's loop: at least 5,000 messages/s through the AWS SDK, and half the same loop through the WebSocket client.
+    const sdk = value('SQS-sdk');
+    const ws = value('SQS-ws');
+    if (sdk && ws) {
+      out.push(`${target} SQS-sdk / SQS-ws: ${(sdk / ws).toFixed(3)} (bar ≥ 0.50: ${sdk / ws >= 0.5 ? 'met' : 'missed'}); SQS-sdk ${Math.round(sdk)} messages/s (bar ≥ 5,000: ${sdk >= 5000 ? 'met' : 'missed'})`);
     }
     // A target measured beside its variant without metrics: what serving /metrics costs, per throughput figure.
     for (const e of entries) {

@@ -6,7 +6,9 @@
  * W5 runs with 1,000,000 queued. W7 and W3-2w need several processes sharing
  * one store: only targets that support that run them (see targets/index.ts).
  * C1000 (not one of the standard workloads) is the broker's memory with 1,000 idle client
- * connections: only broker targets (spool-server) run it.
+ * connections: only broker targets (spool-server) run it. SQS (not one of them either, and not
+ * in the default selection) is the SQS endpoint's produce–consume loop through the AWS SDK beside
+ * the same loop through the WebSocket client (workloads/sqs.ts): broker targets only.
  * W5-scale (not in the default selection: it adds two long runs per target) is
  * the scaling view of W5 and W6: the drain rate and the peak RSS at backlogs of
  * 10,000, 100,000, 300,000 and 1,000,000. Its ends are W5-10k / W5-1m and W6;
@@ -22,7 +24,7 @@
 
 /** What one child process runs once. */
 export const RUN_KINDS = [
-  'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000',
+  'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000', 'SQS',
 ] as const;
 /** One of {@link RUN_KINDS}. */
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -31,7 +33,7 @@ export type RunKind = (typeof RUN_KINDS)[number];
 export const MULTI_PROCESS_RUNS: readonly RunKind[] = ['W3-2w', 'W7'];
 
 /** Run kinds that measure a broker process and its client connections: only broker targets run them. */
-export const BROKER_RUNS: readonly RunKind[] = ['C1000'];
+export const BROKER_RUNS: readonly RunKind[] = ['C1000', 'SQS'];
 
 /**
  * The W3 variants: run kinds that configure Spool's queue settings (a policy, a rate limit, a
@@ -100,6 +102,8 @@ export const FIGURES: readonly FigureSpec[] = [
   { id: 'W7', workload: 'W7', unit: 'jobs/s', run: 'W7', decimals: 0 },
   { id: 'W7-p99', workload: 'W7', unit: 'ms', run: 'W7', decimals: 1 },
   { id: 'C1000-rss', workload: 'C1000', unit: 'MiB', run: 'C1000', decimals: 1 },
+  { id: 'SQS-sdk', workload: 'SQS', unit: 'jobs/s', run: 'SQS', decimals: 0 },
+  { id: 'SQS-ws', workload: 'SQS', unit: 'jobs/s', run: 'SQS', decimals: 0 },
 ];
 
 /** The workloads run when `--workload` is not given. */

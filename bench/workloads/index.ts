@@ -5,6 +5,7 @@ import { enqueueBulk, enqueueSingle, W1, W2 } from './enqueue.ts';
 import { publishTopic, TOPIC_RUN_SHAPES } from './topics.ts';
 import { addToStartLatency, W4 } from './latency.ts';
 import { drainWithProcesses, endToEndMixed, W3_2W } from './multi-process.ts';
+import { SQS_LOOP, sqsLoops } from './sqs.ts';
 import type { RunContext, RunFigures, RunOptions } from './run-context.ts';
 
 /** The scaling view's sizes between W5's two (W5-scale): drain rate and peak RSS at each. */
@@ -61,6 +62,7 @@ export const RUNS: Record<RunKind, (ctx: RunContext) => Promise<RunFigures>> = {
   'W5-1m': (ctx) => w5Drain(ctx, W5.largeBacklog, 'W5-1m', 'W6'),
   W7: (ctx) => endToEndMixed(ctx),
   C1000: (ctx) => (ctx.options.quick ? idleConnectionsRss(ctx, 100, C1000.processes, 1_000) : idleConnectionsRss(ctx)),
+  SQS: (ctx) => sqsLoops(ctx, sized(ctx, SQS_LOOP.messages, SQS_LOOP.loops * SQS_LOOP.batch)),
 };
 
 export type { ProgressFn, RunContext, RunFigures, RunOptions } from './run-context.ts';

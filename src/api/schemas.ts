@@ -154,11 +154,16 @@ export const queueConfigInput: Schema = object({
     description: `The limit of each concurrency key named (an integer 1–${LIMITS.concurrencyLimit.max}), instead of concurrencyLimit; at most ${LIMITS.concurrencyLimitsMax.max} keys. Replaces the whole map.`,
   },
   groupFifo: { type: 'boolean', description: "FIFO per message group: at most one job of a `group` active at once, and a group's jobs start in the order they were added (a job waiting for a retry holds its group back). Default false." },
+  labels: {
+    type: 'object', maxProperties: LIMITS.queueLabelsMax.max, propertyNames: { minLength: 1, maxLength: 128 },
+    additionalProperties: { type: 'string', maxLength: 256 },
+    description: `Free-form labels (name → text, at most ${LIMITS.queueLabelsMax.max}; names 1–128 characters, texts at most 256, without control characters). The SQS endpoint keeps queue tags and SQS-only attributes here (docs/sqs.md). Replaces the whole map.`,
+  },
 });
 
 export const queueConfig: Schema = {
   type: 'object',
-  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo'],
+  required: ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo', 'labels'],
   properties: {
     visibilityTimeoutMs: { type: 'integer' }, maxAttempts: { type: 'integer' }, maxStalls: { type: 'integer' }, timeoutMs: { type: 'integer' },
     maxLength: { type: ['integer', 'null'], description: 'Most jobs waiting to start (ready and scheduled); null: no bound.' },
@@ -168,6 +173,7 @@ export const queueConfig: Schema = {
     concurrencyLimit: { type: ['integer', 'null'], description: 'Most active jobs of one concurrency key; null: none.' },
     concurrencyLimits: { type: 'object', additionalProperties: { type: 'integer' }, description: 'The limits of the keys named.' },
     groupFifo: { type: 'boolean', description: 'At most one job of a group active, started in add order.' },
+    labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Free-form labels (name → text).' },
     backoff: { type: 'object', required: ['type', 'delayMs'], properties: { type: { enum: ['fixed', 'exponential'] }, delayMs: { type: 'integer' }, maxDelayMs: { type: 'integer' } } },
     rateLimit: {
       type: ['object', 'null'], required: ['rate', 'perMs', 'burst', 'limiter'],

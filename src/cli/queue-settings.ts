@@ -10,7 +10,7 @@ import { UsageError } from './exit-codes.ts';
 export const QUEUE_SETTING_NAMES = [
   'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
   'rateLimit', 'rateLimit.rate', 'rateLimit.perMs', 'rateLimit.burst', 'rateLimit.limiter', 'maxLength', 'overflow',
-  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo',
+  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo', 'labels',
 ] as const;
 
 /** Settings whose value is a word, not an integer. */
@@ -20,7 +20,7 @@ type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 
 /**
  * Parses repeated `--set name=value` flags into the input of `configureQueue`. Numbers must be
- * integers, backoff.type and policy words, fairWeights and concurrencyLimits JSON objects (`{"acme":2}`),
+ * integers, backoff.type and policy words, fairWeights, concurrencyLimits and labels JSON objects (`{"acme":2}`),
  * groupFifo true or false, concurrencyLimit an integer or `none`; bounds are
  * checked by the operation (exit 2, naming the setting).
  * @throws UsageError for a malformed flag, an unknown name (naming the nearest), a non-integer or a setting given twice.
@@ -50,7 +50,7 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
     }
     // maxLength takes `none` (or 0) for no bound; backoff.type, policy, rateLimit.limiter and overflow are words; fairWeights is JSON.
     const value = WORDS.includes(name) || name === 'rateLimit.limiter' || name === 'overflow' ? raw
-      : name === 'fairWeights' || name === 'concurrencyLimits' ? jsonObject(name, raw)
+      : name === 'fairWeights' || name === 'concurrencyLimits' || name === 'labels' ? jsonObject(name, raw)
       : name === 'groupFifo' ? boolean(name, raw)
       : (name === 'maxLength' || name === 'concurrencyLimit') && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
@@ -109,6 +109,7 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['concurrencyLimit', config.concurrencyLimit === null || config.concurrencyLimit === undefined ? 'none' : String(config.concurrencyLimit)],
     ['concurrencyLimits', JSON.stringify(config.concurrencyLimits ?? {})],
     ['groupFifo', String(config.groupFifo ?? false)],
+    ['labels', JSON.stringify(config.labels ?? {})],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
   return rows.map(([k, v]) => `${(k + ':').padEnd(width)} ${v}`).join('\n');

@@ -77,6 +77,8 @@ export const LIMITS = {
   helloTimeoutMs: { default: 10 * SECOND, min: 100, max: 5 * MINUTE, doc: 'Server: how long a new WebSocket connection has to send hello.' },
   metricsQueuesMax: { default: 1000, min: 0, max: 10_000, doc: 'Server: most queues `GET /metrics` labels by name; the figures of further queues are summed under `queue="_other"`.' },
   tokenCacheMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: "Broker: how long a verified API token (and, in auto mode, that the store has never had one) is trusted before the store is asked again; a revoked token keeps working at most this long. A broker records a token's last use at most once per this interval (at least 1 s)." },
+  sqsClockSkewMs: { default: 5 * MINUTE, min: 1 * SECOND, max: 1 * HOUR, doc: 'SQS endpoint: how far the signing time of a request (X-Amz-Date) may be from the broker\'s clock; further is refused with RequestExpired.' },
+  sqsRedriveIntervalMs: { default: 1 * SECOND, min: 10, max: 1 * MINUTE, doc: 'SQS endpoint: how often the dead-lettered messages of queues with a RedrivePolicy are moved to their dead-letter queue.' },
   tokenTtlMs: { default: 0, min: 0, max: 5 * 365 * DAY, doc: 'Broker: how long an API token is accepted after it is made (spool token create --ttl); 0, the default, for a token that never expires.' },
   busyTimeoutMs: { default: 5 * SECOND, min: 0, max: 1 * MINUTE, doc: 'SQLite: how long a write waits for another process holding the database lock.' },
   readTimeoutMs: { default: 10 * SECOND, min: 100, max: 10 * MINUTE, doc: "PostgreSQL: longest one operator read (queue stats, a page of jobs, a payload search, a job's log lines, alert events: what the dashboard, the CLI and the API read) may run before PostgreSQL cancels it. These reads have connections of their own (at most 2 per process), so they never wait for, or hold, the connections claims and acks use." },
@@ -95,6 +97,7 @@ export const LIMITS = {
   everyMs: { default: 60 * SECOND, min: 1 * SECOND, max: 366 * DAY, doc: "A schedule's `everyMs` (the simple form of a repeat): a job every this many ms, at the multiples of it since the Unix epoch." },
   schedulesMax: { default: 1000, min: 1, max: 100_000, doc: 'Most cron and repeat schedules a store keeps; creating another is refused.' },
   cronGraceMs: { default: 5 * SECOND, min: 0, max: 1 * HOUR, doc: "How late a schedule's slot may still be fired: a slot no process fired within this long of its time (all were down) is missed, and the schedule's `catchUp` decides (`skip`: no job; `run-once`: one job for the latest missed slot)." },
+  queueLabelsMax: { default: 100, min: 0, max: 100, doc: 'A queue setting: most `labels` (name → text) one queue holds.' },
   concurrencyLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `concurrencyLimits` may name.' },
   resourceTagsMax: { default: 16, min: 0, max: 16, doc: 'Most resource tags a job may require (add option `requires`) or a worker may carry (worker option `tags`); each tag is 1–64 letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit.' },
 } as const satisfies Record<string, Bound>;

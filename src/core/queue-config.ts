@@ -66,6 +66,13 @@ export interface QueueConfig {
    * a group are not affected. See docs/scheduling.md, "FIFO per group".
    */
   groupFifo: boolean;
+  /**
+   * Free-form labels of the queue (name → text), for people and integrations: the SQS endpoint
+   * keeps its queue tags and the SQS attributes Spool has no setting for here (docs/sqs.md).
+   * At most `queueLabelsMax` labels; a name is 1–128 characters, a value at most 256, neither
+   * with control characters. A new map replaces the old one. Default {}.
+   */
+  labels: Record<string, string>;
 }
 
 /** What an add to a full bounded queue does. */
@@ -154,6 +161,7 @@ export function defaultQueueConfig(): QueueConfig {
     concurrencyLimit: null,
     concurrencyLimits: {},
     groupFifo: false,
+    labels: {},
   };
 }
 
@@ -186,6 +194,8 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
       : i.concurrencyLimit === null ? null : checkLimit('concurrencyLimit', i.concurrencyLimit) || null,
     concurrencyLimits: i.concurrencyLimits === undefined ? (base.concurrencyLimits ?? {}) : checkConcurrencyLimits(i.concurrencyLimits),
     groupFifo: i.groupFifo === undefined ? (base.groupFifo ?? false) : checkGroupFifo(i.groupFifo),
+    // Settings stored before labels existed have none.
+    labels: i.labels === undefined ? (base.labels ?? {}) : checkLabels(i.labels),
   };
 }
 
@@ -265,6 +275,30 @@ function checkConcurrencyLimits(value: unknown): Record<string, number> {
     const field = `concurrencyLimits[${JSON.stringify(key)}]`;
     if (limit === 0) throw new InvalidArgumentError(field, `${field} must be at least 1 (leave the key out for the queue's concurrencyLimit)`);
     out[key] = checkLimit('concurrencyLimit', limit, field);
+  }
+  return out;
+}
+
+// Control characters would garble a log line or a table cell.
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+
+/** `labels`: at most queueLabelsMax names (1–128 characters) to texts of at most 256 characters, without control characters. @throws InvalidArgumentError */
+export function checkLabels(value: unknown, field = 'labels'): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(field, `${field} must be an object of name → text, like { team: 'billing' } (got ${describe(value)})`);
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const max = LIMITS.queueLabelsMax.max;
+  if (entries.length > max) throw new InvalidArgumentError(field, `${field} may hold at most ${max} labels (got ${entries.length})`);
+  const out: Record<string, string> = {};
+  for (const [name, text] of entries) {
+    if (name.length < 1 || name.length > 128 || CONTROL_RE.test(name) || !name.isWellFormed()) {
+      throw new InvalidArgumentError(field, `${field}: ${describe(name)} is not a label name (1–128 characters of well-formed text without control characters)`);
+    }
+    if (typeof text !== 'string' || text.length > 256 || CONTROL_RE.test(text) || !text.isWellFormed()) {
+      throw new InvalidArgumentError(`${field}[${JSON.stringify(name)}]`, `${field}[${JSON.stringify(name)}] must be a text of at most 256 characters without control characters (got ${describe(text)})`);
+    }
+    out[name] = text;
   }
   return out;
 }

@@ -11,6 +11,7 @@ import type { Authenticate } from './auth/authenticator.ts';
 import { ALL_ACCESS } from './auth/scopes.ts';
 import { BrokerLog, isBrokerLogger, type BrokerLogger } from './logging.ts';
 import { registerMetrics } from './metrics.ts';
+import { startSqsEndpoint } from './sqs/server.ts';
 import { attachWebSocket, type WebSocketEndpoint } from './ws/ws-server.ts';
 
 /** Options for {@link startBroker}; every number is a setting in docs/configuration.md. */
@@ -29,6 +30,23 @@ export interface BrokerOptions extends ServerOptions {
   metrics?: boolean;
   /** Queues `/metrics` labels by name; further queues are summed under `queue="_other"`. */
   metricsQueuesMax?: number;
+  /**
+   * Serve the SQS-compatible endpoint (docs/sqs.md) on its own port, on `host` (the broker's
+   * unless given), with the broker's TLS and tokens. Absent: off.
+   */
+  sqs?: SqsOptions;
+}
+
+/** Options of the SQS endpoint. */
+export interface SqsOptions {
+  /** Its port; 0 picks a free one. */
+  port: number;
+  /** Address to listen on; default: the broker's `host`. */
+  host?: string;
+  /** Bounded by `sqsClockSkewMs`. */
+  clockSkewMs?: number;
+  /** Bounded by `sqsRedriveIntervalMs`. */
+  redriveIntervalMs?: number;
 }
 
 /** A running broker: the HTTP API and the WebSocket endpoint on one port. */
@@ -37,6 +55,8 @@ export interface Broker {
   readonly url: string;
   /** `ws://host:port/v1/ws` (or wss). */
   readonly wsUrl: string;
+  /** The SQS endpoint, `http://host:port` (or https), or null when it is off. */
+  readonly sqsUrl: string | null;
   readonly port: number;
   /** Open WebSocket connections. */
   readonly connections: number;
@@ -50,12 +70,12 @@ const openAccess: Authenticate = async () => ALL_ACCESS;
 const BROKER_OPTIONS: Record<keyof BrokerOptions, true> = {
   host: true, port: true, tls: true, auth: true, bodyMaxBytes: true, idleTimeoutMs: true, receiveWaitMaxMs: true, connectionsMax: true,
   consumerInflightMax: true, requestsInflightMax: true, wsHeartbeatMs: true, helloTimeoutMs: true, addManyMax: true, logger: true,
-  metrics: true, metricsQueuesMax: true,
+  metrics: true, metricsQueuesMax: true, sqs: true,
 };
 export const BROKER_OPTION_KEYS: readonly (keyof BrokerOptions)[] = Object.keys(BROKER_OPTIONS) as (keyof BrokerOptions)[];
 
 /** {@link BrokerOptions} validated, with every default filled in. */
-export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, 'tls' | 'auth' | 'logger'>> & Pick<BrokerOptions, 'tls' | 'auth'> & { logger: BrokerLogger | false };
+export type ResolvedBrokerOptions = Required<Omit<BrokerOptions, 'tls' | 'auth' | 'logger' | 'sqs'>> & Pick<BrokerOptions, 'tls' | 'auth' | 'sqs'> & { logger: BrokerLogger | false };
 
 /**
  * Validates every option of {@link startBroker} before anything listens: unknown keys are refused
@@ -82,6 +102,7 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
   return {
     host: options.host ?? '127.0.0.1',
     port,
+    sqs: resolveSqsOptions(options.sqs),
     tls: options.tls,
     auth: options.auth,
     bodyMaxBytes: checkLimit('bodyMaxBytes', options.bodyMaxBytes),
@@ -97,6 +118,17 @@ export function resolveBrokerOptions(options: BrokerOptions = {}): ResolvedBroke
     metricsQueuesMax: checkLimit('metricsQueuesMax', options.metricsQueuesMax),
     logger: options.logger ?? false,
   };
+}
+
+function resolveSqsOptions(sqs: SqsOptions | undefined): SqsOptions | undefined {
+  if (sqs === undefined) return undefined;
+  checkOptionType(sqs, 'sqs', 'object');
+  checkOptionKeys(sqs, ['port', 'host', 'clockSkewMs', 'redriveIntervalMs'], 'startBroker', 'sqs option', 'sqs.');
+  checkOptionType(sqs.host, 'sqs.host', 'string');
+  if (!Number.isInteger(sqs.port) || sqs.port < 0 || sqs.port > 65535) throw new InvalidArgumentError('sqs.port', `sqs.port must be an integer from 0 to 65535 (got ${describe(sqs.port)})`);
+  checkLimit('sqsClockSkewMs', sqs.clockSkewMs, 'sqs.clockSkewMs');
+  checkLimit('sqsRedriveIntervalMs', sqs.redriveIntervalMs, 'sqs.redriveIntervalMs');
+  return sqs;
 }
 
 /**
@@ -141,16 +173,28 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
   // The queueing model's window and history start now, not at the first look at the dashboard.
   void spool.overview().catch(() => {});
   if (metrics) void spool.processOverview().catch(() => {}); // the metrics' own (this process's) window too
+  const sqs = o.sqs
+    ? await startSqsEndpoint(spool, {
+      host: o.sqs.host ?? listenHost, port: o.sqs.port, tls: o.tls, auth: o.auth, logger: o.logger, bodyMaxBytes: o.bodyMaxBytes, idleTimeoutMs: o.idleTimeoutMs,
+      ...(o.sqs.clockSkewMs === undefined ? {} : { clockSkewMs: o.sqs.clockSkewMs }),
+      ...(o.sqs.redriveIntervalMs === undefined ? {} : { redriveIntervalMs: o.sqs.redriveIntervalMs }),
+    }).catch(async (err: unknown) => {
+      metrics?.close();
+      await app.close();
+      throw err;
+    })
+    : null;
   const { port } = app.server.address() as AddressInfo;
   const host = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
   const secure = o.tls !== undefined;
   let closing: Promise<void> | null = null;
   const url = `${secure ? 'https' : 'http'}://${host}:${port}`;
   const wsUrl = `${secure ? 'wss' : 'ws'}://${host}:${port}${WS_PATH}`;
-  log.write('broker listening', 'info', { url, wsUrl });
+  log.write('broker listening', 'info', { url, wsUrl, ...(sqs ? { sqsUrl: sqs.url } : {}) });
   return {
     url,
     wsUrl,
+    sqsUrl: sqs?.url ?? null,
     port,
     get connections() {
       return ws.connections;
@@ -160,6 +204,7 @@ export async function startBroker(spool: Spool, options: BrokerOptions = {}): Pr
         const startedAt = performance.now();
         log.write('broker closing', 'info', { connections: ws.connections });
         await ws.close();
+        await sqs?.close();
         await app.close();
         metrics?.close();
         log.write('broker closed', 'info', { durationMs: Math.round(performance.now() - startedAt) });

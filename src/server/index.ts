@@ -8,7 +8,8 @@
  * const broker = await startBroker(spool, { port: 7600, auth: new Authenticator(spool.store) });
  * @module spool-queue/server
  */
-export { startBroker, type Broker, type BrokerOptions } from './broker.ts';
+export { startBroker, type Broker, type BrokerOptions, type SqsOptions } from './broker.ts';
+export { sqsCredentials } from './sqs/credentials.ts';
 export { buildHttpApi, type ServerOptions } from './app.ts';
 export { Authenticator, type AuthMode, type AuthenticatorOptions } from './auth/authenticator.ts';
 export { createToken, type CreatedToken } from './auth/tokens.ts';

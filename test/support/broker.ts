@@ -11,6 +11,8 @@ export interface BrokerChild extends Child {
   url: string;
   wsUrl: string;
   port: number;
+  /** The SQS endpoint's URL, when started with --sqs-port. */
+  sqsUrl?: string;
 }
 
 /** Longest a broker may take to print its serving line (a cold start of node, the store, the migrations). */
@@ -40,13 +42,13 @@ export async function startBroker(t: TestContext, store: string, port: number, e
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  const serving = await new Promise<{ url: string; wsUrl: string }>((resolve, reject) => {
+  const serving = await new Promise<{ url: string; wsUrl: string; sqsUrl?: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the broker did not start within ${SERVE_WAIT_MS} ms; stderr: ${err}`)), SERVE_WAIT_MS);
     const check = () => {
       const line = lines.find((l) => l.includes('"serving"'));
       if (line) {
         clearTimeout(timer);
-        resolve(JSON.parse(line) as { url: string; wsUrl: string });
+        resolve(JSON.parse(line) as { url: string; wsUrl: string; sqsUrl?: string });
       }
     };
     onLine = check;
@@ -58,7 +60,7 @@ export async function startBroker(t: TestContext, store: string, port: number, e
   onLine = () => {};
   const listening = Number(new URL(serving.url).port);
   assert.ok(port === 0 || listening === port, `the broker listens on the port asked for (${listening}, not ${port})`);
-  return { child, lines, stderr: () => err, exited, url: serving.url, wsUrl: serving.wsUrl, port: listening };
+  return { child, lines, stderr: () => err, exited, url: serving.url, wsUrl: serving.wsUrl, port: listening, ...(serving.sqsUrl ? { sqsUrl: serving.sqsUrl } : {}) };
 }
 
 /** Stops a broker gracefully (SIGTERM) and checks that it said so and exited 0. */

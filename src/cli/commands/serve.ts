@@ -59,7 +59,7 @@ function readPem(path: string, flag: string): Buffer {
 export const serve: Command = {
   name: 'serve',
   summary: 'run the broker: HTTP API, WebSocket protocol and background duties, until stopped',
-  usage: ['serve [--host 127.0.0.1] [--port 7600] [--auth auto|required|off] [--tls-cert FILE --tls-key FILE] [--set name=value]… [--insecure] [--log-level info] [--log-format json|pretty] [--no-metrics]'],
+  usage: ['serve [--host 127.0.0.1] [--port 7600] [--auth auto|required|off] [--tls-cert FILE --tls-key FILE] [--set name=value]… [--insecure] [--log-level info] [--log-format json|pretty] [--no-metrics] [--sqs-port <n>]'],
   help: `Opens the store (creating it if needed), serves the HTTP+JSON API and the WebSocket
 protocol (docs/protocol.md) on one port, and runs maintenance until SIGINT or SIGTERM:
 expired leases are reaped, delayed and backed-off jobs are promoted when due, and
@@ -82,9 +82,13 @@ Options:
   --log-format <f>   json (one object a line) or pretty; default: pretty on a terminal,
                      json otherwise
   --no-metrics       do not serve Prometheus metrics at /metrics (served by default)
+  --sqs-port <n>     also serve the SQS-compatible endpoint on this port (on --host, with
+                     the same TLS and tokens; off by default; 0 picks a free one). See
+                     docs/sqs.md; tokens for it come from spool token create --sqs
 
 Output: one line with where the data lives, what an acknowledged write survives and
-where the API listens. With --json: {"status":"serving","location","durability","url","wsUrl","auth"},
+where the API listens. With --json: {"status":"serving","location","durability","url","wsUrl","auth"}
+(and "sqsUrl" with --sqs-port),
 then {"status":"stopped"}. The log follows on stdout after that first line: connections,
 auth failures, request errors, outages, leases reaped, leadership, shutdown; every line is
 listed in docs/operations.md (Logs).
@@ -94,6 +98,7 @@ the store gracefully (exit 0); a second one exits at once (130).`,
     host: { type: 'string' }, port: { type: 'string' }, insecure: { type: 'boolean' }, auth: { type: 'string' },
     'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, set: { type: 'string', multiple: true },
     'log-level': { type: 'string' }, 'log-format': { type: 'string' }, 'no-metrics': { type: 'boolean' },
+    'sqs-port': { type: 'string' },
   },
   positionals: { min: 0, max: 0 },
   longRunning: true,
@@ -101,6 +106,8 @@ the store gracefully (exit 0); a second one exits at once (130).`,
     const host = stringOption(ctx.options, 'host') ?? '127.0.0.1';
     const port = integerOption(ctx.options, 'port') ?? 7600;
     if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535 (got ${port})`);
+    const sqsPort = integerOption(ctx.options, 'sqs-port');
+    if (sqsPort !== undefined && (sqsPort < 0 || sqsPort > 65535)) throw new UsageError(`--sqs-port must be between 0 and 65535 (got ${sqsPort})`);
     const mode = (stringOption(ctx.options, 'auth') ?? 'auto') as AuthMode;
     if (!MODES.includes(mode)) throw new UsageError(`--auth must be one of ${MODES.join(', ')} (got ${mode})`);
     const certPath = stringOption(ctx.options, 'tls-cert');
@@ -131,7 +138,7 @@ the store gracefully (exit 0); a second one exits at once (130).`,
       }
       let broker;
       try {
-        broker = await startBroker(spool, { ...brokerSettings, host, port, tls, auth, logger, metrics: ctx.options['no-metrics'] !== true });
+        broker = await startBroker(spool, { ...brokerSettings, host, port, tls, auth, logger, metrics: ctx.options['no-metrics'] !== true, ...(sqsPort === undefined ? {} : { sqs: { port: sqsPort } }) });
       } catch (err) {
         await spool.close();
         throw new UsageError(`cannot serve on ${host}:${port}: ${(err as Error).message}`);
@@ -139,9 +146,10 @@ the store gracefully (exit 0); a second one exits at once (130).`,
       const { location } = spool.store;
       const { durability } = spool.store.capabilities;
       const authText = mode === 'auto' ? `auto (${enforced ? 'tokens required' : 'no tokens yet: open'})` : mode;
-      if (ctx.json) printJson({ status: 'serving', location, durability, url: broker.url, wsUrl: broker.wsUrl, auth: authText });
+      if (ctx.json) printJson({ status: 'serving', location, durability, url: broker.url, wsUrl: broker.wsUrl, auth: authText, ...(broker.sqsUrl ? { sqsUrl: broker.sqsUrl } : {}) });
       else {
-        process.stdout.write(`spool serve: data in ${location} (durability: ${durability}); API on ${broker.url}, WebSocket ${broker.wsUrl}; auth ${authText}. Stop with Ctrl+C.\n`);
+        const sqs = broker.sqsUrl ? `, SQS on ${broker.sqsUrl}` : '';
+        process.stdout.write(`spool serve: data in ${location} (durability: ${durability}); API on ${broker.url}, WebSocket ${broker.wsUrl}${sqs}; auth ${authText}. Stop with Ctrl+C.\n`);
       }
       out.release();
       const signal = await stop.received;

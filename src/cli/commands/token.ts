@@ -1,6 +1,7 @@
 import { InvalidArgumentError, TokenNotFoundError } from '../../core/errors.ts';
 import { LIMITS } from '../../core/limits.ts';
-import { createToken, tokenIdOf } from '../../server/auth/tokens.ts';
+import { createToken, tokenIdOf, type CreatedToken } from '../../server/auth/tokens.ts';
+import { sqsCredentials } from '../../server/sqs/credentials.ts';
 import { stringOption, stringsOption } from '../args.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { UsageError } from '../exit-codes.ts';
@@ -38,7 +39,7 @@ export function parseTtl(text: string): number {
 export const token: Command = {
   name: 'token',
   summary: 'create, list and revoke API tokens for the broker',
-  usage: ['token create --scope <scope> [--scope <scope> …] [--name <name>] [--ttl <duration>]', 'token list', 'token revoke <id>'],
+  usage: ['token create --scope <scope> [--scope <scope> …] [--sqs] [--name <name>] [--ttl <duration>]', 'token list', 'token revoke <id>'],
   help: `API tokens let clients use the broker (docs/protocol.md, Authentication). They live in
 the store, so every broker on it knows them. Only a hash of each token is kept.
 
@@ -52,12 +53,16 @@ the store, so every broker on it knows them. Only a hash of each token is kept.
                                                  pause, resume and purge
                             A pattern is a queue name where * matches any characters:
                             orders.* matches orders.eu; * matches every queue.
+           --sqs            also make it usable on the SQS endpoint (adds the scope sqs)
+                            and print its AWS credentials: the access key id and the
+                            secret access key (docs/sqs.md)
            --name <name>    a label for people (default: none)
            --ttl <duration> brokers refuse the token this long after it is made: a whole
                             number and s, m, h or d (90s, 15m, 12h, 30d); at most
                             ${TTL_MAX_DAYS}d (the limit tokenTtlMs). Default: it never expires.
            Output: the token, its id, name, scopes and expiry.
-           With --json: {"id","name","token","scopes","createdAt","expiresAt"} (expiresAt null: never).
+           With --json: {"id","name","token","scopes","createdAt","expiresAt"} (expiresAt null: never),
+           with --sqs also "accessKeyId" and "secretAccessKey".
   list     Output: a table of ID, NAME, SCOPES, CREATED, EXPIRES, LAST USED (never a token or
            its hash). A broker records a token's last use at most once per token cache time
            (${CACHE} by default), so it may lag that much behind.
@@ -72,12 +77,12 @@ A broker in auto mode (the default) requires a token on every request as soon as
 store has had one, within ${CACHE}. Revoking the last token does not open it again: the
 store remembers that tokens were enabled, and only a broker started with --auth off
 accepts requests without a token.`,
-  options: { scope: { type: 'string', multiple: true }, name: { type: 'string' }, ttl: { type: 'string' } },
+  options: { scope: { type: 'string', multiple: true }, name: { type: 'string' }, ttl: { type: 'string' }, sqs: { type: 'boolean' } },
   positionals: { min: 1, max: 2 },
   async run(ctx) {
     const [action, arg] = ctx.args;
-    if (action !== 'create' && (ctx.options.scope !== undefined || ctx.options.name !== undefined || ctx.options.ttl !== undefined)) {
-      throw new UsageError('--scope, --name and --ttl go with token create');
+    if (action !== 'create' && (ctx.options.scope !== undefined || ctx.options.name !== undefined || ctx.options.ttl !== undefined || ctx.options.sqs !== undefined)) {
+      throw new UsageError('--scope, --sqs, --name and --ttl go with token create');
     }
     if ((action === 'create' || action === 'list') && arg !== undefined) throw new UsageError(`token ${action}: unexpected argument ${JSON.stringify(arg)}`);
     if (action === 'create') return create(ctx);
@@ -91,18 +96,22 @@ accepts requests without a token.`,
 };
 
 async function create(ctx: CommandContext): Promise<void> {
-  const scopes = stringsOption(ctx.options, 'scope');
-  if (scopes.length === 0) throw new UsageError('token create: give at least one --scope, e.g. --scope publish:orders.* (see spool token --help)');
+  const sqs = ctx.options.sqs === true;
+  const scopes = [...stringsOption(ctx.options, 'scope'), ...(sqs ? ['sqs'] : [])];
+  if (scopes.length === (sqs ? 1 : 0)) throw new UsageError('token create: give at least one --scope, e.g. --scope publish:orders.* (see spool token --help)');
   const ttl = stringOption(ctx.options, 'ttl');
   const ttlMs = ttl === undefined ? undefined : parseTtl(ttl);
   const { created, first } = await withSpool(ctx.store, true, async (spool) => {
     const first = !(await spool.store.tokensEnabled());
-    return { created: await createToken(spool.store, { name: stringOption(ctx.options, 'name'), scopes, ttlMs }), first };
+    const made = await createToken(spool.store, { name: stringOption(ctx.options, 'name'), scopes, ttlMs });
+    const created: CreatedToken & { accessKeyId?: string; secretAccessKey?: string } = sqs ? { ...made, ...sqsCredentials(made.token) } : made;
+    return { created, first };
   });
   printResult(ctx.json, created, () =>
     [
       `token:   ${created.token}`, `id:      ${created.id}`, `name:    ${created.name || '-'}`, `scopes:  ${created.scopes.join(', ')}`,
       `expires: ${created.expiresAt === null ? 'never' : `${formatTime(created.expiresAt)} (in ${formatDuration(created.expiresAt - created.createdAt)})`}`,
+      ...(created.accessKeyId ? [`aws_access_key_id:     ${created.accessKeyId}`, `aws_secret_access_key: ${created.secretAccessKey}`] : []),
     ].join('\n'));
   note('spool token: keep the token now; Spool stores only its hash and cannot show it again.');
   if (first) {

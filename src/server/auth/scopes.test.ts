@@ -8,6 +8,7 @@ describe('scopes', () => {
   it('parses publish, consume, view and admin; only the first colon separates the action', () => {
     assert.deepEqual(parseScope('admin'), { kind: 'admin', text: 'admin' });
     assert.deepEqual(parseScope('view'), { kind: 'view', text: 'view' });
+    assert.deepEqual(parseScope('sqs'), { kind: 'sqs', text: 'sqs' });
     assert.deepEqual(parseScope('publish:orders.*'), { kind: 'publish', pattern: 'orders.*', text: 'publish:orders.*' });
     assert.deepEqual(parseScope('consume:*'), { kind: 'consume', pattern: '*', text: 'consume:*' });
     assert.deepEqual(parseScope('consume:tenant:42'), { kind: 'consume', pattern: 'tenant:42', text: 'consume:tenant:42' });
@@ -18,7 +19,8 @@ describe('scopes', () => {
     for (const text of bad) {
       assert.throws(() => parseScope(text), (e: Error) => e instanceof InvalidArgumentError && e.field === 'scope' && /scope/.test(e.message), String(text));
     }
-    assert.throws(() => parseScope('read:orders'), /publish:<queue pattern>, consume:<queue pattern>, view or admin/);
+    assert.throws(() => parseScope('read:orders'), /publish:<queue pattern>, consume:<queue pattern>, view, admin or sqs/);
+    assert.throws(() => parseScope('sqs:orders'), /sqs takes no queue pattern/);
     assert.throws(() => parseScope('admin:orders'), /admin takes no queue pattern/);
     assert.throws(() => parseScope('view:orders'), /view takes no queue pattern/);
   });
@@ -94,6 +96,12 @@ describe('principals', () => {
     assert.equal(viewingPublisher.can('publish', 'orders.eu'), true);
     assert.equal(viewingPublisher.can('publish', 'other'), false);
     assert.equal(viewingPublisher.can('admin'), false);
+  });
+
+  it('sqs grants no action of its own: the SQS endpoint accepts the token, the other scopes say what it may do', () => {
+    const sqsOnly = p('sqs');
+    for (const action of ['read', 'publish', 'consume', 'admin'] as const) assert.equal(sqsOnly.can(action, 'q'), false, action);
+    assert.equal(p('sqs', 'consume:q').can('consume', 'q'), true);
   });
 
   it('admin allows everything; so does ALL_ACCESS, which has no token', () => {

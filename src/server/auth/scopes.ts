@@ -5,14 +5,17 @@ import type { Action } from '../../api/operations.ts';
 export type { Action } from '../../api/operations.ts';
 
 /**
- * One permission of a token: `publish:<pattern>`, `consume:<pattern>`, `view` or `admin`.
+ * One permission of a token: `publish:<pattern>`, `consume:<pattern>`, `view`, `admin` or `sqs`.
  * A pattern is a queue name in which `*` matches any run of characters. `view` reads every
  * queue (its jobs, stats, settings, logs, the overview) and changes nothing: the scope of a
- * dashboard or a monitor that must not act.
+ * dashboard or a monitor that must not act. `sqs` grants no action: it lets the token sign
+ * requests to the SQS endpoint (docs/sqs.md), whose secret is derived from what the store
+ * keeps of the token, so a token is usable there only when it was made for it.
  */
 export type Scope =
   | { readonly kind: 'admin'; readonly text: 'admin' }
   | { readonly kind: 'view'; readonly text: 'view' }
+  | { readonly kind: 'sqs'; readonly text: 'sqs' }
   | { readonly kind: 'publish' | 'consume'; readonly pattern: string; readonly text: string };
 
 /** Who is asking, and what they may do. */
@@ -29,7 +32,7 @@ export interface Principal {
 
 // Queue-name characters plus `*`; the same length bound as a queue name.
 const PATTERN_RE = /^[A-Za-z0-9*][A-Za-z0-9._:*-]{0,127}$/;
-const GRAMMAR = 'a scope is publish:<queue pattern>, consume:<queue pattern>, view or admin, where * in a pattern matches any characters (e.g. publish:orders.*)';
+const GRAMMAR = 'a scope is publish:<queue pattern>, consume:<queue pattern>, view, admin or sqs, where * in a pattern matches any characters (e.g. publish:orders.*)';
 
 /**
  * Parses one scope.
@@ -40,6 +43,7 @@ const GRAMMAR = 'a scope is publish:<queue pattern>, consume:<queue pattern>, vi
 export function parseScope(text: unknown): Scope {
   if (text === 'admin') return { kind: 'admin', text: 'admin' };
   if (text === 'view') return { kind: 'view', text: 'view' };
+  if (text === 'sqs') return { kind: 'sqs', text: 'sqs' };
   if (typeof text === 'string') {
     // Queue names may contain ':', so only the first one separates the action.
     const colon = text.indexOf(':');
@@ -51,7 +55,7 @@ export function parseScope(text: unknown): Scope {
       }
       return { kind, pattern, text };
     }
-    if (kind === 'admin' || kind === 'view') throw new InvalidArgumentError('scope', `scope ${describe(text)}: ${kind} takes no queue pattern; ${GRAMMAR}`);
+    if (kind === 'admin' || kind === 'view' || kind === 'sqs') throw new InvalidArgumentError('scope', `scope ${describe(text)}: ${kind} takes no queue pattern; ${GRAMMAR}`);
   }
   throw new InvalidArgumentError('scope', `scope ${describe(text)} is not valid: ${GRAMMAR}`);
 }
