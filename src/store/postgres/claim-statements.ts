@@ -4,24 +4,93 @@
  */
 
 import { EXPIRED_ERROR } from '../../core/job.ts';
-import { concurrencyPick } from '../concurrency-claim.ts';
+import { concurrencyPick, keyRateHeld, type ConcurrencyDialect, type KeyRateDialect } from '../concurrency-claim.ts';
+import { unitsSql } from '../rate-bucket-sql.ts';
 import { finishOf, jobColumns, PAST_DEADLINE } from './statement-parts.ts';
+
+/** The limited pick's parameters: the queue, now (always $2: PAST_DEADLINE names it), the limit, and the rule's. */
+const limitedDialect = (s: string, n: { limit: string; defaultLimit: string; limits: string; groupFifo: string }): ConcurrencyDialect => ({
+  table: `${s}.jobs`, queue: '$1', limit: n.limit, defaultLimit: `${n.defaultLimit}::int`, groupFifo: `${n.groupFifo}::boolean`, yes: 'true',
+  states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR ${n.groupFifo}::boolean OR run_at <= $2)`,
+  eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE})`,
+  keyLimit: `(${n.limits}::jsonb ->> ck)::int`,
+});
+
+/** Per-key rate limits, the rule (KeyRateRule as JSON) in parameter `rule`; bucket names as keyBucketName. */
+const keyRateDialect = (s: string, rule: string): KeyRateDialect => ({
+  table: `${s}.rate_limits`,
+  name: (ck) => `'key:' || $1 || '/' || ${ck}`,
+  param: (field, ck) => `coalesce((${rule}::jsonb -> 'limits' -> ${ck} ->> '${field}')::bigint, (${rule}::jsonb -> 'limit' ->> '${field}')::bigint)`,
+  now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST',
+});
+
+/**
+ * A claim statement (`WITH …, picked AS (…) UPDATE jobs … RETURNING …`) under a queue's rate
+ * limit, in one statement: `bk` locks the bucket's row (FOR UPDATE: claims on one bucket take
+ * turns, and one that waited reads the row the other left) and reads its units at now, `tk` the
+ * jobs that may start (the claim's limit, at most the whole tokens), `lim` the expression the
+ * picks are limited by; the lease becomes CTE `leased`, and `ch` takes one token per job leased.
+ * A row per job leased (or one with NULL job columns when none was) with the bucket after it;
+ * no row at all when the bucket has no row yet (the store makes it and runs the claim again).
+ * Rate parameters after the claim's: $6 name · $7 rate · $8 perMs · $9 burst.
+ */
+function rated(s: string, build: (lim: string) => string): string {
+  const units = unitsSql({ row: 'b', rate: '$7::bigint', perMs: '$8::bigint', burst: '$9::bigint', now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST' });
+  const claim = build('(SELECT coalesce(max(n), 0) FROM tk)'); // no row yet: nothing, never no limit
+  const at = claim.lastIndexOf('\n      UPDATE ');
+  return `WITH bk AS (SELECT b.name, ${units} AS u FROM ${s}.rate_limits b WHERE b.name = $6 FOR UPDATE),
+      tk AS (SELECT LEAST($3::bigint, u / $8::bigint) AS n FROM bk),
+      ${claim.slice('WITH '.length, at)},
+      leased AS (${claim.slice(at + 1)}),
+      ch AS (UPDATE ${s}.rate_limits b SET units = bk.u - (SELECT count(*) FROM leased) * $8::bigint,
+          updated_at = GREATEST(b.updated_at, $2::bigint), rate = $7::bigint, per_ms = $8::bigint, burst = $9::bigint
+        FROM bk WHERE b.name = bk.name RETURNING b.units, b.updated_at)
+    SELECT leased.*, ch.units AS rl_units, ch.updated_at AS rl_updated_at FROM ch LEFT JOIN leased ON true`;
+}
 
 export function claimStatements(s: string) {
   const finish = finishOf(s);
-  const limitedClaim = (byKey: boolean) => `WITH x AS (
+  const limited = limitedDialect(s, { limit: '$3', defaultLimit: '$6', limits: '$7', groupFifo: '$8' });
+  const heldDialect = limitedDialect(s, { limit: 'NULL', defaultLimit: '$3', limits: '$4', groupFifo: '$5' });
+  const limitedClaim = (byKey: boolean, keyRate: boolean) => `WITH x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
-      picked AS (${concurrencyPick({
-        table: `${s}.jobs`, queue: '$1', limit: '$3', defaultLimit: '$6::int', groupFifo: '$8::boolean', yes: 'true',
-        states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR $8::boolean OR run_at <= $2)`,
-        eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE})`,
-        keyLimit: `($7::jsonb ->> ck)::int`,
-      }, byKey)})
+      picked AS (${concurrencyPick(limited, byKey, keyRate ? keyRateDialect(s, '$9') : null)})
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id AND j.state IN ('ready', 'scheduled')
+      RETURNING ${jobColumns('j.')}, picked.sort_key`;
+
+  const plainClaim = (lim: string) => `WITH x AS (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
+      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
+      r AS (
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})
+        ORDER BY priority DESC, run_at, id LIMIT ${lim} FOR UPDATE SKIP LOCKED),
+      d AS (
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})
+        ORDER BY run_at LIMIT ${lim} FOR UPDATE SKIP LOCKED),
+      picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT ${lim})
+      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+        started_at = $2, updated_at = $2, worker_id = $5::uuid
+      FROM picked WHERE j.id = picked.id
+      RETURNING ${jobColumns('j.')}`;
+  const byKeyClaim = (lim: string) => `WITH x AS (
+        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
+      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
+      r AS (
+        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        ORDER BY sort_key, id LIMIT ${lim} FOR UPDATE SKIP LOCKED),
+      d AS (
+        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
+        ORDER BY run_at LIMIT ${lim} FOR UPDATE SKIP LOCKED),
+      picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT ${lim})
+      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+        started_at = $2, updated_at = $2, worker_id = $5::uuid
+      FROM picked WHERE j.id = picked.id
       RETURNING ${jobColumns('j.')}, picked.sort_key`;
 
   return {
@@ -29,44 +98,35 @@ export function claimStatements(s: string) {
     // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
     // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
     // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
-    claim: `WITH x AS (
-        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
-      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
-      r AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})
-        ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
-      d AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})
-        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
-        started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}`,
+    claim: plainClaim('$3'),
+    // The same under a rate limit (ClaimParams.rate; see rated above).
+    claimRated: rated(s, plainClaim),
     // The claim of a queue whose policy is not fifo: as above, by sort key (see NewJobRow.order); the
     // rows' keys come back too, so the store can give the jobs in that order.
-    claimByKey: `WITH x AS (
-        SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
-      dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
-      r AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
-        ORDER BY sort_key, id LIMIT $3 FOR UPDATE SKIP LOCKED),
-      d AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
-        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
-        started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}, picked.sort_key`,
+    claimByKey: byKeyClaim('$3'),
+    claimByKeyRated: rated(s, byKeyClaim),
     // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), fifo
     // order and by sort key: run after the queue's claim lock (claimLock), so the active jobs it counts
     // are every claim's that committed. $6 the limit of a key not named (NULL: none) · $7 the limits of
     // the keys named (JSON) · $8 group FIFO. Expired jobs move to dead as in claim; they are never picked.
-    claimLimited: limitedClaim(false),
-    claimLimitedByKey: limitedClaim(true),
+    claimLimited: limitedClaim(false, false),
+    claimLimitedByKey: limitedClaim(true, false),
+    // The same under per-key rate limits ($9 the rule, ClaimParams.keyRate, as JSON); then, when the claim
+    // leased fewer than asked, when the next token of a key whose jobs wait only for tokens is due:
+    // $1 queue · $2 now · $3 the limit of a key not named · $4 the limits named · $5 group FIFO · $6 the rule.
+    claimKeyRate: limitedClaim(false, true),
+    claimKeyRateByKey: limitedClaim(true, true),
+    keyRateHeld: keyRateHeld(heldDialect, false, keyRateDialect(s, '$6')),
+    keyRateHeldByKey: keyRateHeld(heldDialect, true, keyRateDialect(s, '$6')),
+    // The buckets of the keys a claim leased jobs of, one token per job: $1 names · $2 now · $3 jobs · $4 rate ·
+    // $5 perMs · $6 burst (arrays but now). A key without a row had a full bucket.
+    keyRateCharge: `INSERT INTO ${s}.rate_limits AS b (name, units, updated_at, rate, per_ms, burst)
+      SELECT name, (burst - n) * per_ms, $2::bigint, rate, per_ms, burst
+      FROM unnest($1::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS t(name, n, rate, per_ms, burst)
+      ON CONFLICT (name) DO UPDATE SET
+        units = ${unitsSql({ row: 'b', rate: 'excluded.rate', perMs: 'excluded.per_ms', burst: 'excluded.burst', now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST' })}
+          - (excluded.burst * excluded.per_ms - excluded.units),
+        updated_at = GREATEST(b.updated_at, $2::bigint), rate = excluded.rate, per_ms = excluded.per_ms, burst = excluded.burst`,
     // Serializes the limited claims of a queue ($1, schema-qualified) to the end of the transaction.
     claimLock: `SELECT pg_advisory_xact_lock(${CLAIM_LOCK}, hashtext($1)) IS NULL AS waited`,
     // Policy sjf: the run times of applied acks folded into their names' estimates, per (queue, name) as their mean

@@ -6,12 +6,12 @@ import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
 import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
+  CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
-import { inClaimOrder } from '../concurrency-claim.ts';
+import { inClaimOrder, NO_CONCURRENCY } from '../concurrency-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
@@ -110,7 +110,7 @@ export class SqliteStore implements Store {
     this.#tokens = new SqliteTokens(this.#db, this.#group);
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
-    this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
+    this.#rateLimits = new SqliteRateLimits(this.#db);
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
   }
@@ -191,16 +191,29 @@ export class SqliteStore implements Store {
     }
   }
 
-  jobsClaim(p: ClaimParams): Promise<Job[]> {
+  jobsClaim(p: ClaimParams): Promise<ClaimedJobs> {
     return this.#group.submit(() => {
+      // A rate limit: at most the bucket's whole tokens, read and charged in this transaction.
+      const bucket = p.rate ? this.#rateLimits.open(p.rate, p.now) : null;
+      const limit = bucket ? Math.min(p.limit, bucket.tokens) : p.limit;
+      if (limit === 0) return Object.assign([], { heldUntil: bucket!.nextAt });
       admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
       this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
-      if (p.concurrency) return this.#claimLimited(p, p.concurrency);
-      if (p.byKey) return this.#claimByKey(p);
-      const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
-      this.#counts.move(p.queue, 'ready', 'active', rows.length);
-      return rows.map(rowToJob).sort(compareClaimOrder);
+      const q = { ...p, limit };
+      const jobs: ClaimedJobs = p.concurrency || p.keyRate ? this.#claimLimited(q) : p.byKey ? this.#claimByKey(q) : this.#claimPlain(q);
+      if (bucket) {
+        const after = this.#rateLimits.charge(p.rate!, bucket.row, jobs.length, p.now);
+        // The bucket held jobs back: it had fewer tokens than asked and the claim used them all.
+        if (limit < p.limit && jobs.length === limit) jobs.heldUntil = after.nextAt;
+      }
+      return jobs;
     });
+  }
+
+  #claimPlain(p: ClaimParams): Job[] {
+    const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
+    this.#counts.move(p.queue, 'ready', 'active', rows.length);
+    return rows.map(rowToJob).sort(compareClaimOrder);
   }
 
   /**
@@ -220,15 +233,28 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * A queue with per-key limits or group FIFO: one statement that counts the queue's active jobs
-   * per key and group and leases what fits. Inside the group's transaction, which every process
-   * writing the file takes in turn, so it counts every lease made before it.
+   * A queue with per-key limits, group FIFO or per-key rate limits: one statement that counts the
+   * queue's active jobs per key and group (and reads its keys' buckets) and leases what fits.
+   * Inside the group's transaction, which every process writing the file takes in turn, so it
+   * counts every lease made before it; the keys' tokens are charged in it too.
    */
-  #claimLimited(p: ClaimParams, rule: ConcurrencyRule): Job[] {
-    const statement = p.byKey ? this.#s.claimLimitedByKey : this.#s.claimLimited;
-    const rows = statement.all(p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0) as unknown as (JobRow & { sort_key: number | null })[];
+  #claimLimited(p: ClaimParams): ClaimedJobs {
+    const rule = p.concurrency ?? NO_CONCURRENCY;
+    const byKey = p.byKey === true;
+    const keyRate = p.keyRate ? JSON.stringify(p.keyRate) : null;
+    const args = [p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0] as const;
+    const statement = keyRate === null ? (byKey ? this.#s.claimLimitedByKey : this.#s.claimLimited) : byKey ? this.#s.claimKeyRateByKey : this.#s.claimKeyRate;
+    const rows = (keyRate === null ? statement.all(...args) : statement.all(...args, keyRate)) as unknown as (JobRow & { sort_key: number | null })[];
     this.#counts.move(p.queue, 'ready', 'active', rows.length);
-    return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: rowToJob(row) })), p.byKey === true);
+    const jobs: ClaimedJobs = inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: rowToJob(row) })), byKey);
+    if (p.keyRate && keyRate !== null) {
+      this.#rateLimits.chargeKeys(p.queue, p.keyRate, rows.map((r) => r.concurrency_key), p.now);
+      if (jobs.length < p.limit) {
+        const held = (byKey ? this.#s.keyRateHeldByKey : this.#s.keyRateHeld).get(...args, keyRate) as { held: number | null } | undefined;
+        if (held?.held != null) jobs.heldUntil = held.held;
+      }
+    }
+    return jobs;
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
@@ -348,9 +374,10 @@ export class SqliteStore implements Store {
   processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#guard(async () => this.#snapshots.read()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return this.#snapshots.retire(p.before); }
   // Rate limit buckets (see rate-limits.ts).
-  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return this.#rateLimits.take(p); }
-  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void> { return this.#rateLimits.giveBack(p); }
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return this.#guard(async () => this.#rateLimits.read(p)); }
+  rateLimitsDropFull(p: { now: number; after: string; limit: number }): Promise<{ deleted: number; next: string | null }> {
+    return this.#group.submit(() => this.#rateLimits.dropFullKeys(p.now, p.after, p.limit));
+  }
 
   /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */
   #assertOpen(): void {
