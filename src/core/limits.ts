@@ -91,8 +91,8 @@ export const LIMITS = {
   queueFullWaitMs: { default: 10 * SECOND, min: 0, max: 5 * MINUTE, doc: "How long an add to a full bounded queue (overflow `reject`) waits for room (woken when jobs leave the queue) before it fails with QUEUE_FULL; `Spool.open` and `Spool.connect` option. The HTTP add route never waits: it answers 429 at once." },
   uniqueWindowMs: { default: 0, min: 0, max: 30 * DAY, doc: "Add option `uniqueWindowMs` (with a `uniqueKey`): how long after its add a job holds its unique key even once it has finished (completed, dead or cancelled), so that no job with the key is added again within it; 0, the default: the key is free as soon as the job is no longer scheduled, ready or active." },
   concurrencyLimit: { default: 0, min: 0, max: 1_000_000, doc: "A queue setting: most jobs of one `concurrencyKey` (add option) active at once, across every process; a key in `concurrencyLimits` has its own limit (1 to this). null or 0, the default: none. Jobs without a key are not limited." },
-  keyRateLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `keyRateLimits` may name.' },
   concurrencyLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `concurrencyLimits` may name.' },
+  keyRateLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `keyRateLimits` may name.' },
 } as const satisfies Record<string, Bound>;
 
 export type LimitName = keyof typeof LIMITS;

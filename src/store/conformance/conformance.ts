@@ -15,6 +15,7 @@ import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { rateLimitsSuite } from './rate-limits.ts';
+import { keyRateLimitsSuite } from './key-rate-limits.ts';
 import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
@@ -45,6 +46,7 @@ function suites(target: HarnessTarget): void {
   idempotencySuite(target);
   ttlSuite(target);
   rateLimitsSuite(target);
+  keyRateLimitsSuite(target);
   drainedSuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);

@@ -85,7 +85,7 @@ const KEY_RATE: KeyRateDialect = {
   table: 'rate_limits',
   name: (ck) => `'key:' || ?4 || '/' || ${ck}`,
   param: (field, ck) => `coalesce((SELECT json_extract(value, '$.${field}') FROM json_each(?9, '$.limits') WHERE key = ${ck}), json_extract(?9, '$.limit.${field}'))`,
-  now: '?2', least: 'min', greatest: 'max',
+  now: 'CAST(?2 AS INTEGER)', least: 'min', greatest: 'max', // bound as a double: integer arithmetic needs an integer
 };
 const limitedClaim = (byKey: boolean, keyRate: boolean): string => `UPDATE jobs
   SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
