@@ -2,8 +2,8 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import { timerDelayMs } from '../core/clock.ts';
 
 /**
- * Queues an admission rule held back (a rate limit out of tokens), each with one timer set to
- * when the rule said more may be admitted: then the queue's consumers are woken, push
+ * Queues a rate limit held back (a claim found its bucket, or its keys' buckets, out of tokens),
+ * each with one timer set to when the claim said the next token is due: then the queue's consumers are woken, push
  * subscribers and waiting receives alike. No polling: one wake-up per due time, and a later due
  * time never replaces an earlier one. A wake-up that finds the tokens taken by another process
  * is held again, with the new due time.
