@@ -179,7 +179,7 @@ test('every job and queue command prints the same and exits the same on a store 
   is('queue delete', 0, '{"name":"q","jobsDeleted":0}\n');
   is('queue get, after delete', 3, /"code":"QUEUE_NOT_FOUND"/);
   is('queue delete, text', 0, 'deleted queue bad and its 2 jobs\n');
-  is('queue set, concurrency', 0, /\nconcurrencyLimit: +2\nconcurrencyLimits: +\{"vip":5\}\ngroupFifo: +true\n$/);
+  is('queue set, concurrency', 0, /\nconcurrencyLimit: +2\nconcurrencyLimits: +\{"vip":5\}\ngroupFifo: +true\nkeyRateLimit: +none\nkeyRateLimits: +\{\}\n$/);
   is('queue set, groupFifo not a boolean', 2, '', /--set groupFifo needs true or false/);
   is('add --concurrency-key', 0, /"concurrencyKey":"tenant-a"/);
   is('add, bad concurrency key', 2, '', /concurrencyKey/);
