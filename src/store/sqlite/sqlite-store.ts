@@ -1,17 +1,16 @@
 import { resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
-import { compareClaimOrder, type Job, type JobLogLine, type Lease, type QueueStats } from '../../core/job.ts';
+import type { Job, JobLogLine, Lease, QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
-import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
+import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
   CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport,
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
-import { inClaimOrder, NO_CONCURRENCY } from '../concurrency-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
@@ -19,7 +18,7 @@ import * as queues from './queues.ts';
 import * as ordering from './ordering.ts';
 import * as reads from './reads.ts';
 import * as leases from './leases.ts';
-import { rowToJob, type JobRow } from './rows.ts';
+import * as claims from './claims.ts';
 import { refusedItemError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
 import { storeRow } from './publish-keys.ts';
@@ -72,6 +71,7 @@ export class SqliteStore implements Store {
   readonly #w: admin.Writes;
   /** What the lease operations of leases.ts need: the database besides. */
   readonly #l: leases.LeaseWrites;
+  readonly #c: claims.ClaimWrites;
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #tokens: SqliteTokens;
   readonly #snapshots: SqliteSnapshots;
@@ -111,6 +111,7 @@ export class SqliteStore implements Store {
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
     this.#rateLimits = new SqliteRateLimits(this.#db);
+    this.#c = { ...this.#w, rateLimits: this.#rateLimits };
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
   }
@@ -192,69 +193,7 @@ export class SqliteStore implements Store {
   }
 
   jobsClaim(p: ClaimParams): Promise<ClaimedJobs> {
-    return this.#group.submit(() => {
-      // A rate limit: at most the bucket's whole tokens, read and charged in this transaction.
-      const bucket = p.rate ? this.#rateLimits.open(p.rate, p.now) : null;
-      const limit = bucket ? Math.min(p.limit, bucket.tokens) : p.limit;
-      if (limit === 0) return Object.assign([], { heldUntil: bucket!.nextAt });
-      admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
-      this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
-      const q = { ...p, limit };
-      const jobs: ClaimedJobs = p.concurrency || p.keyRate ? this.#claimLimited(q) : p.byKey ? this.#claimByKey(q) : this.#claimPlain(q);
-      if (bucket) {
-        const after = this.#rateLimits.charge(p.rate!, bucket.row, jobs.length, p.now);
-        // The bucket held jobs back: it had fewer tokens than asked and the claim used them all.
-        if (limit < p.limit && jobs.length === limit) jobs.heldUntil = after.nextAt;
-      }
-      return jobs;
-    });
-  }
-
-  #claimPlain(p: ClaimParams): Job[] {
-    const rows = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as JobRow[];
-    this.#counts.move(p.queue, 'ready', 'active', rows.length);
-    return rows.map(rowToJob).sort(compareClaimOrder);
-  }
-
-  /**
-   * A queue that is not fifo: jobs by sort key, then, when those run out, any without a key (added
-   * by a process that had not yet seen the policy) in the fifo order. Inside the group's transaction.
-   */
-  #claimByKey(p: ClaimParams): Job[] {
-    const keyed = this.#s.claimByKey.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit) as unknown as (JobRow & { sort_key: number })[];
-    keyed.sort((a, b) => a.sort_key - b.sort_key || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const jobs = keyed.map(rowToJob);
-    if (jobs.length < p.limit) {
-      const rest = this.#s.claim.all(p.now + p.leaseMs, p.now, p.now, p.workerId ?? null, p.queue, p.now, p.limit - jobs.length) as unknown as JobRow[];
-      jobs.push(...rest.map(rowToJob).sort(compareClaimOrder));
-    }
-    this.#counts.move(p.queue, 'ready', 'active', jobs.length);
-    return jobs;
-  }
-
-  /**
-   * A queue with per-key limits, group FIFO or per-key rate limits: one statement that counts the
-   * queue's active jobs per key and group (and reads its keys' buckets) and leases what fits.
-   * Inside the group's transaction, which every process writing the file takes in turn, so it
-   * counts every lease made before it; the keys' tokens are charged in it too.
-   */
-  #claimLimited(p: ClaimParams): ClaimedJobs {
-    const rule = p.concurrency ?? NO_CONCURRENCY;
-    const byKey = p.byKey === true;
-    const keyRate = p.keyRate ? JSON.stringify(p.keyRate) : null;
-    const args = [p.now + p.leaseMs, p.now, p.workerId ?? null, p.queue, p.limit, rule.limit, JSON.stringify(rule.limits), rule.groupFifo ? 1 : 0] as const;
-    const statement = keyRate === null ? (byKey ? this.#s.claimLimitedByKey : this.#s.claimLimited) : byKey ? this.#s.claimKeyRateByKey : this.#s.claimKeyRate;
-    const rows = (keyRate === null ? statement.all(...args) : statement.all(...args, keyRate)) as unknown as (JobRow & { sort_key: number | null })[];
-    this.#counts.move(p.queue, 'ready', 'active', rows.length);
-    const jobs: ClaimedJobs = inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key, job: rowToJob(row) })), byKey);
-    if (p.keyRate && keyRate !== null) {
-      this.#rateLimits.chargeKeys(p.queue, p.keyRate, rows.map((r) => r.concurrency_key), p.now);
-      if (jobs.length < p.limit) {
-        const held = (byKey ? this.#s.keyRateHeldByKey : this.#s.keyRateHeld).get(...args, keyRate) as { held: number | null } | undefined;
-        if (held?.held != null) jobs.heldUntil = held.held;
-      }
-    }
-    return jobs;
+    return this.#group.submit(() => claims.jobsClaim(this.#c, p));
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
