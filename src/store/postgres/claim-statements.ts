@@ -25,28 +25,28 @@ const keyRateDialect = (s: string, rule: string): KeyRateDialect => ({
 });
 
 /**
- * A claim statement (`WITH …, picked AS (…) UPDATE jobs … RETURNING …`) under a queue's rate
- * limit, in one statement: `bk` locks the bucket's row (FOR UPDATE: claims on one bucket take
- * turns, and one that waited reads the row the other left) and reads its units at now, `tk` the
- * jobs that may start (the claim's limit, at most the whole tokens), `lim` the expression the
- * picks are limited by; the lease becomes CTE `leased`, and `ch` takes one token per job leased.
- * A row per job leased (or one with NULL job columns when none was) with the bucket after it;
- * no row at all when the bucket has no row yet (the store makes it and runs the claim again).
- * Rate parameters after the claim's: $6 name · $7 rate · $8 perMs · $9 burst.
+ * A claim statement under a queue's rate limit, in one statement: `bk` locks the bucket's row
+ * (FOR UPDATE: claims on one bucket take turns, and one that waited reads the row the other
+ * left) and reads its units at now; `tk` is how many jobs may start (the claim's limit, at most
+ * the whole tokens). The picks keep their `LIMIT $3`, which the planner knows (a limit it cannot
+ * see would make it plan for thousands of rows: a scan of the whole table to join them); GATE
+ * reads nothing when there is no token, and RATED_PICK leases only the first `tk` of the jobs
+ * picked, in claim order. The lease becomes CTE `leased`, and `ch` takes one token per job
+ * leased. A row per job leased (or one with NULL job columns when none was) with the bucket
+ * after it; no row at all when the bucket has no row yet (the store makes it and runs the claim
+ * again). Rate parameters after the claim's: $6 name · $7 rate · $8 perMs · $9 burst.
  */
-function rated(s: string, build: (lim: string) => string): string {
-  const units = unitsSql({ row: 'b', rate: '$7::bigint', perMs: '$8::bigint', burst: '$9::bigint', now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST' });
-  const claim = build('(SELECT coalesce(max(n), 0) FROM tk)'); // no row yet: nothing, never no limit
-  const at = claim.lastIndexOf('\n      UPDATE ');
-  return `WITH bk AS (SELECT b.name, ${units} AS u FROM ${s}.rate_limits b WHERE b.name = $6 FOR UPDATE),
-      tk AS (SELECT LEAST($3::bigint, u / $8::bigint) AS n FROM bk),
-      ${claim.slice('WITH '.length, at)},
-      leased AS (${claim.slice(at + 1)}),
+const ratedHead = (s: string) => `WITH bk AS (SELECT b.name, ${unitsSql({ row: 'b', rate: '$7::bigint', perMs: '$8::bigint', burst: '$9::bigint', now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST' })} AS u
+        FROM ${s}.rate_limits b WHERE b.name = $6 FOR UPDATE),
+      tk AS (SELECT coalesce(max(LEAST($3::bigint, u / $8::bigint)), 0) AS n FROM bk),
+      `;
+const GATE = ' AND (SELECT n FROM tk) > 0';
+const RATED_PICK = ' AND picked.rn <= (SELECT n FROM tk)';
+const ratedTail = (s: string) => `,
       ch AS (UPDATE ${s}.rate_limits b SET units = bk.u - (SELECT count(*) FROM leased) * $8::bigint,
           updated_at = GREATEST(b.updated_at, $2::bigint), rate = $7::bigint, per_ms = $8::bigint, burst = $9::bigint
         FROM bk WHERE b.name = bk.name RETURNING b.units, b.updated_at)
     SELECT leased.*, ch.units AS rl_units, ch.updated_at AS rl_updated_at FROM ch LEFT JOIN leased ON true`;
-}
 
 export function claimStatements(s: string) {
   const finish = finishOf(s);
@@ -62,49 +62,52 @@ export function claimStatements(s: string) {
       FROM picked WHERE j.id = picked.id AND j.state IN ('ready', 'scheduled')
       RETURNING ${jobColumns('j.')}, picked.sort_key`;
 
-  const plainClaim = (lim: string) => `WITH x AS (
+  // The fifo claim and the claim by sort key; `rated`: under a rate limit (see rated above).
+  const plainClaim = (rated: boolean) => `${rated ? ratedHead(s) : 'WITH '}x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})
-        ORDER BY priority DESC, run_at, id LIMIT ${lim} FOR UPDATE SKIP LOCKED),
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE})${rated ? GATE : ''}
+        ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})
-        ORDER BY run_at LIMIT ${lim} FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT ${lim})
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE})${rated ? GATE : ''}
+        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      picked AS (SELECT id${rated ? ', row_number() OVER (ORDER BY priority DESC, run_at, id) AS rn' : ''}
+        FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
+      ${rated ? ', leased AS (' : ''}UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}`;
-  const byKeyClaim = (lim: string) => `WITH x AS (
+      FROM picked WHERE j.id = picked.id${rated ? RATED_PICK : ''}
+      RETURNING ${jobColumns('j.')}${rated ? `)${ratedTail(s)}` : ''}`;
+  const byKeyClaim = (rated: boolean) => `${rated ? ratedHead(s) : 'WITH '}x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
-        ORDER BY sort_key, id LIMIT ${lim} FOR UPDATE SKIP LOCKED),
+        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})${rated ? GATE : ''}
+        ORDER BY sort_key, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})
-        ORDER BY run_at LIMIT ${lim} FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT ${lim})
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE})${rated ? GATE : ''}
+        ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
+      picked AS (SELECT id, sort_key${rated ? ', row_number() OVER (ORDER BY sort_key, id) AS rn' : ''}
+        FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
+      ${rated ? ', leased AS (' : ''}UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}, picked.sort_key`;
+      FROM picked WHERE j.id = picked.id${rated ? RATED_PICK : ''}
+      RETURNING ${jobColumns('j.')}, picked.sort_key${rated ? `)${ratedTail(s)}` : ''}`;
 
   return {
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
     // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
     // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
     // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
-    claim: plainClaim('$3'),
-    // The same under a rate limit (ClaimParams.rate; see rated above).
-    claimRated: rated(s, plainClaim),
+    claim: plainClaim(false),
+    // The same under a rate limit (ClaimParams.rate; see ratedHead above).
+    claimRated: plainClaim(true),
     // The claim of a queue whose policy is not fifo: as above, by sort key (see NewJobRow.order); the
     // rows' keys come back too, so the store can give the jobs in that order.
-    claimByKey: byKeyClaim('$3'),
-    claimByKeyRated: rated(s, byKeyClaim),
+    claimByKey: byKeyClaim(false),
+    claimByKeyRated: byKeyClaim(true),
     // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), fifo
     // order and by sort key: run after the queue's claim lock (claimLock), so the active jobs it counts
     // are every claim's that committed. $6 the limit of a key not named (NULL: none) · $7 the limits of
