@@ -67,7 +67,8 @@ export class Claims {
     this.#d.markHealthy();
     telemetry.claimed(queue, jobs, performance.now() - started, now);
     // A rate limit held jobs back: its next token wakes the queue's consumers (no polling).
-    if (jobs.heldUntil !== undefined && !this.#d.closed()) this.#d.held(queue, jobs.heldUntil);
-    return jobs;
+    if (jobs.heldUntil === undefined) return jobs;
+    if (!this.#d.closed()) this.#d.held(queue, jobs.heldUntil);
+    return [...jobs]; // the store's note stays here: callers get plain jobs
   }
 }
