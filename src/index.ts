@@ -39,7 +39,7 @@ export { Telemetry, type QueueCounts, type TelemetryListener } from './engine/te
 export { erlangC, meanQueueWaitMs, workersFor, MMC_ASSUMPTIONS } from './model/queueing.ts';
 export * from './core/errors.ts';
 export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, DeadReason, JobLogLine, JobReport, JobTrace } from './core/job.ts';
-export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy, ConcurrencyRule } from './core/queue-config.ts';
+export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, KeyRateLimit, KeyRateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy, ConcurrencyRule } from './core/queue-config.ts';
 export type { AddOptions } from './core/add-options.ts';
 export type { DrainedOptions } from './core/drained.ts';
 export type { PublishOptions, Published, Binding, Bindings } from './core/publish.ts';
@@ -50,8 +50,9 @@ export type {
   Store, WorkerRegistration, ConsumerAnnouncement, StoreCapabilities, NewJobRow, InsertExisting, Duplicate, InsertReport, ClaimParams, CompleteItem, FailItem, ReportItem, ExtendItem, ShortenItem, LeaseMiss,
   LeaseResult, FailResult, ExtendResult, ItemOutcome, CancelResult, RetryResult, DeleteResult, QueueDeleteParams, QueueDeleteResult,
   ReapedJob, ListParams, SearchParams, SearchPage, PayloadMatch, TokenRow, NewTokenRow, TokenInfo, TokenUse, StoredQueue,
-  ProcessSnapshot, ProcessSnapshots, CountsByQueue, RateBucket, RateTaken, PublishItem, PublishOutcome, RoutingRow, StoredBinding,
+  ProcessSnapshot, ProcessSnapshots, CountsByQueue, RateBucket, RateTaken, ClaimedJobs, PublishItem, PublishOutcome, RoutingRow, StoredBinding,
 } from './store/store.ts';
+export type { KeyRateRule, RateParams } from './store/rate-bucket.ts';
 export type { AlertStore, StoredAlertRule, NewAlertEvent, AlertEvaluation, AlertDelivery, AlertDeliveryOutcome } from './store/alert-store.ts';
 export type { AlertKind, AlertState, AlertRuleInput, AlertRule, AlertEvent } from './alerts/types.ts';
 export type { CheckedAlertRule } from './alerts/rules.ts';

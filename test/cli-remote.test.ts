@@ -94,6 +94,8 @@ async function walk(dir: string, where: readonly string[]): Promise<Record<strin
   await run('queue set, nothing', ['queue', 'set', 'q']);
   await run('queue set, rate limit', ['queue', 'set', 'q', '--set', 'rateLimit.rate=5', '--set', 'rateLimit.limiter=smtp']);
   await run('queue set, no rate limit', ['queue', 'set', 'q', '--set', 'rateLimit=none', '--json']);
+  await run('queue set, key rate limit', ['queue', 'set', 'q', '--set', 'keyRateLimit.rate=3', '--set', 'keyRateLimits={"vip":{"rate":9,"perMs":60000}}']);
+  await run('queue set, no key rate limit', ['queue', 'set', 'q', '--set', 'keyRateLimit=none', '--set', 'keyRateLimits={}']);
   // bulk
   await run('cancel --queue', ['cancel', '--queue', 'q', '--state', 'ready', '--batch', '3', '--json']);
   await run('retry --queue', ['retry', '--queue', 'q', '--state', 'cancelled']);
@@ -154,14 +156,16 @@ test('every job and queue command prints the same and exits the same on a store 
   is('pause --json', 0, '{"queue":"q","paused":true}\n');
   assert.equal((JSON.parse(local['stats q, paused']!.stdout) as QueueStats[])[0]!.paused, true);
   is('resume', 0, '{"queue":"q","paused":false}\n');
-  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\nrateLimit: +none\nmaxLength: +none\noverflow: +reject\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\nconcurrencyLimit: +none\nconcurrencyLimits: +\{\}\ngroupFifo: +false\nlabels: +\{\}\n$/);
-  is('queue set', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +7\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +fixed\nbackoff\.delayMs: +250\nrateLimit: +none\nmaxLength: +none\noverflow: +reject\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\nconcurrencyLimit: +none\nconcurrencyLimits: +\{\}\ngroupFifo: +false\nlabels: +\{\}\n$/);
-  is('queue get --json', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0,"rateLimit":null,"maxLength":null,"overflow":"reject","policy":"fifo","agingMs":60000,"sjfCostFactor":10,"sjfLearnPct":20,"fairWeights":{},"concurrencyLimit":null,"concurrencyLimits":{},"groupFifo":false,"labels":{}}}\n');
+  is('queue get', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +5\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +exponential\nbackoff\.delayMs: +1000\nbackoff\.maxDelayMs: +3600000\nrateLimit: +none\nmaxLength: +none\noverflow: +reject\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\nconcurrencyLimit: +none\nconcurrencyLimits: +\{\}\ngroupFifo: +false\nkeyRateLimit: +none\nkeyRateLimits: +\{\}\nlabels: +\{\}\n$/);
+  is('queue set', 0, /^queue: +q\nvisibilityTimeoutMs: +30000\nmaxAttempts: +7\nmaxStalls: +3\ntimeoutMs: +0\nbackoff\.type: +fixed\nbackoff\.delayMs: +250\nrateLimit: +none\nmaxLength: +none\noverflow: +reject\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\nconcurrencyLimit: +none\nconcurrencyLimits: +\{\}\ngroupFifo: +false\nkeyRateLimit: +none\nkeyRateLimits: +\{\}\nlabels: +\{\}\n$/);
+  is('queue get --json', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0,"rateLimit":null,"maxLength":null,"overflow":"reject","policy":"fifo","agingMs":60000,"sjfCostFactor":10,"sjfLearnPct":20,"fairWeights":{},"concurrencyLimit":null,"concurrencyLimits":{},"groupFifo":false,"keyRateLimit":null,"keyRateLimits":{},"labels":{}}}\n');
   is('queue set, unknown', 2, /"code":"USAGE"/, /^spool: --set maxAtempts: no such queue setting; did you mean maxAttempts\?/);
   is('queue set, out of bounds', 2, /"code":"INVALID_ARGUMENT"/, /^spool: visibilityTimeoutMs must be at least 100 \(got 5\)\n$/);
   is('queue set, nothing', 2, '', /give at least one --set/);
-  is('queue set, rate limit', 0, /\nbackoff\.delayMs: +250\nrateLimit\.rate: +5\nrateLimit\.perMs: +1000\nrateLimit\.burst: +5\nrateLimit\.limiter: +smtp\nmaxLength: +none\noverflow: +reject\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\nconcurrencyLimit: +none\nconcurrencyLimits: +\{\}\ngroupFifo: +false\nlabels: +\{\}\n$/);
-  is('queue set, no rate limit', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0,"rateLimit":null,"maxLength":null,"overflow":"reject","policy":"fifo","agingMs":60000,"sjfCostFactor":10,"sjfLearnPct":20,"fairWeights":{},"concurrencyLimit":null,"concurrencyLimits":{},"groupFifo":false,"labels":{}}}\n');
+  is('queue set, rate limit', 0, /\nbackoff\.delayMs: +250\nrateLimit\.rate: +5\nrateLimit\.perMs: +1000\nrateLimit\.burst: +5\nrateLimit\.limiter: +smtp\nmaxLength: +none\noverflow: +reject\npolicy: +fifo\nagingMs: +60000\nsjfCostFactor: +10\nsjfLearnPct: +20\nfairWeights: +\{\}\nconcurrencyLimit: +none\nconcurrencyLimits: +\{\}\ngroupFifo: +false\nkeyRateLimit: +none\nkeyRateLimits: +\{\}\nlabels: +\{\}\n$/);
+  is('queue set, no rate limit', 0, '{"name":"q","config":{"visibilityTimeoutMs":30000,"maxAttempts":7,"maxStalls":3,"backoff":{"type":"fixed","delayMs":250},"timeoutMs":0,"rateLimit":null,"maxLength":null,"overflow":"reject","policy":"fifo","agingMs":60000,"sjfCostFactor":10,"sjfLearnPct":20,"fairWeights":{},"concurrencyLimit":null,"concurrencyLimits":{},"groupFifo":false,"keyRateLimit":null,"keyRateLimits":{},"labels":{}}}\n');
+  is('queue set, key rate limit', 0, /\ngroupFifo: +false\nkeyRateLimit\.rate: +3\nkeyRateLimit\.perMs: +1000\nkeyRateLimit\.burst: +3\nkeyRateLimits: +\{"vip":\{"rate":9,"perMs":60000,"burst":9\}\}\nlabels: +\{\}\n$/);
+  is('queue set, no key rate limit', 0, /\ngroupFifo: +false\nkeyRateLimit: +none\nkeyRateLimits: +\{\}\nlabels: +\{\}\n$/);
   is('cancel --queue', 0, '{"matched":7,"changed":7,"skipped":0}\n');
   is('retry --queue', 0, 'retried 7 cancelled jobs of q (7 matched, 0 skipped, 1 batch)\n');
   is('delete --queue --name', 0, 'deleted 1 job of q with name first (1 matched, 0 skipped, 1 batch)\n');
@@ -175,7 +179,7 @@ test('every job and queue command prints the same and exits the same on a store 
   is('queue delete', 0, '{"name":"q","jobsDeleted":0}\n');
   is('queue get, after delete', 3, /"code":"QUEUE_NOT_FOUND"/);
   is('queue delete, text', 0, 'deleted queue bad and its 2 jobs\n');
-  is('queue set, concurrency', 0, /\nconcurrencyLimit: +2\nconcurrencyLimits: +\{"vip":5\}\ngroupFifo: +true\nlabels: +\{\}\n$/);
+  is('queue set, concurrency', 0, /\nconcurrencyLimit: +2\nconcurrencyLimits: +\{"vip":5\}\ngroupFifo: +true\nkeyRateLimit: +none\nkeyRateLimits: +\{\}\nlabels: +\{\}\n$/);
   is('queue set, groupFifo not a boolean', 2, '', /--set groupFifo needs true or false/);
   is('add --concurrency-key', 0, /"concurrencyKey":"tenant-a"/);
   is('add, bad concurrency key', 2, '', /concurrencyKey/);

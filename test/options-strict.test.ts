@@ -117,13 +117,14 @@ describe('queue.configure', () => {
     const spool = await Spool.open({ store: 'memory', ...quiet });
     t.after(() => spool.close());
     assert.deepEqual(documentedKeys('queue.configure'), [
-      'agingMs', 'backoff', 'concurrencyLimit', 'concurrencyLimits', 'fairWeights', 'groupFifo', 'labels', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'policy', 'rateLimit', 'sjfCostFactor', 'sjfLearnPct', 'timeoutMs', 'visibilityTimeoutMs',
+      'agingMs', 'backoff', 'concurrencyLimit', 'concurrencyLimits', 'fairWeights', 'groupFifo', 'keyRateLimit', 'keyRateLimits', 'labels', 'maxAttempts', 'maxLength', 'maxStalls', 'overflow', 'policy', 'rateLimit', 'sjfCostFactor', 'sjfLearnPct', 'timeoutMs', 'visibilityTimeoutMs',
     ]);
     const input = {
       visibilityTimeoutMs: 1000, maxAttempts: 2, maxStalls: 2, backoff: { type: 'exponential', delayMs: 10, maxDelayMs: 100 }, timeoutMs: 500,
       rateLimit: { rate: 5, perMs: 1000, burst: 10, limiter: 'smtp' }, maxLength: 100, overflow: 'drop-oldest',
       policy: 'fair', agingMs: 2000, sjfCostFactor: 3, sjfLearnPct: 40, fairWeights: { acme: 2 },
-      concurrencyLimit: 3, concurrencyLimits: { 'tenant-a': 5 }, groupFifo: true, labels: { team: 'billing' },
+      concurrencyLimit: 3, concurrencyLimits: { 'tenant-a': 5 }, groupFifo: true,
+      keyRateLimit: { rate: 2, perMs: 1000, burst: 4 }, keyRateLimits: { 'tenant-a': { rate: 20, perMs: 60_000, burst: 20 } }, labels: { team: 'billing' },
     } as const;
     assert.deepEqual(await spool.queue('q').configure(input), input);
   });

@@ -128,6 +128,18 @@ export const rateLimitInput: Schema = {
   description: 'A token bucket on the starts of the queue\'s jobs (`rate` required); jobs over it stay queued. Replaces the current limit whole; null removes it.',
 };
 
+/** A per-key rate limit as given (`keyRateLimit`, an entry of `keyRateLimits`): replaced whole. */
+const keyRateLimitFields: Schema = {
+  type: 'object',
+  required: ['rate'],
+  properties: {
+    rate: { ...bounded('rateLimitRate'), description: "Jobs of one key admitted per perMs, on average (the key's token bucket, refilled continuously)." },
+    perMs: bounded('rateLimitPerMs'),
+    burst: { ...bounded('rateLimitBurst'), description: "The key's bucket size; left out, it is `rate`. Over any perMs, at most rate + burst jobs of the key start." },
+  },
+  additionalProperties: false,
+};
+
 /** The settings a caller may change; anything left out keeps its value. */
 export const queueConfigInput: Schema = object({
   visibilityTimeoutMs: bounded('visibilityTimeoutMs'),
@@ -154,6 +166,15 @@ export const queueConfigInput: Schema = object({
     description: `The limit of each concurrency key named (an integer 1–${LIMITS.concurrencyLimit.max}), instead of concurrencyLimit; at most ${LIMITS.concurrencyLimitsMax.max} keys. Replaces the whole map.`,
   },
   groupFifo: { type: 'boolean', description: "FIFO per message group: at most one job of a `group` active at once, and a group's jobs start in the order they were added (a job waiting for a retry holds its group back). Default false." },
+  keyRateLimit: {
+    ...keyRateLimitFields, type: ['object', 'null'],
+    description: "A token bucket per job key (the job's `concurrencyKey`): a job starts only with a token of its key's bucket; jobs over it stay queued. Jobs without a key are not limited. Replaces the current limit whole; null (the default) removes it.",
+  },
+  keyRateLimits: {
+    type: 'object', maxProperties: LIMITS.keyRateLimitsMax.max,
+    additionalProperties: keyRateLimitFields,
+    description: `The rate limit of each key named, instead of keyRateLimit; at most ${LIMITS.keyRateLimitsMax.max} keys. Replaces the whole map.`,
+  },
   labels: {
     type: 'object', maxProperties: LIMITS.queueLabelsMax.max, propertyNames: { minLength: 1, maxLength: 128 },
     additionalProperties: { type: 'string', maxLength: 256 },
@@ -180,6 +201,8 @@ export const queueConfig: Schema = {
       properties: { rate: { type: 'integer' }, perMs: { type: 'integer' }, burst: { type: 'integer' }, limiter: { type: ['string', 'null'] } },
       description: 'The rate limit (null: none).',
     },
+    keyRateLimit: { type: ['object', 'null'], properties: { rate: { type: 'integer' }, perMs: { type: 'integer' }, burst: { type: 'integer' } }, description: 'The rate limit of each job key (null: none).' },
+    keyRateLimits: { type: 'object', additionalProperties: { type: 'object', properties: { rate: { type: 'integer' }, perMs: { type: 'integer' }, burst: { type: 'integer' } } }, description: 'The rate limits of the keys named.' },
   },
 };
 

@@ -4,14 +4,19 @@ import { UsageError } from './exit-codes.ts';
 
 /**
  * The queue settings `spool queue set --set name=value` takes; `backoff.*` are the fields of the
- * backoff, `rateLimit.*` those of the rate limit (given whole: the fields left out take their
- * defaults), and `rateLimit=none` removes it.
+ * backoff, `rateLimit.*` those of the rate limit and `keyRateLimit.*` those of the per-key rate
+ * limit (each given whole: the fields left out take their defaults); `rateLimit=none` and
+ * `keyRateLimit=none` remove them.
  */
 export const QUEUE_SETTING_NAMES = [
   'visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'timeoutMs', 'backoff.type', 'backoff.delayMs', 'backoff.maxDelayMs',
   'rateLimit', 'rateLimit.rate', 'rateLimit.perMs', 'rateLimit.burst', 'rateLimit.limiter', 'maxLength', 'overflow',
-  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo', 'labels',
+  'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo',
+  'keyRateLimit', 'keyRateLimit.rate', 'keyRateLimit.perMs', 'keyRateLimit.burst', 'keyRateLimits', 'labels',
 ] as const;
+
+/** The settings given as fields (`name.field=value`), each replaced whole, and removed with `name=none`. */
+const LIMIT_OBJECTS = ['rateLimit', 'keyRateLimit'] as const;
 
 /** Settings whose value is a word, not an integer. */
 const WORDS: readonly string[] = ['backoff.type', 'policy'];
@@ -20,7 +25,7 @@ type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 
 /**
  * Parses repeated `--set name=value` flags into the input of `configureQueue`. Numbers must be
- * integers, backoff.type and policy words, fairWeights, concurrencyLimits and labels JSON objects (`{"acme":2}`),
+ * integers, backoff.type and policy words, fairWeights, concurrencyLimits, keyRateLimits and labels JSON objects (`{"acme":2}`),
  * groupFifo true or false, concurrencyLimit an integer or `none`; bounds are
  * checked by the operation (exit 2, naming the setting).
  * @throws UsageError for a malformed flag, an unknown name (naming the nearest), a non-integer or a setting given twice.
@@ -30,7 +35,7 @@ type SettingName = (typeof QUEUE_SETTING_NAMES)[number];
 export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
   const config: Record<string, unknown> = {};
   const backoff: Record<string, unknown> = {};
-  const rateLimit: Record<string, unknown> = {};
+  const limits: Record<(typeof LIMIT_OBJECTS)[number], Record<string, unknown>> = { rateLimit: {}, keyRateLimit: {} };
   const seen = new Set<string>();
   for (const item of items) {
     const eq = item.indexOf('=');
@@ -43,24 +48,25 @@ export function parseQueueSettings(items: readonly string[]): QueueConfigInput {
     }
     if (seen.has(name)) throw new UsageError(`--set ${name} is given twice`);
     seen.add(name);
-    if (name === 'rateLimit') {
-      if (raw !== 'none') throw new UsageError(`--set rateLimit takes only none (no limit); set a limit with --set rateLimit.rate=<n> and the other rateLimit.* (got ${JSON.stringify(raw)})`);
-      config.rateLimit = null;
+    if (name === 'rateLimit' || name === 'keyRateLimit') {
+      if (raw !== 'none') throw new UsageError(`--set ${name} takes only none (no limit); set a limit with --set ${name}.rate=<n> and the other ${name}.* (got ${JSON.stringify(raw)})`);
+      config[name] = null;
       continue;
     }
     // maxLength takes `none` (or 0) for no bound; backoff.type, policy, rateLimit.limiter and overflow are words; fairWeights is JSON.
     const value = WORDS.includes(name) || name === 'rateLimit.limiter' || name === 'overflow' ? raw
-      : name === 'fairWeights' || name === 'concurrencyLimits' || name === 'labels' ? jsonObject(name, raw)
+      : name === 'fairWeights' || name === 'concurrencyLimits' || name === 'keyRateLimits' || name === 'labels' ? jsonObject(name, raw)
       : name === 'groupFifo' ? boolean(name, raw)
       : (name === 'maxLength' || name === 'concurrencyLimit') && raw.trim() === 'none' ? null : integer(name as SettingName, raw);
     if (name.startsWith('backoff.')) backoff[name.slice('backoff.'.length)] = value;
-    else if (name.startsWith('rateLimit.')) rateLimit[name.slice('rateLimit.'.length)] = value;
+    else if (name.includes('.')) limits[name.slice(0, name.indexOf('.')) as (typeof LIMIT_OBJECTS)[number]][name.slice(name.indexOf('.') + 1)] = value;
     else config[name] = value;
   }
   if (Object.keys(backoff).length > 0) config.backoff = backoff;
-  if (Object.keys(rateLimit).length > 0) {
-    if (config.rateLimit === null) throw new UsageError('--set rateLimit=none goes alone, without rateLimit.*');
-    config.rateLimit = rateLimit;
+  for (const name of LIMIT_OBJECTS) {
+    if (Object.keys(limits[name]).length === 0) continue;
+    if (config[name] === null) throw new UsageError(`--set ${name}=none goes alone, without ${name}.*`);
+    config[name] = limits[name];
   }
   return config as QueueConfigInput;
 }
@@ -74,8 +80,9 @@ function jsonObject(name: SettingName, raw: string): unknown {
   try {
     return JSON.parse(raw);
   } catch {
-    const what = name === 'concurrencyLimits' ? 'key → limit' : 'group → weight';
-    throw new UsageError(`--set ${name} needs a JSON object of ${what}, e.g. --set '${name}={"acme":2}' (got ${JSON.stringify(raw)})`);
+    const what = name === 'concurrencyLimits' ? 'key → limit' : name === 'keyRateLimits' ? 'key → rate limit' : 'group → weight';
+    const example = name === 'keyRateLimits' ? '{"acme":{"rate":5}}' : '{"acme":2}';
+    throw new UsageError(`--set ${name} needs a JSON object of ${what}, e.g. --set '${name}=${example}' (got ${JSON.stringify(raw)})`);
   }
 }
 
@@ -109,6 +116,9 @@ export function renderQueueConfig(name: string, config: QueueConfig): string {
     ['concurrencyLimit', config.concurrencyLimit === null || config.concurrencyLimit === undefined ? 'none' : String(config.concurrencyLimit)],
     ['concurrencyLimits', JSON.stringify(config.concurrencyLimits ?? {})],
     ['groupFifo', String(config.groupFifo ?? false)],
+    // A broker without per-key rate limits answers without these fields.
+    ...keyRateLimitRows(config),
+    ['keyRateLimits', JSON.stringify(config.keyRateLimits ?? {})],
     ['labels', JSON.stringify(config.labels ?? {})],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 1;
@@ -125,4 +135,11 @@ function rateLimitRows(config: QueueConfig): [string, string][] {
     ['rateLimit.burst', String(r.burst)],
     ...(r.limiter === null ? [] : [['rateLimit.limiter', r.limiter] as [string, string]]),
   ];
+}
+
+/** The per-key rate limit's lines: `keyRateLimit: none`, or its fields. */
+function keyRateLimitRows(config: QueueConfig): [string, string][] {
+  const r = config.keyRateLimit ?? null;
+  if (r === null) return [['keyRateLimit', 'none']];
+  return [['keyRateLimit.rate', String(r.rate)], ['keyRateLimit.perMs', String(r.perMs)], ['keyRateLimit.burst', String(r.burst)]];
 }

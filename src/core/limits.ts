@@ -99,6 +99,7 @@ export const LIMITS = {
   cronGraceMs: { default: 5 * SECOND, min: 0, max: 1 * HOUR, doc: "How late a schedule's slot may still be fired: a slot no process fired within this long of its time (all were down) is missed, and the schedule's `catchUp` decides (`skip`: no job; `run-once`: one job for the latest missed slot)." },
   queueLabelsMax: { default: 100, min: 0, max: 100, doc: 'A queue setting: most `labels` (name → text) one queue holds.' },
   concurrencyLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `concurrencyLimits` may name.' },
+  keyRateLimitsMax: { default: 1000, min: 0, max: 1000, doc: 'A queue setting: most keys `keyRateLimits` may name.' },
   resourceTagsMax: { default: 16, min: 0, max: 16, doc: 'Most resource tags a job may require (add option `requires`) or a worker may carry (worker option `tags`); each tag is 1–64 letters, digits, `.`, `_`, `:` or `-`, starting with a letter or digit.' },
 } as const satisfies Record<string, Bound>;
 

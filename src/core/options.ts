@@ -2,7 +2,7 @@ import { InvalidArgumentError } from './errors.ts';
 import { describe } from './limits.ts';
 
 /** The settings stored with a queue (`spool.queue(name).configure({ ... })`), never options of a call. */
-export const QUEUE_SETTING_KEYS = ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'rateLimit', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo', 'labels'] as const;
+export const QUEUE_SETTING_KEYS = ['visibilityTimeoutMs', 'maxAttempts', 'maxStalls', 'backoff', 'timeoutMs', 'rateLimit', 'maxLength', 'overflow', 'policy', 'agingMs', 'sjfCostFactor', 'sjfLearnPct', 'fairWeights', 'concurrencyLimit', 'concurrencyLimits', 'groupFifo', 'keyRateLimit', 'keyRateLimits', 'labels'] as const;
 
 /**
  * Refuses an options argument that is not a plain object (undefined is fine: no options), or that

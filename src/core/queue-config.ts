@@ -1,6 +1,9 @@
 import { InvalidArgumentError } from './errors.ts';
 import { checkLimit, describe, LIMITS } from './limits.ts';
+import { checkKeyRateLimits, resolveKeyRateLimit, type KeyRateLimit, type KeyRateLimitInput } from './key-rate-limit.ts';
 import { checkOptionKeys, nearest, QUEUE_SETTING_KEYS } from './options.ts';
+
+export type { KeyRateLimit, KeyRateLimitInput };
 
 /** How failed jobs wait before their next attempt. */
 export type Backoff =
@@ -67,6 +70,15 @@ export interface QueueConfig {
    */
   groupFifo: boolean;
   /**
+   * A token bucket per job key: every `concurrencyKey` (the add option, the same key per-key
+   * concurrency limits by) has its own, and a job of the key starts only with one of its tokens;
+   * null: none (the default). Jobs without a key are not limited. See docs/scheduling.md,
+   * "Per-key rate limits".
+   */
+  keyRateLimit: KeyRateLimit | null;
+  /** Per-key rate limits that replace `keyRateLimit` for the keys named (at most `keyRateLimitsMax` keys). */
+  keyRateLimits: Record<string, KeyRateLimit>;
+  /**
    * Free-form labels of the queue (name → text), for people and integrations: the SQS endpoint
    * keeps its queue tags and the SQS attributes Spool has no setting for here (docs/sqs.md).
    * At most `queueLabelsMax` labels; a name is 1–128 characters, a value at most 256, neither
@@ -113,10 +125,14 @@ export interface RateLimit {
 export type RateLimitInput = { rate: number; perMs?: number; burst?: number; limiter?: string | null };
 
 /** The settings a caller may pass; anything left out keeps its current (or default) value. */
-export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff' | 'rateLimit'>> & {
+export type QueueConfigInput = Partial<Omit<QueueConfig, 'backoff' | 'rateLimit' | 'keyRateLimit' | 'keyRateLimits'>> & {
   backoff?: Partial<Backoff> & { type?: Backoff['type'] };
   /** Replaces the queue's rate limit as a whole (fields left out take their defaults); null removes it. */
   rateLimit?: RateLimitInput | null;
+  /** Replaces the per-key rate limit as a whole (fields left out take their defaults); null removes it. */
+  keyRateLimit?: KeyRateLimitInput | null;
+  /** Replaces the whole map of keys with their own rate limits. */
+  keyRateLimits?: Record<string, KeyRateLimitInput>;
 };
 
 /**
@@ -161,6 +177,8 @@ export function defaultQueueConfig(): QueueConfig {
     concurrencyLimit: null,
     concurrencyLimits: {},
     groupFifo: false,
+    keyRateLimit: null,
+    keyRateLimits: {},
     labels: {},
   };
 }
@@ -194,6 +212,9 @@ export function resolveQueueConfig(input: unknown, base: QueueConfig = defaultQu
       : i.concurrencyLimit === null ? null : checkLimit('concurrencyLimit', i.concurrencyLimit) || null,
     concurrencyLimits: i.concurrencyLimits === undefined ? (base.concurrencyLimits ?? {}) : checkConcurrencyLimits(i.concurrencyLimits),
     groupFifo: i.groupFifo === undefined ? (base.groupFifo ?? false) : checkGroupFifo(i.groupFifo),
+    // Settings stored before per-key rate limits existed have neither: none.
+    keyRateLimit: i.keyRateLimit === undefined ? (base.keyRateLimit ?? null) : resolveKeyRateLimit(i.keyRateLimit),
+    keyRateLimits: i.keyRateLimits === undefined ? (base.keyRateLimits ?? {}) : checkKeyRateLimits(i.keyRateLimits),
     // Settings stored before labels existed have none.
     labels: i.labels === undefined ? (base.labels ?? {}) : checkLabels(i.labels),
   };

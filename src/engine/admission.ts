@@ -1,26 +1,28 @@
+import type { ClaimParams } from '../store/store.ts';
 import type { QueueState } from './queue-settings.ts';
 
+/** What rules may add to a claim: limits the store applies in the claim's own transaction (rate limits). */
+export type ClaimLimits = Pick<ClaimParams, 'rate' | 'keyRate'>;
+
 /**
- * What a rule admitted, when it says more than a number: `retryAt`, when it admitted fewer than
- * asked, is the time more may be admitted (clock ms; a rate limit's next token), so the engine
- * wakes the queue's consumers then instead of polling; `settle`, if given, is told how many
- * jobs the claim leased in the end, so a rule that reserved what it admitted (tokens) can give
- * back what went unused.
+ * What a rule admitted, when it says more than a number: `claim`, limits the store enforces in
+ * the claim itself (a rate limit's bucket: the store leases at most its whole tokens and takes
+ * them in the same transaction, so no rule reserves anything and nothing goes back).
  */
 export interface Admitted {
   admitted: number;
-  retryAt?: number | null;
-  settle?(leased: number): Promise<void> | void;
+  claim?: ClaimLimits;
 }
 
 /**
- * One rule every claim passes: how many of the `want` jobs a consumer asks for may be
- * leased from `queue` now. Pause and rate limits are rules; per-key concurrency and fair
- * share plug in here, so the claim path never grows a check of its own.
+ * One rule every claim passes: how many of the `want` jobs a consumer asks for may be leased
+ * from `queue` now, and what the store must check as it leases them. Pause is a rule that
+ * admits nothing; rate limits contribute their buckets. A rule never calls the store itself:
+ * what it needs checked atomically with the lease goes into the claim.
  */
 export interface AdmissionRule {
   readonly name: string;
-  admit(queue: string, want: number, state: QueueState): number | Admitted | Promise<number | Admitted>;
+  admit(queue: string, want: number, state: QueueState): number | Admitted;
 }
 
 /** A paused queue admits nothing. */
@@ -29,16 +31,13 @@ export const pauseRule: AdmissionRule = {
   admit: (_queue, want, state) => (state.paused ? 0 : want),
 };
 
-/** What a claim may take: the jobs admitted, when more may be (null: no rule knows), and how to report what was leased. */
+/** What a claim may take: the jobs admitted, and the limits the store applies as it leases them. */
 export interface AdmissionTicket {
   readonly admitted: number;
-  /** Set when a rule held jobs back and knows when it will admit more; the engine wakes consumers then. */
-  readonly retryAt: number | null;
-  /** Tells every rule how many jobs the claim leased (0 if it did not reach the store). Call once. */
-  settle(leased: number): Promise<void>;
+  readonly claim: ClaimLimits;
 }
 
-/** The rules of a claim, applied in order; each may only lower what the previous allowed. */
+/** The rules of a claim, applied in order; each may only lower what the previous allowed, and add limits. */
 export class Admission {
   readonly #rules: readonly AdmissionRule[];
 
@@ -46,37 +45,17 @@ export class Admission {
     this.#rules = rules;
   }
 
-  /** How many of `want` jobs may be claimed from `queue` now: 0 to `want`, with when more may be. */
-  async admit(queue: string, want: number, state: QueueState): Promise<AdmissionTicket> {
+  /** How many of `want` jobs may be claimed from `queue` now (0 to `want`), and under what limits. */
+  admit(queue: string, want: number, state: QueueState): AdmissionTicket {
     let n = want;
-    let retryAt: number | null = null;
-    const settles: ((leased: number) => Promise<void> | void)[] = [];
-    const ticket = (): AdmissionTicket => ({
-      admitted: n,
-      retryAt,
-      settle: async (leased) => {
-        if (settles.length === 0) return; // the common case: no rule reserved anything
-        // Every rule hears the outcome, even when one fails to take its report.
-        const results = await Promise.allSettled(settles.map((s) => s(Math.min(leased, n))));
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      },
-    });
+    let claim: ClaimLimits = {};
     for (const rule of this.#rules) {
-      if (n <= 0) return ticket();
-      let allowed: number | Admitted;
-      try {
-        allowed = await rule.admit(queue, n, state);
-      } catch (err) {
-        await ticket().settle(0).catch(() => {}); // what earlier rules reserved goes back
-        throw err;
-      }
+      if (n <= 0) break;
+      const allowed = rule.admit(queue, n, state);
       const a = typeof allowed === 'number' ? { admitted: allowed } : allowed;
-      const next = Math.min(n, Math.max(0, Math.floor(a.admitted)));
-      if (a.settle) settles.push(a.settle);
-      if (next < n && a.retryAt != null) retryAt = retryAt === null ? a.retryAt : Math.max(retryAt, a.retryAt);
-      n = next;
+      n = Math.min(n, Math.max(0, Math.floor(a.admitted)));
+      if (a.claim) claim = { ...claim, ...a.claim };
     }
-    return ticket();
+    return { admitted: Math.max(0, n), claim };
   }
 }

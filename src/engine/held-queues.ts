@@ -2,9 +2,9 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import { timerDelayMs } from '../core/clock.ts';
 
 /**
- * Queues an admission rule held back (a rate limit out of tokens), each with one timer set to
- * when the rule said more may be admitted: then the queue's consumers are woken, push
- * subscribers and waiting receives alike. No polling: one wake-up per due time, and a later due
+ * Queues a rate limit held back (a claim found its bucket, or its keys' buckets, out of
+ * tokens), each with one timer set to when the claim said the next token is due: then the
+ * queue's consumers are woken, push subscribers and waiting receives alike. No polling: one wake-up per due time, and a later due
  * time never replaces an earlier one. A wake-up that finds the tokens taken by another process
  * is held again, with the new due time.
  */
@@ -24,7 +24,10 @@ export class HeldQueues {
     if (this.#stopped) return;
     const due = Math.max(at, this.#clock.now() + 1); // never a wake-up in the same instant: the rule just said no
     const current = this.#timers.get(queue);
-    if (current && current.at <= due) return;
+    // Held again for the same instant (it took the last token and asked again): it goes behind
+    // the queues held since, so queues sharing a limiter take turns at a token rather than the
+    // first one held always taking it.
+    if (current && current.at < due) return;
     if (current) this.#clock.clearTimeout(current.timer);
     const timer = this.#clock.setTimeout(() => {
       this.#timers.delete(queue);

@@ -119,6 +119,32 @@ export const ttlSweep: Service = {
   },
 };
 
+/** Key buckets read per statement, and statements per tick: bounded, so one tick stays short. */
+const KEY_BUCKETS_BATCH = 1000;
+const KEY_BUCKETS_BATCHES_PER_TICK = 10;
+
+/**
+ * Deletes the per-key rate limit buckets that are full (a key that has not started a job for
+ * `burst · perMs / rate` ms): a full bucket is what a key without a row has, so claims see no
+ * difference, and the table keeps a row only per key used lately. Sweeps the buckets in name
+ * order a bounded batch at a time, going on from where the last tick stopped.
+ */
+export function keyBucketSweep(): Service {
+  let after = '';
+  return {
+    name: 'key-bucket-sweep',
+    scope: 'leader',
+    everyTicks: 30,
+    async run(store, { now }) {
+      for (let i = 0; i < KEY_BUCKETS_BATCHES_PER_TICK; i++) {
+        const { next } = await store.rateLimitsDropFull({ now, after, limit: KEY_BUCKETS_BATCH });
+        after = next ?? '';
+        if (next === null) return;
+      }
+    },
+  };
+}
+
 /** How often the leader may vacuum the hot table (it does only when dead rows piled up). */
 const VACUUM_EVERY_MS = 5000;
 
@@ -150,7 +176,7 @@ export const countsRollup: Service = {
 
 /** The services every engine runs, in order. */
 export function defaultServices(settings: Pick<EngineSettings, 'retention' | 'idempotencyWindowMs'>): Service[] {
-  return [leaseReaper, ttlSweep, retention(settings), publishKeyExpiry(settings), processRetirement, countsRollup, vacuum()];
+  return [leaseReaper, ttlSweep, retention(settings), publishKeyExpiry(settings), keyBucketSweep(), processRetirement, countsRollup, vacuum()];
 }
 
 /**

@@ -89,7 +89,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   const claims = new Claims({
     store, clock, queues, membership, telemetry,
     markHealthy: () => host.markHealthy(), closed: () => host.closed(),
-    held: (queue, at) => held.hold(queue, at), wake: (queue) => dispatch.wake(queue), reportError: (err, during) => host.reportError(err, during),
+    held: (queue, at) => held.hold(queue, at),
     probeFailed: (err, during, startedAt) => signals.outages.probeFailed(err, during, startedAt),
   });
   const dispatch = new Dispatch(

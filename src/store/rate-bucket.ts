@@ -8,13 +8,36 @@
  * in a double and in a 64-bit column.
  */
 
-/** A bucket as the engine names it: its key and its parameters. */
-export interface RateBucket {
-  /** The bucket's key: `queue:<name>` for a queue's own, `limiter:<name>` for a shared one. */
-  name: string;
+/** A bucket's parameters: `rate` tokens every `perMs`, at most `burst` held. */
+export interface RateParams {
   rate: number;
   perMs: number;
   burst: number;
+}
+
+/** A bucket as the engine names it: its key and its parameters. */
+export interface RateBucket extends RateParams {
+  /** The bucket's key: `queue:<name>` for a queue's own, `limiter:<name>` for a shared one, `key:<queue>/<key>` for a job key's. */
+  name: string;
+}
+
+/** A queue's per-key rate limits (ClaimParams.keyRate): the buckets of keys not in `limits` (null: none), and those of the keys named. */
+export interface KeyRateRule {
+  limit: RateParams | null;
+  limits: Readonly<Record<string, RateParams>>;
+}
+
+/** The prefix of every per-key bucket's name (what upkeep looks for when it drops idle full ones). */
+export const KEY_BUCKET_PREFIX = 'key:';
+
+/** The bucket of `key`'s jobs in `queue`: '/' is in no queue name, so no two (queue, key) pairs share a name. */
+export function keyBucketName(queue: string, key: string): string {
+  return `${KEY_BUCKET_PREFIX}${queue}/${key}`;
+}
+
+/** The parameters of `key`'s bucket under `rule`, or null when the key is not limited. */
+export function keyRateOf(rule: KeyRateRule, key: string): RateParams | null {
+  return Object.hasOwn(rule.limits, key) ? rule.limits[key]! : rule.limit;
 }
 
 /** A bucket as a store keeps it. */
@@ -28,7 +51,7 @@ export interface RateBucketRow {
 
 /**
  * What a take did: how many tokens it took, the whole tokens left, when the next whole one is due
- * (now, if one is left), and `at`, the bucket's time after it (what a give-back of these tokens names).
+ * (now, if one is left), and `at`, the bucket's time after it.
  */
 export interface RateTaken {
   taken: number;
@@ -38,7 +61,7 @@ export interface RateTaken {
 }
 
 /** A new bucket: full. */
-export function fullBucket(b: RateBucket, now: number): RateBucketRow {
+export function fullBucket(b: RateParams, now: number): RateBucketRow {
   return { units: b.burst * b.perMs, updatedAt: now, rate: b.rate, perMs: b.perMs, burst: b.burst };
 }
 
@@ -47,7 +70,7 @@ export function fullBucket(b: RateBucket, now: number): RateBucketRow {
  * (the limit was changed), converted to them: whole tokens only, at most the new burst. Time
  * before the row's `updatedAt` (another process's clock ahead of ours) refills nothing.
  */
-export function refilled(row: RateBucketRow, b: RateBucket, now: number): number {
+export function refilled(row: RateBucketRow, b: RateParams, now: number): number {
   const cap = row.burst * row.perMs;
   const elapsed = Math.max(0, now - row.updatedAt);
   // min(elapsed, what fills the bucket), so that elapsed · rate stays below cap + rate.
@@ -57,7 +80,7 @@ export function refilled(row: RateBucketRow, b: RateBucket, now: number): number
 }
 
 /** Takes up to `want` whole tokens from the bucket at `now`: the row to store and what was taken. */
-export function take(row: RateBucketRow, b: RateBucket, want: number, now: number): { row: RateBucketRow; taken: RateTaken } {
+export function take(row: RateBucketRow, b: RateParams, want: number, now: number): { row: RateBucketRow; taken: RateTaken } {
   const units = refilled(row, b, now);
   const taken = Math.min(want, Math.floor(units / b.perMs));
   const after: RateBucketRow = { units: units - taken * b.perMs, updatedAt: Math.max(row.updatedAt, now), rate: b.rate, perMs: b.perMs, burst: b.burst };
@@ -70,15 +93,7 @@ export function nextTokenAt(row: RateBucketRow, now: number): number {
   return Math.max(now, row.updatedAt + Math.ceil((row.perMs - row.units) / row.rate));
 }
 
-/**
- * Gives `count` unused tokens back (a claim found fewer jobs than it was admitted), up to the
- * bucket's size, under its stored parameters only: a bucket whose limit changed meanwhile keeps
- * what it has. Only while the bucket's time is still `since`, the `at` of the take that took them:
- * once a later take refilled the bucket, the refill may have made up for them already (a bucket
- * that reached its size while they were out would hold them twice), so they are dropped. Dropped
- * tokens only ever hold jobs back; never more than the bucket would hold had they not been taken.
- */
-export function giveBack(row: RateBucketRow, b: RateBucket, count: number, since: number): RateBucketRow | null {
-  if (row.rate !== b.rate || row.perMs !== b.perMs || row.burst !== b.burst || row.updatedAt !== since) return null;
-  return { ...row, units: Math.min(row.burst * row.perMs, row.units + count * row.perMs) };
+/** Whether `row` is full at `now` under its own parameters: it then holds what no row would, and may be deleted. */
+export function isFull(row: RateBucketRow, now: number): boolean {
+  return refilled(row, row, now) >= row.burst * row.perMs;
 }

@@ -2,6 +2,7 @@
 import type { DeadReason, Job, JobLogLine, JobState, Lease } from '../core/job.ts';
 import type { ConsumerAnnouncement } from './queue-stats.ts';
 import type { ConcurrencyRule, JobOrder, QueueBound, QueueConfig } from '../core/queue-config.ts';
+import type { KeyRateRule, RateBucket } from './rate-bucket.ts';
 
 export interface WorkerRegistration {
   id: string;
@@ -168,7 +169,34 @@ export interface ClaimParams {
    * never moved; the claim order among the others is unchanged.
    */
   tags?: readonly string[] | undefined;
+  /**
+   * The queue's rate limit bucket (absent: none). In the claim's own transaction the store
+   * leases at most as many jobs as the bucket holds whole tokens and takes exactly one token per
+   * job leased, atomically with the lease: of concurrent claims on one bucket (other queues of
+   * its limiter, other processes), none sees tokens another took. A bucket never used starts
+   * full; parameters that differ from those stored convert what it holds (see rate-bucket.ts).
+   * When the bucket held jobs back (it had fewer tokens than `limit` and every one was used),
+   * the result's `heldUntil` is when its next whole token is due.
+   */
+  rate?: RateBucket | undefined;
+  /**
+   * Per-key rate limits (absent: none): each job's `concurrencyKey` has its own bucket
+   * (`keyBucketName(queue, key)`). The claim passes over jobs whose key has no whole token left
+   * (counting the jobs of the key it leases before them) and takes one token of each leased
+   * job's key, in the same transaction; jobs without a key are not limited. The claim runs as
+   * the limited one, even when no key could reach a concurrency limit (see `concurrency`: stores
+   * shared by processes serialize it per queue, so no two claims spend a key's token twice). When it leased fewer than `limit` and left jobs behind
+   * only for lack of their key's tokens, `heldUntil` is the earliest next token of those keys.
+   */
+  keyRate?: KeyRateRule | undefined;
 }
+
+/**
+ * The jobs a claim leased, in claim order. `heldUntil` (clock ms) is set when a rate limit of
+ * the claim (ClaimParams.rate, keyRate) held jobs back: when the next token that may let one
+ * start is due, so the engine wakes the queue then rather than polling.
+ */
+export type ClaimedJobs = Job[] & { heldUntil?: number };
 
 export interface CompleteItem {
   lease: Lease;

@@ -9,7 +9,7 @@ import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapsho
 import type { RateBucket, RateTaken } from './rate-bucket.ts';
 import type { PublishItem, PublishOutcome, RoutingRow } from './routing-rows.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult,
+  CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult,
   InsertExisting, InsertReport, ItemOutcome, LeaseResult, ListParams, NewJobRow, QueueDeleteParams, QueueDeleteResult,
   ReapedJob, ReportItem, RetryResult, SearchPage, SearchParams, ShortenItem, StoreCapabilities, StoredQueue,
   WorkerRegistration,
@@ -20,7 +20,7 @@ export type { PublishItem, PublishOutcome, RoutingRow, StoredBinding } from './r
 export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, TokenInfo, TokenRow, TokenUse };
 // The rows, parameters and results of the methods below live in store-types.ts.
 export type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult,
+  CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult,
   InsertExisting, InsertReport, ItemOutcome, LeaseMiss, LeaseResult, ListParams, NewJobRow, PayloadMatch,
   QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, SearchPage, SearchParams, ShortenItem,
   StoreCapabilities, StoredQueue, WorkerRegistration,
@@ -74,7 +74,7 @@ export interface Store extends AlertStore, ScheduleStore {
    * Never leases a job past its start deadline (`expiresAt`, never started): up to `limit` of
    * those it moves to dead (as jobsExpire does), in the same transaction.
    */
-  jobsClaim(params: ClaimParams): Promise<Job[]>;
+  jobsClaim(params: ClaimParams): Promise<ClaimedJobs>;
   /** Moves up to `limit` never-started jobs with `expiresAt` ≤ `now` to dead (`expired`); how many per queue. Index of deadlines only. */
   jobsExpire(params: { now: number; limit: number }): Promise<Record<string, number>>;
   /**
@@ -184,22 +184,15 @@ export interface Store extends AlertStore, ScheduleStore {
   // Rate limits: token buckets the claims of every process sharing the store draw on (see
   // src/store/rate-bucket.ts for the arithmetic, docs/scheduling.md for the guarantee).
 
-  /**
-   * Takes up to `want` whole tokens from bucket `name` at `now`, atomically: of concurrent takes
-   * (other processes, other brokers), none sees tokens another took. A bucket never used starts
-   * full (`burst` tokens). Parameters that differ from those stored (the limit was changed)
-   * convert what it holds, in whole tokens, at most the new burst. Returns what was taken, the
-   * whole tokens left, and when the next whole token is due (`now` if one is left).
-   */
-  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken>;
-  /**
-   * Gives back `count` tokens a claim took and did not use (the queue had fewer jobs), up to the
-   * bucket's size; nothing when the bucket's parameters are no longer these, or when its time is
-   * no longer `since` (the `at` of the take: another take refilled it since; see rate-bucket.ts giveBack).
-   */
-  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void>;
   /** What bucket `name` holds at `now` (taking nothing): a full bucket when never used. */
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken>;
+  /**
+   * Deletes the per-key buckets (names `key:…`, see keyBucketName) that are full at `now`: a
+   * key without a row has a full bucket, so nothing a claim sees changes. Reads at most `limit`
+   * rows after the name `after` ('' to start); returns how many it deleted and where to go on
+   * (null: the end was reached).
+   */
+  rateLimitsDropFull(p: { now: number; after: string; limit: number }): Promise<{ deleted: number; next: string | null }>;
 
   // Topic routing (docs/routing.md): bindings of patterns to queues, and publishes that write one
   // copy per bound queue in the transaction that checks the routing they were made by.

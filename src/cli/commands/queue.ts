@@ -21,7 +21,8 @@ export const queue: Command = {
            --set <name>=<value>  repeatable; name is one of
                                  ${QUEUE_SETTING_NAMES.join(', ')}
                                  (see docs/configuration.md); backoff.type is fixed or exponential;
-                                 rateLimit.* set the rate limit whole (rate required), rateLimit=none removes it
+                                 rateLimit.* set the rate limit whole (rate required), rateLimit=none removes it;
+                                 keyRateLimit.* likewise the rate limit of each job key; keyRateLimits is JSON
            Output: the settings after the change, as get prints them.
            Exit code 2 for an unknown setting (the message names the nearest) or a value out of bounds.
            Jobs already added keep their maxAttempts, maxStalls and timeoutMs; every process obeys the

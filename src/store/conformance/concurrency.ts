@@ -146,14 +146,14 @@ export function concurrencySuite(target: HarnessTarget): void {
         await w.close();
       }));
 
-    it('with a rate limit: a token is taken per job leased, and those a claim could not use (keys at their limits) are given back', () =>
+    it('with a rate limit: a token is taken per job leased, none for jobs a claim could not lease (keys at their limits)', () =>
       withHarness(target, async (h) => {
         const q = h.api.queue('q');
         await q.configure({ concurrencyLimit: 1, rateLimit: { rate: 1, perMs: 60_000, burst: 3 } });
         await q.addMany(Array.from({ length: 5 }, (_, i) => ({ payload: i, concurrencyKey: 'k' })));
         for (let i = 0; i < 3; i++) {
           const got = await h.spool.claim('q', 3);
-          assert.equal(got.length, 1, `claim ${i}: one job of the key (tokens given back: ${i} used so far)`);
+          assert.equal(got.length, 1, `claim ${i}: one job of the key (one token taken: ${i} used before)`);
           await h.settled();
           await h.api.ack(lease(got[0]!));
         }

@@ -18,6 +18,7 @@ import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { rateLimitsSuite } from './rate-limits.ts';
 import { resourcesSuite } from './resources.ts';
+import { keyRateLimitsSuite } from './key-rate-limits.ts';
 import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
 import { statsListSuite } from './stats-list.ts';
@@ -50,6 +51,7 @@ function suites(target: HarnessTarget): void {
   idempotencySuite(target);
   ttlSuite(target);
   rateLimitsSuite(target);
+  keyRateLimitsSuite(target);
   drainedSuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);

@@ -4,21 +4,68 @@
  */
 
 import { EXPIRED_ERROR } from '../../core/job.ts';
-import { concurrencyPick, windowedRead } from '../concurrency-claim.ts';
+import { concurrencyPick, keyRateHeld, windowedRead, type ConcurrencyDialect, type KeyRateDialect } from '../concurrency-claim.ts';
+import { unitsSql } from '../rate-bucket-sql.ts';
 import { finishOf, jobColumns, PAST_DEADLINE } from './statement-parts.ts';
+
+/** The limited pick's parameters: the queue, now (always $2: PAST_DEADLINE names it), the limit, the rule's, and the worker's tags. */
+const limitedDialect = (s: string, n: { limit: string; defaultLimit: string; limits: string; groupFifo: string; tags: string }): ConcurrencyDialect => ({
+  table: `${s}.jobs`, queue: '$1', limit: n.limit, defaultLimit: `${n.defaultLimit}::int`, groupFifo: `${n.groupFifo}::boolean`, yes: 'true',
+  states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR ${n.groupFifo}::boolean OR run_at <= $2)`,
+  eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE}) AND ${covered(n.tags)}`,
+  keyLimit: `(${n.limits}::jsonb ->> ck)::int`,
+});
+
+/** Per-key rate limits, the rule (KeyRateRule as JSON) in parameter `rule`; bucket names as keyBucketName. */
+const keyRateDialect = (s: string, rule: string): KeyRateDialect => ({
+  table: `${s}.rate_limits`,
+  name: (ck) => `'key:' || $1 || '/' || ${ck}`,
+  param: (field, ck) => `coalesce((${rule}::jsonb -> 'limits' -> ${ck} ->> '${field}')::bigint, (${rule}::jsonb -> 'limit' ->> '${field}')::bigint)`,
+  now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST',
+});
+
+/**
+ * A claim statement under a queue's rate limit, in one statement: `bk` locks the bucket's row
+ * (FOR UPDATE: claims on one bucket take turns, and one that waited reads the row the other
+ * left) and reads its units at now; `tk` is how many jobs may start (the claim's limit, at most
+ * the whole tokens). The picks keep their `LIMIT $3`, which the planner knows (a limit it cannot
+ * see would make it plan for thousands of rows: a scan of the whole table to join them); GATE
+ * reads nothing when there is no token, and RATED_PICK leases only the first `tk` of the jobs
+ * picked, in claim order. The lease becomes CTE `leased`, and `ch` takes one token per job
+ * leased. A row per job leased (or one with NULL job columns when none was) with the bucket
+ * after it; no row at all when the bucket has no row yet (the store makes it and runs the claim
+ * again). Rate parameters after the claim's ($1–$5, and $6 the worker's tags): $7 name · $8 rate ·
+ * $9 perMs · $10 burst.
+ */
+const ratedHead = (s: string) => `WITH bk AS (SELECT b.name, ${unitsSql({ row: 'b', rate: '$8::bigint', perMs: '$9::bigint', burst: '$10::bigint', now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST' })} AS u
+        FROM ${s}.rate_limits b WHERE b.name = $7 FOR UPDATE),
+      tk AS (SELECT coalesce(max(LEAST($3::bigint, u / $9::bigint)), 0) AS n FROM bk),
+      `;
+const GATE = ' AND (SELECT n FROM tk) > 0';
+const RATED_PICK = ' AND picked.rn <= (SELECT n FROM tk)';
+const ratedTail = (s: string) => `,
+      ch AS (UPDATE ${s}.rate_limits b SET units = bk.u - (SELECT count(*) FROM leased) * $9::bigint,
+          updated_at = GREATEST(b.updated_at, $2::bigint), rate = $8::bigint, per_ms = $9::bigint, burst = $10::bigint
+        FROM bk WHERE b.name = bk.name RETURNING b.units, b.updated_at)
+    SELECT leased.*, ch.units AS rl_units, ch.updated_at AS rl_updated_at FROM ch LEFT JOIN leased ON true`;
+
+/**
+ * The plain claim and the claim by sort key come in three kinds: `plain`; `guarded`, the plain
+ * claim of a queue with per-key limits that cannot bind ($7 the smallest limit of its keys: it
+ * leases nothing unless the queue's active jobs plus the claim's $3 are within it); and `rated`,
+ * under a queue's rate limit (ratedHead above, $7–$10).
+ */
+type PlainKind = 'plain' | 'guarded' | 'rated';
 
 export function claimStatements(s: string) {
   const finish = finishOf(s);
-  const limitedClaim = (byKey: boolean) => `WITH x AS (
+  const limited = limitedDialect(s, { limit: '$3', defaultLimit: '$6', limits: '$7', groupFifo: '$8', tags: '$9' });
+  const heldDialect = limitedDialect(s, { limit: 'NULL', defaultLimit: '$3', limits: '$4', groupFifo: '$5', tags: '$6' });
+  const limitedClaim = (byKey: boolean, keyRate: boolean) => `WITH x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
-      picked AS (${concurrencyPick({
-        table: `${s}.jobs`, queue: '$1', limit: '$3', defaultLimit: '$6::int', groupFifo: '$8::boolean', yes: 'true',
-        states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR $8::boolean OR run_at <= $2)`,
-        eligible: `(state = 'ready' OR (state = 'scheduled' AND run_at <= $2)) AND NOT (${PAST_DEADLINE}) AND ${covered('$9')}`,
-        keyLimit: `($7::jsonb ->> ck)::int`,
-      }, byKey)})
+      picked AS (${concurrencyPick(limited, byKey, keyRate ? keyRateDialect(s, '$10') : null)})
       UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id AND j.state IN ('ready', 'scheduled')
@@ -37,37 +84,41 @@ export function claimStatements(s: string) {
       }, byKey)})
       SELECT * FROM w ORDER BY rn`;
 
-  // The claims below ($6 the worker's tags: only jobs whose required tags they cover), with `guard` added to the choice of ready and due jobs: '' for none, or NO_KEY_AT_LIMIT.
-  const plainClaim = (guard: string) => `WITH x AS (
+  // The claims below ($6 the worker's tags: only jobs whose required tags they cover), of a kind (PlainKind above):
+  // `cond` is added to the choice of ready and due jobs (the guard, or the rate limit's gate).
+  const cond = (kind: PlainKind): string => (kind === 'guarded' ? NO_KEY_AT_LIMIT : kind === 'rated' ? GATE : '');
+  const plainClaim = (kind: PlainKind) => `${kind === 'rated' ? ratedHead(s) : 'WITH '}x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${guard}
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${cond(kind)}
         ORDER BY priority DESC, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${guard}
+        SELECT id, priority, run_at FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${cond(kind)}
         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+      picked AS (SELECT id${kind === 'rated' ? ', row_number() OVER (ORDER BY priority DESC, run_at, id) AS rn' : ''}
+        FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY priority DESC, run_at, id LIMIT $3)
+      ${kind === 'rated' ? ', leased AS (' : ''}UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}`;
-  const byKeyClaim = (guard: string) => `WITH x AS (
+      FROM picked WHERE j.id = picked.id${kind === 'rated' ? RATED_PICK : ''}
+      RETURNING ${jobColumns('j.')}${kind === 'rated' ? `)${ratedTail(s)}` : ''}`;
+  const byKeyClaim = (kind: PlainKind) => `${kind === 'rated' ? ratedHead(s) : 'WITH '}x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
       r AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${guard}
+        SELECT id, sort_key FROM ${s}.jobs WHERE queue = $1 AND state = 'ready' AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${cond(kind)}
         ORDER BY sort_key, id LIMIT $3 FOR UPDATE SKIP LOCKED),
       d AS (
-        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${guard}
+        SELECT id, sort_key FROM ${s}.jobs WHERE state = 'scheduled' AND run_at <= $2 AND queue = $1 AND sort_key IS NOT NULL AND NOT (${PAST_DEADLINE}) AND ${covered('$6')}${cond(kind)}
         ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED),
-      picked AS (SELECT id, sort_key FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
-      UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
+      picked AS (SELECT id, sort_key${kind === 'rated' ? ', row_number() OVER (ORDER BY sort_key, id) AS rn' : ''}
+        FROM (SELECT * FROM r UNION ALL SELECT * FROM d) c ORDER BY sort_key, id LIMIT $3)
+      ${kind === 'rated' ? ', leased AS (' : ''}UPDATE ${s}.jobs j SET state = 'active', attempt = j.attempt + 1, token = j.token + 1, lease_expires_at = $4,
         started_at = $2, updated_at = $2, worker_id = $5::uuid
-      FROM picked WHERE j.id = picked.id
-      RETURNING ${jobColumns('j.')}, picked.sort_key`;
+      FROM picked WHERE j.id = picked.id${kind === 'rated' ? RATED_PICK : ''}
+      RETURNING ${jobColumns('j.')}, picked.sort_key${kind === 'rated' ? `)${ratedTail(s)}` : ''}`;
   // Per-key limits that cannot bind ($7: the smallest limit of the queue's keys): the queue's active jobs, counted
   // after the claim lock, plus the claim's $3 within it, so the plain claim passes no key's limit. Else it leases nothing.
   const NO_KEY_AT_LIMIT = ` AND (SELECT count(*) FROM ${s}.jobs WHERE queue = $1 AND state = 'active') + $3 <= $7::int`;
@@ -77,18 +128,42 @@ export function claimStatements(s: string) {
     // maintenance ticks); rows another claimer holds are skipped, never waited for. Jobs past their
     // start deadline are never leased: up to $3 of the queue's (found by jobs_expiring, so a queue
     // without deadlines costs one empty seek) move to dead in this statement, and the rest are passed over.
-    claim: plainClaim(''),
+    // $1 queue · $2 now · $3 limit · $4 lease end · $5 worker · $6 the worker's tags.
+    claim: plainClaim('plain'),
+    // The same under a rate limit (ClaimParams.rate; see ratedHead above: $7 name · $8 rate · $9 perMs · $10 burst).
+    claimRated: plainClaim('rated'),
     // The claim of a queue whose policy is not fifo: as above, by sort key (see NewJobRow.order); the
     // rows' keys come back too, so the store can give the jobs in that order.
-    claimByKey: byKeyClaim(''),
+    claimByKey: byKeyClaim('plain'),
+    claimByKeyRated: byKeyClaim('rated'),
     // The claim of a queue with per-key concurrency limits or group FIFO (ClaimParams.concurrency), fifo
     // order and by sort key: run after the queue's claim lock (claimLock), so the active jobs it counts
     // are every claim's that committed. $6 the limit of a key not named (NULL: none) · $7 the limits of
     // the keys named (JSON) · $8 group FIFO · $9 the worker's tags. Expired jobs move to dead as in claim; they are never picked.
-    claimLimited: limitedClaim(false),
-    claimLimitedByKey: limitedClaim(true),
-    claimGuarded: plainClaim(NO_KEY_AT_LIMIT),
-    claimByKeyGuarded: byKeyClaim(NO_KEY_AT_LIMIT),
+    claimLimited: limitedClaim(false, false),
+    claimLimitedByKey: limitedClaim(true, false),
+    // The same under per-key rate limits ($10 the rule, ClaimParams.keyRate, as JSON); then, when the claim
+    // leased fewer than asked, when the next token of a key whose jobs wait only for tokens is due:
+    // $1 queue · $2 now · $3 the limit of a key not named · $4 the limits named · $5 group FIFO · $6 the worker's tags · $7 the rule.
+    claimKeyRate: limitedClaim(false, true),
+    claimKeyRateByKey: limitedClaim(true, true),
+    keyRateHeld: keyRateHeld(heldDialect, false, keyRateDialect(s, '$7')),
+    keyRateHeldByKey: keyRateHeld(heldDialect, true, keyRateDialect(s, '$7')),
+    // The buckets of the keys a claim leased jobs of, one token per job: $1 names · $2 now · $3 jobs · $4 rate ·
+    // $5 perMs · $6 burst (arrays but now). A key without a row had a full bucket.
+    keyRateCharge: `INSERT INTO ${s}.rate_limits AS b (name, units, updated_at, rate, per_ms, burst)
+      SELECT name, (burst - n) * per_ms, $2::bigint, rate, per_ms, burst
+      FROM unnest($1::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS t(name, n, rate, per_ms, burst)
+      ON CONFLICT (name) DO UPDATE SET
+        units = ${unitsSql({ row: 'b', rate: 'excluded.rate', perMs: 'excluded.per_ms', burst: 'excluded.burst', now: '$2::bigint', least: 'LEAST', greatest: 'GREATEST' })}
+          - (excluded.burst * excluded.per_ms - excluded.units),
+        updated_at = GREATEST(b.updated_at, $2::bigint), rate = excluded.rate, per_ms = excluded.per_ms, burst = excluded.burst`,
+    // The buckets of the keys of a windowed pick under per-key rate limits ($1 names), read under the claim lock.
+    keyBuckets: `SELECT name, units, updated_at, rate, per_ms, burst FROM ${s}.rate_limits WHERE name = ANY($1::text[])`,
+    // Per-key limits (and per-key rate limits) without group FIFO: the plain claims guarded by $7 (they lease nothing
+    // when a key could reach its limit), and the read of a window ($4 jobs, $5 the worker's tags; see windowRead above).
+    claimGuarded: plainClaim('guarded'),
+    claimByKeyGuarded: byKeyClaim('guarded'),
     claimWindow: windowRead(false),
     claimWindowByKey: windowRead(true),
     // The lease of the jobs a windowed pick chose ($1 the ids · $2 now · $3 lease end · $4 worker), in the pick's transaction.

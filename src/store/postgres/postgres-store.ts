@@ -2,7 +2,7 @@ import { ClosedError } from '../../core/errors.ts';
 import type { Job, JobLogLine, JobState, Lease, QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ConsumerAnnouncement, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem, PublishItem, PublishOutcome, RoutingRow,
@@ -178,7 +178,7 @@ export class PostgresStore implements Store {
   }
 
   // Claims (see claims.ts).
-  jobsClaim(p: ClaimParams): Promise<Job[]> { return claims.jobsClaim(this.#ctx(), p); }
+  jobsClaim(p: ClaimParams): Promise<ClaimedJobs> { return claims.jobsClaim(this.#ctx(), p); }
 
   // Held leases, and run time estimates (see leases.ts).
   jobsComplete(items: readonly CompleteItem[], now: number): Promise<LeaseResult[]> { return leases.jobsComplete(this.#leaseCtx(), items, now); }
@@ -259,9 +259,8 @@ export class PostgresStore implements Store {
   processSnapshotsRead(): Promise<ProcessSnapshots> { return snapshots.processSnapshotsRead(this.#ctx()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return snapshots.processSnapshotsRetire(this.#ctx(), p.before); }
   // Rate limit buckets (see rate-limits.ts).
-  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return rateLimits.rateLimitTake(this.#ctx(), p); }
-  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void> { return rateLimits.rateLimitGiveBack(this.#ctx(), p); }
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return rateLimits.rateLimitRead(this.#ctx(), p); }
+  rateLimitsDropFull(p: { now: number; after: string; limit: number }): Promise<{ deleted: number; next: string | null }> { return rateLimits.rateLimitsDropFull(this.#ctx(), p); }
 
   /** The context of an operator read: on the read pool, or, in a view bound to a transaction, in it. */
   #readCtx(): PgJobsContext {

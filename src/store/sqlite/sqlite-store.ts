@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { ClosedError, InvalidArgumentError } from '../../core/errors.ts';
-import { compareClaimOrder, type Job, type JobLogLine, type Lease, type QueueStats } from '../../core/job.ts';
+import type { Job, JobLogLine, Lease, QueueStats } from '../../core/job.ts';
 import { checkLimit, describe } from '../../core/limits.ts';
 import { checkOptionKeys } from '../../core/options.ts';
-import type { ConcurrencyRule, QueueConfig } from '../../core/queue-config.ts';
+import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
+  CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, Duplicate, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, ShortenItem, WorkerRegistration, InsertReport, ConsumerAnnouncement, PublishItem, PublishOutcome, RoutingRow,
 } from '../store.ts';
@@ -19,7 +19,6 @@ import * as queues from './queues.ts';
 import * as ordering from './ordering.ts';
 import * as reads from './reads.ts';
 import * as leases from './leases.ts';
-import { rowToJob, type JobRow } from './rows.ts';
 import { refusedItemError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
 import { storeRow } from './publish-keys.ts';
@@ -76,6 +75,8 @@ export class SqliteStore implements Store {
   readonly #w: admin.Writes;
   /** What the lease operations of leases.ts need: the database besides. */
   readonly #l: leases.LeaseWrites;
+  /** What the claims of claims.ts need: the writes and the rate limit buckets. */
+  readonly #c: claims.ClaimWrites;
   readonly #s: ReturnType<typeof prepareStatements>;
   readonly #tokens: SqliteTokens;
   readonly #snapshots: SqliteSnapshots;
@@ -117,7 +118,8 @@ export class SqliteStore implements Store {
     this.#snapshots = new SqliteSnapshots(this.#db, this.#group);
     this.#alerts = new SqliteAlerts(this.#db, this.#group);
     this.#schedules = new SqliteSchedules(this.#db, this.#group, (rows) => void this.#insertAll(rows));
-    this.#rateLimits = new SqliteRateLimits(this.#db, this.#group);
+    this.#rateLimits = new SqliteRateLimits(this.#db);
+    this.#c = { ...this.#w, rateLimits: this.#rateLimits };
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
     this.#routing = new SqliteRouting(this.#db, this.#group, this.#counts, (rows, report) => void this.#insertAll(rows, report));
@@ -211,12 +213,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  jobsClaim(p: ClaimParams): Promise<Job[]> {
-    return this.#group.submit(() => {
-      admin.jobsExpire(this.#w, 'expireQueue', p.now, p.limit, p.queue);
-      this.#counts.move(p.queue, 'scheduled', 'ready', Number(this.#s.promoteQueue.run(p.now, p.queue, p.now).changes));
-      return claims.jobsClaim(this.#w, p);
-    });
+  jobsClaim(p: ClaimParams): Promise<ClaimedJobs> {
+    return this.#group.submit(() => claims.jobsClaim(this.#c, p));
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {
@@ -346,9 +344,10 @@ export class SqliteStore implements Store {
   processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#guard(async () => this.#snapshots.read()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return this.#snapshots.retire(p.before); }
   // Rate limit buckets (see rate-limits.ts).
-  rateLimitTake(p: RateBucket & { want: number; now: number }): Promise<RateTaken> { return this.#rateLimits.take(p); }
-  rateLimitGiveBack(p: RateBucket & { count: number; since: number }): Promise<void> { return this.#rateLimits.giveBack(p); }
   rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return this.#guard(async () => this.#rateLimits.read(p)); }
+  rateLimitsDropFull(p: { now: number; after: string; limit: number }): Promise<{ deleted: number; next: string | null }> {
+    return this.#group.submit(() => this.#rateLimits.dropFullKeys(p.now, p.after, p.limit));
+  }
 
   /** Reads run on this thread, outside the group commit: after close they are refused as writes are. */
   #assertOpen(): void {

@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { EXPIRED_ERROR, JOB_STATES } from '../../core/job.ts';
-import { concurrencyPick, windowedRead } from '../concurrency-claim.ts';
+import { concurrencyPick, keyRateHeld, windowedRead, type ConcurrencyDialect, type KeyRateDialect } from '../concurrency-claim.ts';
 
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
 function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
@@ -92,14 +92,22 @@ const windowRead = (byKey: boolean): string => windowedRead({
 }, byKey);
 
 /** See claimLimited below. */
-const limitedClaim = (byKey: boolean): string => `UPDATE jobs
+const LIMITED: ConcurrencyDialect = {
+  table: 'jobs', queue: '?4', limit: '?5', defaultLimit: '?6', groupFifo: '?8', yes: '1',
+  states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR ?8 = 1)`,
+  eligible: `state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?2) AND ${COVERED('?9')}`,
+  keyLimit: '(SELECT value FROM json_each(?7) WHERE key = ck)',
+};
+/** Per-key rate limits: ?10 the rule as JSON ({ limit, limits }, see KeyRateRule). */
+const KEY_RATE: KeyRateDialect = {
+  table: 'rate_limits',
+  name: (ck) => `'key:' || ?4 || '/' || ${ck}`,
+  param: (field, ck) => `coalesce((SELECT json_extract(value, '$.${field}') FROM json_each(?10, '$.limits') WHERE key = ${ck}), json_extract(?10, '$.limit.${field}'))`,
+  now: 'CAST(?2 AS INTEGER)', least: 'min', greatest: 'max', // bound as a double: integer arithmetic needs an integer
+};
+const limitedClaim = (byKey: boolean, keyRate: boolean): string => `UPDATE jobs
   SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
-  WHERE id IN (SELECT id FROM (${concurrencyPick({
-    table: 'jobs', queue: '?4', limit: '?5', defaultLimit: '?6', groupFifo: '?8', yes: '1',
-    states: `state IN ('ready', 'active', 'scheduled') AND (state <> 'scheduled' OR ?8 = 1)`,
-    eligible: `state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?2) AND ${COVERED('?9')}`,
-    keyLimit: '(SELECT value FROM json_each(?7) WHERE key = ck)',
-  }, byKey)}))
+  WHERE id IN (SELECT id FROM (${concurrencyPick(LIMITED, byKey, keyRate ? KEY_RATE : null)}))
   RETURNING ${JOB}, sort_key`;
 
 /**
@@ -218,8 +226,14 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     // order and by sort key: ?1 lease end · ?2 now · ?3 worker · ?4 queue · ?5 limit · ?6 the limit of a key not
     // named (NULL: none) · ?7 the limits of the keys named (JSON) · ?8 group FIFO (0/1) · ?9 the worker's tags (JSON). Due jobs were promoted
     // and expired ones moved to dead just before, in the same transaction (see SqliteStore.jobsClaim).
-    claimLimited: p(limitedClaim(false)),
-    claimLimitedByKey: p(limitedClaim(true)),
+    claimLimited: p(limitedClaim(false, false)),
+    claimLimitedByKey: p(limitedClaim(true, false)),
+    // The same under per-key rate limits (?10, ClaimParams.keyRate), and after it, when the keys whose jobs
+    // wait only for tokens get their next (the same parameters; ?1, ?3 and ?5 unused).
+    claimKeyRate: p(limitedClaim(false, true)),
+    claimKeyRateByKey: p(limitedClaim(true, true)),
+    keyRateHeld: p(keyRateHeld(LIMITED, false, KEY_RATE)),
+    keyRateHeldByKey: p(keyRateHeld(LIMITED, true, KEY_RATE)),
     // Per-key limits without group FIFO: the read of a window (windowRead), then the lease of the jobs picked
     // from it (?1 lease end · ?2 now · ?3 worker · ?4 the ids, a JSON array), in the same transaction.
     claimWindow: p(windowRead(false)),

@@ -9,7 +9,8 @@ const unbounded = (length: number) => ({ length, maxLength: null, overflow: 'rej
 
 const config = (visibilityTimeoutMs: number): QueueConfig => ({
   visibilityTimeoutMs, maxAttempts: 4, maxStalls: 2, backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }, timeoutMs: 0, rateLimit: null, maxLength: null, overflow: 'reject',
-  policy: 'fifo', agingMs: 60_000, sjfCostFactor: 10, sjfLearnPct: 20, fairWeights: {}, concurrencyLimit: null, concurrencyLimits: {}, groupFifo: false, labels: {},
+  policy: 'fifo', agingMs: 60_000, sjfCostFactor: 10, sjfLearnPct: 20, fairWeights: {}, concurrencyLimit: null, concurrencyLimits: {}, groupFifo: false,
+  keyRateLimit: null, keyRateLimits: {}, labels: {},
 });
 
 /** Queue rows (queueUpsert, queueGet, queueList, queueSetPaused, the row an insert creates) and queueStats. */

@@ -14,6 +14,7 @@ import { processSnapshotsArea } from './process-snapshots.ts';
 import { operatorArea } from './jobs-operator.ts';
 import { queuesArea } from './queues.ts';
 import { rateLimitsArea } from './rate-limits.ts';
+import { claimPathsArea } from './claim-paths.ts';
 import { routingArea } from './routing.ts';
 import { reportArea } from './jobs-report.ts';
 import { settleArea } from './jobs-settle.ts';
@@ -58,6 +59,7 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     clusterArea(ctx);
     processSnapshotsArea(ctx);
     rateLimitsArea(ctx);
+    claimPathsArea(ctx);
     routingArea(ctx);
     notifyArea(ctx);
     migrationsArea(ctx);
