@@ -17,6 +17,7 @@ import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { rateLimitsSuite } from './rate-limits.ts';
+import { requestSuite } from './request.ts';
 import { resourcesSuite } from './resources.ts';
 import { policiesSuite } from './policies.ts';
 import { settleSuite } from './settle.ts';
@@ -51,6 +52,7 @@ function suites(target: HarnessTarget): void {
   ttlSuite(target);
   rateLimitsSuite(target);
   drainedSuite(target);
+  requestSuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);
   fencingSuite(target);
