@@ -28,7 +28,7 @@ export class Queue<P = unknown> {
 
   /**
    * Request/reply: adds a job and resolves with its result once a worker completes it (see
-   * SpoolOperations.request and docs/flows.md).
+   * SpoolOperations.request and docs/request-reply.md).
    * @example
    * const { total } = await spool.queue<{ items: number[] }>('sum').request<{ total: number }>({ items: [1, 2] }, { timeoutMs: 5_000 });
    * @throws JobFailedError if the job went dead or was cancelled; JobWaitTimeoutError (with `started`) when `timeoutMs` runs out

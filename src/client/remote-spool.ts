@@ -175,7 +175,7 @@ export class RemoteSpool implements SpoolClient {
     return remoteWaitJob<P>((m, p) => this.#call(m, p), this.clock, id, options);
   }
 
-  /** Adds a job and resolves with its result (docs/flows.md). @throws JobFailedError; JobWaitTimeoutError */
+  /** Adds a job and resolves with its result (docs/request-reply.md). @throws JobFailedError; JobWaitTimeoutError */
   request<P = unknown, R = unknown>(queue: string, payload: P, options?: RequestOptions): Promise<R> {
     return runRequest<P, R>(this, queue, payload, options);
   }

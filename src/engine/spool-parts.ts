@@ -135,6 +135,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   const operator = new Operator({
     store, clock, revoke: (lease, reason) => inflight.revoke(lease, reason),
     wake: (queue) => dispatch.wake(queue), forgetQueue: (queue) => queues.forget(queue), searchScanMax: settings.searchScanMax,
+    finished: (jobId) => waits.finished(jobId),
   });
   const alerts = new AlertRules(store, clock, settings.alerts);
   const cron = new Cron({

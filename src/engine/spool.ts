@@ -189,8 +189,7 @@ export class Spool implements SpoolClient {
   async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#reads).get<P>(id); }
   /** The job once it is completed, dead or cancelled (job-wait.ts). @throws JobWaitTimeoutError; JobNotFoundError */
   waitJob<P = unknown>(id: string, options?: WaitJobOptions): Promise<Job<P>> { return this.#open(this.#waits).wait<P>(id, options); }
-
-  /** Adds a job and resolves with its result (docs/flows.md). @throws JobFailedError; JobWaitTimeoutError */
+  /** Adds a job and resolves with its result (docs/request-reply.md). @throws JobFailedError; JobWaitTimeoutError */
   request<P = unknown, R = unknown>(queue: string, payload: P, options?: RequestOptions): Promise<R> { return runRequest<P, R>(this, queue, payload, options); }
 
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
@@ -227,7 +226,7 @@ export class Spool implements SpoolClient {
    * Cancels a job that has not finished. A running handler is aborted through its signal.
    * @throws JobNotFoundError; InvalidStateError if the job already finished.
    */
-  async cancel(id: string): Promise<void> { await this.#open(this.#operator).cancel(id); this.#waits.finished(id); }
+  cancel(id: string): Promise<void> { return this.#open(this.#operator).cancel(id); }
 
   /**
    * Runs a dead or cancelled job again with fresh attempts, or a scheduled job now.
@@ -236,7 +235,7 @@ export class Spool implements SpoolClient {
   retry(id: string): Promise<void> { return this.#open(this.#operator).retry(id); }
 
   /** Deletes a job that is not running (cancel it first). @throws JobNotFoundError; InvalidStateError for an active job. */
-  async deleteJob(id: string): Promise<void> { await this.#open(this.#operator).deleteJob(id); this.#waits.finished(id); }
+  deleteJob(id: string): Promise<void> { return this.#open(this.#operator).deleteJob(id); }
 
   /** Deletes a queue with its jobs and settings; refused while jobs run unless `force`. @see Operator.deleteQueue */
   async deleteQueue(name: string, options: { force?: boolean } = {}): Promise<QueueDeleted> {
