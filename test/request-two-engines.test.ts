@@ -1,8 +1,9 @@
 /**
  * Request/reply across processes sharing one store (a SQLite file, PostgreSQL): one engine
  * requests, another runs the jobs. The requesting engine never settles them, so no in-process
- * event wakes its waits: each is answered by its fallback re-read of the job (pollIntervalMs),
- * and each request still gets its own job's result or error.
+ * event wakes its waits: each is answered by the fallback sweep (every pollIntervalMs), and each
+ * request still gets its own job's result or error. The requests wait up to an hour, past the
+ * test's own timeout: without the sweep the test fails instead of being saved by a deadline.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -22,7 +23,7 @@ async function twoEngines(store: string, schema: string): Promise<void> {
       return { i: job.payload.i };
     }, { concurrency: 4 });
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      requester.request<{ i: number }, { i: number }>('rr', { i }, { timeoutMs: 60_000 }).then((r) => r.i, (err: unknown) => err)));
+      requester.request<{ i: number }, { i: number }>('rr', { i }, { timeoutMs: 3_600_000 }).then((r) => r.i, (err: unknown) => err)));
     for (const [i, answer] of answers.entries()) {
       if (i % 5 === 4) {
         assert.ok(answer instanceof JobFailedError, String(answer));

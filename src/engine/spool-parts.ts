@@ -120,7 +120,10 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   });
   const reads = new JobReads(store, clock, settings.searchScanMax, async (queue) => (await queues.get(queue)).rateLimit);
   const drain: DrainDeps = { clock, telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await host.stats(q))[0]! };
-  const waits = new JobWaits({ clock, pollIntervalMs: settings.pollIntervalMs, get: (id) => reads.get(id) });
+  const waits = new JobWaits({
+    clock, pollIntervalMs: settings.pollIntervalMs, get: (id) => reads.get(id), getMany: (ids) => store.jobsGet(ids),
+    closed: () => host.closed(), reportError: (err) => host.reportError(err, 'reading the jobs waited on'),
+  });
   const overview = new OverviewSource({
     clock, store, telemetry, inflight, dispatch,
     processId: membership?.id ?? randomUUID(), onError: (err) => host.reportError(err, 'publishing this process\'s snapshot'),
