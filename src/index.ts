@@ -42,6 +42,7 @@ export type { Job, JobState, Lease, QueueStats, AttemptRecord, AttemptOutcome, D
 export type { QueueConfig, QueueConfigInput, Backoff, RateLimit, RateLimitInput, KeyRateLimit, KeyRateLimitInput, Overflow, QueueBound, JobOrder, SchedulingPolicy, ConcurrencyRule } from './core/queue-config.ts';
 export type { AddOptions } from './core/add-options.ts';
 export type { DrainedOptions } from './core/drained.ts';
+export type { RequestOptions, WaitJobOptions } from './core/request.ts';
 export type { PublishOptions, Published, Binding, Bindings } from './core/publish.ts';
 export { EXPIRED_ERROR, DROPPED_ERROR } from './core/job.ts';
 export { LIMITS } from './core/limits.ts';

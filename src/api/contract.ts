@@ -11,6 +11,7 @@ import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/add-options.ts';
 import type { Binding, Bindings, PublishOptions, Published } from '../core/publish.ts';
 import type { DrainedOptions } from '../core/drained.ts';
+import type { RequestOptions, WaitJobOptions } from '../core/request.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 import type { Schedule, ScheduleInput } from '../core/schedule.ts';
 import type { ConsumerApi } from '../worker/consumer.ts';
@@ -135,6 +136,22 @@ export interface SpoolOperations {
   setUnroutedQueue(queue: string | null): Promise<void>;
   /** The job with this id. @throws JobNotFoundError */
   get<P = unknown>(id: string): Promise<Job<P>>;
+  /**
+   * Resolves with the job once it has finished: completed, dead or cancelled. Waits at most
+   * `timeoutMs` (default 30 s, the `requestWaitMs` limit). No client-side polling: in process the
+   * engine wakes the wait when it settles the job (a re-read at `pollIntervalMs` is the fallback
+   * for jobs other processes settle); remotely each call is a long poll the broker answers when the job finishes.
+   * @throws JobWaitTimeoutError (its `started` says whether a worker had the job; the job is not
+   * cancelled); JobNotFoundError if the job does not exist or was deleted
+   */
+  waitJob<P = unknown>(id: string, options?: WaitJobOptions): Promise<Job<P>>;
+  /**
+   * Request/reply: adds a job (with `options`' add options) and resolves with the result its
+   * handler returned, correlated by the job's id. On timeout the job is NOT cancelled.
+   * @throws JobFailedError (with the job's last error) if it went dead or was cancelled;
+   * JobWaitTimeoutError (with `jobId` and `started`) when `timeoutMs` runs out first
+   */
+  request<P = unknown, R = unknown>(queue: string, payload: P, options?: RequestOptions): Promise<R>;
   /**
    * Every queue's stats with its live queueing model (λ, μ, ρ, L, W, drain time) and the
    * consumers, as the process serving it measures them; `history: true` adds the last hour.

@@ -2,6 +2,7 @@ import type { Job, QueueStats } from '../core/job.ts';
 import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/add-options.ts';
 import type { DrainedOptions } from '../core/drained.ts';
+import type { RequestOptions } from '../core/request.ts';
 import type { Handler, Worker, WorkerOptions } from '../worker/worker.ts';
 import type { AddItem, BulkAction, BulkResult, JobPage, ListOptions, QueueDeleted, SpoolOperations } from './contract.ts';
 
@@ -23,6 +24,17 @@ export class Queue<P = unknown> {
   /** Adds a job; resolves once it is durable. */
   add(payload: P, options?: AddOptions): Promise<Job<P>> {
     return this.#spool.add<P>(this.name, payload, options);
+  }
+
+  /**
+   * Request/reply: adds a job and resolves with its result once a worker completes it (see
+   * SpoolOperations.request and docs/request-reply.md).
+   * @example
+   * const { total } = await spool.queue<{ items: number[] }>('sum').request<{ total: number }>({ items: [1, 2] }, { timeoutMs: 5_000 });
+   * @throws JobFailedError if the job went dead or was cancelled; JobWaitTimeoutError (with `started`) when `timeoutMs` runs out
+   */
+  request<R = unknown>(payload: P, options?: RequestOptions): Promise<R> {
+    return this.#spool.request<P, R>(this.name, payload, options);
   }
 
   /** Adds many jobs in one atomic write. */

@@ -24,6 +24,7 @@ import { stats } from './commands/stats.ts';
 import { token } from './commands/token.ts';
 import { top } from './commands/top.ts';
 import { wait } from './commands/wait.ts';
+import { request } from './commands/request.ts';
 import { work } from './commands/work.ts';
 import { bind, bindings, publish, unbind } from './commands/topics.ts';
 import { EXIT, exitCodeFor, UsageError } from './exit-codes.ts';
@@ -34,7 +35,7 @@ import { resolveTarget } from './target.ts';
 import { packageVersion } from './version.ts';
 
 /** Every command, in the order `spool --help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, add, publish, bind, unbind, bindings, stats, top, jobs, job, retry, cancel, del, pause, resume, purge, queue, alert, cron, wait, work, migrate, token];
+export const COMMANDS: readonly Command[] = [serve, add, publish, bind, unbind, bindings, stats, top, jobs, job, retry, cancel, del, pause, resume, purge, queue, alert, cron, wait, request, work, migrate, token];
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code.

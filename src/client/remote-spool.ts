@@ -1,7 +1,9 @@
 import { Batcher } from '../core/batcher.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { DrainTimeoutError, InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
-import { checkDrainedOptions, type DrainedOptions } from '../core/drained.ts';
+import { InvalidArgumentError, UnrecoverableError } from '../core/errors.ts';
+import { runRequest, type RequestOptions, type WaitJobOptions } from '../core/request.ts';
+import { remoteDrained, remoteWaitJob } from './remote-waits.ts';
+import type { DrainedOptions } from '../core/drained.ts';
 import type { HealthStatus } from '../core/health.ts';
 import { describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
@@ -14,7 +16,6 @@ import { checkPayloadFilter } from '../engine/list-filter.ts';
 import { payloadQueryOf } from '../api/payload-query.ts';
 import type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
-import type { DrainedReply } from '../api/operations/queues.ts';
 import type { CallMethod, ItemResult, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
@@ -42,18 +43,6 @@ export type ConnectOptions = Partial<Omit<ConnectionOptions, 'urls'>> & {
    */
   queueFullWaitMs?: number;
 };
-
-/** Longest wait one `drained` call asks of the broker: a broker's default receiveWaitMaxMs, which bounds its long polls. */
-const DRAIN_POLL_MS = LIMITS.receiveWaitMaxMs.default;
-
-/** `p`, or the signal's reason as soon as it aborts (the broker's wait then ends on its own, within DRAIN_POLL_MS). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 /**
  * A Spool on the far side of a WebSocket: the same queue, worker and job API as the
@@ -181,6 +170,16 @@ export class RemoteSpool implements SpoolClient {
     return this.#call('get', { jobId: id }) as Promise<Job<P>>;
   }
 
+  /** Long polls of the broker until the job has finished (remote-waits.ts). @throws JobWaitTimeoutError; JobNotFoundError */
+  waitJob<P = unknown>(id: string, options?: WaitJobOptions): Promise<Job<P>> {
+    return remoteWaitJob<P>((m, p) => this.#call(m, p), this.clock, id, options);
+  }
+
+  /** Adds a job and resolves with its result (docs/request-reply.md). @throws JobFailedError; JobWaitTimeoutError */
+  request<P = unknown, R = unknown>(queue: string, payload: P, options?: RequestOptions): Promise<R> {
+    return runRequest<P, R>(this, queue, payload, options);
+  }
+
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> {
     return (await this.listPage(queue, options)).jobs;
   }
@@ -214,23 +213,9 @@ export class RemoteSpool implements SpoolClient {
     return this.#call('stats', queue === undefined ? {} : { queue }) as Promise<QueueStats[]>;
   }
 
-  /**
-   * Asks the broker in long polls (the `drained` call, each at most a broker's default receiveWaitMaxMs) until
-   * the queue is drained or this client's own deadline has passed.
-   * @throws DrainTimeoutError; QueueNotFoundError
-   */
-  async drained(queue: string, options?: DrainedOptions): Promise<void> {
-    checkQueueName(queue);
-    const { timeoutMs, signal } = checkDrainedOptions(options);
-    signal?.throwIfAborted();
-    const deadline = this.clock.now() + timeoutMs;
-    for (;;) {
-      const waitMs = Math.max(0, Math.min(deadline - this.clock.now(), DRAIN_POLL_MS));
-      const asked = this.#call('drained', { queue, waitMs }) as Promise<DrainedReply>;
-      const { drained, ...left } = signal ? await untilAborted(asked, signal) : await asked;
-      if (drained) return;
-      if (this.clock.now() >= deadline) throw new DrainTimeoutError(queue, timeoutMs, left);
-    }
+  /** Long polls of the broker until the queue is drained (remote-waits.ts). @throws DrainTimeoutError; QueueNotFoundError */
+  drained(queue: string, options?: DrainedOptions): Promise<void> {
+    return remoteDrained((m, p) => this.#call(m, p), this.clock, checkQueueName(queue), options);
   }
 
   async purge(queue: string): Promise<number> {

@@ -16,7 +16,7 @@ import * as errorClasses from './errors.ts';
 import {
   ClosedError, ConnectionLostError, ForbiddenError, InternalError, InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, QueueBusyError, QueueNotFoundError, JobTimeoutError,
   AlertNotFoundError, ScheduleNotFoundError, SchemaTooNewError, SpoolError, StaleLeaseError, StoreUnavailableError, TokenNotFoundError, TooManyRequestsError, UnauthorizedError, UnavailableError,
-  UnrecoverableError, UnsupportedVersionError, DrainTimeoutError, QueueFullError,
+  UnrecoverableError, UnsupportedVersionError, DrainTimeoutError, JobWaitTimeoutError, JobFailedError, QueueFullError,
 } from './errors.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -57,6 +57,8 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
   UNRECOVERABLE: () => new UnrecoverableError('user 7 does not exist'),
   TIMEOUT: () => new JobTimeoutError('01900000-0000-7000-8000-000000000000', 5000),
   DRAIN_TIMEOUT: () => new DrainTimeoutError('orders', 30_000, { ready: 2, scheduled: 0, active: 1 }),
+  JOB_WAIT_TIMEOUT: () => new JobWaitTimeoutError('01900000-0000-7000-8000-000000000000', 'active', 5000),
+  JOB_FAILED: () => new JobFailedError('01900000-0000-7000-8000-000000000000', 'dead', 'card declined'),
   SHUTDOWN: () => new WorkerShutdownError(),
   USAGE: () => new UsageError('unknown flag --nope'),
   QUEUE_FULL: () => new QueueFullError('orders', 10, 1000),
@@ -66,7 +68,7 @@ const SAMPLES: Record<ErrorCode, () => SpoolError> = {
 const MORE_SAMPLES: readonly (() => SpoolError)[] = [() => new QueueBusyError('orders.eu', 2)];
 
 /** Classes that never cross the wire, so no client rebuilds them; their codes are never sent by a broker. */
-const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [UsageError, WorkerShutdownError, JobTimeoutError, DrainTimeoutError];
+const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [UsageError, WorkerShutdownError, JobTimeoutError, DrainTimeoutError, JobWaitTimeoutError, JobFailedError];
 
 // ---------------------------------------------------------------------------------------
 // (a) Every code raised in src/ is registered.

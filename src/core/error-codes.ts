@@ -192,6 +192,14 @@ export const ERRORS = {
     status: null, exit: EXIT.TIMED_OUT, fields: [],
     doc: '`queue.drained()` (or `spool wait`) ran out of time while the queue still had jobs ready, scheduled or active (`DrainTimeoutError`, raised where the wait began, never sent by a broker)',
   },
+  JOB_WAIT_TIMEOUT: {
+    status: null, exit: EXIT.TIMED_OUT, fields: [],
+    doc: '`waitJob()` or `request()` ran out of time before the job finished; `started` says whether a worker had taken it; the job is not cancelled (`JobWaitTimeoutError`, raised where the wait began, never sent by a broker)',
+  },
+  JOB_FAILED: {
+    status: null, exit: EXIT.INVALID_STATE, fields: [],
+    doc: 'the job `request()` waited on went dead or was cancelled; `error` is its last error (`JobFailedError`, raised where the wait began, never sent by a broker)',
+  },
   SHUTDOWN: {
     status: null, exit: EXIT.INTERNAL, fields: [],
     doc: 'the reason on a handler\'s signal when its worker shuts down past its deadline (`WorkerShutdownError`, never crosses the wire)',

@@ -1,4 +1,5 @@
 import type { ErrorCode } from './error-codes.ts';
+import type { JobState } from './job.ts';
 
 export type { ErrorCode } from './error-codes.ts';
 
@@ -299,6 +300,48 @@ export class DrainTimeoutError extends SpoolError {
     this.queue = queue;
     this.timeoutMs = timeoutMs;
     this.left = left;
+  }
+}
+
+/**
+ * `waitJob()` or `request()` ran out of time before the job finished. The job is NOT cancelled:
+ * it may still run and complete (`spool.cancel(err.jobId)` to stop it). `started` says whether a
+ * worker had taken it at the last look (state `active`), or it was still waiting (`ready`,
+ * `scheduled`). Raised where the wait began, never sent by a broker.
+ */
+export class JobWaitTimeoutError extends SpoolError {
+  readonly jobId: string;
+  /** The job's state at the last look before the time ran out. */
+  readonly state: JobState;
+  /** Whether the job had started (a worker held it) when the time ran out. */
+  readonly started: boolean;
+  /** The wait that ran out, in ms. */
+  readonly timeoutMs: number;
+  constructor(jobId: string, state: JobState, timeoutMs: number) {
+    const started = state === 'active';
+    super('JOB_WAIT_TIMEOUT', `job ${jobId} did not finish within ${timeoutMs} ms: it is ${state} (${started ? 'started' : 'not started'}); it was not cancelled`);
+    this.jobId = jobId;
+    this.state = state;
+    this.started = started;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * The job `request()` waited on finished without a result: it went dead (its attempts ran out,
+ * or its handler threw an UnrecoverableError) or was cancelled. `error` is its last error.
+ */
+export class JobFailedError extends SpoolError {
+  readonly jobId: string;
+  /** How it ended: `dead` or `cancelled`. */
+  readonly state: JobState;
+  /** The job's last error (its handler's message), or null (e.g. cancelled before it ran). */
+  readonly error: string | null;
+  constructor(jobId: string, state: JobState, error: string | null) {
+    super('JOB_FAILED', `job ${jobId} ended ${state}${error === null ? '' : `: ${error}`}`);
+    this.jobId = jobId;
+    this.state = state;
+    this.error = error;
   }
 }
 

@@ -50,6 +50,7 @@ export const LIMITS = {
   fairWeight: { default: 1, min: 1, max: 1000, doc: "Queue setting, policy `fair`: a group's weight in `fairWeights` (an integer; a group left out, and jobs without a group, weigh 1). While they all wait, a group of weight 2 is served twice as often as one of weight 1." },
   fairWeightsMax: { default: 1000, min: 0, max: 1000, doc: 'Queue setting, policy `fair`: most groups `fairWeights` may name.' },
   drainedWaitMs: { default: 30 * SECOND, min: 0, max: 1 * HOUR, doc: "How long `queue.drained()` (and `spool wait`) waits for a queue to have nothing ready, scheduled or active before it fails with a timeout, unless given its own `timeoutMs`." },
+  requestWaitMs: { default: 30 * SECOND, min: 0, max: 1 * HOUR, doc: "How long `request()` and `waitJob()` wait for a job to finish (completed, dead or cancelled) before they fail with a JobWaitTimeoutError, unless given their own `timeoutMs`. The job is not cancelled." },
   progressMaxBytes: { default: 4 * KiB, min: 64, max: 1 * MiB, doc: "Largest value `job.updateProgress()` stores, as UTF-8 JSON." },
   jobLogMax: { default: 100, min: 0, max: 1000, doc: 'Log lines (`job.log()`) kept per job; older lines are dropped first.' },
   jobLogLineMaxBytes: { default: 2 * KiB, min: 64, max: 16 * KiB, doc: 'Longest log line kept; longer lines are cut.' },

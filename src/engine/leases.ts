@@ -23,6 +23,8 @@ export interface LeaseDeps {
   wake(queue: string): void;
   /** A job was scheduled for `at` (a retry after backoff). */
   noteDue(at: number): void;
+  /** This process settled the job for good (completed or dead): waits on it read it again. */
+  finished(jobId: string): void;
   /** Shared stores: registers this process if it has not yet, and returns its id (extends take leases over for it). */
   owner(): Promise<string | undefined>;
   telemetry: Telemetry;
@@ -59,6 +61,7 @@ export class LeaseOps {
     const delivery = this.#d.inflight.get(lease);
     this.#d.inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
+    this.#d.finished(lease.jobId);
     if (delivery) {
       this.#settled(delivery, 'completed');
       this.#slotFreed(delivery.queue);
@@ -118,6 +121,7 @@ export class LeaseOps {
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     if (delivery) this.#settled(delivery, r.state === 'dead' ? 'dead' : 'failed');
     else this.#d.telemetry.settled(info.queue, r.state === 'dead' ? 'dead' : 'failed', null, null);
+    if (r.state === 'dead') this.#d.finished(lease.jobId);
     if (r.state === 'ready') this.#d.wake(info.queue);
     else this.#slotFreed(info.queue);
     if (r.state === 'scheduled') this.#d.noteDue(item.retryAt);

@@ -115,6 +115,8 @@ export interface OperatorDeps {
   wake(queue: string): void;
   /** A queue was deleted: forget its cached settings. */
   forgetQueue(queue: string): void;
+  /** A job was cancelled or deleted: waits on it (waitJob, request) read it again now. */
+  finished(jobId: string): void;
   /** Most jobs a bulk batch with a payload filter examines (searchScanMax). */
   searchScanMax: number;
 }
@@ -133,6 +135,7 @@ export class Operator {
   async cancel(id: string): Promise<void> {
     const { wasActive, token } = await cancelJob(this.#d.store, checkJobId(id), this.#d.clock.now());
     if (wasActive) this.#d.revoke({ jobId: id, token }, new StaleLeaseError(id, token, 'cancelled', token));
+    this.#d.finished(id);
   }
 
   async retry(id: string): Promise<void> {
@@ -141,6 +144,7 @@ export class Operator {
 
   async deleteJob(id: string): Promise<void> {
     await deleteJob(this.#d.store, id, this.#d.clock.now());
+    this.#d.finished(id); // its waits read it again and answer JobNotFoundError
   }
 
   /**

@@ -19,6 +19,7 @@ import type { EngineSettings, OpenOptions } from './options.ts';
 import { LeaseOps } from './leases.ts';
 import { clockEvents, Signals } from './signals.ts';
 import type { DrainDeps } from './drain.ts';
+import { JobWaits } from './job-wait.ts';
 import { QueueSettings } from './queue-settings.ts';
 import { HeldQueues } from './held-queues.ts';
 import { AlertRules } from './alert-rules.ts';
@@ -61,6 +62,7 @@ export interface SpoolParts {
   routing: Routing;
   reads: JobReads;
   drain: DrainDeps;
+  waits: JobWaits;
   overview: OverviewSource;
   leases: LeaseOps;
   operator: Operator;
@@ -118,6 +120,10 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   });
   const reads = new JobReads(store, clock, settings.searchScanMax, async (queue) => (await queues.get(queue)).rateLimit);
   const drain: DrainDeps = { clock, telemetry, pollIntervalMs: settings.pollIntervalMs, stats: async (q) => (await host.stats(q))[0]! };
+  const waits = new JobWaits({
+    clock, pollIntervalMs: settings.pollIntervalMs, get: (id) => reads.get(id), getMany: (ids) => store.jobsGet(ids),
+    closed: () => host.closed(), reportError: (err) => host.reportError(err, 'reading the jobs waited on'),
+  });
   const overview = new OverviewSource({
     clock, store, telemetry, inflight, dispatch,
     processId: membership?.id ?? randomUUID(), onError: (err) => host.reportError(err, 'publishing this process\'s snapshot'),
@@ -126,12 +132,13 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   });
   const leases = new LeaseOps({
     store, clock, settings, inflight, queues, random: options.random ?? Math.random, telemetry,
-    wake: (queue) => dispatch.wake(queue), noteDue: (at) => upkeep.noteDue(at),
+    wake: (queue) => dispatch.wake(queue), noteDue: (at) => upkeep.noteDue(at), finished: (jobId) => waits.finished(jobId),
     owner: async () => (membership ? (await membership.start(), membership.id) : undefined),
   });
   const operator = new Operator({
     store, clock, revoke: (lease, reason) => inflight.revoke(lease, reason),
     wake: (queue) => dispatch.wake(queue), forgetQueue: (queue) => queues.forget(queue), searchScanMax: settings.searchScanMax,
+    finished: (jobId) => waits.finished(jobId),
   });
   const alerts = new AlertRules(store, clock, settings.alerts);
   const cron = new Cron({
@@ -161,5 +168,5 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     // A step of the machine's clock, told once per step (a caller's clock, a ManualClock, is never stepped).
     ticked: options.clock === undefined ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
   });
-  return { signals, queues, membership, held, claims, dispatch, room, intake, routing, reads, drain, overview, leases, operator, alerts, cron, upkeep };
+  return { signals, queues, membership, held, claims, dispatch, room, intake, routing, reads, drain, waits, overview, leases, operator, alerts, cron, upkeep };
 }

@@ -35,6 +35,8 @@ import type { Signals } from './signals.ts';
 import { Queue } from '../api/queue.ts';
 import type { DrainedOptions } from '../core/drained.ts';
 import { waitDrained, type DrainDeps } from './drain.ts';
+import type { JobWaits } from './job-wait.ts';
+import { runRequest, type RequestOptions, type WaitJobOptions } from '../core/request.ts';
 import type { QueueSettings } from './queue-settings.ts';
 import type { HeldQueues } from './held-queues.ts';
 import { loadTracing } from '../tracing/tracing.ts';
@@ -77,6 +79,7 @@ export class Spool implements SpoolClient {
   readonly #alerts: AlertRules;
   readonly #cron: Cron;
   readonly #drain: DrainDeps;
+  readonly #waits: JobWaits;
   /** Queues a rate limit holds back, each with a timer for its next token. */
   readonly #held: HeldQueues;
   #closed = false;
@@ -106,6 +109,7 @@ export class Spool implements SpoolClient {
     this.#routing = parts.routing;
     this.#reads = parts.reads;
     this.#drain = parts.drain;
+    this.#waits = parts.waits;
     this.#overview = parts.overview;
     this.#leases = parts.leases;
     this.#operator = parts.operator;
@@ -183,6 +187,11 @@ export class Spool implements SpoolClient {
 
   /** The job with this id. @throws JobNotFoundError */
   async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#reads).get<P>(id); }
+  /** The job once it is completed, dead or cancelled (job-wait.ts). @throws JobWaitTimeoutError; JobNotFoundError */
+  waitJob<P = unknown>(id: string, options?: WaitJobOptions): Promise<Job<P>> { return this.#open(this.#waits).wait<P>(id, options); }
+  /** Adds a job and resolves with its result (docs/request-reply.md). @throws JobFailedError; JobWaitTimeoutError */
+  request<P = unknown, R = unknown>(queue: string, payload: P, options?: RequestOptions): Promise<R> { return runRequest<P, R>(this, queue, payload, options); }
+
   /** Lists a queue's jobs in id (creation) order, optionally in one state, a page at a time. */
   async list(queue: string, options: ListOptions = {}): Promise<Job[]> { return (await this.listPage(queue, options)).jobs; }
 

@@ -42,6 +42,21 @@ describe('HTTP API (real sockets)', () => {
     assert.deepEqual(await call('GET', '/readyz'), { status: 200, json: { ready: true, reason: null } });
   });
 
+  it('request/reply over HTTP alone: add, then a waitJob long poll answered when the job is acked', async () => {
+    const added = await call('POST', '/v1/queues/http-rr/jobs', { payload: { n: 2 } });
+    assert.deepEqual((await call('GET', `/v1/jobs/${added.json.id}/wait`)).json.finished, false, 'waitMs 0: look once');
+    const waiting = call('GET', `/v1/jobs/${added.json.id}/wait?waitMs=20000`);
+    const got = await call('POST', '/v1/queues/http-rr/receive', { max: 1 });
+    const job = got.json.jobs[0];
+    await call('POST', '/v1/ack', { leases: [{ jobId: job.id, token: job.leaseToken, result: { doubled: 4 } }] });
+    const answer = await waiting;
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.finished, true);
+    assert.deepEqual([answer.json.job.state, answer.json.job.result], ['completed', { doubled: 4 }]);
+    const tooLong = await call('GET', `/v1/jobs/${added.json.id}/wait?waitMs=20001`);
+    assert.deepEqual([tooLong.status, tooLong.json.code], [400, 'INVALID_ARGUMENT'], "beyond this broker's receiveWaitMaxMs");
+  });
+
   it('add, get, receive, ack; a second ack is refused per item', async () => {
     const added = await call('POST', '/v1/queues/http/jobs', { payload: { to: 'a@example.com' }, priority: 2 });
     assert.equal(added.status, 201);

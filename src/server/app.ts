@@ -174,7 +174,7 @@ export function buildHttpApi(host: BrokerHost, options: ServerOptions = {}): Fas
       handler: async (req, reply) => {
         const input = inputOf(op, req);
         // The broker's own bound on long polls, below the schema's.
-        if ((op.name === 'receive' || op.name === 'queueDrained') && typeof input.waitMs === 'number' && input.waitMs > waitMax) {
+        if ((op.name === 'receive' || op.name === 'queueDrained' || op.name === 'waitJob') && typeof input.waitMs === 'number' && input.waitMs > waitMax) {
           throw new InvalidArgumentError('waitMs', `waitMs must be at most ${waitMax} (got ${input.waitMs}), this broker's receiveWaitMaxMs`);
         }
         checkInput(op, input);

@@ -105,6 +105,7 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
   deleteJob: { request: async () => ({ path: `/v1/jobs/${await job()}` }) },
   bulkJobs: { request: async () => ({ path: `/v1/queues/${Q}/bulk`, body: { action: 'cancel', state: 'scheduled' } }) },
   queueStats: { request: async () => ({ path: `/v1/queues/${Q}/stats` }) },
+  waitJob: { request: async () => ({ path: `/v1/jobs/${await job()}/wait` }), check: (_who, json) => assert.equal(typeof json.finished, 'boolean') },
   queueDrained: { request: async () => ({ path: `/v1/queues/${Q}/drained` }), check: (_who, json) => assert.equal(typeof json.drained, 'boolean') },
   queueCapacity: { request: async () => ({ path: `/v1/queues/${Q}/capacity?targetWaitMs=500` }), check: (_who, json) => assert.equal(json.targetWaitMs, 500) },
   // A listing leaves out what the caller may not read: everyone gets 200.

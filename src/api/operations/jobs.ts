@@ -1,6 +1,6 @@
-/** The operation rows on jobs: add, read, list, logs, cancel, retry, delete, bulk. */
-import { InvalidArgumentError } from '../../core/errors.ts';
-import type { Job, JobLogLine } from '../../core/job.ts';
+/** The operation rows on jobs: add, read, wait, list, logs, cancel, retry, delete, bulk. */
+import { InvalidArgumentError, JobWaitTimeoutError } from '../../core/errors.ts';
+import { FINAL_STATES, type Job, type JobLogLine } from '../../core/job.ts';
 import { LIMITS } from '../../core/limits.ts';
 import { traceFromHeaders } from '../../core/trace-context.ts';
 import type { AddItem, BulkAction, JobFilter, JobPage, ListOptions } from '../contract.ts';
@@ -18,6 +18,13 @@ function listOptionsOf({ payloadPath, payloadEquals, ...rest }: ListInput): List
   const payload = payloadFilterOf({ payloadPath, payloadEquals });
   return { ...rest, ...(payload ? { payload } : {}) };
 }
+
+/** The answer of a `waitJob` long poll: whether the job has finished, and the job as it stands. */
+export type JobWaitReply = { finished: boolean; job: Job };
+const jobWaitReply: S.Schema = {
+  type: 'object', required: ['finished', 'job'],
+  properties: { finished: { type: 'boolean', description: 'Whether the job is completed, dead or cancelled.' }, job: S.job },
+};
 
 const listPage: S.Schema = {
   type: 'object', required: ['jobs', 'next'],
@@ -86,6 +93,27 @@ export const JOB_OPERATIONS = [
       const job = await host.get(jobId);
       ctx.authorize('read', job.queue);
       return job;
+    },
+  }),
+  op<JobInput & { waitMs?: number }, JobWaitReply>({
+    name: 'waitJob', summary: 'Long poll: a job once it has finished (completed, dead or cancelled), waiting up to `waitMs` for it',
+    description: 'Answers `finished: true` with the job as soon as it is completed, dead or cancelled, or `finished: false` with the job as '
+      + 'it stands (its `state` says whether it has started) when `waitMs` ran out (0, the default: look once). Waiting never cancels the job. '
+      + 'The TypeScript client\'s `waitJob()` and `request()` ask again until their own deadline.',
+    action: 'read', queue: 'self',
+    input: S.object({ ...jobIn, waitMs: S.bounded('receiveWaitMaxMs', 'How long to wait for the job to finish; at most the broker\'s receiveWaitMaxMs.') }, ['jobId']),
+    output: jobWaitReply,
+    http: { method: 'GET', path: '/v1/jobs/{jobId}/wait', query: ['waitMs'] }, ws: { call: 'waitJob' }, errors: ['JOB_NOT_FOUND'],
+    async run(host, { jobId, waitMs }, ctx) {
+      const job = await host.get(jobId);
+      ctx.authorize('read', job.queue);
+      if (FINAL_STATES.has(job.state)) return { finished: true, job };
+      try {
+        return { finished: true, job: await host.waitJob(jobId, { timeoutMs: waitMs ?? 0, signal: ctx.signal }) };
+      } catch (err) {
+        if (err instanceof JobWaitTimeoutError) return { finished: false, job: await host.get(jobId) };
+        throw err;
+      }
     },
   }),
   op<QueueInput & ListInput, JobPage>({

@@ -17,6 +17,7 @@ import { leaseSuite } from './leases.ts';
 import { operatorBulkSuite } from './operator-bulk.ts';
 import { operatorSuite } from './operator.ts';
 import { rateLimitsSuite } from './rate-limits.ts';
+import { requestSuite } from './request.ts';
 import { resourcesSuite } from './resources.ts';
 import { keyRateLimitsSuite } from './key-rate-limits.ts';
 import { policiesSuite } from './policies.ts';
@@ -53,6 +54,7 @@ function suites(target: HarnessTarget): void {
   rateLimitsSuite(target);
   keyRateLimitsSuite(target);
   drainedSuite(target);
+  requestSuite(target);
   workerSuite(target);
   jobFeaturesSuite(target);
   fencingSuite(target);
