@@ -1,4 +1,3 @@
-import type { Clock } from '../core/clock.ts';
 import { Batcher } from '../core/batcher.ts';
 import { QueueFullError, TooManyRequestsError } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
@@ -9,22 +8,10 @@ import { checkQueueName } from '../core/validate.ts';
 import { newJobId } from '../core/ids.ts';
 import type { NewJobRow, PublishItem, PublishOutcome, Store } from '../store/store.ts';
 import { applyQueueDefaults, buildJobRows } from './inputs.ts';
-import type { EngineSettings } from './options.ts';
-import type { QueueSettings } from './queue-settings.ts';
-import type { Room } from './room.ts';
-import type { Telemetry } from './telemetry.ts';
+import type { IntakeDeps } from './intake.ts';
 
-export interface RoutingDeps {
-  store: Store;
-  clock: Clock;
-  settings: EngineSettings;
-  queues: QueueSettings;
-  telemetry: Telemetry;
-  room: Room;
-  markHealthy(): void;
-  wake(queue: string): void;
-  noteDue(at: number): void;
-}
+/** What routing needs: what an add needs (the publish's copies are adds). */
+export type RoutingDeps = IntakeDeps;
 
 /** The routing this process last read, compiled: reused until a publish is told it is stale. */
 interface Compiled {
