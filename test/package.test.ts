@@ -33,8 +33,11 @@ const NODES = [
   { major: 24, bin: join(REPO, 'node_modules', 'node', 'bin', 'node'), from: '"node"' },
 ];
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-/** Packed, dist/ with its source maps (sources inlined) is about 0.6 MB: far more means something got in that should not. */
-const MAX_TARBALL_BYTES = 1_500_000;
+/**
+ * Packed, dist/ with its source maps (sources inlined) is about 1.5 MB (the exported store
+ * conformance suite is a quarter of it, unpacked): far more means something got in that should not.
+ */
+const MAX_TARBALL_BYTES = 2_500_000;
 
 interface Output {
   stdout: string;
