@@ -8,7 +8,8 @@
  * The server pushes `deliver` and `revoke` for subscriptions.
  */
 import type { Overview } from '../model/overview.ts';
-import type { Job, JobState, JobTrace } from '../core/job.ts';
+import type { AddOptions } from '../core/add-options.ts';
+import type { Job, JobState } from '../core/job.ts';
 import { checkOptionKeys } from '../core/options.ts';
 
 /** The protocol version this code speaks. A client asking for another is refused at `hello`. */
@@ -40,34 +41,13 @@ export interface WireError {
   [detail: string]: unknown;
 }
 
-/** The options of one job to publish (the same as `add()`'s, plus its payload). */
-export interface PublishItem {
-  payload: unknown;
-  name?: string;
-  priority?: number;
-  delayMs?: number;
-  runAt?: number;
-  maxAttempts?: number;
-  timeoutMs?: number;
-  /** The producer's W3C trace context. Left out: none (never the broker's own context, which is not the producer's). */
-  trace?: JobTrace | null;
-  /** The job's group (tenant, customer). Left out: none. */
-  group?: string;
-  /** The add's idempotency key (AddOptions.idempotencyKey). The TypeScript client sets a fresh one when the caller gives none. */
-  idempotencyKey?: string;
-  /** Time to live (AddOptions.ttlMs). */
-  ttlMs?: number;
-  /** The job's expected run time in ms (AddOptions.cost). */
-  cost?: number;
-  /** The add's unique key (AddOptions.uniqueKey). */
-  uniqueKey?: string;
-  /** How long the job holds its unique key after its add, even once finished (AddOptions.uniqueWindowMs). */
-  uniqueWindowMs?: number;
-  /** The key the queue limits concurrency by (AddOptions.concurrencyKey). */
-  concurrencyKey?: string;
-  /** The resource tags a worker must carry to take the job (AddOptions.requires). */
-  requires?: readonly string[];
-}
+/**
+ * The options of one job to publish: `add()`'s, with its payload; `runAt` as epoch ms (JSON has
+ * no Date), and no `tx` (a caller's transaction never crosses the wire). The TypeScript client
+ * sets a fresh `idempotencyKey` when the caller gives none. A `trace` left out is none (never
+ * the broker's own context, which is not the producer's).
+ */
+export type PublishItem = Omit<AddOptions, 'runAt' | 'tx'> & { payload: unknown; runAt?: number };
 
 /**
  * What the broker stored for a published job: a Job without its payload (the client has it);
