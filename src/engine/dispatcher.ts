@@ -150,10 +150,10 @@ export class QueueDispatcher {
         const sets = new Map<string, readonly string[]>();
         for (const s of this.#subs) if (s.credits > 0 && !sets.has(s.tagKey)) sets.set(s.tagKey, s.tags);
         if (sets.size === 0) break;
-        for (const tags of [...sets.values()].sort((a, b) => b.length - a.length)) {
+        for (const [key, tags] of [...sets].sort((a, b) => b[1].length - a[1].length)) {
           // The set's credit now: an earlier claim of this pass may have dealt jobs to its subscribers.
           let want = 0;
-          for (const s of this.#subs) if (s.tagKey === tags.join(',')) want += s.credits;
+          for (const s of this.#subs) if (s.tagKey === key) want += s.credits;
           want = Math.min(want, this.#hooks.claimBatchMax);
           if (want === 0) continue;
           const jobs = await this.#hooks.claim(want, tags); // on failure: none; the next wake-up or poll tries again
