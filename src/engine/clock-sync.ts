@@ -33,11 +33,6 @@ export class ClockSync {
     return sync;
   }
 
-  /** One reading now (tests use it to take a step into account without waiting for the interval). */
-  async readNow(): Promise<void> {
-    await (this.#reading ??= this.#read().finally(() => (this.#reading = null)));
-  }
-
   async #read(): Promise<void> {
     try {
       const r = await readOffset(this.#reference);
