@@ -31,13 +31,16 @@ export function parseRoute(hash = location.hash) {
 
 /** The current route, following the hash. */
 export function useRoute() {
-  const [route, setRoute] = useState(parseRoute);
+  const [state, setState] = useState(() => ({ hash: location.hash, route: parseRoute() }));
   useEffect(() => {
-    const onChange = () => setRoute(parseRoute());
+    const onChange = () => setState((s) => (s.hash === location.hash ? s : { hash: location.hash, route: parseRoute() }));
     window.addEventListener('hashchange', onChange);
+    // The hash may have changed between the first render and this effect (effects run after
+    // paint, later still on a loaded machine); such a change fired no event we could hear.
+    onChange();
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
-  return route;
+  return state.route;
 }
 
 /** The job browser's queue for "every queue the token may read" (not a queue name: those never hold `*`). */
