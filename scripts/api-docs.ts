@@ -47,7 +47,6 @@ const NOT_EXPORTED = [
   'src/core/clock.ts:TimerHandle',
   'src/server/log-output.ts:LOG_FORMATS',
   'src/server/log-output.ts:LogSink',
-  'src/server/host.ts:BrokerHost',
   'src/api/operations.ts:Action',
 ];
 

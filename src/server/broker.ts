@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { checkLimit, describe } from '../core/limits.ts';
 import { checkOptionKeys, checkOptionType } from '../core/options.ts';
-import type { Spool } from '../engine/spool.ts';
+import type { BrokerHost } from './host.ts';
 import { WS_PATH } from '../protocol/frames.ts';
 import { buildHttpApi, requesterOf, type ServerOptions } from './app.ts';
 import type { Authenticate } from './auth/authenticator.ts';
@@ -141,7 +141,7 @@ function resolveSqsOptions(sqs: SqsOptions | undefined): SqsOptions | undefined 
  * await broker.close();
  * await spool.close();
  */
-export async function startBroker(spool: Spool, options: BrokerOptions = {}): Promise<Broker> {
+export async function startBroker(spool: BrokerHost, options: BrokerOptions = {}): Promise<Broker> {
   const o = resolveBrokerOptions(options);
   const limits = {
     frameMaxBytes: o.bodyMaxBytes,

@@ -9,6 +9,7 @@
  * @module spool-queue/server
  */
 export { startBroker, type Broker, type BrokerOptions, type SqsOptions } from './broker.ts';
+export type { BrokerHost } from './host.ts';
 export { sqsCredentials } from './sqs/credentials.ts';
 export { buildHttpApi, type ServerOptions } from './app.ts';
 export { Authenticator, type AuthMode, type AuthenticatorOptions } from './auth/authenticator.ts';

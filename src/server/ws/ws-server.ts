@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { SpoolError, UnauthorizedError } from '../../core/errors.ts';
 import type { Lease } from '../../core/job.ts';
-import type { Spool } from '../../engine/spool.ts';
+import type { BrokerHost } from '../host.ts';
 import { CLOSE, SUBPROTOCOL, WS_PATH, type SessionLimits } from '../../protocol/frames.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import type { Principal } from '../auth/scopes.ts';
@@ -44,7 +44,7 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
  * header is checked before the upgrade (401 there); without one, the `hello` frame must
  * carry it (browsers cannot set headers). Dead peers are found by ping/pong heartbeats.
  */
-export function attachWebSocket(server: Server, spool: Spool, options: WebSocketOptions): WebSocketEndpoint {
+export function attachWebSocket(server: Server, spool: BrokerHost, options: WebSocketOptions): WebSocketEndpoint {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.limits.frameMaxBytes,
