@@ -1,6 +1,5 @@
+import { scratchDir } from './support/scratch.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
@@ -21,7 +20,7 @@ function integrity(path: string): string {
 
 describe('crash safety (real processes, SIGKILL)', () => {
   it('every add acknowledged before a kill -9 is in the store afterwards, over 20 rounds', { timeout: 120_000 }, async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'spool-crash-')), 'crash.db');
+    const path = join(scratchDir('spool-crash-'), 'crash.db');
     const acknowledged: string[] = [];
     for (let round = 0; round < 20; round++) {
       const { child, lines, exited } = start('producer.ts', [path, String(round)]);
@@ -44,7 +43,7 @@ describe('crash safety (real processes, SIGKILL)', () => {
   });
 
   it("a killed worker's job is redelivered after its lease expires, as attempt 2", { timeout: 30_000 }, async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'spool-crash-')), 'worker.db');
+    const path = join(scratchDir('spool-crash-'), 'worker.db');
     const spool = await Spool.open({ store: path, maintenanceIntervalMs: 50, pollIntervalMs: 20 });
     try {
       await spool.queue('work').configure({ visibilityTimeoutMs: 1000 });

@@ -5,9 +5,8 @@
  * request still gets its own job's result or error. The requests wait up to an hour, past the
  * test's own timeout: without the sweep the test fails instead of being saved by a deadline.
  */
+import { scratchDir } from './support/scratch.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { JobFailedError, Spool, UnrecoverableError } from '../src/index.ts';
@@ -40,7 +39,7 @@ async function twoEngines(store: string, schema: string): Promise<void> {
 
 describe('request/reply: one engine requests, another runs the jobs (one store)', () => {
   it('SQLite file: every request gets its own job\'s result or error', { timeout: 120_000 }, () =>
-    twoEngines(join(mkdtempSync(join(tmpdir(), 'spool-request-two-')), 'two.db'), ''));
+    twoEngines(join(scratchDir('spool-request-two-'), 'two.db'), ''));
 
   it('PostgreSQL: every request gets its own job\'s result or error', { timeout: 120_000 }, () =>
     twoEngines(testPgUrl(), uniqueSchema('request_two')));

@@ -1,6 +1,5 @@
+import { scratchDir } from './support/scratch.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Spool } from '../src/index.ts';
@@ -76,7 +75,7 @@ async function killedPublisher(store: string, schema: string): Promise<void> {
 
 describe('topics: a publisher killed mid-stream (real processes, SIGKILL)', () => {
   it('SQLite file: every bound queue holds exactly one copy per acknowledged publish; each publish all or nothing', { timeout: 180_000 }, () =>
-    killedPublisher(join(mkdtempSync(join(tmpdir(), 'spool-topics-crash-')), 'topics.db'), ''));
+    killedPublisher(join(scratchDir('spool-topics-crash-'), 'topics.db'), ''));
 
   it('PostgreSQL: every bound queue holds exactly one copy per acknowledged publish; each publish all or nothing', { timeout: 180_000 }, () =>
     killedPublisher(testPgUrl(), uniqueSchema('topics_crash')));

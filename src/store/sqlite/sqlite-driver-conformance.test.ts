@@ -1,12 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { scratchDir } from '../../../test/support/scratch.ts';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { runDriverConformance, type DriverFactory } from '../conformance/index.ts';
 import { LATEST_SCHEMA_VERSION } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'spool-driver-'));
+const dir = scratchDir('spool-driver-');
 let n = 0;
 
 /** The version SQLite keeps in `PRAGMA user_version`, read and written past the store. */

@@ -1,6 +1,6 @@
+import { scratchDir } from '../../../test/support/scratch.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import { SqliteStore } from './sqlite-store.ts';
 import type { NewJobRow } from '../store.ts';
 import { ACTIVE_EXPIRED, SEARCH_ALL, SEARCH_BY_STATE } from './statements.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'spool-sqlite-'));
+const dir = scratchDir('spool-sqlite-');
 let n = 0;
 const freshPath = () => join(dir, `d${n++}.db`);
 
@@ -99,7 +99,7 @@ describe('SQLite driver', () => {
   });
 
   it('the reaper reads active jobs through jobs_queue_state, never scanning the table', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'spool-plan-')), 'plan.db');
+    const path = join(scratchDir('spool-plan-'), 'plan.db');
     await new SqliteStore({ path }).close();
     const db = new DatabaseSync(path);
     try {
@@ -112,7 +112,7 @@ describe('SQLite driver', () => {
   });
 
   it('a payload search reads a bounded range of jobs_queue_state, never scanning the table', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'spool-plan-')), 'plan.db');
+    const path = join(scratchDir('spool-plan-'), 'plan.db');
     await new SqliteStore({ path }).close();
     const db = new DatabaseSync(path);
     try {

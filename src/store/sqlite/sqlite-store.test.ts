@@ -1,10 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { scratchDir } from '../../../test/support/scratch.ts';
 import { join } from 'node:path';
 import { runStoreConformance } from '../conformance/conformance.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'spool-conformance-'));
+const dir = scratchDir('spool-conformance-');
 let n = 0;
 
 runStoreConformance('sqlite file', (options) => new SqliteStore({ ...options, path: join(dir, `t${n++}.db`) }));

@@ -1,6 +1,5 @@
+import { scratchDir } from '../../../test/support/scratch.ts';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
@@ -29,7 +28,7 @@ function jobsAccess(lines: string[]): { reads: string[]; bad: string[] } {
 
 describe('SQLite: the plans of the dashboard reads', () => {
   it('queueStats reads queue_counts and seeks jobs_ready (loose index scan), never scanning jobs; lists and gets read bounded index ranges or by key', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'spool-plan-')), 'p.db');
+    const path = join(scratchDir('spool-plan-'), 'p.db');
     const store = new SqliteStore({ path, durability: 'no-fsync' });
     const now = 1_700_000_000_000;
     const rows: NewJobRow[] = Array.from({ length: 3_000 }, (_, i) => ({
