@@ -5,7 +5,7 @@
  * derived once per secret, day, region and service (it changes only with those) rather than per
  * request. Signatures are compared in constant time.
  */
-import { createHash, createHmac, createSecretKey, timingSafeEqual, type Hash as NodeHash, type Hmac, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash, timingSafeEqual, type Hash as NodeHash, type Hmac, type KeyObject } from 'node:crypto';
 import { getCanonicalHeaders, SignatureV4Base } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 import { SqsError } from './errors.ts';
@@ -123,14 +123,14 @@ export async function verifySignature(req: SignedRequest, parts: SignatureParts,
   }
   // The signature covers the body through its hash; a client that sends the hash in
   // x-amz-content-sha256 signs that value, which must then be the body's.
-  const payloadHash = createHash('sha256').update(req.body).digest('hex');
+  const payloadHash = hash('sha256', req.body, 'hex');
   const claimed = headers['x-amz-content-sha256'];
   if (claimed !== undefined && claimed !== payloadHash) throw new SqsError('SignatureDoesNotMatch', 'x-amz-content-sha256 is not the SHA-256 of the request body');
   const [path] = req.path.split('?', 1);
   const request: HttpRequest = { method: req.method, protocol: 'https:', hostname: headers.host!, path: path!, query: req.query, headers, body: req.body };
   const canonical = CANONICAL.of(request, new Set(parts.signedHeaders), payloadHash);
   const scope = `${parts.date}/${parts.region}/${parts.service}/aws4_request`;
-  const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
+  const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${hash('sha256', canonical, 'hex')}`;
   const a = createHmac('sha256', signingKey(secret, parts.date, parts.region, parts.service)).update(stringToSign).digest();
   const b = Buffer.from(parts.signature, 'hex');
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
