@@ -35,7 +35,7 @@ async function closedLoops(total: number, loops: number, step: () => Promise<num
   return done / ((performance.now() - startedAt) / 1000);
 }
 
-export async function sdkLoop(url: string, credentials: { accessKeyId: string; secretAccessKey: string }, total: number): Promise<number> {
+async function sdkLoop(url: string, credentials: { accessKeyId: string; secretAccessKey: string }, total: number): Promise<number> {
   // The SDK's default HTTP handler (keep-alive, 50 sockets), as a program would use it.
   const sqs = new SQSClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
   try {
@@ -56,7 +56,7 @@ export async function sdkLoop(url: string, credentials: { accessKeyId: string; s
 }
 
 /** The same loop on the WebSocket client: addMany of 10, up to 10 leased through a subscription, acked. */
-export async function wsLoop(spool: RemoteSpool, total: number): Promise<number> {
+async function wsLoop(spool: RemoteSpool, total: number): Promise<number> {
   const queue = spool.queue('bench-ws');
   const ready: Job[] = [];
   const waiters: (() => void)[] = [];
