@@ -39,6 +39,11 @@ describe('SigV4 verification', () => {
     await request(VECTORS[0], { now: AT + SKEW });
     await assert.rejects(request(VECTORS[0], { now: AT + SKEW + 1 }), refusedWith('RequestExpired'));
     await assert.rejects(request(VECTORS[0], { now: AT - SKEW - 1 }), refusedWith('RequestExpired'));
+    // The same signature with X-Amz-Date left out of the signed headers: the date is not covered.
+    const v = VECTORS[0];
+    const unsignedDate = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Signature=${v.signature}`;
+    await assert.rejects(verifySignature({ method: 'GET', path: '/', query: {}, headers: { host: 'example.amazonaws.com', 'x-amz-date': '20150830T123600Z', authorization: unsignedDate }, body: Buffer.alloc(0) },
+      parseAuthorization(unsignedDate), SECRET, AT, SKEW), refusedWith('IncompleteSignature'));
     assert.throws(() => parseAuthorization(undefined), refusedWith('InvalidClientTokenId'));
     assert.throws(() => parseAuthorization('Bearer spool_x'), refusedWith('IncompleteSignature'));
   });

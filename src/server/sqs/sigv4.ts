@@ -103,7 +103,7 @@ function signingKey(secret: string, date: string, region: string, service: strin
 /**
  * Checks a request's signature with `secret`.
  * @param skewMs how far the request's X-Amz-Date may be from `now`.
- * @throws SqsError IncompleteSignature (no signed date, host not signed), RequestExpired (out of the skew window), SignatureDoesNotMatch.
+ * @throws SqsError IncompleteSignature (no signed date, host or date not signed), RequestExpired (out of the skew window), SignatureDoesNotMatch.
  */
 export async function verifySignature(req: SignedRequest, parts: SignatureParts, secret: string, now: number, skewMs: number): Promise<void> {
   const amzDate = header(req.headers, 'x-amz-date');
@@ -115,6 +115,8 @@ export async function verifySignature(req: SignedRequest, parts: SignatureParts,
     throw new SqsError('RequestExpired', `Request has expired: signed at ${new Date(at).toISOString()}, this server's time is ${new Date(now).toISOString()} (at most ${skewMs / 1000} s apart)`);
   }
   if (!parts.signedHeaders.includes('host')) throw new SqsError('IncompleteSignature', 'the Host header must be signed');
+  // The signing time must be covered by the signature, or a captured request could be replayed with a new one.
+  if (!parts.signedHeaders.includes('x-amz-date')) throw new SqsError('IncompleteSignature', 'the X-Amz-Date header must be signed');
   const headers: Record<string, string> = {};
   for (const name of parts.signedHeaders) {
     const value = header(req.headers, name);
