@@ -150,3 +150,23 @@ export function processMemory(pid: number): { rssBytes: number; peakRssBytes: nu
   };
   return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
 }
+
+/** Linux's clock tick for /proc/<pid>/stat times (USER_HZ: 100 on every mainstream build). */
+const USER_HZ = 100;
+
+/**
+ * CPU time a process has used (user + system), from `/proc/<pid>/stat` (Linux), in
+ * microseconds, with the kernel's 10 ms resolution; null where /proc is not there. CPU time
+ * per unit of work stays meaningful on a loaded machine, where throughput does not.
+ */
+export function processCpuMicros(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th field, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / USER_HZ;
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListDeadLetterSourceQueuesCommand,
-  ReceiveMessageCommand, SendMessageCommand, SQSServiceException, StartMessageMoveTaskCommand, type Message, type SQSClient,
+  ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSServiceException, StartMessageMoveTaskCommand, type Message, type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startSqsBroker, suiteCleanup, waitFor, type SqsBroker } from './support/sqs.ts';
 
@@ -33,6 +33,21 @@ describe('SQS endpoint flows through @aws-sdk/client-sqs', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'wake up' }));
     const { Messages } = await waiting;
     assert.equal(Messages?.[0]?.Body, 'wake up');
+  });
+
+  it('concurrent receives each get their own messages, and every message leased went to one of them', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'together' }));
+    for (let i = 0; i < 25; i += 10) {
+      const n = Math.min(10, 25 - i);
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: n }, (_, k) => ({ Id: `m${i + k}`, MessageBody: `body ${i + k}` })) }));
+    }
+    const got = await Promise.all(Array.from({ length: 4 }, () => sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))));
+    const bodies = got.flatMap((r) => (r.Messages ?? []).map((m) => m.Body));
+    assert.ok(got.every((r) => (r.Messages ?? []).length <= 10));
+    assert.equal(bodies.length, 25, 'all 25 messages were received');
+    assert.equal(new Set(bodies).size, 25, 'no message went to two receives');
+    const c = await counts(QueueUrl!);
+    assert.deepEqual([c.ApproximateNumberOfMessages, c.ApproximateNumberOfMessagesNotVisible], ['0', '25'], 'in flight: exactly what was handed out');
   });
 
   it('redelivers after the visibility timeout with a higher receive count; a stale receipt handle settles nothing', async () => {

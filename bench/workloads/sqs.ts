@@ -5,7 +5,9 @@
  * and every WebSocket session authenticated). Each of `loops` loops in this process sends a batch
  * of 10, receives up to 10 (a long poll) and deletes what it received, until `messages` are
  * deleted; the figure is messages deleted per second. Bars (docs/sqs.md): the SDK loop at least
- * 5,000/s on the 2-core machine, and at least half of the WebSocket loop.
+ * 5,000/s on the 2-core machine, and at least half of the WebSocket loop. The log also gives the
+ * CPU time per message of the broker and of this (client) process in each loop, which a loaded
+ * machine does not skew as it skews messages per second.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteMessageBatchCommand, CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Spool, type Job, type RemoteSpool } from '../../src/index.ts';
-import { startBrokerProcess } from '../broker-process.ts';
+import { processCpuMicros, startBrokerProcess } from '../broker-process.ts';
 import { check, count, withStallGuard, type RunContext, type RunFigures } from './run-context.ts';
 
 export const SQS_LOOP = { messages: 60_000, loops: 16, batch: 10 } as const;
@@ -80,6 +82,17 @@ async function wsLoop(spool: RemoteSpool, total: number): Promise<number> {
   }
 }
 
+/** Runs `loop`, with the CPU microseconds per message it cost the broker (null without /proc) and this process. */
+async function withCpu(brokerPid: number, total: number, loop: () => Promise<number>): Promise<{ rate: number; cpu: string }> {
+  const broker0 = processCpuMicros(brokerPid);
+  const client0 = process.cpuUsage();
+  const rate = await loop();
+  const broker1 = processCpuMicros(brokerPid);
+  const client = process.cpuUsage(client0);
+  const brokerText = broker0 === null || broker1 === null ? 'broker ?' : `broker ${Math.round((broker1 - broker0) / total)}`;
+  return { rate, cpu: `${brokerText} + client ${Math.round((client.user + client.system) / total)} µs CPU/message` };
+}
+
 export async function sqsLoops(ctx: RunContext, total: number): Promise<RunFigures> {
   const dataDir = join(ctx.targetContext.dataDir, 'sqs-broker');
   mkdirSync(dataDir, { recursive: true });
@@ -88,17 +101,17 @@ export async function sqsLoops(ctx: RunContext, total: number): Promise<RunFigur
   const broker = await startBrokerProcess({ dataDir, sqs: true });
   try {
     check(broker.sqsUrl !== undefined, 'the broker printed no sqsUrl');
-    const sdk = await sdkLoop(broker.sqsUrl!, made, total);
+    const sdk = await withCpu(broker.pid, total, () => sdkLoop(broker.sqsUrl!, made, total));
     const spool = await Spool.connect(broker.wsUrl, { token: made.token });
-    let ws: number;
+    let ws: { rate: number; cpu: string };
     try {
-      ws = await wsLoop(spool, total);
+      ws = await withCpu(broker.pid, total, () => wsLoop(spool, total));
     } finally {
       await spool.close();
     }
     ctx.log(`SQS loop: ${count(total)} messages, ${SQS_LOOP.loops} loops of SendMessageBatch(10) + ReceiveMessage(10, long poll) + DeleteMessageBatch: `
-      + `AWS SDK ${count(Math.round(sdk))}/s, WebSocket client ${count(Math.round(ws))}/s (SDK/WebSocket ${(sdk / ws).toFixed(2)})`);
-    return { 'SQS-sdk': sdk, 'SQS-ws': ws };
+      + `AWS SDK ${count(Math.round(sdk.rate))}/s (${sdk.cpu}), WebSocket client ${count(Math.round(ws.rate))}/s (${ws.cpu}) (SDK/WebSocket ${(sdk.rate / ws.rate).toFixed(2)})`);
+    return { 'SQS-sdk': sdk.rate, 'SQS-ws': ws.rate };
   } finally {
     await broker.stop();
   }

@@ -1,14 +1,16 @@
 import type { Job } from '../core/job.ts';
 import type { OperationHost } from './operations.ts';
+import { claimPooled } from './receive-pool.ts';
 
 /**
- * Long poll: jobs at once if there are any, else wait up to `waitMs` for the first
+ * Long poll: jobs at once if there are any (claimed together with the queue's other
+ * receives of the moment: receive-pool.ts), else wait up to `waitMs` for the first
  * ones pushed to a temporary subscription. A closed request ends the wait; jobs are
  * never handed to a request that is gone (the subscription closes first, and a claim
  * in flight then gives its jobs back).
  */
 export async function receive(spool: OperationHost, queue: string, max: number, waitMs: number, aborted: AbortSignal, tags: readonly string[] = []): Promise<Job[]> {
-  const now = await spool.claim(queue, max, { tags });
+  const now = await claimPooled(spool, queue, max, aborted, tags);
   if (now.length > 0 || waitMs === 0 || aborted.aborted) return now;
   return new Promise<Job[]>((resolve) => {
     let done = false;

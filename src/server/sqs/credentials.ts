@@ -40,6 +40,8 @@ export function sqsCredentials(token: string): { accessKeyId: string; secretAcce
 
 interface Known {
   row: TokenRow | null;
+  /** The row's secret access key, derived once (an HMAC) rather than per request. */
+  secret: string | null;
   until: number;
 }
 
@@ -71,7 +73,8 @@ export class SqsCredentials {
     const now = this.#clock.now();
     let known = this.#known.get(id);
     if (!known || now >= known.until) {
-      known = { row: await this.#store.tokenGet(id), until: now + this.#cacheMs };
+      const row = await this.#store.tokenGet(id);
+      known = { row, secret: row ? secretOfHash(row.hash) : null, until: now + this.#cacheMs };
       if (this.#cacheMs > 0) {
         if (this.#known.size >= 10_000) this.#known.delete(this.#known.keys().next().value!);
         this.#known.set(id, known);
@@ -89,7 +92,7 @@ export class SqsCredentials {
       principal = principalOf(id, scopes);
       this.#principals.set(row, principal);
     }
-    return { secret: secretOfHash(row.hash), principal, tokenId: id };
+    return { secret: known.secret!, principal, tokenId: id };
   }
 }
 

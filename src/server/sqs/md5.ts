@@ -2,7 +2,7 @@
  * The MD5 digests SQS answers with, computed exactly as SQS computes them: the SDKs compute the
  * same and refuse a reply whose digests differ.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A message attribute as the JSON protocol carries it (BinaryValue in base64). */
 export interface MessageAttributeValue {
@@ -11,7 +11,8 @@ export interface MessageAttributeValue {
   BinaryValue?: string;
 }
 
-export const md5Hex = (data: string | Buffer): string => createHash('md5').update(data).digest('hex');
+// crypto.hash: the one-shot digest, cheaper than a Hash object for one buffer.
+export const md5Hex = (data: string | Buffer): string => hash('md5', data, 'hex');
 
 function lengthPrefixed(bytes: Buffer): Buffer {
   const len = Buffer.alloc(4);

@@ -107,9 +107,10 @@ export async function startSqsEndpoint(host: BrokerHost, options: SqsEndpointOpt
     return { principal, region: parts.region };
   }
 
-  function send(reply: FastifyReply, protocol: Protocol, requestId: string, status: number, json: unknown, xml: string): FastifyReply {
+  /** The reply in the request's protocol (the XML is written only for the Query protocol). */
+  function send(reply: FastifyReply, protocol: Protocol, requestId: string, status: number, json: unknown, xml: () => string): FastifyReply {
     void reply.header('x-amzn-requestid', requestId).status(status);
-    return protocol === 'json' ? reply.type(JSON_TYPE).send(JSON.stringify(json)) : reply.type('text/xml').send(xml);
+    return protocol === 'json' ? reply.type(JSON_TYPE).send(JSON.stringify(json)) : reply.type('text/xml').send(xml());
   }
 
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -135,14 +136,14 @@ export async function startSqsEndpoint(host: BrokerHost, options: SqsEndpointOpt
       });
       const ctx = new SqsContext(host, principal, gone.signal, region, `${scheme}://${req.headers.host ?? `${options.host}:${options.port}`}`, cache);
       const output = (await run(ctx, parsed.input)) as Record<string, unknown>;
-      return send(reply, protocol, requestId, 200, output, xmlResponse(action!, output, requestId));
+      return send(reply, protocol, requestId, 200, output, () => xmlResponse(action!, output, requestId));
     } catch (err) {
       const e = toSqsError(err);
       const { status, query, fault } = e.spec;
       if (status >= 500) log.write('request failed', 'error', { transport: 'sqs', action, err });
       else log.write('request failed', requestFailure(status, e.code, e.message, err).level, { transport: 'sqs', action, status, code: e.code, message: clientText(e.message) });
       void reply.header('x-amzn-query-error', `${query};${fault}`);
-      return send(reply, protocol, requestId, status, { __type: `com.amazonaws.sqs#${e.code}`, message: e.message }, xmlError(fault, query, e.message, requestId));
+      return send(reply, protocol, requestId, status, { __type: `com.amazonaws.sqs#${e.code}`, message: e.message }, () => xmlError(fault, query, e.message, requestId));
     }
   };
   app.route({ method: ['GET', 'POST'], url: '/*', handler: handle });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { SqsError } from './errors.ts';
-import { parseAuthorization, verifySignature } from './sigv4.ts';
+import { parseAuthorization, Sha256, verifySignature } from './sigv4.ts';
 
 /** AWS's published SigV4 test suite (aws-sig-v4-test-suite): credentials, scope and time of every case. */
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
@@ -38,7 +39,31 @@ describe('SigV4 verification', () => {
     await request(VECTORS[0], { now: AT + SKEW });
     await assert.rejects(request(VECTORS[0], { now: AT + SKEW + 1 }), refusedWith('RequestExpired'));
     await assert.rejects(request(VECTORS[0], { now: AT - SKEW - 1 }), refusedWith('RequestExpired'));
+    // The same signature with X-Amz-Date left out of the signed headers: the date is not covered.
+    const v = VECTORS[0];
+    const unsignedDate = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host, Signature=${v.signature}`;
+    await assert.rejects(verifySignature({ method: 'GET', path: '/', query: {}, headers: { host: 'example.amazonaws.com', 'x-amz-date': '20150830T123600Z', authorization: unsignedDate }, body: Buffer.alloc(0) },
+      parseAuthorization(unsignedDate), SECRET, AT, SKEW), refusedWith('IncompleteSignature'));
     assert.throws(() => parseAuthorization(undefined), refusedWith('InvalidClientTokenId'));
     assert.throws(() => parseAuthorization('Bearer spool_x'), refusedWith('IncompleteSignature'));
+  });
+
+  it('checks the body against a signed x-amz-content-sha256, and the secret, region and day against the signing key', async () => {
+    const sign = async (body: string, region: string, secret = SECRET) => {
+      const signer = new SignatureV4({ credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: secret }, region, service: 'sqs', sha256: Sha256, applyChecksum: true });
+      const signed = await signer.sign({ method: 'POST', protocol: 'https:', hostname: 'example.com', path: '/', query: {}, headers: { host: 'example.com' }, body }, { signingDate: new Date(AT) });
+      assert.ok(signed.headers['x-amz-content-sha256'], 'the signer sent the payload hash');
+      return signed.headers as Record<string, string>;
+    };
+    const verify = (headers: Record<string, string>, body: string, secret = SECRET) =>
+      verifySignature({ method: 'POST', path: '/', query: {}, headers, body: Buffer.from(body) }, parseAuthorization(headers.authorization), secret, AT, SKEW);
+    const headers = await sign('Action=SendMessage', 'eu-west-1');
+    await verify(headers, 'Action=SendMessage');
+    // The hash header is signed, but the body is not the one it hashes.
+    await assert.rejects(verify(headers, 'Action=PurgeQueue'), refusedWith('SignatureDoesNotMatch'));
+    // Signing keys of other regions and secrets are their own.
+    await verify(await sign('x', 'us-west-2'), 'x');
+    await assert.rejects(verify(await sign('x', 'us-west-2', 'other-secret'), 'x'), refusedWith('SignatureDoesNotMatch'));
+    await verify(await sign('x', 'us-west-2', 'other-secret'), 'x', 'other-secret');
   });
 });
