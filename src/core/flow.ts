@@ -79,7 +79,10 @@ export interface FlowChild {
 
 /** A flow's tree (`getFlow`): the parent as it is now (null once deleted), the rule, where it stands, and each child. */
 export interface Flow {
+  /** The parent's id. */
   id: string;
+  /** The parent's queue. */
+  queue: string;
   parent: Job | null;
   onChildFailure: FlowRule;
   state: FlowState;
