@@ -24,7 +24,7 @@ export const flow: Command = {
   name: 'flow',
   summary: 'add a flow (a parent job that runs once its children have finished), or show one',
   usage: [
-    "flow add <queue> <json> --children '<json array>' [--on-child-failure fail|ignore|continue] [--name <s>] [--priority <n>] [--max-attempts <n>]",
+    "flow add <queue> <json> --children '<json array>' [--on-child-failure <rule>] [--name <s>] [--priority <n>] [--max-attempts <n>]",
     'flow show <parent-id>',
   ],
   help: `  add    adds a parent job to <queue> with payload <json> and its children, all written
