@@ -65,6 +65,8 @@ export function flowsSuite(target: HarnessTarget): void {
         assert.equal(tree.state, 'ready');
         assert.ok(tree.settledAt !== null);
         assert.deepEqual([tree.parent?.state, ...tree.children.map((c) => c.job?.state)], ['completed', 'completed', 'completed']);
+        const [stats] = await h.api.stats('p');
+        assert.deepEqual([stats!.counts.scheduled, stats!.counts.ready, stats!.counts.completed], [0, 0, 1], 'the counts follow the parent');
       }));
 
     it('rule fail: the first failed child makes the parent dead at once, naming the child, without waiting for the others', () =>
@@ -78,6 +80,21 @@ export function flowsSuite(target: HarnessTarget): void {
         assert.match(dead.lastError ?? '', new RegExp(`child ${children[0]!.id} \\(queue a\\) is dead: .*card declined`));
         assert.equal((await h.api.get(children[1]!.id)).state, 'ready', 'the other child was not waited for');
         await waitFlow(h, parent.id, 'failed');
+        const [stats] = await h.api.stats('p');
+        assert.deepEqual([stats!.counts.scheduled, stats!.counts.dead], [0, 1], 'the counts follow the parent');
+      }));
+
+    it('a parent made ready takes its turn as a job added then would, under the priority policy too', () =>
+      withHarness(target, async (h) => {
+        await h.api.configureQueue('p', { policy: 'priority' });
+        const earlier = await h.api.queue('p').add('earlier', { priority: -1 }); // waits one aging step behind jobs of priority 0
+        const { parent } = await h.api.addFlow({ queue: 'p', payload: 'parent', onChildFailure: 'fail', children: [{ queue: 'a', payload: 1 }] });
+        h.api.work('a', async () => 'done');
+        await waitState(h, parent.id, 'ready');
+        await h.clock.advance(5);
+        const later = await h.api.queue('p').add('later');
+        const order = (await h.spool.claim('p', 3)).map((j) => j.id);
+        assert.deepEqual(order, [parent.id, later.id, earlier.id], 'the parent is served as a job added when it became ready, not at its waiting time');
       }));
 
     it('rule ignore: the parent runs once every child has finished, with the completed children only', () =>
@@ -105,6 +122,22 @@ export function flowsSuite(target: HarnessTarget): void {
         assert.deepEqual(seen.map((c) => [c.id, c.state, c.result]), [[children[0]!.id, 'completed', 'ok'], [children[1]!.id, 'dead', null]]);
         assert.match(seen[1]!.error ?? '', /broken/);
       }));
+
+    it('retention keeps the finished children of a waiting flow: their results reach the parent', () =>
+      withHarness(target, async (h) => {
+        const { parent, children } = await twoChildren(h, 'continue');
+        h.api.work('a', async () => 'kept');
+        await waitState(h, children[0]!.id, 'completed');
+        await h.clock.advance(1);
+        await h.spool.cleanup(); // completedRetentionMs 0: every other completed job would go
+        assert.equal((await h.api.get(children[0]!.id)).state, 'completed');
+        h.api.work('b', async () => 'second');
+        const ready = await waitState(h, parent.id, 'ready');
+        assert.deepEqual(ready.childResults?.map((c) => [c.state, c.result]), [['completed', 'kept'], ['completed', 'second']]);
+        await h.clock.advance(1);
+        await h.spool.cleanup(); // the flow has settled: its children are ordinary finished jobs again
+        assert.deepEqual((await h.api.getFlow(parent.id)).children.map((c) => c.job), [null, null]);
+      }, { completedRetentionMs: 0 }));
 
     it('a cancelled child and a deleted child count as failed: the parent never stays waiting', () =>
       withHarness(target, async (h) => {
