@@ -234,15 +234,8 @@ const jobFields: Record<string, Schema> = {
   concurrencyKey: { type: ['string', 'null'], description: 'The concurrency key the job was added with; null: none.' },
   requires: { type: 'array', items: { type: 'string' }, description: 'The resource tags a worker must carry to take the job, sorted; empty: any worker.' },
   childResults: {
-    type: 'array', description: 'Only on the parent of a flow (docs/flows.md), once its children have finished: how each ended, in the order they were given.',
-    items: {
-      type: 'object', required: ['id', 'queue', 'name', 'state', 'result', 'error'],
-      properties: {
-        id: jobId, queue: queueName, name: { type: 'string' }, state: { enum: ['completed', 'dead', 'cancelled', 'deleted'] },
-        result: { ...anyJson, description: "What the child's handler returned (completed), else null." },
-        error: { type: ['string', 'null'], description: "The child's last error (dead, cancelled), `deleted` for a child deleted before it finished, else null." },
-      },
-    },
+    type: 'array', description: "Only on the parent of a flow (docs/flows.md), once its children have finished: how each ended, in the order they were given, with what its handler returned (completed) and its last error (dead, cancelled; `deleted` for a deleted child).",
+    items: object({ id: jobId, queue: queueName, name: { type: 'string' }, state: { enum: ['completed', 'dead', 'cancelled', 'deleted'] }, result: anyJson, error: { type: ['string', 'null'] } }, ['id', 'queue', 'name', 'state', 'result', 'error']),
   },
 };
 
