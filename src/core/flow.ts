@@ -41,20 +41,8 @@ export interface FlowInput<P = unknown, C = unknown> extends Omit<FlowJobOptions
   children: readonly FlowChildInput<C>[];
 }
 
-/** How one child ended, as the parent's `childResults` and a flow's tree show it. */
-export type ChildOutcome = 'completed' | 'dead' | 'cancelled' | 'deleted';
-
-/** One finished child, as its parent's handler sees it in `job.childResults` (in the order the children were given). */
-export interface ChildResult {
-  id: string;
-  queue: string;
-  name: string;
-  state: ChildOutcome;
-  /** What the child's handler returned (completed), else null. */
-  result: unknown;
-  /** The child's last error (dead, cancelled), `deleted` for a child deleted before it finished, else null. */
-  error: string | null;
-}
+export type { ChildOutcome, ChildResult } from './flow-types.ts';
+import type { ChildResult } from './flow-types.ts';
 
 /** What `addFlow` wrote: the parent (scheduled, waiting for its children) and the children, in order. */
 export interface AddedFlow<P = unknown, C = unknown> {

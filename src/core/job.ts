@@ -1,4 +1,4 @@
-import type { ChildResult } from './flow.ts';
+import type { ChildResult } from './flow-types.ts';
 
 /** Where a job is in its life. See docs/architecture.md for the diagram. */
 export type JobState = 'scheduled' | 'ready' | 'active' | 'completed' | 'dead' | 'cancelled';
