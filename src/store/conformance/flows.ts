@@ -164,6 +164,15 @@ export function flowsSuite(target: HarnessTarget): void {
         assert.deepEqual(ready.childResults?.map((c) => c.state), ['deleted']);
       }));
 
+    it('a child that expired (not started within its ttlMs) counts as failed: the maintenance tick settles the parent', () =>
+      withHarness(target, async (h) => {
+        const { parent, children } = await h.api.addFlow({ queue: 'p', payload: 0, onChildFailure: 'fail', children: [{ queue: 'kids', payload: 1, ttlMs: 1000 }] });
+        await h.clock.advance(2000); // the ticks on the way: the TTL sweep, then the flow sweep
+        const dead = await waitState(h, parent.id, 'dead');
+        assert.match(dead.lastError ?? '', new RegExp(`child ${children[0]!.id} \\(queue kids\\) is dead: expired`));
+        assert.deepEqual(dead.childResults?.map((c) => [c.state, c.error]), [['dead', 'expired: not started within ttlMs']]);
+      }));
+
     it('the parent cancelled while it waits ends the flow; its children go on; a waiting parent cannot be retried', () =>
       withHarness(target, async (h) => {
         const { parent, children } = await twoChildren(h, 'fail');
