@@ -13,3 +13,19 @@ export function keyFollowsRunAt(config: unknown): boolean {
   const policy = typeof config === 'object' && config !== null ? (config as { policy?: unknown }).policy : undefined;
   return policy === 'priority' || policy === 'sjf';
 }
+
+/** A flow's children counted by the store without reading them whole: whether the parent still waits, how many are live (scheduled, ready, active), how many failed (dead, cancelled, gone). */
+export interface FlowTally {
+  waiting: number;
+  live: number;
+  failed: number;
+}
+
+/**
+ * Whether a flow must be read whole to be settled: not while its parent waits and some child is
+ * live, unless (rule `fail`) one has failed. Each settling of a flow tallies it first, so a flow of
+ * many children costs an ack of one of them a count, not a read of every child.
+ */
+export function mustSettle(rule: string, t: FlowTally): boolean {
+  return !(Number(t.waiting) > 0 && Number(t.live) > 0 && (rule !== 'fail' || Number(t.failed) === 0));
+}

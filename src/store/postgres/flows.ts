@@ -1,7 +1,7 @@
 import { decideFlow, FLOW_WAIT_AT, type FlowRule, type FlowState } from '../../core/flow.ts';
 import type { Job } from '../../core/job.ts';
 import type { FlowSelection, FlowSettled, NewFlow, StoredFlow } from '../flow-store.ts';
-import { keyFollowsRunAt } from '../flow-rows.ts';
+import { keyFollowsRunAt, mustSettle, type FlowTally } from '../flow-rows.ts';
 import { NIL_ID } from '../payload-search.ts';
 import { insertManyInTx, type PgInsertContext } from './inserts.ts';
 import type { TxExecutor } from './pg-client.ts';
@@ -56,6 +56,12 @@ export async function flowsSettle(ctx: PgInsertContext, select: FlowSelection, n
 
 async function settleOne(ctx: PgInsertContext, tx: TxExecutor, r: FlowRow, now: number): Promise<Exclude<FlowState, 'waiting'> | null> {
   const s = ctx.schema;
+  const [tally] = await tx.q(`SELECT (SELECT count(*) FROM ${s}.jobs WHERE id = $1 AND ${WAITING_PARENT})::int AS waiting,
+      count(*) FILTER (WHERE l.id IS NOT NULL)::int AS live,
+      count(*) FILTER (WHERE l.id IS NULL AND (f.id IS NULL OR f.state IN ('dead', 'cancelled')))::int AS failed
+    FROM ${s}.flow_children c LEFT JOIN ${s}.jobs l ON l.id = c.child_id LEFT JOIN ${s}.jobs_finished f ON f.id = c.child_id
+    WHERE c.parent_id = $1`, [r.parent_id]);
+  if (!mustSettle(r.rule, tally as unknown as FlowTally)) return null;
   const kids = await tx.q(`SELECT child_id, queue, name FROM ${s}.flow_children WHERE parent_id = $1 ORDER BY position`, [r.parent_id]) as unknown as { child_id: string; queue: string; name: string }[];
   const jobs = await readJobs(ctx, tx, [r.parent_id, ...kids.map((k) => k.child_id)]);
   const children = kids.map((k) => ({ id: k.child_id, queue: k.queue, name: k.name, job: jobs.get(k.child_id) ?? null }));

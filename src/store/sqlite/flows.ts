@@ -1,13 +1,13 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { decideFlow, FLOW_WAIT_AT, type FlowRule, type FlowState } from '../../core/flow.ts';
 import type { FlowSelection, FlowSettled, NewFlow, StoredFlow } from '../flow-store.ts';
-import { keyFollowsRunAt } from '../flow-rows.ts';
+import { keyFollowsRunAt, mustSettle, type FlowTally } from '../flow-rows.ts';
 import type { NewJobRow } from '../store-types.ts';
 import type { CountLedger } from './count-ledger.ts';
 import type { GroupCommit } from './group-commit.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 
-type Name = 'flowInsert' | 'childInsert' | 'byParent' | 'byChild' | 'page' | 'flow' | 'children' | 'job' | 'queueConfig' | 'ready' | 'dead' | 'state' | 'forget' | 'forgetChildren';
+type Name = 'tally' | 'flowInsert' | 'childInsert' | 'byParent' | 'byChild' | 'page' | 'flow' | 'children' | 'job' | 'queueConfig' | 'ready' | 'dead' | 'state' | 'forget' | 'forgetChildren';
 
 interface FlowRow { parent_id: string; queue: string; rule: FlowRule; state: FlowState; created_at: number; settled_at: number | null }
 
@@ -31,6 +31,10 @@ export class SqliteFlows {
     this.#insert = insert;
     const p = (sql: string) => db.prepare(sql);
     this.#s = {
+      tally: p(`SELECT (SELECT count(*) FROM jobs WHERE id = ?1 AND state = 'scheduled' AND run_at = ${FLOW_WAIT_AT}) AS waiting,
+                  coalesce(sum(j.state IN ('scheduled', 'ready', 'active')), 0) AS live,
+                  coalesce(sum(j.id IS NULL OR j.state IN ('dead', 'cancelled')), 0) AS failed
+                FROM flow_children c LEFT JOIN jobs j ON j.id = c.child_id WHERE c.parent_id = ?1`),
       flowInsert: p(`INSERT INTO flows (parent_id, queue, rule, state, created_at) VALUES (?, ?, ?, 'waiting', ?)`),
       childInsert: p(`INSERT INTO flow_children (child_id, parent_id, position, queue, name) VALUES (?, ?, ?, ?, ?)`),
       byParent: p(`SELECT * FROM flows WHERE parent_id = ? AND state = 'waiting'`),
@@ -89,6 +93,7 @@ export class SqliteFlows {
   }
 
   #settleOne(r: FlowRow, now: number): Exclude<FlowState, 'waiting'> | null {
+    if (!mustSettle(r.rule, this.#s.tally.get(r.parent_id) as unknown as FlowTally)) return null;
     const parent = this.#job(r.parent_id);
     const children = (this.#s.children.all(r.parent_id) as { child_id: string; queue: string; name: string }[])
       .map((c) => ({ id: c.child_id, queue: c.queue, name: c.name, job: this.#job(c.child_id) }));
