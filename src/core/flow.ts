@@ -5,9 +5,12 @@
  */
 import { InvalidArgumentError } from './errors.ts';
 import type { AddOptions } from './add-options.ts';
+import type { ChildResult } from './flow-types.ts';
 import type { Job } from './job.ts';
 import { describe } from './limits.ts';
 import { nearest } from './options.ts';
+
+export type { ChildOutcome, ChildResult } from './flow-types.ts';
 
 /**
  * What a failed child (dead, cancelled, deleted, or dead because it expired) does to its parent:
@@ -40,9 +43,6 @@ export interface FlowInput<P = unknown, C = unknown> extends Omit<FlowJobOptions
   /** 1 to `flowChildrenMax` (default 100) plain jobs; a child is never itself a flow. */
   children: readonly FlowChildInput<C>[];
 }
-
-export type { ChildOutcome, ChildResult } from './flow-types.ts';
-import type { ChildResult } from './flow-types.ts';
 
 /** What `addFlow` wrote: the parent (scheduled, waiting for its children) and the children, in order. */
 export interface AddedFlow<P = unknown, C = unknown> {
