@@ -8,7 +8,7 @@ const parent = job('p', 'scheduled', { runAt: FLOW_WAIT_AT });
 const child = (id: string, j: Job | null): SettlingChild => ({ id, queue: 'q', name: 'default', job: j });
 
 describe('decideFlow', () => {
-  it('ends the flow of a parent that no longer waits (cancelled, deleted, promoted by hand)', () => {
+  it('ends the flow of a parent that no longer waits (cancelled, deleted, or no longer at its waiting time)', () => {
     for (const p of [job('p', 'cancelled'), null, job('p', 'scheduled', { runAt: 5 })]) {
       assert.deepEqual(decideFlow('continue', p, [child('a', job('a', 'completed'))]), { kind: 'ended' });
     }

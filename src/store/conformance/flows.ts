@@ -151,17 +151,20 @@ export function flowsSuite(target: HarnessTarget): void {
         assert.deepEqual([tree.state, tree.children.map((c) => c.job?.state ?? null)], ['ready', ['cancelled', null]]);
       }));
 
-    it('a purged queue and a deleted queue fail their children: the sweep settles the parents', () =>
+    it('a purged queue, a deleted queue and a bulk cancel fail their children: the sweep settles the parents', () =>
       withHarness(target, async (h) => {
         const purged = await h.api.addFlow({ queue: 'p', payload: 0, onChildFailure: 'fail', children: [{ queue: 'kids', payload: 1 }] });
         const dropped = await h.api.addFlow({ queue: 'p', payload: 0, onChildFailure: 'continue', children: [{ queue: 'gone', payload: 1 }] });
+        const bulk = await h.api.addFlow({ queue: 'p', payload: 0, onChildFailure: 'continue', children: [{ queue: 'bulk', payload: 1 }] });
         assert.equal(await h.api.purge('kids'), 1);
         await h.api.deleteQueue('gone');
+        assert.equal((await h.api.bulk('cancel', { queue: 'bulk' })).changed, 1);
         await h.spool.runMaintenance(); // the leader's sweep: nothing else settles these
         const dead = await waitState(h, purged.parent.id, 'dead');
         assert.match(dead.lastError ?? '', new RegExp(`child ${purged.children[0]!.id} \\(queue kids\\) is deleted`));
         const ready = await waitState(h, dropped.parent.id, 'ready');
         assert.deepEqual(ready.childResults?.map((c) => c.state), ['deleted']);
+        assert.deepEqual((await waitState(h, bulk.parent.id, 'ready')).childResults?.map((c) => c.state), ['cancelled']);
       }));
 
     it('a child that expired (not started within its ttlMs) counts as failed: the maintenance tick settles the parent', () =>
