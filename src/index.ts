@@ -44,6 +44,7 @@ export type { AddOptions } from './core/add-options.ts';
 export type { DrainedOptions } from './core/drained.ts';
 export type { RequestOptions, WaitJobOptions } from './core/request.ts';
 export type { PublishOptions, Published, Binding, Bindings } from './core/publish.ts';
+export type { FlowInput, FlowChildInput, FlowJobOptions, FlowRule, AddedFlow, Flow, FlowChild, FlowState, ChildResult, ChildOutcome } from './core/flow.ts';
 export { EXPIRED_ERROR, DROPPED_ERROR } from './core/job.ts';
 export { LIMITS } from './core/limits.ts';
 export { ManualClock, systemClock, type Clock } from './core/clock.ts';
@@ -58,6 +59,7 @@ export type { AlertStore, StoredAlertRule, NewAlertEvent, AlertEvaluation, Alert
 export type { AlertKind, AlertState, AlertRuleInput, AlertRule, AlertEvent } from './alerts/types.ts';
 export type { CheckedAlertRule } from './alerts/rules.ts';
 export type { ScheduleStore, ScheduleFiring } from './store/schedule-store.ts';
+export type { FlowStore, NewFlow, StoredFlow, FlowSettled, FlowSelection } from './store/flow-store.ts';
 export type { Schedule, ScheduleInput, ScheduleJobOptions, ScheduleDefinition, CatchUp } from './core/schedule.ts';
 export type { AlertWebhookBody } from './alerts/webhook.ts';
 export { SqliteStore, type SqliteDurability, type SqliteStoreOptions } from './store/sqlite/sqlite-store.ts';

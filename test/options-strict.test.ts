@@ -82,7 +82,7 @@ describe('Spool.open', () => {
       progressMaxBytes: 256, jobLogMax: 10, jobLogLineMaxBytes: 128,
       maintenanceIntervalMs: 100, pollIntervalMs: 100, settingsRefreshMs: 0, completedRetentionMs: 0, deadRetentionMs: 0, cancelledRetentionMs: 0,
       busyTimeoutMs: 100, historyMax: 10, heartbeatIntervalMs: 1000, leaderLeaseMs: 1000,
-      alertRulesMax: 10, alertEventsMax: 100, alertWebhookTimeoutMs: 1000, alertDeliveryAttempts: 3, readTimeoutMs: 5000, idempotencyWindowMs: 60_000, queueFullWaitMs: 0, schedulesMax: 10, cronGraceMs: 1000, bindingsMax: 100,
+      alertRulesMax: 10, alertEventsMax: 100, alertWebhookTimeoutMs: 1000, alertDeliveryAttempts: 3, readTimeoutMs: 5000, idempotencyWindowMs: 60_000, queueFullWaitMs: 0, schedulesMax: 10, cronGraceMs: 1000, bindingsMax: 100, flowChildrenMax: 10,
       store: 'memory', durability: 'no-fsync', clock: systemClock, maintenance: false, schema: 'spool', notify: true, random: Math.random, onEvent: () => {}, ...quiet,
     };
     assert.deepEqual(Object.keys(options).sort(), [...OPEN_OPTION_KEYS].sort());

@@ -11,6 +11,7 @@ import type { QueueConfig, QueueConfigInput } from '../core/queue-config.ts';
 import type { AddOptions } from '../core/add-options.ts';
 import type { Binding, Bindings, PublishOptions, Published } from '../core/publish.ts';
 import type { DrainedOptions } from '../core/drained.ts';
+import type { AddedFlow, Flow, FlowInput } from '../core/flow.ts';
 import type { RequestOptions, WaitJobOptions } from '../core/request.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 import type { Schedule, ScheduleInput } from '../core/schedule.ts';
@@ -134,6 +135,15 @@ export interface SpoolOperations {
   bindings(): Promise<Bindings>;
   /** Sets where publishes that match no binding go (null: nowhere; they are only counted). */
   setUnroutedQueue(queue: string | null): Promise<void>;
+  /**
+   * Adds a flow (docs/flows.md): a parent job that waits until its children (in any queues) have
+   * finished, then runs with their results in `job.childResults`; `onChildFailure` says what a
+   * failed child does. The parent, the children and the flow are written together, or nothing.
+   * @throws InvalidArgumentError (more than `flowChildrenMax` children, a bad option); QueueFullError
+   */
+  addFlow<P = unknown, C = unknown>(flow: FlowInput<P, C>): Promise<AddedFlow<P, C>>;
+  /** A flow's tree: the parent and each child as they are now, the rule and where the flow stands. @throws JobNotFoundError when no flow has this parent */
+  getFlow(parentId: string): Promise<Flow>;
   /** The job with this id. @throws JobNotFoundError */
   get<P = unknown>(id: string): Promise<Job<P>>;
   /**

@@ -15,6 +15,7 @@ import { MANAGEMENT_OPERATIONS } from './operations/management.ts';
 import { QUEUE_OPERATIONS } from './operations/queues.ts';
 import { SCHEDULE_OPERATIONS } from './operations/schedules.ts';
 import { TOPIC_OPERATIONS } from './operations/topics.ts';
+import { FLOW_OPERATIONS } from './operations/flows.ts';
 import type { PublishOptions, Published } from '../core/publish.ts';
 import type * as S from './schemas.ts';
 
@@ -130,6 +131,7 @@ export const OPERATIONS = [
   ...ALERT_OPERATIONS,
   ...SCHEDULE_OPERATIONS,
   ...TOPIC_OPERATIONS,
+  ...FLOW_OPERATIONS,
 ] as const satisfies readonly Operation[];
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];

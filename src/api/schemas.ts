@@ -222,7 +222,7 @@ const jobFields: Record<string, Schema> = {
   runAt: { type: 'integer' }, attempt: { type: 'integer' }, maxAttempts: { type: 'integer' }, stalls: { type: 'integer' },
   maxStalls: { type: 'integer' }, leaseToken: { type: 'integer', description: 'The current lease token; 0 = never delivered. An ack must carry it.' },
   leaseExpiresAt: nullableInt, createdAt: { type: 'integer' }, updatedAt: { type: 'integer' }, finishedAt: nullableInt,
-  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', 'expired', 'dropped', null] },
+  lastError: { type: ['string', 'null'] }, result: anyJson, deadReason: { enum: ['max-attempts', 'poison', 'unrecoverable', 'expired', 'dropped', 'child-failed', null] },
   history: { type: 'array', items: attempt },
   timeoutMs: { type: 'integer', description: 'Longest one attempt may run, in ms; 0: no limit.' },
   progress: { ...anyJson, description: 'The last value a handler reported with job.progress(), or null.' },
@@ -233,6 +233,10 @@ const jobFields: Record<string, Schema> = {
   duplicate: { const: true, description: 'Only in the answer of an add: the add stored nothing, because this live job (scheduled, ready or active) holds its `uniqueKey`.' },
   concurrencyKey: { type: ['string', 'null'], description: 'The concurrency key the job was added with; null: none.' },
   requires: { type: 'array', items: { type: 'string' }, description: 'The resource tags a worker must carry to take the job, sorted; empty: any worker.' },
+  childResults: {
+    type: 'array', description: "Only on the parent of a flow (docs/flows.md), once its children have finished: how each ended, in the order they were given, with what its handler returned (completed) and its last error (dead, cancelled; `deleted` for a deleted child).",
+    items: object({ id: jobId, queue: queueName, name: { type: 'string' }, state: { enum: ['completed', 'dead', 'cancelled', 'deleted'] }, result: anyJson, error: { type: ['string', 'null'] } }, ['id', 'queue', 'name', 'state', 'result', 'error']),
+  },
 };
 
 /** The lines a job's handlers wrote with job.log(), oldest first. */

@@ -17,10 +17,10 @@ const OPERATOR: OperationContext = {
 
 /**
  * Operations that may create the SQLite store they run on: adding jobs, configuring a queue,
- * publishing and binding define things. The others need a store that exists, so a mistyped `--store` is
+ * publishing, binding and adding a flow define things. The others need a store that exists, so a mistyped `--store` is
  * an error (exit 5) instead of a new, empty store.
  */
-const CREATES_STORE: ReadonlySet<OperationName> = new Set(['addJobs', 'configureQueue', 'setSchedule', 'publish', 'bind', 'setUnroutedQueue']);
+const CREATES_STORE: ReadonlySet<OperationName> = new Set(['addJobs', 'configureQueue', 'setSchedule', 'publish', 'bind', 'setUnroutedQueue', 'addFlow']);
 
 /** Runs one operation of the table where the command runs; see {@link withOperations}. */
 export type Call = <T = unknown>(name: OperationName, input: Record<string, unknown>) => Promise<T>;

@@ -14,6 +14,7 @@ import { jobs } from './commands/jobs.ts';
 import { migrate } from './commands/migrate.ts';
 import { alert } from './commands/alert.ts';
 import { cron } from './commands/cron.ts';
+import { flow } from './commands/flow.ts';
 import { pause } from './commands/pause.ts';
 import { purge } from './commands/purge.ts';
 import { queue } from './commands/queue.ts';
@@ -35,7 +36,7 @@ import { resolveTarget } from './target.ts';
 import { packageVersion } from './version.ts';
 
 /** Every command, in the order `spool --help` lists them. */
-export const COMMANDS: readonly Command[] = [serve, add, publish, bind, unbind, bindings, stats, top, jobs, job, retry, cancel, del, pause, resume, purge, queue, alert, cron, wait, request, work, migrate, token];
+export const COMMANDS: readonly Command[] = [serve, add, publish, bind, unbind, bindings, stats, top, jobs, job, retry, cancel, del, pause, resume, purge, queue, alert, cron, flow, wait, request, work, migrate, token];
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code.

@@ -16,6 +16,7 @@ import { checkPayloadFilter } from '../engine/list-filter.ts';
 import { payloadQueryOf } from '../api/payload-query.ts';
 import type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, JobPage, ListOptions, QueueDeleted, SpoolClient } from '../api/contract.ts';
 import { Queue } from '../api/queue.ts';
+import { checkFlowInput, type AddedFlow, type Flow, type FlowInput } from '../core/flow.ts';
 import type { CallMethod, ItemResult, PublishedJob, PublishItem } from '../protocol/frames.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
@@ -168,6 +169,21 @@ export class RemoteSpool implements SpoolClient {
 
   get<P = unknown>(id: string): Promise<Job<P>> {
     return this.#call('get', { jobId: id }) as Promise<Job<P>>;
+  }
+
+  /**
+   * Checked here as the engine checks it (the broker's own flowChildrenMax applies there). Never
+   * sent again after a lost connection (a flow has no idempotency key): the call then fails with
+   * ConnectionLostError, and getFlow or a listing says whether it was written.
+   */
+  async addFlow<P = unknown, C = unknown>(flow: FlowInput<P, C>): Promise<AddedFlow<P, C>> {
+    const { children, ...parent } = checkFlowInput(flow, LIMITS.flowChildrenMax.max);
+    const params = { ...parent, children: children.map((c) => (c.runAt instanceof Date ? { ...c, runAt: c.runAt.getTime() } : c)) };
+    return (await this.#conn.request({ op: 'call', method: 'addFlow', params }, false)).value as AddedFlow<P, C>;
+  }
+
+  getFlow(parentId: string): Promise<Flow> {
+    return this.#call('getFlow', { jobId: parentId }) as Promise<Flow>;
   }
 
   /** Long polls of the broker until the job has finished (remote-waits.ts). @throws JobWaitTimeoutError; JobNotFoundError */

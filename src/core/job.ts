@@ -1,3 +1,5 @@
+import type { ChildResult } from './flow-types.ts';
+
 /** Where a job is in its life. See docs/architecture.md for the diagram. */
 export type JobState = 'scheduled' | 'ready' | 'active' | 'completed' | 'dead' | 'cancelled';
 
@@ -15,7 +17,7 @@ export type AttemptOutcome =
   | 'cancelled'; // the job was cancelled while running
 
 /** Why a job ended up dead. */
-export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable' | 'expired' | 'dropped';
+export type DeadReason = 'max-attempts' | 'poison' | 'unrecoverable' | 'expired' | 'dropped' | 'child-failed';
 
 /** The last error of a job that was not started within its `ttlMs` (its deadReason is `expired`). */
 export const EXPIRED_ERROR = 'expired: not started within ttlMs';
@@ -109,6 +111,11 @@ export interface Job<P = unknown> {
    * `['gpu', 'region:eu']`), without repeats and sorted; empty when any worker may take it.
    */
   requires: string[];
+  /**
+   * Only on the parent of a flow (docs/flows.md), once its children have finished: how each
+   * ended (in the order they were given), with its result or error. Absent on every other job.
+   */
+  childResults?: ChildResult[];
 }
 
 /**

@@ -24,6 +24,7 @@ export const LIMITS = {
   payloadMaxBytes: { default: 1 * MiB, min: 1 * KiB, max: 64 * MiB, doc: 'Largest job payload, measured as UTF-8 JSON.' },
   resultMaxBytes: { default: 1 * MiB, min: 1 * KiB, max: 64 * MiB, doc: 'Largest handler result stored with a completed job.' },
   errorMaxBytes: { default: 8 * KiB, min: 256, max: 1 * MiB, doc: 'Longest error message kept per attempt; longer ones are cut.' },
+  flowChildrenMax: { default: 100, min: 1, max: 1000, doc: 'Most children one flow (`addFlow`) may have; its parent, its children and the flow are written in one transaction, and the parent\'s `childResults` hold a result per child.' },
   addManyMax: { default: 10_000, min: 1, max: 100_000, doc: 'Most jobs in one addMany call.' },
   priority: { default: 0, min: -1_000_000, max: 1_000_000, doc: 'Job priority; higher runs first.' },
   delayMs: { default: 0, min: 0, max: 10 * 365 * DAY, doc: 'How far in the future a job may be scheduled.' },

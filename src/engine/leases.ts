@@ -25,6 +25,8 @@ export interface LeaseDeps {
   noteDue(at: number): void;
   /** This process settled the job for good (completed or dead): waits on it read it again. */
   finished(jobId: string): void;
+  /** The job that just finished is a child of the flow of `parentId` (docs/flows.md): settle it. */
+  flowChildFinished(parentId: string): void;
   /** Shared stores: registers this process if it has not yet, and returns its id (extends take leases over for it). */
   owner(): Promise<string | undefined>;
   telemetry: Telemetry;
@@ -62,6 +64,7 @@ export class LeaseOps {
     this.#d.inflight.settled(lease);
     if (!r.ok) throw new StaleLeaseError(lease.jobId, lease.token, r.state, r.token);
     this.#d.finished(lease.jobId);
+    if (r.flowParent !== undefined) this.#d.flowChildFinished(r.flowParent);
     if (delivery) {
       this.#settled(delivery, 'completed');
       this.#slotFreed(delivery.queue);
@@ -122,6 +125,7 @@ export class LeaseOps {
     if (delivery) this.#settled(delivery, r.state === 'dead' ? 'dead' : 'failed');
     else this.#d.telemetry.settled(info.queue, r.state === 'dead' ? 'dead' : 'failed', null, null);
     if (r.state === 'dead') this.#d.finished(lease.jobId);
+    if (r.flowParent !== undefined) this.#d.flowChildFinished(r.flowParent);
     if (r.state === 'ready') this.#d.wake(info.queue);
     else this.#slotFreed(info.queue);
     if (r.state === 'scheduled') this.#d.noteDue(item.retryAt);

@@ -117,6 +117,8 @@ export interface OperatorDeps {
   forgetQueue(queue: string): void;
   /** A job was cancelled or deleted: waits on it (waitJob, request) read it again now. */
   finished(jobId: string): void;
+  /** Jobs were cancelled or deleted: settle the flows they are children of (docs/flows.md). */
+  flowJobsEnded(ids: readonly string[]): Promise<void>;
   /** Most jobs a bulk batch with a payload filter examines (searchScanMax). */
   searchScanMax: number;
 }
@@ -136,6 +138,7 @@ export class Operator {
     const { wasActive, token } = await cancelJob(this.#d.store, checkJobId(id), this.#d.clock.now());
     if (wasActive) this.#d.revoke({ jobId: id, token }, new StaleLeaseError(id, token, 'cancelled', token));
     this.#d.finished(id);
+    await this.#d.flowJobsEnded([id]);
   }
 
   async retry(id: string): Promise<void> {
@@ -145,6 +148,7 @@ export class Operator {
   async deleteJob(id: string): Promise<void> {
     await deleteJob(this.#d.store, id, this.#d.clock.now());
     this.#d.finished(id); // its waits read it again and answer JobNotFoundError
+    await this.#d.flowJobsEnded([id]);
   }
 
   /**

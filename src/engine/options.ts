@@ -55,6 +55,8 @@ export interface OpenOptions {
   alertRulesMax?: number;
   /** Most topic bindings a store keeps (see docs/routing.md). */
   bindingsMax?: number;
+  /** Most children one flow may have (see docs/flows.md). */
+  flowChildrenMax?: number;
   alertEventsMax?: number;
   alertWebhookTimeoutMs?: number;
   alertDeliveryAttempts?: number;
@@ -98,7 +100,7 @@ const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
   alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true, idempotencyWindowMs: true,
-  queueFullWaitMs: true, schedulesMax: true, cronGraceMs: true, bindingsMax: true,
+  queueFullWaitMs: true, schedulesMax: true, cronGraceMs: true, bindingsMax: true, flowChildrenMax: true,
 };
 export const OPEN_OPTION_KEYS: readonly (keyof OpenOptions)[] = Object.keys(OPEN_OPTIONS) as (keyof OpenOptions)[];
 
@@ -130,6 +132,8 @@ export interface EngineSettings {
   cron: { schedulesMax: number; graceMs: number };
   /** Most topic bindings a bind lets the store hold. */
   bindingsMax: number;
+  /** Most children one addFlow may give. */
+  flowChildrenMax: number;
 }
 
 /**
@@ -182,5 +186,6 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     queueFullWaitMs: checkLimit('queueFullWaitMs', options.queueFullWaitMs),
     cron: { schedulesMax: checkLimit('schedulesMax', options.schedulesMax), graceMs: checkLimit('cronGraceMs', options.cronGraceMs) },
     bindingsMax: checkLimit('bindingsMax', options.bindingsMax),
+    flowChildrenMax: checkLimit('flowChildrenMax', options.flowChildrenMax),
   };
 }

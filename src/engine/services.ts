@@ -11,6 +11,7 @@ import type { Lease } from '../core/job.ts';
 import type { Store } from '../store/store.ts';
 import { deleteFinished, reapLeases } from './duties.ts';
 import { processRetirement } from './process-retirement.ts';
+import { flowSweep } from './flows.ts';
 import type { EngineSettings } from './options.ts';
 
 /** What a service may ask of this process, applied after its work committed. */
@@ -176,7 +177,7 @@ export const countsRollup: Service = {
 
 /** The services every engine runs, in order. */
 export function defaultServices(settings: Pick<EngineSettings, 'retention' | 'idempotencyWindowMs'>): Service[] {
-  return [leaseReaper, ttlSweep, retention(settings), publishKeyExpiry(settings), keyBucketSweep(), processRetirement, countsRollup, vacuum()];
+  return [leaseReaper, ttlSweep, flowSweep(), retention(settings), publishKeyExpiry(settings), keyBucketSweep(), processRetirement, countsRollup, vacuum()];
 }
 
 /**

@@ -24,6 +24,7 @@ import { QueueSettings } from './queue-settings.ts';
 import { HeldQueues } from './held-queues.ts';
 import { AlertRules } from './alert-rules.ts';
 import { Cron } from './cron.ts';
+import { Flows } from './flows.ts';
 import { alertDelivery, alertEvaluation } from '../alerts/services.ts';
 
 /**
@@ -68,6 +69,7 @@ export interface SpoolParts {
   operator: Operator;
   alerts: AlertRules;
   cron: Cron;
+  flows: Flows;
   upkeep: Upkeep;
 }
 
@@ -133,12 +135,17 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   const leases = new LeaseOps({
     store, clock, settings, inflight, queues, random: options.random ?? Math.random, telemetry,
     wake: (queue) => dispatch.wake(queue), noteDue: (at) => upkeep.noteDue(at), finished: (jobId) => waits.finished(jobId),
+    flowChildFinished: (parentId) => flows.childFinished(parentId),
     owner: async () => (membership ? (await membership.start(), membership.id) : undefined),
   });
   const operator = new Operator({
     store, clock, revoke: (lease, reason) => inflight.revoke(lease, reason),
     wake: (queue) => dispatch.wake(queue), forgetQueue: (queue) => queues.forget(queue), searchScanMax: settings.searchScanMax,
-    finished: (jobId) => waits.finished(jobId),
+    finished: (jobId) => waits.finished(jobId), flowJobsEnded: (ids) => flows.jobsEnded(ids),
+  });
+  const flows = new Flows({
+    store, clock, settings, queues, telemetry, markHealthy: () => host.markHealthy(), reportError: (err, during) => host.reportError(err, during),
+    wake: (queue) => dispatch.wake(queue), noteDue: (at) => upkeep.noteDue(at), finished: (jobId) => waits.finished(jobId),
   });
   const alerts = new AlertRules(store, clock, settings.alerts);
   const cron = new Cron({
@@ -168,5 +175,5 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     // A step of the machine's clock, told once per step (a caller's clock, a ManualClock, is never stepped).
     ticked: options.clock === undefined ? clockEvents(clockStepWatch(), (e) => signals.emit(e)) : undefined,
   });
-  return { signals, queues, membership, held, claims, dispatch, room, intake, routing, reads, drain, waits, overview, leases, operator, alerts, cron, upkeep };
+  return { signals, queues, membership, held, claims, dispatch, room, intake, routing, reads, drain, waits, overview, leases, operator, alerts, cron, flows, upkeep };
 }

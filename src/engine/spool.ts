@@ -29,6 +29,7 @@ import { loadTracing } from '../tracing/tracing.ts';
 import { wireSpoolParts, type SpoolParts } from './spool-parts.ts';
 import type { AlertEvent, AlertRule, AlertRuleInput } from '../alerts/rules.ts';
 import type { Schedule, ScheduleInput } from '../core/schedule.ts';
+import type { AddedFlow, Flow, FlowInput } from '../core/flow.ts';
 
 export type { AddItem, ListOptions, OpenOptions, SpoolEvent } from './options.ts';
 
@@ -132,6 +133,10 @@ export class Spool implements SpoolClient {
   publishChecked<P>(topic: string, payload: P, options: PublishOptions | undefined, waitMs: number, authorize: (queues: readonly string[]) => void): Promise<Published<P>> {
     return this.#open(this.#p.routing).publish<P>(topic, payload, options, checkLimit('queueFullWaitMs', waitMs, 'waitMs'), authorize);
   }
+
+  // Flows (docs/flows.md; each is documented on SpoolOperations): a parent that runs once its children have finished.
+  addFlow<P = unknown, C = unknown>(flow: FlowInput<P, C>): Promise<AddedFlow<P, C>> { return this.#open(this.#p.flows).add<P, C>(flow); }
+  getFlow(parentId: string): Promise<Flow> { return this.#open(this.#p.flows).get(parentId); }
 
   /** The job with this id. @throws JobNotFoundError */
   async get<P = unknown>(id: string): Promise<Job<P>> { return this.#open(this.#p.reads).get<P>(id); }

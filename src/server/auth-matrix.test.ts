@@ -227,6 +227,12 @@ const MATRIX: Record<string, Omit<Row, 'expect' | 'public'> & { ok?: number; eve
   bind: { request: async () => ({ path: '/v1/bindings', body: { pattern: 'orders.*.created', queue: Q } }), ok: 201 },
   unbind: { request: async () => ({ path: `/v1/bindings?pattern=${encodeURIComponent('orders.#')}&queue=${Q}` }) },
   setUnroutedQueue: { request: async () => ({ path: '/v1/bindings/unrouted-queue', body: { queue: null } }) },
+  // A flow needs publish (and, read back, read) on the parent's queue and on every child's.
+  addFlow: { request: async () => ({ path: '/v1/flows', body: { queue: Q, payload: 1, onChildFailure: 'fail', children: [{ queue: 'orders.us', payload: 2 }] } }), ok: 201 },
+  getFlow: {
+    request: async () => ({ path: `/v1/flows/${(await spool.addFlow({ queue: Q, payload: 1, onChildFailure: 'fail', children: [{ queue: 'orders.us', payload: 2 }] })).parent.id}` }),
+    check: (_who, json) => assert.equal(json.state, 'waiting'),
+  },
   ack: settle('/v1/ack', {}),
   nack: settle('/v1/nack', { error: 'no' }),
   extend: settle('/v1/extend', { leaseMs: 60_000 }),

@@ -1,4 +1,5 @@
 import { requiresOf } from '../core/resource-tags.ts';
+import type { ChildResult } from '../core/flow.ts';
 import type { AttemptRecord, DeadReason, Job, JobState, JobTrace } from '../core/job.ts';
 
 /**
@@ -43,6 +44,8 @@ export interface JobRow<J = unknown> {
   concurrency_key: string | null;
   /** The job's required resource tags joined by commas; NULL when none. */
   requires: string | null;
+  /** A settled flow parent's children's outcomes (docs/flows.md); NULL on every other job. */
+  child_results?: J | null;
 }
 
 /** Maps a row to a Job; `decodeJson` turns a JSON column into its value. */
@@ -76,5 +79,6 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     cost: row.cost ?? null,
     concurrencyKey: row.concurrency_key ?? null,
     requires: requiresOf(row.requires),
+    ...(row.child_results === undefined || row.child_results === null ? {} : { childResults: decodeJson(row.child_results) as ChildResult[] }),
   };
 }

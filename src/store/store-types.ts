@@ -257,8 +257,9 @@ export interface ShortenItem {
  */
 export type LeaseMiss = { ok: false; state: JobState | null; token: number | null; error?: Error };
 /** Outcome of an operation that needs a held lease. When not ok, see {@link LeaseMiss}. */
-export type LeaseResult = { ok: true } | LeaseMiss;
-export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null } | LeaseMiss;
+/** `flowParent`: the job is a child of a flow (docs/flows.md) and just finished; the engine settles that flow next. */
+export type LeaseResult = { ok: true; flowParent?: string } | LeaseMiss;
+export type FailResult = { ok: true; state: JobState; deadReason: DeadReason | null; flowParent?: string } | LeaseMiss;
 export type ExtendResult = { ok: true; leaseExpiresAt: number } | LeaseMiss;
 /** Outcome of one item of a call whose items succeed or fail alone (see Store.jobsInsertEach). */
 export type ItemOutcome = { ok: true; existing?: string; duplicateOf?: string; dropped?: number } | { ok: false; error: Error };

@@ -3,6 +3,7 @@ import type { QueueConfig } from '../core/queue-config.ts';
 import type { AlertStore } from './alert-store.ts';
 import type { ConsumerAnnouncement } from './queue-stats.ts';
 import type { ScheduleStore } from './schedule-store.ts';
+import type { FlowStore } from './flow-store.ts';
 import type { NewTokenRow, TokenInfo, TokenRow, TokenUse } from './token-rows.ts';
 import type { CountsByQueue, ProcessSnapshot, ProcessSnapshots } from './snapshot-rows.ts';
 
@@ -16,6 +17,7 @@ import type {
 } from './store-types.ts';
 
 export type { ConsumerAnnouncement };
+export type { FlowSelection, FlowSettled, NewFlow, StoredFlow } from './flow-store.ts';
 export type { PublishItem, PublishOutcome, RoutingRow, StoredBinding } from './routing-rows.ts';
 export type { CountsByQueue, NewTokenRow, ProcessSnapshot, ProcessSnapshots, RateBucket, RateTaken, TokenInfo, TokenRow, TokenUse };
 // The rows, parameters and results of the methods below live in store-types.ts.
@@ -35,7 +37,7 @@ export type {
  * Time never comes from the store: the engine passes `now`, so a test clock
  * governs leases and delays on every driver alike.
  */
-export interface Store extends AlertStore, ScheduleStore {
+export interface Store extends AlertStore, ScheduleStore, FlowStore {
   readonly capabilities: StoreCapabilities;
   /** Human-readable location, e.g. the SQLite file path. */
   readonly location: string;

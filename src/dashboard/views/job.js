@@ -85,7 +85,7 @@ export function JobView({ id }) {
           <dt>stalls</dt><dd>${j.stalls} of ${j.maxStalls}</dd>
           <dt>priority</dt><dd>${j.priority}</dd>
           <dt>created</dt><dd>${time(j.createdAt)}</dd>
-          <dt>runs at</dt><dd>${time(j.runAt)}</dd>
+          <dt>runs at</dt><dd>${waitsForChildren(j) ? 'when its children have finished (a flow\'s parent)' : time(j.runAt)}</dd>
           <dt>updated</dt><dd>${time(j.updatedAt)}</dd>
           <dt>finished</dt><dd>${time(j.finishedAt)}</dd>
           ${j.leaseExpiresAt ? html`<dt>lease until</dt><dd>${time(j.leaseExpiresAt)}</dd>` : null}
@@ -101,6 +101,7 @@ export function JobView({ id }) {
     </div>
     <${JsonBlock} label="Payload" value=${j.payload} />
     ${j.state === 'completed' || j.result !== null ? html`<${JsonBlock} label="Result" value=${j.result} />` : null}
+    ${j.childResults ? html`<${JsonBlock} label="Child results" value=${j.childResults} />` : null}
     <${Timeline} job=${j} />
     <section aria-labelledby="logs-title">
       <h2 id="logs-title">Log</h2>
@@ -142,6 +143,9 @@ function Progress({ value }) {
     <pre class="progress-value" tabindex="0">${JSON.stringify(value, null, 2)}</pre>`;
 }
 
+/** A flow's parent waiting for its children: scheduled at a run time that never falls due (FLOW_WAIT_AT, docs/flows.md). @param {any} job */
+const waitsForChildren = (job) => job.state === 'scheduled' && job.runAt === 2 ** 52;
+
 /** Created → each attempt → finished, in time order. @param {{ job: any }} props */
 function Timeline({ job }) {
   /** @type {{ at: number, text: string, kind: string }[]} */
@@ -151,7 +155,8 @@ function Timeline({ job }) {
     events.push({ at: a.endedAt, text: `attempt ${a.attempt} ${a.outcome}${a.error ? `: ${a.error.split('\n')[0]}` : ''}`, kind: a.outcome });
   }
   if (job.state === 'active') events.push({ at: job.updatedAt, text: `attempt ${job.attempt} running (lease ${job.leaseToken})`, kind: 'active' });
-  if (job.state === 'scheduled' || job.state === 'ready') events.push({ at: job.runAt, text: job.state === 'scheduled' ? 'due to run' : 'waiting to run since', kind: job.state });
+  if (waitsForChildren(job)) events.push({ at: job.createdAt, text: 'waiting for its children (a flow\'s parent)', kind: job.state });
+  else if (job.state === 'scheduled' || job.state === 'ready') events.push({ at: job.runAt, text: job.state === 'scheduled' ? 'due to run' : 'waiting to run since', kind: job.state });
   if (job.finishedAt) events.push({ at: job.finishedAt, text: `finished: ${job.state}${job.deadReason ? ` (${job.deadReason})` : ''}`, kind: job.state });
   events.sort((a, b) => a.at - b.at);
   return html`<section aria-labelledby="timeline-title">

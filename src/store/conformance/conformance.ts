@@ -9,6 +9,7 @@ import { drainedSuite } from './drained.ts';
 import { encodingSuite } from './encoding.ts';
 import { enqueueSuite } from './enqueue.ts';
 import { fencingSuite } from './fencing.ts';
+import { flowsSuite } from './flows.ts';
 import { groupsSuite } from './groups.ts';
 import { idempotencySuite } from './idempotency.ts';
 import { jobFeaturesSuite } from './job-features.ts';
@@ -68,6 +69,7 @@ function suites(target: HarnessTarget): void {
   concurrencySuite(target);
   resourcesSuite(target);
   cronSuite(target);
+  flowsSuite(target);
 }
 
 /**

@@ -31,7 +31,7 @@ export async function jobsComplete(ctx: PgLeaseContext, items: readonly Complete
   const done = leasesOf(rows);
   const learned = items.filter((i) => i.learn && done.has(leaseKey(i.lease))).map((i) => i.learn!);
   if (learned.length > 0) await learn(ctx, learned);
-  return leaseResults((ids) => ctx.lookup(ids), items.map((i) => i.lease), done, () => ({ ok: true as const }), refused);
+  return leaseResults((ids) => ctx.lookup(ids), items.map((i) => i.lease), done, (r) => (r.flow_parent ? { ok: true as const, flowParent: r.flow_parent as string } : { ok: true as const }), refused);
 }
 
 /** Policy sjf: folds the run times of applied acks into their names' estimates. An estimate is a hint: a failure to store one fails no ack. */
@@ -62,8 +62,9 @@ export async function jobsFail(ctx: PgLeaseContext, items: readonly FailItem[], 
     },
     'record failed attempts', 'error', (i) => `record the failed attempt of job ${i.lease.jobId}`,
   );
-  const hits = leasesOf(rows as unknown as { id: string; token: number; state: JobState; dead_reason: DeadReason | null }[]);
-  return leaseResults((ids) => ctx.lookup(ids), items.map((i) => i.lease), hits, (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason }), refused);
+  const hits = leasesOf(rows as unknown as { id: string; token: number; state: JobState; dead_reason: DeadReason | null; flow_parent?: string | null }[]);
+  return leaseResults((ids) => ctx.lookup(ids), items.map((i) => i.lease), hits,
+    (r) => ({ ok: true as const, state: r.state, deadReason: r.dead_reason, ...(r.flow_parent ? { flowParent: r.flow_parent } : {}) }), refused);
 }
 
 export async function jobsExtend(ctx: PgLeaseContext, items: readonly ExtendItem[], now: number): Promise<ExtendResult[]> {

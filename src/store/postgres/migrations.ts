@@ -7,6 +7,7 @@
  */
 import { SCHEDULING_MIGRATIONS } from './migrations-scheduling.ts';
 import { ROUTING_MIGRATIONS } from './migrations-routing.ts';
+import { FLOW_MIGRATIONS } from './migrations-flows.ts';
 
 export interface PgMigration {
   version: number;
@@ -339,6 +340,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   ...SCHEDULING_MIGRATIONS,
   ...ROUTING_MIGRATIONS,
+  ...FLOW_MIGRATIONS,
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;

@@ -28,6 +28,8 @@ import type { Schedule, ScheduleDefinition } from '../../core/schedule.ts';
 import * as claims from './claims.ts';
 import * as inserts from './inserts.ts';
 import * as routing from './routing.ts';
+import * as flows from './flows.ts';
+import type { FlowSelection, FlowSettled, NewFlow, StoredFlow } from '../flow-store.ts';
 import type { PgInsertContext } from './inserts.ts';
 import * as leases from './leases.ts';
 import type { PgLeaseContext } from './leases.ts';
@@ -165,6 +167,12 @@ export class PostgresStore implements Store {
   bindingDelete(p: { pattern: string; queue: string }): Promise<boolean> { return routing.bindingDelete(this.#insertCtx(), p); }
   unroutedQueueSet(queue: string | null): Promise<void> { return routing.unroutedQueueSet(this.#insertCtx(), queue); }
   topicPublishEach(items: readonly PublishItem[]): Promise<PublishOutcome[]> { return routing.topicPublishEach(this.#insertCtx(), items); }
+
+  // Flows (see flows.ts).
+  flowInsert(flow: NewFlow): Promise<void> { return flows.flowInsert(this.#insertCtx(), flow); }
+  flowsSettle(select: FlowSelection, now: number): Promise<{ settled: FlowSettled[]; next: string | null }> { return flows.flowsSettle(this.#insertCtx(), select, now); }
+  flowRead(parentId: string): Promise<StoredFlow | null> { return flows.flowRead(this.#insertCtx(), parentId); }
+  flowsForget(limit: number): Promise<number> { return flows.flowsForget(this.#insertCtx(), limit); }
 
   // Inserts (see inserts.ts).
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> { return inserts.jobsInsertMany(this.#insertCtx(), rows, report); }

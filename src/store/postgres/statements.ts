@@ -8,6 +8,7 @@
 import { DROPPED_ERROR, EXPIRED_ERROR } from '../../core/job.ts';
 import { claimStatements } from './claim-statements.ts';
 import { insertStatements } from './insert-statements.ts';
+import { FLOW_WAIT_AT } from '../../core/flow.ts';
 import { FINISHED_JOB, FINISHED_STATES, finishOf, forced, LEASE_EXPIRED, liveAsFinished, LIVE_STATES, notify, PAST_DEADLINE } from './statement-parts.ts';
 
 export type PgStatements = ReturnType<typeof pgStatements>;
@@ -19,6 +20,8 @@ export function pgStatements(s: string, historyMax: number) {
     `'attempt', ${t}attempt, 'token', ${t}token, 'startedAt', ${t}started_at, 'endedAt', ${endedAt}::bigint, 'outcome', '${outcome}'` +
     `${error ? `, 'error', ${error}` : ''}))`;
   const finish = finishOf(s);
+  // The flow a job that just finished is a child of, if any (docs/flows.md): the ack reports it and the engine settles the flow.
+  const FLOW_PARENT = `(SELECT c.parent_id FROM ${s}.flow_children c WHERE c.child_id = id) AS flow_parent`;
 
   return {
     ...insertStatements(s),
@@ -53,7 +56,7 @@ export function pgStatements(s: string, historyMax: number) {
         DELETE FROM ${s}.jobs j USING input i WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
         RETURNING j.*, i.result AS new_result)
       ${finish('completed', '$4', hist('', 'completed', '$4'), 'last_error', 'new_result')}
-      RETURNING id, token`,
+      RETURNING id, token, ${FLOW_PARENT}`,
 
     // The first of a pair run in one transaction: attempts used up (or unrecoverable) → dead.
     failDead: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int8[], $5::int[]) AS t(id, token, error, retry_at, unrec)),
@@ -62,7 +65,7 @@ export function pgStatements(s: string, historyMax: number) {
         WHERE j.id = i.id AND j.token = i.token AND j.state = 'active' AND (i.unrec = 1 OR j.attempt >= j.max_attempts)
         RETURNING j.*, i.error AS new_error, i.unrec = 1 AS new_unrec)
       ${finish('dead', '$6', hist('', 'failed', '$6', 'new_error'), 'new_error', 'NULL::jsonb', "CASE WHEN new_unrec THEN 'unrecoverable' ELSE 'max-attempts' END")}
-      RETURNING id, token, state, dead_reason`,
+      RETURNING id, token, state, dead_reason, ${FLOW_PARENT}`,
     // The second: attempts left → scheduled after backoff (or ready at once).
     failRetry: `WITH input AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int8[], $5::int[]) AS t(id, token, error, retry_at, unrec)),
       upd AS (
@@ -117,13 +120,13 @@ export function pgStatements(s: string, historyMax: number) {
       SELECT * FROM a UNION ALL SELECT * FROM b`,
     retryFinished: `WITH moved AS (DELETE FROM ${s}.jobs_finished WHERE id = ANY($1::uuid[]) AND state IN ('dead', 'cancelled') RETURNING *)
       INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token,
-        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires)
+        created_at, updated_at, last_error, history, timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires, child_results)
       SELECT id, queue, name, payload, priority, 'ready', $2, 0, max_attempts, 0, max_stalls, token, created_at, $2, last_error, history,
-        timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires
+        timeout_ms, progress, logs, trace, group_key, cost, sort_key, concurrency_key, requires, child_results
       FROM moved
       RETURNING id, queue`,
     retryScheduled: `UPDATE ${s}.jobs SET state = 'ready', run_at = $2, updated_at = $2, expire_at = NULL
-      WHERE id = ANY($1::uuid[]) AND state = 'scheduled' RETURNING id, queue`,
+      WHERE id = ANY($1::uuid[]) AND state = 'scheduled' AND run_at <> ${FLOW_WAIT_AT} RETURNING id, queue`,
 
     lockExpired: `SELECT id FROM ${s}.jobs WHERE state = 'active' AND lease_expires_at <= $1
       ORDER BY lease_expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
@@ -149,8 +152,11 @@ export function pgStatements(s: string, historyMax: number) {
 
     purge: `DELETE FROM ${s}.jobs WHERE id IN (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND state IN ('ready', 'scheduled') LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+    // Not the children of waiting flows: the settling reads how they ended (docs/flows.md).
     deleteFinished: `DELETE FROM ${s}.jobs_finished WHERE id IN (
-        SELECT id FROM ${s}.jobs_finished WHERE state = $1 AND finished_at < $2 ORDER BY finished_at LIMIT $3)`,
+        SELECT id FROM ${s}.jobs_finished WHERE state = $1 AND finished_at < $2
+          AND id NOT IN (SELECT c.child_id FROM ${s}.flows f JOIN ${s}.flow_children c ON c.parent_id = f.parent_id WHERE f.state = 'waiting')
+        ORDER BY finished_at LIMIT $3)`,
 
     // Operator delete, after lockAny: never an active job, whatever happened since the lock (the state is checked by the delete).
     deleteLiveById: `DELETE FROM ${s}.jobs WHERE id = ANY($1::uuid[]) AND state <> 'active' RETURNING id, queue, state`,

@@ -25,7 +25,7 @@ export function jobsComplete(w: LeaseWrites, items: readonly CompleteItem[], now
       if (w.s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes !== 1) return leaseMiss(w, it.lease);
       w.counts.move(queueOf(w, it.lease.jobId), 'active', 'completed');
       if (it.learn) ordering.learn(w.s, it.learn);
-      return { ok: true as const };
+      return withFlowParent(w, it.lease.jobId, { ok: true as const });
     },
     (it, err) => refused(err, 'result', `complete job ${it.lease.jobId}`),
   );
@@ -41,7 +41,8 @@ export function jobsFail(w: LeaseWrites, items: readonly FailItem[], now: number
         | undefined;
       if (!row) return leaseMiss(w, it.lease);
       w.counts.move(row.queue, 'active', row.state);
-      return { ok: true as const, state: row.state, deadReason: row.dead_reason };
+      const done = { ok: true as const, state: row.state, deadReason: row.dead_reason };
+      return row.state === 'dead' ? withFlowParent(w, it.lease.jobId, done) : done;
     },
     (it, err) => refused(err, 'error', `record the failure of job ${it.lease.jobId}`),
   );
@@ -83,6 +84,12 @@ export function jobsRelease(w: LeaseWrites, leases: readonly Lease[], now: numbe
     w.counts.move(queueOf(w, lease.jobId), 'active', 'ready');
     return { ok: true as const };
   });
+}
+
+/** `result`, with the flow the job just finished is a child of, if any (docs/flows.md): the engine settles it next. */
+function withFlowParent<R extends { ok: true }>({ s }: LeaseWrites, id: string, result: R): R & { flowParent?: string } {
+  const row = s.flowParentOf.get(id) as { parent_id: string } | undefined;
+  return row ? { ...result, flowParent: row.parent_id } : result;
 }
 
 /** Why a lease-bearing operation matched no row: the job's state and token now. */

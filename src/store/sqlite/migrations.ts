@@ -5,6 +5,7 @@
  * Never edit a released migration: add the next number.
  */
 import { SCHEDULING_MIGRATIONS } from './migrations-scheduling.ts';
+import { FLOW_MIGRATIONS } from './migrations-flows.ts';
 
 export interface Migration {
   version: number;
@@ -259,6 +260,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   ...SCHEDULING_MIGRATIONS,
+  ...FLOW_MIGRATIONS,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

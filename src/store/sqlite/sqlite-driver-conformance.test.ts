@@ -22,7 +22,7 @@ const userVersion = (path: string, set?: number): number => {
 /** Faults shared by both factories: a directory is no database; a size cap fills up as a full disk does. */
 const faults = {
   unreachable: () => new SqliteStore({ path: dir }),
-  full: () => new SqliteStore({ path: join(dir, `full${n++}.db`), maxDatabaseBytes: 160 * 1024 }),
+  full: () => new SqliteStore({ path: join(dir, `full${n++}.db`), maxDatabaseBytes: 256 * 1024 }), // room above the empty schema (some 41 pages of 4 KiB)
 } satisfies Partial<DriverFactory>;
 
 const file: DriverFactory = {

@@ -166,8 +166,9 @@ describe('SQLite driver', () => {
 
   it('a full disk gives a clear error, loses nothing already accepted, and recovers', async () => {
     const path = freshPath();
-    // A size cap fills up the way a full disk does: SQLite reports SQLITE_FULL.
-    const spool = await Spool.open({ store: new SqliteStore({ path, maxDatabaseBytes: 160 * 1024 }), maintenance: false });
+    // A size cap fills up the way a full disk does: SQLite reports SQLITE_FULL. The empty schema
+    // takes some 41 pages of 4 KiB: the cap leaves room above it for a few batches.
+    const spool = await Spool.open({ store: new SqliteStore({ path, maxDatabaseBytes: 256 * 1024 }), maintenance: false });
     const q = spool.queue('q');
     const accepted: string[] = [];
     let failure: unknown;

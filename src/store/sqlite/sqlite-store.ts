@@ -33,6 +33,8 @@ import type { Schedule, ScheduleDefinition } from '../../core/schedule.ts';
 import { SqliteRateLimits } from './rate-limits.ts';
 import { SqliteWorkers } from './workers.ts';
 import { SqliteRouting } from './routing.ts';
+import { SqliteFlows } from './flows.ts';
+import type { FlowSelection, FlowSettled, NewFlow, StoredFlow } from '../flow-store.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
 
@@ -86,6 +88,7 @@ export class SqliteStore implements Store {
   readonly #workers: SqliteWorkers;
   readonly #bounds: SqliteBounds;
   readonly #routing: SqliteRouting;
+  readonly #flows: SqliteFlows;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -123,6 +126,7 @@ export class SqliteStore implements Store {
     this.#workers = new SqliteWorkers(this.#db, this.#group, this.#counts, historyMax);
     this.#bounds = new SqliteBounds(this.#db, this.#counts);
     this.#routing = new SqliteRouting(this.#db, this.#group, this.#counts, (rows, report) => void this.#insertAll(rows, report));
+    this.#flows = new SqliteFlows(this.#db, this.#group, this.#counts, (rows) => void this.#insertAll(rows), this.#s.get);
   }
 
   /** Groups committed so far; lets tests see group commit at work. */
@@ -163,6 +167,12 @@ export class SqliteStore implements Store {
   bindingDelete(p: { pattern: string; queue: string }): Promise<boolean> { return this.#routing.delete(p); }
   unroutedQueueSet(queue: string | null): Promise<void> { return this.#routing.setUnroutedQueue(queue); }
   topicPublishEach(items: readonly PublishItem[]): Promise<PublishOutcome[]> { return this.#routing.publishEach(items); }
+
+  // Flows (flows.ts).
+  flowInsert(flow: NewFlow): Promise<void> { return this.#flows.insert(flow); }
+  flowsSettle(select: FlowSelection, now: number): Promise<{ settled: FlowSettled[]; next: string | null }> { return this.#flows.settle(select, now); }
+  flowRead(parentId: string): Promise<StoredFlow | null> { return this.#guard(async () => this.#flows.read(parentId)); }
+  flowsForget(limit: number): Promise<number> { return this.#flows.forget(limit); }
 
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> {
     return this.#group.submit(() => Number(this.#s.publishKeysDelete.run(p.before, p.limit).changes));

@@ -4,6 +4,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { EXPIRED_ERROR, JOB_STATES } from '../../core/job.ts';
+import { FLOW_WAIT_AT } from '../../core/flow.ts';
 import { concurrencyPick, keyRateHeld, windowedRead, type ConcurrencyDialect, type KeyRateDialect } from '../concurrency-claim.ts';
 
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
@@ -110,12 +111,15 @@ const limitedClaim = (byKey: boolean, keyRate: boolean): string => `UPDATE jobs
   WHERE id IN (SELECT id FROM (${concurrencyPick(LIMITED, byKey, keyRate ? KEY_RATE : null)}))
   RETURNING ${JOB}, sort_key`;
 
+/** The children of waiting flows: retention keeps them, so the settling reads how they ended (a completed child's result). */
+const HELD_CHILDREN = `SELECT c.child_id FROM flows f JOIN flow_children c ON c.parent_id = f.parent_id WHERE f.state = 'waiting'`;
+
 /**
  * The columns a Job is read from: every one but `logs`, which can be large and which only
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
 const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
-  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost, concurrency_key, requires`;
+  created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost, concurrency_key, requires, child_results`;
 
 /**
  * Appends the log lines ?2 (a JSON array, or NULL for none) to `logs`, keeping the last ?3:
@@ -275,6 +279,8 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                    history = ${appendHistory(historyMax, 'completed')}
                  WHERE id = ? AND token = ? AND state = 'active'`),
     queueOf: p(`SELECT queue FROM jobs WHERE id = ?`),
+    // The flow a job that just finished is a child of (docs/flows.md): the ack reports it, and the engine settles the flow.
+    flowParentOf: p(`SELECT parent_id FROM flow_children WHERE child_id = ?`),
     // ?1 unrecoverable (0/1) · ?2 retryAt · ?3 now · ?4 error · ?5 id · ?6 token
     fail: p(`UPDATE jobs SET
                state = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN 'dead' WHEN ?2 > ?3 THEN 'scheduled' ELSE 'ready' END,
@@ -306,14 +312,14 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                 state = 'ready', run_at = ?, updated_at = ?, finished_at = NULL, dead_reason = NULL, expire_at = NULL,
                 -- A finished job comes back without its unique key: another live job may hold it by now.
                 unique_key = CASE WHEN state = 'scheduled' THEN unique_key ELSE NULL END
-              WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled')`),
+              WHERE id = ? AND state IN ('dead', 'cancelled', 'scheduled') AND NOT (state = 'scheduled' AND run_at = ${FLOW_WAIT_AT})`),
     // ?1 now · ?2 limit
     reap: p(reapWhere(historyMax, ACTIVE_EXPIRED)),
     // One statement per state, with the state as a literal: a bound parameter would keep SQLite from using the partial index.
     deleteFinished: {
-      completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING queue`),
-      dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING queue`),
-      cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? ORDER BY finished_at LIMIT ?) RETURNING queue`),
+      completed: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'completed' AND finished_at < ? AND id NOT IN (${HELD_CHILDREN}) ORDER BY finished_at LIMIT ?) RETURNING queue`),
+      dead: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'dead' AND finished_at < ? AND id NOT IN (${HELD_CHILDREN}) ORDER BY finished_at LIMIT ?) RETURNING queue`),
+      cancelled: p(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_finished WHERE state = 'cancelled' AND finished_at < ? AND id NOT IN (${HELD_CHILDREN}) ORDER BY finished_at LIMIT ?) RETURNING queue`),
     },
     // Operator delete: never an active job, checked by the statement that deletes.
     deleteJob: p(`DELETE FROM jobs WHERE id = ? AND state <> 'active'`),

@@ -16,6 +16,7 @@ import { queuesArea } from './queues.ts';
 import { rateLimitsArea } from './rate-limits.ts';
 import { claimPathsArea } from './claim-paths.ts';
 import { routingArea } from './routing.ts';
+import { flowsArea } from './flows.ts';
 import { reportArea } from './jobs-report.ts';
 import { settleArea } from './jobs-settle.ts';
 import { tokensArea } from './tokens.ts';
@@ -67,5 +68,6 @@ export function runDriverConformance(name: string, factory: DriverFactory, optio
     boundedArea(ctx);
     uniqueArea(ctx);
     schedulesArea(ctx);
+    flowsArea(ctx);
   });
 }
