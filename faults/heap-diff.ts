@@ -1,7 +1,8 @@
 // Counts a V8 heap snapshot's objects by type and name (constructor, for objects), and prints what
 // grew between two: first by size, then the objects by count, where state kept per event (per
 // failover, per job) shows as a count that grows with the events. Code compiled as a process warms
-// up grows too, and stops. Usage: node faults/heap-diff.ts first.heapsnapshot last.heapsnapshot [top]
+// up grows too, and stops. Objects of the constructors named after `top` are counted in both.
+// Usage: node faults/heap-diff.ts first.heapsnapshot last.heapsnapshot [top] [WebSocket Socket Map …]
 import { readFileSync } from 'node:fs';
 
 function counts(path: string): Map<string, { n: number; size: number }> {
@@ -26,7 +27,7 @@ function counts(path: string): Map<string, { n: number; size: number }> {
   }
   return out;
 }
-const [a, b, top] = process.argv.slice(2);
+const [a, b, top, ...named] = process.argv.slice(2);
 const ca = counts(a!), cb = counts(b!);
 const rows = [...new Set([...ca.keys(), ...cb.keys()])].map((k) => {
   const x = ca.get(k) ?? { n: 0, size: 0 }, y = cb.get(k) ?? { n: 0, size: 0 };
@@ -38,3 +39,4 @@ rows.sort((p, q) => q.ds - p.ds);
 for (const r of rows.slice(0, Number(top ?? 30))) console.log(`${String(r.dn).padStart(8)} objs ${String(r.ds).padStart(10)} B  now ${String(r.n).padStart(7)}  ${r.k}`);
 console.log('--- objects, closures, arrays by count growth');
 for (const r of rows.filter((r) => /^(object|closure|array|native|regexp|number|bigint|object shape|hidden):/.test(r.k) && r.k !== 'object shape:system / Map').sort((p, q) => q.dn - p.dn).slice(0, 25)) console.log(`${String(r.dn).padStart(8)} objs ${String(r.ds).padStart(10)} B  now ${String(r.n).padStart(7)}  ${r.k}`);
+for (const name of named) console.log(`${name}: ${ca.get(`object:${name}`)?.n ?? 0} → ${cb.get(`object:${name}`)?.n ?? 0}`);
