@@ -38,7 +38,7 @@ export class RemoteLeases {
    */
   reclaimHeld(): void {
     for (const [key, { lease, sub }] of this.#held) {
-      this.op('extend', { ...lease }).catch((err) => {
+      this.#send('extend', { ...lease }).catch((err) => {
         if ((err as { code?: string }).code !== 'STALE_LEASE' || !this.#held.delete(key)) return;
         sub.handlers.revoke(lease, err as Error);
       });
@@ -47,6 +47,20 @@ export class RemoteLeases {
 
   async op(op: LeaseOp, item: LeaseItem & Record<string, unknown>): Promise<unknown> {
     if (op !== 'extend') this.#held.delete(leaseKey(item));
+    try {
+      return await this.#send(op, item);
+    } catch (err) {
+      // An extend refused as stale: the lease is gone and its holder has just been told. Nothing
+      // will settle it now (a worker does not ack a lease it lost), and the broker that took it
+      // back may not be the one that delivered it, so no revoke comes to forget it by: kept, it
+      // would stay until the next reconnect, and without reconnects for ever.
+      if (op === 'extend' && (err as { code?: string }).code === 'STALE_LEASE') this.#held.delete(leaseKey(item));
+      throw err;
+    }
+  }
+
+  /** Sends one lease operation (batched per tick), leaving the held leases as they are. */
+  async #send(op: LeaseOp, item: LeaseItem & Record<string, unknown>): Promise<unknown> {
     let batcher = this.#ops.get(op);
     if (!batcher) {
       batcher = new Batcher(async (leases) => {

@@ -66,7 +66,6 @@ export class RemoteSpool implements SpoolClient {
   /** Lease operations, batched per op, and the leases this client holds. */
   readonly #leases: RemoteLeases;
   readonly #workers = new Set<Worker<any>>();
-  #everUp = false;
   #nextSub = 1;
   #closing: Promise<void> | null = null;
 
@@ -79,8 +78,9 @@ export class RemoteSpool implements SpoolClient {
     this.#onError = onError;
     conn.onUp = () => {
       for (const sub of this.#subs.values()) sub.reopen();
-      if (this.#everUp) this.#leases.reclaimHeld();
-      this.#everUp = true;
+      // Every onUp is a reconnect: the connection was up before this object was made (connect()
+      // awaits it), so the first welcome never reaches here. The leases held go through the new broker.
+      this.#leases.reclaimHeld();
     };
     conn.onPush = (frame) => {
       const sub = this.#subs.get(frame.sub);
