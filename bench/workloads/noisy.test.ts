@@ -69,3 +69,18 @@ test('a neighbour whose run process dies without ending it exits by itself', asy
   // No timing: wait for the state (the test's own timeout fails it if it never comes).
   while (alive(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
 });
+
+test('waiting for the neighbour to end holds the run process open until the run has returned', async () => {
+  // In a process of its own: the test runner's handles would keep the event loop alive here.
+  const script = `
+    const { withNoisyNeighbour } = await import(${JSON.stringify(new URL('./noisy.ts', import.meta.url).href)});
+    const result = await withNoisyNeighbour(() => {}, async () => 'returned');
+    process.stdout.write(result + '\\n');
+  `;
+  const runProcess = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  runProcess.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const [code] = (await once(runProcess, 'close')) as [number];
+  assert.equal(code, 0);
+  assert.equal(out, 'returned\n');
+});

@@ -42,6 +42,8 @@ export async function startNoisyNeighbour(): Promise<NoisyNeighbour> {
     pid: child.pid!,
     running,
     async stop() {
+      // Waiting for the exit must hold this process open: ref the child again first.
+      child.ref();
       if (running()) child.kill('SIGKILL');
       await exited;
     },
