@@ -3,7 +3,7 @@
  * selected targets, each run in a fresh child process, and reports the median
  * of the runs with min–max and the durability of every figure.
  *
- *   npm run bench                                   # every implemented target, W1–W7, W3-2w and C1000, table on stdout
+ *   npm run bench                                   # every implemented target, W1–W7, W4-noisy, W3-2w and C1000, table on stdout
  *   npm run --silent bench -- --json                       # the JSON array only, on stdout
  *   npm run bench -- --target spool-embedded --workload W3,W4
  *   npm run bench -- --workload W5-scale            # the scaling view: W5/W6 at 10k, 100k, 300k and 1m
