@@ -119,7 +119,8 @@ export function ratioLines(entries: readonly ReportEntry[]): string[] {
     }
     // A target measured beside its variant without metrics: what serving /metrics costs, per throughput figure.
     for (const e of entries) {
-      if (e.target !== target || e.unit !== 'jobs/s') continue;
+      // W7-rate is the rate offered, not a throughput: there is no cost to read in it.
+      if (e.target !== target || e.unit !== 'jobs/s' || e.workload === 'W7-rate') continue;
       const without = entries.find((x) => x.target === `${target}-nometrics` && x.workload === e.workload)?.value;
       if (without) out.push(`${target} ${e.workload} with /metrics / without (${target}-nometrics): ${(e.value / without).toFixed(3)}, a cost of ${((1 - e.value / without) * 100).toFixed(1)} %`);
     }
