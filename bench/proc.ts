@@ -56,7 +56,7 @@ export type ProcMessage =
       type: 'produced';
       added: number;
       lastAddedAt: number;
-      /** Paced: how far behind its schedule the latest add() call was made, at most (ms); 0 at full speed. */
+      /** Paced: how far behind its schedule an add() call was made, at most (ms); 0 at full speed. */
       maxLagMs: number;
     }
   | {

@@ -239,8 +239,8 @@ export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.optio
     ctx.keepHistogram?.('W7', histogram);
     const s = histogram.summary();
     log(
-      `W7 over ${seconds} s at ${count(ratePerS)} jobs/s offered: ${count(added)} added (${count((added / seconds))} jobs/s; the latest add() call ` +
-        `${maxLagMs.toFixed(1)} ms behind its schedule at most), ${count(inWindow)} completed in the window ` +
+      `W7 over ${seconds} s at ${count(ratePerS)} jobs/s offered: ${count(added)} added (${count((added / seconds))} jobs/s; add() calls at most ` +
+        `${maxLagMs.toFixed(1)} ms behind their schedule), ${count(inWindow)} completed in the window ` +
         `(${count(inWindow / seconds)} jobs/s; per worker process ${drained.map((r) => count(r.inWindow)).join(' / ')}), ` +
         `${count(added - completed)} left queued; add→complete ms p50 ${s.p50.toFixed(1)}, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`,
     );
