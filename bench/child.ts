@@ -7,7 +7,7 @@
  * (options: RunOptions, e.g. the PostgreSQL server) and reads exactly one JSON
  * line from stdout: `{ "durability": "...", "figures": { "W3": 41234 } }`, plus
  * `"histograms": { "W4": "<HdrHistogram compressed base64>" }` for the latency
- * runs (W4, W7), which the runner merges over the runs.
+ * runs (W4, W4-noisy, W7), which the runner merges over the runs.
  * When the runner shows a progress bar (options.progress), it starts the child
  * with an IPC channel, and the child sends `{ type: 'progress', phase, done, total }`
  * a few times a second.
@@ -25,7 +25,7 @@ import { RUNS, type ProgressFn, type RunOptions } from './workloads/index.ts';
 export interface ChildResult {
   durability: string;
   figures: Record<string, number>;
-  /** Latency histograms of the run (`W4`, `W7`), HdrHistogram's compressed base64 encoding. */
+  /** Latency histograms of the run (`W4`, `W4-noisy`, `W7`), HdrHistogram's compressed base64 encoding. */
   histograms?: Record<string, string>;
 }
 

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { PG_URL_ENV } from './postgres-server.ts';
 import { isTargetId, isTargetImplemented, TARGET_IDS, VARIANT_IDS, type TargetId } from './targets/index.ts';
 import { DEFAULT_WORKLOADS, selectWorkloads } from './workloads/catalog.ts';
+import { W7_RATE_MAX, W7_RATE_MIN } from './workloads/w7-pace.ts';
 
 const RUNS_DEFAULT = 3;
 const RUNS_MAX = 100;
@@ -19,7 +20,7 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO_DIR = join(BENCH_DIR, '..');
 /** The page `--write-docs` updates. */
 const DOCS_PAGE = join(REPO_DIR, 'docs', 'benchmarks.md');
-export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W1-topics,W3-2w,W3-policies,C1000,SQS,W5-scale] [--runs N] [--w7-seconds S]
+export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.join(',')}] [--workload W1,…,W7,W1-topics,W3-2w,W3-policies,W4-noisy,C1000,SQS,W5-scale] [--runs N] [--w7-seconds S] [--w7-rate R]
                         [--scale] [--quick] [--interleave] [--write-docs | --report PAGE] [--from RESULTS] [--no-progress] [--cpu-prof DIR]
   --json          print only the JSON array of results on stdout
   --target        targets to measure (default: every implemented one); the variants (${VARIANT_IDS.join(', ')}) only when named:
@@ -31,6 +32,8 @@ export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.jo
                   W3-policies (W3, W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed: W3 on a queue with a scheduling
                   policy, or a rate limit or per-key concurrency limit that does not bind, each with its ratio to W3)
                   only on the Spool targets;
+                  W4-noisy (W4 while a CPU-bound process the bench starts spins on the same machine; figures
+                  W4-noisy-p50 … W4-noisy-max) on every target;
                   C1000 (the broker's RSS with 1,000 idle client connections) only on broker targets;
                   SQS (not in the default) the SQS endpoint's loop through the AWS SDK and the same loop through
                   the WebSocket client, on a broker of its own (broker targets only; see docs/sqs.md)
@@ -39,6 +42,9 @@ export const USAGE = `usage: npm run bench -- [--json] [--target ${TARGET_IDS.jo
   --scale         add W5-scale to the workloads (the default set, or those --workload names)
   --runs          runs per workload; figures are their median (default ${RUNS_DEFAULT}, 1 with --quick; the workload definition asks for 3)
   --w7-seconds    length of the W7 window (default ${W7_SECONDS_DEFAULT}, ${W7_SECONDS_QUICK} with --quick; the workload definition asks for 60)
+  --w7-rate       the rate W7's producers offer in all, jobs/s, for every target (${W7_RATE_MIN}–${W7_RATE_MAX}); by default 70 % of
+                  the target's W3 measured in the same bench (the median of its W3 runs so far), and when W3 is not
+                  among the workloads, one W3 run first (not reported); the figure W7-rate reports the rate used
   --interleave    take each target's runs in turns (run 1 of every workload, then run 2, …) rather than all runs of one
                   workload in a row: for figures read as ratios of one another (the W3 variants / W3) on a shared machine
   --quick         smoke-run sizes: every workload on about a fiftieth of its jobs (W4 for 1 s); the figures only show that the runs work
@@ -57,6 +63,8 @@ export interface Options {
   selection: ReturnType<typeof selectWorkloads>;
   runs: number;
   w7Seconds: number;
+  /** W7's offered rate given with --w7-rate, or null: 70 % of each target's W3. */
+  w7Rate: number | null;
   cpuProfDir: string | null;
   quick: boolean;
   /** Take each target's runs in turns across its workloads (run 1 of each, then run 2, …). */
@@ -78,6 +86,7 @@ export function parseOptions(argv: string[]): Options {
       workload: { type: 'string', default: DEFAULT_WORKLOADS },
       runs: { type: 'string' },
       'w7-seconds': { type: 'string' },
+      'w7-rate': { type: 'string' },
       'cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
       interleave: { type: 'boolean', default: false },
@@ -110,6 +119,11 @@ export function parseOptions(argv: string[]): Options {
   const w7Text = values['w7-seconds'] ?? String(quick ? W7_SECONDS_QUICK : W7_SECONDS_DEFAULT);
   const w7Seconds = Number(w7Text);
   if (!Number.isInteger(w7Seconds) || w7Seconds < 1 || w7Seconds > 3600) throw new UsageError(`--w7-seconds must be an integer from 1 to 3600 (got ${w7Text})`);
+  const w7RateText = values['w7-rate'];
+  const w7Rate = w7RateText === undefined ? null : Number(w7RateText);
+  if (w7Rate !== null && (!Number.isInteger(w7Rate) || w7Rate < W7_RATE_MIN || w7Rate > W7_RATE_MAX)) {
+    throw new UsageError(`--w7-rate must be an integer from ${W7_RATE_MIN} to ${W7_RATE_MAX} jobs/s (got ${w7RateText})`);
+  }
   if (values['write-docs'] && values.report !== undefined) throw new UsageError('--write-docs and --report both name the page to update: give one');
   let selection: ReturnType<typeof selectWorkloads>;
   try {
@@ -123,6 +137,7 @@ export function parseOptions(argv: string[]): Options {
     selection,
     runs,
     w7Seconds,
+    w7Rate,
     cpuProfDir: values['cpu-prof'] === undefined ? null : resolve(values['cpu-prof']),
     quick,
     interleave: values.interleave,

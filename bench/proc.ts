@@ -8,8 +8,8 @@
  *
  * and drives it with messages (see ProcMessage / CoordinatorMessage):
  * it opens its target (attached to the shared store) and says `ready`; on `start`
- * a producer adds jobs, one `add()` per job with `inFlight` calls in flight, until
- * `endAt`, and a worker starts a no-op worker of `concurrency`; a worker reports
+ * a producer adds jobs, one `add()` per job with at most `inFlight` calls in flight, until
+ * `endAt`: at full speed, or on the fixed schedule of its `pace` (W7), and a worker starts a no-op worker of `concurrency`; a worker reports
  * `progress` every 100 ms and, on `stop`, closes and reports what it completed.
  * A worker with `measure: 'start'` (W4) starts before it says `ready` and records
  * add→handler-start instead of add→completion. An `idle` process opens
@@ -20,6 +20,7 @@ import { benchPayload, type BenchPayload } from './payload.ts';
 import type { Target, TargetContext, TargetWorker } from './target.ts';
 import { createTarget, isTargetId } from './targets/index.ts';
 import { epochNow } from './workloads/run-context.ts';
+import { dueAt, scheduledJobs, type ProducerPace } from './workloads/w7-pace.ts';
 
 /** The third argument of a proc. */
 export interface ProcSpec {
@@ -29,8 +30,10 @@ export interface ProcSpec {
   index: number;
   /** Worker: handlers at once. */
   concurrency: number;
-  /** Producer: add() calls in flight. */
+  /** Producer: add() calls in flight (at most, when paced). */
   inFlight: number;
+  /** Producer: add on this schedule (workloads/w7-pace.ts) rather than at full speed. */
+  pace?: ProducerPace;
   /**
    * Worker: what the latencies measure, from the payload's add time `t`: until the
    * completion is acknowledged (W7, the default), or until the handler starts (W4).
@@ -49,7 +52,13 @@ export type CoordinatorMessage =
 export type ProcMessage =
   | { type: 'ready' }
   | { type: 'progress'; count: number }
-  | { type: 'produced'; added: number; lastAddedAt: number }
+  | {
+      type: 'produced';
+      added: number;
+      lastAddedAt: number;
+      /** Paced: how far behind its schedule an add() call was made, at most (ms); 0 at full speed. */
+      maxLagMs: number;
+    }
   | {
       type: 'drained';
       /** Completions acknowledged by the store, in all. */
@@ -95,7 +104,49 @@ async function produce(add: (p: BenchPayload) => Promise<void>, spec: ProcSpec, 
   } finally {
     clearInterval(progress);
   }
-  return { type: 'produced', added, lastAddedAt };
+  return { type: 'produced', added, lastAddedAt, maxLagMs: 0 };
+}
+
+/** How often a paced producer's timer looks for jobs that have fallen due (as W4's producer). */
+const PACE_INTERVAL_MS = 1;
+
+/**
+ * A paced producer: job k is added once it is due (w7-pace.ts), in a burst when a
+ * timer fires late, with at most `inFlight` calls outstanding; a job that has to
+ * wait for a free call starts late, which `maxLagMs` reports. The payload's `t` is
+ * the add() call's time, as at full speed.
+ */
+async function producePaced(add: (p: BenchPayload) => Promise<void>, spec: ProcSpec, pace: ProducerPace, startAt: number, endAt: number): Promise<ProcMessage> {
+  const total = scheduledJobs(pace, startAt, endAt);
+  let next = 0;
+  let added = 0;
+  let inFlight = 0;
+  let lastAddedAt = 0;
+  let maxLagMs = 0;
+  const progress = setInterval(() => void send({ type: 'progress', count: added }), PROGRESS_INTERVAL_MS * 10);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const tick = (): void => {
+        const now = epochNow();
+        while (next < total && inFlight < spec.inFlight && dueAt(pace, startAt, next) <= now) {
+          maxLagMs = Math.max(maxLagMs, now - dueAt(pace, startAt, next));
+          inFlight++;
+          add({ ...benchPayload(next++ * 16 + spec.index), t: epochNow() }).then(() => {
+            inFlight--;
+            added++;
+            lastAddedAt = epochNow();
+            if (added === total) resolve();
+          }, reject);
+        }
+        if (next < total) setTimeout(tick, PACE_INTERVAL_MS);
+      };
+      if (total === 0) resolve();
+      else tick();
+    });
+  } finally {
+    clearInterval(progress);
+  }
+  return { type: 'produced', added, lastAddedAt, maxLagMs };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -113,7 +164,8 @@ async function main(argv: string[]): Promise<void> {
       const start = await nextMessage();
       if (start.type !== 'start') throw new Error(`expected start, got ${start.type}`);
       if (start.endAt === null) throw new Error('a producer needs an endAt');
-      await send(await produce((p) => target.addOne(p), spec, start.endAt));
+      const add = (p: BenchPayload): Promise<void> => target.addOne(p);
+      await send(await (spec.pace ? producePaced(add, spec, spec.pace, start.startAt, start.endAt) : produce(add, spec, start.endAt)));
       return;
     }
     await work(target, spec);

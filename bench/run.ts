@@ -3,7 +3,7 @@
  * selected targets, each run in a fresh child process, and reports the median
  * of the runs with min–max and the durability of every figure.
  *
- *   npm run bench                                   # every implemented target, W1–W7, W3-2w and C1000, table on stdout
+ *   npm run bench                                   # every implemented target, W1–W7, W4-noisy, W3-2w and C1000, table on stdout
  *   npm run --silent bench -- --json                       # the JSON array only, on stdout
  *   npm run bench -- --target spool-embedded --workload W3,W4
  *   npm run bench -- --workload W5-scale            # the scaling view: W5/W6 at 10k, 100k, 300k and 1m
@@ -42,6 +42,7 @@ import { runOrder } from './run-order.ts';
 import { summarize } from './stats.ts';
 import { isTargetImplemented, skipReason, targetNeedsPostgres, targetSupports, type TargetId } from './targets/index.ts';
 import { figuresFor, FIGURES, type RunKind } from './workloads/catalog.ts';
+import { needsW3ForW7, w7Rate } from './workloads/w7-pace.ts';
 import type { RunOptions } from './workloads/index.ts';
 import { parseOptions, REPO_DIR, UsageError, USAGE, type Options } from './options.ts';
 
@@ -76,7 +77,7 @@ function relayLines(stream: NodeJS.ReadableStream): void {
 }
 
 /** Runs one workload run in a fresh child process and returns what it measured. */
-function runChild(target: TargetId, kind: RunKind, run: number, options: Options): Promise<ChildResult> {
+function runChild(target: TargetId, kind: RunKind, run: number, options: Options, w7RatePerS: number | null = null): Promise<ChildResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spool-bench-'));
   currentDataDir = dataDir;
   const { cpuProfDir } = options;
@@ -85,6 +86,7 @@ function runChild(target: TargetId, kind: RunKind, run: number, options: Options
   const runOptions: RunOptions = {
     postgresUrl: targetNeedsPostgres(target) ? postgresServer!.url : null,
     w7Seconds: options.w7Seconds,
+    w7RatePerS,
     cpuProfDir,
     runLabel,
     quick: options.quick,
@@ -153,13 +155,36 @@ function plan(options: Options): { target: TargetId; kinds: RunKind[] }[] {
   return out;
 }
 
+/**
+ * W7's rate for a target whose W3 this bench has not measured (not selected, or
+ * failed): one W3 run first, its figure kept out of the report, and 70 % of it.
+ * @throws Error when that run fails: W7 then has no rate to offer.
+ */
+async function calibrateW7(target: TargetId, options: Options, w3Rates: number[]): Promise<number> {
+  const label = `${target} W3 for W7's rate (70 % of it; not reported)`;
+  if (!progress.active) note(`bench: ${label}…`);
+  progress.startRun(label);
+  try {
+    const result = await runChild(target, 'W3', 0, options);
+    if (result.figures.W3 === undefined) throw new Error('the W3 run reported no W3');
+    w3Rates.push(result.figures.W3);
+    note(`bench: ${label}: W3 ${formatNumber(result.figures.W3, 0)} jobs/s`);
+    return w7Rate(w3Rates)!;
+  } catch (err) {
+    throw new Error(`W7 needs ${target}'s W3 drain rate (or --w7-rate), and the W3 run for it failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  } finally {
+    progress.finishRun();
+  }
+}
+
 async function measure(options: Options): Promise<Measured> {
   const { selection, runs } = options;
   const entries: ReportEntry[] = [];
   const histograms: Record<string, Record<string, string>> = {};
   const failures: RunFailure[] = [];
   const targets = plan(options);
-  progress = new ProgressDisplay(options.progress, targets.reduce((s, t) => s + t.kinds.length * runs, 0));
+  const calibrations = targets.filter((t) => needsW3ForW7(t.kinds, options.w7Rate)).length;
+  progress = new ProgressDisplay(options.progress, targets.reduce((s, t) => s + t.kinds.length * runs, 0) + calibrations);
   try {
     for (const [index, { target, kinds }] of targets.entries()) {
       if (kinds.length > 0 && targetNeedsPostgres(target) && !postgresServer) {
@@ -171,15 +196,20 @@ async function measure(options: Options): Promise<Measured> {
       const merged = new Map<string, LatencyHistogram>();
       const failedKinds = new Set<RunKind>();
       let durability: string | null = null;
+      // This target's W3 drain rates so far: W7 offers 70 % of their median (w7-pace.ts).
+      const w3Rates: number[] = [];
       for (const { kind, run } of runOrder(kinds, runs, options.interleave)) {
         if (failedKinds.has(kind)) continue; // its remaining runs were counted as skipped when it failed
         const label = `${target} ${kind} run ${run}/${runs}`;
-        if (!progress.active) note(`bench: ${label}…`);
-        progress.startRun(label);
-        const startedAt = performance.now();
+        let w7RatePerS: number | null = null;
         let result: ChildResult;
+        let startedAt = performance.now();
         try {
-          result = await runChild(target, kind, run, options);
+          if (kind === 'W7') w7RatePerS = options.w7Rate ?? w7Rate(w3Rates) ?? (await calibrateW7(target, options, w3Rates));
+          if (!progress.active) note(`bench: ${label}…`);
+          progress.startRun(label);
+          startedAt = performance.now();
+          result = await runChild(target, kind, run, options, w7RatePerS);
         } catch (err) {
           const message = (err as Error)?.message ?? String(err);
           failures.push({ target, run: kind, message });
@@ -192,6 +222,7 @@ async function measure(options: Options): Promise<Measured> {
         progress.finishRun();
         const seconds = (performance.now() - startedAt) / 1000;
         note(`bench: ${label}: ${describeRun(result.figures)} (${seconds.toFixed(1)} s)`);
+        if (kind === 'W3' && result.figures.W3 !== undefined) w3Rates.push(result.figures.W3);
         if (durability !== null && durability !== result.durability) {
           throw new Error(`${target} reported two durabilities in one bench: ${JSON.stringify(durability)} and ${JSON.stringify(result.durability)}`);
         }

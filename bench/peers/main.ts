@@ -2,7 +2,7 @@
  * `npm run bench:peers`: the standard workload on Spool's deployments and its peers
  * side by side, in one run of the bench runner (bench/run.ts).
  *
- *   npm run bench:peers                                  # every target, the default peer set (W1–W4)
+ *   npm run bench:peers                                  # every target, the default peer set (W1–W4 and W4-noisy)
  *   npm run bench:peers -- --json                         # the JSON array only, on stdout
  *   npm run bench:peers -- --target spool-server,bullmq --workload W3,W4
  *   npm run bench:peers -- --workload W5,W6               # the 10,000 / 1,000,000 backlogs (long)
@@ -30,13 +30,15 @@ const RUN_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'run.ts');
 export const ALL_TARGETS = ['spool-embedded', 'spool-server', 'spool-postgres', 'bullmq', 'pg-boss', 'rabbitmq', 'nats'] as const;
 
 /**
- * The workloads `npm run bench:peers` runs when `--workload` is not given: W1–W4 on
- * every target fit in the 15 minutes the whole run may take on a 2-core machine.
+ * The workloads `npm run bench:peers` runs when `--workload` is not given: W1–W4 and
+ * W4-noisy (W4 beside a CPU-bound process: every peer runs it, each with its own
+ * neighbour) on every target, meant to fit in the 15 minutes the whole run may take
+ * on a 2-core machine.
  * W5/W6 (a 1,000,000-job backlog, three runs per target) and W7 (60 s windows, three
  * runs per target) take about as long each as the whole default set: ask for them
  * with `--workload` (see docs/benchmarks.md for the times).
  */
-export const DEFAULT_PEER_WORKLOADS = 'W1,W2,W3,W4';
+export const DEFAULT_PEER_WORKLOADS = 'W1,W2,W3,W4,W4-noisy';
 
 /** The server each peer needs from this script (pg-boss uses the runner's PostgreSQL). */
 export const SERVER_OF: Readonly<Partial<Record<PeerId, ServerName>>> = { bullmq: 'redis', rabbitmq: 'rabbitmq', nats: 'nats' };
@@ -71,7 +73,7 @@ export interface PeerPlan {
  * Reads `--target` and `--workload` (as `--flag value` or `--flag=value`) and
  * passes every other argument on to the runner untouched.
  * @example
- * planPeers(['--json', '--target', 'bullmq']); // { passThrough: ['--json'], targets: ['bullmq'], workload: 'W1,W2,W3,W4', help: false }
+ * planPeers(['--json', '--target', 'bullmq']); // { passThrough: ['--json'], targets: ['bullmq'], workload: 'W1,W2,W3,W4,W4-noisy', help: false }
  */
 export function planPeers(argv: readonly string[]): PeerPlan {
   const passThrough: string[] = [];

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { isTargetImplemented, skipReason, targetNeedsPostgres } from '../targets/index.ts';
 import { PEER_IDS, PEERS, PEERS_ENV, peerSkipReason } from '../targets/peers.ts';
 import { DEFAULT_PEER_WORKLOADS, givenServerProblem, planPeers, runArgs } from './main.ts';
+import { selectWorkloads } from '../workloads/catalog.ts';
 import { freePort } from '../../test/support/ports.ts';
 
 // None of these start a peer's server or need bench/peers installed.
@@ -85,4 +86,10 @@ test('a server named in the environment that does not answer is reported as unre
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test('W4-noisy is in the default peer set and runs wherever W4 runs: every peer, every Spool target', () => {
+  assert.deepEqual(selectWorkloads(DEFAULT_PEER_WORKLOADS).runs, ['W1', 'W2', 'W3', 'W4', 'W4-noisy']);
+  for (const id of PEER_IDS) assert.equal(skipReason(id, 'W4-noisy'), skipReason(id, 'W4'), id);
+  for (const id of ['spool-embedded', 'spool-server', 'spool-postgres'] as const) assert.equal(skipReason(id, 'W4-noisy'), null, id);
 });

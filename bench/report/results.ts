@@ -38,7 +38,7 @@ export interface BenchResults {
   /** Smoke-run sizes (`--quick`): not figures to publish. */
   quick: boolean;
   entries: ReportEntry[];
-  /** Latency histograms merged over all runs, by target then id (`W4`, `W7`): HdrHistogram compressed base64. */
+  /** Latency histograms merged over all runs, by target then id (`W4`, `W4-noisy`, `W7`): HdrHistogram compressed base64. */
   histograms: Record<string, Record<string, string>>;
   failures: RunFailure[];
 }

@@ -151,3 +151,15 @@ test('the command as typed: npm script arguments left out, the rest quoted for a
   assert.equal(shellQuote("it's here"), `'it'\\''s here'`);
   assert.equal(benchCommand(['--report', '/tmp/my page.md'], {}), "node bench/run.ts --report '/tmp/my page.md'");
 });
+
+test('the ratios of W4-noisy to W4 and of W7 to the rate it was offered', () => {
+  assert.deepEqual(
+    ratioLines([
+      entry('spool-server', 'W4-p99', 2, 2, 2, 'ms'),
+      entry('spool-server', 'W4-noisy-p99', 5, 5, 5, 'ms'),
+      entry('spool-server', 'W7', 19_600, 19_600, 19_600, 'jobs/s'),
+      entry('spool-server', 'W7-rate', 20_000, 20_000, 20_000, 'jobs/s'),
+    ]),
+    ['spool-server W4-noisy-p99 / W4-p99 (beside a CPU-bound process / alone): 2.50', 'spool-server W7 / W7-rate (completed / offered): 0.98'],
+  );
+});

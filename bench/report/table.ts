@@ -26,6 +26,10 @@ export const FIGURE_LABELS: Readonly<Record<string, string>> = {
   'W4-p90': 'add→handler-start p90',
   'W4-p99': 'add→handler-start p99',
   'W4-max': 'add→handler-start max',
+  'W4-noisy-p50': 'W4 beside a CPU-bound process, p50',
+  'W4-noisy-p90': 'W4 beside a CPU-bound process, p90',
+  'W4-noisy-p99': 'W4 beside a CPU-bound process, p99',
+  'W4-noisy-max': 'W4 beside a CPU-bound process, max',
   'W5-10k': 'drain, backlog 10,000',
   'W5-100k': 'drain, backlog 100,000',
   'W5-300k': 'drain, backlog 300,000',
@@ -36,6 +40,7 @@ export const FIGURE_LABELS: Readonly<Record<string, string>> = {
   W6: 'peak RSS, backlog 1,000,000',
   W7: 'mixed: completed in the window',
   'W7-p99': 'mixed: add→completion p99',
+  'W7-rate': 'mixed: the rate offered (70 % of W3)',
   'C1000-rss': 'broker RSS, 1,000 idle sessions',
   'SQS-sdk': 'SQS loop, AWS SDK (send 10, receive 10, delete 10)',
   'SQS-ws': 'the same loop, WebSocket client',
@@ -84,6 +89,13 @@ export function ratioLines(entries: readonly ReportEntry[]): string[] {
     const one = value('W3');
     const two = value('W3-2w');
     if (one && two) out.push(`${target} W3-2w / W3 (two worker processes / one): ${(two / one).toFixed(2)}`);
+    // What a CPU-bound neighbour does to the tail, and whether W7's workers kept up with the rate offered.
+    const quiet = value('W4-p99');
+    const noisy = value('W4-noisy-p99');
+    if (quiet && noisy) out.push(`${target} W4-noisy-p99 / W4-p99 (beside a CPU-bound process / alone): ${(noisy / quiet).toFixed(2)}`);
+    const offered = value('W7-rate');
+    const w7 = value('W7');
+    if (offered && w7 !== undefined) out.push(`${target} W7 / W7-rate (completed / offered): ${(w7 / offered).toFixed(2)}`);
     // The W3 variants against W3 of the same run: what a policy or a limit costs the drain.
     for (const { run, bar } of QUEUE_SETTING_RUNS) {
       const variant = value(run);
@@ -107,7 +119,8 @@ export function ratioLines(entries: readonly ReportEntry[]): string[] {
     }
     // A target measured beside its variant without metrics: what serving /metrics costs, per throughput figure.
     for (const e of entries) {
-      if (e.target !== target || e.unit !== 'jobs/s') continue;
+      // W7-rate is the rate offered, not a throughput: there is no cost to read in it.
+      if (e.target !== target || e.unit !== 'jobs/s' || e.workload === 'W7-rate') continue;
       const without = entries.find((x) => x.target === `${target}-nometrics` && x.workload === e.workload)?.value;
       if (without) out.push(`${target} ${e.workload} with /metrics / without (${target}-nometrics): ${(e.value / without).toFixed(3)}, a cost of ${((1 - e.value / without) * 100).toFixed(1)} %`);
     }

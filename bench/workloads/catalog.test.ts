@@ -4,9 +4,10 @@ import { BROKER_RUNS, DEFAULT_WORKLOADS, figuresFor, FIGURES, MULTI_PROCESS_RUNS
 
 test('the default selection runs every kind and reports every figure', () => {
   const s = selectWorkloads(DEFAULT_WORKLOADS);
-  assert.deepEqual(s.runs, ['W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
+  assert.deepEqual(s.runs, ['W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W4-noisy', 'W5-10k', 'W5-1m', 'W7', 'C1000']);
   assert.deepEqual(s.figures, [
-    'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'C1000-rss',
+    'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max',
+    'W4-noisy-p50', 'W4-noisy-p90', 'W4-noisy-p99', 'W4-noisy-max', 'W5-10k', 'W5-1m', 'W6', 'W7', 'W7-p99', 'W7-rate', 'C1000-rss',
   ]);
 });
 
@@ -17,7 +18,7 @@ test('W6 alone runs the 1,000,000-job drain and reports only W6', () => {
 test('figure ids and workload ids, any case', () => {
   assert.deepEqual(selectWorkloads('w4-P99, W3'), { runs: ['W3', 'W4'], figures: ['W3', 'W4-p99'] });
   assert.deepEqual(selectWorkloads('W5').figures, ['W5-10k', 'W5-1m']);
-  assert.deepEqual(selectWorkloads('w7'), { runs: ['W7'], figures: ['W7', 'W7-p99'] });
+  assert.deepEqual(selectWorkloads('w7'), { runs: ['W7'], figures: ['W7', 'W7-p99', 'W7-rate'] });
   assert.deepEqual(selectWorkloads('W7-p99'), { runs: ['W7'], figures: ['W7-p99'] });
   assert.deepEqual(selectWorkloads('w3-2W'), { runs: ['W3-2w'], figures: ['W3-2w'] });
   assert.deepEqual(selectWorkloads('c1000'), { runs: ['C1000'], figures: ['C1000-rss'] });
@@ -28,7 +29,7 @@ test('a single-process target drops the multi-process and broker figures', () =>
   const s = selectWorkloads(DEFAULT_WORKLOADS);
   assert.deepEqual(
     figuresFor(s, (run) => !MULTI_PROCESS_RUNS.includes(run) && !BROKER_RUNS.includes(run)),
-    ['W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W5-10k', 'W5-1m', 'W6'],
+    ['W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W4-p50', 'W4-p90', 'W4-p99', 'W4-max', 'W4-noisy-p50', 'W4-noisy-p90', 'W4-noisy-p99', 'W4-noisy-max', 'W5-10k', 'W5-1m', 'W6'],
   );
 });
 
@@ -79,4 +80,19 @@ test('W1-topics selects W1 with its topic runs, each with its bar against W1 (on
   for (const { run } of TOPIC_RUNS) assert.equal(FIGURES.find((f) => f.id === run)?.unit, 'jobs/s');
   const topicRuns = TOPIC_RUNS.map((r) => r.run);
   assert.deepEqual(figuresFor(selectWorkloads('W1-topics'), (run) => !topicRuns.includes(run)), ['W1']);
+});
+
+test('W4-noisy is its own run with W4\'s four figures; W4 does not select it, nor it W4', () => {
+  assert.deepEqual(selectWorkloads('w4-NOISY'), { runs: ['W4-noisy'], figures: ['W4-noisy-p50', 'W4-noisy-p90', 'W4-noisy-p99', 'W4-noisy-max'] });
+  assert.deepEqual(selectWorkloads('W4').runs, ['W4']);
+  assert.deepEqual(selectWorkloads('W4-noisy-p99,W4-p99'), { runs: ['W4', 'W4-noisy'], figures: ['W4-p99', 'W4-noisy-p99'] });
+  assert.deepEqual(
+    FIGURES.filter((f) => f.run === 'W4-noisy').map((f) => [f.unit, f.decimals]),
+    FIGURES.filter((f) => f.run === 'W4').map((f) => [f.unit, f.decimals]),
+  );
+});
+
+test('W7 reports the rate it offered beside its figures', () => {
+  assert.deepEqual(selectWorkloads('W7-rate'), { runs: ['W7'], figures: ['W7-rate'] });
+  assert.equal(FIGURES.find((f) => f.id === 'W7-rate')?.unit, 'jobs/s');
 });

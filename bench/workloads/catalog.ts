@@ -18,13 +18,16 @@
  * selects them with W3) are W3 on a queue configured with a scheduling policy, or a rate limit
  * or a per-key concurrency limit that does not bind: what the feature costs the drain, as a ratio to W3 in the same run. They
  * need Spool's queue settings: only the Spool targets run them.
+ * W4-noisy is W4 while a CPU-bound process spins on the same machine (workloads/noisy.ts): every
+ * target runs it, its figures W4-noisy-p50 … W4-noisy-max. W7's producers add at a fixed rate, 70 %
+ * of the same target's W3 in the same bench (or `--w7-rate`), reported as the figure W7-rate.
  * @example
  * selectWorkloads('W3,W6'); // { runs: ['W3', 'W5-1m'], figures: ['W3', 'W6'] }
  */
 
 /** What one child process runs once. */
 export const RUN_KINDS = [
-  'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000', 'SQS',
+  'W1', 'W1-topic', 'W1-fanout10', 'W2', 'W3', 'W3-priority', 'W3-sjf', 'W3-fair', 'W3-rate', 'W3-keyed', 'W3-2w', 'W4', 'W4-noisy', 'W5-10k', 'W5-100k', 'W5-300k', 'W5-1m', 'W7', 'C1000', 'SQS',
 ] as const;
 /** One of {@link RUN_KINDS}. */
 export type RunKind = (typeof RUN_KINDS)[number];
@@ -91,6 +94,10 @@ export const FIGURES: readonly FigureSpec[] = [
   { id: 'W4-p90', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
   { id: 'W4-p99', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
   { id: 'W4-max', workload: 'W4', unit: 'ms', run: 'W4', decimals: 3 },
+  { id: 'W4-noisy-p50', workload: 'W4-noisy', unit: 'ms', run: 'W4-noisy', decimals: 3 },
+  { id: 'W4-noisy-p90', workload: 'W4-noisy', unit: 'ms', run: 'W4-noisy', decimals: 3 },
+  { id: 'W4-noisy-p99', workload: 'W4-noisy', unit: 'ms', run: 'W4-noisy', decimals: 3 },
+  { id: 'W4-noisy-max', workload: 'W4-noisy', unit: 'ms', run: 'W4-noisy', decimals: 3 },
   { id: 'W5-10k', workload: 'W5', alsoIn: ['W5-scale'], unit: 'jobs/s', run: 'W5-10k', decimals: 0 },
   { id: 'W5-100k', workload: 'W5-scale', unit: 'jobs/s', run: 'W5-100k', decimals: 0 },
   { id: 'W5-300k', workload: 'W5-scale', unit: 'jobs/s', run: 'W5-300k', decimals: 0 },
@@ -101,13 +108,15 @@ export const FIGURES: readonly FigureSpec[] = [
   { id: 'W6', workload: 'W6', alsoIn: ['W5-scale'], unit: 'MiB', run: 'W5-1m', decimals: 1 },
   { id: 'W7', workload: 'W7', unit: 'jobs/s', run: 'W7', decimals: 0 },
   { id: 'W7-p99', workload: 'W7', unit: 'ms', run: 'W7', decimals: 1 },
+  // Not measured: the rate W7's producers offered (70 % of the target's W3, or --w7-rate), reported beside its figures.
+  { id: 'W7-rate', workload: 'W7', unit: 'jobs/s', run: 'W7', decimals: 0 },
   { id: 'C1000-rss', workload: 'C1000', unit: 'MiB', run: 'C1000', decimals: 1 },
   { id: 'SQS-sdk', workload: 'SQS', unit: 'jobs/s', run: 'SQS', decimals: 0 },
   { id: 'SQS-ws', workload: 'SQS', unit: 'jobs/s', run: 'SQS', decimals: 0 },
 ];
 
 /** The workloads run when `--workload` is not given. */
-export const DEFAULT_WORKLOADS = 'W1,W1-topics,W2,W3,W3-policies,W3-2w,W4,W5,W6,W7,C1000';
+export const DEFAULT_WORKLOADS = 'W1,W1-topics,W2,W3,W3-policies,W3-2w,W4,W4-noisy,W5,W6,W7,C1000';
 
 /** What a `--workload` list asks for. */
 export interface Selection {
@@ -142,7 +151,7 @@ export function selectWorkloads(list: string): Selection {
     const family = FIGURES.filter((f) => [f.workload, ...(f.alsoIn ?? [])].some((w) => w.toUpperCase() === token));
     const matched = family.length > 0 ? family : exact;
     if (matched.length === 0) {
-      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W1-topics (W1-topic, W1-fanout10), W3-2w, W3-policies (W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed), C1000, W5-scale, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
+      throw new Error(`unknown workload ${JSON.stringify(raw.trim())}: use W1–W7, W1-topics (W1-topic, W1-fanout10), W3-2w, W4-noisy, W3-policies (W3-priority, W3-sjf, W3-fair, W3-rate, W3-keyed), C1000, W5-scale, or a figure id such as W4-p99, W5-1m, W7-p99 or C1000-rss`);
     }
     for (const f of matched) figures.add(f.id);
   }

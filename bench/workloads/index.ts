@@ -4,6 +4,7 @@ import { drainBacklog, DRAIN_VARIANTS, W3, W5 } from './drain.ts';
 import { enqueueBulk, enqueueSingle, W1, W2 } from './enqueue.ts';
 import { publishTopic, TOPIC_RUN_SHAPES } from './topics.ts';
 import { addToStartLatency, W4 } from './latency.ts';
+import { withNoisyNeighbour } from './noisy.ts';
 import { drainWithProcesses, endToEndMixed, W3_2W } from './multi-process.ts';
 import { SQS_LOOP, sqsLoops } from './sqs.ts';
 import type { RunContext, RunFigures, RunOptions } from './run-context.ts';
@@ -56,6 +57,8 @@ export const RUNS: Record<RunKind, (ctx: RunContext) => Promise<RunFigures>> = {
   'W3-2w': (ctx) => drainWithProcesses(ctx, sized(ctx, W3_2W.backlog)),
   // W4 keeps its rate (1,000 jobs/s); --quick shortens the 10 s to 1 s.
   W4: (ctx) => addToStartLatency(ctx, W4.ratePerS, ctx.options.quick ? 1_000 : W4.durationMs),
+  // W4 again, while a CPU-bound process spins on the same machine for the whole run (the target is set up already).
+  'W4-noisy': (ctx) => withNoisyNeighbour(ctx.log, () => addToStartLatency(ctx, W4.ratePerS, ctx.options.quick ? 1_000 : W4.durationMs, W4.concurrency, 'W4-noisy')),
   'W5-10k': (ctx) => w5Drain(ctx, W5.smallBacklog, 'W5-10k', 'W6-10k'),
   'W5-100k': (ctx) => w5Drain(ctx, W5_SCALE.mediumBacklog, 'W5-100k', 'W6-100k'),
   'W5-300k': (ctx) => w5Drain(ctx, W5_SCALE.largerBacklog, 'W5-300k', 'W6-300k'),

@@ -26,7 +26,8 @@ const PACE_INTERVAL_MS = 1;
  * The samples go into an HDR histogram (report/histogram.ts: microseconds, exact
  * to the microsecond up to 32 ms); the figures are its nearest-rank p50, p90,
  * p99 and its maximum, in ms. The histogram itself goes to `ctx.keepHistogram`
- * as `W4`, so the runner can merge the runs.
+ * as `W4`, so the runner can merge the runs. `id` names the figures and the
+ * histogram: W4-noisy is the same run beside a CPU-bound process (workloads/noisy.ts).
  * @example
  * const figures = await addToStartLatency(ctx); // { 'W4-p50': 0.9, 'W4-p90': …, 'W4-p99': …, 'W4-max': … }
  */
@@ -35,20 +36,21 @@ export async function addToStartLatency(
   ratePerS: number = W4.ratePerS,
   durationMs: number = W4.durationMs,
   concurrency: number = W4.concurrency,
+  id: 'W4' | 'W4-noisy' = 'W4',
 ): Promise<RunFigures> {
   const total = Math.round((ratePerS * durationMs) / 1000);
   const latencies = ctx.target.latencyAcrossProcesses
-    ? await latenciesAcrossProcesses(ctx, total, ratePerS, concurrency)
-    : await latenciesInProcess(ctx, total, ratePerS, concurrency);
+    ? await latenciesAcrossProcesses(ctx, total, ratePerS, concurrency, id)
+    : await latenciesInProcess(ctx, total, ratePerS, concurrency, id);
   const histogram = LatencyHistogram.of(latencies);
   check(histogram.count === total, `expected ${count(total)} latency samples, got ${count(histogram.count)}`);
   if (histogram.negatives > 0) ctx.log(`${count(histogram.negatives)} add→start samples were below zero (clocks of two processes) and count as 0`);
-  ctx.keepHistogram?.('W4', histogram);
+  ctx.keepHistogram?.(id, histogram);
   const s = histogram.summary();
-  return { 'W4-p50': s.p50, 'W4-p90': s.p90, 'W4-p99': s.p99, 'W4-max': s.max };
+  return { [`${id}-p50`]: s.p50, [`${id}-p90`]: s.p90, [`${id}-p99`]: s.p99, [`${id}-max`]: s.max };
 }
 
-async function latenciesInProcess(ctx: RunContext, total: number, ratePerS: number, concurrency: number): Promise<Float64Array> {
+async function latenciesInProcess(ctx: RunContext, total: number, ratePerS: number, concurrency: number, id: string): Promise<Float64Array> {
   const { target, log } = ctx;
   const addCalledAt = new Float64Array(total);
   const handlerStartedAt = new Float64Array(total).fill(NaN);
@@ -65,7 +67,7 @@ async function latenciesInProcess(ctx: RunContext, total: number, ratePerS: numb
     addCalledAt[n] = performance.now();
     return target.addOne(benchPayload(n));
   });
-  await waitCompleted(worker, total, `W4: waiting for ${count(total)} jobs`);
+  await waitCompleted(worker, total, `${id}: waiting for ${count(total)} jobs`);
   await worker.close();
   log(`added ${count(total)} jobs in ${(produceMs / 1000).toFixed(2)} s (${count((total / produceMs) * 1000)} jobs/s offered)`);
 
@@ -75,7 +77,7 @@ async function latenciesInProcess(ctx: RunContext, total: number, ratePerS: numb
   return latencies;
 }
 
-async function latenciesAcrossProcesses(ctx: RunContext, total: number, ratePerS: number, concurrency: number): Promise<Float64Array> {
+async function latenciesAcrossProcesses(ctx: RunContext, total: number, ratePerS: number, concurrency: number, id: string): Promise<Float64Array> {
   const { target, log } = ctx;
   const procs: Proc[] = [];
   try {
@@ -83,7 +85,7 @@ async function latenciesAcrossProcesses(ctx: RunContext, total: number, ratePerS
     const [worker] = await startProcs(ctx, procs, 'worker', 1, { concurrency, inFlight: 0, measure: 'start' });
     worker!.send({ type: 'start', startAt: epochNow(), endAt: null });
     const produceMs = await paceAdds(ctx, total, ratePerS, (n) => target.addOne({ ...benchPayload(n), t: epochNow() }));
-    await waitProgress([worker!], total, `W4: waiting for the worker process to complete ${count(total)} jobs`);
+    await waitProgress([worker!], total, `${id}: waiting for the worker process to complete ${count(total)} jobs`);
     worker!.send({ type: 'stop' });
     const drained = await worker!.next('drained');
     await worker!.exited();

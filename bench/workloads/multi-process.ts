@@ -5,10 +5,11 @@ import type { CoordinatorMessage, ProcMessage, ProcSpec } from '../proc.ts';
 import { LatencyHistogram } from '../report/histogram.ts';
 import { check, count, epochNow, STALL_TIMEOUT_MS, withStallGuard, type RunContext, type RunFigures } from './run-context.ts';
 import { fillBacklog } from './drain.ts';
+import { splitRate } from './w7-pace.ts';
 
 /** W3-2w settings: W3's backlog and concurrency, drained by two worker processes (the PostgreSQL issue's scaling check). */
 export const W3_2W = { backlog: 100_000, processes: 2, concurrency: 64 } as const;
-/** W7 settings: 4 producer and 4 worker processes; producers add one job per add() call, 64 in flight each. */
+/** W7 settings: 4 producer and 4 worker processes; producers add one job per add() call, at most 64 in flight each. */
 export const W7 = { producers: 4, workers: 4, concurrency: 64, inFlight: 64 } as const;
 
 const PROC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', 'proc.ts');
@@ -111,10 +112,10 @@ export class Proc {
   }
 }
 
-/** Starts `n` processes of one role on the target's store and waits until each has opened it. */
-export async function startProcs(ctx: RunContext, procs: Proc[], role: ProcRole, n: number, spec: Omit<ProcSpec, 'context' | 'index'>): Promise<Proc[]> {
+/** Starts `n` processes of one role (numbered from `firstIndex`) on the target's store and waits until each has opened it. */
+export async function startProcs(ctx: RunContext, procs: Proc[], role: ProcRole, n: number, spec: Omit<ProcSpec, 'context' | 'index'>, firstIndex = 0): Promise<Proc[]> {
   const started: Proc[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = firstIndex; i < firstIndex + n; i++) {
     const p = new Proc(ctx, role, i, spec);
     procs.push(p);
     started.push(p);
@@ -184,20 +185,24 @@ export async function drainWithProcesses(ctx: RunContext, backlog: number = W3_2
 
 /**
  * W7 end-to-end mixed: `workers` worker processes (concurrency 64 each) run,
- * then `producers` producer processes add jobs at full speed for `seconds`,
- * one add() per job with 64 calls in flight each, the add time in the payload.
- * Figures: completions acknowledged within the window per second, and the p99
+ * then `producers` producer processes add jobs for `seconds` at `ratePerS` in
+ * all (the runner passes 70 % of the target's W3: w7-pace.ts), each on a fixed
+ * schedule, one add() per job with at most 64 calls in flight each, the add time in the payload.
+ * Figures: completions acknowledged within the window per second, the p99
  * of add()→acknowledged completion over those completions (samples of all
- * worker processes together). Jobs left over at the end are counted, not drained.
+ * worker processes together), and the rate offered (`W7-rate`). Jobs left over at the end are counted, not drained.
  * @example
  * const { W7: jobsPerS, 'W7-p99': ms } = await endToEndMixed(ctx);
  */
-export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.options.w7Seconds): Promise<RunFigures> {
+export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.options.w7Seconds, ratePerS: number | null = ctx.options.w7RatePerS ?? null): Promise<RunFigures> {
   const { target, log } = ctx;
+  check(ratePerS !== null && ratePerS > 0, 'W7 needs its offered rate (70 % of the target\'s W3, or --w7-rate), and the runner passed none');
   const procs: Proc[] = [];
   try {
     const workers = await startProcs(ctx, procs, 'worker', W7.workers, { concurrency: W7.concurrency, inFlight: 0 });
-    const producers = await startProcs(ctx, procs, 'producer', W7.producers, { concurrency: 0, inFlight: W7.inFlight });
+    const paces = splitRate(ratePerS, W7.producers);
+    // One process per share of the rate, each with its own schedule, started together.
+    const producers = (await Promise.all(paces.map((pace, i) => startProcs(ctx, procs, 'producer', 1, { concurrency: 0, inFlight: W7.inFlight, pace }, i)))).flat();
     const startAt = epochNow();
     const endAt = startAt + seconds * 1000;
     for (const p of [...workers, ...producers]) p.send({ type: 'start', startAt, endAt });
@@ -221,6 +226,7 @@ export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.optio
     const drained = await Promise.all(workers.map((w) => w.next('drained')));
 
     const added = produced.reduce((s, r) => s + r.added, 0);
+    const maxLagMs = Math.max(...produced.map((r) => r.maxLagMs));
     const completed = drained.reduce((s, r) => s + r.completed, 0);
     const inWindow = drained.reduce((s, r) => s + r.inWindow, 0);
     // Jobs claimed for a worker that was closing go back to the queue when its process closes its Spool.
@@ -233,11 +239,12 @@ export async function endToEndMixed(ctx: RunContext, seconds: number = ctx.optio
     ctx.keepHistogram?.('W7', histogram);
     const s = histogram.summary();
     log(
-      `W7 over ${seconds} s: ${count(added)} added (${count((added / seconds))} jobs/s), ${count(inWindow)} completed in the window ` +
+      `W7 over ${seconds} s at ${count(ratePerS)} jobs/s offered: ${count(added)} added (${count((added / seconds))} jobs/s; add() calls at most ` +
+        `${maxLagMs.toFixed(1)} ms behind their schedule), ${count(inWindow)} completed in the window ` +
         `(${count(inWindow / seconds)} jobs/s; per worker process ${drained.map((r) => count(r.inWindow)).join(' / ')}), ` +
         `${count(added - completed)} left queued; add→complete ms p50 ${s.p50.toFixed(1)}, p90 ${s.p90.toFixed(1)}, p99 ${s.p99.toFixed(1)}, max ${s.max.toFixed(1)}`,
     );
-    return { W7: inWindow / seconds, 'W7-p99': s.p99 };
+    return { W7: inWindow / seconds, 'W7-p99': s.p99, 'W7-rate': ratePerS };
   } finally {
     for (const p of procs) p.kill();
   }

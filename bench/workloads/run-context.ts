@@ -7,6 +7,8 @@ export interface RunOptions {
   postgresUrl: string | null;
   /** Length of the W7 window, in seconds (docs/benchmarks.md: 60). */
   w7Seconds: number;
+  /** The rate W7's producers offer in all, jobs/s (70 % of the target's W3, or --w7-rate); set by the runner for W7 runs. */
+  w7RatePerS?: number | null;
   /** Where to write V8 CPU profiles of the extra processes of multi-process runs, or null. */
   cpuProfDir: string | null;
   /** Names this run in profile file names, e.g. `spool-postgres-W7-run1`. */
