@@ -50,7 +50,7 @@ describe('the overview of two brokers on one PostgreSQL (real processes)', () =>
     // A worker on broker A alone, and jobs added through A alone.
     const worker = startFixture('remote-worker.ts', [a.wsUrl, QUEUE, String(CONCURRENCY), '20']);
     t.after(() => void worker.child.kill('SIGKILL'));
-    await until(() => worker.lines.includes('ready'), 20_000, () => `the worker to connect (${worker.stderr()})`);
+    await until(() => worker.lines.includes('ready'), 60_000, () => `the worker to connect (${worker.stderr()})`);
     const producer = await Spool.connect(a.wsUrl);
     await producer.queue(QUEUE).addMany(Array.from({ length: JOBS }, (_, n) => ({ payload: n })));
     await producer.close();

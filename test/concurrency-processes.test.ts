@@ -42,7 +42,7 @@ async function runWorkers(t: TestContext, store: string, schema: string): Promis
   await q.configure({ concurrencyLimit: LIMIT, concurrencyLimits: LIMITS, visibilityTimeoutMs: 10 * 60_000, maxStalls: 5 });
   const workers: Child[] = [0, 1, 2, 3].map(() => startFixture('keyed-worker.ts', [store, schema, 'work', '4', String(HEARTBEAT_MS), String(WORK_MS)]));
   t.after(() => { for (const w of workers) w.child.kill('SIGKILL'); });
-  await until(() => workers.every((w) => w.lines.includes('ready')), 30_000, () => `workers to start (${workers.map((w) => w.stderr()).join(' | ')})`);
+  await until(() => workers.every((w) => w.lines.includes('ready')), 60_000, () => `workers to start (${workers.map((w) => w.stderr()).join(' | ')})`);
   await q.addMany(Array.from({ length: JOBS }, (_, i) => {
     const key = KEYS[i % KEYS.length]!;
     return { payload: i, ...(key === null ? {} : { concurrencyKey: key }) };

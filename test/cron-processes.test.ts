@@ -23,7 +23,7 @@ async function fireFromThreeProcesses(t: TestContext, store: string, schema: str
   t.after(() => spool.close());
   const firers: Child[] = [0, 1, 2].map(() => startFixture('cron-firer.ts', [store, schema]));
   t.after(() => { for (const f of firers) f.child.kill('SIGKILL'); });
-  await until(() => firers.every((f) => f.lines.includes('ready')), 30_000, () => `firers to start (${firers.map((f) => f.stderr()).join(' | ')})`);
+  await until(() => firers.every((f) => f.lines.includes('ready')), 60_000, () => `firers to start (${firers.map((f) => f.stderr()).join(' | ')})`);
 
   const { nextAt: first } = await spool.schedule('every-second', { queue: 'ticks', cron: '* * * * * *' });
   const last = first! + (SLOTS - 1) * 1000;

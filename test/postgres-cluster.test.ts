@@ -20,7 +20,7 @@ describe('many processes on one PostgreSQL (real processes, SIGKILL)', () => {
     // The worker to be killed spends most of its time inside handlers (200 ms a job), so it surely holds leases when killed.
     const workers: Child[] = Array.from({ length: 4 }, (_, i) =>
       startFixture('pg-worker.ts', [url, schema, 'work', String(CONCURRENCY), String(HEARTBEAT_MS), i === 0 ? '200' : '10']));
-    await waitFor(() => workers.every((w) => w.lines.includes('ready')), 30_000, 'workers to start');
+    await waitFor(() => workers.every((w) => w.lines.includes('ready')), 60_000, 'workers to start');
     const producers = [0, 1].map((i) => startFixture('pg-producer.ts', [url, schema, 'work', String(JOBS / 2), `p${i}`]));
     t.after(async () => {
       for (const c of [...workers, ...producers]) c.child.kill('SIGKILL');

@@ -142,7 +142,7 @@ describe('rate limits across real processes (postgres)', () => {
       for (const w of workers) w.child.kill('SIGKILL');
       await parent.close();
     });
-    await waitFor(() => workers.every((w) => w.lines.includes('ready')), 30_000, 'workers to start');
+    await waitFor(() => workers.every((w) => w.lines.includes('ready')), 60_000, 'workers to start');
     // The bucket is made, full, by the first take, which follows this instant: by any time s, at
     // most burst + rate · (s − t0) / 1000 jobs can have been leased, so at most that many started.
     // A slower run only loosens the bound; two processes that did not share the bucket would

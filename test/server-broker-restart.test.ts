@@ -30,7 +30,7 @@ describe('the broker killed and restarted on the same store and port (real proce
     });
     const count = (c: Child, prefix: string) => fields(c, prefix).length;
     const show = (c: Child) => `last lines: ${c.lines.slice(-4).join(' | ')}; stderr: ${c.stderr()}`;
-    await until(() => worker.lines.includes('ready'), 15_000, () => `the worker to start (${show(worker)})`);
+    await until(() => worker.lines.includes('ready'), 60_000, () => `the worker to start (${show(worker)})`);
 
     const rounds = ['SIGKILL', 'SIGTERM'] as const;
     for (const [round, signal] of rounds.entries()) {
