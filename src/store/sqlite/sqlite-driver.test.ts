@@ -10,7 +10,7 @@ import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { NewJobRow } from '../store.ts';
 import { plannedOnce } from './prepare.ts';
-import { ACTIVE_EXPIRED, SEARCH_ALL, SEARCH_BY_STATE } from './statements.ts';
+import { ACTIVE_EXPIRED, prepareStatements, SEARCH_ALL, SEARCH_BY_STATE } from './statements.ts';
 
 const dir = scratchDir('spool-sqlite-');
 let n = 0;
@@ -97,6 +97,24 @@ describe('SQLite driver', () => {
       () => new SqliteStore({ path }),
       (e: Error) => e instanceof SchemaTooNewError && e.message.includes(`schema version ${LATEST_SCHEMA_VERSION + 1}`) && /newer Spool/.test(e.message),
     );
+  });
+
+  it('no statement leaves its LIMIT or OFFSET parameter to the planner, which would plan it again on every run', async () => {
+    const path = freshPath();
+    await new SqliteStore({ path }).close();
+    const db = new DatabaseSync(path);
+    try {
+      const statements: [string, string][] = [];
+      for (const [name, value] of Object.entries(prepareStatements(db, 20))) {
+        if ('sourceSQL' in value) statements.push([name, value.sourceSQL]);
+        else for (const [inner, st] of Object.entries(value)) statements.push([`${name}.${inner}`, (st as { sourceSQL: string }).sourceSQL]);
+      }
+      assert.ok(statements.filter(([, sql]) => /\bLIMIT \+\?/.test(sql)).length >= 20, 'the claim, the sweeps and the paged reads bind their limits');
+      assert.deepEqual(statements.filter(([, sql]) => /\b(LIMIT|OFFSET)\s+\?/i.test(sql)).map(([name]) => name), []);
+      assert.equal(plannedOnce('SELECT id FROM jobs ORDER BY id LIMIT ?2 OFFSET ?'), 'SELECT id FROM jobs ORDER BY id LIMIT +?2 OFFSET +?');
+    } finally {
+      db.close();
+    }
   });
 
   it('the reaper reads active jobs through jobs_queue_state, never scanning the table', async () => {
