@@ -3,6 +3,7 @@ import type { CheckedAlertRule } from '../../alerts/rules.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, NewAlertEvent, StoredAlertRule } from '../alert-store.ts';
 import { toAlertEvent, toStoredAlertRule, sameDefinition, changedWhileFiring, type AlertEventRow, type AlertRuleRow } from '../alert-rows.ts';
 import type { GroupCommit } from './group-commit.ts';
+import { prepare } from './prepare.ts';
 
 type Name = 'get' | 'insert' | 'replace' | 'count' | 'delete' | 'list' | 'evaluated' | 'event' | 'prune' | 'events' | 'eventsOfRule' | 'due' | 'claim' | 'delivered' | 'failed';
 
@@ -29,11 +30,11 @@ export class SqliteAlerts {
       evaluated: db.prepare(`UPDATE alert_rules SET state = ?, since = ?, value = ?, evaluated_at = ? WHERE id = ? AND updated_at = ? AND state = ?`),
       event: db.prepare(`INSERT INTO alert_events (rule_id, queue, kind, event, value, threshold, reason, at, webhook, secret, next_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      prune: db.prepare(`DELETE FROM alert_events WHERE delivery <> 'pending'
+      prune: prepare(db, `DELETE FROM alert_events WHERE delivery <> 'pending'
         AND id <= (SELECT id FROM alert_events ORDER BY id DESC LIMIT 1 OFFSET ?)`),
-      events: db.prepare(`SELECT * FROM alert_events WHERE id < ? ORDER BY id DESC LIMIT ?`),
-      eventsOfRule: db.prepare(`SELECT * FROM alert_events WHERE rule_id = ? AND id < ? ORDER BY id DESC LIMIT ?`),
-      due: db.prepare(`SELECT * FROM alert_events WHERE delivery = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
+      events: prepare(db, `SELECT * FROM alert_events WHERE id < ? ORDER BY id DESC LIMIT ?`),
+      eventsOfRule: prepare(db, `SELECT * FROM alert_events WHERE rule_id = ? AND id < ? ORDER BY id DESC LIMIT ?`),
+      due: prepare(db, `SELECT * FROM alert_events WHERE delivery = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`),
       claim: db.prepare(`UPDATE alert_events SET next_at = ?, attempts = attempts + 1 WHERE id = ? AND delivery = 'pending' AND next_at <= ?`),
       delivered: db.prepare(`UPDATE alert_events SET delivery = 'delivered', delivered_at = ?, last_error = NULL WHERE id = ? AND delivery = 'pending'`),
       failed: db.prepare(`UPDATE alert_events SET delivery = CASE WHEN ?1 IS NULL THEN 'failed' ELSE 'pending' END, next_at = coalesce(?1, next_at), last_error = ?2

@@ -3,6 +3,7 @@ import { QueueFullError } from '../../core/errors.ts';
 import { DROPPED_ERROR } from '../../core/job.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import type { CountLedger } from './count-ledger.ts';
+import { prepare } from './prepare.ts';
 
 /**
  * Bounded queues on SQLite. The store is the only writer while its group runs (BEGIN IMMEDIATE),
@@ -22,7 +23,7 @@ export class SqliteBounds {
     this.#counts = counts;
     this.#waiting = db.prepare(`SELECT coalesce(sum(n), 0) AS n FROM queue_counts WHERE queue = ? AND state IN ('ready', 'scheduled')`);
     // The oldest waiting jobs by id (the order of their adds): one seek of jobs_queue_state per state.
-    this.#oldest = db.prepare(`SELECT id, state FROM (
+    this.#oldest = prepare(db, `SELECT id, state FROM (
         SELECT * FROM (SELECT id, state FROM jobs WHERE queue = ?1 AND state = 'ready' ORDER BY id LIMIT ?2)
         UNION ALL
         SELECT * FROM (SELECT id, state FROM jobs WHERE queue = ?1 AND state = 'scheduled' ORDER BY id LIMIT ?2))

@@ -5,6 +5,7 @@ import { keyFollowsRunAt, mustSettle, type FlowTally } from '../flow-rows.ts';
 import type { NewJobRow } from '../store-types.ts';
 import type { CountLedger } from './count-ledger.ts';
 import type { GroupCommit } from './group-commit.ts';
+import { prepare } from './prepare.ts';
 import { rowToJob, type JobRow } from './rows.ts';
 
 type Name = 'tally' | 'flowInsert' | 'childInsert' | 'byParent' | 'byChild' | 'page' | 'flow' | 'children' | 'job' | 'queueConfig' | 'ready' | 'dead' | 'state' | 'forget' | 'forgetChildren';
@@ -29,7 +30,7 @@ export class SqliteFlows {
     this.#group = group;
     this.#counts = counts;
     this.#insert = insert;
-    const p = (sql: string) => db.prepare(sql);
+    const p = (sql: string) => prepare(db, sql);
     this.#s = {
       tally: p(`SELECT (SELECT count(*) FROM jobs WHERE id = ?1 AND state = 'scheduled' AND run_at = ${FLOW_WAIT_AT}) AS waiting,
                   coalesce(sum(j.state IN ('scheduled', 'ready', 'active')), 0) AS live,

@@ -3,6 +3,7 @@ import {
   fullBucket, isFull, KEY_BUCKET_PREFIX, keyBucketName, keyRateOf, take,
   type KeyRateRule, type RateBucket, type RateBucketRow, type RateParams, type RateTaken,
 } from '../rate-bucket.ts';
+import { prepare } from './prepare.ts';
 
 interface BucketDbRow {
   name: string;
@@ -30,7 +31,7 @@ export class SqliteRateLimits {
          ON CONFLICT (name) DO UPDATE SET units = ?2, updated_at = ?3, rate = ?4, per_ms = ?5, burst = ?6`,
       ),
       // The per-key buckets after ?1 in name order, at most ?2 (upkeep's sweep; the primary key is the index).
-      keyRows: db.prepare(`SELECT name, units, updated_at, rate, per_ms, burst FROM rate_limits WHERE name > ?1 AND name < '${KEY_BUCKET_PREFIX.slice(0, -1)};' ORDER BY name LIMIT ?2`),
+      keyRows: prepare(db, `SELECT name, units, updated_at, rate, per_ms, burst FROM rate_limits WHERE name > ?1 AND name < '${KEY_BUCKET_PREFIX.slice(0, -1)};' ORDER BY name LIMIT ?2`),
       drop: db.prepare(`DELETE FROM rate_limits WHERE name = ?`),
     };
   }

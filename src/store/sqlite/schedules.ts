@@ -4,6 +4,7 @@ import type { ScheduleFiring } from '../schedule-store.ts';
 import { toSchedule, type ScheduleRow } from '../schedule-rows.ts';
 import type { NewJobRow } from '../store-types.ts';
 import type { GroupCommit } from './group-commit.ts';
+import { prepare } from './prepare.ts';
 
 type Name = 'get' | 'insert' | 'replace' | 'count' | 'delete' | 'list' | 'pause' | 'due' | 'nextAt' | 'fire';
 
@@ -30,7 +31,7 @@ export class SqliteSchedules {
       delete: db.prepare(`DELETE FROM schedules WHERE name = ?`),
       list: db.prepare(`SELECT * FROM schedules ORDER BY name`),
       pause: db.prepare(`UPDATE schedules SET paused = ?, next_at = ?, updated_at = max(updated_at + 1, ?) WHERE name = ?`),
-      due: db.prepare(`SELECT * FROM schedules WHERE paused = 0 AND next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT ?`),
+      due: prepare(db, `SELECT * FROM schedules WHERE paused = 0 AND next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT ?`),
       nextAt: db.prepare(`SELECT min(next_at) AS at FROM schedules WHERE paused = 0 AND next_at IS NOT NULL`),
       // The slot's key: the row as the firing read it. last_slot only grows.
       fire: db.prepare(`UPDATE schedules SET next_at = ?, last_slot = coalesce(?, last_slot), fired = fired + ?, missed = missed + ?

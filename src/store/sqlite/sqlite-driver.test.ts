@@ -9,7 +9,8 @@ import { Spool } from '../../engine/spool.ts';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { NewJobRow } from '../store.ts';
-import { ACTIVE_EXPIRED, SEARCH_ALL, SEARCH_BY_STATE } from './statements.ts';
+import { plannedOnce } from './prepare.ts';
+import { ACTIVE_EXPIRED, prepareStatements, SEARCH_ALL, SEARCH_BY_STATE } from './statements.ts';
 
 const dir = scratchDir('spool-sqlite-');
 let n = 0;
@@ -98,12 +99,30 @@ describe('SQLite driver', () => {
     );
   });
 
+  it('no statement leaves its LIMIT or OFFSET parameter to the planner, which would plan it again on every run', async () => {
+    const path = freshPath();
+    await new SqliteStore({ path }).close();
+    const db = new DatabaseSync(path);
+    try {
+      const statements: [string, string][] = [];
+      for (const [name, value] of Object.entries(prepareStatements(db, 20))) {
+        if ('sourceSQL' in value) statements.push([name, value.sourceSQL]);
+        else for (const [inner, st] of Object.entries(value)) statements.push([`${name}.${inner}`, (st as { sourceSQL: string }).sourceSQL]);
+      }
+      assert.ok(statements.filter(([, sql]) => /\bLIMIT \+\?/.test(sql)).length >= 20, 'the claim, the sweeps and the paged reads bind their limits');
+      assert.deepEqual(statements.filter(([, sql]) => /\b(LIMIT|OFFSET)\s+\?/i.test(sql)).map(([name]) => name), []);
+      assert.equal(plannedOnce('SELECT id FROM jobs ORDER BY id LIMIT ?2 OFFSET ?'), 'SELECT id FROM jobs ORDER BY id LIMIT +?2 OFFSET +?');
+    } finally {
+      db.close();
+    }
+  });
+
   it('the reaper reads active jobs through jobs_queue_state, never scanning the table', async () => {
     const path = join(scratchDir('spool-plan-'), 'plan.db');
     await new SqliteStore({ path }).close();
     const db = new DatabaseSync(path);
     try {
-      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${ACTIVE_EXPIRED}`).all(0, 10) as { detail: string }[]).map((r) => r.detail);
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${plannedOnce(ACTIVE_EXPIRED)}`).all(0, 10) as { detail: string }[]).map((r) => r.detail);
       assert.ok(plan.some((d) => d.startsWith('SEARCH jobs USING INDEX jobs_queue_state (queue=? AND state=?)')), plan.join('\n'));
       assert.deepEqual(plan.filter((d) => /^SCAN jobs\b/.test(d)), [], `no full scan of jobs:\n${plan.join('\n')}`);
     } finally {
@@ -117,7 +136,7 @@ describe('SQLite driver', () => {
     const db = new DatabaseSync(path);
     try {
       for (const [sql, perState] of [[SEARCH_BY_STATE, 1], [SEARCH_ALL, 6]] as const) {
-        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('q', 'ready', '', 'f', 100, 10, '$."a"', 'number', 1, null) as { detail: string }[]).map((r) => r.detail);
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${plannedOnce(sql)}`).all('q', 'ready', '', 'f', 100, 10, '$."a"', 'number', 1, null) as { detail: string }[]).map((r) => r.detail);
         // Each state's range is an index range on (queue, state, id), cut by its LIMIT (the bound); job rows are then read by key.
         const ranges = plan.filter((d) => d.startsWith('SEARCH jobs USING COVERING INDEX jobs_queue_state (queue=? AND state=? AND id>? AND id<?)'));
         assert.equal(ranges.length, perState, plan.join('\n'));

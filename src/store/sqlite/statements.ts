@@ -5,6 +5,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { EXPIRED_ERROR, JOB_STATES } from '../../core/job.ts';
 import { FLOW_WAIT_AT } from '../../core/flow.ts';
+import { prepare } from './prepare.ts';
 import { concurrencyPick, keyRateHeld, windowedRead, type ConcurrencyDialect, type KeyRateDialect } from '../concurrency-claim.ts';
 
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
@@ -202,7 +203,7 @@ const REQUIRES_SETS = (which: string): string => `WITH RECURSIVE r(queue, requir
   SELECT queue, requires FROM r WHERE requires IS NOT NULL`;
 
 export function prepareStatements(db: DatabaseSync, historyMax: number) {
-  const p = (sql: string): StatementSync => db.prepare(sql);
+  const p = (sql: string): StatementSync => prepare(db, sql);
   return {
     insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until, concurrency_key, requires)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),

@@ -3,6 +3,7 @@ import type { DeadReason, JobState } from '../../core/job.ts';
 import type { ConsumerAnnouncement, ReapedJob, WorkerRegistration } from '../store.ts';
 import type { CountLedger } from './count-ledger.ts';
 import type { GroupCommit } from './group-commit.ts';
+import { prepare } from './prepare.ts';
 import { ACTIVE_ORPHANED, reapWhere } from './statements.ts';
 
 /**
@@ -28,7 +29,7 @@ export class SqliteWorkers {
       unregister: db.prepare(`DELETE FROM workers WHERE id = ?`),
       // A small table: cheap to ask every maintenance tick.
       anyDead: db.prepare(`SELECT EXISTS (SELECT 1 FROM workers WHERE expires_at <= ?1 AND id IS NOT ?2) AS n`),
-      reap: db.prepare(reapWhere(historyMax, ACTIVE_ORPHANED)),
+      reap: prepare(db, reapWhere(historyMax, ACTIVE_ORPHANED)),
       deleteDead: db.prepare(`DELETE FROM workers WHERE expires_at <= ?1 AND id IS NOT ?2`),
     };
   }
