@@ -111,6 +111,40 @@ describe('a dead worker\'s jobs come back within two heartbeats, not at their vi
   }
 });
 
+describe('a worker paused past its registration (real processes, SIGSTOP)', () => {
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    it(`${kind}: the survivor takes its leases back, and once it runs again its handlers' signals abort`, { timeout: 120_000 }, async (t) => {
+      const store = kind === 'sqlite' ? join(tempDir(t), 'spool.db') : testPgUrl();
+      const schema = kind === 'postgres' ? uniqueSchema('paused') : '';
+      const spool = await Spool.open({
+        store, ...(schema ? { schema } : {}), heartbeatIntervalMs: HEARTBEAT_MS, maintenanceIntervalMs: 100, pollIntervalMs: 20, leaderLeaseMs: 300,
+      });
+      t.after(() => spool.close());
+      const ids = await addHeld(spool, HELD);
+      const victim = startFixture('stuck-worker.ts', [store, 'work', String(HEARTBEAT_MS), String(HELD), schema]);
+      t.after(() => void victim.child.kill('SIGKILL'));
+      await until(() => fields(victim, 'started').length === HELD, 30_000, () => `the worker to take its jobs (${victim.lines.join(' | ')}; ${victim.stderr()})`);
+
+      // Paused, it misses its heartbeats: its registration lapses and the survivor takes its
+      // leases back and runs the jobs (the handler here finishes them).
+      victim.child.kill('SIGSTOP');
+      const worker = spool.queue('work').work(async () => {}, { concurrency: HELD });
+      t.after(() => worker.close());
+      await until(async () => (await spool.queue('work').stats()).counts.completed === HELD, GENEROUS_MS, () => 'the paused worker\'s jobs to run elsewhere');
+      for (const id of ids) assert.deepEqual((await spool.get(id)).history.map((h) => h.outcome), ['expired', 'completed'], `history of ${id}`);
+
+      // Running again, its next heartbeat is refused: it registers again and aborts each handler
+      // whose lease was taken (before, they ran on until their acks were refused).
+      victim.child.kill('SIGCONT');
+      await until(() => fields(victim, 'aborted').length === HELD, GENEROUS_MS, () => `the resumed worker's handlers to abort (${victim.lines.join(' | ')}; ${victim.stderr()})`);
+      for (const f of fields(victim, 'aborted')) {
+        assert.ok(ids.includes(f[0]!), f.join(' '));
+        assert.deepEqual(f.slice(1), ['1', 'StaleLeaseError'], 'the first attempt\'s handler, aborted as a stale lease');
+      }
+    });
+  }
+});
+
 describe('a remote worker that stops answering (real processes, a partition)', () => {
   it('its broker closes the silent connection at the next ping and shortens its leases: the jobs run elsewhere within two heartbeats after that', { timeout: 120_000 }, async (t) => {
     const broker = await startBroker(t, join(tempDir(t), 'data'), 0, ['--set', `wsHeartbeatMs=${HEARTBEAT_MS}`, '--set', 'maintenanceIntervalMs=100']);

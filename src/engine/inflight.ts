@@ -1,7 +1,10 @@
+import { StaleLeaseError } from '../core/errors.ts';
 import { leaseKey as keyOf, type Job, type Lease } from '../core/job.ts';
+import type { Store } from '../store/store.ts';
 import type { CreditSubscription } from './dispatcher.ts';
 
 interface Delivery {
+  lease: Lease;
   attempt: number;
   queue: string;
   /** The job's name: a queue with policy sjf learns its run time at the ack. */
@@ -30,7 +33,8 @@ export class Inflight {
   }
 
   delivered(job: Job, sub: CreditSubscription | null): void {
-    this.#byLease.set(keyOf({ jobId: job.id, token: job.leaseToken }), { attempt: job.attempt, queue: job.queue, name: job.name, sub, startedAt: this.#now(), createdAt: job.createdAt });
+    const lease = { jobId: job.id, token: job.leaseToken };
+    this.#byLease.set(keyOf(lease), { lease, attempt: job.attempt, queue: job.queue, name: job.name, sub, startedAt: this.#now(), createdAt: job.createdAt });
   }
 
   /** Per subscriber: its deliveries not settled yet. */
@@ -65,8 +69,39 @@ export class Inflight {
     d.sub?.handlers.revoke(lease, reason);
   }
 
+  /** The leases of the deliveries not settled yet. */
+  leases(): Lease[] {
+    return [...this.#byLease.values()].map((d) => d.lease);
+  }
+
   /** How many deliveries are unsettled (for tests and stats). */
   get size(): number {
     return this.#byLease.size;
   }
+}
+
+/** How many jobs one read of revokeTakenBack asks the store for. */
+const READ_BATCH = 500;
+
+/**
+ * After this process learned it was presumed dead (its heartbeat refused: another process took its
+ * leases back), revokes each delivery whose lease is no longer held, read from the store, so its
+ * handler's signal aborts instead of running on beside the job's next delivery (whose worker may
+ * run it at once: a per-key limit counts leases). Deliveries leased since keep running. Returns
+ * how many were revoked.
+ */
+export async function revokeTakenBack(store: Pick<Store, 'jobsGet'>, inflight: Inflight): Promise<number> {
+  const leases = inflight.leases();
+  let revoked = 0;
+  for (let i = 0; i < leases.length; i += READ_BATCH) {
+    const batch = leases.slice(i, i + READ_BATCH);
+    const jobs = await store.jobsGet(batch.map((l) => l.jobId));
+    batch.forEach((lease, k) => {
+      const job = jobs[k];
+      if (job && job.state === 'active' && job.leaseToken === lease.token) return;
+      inflight.revoke(lease, new StaleLeaseError(lease.jobId, lease.token, job?.state ?? null, job?.leaseToken ?? null));
+      revoked++;
+    });
+  }
+  return revoked;
 }

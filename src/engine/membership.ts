@@ -10,7 +10,8 @@ import type { Health } from '../core/health.ts';
  * intervals and takes its leases back at once, rather than at each job's
  * visibility timeout. If a heartbeat is refused (this process was presumed dead,
  * e.g. after a long pause, and its leases were taken back), the process reports
- * itself unhealthy and registers again.
+ * itself unhealthy, registers again, and aborts the handlers whose leases were taken
+ * (onPresumedDead).
  *
  * The registration carries what the process consumes (queues, resource tags, capacity), written
  * again whenever that changes, so queue stats can tell ready jobs no live worker can take.
@@ -23,6 +24,7 @@ export class Membership {
   readonly #intervalMs: number;
   readonly #onError: (err: unknown, startedAt: number) => void;
   readonly #onRecovered: () => void;
+  readonly #onPresumedDead: () => Promise<unknown>;
   readonly #consumers: () => ConsumerAnnouncement[];
   /** What the process consumes changed since the registry was last told. */
   #dirty = false;
@@ -33,6 +35,8 @@ export class Membership {
 
   constructor(options: {
     store: Store; clock: Clock; health: Health; intervalMs: number; onError: (err: unknown, startedAt: number) => void; onRecovered: () => void;
+    /** A heartbeat was refused and the process registered again: its leases may have been taken back meanwhile. */
+    onPresumedDead?: () => Promise<unknown>;
     /** What the process consumes now (see WorkerRegistration.consumers); absent: nothing announced. */
     consumers?: () => ConsumerAnnouncement[];
   }) {
@@ -42,6 +46,7 @@ export class Membership {
     this.#intervalMs = options.intervalMs;
     this.#onError = options.onError;
     this.#onRecovered = options.onRecovered;
+    this.#onPresumedDead = options.onPresumedDead ?? (async () => {});
     this.#consumers = options.consumers ?? (() => []);
   }
 
@@ -139,6 +144,7 @@ export class Membership {
         this.#health.down('heartbeat refused: this process was presumed dead and its jobs went back to their queues; registering again');
         await this.#store.workerRegister!(this.#registration(), this.#clock.now(), this.ttlMs);
         ok = true;
+        await this.#onPresumedDead();
       }
       if (this.#health.up()) this.#onRecovered();
     } catch (err) {

@@ -5,7 +5,7 @@ import { LIMITS } from '../core/limits.ts';
 import type { Store } from '../store/store.ts';
 import { Dispatch } from './dispatch.ts';
 import { Claims } from './claims.ts';
-import type { Inflight } from './inflight.ts';
+import { revokeTakenBack, type Inflight } from './inflight.ts';
 import type { Telemetry } from './telemetry.ts';
 import { Intake } from './intake.ts';
 import { Routing } from './routing.ts';
@@ -86,6 +86,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
         store, clock, health: signals.health, intervalMs: settings.heartbeatIntervalMs,
         onError: (err, startedAt) => signals.outages.probeFailed(err, 'heartbeat', startedAt),
         onRecovered: () => dispatch.wakeAll(),
+        onPresumedDead: () => revokeTakenBack(store, inflight),
         consumers: () => dispatch.consumers(),
       })
     : null;
