@@ -176,6 +176,23 @@ export function concurrencySuite(target: HarnessTarget): void {
         assert.deepEqual(perKey(await active(h, 'q')), { a: 5, big: 30 });
       }));
 
+    // Claims racing at the boundary: each alone could take a whole claim (a limit that cannot bind
+    // at active 0), together they cannot. On a store whose claims run at once (PostgreSQL's pool),
+    // each must count the leases of those that committed before it (the claim lock).
+    it('claims racing at a limit that no single one can pass take, together, no more than it', () =>
+      withHarness(target, async (h) => {
+        const q = h.api.queue('q');
+        await q.configure({ concurrencyLimit: 10 });
+        await q.addMany(Array.from({ length: 60 }, (_, i) => ({ payload: i, concurrencyKey: 'a' })));
+        for (let round = 0; round < 3; round++) {
+          const got = (await Promise.all(Array.from({ length: 6 }, () => h.spool.claim('q', 6)))).flat();
+          assert.equal(got.length, 10, `round ${round}: the six claims together took the limit, no more (${got.length})`);
+          assert.deepEqual(perKey(await active(h, 'q')), { a: 10 });
+          for (const job of got) await h.api.ack(lease(job));
+          await h.settled();
+        }
+      }));
+
     // A claim reads the ready jobs a window at a time in claim order (concurrency-claim.ts): jobs
     // of keys at their limits beyond the first window must not hide the jobs behind them.
     for (const policy of ['fifo', 'priority'] as const) {

@@ -6,6 +6,7 @@
 import { EXPIRED_ERROR } from '../../core/job.ts';
 import { concurrencyPick, keyRateHeld, windowedRead, type ConcurrencyDialect, type KeyRateDialect } from '../concurrency-claim.ts';
 import { unitsSql } from '../rate-bucket-sql.ts';
+import { CLAIM_LOCK } from './migrations-claims.ts';
 import { finishOf, jobColumns, PAST_DEADLINE } from './statement-parts.ts';
 
 /** The limited pick's parameters: the queue, now (always $2: PAST_DEADLINE names it), the limit, the rule's, and the worker's tags. */
@@ -50,12 +51,14 @@ const ratedTail = (s: string) => `,
     SELECT leased.*, ch.units AS rl_units, ch.updated_at AS rl_updated_at FROM ch LEFT JOIN leased ON true`;
 
 /**
- * The plain claim and the claim by sort key come in three kinds: `plain`; `guarded`, the plain
- * claim of a queue with per-key limits that cannot bind ($7 the smallest limit of its keys: it
- * leases nothing unless the queue's active jobs plus the claim's $3 are within it); and `rated`,
- * under a queue's rate limit (ratedHead above, $7–$10).
+ * The plain claim and the claim by sort key come in three kinds: `plain`; `gated`, the plain
+ * claim of a queue with per-key limits that cannot bind, one statement outside any transaction
+ * of the store's ($7 the smallest limit of its keys, $8 the claim lock's name: it leases nothing
+ * unless the queue's active jobs, counted under the queue's claim lock, plus the claim's $3 are
+ * within it; see claim_gate in migrations-claims.ts); and `rated`, under a queue's rate limit
+ * (ratedHead above, $7–$10).
  */
-type PlainKind = 'plain' | 'guarded' | 'rated';
+type PlainKind = 'plain' | 'gated' | 'rated';
 
 export function claimStatements(s: string) {
   const finish = finishOf(s);
@@ -86,8 +89,8 @@ export function claimStatements(s: string) {
 
   // The claims below ($6 the worker's tags: only jobs whose required tags they cover), of a kind (PlainKind above):
   // `cond` is added to the choice of ready and due jobs (the guard, or the rate limit's gate).
-  const cond = (kind: PlainKind): string => (kind === 'guarded' ? NO_KEY_AT_LIMIT : kind === 'rated' ? GATE : '');
-  const plainClaim = (kind: PlainKind) => `${kind === 'rated' ? ratedHead(s) : 'WITH '}x AS (
+  const cond = (kind: PlainKind): string => (kind === 'gated' ? NO_KEY_AT_LIMIT : kind === 'rated' ? GATE : '');
+  const plainClaim = (kind: PlainKind) => `${head(kind)}x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
@@ -103,7 +106,7 @@ export function claimStatements(s: string) {
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id${kind === 'rated' ? RATED_PICK : ''}
       RETURNING ${jobColumns('j.')}${kind === 'rated' ? `)${ratedTail(s)}` : ''}`;
-  const byKeyClaim = (kind: PlainKind) => `${kind === 'rated' ? ratedHead(s) : 'WITH '}x AS (
+  const byKeyClaim = (kind: PlainKind) => `${head(kind)}x AS (
         SELECT id FROM ${s}.jobs WHERE queue = $1 AND ${PAST_DEADLINE} ORDER BY expire_at LIMIT $3 FOR UPDATE SKIP LOCKED),
       moved AS (DELETE FROM ${s}.jobs WHERE id IN (SELECT id FROM x) RETURNING *),
       dead AS (${finish('dead', '$2', 'history', `'${EXPIRED_ERROR}'`, 'NULL::jsonb', "'expired'")} RETURNING id),
@@ -119,9 +122,14 @@ export function claimStatements(s: string) {
         started_at = $2, updated_at = $2, worker_id = $5::uuid
       FROM picked WHERE j.id = picked.id${kind === 'rated' ? RATED_PICK : ''}
       RETURNING ${jobColumns('j.')}, picked.sort_key${kind === 'rated' ? `)${ratedTail(s)}` : ''}`;
-  // Per-key limits that cannot bind ($7: the smallest limit of the queue's keys): the queue's active jobs, counted
-  // after the claim lock, plus the claim's $3 within it, so the plain claim passes no key's limit. Else it leases nothing.
-  const NO_KEY_AT_LIMIT = ` AND (SELECT count(*) FROM ${s}.jobs WHERE queue = $1 AND state = 'active') + $3 <= $7::int`;
+  // Per-key limits that cannot bind ($7: the smallest limit of the queue's keys, $8 the claim lock's name): the gate
+  // takes the queue's claim lock and counts its active jobs after it; the claim leases nothing unless they and the
+  // claim's $3 are within $7, so it passes no key's limit. One CTE for both picks, evaluated once, before either locks
+  // a row (a condition without columns filters the scan before it starts); never when no job is ready or due.
+  const NO_KEY_AT_LIMIT = ' AND (SELECT ok FROM g)';
+  const gatedHead = `WITH g AS MATERIALIZED (SELECT ${s}.claim_gate($8::text, $1::text, $3::int, $7::int) AS ok),
+      `;
+  const head = (kind: PlainKind): string => (kind === 'rated' ? ratedHead(s) : kind === 'gated' ? gatedHead : 'WITH ');
 
   return {
     // Ready jobs in claim order, plus scheduled jobs that are due (so a delay is honoured even between
@@ -160,10 +168,10 @@ export function claimStatements(s: string) {
         updated_at = GREATEST(b.updated_at, $2::bigint), rate = excluded.rate, per_ms = excluded.per_ms, burst = excluded.burst`,
     // The buckets of the keys of a windowed pick under per-key rate limits ($1 names), read under the claim lock.
     keyBuckets: `SELECT name, units, updated_at, rate, per_ms, burst FROM ${s}.rate_limits WHERE name = ANY($1::text[])`,
-    // Per-key limits (and per-key rate limits) without group FIFO: the plain claims guarded by $7 (they lease nothing
-    // when a key could reach its limit), and the read of a window ($4 jobs, $5 the worker's tags; see windowRead above).
-    claimGuarded: plainClaim('guarded'),
-    claimByKeyGuarded: byKeyClaim('guarded'),
+    // Per-key limits (and per-key rate limits) without group FIFO: the plain claims gated by $7 and $8 (they lease
+    // nothing when a key could reach its limit), and the read of a window ($4 jobs, $5 the worker's tags; see windowRead above).
+    claimGated: plainClaim('gated'),
+    claimByKeyGated: byKeyClaim('gated'),
     claimWindow: windowRead(false),
     claimWindowByKey: windowRead(true),
     // The lease of the jobs a windowed pick chose ($1 the ids · $2 now · $3 lease end · $4 worker), in the pick's transaction.
@@ -196,5 +204,3 @@ export function claimStatements(s: string) {
  */
 const covered = (tags: string): string => `(requires IS NULL OR string_to_array(requires, ',') <@ ${tags}::text[])`;
 
-/** The advisory lock class of claims of queues with concurrency limits (pg_advisory_xact_lock(class, hashtext(queue))). */
-const CLAIM_LOCK = 0x5f00_3000;

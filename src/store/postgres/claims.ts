@@ -5,7 +5,7 @@ import { KeyTokens } from '../key-rate-claim.ts';
 import { fullBucket, keyBucketName, keyRateOf, nextTokenAt, take, type KeyRateRule, type RateBucket, type RateBucketRow } from '../rate-bucket.ts';
 import type { ClaimedJobs, ClaimParams, Store } from '../store.ts';
 import type { PgContext } from './cluster.ts';
-import type { TxExecutor } from './pg-client.ts';
+import type { Executor, TxExecutor } from './pg-client.ts';
 import { pgRowToJob, type PgJobRow } from './rows.ts';
 
 /**
@@ -104,8 +104,14 @@ type LimitedRow = PgJobRow & { sort_key: number | null };
  * picked, in the same transaction.
  */
 async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: ConcurrencyRule): Promise<ClaimedJobs> {
+  // Per-key limits alone, that cannot bind: the gated plain claim, one statement (see claimGated).
+  const gated = !rule.groupFifo && !p.keyRate && !p.rate;
+  if (gated) {
+    const rows = await ctx.run(() => claimGated(ctx, ctx.db, p, rule), `claim from ${p.queue}`);
+    if (rows.length > 0) return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key ?? null, job: pgRowToJob(row) })), p.byKey === true);
+  }
   return ctx.run(() => ctx.transaction(async (tx) => {
-    await tx.q(ctx.q.claimLock, [`${ctx.schema}.${p.queue}`]);
+    await tx.q(ctx.q.claimLock, [claimLockName(ctx, p.queue)]);
     let limit = p.limit;
     let bucket: RateBucketRow | null = null;
     if (p.rate) {
@@ -115,7 +121,7 @@ async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: Concurr
     }
     const q = { ...p, limit };
     const { rows, heldUntil: keysHeld } = await pickAndLease(ctx, tx, q, rule);
-    // A fifo claim's rows (the plain claim's, and its jobs without a key) have no sort key.
+    // A fifo claim's rows (its jobs without a key) have no sort key.
     const jobs = inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key ?? null, job: pgRowToJob(row) })), p.byKey === true);
     let heldUntil = keysHeld;
     if (bucket && p.rate) {
@@ -129,24 +135,37 @@ async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: Concurr
   }), `claim from ${p.queue}`);
 }
 
+/** The name whose hash keys a queue's claim lock: the limited claims of one queue take turns on it. */
+const claimLockName = (ctx: PgContext<Store>, queue: string): string => `${ctx.schema}.${queue}`;
+
+/**
+ * The plain claim of the queue's order, when no key can reach its limit (see cannotBind): one
+ * statement whose gate takes the queue's claim lock and counts the active jobs after it
+ * (claim_gate), so it leases nothing when a key could reach its limit, and nothing when no job
+ * is ready; the transaction of claimLimited then settles which, with the windowed pick. By sort
+ * key, its jobs without a key follow by the fifo one when the keyed ones run short. On its own
+ * (`db` the pool) or inside the transaction of a claim under a queue rate limit (`db` it).
+ */
+async function claimGated(ctx: PgContext<Store>, db: Executor, p: ClaimParams, rule: ConcurrencyRule): Promise<LimitedRow[]> {
+  const args = (limit: number) => [p.queue, p.now, limit, p.now + p.leaseMs, p.workerId ?? null, p.tags ?? [], Math.min(smallestLimit(rule), INT_MAX), claimLockName(ctx, p.queue)];
+  const claim = async (statement: string, limit: number) => (await db.q(statement, args(limit))) as unknown as LimitedRow[];
+  const rows = await claim(p.byKey ? ctx.q.claimByKeyGated : ctx.q.claimGated, p.limit);
+  if (p.byKey && rows.length > 0 && rows.length < p.limit) rows.push(...(await claim(ctx.q.claimGated, p.limit - rows.length)));
+  return rows;
+}
+
 /**
  * Under the claim lock: the pick and lease of a limited claim of `p.limit` jobs, the charge of
  * its keys' tokens, and, when it leased fewer and left jobs behind only for their keys' tokens,
- * the earliest next token of those keys.
+ * the earliest next token of those keys. (The plain claim a limit that cannot bind allows was
+ * tried first, by claimGated, when the queue has neither group FIFO nor rate limits.)
  */
 async function pickAndLease(ctx: PgContext<Store>, tx: TxExecutor, p: ClaimParams, rule: ConcurrencyRule): Promise<{ rows: LimitedRow[]; heldUntil: number | null }> {
   const tags = p.tags ?? [];
-  if (!rule.groupFifo && !p.keyRate) {
-    // The plain claim of the queue's order, when no key can reach its limit (see cannotBind; the
-    // statement counts the active jobs itself, under the lock). It leases nothing otherwise, and
-    // nothing when no job is ready: then the windowed pick below settles which. Never under
-    // per-key rate limits: a key out of tokens holds its jobs back whatever runs.
-    const args = (limit: number) => [p.queue, p.now, limit, p.now + p.leaseMs, p.workerId ?? null, tags, Math.min(smallestLimit(rule), INT_MAX)];
-    const first = (await tx.q(p.byKey ? ctx.q.claimByKeyGuarded : ctx.q.claimGuarded, args(p.limit))) as unknown as LimitedRow[];
-    if (first.length > 0) {
-      if (!p.byKey || first.length >= p.limit) return { rows: first, heldUntil: null };
-      return { rows: [...first, ...((await tx.q(ctx.q.claimGuarded, args(p.limit - first.length))) as unknown as LimitedRow[])], heldUntil: null };
-    }
+  if (!rule.groupFifo && !p.keyRate && p.rate) {
+    // Under a queue rate limit the gated claim runs here, in the transaction that charges the bucket.
+    const rows = await claimGated(ctx, tx, p, rule);
+    if (rows.length > 0) return { rows, heldUntil: null };
   }
   if (rule.groupFifo) {
     const args = [p.queue, p.now, p.limit, p.now + p.leaseMs, p.workerId ?? null, rule.limit, JSON.stringify(rule.limits), true, tags];

@@ -5,6 +5,7 @@
  * transaction-level advisory lock, so concurrent starters migrate once.
  * Never edit a released migration: add the next number.
  */
+import { CLAIM_MIGRATIONS } from './migrations-claims.ts';
 import { SCHEDULING_MIGRATIONS } from './migrations-scheduling.ts';
 import { ROUTING_MIGRATIONS } from './migrations-routing.ts';
 import { FLOW_MIGRATIONS } from './migrations-flows.ts';
@@ -341,6 +342,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   ...SCHEDULING_MIGRATIONS,
   ...ROUTING_MIGRATIONS,
   ...FLOW_MIGRATIONS,
+  ...CLAIM_MIGRATIONS,
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
