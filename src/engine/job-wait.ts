@@ -15,6 +15,7 @@ import type { Clock, TimerHandle } from '../core/clock.ts';
 import { JobWaitTimeoutError } from '../core/errors.ts';
 import { FINAL_STATES, type Job } from '../core/job.ts';
 import { checkWaitJobOptions, type WaitJobOptions } from '../core/request.ts';
+import { wakeLoop } from './wake-loop.ts';
 
 export interface JobWaitDeps {
   readonly clock: Clock;
@@ -55,41 +56,24 @@ export class JobWaits {
    */
   async wait<P>(id: string, options?: WaitJobOptions): Promise<Job<P>> {
     const { timeoutMs, signal } = checkWaitJobOptions(options);
-    signal?.throwIfAborted();
-    const { clock } = this.#d;
-    let wake = (): void => {};
-    let changed = false;
-    let timedOut = false;
-    const onFinished = (): void => {
-      changed = true;
-      wake();
-    };
-    let wakes = this.#waiting.get(id);
-    if (!wakes) this.#waiting.set(id, (wakes = new Set()));
-    wakes.add(onFinished);
-    this.#scheduleSweep();
-    const deadline = clock.setTimeout(() => {
-      timedOut = true;
-      wake();
-    }, timeoutMs);
-    const onAbort = (): void => wake();
-    signal?.addEventListener('abort', onAbort);
-    try {
-      for (;;) {
-        changed = false;
+    return wakeLoop({
+      clock: this.#d.clock, timeoutMs, signal,
+      listen: (changed) => {
+        let wakes = this.#waiting.get(id);
+        if (!wakes) this.#waiting.set(id, (wakes = new Set()));
+        wakes.add(changed);
+        this.#scheduleSweep();
+        return () => {
+          wakes.delete(changed);
+          if (wakes.size === 0) this.#waiting.delete(id);
+        };
+      },
+      read: async () => {
         const job = await this.#d.get(id);
-        if (FINAL_STATES.has(job.state)) return job as Job<P>;
-        signal?.throwIfAborted();
-        if (timedOut) throw new JobWaitTimeoutError(id, job.state, timeoutMs);
-        if (!changed) await new Promise<void>((resolve) => (wake = resolve));
-        wake = () => {};
-      }
-    } finally {
-      wakes.delete(onFinished);
-      if (wakes.size === 0) this.#waiting.delete(id);
-      clock.clearTimeout(deadline);
-      signal?.removeEventListener('abort', onAbort);
-    }
+        return FINAL_STATES.has(job.state) ? { done: true, value: job as Job<P> } : { done: false, left: job.state };
+      },
+      timedOut: (state) => new JobWaitTimeoutError(id, state, timeoutMs),
+    });
   }
 
   /** Starts the fallback sweep if waits need it and it is not running. */
