@@ -27,9 +27,14 @@ describe('SQS endpoint flows through @aws-sdk/client-sqs', () => {
 
   it('a long poll returns the message sent while it waits', async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'poll' }));
+    // The poll is in place once its subscription holds a consumer slot of the queue (none before it).
+    const slots = async () => {
+      const text = await (await fetch(`${b.broker.url}/metrics`, { headers: { authorization: `Bearer ${b.admin.token!}` } })).text();
+      return Number(/^spool_queue_consumer_slots\{queue="poll"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    assert.equal(await slots(), 0);
     const waiting = sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 20 }));
-    // Wait for the poll to be in place (its request has been read) before sending.
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor(async () => (await slots()) > 0, 'the long poll to be waiting');
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'wake up' }));
     const { Messages } = await waiting;
     assert.equal(Messages?.[0]?.Body, 'wake up');

@@ -10,6 +10,8 @@ import { okJson, tempDir } from './cli.ts';
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** The token itself, for the broker's HTTP routes (Authorization: Bearer); absent for made-up credentials. */
+  token?: string;
 }
 
 export interface SqsBroker {
@@ -27,8 +29,8 @@ export interface SqsBroker {
 
 async function token(dir: string, store: string, scopes: string[], sqs: boolean): Promise<Credentials> {
   const args = ['token', 'create', '--store', store, ...scopes.flatMap((s) => ['--scope', s]), ...(sqs ? ['--sqs'] : [])];
-  const out = await okJson<{ id: string; accessKeyId?: string; secretAccessKey?: string }>(dir, args);
-  return { accessKeyId: out.accessKeyId ?? `SPOOL${out.id.toUpperCase()}`, secretAccessKey: out.secretAccessKey ?? 'not-a-secret' };
+  const out = await okJson<{ id: string; token: string; accessKeyId?: string; secretAccessKey?: string }>(dir, args);
+  return { accessKeyId: out.accessKeyId ?? `SPOOL${out.id.toUpperCase()}`, secretAccessKey: out.secretAccessKey ?? 'not-a-secret', token: out.token };
 }
 
 /**
