@@ -5,34 +5,20 @@
  * knowing is still reclaimed after a reconnect and revoked.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { StaleLeaseError } from '../core/errors.ts';
 import { leaseKey, type Job, type Lease } from '../core/job.ts';
-import { Spool } from '../engine/spool.ts';
-import { startBroker } from '../server/broker.ts';
 import { connect } from './connect.ts';
-import { quiet, waitFor } from '../../test/support/remote.ts';
+import { quiet, twoBrokersOnOneFile, waitFor } from '../../test/support/remote.ts';
 
 describe('RemoteLeases (real brokers, real sockets)', () => {
   it('a lease found stale by its own extend is let go; one lost unseen is reclaimed and revoked from the first reconnect on', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-leases-'));
-    const file = join(dir, 'spool.db');
-    // Two brokers, each with its own engine, on one file: a cancel through B sends no revoke to A's clients.
-    const spoolA = await Spool.open({ store: file, durability: 'no-fsync', pollIntervalMs: 20, ...quiet });
-    const spoolB = await Spool.open({ store: file, durability: 'no-fsync', pollIntervalMs: 20, ...quiet });
-    const a = await startBroker(spoolA, { port: 0 });
-    const b = await startBroker(spoolB, { port: 0 });
+    // A cancel through B sends no revoke to A's clients.
+    const { spoolB, a, b, close } = await twoBrokersOnOneFile();
     const remote = await connect([a.wsUrl, b.wsUrl], { ...quiet, reconnectBaseMs: 20, reconnectMaxMs: 20 });
     t.after(async () => {
       await remote.close();
-      await a.close();
-      await b.close();
-      await spoolA.close();
-      await spoolB.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     });
     assert.deepEqual([a.connections, b.connections], [1, 0]);
 

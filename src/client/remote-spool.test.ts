@@ -5,8 +5,6 @@
  * (backpressure: backpressure.test.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import {
@@ -18,7 +16,7 @@ import { connect } from './connect.ts';
 import { startBroker, type Broker, type BrokerOptions } from '../server/broker.ts';
 import type { RemoteSpool } from './remote-spool.ts';
 import { freePort } from '../../test/support/ports.ts';
-import { gate, quiet, served, waitFor } from '../../test/support/remote.ts';
+import { gate, quiet, served, twoBrokersOnOneFile, waitFor } from '../../test/support/remote.ts';
 
 type Api = Spool | RemoteSpool;
 
@@ -213,13 +211,7 @@ describe('RemoteSpool (real broker, real sockets)', () => {
   });
 
   it('reconnects to the next broker URL; requests made meanwhile complete and a lease from the first connection is acked on the second', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-remote-'));
-    const file = join(dir, 'spool.db');
-    // Two brokers, each with its own engine, on one SQLite file: what two `spool serve` on a shared disk would be.
-    const spoolA = await Spool.open({ store: file, durability: 'no-fsync', pollIntervalMs: 20, ...quiet });
-    const spoolB = await Spool.open({ store: file, durability: 'no-fsync', pollIntervalMs: 20, ...quiet });
-    const a = await startBroker(spoolA, { port: 0 });
-    const b = await startBroker(spoolB, { port: 0 });
+    const { spoolB, a, b, close } = await twoBrokersOnOneFile();
     const logged: string[] = [];
     const release = gate();
     // random() = 1: the reconnect waits its full 150 ms, a window in which to make requests while disconnected.
@@ -227,11 +219,7 @@ describe('RemoteSpool (real broker, real sockets)', () => {
     t.after(async () => {
       release.open(); // a failed assertion must not leave the handler waiting through the shutdown timeout
       await remote.close();
-      await a.close();
-      await b.close();
-      await spoolA.close();
-      await spoolB.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     });
     assert.deepEqual([a.connections, b.connections], [1, 0]);
 

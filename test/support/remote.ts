@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect as tcpConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { RemoteSpool } from '../../src/client/remote-spool.ts';
@@ -21,6 +24,30 @@ export async function served(t: TestContext, brokerOptions: BrokerOptions = {}, 
     await spool.close();
   });
   return { spool, broker, remote };
+}
+
+/**
+ * Two brokers, each with its own engine, on one SQLite file in a new directory: what two `spool
+ * serve` on a shared disk would be (a cancel through B sends no revoke to A's clients).
+ * `close` closes both brokers and engines and removes the directory; call it after the clients.
+ */
+export async function twoBrokersOnOneFile(): Promise<{ spoolA: Spool; spoolB: Spool; a: Broker; b: Broker; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-two-brokers-'));
+  const file = join(dir, 'spool.db');
+  const spoolA = await Spool.open({ store: file, durability: 'no-fsync', pollIntervalMs: 20, ...quiet });
+  const spoolB = await Spool.open({ store: file, durability: 'no-fsync', pollIntervalMs: 20, ...quiet });
+  const a = await startBroker(spoolA, { port: 0 });
+  const b = await startBroker(spoolB, { port: 0 });
+  return {
+    spoolA, spoolB, a, b,
+    async close() {
+      await a.close();
+      await b.close();
+      await spoolA.close();
+      await spoolB.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Resolves when `check` returns true; fails the test after `timeoutMs`. */
