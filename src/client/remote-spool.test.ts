@@ -5,15 +5,13 @@
  * (backpressure: backpressure.test.ts).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   InvalidArgumentError, InvalidStateError, JobNotFoundError, PayloadTooLargeError, SpoolError, StaleLeaseError,
 } from '../core/errors.ts';
 import type { Job } from '../core/job.ts';
 import { Spool } from '../engine/spool.ts';
 import { connect } from './connect.ts';
-import { startBroker, type Broker, type BrokerOptions } from '../server/broker.ts';
 import type { RemoteSpool } from './remote-spool.ts';
 import { freePort } from '../../test/support/ports.ts';
 import { gate, quiet, served, twoBrokersOnOneFile, waitFor } from '../../test/support/remote.ts';
