@@ -44,7 +44,7 @@ import { isTargetImplemented, skipReason, targetNeedsPostgres, targetSupports, t
 import { figuresFor, FIGURES, type RunKind } from './workloads/catalog.ts';
 import { needsW3ForW7, w7Rate } from './workloads/w7-pace.ts';
 import type { RunOptions } from './workloads/index.ts';
-import { parseOptions, REPO_DIR, UsageError, USAGE, type Options } from './options.ts';
+import { parseOptions, REPO_DIR, USAGE, type Options } from './options.ts';
 
 const CHILD_PATH = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
 

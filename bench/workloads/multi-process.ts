@@ -155,7 +155,7 @@ function checkSettled(after: { waiting: number; active: number; completed: numbe
  */
 export async function drainWithProcesses(ctx: RunContext, backlog: number = W3_2W.backlog, processes: number = W3_2W.processes, concurrency: number = W3_2W.concurrency): Promise<RunFigures> {
   const { target, log } = ctx;
-  const before = await fillBacklog(ctx, backlog);
+  await fillBacklog(ctx, backlog);
   const procs: Proc[] = [];
   try {
     const workers = await startProcs(ctx, procs, 'worker', processes, { concurrency, inFlight: 0 });

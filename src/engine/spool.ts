@@ -18,7 +18,6 @@ import { checkOptionKeys } from '../core/options.ts';
 import { checkResourceTags } from '../core/resource-tags.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
 import type { Binding, Bindings, PublishOptions, Published } from '../core/publish.ts';
-import type { Operator } from './operator.ts';
 import { openEngineStore } from './open-store.ts';
 import { resolveSettings, type AddItem, type EngineSettings, type ListOptions, type OpenOptions } from './options.ts';
 import { Queue } from '../api/queue.ts';

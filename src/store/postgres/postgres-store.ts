@@ -2,7 +2,7 @@ import { ClosedError } from '../../core/errors.ts';
 import type { Job, JobLogLine, JobState, Lease, QueueStats } from '../../core/job.ts';
 import type { QueueConfig } from '../../core/queue-config.ts';
 import type {
-  CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseMiss, LeaseResult,
+  CancelResult, ClaimedJobs, ClaimParams, CompleteItem, DeleteResult, ExtendItem, ExtendResult, FailItem, FailResult, InsertExisting, ItemOutcome, LeaseResult,
   ListParams, NewJobRow, SearchPage, SearchParams, QueueDeleteParams, QueueDeleteResult, ReapedJob, ReportItem, RetryResult, Store, StoreCapabilities, StoredQueue, TokenInfo,
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ConsumerAnnouncement, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem, PublishItem, PublishOutcome, RoutingRow,
