@@ -80,6 +80,18 @@ export class Inflight {
   }
 }
 
+/**
+ * Whether the delivery of `token` ended other than by its handler: its lease expired (taken back:
+ * the job is ready again, or dead after too many stalls, with the same token until its next
+ * lease) or the job was cancelled. A job its handler's ack or nack just settled keeps its
+ * delivery, which the settle will end.
+ */
+function takenBack(job: Job, token: number): boolean {
+  if (job.state === 'active') return false;
+  const ended = job.history.findLast((h) => h.token === token);
+  return ended === undefined || ended.outcome === 'expired' || ended.outcome === 'cancelled';
+}
+
 /** How many jobs one read of revokeTakenBack asks the store for. */
 const READ_BATCH = 500;
 
@@ -98,7 +110,7 @@ export async function revokeTakenBack(store: Pick<Store, 'jobsGet'>, inflight: I
     const jobs = await store.jobsGet(batch.map((l) => l.jobId));
     batch.forEach((lease, k) => {
       const job = jobs[k];
-      if (job && job.state === 'active' && job.leaseToken === lease.token) return;
+      if (job && job.leaseToken === lease.token && !takenBack(job, lease.token)) return; // still held, or just settled by its handler
       inflight.revoke(lease, new StaleLeaseError(lease.jobId, lease.token, job?.state ?? null, job?.leaseToken ?? null));
       revoked++;
     });

@@ -108,7 +108,7 @@ async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: Concurr
   const gated = !rule.groupFifo && !p.keyRate && !p.rate;
   if (gated) {
     const rows = await ctx.run(() => claimGated(ctx, ctx.db, p, rule), `claim from ${p.queue}`);
-    if (rows.length > 0) return inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key ?? null, job: pgRowToJob(row) })), p.byKey === true);
+    if (rows.length > 0) return limitedJobs(rows, p);
   }
   return ctx.run(() => ctx.transaction(async (tx) => {
     await tx.q(ctx.q.claimLock, [claimLockName(ctx, p.queue)]);
@@ -121,8 +121,7 @@ async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: Concurr
     }
     const q = { ...p, limit };
     const { rows, heldUntil: keysHeld } = await pickAndLease(ctx, tx, q, rule);
-    // A fifo claim's rows (its jobs without a key) have no sort key.
-    const jobs = inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key ?? null, job: pgRowToJob(row) })), p.byKey === true);
+    const jobs = limitedJobs(rows, p);
     let heldUntil = keysHeld;
     if (bucket && p.rate) {
       const done = take(bucket, p.rate, jobs.length, p.now);
@@ -134,6 +133,10 @@ async function claimLimited(ctx: PgContext<Store>, p: ClaimParams, rule: Concurr
     return held(jobs, heldUntil);
   }), `claim from ${p.queue}`);
 }
+
+/** A limited claim's rows as jobs, in claim order (a fifo claim's rows, its jobs without a key, have no sort key). */
+const limitedJobs = (rows: readonly LimitedRow[], p: ClaimParams): Job[] =>
+  inClaimOrder(rows.map(({ sort_key, ...row }) => ({ key: sort_key ?? null, job: pgRowToJob(row) })), p.byKey === true);
 
 /** The name whose hash keys a queue's claim lock: the limited claims of one queue take turns on it. */
 const claimLockName = (ctx: PgContext<Store>, queue: string): string => `${ctx.schema}.${queue}`;
