@@ -39,6 +39,14 @@ function recordParent(h: Harness): { seen: () => ChildResult[] | undefined } {
   return { seen: () => seen };
 }
 
+/** Workers for the children of twoChildren: the one in `a` completes with 'ok', the one in `b` fails for good with `error`. */
+function childAOkChildBFails(h: Harness, error: string): void {
+  h.api.work('a', async () => 'ok');
+  h.api.work('b', async () => {
+    throw new UnrecoverableError(error);
+  });
+}
+
 /** Flows (docs/flows.md): a parent that runs once its children have finished, with a rule for a failed child. */
 export function flowsSuite(target: HarnessTarget): void {
   describe('flows', () => {
@@ -101,10 +109,7 @@ export function flowsSuite(target: HarnessTarget): void {
       withHarness(target, async (h) => {
         const { parent, children } = await twoChildren(h, 'ignore');
         const parentRun = recordParent(h);
-        h.api.work('a', async () => 'ok');
-        h.api.work('b', async () => {
-          throw new UnrecoverableError('no');
-        });
+        childAOkChildBFails(h, 'no');
         await waitState(h, parent.id, 'completed');
         assert.deepEqual(parentRun.seen()?.map((c) => [c.id, c.state, c.result]), [[children[0]!.id, 'completed', 'ok']]);
       }));
@@ -113,10 +118,7 @@ export function flowsSuite(target: HarnessTarget): void {
       withHarness(target, async (h) => {
         const { parent, children } = await twoChildren(h, 'continue');
         const parentRun = recordParent(h);
-        h.api.work('a', async () => 'ok');
-        h.api.work('b', async () => {
-          throw new UnrecoverableError('broken');
-        });
+        childAOkChildBFails(h, 'broken');
         await waitState(h, parent.id, 'completed');
         const seen = parentRun.seen()!;
         assert.deepEqual(seen.map((c) => [c.id, c.state, c.result]), [[children[0]!.id, 'completed', 'ok'], [children[1]!.id, 'dead', null]]);
