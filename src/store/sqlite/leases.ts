@@ -18,6 +18,7 @@ export interface LeaseWrites extends Writes {
 }
 
 export function jobsComplete(w: LeaseWrites, items: readonly CompleteItem[], now: number): LeaseResult[] {
+  const withFlowParent = flowParents(w);
   return each(
     w.db,
     items,
@@ -25,13 +26,14 @@ export function jobsComplete(w: LeaseWrites, items: readonly CompleteItem[], now
       if (w.s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes !== 1) return leaseMiss(w, it.lease);
       w.counts.move(queueOf(w, it.lease.jobId), 'active', 'completed');
       if (it.learn) ordering.learn(w.s, it.learn);
-      return withFlowParent(w, it.lease.jobId, { ok: true as const });
+      return withFlowParent(it.lease.jobId, { ok: true as const });
     },
     (it, err) => refused(err, 'result', `complete job ${it.lease.jobId}`),
   );
 }
 
 export function jobsFail(w: LeaseWrites, items: readonly FailItem[], now: number): FailResult[] {
+  const withFlowParent = flowParents(w);
   return each(
     w.db,
     items,
@@ -42,7 +44,7 @@ export function jobsFail(w: LeaseWrites, items: readonly FailItem[], now: number
       if (!row) return leaseMiss(w, it.lease);
       w.counts.move(row.queue, 'active', row.state);
       const done = { ok: true as const, state: row.state, deadReason: row.dead_reason };
-      return row.state === 'dead' ? withFlowParent(w, it.lease.jobId, done) : done;
+      return row.state === 'dead' ? withFlowParent(it.lease.jobId, done) : done;
     },
     (it, err) => refused(err, 'error', `record the failure of job ${it.lease.jobId}`),
   );
@@ -86,10 +88,20 @@ export function jobsRelease(w: LeaseWrites, leases: readonly Lease[], now: numbe
   });
 }
 
-/** `result`, with the flow the job just finished is a child of, if any (docs/flows.md): the engine settles it next. */
-function withFlowParent<R extends { ok: true }>({ s }: LeaseWrites, id: string, result: R): R & { flowParent?: string } {
-  const row = s.flowParentOf.get(id) as { parent_id: string } | undefined;
-  return row ? { ...result, flowParent: row.parent_id } : result;
+/**
+ * For one batch of settles: `result`, with the flow the job just finished is a child of, if any
+ * (docs/flows.md): the engine settles it next. Whether the store has any flow child is asked once
+ * per batch, at its first finished job, so a store without flows pays one read per batch, not one
+ * per job (inside the group's transaction: a flow added by another process is seen).
+ */
+function flowParents({ s }: LeaseWrites): <R extends { ok: true }>(id: string, result: R) => R & { flowParent?: string } {
+  let any: boolean | undefined;
+  return (id, result) => {
+    any ??= (s.anyFlowChild.get() as { n: number }).n === 1;
+    if (!any) return result;
+    const row = s.flowParentOf.get(id) as { parent_id: string } | undefined;
+    return row ? { ...result, flowParent: row.parent_id } : result;
+  };
 }
 
 /** Why a lease-bearing operation matched no row: the job's state and token now. */

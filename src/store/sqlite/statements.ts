@@ -282,6 +282,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     queueOf: p(`SELECT queue FROM jobs WHERE id = ?`),
     // The flow a job that just finished is a child of (docs/flows.md): the ack reports it, and the engine settles the flow.
     flowParentOf: p(`SELECT parent_id FROM flow_children WHERE child_id = ?`),
+    anyFlowChild: p(`SELECT EXISTS (SELECT 1 FROM flow_children) AS n`),
     // ?1 unrecoverable (0/1) · ?2 retryAt · ?3 now · ?4 error · ?5 id · ?6 token
     fail: p(`UPDATE jobs SET
                state = CASE WHEN ?1 = 1 OR attempt >= max_attempts THEN 'dead' WHEN ?2 > ?3 THEN 'scheduled' ELSE 'ready' END,
