@@ -4,35 +4,17 @@
 // slots at the same moment add one job per slot. SQLite file and PostgreSQL schema, each opened
 // again as a restarted process would; a manual clock.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { reopenableStores } from './support/reopen-stores.ts';
 import { ManualClock } from '../src/core/clock.ts';
 import type { CatchUp } from '../src/core/schedule.ts';
 import { Spool, type OpenOptions } from '../src/engine/spool.ts';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../src/store/store.ts';
-import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
-
-/** Opens the same data again each call, as a restarted process would. */
-const stores: Record<string, () => { open: () => Promise<Store> | Store; cleanup: () => void }> = {
-  'sqlite file': () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-cron-restart-'));
-    return { open: () => openSqliteStore({ path: join(dir, 'spool.db') }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  },
-  postgres: () => {
-    const schema = uniqueSchema();
-    return { open: () => openPostgresStore({ url: testPgUrl(), schema, poolSize: 2 }), cleanup: () => {} };
-  },
-};
 
 const S = 1000;
 const T0 = Date.parse('2026-01-01T00:00:00Z'); // ManualClock's start, a multiple of 10 s
 const OPTIONS: Omit<OpenOptions, 'store' | 'clock'> = { cronGraceMs: 2 * S, onError: () => {} };
 
-for (const [name, make] of Object.entries(stores)) {
+for (const [name, make] of Object.entries(reopenableStores)) {
   describe(`cron after a 1-minute stop of every process (${name})`, () => {
     for (const [catchUp, expected] of [['skip', [T0 + 10 * S, T0 + 80 * S]], ['run-once', [T0 + 10 * S, T0 + 70 * S, T0 + 80 * S]]] as const) {
       it(`catchUp ${catchUp}: ${catchUp === 'skip' ? 'no job for the missed slots' : 'one job, for the latest missed slot'}, then on from the next slot`, async () => {

@@ -1,33 +1,15 @@
 // A delay that falls due while no process is running fires when one starts: the due time is a
 // row in the store, and a starting engine reads the next one from there (no clock move needed).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { reopenableStores } from './support/reopen-stores.ts';
 import { ManualClock } from '../src/core/clock.ts';
 import { Spool } from '../src/engine/spool.ts';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../src/store/store.ts';
-import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
-
-/** Opens the same data again each call, as a restarted process would. */
-const stores: Record<string, () => { open: () => Promise<Store> | Store; cleanup: () => void }> = {
-  'sqlite file': () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-delay-restart-'));
-    return { open: () => openSqliteStore({ path: join(dir, 'spool.db') }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  },
-  postgres: () => {
-    const schema = uniqueSchema();
-    return { open: () => openPostgresStore({ url: testPgUrl(), schema, poolSize: 2 }), cleanup: () => {} };
-  },
-};
 
 /** No ticks or polls during the test: only the starting engine's due timer can start the job. */
 const QUIET = { pollIntervalMs: 60_000, maintenanceIntervalMs: 60_000, onError: () => {} } as const;
 
-for (const [name, make] of Object.entries(stores)) {
+for (const [name, make] of Object.entries(reopenableStores)) {
   describe(`a delay due while the process was down (${name})`, () => {
     it('fires when the next process starts, and jobs not yet due wait for their time', async () => {
       const { open, cleanup } = make();

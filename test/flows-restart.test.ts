@@ -4,28 +4,10 @@
 // crashed between its ack and the settling, played by the store's own ack): the reopened
 // engine's sweep makes the parent ready. SQLite file and PostgreSQL schema; a manual clock.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { reopenableStores } from './support/reopen-stores.ts';
 import { ManualClock } from '../src/core/clock.ts';
 import { Spool } from '../src/engine/spool.ts';
-import { openPostgresStore } from '../src/store/postgres/postgres-store.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../src/store/store.ts';
-import { testPgUrl, uniqueSchema } from './support/pg-url.ts';
-
-/** Opens the same data again each call, as a restarted process would. */
-const stores: Record<string, () => { open: () => Promise<Store> | Store; cleanup: () => void }> = {
-  'sqlite file': () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spool-flows-restart-'));
-    return { open: () => openSqliteStore({ path: join(dir, 'spool.db') }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  },
-  postgres: () => {
-    const schema = uniqueSchema();
-    return { open: () => openPostgresStore({ url: testPgUrl(), schema, poolSize: 2 }), cleanup: () => {} };
-  },
-};
 
 /** Leases the one ready job of `queue` and acks it with `result`, through the engine. */
 async function complete(spool: Spool, queue: string, result: unknown): Promise<void> {
@@ -44,7 +26,7 @@ async function readyOf(spool: Spool, id: string) {
   }
 }
 
-for (const [name, make] of Object.entries(stores)) {
+for (const [name, make] of Object.entries(reopenableStores)) {
   describe(`flows across a restart (${name})`, () => {
     it('the parent becomes ready when its last child is acked after the store was closed and opened again', async () => {
       const { open, cleanup } = make();
