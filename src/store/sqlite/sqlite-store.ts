@@ -104,7 +104,7 @@ export class SqliteStore implements Store {
     }
     const memory = options.path === ':memory:';
     this.location = memory ? ':memory:' : resolve(options.path);
-    const durability = process.env.SQSDIAG_NOFSYNC ? 'no-fsync' : (options.durability ?? 'fsync');
+    const durability = options.durability ?? 'fsync';
     const busyTimeoutMs = checkLimit('busyTimeoutMs', options.busyTimeoutMs);
     const historyMax = checkLimit('historyMax', options.historyMax);
     this.capabilities = {
