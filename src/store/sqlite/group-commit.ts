@@ -5,6 +5,8 @@ import { translateSqliteError } from './sqlite-errors.ts';
 
 interface PendingOp {
   run: () => unknown;
+  /** Whether the caller is told "done" only once the write is synced (every write but a claim). */
+  durable: boolean;
   resolve: (value: any) => void;
   reject: (err: unknown) => void;
 }
@@ -18,6 +20,12 @@ interface PendingOp {
  *
  * node:sqlite is synchronous, so while a group runs nothing else does; the
  * gain is that N concurrent callers pay for one transaction and one fsync.
+ *
+ * A group of claims alone commits without a sync (synchronous NORMAL for that
+ * commit: the WAL is written, not synced). The next synced commit syncs the
+ * WAL, those frames included; until then an OS crash or power loss may undo
+ * the claims, which only puts their jobs back to ready, and the lease epoch
+ * (open.ts) keeps their tokens from being issued again.
  */
 export class GroupCommit {
   readonly #db: DatabaseSync;
@@ -32,12 +40,20 @@ export class GroupCommit {
   readonly #savepoint: StatementSync;
   readonly #releaseSavepoint: StatementSync;
   readonly #rollbackSavepoint: StatementSync;
+  /** Whether commits sync at all (durability fsync on a file): then only groups with a durable write do. */
+  readonly #syncs: boolean;
+  /** The synchronous setting the connection has now (FULL when the store syncs: openDatabase sets it). */
+  #syncing: boolean;
   /** Groups committed so far (for tests and metrics). */
   commits = 0;
+  /** Of those, the groups of claims alone, committed without a sync. */
+  unsyncedCommits = 0;
 
-  constructor(db: DatabaseSync, counts: CountLedger | null = null) {
+  constructor(db: DatabaseSync, counts: CountLedger | null = null, syncs = false) {
     this.#db = db;
     this.#counts = counts;
+    this.#syncs = syncs;
+    this.#syncing = syncs;
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -46,11 +62,14 @@ export class GroupCommit {
     this.#rollbackSavepoint = db.prepare('ROLLBACK TO op');
   }
 
-  /** Runs `run` inside the next group's transaction; resolves once that transaction is durable. */
-  submit<T>(run: () => T): Promise<T> {
+  /**
+   * Runs `run` inside the next group's transaction; resolves once that transaction is durable, or,
+   * when `durable` is false (a claim), once it is committed.
+   */
+  submit<T>(run: () => T, durable = true): Promise<T> {
     if (this.#closed) return Promise.reject(new ClosedError('store'));
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ run, resolve, reject });
+      this.#pending.push({ run, durable, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -70,6 +89,7 @@ export class GroupCommit {
     if (ops.length === 0) return;
     this.#pending = [];
     try {
+      if (this.#syncs) this.#syncFor(ops);
       this.#begin.run();
     } catch (err) {
       const error = translateSqliteError(err, 'start a write transaction');
@@ -96,6 +116,7 @@ export class GroupCommit {
       this.#counts?.write();
       this.#commit.run();
       this.commits++;
+      if (this.#syncs && !this.#syncing) this.unsyncedCommits++;
     } catch (err) {
       this.#counts?.groupDropped();
       // The transaction as a whole failed: nothing of this group is kept.
@@ -113,5 +134,14 @@ export class GroupCommit {
       if (r.ok) ops[i]!.resolve(r.value);
       else ops[i]!.reject(r.error);
     }
+  }
+
+  /** Sets the connection to sync the coming commit when a write of `ops` is durable, and not when all are claims. */
+  #syncFor(ops: readonly PendingOp[]): void {
+    const sync = ops.some((op) => op.durable);
+    if (sync === this.#syncing) return;
+    // exec, not a prepared statement: SQLite applies this pragma when it compiles it, not when it runs.
+    this.#db.exec(sync ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
+    this.#syncing = sync;
   }
 }

@@ -6,6 +6,7 @@
  */
 import { SCHEDULING_MIGRATIONS } from './migrations-scheduling.ts';
 import { FLOW_MIGRATIONS } from './migrations-flows.ts';
+import { LEASE_MIGRATIONS } from './migrations-leases.ts';
 
 export interface Migration {
   version: number;
@@ -261,6 +262,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   ...SCHEDULING_MIGRATIONS,
   ...FLOW_MIGRATIONS,
+  ...LEASE_MIGRATIONS,
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -8,13 +8,18 @@ import type { SqliteDurability } from './sqlite-store.ts';
 
 const SQLITE_NOTADB = 26;
 
+/** Claims one open may give a job before its tokens could reach the next open's base (see takeLeaseEpoch). */
+export const LEASE_EPOCH_SPAN = 2 ** 24;
+
 /**
  * Opens the database file at `location` (made absolute by the caller; its directory is created
- * unless in memory), sets its pragmas (WAL, busy timeout, synchronous, size cap), and migrates it.
+ * unless in memory), sets its pragmas (WAL, busy timeout, synchronous, size cap), migrates it,
+ * and takes this open's lease epoch: `tokenBase`, below every token its claims give.
  */
-export function openDatabase(location: string, o: { memory: boolean; durability: SqliteDurability; busyTimeoutMs: number; maxDatabaseBytes: number | undefined }): DatabaseSync {
+export function openDatabase(location: string, o: { memory: boolean; durability: SqliteDurability; busyTimeoutMs: number; maxDatabaseBytes: number | undefined }): { db: DatabaseSync; tokenBase: number } {
   if (!o.memory) mkdirSync(dirname(location), { recursive: true });
   let db: DatabaseSync;
+  let tokenBase: number;
   try {
     db = new DatabaseSync(location);
   } catch (err) {
@@ -28,6 +33,7 @@ export function openDatabase(location: string, o: { memory: boolean; durability:
     }
     db.exec(`PRAGMA synchronous = ${o.durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
     migrate(db, location);
+    tokenBase = takeLeaseEpoch(db);
     if (o.maxDatabaseBytes !== undefined) {
       const pageSize = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
       db.exec(`PRAGMA max_page_count = ${Math.max(1, Math.floor(o.maxDatabaseBytes / pageSize))}`);
@@ -39,7 +45,22 @@ export function openDatabase(location: string, o: { memory: boolean; durability:
     }
     throw translateSqliteError(err, `open ${location}`);
   }
-  return db;
+  return { db, tokenBase };
+}
+
+/**
+ * Claims commit without a sync of their own (group-commit.ts): an OS crash or power loss can undo
+ * the last of them, and a job whose claim was undone would be claimed again with the same token
+ * while the worker that got the first one may still hold it (a remote worker outlives its
+ * broker's machine), so its ack would pass for the new lease's. Each open therefore takes the
+ * next epoch, synced before its first claim (the pragma is still FULL here when durability is
+ * fsync), and its claims give tokens above epoch × LEASE_EPOCH_SPAN: above any token an earlier
+ * open gave, whether its commit survived or not. A file's first open has epoch 0, so its tokens
+ * count from 1. Returns the base.
+ */
+function takeLeaseEpoch(db: DatabaseSync): number {
+  const row = db.prepare('UPDATE lease_epoch SET opens = opens + 1 WHERE id = 1 RETURNING opens').get() as { opens: number };
+  return (Number(row.opens) - 1) * LEASE_EPOCH_SPAN;
 }
 
 /** Brings the schema of `db` (at `where`) up to the latest version under the write lock; refuses a newer one. */

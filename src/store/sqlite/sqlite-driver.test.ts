@@ -105,7 +105,7 @@ describe('SQLite driver', () => {
     const db = new DatabaseSync(path);
     try {
       const statements: [string, string][] = [];
-      for (const [name, value] of Object.entries(prepareStatements(db, 20))) {
+      for (const [name, value] of Object.entries(prepareStatements(db, 20, 0))) {
         if ('sourceSQL' in value) statements.push([name, value.sourceSQL]);
         else for (const [inner, st] of Object.entries(value)) statements.push([`${name}.${inner}`, (st as { sourceSQL: string }).sourceSQL]);
       }

@@ -111,10 +111,11 @@ export class SqliteStore implements Store {
       crossProcessNotify: false,
       durability: memory ? 'memory only (lost when the process exits)' : durability === 'fsync' ? 'fsync on commit' : 'no fsync (survives process crash, not power loss)',
     };
-    this.#db = openDatabase(this.location, { memory, durability, busyTimeoutMs, maxDatabaseBytes: options.maxDatabaseBytes });
+    const { db, tokenBase } = openDatabase(this.location, { memory, durability, busyTimeoutMs, maxDatabaseBytes: options.maxDatabaseBytes });
+    this.#db = db;
     this.#counts = new CountLedger(this.#db);
-    this.#group = new GroupCommit(this.#db, this.#counts);
-    this.#s = prepareStatements(this.#db, historyMax);
+    this.#group = new GroupCommit(this.#db, this.#counts, durability === 'fsync' && !memory);
+    this.#s = prepareStatements(this.#db, historyMax, tokenBase);
     this.#w = { s: this.#s, counts: this.#counts };
     this.#l = { db: this.#db, s: this.#s, counts: this.#counts };
     this.#tokens = new SqliteTokens(this.#db, this.#group);
@@ -224,7 +225,8 @@ export class SqliteStore implements Store {
   }
 
   jobsClaim(p: ClaimParams): Promise<ClaimedJobs> {
-    return this.#group.submit(() => claims.jobsClaim(this.#c, p));
+    // Needs no sync of its own: the lease epoch keeps an undone claim's token from being issued again (open.ts).
+    return this.#group.submit(() => claims.jobsClaim(this.#c, p), false);
   }
 
   jobsExpire(p: { now: number; limit: number }): Promise<Record<string, number>> {

@@ -107,8 +107,14 @@ const KEY_RATE: KeyRateDialect = {
   param: (field, ck) => `coalesce((SELECT json_extract(value, '$.${field}') FROM json_each(?10, '$.limits') WHERE key = ${ck}), json_extract(?10, '$.limit.${field}'))`,
   now: 'CAST(?2 AS INTEGER)', least: 'min', greatest: 'max', // bound as a double: integer arithmetic needs an integer
 };
-const limitedClaim = (byKey: boolean, keyRate: boolean): string => `UPDATE jobs
-  SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
+/**
+ * The token a claim gives: one above the job's last, and above `tokenBase`, this open's lease
+ * epoch (open.ts `takeLeaseEpoch`), so no token an undone claim handed out is ever issued again.
+ */
+const nextToken = (tokenBase: number): string => `max(token, ${tokenBase}) + 1`;
+
+const limitedClaim = (byKey: boolean, keyRate: boolean, tokenBase: number): string => `UPDATE jobs
+  SET state = 'active', attempt = attempt + 1, token = ${nextToken(tokenBase)}, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
   WHERE id IN (SELECT id FROM (${concurrencyPick(LIMITED, byKey, keyRate ? KEY_RATE : null)}))
   RETURNING ${JOB}, sort_key`;
 
@@ -202,7 +208,7 @@ const REQUIRES_SETS = (which: string): string => `WITH RECURSIVE r(queue, requir
     FROM r WHERE requires IS NOT NULL)
   SELECT queue, requires FROM r WHERE requires IS NOT NULL`;
 
-export function prepareStatements(db: DatabaseSync, historyMax: number) {
+export function prepareStatements(db: DatabaseSync, historyMax: number, tokenBase: number) {
   const p = (sql: string): StatementSync => prepare(db, sql);
   return {
     insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until, concurrency_key, requires)
@@ -217,12 +223,12 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
                    WHERE id IN (SELECT id FROM jobs WHERE state = 'scheduled' AND run_at <= ? ORDER BY run_at LIMIT ?)
                    RETURNING queue`),
     // The claiming process's registration (worker_id) is set in the same UPDATE: the registry costs a claim nothing.
-    claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
+    claim: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = ${nextToken(tokenBase)}, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
               WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'ready' AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
                            AND ${COVERED('?')} ORDER BY priority DESC, run_at, id LIMIT ?)
               RETURNING ${JOB}`),
     // The claim of a queue whose policy is not fifo: lowest sort key first (see ordering.ts).
-    claimByKey: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
+    claimByKey: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = ${nextToken(tokenBase)}, lease_expires_at = ?, started_at = ?, updated_at = ?, worker_id = ?
               WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_sorted
                            WHERE queue = ? AND state = 'ready' AND sort_key IS NOT NULL AND (expire_at IS NULL OR token > 0 OR expire_at > ?)
                            AND ${COVERED('?')} ORDER BY sort_key, id LIMIT ?)
@@ -231,12 +237,12 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     // order and by sort key: ?1 lease end · ?2 now · ?3 worker · ?4 queue · ?5 limit · ?6 the limit of a key not
     // named (NULL: none) · ?7 the limits of the keys named (JSON) · ?8 group FIFO (0/1) · ?9 the worker's tags (JSON). Due jobs were promoted
     // and expired ones moved to dead just before, in the same transaction (see SqliteStore.jobsClaim).
-    claimLimited: p(limitedClaim(false, false)),
-    claimLimitedByKey: p(limitedClaim(true, false)),
+    claimLimited: p(limitedClaim(false, false, tokenBase)),
+    claimLimitedByKey: p(limitedClaim(true, false, tokenBase)),
     // The same under per-key rate limits (?10, ClaimParams.keyRate), and after it, when the keys whose jobs
     // wait only for tokens get their next (the same parameters; ?1, ?3 and ?5 unused).
-    claimKeyRate: p(limitedClaim(false, true)),
-    claimKeyRateByKey: p(limitedClaim(true, true)),
+    claimKeyRate: p(limitedClaim(false, true, tokenBase)),
+    claimKeyRateByKey: p(limitedClaim(true, true, tokenBase)),
     keyRateHeld: p(keyRateHeld(LIMITED, false, KEY_RATE)),
     keyRateHeldByKey: p(keyRateHeld(LIMITED, true, KEY_RATE)),
     // Per-key limits without group FIFO: the read of a window (windowRead), then the lease of the jobs picked
@@ -245,7 +251,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number) {
     claimWindowByKey: p(windowRead(true)),
     // The queue's count of active jobs the store keeps (count-ledger.ts): whether a claim can reach a key's limit at all.
     activeCount: p(`SELECT coalesce(sum(n), 0) AS n FROM queue_counts WHERE queue = ? AND state = 'active'`),
-    claimIds: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = token + 1, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
+    claimIds: p(`UPDATE jobs SET state = 'active', attempt = attempt + 1, token = ${nextToken(tokenBase)}, lease_expires_at = ?1, started_at = ?2, updated_at = ?2, worker_id = ?3
                  WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'ready'
                  RETURNING ${JOB}, sort_key`),
     // Ordering (ordering.ts): the smallest key among a queue's ready jobs, the largest fair tag issued in it,

@@ -45,7 +45,7 @@ describe('SQLite: the plans of the dashboard reads', () => {
 
     const db = new DatabaseSync(path);
     db.exec('ANALYZE');
-    const s = prepareStatements(db, 50);
+    const s = prepareStatements(db, 50, 0);
     try {
       // Every statement queueStats runs (src/store/sqlite/queues.ts), for all queues and for one.
       const stats: [string, string, (string | number | null)[]][] = [
