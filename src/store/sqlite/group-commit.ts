@@ -2,6 +2,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ClosedError } from '../../core/errors.ts';
 import type { CountLedger } from './count-ledger.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
+import type { WalSyncer } from './wal-sync.ts';
 
 interface PendingOp {
   run: () => unknown;
@@ -19,13 +20,16 @@ interface PendingOp {
  * operation in the group is rejected and nothing from it is kept.
  *
  * node:sqlite is synchronous, so while a group runs nothing else does; the
- * gain is that N concurrent callers pay for one transaction and one fsync.
+ * gain is that N concurrent callers pay for one transaction.
  *
- * A group of claims alone commits without a sync (synchronous NORMAL for that
- * commit: the WAL is written, not synced). The next synced commit syncs the
- * WAL, those frames included; until then an OS crash or power loss may undo
- * the claims, which only puts their jobs back to ready, and the lease epoch
- * (open.ts) keeps their tokens from being issued again.
+ * With a syncer (durability fsync on a file), the connection commits with
+ * synchronous NORMAL — the WAL written, not synced — and the group's durable
+ * writes are answered once the syncer has synced the WAL past their commit
+ * (wal-sync.ts), an fsync on libuv's thread pool while the event loop goes on.
+ * A claim is answered at its commit: an OS crash or power loss may undo it,
+ * which only puts its jobs back to ready, and the lease epoch (open.ts) keeps
+ * its tokens from being issued again. Other connections may read a commit
+ * before it is synced; nobody is told it is durable until it is.
  */
 export class GroupCommit {
   readonly #db: DatabaseSync;
@@ -40,20 +44,19 @@ export class GroupCommit {
   readonly #savepoint: StatementSync;
   readonly #releaseSavepoint: StatementSync;
   readonly #rollbackSavepoint: StatementSync;
-  /** Whether commits sync at all (durability fsync on a file): then only groups with a durable write do. */
-  readonly #syncs: boolean;
-  /** The synchronous setting the connection has now (FULL when the store syncs: openDatabase sets it). */
-  #syncing: boolean;
+  /** Syncs the WAL after a commit with durable writes; null when SQLite's own setting is all (no-fsync, memory). */
+  readonly #syncer: WalSyncer | null;
+  /** The sync the last group with durable writes waits for, until it ends (null: every durable commit is synced). */
+  #syncing: Promise<void> | null = null;
   /** Groups committed so far (for tests and metrics). */
   commits = 0;
-  /** Of those, the groups of claims alone, committed without a sync. */
-  unsyncedCommits = 0;
 
-  constructor(db: DatabaseSync, counts: CountLedger | null = null, syncs = false) {
+  constructor(db: DatabaseSync, counts: CountLedger | null = null, syncer: WalSyncer | null = null) {
     this.#db = db;
     this.#counts = counts;
-    this.#syncs = syncs;
-    this.#syncing = syncs;
+    this.#syncer = syncer;
+    // Commits write the WAL; the syncer makes them durable off the event loop.
+    if (syncer) db.exec('PRAGMA synchronous = NORMAL');
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
@@ -77,10 +80,16 @@ export class GroupCommit {
     });
   }
 
-  /** Runs what is pending now, then refuses new work. */
-  close(): void {
+  /** While a durable write is committed but not yet synced: the sync that ends that state (it covers every earlier commit too). */
+  syncing(): Promise<void> | null {
+    return this.#syncing;
+  }
+
+  /** Runs what is pending now, refuses new work, and resolves once every write it answers is synced. */
+  async close(): Promise<void> {
     this.#flush();
     this.#closed = true;
+    await this.#syncer?.close();
   }
 
   #flush(): void {
@@ -89,7 +98,6 @@ export class GroupCommit {
     if (ops.length === 0) return;
     this.#pending = [];
     try {
-      if (this.#syncs) this.#syncFor(ops);
       this.#begin.run();
     } catch (err) {
       const error = translateSqliteError(err, 'start a write transaction');
@@ -116,7 +124,6 @@ export class GroupCommit {
       this.#counts?.write();
       this.#commit.run();
       this.commits++;
-      if (this.#syncs && !this.#syncing) this.unsyncedCommits++;
     } catch (err) {
       this.#counts?.groupDropped();
       // The transaction as a whole failed: nothing of this group is kept.
@@ -129,19 +136,20 @@ export class GroupCommit {
       for (const op of ops) op.reject(error);
       return;
     }
-    for (let i = 0; i < ops.length; i++) {
-      const r = results[i]!;
-      if (r.ok) ops[i]!.resolve(r.value);
-      else ops[i]!.reject(r.error);
+    const synced = this.#syncer && ops.some((op) => op.durable) ? this.#syncer.sync() : null;
+    if (synced) {
+      this.#syncing = synced;
+      const settled = () => {
+        if (this.#syncing === synced) this.#syncing = null;
+      };
+      synced.then(settled, settled);
     }
-  }
-
-  /** Sets the connection to sync the coming commit when a write of `ops` is durable, and not when all are claims. */
-  #syncFor(ops: readonly PendingOp[]): void {
-    const sync = ops.some((op) => op.durable);
-    if (sync === this.#syncing) return;
-    // exec, not a prepared statement: SQLite applies this pragma when it compiles it, not when it runs.
-    this.#db.exec(sync ? 'PRAGMA synchronous = FULL' : 'PRAGMA synchronous = NORMAL');
-    this.#syncing = sync;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const r = results[i]!;
+      if (!r.ok) op.reject(r.error);
+      else if (synced && op.durable) synced.then(() => op.resolve(r.value), op.reject);
+      else op.resolve(r.value);
+    }
   }
 }

@@ -6,43 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { scratchDir } from '../../../test/support/scratch.ts';
 import { quiet } from '../../../test/support/remote.ts';
 import { restore, snapshot } from '../../../test/support/power-loss.ts';
 import { StaleLeaseError } from '../../core/errors.ts';
 import { Spool } from '../../engine/spool.ts';
-import { GroupCommit } from './group-commit.ts';
 import { LEASE_EPOCH_SPAN } from './open.ts';
 
-describe('SQLite: claims without a sync of their own, and the lease epoch', () => {
-  it('a group of claims alone commits unsynced (synchronous NORMAL); a group with any other write commits synced (FULL)', async () => {
-    const dir = scratchDir('group-sync');
-    const db = new DatabaseSync(join(dir, 'g.db'));
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (v INTEGER)');
-    const group = new GroupCommit(db, null, true);
-    const mode = () => (db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous;
-    const write = (v: number) => () => db.prepare('INSERT INTO t (v) VALUES (?)').run(v);
-    try {
-      await Promise.all([group.submit(write(1), false), group.submit(write(2), false)]);
-      assert.deepEqual({ commits: group.commits, unsynced: group.unsyncedCommits, mode: mode() }, { commits: 1, unsynced: 1, mode: 1 });
-      await Promise.all([group.submit(write(3), false), group.submit(write(4))]);
-      assert.deepEqual({ commits: group.commits, unsynced: group.unsyncedCommits, mode: mode() }, { commits: 2, unsynced: 1, mode: 2 });
-      await group.submit(write(5));
-      assert.deepEqual({ commits: group.commits, unsynced: group.unsyncedCommits, mode: mode() }, { commits: 3, unsynced: 1, mode: 2 });
-      // A store that does not sync (durability no-fsync, memory) never switches.
-      const never = new GroupCommit(db, null, false);
-      db.exec('PRAGMA synchronous = NORMAL');
-      await never.submit(write(6));
-      assert.deepEqual({ unsynced: never.unsyncedCommits, mode: mode() }, { unsynced: 0, mode: 1 });
-      assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 6);
-    } finally {
-      group.close();
-      db.close();
-    }
-  });
-
+describe('SQLite: the lease epoch', () => {
   it('a fresh file\'s tokens count from 1; every reopen issues tokens above all earlier ones', async () => {
     const dir = scratchDir('epoch-fresh');
     let spool = await Spool.open({ store: dir, ...quiet });

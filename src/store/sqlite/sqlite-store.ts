@@ -12,6 +12,7 @@ import type {
 } from '../store.ts';
 import type { QueueBound } from '../../core/queue-config.ts';
 import { GroupCommit } from './group-commit.ts';
+import { WalSync } from './wal-sync.ts';
 import { openDatabase } from './open.ts';
 import * as admin from './admin.ts';
 import * as claims from './claims.ts';
@@ -89,6 +90,9 @@ export class SqliteStore implements Store {
   readonly #bounds: SqliteBounds;
   readonly #routing: SqliteRouting;
   readonly #flows: SqliteFlows;
+  /** Syncs the WAL off the event loop for the group commit (durability fsync on a file). */
+  readonly #wal: WalSync | null;
+  #closing: Promise<void> | null = null;
 
   constructor(options: SqliteStoreOptions) {
     checkOptionKeys(options, SQLITE_OPTION_KEYS, 'openSqliteStore');
@@ -114,7 +118,8 @@ export class SqliteStore implements Store {
     const { db, tokenBase } = openDatabase(this.location, { memory, durability, busyTimeoutMs, maxDatabaseBytes: options.maxDatabaseBytes });
     this.#db = db;
     this.#counts = new CountLedger(this.#db);
-    this.#group = new GroupCommit(this.#db, this.#counts, durability === 'fsync' && !memory);
+    this.#wal = durability === 'fsync' && !memory ? new WalSync(`${this.location}-wal`) : null;
+    this.#group = new GroupCommit(this.#db, this.#counts, this.#wal);
     this.#s = prepareStatements(this.#db, historyMax, tokenBase);
     this.#w = { s: this.#s, counts: this.#counts };
     this.#l = { db: this.#db, s: this.#s, counts: this.#counts };
@@ -133,6 +138,11 @@ export class SqliteStore implements Store {
   /** Groups committed so far; lets tests see group commit at work. */
   get commits(): number {
     return this.#group.commits;
+  }
+
+  /** fdatasync calls on the WAL so far (durability fsync on a file; 0 otherwise); lets tests see which writes sync. */
+  get walSyncs(): number {
+    return this.#wal?.syncs ?? 0;
   }
 
   jobsInsertMany(rows: readonly NewJobRow[], report?: InsertReport): Promise<void | InsertExisting> {
@@ -172,7 +182,7 @@ export class SqliteStore implements Store {
   // Flows (flows.ts).
   flowInsert(flow: NewFlow): Promise<void> { return this.#flows.insert(flow); }
   flowsSettle(select: FlowSelection, now: number): Promise<{ settled: FlowSettled[]; next: string | null }> { return this.#flows.settle(select, now); }
-  flowRead(parentId: string): Promise<StoredFlow | null> { return this.#guard(async () => this.#flows.read(parentId)); }
+  flowRead(parentId: string): Promise<StoredFlow | null> { return this.#read(async () => this.#flows.read(parentId)); }
   flowsForget(limit: number): Promise<number> { return this.#flows.forget(limit); }
 
   idempotencyKeysDelete(p: { before: number; limit: number }): Promise<number> {
@@ -256,35 +266,29 @@ export class SqliteStore implements Store {
 
 
   // Reads of jobs (see reads.ts).
-  async jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
-    this.#assertOpen();
-    return reads.jobsGet(this.#s, ids);
+  jobsGet(ids: readonly string[]): Promise<(Job | null)[]> {
+    return this.#read(() => reads.jobsGet(this.#s, ids));
   }
 
-  async jobLogs(id: string): Promise<JobLogLine[] | null> {
-    this.#assertOpen();
-    return reads.jobLogs(this.#s, id);
+  jobLogs(id: string): Promise<JobLogLine[] | null> {
+    return this.#read(() => reads.jobLogs(this.#s, id));
   }
 
-  async jobsList(p: ListParams): Promise<Job[]> {
-    this.#assertOpen();
-    return reads.jobsList(this.#db, this.#s, p);
+  jobsList(p: ListParams): Promise<Job[]> {
+    return this.#read(() => reads.jobsList(this.#db, this.#s, p));
   }
 
-  async jobsSearch(p: SearchParams): Promise<SearchPage> {
-    this.#assertOpen();
-    return reads.jobsSearch(this.#s, p);
+  jobsSearch(p: SearchParams): Promise<SearchPage> {
+    return this.#read(() => reads.jobsSearch(this.#s, p));
   }
 
-  async jobsNextDueAt(): Promise<number | null> {
-    this.#assertOpen();
-    return reads.jobsNextDueAt(this.#s);
+  jobsNextDueAt(): Promise<number | null> {
+    return this.#read(() => reads.jobsNextDueAt(this.#s));
   }
 
   // Queues (see queues.ts).
-  async queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
-    this.#assertOpen();
-    return queues.queueStats(this.#s, queue, now);
+  queueStats(queue: string | null, now: number): Promise<QueueStats[]> {
+    return this.#read(() => queues.queueStats(this.#s, queue, now));
   }
 
   queueUpsert(name: string, config: QueueConfig, now: number): Promise<void> {
@@ -294,19 +298,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async runEstimateGet(queue: string, name: string): Promise<number | null> {
-    this.#assertOpen();
-    return (this.#s.estimateGet.get(queue, name) as { k: number } | undefined)?.k ?? null;
+  runEstimateGet(queue: string, name: string): Promise<number | null> {
+    return this.#read(() => (this.#s.estimateGet.get(queue, name) as { k: number } | undefined)?.k ?? null);
   }
 
-  async queueGet(name: string): Promise<StoredQueue | null> {
-    this.#assertOpen();
-    return queues.queueGet(this.#s, name);
+  queueGet(name: string): Promise<StoredQueue | null> {
+    return this.#read(() => queues.queueGet(this.#s, name));
   }
 
-  async queueList(): Promise<StoredQueue[]> {
-    this.#assertOpen();
-    return queues.queueList(this.#s);
+  queueList(): Promise<StoredQueue[]> {
+    return this.#read(() => queues.queueList(this.#s));
   }
 
   queueSetPaused(name: string, paused: boolean, now: number): Promise<void> {
@@ -322,28 +323,28 @@ export class SqliteStore implements Store {
   // Cron and repeat schedules (see schedules.ts).
   schedulePut(def: ScheduleDefinition, nextAt: (lastSlot: number | null) => number | null, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return this.#schedules.put(def, nextAt, now, max); }
   scheduleDelete(name: string): Promise<boolean> { return this.#schedules.delete(name); }
-  schedules(name?: string): Promise<Schedule[]> { return this.#guard(() => this.#schedules.list(name)); }
+  schedules(name?: string): Promise<Schedule[]> { return this.#read(() => this.#schedules.list(name)); }
   scheduleSetPaused(name: string, paused: boolean, nextAt: (lastSlot: number | null) => number | null, now: number): Promise<boolean> { return this.#schedules.setPaused(name, paused, nextAt, now); }
-  schedulesDue(now: number, limit: number): Promise<Schedule[]> { return this.#guard(() => this.#schedules.due(now, limit)); }
-  schedulesNextAt(): Promise<number | null> { return this.#guard(() => this.#schedules.nextAt()); }
+  schedulesDue(now: number, limit: number): Promise<Schedule[]> { return this.#read(() => this.#schedules.due(now, limit)); }
+  schedulesNextAt(): Promise<number | null> { return this.#read(() => this.#schedules.nextAt()); }
   scheduleFire(firing: ScheduleFiring): Promise<boolean> { return this.#schedules.fire(firing); }
 
   // Alert rules and events (see alerts.ts).
   alertRulePut(rule: CheckedAlertRule, now: number, max: number): Promise<'created' | 'replaced' | 'full'> { return this.#alerts.put(rule, now, max); }
   alertRuleDelete(id: string, now: number): Promise<boolean> { return this.#alerts.delete(id, now); }
-  alertRules(): Promise<StoredAlertRule[]> { return this.#guard(() => this.#alerts.list()); }
+  alertRules(): Promise<StoredAlertRule[]> { return this.#read(() => this.#alerts.list()); }
   alertsEvaluated(evaluations: readonly AlertEvaluation[], now: number, eventsMax: number): Promise<void> { return this.#alerts.evaluated(evaluations, now, eventsMax); }
-  alertEvents(p: { before?: number | undefined; limit: number; ruleId?: string | undefined }): Promise<AlertEvent[]> { return this.#guard(() => this.#alerts.events(p)); }
+  alertEvents(p: { before?: number | undefined; limit: number; ruleId?: string | undefined }): Promise<AlertEvent[]> { return this.#read(() => this.#alerts.events(p)); }
   alertDeliveriesClaim(p: { now: number; leaseMs: number; limit: number }): Promise<AlertDelivery[]> { return this.#alerts.claim(p); }
   alertDeliveryDone(id: number, outcome: AlertDeliveryOutcome): Promise<void> { return this.#alerts.done(id, outcome); }
 
   // API tokens (see tokens.ts).
   tokensInsert(row: NewTokenRow): Promise<void> { return this.#tokens.insert(row); }
-  tokensList(): Promise<TokenInfo[]> { return this.#guard(() => this.#tokens.list()); }
+  tokensList(): Promise<TokenInfo[]> { return this.#read(() => this.#tokens.list()); }
   tokensDelete(ids: readonly string[]): Promise<number> { return this.#tokens.delete(ids); }
-  tokenGet(id: string): Promise<TokenRow | null> { return this.#guard(() => this.#tokens.get(id)); }
-  tokensExist(): Promise<boolean> { return this.#guard(() => this.#tokens.exist()); }
-  tokensEnabled(): Promise<boolean> { return this.#guard(() => this.#tokens.enabled()); }
+  tokenGet(id: string): Promise<TokenRow | null> { return this.#read(() => this.#tokens.get(id)); }
+  tokensExist(): Promise<boolean> { return this.#read(() => this.#tokens.exist()); }
+  tokensEnabled(): Promise<boolean> { return this.#read(() => this.#tokens.enabled()); }
   tokensMarkUsed(uses: readonly TokenUse[]): Promise<void> { return this.#tokens.markUsed(uses); }
   // The registry of processes sharing the file (see workers.ts).
   workerRegister(w: WorkerRegistration, now: number, ttlMs: number): Promise<void> { return this.#workers.register(w, now, ttlMs); }
@@ -353,10 +354,10 @@ export class SqliteStore implements Store {
   workersReapDead(p: { now: number; limit: number; self?: string | null | undefined }): Promise<ReapedJob[]> { return this.#workers.reapDead(p); }
   // Process snapshots for the cluster-wide model (see snapshots.ts).
   processSnapshotPut(p: ProcessSnapshot, mustExist: boolean): Promise<boolean> { return this.#snapshots.put(p, mustExist); }
-  processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#guard(async () => this.#snapshots.read()); }
+  processSnapshotsRead(): Promise<ProcessSnapshots> { return this.#read(async () => this.#snapshots.read()); }
   processSnapshotsRetire(p: { before: number }): Promise<number> { return this.#snapshots.retire(p.before); }
   // Rate limit buckets (see rate-limits.ts).
-  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return this.#guard(async () => this.#rateLimits.read(p)); }
+  rateLimitRead(p: RateBucket & { now: number }): Promise<RateTaken> { return this.#read(async () => this.#rateLimits.read(p)); }
   rateLimitsDropFull(p: { now: number; after: string; limit: number }): Promise<{ deleted: number; next: string | null }> {
     return this.#group.submit(() => this.#rateLimits.dropFullKeys(p.now, p.after, p.limit));
   }
@@ -366,14 +367,30 @@ export class SqliteStore implements Store {
     if (!this.#db.isOpen) throw new ClosedError('store');
   }
 
-  async #guard<T>(read: () => Promise<T>): Promise<T> {
+  /**
+   * A read: refused after close; and, while a durable write this process committed waits for its
+   * sync, it waits for that sync and one turn of the event loop, so that nothing this process
+   * reads is a write not yet on disk, and the writer has heard "done" first (wal-sync.ts).
+   */
+  async #read<T>(read: () => T | Promise<T>): Promise<T> {
     this.#assertOpen();
+    const syncing = this.#group.syncing();
+    if (syncing) {
+      await syncing.catch(() => {});
+      await new Promise((resolve) => setImmediate(resolve));
+      this.#assertOpen();
+    }
     return read();
   }
 
-  async close(): Promise<void> {
+  /** Commits what is pending, waits for its sync, and closes the file; a second call waits for the first. */
+  close(): Promise<void> {
+    return (this.#closing ??= this.#close());
+  }
+
+  async #close(): Promise<void> {
     if (!this.#db.isOpen) return;
-    this.#group.close();
+    await this.#group.close();
     this.#db.close();
   }
 }
