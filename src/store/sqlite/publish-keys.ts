@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { Duplicate, NewJobRow } from '../store.ts';
+import type { Duplicate, ItemOutcome, NewJobRow } from '../store.ts';
 import type { Writes } from './admin.ts';
 import { sortKeyOf } from './ordering.ts';
 
@@ -59,4 +59,13 @@ function claimKey(s: Writes['s'], queue: string, k: { key: string; since: number
   if (held.created_at >= k.since) return held.job_id;
   s.publishKeyReplace.run(queue, k.key, id, createdAt);
   return null;
+}
+
+/** An add that stored its job. */
+export const STORED: ItemOutcome = Object.freeze({ ok: true as const });
+
+/** The outcome of a row storeRow did not store, or of one it stored (null). */
+export function outcomeOf(named: string | Duplicate | null): ItemOutcome {
+  if (named === null) return STORED;
+  return typeof named === 'string' ? { ok: true, existing: named } : { ok: true, duplicateOf: named.duplicateOf };
 }

@@ -22,7 +22,7 @@ import * as reads from './reads.ts';
 import * as leases from './leases.ts';
 import { refusedItemError } from './sqlite-errors.ts';
 import { prepareStatements } from './statements.ts';
-import { storeRow } from './publish-keys.ts';
+import { outcomeOf, STORED, storeRow } from './publish-keys.ts';
 import { SqliteSnapshots } from './snapshots.ts';
 import { SqliteTokens } from './tokens.ts';
 import { CountLedger } from './count-ledger.ts';
@@ -393,12 +393,4 @@ export class SqliteStore implements Store {
     await this.#group.close();
     this.#db.close();
   }
-}
-
-const STORED: ItemOutcome = Object.freeze({ ok: true as const });
-
-/** The outcome of a row storeRow did not store, or of one it stored (null). */
-function outcomeOf(named: string | Duplicate | null): ItemOutcome {
-  if (named === null) return STORED;
-  return typeof named === 'string' ? { ok: true, existing: named } : { ok: true, duplicateOf: named.duplicateOf };
 }
