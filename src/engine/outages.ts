@@ -4,14 +4,15 @@ import type { Health } from '../core/health.ts';
 
 const LOG_REPEAT_MS = 60_000;
 /** After recovering from an outage, errors left over from dead connections are not news. */
-const OUTAGE_AFTERMATH_MS = 5000;
+export const OUTAGE_AFTERMATH_MS = 5000;
 
 /**
  * Turns errors from background work into a few clear lines. A store outage changes
  * health once and is logged once, however many calls fail during it: only probes
  * (heartbeats, claims, maintenance) report one, and a probe that began before the
- * last recovery failed on a connection that died with the old server — a leftover,
- * not a new outage. Other errors go to `onError`, rate-limited by default.
+ * last recovery, or failed in the seconds after it, met a connection that died with
+ * the old server — a leftover, not a new outage. Other errors go to `onError`,
+ * rate-limited by default.
  */
 export class OutageReporter {
   readonly #clock: Clock;
@@ -43,10 +44,16 @@ export class OutageReporter {
     this.#onError(err, during);
   }
 
+  /**
+   * A probe that began before the last recovery, or failed within OUTAGE_AFTERMATH_MS of it: a call
+   * that began after the recovery can still meet a connection the old server left broken (a pooled
+   * connection's first use, a server still finishing its restart). A store that is really gone
+   * again is reported by the first probe after that window.
+   */
   #isLeftover(startedAt: number | undefined): boolean {
     const recoveredAt = this.#health.recoveredAt;
     if (!this.#health.healthy || recoveredAt === null) return false;
-    return startedAt !== undefined ? startedAt < recoveredAt : this.#clock.now() - recoveredAt < OUTAGE_AFTERMATH_MS;
+    return (startedAt !== undefined && startedAt < recoveredAt) || this.#clock.now() - recoveredAt < OUTAGE_AFTERMATH_MS;
   }
 }
 

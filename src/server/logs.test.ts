@@ -236,7 +236,7 @@ describe('broker logs', () => {
     const [up] = await log.waitForLines('healthy again', 1, 60_000);
     assert.equal(up!.level, 'info');
     assert.equal(typeof up!.downMs, 'number');
-    assert.equal(log.named('unhealthy').length, 1, 'the outage is one line, not one per failed call');
+    assert.equal(log.named('unhealthy').length, 1, `the outage is one line, not one per failed call: ${JSON.stringify(log.named('unhealthy').map((l) => l.reason))}`);
     assert.deepEqual(log.named('background error'), [], 'no error lines for the outage besides "unhealthy"');
 
     // Another process takes the lease row over (as a takeover after a stall past the lease would).
