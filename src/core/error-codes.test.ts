@@ -77,7 +77,7 @@ const LOCAL_ONLY: readonly (abstract new (...args: never[]) => SpoolError)[] = [
 const FOREIGN_CODES: ReadonlyMap<string, string> = new Map([
   ['EPIPE', 'Node.js: stdout closed under the CLI'],
   ['ECONNREFUSED', 'Node.js: a dial error of the client'],
-  ['ENOENT', 'Node.js: no WAL file to sync (SQLite checkpointed it away)'],
+  ['ENOENT', 'Node.js: no WAL file to sync yet (nothing written to it)'],
   ['ERR_MODULE_NOT_FOUND', 'Node.js: the optional peer @opentelemetry/api is not installed (tracing off)'],
   ['53100', 'PostgreSQL SQLSTATE disk_full'],
 ]);

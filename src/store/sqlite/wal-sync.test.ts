@@ -97,7 +97,7 @@ describe('SQLite: group commit with the WAL synced off the event loop', () => {
     }
   });
 
-  it('WalSync: no WAL file (checkpointed away) is nothing to sync', async () => {
+  it('WalSync: no WAL file yet is nothing to sync', async () => {
     const syncer = new WalSync(join(scratchDir('wal-none'), 'absent.db-wal'));
     await syncer.sync();
     assert.equal(syncer.syncs, 0);

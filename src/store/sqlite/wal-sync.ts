@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { StoreUnavailableError } from '../../core/errors.ts';
 
 /** What the group commit waits on before it tells a durable write's caller "done". */
@@ -65,7 +65,7 @@ export class WalSync implements WalSyncer {
         reject(syncError(err));
         return;
       }
-      // No WAL file: the last connection checkpointed it into the database file, which SQLite synced.
+      // No WAL file yet: nothing was written to it.
       if (fd === null) return resolve();
       this.syncs++;
       fdatasync(fd, (err) => (err ? reject(syncError(err)) : resolve()));
@@ -78,19 +78,19 @@ export class WalSync implements WalSyncer {
     return run;
   }
 
-  /** A descriptor of the WAL file as it is now (opened again if it was replaced), or null when there is none. */
+  /**
+   * The WAL file's descriptor, opened at the first sync and kept: SQLite deletes the file only when
+   * the last connection to the database closes, and this store's stays open while it syncs. Null
+   * while there is no file yet (nothing written to it, nothing to sync).
+   */
   #open(): number | null {
-    let now: number;
+    if (this.#fd !== null) return this.#fd;
     try {
-      now = statSync(this.#path).ino;
+      this.#fd = openSync(this.#path, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    if (this.#fd !== null && fstatSync(this.#fd).ino === now) return this.#fd;
-    if (this.#fd !== null) closeSync(this.#fd);
-    this.#fd = null;
-    this.#fd = openSync(this.#path, 'r');
     return this.#fd;
   }
 }
