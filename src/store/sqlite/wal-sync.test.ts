@@ -11,6 +11,7 @@ import { scratchDir } from '../../../test/support/scratch.ts';
 import { GroupCommit } from './group-commit.ts';
 import { WalSync, type WalSyncer } from './wal-sync.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import type { NewJobRow } from '../store.ts';
 
 /** A syncer whose syncs end when the test says: each sync() call is one pending entry. */
 function heldSyncer(): WalSyncer & { calls: (() => void)[] } {
@@ -28,6 +29,11 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
   void p.then(() => (done = true), () => (done = true));
   await new Promise((resolve) => setImmediate(resolve));
   return done;
+}
+
+/** A ready job of queue `q` for the store's insert. */
+function readyRow(id: string, now: number): NewJobRow {
+  return { id, queue: 'q', name: 'n', payload: '{}', priority: 0, state: 'ready', runAt: now, maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now };
 }
 
 function table(dir: string): DatabaseSync {
@@ -104,12 +110,34 @@ describe('SQLite: group commit with the WAL synced off the event loop', () => {
     await syncer.close();
   });
 
+  it('a read made while an add is committed but not yet synced waits for the sync, and is answered after the add', async () => {
+    const dir = scratchDir('wal-read');
+    const store = new SqliteStore({ path: join(dir, 's.db') });
+    const now = 1_000_000;
+    const row = readyRow('0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d61', now);
+    try {
+      const order: string[] = [];
+      const added = store.jobsInsertMany([row]).then(() => order.push('add answered'));
+      // The group commits in this turn's check phase; its fdatasync can only be answered in a later poll phase.
+      await new Promise((resolve) => setImmediate(resolve));
+      const read = store.jobsGet([row.id]).then((jobs) => {
+        order.push('read answered');
+        return jobs;
+      });
+      const [job] = await read;
+      await added;
+      assert.deepEqual(order, ['add answered', 'read answered'], 'the read waited for the add\'s sync');
+      assert.equal(job?.id, row.id);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a SQLite store with durability fsync syncs its WAL for adds and acks, not for claims alone, and closes only once synced', async () => {
     const dir = scratchDir('wal-store');
     const store = new SqliteStore({ path: join(dir, 's.db') });
     const now = 1_000_000;
-    const row = { id: '0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d60', queue: 'q', name: 'n', payload: '{}', priority: 0, state: 'ready' as const,
-      runAt: now, maxAttempts: 5, maxStalls: 3, timeoutMs: 0, trace: null, group: null, createdAt: now };
+    const row = readyRow('0192d3e4-5f6a-7b8c-9d0e-1f2a3b4c5d60', now);
     assert.equal(store.walSyncs, 0);
     await store.jobsInsertMany([row]);
     assert.equal(store.walSyncs, 1, 'the add was answered after a sync');
