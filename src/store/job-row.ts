@@ -22,6 +22,8 @@ export interface JobRow<J = unknown> {
   max_stalls: number;
   token: number;
   lease_expires_at: number | null;
+  /** When the last delivery began; NULL for a job never claimed. */
+  started_at: number | null;
   created_at: number;
   updated_at: number;
   finished_at?: number | null;
@@ -70,7 +72,7 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     lastError: row.last_error,
     result: row.result === undefined || row.result === null ? null : decodeJson(row.result),
     deadReason: (row.dead_reason ?? null) as DeadReason | null,
-    history: decodeJson(row.history) as AttemptRecord[],
+    history: withCompletion(decodeJson(row.history) as AttemptRecord[], row),
     timeoutMs: row.timeout_ms,
     progress: row.progress === null ? null : decodeJson(row.progress),
     trace: row.trace === null ? null : (decodeJson(row.trace) as JobTrace),
@@ -81,4 +83,20 @@ export function rowToJob<J>(row: JobRow<J>, decodeJson: (value: J) => unknown): 
     requires: requiresOf(row.requires),
     ...(row.child_results === undefined || row.child_results === null ? {} : { childResults: decodeJson(row.child_results) as ChildResult[] }),
   };
+}
+
+/**
+ * The attempt history as a Job shows it. An ack leaves the row's history alone (no JSON is read
+ * or rewritten on the hot path; the stores only drop the oldest record when it is full, to make
+ * room): a completed job's last record is derived from the columns its claim wrote (attempt,
+ * token, started_at) and those its ack wrote (state, finished_at). A row whose history already
+ * ends with that record (written before acks stopped storing it, or copied from a Job) is shown
+ * as it is.
+ */
+function withCompletion<J>(history: AttemptRecord[], row: JobRow<J>): AttemptRecord[] {
+  if (row.state !== 'completed' || row.started_at === null || row.finished_at === undefined || row.finished_at === null) return history;
+  const last = history.at(-1);
+  if (last?.outcome === 'completed' && last.token === row.token) return history;
+  history.push({ attempt: row.attempt, token: row.token, startedAt: row.started_at, endedAt: row.finished_at, outcome: 'completed' });
+  return history;
 }

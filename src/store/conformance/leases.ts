@@ -126,6 +126,28 @@ export function leaseSuite(target: HarnessTarget): void {
         {},
         { historyMax: 5 },
       ));
+
+    it("a completed job's history ends with the attempt that completed it, within historyMax", () =>
+      withHarness(
+        target,
+        async ({ api, spool, clock }) => {
+          await api.queue('q').add({});
+          for (let i = 0; i < 8; i++) {
+            const [job] = await spool.claim('q');
+            await api.release(lease(job!));
+          }
+          const [job] = await spool.claim('q');
+          await clock.advance(3);
+          await api.ack(lease(job!), 'ok');
+          const done = await api.get(job!.id);
+          assert.equal(done.history.length, 5);
+          assert.deepEqual(done.history.map((h) => [h.token, h.outcome]), [[5, 'released'], [6, 'released'], [7, 'released'], [8, 'released'], [9, 'completed']]);
+          assert.deepEqual(done.history.at(-1), { attempt: 1, token: 9, startedAt: clock.now() - 3, endedAt: clock.now(), outcome: 'completed' });
+          assert.deepEqual((await api.list('q', { state: 'completed' }))[0]!.history, done.history, 'a list shows it as a get does');
+        },
+        {},
+        { historyMax: 5 },
+      ));
   });
 
   describe('terminal states are final', () => {

@@ -12,7 +12,7 @@ export const FINISHED_COLUMNS = `${LIVE_COLUMNS}, finished_at, result, dead_reas
  * `logs`: they can be large, and only jobLogs reads them.
  */
 export const jobColumns = (t = '') => ['id', 'queue', 'name', 'payload', 'priority', 'state', 'run_at', 'attempt', 'max_attempts', 'stalls', 'max_stalls',
-  'token', 'lease_expires_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at', 'cost', 'concurrency_key', 'requires', 'child_results'].map((c) => t + c).join(', ');
+  'token', 'lease_expires_at', 'started_at', 'created_at', 'updated_at', 'last_error', 'history', 'timeout_ms', 'progress', 'trace', 'group_key', 'expire_at', 'cost', 'concurrency_key', 'requires', 'child_results'].map((c) => t + c).join(', ');
 export const FINISHED_JOB = `${jobColumns()}, finished_at, result, dead_reason`;
 export const LIVE_STATES = ['scheduled', 'ready', 'active'] as const;
 export const FINISHED_STATES = ['completed', 'dead', 'cancelled'] as const;

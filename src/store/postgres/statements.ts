@@ -14,9 +14,14 @@ import { FINISHED_JOB, FINISHED_STATES, finishOf, forced, LEASE_EXPIRED, liveAsF
 export type PgStatements = ReturnType<typeof pgStatements>;
 
 export function pgStatements(s: string, historyMax: number) {
+  /**
+   * history with its oldest record dropped when it holds historyMax: room for one more. An ack
+   * writes no record (a completed job's last one is derived from its columns: rowToJob).
+   */
+  const room = (t: string) => `(CASE WHEN jsonb_array_length(${t}history) >= ${historyMax} THEN ${t}history - 0 ELSE ${t}history END)`;
   /** history with one attempt record appended (oldest dropped past historyMax); `t` qualifies the job's columns. */
   const hist = (t: string, outcome: string, endedAt: string, error?: string) =>
-    `(CASE WHEN jsonb_array_length(${t}history) >= ${historyMax} THEN ${t}history - 0 ELSE ${t}history END) || jsonb_build_array(jsonb_build_object(` +
+    `${room(t)} || jsonb_build_array(jsonb_build_object(` +
     `'attempt', ${t}attempt, 'token', ${t}token, 'startedAt', ${t}started_at, 'endedAt', ${endedAt}::bigint, 'outcome', '${outcome}'` +
     `${error ? `, 'error', ${error}` : ''}))`;
   const finish = finishOf(s);
@@ -55,7 +60,7 @@ export function pgStatements(s: string, historyMax: number) {
       moved AS (
         DELETE FROM ${s}.jobs j USING input i WHERE j.id = i.id AND j.token = i.token AND j.state = 'active'
         RETURNING j.*, i.result AS new_result)
-      ${finish('completed', '$4', hist('', 'completed', '$4'), 'last_error', 'new_result')}
+      ${finish('completed', '$4', room(''), 'last_error', 'new_result')}
       RETURNING id, token, ${FLOW_PARENT}`,
 
     // The first of a pair run in one transaction: attempts used up (or unrecoverable) → dead.

@@ -23,7 +23,7 @@ export function jobsComplete(w: LeaseWrites, items: readonly CompleteItem[], now
     w.db,
     items,
     (it): LeaseResult => {
-      if (w.s.complete.run(it.result, now, now, now, it.lease.jobId, it.lease.token).changes !== 1) return leaseMiss(w, it.lease);
+      if (w.s.complete.run(it.result, now, now, it.lease.jobId, it.lease.token).changes !== 1) return leaseMiss(w, it.lease);
       w.counts.move(queueOf(w, it.lease.jobId), 'active', 'completed');
       if (it.learn) ordering.learn(w.s, it.learn);
       return withFlowParent(it.lease.jobId, { ok: true as const });

@@ -9,10 +9,19 @@ import { prepare } from './prepare.ts';
 import { concurrencyPick, keyRateHeld } from '../concurrency-claim.ts';
 import { COVERED, KEY_RATE, LIMITED, nextToken, windowRead } from './claim-statements.ts';
 
+/**
+ * `history` with its oldest record dropped when it holds historyMax: room for one more. An ack
+ * writes no record (a completed job's last one is derived from its columns: rowToJob), so it
+ * leaves the JSON as it is unless it is full.
+ */
+function roomInHistory(historyMax: number): string {
+  return `CASE WHEN json_array_length(history) >= ${historyMax} THEN json_remove(history, '$[0]') ELSE history END`;
+}
+
 /** Appends an attempt record to `history`, dropping the oldest beyond historyMax. */
 function appendHistory(historyMax: number, outcome: string, endedAtParam = '?', errorParam?: string): string {
   const record = `json_object('attempt', attempt, 'token', token, 'startedAt', started_at, 'endedAt', ${endedAtParam}, 'outcome', '${outcome}'${errorParam ? `, 'error', ${errorParam}` : ''})`;
-  return `json_insert(CASE WHEN json_array_length(history) >= ${historyMax} THEN json_remove(history, '$[0]') ELSE history END, '$[#]', ${record})`;
+  return `json_insert(${roomInHistory(historyMax)}, '$[#]', ${record})`;
 }
 
 /**
@@ -88,7 +97,7 @@ const HELD_CHILDREN = `SELECT c.child_id FROM flows f JOIN flow_children c ON c.
  * The columns a Job is read from: every one but `logs`, which can be large and which only
  * jobLogs reads (a claim, get or list never carries a job's log lines).
  */
-const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at,
+const JOB = `id, queue, name, payload, priority, state, run_at, attempt, max_attempts, stalls, max_stalls, token, lease_expires_at, started_at,
   created_at, updated_at, finished_at, last_error, result, dead_reason, history, timeout_ms, progress, trace, group_key, expire_at, cost, concurrency_key, requires, child_results`;
 
 /**
@@ -246,7 +255,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number, tokenBas
     expireQueue: { ready: p(EXPIRE('ready', 'queue = ?3')), scheduled: p(EXPIRE('scheduled', 'queue = ?3')) },
     expireAll: { ready: p(EXPIRE('ready', 'queue IN (SELECT name FROM queues)')), scheduled: p(EXPIRE('scheduled', 'queue IN (SELECT name FROM queues)')) },
     complete: p(`UPDATE jobs SET state = 'completed', result = ?, lease_expires_at = NULL, finished_at = ?, updated_at = ?,
-                   history = ${appendHistory(historyMax, 'completed')}
+                   history = ${roomInHistory(historyMax)}
                  WHERE id = ? AND token = ? AND state = 'active'`),
     queueOf: p(`SELECT queue FROM jobs WHERE id = ?`),
     // The flow a job that just finished is a child of (docs/flows.md): the ack reports it, and the engine settles the flow.
