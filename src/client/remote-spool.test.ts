@@ -129,6 +129,22 @@ describe('RemoteSpool (real broker, real sockets)', () => {
     await assert.rejects(remote.cancel(job.id), (e) => e instanceof InvalidStateError && e.currentState === 'cancelled');
   });
 
+  it('addMany answers each job as the broker stored it (the compact confirm rebuilt), duplicates whole', async (t) => {
+    const { spool, remote } = await served(t);
+    await remote.queue('confirm').add('held', { uniqueKey: 'u' });
+    const items = [
+      { payload: { n: 1 } }, { payload: { n: 2 } }, { payload: { n: 3 }, priority: 4, name: 'other', delayMs: 60_000 },
+      { payload: { n: 4 }, requires: ['gpu'] }, { payload: { n: 5 }, uniqueKey: 'u' }, { payload: { n: 6 } },
+    ];
+    const jobs = await remote.queue('confirm').addMany(items);
+    const stored = await Promise.all(jobs.map((j) => spool.get(j.id)));
+    assert.deepEqual(jobs.map(({ duplicate: _d, ...j }) => j), stored);
+    assert.deepEqual(jobs.map((j) => j.duplicate === true), [false, false, false, false, true, false]);
+    assert.equal(jobs[4]!.payload, 'held', 'a duplicate is the holding job, with its payload');
+    jobs[0]!.requires.push('mutated');
+    assert.deepEqual(jobs[1]!.requires, [], 'each job has objects of its own');
+  });
+
   it('a remote worker runs each job once and stores its result', async (t) => {
     const { spool, remote } = await served(t);
     const jobs = await remote.queue<number>('work').addMany(Array.from({ length: 200 }, (_, i) => ({ payload: i })));

@@ -18,6 +18,7 @@ import type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, Jo
 import { Queue } from '../api/queue.ts';
 import { checkFlowInput, type AddedFlow, type Flow, type FlowInput } from '../core/flow.ts';
 import type { CallMethod, ItemResult, PublishedJob, PublishItem } from '../protocol/frames.ts';
+import { expandConfirm, type CompactConfirm } from '../protocol/confirm.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
@@ -157,8 +158,10 @@ export class RemoteSpool implements SpoolClient {
         throw err;
       }
     });
-    const { value } = await this.#conn.request({ op: 'publish', queue, jobs, atomic: true, waitMs: this.#queueFullWaitMs });
-    return (value as { jobs: PublishedJob[] }).jobs.map((job, i) => withPayload(job, items[i]!.payload));
+    const { value } = await this.#conn.request({ op: 'publish', queue, jobs, atomic: true, confirm: 'ids', waitMs: this.#queueFullWaitMs });
+    // The compact confirm; `{jobs}` from a broker that predates it.
+    const stored = 'first' in (value as object) ? expandConfirm(value as CompactConfirm) : (value as { jobs: PublishedJob[] }).jobs;
+    return stored.map((job, i) => withPayload(job, items[i]!.payload));
   }
 
   async #publish(queue: string, items: PublishItem[]): Promise<ItemResult[]> {

@@ -87,6 +87,12 @@ export interface PublishFrame {
   jobs: PublishItem[];
   atomic?: boolean;
   /**
+   * With `atomic`: `ids` asks for the compact confirm (confirm.ts), `{first, others}`: the
+   * first job whole, the others as their ids and what differs. Left out: `{jobs}`, every job.
+   * A broker that predates it ignores the field and answers `{jobs}`; the client takes both.
+   */
+  confirm?: 'ids';
+  /**
    * How long the broker may hold the add while a bounded queue is full (overflow `reject`),
    * waiting for room, before it answers QUEUE_FULL: the client's queueFullWaitMs. Absent: 0.
    */

@@ -56,6 +56,10 @@ export function checkFrame(value: unknown, batchMax: number): ClientFrame {
     if (!Array.isArray(value.jobs) || value.jobs.length === 0) fail('"jobs" must be a non-empty array');
     if ((value.jobs as unknown[]).length > batchMax) fail(`at most ${batchMax} jobs per frame`);
     if (!(value.jobs as unknown[]).every((j) => isObject(j) && 'payload' in j)) fail('each job must be an object with a "payload"');
+    if (value.confirm !== undefined) {
+      if (value.confirm !== 'ids') fail(`"confirm" must be "ids" (the compact confirm of an atomic publish) or left out (got ${describe(value.confirm)})`);
+      if (value.atomic !== true) fail('"confirm" is for an atomic publish: send "atomic": true with it, or leave it out');
+    }
     const waitMs = value.waitMs;
     if (waitMs !== undefined && !(Number.isInteger(waitMs) && (waitMs as number) >= 0 && (waitMs as number) <= LIMITS.queueFullWaitMs.max)) {
       fail(`"waitMs" must be an integer from 0 to ${LIMITS.queueFullWaitMs.max}`);

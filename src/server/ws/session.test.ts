@@ -98,6 +98,17 @@ describe('publish', () => {
     assert.equal(bad.error.code, 'INVALID_ARGUMENT');
     assert.equal((await spool.stats('atomic'))[0]!.counts.ready, 2);
   });
+
+  test('an atomic publish with confirm "ids" answers the first job whole and the others as ids and what differs', async () => {
+    const ws = await open();
+    const r = await ws.ok({ op: 'publish', queue: 'compact', atomic: true, confirm: 'ids', jobs: [{ payload: 1 }, { payload: 2 }, { payload: 3, priority: 7 }] });
+    assert.equal('jobs' in r, false);
+    assert.equal(r.first.queue, 'compact');
+    assert.equal('payload' in r.first, false);
+    assert.deepEqual(r.others.map((o: Record<string, unknown>) => Object.keys(o)), [['id'], ['id', 'priority']], 'alike jobs come back as their ids');
+    const stored = await Promise.all([r.first.id, ...r.others.map((o: { id: string }) => o.id)].map((id) => spool.get(id)));
+    assert.deepEqual(stored.map((j) => [j.payload, j.priority]), [[1, 0], [2, 0], [3, 7]]);
+  });
 });
 
 describe('subscribe, credit, deliver, settle', () => {
@@ -252,6 +263,8 @@ describe('malformed frames', () => {
       [{ op: 'publish' }, '"id"'],
       [{ op: 'publish', id: 2, queue: 'q', jobs: [] }, 'non-empty'],
       [{ op: 'publish', id: 5, queue: 'q', jobs: [{ payload: 1 }], waitMs: 300_001 }, '"waitMs" must be an integer from 0 to 300000'],
+      [{ op: 'publish', id: 6, queue: 'q', atomic: true, confirm: 'all', jobs: [{ payload: 1 }] }, '"confirm" must be "ids"'],
+      [{ op: 'publish', id: 7, queue: 'q', confirm: 'ids', jobs: [{ payload: 1 }] }, '"confirm" is for an atomic publish'],
       [{ op: 'ack', id: 3, leases: [{ jobId: 1 }] }, 'each lease'],
       [{ op: 'call', id: 4, method: 'drop' }, '"method"'],
       [{ op: 'credit', sub: -1, n: 1 }, '"sub" and "n"'],

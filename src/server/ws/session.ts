@@ -13,6 +13,7 @@ import { authorize, settleDenials } from '../auth/permissions.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import type { Principal } from '../auth/scopes.ts';
 import { runCall } from './calls.ts';
+import { compactConfirm } from '../../protocol/confirm.ts';
 import { checkFrame, FrameError } from './frame-check.ts';
 
 export interface SessionOptions {
@@ -192,7 +193,10 @@ export class Session {
         const jobs = frame.jobs as unknown as Record<string, unknown>[];
         // A full bounded queue holds the add up to the wait the client asked for (its queueFullWaitMs).
         const waitMs = frame.waitMs ?? 0;
-        if (frame.atomic) return { jobs: (await spool.addWaiting(frame.queue, jobs.map(toAddItem), waitMs)).map(withoutPayload) };
+        if (frame.atomic) {
+          const stored = (await spool.addWaiting(frame.queue, jobs.map(toAddItem), waitMs)).map(withoutPayload);
+          return frame.confirm === 'ids' ? compactConfirm(stored) : { jobs: stored };
+        }
         // Each job succeeds or fails alone, a field the wire does not carry included.
         const results = await Promise.all(jobs.map((job) => settle(Promise.resolve(job).then(toAddItem).then(async (item) => (await spool.addWaiting(frame.queue, [item], waitMs))[0]!).then(withoutPayload))));
         return { results };

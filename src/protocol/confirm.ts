@@ -1,0 +1,56 @@
+/**
+ * The compact confirm of an atomic `publish` (docs/protocol.md, frame `publish`, `confirm: "ids"`):
+ * the first job whole, and every other one as its id plus the fields in which it differs from the
+ * first. The jobs of one add share nearly everything (queue, defaults, times, state), so a batch
+ * of 1,000 alike comes back as 1,000 ids and one job instead of 1,000 jobs; the client rebuilds
+ * each job exactly. A job whose fields are not the first's set (a duplicate, which carries its own
+ * payload; a job with other optional fields) comes back whole.
+ */
+import type { PublishedJob } from './frames.ts';
+
+/** Another job of the batch: its id and where it differs from the first, or the job whole. */
+export type ConfirmEntry = ({ id: string } & Partial<PublishedJob>) | { whole: PublishedJob };
+
+export interface CompactConfirm {
+  first: PublishedJob;
+  others: ConfirmEntry[];
+}
+
+/** Whether two field values are the same as JSON (the wire's view of them). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The broker's side: `jobs` (at least one) as a compact confirm. */
+export function compactConfirm(jobs: readonly PublishedJob[]): CompactConfirm {
+  const first = jobs[0]!;
+  const keys = Object.keys(first) as (keyof PublishedJob)[];
+  const others = jobs.slice(1).map((job): ConfirmEntry => {
+    const own = Object.keys(job);
+    if (own.length !== keys.length || keys.some((k) => !(k in job))) return { whole: job };
+    const entry: Record<string, unknown> = { id: job.id };
+    for (const k of keys) if (k !== 'id' && !sameValue(job[k], first[k])) entry[k] = job[k];
+    return entry as ConfirmEntry;
+  });
+  return { first, others };
+}
+
+/** The client's side: the jobs of a compact confirm, as the broker had them. */
+export function expandConfirm({ first, others }: CompactConfirm): PublishedJob[] {
+  // Fields that are objects (history, requires, trace) are copied for each job that takes them
+  // from the first: a caller that changes one job's never changes another's.
+  const objects = (Object.keys(first) as (keyof PublishedJob)[]).filter((k) => typeof first[k] === 'object' && first[k] !== null);
+  const jobs: PublishedJob[] = [first];
+  for (const entry of others) {
+    if ('whole' in entry) {
+      jobs.push(entry.whole);
+      continue;
+    }
+    const job: Record<string, unknown> = { ...first, ...entry };
+    for (const k of objects) if (!(k in entry)) job[k] = structuredClone(first[k]);
+    jobs.push(job as PublishedJob);
+  }
+  return jobs;
+}
