@@ -78,7 +78,7 @@ describe('Spool.open', () => {
   it('accepts every key docs/configuration.md documents for it', async () => {
     assert.deepEqual([...OPEN_OPTION_KEYS].sort(), documentedKeys('Spool.open'));
     const options: Required<OpenOptions> = {
-      payloadMaxBytes: LIMITS.payloadMaxBytes.default, resultMaxBytes: 4096, errorMaxBytes: 1024, addManyMax: 100, claimBatchMax: 10, searchScanMax: 1000,
+      payloadMaxBytes: LIMITS.payloadMaxBytes.default, resultMaxBytes: 4096, errorMaxBytes: 1024, addManyMax: 100, claimBatchMax: 10, claimsInFlightMax: 2, searchScanMax: 1000,
       progressMaxBytes: 256, jobLogMax: 10, jobLogLineMaxBytes: 128,
       maintenanceIntervalMs: 100, pollIntervalMs: 100, settingsRefreshMs: 0, completedRetentionMs: 0, deadRetentionMs: 0, cancelledRetentionMs: 0,
       busyTimeoutMs: 100, historyMax: 10, heartbeatIntervalMs: 1000, leaderLeaseMs: 1000,

@@ -13,6 +13,7 @@ export interface DispatchHooks {
   /** Resolves once the queue's settings are known, so the first claim can use them. */
   ready(queue: string): Promise<unknown>;
   readonly claimBatchMax: number;
+  readonly claimsInFlightMax: number;
   readonly pollIntervalMs: number;
   /** What this process consumes changed (a subscriber came or went): see {@link Dispatch.consumers}. */
   changed?(): void;
@@ -103,6 +104,7 @@ export class Dispatch {
     if (d) return d;
     const dispatcher = new QueueDispatcher({
       claimBatchMax: this.#hooks.claimBatchMax,
+      claimsInFlightMax: this.#hooks.claimsInFlightMax,
       claim: (limit, tags) => this.#hooks.claim(queue, limit, tags),
       giveBack: (jobs) => {
         for (const j of jobs) {

@@ -7,6 +7,7 @@ import { QueueDispatcher } from './dispatcher.ts';
 function dispatcher(backlog: string[], perClaim: number) {
   const d = new QueueDispatcher({
     claimBatchMax: 100,
+    claimsInFlightMax: 1,
     claim: async (limit) => backlog.splice(0, Math.min(limit, perClaim)).map((id) => ({ id }) as Job),
     giveBack: () => assert.fail('nothing is given back while subscribers have credits'),
     delivered: () => {},
@@ -77,6 +78,7 @@ test('subscribers with different resource tags: one claim per tag set, each job 
   const asked: string[] = [];
   const d = new QueueDispatcher({
     claimBatchMax: 100,
+    claimsInFlightMax: 1,
     claim: async (limit, tags) => {
       asked.push(tags.join(','));
       const out: Job[] = [];
@@ -108,4 +110,71 @@ test('subscribers with different resource tags: one claim per tag set, each job 
   assert.deepEqual([...got.plain!, ...got.gpu!].filter((id) => id.startsWith('p')).sort(), ['p0', 'p1', 'p2']);
   assert.ok(got.plain!.length > 0, 'the plain subscriber took plain jobs');
   assert.deepEqual([...new Set(asked)].sort(), ['', 'gpu'], 'claims were made per tag set');
+});
+
+/** A claim the test answers itself: the dispatcher's claims wait until the test hands out jobs. */
+function heldClaims() {
+  const asked: { limit: number; answer: (jobs: Job[]) => void }[] = [];
+  let n = 0;
+  const d = new QueueDispatcher({
+    claimBatchMax: 100,
+    claimsInFlightMax: 2,
+    claim: (limit) => new Promise<Job[]>((answer) => asked.push({ limit, answer })),
+    giveBack: () => assert.fail('claims never ask for more than the unreserved credit'),
+    delivered: () => {},
+  });
+  const jobs = (k: number) => Array.from({ length: k }, () => ({ id: `j${n++}` }) as Job);
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  return { d, asked, jobs, turn };
+}
+
+test('a wake-up while a claim is on its way starts a second one for the credit the first did not reserve, never a third', async () => {
+  const { d, asked, jobs, turn } = heldClaims();
+  const got: string[] = [];
+  const sub = d.subscribe({ deliver: (js) => got.push(...js.map((j) => j.id)), revoke: () => {} });
+  sub.addCredits(10);
+  await turn();
+  assert.deepEqual(asked.map((a) => a.limit), [10], 'the first claim asks for all the credit');
+  asked[0]!.answer(jobs(1)); // the queue held one job: the next claims ask for a few
+  await turn();
+  assert.deepEqual(asked.slice(1).map((a) => a.limit), [], 'a short claim does not claim again by itself');
+  d.wake();
+  await turn();
+  assert.deepEqual(asked.slice(1).map((a) => a.limit), [2], 'after a short claim, a small one');
+  d.wake(); // an add while it is on its way
+  await turn();
+  assert.deepEqual(asked.slice(1).map((a) => a.limit), [2, 2], 'a second claim starts at once');
+  d.wake();
+  await turn();
+  assert.equal(asked.length, 3, 'at most claimsInFlightMax on their way');
+  asked[2]!.answer(jobs(2)); // full: the backlog is bigger, and the wake-up above is remembered
+  await turn();
+  assert.deepEqual(asked.slice(3).map((a) => a.limit), [4], 'a full claim doubles the next');
+  asked[1]!.answer([]);
+  asked[3]!.answer(jobs(4));
+  await turn();
+  assert.equal(got.length, 7);
+  assert.equal(sub.credits, 3);
+  const more = asked.slice(4);
+  assert.equal(more.reduce((n, a) => n + a.limit, 0), 3, 'together, the claims that follow ask for the credit left, no more');
+  for (const a of more) a.answer(jobs(a.limit));
+  await d.idle();
+  assert.equal(sub.credits, 0);
+});
+
+test('claims on their way reserve their credit: together they never ask for more than the subscribers can take', async () => {
+  const { d, asked, jobs, turn } = heldClaims();
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(3);
+  await turn();
+  d.wake();
+  await turn();
+  assert.deepEqual(asked.map((a) => a.limit), [3], 'all of it reserved by the first: no second claim');
+  sub.addCredits(2); // a worker finished two jobs
+  await turn();
+  assert.deepEqual(asked.map((a) => a.limit), [3, 2]);
+  asked[0]!.answer(jobs(3));
+  asked[1]!.answer(jobs(2));
+  await d.idle();
+  assert.equal(sub.credits, 0);
 });

@@ -55,30 +55,43 @@ export interface DispatcherHooks {
   /** Records a delivery so cancels and reaps can reach the subscriber. */
   delivered(job: Job, to: CreditSubscription): void;
   readonly claimBatchMax: number;
+  /** Most claims of the queue on their way at once (the claimsInFlightMax setting). */
+  readonly claimsInFlightMax: number;
   /** A subscriber came or went (what the process consumes changed). */
   changed?(): void;
 }
 
 /**
- * Push dispatch for one queue. Subscribers announce credits; a wake-up
- * (an add, a returned credit, a due timer, a reaped lease, a poll) claims, per
- * set of resource tags among the subscribers, up to those subscribers' credit
- * in one store call, and deals each job to the least loaded subscriber able to
- * take it. Wake-ups during a claim are remembered, never lost, and many
- * wake-ups in one tick cost one claim per tag set.
+ * Push dispatch for one queue. Subscribers announce credits; a wake-up (an add, a returned
+ * credit, a due timer, a reaped lease, a poll) claims, per set of resource tags among the
+ * subscribers, up to those subscribers' unreserved credit in one store call, and deals each job
+ * to the least loaded subscriber able to take it. Up to `claimsInFlightMax` claims run at once:
+ * a wake-up while one is on its way starts another for the credit it did not reserve, so a job
+ * added meanwhile need not wait for a claim that began before it was written to come back.
+ * Each claim asks for at most `#batch` jobs: as many as the last claim found, doubled (all the
+ * credit while claims come back full, a few while the queue is nearly empty), so a trickle of
+ * adds leaves credit unreserved for the next claim. Wake-ups while every claim is on its way are
+ * remembered, never lost, and many wake-ups in one tick cost one pass.
  */
 export class QueueDispatcher {
   readonly #subs = new Set<CreditSubscription>();
   readonly #hooks: DispatcherHooks;
-  #running = false;
-  #again = false;
+  /** Claims on their way, and the credit each tag set has reserved with them. */
+  #inflight = 0;
+  readonly #reserved = new Map<string, number>();
+  /** Wake-ups so far; tag sets whose last claim came back short with no wake-up since it began (nothing to claim until the next). */
+  #wakes = 0;
+  readonly #drained = new Set<string>();
   #scheduled = false;
-  #runDone: Promise<void> = Promise.resolve();
+  /** The most jobs the next claim asks for (see the class comment). */
+  #batch: number;
+  #idle: (() => void)[] = [];
   /** Where the next deal starts looking in the subscribers' order: after the one served last. */
   #cursor = 0;
 
   constructor(hooks: DispatcherHooks) {
     this.#hooks = hooks;
+    this.#batch = hooks.claimBatchMax;
   }
 
   subscribe(handlers: SubscriptionHandlers): CreditSubscription {
@@ -114,56 +127,61 @@ export class QueueDispatcher {
   }
 
   wake(): void {
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
+    this.#wakes++;
+    this.#drained.clear();
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      void this.#run();
+      this.#pass();
     });
   }
 
-  /** Resolves when no claim is in flight (used on close, so claimed jobs are handed back before the store closes). */
+  /** Resolves when no claim is on its way (used on close, so claimed jobs are handed back before the store closes). */
   async idle(): Promise<void> {
-    while (this.#running || this.#scheduled) {
-      await this.#runDone;
-      if (this.#scheduled) await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#inflight > 0 || this.#scheduled) {
+      if (this.#inflight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  #run(): Promise<void> {
-    if (this.#running) return this.#runDone;
-    this.#running = true;
-    this.#runDone = this.#loop();
-    return this.#runDone;
+  /**
+   * Starts a claim per tag set with unreserved credit and something to claim, more tags first
+   * (the store leases only jobs a subscriber of the set can take, so no job is claimed that
+   * nobody here could run), while fewer than claimsInFlightMax are on their way. A set left out
+   * for want of credit or of a free claim is looked at again when a claim comes back.
+   */
+  #pass(): void {
+    const sets = new Map<string, readonly string[]>();
+    for (const s of this.#subs) if (s.credits > 0 && !sets.has(s.tagKey) && !this.#drained.has(s.tagKey)) sets.set(s.tagKey, s.tags);
+    for (const [key, tags] of [...sets].sort((a, b) => b[1].length - a[1].length)) {
+      if (this.#inflight >= this.#hooks.claimsInFlightMax) return;
+      let credit = -(this.#reserved.get(key) ?? 0);
+      for (const s of this.#subs) if (s.tagKey === key) credit += s.credits;
+      if (credit > 0) this.#claim(key, tags, Math.min(credit, this.#batch));
+    }
   }
 
-  async #loop(): Promise<void> {
-    try {
-      do {
-        this.#again = false;
-        // One claim per tag set with credit, more tags first: the store leases only jobs a
-        // subscriber of the set can take, so no job is claimed that nobody here could run.
-        const sets = new Map<string, readonly string[]>();
-        for (const s of this.#subs) if (s.credits > 0 && !sets.has(s.tagKey)) sets.set(s.tagKey, s.tags);
-        if (sets.size === 0) break;
-        for (const [key, tags] of [...sets].sort((a, b) => b[1].length - a[1].length)) {
-          // The set's credit now: an earlier claim of this pass may have dealt jobs to its subscribers.
-          let want = 0;
-          for (const s of this.#subs) if (s.tagKey === key) want += s.credits;
-          want = Math.min(want, this.#hooks.claimBatchMax);
-          if (want === 0) continue;
-          const jobs = await this.#hooks.claim(want, tags); // on failure: none; the next wake-up or poll tries again
-          this.#distribute(jobs);
-          if (jobs.length === want) this.#again = true;
-        }
-      } while (this.#again);
-    } finally {
-      this.#running = false;
-    }
+  #claim(key: string, tags: readonly string[], want: number): void {
+    this.#inflight++;
+    this.#reserved.set(key, (this.#reserved.get(key) ?? 0) + want);
+    const since = this.#wakes;
+    const settle = (jobs: Job[]) => {
+      this.#inflight--;
+      this.#reserved.set(key, this.#reserved.get(key)! - want);
+      // A full claim: the backlog is at least this big, ask for more next time; a short one: it was this big.
+      this.#batch = Math.min(this.#hooks.claimBatchMax, Math.max(2, 2 * (jobs.length === want ? Math.max(want, this.#batch) : jobs.length)));
+      // Short, and nothing woke the queue while it was on its way: the set has nothing to claim.
+      if (jobs.length < want && this.#wakes === since) this.#drained.add(key);
+      try {
+        this.#distribute(jobs);
+      } finally {
+        this.#pass();
+        if (this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      }
+    };
+    // On failure: none (the hook reports it); the next wake-up or poll tries again.
+    void this.#hooks.claim(want, tags).then(settle, () => settle([]));
   }
 
   /**

@@ -26,6 +26,7 @@ export interface OpenOptions {
   jobLogLineMaxBytes?: number;
   addManyMax?: number;
   claimBatchMax?: number;
+  claimsInFlightMax?: number;
   /** Most jobs one list (or bulk batch) filtered by a payload field examines. Default 10,000. */
   searchScanMax?: number;
   maintenanceIntervalMs?: number;
@@ -96,7 +97,7 @@ export type SpoolEvent =
 /** Every key of {@link OpenOptions}: anything else given to Spool.open is refused (the compiler keeps this list complete). */
 const OPEN_OPTIONS: Record<keyof OpenOptions, true> = {
   store: true, durability: true, clock: true, maintenance: true, payloadMaxBytes: true, resultMaxBytes: true, errorMaxBytes: true,
-  progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, searchScanMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
+  progressMaxBytes: true, jobLogMax: true, jobLogLineMaxBytes: true, addManyMax: true, claimBatchMax: true, claimsInFlightMax: true, searchScanMax: true, maintenanceIntervalMs: true, pollIntervalMs: true, settingsRefreshMs: true,
   completedRetentionMs: true, deadRetentionMs: true, cancelledRetentionMs: true, busyTimeoutMs: true, historyMax: true, schema: true,
   notify: true, readTimeoutMs: true, onError: true, random: true, heartbeatIntervalMs: true, leaderLeaseMs: true, log: true, onEvent: true,
   alertRulesMax: true, alertEventsMax: true, alertWebhookTimeoutMs: true, alertDeliveryAttempts: true, idempotencyWindowMs: true,
@@ -116,6 +117,7 @@ export interface EngineSettings {
   jobLogLineMaxBytes: number;
   addManyMax: number;
   claimBatchMax: number;
+  claimsInFlightMax: number;
   searchScanMax: number;
   pollIntervalMs: number;
   settingsRefreshMs: number;
@@ -165,6 +167,7 @@ export function resolveSettings(options: OpenOptions): EngineSettings {
     jobLogLineMaxBytes: checkLimit('jobLogLineMaxBytes', options.jobLogLineMaxBytes),
     addManyMax: checkLimit('addManyMax', options.addManyMax),
     claimBatchMax: checkLimit('claimBatchMax', options.claimBatchMax),
+    claimsInFlightMax: checkLimit('claimsInFlightMax', options.claimsInFlightMax),
     searchScanMax: checkLimit('searchScanMax', options.searchScanMax),
     pollIntervalMs: checkLimit('pollIntervalMs', options.pollIntervalMs),
     settingsRefreshMs: checkLimit('settingsRefreshMs', options.settingsRefreshMs),

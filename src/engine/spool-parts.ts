@@ -101,6 +101,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     clock,
     {
       claimBatchMax: settings.claimBatchMax,
+      claimsInFlightMax: settings.claimsInFlightMax,
       pollIntervalMs: settings.pollIntervalMs,
       claim: (queue, limit, tags) => claims.claimOrNone(queue, limit, tags),
       release: (lease) => host.release(lease).catch((err) => host.reportError(err, 'release')),
