@@ -35,7 +35,7 @@ export const LIMITS = {
   backoffMaxDelayMs: { default: 1 * HOUR, min: 0, max: 30 * DAY, doc: 'Largest retry delay exponential backoff reaches.' },
   concurrency: { default: 1, min: 1, max: 10_000, doc: 'Handlers one worker runs at once (its in-flight jobs).' },
   claimBatchMax: { default: 256, min: 1, max: 10_000, doc: 'Most jobs one claim takes from the store.' },
-  claimsInFlightMax: { default: 2, min: 1, max: 16, doc: "Most claims of one queue a process has on their way to the store at once: a job added while one is on its way is claimed by the next without waiting for it (1: one at a time)." },
+  claimsInFlightMax: { default: 1, min: 1, max: 16, doc: "Most claims of one queue a process has on their way to the store at once. Above 1, a job added while a claim is on its way is claimed by the next at once, and claims ask for about what the last one found: for a store far away (PostgreSQL across a network), where a claim's round trip is long." },
   shutdownTimeoutMs: { default: 30 * SECOND, min: 0, max: 1 * HOUR, doc: 'How long a graceful worker stop waits for running handlers before releasing their jobs.' },
   maintenanceIntervalMs: { default: 1 * SECOND, min: 10, max: 1 * MINUTE, doc: 'How often expired leases are reaped and due jobs promoted.' },
   settingsRefreshMs: { default: 1 * SECOND, min: 0, max: 1 * MINUTE, doc: "How long a process trusts a queue's settings and paused flag before reading them again: a change made through another process (or broker) is obeyed everywhere within this time." },

@@ -68,9 +68,9 @@ export interface DispatcherHooks {
  * to the least loaded subscriber able to take it. Up to `claimsInFlightMax` claims run at once:
  * a wake-up while one is on its way starts another for the credit it did not reserve, so a job
  * added meanwhile need not wait for a claim that began before it was written to come back.
- * Each claim asks for at most `#batch` jobs: as many as the last claim found, doubled (all the
- * credit while claims come back full, a few while the queue is nearly empty), so a trickle of
- * adds leaves credit unreserved for the next claim. Wake-ups while every claim is on its way are
+ * With more than one allowed, each claim asks for at most `#batch` jobs: as many as the last
+ * claim found, doubled (all the credit while claims come back full, a few while the queue is
+ * nearly empty), so a trickle of adds leaves credit unreserved for the next claim. Wake-ups while every claim is on its way are
  * remembered, never lost, and many wake-ups in one tick cost one pass.
  */
 export class QueueDispatcher {
@@ -169,8 +169,9 @@ export class QueueDispatcher {
     const settle = (jobs: Job[]) => {
       this.#inflight--;
       this.#reserved.set(key, this.#reserved.get(key)! - want);
-      // A full claim: the backlog is at least this big, ask for more next time; a short one: it was this big.
-      this.#batch = Math.min(this.#hooks.claimBatchMax, Math.max(2, 2 * (jobs.length === want ? Math.max(want, this.#batch) : jobs.length)));
+      // A full claim: the backlog is at least this big, ask for more next time; a short one: it was
+      // this big. Only worth it when another claim can use the credit left unreserved.
+      if (this.#hooks.claimsInFlightMax > 1) this.#batch = Math.min(this.#hooks.claimBatchMax, Math.max(2, 2 * (jobs.length === want ? Math.max(want, this.#batch) : jobs.length)));
       // Short, and nothing woke the queue while it was on its way: the set has nothing to claim.
       if (jobs.length < want && this.#wakes === since) this.#drained.add(key);
       try {
