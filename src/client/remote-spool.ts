@@ -159,8 +159,7 @@ export class RemoteSpool implements SpoolClient {
       }
     });
     const { value } = await this.#conn.request({ op: 'publish', queue, jobs, atomic: true, confirm: 'ids', waitMs: this.#queueFullWaitMs });
-    // The compact confirm; `{jobs}` from a broker that predates it.
-    const stored = 'first' in (value as object) ? expandConfirm(value as CompactConfirm) : (value as { jobs: PublishedJob[] }).jobs;
+    const stored = 'first' in (value as object) ? expandConfirm(value as CompactConfirm) : (value as { jobs: PublishedJob[] }).jobs; // {jobs}: an older broker
     return stored.map((job, i) => withPayload(job, items[i]!.payload));
   }
 
