@@ -18,7 +18,7 @@ import type { AddItem, AlertEventsOptions, BulkAction, BulkResult, JobFilter, Jo
 import { Queue } from '../api/queue.ts';
 import { checkFlowInput, type AddedFlow, type Flow, type FlowInput } from '../core/flow.ts';
 import type { CallMethod, ItemResult, PublishedJob, PublishItem } from '../protocol/frames.ts';
-import { expandConfirm, type CompactConfirm } from '../protocol/confirm.ts';
+import { expandConfirm, withPayload, type CompactConfirm } from '../protocol/confirm.ts';
 import { errorFromWire } from '../protocol/wire-errors.ts';
 import type { WireFields } from '../core/error-codes.ts';
 import type { Overview, OverviewHistory } from '../model/overview.ts';
@@ -393,9 +393,4 @@ export class RemoteSpool implements SpoolClient {
   get isClosed(): boolean {
     return this.#closing !== null;
   }
-}
-
-/** A published job with the payload the add sent, unless it is a duplicate: then the broker sent the holder's own. */
-function withPayload<P>(job: PublishedJob, payload: P): Job<P> {
-  return (job.duplicate ? job : { ...job, payload }) as Job<P>;
 }

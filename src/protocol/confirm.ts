@@ -6,6 +6,7 @@
  * each job exactly. A job whose fields are not the first's set (a duplicate, which carries its own
  * payload; a job with other optional fields) comes back whole.
  */
+import type { Job } from '../core/job.ts';
 import type { PublishedJob } from './frames.ts';
 
 /** Another job of the batch: its id and where it differs from the first, or the job whole. */
@@ -61,4 +62,9 @@ function copy(value: unknown): unknown {
   if (Array.isArray(value)) return value.length === 0 ? [] : value.map(copy);
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
   return value;
+}
+
+/** A published job with the payload the add sent, unless it is a duplicate: then the broker sent the holder's own. */
+export function withPayload<P>(job: PublishedJob, payload: P): Job<P> {
+  return (job.duplicate ? job : { ...job, payload }) as Job<P>;
 }
