@@ -70,8 +70,9 @@ export interface DispatcherHooks {
  * added meanwhile need not wait for a claim that began before it was written to come back.
  * With more than one allowed, each claim asks for at most `#batch` jobs: as many as the last
  * claim found, doubled (all the credit while claims come back full, a few while the queue is
- * nearly empty), so a trickle of adds leaves credit unreserved for the next claim. Wake-ups while every claim is on its way are
- * remembered, never lost, and many wake-ups in one tick cost one pass.
+ * nearly empty), so a trickle of adds leaves credit unreserved for the next claim. Wake-ups
+ * while claims are on their way are remembered, never lost, and many wake-ups in one tick cost
+ * one pass.
  */
 export class QueueDispatcher {
   readonly #subs = new Set<CreditSubscription>();
