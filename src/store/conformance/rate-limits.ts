@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../../core/errors.ts';
 import type { Job } from '../../core/job.ts';
 import { inProcessOnly, withHarness, type Harness, type HarnessTarget } from './harness.ts';
 import { lease } from './operator-support.ts';
+import { waitFor } from './worker.ts';
 
 /**
  * No fallback poll and no maintenance tick within any test's time: a job held back by a rate
@@ -13,14 +14,16 @@ import { lease } from './operator-support.ts';
 const NO_POLL = { pollIntervalMs: 60_000, maintenanceIntervalMs: 60_000 } as const;
 
 /** A worker on `queue` that records the clock time each job started at, and completes it. */
-function recordStarts(h: Harness, queue: string, concurrency = 20): { starts: number[]; ids: string[]; close(): Promise<void> } {
+function recordStarts(h: Harness, queue: string, concurrency = 20): { starts: number[]; ids: string[]; acked(): number; close(): Promise<void> } {
   const starts: number[] = [];
   const ids: string[] = [];
+  let acked = 0;
   const worker = h.api.queue(queue).work(async (job) => {
     starts.push(h.clock.now());
     ids.push(job.id);
   }, { concurrency });
-  return { starts, ids, close: () => worker.close() };
+  worker.on('completed', () => acked++);
+  return { starts, ids, acked: () => acked, close: () => worker.close() };
 }
 
 /** Moves the clock and waits for what it set off. */
@@ -62,6 +65,7 @@ export function rateLimitsSuite(target: HarnessTarget): void {
         const w = recordStarts(h, 'q');
         await h.settled();
         assert.deepEqual(w.starts, [t0, t0], 'the burst at once');
+        await waitFor(() => w.acked() === 2, 20_000, "the burst's two acks"); // stored: the stats below count them
         const { counts, heldUntil } = await q.stats();
         assert.deepEqual([counts.ready, counts.completed, counts.dead], [5, 2, 0]);
         assert.equal(heldUntil, t0 + 500, 'the stats say the limit holds jobs back, and until when');
