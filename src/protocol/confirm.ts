@@ -25,15 +25,19 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The broker's side: `jobs` (at least one) as a compact confirm. */
-export function compactConfirm(jobs: readonly PublishedJob[]): CompactConfirm {
-  const first = jobs[0]!;
-  const keys = Object.keys(first) as (keyof PublishedJob)[];
+/**
+ * The broker's side: the stored `jobs` (at least one) as a compact confirm, their payloads left
+ * out (the client has them) but a duplicate's, which is the holding job's own. Built from the jobs
+ * as stored, without a payload-less copy of each.
+ */
+export function compactConfirm(jobs: readonly Job[]): CompactConfirm {
+  const first = withoutPayload(jobs[0]!);
+  const keys = (Object.keys(jobs[0]!) as (keyof Job)[]).filter((k) => k !== 'payload');
   const others = jobs.slice(1).map((job): ConfirmEntry => {
-    const own = Object.keys(job);
-    if (own.length !== keys.length || keys.some((k) => !(k in job))) return { whole: job };
+    if (Object.keys(job).length !== keys.length + 1 || keys.some((k) => !(k in job))) return { whole: withoutPayload(job) };
     const entry: Record<string, unknown> = { id: job.id };
-    for (const k of keys) if (k !== 'id' && !sameValue(job[k], first[k])) entry[k] = job[k];
+    for (const k of keys) if (k !== 'id' && !sameValue(job[k], jobs[0]![k])) entry[k] = job[k];
+    if (job.duplicate) entry.payload = job.payload;
     return entry as ConfirmEntry;
   });
   return { first, others };
@@ -62,6 +66,16 @@ function copy(value: unknown): unknown {
   if (Array.isArray(value)) return value.length === 0 ? [] : value.map(copy);
   if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
   return value;
+}
+
+/**
+ * A job without its payload: what a publish confirm sends back (the client has the payload).
+ * A duplicate (its uniqueKey held by another job) keeps the payload: it is that job's, not the add's.
+ */
+export function withoutPayload(job: Job): PublishedJob {
+  if (job.duplicate) return job;
+  const { payload: _payload, ...rest } = job;
+  return rest;
 }
 
 /** A published job with the payload the add sent, unless it is a duplicate: then the broker sent the holder's own. */

@@ -22,7 +22,7 @@ const STABLE_PORTS = { from: 20_000, to: 32_000 } as const;
  * {@link freePort}'s do) cannot hold it when the process starts or comes back.
  */
 export async function stablePort(): Promise<number> {
-  for (;;) {
+  for (let tries = 0; tries < 100; tries++) {
     const port = STABLE_PORTS.from + Math.floor(Math.random() * (STABLE_PORTS.to - STABLE_PORTS.from));
     const free = await new Promise<boolean>((resolve) => {
       const server = createServer();
@@ -31,4 +31,5 @@ export async function stablePort(): Promise<number> {
     });
     if (free) return port;
   }
+  throw new Error(`no free port among 100 tried between ${STABLE_PORTS.from} and ${STABLE_PORTS.to} on 127.0.0.1`);
 }

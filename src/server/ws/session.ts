@@ -13,7 +13,7 @@ import { authorize, settleDenials } from '../auth/permissions.ts';
 import type { Authenticate } from '../auth/authenticator.ts';
 import type { Principal } from '../auth/scopes.ts';
 import { runCall } from './calls.ts';
-import { compactConfirm } from '../../protocol/confirm.ts';
+import { compactConfirm, withoutPayload } from '../../protocol/confirm.ts';
 import { checkFrame, FrameError } from './frame-check.ts';
 
 export interface SessionOptions {
@@ -54,16 +54,6 @@ interface RemoteSub {
   sub: Subscription;
   /** Credits granted and not yet used by a delivery. */
   granted: number;
-}
-
-/**
- * A job without its payload: what a publish confirm sends back (the client has the payload).
- * A duplicate (its uniqueKey held by another job) keeps the payload: it is that job's, not the add's.
- */
-function withoutPayload(job: Job): PublishedJob {
-  if (job.duplicate) return job;
-  const { payload: _payload, ...rest } = job;
-  return rest;
 }
 
 /**
@@ -194,8 +184,8 @@ export class Session {
         // A full bounded queue holds the add up to the wait the client asked for (its queueFullWaitMs).
         const waitMs = frame.waitMs ?? 0;
         if (frame.atomic) {
-          const stored = (await spool.addWaiting(frame.queue, jobs.map(toAddItem), waitMs)).map(withoutPayload);
-          return frame.confirm === 'ids' ? compactConfirm(stored) : { jobs: stored };
+          const stored = await spool.addWaiting(frame.queue, jobs.map(toAddItem), waitMs);
+          return frame.confirm === 'ids' ? compactConfirm(stored) : { jobs: stored.map(withoutPayload) };
         }
         // Each job succeeds or fails alone, a field the wire does not carry included.
         const results = await Promise.all(jobs.map((job) => settle(Promise.resolve(job).then(toAddItem).then(async (item) => (await spool.addWaiting(frame.queue, [item], waitMs))[0]!).then(withoutPayload))));
