@@ -1,8 +1,8 @@
 import type { WebSocket } from 'ws';
 import { InvalidArgumentError, SpoolError } from '../../core/errors.ts';
-import { leaseKey, type Job, type Lease } from '../../core/job.ts';
+import { leaseKey, type Lease } from '../../core/job.ts';
 import {
-  CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type PublishedJob, type ServerFrame, type SessionLimits, type SubscribeFrame, type WireError,
+  CLOSE, PROTOCOL_VERSION, toAddItem, type ClientFrame, type ItemResult, type LeaseItem, type ServerFrame, type SessionLimits, type SubscribeFrame, type WireError,
 } from '../../protocol/frames.ts';
 import { errorToWire } from '../../protocol/wire-errors.ts';
 import type { ConsumerOwner, Subscription } from '../../worker/consumer.ts';
