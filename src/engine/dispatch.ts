@@ -17,6 +17,8 @@ export interface DispatchHooks {
   readonly pollIntervalMs: number;
   /** What this process consumes changed (a subscriber came or went): see {@link Dispatch.consumers}. */
   changed?(): void;
+  /** Wakes the consumers of `queue` in other processes (a store that can: PostgreSQL's NOTIFY); reports its own failures. */
+  wakeOthers?(queue: string): Promise<void>;
 }
 
 /**
@@ -29,7 +31,7 @@ export class Dispatch {
   readonly #hooks: DispatchHooks;
   readonly #inflight: Inflight;
   readonly #dispatchers = new Map<string, QueueDispatcher>();
-  /** Releases of jobs claimed for subscribers that had gone; `idle()` waits for them. */
+  /** Releases of jobs claimed for subscribers that had gone, and wake-ups of other processes; `stop()` waits for them. */
   readonly #givingBack = new Set<Promise<unknown>>();
   #pollTimer: TimerHandle | null = null;
   #stopped = false;
@@ -70,6 +72,20 @@ export class Dispatch {
     return [...out.values()];
   }
 
+  /**
+   * Whether this process's subscribers of `queue` will take the ready jobs `ids` (none requires
+   * a resource tag) themselves, so their add need not wake other processes: see
+   * {@link QueueDispatcher.promise}. Only asked when other processes can be woken at all.
+   */
+  promise(queue: string, ids: readonly string[]): boolean {
+    return this.#stopped ? false : (this.#dispatchers.get(queue)?.promise(ids) ?? false);
+  }
+
+  /** The add of promised jobs of `queue` ended (see {@link QueueDispatcher.written}). */
+  written(queue: string, ids: readonly string[], stored: (id: string) => boolean): void {
+    this.#dispatchers.get(queue)?.written(ids, stored);
+  }
+
   /** Jobs may be ready in `queue`: its subscribers (if any) claim. */
   wake(queue: string): void {
     this.#dispatchers.get(queue)?.wake();
@@ -96,6 +112,7 @@ export class Dispatch {
     this.#stopped = true;
     if (this.#pollTimer) this.#clock.clearTimeout(this.#pollTimer);
     await Promise.all([...this.#dispatchers.values()].map((d) => d.idle()));
+    for (const d of this.#dispatchers.values()) d.abandon();
     await Promise.allSettled([...this.#givingBack]);
   }
 
@@ -115,6 +132,12 @@ export class Dispatch {
       },
       delivered: (job, sub) => this.#inflight.delivered(job, sub),
       changed: () => this.#hooks.changed?.(),
+      wakeOthers: () => {
+        const p = this.#hooks.wakeOthers?.(queue);
+        if (!p) return;
+        this.#givingBack.add(p);
+        void p.finally(() => this.#givingBack.delete(p));
+      },
     });
     this.#dispatchers.set(queue, dispatcher);
     void this.#hooks.ready(queue).then(() => dispatcher.wake(), () => dispatcher.wake());

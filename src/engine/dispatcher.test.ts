@@ -178,3 +178,113 @@ test('claims on their way reserve their credit: together they never ask for more
   await d.idle();
   assert.equal(sub.credits, 0);
 });
+
+/** A dispatcher whose claims the test answers, counting the times it woke the other processes. */
+function promising(claimBatchMax = 100) {
+  const asked: { limit: number; answer: (jobs: Job[]) => void }[] = [];
+  const woke = { others: 0 };
+  const d = new QueueDispatcher({
+    claimBatchMax,
+    claimsInFlightMax: 1,
+    claim: (limit) => new Promise<Job[]>((answer) => asked.push({ limit, answer })),
+    giveBack: () => assert.fail('claims never ask for more than the credit'),
+    delivered: () => {},
+    wakeOthers: () => void woke.others++,
+  });
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  const job = (id: string) => ({ id }) as Job;
+  return { d, asked, woke, turn, job };
+}
+
+test('promises: adds are left to these subscribers only within their credit, less what earlier promises hold', () => {
+  const { d } = promising();
+  assert.equal(d.promise(['a']), false, 'no subscriber: the others must be woken');
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(3);
+  assert.equal(d.promise(['a', 'b']), true);
+  assert.equal(d.promise(['c', 'd']), false, 'two of three held already');
+  assert.equal(d.promise(['c']), true);
+  d.written(['a', 'b', 'c'], () => true);
+  assert.equal(d.promise(['e']), false, 'written, not yet claimed: still held');
+});
+
+test('promises: a claim that brings the promised jobs ends them; a short one ends them too (taken elsewhere); neither wakes the others', async () => {
+  const { d, asked, woke, turn, job } = promising();
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(4);
+  await turn();
+  asked[0]!.answer([]); // the subscriber's first claim: nothing yet
+  await d.idle();
+  assert.ok(d.promise(['a']));
+  d.written(['a'], () => true);
+  await turn();
+  asked[1]!.answer([job('a')]);
+  await d.idle();
+  assert.ok(d.promise(['b', 'c', 'd']), 'a, delivered, holds a credit: three left');
+  d.written(['b', 'c', 'd'], () => true);
+  await turn();
+  asked[2]!.answer([job('b')]); // short: c and d were taken elsewhere
+  await d.idle();
+  assert.equal(woke.others, 0);
+  assert.ok(d.promise(['e', 'f']), 'nothing held any more');
+});
+
+test('promises: a full claim that left promised jobs behind goes on claiming them while there is credit, else wakes the other processes', async () => {
+  const { d, asked, woke, turn, job } = promising(2);
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(5);
+  await turn();
+  asked[0]!.answer([]); // the first claim: nothing yet
+  await d.idle();
+  assert.ok(d.promise(['p']));
+  d.written(['p'], () => true);
+  await turn();
+  asked[1]!.answer([job('x'), job('y')]); // full (claims of 2), older jobs first: p still waits
+  await turn();
+  assert.equal(woke.others, 0, 'credit is left here: p goes to the next claim');
+  assert.equal(asked.length, 3);
+  asked[2]!.answer([job('p'), job('z')]);
+  await turn();
+  assert.deepEqual(asked.map((a) => a.limit), [2, 2, 2, 1], 'full claims: the last credit claims too');
+  asked[3]!.answer([]);
+  await d.idle();
+  assert.equal(woke.others, 0);
+  assert.ok(d.promise(['q']), 'one credit left, nothing held');
+  d.written(['q'], () => true);
+  await turn();
+  asked[4]!.answer([job('w')]); // full (one credit), without q: no credit left for it here
+  await d.idle();
+  await turn();
+  assert.equal(woke.others, 1, 'the others are woken for q');
+});
+
+test('promises: a claim on its way that spends the credit before promised jobs were written leaves them to the other processes', async () => {
+  const { d, asked, woke, turn, job } = promising();
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(2);
+  await turn();
+  assert.deepEqual(asked.map((a) => a.limit), [2], 'a claim on its way, begun before the add');
+  assert.ok(d.promise(['p']));
+  d.written(['p'], () => true);
+  asked[0]!.answer([job('x'), job('y')]); // full, with older jobs: the credit is spent
+  await d.idle();
+  await turn();
+  assert.equal(asked.length, 1, 'no credit for another claim');
+  assert.equal(woke.others, 1, 'p is left to the others at once');
+});
+
+test('promises: the last subscriber leaving, or an add ending after that, wakes the other processes for what was promised', async () => {
+  const { d, woke, turn } = promising();
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(2);
+  await turn();
+  assert.ok(d.promise(['a']));
+  d.written(['a'], () => true);
+  assert.ok(d.promise(['b']));
+  sub.close();
+  assert.equal(woke.others, 1, 'a was written: the others are woken for it');
+  d.written(['b'], () => true);
+  assert.equal(woke.others, 2, 'b was written after the promise was dropped');
+  d.written(['c'], () => false);
+  assert.equal(woke.others, 2, 'nothing written, nothing to wake for');
+});

@@ -59,6 +59,8 @@ export interface DispatcherHooks {
   readonly claimsInFlightMax: number;
   /** A subscriber came or went (what the process consumes changed). */
   changed?(): void;
+  /** Wakes the queue's consumers in other processes: jobs promised here (see promise()) that no claim here will take. */
+  wakeOthers?(): void;
 }
 
 /**
@@ -89,6 +91,9 @@ export class QueueDispatcher {
   #idle: (() => void)[] = [];
   /** Where the next deal starts looking in the subscribers' order: after the one served last. */
   #cursor = 0;
+  /** Jobs an add of this process left to these subscribers (see promise()): not yet written; written, not yet claimed. */
+  readonly #promisedUnwritten = new Set<string>();
+  #promisedWritten: string[] = [];
 
   constructor(hooks: DispatcherHooks) {
     this.#hooks = hooks;
@@ -103,7 +108,50 @@ export class QueueDispatcher {
   }
 
   remove(sub: CreditSubscription): void {
-    if (this.#subs.delete(sub)) this.#hooks.changed?.();
+    if (!this.#subs.delete(sub)) return;
+    this.#hooks.changed?.();
+    if (this.#subs.size === 0) this.abandon();
+  }
+
+  /**
+   * An add of this process asks whether these subscribers will take `ids` (ready jobs any of
+   * them may run) themselves, so that other processes need not be woken for them (the herd a
+   * cross-process wake-up per add would start). Yes when their credit, less what earlier
+   * promises hold, covers them (a claim on its way that began before the jobs were written may
+   * use that credit: if it comes back full, the jobs go to the next claim or to the others, as
+   * below); the ids are then held against it until a claim that began after they were written
+   * comes back. A full claim that did not bring them leaves them to the next claim, or, with no
+   * credit left here, wakes the other processes.
+   */
+  promise(ids: readonly string[]): boolean {
+    if (this.#subs.size === 0 || this.credits - this.#promisedUnwritten.size - this.#promisedWritten.length < ids.length) return false;
+    for (const id of ids) this.#promisedUnwritten.add(id);
+    return true;
+  }
+
+  /**
+   * The add of promised jobs ended: `stored` were written, the others were not (refused, or
+   * a key named another job). The subscribers claim; a promise dropped meanwhile (they all
+   * went) wakes the other processes instead.
+   */
+  written(ids: readonly string[], stored: (id: string) => boolean): void {
+    let orphaned = false;
+    for (const id of ids) {
+      const held = this.#promisedUnwritten.delete(id);
+      if (!stored(id)) continue;
+      if (held) this.#promisedWritten.push(id);
+      else orphaned = true;
+    }
+    if (orphaned) this.#hooks.wakeOthers?.();
+    this.wake();
+  }
+
+  /** No claim here will take the jobs promised (the last subscriber left, or the process stops): other processes are woken for them. */
+  abandon(): void {
+    if (this.#promisedUnwritten.size === 0 && this.#promisedWritten.length === 0) return;
+    this.#promisedUnwritten.clear();
+    this.#promisedWritten = [];
+    this.#hooks.wakeOthers?.();
   }
 
   get subscriberCount(): number {
@@ -161,14 +209,28 @@ export class QueueDispatcher {
       for (const s of this.#subs) if (s.tagKey === key) credit += s.credits;
       if (credit > 0) this.#claim(key, tags, Math.min(credit, this.#batch));
     }
+    // Written promised jobs that no claim here is on its way for: no credit left to take them.
+    if (this.#promisedWritten.length > 0 && this.#inflight === 0) {
+      this.#promisedWritten = [];
+      this.#hooks.wakeOthers?.();
+    }
   }
 
   #claim(key: string, tags: readonly string[], want: number): void {
     this.#inflight++;
     this.#reserved.set(key, (this.#reserved.get(key) ?? 0) + want);
     const since = this.#wakes;
+    // The promised jobs already written: this claim sees them (any tag set may take them).
+    const covering = this.#promisedWritten;
+    this.#promisedWritten = [];
     const settle = (jobs: Job[]) => {
       this.#inflight--;
+      // A short claim left nothing claimable behind: promised jobs it did not bring were taken
+      // elsewhere (or are gone). A full one may have: those go to the next claim.
+      if (covering.length > 0 && jobs.length === want) {
+        const got = new Set(jobs.map((j) => j.id));
+        for (const id of covering) if (!got.has(id)) this.#promisedWritten.push(id);
+      }
       this.#reserved.set(key, this.#reserved.get(key)! - want);
       // A full claim: the backlog is at least this big, ask for more next time; a short one: it was
       // this big. Only worth it when another claim can use the credit left unreserved.

@@ -24,6 +24,13 @@ export interface IntakeDeps {
   wake(queue: string): void;
   /** A job was scheduled for `at`. */
   noteDue(at: number): void;
+  /**
+   * Given when the store wakes other processes on an insert (PostgreSQL's NOTIFY): whether this
+   * process's consumers of `queue` take the ready jobs `ids` themselves, so the insert need not
+   * wake the others; then `written` once their add has ended. See QueueDispatcher.promise.
+   */
+  promise?(queue: string, ids: readonly string[]): boolean;
+  written?(queue: string, ids: readonly string[], stored: (id: string) => boolean): void;
 }
 
 /**
@@ -72,7 +79,8 @@ export class Intake {
     const { store, clock, settings, queues } = this.#d;
     const { rows, jobs } = buildJobRows<P>(queue, items, clock.now(), settings);
     // Only valid input reaches here. A new queue's row is written by the insert, in its transaction.
-    const config = (await queues.state(queue)).config;
+    const state = await queues.state(queue);
+    const config = state.config;
     applyQueueDefaults(rows, jobs, config);
     // The bound as this process read it (at most settingsRefreshMs old); the store enforces it.
     const bound = queueBound(config);
@@ -82,17 +90,27 @@ export class Intake {
     // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
     /** Per row, the id of the job its idempotency key already named (nothing stored for it), or null. */
     let existing: InsertExisting | void = undefined;
-    if (tx !== undefined) existing = await store.jobsInsertManyInTransaction!(tx, rows, report);
-    else if (rows.length === 1) {
-      const outcome = await this.#inserts.push(rows[0]!);
-      if (!outcome.ok) throw outcome.error;
-      if (outcome.existing !== undefined) existing = [outcome.existing];
-      else if (outcome.duplicateOf !== undefined) existing = [{ duplicateOf: outcome.duplicateOf }];
-      if (outcome.dropped) this.#d.telemetry.dropped(queue, outcome.dropped);
-    }
-    else if (rows.length > 0) {
-      existing = await store.jobsInsertMany(rows, report);
-      this.#afterInsert(existing ? rows.filter((_, i) => existing![i] === null) : rows);
+    const promised = tx === undefined && !state.paused ? this.#promise(queue, rows) : [];
+    let written = false;
+    try {
+      if (tx !== undefined) existing = await store.jobsInsertManyInTransaction!(tx, rows, report);
+      else if (rows.length === 1) {
+        const outcome = await this.#inserts.push(rows[0]!);
+        if (!outcome.ok) throw outcome.error;
+        if (outcome.existing !== undefined) existing = [outcome.existing];
+        else if (outcome.duplicateOf !== undefined) existing = [{ duplicateOf: outcome.duplicateOf }];
+        if (outcome.dropped) this.#d.telemetry.dropped(queue, outcome.dropped);
+      }
+      else if (rows.length > 0) {
+        existing = await store.jobsInsertMany(rows, report);
+        this.#afterInsert(existing ? rows.filter((_, i) => existing![i] === null) : rows);
+      }
+      written = true;
+    } finally {
+      if (promised.length > 0) {
+        const notStored = new Set(written && existing ? rows.flatMap((r, i) => (existing![i] === null ? [] : [r.id])) : []);
+        this.#d.written!(queue, promised, (id) => written && !notStored.has(id));
+      }
     }
     if (report) for (const [q, n] of Object.entries(report.dropped)) this.#d.telemetry.dropped(q, n);
     if (!existing) {
@@ -101,6 +119,21 @@ export class Intake {
     }
     this.#d.telemetry.added(queue, existing.filter((id) => id === null).length);
     return this.#replayed(jobs, existing);
+  }
+
+  /**
+   * The ready rows of an add (none requiring a resource tag) that this process's consumers
+   * promise to take themselves, all or none: marked `served`, so the insert wakes no other
+   * process for them (see IntakeDeps.promise). Their ids; none when the store wakes no others.
+   */
+  #promise(queue: string, rows: NewJobRow[]): string[] {
+    if (!this.#d.promise) return [];
+    const ready = rows.filter((r) => r.state === 'ready' && !r.requires);
+    if (ready.length === 0 || ready.length !== rows.length) return [];
+    const ids = ready.map((r) => r.id);
+    if (!this.#d.promise(queue, ids)) return [];
+    for (const r of ready) r.served = true;
+    return ids;
   }
 
   /**

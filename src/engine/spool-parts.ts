@@ -107,6 +107,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
       release: (lease) => host.release(lease).catch((err) => host.reportError(err, 'release')),
       ready: (queue) => queues.get(queue),
       changed: () => membership?.announce(),
+      ...(store.announceReady ? { wakeOthers: (queue: string) => store.announceReady!(queue).catch((err) => host.reportError(err, `wake the consumers of ${queue} elsewhere`)) } : {}),
     },
     inflight,
   );
@@ -117,6 +118,11 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
   const intake = new Intake({
     store, clock, settings, queues, telemetry, room,
     markHealthy: () => host.markHealthy(), wake: (queue) => dispatch.wake(queue), noteDue: (at) => upkeep.noteDue(at),
+    // Only a store that wakes other processes on an insert gains from adds this process serves itself.
+    ...(store.capabilities.crossProcessNotify && store.announceReady ? {
+      promise: (queue: string, ids: readonly string[]) => dispatch.promise(queue, ids),
+      written: (queue: string, ids: readonly string[], stored: (id: string) => boolean) => dispatch.written(queue, ids, stored),
+    } : {}),
   });
   const routing = new Routing({
     store, clock, settings, queues, telemetry, room,

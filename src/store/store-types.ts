@@ -79,6 +79,13 @@ export interface NewJobRow {
    */
   requires?: string | null;
   /**
+   * Set when a consumer in the adding process will claim the job itself (it had room for it), so
+   * other processes need no wake-up: a store that wakes them (PostgreSQL's NOTIFY) skips it for
+   * an insert whose ready rows all have it. Not stored. The process wakes others itself if its
+   * consumers do not take the job after all (see `announceReady`).
+   */
+  served?: boolean;
+  /**
    * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
    * `fifo`, no key (its claims read the priority index alone). The store computes the key in
    * the insert's transaction and stores it as `sort_key`:

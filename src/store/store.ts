@@ -240,6 +240,12 @@ export interface Store extends AlertStore, ScheduleStore, FlowStore {
    */
   onReady?(fn: (queue: string) => void): () => void;
 
+  /**
+   * Optional (with `onReady`): announces to every process that jobs of `queue` are ready, as an
+   * insert does; for jobs added with `served` that this process's consumers did not take after all.
+   */
+  announceReady?(queue: string): Promise<void>;
+
   // Optional, for stores shared by many processes: a registry of live processes with
   // heartbeats, and leadership for duties one process must do.
 

@@ -161,6 +161,12 @@ export class PostgresStore implements Store {
     return () => this.#listeners.delete(fn);
   }
 
+  /** Notifies every process on this schema that jobs of `queue` are ready (nothing when notifications are off). */
+  async announceReady(queue: string): Promise<void> {
+    const channel = this.#notifyChannel();
+    if (channel) await this.#run(() => this.#db.q('SELECT pg_notify($1, $2)', [channel, queue]), `wake the consumers of ${queue}`);
+  }
+
   // Topic routing (see routing.ts).
   routingRead(): Promise<RoutingRow> { return routing.routingRead(this.#insertCtx()); }
   bindingPut(p: { pattern: string; queue: string; now: number; max: number }): Promise<boolean> { return routing.bindingPut(this.#insertCtx(), p); }

@@ -24,7 +24,8 @@ export function toStoredQueue(row: QueueRow): StoredQueue {
 }
 
 /**
- * The parallel arrays the insert statement unnests, the NOTIFY channel (or null), then the groups
+ * The parallel arrays the insert statement unnests, the NOTIFY channel (or null: notifications off,
+ * or every ready row served by the adding process), then the groups
  * ($14), start deadlines ($15), costs ($16), and each row's order ($17 its policy, NULL for fifo;
  * $18 its parameter: agingMs, costFactor, or the weight of the row's group), then the concurrency
  * keys ($19) and the required resource tags ($20).
@@ -33,11 +34,17 @@ export function insertParams(rows: readonly NewJobRow[], channel: string | null)
   return [
     rows.map((r) => r.id), rows.map((r) => r.queue), rows.map((r) => r.name), rows.map((r) => r.payload),
     rows.map((r) => r.priority), rows.map((r) => r.state), rows.map((r) => r.runAt), rows.map((r) => r.maxAttempts),
-    rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), channel,
+    rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), wakesOthers(rows) ? channel : null,
     rows.map((r) => r.group), rows.map((r) => r.expiresAt ?? null), rows.map((r) => r.cost ?? null),
     rows.map((r) => r.order?.policy ?? null), rows.map(orderParameter), rows.map((r) => r.concurrencyKey ?? null),
     rows.map((r) => r.requires ?? null),
   ];
+}
+
+/** Whether some ready row is not `served` by the adding process: only then does the insert NOTIFY. */
+function wakesOthers(rows: readonly NewJobRow[]): boolean {
+  for (const r of rows) if (r.state === 'ready' && r.served !== true) return true;
+  return false;
 }
 
 /** The statement and parameters of an insert of rows without idempotency keys: the one that issues fair tags when a row needs one. */
