@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { Job } from '../core/job.ts';
 import { concurrencyRuleOf } from '../core/queue-config.ts';
-import type { Store } from '../store/store.ts';
+import type { ClaimedJobs, Store } from '../store/store.ts';
 import { Admission, pauseRule } from './admission.ts';
 import { rateLimitRule } from './rate-limit.ts';
 import type { Membership } from './membership.ts';
@@ -36,11 +36,14 @@ export class Claims {
     this.#admission = new Admission([pauseRule, rateLimitRule]);
   }
 
-  /** The dispatcher's claim: one that fails is reported and takes nothing. */
-  async claimOrNone(queue: string, limit: number, tags: readonly string[] = []): Promise<Job[]> {
+  /**
+   * The dispatcher's claim: one that fails is reported and takes nothing. Jobs a rate limit held
+   * back are marked (`heldUntil`): the queue is not empty, so a returned credit claims again.
+   */
+  async claimOrNone(queue: string, limit: number, tags: readonly string[] = []): Promise<ClaimedJobs> {
     const at = this.#d.clock.now();
     try {
-      return await this.claim(queue, limit, tags);
+      return await this.#claim(queue, limit, tags);
     } catch (err) {
       this.#d.probeFailed(err, `claim from ${queue}`, at);
       return [];
@@ -49,6 +52,10 @@ export class Claims {
 
   /** Leases up to `limit` jobs of `queue` whose required resource tags are all among `tags` (canonical). */
   async claim(queue: string, limit: number, tags: readonly string[] = []): Promise<Job[]> {
+    return [...(await this.#claim(queue, limit, tags))]; // the store's note stays here: callers get plain jobs
+  }
+
+  async #claim(queue: string, limit: number, tags: readonly string[]): Promise<ClaimedJobs> {
     const { store, clock, queues, membership, telemetry } = this.#d;
     // Settings and the paused flag as every process sees them, at most settingsRefreshMs old;
     // every claim passes the admission rules (pause, rate limit).
@@ -69,8 +76,7 @@ export class Claims {
     this.#d.markHealthy();
     telemetry.claimed(queue, jobs, performance.now() - started, now);
     // A rate limit held jobs back: its next token wakes the queue's consumers (no polling).
-    if (jobs.heldUntil === undefined) return jobs;
-    if (!this.#d.closed()) this.#d.held(queue, jobs.heldUntil);
-    return [...jobs]; // the store's note stays here: callers get plain jobs
+    if (jobs.heldUntil !== undefined && !this.#d.closed()) this.#d.held(queue, jobs.heldUntil);
+    return jobs;
   }
 }

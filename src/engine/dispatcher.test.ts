@@ -179,6 +179,41 @@ test('claims on their way reserve their credit: together they never ask for more
   assert.equal(sub.credits, 0);
 });
 
+test('a returned credit after a short claim claims nothing until a wake-up says jobs may be ready', async () => {
+  const { d, asked, jobs, turn } = heldClaims();
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(4); // a new subscriber's credit claims
+  await turn();
+  assert.deepEqual(asked.map((a) => a.limit), [4]);
+  asked[0]!.answer(jobs(1)); // short, and no wake-up meanwhile: the queue is empty now
+  await d.idle();
+  sub.addCredits(1); // the worker finished that job
+  await turn();
+  await turn();
+  assert.equal(asked.length, 1, 'no empty claim for a returned credit');
+  d.wake(); // an add
+  await turn();
+  assert.deepEqual(asked.map((a) => a.limit), [4, 2], 'the wake-up claims (twice what the last claim found)');
+  asked[1]!.answer([]);
+  await d.idle();
+});
+
+test('a returned credit after a claim a rate limit held short claims again (the queue is not empty)', async () => {
+  const { d, asked, jobs, turn } = heldClaims();
+  const sub = d.subscribe({ deliver: () => {}, revoke: () => {} });
+  sub.addCredits(4);
+  await turn();
+  asked[0]!.answer(Object.assign(jobs(1), { heldUntil: 1000 }));
+  await d.idle();
+  await turn();
+  assert.equal(asked.length, 1, 'held: no claim again at once');
+  sub.addCredits(1);
+  await turn();
+  assert.equal(asked.length, 2, 'the returned credit claims');
+  asked[1]!.answer([]);
+  await d.idle();
+});
+
 /** A dispatcher whose claims the test answers, counting the times it woke the other processes. */
 function promising(claimBatchMax = 100) {
   const asked: { limit: number; answer: (jobs: Job[]) => void }[] = [];

@@ -36,7 +36,7 @@ export class CreditSubscription implements Subscription {
     if (this.closed) return;
     this.credits += n;
     if (this.credits > this.#peak) this.#peak = this.credits;
-    this.#dispatcher.wake();
+    this.#dispatcher.room();
   }
 
   close(): void {
@@ -48,8 +48,11 @@ export class CreditSubscription implements Subscription {
 }
 
 export interface DispatcherHooks {
-  /** Leases up to `limit` jobs of the queue that a worker with `tags` may take. Reports its own failures and then resolves to no jobs. */
-  claim(limit: number, tags: readonly string[]): Promise<Job[]>;
+  /**
+   * Leases up to `limit` jobs of the queue that a worker with `tags` may take; `heldUntil` when a
+   * rate limit held jobs back. Reports its own failures and then resolves to no jobs.
+   */
+  claim(limit: number, tags: readonly string[]): Promise<Job[] & { heldUntil?: number }>;
   /** Hands back jobs no subscriber could take (all closed meanwhile). */
   giveBack(jobs: Job[]): void;
   /** Records a delivery so cancels and reaps can reach the subscriber. */
@@ -85,6 +88,8 @@ export class QueueDispatcher {
   /** Wake-ups so far; tag sets whose last claim came back short with no wake-up since it began (nothing to claim until the next). */
   #wakes = 0;
   readonly #drained = new Set<string>();
+  /** Of those, the sets a rate limit held short: jobs wait there, so a returned credit claims again. */
+  readonly #held = new Set<string>();
   #scheduled = false;
   /** The most jobs the next claim asks for (see the class comment). */
   #batch: number;
@@ -175,9 +180,23 @@ export class QueueDispatcher {
     return false;
   }
 
+  /** Jobs may be ready (an add, a due timer, a reaped or released lease, a freed key slot, a poll): every tag set claims again. */
   wake(): void {
     this.#wakes++;
     this.#drained.clear();
+    this.#held.clear();
+    this.room();
+  }
+
+  /**
+   * A subscriber has room: a tag set with credit claims unless its last claim came back short
+   * with no wake-up since (and no rate limit holding jobs back). A returned credit says nothing
+   * of new jobs (a job whose ack frees a key's slot wakes the queue itself: leases.ts), so it
+   * costs no empty claim.
+   */
+  room(): void {
+    for (const key of this.#held) this.#drained.delete(key);
+    this.#held.clear();
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(() => {
@@ -223,7 +242,7 @@ export class QueueDispatcher {
     // The promised jobs already written: this claim sees them (any tag set may take them).
     const covering = this.#promisedWritten;
     this.#promisedWritten = [];
-    const settle = (jobs: Job[]) => {
+    const settle = (jobs: Job[] & { heldUntil?: number }) => {
       this.#inflight--;
       // A short claim left nothing claimable behind: promised jobs it did not bring were taken
       // elsewhere (or are gone). A full one may have: those go to the next claim.
@@ -235,8 +254,12 @@ export class QueueDispatcher {
       // A full claim: the backlog is at least this big, ask for more next time; a short one: it was
       // this big. Only worth it when another claim can use the credit left unreserved.
       if (this.#hooks.claimsInFlightMax > 1) this.#batch = Math.min(this.#hooks.claimBatchMax, Math.max(2, 2 * (jobs.length === want ? Math.max(want, this.#batch) : jobs.length)));
-      // Short, and nothing woke the queue while it was on its way: the set has nothing to claim.
-      if (jobs.length < want && this.#wakes === since) this.#drained.add(key);
+      // Short, and nothing woke the queue while it was on its way: the set has nothing to claim
+      // until a wake-up, or, when a rate limit held jobs back, a returned credit (as its timer).
+      if (jobs.length < want && this.#wakes === since) {
+        this.#drained.add(key);
+        if (jobs.heldUntil !== undefined) this.#held.add(key);
+      }
       try {
         this.#distribute(jobs);
       } finally {
