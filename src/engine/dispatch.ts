@@ -6,7 +6,7 @@ import type { Inflight } from './inflight.ts';
 import type { ConsumerAnnouncement } from '../store/queue-stats.ts';
 
 export interface DispatchHooks {
-  /** Leases up to `limit` jobs of `queue` a worker with `tags` may take; reports its own failures and then resolves to none. */
+  /** Leases up to `limit` jobs of `queue` a worker with `tags` may take (`heldUntil`: a rate limit held jobs back); reports its own failures and then resolves to none. */
   claim(queue: string, limit: number, tags: readonly string[]): Promise<Job[] & { heldUntil?: number }>;
   /** Gives a claimed job back (its subscriber went away meanwhile). */
   release(lease: Lease): Promise<void>;

@@ -67,8 +67,8 @@ export interface DispatcherHooks {
 }
 
 /**
- * Push dispatch for one queue. Subscribers announce credits; a wake-up (an add, a returned
- * credit, a due timer, a reaped lease, a poll) claims, per set of resource tags among the
+ * Push dispatch for one queue. Subscribers announce credits; a wake-up (an add, a due timer, a
+ * reaped lease, a poll) or a returned credit (see room()) claims, per set of resource tags among the
  * subscribers, up to those subscribers' unreserved credit in one store call, and deals each job
  * to the least loaded subscriber able to take it. Up to `claimsInFlightMax` claims run at once:
  * a wake-up while one is on its way starts another for the credit it did not reserve, so a job
