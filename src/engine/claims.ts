@@ -52,7 +52,8 @@ export class Claims {
 
   /** Leases up to `limit` jobs of `queue` whose required resource tags are all among `tags` (canonical). */
   async claim(queue: string, limit: number, tags: readonly string[] = []): Promise<Job[]> {
-    return [...(await this.#claim(queue, limit, tags))]; // the store's note stays here: callers get plain jobs
+    const jobs = await this.#claim(queue, limit, tags);
+    return jobs.heldUntil === undefined ? jobs : [...jobs]; // the store's note stays here: callers get plain jobs
   }
 
   async #claim(queue: string, limit: number, tags: readonly string[]): Promise<ClaimedJobs> {

@@ -127,12 +127,10 @@ export class Intake {
    * process for them (see IntakeDeps.promise). Their ids; none when the store wakes no others.
    */
   #promise(queue: string, rows: NewJobRow[]): string[] {
-    if (!this.#d.promise) return [];
-    const ready = rows.filter((r) => r.state === 'ready' && !r.requires);
-    if (ready.length === 0 || ready.length !== rows.length) return [];
-    const ids = ready.map((r) => r.id);
+    if (!this.#d.promise || rows.length === 0 || rows.some((r) => r.state !== 'ready' || r.requires)) return [];
+    const ids = rows.map((r) => r.id);
     if (!this.#d.promise(queue, ids)) return [];
-    for (const r of ready) r.served = true;
+    for (const r of rows) r.served = true;
     return ids;
   }
 
