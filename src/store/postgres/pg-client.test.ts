@@ -33,3 +33,25 @@ it('runs again a transaction aborted to break a deadlock: both sides of it commi
     await pool.end();
   }
 });
+
+it('a pool with generic plans plans each prepared statement once per connection, and keeps the URL\'s own options', async () => {
+  const withOptions = new URL(testPgUrl());
+  withOptions.searchParams.set('options', '-c work_mem=8MB');
+  const generic = new PgPool(withOptions.href, 1, { genericPlans: true });
+  const plain = new PgPool(testPgUrl(), 1);
+  try {
+    const setting = async (pool: PgPool, name: string) => (await pool.q(`SELECT current_setting($1) AS v`, [name]))[0]!.v;
+    assert.equal(await setting(generic, 'plan_cache_mode'), 'force_generic_plan');
+    assert.equal(await setting(generic, 'work_mem'), '8MB', "the URL's options still apply");
+    assert.equal(await setting(plain, 'plan_cache_mode'), 'auto', 'other pools keep the server default');
+    // The statement the setting is for: PostgreSQL's default would plan the first five calls afresh.
+    await generic.transaction(async (tx) => {
+      for (let i = 0; i < 6; i++) await tx.q(`SELECT count(*) AS n FROM unnest($1::int[]) AS t(x) WHERE x > $2`, [[1, 2, 3], i]);
+      const [stats] = await tx.q(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%unnest($1::int[])%'`);
+      assert.deepEqual([Number(stats!.generic_plans), Number(stats!.custom_plans)], [6, 0]);
+    });
+  } finally {
+    await generic.end();
+    await plain.end();
+  }
+});

@@ -154,14 +154,34 @@ async function againOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A connection string and startup `options` that carry the URL's own `options` and then `ours`
+ * (node-postgres lets a connection string's value replace the config's, so it moves out of the URL).
+ */
+function withOptions(url: string, ours: string): { connectionString: string; options: string } {
+  const u = new URL(url);
+  const theirs = u.searchParams.get('options');
+  u.searchParams.delete('options');
+  return { connectionString: u.href, options: theirs ? `${theirs} ${ours}` : ours };
+}
+
 export class PgPool implements Executor {
   readonly #pools: (pg.Pool | null)[];
   readonly #hosts: PgUrl['hosts'];
   readonly #make: (i: number) => pg.Pool;
   #current = 0;
 
-  /** `statementTimeoutMs`: PostgreSQL cancels any statement of this pool that runs longer (`statement_timeout`). */
-  constructor(url: string, max: number, statementTimeoutMs?: number) {
+  /**
+   * `session.statementTimeoutMs`: PostgreSQL cancels any statement of this pool that runs longer
+   * (`statement_timeout`). `session.genericPlans`: every connection plans each prepared statement
+   * once (`plan_cache_mode=force_generic_plan`). The store's own pool wants that: PostgreSQL's
+   * default keeps planning the insert afresh on every call (its plan for a batch of unknown size
+   * looks dearer than one made for the batch at hand), and that planning cost more than running
+   * it; the claims and acks already settle on their generic plans after five calls. Any `options`
+   * of the URL are kept and come first.
+   */
+  constructor(url: string, max: number, session: { statementTimeoutMs?: number; genericPlans?: boolean } = {}) {
+    const { statementTimeoutMs, genericPlans = false } = session;
     const parsed = parsePgUrl(url);
     if (typeof parsed === 'string') throw new InvalidArgumentError('url', `the store URL is not usable: ${parsed}`);
     this.#hosts = parsed.hosts;
@@ -170,6 +190,7 @@ export class PgPool implements Executor {
       const { host, port, url: hostUrl } = parsed.hosts[i]!;
       const pool = new pg.Pool({
         connectionString: hostUrl,
+        ...(genericPlans ? withOptions(hostUrl, '-c plan_cache_mode=force_generic_plan') : {}),
         max,
         ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
         connectionTimeoutMillis: 5000,

@@ -111,8 +111,8 @@ export class PostgresStore implements Store {
       crossProcessNotify: this.#notify,
       durability: 'PostgreSQL commit (synchronous_commit as configured on the server)',
     };
-    this.#pool = new PgPool(options.url, poolSize);
-    this.#reads = new PgPool(options.url, READ_POOL_SIZE, readTimeoutMs); // connections open on first use
+    this.#pool = new PgPool(options.url, poolSize, { genericPlans: true });
+    this.#reads = new PgPool(options.url, READ_POOL_SIZE, { statementTimeoutMs: readTimeoutMs }); // connections open on first use
     this.#q = pgStatements(schema, historyMax);
     this.#db = this.#pool;
   }
