@@ -154,17 +154,6 @@ async function againOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * A connection string and startup `options` that carry the URL's own `options` and then `ours`
- * (node-postgres lets a connection string's value replace the config's, so it moves out of the URL).
- */
-function withOptions(url: string, ours: string): { connectionString: string; options: string } {
-  const u = new URL(url);
-  const theirs = u.searchParams.get('options');
-  u.searchParams.delete('options');
-  return { connectionString: u.href, options: theirs ? `${theirs} ${ours}` : ours };
-}
-
 export class PgPool implements Executor {
   readonly #pools: (pg.Pool | null)[];
   readonly #hosts: PgUrl['hosts'];
@@ -177,8 +166,9 @@ export class PgPool implements Executor {
    * once (`plan_cache_mode=force_generic_plan`). The store's own pool wants that: PostgreSQL's
    * default keeps planning the insert afresh on every call (its plan for a batch of unknown size
    * looks dearer than one made for the batch at hand), and that planning cost more than running
-   * it; the claims and acks already settle on their generic plans after five calls. Any `options`
-   * of the URL are kept and come first.
+   * it; the claims and acks already settle on their generic plans after five calls. A `SET` on
+   * each new connection, not a startup option, so that poolers which refuse startup options
+   * (PgBouncer) pass it.
    */
   constructor(url: string, max: number, session: { statementTimeoutMs?: number; genericPlans?: boolean } = {}) {
     const { statementTimeoutMs, genericPlans = false } = session;
@@ -190,14 +180,18 @@ export class PgPool implements Executor {
       const { host, port, url: hostUrl } = parsed.hosts[i]!;
       const pool = new pg.Pool({
         connectionString: hostUrl,
-        ...(genericPlans ? withOptions(hostUrl, '-c plan_cache_mode=force_generic_plan') : {}),
         max,
         ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
         connectionTimeoutMillis: 5000,
         idleTimeoutMillis: 60_000,
         application_name: 'spool',
         types,
-        ...(parsed.target === 'any' ? {} : { onConnect: (client: pg.ClientBase) => checkTarget(client, parsed.target, `${host}:${port}`) }),
+        ...(parsed.target === 'any' && !genericPlans ? {} : {
+          onConnect: async (client: pg.ClientBase) => {
+            if (genericPlans) await client.query('SET plan_cache_mode = force_generic_plan');
+            await checkTarget(client, parsed.target, `${host}:${port}`);
+          },
+        }),
       } as pg.PoolConfig);
       // An idle connection's error (server restart) must not crash the process; queries report outages.
       pool.on('error', () => {});
