@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Spool } from '../src/engine/spool.ts';
 import type { Broker } from '../src/server/broker.ts';
-import { waitFor } from '../src/store/conformance/worker.ts';
 import { DashboardHarness, waitText } from './support/dashboard.ts';
 
 /** What the functions this file runs in the page use of its DOM (the program's types are Node's, not a browser's). */

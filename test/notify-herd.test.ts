@@ -94,7 +94,59 @@ async function herd(t: TestContext, remote: boolean): Promise<void> {
   hold.open();
 }
 
+/**
+ * Adds the adding engine's consumers cannot be sure to take still wake the others, though those
+ * consumers are idle: one that needs a resource tag (only its own claim may lease it, so the
+ * others are told) and one in the caller's transaction (it is not written until the caller
+ * commits). A plain add between them wakes nobody, so the test sees the promise at work.
+ */
+async function unpromised(t: TestContext): Promise<void> {
+  const schema = uniqueSchema('herd_unpromised');
+  const { a, b, other } = await deployment(t, false, schema);
+  const heard: string[] = [];
+  const listener = new pg.Client({ connectionString: testPgUrl() });
+  await listener.connect();
+  t.after(() => listener.end());
+  listener.on('notification', (n) => heard.push(n.payload ?? ''));
+  await listener.query(`LISTEN "spool_ready_${schema}"`);
+  const ran = new Set<string>();
+  const handler = async (job: Job<unknown>) => void ran.add(job.id);
+  a.work('tagged', handler, { concurrency: 2, tags: ['gpu'] });
+  b.work('tagged', handler, { concurrency: 2, tags: ['gpu'] });
+  await waitFor("both engines' consumers subscribed", () => a.consumerSlots().get('tagged')?.slots === 2 && b.consumerSlots().get('tagged')?.slots === 2, 60_000);
+  let sentinels = 0;
+  /** The notifications of `tagged` that the adds before it sent, once a later one arrived. */
+  const heardSince = async (from: number): Promise<number> => {
+    const sentinel = `sentinel-${++sentinels}`;
+    await other.add(sentinel, {});
+    await waitFor(`the notification of ${sentinel}`, () => heard.includes(sentinel), 60_000);
+    return heard.slice(from).filter((q) => q === 'tagged').length;
+  };
+  const queue = a.queue('tagged');
+
+  let from = heard.length;
+  const plain = await queue.add({});
+  await waitFor('the plain job to run', () => ran.has(plain.id), 60_000);
+  assert.equal(await heardSince(from), 0, 'a plain add that A has room for wakes nobody');
+
+  from = heard.length;
+  const tagged = await queue.add({}, { requires: ['gpu'] });
+  await waitFor('the tagged job to run', () => ran.has(tagged.id), 60_000);
+  assert.equal(await heardSince(from), 1, 'an add that requires a resource tag wakes the others');
+
+  from = heard.length;
+  const client = new pg.Client({ connectionString: testPgUrl() });
+  await client.connect();
+  t.after(() => client.end());
+  await client.query('BEGIN');
+  const inTx = await queue.add({}, { tx: client });
+  await client.query('COMMIT');
+  await waitFor('the job added in a transaction to run', () => ran.has(inTx.id), 60_000);
+  assert.equal(await heardSince(from), 1, 'an add in the caller\'s transaction wakes the others');
+}
+
 describe('NOTIFY wake-ups without a herd (PostgreSQL, two engines on one schema)', () => {
+  it('adds the adding engine cannot promise (a resource tag, the caller\'s transaction) still wake the others', { timeout: 180_000 }, (t) => unpromised(t));
   it('in process: adds the adding engine takes itself wake nobody; once it is full they wake the others', { timeout: 180_000 }, (t) => herd(t, false));
   it('through brokers: the same with remote workers', { timeout: 180_000 }, (t) => herd(t, true));
 });

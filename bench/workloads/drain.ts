@@ -86,7 +86,7 @@ export async function drainBacklog(ctx: RunContext, backlog: number, concurrency
   memory.start();
   try {
     const fillStartedAt = performance.now();
-    const before = await fillBacklog(ctx, backlog, variant);
+    await fillBacklog(ctx, backlog, variant);
     const fillMs = performance.now() - fillStartedAt;
     const verbose = backlog >= 1_000_000;
     if (verbose) log(`filled ${count(backlog)} jobs in ${(fillMs / 1000).toFixed(1)} s (peak RSS so far ${memory.peakMiB().toFixed(0)} MiB); draining…`);

@@ -1,6 +1,6 @@
 import type { BulkAction, BulkResult, JobFilter } from '../api/contract.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
-import type { JobState, Lease } from '../core/job.ts';
+import type { Lease } from '../core/job.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import { checkJobGroup, checkJobName, checkQueueName } from '../core/validate.ts';

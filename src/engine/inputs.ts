@@ -1,7 +1,7 @@
 import { requiresOf, requiresText } from '../core/resource-tags.ts';
 import { InvalidArgumentError } from '../core/errors.ts';
 import { isJobId, newJobId } from '../core/ids.ts';
-import { JOB_STATES, type Job, type JobReport, type JobState, type JobTrace, type Lease } from '../core/job.ts';
+import type { Job, JobReport, JobTrace, Lease } from '../core/job.ts';
 import { checkLimit, describe, LIMITS } from '../core/limits.ts';
 import { checkOptionKeys } from '../core/options.ts';
 import { jobOrderOf, type QueueConfig } from '../core/queue-config.ts';

@@ -6,7 +6,7 @@ import { queueBound } from '../core/queue-config.ts';
 import { checkTopic, checkTopicPattern, TopicMatcher } from '../core/topics.ts';
 import { checkQueueName } from '../core/validate.ts';
 import { newJobId } from '../core/ids.ts';
-import type { NewJobRow, PublishItem, PublishOutcome, Store } from '../store/store.ts';
+import type { NewJobRow, PublishItem, PublishOutcome } from '../store/store.ts';
 import { applyQueueDefaults, buildJobRows } from './inputs.ts';
 import type { IntakeDeps } from './intake.ts';
 

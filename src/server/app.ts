@@ -5,7 +5,7 @@ import { checkInput } from '../api/check-input.ts';
 import { buildOpenApi } from '../api/openapi.ts';
 import { OPERATIONS, type Operation, type OperationContext } from '../api/operations.ts';
 import { ForbiddenError, InvalidArgumentError, UnauthorizedError } from '../core/errors.ts';
-import { checkLimit, LIMITS } from '../core/limits.ts';
+import { checkLimit } from '../core/limits.ts';
 import type { Store } from '../store/store.ts';
 import type { Authenticator } from './auth/authenticator.ts';
 import { authorize, settleDenials } from './auth/permissions.ts';

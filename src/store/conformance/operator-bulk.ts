@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidArgumentError, StaleLeaseError } from '../../core/errors.ts';
 import type { Job, Lease } from '../../core/job.ts';
-import { deleteQueue } from '../../engine/operator.ts';
 import { withHarness, type HarnessTarget } from './harness.ts';
 import { byId, jobIn, lease, recorded, type Call } from './operator-support.ts';
 import { waitFor } from './worker.ts';

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError, InvalidStateError, JobNotFoundError, StaleLeaseError } from '../../core/errors.ts';
+import { InvalidArgumentError, InvalidStateError, JobNotFoundError, QueueBusyError, QueueNotFoundError, StaleLeaseError } from '../../core/errors.ts';
 import { newJobId } from '../../core/ids.ts';
-import type { Job, JobState, Lease } from '../../core/job.ts';
-import { QueueBusyError, QueueNotFoundError } from '../../core/errors.ts';
 import { deleteQueue } from '../../engine/operator.ts';
-import type { Store } from '../store.ts';
-import { inProcessOnly, withHarness, type Harness, type HarnessTarget } from './harness.ts';
-import { waitFor } from './worker.ts';
-import { byId, jobIn, lease, recorded, recording, type Call } from './operator-support.ts';
+import { inProcessOnly, withHarness, type HarnessTarget } from './harness.ts';
+import { jobIn, lease, recording, type Call } from './operator-support.ts';
 
 export function operatorSuite(target: HarnessTarget): void {
   // In-process only: these call the store (or an engine function with a batch size no caller can

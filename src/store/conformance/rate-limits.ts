@@ -191,7 +191,7 @@ export function rateLimitsSuite(target: HarnessTarget): void {
                   if (o.kind === 'add') await h.api.queue('q').addMany(Array.from({ length: o.n }, (_, i) => ({ payload: i })));
                   else if (o.kind === 'claim') {
                     const jobs = await h.spool.claim('q', o.n);
-                    for (const j of jobs) leasedAt.push(h.clock.now());
+                    for (let i = 0; i < jobs.length; i++) leasedAt.push(h.clock.now());
                     held.push(...jobs);
                   } else if (o.kind === 'settle') {
                     // Settle some held jobs: ack, nack (back to ready at once) or release: what comes back is leased again only with a token.

@@ -57,6 +57,7 @@ export function operatorArea(ctx: DriverContext): void {
         assert.deepEqual((await store.jobsGet([jobId(2), jobId(4), jobId(3)])).map((j) => [j?.state, j?.runAt, j?.attempt, j?.finishedAt]), [
           ['ready', T + 50, 0, null], ['ready', T + 50, 0, null], ['active', T, 1, null],
         ]);
+        assert.deepEqual(await getJob(store, jobId(3)), active, 'the active job is left as it was, its lease included');
         // A retried job is leased with a token it never had: no earlier delivery's lease comes back to life.
         const again = await store.jobsClaim({ queue: 'q', limit: 3, leaseMs: 1000, now: T + 60 });
         assert.deepEqual(again.map((j) => [j.id, j.attempt, j.leaseToken]), [[jobId(1), 1, 2], [jobId(2), 1, 2], [jobId(4), 1, 1]]);
