@@ -86,6 +86,16 @@ export class Dispatch {
     this.#dispatchers.get(queue)?.written(ids, stored);
   }
 
+  /** Reserves credit of `queue`'s idle subscribers for `n` jobs an add leases in its insert (see {@link QueueDispatcher.handOut}). */
+  handOut(queue: string, n: number): boolean {
+    return this.#stopped ? false : (this.#dispatchers.get(queue)?.handOut(n) ?? false);
+  }
+
+  /** The insert of a hand-off to `queue`'s subscribers ended (see {@link QueueDispatcher.handedOut}). */
+  handedOut(queue: string, n: number, jobs: Job[]): void {
+    this.#dispatchers.get(queue)!.handedOut(n, jobs);
+  }
+
   /** Jobs may be ready in `queue`: its subscribers (if any) claim. */
   wake(queue: string): void {
     this.#dispatchers.get(queue)?.wake();

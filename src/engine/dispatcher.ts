@@ -99,6 +99,8 @@ export class QueueDispatcher {
   /** Jobs an add of this process left to these subscribers (see promise()): not yet written; written, not yet claimed. */
   readonly #promisedUnwritten = new Set<string>();
   #promisedWritten: string[] = [];
+  /** Credit reserved by hand-offs whose insert has not ended (see handOut()). */
+  #handing = 0;
 
   constructor(hooks: DispatcherHooks) {
     this.#hooks = hooks;
@@ -149,6 +151,38 @@ export class QueueDispatcher {
     }
     if (orphaned) this.#hooks.wakeOthers?.();
     this.wake();
+  }
+
+  /**
+   * An add asks to lease `n` ready jobs (any subscriber may run them) to these subscribers in its
+   * own insert (see hand-off.ts). Yes only when nothing else can be waiting for them: no claim on
+   * its way, no promised jobs, and every tag set with credit came back short from its last claim
+   * with no wake-up since; and their credit, less what other hand-offs reserved, covers `n`. The
+   * credit stays reserved until handedOut(). Any wake-up meanwhile (another add, a due timer, a
+   * notification) ends the idle state, and the adds after it claim as before.
+   */
+  handOut(n: number): boolean {
+    if (this.#subs.size === 0 || this.#inflight > 0 || this.#promisedUnwritten.size > 0 || this.#promisedWritten.length > 0) return false;
+    let free = -this.#handing;
+    for (const s of this.#subs) {
+      if (s.credits <= 0) continue;
+      if (!this.#drained.has(s.tagKey) || this.#held.has(s.tagKey)) return false;
+      free += s.credits;
+    }
+    if (free < n) return false;
+    this.#handing += n;
+    return true;
+  }
+
+  /** The insert of a hand-off of `n` ended: `jobs` (those it stored, leased) are dealt out as a claim's; the rest of the credit is free again. */
+  handedOut(n: number, jobs: Job[]): void {
+    this.#handing -= n;
+    try {
+      if (jobs.length > 0) this.#distribute(jobs);
+    } finally {
+      if (jobs.length < n) this.room();
+      if (this.#inflight === 0 && this.#handing === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    }
   }
 
   /** No claim here will take the jobs promised (the last subscriber left, or the process stops): other processes are woken for them. */
@@ -207,8 +241,8 @@ export class QueueDispatcher {
 
   /** Resolves when no claim is on its way (used on close, so claimed jobs are handed back before the store closes). */
   async idle(): Promise<void> {
-    while (this.#inflight > 0 || this.#scheduled) {
-      if (this.#inflight > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    while (this.#inflight > 0 || this.#handing > 0 || this.#scheduled) {
+      if (this.#inflight > 0 || this.#handing > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
@@ -224,7 +258,7 @@ export class QueueDispatcher {
     for (const s of this.#subs) if (s.credits > 0 && !sets.has(s.tagKey) && !this.#drained.has(s.tagKey)) sets.set(s.tagKey, s.tags);
     for (const [key, tags] of [...sets].sort((a, b) => b[1].length - a[1].length)) {
       if (this.#inflight >= this.#hooks.claimsInFlightMax) return;
-      let credit = -(this.#reserved.get(key) ?? 0);
+      let credit = -(this.#reserved.get(key) ?? 0) - this.#handing;
       for (const s of this.#subs) if (s.tagKey === key) credit += s.credits;
       if (credit > 0) this.#claim(key, tags, Math.min(credit, this.#batch));
     }
@@ -264,7 +298,7 @@ export class QueueDispatcher {
         this.#distribute(jobs);
       } finally {
         this.#pass();
-        if (this.#inflight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+        if (this.#inflight === 0 && this.#handing === 0) for (const resolve of this.#idle.splice(0)) resolve();
       }
     };
     // On failure: none (the hook reports it); the next wake-up or poll tries again.

@@ -8,6 +8,7 @@ import { applyQueueDefaults, buildJobRows, callerTransaction } from './inputs.ts
 import type { AddItem, EngineSettings } from './options.ts';
 import type { QueueSettings } from './queue-settings.ts';
 import type { Room } from './room.ts';
+import type { HandOff } from './hand-off.ts';
 import type { Telemetry } from './telemetry.ts';
 
 export interface IntakeDeps {
@@ -31,6 +32,8 @@ export interface IntakeDeps {
    */
   promise?(queue: string, ids: readonly string[]): boolean;
   written?(queue: string, ids: readonly string[], stored: (id: string) => boolean): void;
+  /** Given when the store can lease at insert: adds to idle consumers here lease their jobs to them (hand-off.ts). */
+  handOff?: HandOff;
 }
 
 /**
@@ -90,7 +93,8 @@ export class Intake {
     // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
     /** Per row, the id of the job its idempotency key already named (nothing stored for it), or null. */
     let existing: InsertExisting | void = undefined;
-    const promised = tx === undefined && !state.paused ? this.#promise(queue, rows) : [];
+    const handedOff = tx === undefined && !state.paused && this.#d.handOff ? this.#d.handOff.lease(queue, rows, config) : 0;
+    const promised = handedOff === 0 && tx === undefined && !state.paused ? this.#promise(queue, rows) : [];
     let written = false;
     try {
       if (tx !== undefined) existing = await store.jobsInsertManyInTransaction!(tx, rows, report);
@@ -107,6 +111,7 @@ export class Intake {
       }
       written = true;
     } finally {
+      if (handedOff > 0) this.#d.handOff!.done(queue, handedOff, rows, jobs, (i) => written && (!existing || existing[i] === null));
       if (promised.length > 0) {
         const notStored = new Set(written && existing ? rows.flatMap((r, i) => (existing![i] === null ? [] : [r.id])) : []);
         this.#d.written!(queue, promised, (id) => written && !notStored.has(id));
@@ -159,6 +164,7 @@ export class Intake {
   #afterInsert(rows: readonly NewJobRow[]): void {
     let lastQueue = '';
     for (const r of rows) {
+      if (r.lease) continue; // leased to a consumer here by its insert: nothing to claim
       if (r.state === 'scheduled') this.#d.noteDue(r.runAt);
       else if (r.queue !== lastQueue) {
         lastQueue = r.queue;

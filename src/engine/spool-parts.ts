@@ -7,6 +7,7 @@ import { Dispatch } from './dispatch.ts';
 import { Claims } from './claims.ts';
 import { revokeTakenBack, type Inflight } from './inflight.ts';
 import type { Telemetry } from './telemetry.ts';
+import { HandOff } from './hand-off.ts';
 import { Intake } from './intake.ts';
 import { Routing } from './routing.ts';
 import { Room } from './room.ts';
@@ -123,6 +124,14 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
       promise: (queue: string, ids: readonly string[]) => dispatch.promise(queue, ids),
       written: (queue: string, ids: readonly string[], stored: (id: string) => boolean) => dispatch.written(queue, ids, stored),
     } : {}),
+    ...(store.insertLeaseToken === undefined ? {} : {
+      handOff: new HandOff({
+        token: store.insertLeaseToken, telemetry,
+        reserve: (queue, n) => dispatch.handOut(queue, n),
+        deliver: (queue, n, jobs) => dispatch.handedOut(queue, n, jobs),
+        owner: () => (membership === null ? null : membership.started ? membership.id : undefined),
+      }),
+    }),
   });
   const routing = new Routing({
     store, clock, settings, queues, telemetry, room,

@@ -26,8 +26,8 @@ export interface QueueCounts {
 /** Hears each event as it happens, for histograms (Prometheus); the counts are kept either way. */
 export interface TelemetryListener {
   added?(queue: string, count: number): void;
-  /** `claimMs`: how long the store took; `jobs` carry runAt and createdAt for the wait before start. */
-  claimed?(queue: string, jobs: readonly Job[], claimMs: number, now: number): void;
+  /** `claimMs`: how long the store took (null: leased by their insert, no claim: hand-off.ts); `jobs` carry runAt and createdAt for the wait before start. */
+  claimed?(queue: string, jobs: readonly Job[], claimMs: number | null, now: number): void;
   /** An attempt this process delivered ended: how long it ran and how long since the job was added (null when not known here). */
   settled?(queue: string, outcome: 'completed' | 'failed' | 'dead', serviceMs: number | null, sinceAddedMs: number | null): void;
   expired?(queue: string, count: number): void;
@@ -77,7 +77,7 @@ export class Telemetry {
     for (const l of this.#listeners) l.added?.(queue, count);
   }
 
-  claimed(queue: string, jobs: readonly Job[], claimMs: number, now: number): void {
+  claimed(queue: string, jobs: readonly Job[], claimMs: number | null, now: number): void {
     if (jobs.length === 0) return;
     this.#of(queue).claimed += jobs.length;
     for (const l of this.#listeners) l.claimed?.(queue, jobs, claimMs, now);

@@ -67,10 +67,10 @@ export class EventMetrics {
     };
   }
 
-  #claimedJobs(queue: string, jobs: readonly Job[], claimMs: number, now: number): void {
+  #claimedJobs(queue: string, jobs: readonly Job[], claimMs: number | null, now: number): void {
     const label = this.#labels.of(queue);
     this.#claimed.inc(label, jobs.length);
-    this.#claimSeconds.observe(label, claimMs / 1000);
+    if (claimMs !== null) this.#claimSeconds.observe(label, claimMs / 1000); // null: leased by their insert, no claim
     // An indexed loop: this runs for every job delivered, and needs no iterator.
     for (let i = 0; i < jobs.length; i++) this.#queuedSeconds.observe(label, Math.max(0, now - jobs[i]!.runAt) / 1000);
   }

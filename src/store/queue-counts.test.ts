@@ -23,7 +23,7 @@ after(() => sql.end());
 const QUEUES = ['qa', 'qb', 'qc'];
 
 type Op =
-  | { op: 'add'; queue: number; n: number; priority: number; delayed: boolean; ttlMs: number | null }
+  | { op: 'add'; queue: number; n: number; priority: number; delayed: boolean; ttlMs: number | null; leased: boolean }
   | { op: 'claim'; queue: number; limit: number }
   | { op: 'ack' | 'release'; k: number }
   | { op: 'nack'; k: number; mode: 'now' | 'backoff' | 'dead' }
@@ -35,7 +35,7 @@ type Op =
 
 const queue = fc.integer({ min: 0, max: QUEUES.length - 1 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: fc.record({ op: fc.constant('add' as const), queue, n: fc.integer({ min: 1, max: 6 }), priority: fc.constantFrom(-1_000_000, -3, 0, 0, 5, 1_000_000), delayed: fc.boolean(), ttlMs: fc.constantFrom(null, null, 500, 4_000) }), weight: 6 },
+  { arbitrary: fc.record({ op: fc.constant('add' as const), queue, n: fc.integer({ min: 1, max: 6 }), priority: fc.constantFrom(-1_000_000, -3, 0, 0, 5, 1_000_000), delayed: fc.boolean(), ttlMs: fc.constantFrom(null, null, 500, 4_000), leased: fc.boolean() }), weight: 6 },
   { arbitrary: fc.record({ op: fc.constant('claim' as const), queue, limit: fc.integer({ min: 1, max: 5 }) }), weight: 5 },
   { arbitrary: fc.record({ op: fc.constantFrom('ack' as const, 'release' as const), k: fc.nat() }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('nack' as const), k: fc.nat(), mode: fc.constantFrom('now' as const, 'backoff' as const, 'dead' as const) }), weight: 3 },
@@ -65,9 +65,12 @@ async function apply(store: Store, ops: readonly Op[], t0: number): Promise<numb
           id: newJobId(now), queue: QUEUES[o.queue]!, name: 'n', payload: '{}', priority: o.priority,
           runAt: o.delayed ? now + 3_000 : now, state: o.delayed ? 'scheduled' : 'ready', maxAttempts: 2, maxStalls: 2, timeoutMs: 0, trace: null, group: null, createdAt: now,
           expiresAt: o.ttlMs === null ? null : now + o.ttlMs,
+          // Leased by the insert (the engine's hand-off to idle consumers): counted active at once.
+          ...(o.leased && !o.delayed ? { lease: { workerId: null, expiresAt: now + 2_000 } } : {}),
         }));
         await (o.n % 2 === 0 ? store.jobsInsertMany(rows) : store.jobsInsertEach(rows));
         ids.push(...rows.map((r) => r.id));
+        for (const r of rows) if (r.lease) held.push({ jobId: r.id, token: store.insertLeaseToken! });
         break;
       }
       case 'claim':

@@ -86,6 +86,14 @@ export interface NewJobRow {
    */
   served?: boolean;
   /**
+   * Leased by its own insert to the adding process (the engine's hand-off to its idle consumers,
+   * see Intake): stored `active`, attempt 1, with the store's `insertLeaseToken`, lease until
+   * `expiresAt`, owned by `workerId` (the process's registration, null without one), started at
+   * `createdAt`, as a claim right after the insert would leave it, and counted active. Only on
+   * ready rows of an unbounded queue, and only by a store with `insertLeaseToken`. Not stored.
+   */
+  lease?: { workerId: string | null; expiresAt: number } | null;
+  /**
    * How the job is keyed for a queue that is not `fifo` (see {@link JobOrder}); null or absent:
    * `fifo`, no key (its claims read the priority index alone). The store computes the key in
    * the insert's transaction and stores it as `sort_key`:

@@ -246,6 +246,13 @@ export interface Store extends AlertStore, ScheduleStore, FlowStore {
    */
   announceReady?(queue: string): Promise<void>;
 
+  /**
+   * Optional: the lease token of a job its insert leased (NewJobRow.lease): a token no claim of
+   * this store has given or will give that job (a claim's is one above the job's last, and above
+   * any lease epoch). A store without it is never given such rows.
+   */
+  readonly insertLeaseToken?: number;
+
   // Optional, for stores shared by many processes: a registry of live processes with
   // heartbeats, and leadership for duties one process must do.
 

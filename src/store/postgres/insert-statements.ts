@@ -10,11 +10,15 @@ export function insertStatements(s: string) {
    * CTEs `ins` (the new jobs, taken from `from`, a row source with the insert's columns), `qs`
    * (the row of each queue that has none yet, inserted in name order, so two inserts that both
    * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
+   * A row with a lease (`lease_until`, `lease_worker`: NewJobRow.lease) is stored active, as a
+   * claim right after the insert would leave a new job: attempt 1, token 1 (insertLeaseToken).
    */
   const insertJobs = (source: string, where: string, fair: boolean, unique = false) => `${fair ? `${fairTags(source, where)},` : ''}
       ins AS (
-        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, concurrency_key, requires, sort_key${unique ? ', unique_key, unique_until' : ''})
-        SELECT id, queue, name, payload::jsonb, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost, concurrency_key, requires,
+        INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, concurrency_key, requires,
+          attempt, token, lease_expires_at, started_at, worker_id, sort_key${unique ? ', unique_key, unique_until' : ''})
+        SELECT id, queue, name, payload::jsonb, priority, CASE WHEN lease_until IS NULL THEN state ELSE 'active' END, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost, concurrency_key, requires,
+          CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END, CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END, lease_until, CASE WHEN lease_until IS NULL THEN NULL ELSE created_at END, lease_worker,
           ${sortKey(fair)}${unique ? ', ukey, uuntil' : ''}
         FROM ${source} ${fair ? 'LEFT JOIN tg ON tg.n = t.n' : ''} ${where}
         RETURNING queue, state, created_at),
@@ -60,22 +64,22 @@ export function insertStatements(s: string) {
       tg AS (
         SELECT fr.n, ft.last_tag - (fg.cnt - fr.k) / fg.w AS tag
         FROM fr JOIN fg ON fg.queue = fr.queue AND fg.g = fr.g JOIN ft ON ft.queue = fr.queue AND ft.group_key = fr.g)`;
-  const unnestRows = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[])`;
-  const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w, concurrency_key, requires';
+  const unnestRows = `unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::int8[], $22::uuid[])`;
+  const rowColumns = 'id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, created_at, timeout_ms, trace, group_key, expire_at, cost, policy, w, concurrency_key, requires, lease_until, lease_worker';
   const plainInsert = (fair: boolean) => `WITH ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, '', fair)}
       SELECT 1 WHERE ${forced}`;
   /**
    * A publish (routing.ts): the plain insert, in one statement, only if the routing version is
-   * still $21, read FOR SHARE so a bind or unbind waits for the statement and one committed before
-   * it is seen (the newest version of a locked row); $22 publishes that matched nothing are counted
-   * with it. Returns the version read: another than $21 means nothing was written (stale).
+   * still $23, read FOR SHARE so a bind or unbind waits for the statement and one committed before
+   * it is seen (the newest version of a locked row); $24 publishes that matched nothing are counted
+   * with it. Returns the version read: another than $23 means nothing was written (stale).
    */
   const publishInsert = (fair: boolean) => `WITH rv AS (SELECT version FROM ${s}.topic_routing WHERE id = 1 FOR SHARE),
-      ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, 'WHERE (SELECT version FROM rv) = $21::int8', fair)},
-      uc AS (UPDATE ${s}.topic_unrouted SET count = count + $22::int8 WHERE id = 1 AND $22::int8 > 0 AND (SELECT version FROM rv) = $21::int8 RETURNING 1)
+      ${insertJobs(`${unnestRows} WITH ORDINALITY AS t(${rowColumns}, n)`, 'WHERE (SELECT version FROM rv) = $23::int8', fair)},
+      uc AS (UPDATE ${s}.topic_unrouted SET count = count + $24::int8 WHERE id = 1 AND $24::int8 > 0 AND (SELECT version FROM rv) = $23::int8 RETURNING 1)
       SELECT (SELECT version FROM rv) AS version, (SELECT count(*) FROM uc) AS counted WHERE ${forced}`;
   const keyedInsert = (fair: boolean) => `WITH t AS (
-        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::text[], $22::int8[], $24::text[], $25::int8[])
+        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int8[], $8::int[], $9::int[], $10::int8[], $11::int[], $12::text[], $14::text[], $15::int8[], $16::float8[], $17::text[], $18::float8[], $19::text[], $20::text[], $21::int8[], $22::uuid[], $23::text[], $24::int8[], $26::text[], $27::int8[])
           WITH ORDINALITY AS t(${rowColumns}, key, since, ukey, uuntil, n)),
       h AS (
         SELECT n, holder FROM (
@@ -92,7 +96,7 @@ export function insertStatements(s: string) {
         ON CONFLICT (queue, key) DO UPDATE SET
           (job_id, created_at) = (SELECT CASE WHEN p.created_at < w.since THEN excluded.job_id ELSE p.job_id END,
                                          CASE WHEN p.created_at < w.since THEN excluded.created_at ELSE p.created_at END
-                                  FROM (SELECT coalesce(excluded.created_at - $23::int8,
+                                  FROM (SELECT coalesce(excluded.created_at - $25::int8,
                                     (SELECT f.since FROM t f WHERE f.queue = excluded.queue AND f.key = excluded.key ORDER BY f.n LIMIT 1)) AS since) w)
         RETURNING p.queue, p.key, p.job_id),
       ${insertJobs('t', 'WHERE (t.key IS NULL OR t.id IN (SELECT job_id FROM k)) AND t.n NOT IN (SELECT n FROM h)', fair, true)}
@@ -108,8 +112,8 @@ export function insertStatements(s: string) {
     insertFair: plainInsert(true),
 
     // An insert whose rows carry idempotency keys, in one statement (so one round trip, atomic
-    // without a transaction of its own): the insert above, plus $19 the rows' concurrency keys, $20 their required tags, $21 the keys (NULL: none) and
-    // $22 since (a held key recorded before it is past the window); $23, when every keyed row has
+    // without a transaction of its own): the insert above, plus $19 the rows' concurrency keys, $20 their required tags, $21 and $22 their leases (NewJobRow.lease), $23 the keys (NULL: none) and
+    // $24 since (a held key recorded before it is past the window); $25, when every keyed row has
     // the same window (created_at - since, as the engine's do), that window, so a held key finds its
     // since without a scan of the batch (a re-sent batch of 1,000 would cost a million comparisons).
     // Each key is recorded for the first of its rows, in (queue, key) order, so two adds whose
@@ -120,7 +124,7 @@ export function insertStatements(s: string) {
     // the rows whose id a key now names, and those without a key, are stored. Returns (queue, key,
     // job_id) for the keys that name another job than this insert's (none, mostly: the reply of
     // a batch stays small).
-    // Unique keys ($24, NULL: none; $25 their windows' ends) ride on the same statement: `h` finds
+    // Unique keys ($26, NULL: none; $27 their windows' ends) ride on the same statement: `h` finds
     // the live job holding each row's key (index jobs_unique), else a finished one whose window
     // holds it past the row's created_at (jobs_finished_unique: a job keeps its key in
     // jobs_finished only while its window is open when it finishes), unless the row's

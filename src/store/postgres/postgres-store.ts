@@ -66,6 +66,8 @@ const READ_POOL_SIZE = 2;
 
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities;
+  /** A new job's first claim gives token 1 (`token + 1`): a job leased by its insert holds that. */
+  readonly insertLeaseToken = 1;
   readonly location: string;
   readonly schema: string;
   readonly #pool: PgPool;

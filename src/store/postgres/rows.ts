@@ -37,13 +37,13 @@ export function insertParams(rows: readonly NewJobRow[], channel: string | null)
     rows.map((r) => r.maxStalls), rows.map((r) => r.createdAt), rows.map((r) => r.timeoutMs), rows.map((r) => r.trace), wakesOthers(rows) ? channel : null,
     rows.map((r) => r.group), rows.map((r) => r.expiresAt ?? null), rows.map((r) => r.cost ?? null),
     rows.map((r) => r.order?.policy ?? null), rows.map(orderParameter), rows.map((r) => r.concurrencyKey ?? null),
-    rows.map((r) => r.requires ?? null),
+    rows.map((r) => r.requires ?? null), rows.map((r) => r.lease?.expiresAt ?? null), rows.map((r) => r.lease?.workerId ?? null),
   ];
 }
 
-/** Whether some ready row is not `served` by the adding process: only then does the insert NOTIFY. */
+/** Whether some ready row is neither `served` nor leased by the adding process: only then does the insert NOTIFY. */
 function wakesOthers(rows: readonly NewJobRow[]): boolean {
-  for (const r of rows) if (r.state === 'ready' && r.served !== true) return true;
+  for (const r of rows) if (r.state === 'ready' && r.served !== true && !r.lease) return true;
   return false;
 }
 

@@ -36,14 +36,14 @@ export function storeRow({ s, counts }: Writes, db: DatabaseSync, r: NewJobRow):
     }
   }
   try {
-    s.insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.expiresAt ?? null, r.createdAt, r.createdAt, r.cost ?? null, sortKeyOf(s, r), u, u === null ? null : r.uniqueUntil ?? null, r.concurrencyKey ?? null, r.requires ?? null);
+    s.insert.run(r.id, r.queue, r.name, r.payload, r.priority, r.lease ? 'active' : r.state, r.runAt, r.maxAttempts, r.maxStalls, r.timeoutMs, r.trace, r.group, r.expiresAt ?? null, r.createdAt, r.createdAt, r.cost ?? null, sortKeyOf(s, r), u, u === null ? null : r.uniqueUntil ?? null, r.concurrencyKey ?? null, r.requires ?? null, r.lease?.expiresAt ?? null, r.lease?.workerId ?? null);
   } catch (err) {
     // A refused row (jobsInsertEach goes on with the others) must not leave its key naming no
     // job. If the failure ended the transaction, the key went with it, and nothing may run outside it.
     if (k && db.isTransaction) s.publishKeyForget.run(r.queue, k.key, r.id);
     throw err;
   }
-  counts.move(r.queue, null, r.state);
+  counts.move(r.queue, null, r.lease ? 'active' : r.state);
   return null;
 }
 

@@ -69,6 +69,8 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 /** The embedded store: one SQLite file, in WAL mode, written through group commit. */
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities;
+  /** This open's first token above its lease epoch: what a claim would give a new job (claim-statements.ts nextToken). */
+  readonly insertLeaseToken: number;
   readonly location: string;
   readonly #db: DatabaseSync;
   readonly #group: GroupCommit;
@@ -121,6 +123,7 @@ export class SqliteStore implements Store {
     this.#wal = durability === 'fsync' && !memory ? new WalSync(`${this.location}-wal`) : null;
     this.#group = new GroupCommit(this.#db, this.#counts, this.#wal);
     this.#s = prepareStatements(this.#db, historyMax, tokenBase);
+    this.insertLeaseToken = tokenBase + 1;
     this.#w = { s: this.#s, counts: this.#counts };
     this.#l = { db: this.#db, s: this.#s, counts: this.#counts };
     this.#tokens = new SqliteTokens(this.#db, this.#group);
