@@ -43,15 +43,21 @@ async function deployment(t: TestContext, remote: boolean, schema: string): Prom
   return { a, b, producer, workerA, workerB, other: c };
 }
 
-async function herd(t: TestContext, remote: boolean): Promise<void> {
-  const schema = uniqueSchema(remote ? 'herd_remote' : 'herd');
-  const { a, b, producer, workerA, workerB, other } = await deployment(t, remote, schema);
+/** The queue names of the store's notifications, as they arrive (the test LISTENs on its channel itself). */
+async function listen(t: TestContext, schema: string): Promise<string[]> {
   const heard: string[] = [];
   const listener = new pg.Client({ connectionString: testPgUrl() });
   await listener.connect();
   t.after(() => listener.end());
   listener.on('notification', (n) => heard.push(n.payload ?? ''));
   await listener.query(`LISTEN "spool_ready_${schema}"`);
+  return heard;
+}
+
+async function herd(t: TestContext, remote: boolean): Promise<void> {
+  const schema = uniqueSchema(remote ? 'herd_remote' : 'herd');
+  const { a, b, producer, workerA, workerB, other } = await deployment(t, remote, schema);
+  const heard = await listen(t, schema);
 
   const ranOn = new Map<string, string>();
   const blockedOnA = { n: 0 };
@@ -98,17 +104,13 @@ async function herd(t: TestContext, remote: boolean): Promise<void> {
  * Adds the adding engine's consumers cannot be sure to take still wake the others, though those
  * consumers are idle: one that needs a resource tag (only its own claim may lease it, so the
  * others are told) and one in the caller's transaction (it is not written until the caller
- * commits). A plain add between them wakes nobody, so the test sees the promise at work.
+ * commits). A plain add between them wakes nobody (A's idle consumers take it: promised, or
+ * leased by its insert), so the test sees that a notification is held back when it can be.
  */
 async function unpromised(t: TestContext): Promise<void> {
   const schema = uniqueSchema('herd_unpromised');
   const { a, b, other } = await deployment(t, false, schema);
-  const heard: string[] = [];
-  const listener = new pg.Client({ connectionString: testPgUrl() });
-  await listener.connect();
-  t.after(() => listener.end());
-  listener.on('notification', (n) => heard.push(n.payload ?? ''));
-  await listener.query(`LISTEN "spool_ready_${schema}"`);
+  const heard = await listen(t, schema);
   const ran = new Set<string>();
   const handler = async (job: Job<unknown>) => void ran.add(job.id);
   a.work('tagged', handler, { concurrency: 2, tags: ['gpu'] });
