@@ -7,7 +7,8 @@ import type {
   TokenRow, NewTokenRow, TokenUse, WorkerRegistration, ConsumerAnnouncement, ProcessSnapshot, ProcessSnapshots, InsertReport,
   RateBucket, RateTaken, ShortenItem, PublishItem, PublishOutcome, RoutingRow,
 } from '../store.ts';
-import { PgListener, PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
+import { PgPool, type Executor, type Rows, type TxExecutor } from './pg-client.ts';
+import { PgListener } from './pg-listener.ts';
 import { checkPgOptions, type PostgresStoreOptions } from './pg-options.ts';
 import * as admin from './admin.ts';
 import type { PgJobsContext } from './admin.ts';
