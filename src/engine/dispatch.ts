@@ -82,7 +82,7 @@ export class Dispatch {
   }
 
   /** The add of promised jobs of `queue` ended (see {@link QueueDispatcher.written}). */
-  written(queue: string, ids: readonly string[], stored: (id: string) => boolean): void {
+  written(queue: string, ids: readonly string[], stored: (i: number) => boolean): void {
     this.#dispatchers.get(queue)?.written(ids, stored);
   }
 

@@ -137,15 +137,16 @@ export class QueueDispatcher {
   }
 
   /**
-   * The add of promised jobs ended: `stored` were written, the others were not (refused, or
-   * a key named another job). The subscribers claim; a promise dropped meanwhile (they all
+   * The add of promised jobs ended: those `ids[i]` with `stored(i)` were written, the others
+   * were not (refused, or a key named another job). The subscribers claim; a promise dropped meanwhile (they all
    * went) wakes the other processes instead.
    */
-  written(ids: readonly string[], stored: (id: string) => boolean): void {
+  written(ids: readonly string[], stored: (i: number) => boolean): void {
     let orphaned = false;
-    for (const id of ids) {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
       const held = this.#promisedUnwritten.delete(id);
-      if (!stored(id)) continue;
+      if (!stored(i)) continue;
       if (held) this.#promisedWritten.push(id);
       else orphaned = true;
     }
@@ -181,7 +182,7 @@ export class QueueDispatcher {
       if (jobs.length > 0) this.#distribute(jobs);
     } finally {
       if (jobs.length < n) this.room();
-      if (this.#inflight === 0 && this.#handing === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      this.#resolveIdle();
     }
   }
 
@@ -247,6 +248,11 @@ export class QueueDispatcher {
     }
   }
 
+  /** Wakes idle() once no claim and no hand-off is on its way. */
+  #resolveIdle(): void {
+    if (this.#inflight === 0 && this.#handing === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
   /**
    * Starts a claim per tag set with unreserved credit and something to claim, more tags first
    * (the store leases only jobs a subscriber of the set can take, so no job is claimed that
@@ -298,7 +304,7 @@ export class QueueDispatcher {
         this.#distribute(jobs);
       } finally {
         this.#pass();
-        if (this.#inflight === 0 && this.#handing === 0) for (const resolve of this.#idle.splice(0)) resolve();
+        this.#resolveIdle();
       }
     };
     // On failure: none (the hook reports it); the next wake-up or poll tries again.

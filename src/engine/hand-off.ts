@@ -54,7 +54,7 @@ export class HandOff {
       const r = rows[i]!;
       if (!r.lease || !stored(i)) continue;
       // A fresh payload, as a claim decodes one: the handler never shares the caller's object.
-      leased.push({ ...added[i]!, payload: JSON.parse(r.payload), state: 'active', attempt: 1, leaseToken: this.#d.token, leaseExpiresAt: r.lease.expiresAt, updatedAt: r.createdAt, history: [] });
+      leased.push({ ...added[i]!, payload: JSON.parse(r.payload), state: 'active', attempt: 1, leaseToken: this.#d.token, leaseExpiresAt: r.lease.expiresAt });
     }
     if (leased.length > 0) this.#d.telemetry.claimed(queue, leased, null, rows[0]!.createdAt);
     this.#d.deliver(queue, reserved, leased);

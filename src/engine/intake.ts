@@ -31,7 +31,7 @@ export interface IntakeDeps {
    * wake the others; then `written` once their add has ended. See QueueDispatcher.promise.
    */
   promise?(queue: string, ids: readonly string[]): boolean;
-  written?(queue: string, ids: readonly string[], stored: (id: string) => boolean): void;
+  written?(queue: string, ids: readonly string[], stored: (i: number) => boolean): void;
   /** Given when the store can lease at insert: adds to idle consumers here lease their jobs to them (hand-off.ts). */
   handOff?: HandOff;
 }
@@ -93,8 +93,10 @@ export class Intake {
     // Written in the caller's transaction; consumers wake on its commit (NOTIFY) or by polling.
     /** Per row, the id of the job its idempotency key already named (nothing stored for it), or null. */
     let existing: InsertExisting | void = undefined;
-    const handedOff = tx === undefined && !state.paused && this.#d.handOff ? this.#d.handOff.lease(queue, rows, config) : 0;
-    const promised = handedOff === 0 && tx === undefined && !state.paused ? this.#promise(queue, rows) : [];
+    // Only adds a consumer here may take at once: outside a caller's transaction, to an unpaused queue.
+    const local = tx === undefined && !state.paused;
+    const handedOff = local && this.#d.handOff ? this.#d.handOff.lease(queue, rows, config) : 0;
+    const promised = local && handedOff === 0 ? this.#promise(queue, rows) : [];
     let written = false;
     try {
       if (tx !== undefined) existing = await store.jobsInsertManyInTransaction!(tx, rows, report);
@@ -111,11 +113,10 @@ export class Intake {
       }
       written = true;
     } finally {
-      if (handedOff > 0) this.#d.handOff!.done(queue, handedOff, rows, jobs, (i) => written && (!existing || existing[i] === null));
-      if (promised.length > 0) {
-        const notStored = new Set(written && existing ? rows.flatMap((r, i) => (existing![i] === null ? [] : [r.id])) : []);
-        this.#d.written!(queue, promised, (id) => written && !notStored.has(id));
-      }
+      // Row i was stored (promised ids and handed-off rows are all of `rows`, in order).
+      const stored = (i: number) => written && (!existing || existing[i] === null);
+      if (handedOff > 0) this.#d.handOff!.done(queue, handedOff, rows, jobs, stored);
+      if (promised.length > 0) this.#d.written!(queue, promised, stored);
     }
     if (report) for (const [q, n] of Object.entries(report.dropped)) this.#d.telemetry.dropped(q, n);
     if (!existing) {

@@ -122,7 +122,7 @@ export function wireSpoolParts(store: Store, options: OpenOptions, settings: Eng
     // Only a store that wakes other processes on an insert gains from adds this process serves itself.
     ...(store.capabilities.crossProcessNotify && store.announceReady ? {
       promise: (queue: string, ids: readonly string[]) => dispatch.promise(queue, ids),
-      written: (queue: string, ids: readonly string[], stored: (id: string) => boolean) => dispatch.written(queue, ids, stored),
+      written: (queue: string, ids: readonly string[], stored: (i: number) => boolean) => dispatch.written(queue, ids, stored),
     } : {}),
     ...(store.insertLeaseToken === undefined ? {} : {
       handOff: new HandOff({

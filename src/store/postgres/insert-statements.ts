@@ -5,20 +5,23 @@
 
 import { forced, notify } from './statement-parts.ts';
 
+/** The token a claim (`token + 1`) gives a job never leased: a job leased by its own insert holds it (Store.insertLeaseToken). */
+export const FIRST_LEASE_TOKEN = 1;
+
 export function insertStatements(s: string) {
   /**
    * CTEs `ins` (the new jobs, taken from `from`, a row source with the insert's columns), `qs`
    * (the row of each queue that has none yet, inserted in name order, so two inserts that both
    * create queues cannot deadlock) and `n` (a notification per queue with ready jobs, on $13).
    * A row with a lease (`lease_until`, `lease_worker`: NewJobRow.lease) is stored active, as a
-   * claim right after the insert would leave a new job: attempt 1, token 1 (insertLeaseToken).
+   * claim right after the insert would leave a new job: attempt 1, FIRST_LEASE_TOKEN.
    */
   const insertJobs = (source: string, where: string, fair: boolean, unique = false) => `${fair ? `${fairTags(source, where)},` : ''}
       ins AS (
         INSERT INTO ${s}.jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, concurrency_key, requires,
           attempt, token, lease_expires_at, started_at, worker_id, sort_key${unique ? ', unique_key, unique_until' : ''})
         SELECT id, queue, name, payload::jsonb, priority, CASE WHEN lease_until IS NULL THEN state ELSE 'active' END, run_at, max_attempts, max_stalls, timeout_ms, trace::jsonb, group_key, expire_at, created_at, created_at, cost, concurrency_key, requires,
-          CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END, CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END, lease_until, CASE WHEN lease_until IS NULL THEN NULL ELSE created_at END, lease_worker,
+          CASE WHEN lease_until IS NULL THEN 0 ELSE 1 END, CASE WHEN lease_until IS NULL THEN 0 ELSE ${FIRST_LEASE_TOKEN} END, lease_until, CASE WHEN lease_until IS NULL THEN NULL ELSE created_at END, lease_worker,
           ${sortKey(fair)}${unique ? ', ukey, uuntil' : ''}
         FROM ${source} ${fair ? 'LEFT JOIN tg ON tg.n = t.n' : ''} ${where}
         RETURNING queue, state, created_at),

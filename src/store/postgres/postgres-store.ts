@@ -36,6 +36,7 @@ import * as leases from './leases.ts';
 import type { PgLeaseContext } from './leases.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
+import { FIRST_LEASE_TOKEN } from './insert-statements.ts';
 
 export { PG_OPTION_KEYS, type PostgresStoreOptions } from './pg-options.ts';
 
@@ -67,8 +68,7 @@ const READ_POOL_SIZE = 2;
 
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities;
-  /** A new job's first claim gives token 1 (`token + 1`): a job leased by its insert holds that. */
-  readonly insertLeaseToken = 1;
+  readonly insertLeaseToken = FIRST_LEASE_TOKEN;
   readonly location: string;
   readonly schema: string;
   readonly #pool: PgPool;

@@ -42,3 +42,5 @@ export const KEY_RATE: KeyRateDialect = {
  * epoch (open.ts `takeLeaseEpoch`), so no token an undone claim handed out is ever issued again.
  */
 export const nextToken = (tokenBase: number): string => `max(token, ${tokenBase}) + 1`;
+/** What nextToken gives a job never leased (token 0): a job leased by its own insert holds it (Store.insertLeaseToken). */
+export const firstToken = (tokenBase: number): number => tokenBase + 1;

@@ -38,6 +38,7 @@ import { SqliteFlows } from './flows.ts';
 import type { FlowSelection, FlowSettled, NewFlow, StoredFlow } from '../flow-store.ts';
 import type { AlertDelivery, AlertDeliveryOutcome, AlertEvaluation, StoredAlertRule } from '../alert-store.ts';
 import type { AlertEvent, CheckedAlertRule } from '../../alerts/rules.ts';
+import { firstToken } from './claim-statements.ts';
 
 /**
  * What an acknowledged write survives.
@@ -69,7 +70,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
 /** The embedded store: one SQLite file, in WAL mode, written through group commit. */
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities;
-  /** This open's first token above its lease epoch: what a claim would give a new job (claim-statements.ts nextToken). */
+  /** This open's first token above its lease epoch: what a claim would give a new job (claim-statements.ts). */
   readonly insertLeaseToken: number;
   readonly location: string;
   readonly #db: DatabaseSync;
@@ -123,7 +124,7 @@ export class SqliteStore implements Store {
     this.#wal = durability === 'fsync' && !memory ? new WalSync(`${this.location}-wal`) : null;
     this.#group = new GroupCommit(this.#db, this.#counts, this.#wal);
     this.#s = prepareStatements(this.#db, historyMax, tokenBase);
-    this.insertLeaseToken = tokenBase + 1;
+    this.insertLeaseToken = firstToken(tokenBase);
     this.#w = { s: this.#s, counts: this.#counts };
     this.#l = { db: this.#db, s: this.#s, counts: this.#counts };
     this.#tokens = new SqliteTokens(this.#db, this.#group);

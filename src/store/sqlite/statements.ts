@@ -7,7 +7,7 @@ import { EXPIRED_ERROR, JOB_STATES } from '../../core/job.ts';
 import { FLOW_WAIT_AT } from '../../core/flow.ts';
 import { prepare } from './prepare.ts';
 import { concurrencyPick, keyRateHeld } from '../concurrency-claim.ts';
-import { COVERED, KEY_RATE, LIMITED, nextToken, windowRead } from './claim-statements.ts';
+import { COVERED, firstToken, KEY_RATE, LIMITED, nextToken, windowRead } from './claim-statements.ts';
 
 /**
  * `history` with its oldest record dropped when it holds historyMax: room for one more. An ack
@@ -187,7 +187,7 @@ export function prepareStatements(db: DatabaseSync, historyMax: number, tokenBas
     insert: p(`INSERT INTO jobs (id, queue, name, payload, priority, state, run_at, max_attempts, max_stalls, timeout_ms, trace, group_key, expire_at, created_at, updated_at, cost, sort_key, unique_key, unique_until, concurrency_key, requires,
                  attempt, token, lease_expires_at, started_at, worker_id)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                 ?22 IS NOT NULL, CASE WHEN ?22 IS NULL THEN 0 ELSE ${tokenBase + 1} END, ?22, CASE WHEN ?22 IS NULL THEN NULL ELSE ?14 END, ?23)`),
+                 ?22 IS NOT NULL, CASE WHEN ?22 IS NULL THEN 0 ELSE ${firstToken(tokenBase)} END, ?22, CASE WHEN ?22 IS NULL THEN NULL ELSE ?14 END, ?23)`),
     // The live job of a queue holding a unique key (index jobs_unique: its WHERE is the index's).
     uniqueHolder: p(`SELECT id FROM jobs WHERE queue = ? AND unique_key = ? AND unique_key IS NOT NULL AND state IN ('scheduled', 'ready', 'active')`),
     // A finished job of a queue still holding a unique key by its window at ?3 (index jobs_unique_window), the latest window first.
